@@ -1,0 +1,157 @@
+use proptest::prelude::*;
+use rustls::pki_types::pem::PemObject;
+
+use super::*;
+use crate::identity::pki::{Validity, create_ca, issue};
+
+struct Pair {
+    trust: std::sync::Arc<TrustStore>,
+    gha: Signer,
+    nga: Signer,
+}
+
+fn setup() -> Pair {
+    let now = OffsetDateTime::now_utc();
+    let trust = TrustStore::new();
+    let mut signers = Vec::new();
+    for code in ["GHA", "NGA"] {
+        let p: ParticipantId = code.parse().unwrap();
+        let ca = create_ca(&p, Validity::days_from(now, 30)).unwrap();
+        trust
+            .pin(
+                &p,
+                CertificateDer::from_pem_slice(ca.cert_pem.as_bytes()).unwrap(),
+                None,
+            )
+            .unwrap();
+        let node = issue(&ca, &Identity::Node(p), Validity::days_from(now, 30)).unwrap();
+        signers.push(Signer::from_keyed(&node).unwrap());
+    }
+    let nga = signers.pop().unwrap();
+    let gha = signers.pop().unwrap();
+    Pair { trust, gha, nga }
+}
+
+fn header(origin: &str, destination: &str) -> Header {
+    let now = OffsetDateTime::now_utc();
+    Header {
+        id: EnvelopeId::new_v7(now),
+        case_id: CaseId::new_v7(now),
+        trace_id: TraceId::new_v7(now),
+        origin: origin.parse().unwrap(),
+        destination: destination.parse().unwrap(),
+        created_at: now,
+        kind: pb::PayloadKind::Unspecified,
+        marking: pb::Marking::default(),
+        sealing: None,
+        on_behalf_of: None,
+    }
+}
+
+fn ack_payload() -> pb::Payload {
+    pb::Payload {
+        body: Some(pb::payload::Body::Acknowledgement(pb::Acknowledgement {
+            reference: "NGA/2026/17".into(),
+            note: String::new(),
+        })),
+    }
+}
+
+#[test]
+fn a_signed_envelope_verifies_and_keeps_its_header() {
+    let p = setup();
+    let h = header("GHA", "NGA");
+    let env = build(&p.gha, h.clone(), &ack_payload(), None).unwrap();
+    let v = verify(&env, &p.trust, OffsetDateTime::now_utc()).unwrap();
+    assert_eq!(v.header.id, h.id);
+    assert_eq!(v.header.kind, pb::PayloadKind::Acknowledgement);
+    assert_eq!(v.plain_payload().unwrap(), ack_payload());
+}
+
+#[test]
+fn rejects_an_envelope_whose_payload_was_altered() {
+    let p = setup();
+    let mut env = build(&p.gha, header("GHA", "NGA"), &ack_payload(), None).unwrap();
+    let last = env.payload.len() - 1;
+    env.payload[last] ^= 1;
+    assert_eq!(
+        verify(&env, &p.trust, OffsetDateTime::now_utc()).unwrap_err(),
+        EnvelopeError::BadSignature
+    );
+}
+
+#[test]
+fn rejects_an_envelope_signed_by_a_node_other_than_its_origin() {
+    let p = setup();
+    // Nigeria's node signs an envelope claiming to come from Ghana.
+    let env = build(&p.nga, header("GHA", "NGA"), &ack_payload(), None).unwrap();
+    assert!(matches!(
+        verify(&env, &p.trust, OffsetDateTime::now_utc()),
+        Err(EnvelopeError::SignerNotOrigin { .. })
+    ));
+}
+
+#[test]
+fn a_receipt_proves_receipt_of_exactly_that_envelope() {
+    let p = setup();
+    let env = build(&p.gha, header("GHA", "NGA"), &ack_payload(), None).unwrap();
+    let v = verify(&env, &p.trust, OffsetDateTime::now_utc()).unwrap();
+    let now = OffsetDateTime::now_utc();
+    let receipt = sign_receipt(&p.nga, &env, &v.header, now);
+    let r = verify_receipt(&receipt, &env, &p.trust, now).unwrap();
+    assert_eq!(r.receiver.to_string(), "NGA");
+
+    let other = build(&p.gha, header("GHA", "NGA"), &ack_payload(), None).unwrap();
+    assert!(verify_receipt(&receipt, &other, &p.trust, now).is_err());
+
+    let mut forged = receipt.clone();
+    forged.receipt[3] ^= 0x20;
+    assert!(verify_receipt(&forged, &env, &p.trust, now).is_err());
+}
+
+#[test]
+fn a_sealed_payload_opens_only_for_its_recipient() {
+    let p = setup();
+    let key = seal::OpeningKey::generate();
+    let other = seal::OpeningKey::generate();
+    let env = build(
+        &p.gha,
+        header("GHA", "NGA"),
+        &ack_payload(),
+        Some(key.public()),
+    )
+    .unwrap();
+    let v = verify(&env, &p.trust, OffsetDateTime::now_utc()).unwrap();
+    let sealing = v.header.sealing.clone().unwrap();
+    assert!(v.plain_payload().is_err());
+    let bytes = key.open(&sealing, &env.header, &env.payload).unwrap();
+    assert_eq!(decode_payload(&v.header, &bytes).unwrap(), ack_payload());
+    assert!(other.open(&sealing, &env.header, &env.payload).is_err());
+}
+
+proptest! {
+    #[test]
+    fn signing_input_is_injective(
+        a in proptest::collection::vec(any::<u8>(), 0..64),
+        b in proptest::collection::vec(any::<u8>(), 0..64),
+        c in proptest::collection::vec(any::<u8>(), 0..64),
+        d in proptest::collection::vec(any::<u8>(), 0..64),
+    ) {
+        prop_assume!((a.clone(), b.clone()) != (c.clone(), d.clone()));
+        prop_assert_ne!(signing_input(&a, &b), signing_input(&c, &d));
+    }
+
+    #[test]
+    fn any_single_bit_flip_breaks_the_signature(
+        flip_header in any::<bool>(),
+        index in any::<prop::sample::Index>(),
+        bit in 0u8..8,
+    ) {
+        let p = setup();
+        let mut env = build(&p.gha, header("GHA", "NGA"), &ack_payload(), None).unwrap();
+        let target = if flip_header { &mut env.header } else { &mut env.payload };
+        let i = index.index(target.len());
+        target[i] ^= 1 << bit;
+        prop_assert!(verify(&env, &p.trust, OffsetDateTime::now_utc()).is_err());
+    }
+}

@@ -1,0 +1,346 @@
+//! The national PKI: each participant runs its own CA (there is no global CA:
+//! states will not trust one someone else runs). Used by `itictl ca` and
+//! `itictl cert`, by the demo and by the test harness.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use rcgen::{
+    BasicConstraints, CertificateParams, CertificateRevocationListParams, DistinguishedName,
+    DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyIdMethod, KeyPair, KeyUsagePurpose,
+    RevocationReason, RevokedCertParams, SanType, SerialNumber,
+};
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, CertificateRevocationListDer, PrivateKeyDer};
+use time::{Duration, OffsetDateTime};
+
+use super::Identity;
+use crate::ids::ParticipantId;
+
+#[derive(Debug, thiserror::Error)]
+pub enum PkiError {
+    #[error("{what} {path}: {reason}")]
+    File {
+        what: &'static str,
+        path: PathBuf,
+        reason: String,
+    },
+    #[error("certificate generation failed: {0}")]
+    Generate(#[from] rcgen::Error),
+    #[error("invalid validity: {0}")]
+    Validity(String),
+}
+
+impl PkiError {
+    fn file(what: &'static str, path: &Path, reason: impl fmt::Display) -> Self {
+        PkiError::File {
+            what,
+            path: path.to_path_buf(),
+            reason: reason.to_string(),
+        }
+    }
+}
+
+/// A private key in PEM. Never printed.
+#[derive(Clone)]
+pub struct SecretPem(String);
+
+impl SecretPem {
+    pub fn new(pem: String) -> Self {
+        SecretPem(pem)
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for SecretPem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SecretPem(..)")
+    }
+}
+
+/// A certificate with its private key, both PEM.
+#[derive(Debug, Clone)]
+pub struct KeyedCert {
+    pub cert_pem: String,
+    pub key_pem: SecretPem,
+}
+
+impl KeyedCert {
+    pub fn cert_der(&self) -> Result<CertificateDer<'static>, PkiError> {
+        CertificateDer::from_pem_slice(self.cert_pem.as_bytes())
+            .map_err(|e| PkiError::file("certificate", Path::new("<memory>"), e))
+    }
+}
+
+/// Validity window of a certificate.
+#[derive(Debug, Clone, Copy)]
+pub struct Validity {
+    pub not_before: OffsetDateTime,
+    pub not_after: OffsetDateTime,
+}
+
+impl Validity {
+    /// From now (less an hour of clock skew) for `days`.
+    pub fn days_from(now: OffsetDateTime, days: i64) -> Self {
+        Validity {
+            not_before: now - Duration::hours(1),
+            not_after: now + Duration::days(days),
+        }
+    }
+}
+
+fn random_serial() -> SerialNumber {
+    let mut bytes: [u8; 16] = rand::random();
+    bytes[0] &= 0x7f; // positive INTEGER
+    SerialNumber::from_slice(&bytes)
+}
+
+fn participant_kind(p: &ParticipantId) -> &'static str {
+    match p {
+        ParticipantId::State(_) => "national",
+        ParticipantId::Hub(_) => "hub",
+        ParticipantId::Panel(_) => "panel",
+    }
+}
+
+/// Creates a participant's own CA: a self-signed root that may sign only
+/// end-entity certificates (path length 0).
+pub fn create_ca(participant: &ParticipantId, validity: Validity) -> Result<KeyedCert, PkiError> {
+    let key = KeyPair::generate()?;
+    let mut params = CertificateParams::default();
+    let mut dn = DistinguishedName::new();
+    dn.push(
+        DnType::CommonName,
+        format!(
+            "ITI Exchange {} CA {participant}",
+            participant_kind(participant)
+        ),
+    );
+    dn.push(
+        DnType::OrganizationName,
+        format!("ITI Exchange {participant}"),
+    );
+    params.distinguished_name = dn;
+    params.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
+    params.key_usages = vec![
+        KeyUsagePurpose::KeyCertSign,
+        KeyUsagePurpose::CrlSign,
+        KeyUsagePurpose::DigitalSignature,
+    ];
+    params.not_before = validity.not_before;
+    params.not_after = validity.not_after;
+    params.serial_number = Some(random_serial());
+    params.key_identifier_method = KeyIdMethod::Sha256;
+    let cert = params.self_signed(&key)?;
+    Ok(KeyedCert {
+        cert_pem: cert.pem(),
+        key_pem: SecretPem(key.serialize_pem()),
+    })
+}
+
+fn load_issuer(ca: &KeyedCert) -> Result<Issuer<'static, KeyPair>, PkiError> {
+    let key = KeyPair::from_pem(ca.key_pem.expose())?;
+    Ok(Issuer::from_ca_cert_pem(&ca.cert_pem, key)?)
+}
+
+/// Issues a node or officer certificate from a participant's CA. Nodes get
+/// server and client authentication; officers client authentication only.
+pub fn issue(
+    ca: &KeyedCert,
+    identity: &Identity,
+    validity: Validity,
+) -> Result<KeyedCert, PkiError> {
+    if validity.not_after <= validity.not_before {
+        return Err(PkiError::Validity(
+            "not_after must be after not_before".into(),
+        ));
+    }
+    let issuer = load_issuer(ca)?;
+    let key = KeyPair::generate()?;
+    let mut params = CertificateParams::default();
+    let mut dn = DistinguishedName::new();
+    let (cn, ekus) = match identity {
+        Identity::Node(p) => (
+            format!("ITI Exchange node {p}"),
+            vec![
+                ExtendedKeyUsagePurpose::ServerAuth,
+                ExtendedKeyUsagePurpose::ClientAuth,
+            ],
+        ),
+        Identity::Officer(o) => (
+            format!("{} ({}, {})", o.name, o.role, o.participant),
+            vec![ExtendedKeyUsagePurpose::ClientAuth],
+        ),
+    };
+    dn.push(DnType::CommonName, cn);
+    dn.push(
+        DnType::OrganizationName,
+        format!("ITI Exchange {}", identity.participant()),
+    );
+    params.distinguished_name = dn;
+    params.subject_alt_names = vec![SanType::URI(identity.to_uri().try_into()?)];
+    params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+    params.extended_key_usages = ekus;
+    params.not_before = validity.not_before;
+    params.not_after = validity.not_after;
+    params.serial_number = Some(random_serial());
+    params.use_authority_key_identifier_extension = true;
+    params.key_identifier_method = KeyIdMethod::Sha256;
+    let cert = params.signed_by(&key, &issuer)?;
+    Ok(KeyedCert {
+        cert_pem: cert.pem(),
+        key_pem: SecretPem(key.serialize_pem()),
+    })
+}
+
+/// Serial number (big-endian bytes) of a certificate, for revocation.
+pub fn serial_of(cert_der: &[u8]) -> Result<Vec<u8>, PkiError> {
+    let (_, cert) = x509_parser::parse_x509_certificate(cert_der)
+        .map_err(|e| PkiError::file("certificate", Path::new("<memory>"), e))?;
+    Ok(cert.tbs_certificate.raw_serial().to_vec())
+}
+
+/// Signs a revocation list for `revoked` serial numbers.
+pub fn create_crl(
+    ca: &KeyedCert,
+    revoked: &[Vec<u8>],
+    crl_number: u64,
+    now: OffsetDateTime,
+    next_update: OffsetDateTime,
+) -> Result<String, PkiError> {
+    let issuer = load_issuer(ca)?;
+    let params = CertificateRevocationListParams {
+        this_update: now,
+        next_update,
+        crl_number: SerialNumber::from_slice(&crl_number.to_be_bytes()),
+        issuing_distribution_point: None,
+        revoked_certs: revoked
+            .iter()
+            .map(|serial| RevokedCertParams {
+                serial_number: SerialNumber::from_slice(serial),
+                revocation_time: now,
+                reason_code: Some(RevocationReason::KeyCompromise),
+                invalidity_date: None,
+            })
+            .collect(),
+        key_identifier_method: KeyIdMethod::Sha256,
+    };
+    Ok(params.signed_by(&issuer)?.pem()?)
+}
+
+// ---------------------------------------------------------------- files
+
+fn read_text(what: &'static str, path: &Path) -> Result<String, PkiError> {
+    std::fs::read_to_string(path).map_err(|e| {
+        let reason = match e.kind() {
+            std::io::ErrorKind::NotFound => "not found".to_string(),
+            std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
+            _ => e.to_string(),
+        };
+        PkiError::file(what, path, reason)
+    })
+}
+
+pub fn read_cert_pem(path: &Path) -> Result<String, PkiError> {
+    let text = read_text("certificate file", path)?;
+    CertificateDer::from_pem_slice(text.as_bytes())
+        .map_err(|_| PkiError::file("certificate file", path, "no PEM certificate in it"))?;
+    Ok(text)
+}
+
+pub fn read_cert_der(path: &Path) -> Result<CertificateDer<'static>, PkiError> {
+    let text = read_text("certificate file", path)?;
+    CertificateDer::from_pem_slice(text.as_bytes())
+        .map_err(|_| PkiError::file("certificate file", path, "no PEM certificate in it"))
+}
+
+pub fn read_key_pem(path: &Path) -> Result<SecretPem, PkiError> {
+    let text = read_text("key file", path)?;
+    PrivateKeyDer::from_pem_slice(text.as_bytes())
+        .map_err(|_| PkiError::file("key file", path, "no PEM private key in it"))?;
+    Ok(SecretPem(text))
+}
+
+pub fn read_crl_der(path: &Path) -> Result<CertificateRevocationListDer<'static>, PkiError> {
+    let text = read_text("revocation list", path)?;
+    CertificateRevocationListDer::from_pem_slice(text.as_bytes())
+        .map_err(|_| PkiError::file("revocation list", path, "no PEM CRL in it"))
+}
+
+pub fn read_keyed(cert: &Path, key: &Path) -> Result<KeyedCert, PkiError> {
+    Ok(KeyedCert {
+        cert_pem: read_cert_pem(cert)?,
+        key_pem: read_key_pem(key)?,
+    })
+}
+
+/// Writes a public file (certificate, card).
+pub fn write_public(path: &Path, contents: &str) -> Result<(), PkiError> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| PkiError::file("directory", dir, e))?;
+    }
+    std::fs::write(path, contents).map_err(|e| PkiError::file("file", path, e))
+}
+
+/// Writes a private key readable by its owner only.
+pub fn write_secret(path: &Path, key: &SecretPem) -> Result<(), PkiError> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| PkiError::file("directory", dir, e))?;
+    }
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)
+        .map_err(|e| PkiError::file("key file", path, e))?;
+    f.write_all(key.expose().as_bytes())
+        .map_err(|e| PkiError::file("key file", path, e))
+}
+
+/// Writes `cert.pem` and `key.pem` into `dir`.
+pub fn write_keyed(dir: &Path, keyed: &KeyedCert) -> Result<(), PkiError> {
+    write_public(&dir.join("cert.pem"), &keyed.cert_pem)?;
+    write_secret(&dir.join("key.pem"), &keyed.key_pem)
+}
+
+/// Lower-case hex SHA-256 of a DER certificate: how CAs are shown to admins.
+pub fn fingerprint(der: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(Sha256::digest(der))
+}
+
+/// The subject of a certificate, for display.
+pub fn subject_of(der: &[u8]) -> String {
+    x509_parser::parse_x509_certificate(der)
+        .map(|(_, c)| c.subject().to_string())
+        .unwrap_or_else(|_| "<unparseable>".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn issued_certificates_carry_their_identity() {
+        let now = OffsetDateTime::now_utc();
+        let gha: ParticipantId = "GHA".parse().unwrap();
+        let ca = create_ca(&gha, Validity::days_from(now, 10)).unwrap();
+        let node = issue(
+            &ca,
+            &Identity::Node(gha.clone()),
+            Validity::days_from(now, 1),
+        )
+        .unwrap();
+        let der = node.cert_der().unwrap();
+        assert_eq!(
+            Identity::from_certificate_der(&der).unwrap(),
+            Identity::Node(gha)
+        );
+        assert!(!format!("{node:?}").contains("PRIVATE KEY"));
+    }
+}

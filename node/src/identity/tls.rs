@@ -1,0 +1,490 @@
+//! Mutual TLS for both ports, with our own certificate checks: rustls does the
+//! handshake, `TrustStore` decides. The accepted connection carries the
+//! verified `Identity` into tonic as connect info, so handlers read who is
+//! calling from the certificate and from nowhere else.
+
+use std::io;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use hyper_util::rt::TokioIo;
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
+use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
+use rustls::{
+    CertificateError, ClientConfig, DigitallySignedStruct, DistinguishedName, ServerConfig,
+    SignatureScheme,
+};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::{TcpListener, TcpStream};
+use tokio_stream::wrappers::ReceiverStream;
+use tonic::transport::server::Connected;
+
+use super::Identity;
+use super::pki::{KeyedCert, PkiError};
+use super::trust::{TrustError, TrustStore, Usage};
+use crate::clock::SharedClock;
+use crate::ids::ParticipantId;
+
+fn provider() -> Arc<rustls::crypto::CryptoProvider> {
+    Arc::new(rustls::crypto::ring::default_provider())
+}
+
+/// Who is on the other end of an accepted connection, from its verified
+/// certificate.
+#[derive(Debug, Clone)]
+pub struct PeerInfo {
+    pub identity: Identity,
+    pub remote: Option<SocketAddr>,
+}
+
+/// Handshakes a port refused, and why. Kept for operators (metrics, logs) and
+/// for tests that check the reason of a refusal.
+#[derive(Debug, Default)]
+pub struct Refusals(Mutex<Vec<TrustError>>);
+
+impl Refusals {
+    pub fn record(&self, e: TrustError) {
+        let mut v = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if v.len() >= 1000 {
+            v.remove(0);
+        }
+        v.push(e);
+    }
+    pub fn snapshot(&self) -> Vec<TrustError> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+}
+
+fn certificate_error(e: &TrustError) -> rustls::Error {
+    let ce = match e {
+        TrustError::Expired(_) => CertificateError::Expired,
+        TrustError::NotYetValid(_) => CertificateError::NotValidYet,
+        TrustError::Revoked(_) => CertificateError::Revoked,
+        TrustError::NotPinned(_) | TrustError::WrongCa(_) => CertificateError::UnknownIssuer,
+        TrustError::WrongUsage(..) => CertificateError::InvalidPurpose,
+        _ => CertificateError::BadEncoding,
+    };
+    rustls::Error::InvalidCertificate(ce)
+}
+
+#[derive(Debug)]
+struct PinnedClientVerifier {
+    trust: Arc<TrustStore>,
+    clock: SharedClock,
+    refusals: Arc<Refusals>,
+}
+
+impl ClientCertVerifier for PinnedClientVerifier {
+    fn root_hint_subjects(&self) -> &[DistinguishedName] {
+        &[]
+    }
+
+    fn verify_client_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        _now: UnixTime,
+    ) -> Result<ClientCertVerified, rustls::Error> {
+        match self
+            .trust
+            .verify(end_entity, intermediates, Usage::Client, self.clock.now())
+        {
+            Ok(_) => Ok(ClientCertVerified::assertion()),
+            Err(e) => {
+                tracing::warn!(reason = %e, "refused client certificate");
+                let err = certificate_error(&e);
+                self.refusals.record(e);
+                Err(err)
+            }
+        }
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &provider().signature_verification_algorithms,
+        )
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &provider().signature_verification_algorithms,
+        )
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        provider()
+            .signature_verification_algorithms
+            .supported_schemes()
+    }
+}
+
+/// Verifies a server: it must chain to the CA pinned for the participant it
+/// names and, when we know whom we dialled, be that participant's node.
+#[derive(Debug)]
+struct PinnedServerVerifier {
+    trust: Arc<TrustStore>,
+    clock: SharedClock,
+    expected: Option<ParticipantId>,
+}
+
+impl ServerCertVerifier for PinnedServerVerifier {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        let identity = self
+            .trust
+            .verify(end_entity, intermediates, Usage::Server, self.clock.now())
+            .map_err(|e| certificate_error(&e))?;
+        match (&identity, &self.expected) {
+            (Identity::Node(p), Some(want)) if p == want => Ok(ServerCertVerified::assertion()),
+            (Identity::Node(_), None) => Ok(ServerCertVerified::assertion()),
+            _ => Err(rustls::Error::InvalidCertificate(
+                CertificateError::NotValidForName,
+            )),
+        }
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &provider().signature_verification_algorithms,
+        )
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &provider().signature_verification_algorithms,
+        )
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        provider()
+            .signature_verification_algorithms
+            .supported_schemes()
+    }
+}
+
+fn chain_and_key(
+    keyed: &KeyedCert,
+) -> Result<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>), PkiError> {
+    let chain = vec![keyed.cert_der()?];
+    let key = PrivateKeyDer::from_pem_slice(keyed.key_pem.expose().as_bytes()).map_err(|_| {
+        PkiError::File {
+            what: "key",
+            path: "<memory>".into(),
+            reason: "no PEM private key".into(),
+        }
+    })?;
+    Ok((chain, key))
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum TlsSetupError {
+    #[error(transparent)]
+    Pki(#[from] PkiError),
+    #[error("TLS configuration: {0}")]
+    Rustls(#[from] rustls::Error),
+}
+
+/// Server side of a port: presents `own`, demands a client certificate that
+/// `trust` accepts.
+pub fn server_config(
+    own: &KeyedCert,
+    trust: Arc<TrustStore>,
+    clock: SharedClock,
+    refusals: Arc<Refusals>,
+) -> Result<Arc<ServerConfig>, TlsSetupError> {
+    let (chain, key) = chain_and_key(own)?;
+    let verifier = Arc::new(PinnedClientVerifier {
+        trust,
+        clock,
+        refusals,
+    });
+    let mut config = ServerConfig::builder_with_provider(provider())
+        .with_safe_default_protocol_versions()?
+        .with_client_cert_verifier(verifier)
+        .with_single_cert(chain, key)?;
+    config.alpn_protocols = vec![b"h2".to_vec()];
+    Ok(Arc::new(config))
+}
+
+/// Client side: presents `own`, accepts a server that `trust` accepts and,
+/// if given, that is `expected`.
+pub fn client_config(
+    own: &KeyedCert,
+    trust: Arc<TrustStore>,
+    clock: SharedClock,
+    expected: Option<ParticipantId>,
+) -> Result<Arc<ClientConfig>, TlsSetupError> {
+    let (chain, key) = chain_and_key(own)?;
+    let verifier = Arc::new(PinnedServerVerifier {
+        trust,
+        clock,
+        expected,
+    });
+    let mut config = ClientConfig::builder_with_provider(provider())
+        .with_safe_default_protocol_versions()?
+        .dangerous()
+        .with_custom_certificate_verifier(verifier)
+        .with_client_auth_cert(chain, key)?;
+    config.alpn_protocols = vec![b"h2".to_vec()];
+    Ok(Arc::new(config))
+}
+
+// ---------------------------------------------------------------- server
+
+/// An accepted, authenticated connection.
+pub struct AuthenticatedStream {
+    inner: tokio_rustls::server::TlsStream<TcpStream>,
+    peer: PeerInfo,
+}
+
+impl Connected for AuthenticatedStream {
+    type ConnectInfo = PeerInfo;
+    fn connect_info(&self) -> PeerInfo {
+        self.peer.clone()
+    }
+}
+
+impl AsyncRead for AuthenticatedStream {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for AuthenticatedStream {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.inner).poll_write(cx, buf)
+    }
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.inner).poll_write_vectored(cx, bufs)
+    }
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+}
+
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// Accepts TCP connections on `listener` and completes TLS handshakes
+/// concurrently (a slow client cannot hold up others). Yields authenticated
+/// streams until `shutdown` fires.
+pub fn accept_tls(
+    listener: TcpListener,
+    config: Arc<ServerConfig>,
+    mut shutdown: tokio::sync::watch::Receiver<bool>,
+) -> ReceiverStream<Result<AuthenticatedStream, io::Error>> {
+    let (tx, rx) = tokio::sync::mpsc::channel(64);
+    let acceptor = tokio_rustls::TlsAcceptor::from(config);
+    tokio::spawn(async move {
+        loop {
+            let (tcp, remote) = tokio::select! {
+                accepted = listener.accept() => match accepted {
+                    Ok(pair) => pair,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "accept failed");
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    }
+                },
+                _ = shutdown.changed() => break,
+            };
+            let _ = tcp.set_nodelay(true);
+            let acceptor = acceptor.clone();
+            let tx = tx.clone();
+            tokio::spawn(async move {
+                let tls = match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await
+                {
+                    Ok(Ok(tls)) => tls,
+                    Ok(Err(e)) => {
+                        tracing::info!(%remote, error = %e, "TLS handshake refused");
+                        return;
+                    }
+                    Err(_) => {
+                        tracing::info!(%remote, "TLS handshake timed out");
+                        return;
+                    }
+                };
+                // The verifier accepted this certificate; read its identity.
+                let identity = tls
+                    .get_ref()
+                    .1
+                    .peer_certificates()
+                    .and_then(|c| c.first())
+                    .map(|c| Identity::from_certificate_der(c));
+                let Some(Ok(identity)) = identity else {
+                    tracing::warn!(%remote, "verified connection without a readable identity");
+                    return;
+                };
+                let peer = PeerInfo {
+                    identity,
+                    remote: Some(remote),
+                };
+                let _ = tx.send(Ok(AuthenticatedStream { inner: tls, peer })).await;
+            });
+        }
+    });
+    ReceiverStream::new(rx)
+}
+
+// ---------------------------------------------------------------- client
+
+/// A gRPC channel to `endpoint` ("host:port" or "https://host:port") over
+/// our mutual TLS. Connects lazily and reconnects as needed.
+pub fn channel(
+    endpoint: &str,
+    config: Arc<ClientConfig>,
+    timeout: Duration,
+) -> Result<tonic::transport::Channel, String> {
+    let authority = endpoint
+        .trim_start_matches("https://")
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .to_string();
+    let endpoint = tonic::transport::Endpoint::from_shared(format!("http://{authority}"))
+        .map_err(|e| format!("endpoint {authority:?}: {e}"))?
+        .connect_timeout(timeout)
+        .timeout(timeout)
+        .tcp_nodelay(true)
+        .http2_keep_alive_interval(Duration::from_secs(30))
+        .keep_alive_while_idle(false);
+    let connector = tls_connector(config);
+    Ok(endpoint.connect_with_connector_lazy(connector))
+}
+
+type ConnectFuture = Pin<
+    Box<
+        dyn Future<Output = Result<TokioIo<tokio_rustls::client::TlsStream<TcpStream>>, io::Error>>
+            + Send,
+    >,
+>;
+
+fn tls_connector(
+    config: Arc<ClientConfig>,
+) -> impl tower::Service<
+    tonic::transport::Uri,
+    Response = TokioIo<tokio_rustls::client::TlsStream<TcpStream>>,
+    Error = io::Error,
+    Future = ConnectFuture,
+> + Clone
++ Send
++ 'static {
+    let connector = tokio_rustls::TlsConnector::from(config);
+    tower::service_fn(move |uri: tonic::transport::Uri| {
+        let connector = connector.clone();
+        let fut: ConnectFuture = Box::pin(async move {
+            let host = uri.host().unwrap_or("localhost").to_string();
+            let port = uri.port_u16().unwrap_or(443);
+            let tcp = TcpStream::connect((host.as_str(), port)).await?;
+            let _ = tcp.set_nodelay(true);
+            // Our verifier ignores the name: identity is the certificate's URI.
+            let name = ServerName::try_from(host.trim_matches(['[', ']']).to_string())
+                .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
+            let tls = connector.connect(name, tcp).await?;
+            Ok(TokioIo::new(tls))
+        });
+        fut
+    })
+}
+
+/// Turns the transport errors a client sees into a sentence an officer can act
+/// on (rustls and hyper report "broken pipe" or "fatal alert").
+pub fn explain_transport_error(status: &tonic::Status) -> Option<String> {
+    use std::error::Error;
+    let mut text = status.message().to_string();
+    let mut source = status.source();
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    let lower = text.to_lowercase();
+    let hint = if lower.contains("certificateexpired")
+        || lower.contains("certificate expired")
+        || lower.contains("expired") && lower.contains("cert")
+    {
+        "the node refused our certificate: it has expired"
+    } else if lower.contains("certificaterevoked") || lower.contains("revoked") {
+        "the node refused our certificate: it has been revoked"
+    } else if lower.contains("unknownca")
+        || lower.contains("unknown ca")
+        || lower.contains("unknownissuer")
+        || lower.contains("decrypterror")
+        || lower.contains("badcertificate")
+    {
+        "the certificate was refused: it does not chain to the CA pinned for the identity it claims (wrong CA, or not a peer)"
+    } else if lower.contains("notvalidforname") {
+        "the server's certificate is not the node we expected"
+    } else if lower.contains("connection refused") {
+        "nothing is listening at that address (is the node running?)"
+    } else if lower.contains("broken pipe")
+        || lower.contains("connection reset")
+        || lower.contains("certificaterequired")
+    {
+        "the node closed the connection during the handshake: it requires a certificate it trusts"
+    } else if lower.contains("timed out") || lower.contains("deadline") {
+        "the node did not answer in time"
+    } else {
+        return None;
+    };
+    Some(format!("{hint} ({text})"))
+}

@@ -1,0 +1,281 @@
+//! Pinned trust: each participant's CA is pinned to that participant alone.
+//! A certificate is accepted only if it chains to the CA pinned for the
+//! participant its identity URI names, is within its validity, and is not on
+//! that CA's revocation list. A CA pinned for Ghana cannot vouch for Nigeria.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+use rustls::pki_types::{CertificateDer, CertificateRevocationListDer, UnixTime};
+use time::OffsetDateTime;
+use webpki::{
+    CertRevocationList, EndEntityCert, KeyUsage, OwnedCertRevocationList, RevocationCheckDepth,
+    RevocationOptionsBuilder, UnknownStatusPolicy,
+};
+
+use super::{Identity, IdentityError};
+use crate::ids::ParticipantId;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TrustError {
+    #[error("{0}")]
+    Identity(#[from] IdentityError),
+    #[error("no CA is pinned for {0}")]
+    NotPinned(ParticipantId),
+    #[error("the certificate for {0} does not chain to the CA pinned for {0}")]
+    WrongCa(ParticipantId),
+    #[error("the certificate for {0} has expired")]
+    Expired(ParticipantId),
+    #[error("the certificate for {0} is not yet valid")]
+    NotYetValid(ParticipantId),
+    #[error("the certificate for {0} has been revoked by its CA")]
+    Revoked(ParticipantId),
+    #[error("the certificate for {0} is not valid for {1}")]
+    WrongUsage(ParticipantId, &'static str),
+    #[error("the certificate for {0} was refused: {1}")]
+    Invalid(ParticipantId, String),
+    #[error("{0} is not a CA certificate usable as a trust anchor: {1}")]
+    BadAnchor(ParticipantId, String),
+    #[error("the revocation list for {0} is malformed: {1}")]
+    BadCrl(ParticipantId, String),
+}
+
+/// Which extended key usage a certificate must allow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Usage {
+    Client,
+    Server,
+}
+
+struct Pinned {
+    ca_der: CertificateDer<'static>,
+    anchor: rustls::pki_types::TrustAnchor<'static>,
+    crl: Option<OwnedCertRevocationList>,
+}
+
+/// The CAs this node trusts, each for exactly one participant. Updated live
+/// when an admin adds a peer; readers take a short lock.
+#[derive(Default)]
+pub struct TrustStore {
+    pinned: RwLock<HashMap<ParticipantId, Arc<Pinned>>>,
+}
+
+impl std::fmt::Debug for TrustStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let keys: Vec<String> = self
+            .pinned
+            .read()
+            .map(|m| m.keys().map(|k| k.to_string()).collect())
+            .unwrap_or_default();
+        f.debug_struct("TrustStore").field("pinned", &keys).finish()
+    }
+}
+
+fn to_unix(t: OffsetDateTime) -> UnixTime {
+    UnixTime::since_unix_epoch(std::time::Duration::from_secs(
+        t.unix_timestamp().max(0) as u64
+    ))
+}
+
+impl TrustStore {
+    pub fn new() -> Arc<Self> {
+        Arc::new(Self::default())
+    }
+
+    /// Pins `ca_der` as the only CA for `participant`, replacing any earlier pin.
+    pub fn pin(
+        &self,
+        participant: &ParticipantId,
+        ca_der: CertificateDer<'static>,
+        crl: Option<CertificateRevocationListDer<'static>>,
+    ) -> Result<(), TrustError> {
+        let anchor = webpki::anchor_from_trusted_cert(&ca_der)
+            .map_err(|e| TrustError::BadAnchor(participant.clone(), format!("{e:?}")))?
+            .to_owned();
+        let crl = crl
+            .map(|der| {
+                OwnedCertRevocationList::from_der(der.as_ref())
+                    .map_err(|e| TrustError::BadCrl(participant.clone(), format!("{e:?}")))
+            })
+            .transpose()?;
+        let pinned = Arc::new(Pinned {
+            ca_der,
+            anchor,
+            crl,
+        });
+        self.pinned
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(participant.clone(), pinned);
+        Ok(())
+    }
+
+    /// Replaces the revocation list of an already pinned participant.
+    pub fn set_crl(
+        &self,
+        participant: &ParticipantId,
+        crl: CertificateRevocationListDer<'static>,
+    ) -> Result<(), TrustError> {
+        let ca = self
+            .ca_of(participant)
+            .ok_or_else(|| TrustError::NotPinned(participant.clone()))?;
+        self.pin(participant, ca, Some(crl))
+    }
+
+    pub fn ca_of(&self, participant: &ParticipantId) -> Option<CertificateDer<'static>> {
+        self.pinned
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(participant)
+            .map(|p| p.ca_der.clone())
+    }
+
+    pub fn is_pinned(&self, participant: &ParticipantId) -> bool {
+        self.pinned
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .contains_key(participant)
+    }
+
+    pub fn participants(&self) -> Vec<ParticipantId> {
+        let mut v: Vec<_> = self
+            .pinned
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .keys()
+            .cloned()
+            .collect();
+        v.sort();
+        v
+    }
+
+    /// Verifies `cert` (with any `intermediates`) against the CA pinned for the
+    /// participant it names, at time `at`, and returns its identity.
+    pub fn verify(
+        &self,
+        cert: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        usage: Usage,
+        at: OffsetDateTime,
+    ) -> Result<Identity, TrustError> {
+        let identity = Identity::from_certificate_der(cert)?;
+        let participant = identity.participant().clone();
+        let pinned = self
+            .pinned
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&participant)
+            .cloned()
+            .ok_or_else(|| TrustError::NotPinned(participant.clone()))?;
+
+        let ee = EndEntityCert::try_from(cert)
+            .map_err(|e| TrustError::Invalid(participant.clone(), format!("{e:?}")))?;
+        let crls: Vec<CertRevocationList<'_>> = pinned
+            .crl
+            .iter()
+            .map(|c| CertRevocationList::from(c.clone()))
+            .collect();
+        let crl_refs: Vec<&CertRevocationList<'_>> = crls.iter().collect();
+        let revocation = RevocationOptionsBuilder::new(&crl_refs).ok().map(|b| {
+            b.with_depth(RevocationCheckDepth::EndEntity)
+                .with_status_policy(UnknownStatusPolicy::Allow)
+                .build()
+        });
+        let eku = match usage {
+            Usage::Client => KeyUsage::client_auth(),
+            Usage::Server => KeyUsage::server_auth(),
+        };
+        let algs = rustls::crypto::ring::default_provider()
+            .signature_verification_algorithms
+            .all;
+        ee.verify_for_usage(
+            algs,
+            std::slice::from_ref(&pinned.anchor),
+            intermediates,
+            to_unix(at),
+            eku,
+            revocation,
+            None,
+        )
+        .map_err(|e| classify(&participant, usage, e))?;
+        Ok(identity)
+    }
+}
+
+fn classify(p: &ParticipantId, usage: Usage, e: webpki::Error) -> TrustError {
+    use webpki::Error as E;
+    match e {
+        E::CertExpired { .. } => TrustError::Expired(p.clone()),
+        E::CertNotValidYet { .. } => TrustError::NotYetValid(p.clone()),
+        E::CertRevoked => TrustError::Revoked(p.clone()),
+        E::UnknownIssuer | E::InvalidSignatureForPublicKey => TrustError::WrongCa(p.clone()),
+        E::RequiredEkuNotFoundContext(_) => TrustError::WrongUsage(
+            p.clone(),
+            match usage {
+                Usage::Client => "client authentication",
+                Usage::Server => "server authentication",
+            },
+        ),
+        other => TrustError::Invalid(p.clone(), format!("{other:?}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::identity::pki::{Validity, create_ca, issue};
+
+    fn der(pem: &str) -> CertificateDer<'static> {
+        use rustls::pki_types::pem::PemObject;
+        CertificateDer::from_pem_slice(pem.as_bytes()).unwrap()
+    }
+
+    #[test]
+    fn a_ca_vouches_only_for_the_participant_it_is_pinned_to() {
+        let now = OffsetDateTime::now_utc();
+        let gha: ParticipantId = "GHA".parse().unwrap();
+        let nga: ParticipantId = "NGA".parse().unwrap();
+        let gha_ca = create_ca(&gha, Validity::days_from(now, 30)).unwrap();
+        let nga_ca = create_ca(&nga, Validity::days_from(now, 30)).unwrap();
+        let trust = TrustStore::new();
+        trust.pin(&gha, der(&gha_ca.cert_pem), None).unwrap();
+        trust.pin(&nga, der(&nga_ca.cert_pem), None).unwrap();
+
+        let good = issue(
+            &gha_ca,
+            &Identity::Node(gha.clone()),
+            Validity::days_from(now, 1),
+        )
+        .unwrap();
+        assert_eq!(
+            trust
+                .verify(&der(&good.cert_pem), &[], Usage::Client, now)
+                .unwrap(),
+            Identity::Node(gha.clone())
+        );
+        // Ghana's CA issuing a certificate that claims to be Nigeria.
+        let forged = issue(
+            &gha_ca,
+            &Identity::Node(nga.clone()),
+            Validity::days_from(now, 1),
+        )
+        .unwrap();
+        assert_eq!(
+            trust.verify(&der(&forged.cert_pem), &[], Usage::Client, now),
+            Err(TrustError::WrongCa(nga))
+        );
+        let expired = issue(
+            &gha_ca,
+            &Identity::Node(gha.clone()),
+            Validity {
+                not_before: now - time::Duration::days(3),
+                not_after: now - time::Duration::days(1),
+            },
+        )
+        .unwrap();
+        assert_eq!(
+            trust.verify(&der(&expired.cert_pem), &[], Usage::Client, now),
+            Err(TrustError::Expired(gha))
+        );
+    }
+}

@@ -1,0 +1,5 @@
+//! ITI Exchange node.
+pub mod clock;
+pub mod envelope;
+pub mod identity;
+pub mod ids;
