@@ -1,0 +1,3 @@
+//! TEMPORARY
+pub mod machine;
+pub mod role;

@@ -1,0 +1,46 @@
+//! Which side of a trace this node is on.
+
+use std::fmt;
+use std::str::FromStr;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum TraceRole {
+    /// We sent the request.
+    Requester,
+    /// We were asked.
+    Requested,
+    /// We are a hub conducting the trace on a member's behalf (11.3.1).
+    OnBehalf,
+}
+
+impl TraceRole {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TraceRole::Requester => "requester",
+            TraceRole::Requested => "requested",
+            TraceRole::OnBehalf => "on_behalf",
+        }
+    }
+    /// Whether we asked (as ourselves or for a member).
+    pub fn is_requesting(self) -> bool {
+        matches!(self, TraceRole::Requester | TraceRole::OnBehalf)
+    }
+}
+
+impl FromStr for TraceRole {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "requester" => Ok(TraceRole::Requester),
+            "requested" => Ok(TraceRole::Requested),
+            "on_behalf" => Ok(TraceRole::OnBehalf),
+            other => Err(format!("unknown trace role {other:?}")),
+        }
+    }
+}
+
+impl fmt::Display for TraceRole {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}

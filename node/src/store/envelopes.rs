@@ -1,0 +1,222 @@
+//! Envelopes and receipts.
+
+use prost::Message;
+use sqlx::{AnyConnection, AnyPool, Row};
+use time::OffsetDateTime;
+
+use iti_proto::v1 as pb;
+
+use super::StoreError;
+use crate::clock::{from_millis, to_millis};
+use crate::envelope::Header;
+use crate::ids::{EnvelopeId, TraceId};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    In,
+    Out,
+    Relay,
+}
+
+impl Direction {
+    fn as_str(self) -> &'static str {
+        match self {
+            Direction::In => "in",
+            Direction::Out => "out",
+            Direction::Relay => "relay",
+        }
+    }
+    fn parse(s: &str) -> Result<Self, StoreError> {
+        match s {
+            "in" => Ok(Direction::In),
+            "out" => Ok(Direction::Out),
+            "relay" => Ok(Direction::Relay),
+            other => Err(StoreError::corrupt(format!("direction {other:?}"))),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct StoredEnvelope {
+    pub header: Header,
+    pub direction: Direction,
+    pub stored_at: OffsetDateTime,
+    pub envelope: pb::Envelope,
+    /// The payload in clear, where this node may read it.
+    pub payload: Option<pb::Payload>,
+}
+
+/// Stores an envelope unless one with the same id is already stored.
+/// Returns false for a duplicate: the dedupe key of exactly-once processing,
+/// checked in the same transaction as everything the envelope causes.
+pub async fn insert(
+    conn: &mut AnyConnection,
+    header: &Header,
+    direction: Direction,
+    envelope: &pb::Envelope,
+    payload: Option<&pb::Payload>,
+    stored_at: OffsetDateTime,
+) -> Result<bool, StoreError> {
+    let done = sqlx::query(
+        "INSERT INTO envelopes (id, case_id, trace_id, direction, origin, destination, kind, \
+         created_at, stored_at, envelope, payload) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (id) DO NOTHING",
+    )
+    .bind(header.id.to_string())
+    .bind(header.case_id.to_string())
+    .bind(header.trace_id.to_string())
+    .bind(direction.as_str())
+    .bind(header.origin.to_string())
+    .bind(header.destination.to_string())
+    .bind(i64::from(header.kind as i32))
+    .bind(to_millis(header.created_at))
+    .bind(to_millis(stored_at))
+    .bind(envelope.encode_to_vec())
+    .bind(payload.map(|p| p.encode_to_vec()))
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Updates the stored copy of an envelope (a relay appends hops).
+pub async fn replace_envelope(
+    conn: &mut AnyConnection,
+    id: EnvelopeId,
+    envelope: &pb::Envelope,
+) -> Result<(), StoreError> {
+    sqlx::query("UPDATE envelopes SET envelope = $1 WHERE id = $2")
+        .bind(envelope.encode_to_vec())
+        .bind(id.to_string())
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Drops the content of a relayed envelope once it is delivered: a hub keeps
+/// a payload only until delivery.
+pub async fn forget_payload(conn: &mut AnyConnection, id: EnvelopeId) -> Result<(), StoreError> {
+    let stripped = pb::Envelope::default().encode_to_vec();
+    sqlx::query("UPDATE envelopes SET envelope = $1, payload = NULL WHERE id = $2 AND direction = 'relay'")
+        .bind(stripped)
+        .bind(id.to_string())
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+fn from_row(row: &sqlx::any::AnyRow) -> Result<StoredEnvelope, StoreError> {
+    let bytes: Vec<u8> = row.try_get("envelope")?;
+    let envelope = pb::Envelope::decode(bytes.as_slice())
+        .map_err(|e| StoreError::corrupt(format!("stored envelope: {e}")))?;
+    let header = Header::decode(&envelope.header)
+        .map_err(|e| StoreError::corrupt(format!("stored envelope header: {e}")))?;
+    let payload: Option<Vec<u8>> = row.try_get("payload")?;
+    Ok(StoredEnvelope {
+        header,
+        direction: Direction::parse(&row.try_get::<String, _>("direction")?)?,
+        stored_at: from_millis(row.try_get("stored_at")?),
+        envelope,
+        payload: payload
+            .map(|p| {
+                pb::Payload::decode(p.as_slice())
+                    .map_err(|e| StoreError::corrupt(format!("stored payload: {e}")))
+            })
+            .transpose()?,
+    })
+}
+
+pub async fn get(conn: &mut AnyConnection, id: EnvelopeId) -> Result<Option<StoredEnvelope>, StoreError> {
+    let row = sqlx::query("SELECT direction, stored_at, envelope, payload FROM envelopes WHERE id = $1")
+        .bind(id.to_string())
+        .fetch_optional(conn)
+        .await?;
+    row.as_ref().map(from_row).transpose()
+}
+
+pub async fn get_from_pool(pool: &AnyPool, id: EnvelopeId) -> Result<Option<StoredEnvelope>, StoreError> {
+    let mut conn = pool.acquire().await?;
+    get(&mut conn, id).await
+}
+
+/// Every envelope of a trace, in the order stored.
+pub async fn for_trace(pool: &AnyPool, trace: TraceId) -> Result<Vec<StoredEnvelope>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT direction, stored_at, envelope, payload FROM envelopes WHERE trace_id = $1 \
+         AND direction <> 'relay' ORDER BY stored_at, id",
+    )
+    .bind(trace.to_string())
+    .fetch_all(pool)
+    .await?;
+    rows.iter().map(from_row).collect()
+}
+
+pub async fn count(pool: &AnyPool, direction: Direction) -> Result<i64, StoreError> {
+    let row = sqlx::query("SELECT COUNT(*) AS n FROM envelopes WHERE direction = $1")
+        .bind(direction.as_str())
+        .fetch_one(pool)
+        .await?;
+    Ok(row.try_get("n")?)
+}
+
+#[derive(Debug, Clone)]
+pub struct ReceiptRow {
+    pub envelope_id: EnvelopeId,
+    pub receiver: String,
+    pub received_at: OffsetDateTime,
+    pub signed: pb::SignedReceipt,
+}
+
+pub async fn add_receipt(conn: &mut AnyConnection, r: &ReceiptRow) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO receipts (envelope_id, receiver, received_at, signed) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT DO NOTHING",
+    )
+    .bind(r.envelope_id.to_string())
+    .bind(&r.receiver)
+    .bind(to_millis(r.received_at))
+    .bind(r.signed.encode_to_vec())
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+fn receipt_from_row(row: &sqlx::any::AnyRow) -> Result<ReceiptRow, StoreError> {
+    let signed: Vec<u8> = row.try_get("signed")?;
+    Ok(ReceiptRow {
+        envelope_id: row
+            .try_get::<String, _>("envelope_id")?
+            .parse()
+            .map_err(|_| StoreError::corrupt("receipt envelope id"))?,
+        receiver: row.try_get("receiver")?,
+        received_at: from_millis(row.try_get("received_at")?),
+        signed: pb::SignedReceipt::decode(signed.as_slice())
+            .map_err(|e| StoreError::corrupt(format!("stored receipt: {e}")))?,
+    })
+}
+
+pub async fn receipt(
+    conn: &mut AnyConnection,
+    envelope: EnvelopeId,
+    receiver: &str,
+) -> Result<Option<ReceiptRow>, StoreError> {
+    let row = sqlx::query(
+        "SELECT envelope_id, receiver, received_at, signed FROM receipts \
+         WHERE envelope_id = $1 AND receiver = $2",
+    )
+    .bind(envelope.to_string())
+    .bind(receiver)
+    .fetch_optional(conn)
+    .await?;
+    row.as_ref().map(receipt_from_row).transpose()
+}
+
+pub async fn receipts_for(pool: &AnyPool, envelope: EnvelopeId) -> Result<Vec<ReceiptRow>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT envelope_id, receiver, received_at, signed FROM receipts WHERE envelope_id = $1 \
+         ORDER BY received_at",
+    )
+    .bind(envelope.to_string())
+    .fetch_all(pool)
+    .await?;
+    rows.iter().map(receipt_from_row).collect()
+}

@@ -1,0 +1,116 @@
+//! Hub bookkeeping: what was relayed (headers only), and the broker's
+//! lost/stolen register.
+
+use sqlx::{AnyConnection, AnyPool, Row};
+use time::OffsetDateTime;
+
+use super::StoreError;
+use crate::clock::{from_millis, to_millis};
+use crate::envelope::Header;
+
+pub async fn log_relay(conn: &mut AnyConnection, h: &Header, at: OffsetDateTime) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO relay_log (envelope_id, trace_id, origin, destination, kind, received_at) \
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+    )
+    .bind(h.id.to_string())
+    .bind(h.trace_id.to_string())
+    .bind(h.origin.to_string())
+    .bind(h.destination.to_string())
+    .bind(i64::from(h.kind as i32))
+    .bind(to_millis(at))
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RelayRow {
+    pub trace_id: String,
+    pub origin: String,
+    pub destination: String,
+    pub kind: i32,
+    pub received_at: OffsetDateTime,
+}
+
+pub async fn relay_log(pool: &AnyPool) -> Result<Vec<RelayRow>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT trace_id, origin, destination, kind, received_at FROM relay_log ORDER BY received_at",
+    )
+    .fetch_all(pool)
+    .await?;
+    rows.iter()
+        .map(|row| {
+            Ok(RelayRow {
+                trace_id: row.try_get("trace_id")?,
+                origin: row.try_get("origin")?,
+                destination: row.try_get("destination")?,
+                kind: row.try_get::<i64, _>("kind")? as i32,
+                received_at: from_millis(row.try_get("received_at")?),
+            })
+        })
+        .collect()
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LostStolenRow {
+    pub reported_by: String,
+    pub make: String,
+    pub model: String,
+    pub serial_number: String,
+    pub calibre: String,
+    pub make_key: String,
+    pub serial_key: String,
+    pub reported_on: String,
+    pub circumstances: String,
+    pub reference: String,
+}
+
+/// Adds a report; false if the same state already reported that weapon.
+pub async fn add_lost_stolen(conn: &mut AnyConnection, r: &LostStolenRow) -> Result<bool, StoreError> {
+    let done = sqlx::query(
+        "INSERT INTO lost_stolen (reported_by, make, model, serial_number, calibre, make_key, serial_key, \
+         reported_on, circumstances, reference) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+         ON CONFLICT DO NOTHING",
+    )
+    .bind(&r.reported_by)
+    .bind(&r.make)
+    .bind(&r.model)
+    .bind(&r.serial_number)
+    .bind(&r.calibre)
+    .bind(&r.make_key)
+    .bind(&r.serial_key)
+    .bind(&r.reported_on)
+    .bind(&r.circumstances)
+    .bind(&r.reference)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Register entries for a normalised make.
+pub async fn lost_stolen_for_make(pool: &AnyPool, make_key: &str) -> Result<Vec<LostStolenRow>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT reported_by, make, model, serial_number, calibre, make_key, serial_key, reported_on, \
+         circumstances, reference FROM lost_stolen WHERE make_key = $1",
+    )
+    .bind(make_key)
+    .fetch_all(pool)
+    .await?;
+    rows.iter()
+        .map(|row| {
+            Ok(LostStolenRow {
+                reported_by: row.try_get("reported_by")?,
+                make: row.try_get("make")?,
+                model: row.try_get("model")?,
+                serial_number: row.try_get("serial_number")?,
+                calibre: row.try_get("calibre")?,
+                make_key: row.try_get("make_key")?,
+                serial_key: row.try_get("serial_key")?,
+                reported_on: row.try_get("reported_on")?,
+                circumstances: row.try_get("circumstances")?,
+                reference: row.try_get("reference")?,
+            })
+        })
+        .collect()
+}

@@ -1,0 +1,279 @@
+//! The storage boundary. Everything durable goes through here, and only here
+//! is SQL spoken. One implementation serves both backends through sqlx's
+//! `Any` driver: SQLite (embedded, the default) and PostgreSQL (production,
+//! several replicas), chosen by the database URL. Where the two differ (row
+//! claiming, leases, advisory locks) the functions branch on the backend.
+//!
+//! Writes are group-committed: every state change is a job sent to one
+//! writer task, which runs up to `MAX_BATCH` jobs in one transaction, each
+//! inside its own savepoint (a failing job rolls back alone), then commits
+//! and only then answers each caller. A caller that has its answer has its
+//! data on disk.
+//!
+//! Layout: `envelopes` (envelopes, receipts), `traces` (cases, events,
+//! deadlines, consents), `outbox`, `audit`, `peers` (peers, directory),
+//! `hub` (relay log, lost/stolen register).
+
+pub mod audit;
+pub mod envelopes;
+pub mod hub;
+pub mod outbox;
+pub mod peers;
+pub mod traces;
+
+use std::panic::AssertUnwindSafe;
+use std::str::FromStr;
+use std::time::Duration;
+
+use futures::FutureExt;
+use futures::future::BoxFuture;
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{AnyConnection, AnyPool, Connection, Executor};
+use tokio::sync::{mpsc, oneshot};
+
+/// Jobs committed together at most.
+pub const MAX_BATCH: usize = 256;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("database migration: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+    #[error("the store is shut down")]
+    Closed,
+    #[error("a write job panicked")]
+    Panicked,
+    #[error("unsupported database URL {0:?}: use sqlite:// or postgres://")]
+    UnsupportedUrl(String),
+}
+
+impl StoreError {
+    pub fn corrupt(what: impl std::fmt::Display) -> Self {
+        StoreError::Corrupt(what.to_string())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn of(conn: &AnyConnection) -> Backend {
+        if conn.backend_name().eq_ignore_ascii_case("postgresql") {
+            Backend::Postgres
+        } else {
+            Backend::Sqlite
+        }
+    }
+}
+
+/// How SQLite syncs commits to disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Durability {
+    /// fsync at every commit: survives power loss (the default).
+    Full,
+    /// fsync at checkpoints only: survives a process crash, not power loss.
+    Normal,
+}
+
+struct Completion {
+    keep: bool,
+    finish: Box<dyn FnOnce(Result<(), String>) + Send>,
+}
+
+type Job = Box<dyn for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, Completion> + Send>;
+
+/// A handle to the node's database. Cheap to clone.
+#[derive(Clone)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+    jobs: mpsc::Sender<Job>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").field("backend", &self.backend).finish()
+    }
+}
+
+/// Commit errors reach every job of a batch; sqlx errors are not `Clone`, so
+/// they travel as text and come back as `StoreError::Database`.
+fn commit_error(text: String) -> StoreError {
+    StoreError::Database(sqlx::Error::Protocol(text))
+}
+
+impl Store {
+    /// Opens (creating if needed) the database at `url` and runs migrations.
+    pub async fn open(url: &str, durability: Durability) -> Result<Store, StoreError> {
+        sqlx::any::install_default_drivers();
+        let backend = if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Backend::Postgres
+        } else {
+            return Err(StoreError::UnsupportedUrl(url.to_string()));
+        };
+        let options = AnyConnectOptions::from_str(url)?;
+        let pool = match backend {
+            Backend::Sqlite => {
+                let sync = match durability {
+                    Durability::Full => "PRAGMA synchronous = FULL",
+                    Durability::Normal => "PRAGMA synchronous = NORMAL",
+                };
+                AnyPoolOptions::new()
+                    .max_connections(4)
+                    .after_connect(move |conn, _| {
+                        Box::pin(async move {
+                            conn.execute("PRAGMA journal_mode = WAL").await?;
+                            conn.execute(sync).await?;
+                            conn.execute("PRAGMA busy_timeout = 10000").await?;
+                            conn.execute("PRAGMA foreign_keys = ON").await?;
+                            Ok(())
+                        })
+                    })
+                    .connect_with(options)
+                    .await?
+            }
+            Backend::Postgres => {
+                AnyPoolOptions::new()
+                    .max_connections(8)
+                    .acquire_timeout(Duration::from_secs(10))
+                    .connect_with(options)
+                    .await?
+            }
+        };
+        match backend {
+            Backend::Sqlite => sqlx::migrate!("migrations/sqlite").run(&pool).await?,
+            Backend::Postgres => sqlx::migrate!("migrations/postgres").run(&pool).await?,
+        }
+        let (tx, rx) = mpsc::channel::<Job>(4 * MAX_BATCH);
+        tokio::spawn(writer(pool.clone(), rx));
+        Ok(Store {
+            pool,
+            backend,
+            jobs: tx,
+        })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// The pool, for reads. Reads see every write whose caller has returned.
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    /// Runs `op` inside the group-commit writer: in a transaction shared
+    /// with other jobs, isolated from their failures by a savepoint. Returns
+    /// once the transaction is committed (or `op` failed and was rolled back).
+    pub async fn write<T, E, F>(&self, op: F) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+        F: for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, Result<T, E>> + Send + 'static,
+    {
+        let (tx, rx) = oneshot::channel::<Result<T, E>>();
+        let job: Job = Box::new(move |conn| {
+            Box::pin(async move {
+                let outcome = AssertUnwindSafe(op(conn)).catch_unwind().await;
+                let result = outcome.unwrap_or(Err(E::from(StoreError::Panicked)));
+                let keep = result.is_ok();
+                Completion {
+                    keep,
+                    finish: Box::new(move |commit: Result<(), String>| {
+                        let answer = match (commit, result) {
+                            (Ok(()), r) => r,
+                            (Err(e), Ok(_)) => Err(E::from(commit_error(e))),
+                            (Err(_), Err(e)) => Err(e),
+                        };
+                        let _ = tx.send(answer);
+                    }),
+                }
+            })
+        });
+        self.jobs
+            .send(job)
+            .await
+            .map_err(|_| E::from(StoreError::Closed))?;
+        rx.await.map_err(|_| E::from(StoreError::Closed))?
+    }
+}
+
+async fn writer(pool: AnyPool, mut jobs: mpsc::Receiver<Job>) {
+    let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH);
+    while let Some(first) = jobs.recv().await {
+        batch.push(first);
+        while batch.len() < MAX_BATCH {
+            match jobs.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        run_batch(&pool, &mut batch).await;
+    }
+}
+
+async fn run_batch(pool: &AnyPool, batch: &mut Vec<Job>) {
+    let mut finishes = Vec::with_capacity(batch.len());
+    let outcome: Result<(), sqlx::Error> = async {
+        let mut conn = pool.acquire().await?;
+        let mut tx = conn.begin().await?;
+        let single = batch.len() == 1;
+        for job in batch.drain(..) {
+            if single {
+                let completion = job(&mut tx).await;
+                if !completion.keep {
+                    // Nothing to keep: roll back rather than commit a failure.
+                    finishes.push(completion.finish);
+                    tx.rollback().await?;
+                    return Ok(());
+                }
+                finishes.push(completion.finish);
+                continue;
+            }
+            tx.execute("SAVEPOINT job").await?;
+            let completion = job(&mut tx).await;
+            if completion.keep {
+                tx.execute("RELEASE SAVEPOINT job").await?;
+            } else {
+                tx.execute("ROLLBACK TO SAVEPOINT job").await?;
+                tx.execute("RELEASE SAVEPOINT job").await?;
+            }
+            finishes.push(completion.finish);
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+    .await;
+    batch.clear();
+    let commit = outcome.map_err(|e| {
+        tracing::error!(error = %e, "write batch failed");
+        e.to_string()
+    });
+    for finish in finishes {
+        finish(commit.clone());
+    }
+}
+
+/// Shorthand for the futures write jobs return.
+pub fn boxed<'c, T>(
+    f: impl std::future::Future<Output = T> + Send + 'c,
+) -> BoxFuture<'c, T> {
+    Box::pin(f)
+}
+
+#[cfg(test)]
+mod tests;
+
+/// SQL assembled from this module's own constants (column lists, a lock
+/// clause), never from input: values always travel as bind parameters.
+pub(crate) fn composed(sql: String) -> sqlx::AssertSqlSafe<String> {
+    sqlx::AssertSqlSafe(sql)
+}

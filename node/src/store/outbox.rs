@@ -1,0 +1,271 @@
+//! The durable outbox: what waits to be sent, to whom, since when, and why
+//! it has not gone yet.
+
+use sqlx::{AnyConnection, AnyPool, Row};
+use time::OffsetDateTime;
+
+use super::composed;
+use super::{Backend, StoreError};
+use crate::clock::{from_millis, to_millis};
+use crate::ids::{EnvelopeId, TraceId};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutboxState {
+    Pending,
+    /// A hub signed for custody; the destination's receipt is still to come.
+    Relayed,
+    Delivered,
+    /// Definitely refused by the receiver (bad signature, unknown participant…).
+    Rejected,
+}
+
+impl OutboxState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OutboxState::Pending => "pending",
+            OutboxState::Relayed => "relayed",
+            OutboxState::Delivered => "delivered",
+            OutboxState::Rejected => "rejected",
+        }
+    }
+    fn parse(s: &str) -> Result<Self, StoreError> {
+        Ok(match s {
+            "pending" => OutboxState::Pending,
+            "relayed" => OutboxState::Relayed,
+            "delivered" => OutboxState::Delivered,
+            "rejected" => OutboxState::Rejected,
+            other => return Err(StoreError::corrupt(format!("outbox state {other:?}"))),
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutboxRow {
+    pub seq: i64,
+    pub envelope_id: EnvelopeId,
+    pub trace_id: TraceId,
+    pub destination: String,
+    pub kind: i32,
+    pub state: OutboxState,
+    pub attempts: u32,
+    pub next_attempt_at: OffsetDateTime,
+    pub next_hop: Option<String>,
+    pub last_error: Option<String>,
+    pub enqueued_at: OffsetDateTime,
+    pub done_at: Option<OffsetDateTime>,
+}
+
+const COLUMNS: &str = "seq, envelope_id, trace_id, destination, kind, state, attempts, \
+     next_attempt_at, next_hop, last_error, enqueued_at, done_at";
+
+fn from_row(row: &sqlx::any::AnyRow) -> Result<OutboxRow, StoreError> {
+    Ok(OutboxRow {
+        seq: row.try_get("seq")?,
+        envelope_id: row
+            .try_get::<String, _>("envelope_id")?
+            .parse()
+            .map_err(|_| StoreError::corrupt("outbox envelope id"))?,
+        trace_id: row
+            .try_get::<String, _>("trace_id")?
+            .parse()
+            .map_err(|_| StoreError::corrupt("outbox trace id"))?,
+        destination: row.try_get("destination")?,
+        kind: row.try_get::<i64, _>("kind")? as i32,
+        state: OutboxState::parse(&row.try_get::<String, _>("state")?)?,
+        attempts: row.try_get::<i64, _>("attempts")? as u32,
+        next_attempt_at: from_millis(row.try_get("next_attempt_at")?),
+        next_hop: row.try_get("next_hop")?,
+        last_error: row.try_get("last_error")?,
+        enqueued_at: from_millis(row.try_get("enqueued_at")?),
+        done_at: row.try_get::<Option<i64>, _>("done_at")?.map(from_millis),
+    })
+}
+
+pub async fn enqueue(
+    conn: &mut AnyConnection,
+    envelope_id: EnvelopeId,
+    trace_id: TraceId,
+    destination: &str,
+    kind: i32,
+    now: OffsetDateTime,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO outbox (envelope_id, trace_id, destination, kind, state, attempts, \
+         next_attempt_at, enqueued_at) VALUES ($1, $2, $3, $4, 'pending', 0, $5, $6) \
+         ON CONFLICT (envelope_id) DO NOTHING",
+    )
+    .bind(envelope_id.to_string())
+    .bind(trace_id.to_string())
+    .bind(destination)
+    .bind(i64::from(kind))
+    .bind(to_millis(now))
+    .bind(to_millis(now))
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Claims up to `limit` envelopes that are due, taking only the oldest
+/// pending envelope of each conversation so that order within a
+/// conversation is kept. A claim is a lease: if the claimer dies, the
+/// envelope is claimable again after `lease_until`. On PostgreSQL, rows
+/// another replica is claiming are skipped, not waited for.
+pub async fn claim_due(
+    conn: &mut AnyConnection,
+    claimer: &str,
+    now: OffsetDateTime,
+    lease_until: OffsetDateTime,
+    limit: i64,
+) -> Result<Vec<OutboxRow>, StoreError> {
+    let lock = match Backend::of(conn) {
+        Backend::Postgres => "FOR UPDATE SKIP LOCKED",
+        Backend::Sqlite => "",
+    };
+    let sql = format!(
+        "UPDATE outbox SET claimed_by = $1, claimed_until = $2 WHERE seq IN ( \
+           SELECT o.seq FROM outbox o \
+           WHERE o.state = 'pending' AND o.next_attempt_at <= $3 \
+             AND (o.claimed_until IS NULL OR o.claimed_until <= $3) \
+             AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.trace_id = o.trace_id \
+                             AND p.state = 'pending' AND p.seq < o.seq) \
+           ORDER BY o.seq LIMIT $4 {lock}) \
+         RETURNING {COLUMNS}"
+    );
+    let rows = sqlx::query(composed(sql))
+        .bind(claimer)
+        .bind(to_millis(lease_until))
+        .bind(to_millis(now))
+        .bind(limit)
+        .fetch_all(conn)
+        .await?;
+    let mut claimed: Vec<OutboxRow> = rows.iter().map(from_row).collect::<Result<_, _>>()?;
+    claimed.sort_by_key(|r| r.seq);
+    Ok(claimed)
+}
+
+/// When the next pending envelope becomes due, if any.
+pub async fn next_due(pool: &AnyPool) -> Result<Option<OffsetDateTime>, StoreError> {
+    let row = sqlx::query("SELECT MIN(next_attempt_at) AS t FROM outbox WHERE state = 'pending'")
+        .fetch_one(pool)
+        .await?;
+    Ok(row.try_get::<Option<i64>, _>("t")?.map(from_millis))
+}
+
+pub async fn finish(
+    conn: &mut AnyConnection,
+    envelope_id: EnvelopeId,
+    state: OutboxState,
+    next_hop: &str,
+    error: Option<&str>,
+    at: OffsetDateTime,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE outbox SET state = $1, next_hop = $2, last_error = $3, done_at = $4, \
+         attempts = attempts + 1, claimed_by = NULL, claimed_until = NULL WHERE envelope_id = $5",
+    )
+    .bind(state.as_str())
+    .bind(next_hop)
+    .bind(error)
+    .bind(to_millis(at))
+    .bind(envelope_id.to_string())
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Records the destination's end-to-end receipt for an envelope a hub had
+/// signed for.
+pub async fn mark_delivered(
+    conn: &mut AnyConnection,
+    envelope_id: EnvelopeId,
+    at: OffsetDateTime,
+) -> Result<bool, StoreError> {
+    let done = sqlx::query(
+        "UPDATE outbox SET state = 'delivered', done_at = $1 WHERE envelope_id = $2 \
+         AND state IN ('pending', 'relayed')",
+    )
+    .bind(to_millis(at))
+    .bind(envelope_id.to_string())
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub async fn retry_later(
+    conn: &mut AnyConnection,
+    envelope_id: EnvelopeId,
+    next_hop: &str,
+    error: &str,
+    next_attempt_at: OffsetDateTime,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = $1, last_error = $2, \
+         next_hop = $3, claimed_by = NULL, claimed_until = NULL WHERE envelope_id = $4",
+    )
+    .bind(to_millis(next_attempt_at))
+    .bind(error)
+    .bind(next_hop)
+    .bind(envelope_id.to_string())
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Makes every pending envelope to `destination` due now (its peer is back).
+pub async fn wake(
+    conn: &mut AnyConnection,
+    destination_hop: &str,
+    now: OffsetDateTime,
+) -> Result<u64, StoreError> {
+    let done = sqlx::query(
+        "UPDATE outbox SET next_attempt_at = $1 WHERE state = 'pending' AND next_hop = $2 \
+         AND next_attempt_at > $3",
+    )
+    .bind(to_millis(now))
+    .bind(destination_hop)
+    .bind(to_millis(now))
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected())
+}
+
+pub async fn get(conn: &mut AnyConnection, envelope_id: EnvelopeId) -> Result<Option<OutboxRow>, StoreError> {
+    let row = sqlx::query(composed(format!("SELECT {COLUMNS} FROM outbox WHERE envelope_id = $1")))
+        .bind(envelope_id.to_string())
+        .fetch_optional(conn)
+        .await?;
+    row.as_ref().map(from_row).transpose()
+}
+
+pub async fn list(pool: &AnyPool, include_done: bool) -> Result<Vec<OutboxRow>, StoreError> {
+    let filter = if include_done {
+        ""
+    } else {
+        "WHERE state IN ('pending', 'relayed', 'rejected')"
+    };
+    let rows = sqlx::query(composed(format!("SELECT {COLUMNS} FROM outbox {filter} ORDER BY seq")))
+        .fetch_all(pool)
+        .await?;
+    rows.iter().map(from_row).collect()
+}
+
+pub async fn for_trace(pool: &AnyPool, trace: TraceId) -> Result<Vec<OutboxRow>, StoreError> {
+    let rows = sqlx::query(composed(format!("SELECT {COLUMNS} FROM outbox WHERE trace_id = $1 ORDER BY seq")))
+        .bind(trace.to_string())
+        .fetch_all(pool)
+        .await?;
+    rows.iter().map(from_row).collect()
+}
+
+/// Pending depth and the enqueue time of the oldest pending envelope.
+pub async fn depth(pool: &AnyPool) -> Result<(i64, Option<OffsetDateTime>), StoreError> {
+    let row = sqlx::query(
+        "SELECT COUNT(*) AS n, MIN(enqueued_at) AS oldest FROM outbox WHERE state = 'pending'",
+    )
+    .fetch_one(pool)
+    .await?;
+    Ok((
+        row.try_get("n")?,
+        row.try_get::<Option<i64>, _>("oldest")?.map(from_millis),
+    ))
+}

@@ -1,0 +1,300 @@
+//! Traces (one request to one requested state), their events, deadline
+//! alerts and consents.
+
+use prost::Message;
+use sqlx::{AnyConnection, AnyPool, Row};
+use time::OffsetDateTime;
+
+use iti_proto::v1 as pb;
+
+use super::composed;
+use super::StoreError;
+use crate::case::machine::TraceState;
+use crate::case::role::TraceRole;
+use crate::clock::{from_millis, to_millis};
+use crate::deadlines::Due;
+use crate::ids::{CaseId, ParticipantId, TraceId};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct TraceRow {
+    pub trace_id: TraceId,
+    pub case_id: CaseId,
+    pub role: TraceRole,
+    /// The other side: the requested state, or the requester.
+    pub counterpart: ParticipantId,
+    pub state: TraceState,
+    /// The request as last sent (after any resubmission).
+    pub request: pb::TraceRequest,
+    pub on_behalf_of: Option<ParticipantId>,
+    pub opened_at: OffsetDateTime,
+    /// When the requested side received the request: deadlines count from it.
+    pub received_at: Option<OffsetDateTime>,
+    pub due: Due,
+    pub updated_at: OffsetDateTime,
+    /// Elements the completeness check (10.2) found missing.
+    pub missing: Vec<pb::MissingElement>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct EventRow {
+    pub trace_id: TraceId,
+    pub case_id: CaseId,
+    pub at: OffsetDateTime,
+    pub kind: String,
+    pub actor: String,
+    pub detail: String,
+    pub envelope_id: Option<String>,
+    pub state_after: Option<String>,
+}
+
+const TRACE_COLUMNS: &str = "trace_id, case_id, role, counterpart, state, request, on_behalf_of, \
+     opened_at, received_at, ack_due, response_due, updated_at, missing";
+
+fn opt_ms(t: Option<OffsetDateTime>) -> Option<i64> {
+    t.map(to_millis)
+}
+
+fn missing_json(m: &[pb::MissingElement]) -> String {
+    serde_json::to_string(m).unwrap_or_else(|_| "[]".into())
+}
+
+fn parse<T: std::str::FromStr>(what: &str, s: &str) -> Result<T, StoreError> {
+    s.parse()
+        .map_err(|_| StoreError::corrupt(format!("{what} {s:?}")))
+}
+
+fn trace_from_row(row: &sqlx::any::AnyRow) -> Result<TraceRow, StoreError> {
+    let request: Vec<u8> = row.try_get("request")?;
+    let missing: String = row.try_get("missing")?;
+    let on_behalf: Option<String> = row.try_get("on_behalf_of")?;
+    Ok(TraceRow {
+        trace_id: parse("trace id", &row.try_get::<String, _>("trace_id")?)?,
+        case_id: parse("case id", &row.try_get::<String, _>("case_id")?)?,
+        role: parse("role", &row.try_get::<String, _>("role")?)?,
+        counterpart: parse("counterpart", &row.try_get::<String, _>("counterpart")?)?,
+        state: parse("state", &row.try_get::<String, _>("state")?)?,
+        request: pb::TraceRequest::decode(request.as_slice())
+            .map_err(|e| StoreError::corrupt(format!("stored request: {e}")))?,
+        on_behalf_of: on_behalf
+            .filter(|s| !s.is_empty())
+            .map(|s| parse("participant", &s))
+            .transpose()?,
+        opened_at: from_millis(row.try_get("opened_at")?),
+        received_at: row.try_get::<Option<i64>, _>("received_at")?.map(from_millis),
+        due: Due {
+            acknowledgement: row.try_get::<Option<i64>, _>("ack_due")?.map(from_millis),
+            response: row.try_get::<Option<i64>, _>("response_due")?.map(from_millis),
+        },
+        updated_at: from_millis(row.try_get("updated_at")?),
+        missing: serde_json::from_str(&missing)
+            .map_err(|e| StoreError::corrupt(format!("missing elements: {e}")))?,
+    })
+}
+
+pub async fn insert(conn: &mut AnyConnection, t: &TraceRow) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO traces (trace_id, case_id, role, counterpart, state, request, on_behalf_of, \
+         opened_at, received_at, ack_due, response_due, updated_at, missing) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+    )
+    .bind(t.trace_id.to_string())
+    .bind(t.case_id.to_string())
+    .bind(t.role.as_str())
+    .bind(t.counterpart.to_string())
+    .bind(t.state.as_str())
+    .bind(t.request.encode_to_vec())
+    .bind(t.on_behalf_of.as_ref().map(|p| p.to_string()))
+    .bind(to_millis(t.opened_at))
+    .bind(opt_ms(t.received_at))
+    .bind(opt_ms(t.due.acknowledgement))
+    .bind(opt_ms(t.due.response))
+    .bind(to_millis(t.updated_at))
+    .bind(missing_json(&t.missing))
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Writes back everything that changes over a trace's life.
+pub async fn update(conn: &mut AnyConnection, t: &TraceRow) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE traces SET state = $1, request = $2, received_at = $3, ack_due = $4, \
+         response_due = $5, updated_at = $6, missing = $7, counterpart = $8 WHERE trace_id = $9",
+    )
+    .bind(t.state.as_str())
+    .bind(t.request.encode_to_vec())
+    .bind(opt_ms(t.received_at))
+    .bind(opt_ms(t.due.acknowledgement))
+    .bind(opt_ms(t.due.response))
+    .bind(to_millis(t.updated_at))
+    .bind(missing_json(&t.missing))
+    .bind(t.counterpart.to_string())
+    .bind(t.trace_id.to_string())
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn get(conn: &mut AnyConnection, id: TraceId) -> Result<Option<TraceRow>, StoreError> {
+    let row = sqlx::query(composed(format!("SELECT {TRACE_COLUMNS} FROM traces WHERE trace_id = $1")))
+        .bind(id.to_string())
+        .fetch_optional(conn)
+        .await?;
+    row.as_ref().map(trace_from_row).transpose()
+}
+
+pub async fn get_from_pool(pool: &AnyPool, id: TraceId) -> Result<Option<TraceRow>, StoreError> {
+    let mut conn = pool.acquire().await?;
+    get(&mut conn, id).await
+}
+
+pub async fn for_case(pool: &AnyPool, case: CaseId) -> Result<Vec<TraceRow>, StoreError> {
+    let rows = sqlx::query(composed(format!(
+        "SELECT {TRACE_COLUMNS} FROM traces WHERE case_id = $1 ORDER BY opened_at, trace_id"
+    )))
+    .bind(case.to_string())
+    .fetch_all(pool)
+    .await?;
+    rows.iter().map(trace_from_row).collect()
+}
+
+pub async fn all(pool: &AnyPool) -> Result<Vec<TraceRow>, StoreError> {
+    let rows = sqlx::query(composed(format!(
+        "SELECT {TRACE_COLUMNS} FROM traces ORDER BY updated_at DESC, trace_id"
+    )))
+    .fetch_all(pool)
+    .await?;
+    rows.iter().map(trace_from_row).collect()
+}
+
+/// Traces with a deadline at or before `horizon`.
+pub async fn with_deadline_before(
+    pool: &AnyPool,
+    horizon: OffsetDateTime,
+) -> Result<Vec<TraceRow>, StoreError> {
+    let h = to_millis(horizon);
+    let rows = sqlx::query(composed(format!(
+        "SELECT {TRACE_COLUMNS} FROM traces \
+         WHERE (ack_due IS NOT NULL AND ack_due <= $1) OR (response_due IS NOT NULL AND response_due <= $2) \
+         ORDER BY trace_id"
+    )))
+    .bind(h)
+    .bind(h)
+    .fetch_all(pool)
+    .await?;
+    rows.iter().map(trace_from_row).collect()
+}
+
+pub async fn add_event(conn: &mut AnyConnection, e: &EventRow) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO case_events (trace_id, case_id, at, kind, actor, detail, envelope_id, state_after) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(e.trace_id.to_string())
+    .bind(e.case_id.to_string())
+    .bind(to_millis(e.at))
+    .bind(&e.kind)
+    .bind(&e.actor)
+    .bind(&e.detail)
+    .bind(e.envelope_id.clone())
+    .bind(e.state_after.clone())
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn events(pool: &AnyPool, trace: TraceId) -> Result<Vec<EventRow>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT trace_id, case_id, at, kind, actor, detail, envelope_id, state_after \
+         FROM case_events WHERE trace_id = $1 ORDER BY id",
+    )
+    .bind(trace.to_string())
+    .fetch_all(pool)
+    .await?;
+    rows.iter()
+        .map(|row| {
+            Ok(EventRow {
+                trace_id: parse("trace id", &row.try_get::<String, _>("trace_id")?)?,
+                case_id: parse("case id", &row.try_get::<String, _>("case_id")?)?,
+                at: from_millis(row.try_get("at")?),
+                kind: row.try_get("kind")?,
+                actor: row.try_get("actor")?,
+                detail: row.try_get("detail")?,
+                envelope_id: row.try_get("envelope_id")?,
+                state_after: row.try_get("state_after")?,
+            })
+        })
+        .collect()
+}
+
+/// Records a deadline alert; false if it was already raised (by us before a
+/// restart, or by another replica).
+pub async fn raise_alert(
+    conn: &mut AnyConnection,
+    trace: TraceId,
+    owed: &str,
+    alert: &str,
+    due: OffsetDateTime,
+    raised_at: OffsetDateTime,
+) -> Result<bool, StoreError> {
+    let done = sqlx::query(
+        "INSERT INTO deadline_alerts (trace_id, owed, alert, due, raised_at) VALUES ($1, $2, $3, $4, $5) \
+         ON CONFLICT DO NOTHING",
+    )
+    .bind(trace.to_string())
+    .bind(owed)
+    .bind(alert)
+    .bind(to_millis(due))
+    .bind(to_millis(raised_at))
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsentRow {
+    pub trace_id: TraceId,
+    pub regarding: String,
+    pub restriction: i32,
+    pub use_: i32,
+    pub envelope_id: String,
+    pub granted_at: OffsetDateTime,
+}
+
+pub async fn add_consent(conn: &mut AnyConnection, c: &ConsentRow) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO consents (trace_id, regarding, restriction, use_, envelope_id, granted_at) \
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+    )
+    .bind(c.trace_id.to_string())
+    .bind(&c.regarding)
+    .bind(i64::from(c.restriction))
+    .bind(i64::from(c.use_))
+    .bind(&c.envelope_id)
+    .bind(to_millis(c.granted_at))
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn consents(pool: &AnyPool, trace: TraceId) -> Result<Vec<ConsentRow>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT trace_id, regarding, restriction, use_, envelope_id, granted_at FROM consents \
+         WHERE trace_id = $1",
+    )
+    .bind(trace.to_string())
+    .fetch_all(pool)
+    .await?;
+    rows.iter()
+        .map(|row| {
+            Ok(ConsentRow {
+                trace_id: parse("trace id", &row.try_get::<String, _>("trace_id")?)?,
+                regarding: row.try_get("regarding")?,
+                restriction: row.try_get::<i64, _>("restriction")? as i32,
+                use_: row.try_get::<i64, _>("use_")? as i32,
+                envelope_id: row.try_get("envelope_id")?,
+                granted_at: from_millis(row.try_get("granted_at")?),
+            })
+        })
+        .collect()
+}
