@@ -1,9 +1,265 @@
-//! ITI Exchange node.
+//! ITI Exchange node: a state's (or a regional hub's) point of contact on the
+//! federation for tracing illicit small arms and light weapons (ISACS 05.31).
+//!
+//! Layout, in the order a trace request flows through it:
+//! - `api/`: the gRPC adapters. `local` serves the state's officers,
+//!   `federation` serves peer nodes. Identity comes from the verified
+//!   certificate (`identity::tls`), never from a message field.
+//! - `service/`: the application core. `submit` (route and send a request),
+//!   `act` (officer actions), `receive` (incoming envelopes), `sweep`
+//!   (deadlines), `views` (what an officer may see), `admin` (peering).
+//! - Domain modules, free of I/O: `routing` (9.1), `case` (lifecycle state
+//!   machine, completeness 10.2, chained traces), `deadlines` (10.1, 10.5),
+//!   `policy` (markings, use restrictions, redaction; 10.3), `audit` (hash
+//!   chain), `envelope` (canonical signing input, signatures, receipts,
+//!   sealing).
+//! - `store/`: the only place SQL is spoken (SQLite or PostgreSQL).
+//! - `outbox`: the delivery loop with retries and receipts.
+//! - `peering`: who is reachable and how (direct, or through a hub).
+//! - `hub/`: relaying, on-behalf traces, lost/stolen register, directory.
+//! - `config`, `clock`, `ids`: typed settings, injected time, newtypes.
+//! - `demo`: a small federation on loopback (`iti-node demo`).
+
+pub mod api;
 pub mod audit;
 pub mod case;
 pub mod clock;
+pub mod config;
 pub mod deadlines;
+pub mod demo;
 pub mod envelope;
+pub mod hub;
 pub mod identity;
 pub mod ids;
+pub mod outbox;
+pub mod peering;
+pub mod policy;
+pub mod routing;
+pub mod service;
 pub mod store;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::api::federation::FederationApi;
+use crate::api::local::LocalApi;
+use crate::clock::SharedClock;
+use crate::config::NodeConfig;
+use crate::identity::tls;
+use crate::service::{Node, StartError};
+use iti_proto::v1::federation_server::FederationServer;
+use iti_proto::v1::local_server::LocalServer;
+
+/// The ports a node serves, already bound (tests bind port 0).
+pub struct Listeners {
+    pub federation: TcpListener,
+    pub local: TcpListener,
+}
+
+impl Listeners {
+    pub async fn bind(config: &NodeConfig) -> Result<Listeners, StartError> {
+        let bind = |what: &'static str, addr: SocketAddr| async move {
+            TcpListener::bind(addr).await.map_err(|e| StartError::Bind {
+                what,
+                addr: addr.to_string(),
+                reason: e.to_string(),
+            })
+        };
+        Ok(Listeners {
+            federation: bind("federation_listen", config.federation_listen).await?,
+            local: bind("local_listen", config.local_listen).await?,
+        })
+    }
+}
+
+/// A started node. Dropping it does not stop it: call `stop`.
+pub struct RunningNode {
+    pub node: Arc<Node>,
+    pub federation_addr: SocketAddr,
+    pub local_addr: SocketAddr,
+    shutdown: watch::Sender<bool>,
+    tasks: Vec<JoinHandle<()>>,
+    scheduler: Option<tokio_cron_scheduler::JobScheduler>,
+}
+
+impl RunningNode {
+    /// Stops accepting, lets deliveries in flight finish, and waits for
+    /// every task.
+    pub async fn stop(mut self) {
+        let _ = self.shutdown.send(true);
+        if let Some(mut s) = self.scheduler.take() {
+            let _ = s.shutdown().await;
+        }
+        for task in self.tasks.drain(..) {
+            let _ = tokio::time::timeout(std::time::Duration::from_secs(10), task).await;
+        }
+    }
+}
+
+/// Options of `start` that production and tests set differently.
+#[derive(Debug, Clone, Copy)]
+pub struct StartOptions {
+    /// Run the deadline sweep on the wall clock (tokio-cron-scheduler).
+    /// Tests leave it off and call `Node::sweep(now)` with their own clock.
+    pub scheduler: bool,
+}
+
+/// Opens the store, starts both gRPC servers on the given listeners, the
+/// outbox and (optionally) the deadline scheduler.
+pub async fn start(
+    config: NodeConfig,
+    listeners: Listeners,
+    clock: SharedClock,
+    options: StartOptions,
+) -> Result<RunningNode, StartError> {
+    let federation_addr = listeners
+        .federation
+        .local_addr()
+        .map_err(|e| StartError::Bind {
+            what: "federation_listen",
+            addr: "?".into(),
+            reason: e.to_string(),
+        })?;
+    let local_addr = listeners.local.local_addr().map_err(|e| StartError::Bind {
+        what: "local_listen",
+        addr: "?".into(),
+        reason: e.to_string(),
+    })?;
+    let node = Node::open(config, clock.clone()).await?;
+    node.publish_own_directory_entry()
+        .await
+        .map_err(|e| StartError::PeerCard {
+            path: "directory_entry".into(),
+            reason: e.to_string(),
+        })?;
+    let (shutdown_tx, shutdown_rx) = watch::channel(false);
+    let mut tasks = Vec::new();
+
+    let federation_tls = tls::server_config(
+        &node.config.node,
+        node.trust.clone(),
+        clock.clone(),
+        node.federation_refusals.clone(),
+    )?;
+    let local_tls = tls::server_config(
+        &node.config.node,
+        node.local_trust.clone(),
+        clock.clone(),
+        node.local_refusals.clone(),
+    )?;
+
+    let (health_reporter, health_service) = tonic_health::server::health_reporter();
+    health_reporter
+        .set_serving::<FederationServer<FederationApi>>()
+        .await;
+    health_reporter.set_serving::<LocalServer<LocalApi>>().await;
+    let reflection = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(iti_proto::v1::FILE_DESCRIPTOR_SET)
+        .build_v1()
+        .map_err(|e| StartError::Scheduler(format!("reflection: {e}")))?;
+
+    let incoming = tls::accept_tls(listeners.federation, federation_tls, shutdown_rx.clone());
+    let server = tonic::transport::Server::builder()
+        .add_service(FederationServer::new(FederationApi { node: node.clone() }))
+        .add_service(health_service.clone());
+    let mut stop = shutdown_rx.clone();
+    tasks.push(tokio::spawn(async move {
+        let signal = async move {
+            let _ = stop.wait_for(|s| *s).await;
+        };
+        if let Err(e) = server.serve_with_incoming_shutdown(incoming, signal).await {
+            tracing::error!(error = %e, "federation server stopped");
+        }
+    }));
+
+    let incoming = tls::accept_tls(listeners.local, local_tls, shutdown_rx.clone());
+    let server = tonic::transport::Server::builder()
+        .add_service(LocalServer::new(LocalApi { node: node.clone() }))
+        .add_service(health_service)
+        .add_service(reflection);
+    let mut stop = shutdown_rx.clone();
+    tasks.push(tokio::spawn(async move {
+        let signal = async move {
+            let _ = stop.wait_for(|s| *s).await;
+        };
+        if let Err(e) = server.serve_with_incoming_shutdown(incoming, signal).await {
+            tracing::error!(error = %e, "local server stopped");
+        }
+    }));
+
+    tasks.push(tokio::spawn(outbox::run(node.clone(), shutdown_rx.clone())));
+
+    let scheduler = if options.scheduler {
+        Some(start_scheduler(node.clone()).await?)
+    } else {
+        None
+    };
+
+    tracing::info!(
+        participant = %node.participant(),
+        federation = %federation_addr,
+        local = %local_addr,
+        "node started"
+    );
+    Ok(RunningNode {
+        node,
+        federation_addr,
+        local_addr,
+        shutdown: shutdown_tx,
+        tasks,
+        scheduler,
+    })
+}
+
+/// The deadline sweep on the wall clock. tokio-cron-scheduler reads the
+/// system time itself, so it only triggers; the sweep reads the node's clock.
+async fn start_scheduler(
+    node: Arc<Node>,
+) -> Result<tokio_cron_scheduler::JobScheduler, StartError> {
+    use tokio_cron_scheduler::{Job, JobScheduler};
+    let scheduler = JobScheduler::new()
+        .await
+        .map_err(|e| StartError::Scheduler(e.to_string()))?;
+    let schedule = node.config.sweep_schedule.clone();
+    let job = Job::new_async(schedule.as_str(), move |_, _| {
+        let node = node.clone();
+        Box::pin(async move {
+            if let Err(e) = node.sweep(node.now()).await {
+                tracing::error!(error = %e, "deadline sweep failed");
+            }
+        })
+    })
+    .map_err(|e| StartError::Scheduler(e.to_string()))?;
+    scheduler
+        .add(job)
+        .await
+        .map_err(|e| StartError::Scheduler(e.to_string()))?;
+    scheduler
+        .start()
+        .await
+        .map_err(|e| StartError::Scheduler(e.to_string()))?;
+    Ok(scheduler)
+}
+
+/// Runs a node until `shutdown` completes: what `iti-node run` does.
+pub async fn run(
+    config: NodeConfig,
+    listeners: Listeners,
+    shutdown: impl std::future::Future<Output = ()>,
+) -> Result<(), StartError> {
+    let running = start(
+        config,
+        listeners,
+        Arc::new(clock::SystemClock),
+        StartOptions { scheduler: true },
+    )
+    .await?;
+    shutdown.await;
+    tracing::info!("shutting down");
+    running.stop().await;
+    Ok(())
+}

@@ -1,1 +1,162 @@
-fn main() {}
+//! `iti-node`: parse arguments, set up tracing, load and validate the
+//! configuration, bind, and hand over to `iti_node::run`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "iti-node",
+    version,
+    about = "ITI Exchange node: a state's (or hub's) point of contact on the tracing federation (ISACS 05.31)"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run a node from its configuration file.
+    Run {
+        /// The node's TOML configuration (see deploy/).
+        #[arg(long, short, env = "ITI_CONFIG")]
+        config: PathBuf,
+        /// Print one line `ready federation=ADDR local=ADDR` on stdout once
+        /// both ports are bound (for supervisors and test harnesses).
+        #[arg(long)]
+        ready_line: bool,
+    },
+    /// Check a configuration file and print every problem found.
+    CheckConfig {
+        #[arg(long, short, env = "ITI_CONFIG")]
+        config: PathBuf,
+    },
+    /// Start a small federation on loopback (three states, a regional hub and
+    /// a broker, each with its own CA, certificates and database in a temporary
+    /// folder), run a chained trace through it, print each step, and exit.
+    Demo {
+        /// Keep the temporary folder and print where it is.
+        #[arg(long)]
+        keep: bool,
+    },
+}
+
+fn env_overrides() -> Vec<(String, String)> {
+    std::env::vars()
+        .filter(|(k, _)| k.starts_with("ITI_") && k != "ITI_CONFIG")
+        .collect()
+}
+
+fn init_tracing(format: iti_node::config::LogFormat, level: &str) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(level));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        iti_node::config::LogFormat::Json => builder.json().init(),
+        iti_node::config::LogFormat::Text => builder.init(),
+    }
+}
+
+async fn shutdown_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = match signal(SignalKind::terminate()) {
+        Ok(s) => s,
+        Err(_) => return std::future::pending().await,
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("iti-node: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(async move {
+        match cli.command {
+            Command::CheckConfig { config } => {
+                match iti_node::config::load(&config, &env_overrides()) {
+                    Ok(c) => {
+                        println!(
+                            "{}: valid configuration for {}",
+                            config.display(),
+                            c.participant
+                        );
+                        ExitCode::SUCCESS
+                    }
+                    Err(e) => {
+                        eprintln!("iti-node: {}: {e}", config.display());
+                        ExitCode::FAILURE
+                    }
+                }
+            }
+            Command::Run { config, ready_line } => {
+                let cfg = match iti_node::config::load(&config, &env_overrides()) {
+                    Ok(c) => c,
+                    Err(e) => {
+                        eprintln!("iti-node: {}: {e}", config.display());
+                        return ExitCode::FAILURE;
+                    }
+                };
+                init_tracing(cfg.log_format, &cfg.log_level);
+                let listeners = match iti_node::Listeners::bind(&cfg).await {
+                    Ok(l) => l,
+                    Err(e) => {
+                        eprintln!("iti-node: {e}");
+                        return ExitCode::FAILURE;
+                    }
+                };
+                let running = match iti_node::start(
+                    cfg,
+                    listeners,
+                    std::sync::Arc::new(iti_node::clock::SystemClock),
+                    iti_node::StartOptions { scheduler: true },
+                )
+                .await
+                {
+                    Ok(r) => r,
+                    Err(e) => {
+                        eprintln!("iti-node: {e}");
+                        return ExitCode::FAILURE;
+                    }
+                };
+                if ready_line {
+                    use std::io::Write;
+                    println!(
+                        "ready federation={} local={}",
+                        running.federation_addr, running.local_addr
+                    );
+                    let _ = std::io::stdout().flush();
+                }
+                shutdown_signal().await;
+                tracing::info!("shutting down");
+                running.stop().await;
+                ExitCode::SUCCESS
+            }
+            Command::Demo { keep } => {
+                init_tracing(iti_node::config::LogFormat::Text, "warn");
+                match iti_node::demo::run(keep).await {
+                    Ok(()) => ExitCode::SUCCESS,
+                    Err(e) => {
+                        eprintln!("iti-node demo: {e:#}");
+                        ExitCode::FAILURE
+                    }
+                }
+            }
+        }
+    })
+}

@@ -53,7 +53,7 @@ CREATE INDEX outbox_by_trace ON outbox (trace_id, seq);
 CREATE TABLE traces (
     trace_id     TEXT PRIMARY KEY,
     case_id      TEXT NOT NULL,
-    role         TEXT NOT NULL CHECK (role IN ('requester', 'requested', 'on_behalf')),
+    role         TEXT NOT NULL CHECK (role IN ('requester', 'requested', 'on_behalf', 'informed')),
     counterpart  TEXT NOT NULL,
     state        TEXT NOT NULL,
     request      BYTEA NOT NULL,

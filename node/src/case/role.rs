@@ -11,6 +11,9 @@ pub enum TraceRole {
     Requested,
     /// We are a hub conducting the trace on a member's behalf (11.3.1).
     OnBehalf,
+    /// Another participant passed us information from its own trace
+    /// (a third state, a hub, a UN panel under 11.4). Nothing is owed.
+    Informed,
 }
 
 impl TraceRole {
@@ -19,6 +22,7 @@ impl TraceRole {
             TraceRole::Requester => "requester",
             TraceRole::Requested => "requested",
             TraceRole::OnBehalf => "on_behalf",
+            TraceRole::Informed => "informed",
         }
     }
     /// Whether we asked (as ourselves or for a member).
@@ -34,6 +38,7 @@ impl FromStr for TraceRole {
             "requester" => Ok(TraceRole::Requester),
             "requested" => Ok(TraceRole::Requested),
             "on_behalf" => Ok(TraceRole::OnBehalf),
+            "informed" => Ok(TraceRole::Informed),
             other => Err(format!("unknown trace role {other:?}")),
         }
     }

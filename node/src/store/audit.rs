@@ -60,8 +60,16 @@ pub async fn append(
 }
 
 /// Entries after `after_seq`, in order; `limit` 0 means all.
-pub async fn entries(pool: &AnyPool, after_seq: u64, limit: u32) -> Result<Vec<StoredEntry>, StoreError> {
-    let limit = if limit == 0 { i64::MAX } else { i64::from(limit) };
+pub async fn entries(
+    pool: &AnyPool,
+    after_seq: u64,
+    limit: u32,
+) -> Result<Vec<StoredEntry>, StoreError> {
+    let limit = if limit == 0 {
+        i64::MAX
+    } else {
+        i64::from(limit)
+    };
     let rows = sqlx::query(
         "SELECT seq, at, actor, action, subject, detail, prev_hash, hash FROM audit_log \
          WHERE seq > $1 ORDER BY seq LIMIT $2",

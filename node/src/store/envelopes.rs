@@ -96,11 +96,13 @@ pub async fn replace_envelope(
 /// a payload only until delivery.
 pub async fn forget_payload(conn: &mut AnyConnection, id: EnvelopeId) -> Result<(), StoreError> {
     let stripped = pb::Envelope::default().encode_to_vec();
-    sqlx::query("UPDATE envelopes SET envelope = $1, payload = NULL WHERE id = $2 AND direction = 'relay'")
-        .bind(stripped)
-        .bind(id.to_string())
-        .execute(conn)
-        .await?;
+    sqlx::query(
+        "UPDATE envelopes SET envelope = $1, payload = NULL WHERE id = $2 AND direction = 'relay'",
+    )
+    .bind(stripped)
+    .bind(id.to_string())
+    .execute(conn)
+    .await?;
     Ok(())
 }
 
@@ -125,15 +127,22 @@ fn from_row(row: &sqlx::any::AnyRow) -> Result<StoredEnvelope, StoreError> {
     })
 }
 
-pub async fn get(conn: &mut AnyConnection, id: EnvelopeId) -> Result<Option<StoredEnvelope>, StoreError> {
-    let row = sqlx::query("SELECT direction, stored_at, envelope, payload FROM envelopes WHERE id = $1")
-        .bind(id.to_string())
-        .fetch_optional(conn)
-        .await?;
+pub async fn get(
+    conn: &mut AnyConnection,
+    id: EnvelopeId,
+) -> Result<Option<StoredEnvelope>, StoreError> {
+    let row =
+        sqlx::query("SELECT direction, stored_at, envelope, payload FROM envelopes WHERE id = $1")
+            .bind(id.to_string())
+            .fetch_optional(conn)
+            .await?;
     row.as_ref().map(from_row).transpose()
 }
 
-pub async fn get_from_pool(pool: &AnyPool, id: EnvelopeId) -> Result<Option<StoredEnvelope>, StoreError> {
+pub async fn get_from_pool(
+    pool: &AnyPool,
+    id: EnvelopeId,
+) -> Result<Option<StoredEnvelope>, StoreError> {
     let mut conn = pool.acquire().await?;
     get(&mut conn, id).await
 }
@@ -210,7 +219,10 @@ pub async fn receipt(
     row.as_ref().map(receipt_from_row).transpose()
 }
 
-pub async fn receipts_for(pool: &AnyPool, envelope: EnvelopeId) -> Result<Vec<ReceiptRow>, StoreError> {
+pub async fn receipts_for(
+    pool: &AnyPool,
+    envelope: EnvelopeId,
+) -> Result<Vec<ReceiptRow>, StoreError> {
     let rows = sqlx::query(
         "SELECT envelope_id, receiver, received_at, signed FROM receipts WHERE envelope_id = $1 \
          ORDER BY received_at",

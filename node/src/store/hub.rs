@@ -8,7 +8,11 @@ use super::StoreError;
 use crate::clock::{from_millis, to_millis};
 use crate::envelope::Header;
 
-pub async fn log_relay(conn: &mut AnyConnection, h: &Header, at: OffsetDateTime) -> Result<(), StoreError> {
+pub async fn log_relay(
+    conn: &mut AnyConnection,
+    h: &Header,
+    at: OffsetDateTime,
+) -> Result<(), StoreError> {
     sqlx::query(
         "INSERT INTO relay_log (envelope_id, trace_id, origin, destination, kind, received_at) \
          VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
@@ -67,7 +71,10 @@ pub struct LostStolenRow {
 }
 
 /// Adds a report; false if the same state already reported that weapon.
-pub async fn add_lost_stolen(conn: &mut AnyConnection, r: &LostStolenRow) -> Result<bool, StoreError> {
+pub async fn add_lost_stolen(
+    conn: &mut AnyConnection,
+    r: &LostStolenRow,
+) -> Result<bool, StoreError> {
     let done = sqlx::query(
         "INSERT INTO lost_stolen (reported_by, make, model, serial_number, calibre, make_key, serial_key, \
          reported_on, circumstances, reference) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
@@ -89,7 +96,10 @@ pub async fn add_lost_stolen(conn: &mut AnyConnection, r: &LostStolenRow) -> Res
 }
 
 /// Register entries for a normalised make.
-pub async fn lost_stolen_for_make(pool: &AnyPool, make_key: &str) -> Result<Vec<LostStolenRow>, StoreError> {
+pub async fn lost_stolen_for_make(
+    pool: &AnyPool,
+    make_key: &str,
+) -> Result<Vec<LostStolenRow>, StoreError> {
     let rows = sqlx::query(
         "SELECT reported_by, make, model, serial_number, calibre, make_key, serial_key, reported_on, \
          circumstances, reference FROM lost_stolen WHERE make_key = $1",

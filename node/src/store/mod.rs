@@ -98,7 +98,9 @@ pub struct Store {
 
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Store").field("backend", &self.backend).finish()
+        f.debug_struct("Store")
+            .field("backend", &self.backend)
+            .finish()
     }
 }
 
@@ -263,9 +265,7 @@ async fn run_batch(pool: &AnyPool, batch: &mut Vec<Job>) {
 }
 
 /// Shorthand for the futures write jobs return.
-pub fn boxed<'c, T>(
-    f: impl std::future::Future<Output = T> + Send + 'c,
-) -> BoxFuture<'c, T> {
+pub fn boxed<'c, T>(f: impl std::future::Future<Output = T> + Send + 'c) -> BoxFuture<'c, T> {
     Box::pin(f)
 }
 

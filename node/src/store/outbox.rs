@@ -229,11 +229,16 @@ pub async fn wake(
     Ok(done.rows_affected())
 }
 
-pub async fn get(conn: &mut AnyConnection, envelope_id: EnvelopeId) -> Result<Option<OutboxRow>, StoreError> {
-    let row = sqlx::query(composed(format!("SELECT {COLUMNS} FROM outbox WHERE envelope_id = $1")))
-        .bind(envelope_id.to_string())
-        .fetch_optional(conn)
-        .await?;
+pub async fn get(
+    conn: &mut AnyConnection,
+    envelope_id: EnvelopeId,
+) -> Result<Option<OutboxRow>, StoreError> {
+    let row = sqlx::query(composed(format!(
+        "SELECT {COLUMNS} FROM outbox WHERE envelope_id = $1"
+    )))
+    .bind(envelope_id.to_string())
+    .fetch_optional(conn)
+    .await?;
     row.as_ref().map(from_row).transpose()
 }
 
@@ -243,17 +248,21 @@ pub async fn list(pool: &AnyPool, include_done: bool) -> Result<Vec<OutboxRow>, 
     } else {
         "WHERE state IN ('pending', 'relayed', 'rejected')"
     };
-    let rows = sqlx::query(composed(format!("SELECT {COLUMNS} FROM outbox {filter} ORDER BY seq")))
-        .fetch_all(pool)
-        .await?;
+    let rows = sqlx::query(composed(format!(
+        "SELECT {COLUMNS} FROM outbox {filter} ORDER BY seq"
+    )))
+    .fetch_all(pool)
+    .await?;
     rows.iter().map(from_row).collect()
 }
 
 pub async fn for_trace(pool: &AnyPool, trace: TraceId) -> Result<Vec<OutboxRow>, StoreError> {
-    let rows = sqlx::query(composed(format!("SELECT {COLUMNS} FROM outbox WHERE trace_id = $1 ORDER BY seq")))
-        .bind(trace.to_string())
-        .fetch_all(pool)
-        .await?;
+    let rows = sqlx::query(composed(format!(
+        "SELECT {COLUMNS} FROM outbox WHERE trace_id = $1 ORDER BY seq"
+    )))
+    .bind(trace.to_string())
+    .fetch_all(pool)
+    .await?;
     rows.iter().map(from_row).collect()
 }
 

@@ -86,7 +86,10 @@ pub struct DirectoryRow {
 }
 
 /// Stores a directory entry unless a newer one (higher serial) is cached.
-pub async fn upsert_directory(conn: &mut AnyConnection, d: &DirectoryRow) -> Result<bool, StoreError> {
+pub async fn upsert_directory(
+    conn: &mut AnyConnection,
+    d: &DirectoryRow,
+) -> Result<bool, StoreError> {
     let done = sqlx::query(
         "INSERT INTO directory (participant, signed, serial, trust, cached_at) VALUES ($1, $2, $3, $4, $5) \
          ON CONFLICT (participant) DO UPDATE SET signed = excluded.signed, serial = excluded.serial, \

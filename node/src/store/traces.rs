@@ -7,8 +7,8 @@ use time::OffsetDateTime;
 
 use iti_proto::v1 as pb;
 
-use super::composed;
 use super::StoreError;
+use super::composed;
 use crate::case::machine::TraceState;
 use crate::case::role::TraceRole;
 use crate::clock::{from_millis, to_millis};
@@ -80,10 +80,14 @@ fn trace_from_row(row: &sqlx::any::AnyRow) -> Result<TraceRow, StoreError> {
             .map(|s| parse("participant", &s))
             .transpose()?,
         opened_at: from_millis(row.try_get("opened_at")?),
-        received_at: row.try_get::<Option<i64>, _>("received_at")?.map(from_millis),
+        received_at: row
+            .try_get::<Option<i64>, _>("received_at")?
+            .map(from_millis),
         due: Due {
             acknowledgement: row.try_get::<Option<i64>, _>("ack_due")?.map(from_millis),
-            response: row.try_get::<Option<i64>, _>("response_due")?.map(from_millis),
+            response: row
+                .try_get::<Option<i64>, _>("response_due")?
+                .map(from_millis),
         },
         updated_at: from_millis(row.try_get("updated_at")?),
         missing: serde_json::from_str(&missing)
@@ -136,10 +140,12 @@ pub async fn update(conn: &mut AnyConnection, t: &TraceRow) -> Result<(), StoreE
 }
 
 pub async fn get(conn: &mut AnyConnection, id: TraceId) -> Result<Option<TraceRow>, StoreError> {
-    let row = sqlx::query(composed(format!("SELECT {TRACE_COLUMNS} FROM traces WHERE trace_id = $1")))
-        .bind(id.to_string())
-        .fetch_optional(conn)
-        .await?;
+    let row = sqlx::query(composed(format!(
+        "SELECT {TRACE_COLUMNS} FROM traces WHERE trace_id = $1"
+    )))
+    .bind(id.to_string())
+    .fetch_optional(conn)
+    .await?;
     row.as_ref().map(trace_from_row).transpose()
 }
 

@@ -1,0 +1,51 @@
+//! gRPC adapters: read the caller's verified identity, convert protobuf into
+//! domain calls, and map errors to statuses in one place. No SQL, no policy.
+
+pub mod federation;
+pub mod local;
+
+use tonic::{Request, Status};
+
+use crate::identity::tls::PeerInfo;
+use crate::identity::{Identity, Officer};
+use crate::ids::ParticipantId;
+use crate::service::ServiceError;
+
+/// The one mapping from service errors to gRPC statuses. Internal errors are
+/// logged here and reach the caller only as a generic message.
+pub fn to_status(e: ServiceError) -> Status {
+    match e {
+        ServiceError::InvalidArgument { field, reason } => {
+            Status::invalid_argument(format!("{field}: {reason}"))
+        }
+        ServiceError::NotFound(m) => Status::not_found(m),
+        ServiceError::FailedPrecondition(m) => Status::failed_precondition(m),
+        ServiceError::PermissionDenied(m) => Status::permission_denied(m),
+        ServiceError::Internal(m) => {
+            tracing::error!(error = %m, "internal error");
+            Status::internal("internal error; the node's log has the details")
+        }
+    }
+}
+
+/// The caller's identity, from the certificate verified during the handshake.
+pub fn caller<T>(req: &Request<T>) -> Result<Identity, Status> {
+    req.extensions()
+        .get::<PeerInfo>()
+        .map(|p| p.identity.clone())
+        .ok_or_else(|| Status::unauthenticated("no verified client certificate"))
+}
+
+/// The calling officer of our own participant; node certificates are refused.
+pub fn officer<T>(req: &Request<T>, own: &ParticipantId) -> Result<Officer, Status> {
+    match caller(req)? {
+        Identity::Officer(o) if &o.participant == own => Ok(o),
+        Identity::Officer(o) => Err(Status::permission_denied(format!(
+            "{o} is an officer of {}, not of {own}",
+            o.participant
+        ))),
+        Identity::Node(p) => Err(Status::permission_denied(format!(
+            "node certificates ({p}) are not accepted on the local port; use an officer certificate"
+        ))),
+    }
+}

@@ -1,0 +1,688 @@
+//! Chained traces. A response that finds the items were exported (10.4.3)
+//! sends the requester on to the importing state, which holds more recent
+//! jurisdiction (9.1 a); the chain ends at the point of diversion (10.4.4,
+//! 8.1 d 3) or where the records run out.
+//!
+//! Everything here reads the responses of one case, in the order they were
+//! received, and is recomputed whenever a response arrives.
+
+use iti_proto::v1 as pb;
+use pb::HistoryEventKind as Kind;
+use pb::finding::Case;
+
+use crate::ids::StateCode;
+
+/// The items' path across every response of a case: each history event
+/// (10.4), plus the steps a response's finding and last legal possessor
+/// state when its history does not already record one of that kind. Sorted
+/// by date; undated steps come last, in the order they were reported.
+///
+/// `responses` pairs each response with the participant that provided it.
+pub fn timeline(responses: &[(String, pb::TraceResponse)]) -> Vec<pb::TimelineStep> {
+    let mut steps = Vec::new();
+    for (provider, response) in responses {
+        let events: &[pb::HistoryEvent] = response
+            .history
+            .as_ref()
+            .map_or(&[], |h| h.events.as_slice());
+        let recorded = |kind: Kind| events.iter().any(|e| e.kind == kind as i32);
+
+        steps.extend(events.iter().map(|e| pb::TimelineStep {
+            date: e.date.clone(),
+            kind: e.kind,
+            state: e.state.clone(),
+            party: e.party.clone(),
+            description: e.description.clone(),
+            provided_by: provider.clone(),
+        }));
+
+        let step = |date: &str, kind: Kind, party: &str, description: String| pb::TimelineStep {
+            date: date.trim().to_string(),
+            kind: kind as i32,
+            state: provider.clone(),
+            party: party.trim().to_string(),
+            description,
+            provided_by: provider.clone(),
+        };
+        let possessor = response
+            .last_legal_possessor
+            .as_ref()
+            .filter(|p| present(&p.name) || present(&p.category));
+
+        match finding_case(response) {
+            // 10.4.1
+            Some(Case::ManufactureOrImport(m)) => {
+                let (kind, what) = if m.manufactured {
+                    (Kind::Manufacture, format!("Manufactured in {provider}."))
+                } else {
+                    (Kind::Import, format!("Imported into {provider}."))
+                };
+                if !recorded(kind) {
+                    steps.push(step(
+                        &m.date,
+                        kind,
+                        &m.manufacturer_or_importer,
+                        with_details(what, &m.details),
+                    ));
+                }
+            }
+            // 10.4.2: one step per transfer, with its final consignee.
+            Some(Case::InternalTransfer(t)) if !recorded(Kind::InternalTransfer) => {
+                let transfers = t.transfer_dates.len().max(t.final_consignees.len()).max(1);
+                for i in 0..transfers {
+                    let date = t.transfer_dates.get(i).map_or("", String::as_str);
+                    let consignee = t.final_consignees.get(i).map_or("", String::as_str);
+                    steps.push(step(
+                        date,
+                        Kind::InternalTransfer,
+                        consignee,
+                        with_details(format!("Transferred within {provider}."), &t.details),
+                    ));
+                }
+            }
+            // 10.4.3
+            Some(Case::Export(e)) if !recorded(Kind::Export) => {
+                let mut what = format!("Exported from {provider}");
+                if present(&e.importing_state) {
+                    what.push_str(&format!(" to {}", e.importing_state.trim()));
+                }
+                let transit: Vec<String> = e
+                    .transit_states
+                    .iter()
+                    .filter(|s| present(s))
+                    .map(|s| s.trim().to_string())
+                    .collect();
+                if !transit.is_empty() {
+                    what.push_str(&format!(" in transit through {}", join_and(&transit)));
+                }
+                what.push('.');
+                steps.push(step(
+                    &e.export_date,
+                    Kind::Export,
+                    &e.final_consignee,
+                    with_details(what, &e.details),
+                ));
+            }
+            // 10.4.4
+            Some(Case::InternalDiversion(d)) if !recorded(Kind::Diversion) => {
+                steps.push(step(
+                    &d.diversion_date,
+                    Kind::Diversion,
+                    possessor.map_or("", |p| p.name.as_str()),
+                    with_details(
+                        format!("Diverted while under the jurisdiction of {provider}."),
+                        &d.details,
+                    ),
+                ));
+            }
+            _ => {}
+        }
+
+        // 10.4: the minimum every response gives.
+        if let Some(p) = possessor
+            && !recorded(Kind::LastLegalPossession)
+        {
+            let mut s = step(
+                &p.since,
+                Kind::LastLegalPossession,
+                &p.name,
+                if present(&p.category) {
+                    format!("Last legal possessor ({}).", p.category.trim())
+                } else {
+                    "Last legal possessor.".to_string()
+                },
+            );
+            if present(&p.state) {
+                s.state = p.state.trim().to_string();
+            }
+            steps.push(s);
+        }
+    }
+    // Stable: steps of one date keep the order they were reported in.
+    steps.sort_by_key(|s| {
+        let date = parse_date(&s.date);
+        (date.is_none(), date)
+    });
+    steps
+}
+
+/// The request to send next when `response` found the items were exported
+/// (10.4.3): a copy of `original` for the importing state, with the export
+/// as the domestic finding that routes it (9.1 a). `None` for any other
+/// finding, or an export that does not name the importing state.
+///
+/// The grounds and requested state are cleared: routing fills them in.
+pub fn follow_up(
+    original: &pb::TraceRequest,
+    response: &pb::TraceResponse,
+    responder: StateCode,
+) -> Option<pb::TraceRequest> {
+    let Some(Case::Export(export)) = finding_case(response) else {
+        return None;
+    };
+    if !present(&export.importing_state) {
+        return None;
+    }
+    let mut request = original.clone();
+    let notes = original
+        .domestic_findings
+        .as_ref()
+        .map(|f| f.notes.clone())
+        .unwrap_or_default();
+    request.domestic_findings = Some(pb::DomesticFindings {
+        export_record: Some(pb::ExportRecord {
+            importing_state: export.importing_state.trim().to_string(),
+            export_date: export.export_date.trim().to_string(),
+            licence_number: export
+                .licences
+                .first()
+                .map(|l| l.number.trim().to_string())
+                .unwrap_or_default(),
+            recorded_by: responder.to_string(),
+        }),
+        notes,
+    });
+    request.grounds = None;
+    request.requested_state.clear();
+    Some(request)
+}
+
+/// How the chain ends so far, in one line for the case view: the point of
+/// diversion once a response reports one, else the state to follow up with
+/// when the latest finding is an export, else "Open".
+pub fn conclusion(responses: &[(String, pb::TraceResponse)]) -> String {
+    let diversion =
+        responses
+            .iter()
+            .rev()
+            .find_map(|(provider, response)| match finding_case(response) {
+                Some(Case::InternalDiversion(d)) => Some((provider, d, response)),
+                _ => None,
+            });
+    if let Some((provider, diversion, response)) = diversion {
+        let mut s = format!("Point of diversion found: diverted in {provider}");
+        if present(&diversion.diversion_date) {
+            s.push_str(&format!(" on {}", diversion.diversion_date.trim()));
+        }
+        if let Some(p) = response
+            .last_legal_possessor
+            .as_ref()
+            .filter(|p| present(&p.name))
+        {
+            s.push_str(&format!("; last legal possessor: {}", p.name.trim()));
+        }
+        s.push('.');
+        return s;
+    }
+
+    let latest = responses
+        .iter()
+        .rev()
+        .find_map(|(provider, response)| finding_case(response).map(|case| (provider, case)));
+    if let Some((provider, Case::Export(export))) = latest
+        && present(&export.importing_state)
+    {
+        let to = export.importing_state.trim();
+        return format!("Exported by {provider} to {to}: follow-up with {to}");
+    }
+    "Open".to_string()
+}
+
+fn finding_case(response: &pb::TraceResponse) -> Option<&Case> {
+    response.finding.as_ref().and_then(|f| f.case.as_ref())
+}
+
+/// A history date ("2009", "2009-03" or "2009-03-01", optionally followed by
+/// a time) as (year, month, day), with 0 for an unknown month or day so that
+/// "2009" sorts before "2009-01-01". Anything else is undated.
+fn parse_date(date: &str) -> Option<(u16, u8, u8)> {
+    let date = date.trim();
+    let date = date.split_once('T').map_or(date, |(d, _)| d);
+    let mut parts = date.split('-');
+    let year = parts.next().filter(|y| y.len() == 4)?;
+    let year: u16 = digits(year)?;
+    let month = match parts.next() {
+        Some(m) => Some(m)
+            .filter(|m| m.len() == 2)
+            .and_then(digits)
+            .filter(|m: &u8| (1..=12).contains(m))?,
+        None => 0,
+    };
+    let day = match parts.next() {
+        Some(d) => Some(d)
+            .filter(|d| d.len() == 2)
+            .and_then(digits)
+            .filter(|d: &u8| (1..=31).contains(d))?,
+        None => 0,
+    };
+    parts.next().is_none().then_some((year, month, day))
+}
+
+fn digits<T: std::str::FromStr>(s: &str) -> Option<T> {
+    s.bytes()
+        .all(|b| b.is_ascii_digit())
+        .then(|| s.parse().ok())
+        .flatten()
+}
+
+fn with_details(what: String, details: &str) -> String {
+    if present(details) {
+        format!("{what} {}", details.trim())
+    } else {
+        what
+    }
+}
+
+fn present(s: &str) -> bool {
+    !s.trim().is_empty()
+}
+
+fn join_and(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::routing;
+
+    fn state(code: &str) -> StateCode {
+        code.parse().expect("valid test state code")
+    }
+
+    fn event(date: &str, kind: Kind, state: &str, party: &str) -> pb::HistoryEvent {
+        pb::HistoryEvent {
+            date: date.into(),
+            kind: kind as i32,
+            state: state.into(),
+            party: party.into(),
+            description: String::new(),
+        }
+    }
+
+    fn finding(case: Case) -> Option<pb::Finding> {
+        Some(pb::Finding {
+            marking: None,
+            case: Some(case),
+        })
+    }
+
+    /// CIV recovered a rifle bearing a Belgian manufacture marking.
+    fn original() -> pb::TraceRequest {
+        pb::TraceRequest {
+            context: Some(pb::RecoveryContext {
+                illicit_nature: "Seized from an armed group".into(),
+                legal_basis: "Code de procédure pénale, art. 41".into(),
+                ..Default::default()
+            }),
+            grounds: Some(pb::RoutingGrounds {
+                rule: pb::RoutingRule::ManufactureMarking as i32,
+                requested_state: "BEL".into(),
+                explanation: "Manufactured in BEL.".into(),
+                ..Default::default()
+            }),
+            items: vec![pb::RecoveredItem {
+                item_ref: "exhibit 3".into(),
+                quantity: 1,
+                item: Some(pb::recovered_item::Item::Weapon(pb::WeaponIdentification {
+                    make: "FN Herstal".into(),
+                    model: "FAL".into(),
+                    calibre: "7.62x51mm".into(),
+                    serial_number: "1234567".into(),
+                    country_of_manufacture: "BEL".into(),
+                    ..Default::default()
+                })),
+            }],
+            information_sought: "Full history".into(),
+            purpose: "Criminal investigation".into(),
+            intended_use: "Evidence".into(),
+            requested_state: "BEL".into(),
+            requester_reference: "CIV-2024-17".into(),
+            ..Default::default()
+        }
+    }
+
+    /// BEL: manufactured in 2009, exported to NGA in 2012 through TGO.
+    fn belgian_response() -> pb::TraceResponse {
+        pb::TraceResponse {
+            finding: finding(Case::Export(pb::ExportFinding {
+                export_date: "2012-05-14".into(),
+                importing_state: "NGA".into(),
+                transit_states: vec!["TGO".into()],
+                final_consignee: "Nigerian Army".into(),
+                licences: vec![
+                    pb::Licence {
+                        kind: "export".into(),
+                        number: "EX-2012-881".into(),
+                        ..Default::default()
+                    },
+                    pb::Licence {
+                        kind: "transit".into(),
+                        number: "TR-44".into(),
+                        ..Default::default()
+                    },
+                ],
+                details: String::new(),
+            })),
+            history: Some(pb::History {
+                marking: None,
+                events: vec![event("2009", Kind::Manufacture, "BEL", "FN Herstal")],
+            }),
+            last_legal_possessor: Some(pb::LastLegalPossessor {
+                name: "FN Herstal".into(),
+                category: "manufacturer".into(),
+                state: "BEL".into(),
+                since: "2009".into(),
+                ..Default::default()
+            }),
+            ..Default::default()
+        }
+    }
+
+    /// NGA: imported in 2012, issued to an armoury, diverted in 2019.
+    fn nigerian_response() -> pb::TraceResponse {
+        pb::TraceResponse {
+            finding: finding(Case::InternalDiversion(pb::InternalDiversion {
+                diversion_date: "2019-04-02".into(),
+                details: "Reported missing after an attack on the armoury.".into(),
+                investigation: pb::InvestigationStatus::Launched as i32,
+            })),
+            history: Some(pb::History {
+                marking: None,
+                events: vec![
+                    event("", Kind::Other, "NGA", "inventory check, date unknown"),
+                    event("2012-06-01", Kind::Import, "NGA", "Nigerian Army"),
+                ],
+            }),
+            last_legal_possessor: Some(pb::LastLegalPossessor {
+                name: "3rd Battalion armoury".into(),
+                category: "state armoury".into(),
+                state: "NGA".into(),
+                since: "2012-07".into(),
+                ..Default::default()
+            }),
+            ..Default::default()
+        }
+    }
+
+    fn chain() -> Vec<(String, pb::TraceResponse)> {
+        vec![
+            ("BEL".to_string(), belgian_response()),
+            ("NGA".to_string(), nigerian_response()),
+        ]
+    }
+
+    fn summary(steps: &[pb::TimelineStep]) -> Vec<(&str, Kind, &str, &str)> {
+        steps
+            .iter()
+            .map(|s| {
+                (
+                    s.date.as_str(),
+                    Kind::try_from(s.kind).unwrap_or(Kind::Unspecified),
+                    s.state.as_str(),
+                    s.provided_by.as_str(),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn three_state_chain_gives_a_sorted_timeline_with_providers() {
+        let steps = timeline(&chain());
+        assert_eq!(
+            summary(&steps),
+            [
+                ("2009", Kind::Manufacture, "BEL", "BEL"),
+                ("2009", Kind::LastLegalPossession, "BEL", "BEL"),
+                ("2012-05-14", Kind::Export, "BEL", "BEL"),
+                ("2012-06-01", Kind::Import, "NGA", "NGA"),
+                ("2012-07", Kind::LastLegalPossession, "NGA", "NGA"),
+                ("2019-04-02", Kind::Diversion, "NGA", "NGA"),
+                ("", Kind::Other, "NGA", "NGA"),
+            ]
+        );
+        let export = &steps[2];
+        assert_eq!(export.party, "Nigerian Army");
+        assert_eq!(
+            export.description,
+            "Exported from BEL to NGA in transit through TGO."
+        );
+        let diversion = &steps[5];
+        assert_eq!(diversion.party, "3rd Battalion armoury");
+        assert_eq!(
+            diversion.description,
+            "Diverted while under the jurisdiction of NGA. Reported missing after an attack \
+             on the armoury."
+        );
+        assert_eq!(
+            steps[4].description,
+            "Last legal possessor (state armoury)."
+        );
+    }
+
+    #[test]
+    fn finding_already_in_the_history_is_not_repeated() {
+        let mut response = belgian_response();
+        if let Some(h) = response.history.as_mut() {
+            h.events
+                .push(event("2012-05-15", Kind::Export, "BEL", "Nigerian Army"));
+            h.events.push(event(
+                "2009",
+                Kind::LastLegalPossession,
+                "BEL",
+                "FN Herstal",
+            ));
+        }
+        let steps = timeline(&[("BEL".to_string(), response)]);
+        assert_eq!(
+            summary(&steps),
+            [
+                ("2009", Kind::Manufacture, "BEL", "BEL"),
+                ("2009", Kind::LastLegalPossession, "BEL", "BEL"),
+                ("2012-05-15", Kind::Export, "BEL", "BEL"),
+            ]
+        );
+    }
+
+    #[test]
+    fn manufacture_or_import_finding_becomes_a_step_of_its_kind() {
+        let response = |manufactured| pb::TraceResponse {
+            finding: finding(Case::ManufactureOrImport(pb::ManufactureOrImport {
+                manufactured,
+                manufacturer_or_importer: "Arms Ltd".into(),
+                date: "2010-01-10".into(),
+                details: String::new(),
+            })),
+            ..Default::default()
+        };
+        let made = timeline(&[("AUT".to_string(), response(true))]);
+        assert_eq!(
+            summary(&made),
+            [("2010-01-10", Kind::Manufacture, "AUT", "AUT")]
+        );
+        assert_eq!(made[0].party, "Arms Ltd");
+        assert_eq!(made[0].description, "Manufactured in AUT.");
+        let imported = timeline(&[("GHA".to_string(), response(false))]);
+        assert_eq!(
+            summary(&imported),
+            [("2010-01-10", Kind::Import, "GHA", "GHA")]
+        );
+        assert_eq!(imported[0].description, "Imported into GHA.");
+    }
+
+    #[test]
+    fn internal_transfers_become_one_step_each() {
+        let response = pb::TraceResponse {
+            finding: finding(Case::InternalTransfer(pb::InternalTransfer {
+                transfer_dates: vec!["2014-02-01".into(), "2011-03-01".into()],
+                final_consignees: vec!["Police HQ".into(), "Dealer A".into()],
+                licences: vec![],
+                details: String::new(),
+            })),
+            ..Default::default()
+        };
+        let steps = timeline(&[("GHA".to_string(), response)]);
+        let parties: Vec<(&str, &str)> = steps
+            .iter()
+            .map(|s| (s.date.as_str(), s.party.as_str()))
+            .collect();
+        assert_eq!(
+            parties,
+            [("2011-03-01", "Dealer A"), ("2014-02-01", "Police HQ")]
+        );
+    }
+
+    #[test]
+    fn undated_and_unparseable_dates_sort_last_in_reported_order() {
+        let response = pb::TraceResponse {
+            history: Some(pb::History {
+                marking: None,
+                events: vec![
+                    event("March 2009", Kind::Other, "GHA", "a"),
+                    event("2010", Kind::Other, "GHA", "b"),
+                    event("", Kind::Other, "GHA", "c"),
+                    event("2009-13-01", Kind::Other, "GHA", "d"),
+                    event("2009-12-31T10:00:00Z", Kind::Other, "GHA", "e"),
+                ],
+            }),
+            ..Default::default()
+        };
+        let steps = timeline(&[("GHA".to_string(), response)]);
+        let parties: Vec<&str> = steps.iter().map(|s| s.party.as_str()).collect();
+        assert_eq!(parties, ["e", "b", "a", "c", "d"]);
+    }
+
+    #[test]
+    fn dates_parse_at_year_month_and_day_precision() {
+        assert_eq!(parse_date("2009"), Some((2009, 0, 0)));
+        assert_eq!(parse_date("2009-03"), Some((2009, 3, 0)));
+        assert_eq!(parse_date(" 2009-03-01 "), Some((2009, 3, 1)));
+        assert_eq!(parse_date("2009-3-1"), None);
+        assert_eq!(parse_date("09-03-01"), None);
+        assert_eq!(parse_date("2009-03-01-04"), None);
+        assert_eq!(parse_date("+009"), None);
+    }
+
+    #[test]
+    fn export_finding_yields_a_follow_up_routed_to_the_importing_state() {
+        let request = follow_up(&original(), &belgian_response(), state("BEL"))
+            .expect("an export calls for a follow-up");
+        let record = request
+            .domestic_findings
+            .as_ref()
+            .and_then(|f| f.export_record.as_ref())
+            .expect("export record");
+        assert_eq!(
+            record,
+            &pb::ExportRecord {
+                importing_state: "NGA".into(),
+                export_date: "2012-05-14".into(),
+                licence_number: "EX-2012-881".into(),
+                recorded_by: "BEL".into(),
+            }
+        );
+        assert_eq!(request.grounds, None);
+        assert!(request.requested_state.is_empty());
+        assert_eq!(request.items, original().items);
+        assert_eq!(request.context, original().context);
+        assert_eq!(request.requester_reference, "CIV-2024-17");
+
+        let decision = routing::route(&request).expect("routes");
+        assert_eq!(decision.state, state("NGA"));
+        assert_eq!(decision.rule, pb::RoutingRule::ExportRecord);
+        assert!(
+            decision.explanation.starts_with("Domestic records of BEL"),
+            "{}",
+            decision.explanation
+        );
+    }
+
+    #[test]
+    fn follow_up_keeps_the_requesters_domestic_notes() {
+        let mut original = original();
+        original.domestic_findings = Some(pb::DomesticFindings {
+            export_record: None,
+            notes: "No national record of the weapon.".into(),
+        });
+        let request = follow_up(&original, &belgian_response(), state("BEL")).expect("follow-up");
+        assert_eq!(
+            request.domestic_findings.map(|f| f.notes),
+            Some("No national record of the weapon.".to_string())
+        );
+    }
+
+    #[test]
+    fn no_follow_up_for_findings_other_than_an_export() {
+        assert_eq!(
+            follow_up(&original(), &nigerian_response(), state("NGA")),
+            None
+        );
+        let manufactured = pb::TraceResponse {
+            finding: finding(Case::ManufactureOrImport(pb::ManufactureOrImport {
+                manufactured: true,
+                ..Default::default()
+            })),
+            ..Default::default()
+        };
+        assert_eq!(follow_up(&original(), &manufactured, state("BEL")), None);
+        assert_eq!(
+            follow_up(&original(), &pb::TraceResponse::default(), state("BEL")),
+            None
+        );
+    }
+
+    #[test]
+    fn no_follow_up_for_an_export_without_an_importing_state() {
+        let mut response = belgian_response();
+        if let Some(Case::Export(e)) = response.finding.as_mut().and_then(|f| f.case.as_mut()) {
+            e.importing_state = " ".into();
+        }
+        assert_eq!(follow_up(&original(), &response, state("BEL")), None);
+    }
+
+    #[test]
+    fn diversion_anywhere_in_the_chain_concludes_it() {
+        assert_eq!(
+            conclusion(&chain()),
+            "Point of diversion found: diverted in NGA on 2019-04-02; last legal possessor: \
+             3rd Battalion armoury."
+        );
+        let mut undated = nigerian_response();
+        undated.last_legal_possessor = None;
+        if let Some(Case::InternalDiversion(d)) =
+            undated.finding.as_mut().and_then(|f| f.case.as_mut())
+        {
+            d.diversion_date.clear();
+        }
+        assert_eq!(
+            conclusion(&[("NGA".to_string(), undated)]),
+            "Point of diversion found: diverted in NGA."
+        );
+    }
+
+    #[test]
+    fn latest_export_calls_for_a_follow_up_with_the_importing_state() {
+        assert_eq!(
+            conclusion(&chain()[..1]),
+            "Exported by BEL to NGA: follow-up with NGA"
+        );
+    }
+
+    #[test]
+    fn chain_without_diversion_or_pending_export_is_open() {
+        assert_eq!(conclusion(&[]), "Open");
+        let imported = pb::TraceResponse {
+            finding: finding(Case::ManufactureOrImport(pb::ManufactureOrImport::default())),
+            ..Default::default()
+        };
+        let responses = vec![
+            ("BEL".to_string(), belgian_response()),
+            ("NGA".to_string(), imported),
+        ];
+        assert_eq!(conclusion(&responses), "Open");
+    }
+}

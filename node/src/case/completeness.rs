@@ -1,0 +1,560 @@
+//! 10.2: an incoming request is first checked for completeness against 9.2.
+//! The check lists every missing element so that a request returned for
+//! completion tells the requester exactly what to add.
+//!
+//! What is checked: the essential information of 9.2.1 a-e, and for each
+//! item the identification of clause 6.1 (weapons) or clause 13 (ammunition,
+//! parts and components). Whether a value is *valid* (a country code, say) is
+//! not this module's concern: a present value is not missing.
+//!
+//! Fields are named by their protobuf JSON path ("items[0].weapon.serialNumber"),
+//! which is what officers write and what the requester's form highlights.
+
+use iti_proto::v1 as pb;
+use pb::recovered_item::Item;
+
+/// Every element of 9.2.1 and of clauses 6.1 and 13 that `request` lacks, in
+/// the order of 9.2.1.
+///
+/// A request that declares it cannot provide everything (10.2,
+/// `cannot_provide_all`) is checked the same way: whether what it does
+/// provide gives a reasonable chance of success is the point of contact's
+/// call, informed by this list.
+pub fn check(request: &pb::TraceRequest) -> Vec<pb::MissingElement> {
+    let mut missing = Vec::new();
+
+    // 9.2.1 a: contextual information and legal justification.
+    let context = request.context.as_ref();
+    if context.is_none_or(|c| blank(&c.illicit_nature)) {
+        missing.push(element(
+            "9.2.1 a",
+            "context.illicitNature",
+            "the illicit nature of the items",
+        ));
+    }
+    if context.is_none_or(|c| blank(&c.legal_basis)) {
+        missing.push(element(
+            "9.2.1 a",
+            "context.legalBasis",
+            "the legal justification for the request",
+        ));
+    }
+
+    // 9.2.1 b: grounds for believing the requested state held the most
+    // recent legal authority over the items.
+    let grounds = request.grounds.as_ref();
+    if grounds.is_none_or(|g| blank(&g.requested_state)) {
+        missing.push(element(
+            "9.2.1 b",
+            "grounds.requestedState",
+            "the requested state",
+        ));
+    }
+    if grounds.is_none_or(|g| blank(&g.explanation)) {
+        missing.push(element(
+            "9.2.1 b",
+            "grounds.explanation",
+            "the grounds for believing the requested state held the most recent legal \
+             authority over the items",
+        ));
+    }
+
+    // 9.2.1 c
+    missing.extend(identification_gaps(request));
+
+    // 9.2.1 d
+    if blank(&request.information_sought) {
+        missing.push(element(
+            "9.2.1 d",
+            "informationSought",
+            "the information sought on the items' history under the requested state's \
+             jurisdiction",
+        ));
+    }
+
+    // 9.2.1 e
+    if blank(&request.purpose) {
+        missing.push(element(
+            "9.2.1 e",
+            "purpose",
+            "the purpose of the information sought",
+        ));
+    }
+    if blank(&request.intended_use) {
+        missing.push(element(
+            "9.2.1 e",
+            "intendedUse",
+            "the intended use of the information sought",
+        ));
+    }
+
+    missing
+}
+
+/// Only the gaps in the identification of the items (9.2.1 c, clauses 6.1
+/// and 13): without these a trace has no chance of success, so a submission
+/// lacking them is refused outright rather than sent and returned.
+pub fn identification_gaps(request: &pb::TraceRequest) -> Vec<pb::MissingElement> {
+    let mut missing = Vec::new();
+    if request.items.is_empty() {
+        missing.push(element(
+            "9.2.1 c",
+            "items",
+            "at least one recovered item (weapon, ammunition, or part or component)",
+        ));
+    }
+    for (i, item) in request.items.iter().enumerate() {
+        match &item.item {
+            Some(Item::Weapon(weapon)) => weapon_gaps(i, weapon, &mut missing),
+            Some(Item::Ammunition(ammunition)) => ammunition_gaps(i, ammunition, &mut missing),
+            Some(Item::Part(part)) => part_gaps(i, part, &mut missing),
+            None => missing.push(element(
+                "9.2.1 c",
+                &format!("items[{i}]"),
+                "the identification of the item as a weapon, ammunition, or a part or component",
+            )),
+        }
+    }
+    missing
+}
+
+/// 6.1 a-e.
+fn weapon_gaps(i: usize, weapon: &pb::WeaponIdentification, missing: &mut Vec<pb::MissingElement>) {
+    let path = |field: &str| format!("items[{i}].weapon.{field}");
+    let essentials = [
+        ("6.1 a", "make", &weapon.make, "the make of the weapon"),
+        ("6.1 b", "model", &weapon.model, "the model of the weapon"),
+        (
+            "6.1 c",
+            "calibre",
+            &weapon.calibre,
+            "the calibre of the weapon",
+        ),
+        (
+            "6.1 d",
+            "serialNumber",
+            &weapon.serial_number,
+            "the serial number of the weapon",
+        ),
+    ];
+    for (clause, field, value, description) in essentials {
+        if blank(value) {
+            missing.push(element(clause, &path(field), description));
+        }
+    }
+    if blank(&weapon.country_of_manufacture) && blank(&weapon.country_of_last_import) {
+        missing.push(element(
+            "6.1 e",
+            &path("countryOfManufacture"),
+            "the country of manufacture or of most recent import of the weapon",
+        ));
+    }
+}
+
+/// Clause 13 asks for "as many as possible" of a-e; calibre and a
+/// manufacturer are the least a lot of ammunition can be traced with.
+fn ammunition_gaps(
+    i: usize,
+    ammunition: &pb::AmmunitionIdentification,
+    missing: &mut Vec<pb::MissingElement>,
+) {
+    if blank(&ammunition.manufacturer) && blank(&ammunition.manufacturer_code) {
+        missing.push(element(
+            "13 a",
+            &format!("items[{i}].ammunition.manufacturer"),
+            "the manufacturer of the ammunition, or the manufacturer's code",
+        ));
+    }
+    if blank(&ammunition.calibre) {
+        missing.push(element(
+            "13 e",
+            &format!("items[{i}].ammunition.calibre"),
+            "the calibre of the ammunition",
+        ));
+    }
+}
+
+/// Clause 13 applies clause 6 to parts: a part is traced by its serial
+/// number or, failing that, by its other marks.
+fn part_gaps(i: usize, part: &pb::PartIdentification, missing: &mut Vec<pb::MissingElement>) {
+    let marked = part.marks.iter().any(|m| !blank(&m.value));
+    if blank(&part.serial_number) && !marked {
+        missing.push(element(
+            "13",
+            &format!("items[{i}].part.serialNumber"),
+            "the serial number of the part or component, or at least one of its marks",
+        ));
+    }
+}
+
+fn blank(s: &str) -> bool {
+    s.trim().is_empty()
+}
+
+fn element(clause: &str, field: &str, description: &str) -> pb::MissingElement {
+    pb::MissingElement {
+        clause: clause.to_string(),
+        field: field.to_string(),
+        description: description.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn weapon() -> pb::WeaponIdentification {
+        pb::WeaponIdentification {
+            make: "FN Herstal".into(),
+            model: "FAL".into(),
+            calibre: "7.62x51mm".into(),
+            serial_number: "1234567".into(),
+            country_of_manufacture: "BEL".into(),
+            ..Default::default()
+        }
+    }
+
+    fn ammunition() -> pb::AmmunitionIdentification {
+        pb::AmmunitionIdentification {
+            manufacturer: "Fabrique Nationale".into(),
+            calibre: "7.62x51mm".into(),
+            ..Default::default()
+        }
+    }
+
+    fn part() -> pb::PartIdentification {
+        pb::PartIdentification {
+            kind: pb::PartKind::Barrel as i32,
+            serial_number: "B-991".into(),
+            ..Default::default()
+        }
+    }
+
+    fn item(item: Item) -> pb::RecoveredItem {
+        pb::RecoveredItem {
+            item_ref: "exhibit 1".into(),
+            quantity: 1,
+            item: Some(item),
+        }
+    }
+
+    fn complete() -> pb::TraceRequest {
+        pb::TraceRequest {
+            context: Some(pb::RecoveryContext {
+                illicit_nature: "Recovered from an armed group (clause 4 a)".into(),
+                legal_basis: "Criminal Procedure Act, s. 12".into(),
+                ..Default::default()
+            }),
+            grounds: Some(pb::RoutingGrounds {
+                rule: pb::RoutingRule::ManufactureMarking as i32,
+                requested_state: "BEL".into(),
+                explanation: "Manufactured in BEL".into(),
+                ..Default::default()
+            }),
+            items: vec![
+                item(Item::Weapon(weapon())),
+                item(Item::Ammunition(ammunition())),
+                item(Item::Part(part())),
+            ],
+            information_sought: "History while under Belgian jurisdiction".into(),
+            purpose: "Criminal investigation".into(),
+            intended_use: "Evidence in proceedings".into(),
+            ..Default::default()
+        }
+    }
+
+    /// The (clause, field) pairs `check` reports.
+    fn gaps(request: &pb::TraceRequest) -> Vec<(String, String)> {
+        check(request)
+            .into_iter()
+            .map(|m| (m.clause, m.field))
+            .collect()
+    }
+
+    fn only(clause: &str, field: &str) -> Vec<(String, String)> {
+        vec![(clause.to_string(), field.to_string())]
+    }
+
+    fn with_weapon(edit: impl FnOnce(&mut pb::WeaponIdentification)) -> pb::TraceRequest {
+        let mut w = weapon();
+        edit(&mut w);
+        let mut request = complete();
+        request.items[0] = item(Item::Weapon(w));
+        request
+    }
+
+    #[test]
+    fn complete_request_has_no_missing_elements() {
+        assert!(check(&complete()).is_empty());
+        assert!(identification_gaps(&complete()).is_empty());
+    }
+
+    #[test]
+    fn every_missing_element_has_a_description() {
+        let everything_missing = pb::TraceRequest {
+            items: vec![pb::RecoveredItem::default()],
+            ..Default::default()
+        };
+        let missing = check(&everything_missing);
+        assert_eq!(missing.len(), 8);
+        assert!(missing.iter().all(|m| !m.description.is_empty()));
+    }
+
+    #[test]
+    fn missing_illicit_nature_is_9_2_1_a() {
+        let mut request = complete();
+        if let Some(c) = request.context.as_mut() {
+            c.illicit_nature = "  ".into();
+        }
+        assert_eq!(gaps(&request), only("9.2.1 a", "context.illicitNature"));
+    }
+
+    #[test]
+    fn missing_legal_basis_is_9_2_1_a() {
+        let mut request = complete();
+        if let Some(c) = request.context.as_mut() {
+            c.legal_basis.clear();
+        }
+        assert_eq!(gaps(&request), only("9.2.1 a", "context.legalBasis"));
+    }
+
+    #[test]
+    fn absent_context_lacks_both_its_elements() {
+        let mut request = complete();
+        request.context = None;
+        assert_eq!(
+            gaps(&request),
+            [
+                only("9.2.1 a", "context.illicitNature"),
+                only("9.2.1 a", "context.legalBasis")
+            ]
+            .concat()
+        );
+    }
+
+    #[test]
+    fn missing_requested_state_is_9_2_1_b() {
+        let mut request = complete();
+        if let Some(g) = request.grounds.as_mut() {
+            g.requested_state.clear();
+        }
+        assert_eq!(gaps(&request), only("9.2.1 b", "grounds.requestedState"));
+    }
+
+    #[test]
+    fn missing_grounds_explanation_is_9_2_1_b() {
+        let mut request = complete();
+        if let Some(g) = request.grounds.as_mut() {
+            g.explanation.clear();
+        }
+        assert_eq!(gaps(&request), only("9.2.1 b", "grounds.explanation"));
+    }
+
+    #[test]
+    fn absent_grounds_lack_both_their_elements() {
+        let mut request = complete();
+        request.grounds = None;
+        assert_eq!(
+            gaps(&request),
+            [
+                only("9.2.1 b", "grounds.requestedState"),
+                only("9.2.1 b", "grounds.explanation")
+            ]
+            .concat()
+        );
+    }
+
+    #[test]
+    fn request_without_items_is_9_2_1_c() {
+        let mut request = complete();
+        request.items.clear();
+        assert_eq!(gaps(&request), only("9.2.1 c", "items"));
+    }
+
+    #[test]
+    fn item_that_is_neither_weapon_ammunition_nor_part_is_9_2_1_c() {
+        let mut request = complete();
+        request.items.push(pb::RecoveredItem::default());
+        assert_eq!(gaps(&request), only("9.2.1 c", "items[3]"));
+    }
+
+    #[test]
+    fn missing_make_is_6_1_a() {
+        let request = with_weapon(|w| w.make.clear());
+        assert_eq!(gaps(&request), only("6.1 a", "items[0].weapon.make"));
+    }
+
+    #[test]
+    fn missing_model_is_6_1_b() {
+        let request = with_weapon(|w| w.model.clear());
+        assert_eq!(gaps(&request), only("6.1 b", "items[0].weapon.model"));
+    }
+
+    #[test]
+    fn missing_calibre_is_6_1_c() {
+        let request = with_weapon(|w| w.calibre.clear());
+        assert_eq!(gaps(&request), only("6.1 c", "items[0].weapon.calibre"));
+    }
+
+    #[test]
+    fn missing_serial_number_is_6_1_d() {
+        let request = with_weapon(|w| w.serial_number = "\t".into());
+        assert_eq!(
+            gaps(&request),
+            only("6.1 d", "items[0].weapon.serialNumber")
+        );
+    }
+
+    #[test]
+    fn missing_both_countries_is_6_1_e() {
+        let request = with_weapon(|w| w.country_of_manufacture.clear());
+        assert_eq!(
+            gaps(&request),
+            only("6.1 e", "items[0].weapon.countryOfManufacture")
+        );
+    }
+
+    #[test]
+    fn country_of_last_import_alone_satisfies_6_1_e() {
+        let request = with_weapon(|w| {
+            w.country_of_manufacture.clear();
+            w.country_of_last_import = "GHA".into();
+        });
+        assert!(check(&request).is_empty());
+    }
+
+    #[test]
+    fn invalid_country_code_is_not_a_missing_element() {
+        let request = with_weapon(|w| w.country_of_manufacture = "Belgium".into());
+        assert!(check(&request).is_empty());
+    }
+
+    #[test]
+    fn missing_ammunition_manufacturer_is_13_a() {
+        let mut request = complete();
+        request.items[1] = item(Item::Ammunition(pb::AmmunitionIdentification {
+            manufacturer: String::new(),
+            ..ammunition()
+        }));
+        assert_eq!(
+            gaps(&request),
+            only("13 a", "items[1].ammunition.manufacturer")
+        );
+    }
+
+    #[test]
+    fn manufacturer_code_satisfies_13_a() {
+        let mut request = complete();
+        request.items[1] = item(Item::Ammunition(pb::AmmunitionIdentification {
+            manufacturer: String::new(),
+            manufacturer_code: "FNB".into(),
+            ..ammunition()
+        }));
+        assert!(check(&request).is_empty());
+    }
+
+    #[test]
+    fn missing_ammunition_calibre_is_13_e() {
+        let mut request = complete();
+        request.items[1] = item(Item::Ammunition(pb::AmmunitionIdentification {
+            calibre: String::new(),
+            ..ammunition()
+        }));
+        assert_eq!(gaps(&request), only("13 e", "items[1].ammunition.calibre"));
+    }
+
+    #[test]
+    fn part_without_serial_number_or_marks_is_13() {
+        let mut request = complete();
+        request.items[2] = item(Item::Part(pb::PartIdentification {
+            serial_number: String::new(),
+            marks: vec![pb::WeaponMark {
+                kind: pb::MarkKind::Proof as i32,
+                value: " ".into(),
+                ..Default::default()
+            }],
+            ..part()
+        }));
+        assert_eq!(gaps(&request), only("13", "items[2].part.serialNumber"));
+    }
+
+    #[test]
+    fn part_with_a_mark_but_no_serial_number_is_identified() {
+        let mut request = complete();
+        request.items[2] = item(Item::Part(pb::PartIdentification {
+            serial_number: String::new(),
+            marks: vec![pb::WeaponMark {
+                kind: pb::MarkKind::Proof as i32,
+                value: "crown over R".into(),
+                ..Default::default()
+            }],
+            ..part()
+        }));
+        assert!(check(&request).is_empty());
+    }
+
+    #[test]
+    fn missing_information_sought_is_9_2_1_d() {
+        let mut request = complete();
+        request.information_sought.clear();
+        assert_eq!(gaps(&request), only("9.2.1 d", "informationSought"));
+    }
+
+    #[test]
+    fn missing_purpose_is_9_2_1_e() {
+        let mut request = complete();
+        request.purpose.clear();
+        assert_eq!(gaps(&request), only("9.2.1 e", "purpose"));
+    }
+
+    #[test]
+    fn missing_intended_use_is_9_2_1_e() {
+        let mut request = complete();
+        request.intended_use.clear();
+        assert_eq!(gaps(&request), only("9.2.1 e", "intendedUse"));
+    }
+
+    #[test]
+    fn identification_gaps_ignore_everything_but_the_items() {
+        let mut request = complete();
+        request.context = None;
+        request.grounds = None;
+        request.purpose.clear();
+        request
+            .items
+            .push(item(Item::Weapon(pb::WeaponIdentification {
+                serial_number: String::new(),
+                ..weapon()
+            })));
+        let fields: Vec<String> = identification_gaps(&request)
+            .into_iter()
+            .map(|m| m.field)
+            .collect();
+        assert_eq!(fields, ["items[3].weapon.serialNumber"]);
+    }
+
+    #[test]
+    fn gaps_of_several_items_are_all_listed_in_item_order() {
+        let mut request = complete();
+        request.items = vec![
+            item(Item::Weapon(pb::WeaponIdentification {
+                make: String::new(),
+                ..weapon()
+            })),
+            item(Item::Weapon(pb::WeaponIdentification {
+                model: String::new(),
+                serial_number: String::new(),
+                ..weapon()
+            })),
+        ];
+        let fields: Vec<String> = check(&request).into_iter().map(|m| m.field).collect();
+        assert_eq!(
+            fields,
+            [
+                "items[0].weapon.make",
+                "items[1].weapon.model",
+                "items[1].weapon.serialNumber"
+            ]
+        );
+    }
+}

@@ -1,0 +1,543 @@
+//! Node configuration: a TOML file plus `ITI_*` environment overrides, parsed
+//! once, fully, before any port is bound. Every problem is reported, naming
+//! its key; fields are checked against each other (the certificate's
+//! identity must be the configured participant).
+//!
+//! Environment overrides: `ITI_<KEY>` for a top-level key and
+//! `ITI_<SECTION>__<KEY>` for a nested one, e.g. `ITI_DATABASE_URL`,
+//! `ITI_DEADLINES__RESPOND_WITHIN_DAYS=28`.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::identity::Identity;
+use crate::identity::pki::{self, KeyedCert};
+use crate::ids::ParticipantId;
+use crate::store::Durability;
+
+/// The file format, as written by operators. See `deploy/*.toml`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawConfig {
+    /// This node's participant id: "GHA", "hub:ECOWAS". Required.
+    pub participant: String,
+    /// "state" (default) or "hub": a hub relays for its members (clause 11).
+    #[serde(default = "default_mode")]
+    pub mode: String,
+    /// Federation port, open to pinned peers. Default "0.0.0.0:7100".
+    #[serde(default = "default_federation_listen")]
+    pub federation_listen: String,
+    /// Local port for the state's own officers. Default "127.0.0.1:7101".
+    #[serde(default = "default_local_listen")]
+    pub local_listen: String,
+    /// Prometheus metrics (HTTP). Default: off.
+    #[serde(default)]
+    pub metrics_listen: Option<String>,
+    /// The endpoint peers should dial, published in peer cards and the
+    /// directory. Default: the federation address.
+    #[serde(default)]
+    pub public_endpoint: Option<String>,
+    /// Where the node keeps its data. Required.
+    pub data_dir: PathBuf,
+    /// sqlite://... (default: `<data_dir>/node.db`) or postgres://...
+    #[serde(default)]
+    pub database_url: Option<String>,
+    /// "full" (default: fsync every commit) or "normal" (SQLite only).
+    #[serde(default = "default_durability")]
+    pub durability: String,
+    /// "text" (default) or "json".
+    #[serde(default = "default_log_format")]
+    pub log_format: String,
+    /// Log filter, e.g. "info" (default) or "iti_node=debug".
+    #[serde(default = "default_log_level")]
+    pub log_level: String,
+    pub tls: RawTls,
+    #[serde(default)]
+    pub deadlines: RawDeadlines,
+    /// 10.2: "return" incomplete requests automatically (default), or
+    /// "queue" them for the officer.
+    #[serde(default = "default_completeness")]
+    pub completeness_policy: String,
+    #[serde(default)]
+    pub outbox: RawOutbox,
+    /// Six-field cron schedule (seconds first) of the deadline sweep.
+    /// Default "0 * * * * *": every minute.
+    #[serde(default = "default_sweep")]
+    pub sweep_schedule: String,
+    /// Destinations reached through a hub: `CIV = "hub:ECOWAS"`; the key
+    /// `"*"` names the hub for every other destination.
+    #[serde(default)]
+    pub routes: BTreeMap<String, String>,
+    /// Directory of peer cards (`*.json`) pinned at start.
+    #[serde(default)]
+    pub peers_dir: Option<PathBuf>,
+    /// A node's own directory entry (signed by its CA), published at start.
+    #[serde(default)]
+    pub directory_entry: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTls {
+    /// PEM of the participant's own CA certificate.
+    pub ca_cert: PathBuf,
+    /// PEM of this node's certificate (identity iti://node/<participant>).
+    pub node_cert: PathBuf,
+    /// PEM of this node's private key.
+    pub node_key: PathBuf,
+    /// The X25519 key sealed payloads are opened with (hex). Optional.
+    #[serde(default)]
+    pub sealing_key: Option<PathBuf>,
+    /// PEM CRL of the own CA, if any.
+    #[serde(default)]
+    pub crl: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDeadlines {
+    /// 10.1: days to acknowledge receipt. Default 7.
+    #[serde(default = "seven")]
+    pub acknowledge_within_days: u32,
+    /// 10.5.1: days to respond. Default 21 (three weeks).
+    #[serde(default = "twenty_one")]
+    pub respond_within_days: u32,
+    /// Days before a deadline that a reminder is raised. Default 2.
+    #[serde(default = "two")]
+    pub remind_before_days: u32,
+}
+
+impl Default for RawDeadlines {
+    fn default() -> Self {
+        RawDeadlines {
+            acknowledge_within_days: 7,
+            respond_within_days: 21,
+            remind_before_days: 2,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawOutbox {
+    /// First retry delay, milliseconds. Default 500.
+    #[serde(default = "default_retry_base")]
+    pub retry_base_ms: u64,
+    /// Longest retry delay, seconds: delivery resumes within this long of a
+    /// peer's return. Default 120.
+    #[serde(default = "default_retry_cap")]
+    pub retry_cap_secs: u64,
+    /// Time allowed for one delivery, seconds. Default 20.
+    #[serde(default = "default_delivery_timeout")]
+    pub delivery_timeout_secs: u64,
+    /// Deliveries in flight at once. Default 64.
+    #[serde(default = "default_concurrency")]
+    pub concurrency: usize,
+}
+
+impl Default for RawOutbox {
+    fn default() -> Self {
+        RawOutbox {
+            retry_base_ms: default_retry_base(),
+            retry_cap_secs: default_retry_cap(),
+            delivery_timeout_secs: default_delivery_timeout(),
+            concurrency: default_concurrency(),
+        }
+    }
+}
+
+fn default_mode() -> String {
+    "state".into()
+}
+fn default_federation_listen() -> String {
+    "0.0.0.0:7100".into()
+}
+fn default_local_listen() -> String {
+    "127.0.0.1:7101".into()
+}
+fn default_durability() -> String {
+    "full".into()
+}
+fn default_log_format() -> String {
+    "text".into()
+}
+fn default_log_level() -> String {
+    "info".into()
+}
+fn default_completeness() -> String {
+    "return".into()
+}
+fn default_sweep() -> String {
+    "0 * * * * *".into()
+}
+fn seven() -> u32 {
+    7
+}
+fn twenty_one() -> u32 {
+    21
+}
+fn two() -> u32 {
+    2
+}
+fn default_retry_base() -> u64 {
+    500
+}
+fn default_retry_cap() -> u64 {
+    120
+}
+fn default_delivery_timeout() -> u64 {
+    20
+}
+fn default_concurrency() -> usize {
+    64
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    State,
+    Hub,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CompletenessPolicy {
+    /// Return an incomplete request automatically (unless its sender declared
+    /// it cannot provide everything).
+    Return,
+    /// Queue it for the officer with the list of missing elements.
+    Queue,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone)]
+pub struct OutboxConfig {
+    pub retry_base: std::time::Duration,
+    pub retry_cap: std::time::Duration,
+    pub delivery_timeout: std::time::Duration,
+    pub concurrency: usize,
+}
+
+/// Validated configuration.
+#[derive(Debug, Clone)]
+pub struct NodeConfig {
+    pub participant: ParticipantId,
+    pub mode: Mode,
+    pub federation_listen: SocketAddr,
+    pub local_listen: SocketAddr,
+    pub metrics_listen: Option<SocketAddr>,
+    pub public_endpoint: Option<String>,
+    pub data_dir: PathBuf,
+    pub database_url: String,
+    pub durability: Durability,
+    pub log_format: LogFormat,
+    pub log_level: String,
+    pub ca_cert_pem: String,
+    pub node: KeyedCert,
+    pub sealing_key: Option<PathBuf>,
+    pub crl: Option<PathBuf>,
+    pub deadlines: crate::deadlines::DeadlinePolicy,
+    pub completeness: CompletenessPolicy,
+    pub outbox: OutboxConfig,
+    pub sweep_schedule: String,
+    pub routes: BTreeMap<ParticipantId, ParticipantId>,
+    pub default_route: Option<ParticipantId>,
+    pub peers_dir: Option<PathBuf>,
+    pub directory_entry: Option<PathBuf>,
+    /// A stable name for this process among replicas (outbox claims).
+    pub replica: String,
+}
+
+/// Every problem found, each naming its key.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid configuration:\n{}", .problems.iter().map(|p| format!("  - {p}")).collect::<Vec<_>>().join("\n"))]
+pub struct ConfigError {
+    pub problems: Vec<String>,
+}
+
+impl ConfigError {
+    fn one(p: impl Into<String>) -> Self {
+        ConfigError {
+            problems: vec![p.into()],
+        }
+    }
+}
+
+/// Reads `path`, applies `ITI_*` overrides from `env`, and validates.
+pub fn load(path: &Path, env: &[(String, String)]) -> Result<NodeConfig, ConfigError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| ConfigError::one(format!("config file {}: {e}", path.display())))?;
+    let mut value: toml::Table = toml::from_str(&text)
+        .map_err(|e| ConfigError::one(format!("config file {}: {e}", path.display())))?;
+    apply_env(&mut value, env)?;
+    let raw: RawConfig = value.try_into().map_err(|e: toml::de::Error| {
+        ConfigError::one(format!("config file {}: {e}", path.display()))
+    })?;
+    let base = path.parent().unwrap_or(Path::new("."));
+    validate(raw, base)
+}
+
+fn apply_env(table: &mut toml::Table, env: &[(String, String)]) -> Result<(), ConfigError> {
+    for (key, value) in env {
+        let Some(rest) = key.strip_prefix("ITI_") else {
+            continue;
+        };
+        let path: Vec<String> = rest.split("__").map(|s| s.to_lowercase()).collect();
+        // Numbers and booleans as such; anything else as a string.
+        let parsed: toml::Value = toml::from_str::<toml::Table>(&format!("v = {value}"))
+            .ok()
+            .and_then(|mut t| t.remove("v"))
+            .unwrap_or_else(|| toml::Value::String(value.clone()));
+        let mut cursor = &mut *table;
+        for (i, part) in path.iter().enumerate() {
+            if i + 1 == path.len() {
+                cursor.insert(part.clone(), parsed.clone());
+            } else {
+                let entry = cursor
+                    .entry(part.clone())
+                    .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+                cursor = entry.as_table_mut().ok_or_else(|| {
+                    ConfigError::one(format!("environment {key}: {part} is not a table"))
+                })?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Validates a parsed configuration; relative paths are taken from `base`.
+pub fn validate(raw: RawConfig, base: &Path) -> Result<NodeConfig, ConfigError> {
+    let mut problems = Vec::new();
+    let resolve = |p: &Path| {
+        if p.is_absolute() {
+            p.to_path_buf()
+        } else {
+            base.join(p)
+        }
+    };
+
+    let participant = raw
+        .participant
+        .parse::<ParticipantId>()
+        .map_err(|e| problems.push(format!("participant: {e}")))
+        .ok();
+    let mode = match raw.mode.as_str() {
+        "state" => Mode::State,
+        "hub" => Mode::Hub,
+        other => {
+            problems.push(format!("mode: {other:?} is not \"state\" or \"hub\""));
+            Mode::State
+        }
+    };
+    let mut addr = |key: &str, v: &str| -> Option<SocketAddr> {
+        v.parse()
+            .map_err(|_| {
+                problems.push(format!(
+                    "{key}: {v:?} is not an address like 127.0.0.1:7100"
+                ))
+            })
+            .ok()
+    };
+    let federation_listen = addr("federation_listen", &raw.federation_listen);
+    let local_listen = addr("local_listen", &raw.local_listen);
+    let metrics_listen = raw
+        .metrics_listen
+        .as_deref()
+        .and_then(|m| addr("metrics_listen", m));
+
+    let data_dir = resolve(&raw.data_dir);
+    let database_url = raw
+        .database_url
+        .clone()
+        .unwrap_or_else(|| format!("sqlite://{}?mode=rwc", data_dir.join("node.db").display()));
+    if !(database_url.starts_with("sqlite:") || database_url.starts_with("postgres")) {
+        problems.push("database_url: must start with sqlite:// or postgres://".into());
+    }
+    let durability = match raw.durability.as_str() {
+        "full" => Durability::Full,
+        "normal" => Durability::Normal,
+        other => {
+            problems.push(format!(
+                "durability: {other:?} is not \"full\" or \"normal\""
+            ));
+            Durability::Full
+        }
+    };
+    let log_format = match raw.log_format.as_str() {
+        "text" => LogFormat::Text,
+        "json" => LogFormat::Json,
+        other => {
+            problems.push(format!("log_format: {other:?} is not \"text\" or \"json\""));
+            LogFormat::Text
+        }
+    };
+    let completeness = match raw.completeness_policy.as_str() {
+        "return" => CompletenessPolicy::Return,
+        "queue" => CompletenessPolicy::Queue,
+        other => {
+            problems.push(format!(
+                "completeness_policy: {other:?} is not \"return\" or \"queue\""
+            ));
+            CompletenessPolicy::Return
+        }
+    };
+
+    let ca_cert_pem = pki::read_cert_pem(&resolve(&raw.tls.ca_cert))
+        .map_err(|e| problems.push(format!("tls.ca_cert: {e}")))
+        .ok();
+    let node = pki::read_keyed(&resolve(&raw.tls.node_cert), &resolve(&raw.tls.node_key))
+        .map_err(|e| {
+            let key = if e.to_string().starts_with("key file") {
+                "tls.node_key"
+            } else {
+                "tls.node_cert"
+            };
+            problems.push(format!("{key}: {e}"))
+        })
+        .ok();
+    if let (Some(node), Some(participant)) = (&node, &participant) {
+        match node.cert_der().map(|d| Identity::from_certificate_der(&d)) {
+            Ok(Ok(Identity::Node(p))) if &p == participant => {}
+            Ok(Ok(other)) => problems.push(format!(
+                "tls.node_cert: the certificate is for {other}, but participant is {participant}"
+            )),
+            Ok(Err(e)) => problems.push(format!("tls.node_cert: {e}")),
+            Err(e) => problems.push(format!("tls.node_cert: {e}")),
+        }
+    }
+    let sealing_key = raw.tls.sealing_key.as_deref().map(resolve);
+    if let Some(path) = &sealing_key
+        && let Err(e) = crate::envelope::seal::OpeningKey::read(path)
+    {
+        problems.push(format!("tls.sealing_key: {e}"));
+    }
+    let crl = raw.tls.crl.as_deref().map(resolve);
+    if let Some(path) = &crl
+        && let Err(e) = pki::read_crl_der(path)
+    {
+        problems.push(format!("tls.crl: {e}"));
+    }
+
+    let d = &raw.deadlines;
+    if d.acknowledge_within_days == 0 {
+        problems.push("deadlines.acknowledge_within_days: must be at least 1".into());
+    }
+    if d.respond_within_days < d.acknowledge_within_days {
+        problems.push(
+            "deadlines.respond_within_days: must not be shorter than acknowledge_within_days"
+                .into(),
+        );
+    }
+    let deadlines = crate::deadlines::DeadlinePolicy {
+        acknowledge_within: time::Duration::days(i64::from(d.acknowledge_within_days)),
+        respond_within: time::Duration::days(i64::from(d.respond_within_days)),
+        remind_before: time::Duration::days(i64::from(d.remind_before_days)),
+    };
+
+    let o = &raw.outbox;
+    if o.retry_base_ms == 0 || o.retry_cap_secs == 0 || o.delivery_timeout_secs == 0 {
+        problems.push(
+            "outbox: retry_base_ms, retry_cap_secs and delivery_timeout_secs must be positive"
+                .into(),
+        );
+    }
+    if o.concurrency == 0 {
+        problems.push("outbox.concurrency: must be at least 1".into());
+    }
+    if tokio_cron_scheduler::Job::new_async(raw.sweep_schedule.as_str(), |_, _| Box::pin(async {}))
+        .is_err()
+    {
+        problems.push(format!(
+            "sweep_schedule: {:?} is not a six-field cron schedule (seconds first)",
+            raw.sweep_schedule
+        ));
+    }
+    let mut routes = BTreeMap::new();
+    let mut default_route = None;
+    for (dest, via) in &raw.routes {
+        if dest == "*" {
+            match via.parse::<ParticipantId>() {
+                Ok(v) if v.is_hub() => default_route = Some(v),
+                Ok(v) => problems.push(format!("routes.\"*\": {v} is not a hub")),
+                Err(e) => problems.push(format!("routes.\"*\": {e}")),
+            }
+            continue;
+        }
+        match (dest.parse::<ParticipantId>(), via.parse::<ParticipantId>()) {
+            (Ok(d), Ok(v)) if v.is_hub() => {
+                routes.insert(d, v);
+            }
+            (Ok(_), Ok(v)) => problems.push(format!("routes.{dest}: {v} is not a hub")),
+            (Err(e), _) | (_, Err(e)) => problems.push(format!("routes.{dest}: {e}")),
+        }
+    }
+    let peers_dir = raw.peers_dir.as_deref().map(resolve);
+    if let Some(dir) = &peers_dir
+        && !dir.is_dir()
+    {
+        problems.push(format!("peers_dir: {} is not a directory", dir.display()));
+    }
+    let directory_entry = raw.directory_entry.as_deref().map(resolve);
+    if let Some(path) = &directory_entry
+        && !path.is_file()
+    {
+        problems.push(format!("directory_entry: {} not found", path.display()));
+    }
+
+    if !problems.is_empty() {
+        return Err(ConfigError { problems });
+    }
+    let (
+        Some(participant),
+        Some(federation_listen),
+        Some(local_listen),
+        Some(ca_cert_pem),
+        Some(node),
+    ) = (
+        participant,
+        federation_listen,
+        local_listen,
+        ca_cert_pem,
+        node,
+    )
+    else {
+        return Err(ConfigError::one("incomplete configuration"));
+    };
+    Ok(NodeConfig {
+        replica: format!("{participant}-{}", std::process::id()),
+        participant,
+        mode,
+        federation_listen,
+        local_listen,
+        metrics_listen,
+        public_endpoint: raw.public_endpoint,
+        data_dir,
+        database_url,
+        durability,
+        log_format,
+        log_level: raw.log_level,
+        ca_cert_pem,
+        node,
+        sealing_key,
+        crl,
+        deadlines,
+        completeness,
+        outbox: OutboxConfig {
+            retry_base: std::time::Duration::from_millis(o.retry_base_ms),
+            retry_cap: std::time::Duration::from_secs(o.retry_cap_secs),
+            delivery_timeout: std::time::Duration::from_secs(o.delivery_timeout_secs),
+            concurrency: o.concurrency,
+        },
+        sweep_schedule: raw.sweep_schedule,
+        routes,
+        default_route,
+        peers_dir,
+        directory_entry,
+    })
+}

@@ -1,0 +1,199 @@
+//! The federation directory (clauses 5.1, 11.6, 12.2 a). Each participant's
+//! entry is signed by its own CA key (held by its admin, not by the node):
+//! an entry not signed by the CA pinned for that participant is rejected.
+//! A hub distributes its members' entries; nodes cache them, route with
+//! them, and show them with `itictl directory`.
+
+use prost::Message;
+use rustls::pki_types::CertificateDer;
+use rustls::pki_types::pem::PemObject;
+
+use iti_proto::v1 as pb;
+
+use crate::envelope::{self, seal::RecipientKey};
+use crate::identity::Identity;
+use crate::identity::trust::Usage;
+use crate::ids::ParticipantId;
+use crate::service::{Node, ServiceError, ServiceResult};
+use crate::store::peers::{self, DirectoryRow};
+use crate::store::{audit, boxed};
+
+/// Reads a signed entry file: JSON (protobuf JSON mapping) as written by
+/// `itictl directory sign`.
+pub fn read_signed_entry(path: &std::path::Path) -> Result<pb::SignedDirectoryEntry, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// Signs a directory entry with a CA key.
+pub fn sign_entry(
+    entry: &pb::DirectoryEntry,
+    ca_key_pem: &str,
+) -> Result<pb::SignedDirectoryEntry, String> {
+    let bytes = entry.encode_to_vec();
+    let signature = envelope::sign_with_pem_key(ca_key_pem, &bytes).map_err(|e| e.to_string())?;
+    Ok(pb::SignedDirectoryEntry {
+        entry: bytes,
+        signature,
+    })
+}
+
+impl Node {
+    /// Publishes this node's own entry from `directory_entry`, if configured.
+    pub async fn publish_own_directory_entry(&self) -> ServiceResult<()> {
+        let Some(path) = self.config.directory_entry.clone() else {
+            return Ok(());
+        };
+        let signed =
+            read_signed_entry(&path).map_err(|e| ServiceError::invalid("directory_entry", e))?;
+        self.accept_directory_entry(signed, None).await.map(|_| ())
+    }
+
+    /// Verifies and caches a signed entry, received from `via` (a hub) or
+    /// published locally (`via` None).
+    pub async fn accept_directory_entry(
+        &self,
+        signed: pb::SignedDirectoryEntry,
+        via: Option<ParticipantId>,
+    ) -> ServiceResult<DirectoryRow> {
+        let entry = pb::DirectoryEntry::decode(signed.entry.as_slice())
+            .map_err(|_| ServiceError::invalid("entry", "not a DirectoryEntry"))?;
+        let participant: ParticipantId =
+            entry
+                .participant
+                .parse()
+                .map_err(|e: crate::ids::IdError| {
+                    ServiceError::invalid("entry.participant", e.to_string())
+                })?;
+        let pinned = self.trust.ca_of(&participant);
+        let (ca, trust) = match (&pinned, &via) {
+            (Some(ca), _) => {
+                let trust = if &participant == self.participant() {
+                    "self"
+                } else {
+                    "pinned"
+                };
+                (ca.to_vec(), trust.to_string())
+            }
+            // Not pinned here: the hub introduces it; the entry must at
+            // least be signed by the CA it carries.
+            (None, Some(hub)) => (entry.ca_certificate.clone(), format!("via {hub}")),
+            (None, None) => {
+                return Err(ServiceError::PermissionDenied(format!(
+                    "no CA is pinned for {participant}"
+                )));
+            }
+        };
+        if !envelope::verify_with_ca(&ca, &signed.entry, &signed.signature) {
+            return Err(ServiceError::PermissionDenied(format!(
+                "directory entry for {participant} is not signed by the CA pinned for {participant}"
+            )));
+        }
+        if pinned.is_some() && !entry.ca_certificate.is_empty() && entry.ca_certificate != ca {
+            return Err(ServiceError::PermissionDenied(format!(
+                "directory entry for {participant} names a CA other than the one pinned for it"
+            )));
+        }
+        if pinned.is_none() {
+            self.trust
+                .pin(&participant, CertificateDer::from(ca.clone()), None)
+                .map_err(|e| ServiceError::invalid("entry.caCertificate", e.to_string()))?;
+        }
+        for (field, der) in [
+            ("entry.certificate", &entry.certificate),
+            ("entry.nextCertificate", &entry.next_certificate),
+        ] {
+            if der.is_empty() {
+                continue;
+            }
+            let cert = CertificateDer::from(der.clone());
+            let at = self.now();
+            match self.trust.verify(&cert, &[], Usage::Client, at) {
+                Ok(Identity::Node(p)) if p == participant => {}
+                Ok(other) => {
+                    return Err(ServiceError::invalid(
+                        field,
+                        format!("certificate is for {other}"),
+                    ));
+                }
+                // The next certificate may not be valid yet.
+                Err(crate::identity::trust::TrustError::NotYetValid(_))
+                    if field == "entry.nextCertificate" => {}
+                Err(e) => return Err(ServiceError::invalid(field, e.to_string())),
+            }
+        }
+        if !entry.encryption_key.is_empty() {
+            let key = RecipientKey::from_bytes(&entry.encryption_key)
+                .map_err(|e| ServiceError::invalid("entry.encryptionKey", e.to_string()))?;
+            self.peering.learn_key(participant.clone(), key);
+        }
+        if participant.is_hub() {
+            for served in &entry.serves {
+                if let Ok(s) = served.parse::<ParticipantId>() {
+                    self.peering.learn_route(s, participant.clone());
+                }
+            }
+        } else if let Some(hub) = &via {
+            self.peering.learn_route(participant.clone(), hub.clone());
+        }
+        let row = DirectoryRow {
+            participant: participant.clone(),
+            signed: signed.encode_to_vec(),
+            serial: entry.serial,
+            trust,
+            cached_at: self.now(),
+        };
+        let stored = row.clone();
+        let now = self.now();
+        let who = via.map(|h| h.to_string()).unwrap_or_else(|| "node".into());
+        self.store
+            .write(move |conn| {
+                boxed(async move {
+                    if peers::upsert_directory(conn, &stored).await? {
+                        audit::append(
+                            conn,
+                            now,
+                            &who,
+                            "directory_entry",
+                            &stored.participant.to_string(),
+                            &format!("serial {}, trust {}", stored.serial, stored.trust),
+                        )
+                        .await?;
+                    }
+                    Ok::<_, ServiceError>(())
+                })
+            })
+            .await?;
+        Ok(row)
+    }
+
+    /// The signed entries this node can vouch it has (a hub: its members').
+    pub async fn directory_for(&self, _peer: &Identity) -> ServiceResult<pb::Directory> {
+        let rows = peers::directory(self.store.pool()).await?;
+        let entries = rows
+            .into_iter()
+            .filter_map(|r| pb::SignedDirectoryEntry::decode(r.signed.as_slice()).ok())
+            .collect();
+        Ok(pb::Directory { entries })
+    }
+
+    /// The cached directory, for display.
+    pub async fn directory_view(&self) -> ServiceResult<Vec<(pb::DirectoryEntry, DirectoryRow)>> {
+        let rows = peers::directory(self.store.pool()).await?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|r| {
+                let signed = pb::SignedDirectoryEntry::decode(r.signed.as_slice()).ok()?;
+                let entry = pb::DirectoryEntry::decode(signed.entry.as_slice()).ok()?;
+                Some((entry, r))
+            })
+            .collect())
+    }
+}
+
+/// PEM → DER of a CA certificate.
+pub fn ca_der_from_pem(pem: &str) -> Option<Vec<u8>> {
+    CertificateDer::from_pem_slice(pem.as_bytes())
+        .ok()
+        .map(|c| c.to_vec())
+}

@@ -1,0 +1,8 @@
+//! Hub mode (clause 11): relaying for members on headers alone, conducting
+//! traces on a member's behalf (11.3.1), the broker's lost/stolen checks
+//! (annex A.2), and the signed federation directory.
+
+pub mod directory;
+pub mod register;
+pub mod relay;
+pub mod stats;

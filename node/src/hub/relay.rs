@@ -1,0 +1,116 @@
+//! Relaying: a hub forwards an envelope it is not the destination of, on its
+//! header alone. It appends itself to the hop path, refuses loops and
+//! destinations it cannot route, keeps the payload only until delivery, and
+//! signs for custody.
+
+use iti_proto::v1 as pb;
+use time::OffsetDateTime;
+
+use crate::clock::to_timestamp;
+use crate::envelope::{self, Verified};
+use crate::ids::ParticipantId;
+use crate::peering::RouteError;
+use crate::service::receive::Delivered;
+use crate::service::{Node, ServiceError, ServiceResult};
+use crate::store::envelopes::{self, Direction, ReceiptRow};
+use crate::store::{audit, boxed, hub, outbox};
+
+impl Node {
+    pub(crate) async fn relay(
+        &self,
+        from: &ParticipantId,
+        verified: Verified,
+        now: OffsetDateTime,
+    ) -> ServiceResult<Delivered> {
+        let me = self.participant().clone();
+        let h = verified.header.clone();
+        let mut env = verified.envelope.clone();
+        if env.hops.iter().any(|hop| hop.participant == me.to_string()) {
+            return Err(ServiceError::FailedPrecondition(format!(
+                "routing loop: envelope {} has already passed through {me}",
+                h.id
+            )));
+        }
+        let next = self.peering.next_hop(&h.destination).map_err(|e| match e {
+            RouteError::Unroutable(d) => ServiceError::NotFound(format!(
+                "{me} cannot route to {d}: not a member or peer, and no hub serves it"
+            )),
+            RouteError::ToSelf(_) => ServiceError::Internal("relay to self".into()),
+        })?;
+        if &next == from || next == h.origin {
+            return Err(ServiceError::FailedPrecondition(format!(
+                "routing loop: {me} would send envelope {} back to {next}",
+                h.id
+            )));
+        }
+        env.hops.push(pb::Hop {
+            participant: me.to_string(),
+            received_at: Some(to_timestamp(now)),
+        });
+        let receipt = envelope::sign_receipt(&self.signer, &env, &h, now);
+        let me_s = me.to_string();
+        let from_s = from.to_string();
+        let outcome = self
+            .store
+            .write(move |conn| {
+                boxed(async move {
+                    if !envelopes::insert(conn, &h, Direction::Relay, &env, None, now).await? {
+                        let stored =
+                            envelopes::receipt(conn, h.id, &me_s)
+                                .await?
+                                .ok_or_else(|| {
+                                    ServiceError::Internal(format!(
+                                        "duplicate relayed envelope {} without a receipt",
+                                        h.id
+                                    ))
+                                })?;
+                        return Ok::<_, ServiceError>(Delivered {
+                            receipt: stored.signed,
+                            duplicate: true,
+                        });
+                    }
+                    outbox::enqueue(
+                        conn,
+                        h.id,
+                        h.trace_id,
+                        &h.destination.to_string(),
+                        h.kind as i32,
+                        now,
+                    )
+                    .await?;
+                    hub::log_relay(conn, &h, now).await?;
+                    envelopes::add_receipt(
+                        conn,
+                        &ReceiptRow {
+                            envelope_id: h.id,
+                            receiver: me_s.clone(),
+                            received_at: now,
+                            signed: receipt.clone(),
+                        },
+                    )
+                    .await?;
+                    audit::append(
+                        conn,
+                        now,
+                        &from_s,
+                        "relayed",
+                        &format!("envelope {}", h.id),
+                        &format!(
+                            "{} → {} ({}), via {next}",
+                            h.origin,
+                            h.destination,
+                            h.kind.as_str_name()
+                        ),
+                    )
+                    .await?;
+                    Ok(Delivered {
+                        receipt,
+                        duplicate: false,
+                    })
+                })
+            })
+            .await?;
+        self.wake_outbox();
+        Ok(outcome)
+    }
+}

@@ -1,0 +1,389 @@
+//! The delivery loop: takes due envelopes from the durable outbox, delivers
+//! them to the next hop over mutual TLS, and records the signed receipt.
+//!
+//! - Unreachable is never final: retries back off exponentially, with
+//!   jitter, capped so that delivery resumes within `retry_cap` of a peer's
+//!   return, for as long as it takes.
+//! - Only a definite refusal (bad signature, unknown participant, illegal
+//!   step) dead-letters an envelope, and the officer sees why.
+//! - An envelope is delivered when the destination's receipt is in; a hub's
+//!   receipt means custody (relayed), and the destination's receipt comes
+//!   back later through the hub.
+//! - One envelope per conversation is in flight at a time, so order within
+//!   a conversation is kept.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use iti_proto::v1 as pb;
+use iti_proto::v1::federation_client::FederationClient;
+use tokio::sync::{Semaphore, watch};
+
+use crate::envelope::{self, VerifiedReceipt};
+use crate::ids::ParticipantId;
+use crate::service::receive::record_delivery;
+use crate::service::{Actor, Node, record_event};
+use crate::store::envelopes::{self, Direction};
+use crate::store::outbox::{self as ob, OutboxRow, OutboxState};
+use crate::store::{StoreError, audit, boxed, traces};
+
+/// How long a claim lasts before another worker (replica) may take over.
+const CLAIM_LEASE: time::Duration = time::Duration::seconds(120);
+/// The longest the loop sleeps without looking at the outbox again.
+const IDLE_POLL: Duration = Duration::from_millis(500);
+
+/// Delay before retry number `attempts + 1`: exponential from `base`, capped
+/// at `cap`, with "equal jitter" (half fixed, half random) so that a crowd of
+/// senders does not retry in step. `jitter` is in [0, 1).
+pub fn retry_delay(attempts: u32, base: Duration, cap: Duration, jitter: f64) -> Duration {
+    let exp = base.saturating_mul(1u32.checked_shl(attempts.min(31)).unwrap_or(u32::MAX));
+    let ceiling = exp.min(cap);
+    let half = ceiling / 2;
+    half + half.mul_f64(jitter.clamp(0.0, 1.0))
+}
+
+/// gRPC codes that mean the receiver examined the envelope and refused it.
+/// Anything else (unreachable, timeout, overload, internal error) is retried.
+pub fn is_definite_refusal(code: tonic::Code) -> bool {
+    use tonic::Code as C;
+    matches!(
+        code,
+        C::InvalidArgument
+            | C::PermissionDenied
+            | C::FailedPrecondition
+            | C::NotFound
+            | C::AlreadyExists
+            | C::Unauthenticated
+            | C::OutOfRange
+            | C::Unimplemented
+    )
+}
+
+/// Runs until `shutdown` turns true.
+pub async fn run(node: Arc<Node>, mut shutdown: watch::Receiver<bool>) {
+    let permits = Arc::new(Semaphore::new(node.config.outbox.concurrency));
+    loop {
+        if *shutdown.borrow() {
+            break;
+        }
+        let available = permits.available_permits();
+        let claimed = if available > 0 {
+            claim(&node, available.min(256) as i64).await
+        } else {
+            Vec::new()
+        };
+        let idle = claimed.is_empty();
+        for row in claimed {
+            let Ok(permit) = permits.clone().acquire_owned().await else {
+                break;
+            };
+            let node = node.clone();
+            tokio::spawn(async move {
+                deliver(&node, row).await;
+                drop(permit);
+                // The next envelope of that conversation may now go.
+                node.outbox_wake.notify_one();
+            });
+        }
+        if idle {
+            tokio::select! {
+                _ = node.outbox_wake.notified() => {}
+                _ = tokio::time::sleep(IDLE_POLL) => {}
+                _ = shutdown.changed() => {}
+            }
+        }
+    }
+    // Let deliveries in flight finish (their results are durable either way).
+    let _ = tokio::time::timeout(
+        Duration::from_secs(5),
+        permits.acquire_many(node.config.outbox.concurrency as u32),
+    )
+    .await;
+}
+
+async fn claim(node: &Node, limit: i64) -> Vec<OutboxRow> {
+    let now = node.now();
+    let replica = node.config.replica.clone();
+    let result = node
+        .store
+        .write(move |conn| {
+            boxed(async move { ob::claim_due(conn, &replica, now, now + CLAIM_LEASE, limit).await })
+        })
+        .await;
+    match result {
+        Ok(rows) => rows,
+        Err(e) => {
+            tracing::error!(error = %e, "outbox claim failed");
+            Vec::new()
+        }
+    }
+}
+
+enum Outcome {
+    /// The destination signed for it.
+    Delivered(VerifiedReceipt),
+    /// A hub signed for custody.
+    Relayed(VerifiedReceipt),
+    Retry(String),
+    Refused(String),
+}
+
+async fn deliver(node: &Arc<Node>, row: OutboxRow) {
+    let destination: ParticipantId = match row.destination.parse() {
+        Ok(d) => d,
+        Err(e) => {
+            return finish(
+                node,
+                &row,
+                "",
+                Outcome::Refused(format!("bad destination: {e}")),
+            )
+            .await;
+        }
+    };
+    let stored = match envelopes::get_from_pool(node.store.pool(), row.envelope_id).await {
+        Ok(Some(s)) => s,
+        Ok(None) => {
+            return finish(
+                node,
+                &row,
+                "",
+                Outcome::Refused("envelope missing from store".into()),
+            )
+            .await;
+        }
+        Err(e) => return finish(node, &row, "", Outcome::Retry(e.to_string())).await,
+    };
+    let hop = match node.peering.next_hop(&destination) {
+        Ok(h) => h,
+        Err(e) => return finish(node, &row, "", Outcome::Retry(e.to_string())).await,
+    };
+    let outcome = attempt(node, &hop, &destination, &stored.envelope).await;
+    finish(node, &row, &hop.to_string(), outcome).await;
+}
+
+async fn attempt(
+    node: &Node,
+    hop: &ParticipantId,
+    destination: &ParticipantId,
+    env: &pb::Envelope,
+) -> Outcome {
+    let channel = match node.peering.channel(hop) {
+        Ok(c) => c,
+        Err(e) => return Outcome::Retry(e),
+    };
+    let mut client = FederationClient::new(channel);
+    let call = client.deliver(env.clone());
+    let reply = match tokio::time::timeout(node.config.outbox.delivery_timeout, call).await {
+        Err(_) => return Outcome::Retry(format!("{hop} did not answer in time")),
+        Ok(Err(status)) => {
+            let text = crate::identity::tls::explain_transport_error(&status)
+                .unwrap_or_else(|| format!("{:?}: {}", status.code(), status.message()));
+            return if is_definite_refusal(status.code()) {
+                Outcome::Refused(format!("{hop} refused it: {}", status.message()))
+            } else {
+                Outcome::Retry(format!("{hop}: {text}"))
+            };
+        }
+        Ok(Ok(reply)) => reply.into_inner(),
+    };
+    let Some(signed) = reply.receipt else {
+        return Outcome::Retry(format!("{hop} answered without a receipt"));
+    };
+    match envelope::verify_receipt(&signed, env, &node.trust, node.now()) {
+        Ok(r) if &r.receiver == destination => Outcome::Delivered(r),
+        Ok(r) if &r.receiver == hop && hop.is_hub() => Outcome::Relayed(r),
+        Ok(r) => Outcome::Retry(format!("receipt signed by {}, expected {hop}", r.receiver)),
+        Err(e) => Outcome::Retry(format!("{hop} returned an invalid receipt: {e}")),
+    }
+}
+
+async fn finish(node: &Arc<Node>, row: &OutboxRow, hop: &str, outcome: Outcome) {
+    let now = node.now();
+    let policy = node.config.deadlines;
+    let id = row.envelope_id;
+    let trace_id = row.trace_id;
+    let hop_s = hop.to_string();
+    let result = match outcome {
+        Outcome::Delivered(receipt) => {
+            let relay_back = receipt_to_return(node, row, &receipt).await;
+            node.store
+                .write(move |conn| {
+                    boxed(async move {
+                        ob::finish(conn, id, OutboxState::Delivered, &hop_s, None, now).await?;
+                        record_delivery(conn, &receipt, &policy, now).await?;
+                        if let Some((h, env, payload)) = relay_back {
+                            // A hub keeps a payload only until it is delivered.
+                            envelopes::forget_payload(conn, id).await?;
+                            crate::service::queue_outgoing(conn, &h, &env, &payload, now).await?;
+                        }
+                        Ok::<_, StoreError>(())
+                    })
+                })
+                .await
+        }
+        Outcome::Relayed(receipt) => {
+            node.store
+                .write(move |conn| {
+                    boxed(async move {
+                        ob::finish(conn, id, OutboxState::Relayed, &hop_s, None, now).await?;
+                        envelopes::add_receipt(
+                            conn,
+                            &envelopes::ReceiptRow {
+                                envelope_id: id,
+                                receiver: receipt.receiver.to_string(),
+                                received_at: receipt.received_at,
+                                signed: receipt.signed.clone(),
+                            },
+                        )
+                        .await?;
+                        if let Some(trace) = traces::get(conn, trace_id).await? {
+                            record_event(
+                                conn,
+                                &trace,
+                                "relayed",
+                                &Actor::Participant(receipt.receiver.clone()),
+                                &format!(
+                                    "{} signed for custody and will deliver it",
+                                    receipt.receiver
+                                ),
+                                Some(id),
+                                now,
+                            )
+                            .await?;
+                        }
+                        Ok::<_, StoreError>(())
+                    })
+                })
+                .await
+        }
+        Outcome::Retry(error) => {
+            let delay = retry_delay(
+                row.attempts,
+                node.config.outbox.retry_base,
+                node.config.outbox.retry_cap,
+                rand::random::<f64>(),
+            );
+            let next = now + delay;
+            tracing::debug!(envelope = %id, %error, attempts = row.attempts + 1, "delivery will be retried");
+            node.store
+                .write(move |conn| {
+                    boxed(async move { ob::retry_later(conn, id, &hop_s, &error, next).await })
+                })
+                .await
+        }
+        Outcome::Refused(error) => {
+            tracing::warn!(envelope = %id, %error, "delivery refused");
+            node.store
+                .write(move |conn| {
+                    boxed(async move {
+                        ob::finish(conn, id, OutboxState::Rejected, &hop_s, Some(&error), now)
+                            .await?;
+                        match traces::get(conn, trace_id).await? {
+                            Some(trace) => {
+                                record_event(
+                                    conn,
+                                    &trace,
+                                    "delivery_refused",
+                                    &Actor::Node,
+                                    &format!("not delivered: {error}"),
+                                    Some(id),
+                                    now,
+                                )
+                                .await?
+                            }
+                            None => {
+                                audit::append(
+                                    conn,
+                                    now,
+                                    "node",
+                                    "delivery_refused",
+                                    &format!("envelope {id}"),
+                                    &error,
+                                )
+                                .await?
+                            }
+                        }
+                        Ok::<_, StoreError>(())
+                    })
+                })
+                .await
+        }
+    };
+    if let Err(e) = result {
+        tracing::error!(envelope = %id, error = %e, "recording delivery outcome failed");
+    }
+}
+
+/// For an envelope a hub relayed: the destination's receipt, wrapped in an
+/// envelope back to the origin.
+async fn receipt_to_return(
+    node: &Node,
+    row: &OutboxRow,
+    receipt: &VerifiedReceipt,
+) -> Option<(envelope::Header, pb::Envelope, pb::Payload)> {
+    let stored = envelopes::get_from_pool(node.store.pool(), row.envelope_id)
+        .await
+        .ok()
+        .flatten()?;
+    if stored.direction != Direction::Relay || stored.header.kind == pb::PayloadKind::Receipt {
+        return None;
+    }
+    let payload = pb::Payload {
+        body: Some(pb::payload::Body::Receipt(receipt.signed.clone())),
+    };
+    let clear = pb::Marking {
+        tlp: pb::Tlp::Clear as i32,
+        restrictions: vec![],
+    };
+    let (header, env) = node
+        .make_envelope(
+            stored.header.case_id,
+            stored.header.trace_id,
+            &stored.header.origin,
+            &payload,
+            &clear,
+            None,
+        )
+        .map_err(|e| tracing::error!(error = %e, "cannot build the receipt envelope"))
+        .ok()?;
+    Some((header, env, payload))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn retries_grow_exponentially_then_stay_under_the_cap() {
+        let base = Duration::from_millis(500);
+        let cap = Duration::from_secs(120);
+        assert_eq!(retry_delay(0, base, cap, 0.0), Duration::from_millis(250));
+        assert_eq!(retry_delay(3, base, cap, 0.0), Duration::from_secs(2));
+        assert_eq!(retry_delay(40, base, cap, 0.999_999).as_secs(), 119);
+    }
+
+    #[test]
+    fn refusals_are_final_and_outages_are_not() {
+        assert!(is_definite_refusal(tonic::Code::PermissionDenied));
+        assert!(is_definite_refusal(tonic::Code::FailedPrecondition));
+        assert!(!is_definite_refusal(tonic::Code::Unavailable));
+        assert!(!is_definite_refusal(tonic::Code::DeadlineExceeded));
+        assert!(!is_definite_refusal(tonic::Code::Internal));
+    }
+
+    proptest! {
+        #[test]
+        fn a_retry_delay_is_never_above_the_cap_nor_below_half_the_backoff(
+            attempts in 0u32..200, jitter in 0.0f64..1.0,
+        ) {
+            let base = Duration::from_millis(500);
+            let cap = Duration::from_secs(120);
+            let d = retry_delay(attempts, base, cap, jitter);
+            prop_assert!(d <= cap);
+            let exp = base.saturating_mul(1u32.checked_shl(attempts.min(31)).unwrap_or(u32::MAX)).min(cap);
+            prop_assert!(d >= exp / 2);
+        }
+    }
+}

@@ -1,0 +1,45 @@
+//! What can go wrong serving a request, as types. `api::status` maps these to
+//! gRPC codes in one exhaustive match.
+
+use crate::case::machine::IllegalTransition;
+use crate::store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    /// Bad input, naming the field.
+    #[error("{field}: {reason}")]
+    InvalidArgument { field: String, reason: String },
+    #[error("{0}")]
+    NotFound(String),
+    /// The request is valid but the case is not in a state that allows it.
+    #[error("{0}")]
+    FailedPrecondition(String),
+    #[error("{0}")]
+    PermissionDenied(String),
+    /// Never shown to the caller: logged, answered with a generic message.
+    #[error("internal: {0}")]
+    Internal(String),
+}
+
+impl ServiceError {
+    pub fn invalid(field: impl Into<String>, reason: impl Into<String>) -> Self {
+        ServiceError::InvalidArgument {
+            field: field.into(),
+            reason: reason.into(),
+        }
+    }
+}
+
+impl From<StoreError> for ServiceError {
+    fn from(e: StoreError) -> Self {
+        ServiceError::Internal(e.to_string())
+    }
+}
+
+impl From<IllegalTransition> for ServiceError {
+    fn from(e: IllegalTransition) -> Self {
+        ServiceError::FailedPrecondition(e.to_string())
+    }
+}
+
+pub type ServiceResult<T> = Result<T, ServiceError>;

@@ -1,0 +1,353 @@
+//! The node's application core: plain domain code (routing, lifecycle,
+//! completeness, deadlines, policy) wired to the store and the outbox. The
+//! gRPC adapters in `api/` call these methods and nothing else.
+//!
+//! Every change of a trace goes through one path: validate the step against
+//! the state machine, then, in one write job, update the trace, append the
+//! event, store and queue the outgoing envelope, and append to the audit log.
+
+pub mod access;
+pub mod act;
+pub mod admin;
+mod error;
+pub mod onward;
+pub mod receive;
+pub mod submit;
+pub mod sweep;
+pub mod views;
+
+pub use error::{ServiceError, ServiceResult};
+
+use std::sync::Arc;
+
+use sqlx::AnyConnection;
+use time::OffsetDateTime;
+use tokio::sync::Notify;
+
+use iti_proto::v1 as pb;
+
+use crate::clock::SharedClock;
+use crate::config::NodeConfig;
+use crate::envelope::seal::{OpeningKey, RecipientKey, must_seal};
+use crate::envelope::{self, Header, Signer};
+use crate::identity::tls::Refusals;
+use crate::identity::trust::TrustStore;
+use crate::identity::{Officer, pki};
+use crate::ids::{CaseId, EnvelopeId, ParticipantId, TraceId};
+use crate::peering::{PeerEntry, Peering, RouteError};
+use crate::store::envelopes::Direction;
+use crate::store::traces::{EventRow, TraceRow};
+use crate::store::{Store, StoreError, audit, envelopes, outbox, peers, traces};
+
+/// Who did something, as recorded in events and the audit log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Actor {
+    Officer(Officer),
+    /// Another participant, through a message it sent.
+    Participant(ParticipantId),
+    /// This node, on its own (policy, scheduler).
+    Node,
+}
+
+impl std::fmt::Display for Actor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Actor::Officer(o) => write!(f, "{}/{} ({})", o.participant, o.name, o.role),
+            Actor::Participant(p) => write!(f, "{p}"),
+            Actor::Node => f.write_str("node"),
+        }
+    }
+}
+
+pub struct Node {
+    pub config: NodeConfig,
+    pub store: Store,
+    pub clock: SharedClock,
+    pub signer: Signer,
+    /// CAs pinned for peers (and our own, to recognise our officers).
+    pub trust: Arc<TrustStore>,
+    /// Our own CA only: the local port.
+    pub local_trust: Arc<TrustStore>,
+    pub opening_key: Option<OpeningKey>,
+    pub peering: Peering,
+    pub outbox_wake: Notify,
+    pub federation_refusals: Arc<Refusals>,
+    pub local_refusals: Arc<Refusals>,
+}
+
+impl std::fmt::Debug for Node {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Node")
+            .field("participant", &self.config.participant)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("database: {0}")]
+    Store(#[from] StoreError),
+    #[error("node certificate or key: {0}")]
+    Signer(#[from] envelope::SignerError),
+    #[error("own CA certificate: {0}")]
+    Ca(String),
+    #[error("peer card {path}: {reason}")]
+    PeerCard { path: String, reason: String },
+    #[error("sealing key: {0}")]
+    Seal(String),
+    #[error("TLS: {0}")]
+    Tls(#[from] crate::identity::tls::TlsSetupError),
+    #[error("cannot bind {what} {addr}: {reason}")]
+    Bind {
+        what: &'static str,
+        addr: String,
+        reason: String,
+    },
+    #[error("scheduler: {0}")]
+    Scheduler(String),
+}
+
+impl Node {
+    /// Opens the store and loads pinned peers. Binds nothing.
+    pub async fn open(config: NodeConfig, clock: SharedClock) -> Result<Arc<Node>, StartError> {
+        use rustls::pki_types::pem::PemObject;
+        let store = Store::open(&config.database_url, config.durability).await?;
+        let signer = Signer::from_keyed(&config.node)?;
+        let own_ca =
+            rustls::pki_types::CertificateDer::from_pem_slice(config.ca_cert_pem.as_bytes())
+                .map_err(|e| StartError::Ca(e.to_string()))?;
+        let own_crl = match &config.crl {
+            Some(path) => Some(pki::read_crl_der(path).map_err(|e| StartError::Ca(e.to_string()))?),
+            None => None,
+        };
+        let trust = TrustStore::new();
+        let local_trust = TrustStore::new();
+        for t in [&trust, &local_trust] {
+            t.pin(&config.participant, own_ca.clone(), own_crl.clone())
+                .map_err(|e| StartError::Ca(e.to_string()))?;
+        }
+        let opening_key = match &config.sealing_key {
+            Some(path) => {
+                Some(OpeningKey::read(path).map_err(|e| StartError::Seal(e.to_string()))?)
+            }
+            None => None,
+        };
+        let peering = Peering::new(
+            config.participant.clone(),
+            config.node.clone(),
+            trust.clone(),
+            clock.clone(),
+            config.outbox.delivery_timeout,
+            config.routes.clone(),
+            config.default_route.clone(),
+        );
+        let node = Arc::new(Node {
+            config,
+            store,
+            clock,
+            signer,
+            trust,
+            local_trust,
+            opening_key,
+            peering,
+            outbox_wake: Notify::new(),
+            federation_refusals: Arc::default(),
+            local_refusals: Arc::default(),
+        });
+        for row in peers::all(node.store.pool()).await? {
+            node.install_peer(&row).map_err(|e| StartError::PeerCard {
+                path: format!("stored peer {}", row.participant),
+                reason: e.to_string(),
+            })?;
+        }
+        if let Some(dir) = node.config.peers_dir.clone() {
+            node.load_peer_cards(&dir).await?;
+        }
+        Ok(node)
+    }
+
+    pub fn now(&self) -> OffsetDateTime {
+        self.clock.now()
+    }
+
+    pub fn participant(&self) -> &ParticipantId {
+        &self.config.participant
+    }
+
+    pub fn is_hub(&self) -> bool {
+        self.config.mode == crate::config::Mode::Hub
+    }
+
+    /// Pins a stored peer's CA and makes it routable.
+    pub(crate) fn install_peer(&self, row: &peers::PeerRow) -> Result<(), ServiceError> {
+        let crl = row
+            .crl_der
+            .clone()
+            .map(rustls::pki_types::CertificateRevocationListDer::from);
+        self.trust
+            .pin(
+                &row.participant,
+                rustls::pki_types::CertificateDer::from(row.ca_der.clone()),
+                crl,
+            )
+            .map_err(|e| ServiceError::invalid("caCertificatePem", e.to_string()))?;
+        let encryption_key = row
+            .encryption_key
+            .as_deref()
+            .map(RecipientKey::from_bytes)
+            .transpose()
+            .map_err(|e| ServiceError::invalid("encryptionKeyHex", e.to_string()))?;
+        self.peering.upsert(PeerEntry {
+            participant: row.participant.clone(),
+            endpoint: row.endpoint.clone(),
+            serves: row.serves.clone(),
+            encryption_key,
+        });
+        self.peering.reset_channel(&row.participant);
+        Ok(())
+    }
+
+    async fn load_peer_cards(&self, dir: &std::path::Path) -> Result<(), StartError> {
+        let entries = std::fs::read_dir(dir).map_err(|e| StartError::PeerCard {
+            path: dir.display().to_string(),
+            reason: e.to_string(),
+        })?;
+        let mut paths: Vec<_> = entries
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "json"))
+            .collect();
+        paths.sort();
+        for path in paths {
+            let fail = |reason: String| StartError::PeerCard {
+                path: path.display().to_string(),
+                reason,
+            };
+            let text = std::fs::read_to_string(&path).map_err(|e| fail(e.to_string()))?;
+            let card: pb::PeerCard =
+                serde_json::from_str(&text).map_err(|e| fail(e.to_string()))?;
+            self.add_peer(&Actor::Node, card)
+                .await
+                .map_err(|e| fail(e.to_string()))?;
+        }
+        Ok(())
+    }
+
+    /// Builds and signs an envelope from this node. Payloads whose marking
+    /// demands it are sealed to the destination's key; sealing is required
+    /// when the envelope will pass through a hub.
+    pub(crate) fn make_envelope(
+        &self,
+        case_id: CaseId,
+        trace_id: TraceId,
+        destination: &ParticipantId,
+        payload: &pb::Payload,
+        marking: &pb::Marking,
+        on_behalf_of: Option<ParticipantId>,
+    ) -> ServiceResult<(Header, pb::Envelope)> {
+        let now = self.now();
+        let header = Header {
+            id: EnvelopeId::new_v7(now),
+            case_id,
+            trace_id,
+            origin: self.participant().clone(),
+            destination: destination.clone(),
+            created_at: now,
+            kind: pb::PayloadKind::Unspecified,
+            marking: marking.clone(),
+            sealing: None,
+            on_behalf_of,
+        };
+        let seal_to = if must_seal(marking) {
+            match self.peering.encryption_key(destination) {
+                Some(key) => Some(key),
+                None if self.peering.is_peer(destination) => None,
+                None => {
+                    return Err(ServiceError::FailedPrecondition(format!(
+                        "content marked {} must be sealed end to end when it passes through a hub, \
+                         and no encryption key is known for {destination}",
+                        crate::policy::marking::Tlp::try_from_wire(marking.tlp, "marking.tlp")
+                            .map(|t| t.label())
+                            .unwrap_or("an unreadable marking")
+                    )));
+                }
+            }
+        } else {
+            None
+        };
+        let env = envelope::build(&self.signer, header, payload, seal_to.as_ref())
+            .map_err(|e| ServiceError::Internal(e.to_string()))?;
+        let header =
+            Header::decode(&env.header).map_err(|e| ServiceError::Internal(e.to_string()))?;
+        Ok((header, env))
+    }
+
+    /// Checks that `destination` can be reached now (a peer, or via a hub).
+    pub(crate) fn check_route(
+        &self,
+        destination: &ParticipantId,
+    ) -> ServiceResult<Vec<ParticipantId>> {
+        self.peering.path(destination).map_err(|e| match e {
+            RouteError::Unroutable(_) => ServiceError::NotFound(e.to_string()),
+            RouteError::ToSelf(_) => ServiceError::invalid("requestedState", e.to_string()),
+        })
+    }
+
+    pub(crate) fn wake_outbox(&self) {
+        self.outbox_wake.notify_one();
+    }
+}
+
+/// Inside a write job: store an outgoing envelope and queue it.
+pub(crate) async fn queue_outgoing(
+    conn: &mut AnyConnection,
+    header: &Header,
+    env: &pb::Envelope,
+    payload: &pb::Payload,
+    now: OffsetDateTime,
+) -> Result<(), StoreError> {
+    envelopes::insert(conn, header, Direction::Out, env, Some(payload), now).await?;
+    outbox::enqueue(
+        conn,
+        header.id,
+        header.trace_id,
+        &header.destination.to_string(),
+        header.kind as i32,
+        now,
+    )
+    .await
+}
+
+/// Inside a write job: append a trace event and its audit entry.
+pub(crate) async fn record_event(
+    conn: &mut AnyConnection,
+    trace: &TraceRow,
+    kind: &str,
+    actor: &Actor,
+    detail: &str,
+    envelope_id: Option<EnvelopeId>,
+    at: OffsetDateTime,
+) -> Result<(), StoreError> {
+    traces::add_event(
+        conn,
+        &EventRow {
+            trace_id: trace.trace_id,
+            case_id: trace.case_id,
+            at,
+            kind: kind.to_string(),
+            actor: actor.to_string(),
+            detail: detail.to_string(),
+            envelope_id: envelope_id.map(|e| e.to_string()),
+            state_after: Some(trace.state.as_str().to_string()),
+        },
+    )
+    .await?;
+    audit::append(
+        conn,
+        at,
+        &actor.to_string(),
+        kind,
+        &format!("trace {}", trace.trace_id),
+        detail,
+    )
+    .await
+}

@@ -1,0 +1,760 @@
+//! Receiving envelopes from the federation. Identity comes from the verified
+//! TLS certificate; the origin's signature is checked against its pinned CA
+//! before anything is stored; and the envelope, its effect on the trace, the
+//! event, the audit entry and the signed receipt are committed in one
+//! transaction keyed by the envelope id, so a retried delivery is answered
+//! with the original receipt and applied once.
+
+use iti_proto::v1 as pb;
+use sqlx::AnyConnection;
+use time::OffsetDateTime;
+
+use super::{Actor, Node, ServiceError, ServiceResult, queue_outgoing, record_event};
+use crate::case::chain;
+use crate::case::completeness;
+use crate::case::machine::{Side, Step, TraceState, transition};
+use crate::case::role::TraceRole;
+use crate::clock::from_timestamp;
+use crate::config::CompletenessPolicy;
+use crate::deadlines::{self, Due};
+use crate::envelope::{self, EnvelopeError, Header, Verified};
+use crate::identity::Identity;
+use crate::ids::{ParticipantId, TraceId};
+use crate::store::envelopes::{self, Direction, ReceiptRow};
+use crate::store::traces::{self, ConsentRow, TraceRow};
+use crate::store::{StoreError, audit, boxed, outbox};
+
+/// The answer to a delivery: the receiver's signed receipt.
+#[derive(Debug, Clone)]
+pub struct Delivered {
+    pub receipt: pb::SignedReceipt,
+    pub duplicate: bool,
+}
+
+/// A prepared outgoing envelope (built before the write job).
+type Outgoing = (Header, pb::Envelope, pb::Payload);
+
+/// What an incoming envelope does, worked out before the write job.
+enum Effect {
+    NewTrace {
+        trace: Box<TraceRow>,
+        auto_return: Option<Outgoing>,
+        kind: &'static str,
+        detail: String,
+    },
+    Step {
+        step: Step,
+        delay_until: Option<OffsetDateTime>,
+        new_request: Option<pb::TraceRequest>,
+        auto_return: Option<Outgoing>,
+        follow_up: Option<Box<pb::TraceRequest>>,
+    },
+    /// A message that changes no state: consent, consent request, notices.
+    Note { consent: Option<(i32, i32, String)> },
+    /// A destination's receipt for an envelope of ours, relayed by a hub.
+    Receipt(Box<envelope::VerifiedReceipt>),
+}
+
+fn step_of(payload: &pb::Payload) -> Option<Step> {
+    use pb::payload::Body as B;
+    Some(match payload.body.as_ref()? {
+        B::Acknowledgement(_) => Step::Acknowledge,
+        B::ReturnForCompletion(_) => Step::ReturnForCompletion,
+        B::Resubmission(_) => Step::Resubmit,
+        B::Response(r) if r.restricted => Step::RespondRestricted,
+        B::Response(_) => Step::Respond,
+        B::Delay(_) => Step::Delay,
+        B::Refusal(_) => Step::Refuse,
+        B::ClarificationRequest(_) => Step::RequestClarification,
+        B::ClarificationReply(_) => Step::AnswerClarification,
+        B::Closure(_) => Step::Close,
+        _ => return None,
+    })
+}
+
+fn refusal_status(e: &EnvelopeError) -> ServiceError {
+    match e {
+        EnvelopeError::BadSignature
+        | EnvelopeError::SignerNotOrigin { .. }
+        | EnvelopeError::Signer(_) => {
+            ServiceError::PermissionDenied(format!("envelope refused: {e}"))
+        }
+        _ => ServiceError::invalid("envelope", e.to_string()),
+    }
+}
+
+impl Node {
+    /// Handles one envelope delivered by the authenticated `peer`.
+    pub async fn receive(&self, peer: &Identity, env: pb::Envelope) -> ServiceResult<Delivered> {
+        let from = match peer {
+            Identity::Node(p) => p.clone(),
+            Identity::Officer(o) => {
+                return Err(ServiceError::PermissionDenied(format!(
+                    "officer certificates ({o}) are not accepted on the federation port; \
+                     officers use their own node's local port"
+                )));
+            }
+        };
+        if &from == self.participant() {
+            return Err(ServiceError::PermissionDenied(
+                "a node does not deliver to itself".into(),
+            ));
+        }
+        if !self.peering.is_peer(&from) {
+            return Err(ServiceError::PermissionDenied(format!(
+                "{from} is not a peer of this node"
+            )));
+        }
+        let now = self.now();
+        let verified = match envelope::verify(&env, &self.trust, now) {
+            Ok(v) => v,
+            Err(e) => {
+                self.record_refused_envelope(&from, &env, &e, now).await?;
+                return Err(refusal_status(&e));
+            }
+        };
+        let h = &verified.header;
+        if h.origin != from && !from.is_hub() {
+            return Err(ServiceError::PermissionDenied(format!(
+                "envelope origin {} differs from the authenticated peer {from}",
+                h.origin
+            )));
+        }
+        if &h.destination != self.participant() {
+            if self.is_hub() {
+                return self.relay(&from, verified, now).await;
+            }
+            return Err(ServiceError::FailedPrecondition(format!(
+                "misaddressed: this node is {}, the envelope is for {}",
+                self.participant(),
+                h.destination
+            )));
+        }
+        self.deliver_locally(&from, verified, now).await
+    }
+
+    /// Records a refused (tampered or forged) envelope in the audit trail.
+    async fn record_refused_envelope(
+        &self,
+        from: &ParticipantId,
+        env: &pb::Envelope,
+        e: &EnvelopeError,
+        now: OffsetDateTime,
+    ) -> ServiceResult<()> {
+        // Only routing facts: an unverified envelope's content is not trusted
+        // and, being possibly confidential, is not logged.
+        let about = Header::decode(&env.header)
+            .map(|h| format!("envelope {} ({} → {})", h.id, h.origin, h.destination))
+            .unwrap_or_else(|_| "an envelope with an unreadable header".into());
+        tracing::warn!(%from, reason = %e, "refused envelope");
+        let detail = format!("refused {about} delivered by {from}: {e}");
+        let from = from.to_string();
+        self.store
+            .write(move |conn| {
+                boxed(async move {
+                    audit::append(conn, now, &from, "envelope_refused", "federation", &detail)
+                        .await?;
+                    Ok::<_, ServiceError>(())
+                })
+            })
+            .await
+    }
+
+    fn open_payload(&self, v: &Verified) -> ServiceResult<pb::Payload> {
+        match &v.header.sealing {
+            None => v.plain_payload(),
+            Some(sealing) => {
+                let key = self.opening_key.as_ref().ok_or_else(|| {
+                    ServiceError::FailedPrecondition(
+                        "sealed payload, but this node has no sealing key".into(),
+                    )
+                })?;
+                let bytes = key.open(sealing, &v.envelope.header, &v.envelope.payload)?;
+                envelope::decode_payload(&v.header, &bytes)
+            }
+        }
+        .map_err(|e| ServiceError::invalid("envelope.payload", e.to_string()))
+    }
+
+    /// Whether to return an incomplete request automatically (10.2), and the
+    /// envelope that does it.
+    fn auto_return(
+        &self,
+        h: &Header,
+        request: &pb::TraceRequest,
+        missing: &[pb::MissingElement],
+    ) -> ServiceResult<Option<Outgoing>> {
+        // 10.2: a sender that declared it cannot provide everything is never
+        // returned automatically.
+        if missing.is_empty()
+            || request.cannot_provide_all
+            || self.config.completeness == CompletenessPolicy::Queue
+        {
+            return Ok(None);
+        }
+        let payload = pb::Payload {
+            body: Some(pb::payload::Body::ReturnForCompletion(
+                pb::ReturnForCompletion {
+                    missing: missing.to_vec(),
+                    note: "Returned automatically: the request lacks elements of ISACS 05.31 9.2. \
+                       Please resubmit it with the information listed."
+                        .into(),
+                    automatic: true,
+                },
+            )),
+        };
+        let marking = request.marking.clone().unwrap_or_default();
+        let (header, env) =
+            self.make_envelope(h.case_id, h.trace_id, &h.origin, &payload, &marking, None)?;
+        Ok(Some((header, env, payload)))
+    }
+
+    async fn effect_of(
+        &self,
+        from: &ParticipantId,
+        h: &Header,
+        payload: &pb::Payload,
+        now: OffsetDateTime,
+    ) -> ServiceResult<Effect> {
+        use pb::payload::Body as B;
+        match payload.body.as_ref() {
+            Some(B::Request(request)) => {
+                let missing = completeness::check(request);
+                let auto_return = self.auto_return(h, request, &missing)?;
+                let counterpart = h.origin.clone();
+                let trace = TraceRow {
+                    trace_id: h.trace_id,
+                    case_id: h.case_id,
+                    role: TraceRole::Requested,
+                    counterpart,
+                    state: TraceState::Delivered,
+                    request: request.clone(),
+                    on_behalf_of: h.on_behalf_of.clone(),
+                    opened_at: now,
+                    received_at: Some(now),
+                    due: deadlines::on_receipt(&self.config.deadlines, now),
+                    updated_at: now,
+                    missing,
+                };
+                let detail = format!("request received from {}", h.origin);
+                Ok(Effect::NewTrace {
+                    trace: Box::new(trace),
+                    auto_return,
+                    kind: "request_received",
+                    detail,
+                })
+            }
+            Some(B::SharedInformation(shared)) => {
+                // Information passed on from another participant's trace: we
+                // keep it under its markings; nothing is owed.
+                let marking = shared
+                    .response
+                    .as_ref()
+                    .and_then(|r| r.marking.clone())
+                    .or_else(|| Some(h.marking.clone()));
+                let trace = TraceRow {
+                    trace_id: h.trace_id,
+                    case_id: h.case_id,
+                    role: TraceRole::Informed,
+                    counterpart: h.origin.clone(),
+                    state: TraceState::Closed,
+                    request: pb::TraceRequest {
+                        marking,
+                        ..Default::default()
+                    },
+                    on_behalf_of: None,
+                    opened_at: now,
+                    received_at: Some(now),
+                    due: Due::default(),
+                    updated_at: now,
+                    missing: vec![],
+                };
+                Ok(Effect::NewTrace {
+                    trace: Box::new(trace),
+                    auto_return: None,
+                    kind: "information_received",
+                    detail: format!(
+                        "{} passed on information provided by {} (case {})",
+                        h.origin, shared.provided_by, shared.source_case
+                    ),
+                })
+            }
+            Some(B::Receipt(signed)) => {
+                let receipt = self.check_relayed_receipt(signed, now).await?;
+                Ok(Effect::Receipt(Box::new(receipt)))
+            }
+            Some(B::Consent(c)) => Ok(Effect::Note {
+                consent: Some((c.restriction, c.r#use, c.regarding.clone())),
+            }),
+            Some(B::ConsentRequest(_)) | Some(B::BrokerNotice(_)) => {
+                Ok(Effect::Note { consent: None })
+            }
+            Some(B::OnBehalfRequest(_)) => Err(ServiceError::FailedPrecondition(format!(
+                "{} is not a hub: it cannot conduct traces on a member's behalf",
+                self.participant()
+            ))),
+            Some(_) => {
+                let step = step_of(payload)
+                    .ok_or_else(|| ServiceError::invalid("payload", "unexpected message"))?;
+                let _ = from;
+                let mut delay_until = None;
+                let mut new_request = None;
+                let mut auto_return = None;
+                let mut follow_up = None;
+                match payload.body.as_ref() {
+                    Some(B::Delay(d)) => {
+                        delay_until = d.new_response_due.as_ref().and_then(from_timestamp);
+                        if delay_until.is_none() {
+                            return Err(ServiceError::invalid("delay.newResponseDue", "missing"));
+                        }
+                    }
+                    Some(B::Resubmission(r)) => {
+                        let request = r.request.clone().ok_or_else(|| {
+                            ServiceError::invalid("resubmission.request", "missing")
+                        })?;
+                        let missing = completeness::check(&request);
+                        auto_return = self.auto_return(h, &request, &missing)?;
+                        new_request = Some(request);
+                    }
+                    Some(B::Response(r)) => {
+                        let responder = h.origin.state();
+                        if let (Some(responder), Some(original)) = (
+                            responder,
+                            traces::get_from_pool(self.store.pool(), h.trace_id).await?,
+                        ) {
+                            follow_up =
+                                chain::follow_up(&original.request, r, responder).map(Box::new);
+                        }
+                    }
+                    _ => {}
+                }
+                Ok(Effect::Step {
+                    step,
+                    delay_until,
+                    new_request,
+                    auto_return,
+                    follow_up,
+                })
+            }
+            None => Err(ServiceError::invalid("payload", "empty")),
+        }
+    }
+
+    /// A destination's receipt relayed back by a hub: verify it against the
+    /// envelope we sent and the destination's CA.
+    async fn check_relayed_receipt(
+        &self,
+        signed: &pb::SignedReceipt,
+        now: OffsetDateTime,
+    ) -> ServiceResult<envelope::VerifiedReceipt> {
+        use prost::Message;
+        let receipt = pb::Receipt::decode(signed.receipt.as_slice())
+            .map_err(|_| ServiceError::invalid("receipt", "malformed"))?;
+        let id = receipt
+            .envelope_id
+            .parse()
+            .map_err(|_| ServiceError::invalid("receipt.envelopeId", "not an id"))?;
+        let ours = envelopes::get_from_pool(self.store.pool(), id)
+            .await?
+            .ok_or_else(|| ServiceError::NotFound(format!("receipt for unknown envelope {id}")))?;
+        let verified = envelope::verify_receipt(signed, &ours.envelope, &self.trust, now)
+            .map_err(|e| ServiceError::PermissionDenied(e.to_string()))?;
+        if verified.receiver != ours.header.destination {
+            return Err(ServiceError::PermissionDenied(format!(
+                "receipt signed by {}, but the envelope was for {}",
+                verified.receiver, ours.header.destination
+            )));
+        }
+        Ok(verified)
+    }
+
+    async fn deliver_locally(
+        &self,
+        from: &ParticipantId,
+        verified: Verified,
+        now: OffsetDateTime,
+    ) -> ServiceResult<Delivered> {
+        let payload = self.open_payload(&verified)?;
+        let effect = self
+            .effect_of(from, &verified.header, &payload, now)
+            .await?;
+        let receipt =
+            envelope::sign_receipt(&self.signer, &verified.envelope, &verified.header, now);
+        let me = self.participant().to_string();
+        let policy = self.config.deadlines;
+        let from = from.clone();
+        let outcome = self
+            .store
+            .write(move |conn| {
+                boxed(async move {
+                    let h = &verified.header;
+                    let fresh = envelopes::insert(
+                        conn,
+                        h,
+                        Direction::In,
+                        &verified.envelope,
+                        Some(&payload),
+                        now,
+                    )
+                    .await?;
+                    if !fresh {
+                        let stored =
+                            envelopes::receipt(conn, h.id, &me).await?.ok_or_else(|| {
+                                ServiceError::Internal(format!(
+                                    "duplicate envelope {} without a receipt",
+                                    h.id
+                                ))
+                            })?;
+                        return Ok::<_, ServiceError>(Delivered {
+                            receipt: stored.signed,
+                            duplicate: true,
+                        });
+                    }
+                    apply(conn, &from, h, effect, &policy, now).await?;
+                    envelopes::add_receipt(
+                        conn,
+                        &ReceiptRow {
+                            envelope_id: h.id,
+                            receiver: me.clone(),
+                            received_at: now,
+                            signed: receipt.clone(),
+                        },
+                    )
+                    .await?;
+                    Ok(Delivered {
+                        receipt,
+                        duplicate: false,
+                    })
+                })
+            })
+            .await?;
+        self.wake_outbox();
+        Ok(outcome)
+    }
+}
+
+/// The sender's side of a step must be the other side of ours.
+fn check_sender_side(trace: &TraceRow, step: Step) -> ServiceResult<()> {
+    let ours = if trace.role.is_requesting() {
+        Side::Requester
+    } else {
+        Side::Requested
+    };
+    if step.taken_by() == ours {
+        return Err(ServiceError::FailedPrecondition(format!(
+            "only the {} side may {} this trace",
+            match ours {
+                Side::Requester => "requesting",
+                Side::Requested => "requested",
+            },
+            step.as_str()
+        )));
+    }
+    Ok(())
+}
+
+async fn load_trace(conn: &mut AnyConnection, id: TraceId) -> ServiceResult<TraceRow> {
+    traces::get(conn, id)
+        .await?
+        .ok_or_else(|| ServiceError::FailedPrecondition(format!("no trace {id} here")))
+}
+
+/// The sender of a message about a trace must be the trace's counterpart, or
+/// the hub that conducts it on a member's behalf.
+fn check_counterpart(trace: &TraceRow, h: &Header) -> ServiceResult<()> {
+    if h.origin == trace.counterpart || trace.on_behalf_of.as_ref() == Some(&h.origin) {
+        Ok(())
+    } else {
+        Err(ServiceError::PermissionDenied(format!(
+            "{} is not a party to trace {}",
+            h.origin, trace.trace_id
+        )))
+    }
+}
+
+async fn apply(
+    conn: &mut AnyConnection,
+    from: &ParticipantId,
+    h: &Header,
+    effect: Effect,
+    policy: &crate::deadlines::DeadlinePolicy,
+    now: OffsetDateTime,
+) -> ServiceResult<()> {
+    let sender = Actor::Participant(h.origin.clone());
+    let relayed = if from != &h.origin {
+        format!(" (relayed by {from})")
+    } else {
+        String::new()
+    };
+    match effect {
+        Effect::NewTrace {
+            trace,
+            auto_return,
+            kind,
+            detail,
+        } => {
+            if traces::get(conn, trace.trace_id).await?.is_some() {
+                return Err(ServiceError::FailedPrecondition(format!(
+                    "trace {} already exists here",
+                    trace.trace_id
+                )));
+            }
+            let mut trace = *trace;
+            traces::insert(conn, &trace).await?;
+            let missing_note = if trace.missing.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    "; incomplete (10.2), missing: {}",
+                    trace
+                        .missing
+                        .iter()
+                        .map(|m| m.field.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            };
+            record_event(
+                conn,
+                &trace,
+                kind,
+                &sender,
+                &format!("{detail}{relayed}{missing_note}"),
+                Some(h.id),
+                now,
+            )
+            .await?;
+            if let Some((rh, renv, rpayload)) = auto_return {
+                trace.state = transition(trace.state, Step::ReturnForCompletion)?;
+                trace.due =
+                    deadlines::after_step(policy, trace.due, Step::ReturnForCompletion, now, None);
+                trace.updated_at = now;
+                traces::update(conn, &trace).await?;
+                queue_outgoing(conn, &rh, &renv, &rpayload, now).await?;
+                record_event(
+                    conn,
+                    &trace,
+                    "returned for completion",
+                    &Actor::Node,
+                    "returned automatically for completion (10.2) by this node's policy",
+                    Some(rh.id),
+                    now,
+                )
+                .await?;
+            }
+        }
+        Effect::Step {
+            step,
+            delay_until,
+            new_request,
+            auto_return,
+            follow_up,
+        } => {
+            let mut trace = load_trace(conn, h.trace_id).await?;
+            check_counterpart(&trace, h)?;
+            check_sender_side(&trace, step)?;
+            trace.state = transition(trace.state, step)?;
+            trace.due = deadlines::after_step(policy, trace.due, step, now, delay_until);
+            if let Some(request) = new_request {
+                trace.missing = completeness::check(&request);
+                trace.request = request;
+                trace.received_at = Some(now);
+            }
+            trace.updated_at = now;
+            traces::update(conn, &trace).await?;
+            record_event(
+                conn,
+                &trace,
+                &format!("{}_received", step.as_str().replace(' ', "_")),
+                &sender,
+                &format!("{} from {}{relayed}", step.as_str(), h.origin),
+                Some(h.id),
+                now,
+            )
+            .await?;
+            if let Some((rh, renv, rpayload)) = auto_return {
+                trace.state = transition(trace.state, Step::ReturnForCompletion)?;
+                trace.due =
+                    deadlines::after_step(policy, trace.due, Step::ReturnForCompletion, now, None);
+                traces::update(conn, &trace).await?;
+                queue_outgoing(conn, &rh, &renv, &rpayload, now).await?;
+                record_event(
+                    conn,
+                    &trace,
+                    "returned for completion",
+                    &Actor::Node,
+                    "still incomplete: returned automatically again (10.2)",
+                    Some(rh.id),
+                    now,
+                )
+                .await?;
+            }
+            if let Some(request) = follow_up {
+                propose_follow_up(conn, &trace, *request, now).await?;
+            }
+        }
+        Effect::Note { consent } => {
+            let trace = load_trace(conn, h.trace_id).await?;
+            check_counterpart(&trace, h)?;
+            if let Some((restriction, use_, regarding)) = consent {
+                traces::add_consent(
+                    conn,
+                    &ConsentRow {
+                        trace_id: trace.trace_id,
+                        regarding,
+                        restriction,
+                        use_,
+                        envelope_id: h.id.to_string(),
+                        granted_at: now,
+                    },
+                )
+                .await?;
+            }
+            record_event(
+                conn,
+                &trace,
+                &format!(
+                    "{}_received",
+                    h.kind
+                        .as_str_name()
+                        .trim_start_matches("PAYLOAD_KIND_")
+                        .to_lowercase()
+                ),
+                &sender,
+                &format!(
+                    "{} from {}{relayed}",
+                    h.kind
+                        .as_str_name()
+                        .trim_start_matches("PAYLOAD_KIND_")
+                        .to_lowercase()
+                        .replace('_', " "),
+                    h.origin
+                ),
+                Some(h.id),
+                now,
+            )
+            .await?;
+        }
+        Effect::Receipt(receipt) => {
+            record_delivery(conn, &receipt, policy, now).await?;
+        }
+    }
+    Ok(())
+}
+
+/// A pre-filled follow-up request to the importing state (10.4.3), linked
+/// to the same case, waiting for the officer to send it.
+async fn propose_follow_up(
+    conn: &mut AnyConnection,
+    trace: &TraceRow,
+    request: pb::TraceRequest,
+    now: OffsetDateTime,
+) -> ServiceResult<()> {
+    let Some(importing) = request
+        .domestic_findings
+        .as_ref()
+        .and_then(|d| d.export_record.as_ref())
+        .and_then(|r| r.importing_state.parse::<crate::ids::StateCode>().ok())
+    else {
+        return Ok(());
+    };
+    let proposal = TraceRow {
+        trace_id: TraceId::new_v7(now),
+        case_id: trace.case_id,
+        role: TraceRole::Requester,
+        counterpart: ParticipantId::State(importing),
+        state: TraceState::Drafted,
+        missing: completeness::check(&request),
+        request,
+        on_behalf_of: None,
+        opened_at: now,
+        received_at: None,
+        due: Due::default(),
+        updated_at: now,
+    };
+    traces::insert(conn, &proposal).await?;
+    record_event(
+        conn,
+        &proposal,
+        "follow_up_proposed",
+        &Actor::Node,
+        &format!(
+            "{} reported export to {importing}: follow-up request to {importing} drafted (send it with `itictl request send {}`)",
+            trace.counterpart, proposal.trace_id
+        ),
+        None,
+        now,
+    )
+    .await?;
+    Ok(())
+}
+
+/// Records a destination's receipt for one of our envelopes: the outbox
+/// entry is delivered, and for a request the deadlines start (10.1, 10.5
+/// count from receipt).
+pub(crate) async fn record_delivery(
+    conn: &mut AnyConnection,
+    receipt: &envelope::VerifiedReceipt,
+    policy: &crate::deadlines::DeadlinePolicy,
+    now: OffsetDateTime,
+) -> Result<(), StoreError> {
+    envelopes::add_receipt(
+        conn,
+        &ReceiptRow {
+            envelope_id: receipt.envelope_id,
+            receiver: receipt.receiver.to_string(),
+            received_at: receipt.received_at,
+            signed: receipt.signed.clone(),
+        },
+    )
+    .await?;
+    let first = outbox::mark_delivered(conn, receipt.envelope_id, now).await?;
+    let Some(sent) = envelopes::get(conn, receipt.envelope_id).await? else {
+        return Ok(());
+    };
+    let is_request = matches!(
+        sent.header.kind,
+        pb::PayloadKind::Request | pb::PayloadKind::Resubmission | pb::PayloadKind::OnBehalfRequest
+    );
+    let Some(mut trace) = traces::get(conn, sent.header.trace_id).await? else {
+        return Ok(());
+    };
+    if !first && trace.received_at.is_some() {
+        return Ok(());
+    }
+    if is_request && matches!(trace.state, TraceState::Sent | TraceState::Resubmitted) {
+        if trace.state == TraceState::Sent {
+            trace.state = TraceState::Delivered;
+        }
+        trace.received_at = Some(receipt.received_at);
+        trace.due = deadlines::on_receipt(policy, receipt.received_at);
+        trace.updated_at = now;
+        traces::update(conn, &trace).await?;
+    }
+    record_event(
+        conn,
+        &trace,
+        "delivered",
+        &Actor::Participant(receipt.receiver.clone()),
+        &format!(
+            "{} signed receipt of {} at {}",
+            receipt.receiver,
+            sent.header
+                .kind
+                .as_str_name()
+                .trim_start_matches("PAYLOAD_KIND_")
+                .to_lowercase(),
+            crate::clock::rfc3339(receipt.received_at)
+        ),
+        Some(receipt.envelope_id),
+        now,
+    )
+    .await
+    .map_err(|e| e)
+}
+
+impl From<EnvelopeError> for ServiceError {
+    fn from(e: EnvelopeError) -> Self {
+        ServiceError::invalid("envelope", e.to_string())
+    }
+}

@@ -1,0 +1,154 @@
+//! The deadline sweep (10.1, 10.5): a function of `now`. The scheduler calls
+//! it on the wall clock; tests call it with a controllable clock. Each alert
+//! is recorded once, under a unique key, so a restart or a second replica
+//! running the same sweep raises nothing twice.
+
+use time::OffsetDateTime;
+
+use super::{Actor, Node, ServiceResult, record_event};
+use crate::clock::rfc3339;
+use crate::deadlines::{self, Alert, Owed};
+use crate::ids::{CaseId, ParticipantId, TraceId};
+use crate::store::traces::{self, TraceRow};
+use crate::store::{Backend, boxed};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RaisedAlert {
+    pub trace_id: TraceId,
+    pub case_id: CaseId,
+    pub owed: Owed,
+    pub alert: Alert,
+    pub due: OffsetDateTime,
+    /// Who owes it: us, or our counterpart.
+    pub owed_by: ParticipantId,
+}
+
+/// Who owes the next message on a trace.
+pub fn owed_by(node: &ParticipantId, trace: &TraceRow) -> ParticipantId {
+    if trace.role.is_requesting() {
+        trace.counterpart.clone()
+    } else {
+        node.clone()
+    }
+}
+
+fn describe(
+    me: &ParticipantId,
+    trace: &TraceRow,
+    owed: Owed,
+    alert: Alert,
+    due: OffsetDateTime,
+) -> String {
+    let what = match owed {
+        Owed::Acknowledgement => "acknowledgement of receipt (10.1)",
+        Owed::Response => "response (10.5)",
+    };
+    let when = rfc3339(due);
+    let by = owed_by(me, trace);
+    match (alert, &by == me) {
+        (Alert::Reminder, true) => {
+            format!("reminder: we owe {} an {what} by {when}", trace.counterpart)
+        }
+        (Alert::Overdue, true) => format!(
+            "overdue: our {what} to {} was due {when}",
+            trace.counterpart
+        ),
+        (Alert::Reminder, false) => format!("reminder: {by} owes us an {what} by {when}"),
+        (Alert::Overdue, false) => format!("overdue: {by}'s {what} was due {when}"),
+    }
+}
+
+impl Node {
+    /// Raises every reminder and overdue alert due at `now` that has not
+    /// been raised before, and returns them.
+    pub async fn sweep(&self, now: OffsetDateTime) -> ServiceResult<Vec<RaisedAlert>> {
+        let policy = self.config.deadlines;
+        let candidates =
+            traces::with_deadline_before(self.store.pool(), now + policy.remind_before).await?;
+        let mut planned = Vec::new();
+        for trace in candidates {
+            for a in deadlines::alerts_at(&policy, &trace.due, now) {
+                planned.push((trace.clone(), a));
+            }
+        }
+        if planned.is_empty() {
+            return Ok(Vec::new());
+        }
+        let me = self.participant().clone();
+        let raised = self
+            .store
+            .write(move |conn| {
+                boxed(async move {
+                    if Backend::of(conn) == Backend::Postgres {
+                        // One replica sweeps at a time; the unique key makes
+                        // each alert fire once regardless.
+                        let got: bool =
+                            sqlx::query_scalar("SELECT pg_try_advisory_xact_lock(7102)")
+                                .fetch_one(&mut *conn)
+                                .await
+                                .map_err(crate::store::StoreError::from)?;
+                        if !got {
+                            return Ok::<_, super::ServiceError>(Vec::new());
+                        }
+                    }
+                    let mut raised = Vec::new();
+                    for (trace, a) in planned {
+                        let fresh = traces::raise_alert(
+                            conn,
+                            trace.trace_id,
+                            a.owed.as_str(),
+                            a.alert.as_str(),
+                            a.due,
+                            now,
+                        )
+                        .await?;
+                        if !fresh {
+                            continue;
+                        }
+                        let detail = describe(&me, &trace, a.owed, a.alert, a.due);
+                        record_event(
+                            conn,
+                            &trace,
+                            a.alert.as_str(),
+                            &Actor::Node,
+                            &detail,
+                            None,
+                            now,
+                        )
+                        .await?;
+                        raised.push(RaisedAlert {
+                            trace_id: trace.trace_id,
+                            case_id: trace.case_id,
+                            owed: a.owed,
+                            alert: a.alert,
+                            due: a.due,
+                            owed_by: owed_by(&me, &trace),
+                        });
+                    }
+                    Ok(raised)
+                })
+            })
+            .await?;
+        for a in &raised {
+            tracing::info!(trace = %a.trace_id, owed = a.owed.as_str(), alert = a.alert.as_str(), owed_by = %a.owed_by, "deadline alert");
+        }
+        Ok(raised)
+    }
+
+    /// Everything overdue at `now`, on both sides.
+    pub async fn overdue(
+        &self,
+        now: OffsetDateTime,
+    ) -> ServiceResult<Vec<(TraceRow, Owed, OffsetDateTime)>> {
+        let mut out = Vec::new();
+        for trace in traces::with_deadline_before(self.store.pool(), now).await? {
+            if let Some(due) = trace.due.acknowledgement.filter(|d| *d <= now) {
+                out.push((trace.clone(), Owed::Acknowledgement, due));
+            }
+            if let Some(due) = trace.due.response.filter(|d| *d <= now) {
+                out.push((trace.clone(), Owed::Response, due));
+            }
+        }
+        Ok(out)
+    }
+}
