@@ -35,6 +35,7 @@ pub mod outbox;
 pub mod peering;
 pub mod policy;
 pub mod routing;
+pub mod sandbox;
 pub mod service;
 pub mod store;
 

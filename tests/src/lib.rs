@@ -1,1 +1,159 @@
+//! The federation test harness. A `Federation` is an `iti_node::sandbox`
+//! with the helpers scenarios need: officers of each state as gRPC clients,
+//! realistic request and response fixtures, and a shared manual clock so
+//! that three weeks pass in a call, never in a sleep.
+//!
+//! Layout: `fixtures` (requests and responses of ISACS 05.31 shape),
+//! `Federation` (start, peer, act as officers, wait for deliveries).
 
+pub mod fixtures;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::anyhow;
+use iti_node::clock::ManualClock;
+use iti_node::identity::Role;
+use iti_node::ids::ParticipantId;
+use iti_node::sandbox::{MemberOptions, Sandbox};
+use iti_proto::v1 as pb;
+use iti_proto::v1::local_client::LocalClient;
+use tonic::transport::Channel;
+
+pub use iti_node;
+
+/// Parses a participant id in tests.
+pub fn p(s: &str) -> ParticipantId {
+    s.parse().expect("participant id")
+}
+
+pub struct Federation {
+    pub sandbox: Sandbox,
+    pub clock: Arc<ManualClock>,
+}
+
+impl Federation {
+    /// States (no hubs), started and all peered with each other.
+    pub async fn of_states(codes: &[&str]) -> anyhow::Result<Federation> {
+        let mut f = Federation::empty()?;
+        for c in codes {
+            f.add(c, MemberOptions::default())?;
+        }
+        f.sandbox.start_all().await?;
+        for (i, a) in codes.iter().enumerate() {
+            for b in &codes[i + 1..] {
+                f.sandbox.peer(&p(a), &p(b)).await?;
+            }
+        }
+        Ok(f)
+    }
+
+    pub fn empty() -> anyhow::Result<Federation> {
+        let clock = ManualClock::starting_now();
+        Ok(Federation {
+            sandbox: Sandbox::create(clock.clone())?,
+            clock,
+        })
+    }
+
+    pub fn add(&mut self, participant: &str, opts: MemberOptions) -> anyhow::Result<ParticipantId> {
+        self.sandbox.add(participant, opts)
+    }
+
+    pub async fn start(&mut self, participant: &str) -> anyhow::Result<()> {
+        self.sandbox.start(&p(participant)).await
+    }
+
+    pub async fn restart(&mut self, participant: &str) -> anyhow::Result<()> {
+        self.sandbox.stop(&p(participant)).await?;
+        self.sandbox.start(&p(participant)).await
+    }
+
+    /// The point of contact of a participant, or another role.
+    pub fn officer(
+        &mut self,
+        participant: &str,
+        role: Role,
+    ) -> anyhow::Result<LocalClient<Channel>> {
+        self.sandbox.officer(&p(participant), role)
+    }
+
+    pub fn poc(&mut self, participant: &str) -> anyhow::Result<LocalClient<Channel>> {
+        self.officer(participant, Role::Poc)
+    }
+
+    pub fn node(&self, participant: &str) -> anyhow::Result<&Arc<iti_node::service::Node>> {
+        self.sandbox.node(&p(participant))
+    }
+
+    /// Advances the shared clock.
+    pub fn advance(&self, by: time::Duration) {
+        self.clock.advance(by);
+    }
+
+    /// Waits until `check` holds, polling the nodes' state (deliveries run in
+    /// background tasks). Fails after 20 s with `what`.
+    pub async fn until<F, Fut>(&self, what: &str, mut check: F) -> anyhow::Result<()>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = anyhow::Result<bool>>,
+    {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+        loop {
+            if check().await? {
+                return Ok(());
+            }
+            if tokio::time::Instant::now() > deadline {
+                return Err(anyhow!("timed out waiting until {what}"));
+            }
+            self.nudge();
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
+    /// Waits until `participant` has a trace `trace_id` in `state`.
+    pub async fn until_state(
+        &mut self,
+        participant: &str,
+        trace_id: &str,
+        state: &str,
+    ) -> anyhow::Result<pb::TraceSummary> {
+        let mut poc = self.poc(participant)?;
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+        loop {
+            let list = poc
+                .list_traces(pb::ListTracesRequest {
+                    inbox: false,
+                    include_closed: true,
+                })
+                .await?
+                .into_inner();
+            let found = list.traces.into_iter().find(|t| t.trace_id == trace_id);
+            match found {
+                Some(t) if t.state == state => return Ok(t),
+                other if tokio::time::Instant::now() > deadline => {
+                    return Err(anyhow!(
+                        "timed out waiting for {participant} to see trace {trace_id} {state}; last seen: {}",
+                        other.map(|t| t.state).unwrap_or_else(|| "absent".into())
+                    ));
+                }
+                _ => {}
+            }
+            self.nudge();
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
+    /// Wakes every outbox (after the clock moved, say).
+    pub fn nudge(&self) {
+        for m in self.sandbox.members.values() {
+            if let Some(r) = &m.running {
+                r.node.outbox_wake.notify_one();
+            }
+        }
+    }
+
+    pub async fn shutdown(mut self) {
+        self.sandbox.stop_all().await;
+    }
+}

@@ -488,3 +488,55 @@ pub fn explain_transport_error(status: &tonic::Status) -> Option<String> {
     };
     Some(format!("{hint} ({text})"))
 }
+
+/// A channel for an officer to their own node's local port: presents the
+/// officer's certificate, accepts only a node certificate from the state's
+/// own CA (`ca_pem`).
+pub fn officer_channel(
+    endpoint: &str,
+    officer: &KeyedCert,
+    ca_pem: &str,
+    timeout: Duration,
+) -> Result<tonic::transport::Channel, TlsSetupError> {
+    let ca = CertificateDer::from_pem_slice(ca_pem.as_bytes()).map_err(|_| {
+        TlsSetupError::Pki(PkiError::File {
+            what: "CA certificate",
+            path: "<ca>".into(),
+            reason: "no PEM certificate".into(),
+        })
+    })?;
+    // Whose CA it is does not matter to the officer: accept whichever node
+    // identity that CA vouches for.
+    let ca_identity = own_participant_of_ca(&ca);
+    let trust = TrustStore::new();
+    let participant = ca_identity.ok_or_else(|| {
+        TlsSetupError::Pki(PkiError::File {
+            what: "CA certificate",
+            path: "<ca>".into(),
+            reason: "not an ITI Exchange CA (no participant in its organisation name)".into(),
+        })
+    })?;
+    trust
+        .pin(&participant, ca, None)
+        .map_err(|e| TlsSetupError::Rustls(rustls::Error::General(e.to_string())))?;
+    let config = client_config(
+        officer,
+        trust,
+        Arc::new(crate::clock::SystemClock),
+        Some(participant),
+    )?;
+    channel(endpoint, config, timeout).map_err(|e| TlsSetupError::Rustls(rustls::Error::General(e)))
+}
+
+/// The participant a CA certificate was made for (`ITI Exchange GHA` in its
+/// organisation name, as `pki::create_ca` writes it).
+pub fn own_participant_of_ca(ca: &CertificateDer<'_>) -> Option<ParticipantId> {
+    let (_, cert) = x509_parser::parse_x509_certificate(ca).ok()?;
+    let org = cert
+        .subject()
+        .iter_organization()
+        .next()
+        .and_then(|o| o.as_str().ok())?
+        .to_string();
+    org.strip_prefix("ITI Exchange ")?.parse().ok()
+}

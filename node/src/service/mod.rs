@@ -111,6 +111,11 @@ impl Node {
     /// Opens the store and loads pinned peers. Binds nothing.
     pub async fn open(config: NodeConfig, clock: SharedClock) -> Result<Arc<Node>, StartError> {
         use rustls::pki_types::pem::PemObject;
+        std::fs::create_dir_all(&config.data_dir).map_err(|e| StartError::Bind {
+            what: "data_dir",
+            addr: config.data_dir.display().to_string(),
+            reason: e.to_string(),
+        })?;
         let store = Store::open(&config.database_url, config.durability).await?;
         let signer = Signer::from_keyed(&config.node)?;
         let own_ca =

@@ -1,0 +1,1 @@
+//! itictl (placeholder while the CLI is written)

@@ -1,0 +1,292 @@
+//! A federation on loopback, built from scratch in a folder: for each
+//! participant its own CA, node certificate, officer certificates, sealing
+//! key, configuration file and database; nodes started in this process on
+//! ephemeral ports and peered explicitly. The demo and the integration tests
+//! use it; it does nothing a real deployment does differently, except bind
+//! 127.0.0.1:0.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, anyhow, bail};
+use iti_proto::v1 as pb;
+use iti_proto::v1::local_client::LocalClient;
+use tonic::transport::Channel;
+
+use crate::clock::SharedClock;
+use crate::envelope::seal::OpeningKey;
+use crate::identity::pki::{self, KeyedCert, Validity};
+use crate::identity::{Identity, Role, tls};
+use crate::ids::ParticipantId;
+use crate::service::{Actor, Node};
+use crate::{Listeners, RunningNode, StartOptions};
+
+/// How to set up one participant.
+#[derive(Debug, Clone, Default)]
+pub struct MemberOptions {
+    pub hub: bool,
+    /// 10.2 policy "queue" instead of "return".
+    pub queue_incomplete: bool,
+    /// `routes` entries: destination → hub.
+    pub routes: Vec<(String, String)>,
+    /// A database URL instead of SQLite in the member's folder.
+    pub database_url: Option<String>,
+}
+
+pub struct Member {
+    pub participant: ParticipantId,
+    pub dir: PathBuf,
+    pub ca: KeyedCert,
+    pub node_cert: KeyedCert,
+    pub sealing: OpeningKey,
+    pub config_path: PathBuf,
+    pub running: Option<RunningNode>,
+    officers: BTreeMap<Role, KeyedCert>,
+}
+
+impl Member {
+    pub fn node(&self) -> anyhow::Result<&Arc<Node>> {
+        self.running
+            .as_ref()
+            .map(|r| &r.node)
+            .ok_or_else(|| anyhow!("{} is not running", self.participant))
+    }
+}
+
+pub struct Sandbox {
+    pub root: PathBuf,
+    _temp: Option<tempfile::TempDir>,
+    pub clock: SharedClock,
+    pub members: BTreeMap<ParticipantId, Member>,
+}
+
+fn write_config(
+    path: &Path,
+    participant: &ParticipantId,
+    opts: &MemberOptions,
+) -> anyhow::Result<()> {
+    let mut toml = format!(
+        "participant = \"{participant}\"\n\
+         mode = \"{}\"\n\
+         federation_listen = \"127.0.0.1:0\"\n\
+         local_listen = \"127.0.0.1:0\"\n\
+         data_dir = \"data\"\n\
+         durability = \"normal\"\n\
+         completeness_policy = \"{}\"\n",
+        if opts.hub { "hub" } else { "state" },
+        if opts.queue_incomplete {
+            "queue"
+        } else {
+            "return"
+        },
+    );
+    if let Some(url) = &opts.database_url {
+        toml.push_str(&format!("database_url = \"{url}\"\n"));
+    }
+    toml.push_str(
+        "\n[tls]\nca_cert = \"ca/cert.pem\"\nnode_cert = \"node/cert.pem\"\n\
+         node_key = \"node/key.pem\"\nsealing_key = \"node/seal.key\"\n\
+         \n[outbox]\nretry_base_ms = 50\nretry_cap_secs = 2\ndelivery_timeout_secs = 10\n",
+    );
+    if !opts.routes.is_empty() {
+        toml.push_str("\n[routes]\n");
+        for (dest, via) in &opts.routes {
+            toml.push_str(&format!("\"{dest}\" = \"{via}\"\n"));
+        }
+    }
+    std::fs::write(path, toml).with_context(|| format!("writing {}", path.display()))
+}
+
+impl Sandbox {
+    /// A sandbox in a new temporary folder, removed on drop unless kept.
+    pub fn create(clock: SharedClock) -> anyhow::Result<Sandbox> {
+        let temp = tempfile::Builder::new().prefix("iti-sandbox-").tempdir()?;
+        Ok(Sandbox {
+            root: temp.path().to_path_buf(),
+            _temp: Some(temp),
+            clock,
+            members: BTreeMap::new(),
+        })
+    }
+
+    /// Keeps the folder after the sandbox is dropped; returns its path.
+    pub fn keep(&mut self) -> PathBuf {
+        if let Some(t) = self._temp.take() {
+            let _ = t.keep();
+        }
+        self.root.clone()
+    }
+
+    /// Creates a participant's CA, node certificate, sealing key and
+    /// configuration. Certificates are valid for a year from the clock's now.
+    pub fn add(&mut self, participant: &str, opts: MemberOptions) -> anyhow::Result<ParticipantId> {
+        let participant: ParticipantId = participant.parse()?;
+        let dir = self.root.join(participant.to_string().replace(':', "-"));
+        let now = self.clock.now();
+        let ca = pki::create_ca(&participant, Validity::days_from(now, 3650))?;
+        pki::write_keyed(&dir.join("ca"), &ca)?;
+        let node_cert = pki::issue(
+            &ca,
+            &Identity::Node(participant.clone()),
+            Validity::days_from(now, 365),
+        )?;
+        pki::write_keyed(&dir.join("node"), &node_cert)?;
+        let sealing = OpeningKey::generate();
+        pki::write_secret(
+            &dir.join("node/seal.key"),
+            &pki::SecretPem::new(sealing.secret_hex()),
+        )?;
+        let config_path = dir.join("node.toml");
+        write_config(&config_path, &participant, &opts)?;
+        self.members.insert(
+            participant.clone(),
+            Member {
+                participant: participant.clone(),
+                dir,
+                ca,
+                node_cert,
+                sealing,
+                config_path,
+                running: None,
+                officers: BTreeMap::new(),
+            },
+        );
+        Ok(participant)
+    }
+
+    pub fn member(&self, p: &ParticipantId) -> anyhow::Result<&Member> {
+        self.members
+            .get(p)
+            .ok_or_else(|| anyhow!("no participant {p} in the sandbox"))
+    }
+
+    pub fn node(&self, p: &ParticipantId) -> anyhow::Result<&Arc<Node>> {
+        self.member(p)?.node()
+    }
+
+    /// Starts a participant's node in this process, on ephemeral ports.
+    pub async fn start(&mut self, p: &ParticipantId) -> anyhow::Result<()> {
+        let clock = self.clock.clone();
+        let member = self
+            .members
+            .get_mut(p)
+            .ok_or_else(|| anyhow!("no participant {p}"))?;
+        if member.running.is_some() {
+            bail!("{p} is already running");
+        }
+        let config = crate::config::load(&member.config_path, &[]).map_err(|e| anyhow!("{e}"))?;
+        let listeners = Listeners::bind(&config).await?;
+        let running =
+            crate::start(config, listeners, clock, StartOptions { scheduler: false }).await?;
+        member.running = Some(running);
+        Ok(())
+    }
+
+    pub async fn start_all(&mut self) -> anyhow::Result<()> {
+        let all: Vec<_> = self.members.keys().cloned().collect();
+        for p in all {
+            self.start(&p).await?;
+        }
+        Ok(())
+    }
+
+    /// Stops a node (its data stays).
+    pub async fn stop(&mut self, p: &ParticipantId) -> anyhow::Result<()> {
+        let member = self
+            .members
+            .get_mut(p)
+            .ok_or_else(|| anyhow!("no participant {p}"))?;
+        if let Some(r) = member.running.take() {
+            r.stop().await;
+        }
+        Ok(())
+    }
+
+    pub async fn stop_all(&mut self) {
+        for member in self.members.values_mut() {
+            if let Some(r) = member.running.take() {
+                r.stop().await;
+            }
+        }
+    }
+
+    /// The peer card `itictl peer export` would write for `p`.
+    pub fn card(&self, p: &ParticipantId, serves: &[&str]) -> anyhow::Result<pb::PeerCard> {
+        let m = self.member(p)?;
+        let endpoint = m
+            .running
+            .as_ref()
+            .map(|r| r.federation_addr.to_string())
+            .ok_or_else(|| anyhow!("{p} is not running: its endpoint is not known"))?;
+        Ok(pb::PeerCard {
+            participant: p.to_string(),
+            endpoint,
+            ca_certificate_pem: m.ca.cert_pem.clone(),
+            crl_pem: String::new(),
+            serves: serves.iter().map(|s| s.to_string()).collect(),
+            encryption_key_hex: m.sealing.public().to_hex(),
+        })
+    }
+
+    /// `a` pins `b` (b's card, with what b serves if it is a hub).
+    pub async fn pin(
+        &self,
+        a: &ParticipantId,
+        b: &ParticipantId,
+        serves: &[&str],
+    ) -> anyhow::Result<()> {
+        let card = self.card(b, serves)?;
+        self.node(a)?
+            .add_peer(&Actor::Node, card)
+            .await
+            .map_err(|e| anyhow!("{a} pinning {b}: {e}"))?;
+        Ok(())
+    }
+
+    /// `a` and `b` pin each other.
+    pub async fn peer(&self, a: &ParticipantId, b: &ParticipantId) -> anyhow::Result<()> {
+        self.pin(a, b, &[]).await?;
+        self.pin(b, a, &[]).await
+    }
+
+    /// An officer certificate of `p` with `role` (issued on first use).
+    pub fn officer_cert(&mut self, p: &ParticipantId, role: Role) -> anyhow::Result<KeyedCert> {
+        let now = self.clock.now();
+        let member = self
+            .members
+            .get_mut(p)
+            .ok_or_else(|| anyhow!("no participant {p}"))?;
+        if let Some(c) = member.officers.get(&role) {
+            return Ok(c.clone());
+        }
+        let name = format!("{}.officer", role.as_str());
+        let cert = pki::issue(
+            &member.ca,
+            &Identity::officer(p.clone(), role, &name)?,
+            Validity::days_from(now, 365),
+        )?;
+        pki::write_keyed(&member.dir.join("officers").join(role.as_str()), &cert)?;
+        member.officers.insert(role, cert.clone());
+        Ok(cert)
+    }
+
+    /// A local-API client for an officer of `p` with `role`.
+    pub fn officer(
+        &mut self,
+        p: &ParticipantId,
+        role: Role,
+    ) -> anyhow::Result<LocalClient<Channel>> {
+        let cert = self.officer_cert(p, role)?;
+        let member = self.member(p)?;
+        let addr = member
+            .running
+            .as_ref()
+            .map(|r| r.local_addr.to_string())
+            .ok_or_else(|| anyhow!("{p} is not running"))?;
+        let channel =
+            tls::officer_channel(&addr, &cert, &member.ca.cert_pem, Duration::from_secs(30))?;
+        Ok(LocalClient::new(channel))
+    }
+}
