@@ -1,1 +1,62 @@
-//! itictl (placeholder while the CLI is written)
+//! itictl: administration (national CA, certificates, peer cards, directory
+//! entries: these work on files) and casework (they speak to the officer's
+//! own node over its local gRPC port, authenticated by the officer's
+//! certificate).
+//!
+//! Layout: `cli` (the command tree), `files` (CA, certificates, cards,
+//! directory entries), `client` (connection to the node), `casework`
+//! (officer commands), `admin` (peering, directory, register).
+
+mod admin;
+mod casework;
+mod cli;
+mod client;
+mod files;
+
+use std::io::Write;
+
+use clap::Parser;
+
+pub use cli::Cli;
+
+#[derive(Debug)]
+pub enum CliError {
+    /// Help or version text requested: print on stdout, succeed.
+    Help(String),
+    /// Bad command line: clap's message.
+    Usage(String),
+    Failed(anyhow::Error),
+}
+
+impl std::fmt::Display for CliError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CliError::Help(t) | CliError::Usage(t) => f.write_str(t),
+            CliError::Failed(e) => write!(f, "{e:#}"),
+        }
+    }
+}
+
+impl From<anyhow::Error> for CliError {
+    fn from(e: anyhow::Error) -> Self {
+        CliError::Failed(e)
+    }
+}
+
+/// Runs one `itictl` command line, writing its output to `out`.
+pub async fn run(args: Vec<String>, out: &mut dyn Write) -> Result<(), CliError> {
+    let cli = match Cli::try_parse_from(args) {
+        Ok(c) => c,
+        Err(e) => {
+            use clap::error::ErrorKind;
+            let text = e.render().to_string();
+            return Err(match e.kind() {
+                ErrorKind::DisplayHelp
+                | ErrorKind::DisplayVersion
+                | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => CliError::Help(text),
+                _ => CliError::Usage(text),
+            });
+        }
+    };
+    cli::dispatch(cli, out).await.map_err(CliError::Failed)
+}

@@ -34,6 +34,7 @@ pub mod ids;
 pub mod outbox;
 pub mod peering;
 pub mod policy;
+pub mod render;
 pub mod routing;
 pub mod sandbox;
 pub mod service;

@@ -6,7 +6,7 @@
 //! Layout: `fixtures` (requests and responses of ISACS 05.31 shape),
 //! `Federation` (start, peer, act as officers, wait for deliveries).
 
-pub mod fixtures;
+pub use iti_node::demo::fixtures;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -321,6 +321,38 @@ pub fn subject_of(der: &[u8]) -> String {
         .unwrap_or_else(|_| "<unparseable>".into())
 }
 
+/// Issuer, validity, usages and serial of a certificate, one per line.
+pub fn describe(der: &[u8]) -> Result<Vec<String>, PkiError> {
+    let (_, cert) = x509_parser::parse_x509_certificate(der)
+        .map_err(|e| PkiError::file("certificate", Path::new("<memory>"), e))?;
+    let mut lines = vec![
+        format!("issuer:   {}", cert.issuer()),
+        format!(
+            "valid:    {} to {}",
+            cert.validity().not_before,
+            cert.validity().not_after
+        ),
+        format!(
+            "serial:   {}",
+            hex::encode(cert.tbs_certificate.raw_serial())
+        ),
+    ];
+    if let Ok(Some(eku)) = cert.extended_key_usage() {
+        let mut usages = Vec::new();
+        if eku.value.server_auth {
+            usages.push("server authentication");
+        }
+        if eku.value.client_auth {
+            usages.push("client authentication");
+        }
+        lines.push(format!("usages:   {}", usages.join(", ")));
+    }
+    if cert.is_ca() {
+        lines.push("CA:       yes".into());
+    }
+    Ok(lines)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

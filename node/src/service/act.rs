@@ -413,8 +413,14 @@ impl Node {
 }
 
 /// A one-line description for the event history. Never includes content
-/// that a marking protects: names of reasons and dates only.
+/// that a marking protects: kinds of finding, names of reasons, dates.
 pub(crate) fn describe(action: &Action) -> String {
+    describe_payload(&action.clone().into_payload())
+}
+
+/// The same, for any message.
+pub(crate) fn describe_payload(payload: &pb::Payload) -> String {
+    use pb::payload::Body;
     fn reason(r: i32) -> &'static str {
         match pb::WithholdingReason::try_from(r).unwrap_or(pb::WithholdingReason::Unspecified) {
             pb::WithholdingReason::OngoingInvestigationOrLaw => {
@@ -427,12 +433,18 @@ pub(crate) fn describe(action: &Action) -> String {
             pb::WithholdingReason::Unspecified => "no reason given",
         }
     }
-    match action {
-        Action::Acknowledge(_) => "receipt acknowledged (10.1)".into(),
-        Action::Respond(r) if r.restricted => {
+    fn name(v: &str, prefix: &str) -> String {
+        v.trim_start_matches(prefix)
+            .to_lowercase()
+            .replace('_', " ")
+    }
+    match &payload.body {
+        Some(Body::Request(_)) => "trace request".into(),
+        Some(Body::Acknowledgement(_)) => "acknowledgement of receipt (10.1)".into(),
+        Some(Body::Response(r)) if r.restricted => {
             format!("restricted response: {}", reason(r.restriction_reason))
         }
-        Action::Respond(r) => format!(
+        Some(Body::Response(r)) => format!(
             "response ({})",
             match r.finding.as_ref().and_then(|f| f.case.as_ref()) {
                 Some(pb::finding::Case::ManufactureOrImport(_)) => "10.4.1 manufacture or import",
@@ -442,16 +454,17 @@ pub(crate) fn describe(action: &Action) -> String {
                 None => "no finding",
             }
         ),
-        Action::ReturnForCompletion(r) => format!(
-            "returned for completion (10.2), missing: {}",
+        Some(Body::ReturnForCompletion(r)) => format!(
+            "returned for completion (10.2){}, missing: {}",
+            if r.automatic { " automatically" } else { "" },
             r.missing
                 .iter()
                 .map(|m| m.field.as_str())
                 .collect::<Vec<_>>()
                 .join(", ")
         ),
-        Action::Resubmit(_) => "completed request resubmitted".into(),
-        Action::Delay(d) => format!(
+        Some(Body::Resubmission(_)) => "completed request resubmitted".into(),
+        Some(Body::Delay(d)) => format!(
             "response delayed until {}: {}",
             d.new_response_due
                 .as_ref()
@@ -460,27 +473,41 @@ pub(crate) fn describe(action: &Action) -> String {
                 .unwrap_or_default(),
             reason(d.reason)
         ),
-        Action::Refuse(r) => format!("refused: {}", reason(r.reason)),
-        Action::RequestClarification(_) => "clarification requested (10.5.2)".into(),
-        Action::Clarify(_) => "clarification given".into(),
-        Action::GrantConsent(c) => format!(
+        Some(Body::Refusal(r)) => format!("refusal: {}", reason(r.reason)),
+        Some(Body::ClarificationRequest(_)) => "clarification requested (10.5.2)".into(),
+        Some(Body::ClarificationReply(_)) => "clarification given".into(),
+        Some(Body::Consent(c)) => format!(
             "consent: lifts {} for {}",
             pb::UseRestriction::try_from(c.restriction)
-                .map(|r| r.as_str_name())
-                .unwrap_or("?"),
+                .map(|r| name(r.as_str_name(), "USE_RESTRICTION_"))
+                .unwrap_or_default(),
             pb::OnwardUse::try_from(c.r#use)
-                .map(|u| u.as_str_name())
-                .unwrap_or("?")
+                .map(|u| name(u.as_str_name(), "ONWARD_USE_"))
+                .unwrap_or_default()
         ),
-        Action::RequestConsent(c) => format!(
+        Some(Body::ConsentRequest(c)) => format!(
             "consent asked: {} for {}",
             pb::UseRestriction::try_from(c.restriction)
-                .map(|r| r.as_str_name())
-                .unwrap_or("?"),
+                .map(|r| name(r.as_str_name(), "USE_RESTRICTION_"))
+                .unwrap_or_default(),
             pb::OnwardUse::try_from(c.r#use)
-                .map(|u| u.as_str_name())
-                .unwrap_or("?")
+                .map(|u| name(u.as_str_name(), "ONWARD_USE_"))
+                .unwrap_or_default()
         ),
-        Action::Close(c) => format!("closed: {}", c.outcome),
+        Some(Body::Closure(_)) => "trace closed".into(),
+        Some(Body::SharedInformation(s)) => format!("information provided by {}", s.provided_by),
+        Some(Body::BrokerNotice(b)) => format!(
+            "{}: lost/stolen register match, reported by {}{}",
+            b.broker,
+            b.reported_by,
+            if b.differences.is_empty() {
+                String::new()
+            } else {
+                format!(" (serial read differently: {})", b.differences.join(", "))
+            }
+        ),
+        Some(Body::Receipt(_)) => "end-to-end receipt".into(),
+        Some(Body::OnBehalfRequest(_)) => "request to trace on our behalf (11.3.1)".into(),
+        None => "empty message".into(),
     }
 }

@@ -44,13 +44,17 @@ enum Effect {
     },
     Step {
         step: Step,
+        detail: String,
         delay_until: Option<OffsetDateTime>,
         new_request: Option<pb::TraceRequest>,
         auto_return: Option<Outgoing>,
         follow_up: Option<Box<pb::TraceRequest>>,
     },
     /// A message that changes no state: consent, consent request, notices.
-    Note { consent: Option<(i32, i32, String)> },
+    Note {
+        consent: Option<(i32, i32, String)>,
+        detail: String,
+    },
     /// A destination's receipt for an envelope of ours, relayed by a hub.
     Receipt(Box<envelope::VerifiedReceipt>),
 }
@@ -285,10 +289,12 @@ impl Node {
             }
             Some(B::Consent(c)) => Ok(Effect::Note {
                 consent: Some((c.restriction, c.r#use, c.regarding.clone())),
+                detail: super::act::describe_payload(payload),
             }),
-            Some(B::ConsentRequest(_)) | Some(B::BrokerNotice(_)) => {
-                Ok(Effect::Note { consent: None })
-            }
+            Some(B::ConsentRequest(_)) | Some(B::BrokerNotice(_)) => Ok(Effect::Note {
+                consent: None,
+                detail: super::act::describe_payload(payload),
+            }),
             Some(B::OnBehalfRequest(_)) => Err(ServiceError::FailedPrecondition(format!(
                 "{} is not a hub: it cannot conduct traces on a member's behalf",
                 self.participant()
@@ -330,6 +336,7 @@ impl Node {
                 }
                 Ok(Effect::Step {
                     step,
+                    detail: super::act::describe_payload(payload),
                     delay_until,
                     new_request,
                     auto_return,
@@ -431,6 +438,16 @@ impl Node {
         self.wake_outbox();
         Ok(outcome)
     }
+}
+
+/// "response", "clarification_request": the event kind of a received message.
+fn kind_name(kind: pb::PayloadKind) -> String {
+    format!(
+        "{}_received",
+        kind.as_str_name()
+            .trim_start_matches("PAYLOAD_KIND_")
+            .to_lowercase()
+    )
 }
 
 /// The sender's side of a step must be the other side of ours.
@@ -545,6 +562,7 @@ async fn apply(
         }
         Effect::Step {
             step,
+            detail,
             delay_until,
             new_request,
             auto_return,
@@ -565,9 +583,9 @@ async fn apply(
             record_event(
                 conn,
                 &trace,
-                &format!("{}_received", step.as_str().replace(' ', "_")),
+                &kind_name(h.kind),
                 &sender,
-                &format!("{} from {}{relayed}", step.as_str(), h.origin),
+                &format!("{detail} from {}{relayed}", h.origin),
                 Some(h.id),
                 now,
             )
@@ -593,7 +611,7 @@ async fn apply(
                 propose_follow_up(conn, &trace, *request, now).await?;
             }
         }
-        Effect::Note { consent } => {
+        Effect::Note { consent, detail } => {
             let trace = load_trace(conn, h.trace_id).await?;
             check_counterpart(&trace, h)?;
             if let Some((restriction, use_, regarding)) = consent {
@@ -613,23 +631,9 @@ async fn apply(
             record_event(
                 conn,
                 &trace,
-                &format!(
-                    "{}_received",
-                    h.kind
-                        .as_str_name()
-                        .trim_start_matches("PAYLOAD_KIND_")
-                        .to_lowercase()
-                ),
+                &kind_name(h.kind),
                 &sender,
-                &format!(
-                    "{} from {}{relayed}",
-                    h.kind
-                        .as_str_name()
-                        .trim_start_matches("PAYLOAD_KIND_")
-                        .to_lowercase()
-                        .replace('_', " "),
-                    h.origin
-                ),
+                &format!("{detail} from {}{relayed}", h.origin),
                 Some(h.id),
                 now,
             )

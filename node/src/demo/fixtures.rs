@@ -1,11 +1,12 @@
-//! Requests and responses shaped like real ones: an FN FAL rifle recovered
+//! Requests and responses shaped like real ones (used by the demo and the
+//! integration tests): an FN FAL rifle recovered
 //! in Ghana, manufactured in Belgium, exported to Nigeria, stolen there.
 
 use iti_proto::v1 as pb;
 
 pub fn ts(rfc3339: &str) -> pbjson_types::Timestamp {
     let t = time::OffsetDateTime::parse(rfc3339, &time::format_description::well_known::Rfc3339)
-        .expect("fixture time");
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
     pbjson_types::Timestamp {
         seconds: t.unix_timestamp(),
         nanos: 0,

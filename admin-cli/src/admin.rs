@@ -1,0 +1,372 @@
+//! Node administration through the local port: peering, the directory, the
+//! lost/stolen register, hub figures.
+
+use std::io::Write;
+use std::path::Path;
+
+use anyhow::{Context, anyhow};
+
+use iti_proto::v1 as pb;
+
+use crate::client::{Connection, failed, read_json};
+
+fn print_json<T: serde::Serialize>(out: &mut dyn Write, value: &T) -> anyhow::Result<()> {
+    writeln!(out, "{}", serde_json::to_string_pretty(value)?)?;
+    Ok(())
+}
+
+pub async fn whoami(conn: &Connection, json: bool, out: &mut dyn Write) -> anyhow::Result<()> {
+    let reply = conn
+        .client()?
+        .who_am_i(pb::WhoAmIRequest {})
+        .await
+        .map_err(failed)?
+        .into_inner();
+    if json {
+        return print_json(out, &reply);
+    }
+    writeln!(
+        out,
+        "{} ({}) on the {} node of {}",
+        reply.officer,
+        reply.role,
+        if reply.hub { "hub" } else { "state" },
+        reply.participant
+    )?;
+    Ok(())
+}
+
+pub async fn peer_add(
+    conn: &Connection,
+    card: &Path,
+    json: bool,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
+    let card: pb::PeerCard = read_json(card, "peer card")?;
+    let view = conn
+        .client()?
+        .add_peer(card)
+        .await
+        .map_err(failed)?
+        .into_inner();
+    if json {
+        return print_json(out, &view);
+    }
+    writeln!(
+        out,
+        "pinned the CA of {} ({}, SHA-256 {}) for {} only; endpoint {}",
+        view.participant, view.ca_subject, view.ca_fingerprint, view.participant, view.endpoint
+    )?;
+    Ok(())
+}
+
+pub async fn peer_list(conn: &Connection, json: bool, out: &mut dyn Write) -> anyhow::Result<()> {
+    let reply = conn
+        .client()?
+        .list_peers(pb::ListPeersRequest {})
+        .await
+        .map_err(failed)?
+        .into_inner();
+    if json {
+        return print_json(out, &reply);
+    }
+    if reply.peers.is_empty() {
+        writeln!(out, "no peers")?;
+    }
+    for p in &reply.peers {
+        writeln!(
+            out,
+            "{:<14} {:<22} CA {}{}",
+            p.participant,
+            p.endpoint,
+            &p.ca_fingerprint[..16.min(p.ca_fingerprint.len())],
+            if p.serves.is_empty() {
+                String::new()
+            } else {
+                format!("  serves {}", p.serves.join(", "))
+            }
+        )?;
+    }
+    Ok(())
+}
+
+pub async fn directory_show(
+    conn: &Connection,
+    json: bool,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
+    let view = conn
+        .client()?
+        .get_directory(pb::GetDirectoryRequest {})
+        .await
+        .map_err(failed)?
+        .into_inner();
+    if json {
+        return print_json(out, &view);
+    }
+    if view.entries.is_empty() {
+        writeln!(out, "the directory is empty")?;
+    }
+    for e in &view.entries {
+        let Some(entry) = &e.entry else { continue };
+        writeln!(
+            out,
+            "{}  (trust: {}, serial {})",
+            entry.participant, e.trust, entry.serial
+        )?;
+        writeln!(out, "  endpoints: {}", entry.endpoints.join(", "))?;
+        if !entry.languages.is_empty() {
+            writeln!(out, "  languages: {}", entry.languages.join(", "))?;
+        }
+        if !entry.serves.is_empty() {
+            writeln!(out, "  serves: {}", entry.serves.join(", "))?;
+        }
+        for poc in &entry.points_of_contact {
+            let records: Vec<String> = poc
+                .authorised_records
+                .iter()
+                .filter_map(|r| pb::RecordDomain::try_from(*r).ok())
+                .map(|r| {
+                    r.as_str_name()
+                        .trim_start_matches("RECORD_DOMAIN_")
+                        .to_lowercase()
+                        .replace('_', " ")
+                })
+                .collect();
+            writeln!(
+                out,
+                "  point of contact: {}, {} <{}> {} — may search: {}",
+                poc.name,
+                poc.agency,
+                poc.email,
+                poc.phone,
+                if records.is_empty() {
+                    "all domestic records".into()
+                } else {
+                    records.join(", ")
+                }
+            )?;
+        }
+        if let Some(t) = &entry.switch_over_at {
+            writeln!(
+                out,
+                "  next certificate from {}",
+                iti_node::clock::from_timestamp(t)
+                    .map(iti_node::clock::rfc3339)
+                    .unwrap_or_default()
+            )?;
+        }
+    }
+    Ok(())
+}
+
+pub async fn directory_publish(
+    conn: &Connection,
+    file: &Path,
+    json: bool,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
+    let signed: pb::SignedDirectoryEntry = read_json(file, "signed directory entry")?;
+    let view = conn
+        .client()?
+        .publish_directory_entry(signed)
+        .await
+        .map_err(failed)?
+        .into_inner();
+    if json {
+        return print_json(out, &view);
+    }
+    writeln!(out, "published; the node now holds:")?;
+    for e in &view.entries {
+        if let Some(entry) = &e.entry {
+            writeln!(
+                out,
+                "  {} serial {} ({})",
+                entry.participant, entry.serial, e.trust
+            )?;
+        }
+    }
+    Ok(())
+}
+
+pub async fn hub_stats(conn: &Connection, json: bool, out: &mut dyn Write) -> anyhow::Result<()> {
+    let reply = conn
+        .client()?
+        .hub_stats(pb::HubStatsRequest {})
+        .await
+        .map_err(failed)?
+        .into_inner();
+    if json {
+        return print_json(out, &reply);
+    }
+    writeln!(
+        out,
+        "{:<8} {:>8} {:>8} {:>8} {:>10} {:>14} {:>15}",
+        "member", "relayed", "pending", "overdue", "on-behalf", "median ack", "median response"
+    )?;
+    let fmt = |s: f64| -> String {
+        if s <= 0.0 {
+            "-".into()
+        } else if s < 3600.0 {
+            format!("{:.0} min", s / 60.0)
+        } else if s < 172_800.0 {
+            format!("{:.1} h", s / 3600.0)
+        } else {
+            format!("{:.1} days", s / 86_400.0)
+        }
+    };
+    for m in &reply.members {
+        writeln!(
+            out,
+            "{:<8} {:>8} {:>8} {:>8} {:>10} {:>14} {:>15}",
+            m.member,
+            m.relayed,
+            m.pending,
+            m.overdue,
+            m.on_behalf,
+            fmt(m.median_ack_seconds),
+            fmt(m.median_response_seconds)
+        )?;
+    }
+    Ok(())
+}
+
+/// Reads lost/stolen reports from CSV (with a header row) or JSON (an array
+/// of objects with the same field names). Rows that cannot be read are
+/// reported with their line numbers and not sent.
+pub fn read_lost_stolen(
+    path: &Path,
+) -> anyhow::Result<(Vec<pb::LostStolenRecord>, Vec<pb::RejectedLine>)> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("lost/stolen file {}", path.display()))?;
+    let mut records = Vec::new();
+    let mut rejected = Vec::new();
+    let is_json = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"))
+        || text.trim_start().starts_with('[');
+    if is_json {
+        let rows: Vec<serde_json::Value> = serde_json::from_str(&text)
+            .map_err(|e| anyhow!("lost/stolen file {}: {e}", path.display()))?;
+        for (i, row) in rows.into_iter().enumerate() {
+            let field = |k: &str| {
+                row.get(k)
+                    .and_then(|v| v.as_str())
+                    .unwrap_or("")
+                    .to_string()
+            };
+            if !row.is_object() {
+                rejected.push(pb::RejectedLine {
+                    line: i as u64 + 1,
+                    reason: "not an object".into(),
+                });
+                continue;
+            }
+            records.push(pb::LostStolenRecord {
+                line: i as u64 + 1,
+                reported_by: field("reported_by"),
+                make: field("make"),
+                model: field("model"),
+                serial_number: field("serial_number"),
+                calibre: field("calibre"),
+                reported_on: field("reported_on"),
+                circumstances: field("circumstances"),
+                reference: field("reference"),
+            });
+        }
+        return Ok((records, rejected));
+    }
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(false)
+        .from_reader(text.as_bytes());
+    let headers = reader
+        .headers()
+        .map_err(|e| anyhow!("lost/stolen file {}: header row: {e}", path.display()))?
+        .clone();
+    let col = |name: &str| {
+        headers
+            .iter()
+            .position(|h| h.trim().eq_ignore_ascii_case(name))
+    };
+    let required = ["reported_by", "make", "serial_number"];
+    for r in required {
+        if col(r).is_none() {
+            return Err(anyhow!(
+                "lost/stolen file {}: the header has no column {r:?}",
+                path.display()
+            ));
+        }
+    }
+    for row in reader.records() {
+        match row {
+            Ok(rec) => {
+                let line = rec.position().map(|p| p.line()).unwrap_or(0);
+                let get = |name: &str| col(name).and_then(|i| rec.get(i)).unwrap_or("").to_string();
+                records.push(pb::LostStolenRecord {
+                    line,
+                    reported_by: get("reported_by"),
+                    make: get("make"),
+                    model: get("model"),
+                    serial_number: get("serial_number"),
+                    calibre: get("calibre"),
+                    reported_on: get("reported_on"),
+                    circumstances: get("circumstances"),
+                    reference: get("reference"),
+                });
+            }
+            Err(e) => {
+                let line = e.position().map(|p| p.line()).unwrap_or(0);
+                rejected.push(pb::RejectedLine {
+                    line,
+                    reason: e.to_string(),
+                });
+            }
+        }
+    }
+    Ok((records, rejected))
+}
+
+pub async fn lost_stolen_import(
+    conn: &Connection,
+    file: &Path,
+    json: bool,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
+    let (records, mut rejected) = read_lost_stolen(file)?;
+    let total = records.len();
+    let mut client = conn.client()?;
+    // Progress for large files: on stderr, so output stays parseable.
+    let show_progress = total >= 5_000;
+    let stream = tokio_stream::iter(records.into_iter().enumerate().map(move |(i, r)| {
+        if show_progress && (i + 1) % 5_000 == 0 {
+            eprintln!("itictl: sent {}/{total} records", i + 1);
+        }
+        r
+    }));
+    let reply = client
+        .import_lost_stolen(stream)
+        .await
+        .map_err(failed)?
+        .into_inner();
+    rejected.extend(reply.rejected);
+    rejected.sort_by_key(|r| r.line);
+    if json {
+        return print_json(
+            out,
+            &pb::ImportLostStolenReply {
+                accepted: reply.accepted,
+                rejected,
+            },
+        );
+    }
+    writeln!(
+        out,
+        "{} record(s) added to the register, {} rejected",
+        reply.accepted,
+        rejected.len()
+    )?;
+    for r in &rejected {
+        writeln!(out, "  line {}: {}", r.line, r.reason)?;
+    }
+    Ok(())
+}

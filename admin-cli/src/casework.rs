@@ -1,0 +1,533 @@
+//! The point of contact's casework, through the node's local port.
+
+use std::io::Write;
+use std::path::Path;
+
+use anyhow::{anyhow, bail};
+use iti_node::render;
+use iti_proto::v1 as pb;
+use pb::act_request::Action;
+use time::OffsetDateTime;
+
+use crate::cli::{
+    AuditCommand, CaseCommand, ClarifyCommand, Command, ConsentCommand, ExportFormat, OverrideArgs,
+    Reason, RequestCommand, RestrictionArg, UseArg,
+};
+use crate::client::{Connection, failed, read_json};
+
+fn print_json<T: serde::Serialize>(out: &mut dyn Write, value: &T) -> anyhow::Result<()> {
+    writeln!(out, "{}", serde_json::to_string_pretty(value)?)?;
+    Ok(())
+}
+
+fn routing(o: &OverrideArgs) -> Option<pb::RoutingOverride> {
+    o.override_state.as_ref().map(|s| pb::RoutingOverride {
+        requested_state: s.clone(),
+        reason: o.reason.clone().unwrap_or_default(),
+    })
+}
+
+fn reason(r: Reason) -> i32 {
+    (match r {
+        Reason::A => pb::WithholdingReason::OngoingInvestigationOrLaw,
+        Reason::B => pb::WithholdingReason::ConfidentialityNotGuaranteed,
+        Reason::C => pb::WithholdingReason::NationalSecurity,
+    }) as i32
+}
+
+fn restriction(r: RestrictionArg) -> i32 {
+    (match r {
+        RestrictionArg::IntelligenceOnly => pb::UseRestriction::IntelligenceOnly,
+        RestrictionArg::NoOnwardDisclosure => pb::UseRestriction::NoOnwardDisclosure,
+        RestrictionArg::LawEnforcementOnly => pb::UseRestriction::LawEnforcementOnly,
+        RestrictionArg::ProprietaryCommercial => pb::UseRestriction::ProprietaryCommercial,
+    }) as i32
+}
+
+fn onward(u: UseArg) -> i32 {
+    (match u {
+        UseArg::ForwardToThirdState => pb::OnwardUse::ForwardToThirdState,
+        UseArg::ForwardToHub => pb::OnwardUse::ForwardToHub,
+        UseArg::ForwardToUnPanel => pb::OnwardUse::ForwardToUnPanel,
+        UseArg::Export => pb::OnwardUse::Export,
+        UseArg::ExportAsEvidence => pb::OnwardUse::ExportAsEvidence,
+        UseArg::Report => pb::OnwardUse::Report,
+    }) as i32
+}
+
+/// "YYYY-MM-DD" (end of that day, UTC) or RFC 3339.
+pub fn parse_date(field: &str, s: &str) -> anyhow::Result<pbjson_types::Timestamp> {
+    let rfc = time::format_description::well_known::Rfc3339;
+    let t = OffsetDateTime::parse(s, &rfc).or_else(|_| {
+        let fmt = time::macros::format_description!("[year]-[month]-[day]");
+        time::Date::parse(s, &fmt).map(|d| {
+            d.with_hms(23, 59, 59)
+                .map(|dt| dt.assume_utc())
+                .unwrap_or(d.midnight().assume_utc())
+        })
+    });
+    let t =
+        t.map_err(|_| anyhow!("{field}: {s:?} is not a date (YYYY-MM-DD) or an RFC 3339 time"))?;
+    Ok(iti_node::clock::to_timestamp(t))
+}
+
+fn request_file(path: &Path) -> anyhow::Result<pb::TraceRequest> {
+    read_json(path, "request")
+}
+
+pub async fn run(
+    conn: &Connection,
+    cmd: Command,
+    json: bool,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
+    let mut client = conn.client()?;
+    let act = |trace: String, action: Action, confirm: bool| {
+        let mut client = client.clone();
+        async move {
+            client
+                .act(pb::ActRequest {
+                    trace_id: trace,
+                    action: Some(action),
+                    confirm_despite_declared_restrictions: confirm,
+                })
+                .await
+                .map(|r| r.into_inner())
+                .map_err(failed)
+        }
+    };
+    let acted = |reply: pb::ActReply, what: &str, out: &mut dyn Write| -> anyhow::Result<()> {
+        if json {
+            return print_json(out, &reply);
+        }
+        let state = reply
+            .trace
+            .as_ref()
+            .map(|t| t.state.as_str())
+            .unwrap_or("?");
+        writeln!(
+            out,
+            "{what}: envelope {} queued; trace is now {state}",
+            reply.envelope_id
+        )?;
+        for w in &reply.warnings {
+            writeln!(out, "warning: {w}")?;
+        }
+        Ok(())
+    };
+    match cmd {
+        Command::Request(RequestCommand::Plan { file, routing: o }) => {
+            let plan = client
+                .plan_request(pb::SubmitRequestRequest {
+                    request: Some(request_file(&file)?),
+                    routing_override: routing(&o),
+                    on_behalf_via: String::new(),
+                })
+                .await
+                .map_err(failed)?
+                .into_inner();
+            if json {
+                return print_json(out, &plan);
+            }
+            writeln!(out, "nothing sent. If submitted, this request would go:")?;
+            write!(out, "{}", render::plan(&plan))?;
+        }
+        Command::Request(RequestCommand::Submit {
+            file,
+            routing: o,
+            via,
+        }) => {
+            let reply = client
+                .submit_request(pb::SubmitRequestRequest {
+                    request: Some(request_file(&file)?),
+                    routing_override: routing(&o),
+                    on_behalf_via: via.unwrap_or_default(),
+                })
+                .await
+                .map_err(failed)?
+                .into_inner();
+            if json {
+                return print_json(out, &reply);
+            }
+            writeln!(
+                out,
+                "sent: case {}, trace {}",
+                reply.case_id, reply.trace_id
+            )?;
+            if let Some(plan) = &reply.plan {
+                write!(out, "{}", render::plan(plan))?;
+            }
+        }
+        Command::Request(RequestCommand::Send { trace, routing: o }) => {
+            let reply = client
+                .send_draft(pb::SendDraftRequest {
+                    trace_id: trace,
+                    routing_override: routing(&o),
+                })
+                .await
+                .map_err(failed)?
+                .into_inner();
+            if json {
+                return print_json(out, &reply);
+            }
+            writeln!(
+                out,
+                "sent: case {}, trace {}",
+                reply.case_id, reply.trace_id
+            )?;
+            if let Some(plan) = &reply.plan {
+                write!(out, "{}", render::plan(plan))?;
+            }
+        }
+        Command::Inbox | Command::Cases { .. } => {
+            let (inbox, include_closed) = match cmd {
+                Command::Inbox => (true, false),
+                Command::Cases { all } => (false, all),
+                _ => (false, false),
+            };
+            let list = client
+                .list_traces(pb::ListTracesRequest {
+                    inbox,
+                    include_closed,
+                })
+                .await
+                .map_err(failed)?
+                .into_inner();
+            if json {
+                return print_json(out, &list);
+            }
+            if list.traces.is_empty() {
+                writeln!(
+                    out,
+                    "{}",
+                    if inbox {
+                        "the inbox is empty"
+                    } else {
+                        "no traces"
+                    }
+                )?;
+            }
+            for t in &list.traces {
+                writeln!(out, "{}", render::trace_line(t))?;
+            }
+        }
+        Command::Case(CaseCommand::Show { id }) => {
+            let view = client
+                .show_case(pb::ShowCaseRequest { id })
+                .await
+                .map_err(failed)?
+                .into_inner();
+            if json {
+                return print_json(out, &view);
+            }
+            write!(out, "{}", render::case(&view))?;
+        }
+        Command::Ack {
+            trace,
+            reference,
+            note,
+        } => {
+            let r = act(
+                trace,
+                Action::Acknowledge(pb::Acknowledgement { reference, note }),
+                false,
+            )
+            .await?;
+            acted(r, "acknowledged", out)?;
+        }
+        Command::Respond {
+            trace,
+            file,
+            confirm_restrictions,
+        } => {
+            let response: pb::TraceResponse = read_json(&file, "response")?;
+            let r = act(trace, Action::Respond(response), confirm_restrictions).await?;
+            acted(r, "response sent", out)?;
+        }
+        Command::Return {
+            trace,
+            missing,
+            note,
+        } => {
+            let missing = missing
+                .into_iter()
+                .map(|field| pb::MissingElement {
+                    clause: "9.2".into(),
+                    description: format!("{field} is missing"),
+                    field,
+                })
+                .collect();
+            let r = act(
+                trace,
+                Action::ReturnForCompletion(pb::ReturnForCompletion {
+                    missing,
+                    note,
+                    automatic: false,
+                }),
+                false,
+            )
+            .await?;
+            acted(r, "returned for completion", out)?;
+        }
+        Command::Resubmit { trace, file } => {
+            let request = request_file(&file)?;
+            let r = act(
+                trace,
+                Action::Resubmit(pb::Resubmission {
+                    request: Some(request),
+                    note: String::new(),
+                }),
+                false,
+            )
+            .await?;
+            acted(r, "resubmitted", out)?;
+        }
+        Command::Delay {
+            trace,
+            until,
+            reason: why,
+            explanation,
+        } => {
+            let r = act(
+                trace,
+                Action::Delay(pb::DelayNotice {
+                    reason: reason(why),
+                    explanation,
+                    new_response_due: Some(parse_date("--until", &until)?),
+                }),
+                false,
+            )
+            .await?;
+            acted(r, "delay notified", out)?;
+        }
+        Command::Refuse {
+            trace,
+            reason: why,
+            explanation,
+        } => {
+            let r = act(
+                trace,
+                Action::Refuse(pb::Refusal {
+                    reason: reason(why),
+                    explanation,
+                }),
+                false,
+            )
+            .await?;
+            acted(r, "refusal sent", out)?;
+        }
+        Command::Clarify(ClarifyCommand::Ask {
+            trace,
+            question,
+            regarding,
+        }) => {
+            let r = act(
+                trace,
+                Action::RequestClarification(pb::ClarificationRequest {
+                    question,
+                    regarding,
+                }),
+                false,
+            )
+            .await?;
+            acted(r, "clarification requested", out)?;
+        }
+        Command::Clarify(ClarifyCommand::Answer {
+            trace,
+            answer,
+            regarding,
+        }) => {
+            let r = act(
+                trace,
+                Action::Clarify(pb::ClarificationReply { answer, regarding }),
+                false,
+            )
+            .await?;
+            acted(r, "clarification sent", out)?;
+        }
+        Command::Consent(ConsentCommand::Grant {
+            trace,
+            restriction: r,
+            use_,
+            regarding,
+            note,
+        }) => {
+            let reply = act(
+                trace,
+                Action::GrantConsent(pb::Consent {
+                    restriction: restriction(r),
+                    r#use: onward(use_),
+                    regarding,
+                    note,
+                }),
+                false,
+            )
+            .await?;
+            acted(reply, "consent granted", out)?;
+        }
+        Command::Consent(ConsentCommand::Request {
+            trace,
+            restriction: r,
+            use_,
+            regarding,
+            justification,
+        }) => {
+            let reply = act(
+                trace,
+                Action::RequestConsent(pb::ConsentRequest {
+                    restriction: restriction(r),
+                    r#use: onward(use_),
+                    regarding,
+                    justification,
+                }),
+                false,
+            )
+            .await?;
+            acted(reply, "consent requested", out)?;
+        }
+        Command::Close { trace, outcome } => {
+            let r = act(trace, Action::Close(pb::Closure { outcome }), false).await?;
+            acted(r, "closed", out)?;
+        }
+        Command::Forward {
+            trace,
+            to,
+            regarding,
+            note,
+        } => {
+            let reply = client
+                .forward(pb::ForwardRequest {
+                    trace_id: trace,
+                    regarding,
+                    to,
+                    note,
+                })
+                .await
+                .map_err(failed)?
+                .into_inner();
+            acted(reply, "forwarded", out)?;
+        }
+        Command::Export {
+            trace,
+            format,
+            evidence,
+            out: path,
+        } => {
+            let reply = client
+                .export(pb::ExportRequest {
+                    trace_id: trace,
+                    format: match format {
+                        ExportFormat::Json => pb::ExportFormat::Json,
+                        ExportFormat::Csv => pb::ExportFormat::Csv,
+                    } as i32,
+                    as_evidence: evidence,
+                })
+                .await
+                .map_err(failed)?
+                .into_inner();
+            match path {
+                Some(p) => {
+                    std::fs::write(&p, &reply.content)
+                        .map_err(|e| anyhow!("{}: {e}", p.display()))?;
+                    writeln!(out, "exported to {}", p.display())?;
+                }
+                None => out.write_all(reply.content.as_bytes())?,
+            }
+        }
+        Command::Overdue => {
+            let reply = client
+                .overdue(pb::OverdueRequest {})
+                .await
+                .map_err(failed)?
+                .into_inner();
+            if json {
+                return print_json(out, &reply);
+            }
+            write!(out, "{}", render::overdue(&reply.items))?;
+        }
+        Command::Outbox { all } => {
+            let reply = client
+                .outbox(pb::OutboxRequest {
+                    include_delivered: all,
+                })
+                .await
+                .map_err(failed)?
+                .into_inner();
+            if json {
+                return print_json(out, &reply);
+            }
+            write!(out, "{}", render::outbox(&reply.items))?;
+        }
+        Command::Audit(AuditCommand::Verify) => {
+            let reply = client
+                .audit_verify(pb::AuditVerifyRequest {})
+                .await
+                .map_err(failed)?
+                .into_inner();
+            if json {
+                print_json(out, &reply)?;
+            } else if reply.ok {
+                writeln!(
+                    out,
+                    "audit trail intact: {} entries, hash chain verified",
+                    reply.entries
+                )?;
+            } else {
+                writeln!(
+                    out,
+                    "AUDIT TRAIL BROKEN at entry {}: {}",
+                    reply.first_bad_seq, reply.problem
+                )?;
+            }
+            if !reply.ok {
+                bail!("audit verification failed at entry {}", reply.first_bad_seq);
+            }
+        }
+        Command::Audit(AuditCommand::Log { after, limit }) => {
+            let reply = client
+                .audit_log(pb::AuditLogRequest {
+                    after_seq: after,
+                    limit,
+                })
+                .await
+                .map_err(failed)?
+                .into_inner();
+            if json {
+                return print_json(out, &reply);
+            }
+            for e in &reply.entries {
+                writeln!(
+                    out,
+                    "{:>6}  {}  {:<20} {:<28} {}  {}",
+                    e.seq,
+                    e.at.as_ref()
+                        .and_then(iti_node::clock::from_timestamp)
+                        .map(iti_node::clock::rfc3339)
+                        .unwrap_or_default(),
+                    e.action,
+                    e.actor,
+                    e.subject,
+                    e.detail
+                )?;
+            }
+        }
+        Command::Report { from, to } => {
+            let reply = client
+                .report(pb::ReportRequest {
+                    from: from.map(|f| parse_date("--from", &f)).transpose()?,
+                    to: to.map(|t| parse_date("--to", &t)).transpose()?,
+                })
+                .await
+                .map_err(failed)?
+                .into_inner();
+            if json {
+                writeln!(out, "{}", reply.json)?;
+            } else {
+                write!(out, "{}", reply.text)?;
+            }
+        }
+        other => bail!("unsupported command {other:?}"),
+    }
+    let _ = &mut client;
+    Ok(())
+}

@@ -1,0 +1,478 @@
+//! The command tree. Every command is documented in the README.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::client::Connection;
+use crate::{admin, casework, files};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "itictl",
+    version,
+    about = "ITI Exchange: national CA, certificates and peering for admins; casework for points of contact (ISACS 05.31)"
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub conn: Connection,
+    /// Print replies as JSON (protobuf JSON mapping) instead of text.
+    #[arg(long, global = true)]
+    pub json: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// The participant's own certificate authority (files).
+    #[command(subcommand)]
+    Ca(CaCommand),
+    /// Node and officer certificates (files).
+    #[command(subcommand)]
+    Cert(CertCommand),
+    /// Peer cards: export ours (file), pin another participant's (node).
+    #[command(subcommand)]
+    Peer(PeerCommand),
+    /// The federation directory: show the cached entries, sign and publish ours.
+    Directory {
+        #[command(subcommand)]
+        command: Option<DirectoryCommand>,
+    },
+    /// Trace requests: plan (no sending), submit, send a drafted follow-up.
+    #[command(subcommand)]
+    Request(RequestCommand),
+    /// Traces where we are the requested state and still owe something.
+    Inbox,
+    /// Every trace on this node.
+    Cases {
+        /// Include closed traces.
+        #[arg(long)]
+        all: bool,
+    },
+    /// Cases: show one, with its chain timeline.
+    #[command(subcommand)]
+    Case(CaseCommand),
+    /// Acknowledge receipt of a request (10.1).
+    Ack {
+        trace: String,
+        #[arg(long, default_value = "")]
+        reference: String,
+        #[arg(long, default_value = "")]
+        note: String,
+    },
+    /// Answer a request (10.4) from a JSON file (protobuf JSON mapping of TraceResponse).
+    Respond {
+        trace: String,
+        #[arg(long)]
+        file: PathBuf,
+        /// Send even though the response carries a restriction the requester
+        /// declared it cannot honour (10.3).
+        #[arg(long)]
+        confirm_restrictions: bool,
+    },
+    /// Return an incomplete request for completion (10.2).
+    Return {
+        trace: String,
+        /// Missing fields (JSON paths); default: those the node found.
+        #[arg(long = "missing")]
+        missing: Vec<String>,
+        #[arg(long, default_value = "")]
+        note: String,
+    },
+    /// Resubmit a returned request, completed, from a JSON file.
+    Resubmit {
+        trace: String,
+        #[arg(long)]
+        file: PathBuf,
+    },
+    /// Delay the response (10.5.2) to a new date.
+    Delay {
+        trace: String,
+        /// New response date: YYYY-MM-DD or RFC 3339.
+        #[arg(long)]
+        until: String,
+        #[arg(long, value_enum)]
+        reason: Reason,
+        #[arg(long)]
+        explanation: String,
+    },
+    /// Refuse to provide the information sought (10.5.2).
+    Refuse {
+        trace: String,
+        #[arg(long, value_enum)]
+        reason: Reason,
+        #[arg(long)]
+        explanation: String,
+    },
+    /// Ask for, or give, clarification (10.5.2).
+    #[command(subcommand)]
+    Clarify(ClarifyCommand),
+    /// Grant or ask for consent to lift one restriction for one use (10.3).
+    #[command(subcommand)]
+    Consent(ConsentCommand),
+    /// Close a trace we requested.
+    Close {
+        trace: String,
+        #[arg(long)]
+        outcome: String,
+    },
+    /// Pass a received response on to a third state, hub or UN panel.
+    Forward {
+        trace: String,
+        /// "NGA", "hub:ECOWAS" or "panel:UNPOE-LBY".
+        #[arg(long)]
+        to: String,
+        /// The response envelope id (default: the first response).
+        #[arg(long, default_value = "")]
+        regarding: String,
+        #[arg(long, default_value = "")]
+        note: String,
+    },
+    /// Export a trace's request and responses.
+    Export {
+        trace: String,
+        #[arg(long, value_enum, default_value = "json")]
+        format: ExportFormat,
+        /// For use as evidence in judicial proceedings.
+        #[arg(long)]
+        evidence: bool,
+        /// Write to this file instead of standard output.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Acknowledgements and responses that are overdue, on both sides.
+    Overdue,
+    /// What is waiting to be sent, to whom, since when, and the last error.
+    Outbox {
+        /// Include what was delivered.
+        #[arg(long)]
+        all: bool,
+    },
+    /// The audit trail.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+    /// A clause 12 report.
+    Report {
+        #[arg(long)]
+        from: Option<String>,
+        #[arg(long)]
+        to: Option<String>,
+    },
+    /// Hub operators: figures per member state.
+    #[command(subcommand)]
+    Hub(HubCommand),
+    /// The broker's register of lost and stolen weapons.
+    #[command(subcommand, name = "lost-stolen")]
+    LostStolen(LostStolenCommand),
+    /// Who the node says we are.
+    Whoami,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum CaCommand {
+    /// Create the participant's own CA (cert.pem, key.pem) in DIR.
+    Init {
+        /// A state: ISO 3166-1 alpha-3 code.
+        #[arg(long, conflicts_with = "participant")]
+        state: Option<String>,
+        /// Any participant: "GHA", "hub:ECOWAS", "panel:UNPOE-LBY".
+        #[arg(long)]
+        participant: Option<String>,
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long, default_value_t = 3650)]
+        days: i64,
+    },
+}
+
+#[derive(Args, Debug)]
+pub struct Validity {
+    /// Validity in days from now.
+    #[arg(long, default_value_t = 365)]
+    pub days: i64,
+    /// Explicit start (RFC 3339), e.g. for testing expiry.
+    #[arg(long)]
+    pub not_before: Option<String>,
+    /// Explicit end (RFC 3339).
+    #[arg(long)]
+    pub not_after: Option<String>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum CertCommand {
+    /// Issue a node certificate (with a sealing key) or an officer certificate.
+    Issue {
+        /// The CA directory (cert.pem, key.pem).
+        #[arg(long)]
+        ca: PathBuf,
+        /// A node certificate for the CA's participant.
+        #[arg(long, conflicts_with = "officer")]
+        node: bool,
+        /// An officer certificate: the officer's name (a-z, 0-9, . - _).
+        #[arg(long)]
+        officer: Option<String>,
+        #[arg(long, value_enum, default_value = "poc")]
+        role: RoleArg,
+        #[arg(long)]
+        out: PathBuf,
+        #[command(flatten)]
+        validity: Validity,
+    },
+    /// Revoke a certificate: adds it to the CA's revocation list (crl.pem).
+    Revoke {
+        #[arg(long)]
+        ca: PathBuf,
+        /// The certificate to revoke.
+        cert: PathBuf,
+    },
+    /// Show a certificate's identity, issuer, validity and usages.
+    Show { cert: PathBuf },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum PeerCommand {
+    /// Write our peer card: participant, endpoint, CA (and sealing key).
+    Export {
+        /// The CA certificate (PEM) peers will pin.
+        #[arg(long)]
+        ca: PathBuf,
+        #[arg(long)]
+        endpoint: String,
+        /// The node's sealing key file (its public half goes in the card).
+        #[arg(long)]
+        seal_key: Option<PathBuf>,
+        /// For a hub: the participants it serves.
+        #[arg(long, value_delimiter = ',')]
+        serves: Vec<String>,
+        /// The CA's revocation list (PEM), if any.
+        #[arg(long)]
+        crl: Option<PathBuf>,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Pin a participant's CA to that participant (admin).
+    Add { card: PathBuf },
+    /// The pinned peers.
+    List,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum DirectoryCommand {
+    /// Show the cached directory.
+    Show,
+    /// Sign a directory entry (JSON) with the CA key (file).
+    Sign {
+        #[arg(long)]
+        ca: PathBuf,
+        #[arg(long)]
+        entry: PathBuf,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Publish a signed entry on our node (admin).
+    Publish { file: PathBuf },
+}
+
+#[derive(Args, Debug)]
+pub struct OverrideArgs {
+    /// Send to this state instead of the one routing (9.1) chooses.
+    #[arg(long = "override", requires = "reason")]
+    pub override_state: Option<String>,
+    /// Why the routing is overridden (recorded).
+    #[arg(long)]
+    pub reason: Option<String>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum RequestCommand {
+    /// Show the routing decision and its grounds, without sending.
+    Plan {
+        #[arg(long)]
+        file: PathBuf,
+        #[command(flatten)]
+        routing: OverrideArgs,
+    },
+    /// Route, sign and send a request (JSON, protobuf JSON mapping of TraceRequest).
+    Submit {
+        #[arg(long)]
+        file: PathBuf,
+        #[command(flatten)]
+        routing: OverrideArgs,
+        /// Ask this hub to conduct the trace on our behalf (11.3.1).
+        #[arg(long)]
+        via: Option<String>,
+    },
+    /// Send a drafted trace (a proposed follow-up).
+    Send {
+        trace: String,
+        #[command(flatten)]
+        routing: OverrideArgs,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum CaseCommand {
+    /// The whole case: traces, messages, history and the weapon's timeline.
+    Show { id: String },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ClarifyCommand {
+    Ask {
+        trace: String,
+        #[arg(long)]
+        question: String,
+        #[arg(long, default_value = "")]
+        regarding: String,
+    },
+    Answer {
+        trace: String,
+        #[arg(long)]
+        answer: String,
+        #[arg(long, default_value = "")]
+        regarding: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ConsentCommand {
+    Grant {
+        trace: String,
+        #[arg(long, value_enum)]
+        restriction: RestrictionArg,
+        #[arg(long = "use", value_enum)]
+        use_: UseArg,
+        #[arg(long, default_value = "")]
+        regarding: String,
+        #[arg(long, default_value = "")]
+        note: String,
+    },
+    Request {
+        trace: String,
+        #[arg(long, value_enum)]
+        restriction: RestrictionArg,
+        #[arg(long = "use", value_enum)]
+        use_: UseArg,
+        #[arg(long, default_value = "")]
+        regarding: String,
+        #[arg(long)]
+        justification: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AuditCommand {
+    /// Recompute the hash chain; name the first entry that breaks it.
+    Verify,
+    /// Show entries.
+    Log {
+        #[arg(long, default_value_t = 0)]
+        after: u64,
+        #[arg(long, default_value_t = 100)]
+        limit: u32,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum HubCommand {
+    /// Requests relayed, pending and overdue, median times, per member.
+    Stats,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum LostStolenCommand {
+    /// Import reports from a CSV or JSON file.
+    Import { file: PathBuf },
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug)]
+pub enum Reason {
+    /// 10.5.2 (a): ongoing investigation or confidentiality law.
+    A,
+    /// 10.5.2 (b): confidentiality cannot be guaranteed.
+    B,
+    /// 10.5.2 (c): national security.
+    C,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug)]
+pub enum ExportFormat {
+    Json,
+    Csv,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug)]
+pub enum RoleArg {
+    Poc,
+    Investigator,
+    Analyst,
+    Auditor,
+    Admin,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug)]
+pub enum RestrictionArg {
+    IntelligenceOnly,
+    NoOnwardDisclosure,
+    LawEnforcementOnly,
+    ProprietaryCommercial,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug)]
+pub enum UseArg {
+    ForwardToThirdState,
+    ForwardToHub,
+    ForwardToUnPanel,
+    Export,
+    ExportAsEvidence,
+    Report,
+}
+
+pub async fn dispatch(cli: Cli, out: &mut dyn Write) -> anyhow::Result<()> {
+    let json = cli.json;
+    match cli.command {
+        Command::Ca(c) => files::ca(c, out),
+        Command::Cert(c) => files::cert(c, out),
+        Command::Peer(PeerCommand::Export {
+            ca,
+            endpoint,
+            seal_key,
+            serves,
+            crl,
+            out: path,
+        }) => files::peer_export(
+            &ca,
+            &endpoint,
+            seal_key.as_deref(),
+            &serves,
+            crl.as_deref(),
+            &path,
+            out,
+        ),
+        Command::Peer(PeerCommand::Add { card }) => {
+            admin::peer_add(&cli.conn, &card, json, out).await
+        }
+        Command::Peer(PeerCommand::List) => admin::peer_list(&cli.conn, json, out).await,
+        Command::Directory { command } => match command {
+            None | Some(DirectoryCommand::Show) => {
+                admin::directory_show(&cli.conn, json, out).await
+            }
+            Some(DirectoryCommand::Sign {
+                ca,
+                entry,
+                out: path,
+            }) => files::directory_sign(&ca, &entry, &path, out),
+            Some(DirectoryCommand::Publish { file }) => {
+                admin::directory_publish(&cli.conn, &file, json, out).await
+            }
+        },
+        Command::Hub(HubCommand::Stats) => admin::hub_stats(&cli.conn, json, out).await,
+        Command::LostStolen(LostStolenCommand::Import { file }) => {
+            admin::lost_stolen_import(&cli.conn, &file, json, out).await
+        }
+        Command::Whoami => admin::whoami(&cli.conn, json, out).await,
+        other => casework::run(&cli.conn, other, json, out).await,
+    }
+}

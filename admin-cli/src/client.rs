@@ -1,0 +1,87 @@
+//! The connection to the officer's own node: its local port, over mutual
+//! TLS with the officer's certificate.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context, anyhow};
+use clap::Args;
+use iti_node::identity::pki;
+use iti_node::identity::tls;
+use iti_proto::v1::local_client::LocalClient;
+use tonic::transport::Channel;
+
+#[derive(Args, Debug, Clone)]
+pub struct Connection {
+    /// The node's local port.
+    #[arg(
+        long,
+        global = true,
+        env = "ITICTL_NODE",
+        default_value = "127.0.0.1:7101"
+    )]
+    pub node: String,
+    /// A directory holding the officer's cert.pem and key.pem, and the
+    /// state CA's ca.pem (as `itictl cert issue --officer` writes it).
+    #[arg(long, global = true, env = "ITICTL_IDENTITY")]
+    pub identity: Option<PathBuf>,
+    /// The officer's certificate (PEM), instead of --identity.
+    #[arg(long, global = true, env = "ITICTL_CERT")]
+    pub officer_cert: Option<PathBuf>,
+    /// The officer's private key (PEM), instead of --identity.
+    #[arg(long, global = true, env = "ITICTL_KEY")]
+    pub officer_key: Option<PathBuf>,
+    /// The state CA certificate the node's certificate must chain to.
+    #[arg(long, global = true, env = "ITICTL_NODE_CA")]
+    pub node_ca: Option<PathBuf>,
+}
+
+impl Connection {
+    fn file(&self, explicit: &Option<PathBuf>, name: &str, flag: &str) -> anyhow::Result<PathBuf> {
+        match (explicit, &self.identity) {
+            (Some(p), _) => Ok(p.clone()),
+            (None, Some(dir)) => Ok(dir.join(name)),
+            (None, None) => Err(anyhow!(
+                "no officer identity: give --identity DIR (or ITICTL_IDENTITY), or {flag}"
+            )),
+        }
+    }
+
+    /// Connects lazily; the first call reports connection problems.
+    pub fn client(&self) -> anyhow::Result<LocalClient<Channel>> {
+        let cert = self.file(&self.officer_cert, "cert.pem", "--officer-cert")?;
+        let key = self.file(&self.officer_key, "key.pem", "--officer-key")?;
+        let ca = self.file(&self.node_ca, "ca.pem", "--node-ca")?;
+        let keyed = pki::read_keyed(&cert, &key)?;
+        let ca_pem = pki::read_cert_pem(&ca)?;
+        let channel = tls::officer_channel(&self.node, &keyed, &ca_pem, Duration::from_secs(30))
+            .with_context(|| format!("connecting to {}", self.node))?;
+        Ok(LocalClient::new(channel))
+    }
+}
+
+/// A gRPC error as a sentence: the node's message, or for transport
+/// failures what probably went wrong.
+pub fn failed(status: tonic::Status) -> anyhow::Error {
+    if let Some(explained) = tls::explain_transport_error(&status) {
+        return anyhow!("{explained}");
+    }
+    let code = match status.code() {
+        tonic::Code::InvalidArgument => "invalid input",
+        tonic::Code::NotFound => "not found",
+        tonic::Code::FailedPrecondition => "not possible now",
+        tonic::Code::PermissionDenied => "refused",
+        tonic::Code::Unauthenticated => "not authenticated",
+        tonic::Code::Unavailable => "node unavailable",
+        _ => "error",
+    };
+    anyhow!("{code}: {}", status.message())
+}
+
+/// Reads a JSON file (protobuf JSON mapping) into a message; errors name the
+/// file and, from serde, the line, column and field.
+pub fn read_json<T: serde::de::DeserializeOwned>(path: &Path, what: &str) -> anyhow::Result<T> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("{what} file {}", path.display()))?;
+    serde_json::from_str(&text).map_err(|e| anyhow!("{what} file {}: {e}", path.display()))
+}

@@ -1,0 +1,307 @@
+//! Commands that work on files: the participant's CA, certificates, peer
+//! cards, directory entries. They never talk to a node.
+
+use std::io::Write;
+use std::path::Path;
+
+use anyhow::{Context, anyhow, bail};
+use iti_node::envelope::seal::OpeningKey;
+use iti_node::identity::pki::{self, KeyedCert, Validity as PkiValidity};
+use iti_node::identity::{Identity, Role, tls};
+use iti_node::ids::ParticipantId;
+use iti_proto::v1 as pb;
+use time::OffsetDateTime;
+
+use crate::cli::{CaCommand, CertCommand, RoleArg, Validity};
+
+fn parse_time(field: &str, s: &str) -> anyhow::Result<OffsetDateTime> {
+    OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
+        .map_err(|e| anyhow!("{field}: {s:?} is not an RFC 3339 time ({e})"))
+}
+
+fn validity(v: &Validity) -> anyhow::Result<PkiValidity> {
+    let now = OffsetDateTime::now_utc();
+    let mut out = PkiValidity::days_from(now, v.days);
+    if let Some(nb) = &v.not_before {
+        out.not_before = parse_time("--not-before", nb)?;
+    }
+    if let Some(na) = &v.not_after {
+        out.not_after = parse_time("--not-after", na)?;
+    }
+    if out.not_after <= out.not_before {
+        bail!("--not-after must be after --not-before");
+    }
+    Ok(out)
+}
+
+fn refuse_overwrite(path: &Path) -> anyhow::Result<()> {
+    if path.exists() {
+        bail!("{} already exists: not overwriting it", path.display());
+    }
+    Ok(())
+}
+
+/// The participant a CA directory belongs to.
+fn ca_participant(ca: &KeyedCert, dir: &Path) -> anyhow::Result<ParticipantId> {
+    let der = ca.cert_der()?;
+    tls::own_participant_of_ca(&der).ok_or_else(|| {
+        anyhow!(
+            "{}: not an ITI Exchange CA certificate",
+            dir.join("cert.pem").display()
+        )
+    })
+}
+
+fn read_ca(dir: &Path) -> anyhow::Result<KeyedCert> {
+    Ok(pki::read_keyed(
+        &dir.join("cert.pem"),
+        &dir.join("key.pem"),
+    )?)
+}
+
+pub fn ca(cmd: CaCommand, out: &mut dyn Write) -> anyhow::Result<()> {
+    match cmd {
+        CaCommand::Init {
+            state,
+            participant,
+            out: dir,
+            days,
+        } => {
+            let participant: ParticipantId = match (state, participant) {
+                (Some(s), None) => s
+                    .parse::<iti_node::ids::StateCode>()
+                    .map_err(|e| anyhow!("--state: {e}"))?
+                    .into(),
+                (None, Some(p)) => p.parse().map_err(|e| anyhow!("--participant: {e}"))?,
+                _ => bail!("give --state CODE or --participant ID"),
+            };
+            refuse_overwrite(&dir.join("key.pem"))?;
+            let ca = pki::create_ca(
+                &participant,
+                PkiValidity::days_from(OffsetDateTime::now_utc(), days),
+            )?;
+            pki::write_keyed(&dir, &ca)?;
+            writeln!(
+                out,
+                "created the CA of {participant} in {}\n  certificate: {}\n  private key: {} (keep it offline)\n  fingerprint (SHA-256): {}",
+                dir.display(),
+                dir.join("cert.pem").display(),
+                dir.join("key.pem").display(),
+                pki::fingerprint(&ca.cert_der()?)
+            )?;
+            Ok(())
+        }
+    }
+}
+
+fn role(r: RoleArg) -> Role {
+    match r {
+        RoleArg::Poc => Role::Poc,
+        RoleArg::Investigator => Role::Investigator,
+        RoleArg::Analyst => Role::Analyst,
+        RoleArg::Auditor => Role::Auditor,
+        RoleArg::Admin => Role::Admin,
+    }
+}
+
+pub fn cert(cmd: CertCommand, out: &mut dyn Write) -> anyhow::Result<()> {
+    match cmd {
+        CertCommand::Issue {
+            ca: ca_dir,
+            node,
+            officer,
+            role: r,
+            out: dir,
+            validity: v,
+        } => {
+            let ca = read_ca(&ca_dir)?;
+            let participant = ca_participant(&ca, &ca_dir)?;
+            let identity = match (node, officer) {
+                (true, None) => Identity::Node(participant.clone()),
+                (false, Some(name)) => Identity::officer(participant.clone(), role(r), &name)
+                    .map_err(|e| anyhow!("--officer: {e}"))?,
+                _ => bail!("give --node, or --officer NAME with --role"),
+            };
+            refuse_overwrite(&dir.join("key.pem"))?;
+            let cert = pki::issue(&ca, &identity, validity(&v)?)?;
+            pki::write_keyed(&dir, &cert)?;
+            pki::write_public(&dir.join("ca.pem"), &ca.cert_pem)?;
+            writeln!(
+                out,
+                "issued {identity}\n  {}\n  {}",
+                dir.join("cert.pem").display(),
+                dir.join("key.pem").display()
+            )?;
+            if node {
+                let seal = OpeningKey::generate();
+                pki::write_secret(
+                    &dir.join("seal.key"),
+                    &pki::SecretPem::new(seal.secret_hex()),
+                )?;
+                writeln!(
+                    out,
+                    "  {} (sealing key; public half {}, goes in the peer card)",
+                    dir.join("seal.key").display(),
+                    seal.public().to_hex()
+                )?;
+            }
+            Ok(())
+        }
+        CertCommand::Revoke { ca: ca_dir, cert } => {
+            let ca = read_ca(&ca_dir)?;
+            let der = pki::read_cert_der(&cert)?;
+            let serial = pki::serial_of(&der)?;
+            let list_path = ca_dir.join("revoked.txt");
+            let mut serials: Vec<String> = std::fs::read_to_string(&list_path)
+                .unwrap_or_default()
+                .lines()
+                .map(|l| l.trim().to_string())
+                .filter(|l| !l.is_empty())
+                .collect();
+            let hexed = hex::encode(&serial);
+            if !serials.contains(&hexed) {
+                serials.push(hexed.clone());
+            }
+            let bytes: Vec<Vec<u8>> = serials
+                .iter()
+                .map(|s| {
+                    hex::decode(s)
+                        .with_context(|| format!("{}: bad serial {s}", list_path.display()))
+                })
+                .collect::<Result<_, _>>()?;
+            let now = OffsetDateTime::now_utc();
+            let crl = pki::create_crl(
+                &ca,
+                &bytes,
+                serials.len() as u64,
+                now,
+                now + time::Duration::days(30),
+            )?;
+            pki::write_public(&list_path, &(serials.join("\n") + "\n"))?;
+            pki::write_public(&ca_dir.join("crl.pem"), &crl)?;
+            writeln!(
+                out,
+                "revoked serial {hexed}; {} now lists {} certificate(s). Distribute it with the peer card \
+                 (itictl peer export --crl) or the directory.",
+                ca_dir.join("crl.pem").display(),
+                serials.len()
+            )?;
+            Ok(())
+        }
+        CertCommand::Show { cert } => {
+            let der = pki::read_cert_der(&cert)?;
+            show_cert(&der, out)
+        }
+    }
+}
+
+fn show_cert(der: &[u8], out: &mut dyn Write) -> anyhow::Result<()> {
+    let identity = Identity::from_certificate_der(der)
+        .map(|i| i.to_string())
+        .unwrap_or_else(|e| format!("(no identity: {e})"));
+    writeln!(out, "identity: {identity}")?;
+    writeln!(out, "subject:  {}", pki::subject_of(der))?;
+    for line in pki::describe(der)? {
+        writeln!(out, "{line}")?;
+    }
+    writeln!(out, "fingerprint (SHA-256): {}", pki::fingerprint(der))?;
+    Ok(())
+}
+
+pub fn peer_export(
+    ca: &Path,
+    endpoint: &str,
+    seal_key: Option<&Path>,
+    serves: &[String],
+    crl: Option<&Path>,
+    path: &Path,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
+    let ca_pem = pki::read_cert_pem(ca)?;
+    let der = pki::read_cert_der(ca)?;
+    let participant = tls::own_participant_of_ca(&der)
+        .ok_or_else(|| anyhow!("{}: not an ITI Exchange CA certificate", ca.display()))?;
+    let authority = endpoint
+        .trim_start_matches("https://")
+        .trim_start_matches("http://");
+    if authority
+        .rsplit_once(':')
+        .and_then(|(_, p)| p.parse::<u16>().ok())
+        .is_none()
+    {
+        bail!("--endpoint: {endpoint:?} is not host:port");
+    }
+    let encryption_key_hex = match seal_key {
+        Some(p) => OpeningKey::read(p)
+            .map_err(|e| anyhow!("{e}"))?
+            .public()
+            .to_hex(),
+        None => String::new(),
+    };
+    let crl_pem = match crl {
+        Some(p) => {
+            pki::read_crl_der(p)?;
+            std::fs::read_to_string(p).with_context(|| format!("{}", p.display()))?
+        }
+        None => String::new(),
+    };
+    for s in serves {
+        s.parse::<ParticipantId>()
+            .map_err(|e| anyhow!("--serves: {e}"))?;
+    }
+    let card = pb::PeerCard {
+        participant: participant.to_string(),
+        endpoint: endpoint.to_string(),
+        ca_certificate_pem: ca_pem,
+        crl_pem,
+        serves: serves.to_vec(),
+        encryption_key_hex,
+    };
+    pki::write_public(path, &serde_json::to_string_pretty(&card)?)?;
+    writeln!(
+        out,
+        "wrote the peer card of {participant} to {}\n  CA fingerprint (SHA-256): {} — the other side should confirm it out of band",
+        path.display(),
+        pki::fingerprint(&der)
+    )?;
+    Ok(())
+}
+
+pub fn directory_sign(
+    ca_dir: &Path,
+    entry_path: &Path,
+    path: &Path,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
+    let ca = read_ca(ca_dir)?;
+    let participant = ca_participant(&ca, ca_dir)?;
+    let mut entry: pb::DirectoryEntry = crate::client::read_json(entry_path, "directory entry")?;
+    if entry.participant.is_empty() {
+        entry.participant = participant.to_string();
+    }
+    if entry.participant != participant.to_string() {
+        bail!(
+            "directory entry {}: participant {} is not the CA's participant {participant}",
+            entry_path.display(),
+            entry.participant
+        );
+    }
+    if entry.ca_certificate.is_empty() {
+        entry.ca_certificate = ca.cert_der()?.to_vec();
+    }
+    let now = OffsetDateTime::now_utc();
+    entry.published_at = Some(iti_node::clock::to_timestamp(now));
+    if entry.serial == 0 {
+        entry.serial = now.unix_timestamp() as u64;
+    }
+    let signed = iti_node::hub::directory::sign_entry(&entry, ca.key_pem.expose())
+        .map_err(|e| anyhow!("{e}"))?;
+    pki::write_public(path, &serde_json::to_string_pretty(&signed)?)?;
+    writeln!(
+        out,
+        "signed the directory entry of {participant} (serial {}) into {}",
+        entry.serial,
+        path.display()
+    )?;
+    Ok(())
+}

@@ -1,0 +1,597 @@
+//! Text for people: how `itictl` and the demo print traces, cases, plans
+//! and queues. Pure functions of what the local API returned, which the node
+//! has already filtered by role and marking: nothing here decides who sees
+//! what.
+
+use std::fmt::Write as _;
+
+use iti_proto::v1 as pb;
+
+use crate::clock::{from_timestamp, rfc3339};
+use crate::policy::marking::Marking;
+
+fn time(ts: Option<&pbjson_types::Timestamp>) -> String {
+    ts.and_then(from_timestamp)
+        .map(|t| {
+            let s = rfc3339(t);
+            s.get(..16)
+                .map(|d| format!("{} UTC", d.replace('T', " ")))
+                .unwrap_or(s)
+        })
+        .unwrap_or_else(|| "-".into())
+}
+
+fn short(id: &str) -> &str {
+    id
+}
+
+/// "TLP:AMBER [PROPRIETARY]", or a note that the marking is unreadable.
+pub fn marking(m: Option<&pb::Marking>) -> String {
+    match m.map(Marking::try_from) {
+        Some(Ok(m)) => m.to_string(),
+        Some(Err(_)) => "(unreadable marking)".into(),
+        None => "(unmarked)".into(),
+    }
+}
+
+fn enum_name(name: &str, prefix: &str) -> String {
+    name.trim_start_matches(prefix)
+        .to_lowercase()
+        .replace('_', " ")
+}
+
+pub fn role(r: i32) -> String {
+    pb::TraceRole::try_from(r)
+        .map(|r| enum_name(r.as_str_name(), "TRACE_ROLE_"))
+        .unwrap_or_default()
+}
+
+pub fn kind(k: i32) -> String {
+    pb::PayloadKind::try_from(k)
+        .map(|k| enum_name(k.as_str_name(), "PAYLOAD_KIND_"))
+        .unwrap_or_default()
+}
+
+fn reason(r: i32) -> &'static str {
+    match pb::WithholdingReason::try_from(r).unwrap_or(pb::WithholdingReason::Unspecified) {
+        pb::WithholdingReason::OngoingInvestigationOrLaw => {
+            "10.5.2 (a) ongoing investigation / confidentiality law"
+        }
+        pb::WithholdingReason::ConfidentialityNotGuaranteed => {
+            "10.5.2 (b) confidentiality cannot be guaranteed"
+        }
+        pb::WithholdingReason::NationalSecurity => "10.5.2 (c) national security",
+        pb::WithholdingReason::Unspecified => "no reason given",
+    }
+}
+
+/// One line per trace, for `itictl inbox` and `itictl cases`.
+pub fn trace_line(t: &pb::TraceSummary) -> String {
+    let due = match (&t.ack_due, &t.response_due) {
+        (Some(a), _) => format!("ack due {}", time(Some(a))),
+        (None, Some(r)) => format!("response due {}", time(Some(r))),
+        _ => String::new(),
+    };
+    let flag = if t.overdue { "  OVERDUE" } else { "" };
+    let missing = if t.missing.is_empty() {
+        String::new()
+    } else {
+        format!("  [{} missing (10.2)]", t.missing.len())
+    };
+    format!(
+        "{}  {:<10} {:<12} {:<24} {}  {}{}{}",
+        short(&t.trace_id),
+        role(t.role),
+        t.counterpart,
+        t.state,
+        t.items,
+        due,
+        flag,
+        missing
+    )
+}
+
+pub fn plan(p: &pb::RoutingPlan) -> String {
+    let mut out = String::new();
+    if let Some(g) = &p.grounds {
+        let rule = pb::RoutingRule::try_from(g.rule)
+            .map(|r| enum_name(r.as_str_name(), "ROUTING_RULE_"))
+            .unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "requested state: {}  (rule: {rule})",
+            g.requested_state
+        );
+        let _ = writeln!(out, "grounds (9.2.1 b): {}", g.explanation);
+        if !g.override_reason.is_empty() {
+            let _ = writeln!(
+                out,
+                "override: rules chose {} — reason: {}",
+                if g.overridden_state.is_empty() {
+                    "no state"
+                } else {
+                    &g.overridden_state
+                },
+                g.override_reason
+            );
+        }
+    }
+    let _ = writeln!(
+        out,
+        "path: {}",
+        if p.path.is_empty() {
+            "direct".to_string()
+        } else {
+            format!("via {}", p.path.join(" → "))
+        }
+    );
+    if !p.possibly_missing.is_empty() {
+        let _ = writeln!(
+            out,
+            "the requested state may return it for completion (10.2); missing:"
+        );
+        for m in &p.possibly_missing {
+            let _ = writeln!(out, "  - {} ({}): {}", m.field, m.clause, m.description);
+        }
+    }
+    out
+}
+
+fn response_lines(r: &pb::TraceResponse, out: &mut String, indent: &str) {
+    let _ = writeln!(out, "{indent}marking: {}", marking(r.marking.as_ref()));
+    if r.restricted {
+        let _ = writeln!(
+            out,
+            "{indent}RESTRICTED response: {} — {}",
+            reason(r.restriction_reason),
+            r.restriction_explanation
+        );
+    }
+    if let Some(f) = &r.finding {
+        let m = f
+            .marking
+            .as_ref()
+            .map(|m| format!(" [{}]", marking(Some(m))))
+            .unwrap_or_default();
+        match &f.case {
+            Some(pb::finding::Case::ManufactureOrImport(x)) => {
+                let _ = writeln!(
+                    out,
+                    "{indent}finding{m}: 10.4.1 {} by {} on {} {}",
+                    if x.manufactured {
+                        "manufactured"
+                    } else {
+                        "imported"
+                    },
+                    x.manufacturer_or_importer,
+                    x.date,
+                    x.details
+                );
+            }
+            Some(pb::finding::Case::InternalTransfer(x)) => {
+                let _ = writeln!(
+                    out,
+                    "{indent}finding{m}: 10.4.2 internal transfer on {} to {}",
+                    x.transfer_dates.join(", "),
+                    x.final_consignees.join(", ")
+                );
+            }
+            Some(pb::finding::Case::Export(x)) => {
+                let _ = writeln!(
+                    out,
+                    "{indent}finding{m}: 10.4.3 exported on {} to {}{}, final consignee {}",
+                    x.export_date,
+                    x.importing_state,
+                    if x.transit_states.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" (transit {})", x.transit_states.join(", "))
+                    },
+                    x.final_consignee
+                );
+                for l in &x.licences {
+                    let _ = writeln!(
+                        out,
+                        "{indent}  licence: {} {} ({}, {})",
+                        l.kind, l.number, l.issued_by, l.date
+                    );
+                }
+            }
+            Some(pb::finding::Case::InternalDiversion(x)) => {
+                let inv = pb::InvestigationStatus::try_from(x.investigation)
+                    .map(|s| enum_name(s.as_str_name(), "INVESTIGATION_STATUS_"))
+                    .unwrap_or_default();
+                let _ = writeln!(
+                    out,
+                    "{indent}finding{m}: 10.4.4 diverted on {}: {} (investigation: {inv})",
+                    x.diversion_date, x.details
+                );
+            }
+            None => {}
+        }
+    }
+    if let Some(p) = &r.last_legal_possessor {
+        let m = p
+            .marking
+            .as_ref()
+            .map(|m| format!(" [{}]", marking(Some(m))))
+            .unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "{indent}last legal possessor{m}: {} ({}, {})",
+            p.name, p.category, p.state
+        );
+    }
+    if let Some(c) = &r.commercial {
+        let m = c
+            .marking
+            .as_ref()
+            .map(|m| format!(" [{}]", marking(Some(m))))
+            .unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "{indent}commercial{m}: contract {}; transport {}; brokers {}; {}",
+            c.contract_reference,
+            c.transport_agents.join(", "),
+            if c.brokers.is_empty() {
+                "none".into()
+            } else {
+                c.brokers.join(", ")
+            },
+            c.financial_transactions
+        );
+    }
+    if let Some(i) = &r.individuals {
+        let m = i
+            .marking
+            .as_ref()
+            .map(|m| format!(" [{}]", marking(Some(m))))
+            .unwrap_or_default();
+        for p in &i.individuals {
+            let _ = writeln!(out, "{indent}individual{m}: {} — {}", p.name, p.role);
+        }
+    }
+    if !r.additional_information.is_empty() {
+        let _ = writeln!(out, "{indent}additional: {}", r.additional_information);
+    }
+}
+
+/// What a message says, in a few lines.
+pub fn payload(p: &pb::Payload, out: &mut String, indent: &str) {
+    use pb::payload::Body;
+    match &p.body {
+        Some(Body::Request(r)) => {
+            let _ = writeln!(out, "{indent}marking: {}", marking(r.marking.as_ref()));
+            let _ = writeln!(
+                out,
+                "{indent}items: {}",
+                crate::service::views::items_summary(r)
+            );
+            if let Some(c) = &r.context {
+                let _ = writeln!(
+                    out,
+                    "{indent}context (9.2.1 a): {} — {}",
+                    c.illicit_nature, c.legal_basis
+                );
+            }
+            if let Some(g) = &r.grounds {
+                let _ = writeln!(out, "{indent}grounds (9.2.1 b): {}", g.explanation);
+            }
+            let _ = writeln!(
+                out,
+                "{indent}purpose (9.2.1 e): {} / {}",
+                r.purpose, r.intended_use
+            );
+            if r.cannot_provide_all {
+                let _ = writeln!(
+                    out,
+                    "{indent}declared incomplete (10.2): {}",
+                    r.cannot_provide_explanation
+                );
+            }
+            if !r.restrictions_cannot_comply.is_empty() {
+                let names: Vec<String> = r
+                    .restrictions_cannot_comply
+                    .iter()
+                    .filter_map(|x| pb::UseRestriction::try_from(*x).ok())
+                    .map(|x| enum_name(x.as_str_name(), "USE_RESTRICTION_"))
+                    .collect();
+                let _ = writeln!(
+                    out,
+                    "{indent}cannot comply with (10.3): {}",
+                    names.join(", ")
+                );
+            }
+        }
+        Some(Body::Acknowledgement(a)) => {
+            let _ = writeln!(out, "{indent}acknowledged (10.1) {}", a.reference);
+        }
+        Some(Body::ReturnForCompletion(r)) => {
+            let _ = writeln!(
+                out,
+                "{indent}returned for completion (10.2){}:",
+                if r.automatic { ", automatically" } else { "" }
+            );
+            for m in &r.missing {
+                let _ = writeln!(
+                    out,
+                    "{indent}  - {} ({}): {}",
+                    m.field, m.clause, m.description
+                );
+            }
+        }
+        Some(Body::Resubmission(_)) => {
+            let _ = writeln!(out, "{indent}completed request resubmitted");
+        }
+        Some(Body::Response(r)) => response_lines(r, out, indent),
+        Some(Body::Delay(d)) => {
+            let _ = writeln!(
+                out,
+                "{indent}delay until {}: {} — {}",
+                time(d.new_response_due.as_ref()),
+                reason(d.reason),
+                d.explanation
+            );
+        }
+        Some(Body::Refusal(r)) => {
+            let _ = writeln!(
+                out,
+                "{indent}refusal: {} — {}",
+                reason(r.reason),
+                r.explanation
+            );
+        }
+        Some(Body::ClarificationRequest(c)) => {
+            let _ = writeln!(out, "{indent}question: {}", c.question);
+        }
+        Some(Body::ClarificationReply(c)) => {
+            let _ = writeln!(out, "{indent}answer: {}", c.answer);
+        }
+        Some(Body::Consent(c)) => {
+            let _ = writeln!(
+                out,
+                "{indent}consent: lifts {} for {}",
+                pb::UseRestriction::try_from(c.restriction)
+                    .map(|x| enum_name(x.as_str_name(), "USE_RESTRICTION_"))
+                    .unwrap_or_default(),
+                pb::OnwardUse::try_from(c.r#use)
+                    .map(|x| enum_name(x.as_str_name(), "ONWARD_USE_"))
+                    .unwrap_or_default()
+            );
+        }
+        Some(Body::ConsentRequest(c)) => {
+            let _ = writeln!(out, "{indent}asks consent: {}", c.justification);
+        }
+        Some(Body::Closure(c)) => {
+            let _ = writeln!(out, "{indent}closed: {}", c.outcome);
+        }
+        Some(Body::SharedInformation(s)) => {
+            let _ = writeln!(
+                out,
+                "{indent}information provided by {} (case {})",
+                s.provided_by, s.source_case
+            );
+            if let Some(r) = &s.response {
+                response_lines(r, out, indent);
+            }
+        }
+        Some(Body::BrokerNotice(b)) => {
+            let _ = writeln!(
+                out,
+                "{indent}{}: item {} matches {} {} reported lost/stolen by {} on {} ({}){}",
+                b.broker,
+                b.item_index,
+                b.registered_make,
+                b.registered_serial,
+                b.reported_by,
+                b.reported_on,
+                b.circumstances,
+                if b.differences.is_empty() {
+                    String::new()
+                } else {
+                    format!("; serial read differently: {}", b.differences.join(", "))
+                }
+            );
+        }
+        Some(Body::Receipt(_)) => {
+            let _ = writeln!(out, "{indent}end-to-end receipt");
+        }
+        Some(Body::OnBehalfRequest(_)) => {
+            let _ = writeln!(
+                out,
+                "{indent}request to conduct a trace on the member's behalf (11.3.1)"
+            );
+        }
+        None => {}
+    }
+}
+
+fn delivery(d: i32) -> String {
+    pb::DeliveryState::try_from(d)
+        .map(|x| enum_name(x.as_str_name(), "DELIVERY_STATE_"))
+        .unwrap_or_default()
+}
+
+fn timeline_kind(k: i32) -> String {
+    pb::HistoryEventKind::try_from(k)
+        .map(|x| enum_name(x.as_str_name(), "HISTORY_EVENT_KIND_"))
+        .unwrap_or_default()
+}
+
+/// The chain timeline (manufacture → export → import → … → diversion).
+pub fn timeline(steps: &[pb::TimelineStep]) -> String {
+    let mut out = String::new();
+    for s in steps {
+        let _ = writeln!(
+            out,
+            "  {:<10}  {:<4} {:<22} {}  — {} [provided by {}]",
+            if s.date.is_empty() {
+                "undated"
+            } else {
+                &s.date
+            },
+            s.state,
+            timeline_kind(s.kind),
+            s.party,
+            s.description,
+            s.provided_by
+        );
+    }
+    out
+}
+
+/// `itictl case show`.
+pub fn case(c: &pb::CaseView) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "case {}", c.case_id);
+    for tv in &c.traces {
+        let Some(t) = &tv.summary else { continue };
+        let _ = writeln!(out);
+        let _ = writeln!(
+            out,
+            "trace {}  ({} — counterpart {})  state: {}",
+            t.trace_id,
+            role(t.role),
+            t.counterpart,
+            t.state
+        );
+        if !t.on_behalf_of.is_empty() {
+            let _ = writeln!(out, "  on behalf: {}", t.on_behalf_of);
+        }
+        let _ = writeln!(
+            out,
+            "  items: {}   marking: {}",
+            t.items,
+            marking(t.marking.as_ref())
+        );
+        if t.ack_due.is_some() || t.response_due.is_some() {
+            let _ = writeln!(
+                out,
+                "  due: acknowledgement {}, response {}{}",
+                time(t.ack_due.as_ref()),
+                time(t.response_due.as_ref()),
+                if t.overdue { "  — OVERDUE" } else { "" }
+            );
+        }
+        if !t.missing.is_empty() {
+            let _ = writeln!(out, "  missing (10.2):");
+            for m in &t.missing {
+                let _ = writeln!(out, "    - {} ({}): {}", m.field, m.clause, m.description);
+            }
+        }
+        if !t.restrictions_cannot_comply.is_empty() {
+            let names: Vec<String> = t
+                .restrictions_cannot_comply
+                .iter()
+                .filter_map(|x| pb::UseRestriction::try_from(*x).ok())
+                .map(|x| enum_name(x.as_str_name(), "USE_RESTRICTION_"))
+                .collect();
+            let _ = writeln!(
+                out,
+                "  requester cannot comply with (10.3): {}",
+                names.join(", ")
+            );
+        }
+        let _ = writeln!(out, "  messages:");
+        for m in &tv.messages {
+            let _ = writeln!(
+                out,
+                "    {}  {} {} → {}  [{}{}]{}",
+                time(m.created_at.as_ref()),
+                kind(m.kind),
+                m.origin,
+                m.destination,
+                delivery(m.delivery),
+                m.receipt_at
+                    .as_ref()
+                    .map(|r| format!(", receipt {}", time(Some(r))))
+                    .unwrap_or_default(),
+                if m.hops.is_empty() {
+                    String::new()
+                } else {
+                    format!(" via {}", m.hops.join(", "))
+                }
+            );
+            if let Some(p) = &m.payload {
+                payload(p, &mut out, "        ");
+            }
+            for w in &m.withheld {
+                let _ = writeln!(out, "        withheld from you: {w}");
+            }
+            if !m.error.is_empty() {
+                let _ = writeln!(out, "        last error: {}", m.error);
+            }
+        }
+        let _ = writeln!(out, "  history:");
+        for e in &tv.events {
+            let _ = writeln!(
+                out,
+                "    {}  {:<26} {}  ({})",
+                time(e.at.as_ref()),
+                e.kind,
+                e.detail,
+                e.actor
+            );
+        }
+    }
+    if !c.timeline.is_empty() {
+        let _ = writeln!(out);
+        let _ = writeln!(out, "timeline of the weapon:");
+        out.push_str(&timeline(&c.timeline));
+    }
+    if !c.conclusion.is_empty() {
+        let _ = writeln!(out, "conclusion: {}", c.conclusion);
+    }
+    out
+}
+
+pub fn overdue(items: &[pb::OverdueItem]) -> String {
+    let mut out = String::new();
+    if items.is_empty() {
+        out.push_str("nothing is overdue\n");
+    }
+    for i in items {
+        let _ = writeln!(
+            out,
+            "{}  {:<12} {} owed by {:<6} (counterpart {}) was due {}",
+            i.trace_id,
+            role(i.role),
+            i.what,
+            i.owed_by,
+            i.counterpart,
+            time(i.due.as_ref())
+        );
+    }
+    out
+}
+
+pub fn outbox(items: &[pb::OutboxItem]) -> String {
+    let mut out = String::new();
+    if items.is_empty() {
+        out.push_str("the outbox is empty\n");
+    }
+    for i in items {
+        let _ = writeln!(
+            out,
+            "{}  {:<22} to {:<12} via {:<12} {:<9} since {}  attempts {}  next {}{}",
+            i.envelope_id,
+            kind(i.kind),
+            i.destination,
+            if i.next_hop.is_empty() {
+                "-"
+            } else {
+                &i.next_hop
+            },
+            delivery(i.state),
+            time(i.enqueued_at.as_ref()),
+            i.attempts,
+            time(i.next_attempt_at.as_ref()),
+            if i.last_error.is_empty() {
+                String::new()
+            } else {
+                format!("\n      last error: {}", i.last_error)
+            }
+        );
+    }
+    out
+}
