@@ -189,6 +189,38 @@ pub async fn directory_publish(
     Ok(())
 }
 
+pub async fn directory_refresh(
+    conn: &Connection,
+    json: bool,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
+    let reply = conn
+        .client()?
+        .refresh_directory(pb::RefreshDirectoryRequest {})
+        .await
+        .map_err(failed)?
+        .into_inner();
+    if json {
+        return print_json(out, &reply);
+    }
+    writeln!(
+        out,
+        "accepted: {}",
+        if reply.accepted.is_empty() {
+            "none".into()
+        } else {
+            reply.accepted.join(", ")
+        }
+    )?;
+    for r in &reply.rejected {
+        writeln!(out, "refused: {r}")?;
+    }
+    for u in &reply.unreachable {
+        writeln!(out, "unreachable: {u}")?;
+    }
+    Ok(())
+}
+
 pub async fn hub_stats(conn: &Connection, json: bool, out: &mut dyn Write) -> anyhow::Result<()> {
     let reply = conn
         .client()?

@@ -262,17 +262,33 @@ pub enum PeerCommand {
 pub enum DirectoryCommand {
     /// Show the cached directory.
     Show,
-    /// Sign a directory entry (JSON) with the CA key (file).
+    /// Sign a directory entry (JSON: participant, endpoints, pointsOfContact,
+    /// languages, serves) with the CA key (file). The CA, node certificate,
+    /// next certificate and sealing key are filled in from files.
     Sign {
         #[arg(long)]
         ca: PathBuf,
         #[arg(long)]
         entry: PathBuf,
+        /// The node certificate in use.
+        #[arg(long)]
+        node_cert: Option<PathBuf>,
+        /// The next node certificate, announced in advance...
+        #[arg(long, requires = "switch_over")]
+        next_cert: Option<PathBuf>,
+        /// ...and the time it takes over (RFC 3339).
+        #[arg(long)]
+        switch_over: Option<String>,
+        /// The node's sealing key (its public half is published).
+        #[arg(long)]
+        seal_key: Option<PathBuf>,
         #[arg(long)]
         out: PathBuf,
     },
     /// Publish a signed entry on our node (admin).
     Publish { file: PathBuf },
+    /// Fetch the directory from every peer now (admin).
+    Refresh,
 }
 
 #[derive(Args, Debug)]
@@ -462,11 +478,27 @@ pub async fn dispatch(cli: Cli, out: &mut dyn Write) -> anyhow::Result<()> {
             Some(DirectoryCommand::Sign {
                 ca,
                 entry,
+                node_cert,
+                next_cert,
+                switch_over,
+                seal_key,
                 out: path,
-            }) => files::directory_sign(&ca, &entry, &path, out),
+            }) => files::directory_sign(
+                &files::EntryFiles {
+                    ca_dir: &ca,
+                    entry: &entry,
+                    node_cert: node_cert.as_deref(),
+                    next_cert: next_cert.as_deref(),
+                    switch_over: switch_over.as_deref(),
+                    seal_key: seal_key.as_deref(),
+                },
+                &path,
+                out,
+            ),
             Some(DirectoryCommand::Publish { file }) => {
                 admin::directory_publish(&cli.conn, &file, json, out).await
             }
+            Some(DirectoryCommand::Refresh) => admin::directory_refresh(&cli.conn, json, out).await,
         },
         Command::Hub(HubCommand::Stats) => admin::hub_stats(&cli.conn, json, out).await,
         Command::LostStolen(LostStolenCommand::Import { file }) => {

@@ -267,12 +267,23 @@ pub fn peer_export(
     Ok(())
 }
 
+/// The files a directory entry is completed from.
+pub struct EntryFiles<'a> {
+    pub ca_dir: &'a Path,
+    pub entry: &'a Path,
+    pub node_cert: Option<&'a Path>,
+    pub next_cert: Option<&'a Path>,
+    pub switch_over: Option<&'a str>,
+    pub seal_key: Option<&'a Path>,
+}
+
 pub fn directory_sign(
-    ca_dir: &Path,
-    entry_path: &Path,
+    files: &EntryFiles<'_>,
     path: &Path,
     out: &mut dyn Write,
 ) -> anyhow::Result<()> {
+    let ca_dir = files.ca_dir;
+    let entry_path = files.entry;
     let ca = read_ca(ca_dir)?;
     let participant = ca_participant(&ca, ca_dir)?;
     let mut entry: pb::DirectoryEntry = crate::client::read_json(entry_path, "directory entry")?;
@@ -288,6 +299,25 @@ pub fn directory_sign(
     }
     if entry.ca_certificate.is_empty() {
         entry.ca_certificate = ca.cert_der()?.to_vec();
+    }
+    if let Some(p) = files.node_cert {
+        entry.certificate = pki::read_cert_der(p)?.to_vec();
+    }
+    if let Some(p) = files.next_cert {
+        entry.next_certificate = pki::read_cert_der(p)?.to_vec();
+    }
+    if let Some(at) = files.switch_over {
+        entry.switch_over_at = Some(iti_node::clock::to_timestamp(parse_time(
+            "--switch-over",
+            at,
+        )?));
+    }
+    if let Some(p) = files.seal_key {
+        entry.encryption_key = OpeningKey::read(p)
+            .map_err(|e| anyhow!("{e}"))?
+            .public()
+            .bytes()
+            .to_vec();
     }
     let now = OffsetDateTime::now_utc();
     entry.published_at = Some(iti_node::clock::to_timestamp(now));

@@ -13,8 +13,8 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::identity::Identity;
 use crate::identity::pki::{self, KeyedCert};
+use crate::identity::{Credentials, Identity};
 use crate::ids::ParticipantId;
 use crate::store::Durability;
 
@@ -77,6 +77,10 @@ pub struct RawConfig {
     /// A node's own directory entry (signed by its CA), published at start.
     #[serde(default)]
     pub directory_entry: Option<PathBuf>,
+    /// Seconds between directory refreshes from peers; 0 turns them off.
+    /// Default 300.
+    #[serde(default = "default_directory_refresh")]
+    pub directory_refresh_secs: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -94,6 +98,14 @@ pub struct RawTls {
     /// PEM CRL of the own CA, if any.
     #[serde(default)]
     pub crl: Option<PathBuf>,
+    /// The next node certificate and key, used from `switch_over_at`
+    /// (RFC 3339). Announce it in the directory entry beforehand.
+    #[serde(default)]
+    pub next_node_cert: Option<PathBuf>,
+    #[serde(default)]
+    pub next_node_key: Option<PathBuf>,
+    #[serde(default)]
+    pub switch_over_at: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -173,6 +185,9 @@ fn default_completeness() -> String {
 fn default_sweep() -> String {
     "0 * * * * *".into()
 }
+fn default_directory_refresh() -> u64 {
+    300
+}
 fn seven() -> u32 {
     7
 }
@@ -240,6 +255,8 @@ pub struct NodeConfig {
     pub log_level: String,
     pub ca_cert_pem: String,
     pub node: KeyedCert,
+    /// The next certificate and the time it takes over.
+    pub next_node: Option<(KeyedCert, time::OffsetDateTime)>,
     pub sealing_key: Option<PathBuf>,
     pub crl: Option<PathBuf>,
     pub deadlines: crate::deadlines::DeadlinePolicy,
@@ -250,8 +267,19 @@ pub struct NodeConfig {
     pub default_route: Option<ParticipantId>,
     pub peers_dir: Option<PathBuf>,
     pub directory_entry: Option<PathBuf>,
+    pub directory_refresh: Option<std::time::Duration>,
     /// A stable name for this process among replicas (outbox claims).
     pub replica: String,
+}
+
+impl NodeConfig {
+    /// The node's certificates, current and next.
+    pub fn credentials(&self) -> Credentials {
+        Credentials {
+            current: self.node.clone(),
+            next: self.next_node.clone(),
+        }
+    }
 }
 
 /// Every problem found, each naming its key.
@@ -411,6 +439,41 @@ pub fn validate(raw: RawConfig, base: &Path) -> Result<NodeConfig, ConfigError> 
             Err(e) => problems.push(format!("tls.node_cert: {e}")),
         }
     }
+    let next_node = match (
+        &raw.tls.next_node_cert,
+        &raw.tls.next_node_key,
+        &raw.tls.switch_over_at,
+    ) {
+        (None, None, None) => None,
+        (Some(c), Some(k), Some(at)) => {
+            let when =
+                time::OffsetDateTime::parse(at, &time::format_description::well_known::Rfc3339)
+                    .map_err(|_| {
+                        problems.push(format!(
+                            "tls.switch_over_at: {at:?} is not an RFC 3339 time"
+                        ))
+                    })
+                    .ok();
+            let keyed = pki::read_keyed(&resolve(c), &resolve(k))
+                .map_err(|e| problems.push(format!("tls.next_node_cert: {e}")))
+                .ok();
+            if let (Some(keyed), Some(participant)) = (&keyed, &participant) {
+                match keyed.cert_der().map(|d| Identity::from_certificate_der(&d)) {
+                    Ok(Ok(Identity::Node(p))) if &p == participant => {}
+                    _ => problems.push(format!(
+                        "tls.next_node_cert: not a node certificate of {participant}"
+                    )),
+                }
+            }
+            keyed.zip(when)
+        }
+        _ => {
+            problems.push(
+                "tls.next_node_cert, tls.next_node_key and tls.switch_over_at go together".into(),
+            );
+            None
+        }
+    };
     let sealing_key = raw.tls.sealing_key.as_deref().map(resolve);
     if let Some(path) = &sealing_key
         && let Err(e) = crate::envelope::seal::OpeningKey::read(path)
@@ -524,6 +587,7 @@ pub fn validate(raw: RawConfig, base: &Path) -> Result<NodeConfig, ConfigError> 
         log_level: raw.log_level,
         ca_cert_pem,
         node,
+        next_node,
         sealing_key,
         crl,
         deadlines,
@@ -539,5 +603,7 @@ pub fn validate(raw: RawConfig, base: &Path) -> Result<NodeConfig, ConfigError> 
         default_route,
         peers_dir,
         directory_entry,
+        directory_refresh: (raw.directory_refresh_secs > 0)
+            .then(|| std::time::Duration::from_secs(raw.directory_refresh_secs)),
     })
 }

@@ -141,14 +141,15 @@ pub async fn start(
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
     let mut tasks = Vec::new();
 
+    let credentials = node.config.credentials();
     let federation_tls = tls::server_config(
-        &node.config.node,
+        &credentials,
         node.trust.clone(),
         clock.clone(),
         node.federation_refusals.clone(),
     )?;
     let local_tls = tls::server_config(
-        &node.config.node,
+        &credentials,
         node.local_trust.clone(),
         clock.clone(),
         node.local_refusals.clone(),
@@ -194,6 +195,13 @@ pub async fn start(
     }));
 
     tasks.push(tokio::spawn(outbox::run(node.clone(), shutdown_rx.clone())));
+    if let Some(every) = node.config.directory_refresh {
+        tasks.push(tokio::spawn(refresh_directory_periodically(
+            node.clone(),
+            every,
+            shutdown_rx.clone(),
+        )));
+    }
 
     let scheduler = if options.scheduler {
         Some(start_scheduler(node.clone()).await?)
@@ -215,6 +223,30 @@ pub async fn start(
         tasks,
         scheduler,
     })
+}
+
+/// Keeps the cached directory fresh: new peers' entries, key rotations.
+async fn refresh_directory_periodically(
+    node: Arc<Node>,
+    every: std::time::Duration,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(every) => {}
+            _ = shutdown.wait_for(|s| *s) => return,
+        }
+        match node.refresh_directory().await {
+            Ok(r) if !r.rejected.is_empty() => {
+                tracing::warn!(
+                    rejected = r.rejected.len(),
+                    "directory refresh refused entries"
+                )
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "directory refresh failed"),
+        }
+    }
 }
 
 /// The deadline sweep on the wall clock. tokio-cron-scheduler reads the

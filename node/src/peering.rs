@@ -11,7 +11,7 @@ use tonic::transport::Channel;
 
 use crate::clock::SharedClock;
 use crate::envelope::seal::RecipientKey;
-use crate::identity::pki::KeyedCert;
+use crate::identity::Credentials;
 use crate::identity::tls;
 use crate::identity::trust::TrustStore;
 use crate::ids::ParticipantId;
@@ -35,7 +35,7 @@ pub enum RouteError {
 
 pub struct Peering {
     own: ParticipantId,
-    own_cert: KeyedCert,
+    own_cert: Credentials,
     trust: Arc<TrustStore>,
     clock: SharedClock,
     timeout: Duration,
@@ -61,7 +61,7 @@ impl std::fmt::Debug for Peering {
 impl Peering {
     pub fn new(
         own: ParticipantId,
-        own_cert: KeyedCert,
+        own_cert: Credentials,
         trust: Arc<TrustStore>,
         clock: SharedClock,
         timeout: Duration,

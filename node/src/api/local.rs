@@ -492,6 +492,17 @@ impl Local for LocalApi {
         Ok(Response::new(pb::DirectoryView { entries }))
     }
 
+    async fn refresh_directory(
+        &self,
+        req: Request<pb::RefreshDirectoryRequest>,
+    ) -> Result<Response<pb::RefreshDirectoryReply>, Status> {
+        let o = officer(&req, self.node.participant())?;
+        require(&o, Operation::Administer).map_err(to_status)?;
+        Ok(Response::new(
+            self.node.refresh_directory().await.map_err(to_status)?,
+        ))
+    }
+
     async fn hub_stats(
         &self,
         req: Request<pb::HubStatsRequest>,

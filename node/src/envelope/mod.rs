@@ -134,6 +134,34 @@ impl Signer {
     }
 }
 
+/// This node's signing keys: the current one and, from its switch-over time,
+/// the next (matching `identity::Credentials`).
+#[derive(Debug)]
+pub struct Signers {
+    current: Signer,
+    next: Option<(Signer, OffsetDateTime)>,
+}
+
+impl Signers {
+    pub fn from_credentials(c: &crate::identity::Credentials) -> Result<Self, SignerError> {
+        Ok(Signers {
+            current: Signer::from_keyed(&c.current)?,
+            next: match &c.next {
+                Some((k, from)) => Some((Signer::from_keyed(k)?, *from)),
+                None => None,
+            },
+        })
+    }
+
+    /// The signer in use at `now`.
+    pub fn at(&self, now: OffsetDateTime) -> &Signer {
+        match &self.next {
+            Some((next, from)) if now >= *from => next,
+            _ => &self.current,
+        }
+    }
+}
+
 fn length_prefixed(domain: &[u8], parts: &[&[u8]]) -> Vec<u8> {
     let mut out =
         Vec::with_capacity(domain.len() + parts.iter().map(|p| p.len() + 8).sum::<usize>());

@@ -65,6 +65,17 @@ impl Node {
                 .map_err(|e: crate::ids::IdError| {
                     ServiceError::invalid("entry.participant", e.to_string())
                 })?;
+        if let Some(cached) = peers::directory(self.store.pool())
+            .await?
+            .into_iter()
+            .find(|r| r.participant == participant)
+            && cached.serial >= entry.serial
+        {
+            // Not newer than what we hold: nothing changes.
+            if cached.signed == signed.encode_to_vec() || cached.serial > entry.serial {
+                return Ok(cached);
+            }
+        }
         let pinned = self.trust.ca_of(&participant);
         let (ca, trust) = match (&pinned, &via) {
             (Some(ca), _) => {
@@ -122,6 +133,24 @@ impl Node {
                 Err(e) => return Err(ServiceError::invalid(field, e.to_string())),
             }
         }
+        if &participant != self.participant() && !entry.certificate.is_empty() {
+            let next = (!entry.next_certificate.is_empty())
+                .then(|| {
+                    entry
+                        .switch_over_at
+                        .as_ref()
+                        .and_then(crate::clock::from_timestamp)
+                        .map(|t| (entry.next_certificate.clone(), t))
+                })
+                .flatten();
+            self.trust.announce(
+                &participant,
+                crate::identity::trust::AnnouncedLeaves {
+                    current: entry.certificate.clone(),
+                    next,
+                },
+            );
+        }
         if !entry.encryption_key.is_empty() {
             let key = RecipientKey::from_bytes(&entry.encryption_key)
                 .map_err(|e| ServiceError::invalid("entry.encryptionKey", e.to_string()))?;
@@ -167,14 +196,81 @@ impl Node {
         Ok(row)
     }
 
-    /// The signed entries this node can vouch it has (a hub: its members').
+    /// The signed entries this node distributes: a hub, every entry it
+    /// holds; a state, only its own.
     pub async fn directory_for(&self, _peer: &Identity) -> ServiceResult<pb::Directory> {
         let rows = peers::directory(self.store.pool()).await?;
+        let hub = self.is_hub();
         let entries = rows
             .into_iter()
+            .filter(|r| hub || &r.participant == self.participant())
             .filter_map(|r| pb::SignedDirectoryEntry::decode(r.signed.as_slice()).ok())
             .collect();
         Ok(pb::Directory { entries })
+    }
+
+    /// Fetches the directory from every peer and accepts what verifies: a
+    /// peer's own entry against its pinned CA; other participants' entries
+    /// only from a hub.
+    pub async fn refresh_directory(&self) -> ServiceResult<pb::RefreshDirectoryReply> {
+        use iti_proto::v1::federation_client::FederationClient;
+        let mut reply = pb::RefreshDirectoryReply::default();
+        for peer in self.peering.peers() {
+            let p = peer.participant.clone();
+            let channel = match self.peering.channel(&p) {
+                Ok(c) => c,
+                Err(e) => {
+                    reply.unreachable.push(format!("{p}: {e}"));
+                    continue;
+                }
+            };
+            let fetched = tokio::time::timeout(
+                self.config.outbox.delivery_timeout,
+                FederationClient::new(channel).get_directory(pb::GetDirectoryRequest {}),
+            )
+            .await;
+            let directory = match fetched {
+                Ok(Ok(d)) => d.into_inner(),
+                Ok(Err(status)) => {
+                    reply.unreachable.push(format!("{p}: {}", status.message()));
+                    continue;
+                }
+                Err(_) => {
+                    reply.unreachable.push(format!("{p}: no answer in time"));
+                    continue;
+                }
+            };
+            for signed in directory.entries {
+                let Ok(entry) = pb::DirectoryEntry::decode(signed.entry.as_slice()) else {
+                    reply
+                        .rejected
+                        .push(format!("{p} offered an unreadable entry"));
+                    continue;
+                };
+                let subject = entry.participant.clone();
+                if subject == self.participant().to_string() {
+                    continue;
+                }
+                let via = if subject == p.to_string() {
+                    None
+                } else if p.is_hub() {
+                    Some(p.clone())
+                } else {
+                    reply.rejected.push(format!("{p} offered an entry for {subject}, but only hubs distribute others' entries"));
+                    continue;
+                };
+                match self.accept_directory_entry(signed, via).await {
+                    Ok(_) => reply.accepted.push(subject),
+                    Err(e) => {
+                        tracing::warn!(from = %p, participant = %subject, error = %e, "directory entry refused");
+                        reply
+                            .rejected
+                            .push(format!("{p} offered an entry for {subject}: {e}"));
+                    }
+                }
+            }
+        }
+        Ok(reply)
     }
 
     /// The cached directory, for display.

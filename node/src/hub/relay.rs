@@ -16,6 +16,37 @@ use crate::store::envelopes::{self, Direction, ReceiptRow};
 use crate::store::{audit, boxed, hub, outbox};
 
 impl Node {
+    /// Annex A.2: a request passing through the broker is checked against the
+    /// lost/stolen register; each match becomes a notice to both sides. A
+    /// sealed request cannot be checked (the hub cannot read it).
+    async fn broker_notices(
+        &self,
+        verified: &Verified,
+    ) -> ServiceResult<Vec<(crate::envelope::Header, pb::Envelope, pb::Payload)>> {
+        let h = &verified.header;
+        if h.kind != pb::PayloadKind::Request || h.sealing.is_some() {
+            return Ok(Vec::new());
+        }
+        let Ok(pb::Payload {
+            body: Some(pb::payload::Body::Request(request)),
+        }) = verified.plain_payload()
+        else {
+            return Ok(Vec::new());
+        };
+        let mut out = Vec::new();
+        for notice in crate::hub::register::check_request(self, &request).await? {
+            let payload = pb::Payload {
+                body: Some(pb::payload::Body::BrokerNotice(notice)),
+            };
+            for to in [&h.origin, &h.destination] {
+                let (nh, nenv) =
+                    self.make_envelope(h.case_id, h.trace_id, to, &payload, &h.marking, None)?;
+                out.push((nh, nenv, payload.clone()));
+            }
+        }
+        Ok(out)
+    }
+
     pub(crate) async fn relay(
         &self,
         from: &ParticipantId,
@@ -47,7 +78,8 @@ impl Node {
             participant: me.to_string(),
             received_at: Some(to_timestamp(now)),
         });
-        let receipt = envelope::sign_receipt(&self.signer, &env, &h, now);
+        let receipt = envelope::sign_receipt(self.signer(), &env, &h, now);
+        let notices = self.broker_notices(&verified).await?;
         let me_s = me.to_string();
         let from_s = from.to_string();
         let outcome = self
@@ -78,6 +110,20 @@ impl Node {
                         now,
                     )
                     .await?;
+                    // After the request itself: per-conversation order puts
+                    // the notice behind it at the destination.
+                    for (nh, nenv, npayload) in &notices {
+                        crate::service::queue_outgoing(conn, nh, nenv, npayload, now).await?;
+                        audit::append(
+                            conn,
+                            now,
+                            &me_s,
+                            "lost_stolen_match",
+                            &format!("trace {}", nh.trace_id),
+                            &format!("broker notice to {}", nh.destination),
+                        )
+                        .await?;
+                    }
                     hub::log_relay(conn, &h, now).await?;
                     envelopes::add_receipt(
                         conn,

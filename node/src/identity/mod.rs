@@ -192,6 +192,32 @@ impl fmt::Display for Identity {
     }
 }
 
+/// A node's certificate and key, and optionally the next ones with the time
+/// they take over: keys rotate on a date announced in advance (directory),
+/// so no delivery fails on the day.
+#[derive(Debug, Clone)]
+pub struct Credentials {
+    pub current: pki::KeyedCert,
+    pub next: Option<(pki::KeyedCert, time::OffsetDateTime)>,
+}
+
+impl Credentials {
+    pub fn single(current: pki::KeyedCert) -> Self {
+        Credentials {
+            current,
+            next: None,
+        }
+    }
+
+    /// The certificate in use at `now`.
+    pub fn active(&self, now: time::OffsetDateTime) -> &pki::KeyedCert {
+        match &self.next {
+            Some((next, from)) if now >= *from => next,
+            _ => &self.current,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -24,9 +24,9 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::transport::server::Connected;
 
-use super::Identity;
 use super::pki::{KeyedCert, PkiError};
 use super::trust::{TrustError, TrustStore, Usage};
+use super::{Credentials, Identity};
 use crate::clock::SharedClock;
 use crate::ids::ParticipantId;
 
@@ -65,7 +65,9 @@ fn certificate_error(e: &TrustError) -> rustls::Error {
         TrustError::Expired(_) => CertificateError::Expired,
         TrustError::NotYetValid(_) => CertificateError::NotValidYet,
         TrustError::Revoked(_) => CertificateError::Revoked,
-        TrustError::NotPinned(_) | TrustError::WrongCa(_) => CertificateError::UnknownIssuer,
+        TrustError::NotPinned(_) | TrustError::WrongCa(_) | TrustError::NotAnnounced(_) => {
+            CertificateError::UnknownIssuer
+        }
         TrustError::WrongUsage(..) => CertificateError::InvalidPurpose,
         _ => CertificateError::BadEncoding,
     };
@@ -205,6 +207,64 @@ impl ServerCertVerifier for PinnedServerVerifier {
     }
 }
 
+/// Presents the certificate active at the time of each handshake.
+#[derive(Debug)]
+struct RotatingCert {
+    current: Arc<rustls::sign::CertifiedKey>,
+    next: Option<(Arc<rustls::sign::CertifiedKey>, time::OffsetDateTime)>,
+    clock: SharedClock,
+}
+
+impl RotatingCert {
+    fn new(own: &Credentials, clock: SharedClock) -> Result<Self, TlsSetupError> {
+        let load = |k: &KeyedCert| -> Result<Arc<rustls::sign::CertifiedKey>, TlsSetupError> {
+            let (chain, key) = chain_and_key(k)?;
+            Ok(Arc::new(rustls::sign::CertifiedKey::from_der(
+                chain,
+                key,
+                &provider(),
+            )?))
+        };
+        Ok(RotatingCert {
+            current: load(&own.current)?,
+            next: match &own.next {
+                Some((k, from)) => Some((load(k)?, *from)),
+                None => None,
+            },
+            clock,
+        })
+    }
+
+    fn pick(&self) -> Arc<rustls::sign::CertifiedKey> {
+        match &self.next {
+            Some((next, from)) if self.clock.now() >= *from => next.clone(),
+            _ => self.current.clone(),
+        }
+    }
+}
+
+impl rustls::server::ResolvesServerCert for RotatingCert {
+    fn resolve(
+        &self,
+        _hello: rustls::server::ClientHello<'_>,
+    ) -> Option<Arc<rustls::sign::CertifiedKey>> {
+        Some(self.pick())
+    }
+}
+
+impl rustls::client::ResolvesClientCert for RotatingCert {
+    fn resolve(
+        &self,
+        _hints: &[&[u8]],
+        _schemes: &[SignatureScheme],
+    ) -> Option<Arc<rustls::sign::CertifiedKey>> {
+        Some(self.pick())
+    }
+    fn has_certs(&self) -> bool {
+        true
+    }
+}
+
 fn chain_and_key(
     keyed: &KeyedCert,
 ) -> Result<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>), PkiError> {
@@ -230,12 +290,12 @@ pub enum TlsSetupError {
 /// Server side of a port: presents `own`, demands a client certificate that
 /// `trust` accepts.
 pub fn server_config(
-    own: &KeyedCert,
+    own: &Credentials,
     trust: Arc<TrustStore>,
     clock: SharedClock,
     refusals: Arc<Refusals>,
 ) -> Result<Arc<ServerConfig>, TlsSetupError> {
-    let (chain, key) = chain_and_key(own)?;
+    let resolver = Arc::new(RotatingCert::new(own, clock.clone())?);
     let verifier = Arc::new(PinnedClientVerifier {
         trust,
         clock,
@@ -244,7 +304,7 @@ pub fn server_config(
     let mut config = ServerConfig::builder_with_provider(provider())
         .with_safe_default_protocol_versions()?
         .with_client_cert_verifier(verifier)
-        .with_single_cert(chain, key)?;
+        .with_cert_resolver(resolver);
     config.alpn_protocols = vec![b"h2".to_vec()];
     Ok(Arc::new(config))
 }
@@ -252,12 +312,12 @@ pub fn server_config(
 /// Client side: presents `own`, accepts a server that `trust` accepts and,
 /// if given, that is `expected`.
 pub fn client_config(
-    own: &KeyedCert,
+    own: &Credentials,
     trust: Arc<TrustStore>,
     clock: SharedClock,
     expected: Option<ParticipantId>,
 ) -> Result<Arc<ClientConfig>, TlsSetupError> {
-    let (chain, key) = chain_and_key(own)?;
+    let resolver = Arc::new(RotatingCert::new(own, clock.clone())?);
     let verifier = Arc::new(PinnedServerVerifier {
         trust,
         clock,
@@ -267,7 +327,7 @@ pub fn client_config(
         .with_safe_default_protocol_versions()?
         .dangerous()
         .with_custom_certificate_verifier(verifier)
-        .with_client_auth_cert(chain, key)?;
+        .with_client_cert_resolver(resolver);
     config.alpn_protocols = vec![b"h2".to_vec()];
     Ok(Arc::new(config))
 }
@@ -520,7 +580,7 @@ pub fn officer_channel(
         .pin(&participant, ca, None)
         .map_err(|e| TlsSetupError::Rustls(rustls::Error::General(e.to_string())))?;
     let config = client_config(
-        officer,
+        &Credentials::single(officer.clone()),
         trust,
         Arc::new(crate::clock::SystemClock),
         Some(participant),

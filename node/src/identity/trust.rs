@@ -38,6 +38,36 @@ pub enum TrustError {
     BadAnchor(ParticipantId, String),
     #[error("the revocation list for {0} is malformed: {1}")]
     BadCrl(ParticipantId, String),
+    #[error("the certificate for {0} is not one its directory entry announces")]
+    NotAnnounced(ParticipantId),
+}
+
+/// How long, either side of a switch-over, both the old and the new node
+/// certificate are accepted: clocks differ, and messages are in flight.
+pub const ROTATION_GRACE: time::Duration = time::Duration::hours(24);
+
+/// The node certificates a participant's directory entry announces.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AnnouncedLeaves {
+    pub current: Vec<u8>,
+    pub next: Option<(Vec<u8>, OffsetDateTime)>,
+}
+
+impl AnnouncedLeaves {
+    /// Whether `leaf` may be used at `at`: the current certificate until the
+    /// switch-over (plus grace), the next one from the switch-over (less grace).
+    pub fn allows(&self, leaf: &[u8], at: OffsetDateTime) -> bool {
+        let current_ok = leaf == self.current.as_slice()
+            && self
+                .next
+                .as_ref()
+                .is_none_or(|(_, from)| at < *from + ROTATION_GRACE);
+        let next_ok = self
+            .next
+            .as_ref()
+            .is_some_and(|(next, from)| leaf == next.as_slice() && at >= *from - ROTATION_GRACE);
+        current_ok || next_ok
+    }
 }
 
 /// Which extended key usage a certificate must allow.
@@ -58,6 +88,9 @@ struct Pinned {
 #[derive(Default)]
 pub struct TrustStore {
     pinned: RwLock<HashMap<ParticipantId, Arc<Pinned>>>,
+    /// Node certificates announced in the directory, where known: then only
+    /// those are accepted for that participant's node.
+    announced: RwLock<HashMap<ParticipantId, AnnouncedLeaves>>,
 }
 
 impl std::fmt::Debug for TrustStore {
@@ -120,6 +153,15 @@ impl TrustStore {
             .ca_of(participant)
             .ok_or_else(|| TrustError::NotPinned(participant.clone()))?;
         self.pin(participant, ca, Some(crl))
+    }
+
+    /// Restricts a participant's node to the certificates its (verified)
+    /// directory entry announces.
+    pub fn announce(&self, participant: &ParticipantId, leaves: AnnouncedLeaves) {
+        self.announced
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(participant.clone(), leaves);
     }
 
     pub fn ca_of(&self, participant: &ParticipantId) -> Option<CertificateDer<'static>> {
@@ -198,6 +240,16 @@ impl TrustStore {
             None,
         )
         .map_err(|e| classify(&participant, usage, e))?;
+        if let Identity::Node(p) = &identity
+            && let Some(leaves) = self
+                .announced
+                .read()
+                .unwrap_or_else(|e| e.into_inner())
+                .get(p)
+            && !leaves.allows(cert.as_ref(), at)
+        {
+            return Err(TrustError::NotAnnounced(p.clone()));
+        }
         Ok(identity)
     }
 }
@@ -223,6 +275,27 @@ fn classify(p: &ParticipantId, usage: Usage, e: webpki::Error) -> TrustError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn announced_certificates_overlap_around_the_switch_over() {
+        let t = OffsetDateTime::from_unix_timestamp(1_800_000_000).unwrap();
+        let a = AnnouncedLeaves {
+            current: vec![1],
+            next: Some((vec![2], t)),
+        };
+        let h = time::Duration::hours(1);
+        assert!(a.allows(&[1], t - ROTATION_GRACE - h));
+        assert!(!a.allows(&[2], t - ROTATION_GRACE - h));
+        assert!(a.allows(&[1], t) && a.allows(&[2], t));
+        assert!(!a.allows(&[1], t + ROTATION_GRACE + h));
+        assert!(a.allows(&[2], t + ROTATION_GRACE + h));
+        assert!(!a.allows(&[3], t));
+        let only = AnnouncedLeaves {
+            current: vec![1],
+            next: None,
+        };
+        assert!(only.allows(&[1], t) && !only.allows(&[2], t));
+    }
     use crate::identity::pki::{Validity, create_ca, issue};
 
     fn der(pem: &str) -> CertificateDer<'static> {

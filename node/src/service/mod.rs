@@ -29,7 +29,7 @@ use iti_proto::v1 as pb;
 use crate::clock::SharedClock;
 use crate::config::NodeConfig;
 use crate::envelope::seal::{OpeningKey, RecipientKey, must_seal};
-use crate::envelope::{self, Header, Signer};
+use crate::envelope::{self, Header, Signer, Signers};
 use crate::identity::tls::Refusals;
 use crate::identity::trust::TrustStore;
 use crate::identity::{Officer, pki};
@@ -63,7 +63,7 @@ pub struct Node {
     pub config: NodeConfig,
     pub store: Store,
     pub clock: SharedClock,
-    pub signer: Signer,
+    signers: Signers,
     /// CAs pinned for peers (and our own, to recognise our officers).
     pub trust: Arc<TrustStore>,
     /// Our own CA only: the local port.
@@ -117,7 +117,7 @@ impl Node {
             reason: e.to_string(),
         })?;
         let store = Store::open(&config.database_url, config.durability).await?;
-        let signer = Signer::from_keyed(&config.node)?;
+        let signers = Signers::from_credentials(&config.credentials())?;
         let own_ca =
             rustls::pki_types::CertificateDer::from_pem_slice(config.ca_cert_pem.as_bytes())
                 .map_err(|e| StartError::Ca(e.to_string()))?;
@@ -139,7 +139,7 @@ impl Node {
         };
         let peering = Peering::new(
             config.participant.clone(),
-            config.node.clone(),
+            config.credentials(),
             trust.clone(),
             clock.clone(),
             config.outbox.delivery_timeout,
@@ -150,7 +150,7 @@ impl Node {
             config,
             store,
             clock,
-            signer,
+            signers,
             trust,
             local_trust,
             opening_key,
@@ -173,6 +173,11 @@ impl Node {
 
     pub fn now(&self) -> OffsetDateTime {
         self.clock.now()
+    }
+
+    /// The signing key in use now (keys rotate at their switch-over time).
+    pub fn signer(&self) -> &Signer {
+        self.signers.at(self.now())
     }
 
     pub fn participant(&self) -> &ParticipantId {
@@ -279,7 +284,7 @@ impl Node {
         } else {
             None
         };
-        let env = envelope::build(&self.signer, header, payload, seal_to.as_ref())
+        let env = envelope::build(self.signer(), header, payload, seal_to.as_ref())
             .map_err(|e| ServiceError::Internal(e.to_string()))?;
         let header =
             Header::decode(&env.header).map_err(|e| ServiceError::Internal(e.to_string()))?;

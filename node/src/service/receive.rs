@@ -49,14 +49,22 @@ enum Effect {
         new_request: Option<pb::TraceRequest>,
         auto_return: Option<Outgoing>,
         follow_up: Option<Box<pb::TraceRequest>>,
+        /// On a hub's on-behalf trace: the same message, passed on.
+        forward: Option<Outgoing>,
     },
     /// A message that changes no state: consent, consent request, notices.
     Note {
         consent: Option<(i32, i32, String)>,
         detail: String,
+        forward: Option<Outgoing>,
     },
     /// A destination's receipt for an envelope of ours, relayed by a hub.
     Receipt(Box<envelope::VerifiedReceipt>),
+    /// A hub asked by a member to conduct a trace on its behalf (11.3.1).
+    OnBehalf {
+        trace: Box<TraceRow>,
+        request: Outgoing,
+    },
 }
 
 fn step_of(payload: &pb::Payload) -> Option<Step> {
@@ -290,15 +298,14 @@ impl Node {
             Some(B::Consent(c)) => Ok(Effect::Note {
                 consent: Some((c.restriction, c.r#use, c.regarding.clone())),
                 detail: super::act::describe_payload(payload),
+                forward: self.pass_on(h, payload).await?,
             }),
             Some(B::ConsentRequest(_)) | Some(B::BrokerNotice(_)) => Ok(Effect::Note {
                 consent: None,
                 detail: super::act::describe_payload(payload),
+                forward: self.pass_on(h, payload).await?,
             }),
-            Some(B::OnBehalfRequest(_)) => Err(ServiceError::FailedPrecondition(format!(
-                "{} is not a hub: it cannot conduct traces on a member's behalf",
-                self.participant()
-            ))),
+            Some(B::OnBehalfRequest(ob)) => self.take_on_behalf(h, ob, now),
             Some(_) => {
                 let step = step_of(payload)
                     .ok_or_else(|| ServiceError::invalid("payload", "unexpected message"))?;
@@ -334,6 +341,13 @@ impl Node {
                     }
                     _ => {}
                 }
+                let forward = self.pass_on(h, payload).await?;
+                if forward.is_some() {
+                    // The hub passes answers on; the member, not the hub,
+                    // decides on follow-ups and completions.
+                    follow_up = None;
+                    auto_return = None;
+                }
                 Ok(Effect::Step {
                     step,
                     detail: super::act::describe_payload(payload),
@@ -341,10 +355,95 @@ impl Node {
                     new_request,
                     auto_return,
                     follow_up,
+                    forward,
                 })
             }
             None => Err(ServiceError::invalid("payload", "empty")),
         }
+    }
+
+    /// 11.3.1: a member asks this hub to initiate and conduct a trace. The hub
+    /// becomes the requester of record toward the requested state, under the
+    /// same case and trace ids, and names the member in `on_behalf_of`.
+    fn take_on_behalf(
+        &self,
+        h: &Header,
+        ob: &pb::OnBehalfRequest,
+        now: OffsetDateTime,
+    ) -> ServiceResult<Effect> {
+        if !self.is_hub() {
+            return Err(ServiceError::FailedPrecondition(format!(
+                "{} is not a hub: it cannot conduct traces on a member's behalf",
+                self.participant()
+            )));
+        }
+        let request = ob
+            .request
+            .clone()
+            .ok_or_else(|| ServiceError::invalid("onBehalfRequest.request", "missing"))?;
+        let requested: ParticipantId = request
+            .requested_state
+            .parse::<crate::ids::StateCode>()
+            .map(ParticipantId::State)
+            .map_err(|e| {
+                ServiceError::invalid("onBehalfRequest.request.requestedState", e.to_string())
+            })?;
+        self.check_route(&requested)?;
+        let payload = pb::Payload {
+            body: Some(pb::payload::Body::Request(request.clone())),
+        };
+        let marking = request.marking.clone().unwrap_or_default();
+        let (rh, renv) = self.make_envelope(
+            h.case_id,
+            h.trace_id,
+            &requested,
+            &payload,
+            &marking,
+            Some(h.origin.clone()),
+        )?;
+        let trace = TraceRow {
+            trace_id: h.trace_id,
+            case_id: h.case_id,
+            role: TraceRole::OnBehalf,
+            counterpart: requested,
+            state: transition(TraceState::Drafted, Step::Send)?,
+            missing: completeness::check(&request),
+            request,
+            on_behalf_of: Some(h.origin.clone()),
+            opened_at: now,
+            received_at: None,
+            due: Due::default(),
+            updated_at: now,
+        };
+        Ok(Effect::OnBehalf {
+            trace: Box::new(trace),
+            request: (rh, renv, payload),
+        })
+    }
+
+    /// On a trace this hub conducts for a member, the message passed on to
+    /// the other party, unchanged (markings intact).
+    async fn pass_on(&self, h: &Header, payload: &pb::Payload) -> ServiceResult<Option<Outgoing>> {
+        let Some(trace) = traces::get_from_pool(self.store.pool(), h.trace_id).await? else {
+            return Ok(None);
+        };
+        let (TraceRole::OnBehalf, Some(member)) = (trace.role, &trace.on_behalf_of) else {
+            return Ok(None);
+        };
+        let (to, on_behalf_of) = if &h.origin == member {
+            (trace.counterpart.clone(), Some(member.clone()))
+        } else {
+            (member.clone(), None)
+        };
+        let (fh, fenv) = self.make_envelope(
+            h.case_id,
+            h.trace_id,
+            &to,
+            payload,
+            &h.marking,
+            on_behalf_of,
+        )?;
+        Ok(Some((fh, fenv, payload.clone())))
     }
 
     /// A destination's receipt relayed back by a hub: verify it against the
@@ -386,7 +485,7 @@ impl Node {
             .effect_of(from, &verified.header, &payload, now)
             .await?;
         let receipt =
-            envelope::sign_receipt(&self.signer, &verified.envelope, &verified.header, now);
+            envelope::sign_receipt(self.signer(), &verified.envelope, &verified.header, now);
         let me = self.participant().to_string();
         let policy = self.config.deadlines;
         let from = from.clone();
@@ -450,9 +549,12 @@ fn kind_name(kind: pb::PayloadKind) -> String {
     )
 }
 
-/// The sender's side of a step must be the other side of ours.
-fn check_sender_side(trace: &TraceRow, step: Step) -> ServiceResult<()> {
-    let ours = if trace.role.is_requesting() {
+/// The sender's side of a step must be the other side of ours. On a trace
+/// a hub conducts for a member, the member speaks for the requesting side.
+fn check_sender_side(trace: &TraceRow, h: &Header, step: Step) -> ServiceResult<()> {
+    let from_member =
+        trace.role == TraceRole::OnBehalf && trace.on_behalf_of.as_ref() == Some(&h.origin);
+    let ours = if trace.role.is_requesting() && !from_member {
         Side::Requester
     } else {
         Side::Requested
@@ -567,10 +669,11 @@ async fn apply(
             new_request,
             auto_return,
             follow_up,
+            forward,
         } => {
             let mut trace = load_trace(conn, h.trace_id).await?;
             check_counterpart(&trace, h)?;
-            check_sender_side(&trace, step)?;
+            check_sender_side(&trace, h, step)?;
             trace.state = transition(trace.state, step)?;
             trace.due = deadlines::after_step(policy, trace.due, step, now, delay_until);
             if let Some(request) = new_request {
@@ -610,10 +713,60 @@ async fn apply(
             if let Some(request) = follow_up {
                 propose_follow_up(conn, &trace, *request, now).await?;
             }
+            if let Some((fh, fenv, fpayload)) = forward {
+                queue_outgoing(conn, &fh, &fenv, &fpayload, now).await?;
+                record_event(
+                    conn,
+                    &trace,
+                    "passed_on",
+                    &Actor::Node,
+                    &format!("passed on to {}", fh.destination),
+                    Some(fh.id),
+                    now,
+                )
+                .await?;
+            }
         }
-        Effect::Note { consent, detail } => {
+        Effect::OnBehalf {
+            trace,
+            request: (rh, renv, rpayload),
+        } => {
+            if traces::get(conn, trace.trace_id).await?.is_some() {
+                return Err(ServiceError::FailedPrecondition(format!(
+                    "trace {} already exists here",
+                    trace.trace_id
+                )));
+            }
+            traces::insert(conn, &trace).await?;
+            queue_outgoing(conn, &rh, &renv, &rpayload, now).await?;
+            record_event(
+                conn,
+                &trace,
+                "on_behalf_request",
+                &sender,
+                &format!(
+                    "{} asked this hub to conduct the trace on its behalf (11.3.1); request sent to {} as requester of record",
+                    h.origin, trace.counterpart
+                ),
+                Some(rh.id),
+                now,
+            )
+            .await?;
+        }
+        Effect::Note {
+            consent,
+            detail,
+            forward,
+        } => {
             let trace = load_trace(conn, h.trace_id).await?;
-            check_counterpart(&trace, h)?;
+            // A broker's notice comes from the hub that checked the request,
+            // which is not a party to the trace.
+            if !(h.kind == pb::PayloadKind::BrokerNotice && h.origin.is_hub()) {
+                check_counterpart(&trace, h)?;
+            }
+            if let Some((fh, fenv, fpayload)) = forward {
+                queue_outgoing(conn, &fh, &fenv, &fpayload, now).await?;
+            }
             if let Some((restriction, use_, regarding)) = consent {
                 traces::add_consent(
                     conn,
