@@ -227,6 +227,9 @@ async fn finish(node: &Arc<Node>, row: &OutboxRow, hop: &str, outcome: Outcome) 
                 .write(move |conn| {
                     boxed(async move {
                         ob::finish(conn, id, OutboxState::Relayed, &hop_s, None, now).await?;
+                        // The next hub signed for custody: a relaying hub
+                        // keeps no copy of the content.
+                        envelopes::forget_payload(conn, id).await?;
                         envelopes::add_receipt(
                             conn,
                             &envelopes::ReceiptRow {
@@ -274,11 +277,16 @@ async fn finish(node: &Arc<Node>, row: &OutboxRow, hop: &str, outcome: Outcome) 
         }
         Outcome::Refused(error) => {
             tracing::warn!(envelope = %id, %error, "delivery refused");
+            let tell_origin = failure_to_return(node, row, &error).await;
             node.store
                 .write(move |conn| {
                     boxed(async move {
                         ob::finish(conn, id, OutboxState::Rejected, &hop_s, Some(&error), now)
                             .await?;
+                        if let Some((h, env, payload)) = tell_origin {
+                            envelopes::forget_payload(conn, id).await?;
+                            crate::service::queue_outgoing(conn, &h, &env, &payload, now).await?;
+                        }
                         match traces::get(conn, trace_id).await? {
                             Some(trace) => {
                                 record_event(
@@ -313,6 +321,48 @@ async fn finish(node: &Arc<Node>, row: &OutboxRow, hop: &str, outcome: Outcome) 
     if let Err(e) = result {
         tracing::error!(envelope = %id, error = %e, "recording delivery outcome failed");
     }
+}
+
+/// For an envelope a hub relayed and could not pass on: a delivery failure
+/// back to its origin, so that its officer sees why.
+async fn failure_to_return(
+    node: &Node,
+    row: &OutboxRow,
+    error: &str,
+) -> Option<(envelope::Header, pb::Envelope, pb::Payload)> {
+    let stored = envelopes::get_from_pool(node.store.pool(), row.envelope_id)
+        .await
+        .ok()
+        .flatten()?;
+    if stored.direction != Direction::Relay
+        || matches!(
+            stored.header.kind,
+            pb::PayloadKind::Receipt | pb::PayloadKind::DeliveryFailure
+        )
+    {
+        return None;
+    }
+    let payload = pb::Payload {
+        body: Some(pb::payload::Body::DeliveryFailure(pb::DeliveryFailure {
+            envelope_id: row.envelope_id.to_string(),
+            reason: error.to_string(),
+        })),
+    };
+    let clear = pb::Marking {
+        tlp: pb::Tlp::Clear as i32,
+        restrictions: vec![],
+    };
+    node.make_envelope(
+        stored.header.case_id,
+        stored.header.trace_id,
+        &stored.header.origin,
+        &payload,
+        &clear,
+        None,
+    )
+    .map(|(h, env)| (h, env, payload))
+    .map_err(|e| tracing::error!(error = %e, "cannot build the delivery failure"))
+    .ok()
 }
 
 /// For an envelope a hub relayed: the destination's receipt, wrapped in an

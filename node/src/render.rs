@@ -396,6 +396,13 @@ pub fn payload(p: &pb::Payload, out: &mut String, indent: &str) {
         Some(Body::Receipt(_)) => {
             let _ = writeln!(out, "{indent}end-to-end receipt");
         }
+        Some(Body::DeliveryFailure(d)) => {
+            let _ = writeln!(
+                out,
+                "{indent}envelope {} was not delivered: {}",
+                d.envelope_id, d.reason
+            );
+        }
         Some(Body::OnBehalfRequest(_)) => {
             let _ = writeln!(
                 out,

@@ -33,6 +33,8 @@ pub struct MemberOptions {
     pub routes: Vec<(String, String)>,
     /// A database URL instead of SQLite in the member's folder.
     pub database_url: Option<String>,
+    /// Issue a next node certificate that takes over at this time.
+    pub rotate_at: Option<time::OffsetDateTime>,
 }
 
 pub struct Member {
@@ -40,6 +42,8 @@ pub struct Member {
     pub dir: PathBuf,
     pub ca: KeyedCert,
     pub node_cert: KeyedCert,
+    /// The next node certificate and its switch-over time, if any.
+    pub next_node_cert: Option<(KeyedCert, time::OffsetDateTime)>,
     pub sealing: OpeningKey,
     pub config_path: PathBuf,
     pub running: Option<RunningNode>,
@@ -90,6 +94,16 @@ fn write_config(
          node_key = \"node/key.pem\"\nsealing_key = \"node/seal.key\"\n\
          \n[outbox]\nretry_base_ms = 50\nretry_cap_secs = 2\ndelivery_timeout_secs = 10\n",
     );
+    if let Some(at) = opts.rotate_at {
+        let at = crate::clock::rfc3339(at);
+        toml = toml.replace(
+            "sealing_key = \"node/seal.key\"\n",
+            &format!(
+                "sealing_key = \"node/seal.key\"\nnext_node_cert = \"node-next/cert.pem\"\n\
+                 next_node_key = \"node-next/key.pem\"\nswitch_over_at = \"{at}\"\n"
+            ),
+        );
+    }
     if !opts.routes.is_empty() {
         toml.push_str("\n[routes]\n");
         for (dest, via) in &opts.routes {
@@ -133,6 +147,18 @@ impl Sandbox {
             Validity::days_from(now, 365),
         )?;
         pki::write_keyed(&dir.join("node"), &node_cert)?;
+        let next_node_cert = match opts.rotate_at {
+            Some(at) => {
+                let next = pki::issue(
+                    &ca,
+                    &Identity::Node(participant.clone()),
+                    Validity::days_from(now, 730),
+                )?;
+                pki::write_keyed(&dir.join("node-next"), &next)?;
+                Some((next, at))
+            }
+            None => None,
+        };
         let sealing = OpeningKey::generate();
         pki::write_secret(
             &dir.join("node/seal.key"),
@@ -147,6 +173,7 @@ impl Sandbox {
                 dir,
                 ca,
                 node_cert,
+                next_node_cert,
                 sealing,
                 config_path,
                 running: None,
@@ -249,6 +276,63 @@ impl Sandbox {
     pub async fn peer(&self, a: &ParticipantId, b: &ParticipantId) -> anyhow::Result<()> {
         self.pin(a, b, &[]).await?;
         self.pin(b, a, &[]).await
+    }
+
+    /// Signs `p`'s directory entry with its CA key and publishes it on its
+    /// node, as `itictl directory sign` and `publish` do.
+    pub async fn publish_directory_entry(
+        &self,
+        p: &ParticipantId,
+        serves: &[&str],
+        serial: u64,
+    ) -> anyhow::Result<pb::SignedDirectoryEntry> {
+        let m = self.member(p)?;
+        let running = m
+            .running
+            .as_ref()
+            .ok_or_else(|| anyhow!("{p} is not running"))?;
+        let entry = pb::DirectoryEntry {
+            participant: p.to_string(),
+            endpoints: vec![running.federation_addr.to_string()],
+            points_of_contact: vec![pb::PointOfContact {
+                name: format!("{p} national point of contact on tracing"),
+                agency: "national police".into(),
+                email: format!(
+                    "iti@{}.example",
+                    p.to_string().to_lowercase().replace(':', "-")
+                ),
+                phone: "+000 000 0000".into(),
+                authorised_records: vec![
+                    pb::RecordDomain::LawEnforcement as i32,
+                    pb::RecordDomain::Dealers as i32,
+                ],
+                languages: vec!["en".into(), "fr".into()],
+            }],
+            languages: vec!["en".into(), "fr".into()],
+            ca_certificate: m.ca.cert_der()?.to_vec(),
+            certificate: m.node_cert.cert_der()?.to_vec(),
+            next_certificate: match &m.next_node_cert {
+                Some((next, _)) => next.cert_der()?.to_vec(),
+                None => vec![],
+            },
+            switch_over_at: m
+                .next_node_cert
+                .as_ref()
+                .map(|(_, at)| crate::clock::to_timestamp(*at)),
+            encryption_key: m.sealing.public().bytes().to_vec(),
+            serves: serves.iter().map(|s| s.to_string()).collect(),
+            published_at: Some(crate::clock::to_timestamp(self.clock.now())),
+            revocation_list: vec![],
+            serial,
+        };
+        let signed = crate::hub::directory::sign_entry(&entry, m.ca.key_pem.expose())
+            .map_err(|e| anyhow!(e))?;
+        running
+            .node
+            .accept_directory_entry(signed.clone(), None)
+            .await
+            .map_err(|e| anyhow!("{p} publishing its entry: {e}"))?;
+        Ok(signed)
     }
 
     /// An officer certificate of `p` with `role` (issued on first use).

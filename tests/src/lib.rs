@@ -22,6 +22,26 @@ use tonic::transport::Channel;
 
 pub use iti_node;
 
+/// One number from a node's SQLite database (for checking what a node keeps).
+pub async fn sqlite_scalar(db: &std::path::Path, sql: &str) -> anyhow::Result<i64> {
+    use sqlx::Connection;
+    let mut conn =
+        sqlx::SqliteConnection::connect(&format!("sqlite://{}?mode=ro", db.display())).await?;
+    Ok(sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_string()))
+        .fetch_one(&mut conn)
+        .await?)
+}
+
+/// A column of blobs from a node's SQLite database.
+pub async fn sqlite_blobs(db: &std::path::Path, sql: &str) -> anyhow::Result<Vec<Vec<u8>>> {
+    use sqlx::Connection;
+    let mut conn =
+        sqlx::SqliteConnection::connect(&format!("sqlite://{}?mode=ro", db.display())).await?;
+    Ok(sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_string()))
+        .fetch_all(&mut conn)
+        .await?)
+}
+
 /// Parses a participant id in tests.
 pub fn p(s: &str) -> ParticipantId {
     s.parse().expect("participant id")

@@ -214,6 +214,7 @@ pub fn kind_of(payload: &pb::Payload) -> pb::PayloadKind {
         Some(B::BrokerNotice(_)) => K::BrokerNotice,
         Some(B::Receipt(_)) => K::Receipt,
         Some(B::OnBehalfRequest(_)) => K::OnBehalfRequest,
+        Some(B::DeliveryFailure(_)) => K::DeliveryFailure,
     }
 }
 

@@ -15,6 +15,26 @@ use crate::service::{Node, ServiceError, ServiceResult};
 use crate::store::envelopes::{self, Direction, ReceiptRow};
 use crate::store::{audit, boxed, hub, outbox};
 
+/// The envelope id an end-to-end receipt (travelling back to its origin)
+/// acknowledges.
+fn relayed_receipt_of(verified: &Verified) -> Option<crate::ids::EnvelopeId> {
+    use prost::Message;
+    if verified.header.kind != pb::PayloadKind::Receipt {
+        return None;
+    }
+    let Ok(pb::Payload {
+        body: Some(pb::payload::Body::Receipt(signed)),
+    }) = verified.plain_payload()
+    else {
+        return None;
+    };
+    pb::Receipt::decode(signed.receipt.as_slice())
+        .ok()?
+        .envelope_id
+        .parse()
+        .ok()
+}
+
 impl Node {
     /// Annex A.2: a request passing through the broker is checked against the
     /// lost/stolen register; each match becomes a notice to both sides. A
@@ -100,6 +120,13 @@ impl Node {
                             receipt: stored.signed,
                             duplicate: true,
                         });
+                    }
+                    if let Some(delivered) = relayed_receipt_of(&verified) {
+                        // The destination signed for an envelope we relayed
+                        // earlier: it is delivered end to end.
+                        if outbox::mark_delivered(conn, delivered, now).await? {
+                            envelopes::forget_payload(conn, delivered).await?;
+                        }
                     }
                     outbox::enqueue(
                         conn,

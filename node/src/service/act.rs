@@ -508,6 +508,7 @@ pub(crate) fn describe_payload(payload: &pb::Payload) -> String {
         ),
         Some(Body::Receipt(_)) => "end-to-end receipt".into(),
         Some(Body::OnBehalfRequest(_)) => "request to trace on our behalf (11.3.1)".into(),
+        Some(Body::DeliveryFailure(d)) => format!("not delivered: {}", d.reason),
         None => "empty message".into(),
     }
 }

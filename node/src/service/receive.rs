@@ -60,6 +60,12 @@ enum Effect {
     },
     /// A destination's receipt for an envelope of ours, relayed by a hub.
     Receipt(Box<envelope::VerifiedReceipt>),
+    /// A hub reports that an envelope of ours it had signed for was refused
+    /// further on.
+    Failure {
+        envelope_id: crate::ids::EnvelopeId,
+        reason: String,
+    },
     /// A hub asked by a member to conduct a trace on its behalf (11.3.1).
     OnBehalf {
         trace: Box<TraceRow>,
@@ -306,6 +312,19 @@ impl Node {
                 forward: self.pass_on(h, payload).await?,
             }),
             Some(B::OnBehalfRequest(ob)) => self.take_on_behalf(h, ob, now),
+            Some(B::DeliveryFailure(d)) => {
+                if !h.origin.is_hub() {
+                    return Err(ServiceError::PermissionDenied(
+                        "only a hub reports delivery failures".into(),
+                    ));
+                }
+                Ok(Effect::Failure {
+                    envelope_id: d.envelope_id.parse().map_err(|_| {
+                        ServiceError::invalid("deliveryFailure.envelopeId", "not an id")
+                    })?,
+                    reason: format!("{}: {}", h.origin, d.reason),
+                })
+            }
             Some(_) => {
                 let step = step_of(payload)
                     .ok_or_else(|| ServiceError::invalid("payload", "unexpected message"))?;
@@ -791,6 +810,44 @@ async fn apply(
                 now,
             )
             .await?;
+        }
+        Effect::Failure {
+            envelope_id,
+            reason,
+        } => {
+            // Only for an envelope of ours that a hub (this sender) holds.
+            let Some(row) = outbox::get(conn, envelope_id).await? else {
+                return Err(ServiceError::NotFound(format!(
+                    "no envelope {envelope_id} sent from here"
+                )));
+            };
+            if row.next_hop.as_deref() != Some(h.origin.to_string().as_str()) {
+                return Err(ServiceError::PermissionDenied(format!(
+                    "{} did not carry envelope {envelope_id}",
+                    h.origin
+                )));
+            }
+            outbox::finish(
+                conn,
+                envelope_id,
+                outbox::OutboxState::Rejected,
+                &h.origin.to_string(),
+                Some(&reason),
+                now,
+            )
+            .await?;
+            if let Some(trace) = traces::get(conn, row.trace_id).await? {
+                record_event(
+                    conn,
+                    &trace,
+                    "delivery_refused",
+                    &sender,
+                    &format!("not delivered: {reason}"),
+                    Some(envelope_id),
+                    now,
+                )
+                .await?;
+            }
         }
         Effect::Receipt(receipt) => {
             record_delivery(conn, &receipt, policy, now).await?;

@@ -1,0 +1,713 @@
+//! Regional hubs and the broker (clause 11, annex A): relaying on headers,
+//! on-behalf traces, tamper detection, sealed payloads, lost/stolen checks,
+//! the signed directory, loops and certificate rotation.
+
+use iti_node::identity::Role;
+use iti_node::sandbox::MemberOptions;
+use iti_proto::v1 as pb;
+use iti_tests::{Federation, fixtures, p};
+
+fn hub() -> MemberOptions {
+    MemberOptions {
+        hub: true,
+        ..Default::default()
+    }
+}
+
+fn via(hub: &str) -> MemberOptions {
+    MemberOptions {
+        routes: vec![("*".into(), hub.into())],
+        ..Default::default()
+    }
+}
+
+/// GHA and NGA are members of hub:ECOWAS; hub:ECOWAS reaches BEL through
+/// the broker hub:INTERPOL. Nobody is peered with anyone but their hub(s).
+async fn regional(with_broker_route: bool) -> anyhow::Result<Federation> {
+    let mut f = Federation::empty()?;
+    f.add("GHA", via("hub:ECOWAS"))?;
+    f.add("NGA", via("hub:ECOWAS"))?;
+    f.add("BEL", via("hub:INTERPOL"))?;
+    f.add(
+        "hub:ECOWAS",
+        MemberOptions {
+            hub: true,
+            routes: if with_broker_route {
+                vec![("*".into(), "hub:INTERPOL".into())]
+            } else {
+                vec![]
+            },
+            ..Default::default()
+        },
+    )?;
+    f.add("hub:INTERPOL", hub())?;
+    f.sandbox.start_all().await?;
+    let s = &f.sandbox;
+    for m in ["GHA", "NGA"] {
+        s.pin(&p(m), &p("hub:ECOWAS"), &[]).await?;
+        s.pin(&p("hub:ECOWAS"), &p(m), &[]).await?;
+    }
+    s.pin(&p("BEL"), &p("hub:INTERPOL"), &[]).await?;
+    s.pin(&p("hub:INTERPOL"), &p("BEL"), &[]).await?;
+    s.pin(&p("hub:ECOWAS"), &p("hub:INTERPOL"), &["BEL"])
+        .await?;
+    s.pin(&p("hub:INTERPOL"), &p("hub:ECOWAS"), &["GHA", "NGA"])
+        .await?;
+    // Everyone publishes a signed entry; hubs gather their members', then
+    // each other's; members fetch from their hubs.
+    for (who, serves) in [
+        ("GHA", vec![]),
+        ("NGA", vec![]),
+        ("BEL", vec![]),
+        ("hub:ECOWAS", vec!["GHA", "NGA"]),
+        ("hub:INTERPOL", vec!["BEL"]),
+    ] {
+        s.publish_directory_entry(&p(who), &serves, 1).await?;
+    }
+    for who in [
+        "hub:ECOWAS",
+        "hub:INTERPOL",
+        "hub:ECOWAS",
+        "GHA",
+        "NGA",
+        "BEL",
+    ] {
+        let r = f.node(who)?.refresh_directory().await?;
+        assert!(r.rejected.is_empty(), "{who}: {:?}", r.rejected);
+    }
+    Ok(f)
+}
+
+async fn submit(
+    f: &mut Federation,
+    from: &str,
+    request: pb::TraceRequest,
+    on_behalf_via: &str,
+) -> anyhow::Result<pb::SubmitReply> {
+    Ok(f.poc(from)?
+        .submit_request(pb::SubmitRequestRequest {
+            request: Some(request),
+            routing_override: None,
+            on_behalf_via: on_behalf_via.into(),
+        })
+        .await?
+        .into_inner())
+}
+
+async fn act(
+    f: &mut Federation,
+    who: &str,
+    trace: &str,
+    action: pb::act_request::Action,
+) -> anyhow::Result<pb::ActReply> {
+    Ok(f.poc(who)?
+        .act(pb::ActRequest {
+            trace_id: trace.into(),
+            action: Some(action),
+            confirm_despite_declared_restrictions: false,
+        })
+        .await?
+        .into_inner())
+}
+
+fn request_to(state: &str) -> pb::TraceRequest {
+    let mut r = fixtures::fal_request();
+    r.domestic_findings = Some(pb::DomesticFindings {
+        export_record: Some(pb::ExportRecord {
+            importing_state: state.into(),
+            export_date: "2014-01-01".into(),
+            licence_number: "GH-X-1".into(),
+            recorded_by: "GHA".into(),
+        }),
+        notes: String::new(),
+    });
+    r
+}
+
+async fn case_messages(
+    f: &mut Federation,
+    who: &str,
+    trace: &str,
+) -> anyhow::Result<Vec<pb::MessageView>> {
+    let case = f
+        .poc(who)?
+        .show_case(pb::ShowCaseRequest { id: trace.into() })
+        .await?
+        .into_inner();
+    Ok(case
+        .traces
+        .into_iter()
+        .filter(|t| t.summary.as_ref().is_some_and(|s| s.trace_id == trace))
+        .flat_map(|t| t.messages)
+        .collect())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_reaches_a_state_through_one_hub_and_is_answered_back() -> anyhow::Result<()> {
+    let mut f = regional(false).await?;
+    let sent = submit(&mut f, "GHA", request_to("NGA"), "").await?;
+    assert_eq!(sent.plan.unwrap().path, vec!["hub:ECOWAS"]);
+    let trace = sent.trace_id;
+    // NGA got it (origin GHA, through the hub) and GHA holds NGA's own
+    // receipt, relayed back by the hub.
+    f.until_state("NGA", &trace, "delivered").await?;
+    f.until_state("GHA", &trace, "delivered").await?;
+    act(
+        &mut f,
+        "NGA",
+        &trace,
+        pb::act_request::Action::Acknowledge(Default::default()),
+    )
+    .await?;
+    act(
+        &mut f,
+        "NGA",
+        &trace,
+        pb::act_request::Action::Respond(fixtures::nga_diversion_response()),
+    )
+    .await?;
+    f.until_state("GHA", &trace, "responded").await?;
+    let at_nga = case_messages(&mut f, "NGA", &trace).await?;
+    let request = at_nga
+        .iter()
+        .find(|m| m.kind == pb::PayloadKind::Request as i32)
+        .unwrap();
+    assert_eq!(request.origin, "GHA");
+    assert_eq!(
+        request.hops,
+        vec!["hub:ECOWAS"],
+        "the envelope records its hop"
+    );
+    // The hub keeps no content once it delivered.
+    let hub_db = f.sandbox.member(&p("hub:ECOWAS"))?.dir.join("data/node.db");
+    let left = iti_tests::sqlite_scalar(
+        &hub_db,
+        "SELECT COUNT(*) FROM envelopes WHERE direction = 'relay' AND length(envelope) > 0",
+    )
+    .await?;
+    assert_eq!(left, 0, "relayed content kept after delivery");
+    f.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_crosses_two_hubs_with_its_origin_signature_intact() -> anyhow::Result<()> {
+    let mut f = regional(true).await?;
+    let sent = submit(&mut f, "GHA", fixtures::fal_request(), "").await?;
+    let trace = sent.trace_id;
+    f.until_state("BEL", &trace, "delivered").await?;
+    f.until_state("GHA", &trace, "delivered").await?;
+    let at_bel = case_messages(&mut f, "BEL", &trace).await?;
+    let request = at_bel
+        .iter()
+        .find(|m| m.kind == pb::PayloadKind::Request as i32)
+        .unwrap();
+    assert_eq!(request.origin, "GHA");
+    assert_eq!(request.hops, vec!["hub:ECOWAS", "hub:INTERPOL"]);
+    act(
+        &mut f,
+        "BEL",
+        &trace,
+        pb::act_request::Action::Acknowledge(Default::default()),
+    )
+    .await?;
+    f.until_state("GHA", &trace, "acknowledged").await?;
+    f.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hub_conducts_a_trace_on_a_members_behalf() -> anyhow::Result<()> {
+    let mut f = regional(false).await?;
+    let mut request = request_to("NGA");
+    request.marking = Some(fixtures::marking(pb::Tlp::Amber, &[]));
+    let sent = submit(&mut f, "GHA", request, "hub:ECOWAS").await?;
+    let trace = sent.trace_id;
+    // NGA sees the hub as the requester of record, on GHA's behalf.
+    let at_nga = f.until_state("NGA", &trace, "delivered").await?;
+    assert_eq!(at_nga.counterpart, "hub:ECOWAS");
+    assert_eq!(at_nga.on_behalf_of, "GHA");
+    act(
+        &mut f,
+        "NGA",
+        &trace,
+        pb::act_request::Action::Acknowledge(Default::default()),
+    )
+    .await?;
+    act(
+        &mut f,
+        "NGA",
+        &trace,
+        pb::act_request::Action::Respond(fixtures::nga_diversion_response()),
+    )
+    .await?;
+    // The member sees the whole case, the markings intact.
+    f.until_state("GHA", &trace, "responded").await?;
+    let at_gha = case_messages(&mut f, "GHA", &trace).await?;
+    let response = at_gha
+        .iter()
+        .find(|m| m.kind == pb::PayloadKind::Response as i32)
+        .and_then(|m| m.payload.clone())
+        .and_then(|p| p.body);
+    let Some(pb::payload::Body::Response(r)) = response else {
+        panic!("GHA did not get the response: {at_gha:?}");
+    };
+    assert_eq!(
+        r.last_legal_possessor.unwrap().marking,
+        fixtures::nga_diversion_response()
+            .last_legal_possessor
+            .unwrap()
+            .marking
+    );
+    // The member asks clarification; it goes to NGA through the hub.
+    act(
+        &mut f,
+        "GHA",
+        &trace,
+        pb::act_request::Action::RequestClarification(pb::ClarificationRequest {
+            question: "Was the armoury break-in reported to the police?".into(),
+            regarding: String::new(),
+        }),
+    )
+    .await?;
+    f.until_state("NGA", &trace, "clarification_requested")
+        .await?;
+    // The hub's operator counts it.
+    let stats = f
+        .officer("hub:ECOWAS", Role::Admin)?
+        .hub_stats(pb::HubStatsRequest {})
+        .await?
+        .into_inner();
+    let gha = stats.members.iter().find(|m| m.member == "GHA").unwrap();
+    assert_eq!(gha.on_behalf, 1);
+    f.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_envelope_altered_by_a_hub_is_refused_and_recorded() -> anyhow::Result<()> {
+    let mut f = regional(false).await?;
+    let gha = f.node("GHA")?.clone();
+    let mut env = {
+        let payload = pb::Payload {
+            body: Some(pb::payload::Body::Request(request_to("NGA"))),
+        };
+        let now = iti_node::clock::Clock::now(f.clock.as_ref());
+        let header = iti_node::envelope::Header {
+            id: iti_node::ids::EnvelopeId::new_v7(now),
+            case_id: iti_node::ids::CaseId::new_v7(now),
+            trace_id: iti_node::ids::TraceId::new_v7(now),
+            origin: p("GHA"),
+            destination: p("NGA"),
+            created_at: now,
+            kind: pb::PayloadKind::Unspecified,
+            marking: fixtures::marking(pb::Tlp::Amber, &[]),
+            sealing: None,
+            on_behalf_of: None,
+        };
+        iti_node::envelope::build(gha.signer(), header, &payload, None)?
+    };
+    // The hub changes one byte of the content before passing it on.
+    let i = env.payload.len() / 2;
+    env.payload[i] ^= 0x01;
+    let hub_identity = iti_node::identity::Identity::Node(p("hub:ECOWAS"));
+    let err = f
+        .node("NGA")?
+        .receive(&hub_identity, env)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, iti_node::service::ServiceError::PermissionDenied(ref m) if m.contains("signature")),
+        "{err}"
+    );
+    let mut auditor = f.sandbox.officer(&p("NGA"), Role::Auditor)?;
+    let log = auditor
+        .audit_log(pb::AuditLogRequest {
+            after_seq: 0,
+            limit: 0,
+        })
+        .await?
+        .into_inner();
+    assert!(
+        log.entries
+            .iter()
+            .any(|e| e.action == "envelope_refused" && e.actor == "hub:ECOWAS")
+    );
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hub_relaying_a_red_request_cannot_read_it() -> anyhow::Result<()> {
+    let mut f = regional(false).await?;
+    let mut request = request_to("NGA");
+    request.marking = Some(fixtures::marking(pb::Tlp::Red, &[]));
+    let serial = "1502347";
+    let sent = submit(&mut f, "GHA", request, "").await?;
+    let trace = sent.trace_id;
+    f.until_state("NGA", &trace, "delivered").await?;
+    // What the hub held: ciphertext, which its own key does not open.
+    let hub = f.node("hub:ECOWAS")?.clone();
+    let relayed = iti_tests::sqlite_blobs(
+        &f.sandbox.member(&p("hub:ECOWAS"))?.dir.join("data/node.db"),
+        "SELECT envelope FROM envelopes WHERE direction = 'relay'",
+    )
+    .await?;
+    assert!(!relayed.is_empty());
+    for blob in relayed {
+        assert!(
+            !blob.windows(serial.len()).any(|w| w == serial.as_bytes()),
+            "serial number readable at the hub"
+        );
+    }
+    let first_id = case_messages(&mut f, "NGA", &trace).await?[0]
+        .envelope_id
+        .parse()?;
+    let env = f.node("NGA")?.envelope(first_id).await?.unwrap();
+    let sealing = env.header.sealing.clone().expect("sealed");
+    assert!(
+        hub.opening_key
+            .as_ref()
+            .unwrap()
+            .open(&sealing, &env.envelope.header, &env.envelope.payload)
+            .is_err()
+    );
+    // The destination reads it.
+    let at_nga = case_messages(&mut f, "NGA", &trace).await?;
+    assert!(matches!(
+        at_nga[0].payload.as_ref().and_then(|p| p.body.as_ref()),
+        Some(pb::payload::Body::Request(_))
+    ));
+    f.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_broker_finds_a_lost_weapon_despite_a_misread_serial() -> anyhow::Result<()> {
+    let mut f = regional(true).await?;
+    // NGA reported the rifle stolen to the broker; the serial was entered
+    // with a letter O and without its leading zero.
+    let mut broker = f.officer("hub:INTERPOL", Role::Poc)?;
+    let reply = broker
+        .import_lost_stolen(tokio_stream::iter(vec![
+            pb::LostStolenRecord {
+                line: 2,
+                reported_by: "NGA".into(),
+                make: "FN HERSTAL".into(),
+                model: "FAL".into(),
+                serial_number: "15O2347".into(),
+                calibre: "7.62".into(),
+                reported_on: "2015-06-03".into(),
+                circumstances: "armoury break-in, Kaduna".into(),
+                reference: "NGA-LS-2015-0098".into(),
+            },
+            pb::LostStolenRecord {
+                line: 3,
+                reported_by: "XXX".into(),
+                make: "FN".into(),
+                serial_number: "1".into(),
+                ..Default::default()
+            },
+        ]))
+        .await?
+        .into_inner();
+    assert_eq!(reply.accepted, 1);
+    assert_eq!(reply.rejected.len(), 1);
+    assert_eq!(
+        reply.rejected[0].line, 3,
+        "the rejected record is named by its line"
+    );
+    let sent = submit(&mut f, "GHA", fixtures::fal_request(), "").await?;
+    let trace = sent.trace_id;
+    for who in ["GHA", "BEL"] {
+        let client = f.poc(who)?;
+        f.until("the broker notice reaches both sides", || {
+            let mut c = client.clone();
+            let trace = trace.clone();
+            async move {
+                let case = c
+                    .show_case(pb::ShowCaseRequest { id: trace })
+                    .await?
+                    .into_inner();
+                Ok(case
+                    .traces
+                    .iter()
+                    .flat_map(|t| &t.messages)
+                    .any(|m| m.kind == pb::PayloadKind::BrokerNotice as i32))
+            }
+        })
+        .await?;
+    }
+    let notice = case_messages(&mut f, "GHA", &trace)
+        .await?
+        .into_iter()
+        .find_map(|m| match m.payload.and_then(|p| p.body) {
+            Some(pb::payload::Body::BrokerNotice(n)) => Some(n),
+            _ => None,
+        })
+        .unwrap();
+    assert_eq!(notice.reported_by, "NGA");
+    assert_eq!(notice.register_entry, "NGA-LS-2015-0098");
+    assert_eq!(
+        notice.differences,
+        vec!["0→O at 3".to_string()],
+        "the notice says which character differed"
+    );
+    f.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_directory_is_distributed_and_a_forged_entry_is_rejected() -> anyhow::Result<()> {
+    let mut f = regional(true).await?;
+    // BEL learned GHA's entry through two hubs; GHA learned BEL's.
+    let dir = f
+        .officer("BEL", Role::Poc)?
+        .get_directory(pb::GetDirectoryRequest {})
+        .await?
+        .into_inner();
+    let gha = dir
+        .entries
+        .iter()
+        .find(|e| e.entry.as_ref().is_some_and(|x| x.participant == "GHA"))
+        .unwrap();
+    assert_eq!(gha.trust, "via hub:INTERPOL");
+    assert!(!gha.entry.as_ref().unwrap().points_of_contact.is_empty());
+    // An entry for NGA signed by GHA's CA is refused by NGA's hub.
+    let m = f.sandbox.member(&p("GHA"))?;
+    let mut forged_entry = pb::DirectoryEntry {
+        participant: "NGA".into(),
+        endpoints: vec!["203.0.113.9:7100".into()],
+        serial: 99,
+        ..Default::default()
+    };
+    forged_entry.ca_certificate = m.ca.cert_der()?.to_vec();
+    let forged = iti_node::hub::directory::sign_entry(&forged_entry, m.ca.key_pem.expose())
+        .map_err(anyhow::Error::msg)?;
+    let err = f
+        .node("hub:ECOWAS")?
+        .accept_directory_entry(forged, None)
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("not signed by the CA pinned for NGA"),
+        "{err}"
+    );
+    let dir = f
+        .officer("hub:ECOWAS", Role::Admin)?
+        .get_directory(pb::GetDirectoryRequest {})
+        .await?
+        .into_inner();
+    let nga = dir
+        .entries
+        .iter()
+        .find(|e| e.entry.as_ref().is_some_and(|x| x.participant == "NGA"))
+        .unwrap();
+    assert_ne!(
+        nga.entry.as_ref().unwrap().serial,
+        99,
+        "the forged entry changed nothing"
+    );
+    f.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_routing_loop_between_hubs_is_refused_not_bounced() -> anyhow::Result<()> {
+    let mut f = Federation::empty()?;
+    f.add("GHA", via("hub:ECOWAS"))?;
+    f.add(
+        "hub:ECOWAS",
+        MemberOptions {
+            hub: true,
+            routes: vec![("*".into(), "hub:INTERPOL".into())],
+            ..Default::default()
+        },
+    )?;
+    f.add(
+        "hub:INTERPOL",
+        MemberOptions {
+            hub: true,
+            routes: vec![("*".into(), "hub:ECOWAS".into())],
+            ..Default::default()
+        },
+    )?;
+    f.sandbox.start_all().await?;
+    let s = &f.sandbox;
+    s.pin(&p("GHA"), &p("hub:ECOWAS"), &[]).await?;
+    s.pin(&p("hub:ECOWAS"), &p("GHA"), &[]).await?;
+    s.peer(&p("hub:ECOWAS"), &p("hub:INTERPOL")).await?;
+    for who in ["GHA", "hub:ECOWAS", "hub:INTERPOL"] {
+        s.publish_directory_entry(&p(who), &[], 1).await?;
+    }
+    for who in ["hub:ECOWAS", "hub:INTERPOL"] {
+        f.node(who)?.refresh_directory().await?;
+    }
+    let sent = submit(&mut f, "GHA", fixtures::fal_request(), "").await?;
+    let trace = sent.trace_id;
+    // The envelope goes GHA → ECOWAS → INTERPOL, which would send it back:
+    // refused as a loop, and ECOWAS records the refusal.
+    let admin = f.officer("hub:ECOWAS", Role::Admin)?;
+    f.until("the hub sees the loop refusal", || {
+        let mut admin = admin.clone();
+        async move {
+            let ob = admin
+                .outbox(pb::OutboxRequest {
+                    include_delivered: true,
+                })
+                .await?
+                .into_inner();
+            Ok(ob.items.iter().any(|i| {
+                i.state == pb::DeliveryState::Rejected as i32 && i.last_error.contains("loop")
+            }))
+        }
+    })
+    .await?;
+    // GHA's officer learns it was refused, and why; nothing is retried.
+    let gha = f.poc("GHA")?;
+    f.until("GHA sees the refusal", || {
+        let mut gha = gha.clone();
+        async move {
+            let ob = gha
+                .outbox(pb::OutboxRequest {
+                    include_delivered: true,
+                })
+                .await?
+                .into_inner();
+            Ok(ob.items.iter().any(|i| {
+                i.state == pb::DeliveryState::Rejected as i32 && i.last_error.contains("loop")
+            }))
+        }
+    })
+    .await?;
+    let mut gha = gha;
+    let now = gha
+        .list_traces(pb::ListTracesRequest {
+            inbox: false,
+            include_closed: true,
+        })
+        .await?
+        .into_inner();
+    assert_eq!(
+        now.traces
+            .iter()
+            .find(|t| t.trace_id == trace)
+            .unwrap()
+            .state,
+        "sent",
+        "never delivered"
+    );
+    f.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keys_rotate_across_the_switch_over_without_a_failed_delivery() -> anyhow::Result<()> {
+    use iti_node::clock::Clock;
+    let mut f = Federation::empty()?;
+    let switch_over = f.clock.now() + time::Duration::days(2);
+    f.add("GHA", MemberOptions::default())?;
+    f.add(
+        "BEL",
+        MemberOptions {
+            rotate_at: Some(switch_over),
+            ..Default::default()
+        },
+    )?;
+    f.sandbox.start_all().await?;
+    f.sandbox.peer(&p("GHA"), &p("BEL")).await?;
+    // BEL announces its current and next certificates; GHA learns them and
+    // from then on accepts only those for BEL.
+    f.sandbox.publish_directory_entry(&p("BEL"), &[], 1).await?;
+    let r = f.node("GHA")?.refresh_directory().await?;
+    assert_eq!(r.accepted, vec!["BEL"]);
+
+    let before = submit(&mut f, "GHA", fixtures::fal_request(), "")
+        .await?
+        .trace_id;
+    f.until_state("GHA", &before, "delivered").await?;
+    act(
+        &mut f,
+        "BEL",
+        &before,
+        pb::act_request::Action::Acknowledge(Default::default()),
+    )
+    .await?;
+    f.until_state("GHA", &before, "acknowledged").await?;
+
+    // Past the switch-over BEL presents and signs with its next key.
+    f.advance(time::Duration::days(2) + time::Duration::hours(1));
+    let after = submit(&mut f, "GHA", fixtures::fal_request(), "")
+        .await?
+        .trace_id;
+    f.until_state("GHA", &after, "delivered").await?;
+    act(
+        &mut f,
+        "BEL",
+        &after,
+        pb::act_request::Action::Acknowledge(Default::default()),
+    )
+    .await?;
+    f.until_state("GHA", &after, "acknowledged").await?;
+    let ob = f
+        .poc("GHA")?
+        .outbox(pb::OutboxRequest {
+            include_delivered: true,
+        })
+        .await?
+        .into_inner();
+    assert!(
+        ob.items
+            .iter()
+            .all(|i| i.state == pb::DeliveryState::Delivered as i32),
+        "no failed delivery: {ob:?}"
+    );
+
+    // Long after, the retired key is no longer accepted for BEL, and a
+    // certificate BEL's CA issued but never announced never was.
+    f.advance(time::Duration::days(3));
+    let member = f.sandbox.member(&p("BEL"))?;
+    let old = iti_node::envelope::Signer::from_keyed(&member.node_cert)?;
+    let unannounced = iti_node::identity::pki::issue(
+        &member.ca,
+        &iti_node::identity::Identity::Node(p("BEL")),
+        iti_node::identity::pki::Validity::days_from(f.clock.now(), 30),
+    )?;
+    let rogue = iti_node::envelope::Signer::from_keyed(&unannounced)?;
+    for signer in [&old, &rogue] {
+        let now = f.clock.now();
+        let header = iti_node::envelope::Header {
+            id: iti_node::ids::EnvelopeId::new_v7(now),
+            case_id: iti_node::ids::CaseId::new_v7(now),
+            trace_id: after.parse()?,
+            origin: p("BEL"),
+            destination: p("GHA"),
+            created_at: now,
+            kind: pb::PayloadKind::Unspecified,
+            marking: fixtures::marking(pb::Tlp::Amber, &[]),
+            sealing: None,
+            on_behalf_of: None,
+        };
+        let payload = pb::Payload {
+            body: Some(pb::payload::Body::ClarificationReply(
+                pb::ClarificationReply {
+                    answer: "x".into(),
+                    regarding: String::new(),
+                },
+            )),
+        };
+        let env = iti_node::envelope::build(signer, header, &payload, None)?;
+        let err = f
+            .node("GHA")?
+            .receive(&iti_node::identity::Identity::Node(p("BEL")), env)
+            .await
+            .unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("not one its directory entry announces"),
+            "{err}"
+        );
+    }
+    f.shutdown().await;
+    Ok(())
+}
