@@ -78,27 +78,47 @@ async fn act(
         .into_inner())
 }
 
+fn via(hub: &str) -> MemberOptions {
+    MemberOptions {
+        routes: vec![("*".into(), hub.into())],
+        ..Default::default()
+    }
+}
+
 pub async fn run(keep: bool) -> anyhow::Result<()> {
     let mut n = 0;
     let mut sandbox = Sandbox::create(Arc::new(SystemClock))?;
-    println!(
-        "ITI Exchange demo: a federation of national points of contact on loopback (ISACS 05.31)"
-    );
+    println!("ITI Exchange demo: national points of contact on tracing, a regional hub and an");
+    println!("INTERPOL-style broker, on loopback (ISACS 05.31)");
 
     step(
         &mut n,
-        "Each state creates its own national CA, node certificate and database",
+        "Each participant creates its own CA, node certificate and database",
     );
-    let states = ["GHA", "BEL", "NGA"];
-    for s in states {
-        sandbox.add(s, MemberOptions::default())?;
-    }
+    sandbox.add("GHA", via("hub:ECOWAS"))?;
+    sandbox.add("NGA", via("hub:ECOWAS"))?;
+    sandbox.add("BEL", via("hub:INTERPOL"))?;
+    sandbox.add(
+        "hub:ECOWAS",
+        MemberOptions {
+            hub: true,
+            routes: vec![("*".into(), "hub:INTERPOL".into())],
+            ..Default::default()
+        },
+    )?;
+    sandbox.add(
+        "hub:INTERPOL",
+        MemberOptions {
+            hub: true,
+            ..Default::default()
+        },
+    )?;
     sandbox.start_all().await?;
-    for s in states {
-        let m = sandbox.member(&p(s))?;
+    for (who, m) in &sandbox.members {
         let running = m.running.as_ref().context("started")?;
+        let who = who.to_string();
         println!(
-            "   {s}: CA {}…  federation {}  local {}",
+            "   {who:<13} CA {}…  federation {}  local {}",
             &crate::identity::pki::fingerprint(&m.ca.cert_der()?)[..16],
             running.federation_addr,
             running.local_addr
@@ -107,16 +127,86 @@ pub async fn run(keep: bool) -> anyhow::Result<()> {
 
     step(
         &mut n,
-        "Explicit peering: each admin pins the other states' CAs (no global CA)",
+        "Explicit peering: each admin pins a partner's CA to that partner alone",
     );
-    for (i, a) in states.iter().enumerate() {
-        for b in &states[i + 1..] {
-            sandbox.peer(&p(a), &p(b)).await?;
-            println!("   {a} ⇄ {b}: each pinned the other's CA to that participant alone");
+    for member in ["GHA", "NGA"] {
+        sandbox.pin(&p(member), &p("hub:ECOWAS"), &[]).await?;
+        sandbox.pin(&p("hub:ECOWAS"), &p(member), &[]).await?;
+        println!("   {member} ⇄ hub:ECOWAS (regional hub, clause 11.3)");
+    }
+    sandbox.pin(&p("BEL"), &p("hub:INTERPOL"), &[]).await?;
+    sandbox.pin(&p("hub:INTERPOL"), &p("BEL"), &[]).await?;
+    println!("   BEL ⇄ hub:INTERPOL (broker, clause 11.2)");
+    sandbox
+        .pin(&p("hub:ECOWAS"), &p("hub:INTERPOL"), &["BEL"])
+        .await?;
+    sandbox
+        .pin(&p("hub:INTERPOL"), &p("hub:ECOWAS"), &["GHA", "NGA"])
+        .await?;
+    println!("   hub:ECOWAS ⇄ hub:INTERPOL");
+
+    step(
+        &mut n,
+        "Each publishes a directory entry signed by its CA; the hubs distribute them",
+    );
+    for (who, serves) in [
+        ("GHA", vec![]),
+        ("NGA", vec![]),
+        ("BEL", vec![]),
+        ("hub:ECOWAS", vec!["GHA", "NGA"]),
+        ("hub:INTERPOL", vec!["BEL"]),
+    ] {
+        sandbox.publish_directory_entry(&p(who), &serves, 1).await?;
+    }
+    for who in [
+        "hub:ECOWAS",
+        "hub:INTERPOL",
+        "hub:ECOWAS",
+        "GHA",
+        "NGA",
+        "BEL",
+    ] {
+        sandbox
+            .node(&p(who))?
+            .refresh_directory()
+            .await
+            .map_err(|e| anyhow!("{e}"))?;
+    }
+    let mut gha = sandbox.officer(&p("GHA"), Role::Poc)?;
+    let dir = gha
+        .get_directory(pb::GetDirectoryRequest {})
+        .await?
+        .into_inner();
+    for e in &dir.entries {
+        if let Some(entry) = &e.entry {
+            println!(
+                "   GHA's directory: {:<13} trust: {}",
+                entry.participant, e.trust
+            );
         }
     }
 
-    let mut gha = sandbox.officer(&p("GHA"), Role::Poc)?;
+    step(
+        &mut n,
+        "Nigeria had reported the rifle stolen to the broker (serial misread as 15O2347)",
+    );
+    let mut broker = sandbox.officer(&p("hub:INTERPOL"), Role::Poc)?;
+    let imported = broker
+        .import_lost_stolen(tokio_stream::iter(vec![pb::LostStolenRecord {
+            line: 2,
+            reported_by: "NGA".into(),
+            make: "FN HERSTAL".into(),
+            model: "FAL".into(),
+            serial_number: "15O2347".into(),
+            calibre: "7.62x51".into(),
+            reported_on: "2015-06-03".into(),
+            circumstances: "armoury break-in, Kaduna".into(),
+            reference: "NGA-LS-2015-0098".into(),
+        }]))
+        .await?
+        .into_inner();
+    println!("   register: {} report added", imported.accepted);
+
     let mut bel = sandbox.officer(&p("BEL"), Role::Poc)?;
     let mut nga = sandbox.officer(&p("NGA"), Role::Poc)?;
 
@@ -137,7 +227,7 @@ pub async fn run(keep: bool) -> anyhow::Result<()> {
 
     step(
         &mut n,
-        "Ghana submits it: signed, stored, delivered over mutual TLS",
+        "Ghana submits it: signed by Ghana, relayed by both hubs on its header alone",
     );
     let submitted = gha
         .submit_request(pb::SubmitRequestRequest {
@@ -149,9 +239,26 @@ pub async fn run(keep: bool) -> anyhow::Result<()> {
         .into_inner();
     let first = submitted.trace_id.clone();
     println!("   case {}  trace {}", submitted.case_id, first);
+    wait_for_state(&mut bel, &first, &["delivered"]).await?;
     let t = wait_for_state(&mut gha, &first, &["delivered"]).await?;
+    let case = bel
+        .show_case(pb::ShowCaseRequest { id: first.clone() })
+        .await?
+        .into_inner();
+    if let Some(m) = case
+        .traces
+        .iter()
+        .flat_map(|t| &t.messages)
+        .find(|m| m.kind == pb::PayloadKind::Request as i32)
+    {
+        println!(
+            "   Belgium received it from {} via {}",
+            m.origin,
+            m.hops.join(" → ")
+        );
+    }
     println!(
-        "   Belgium signed a receipt; deadlines run from it: acknowledge by {}, respond by {}",
+        "   Belgium's signed receipt came back to Ghana; deadlines run from it: acknowledge by {}, respond by {}",
         t.ack_due
             .as_ref()
             .and_then(crate::clock::from_timestamp)
@@ -163,6 +270,33 @@ pub async fn run(keep: bool) -> anyhow::Result<()> {
             .map(crate::clock::rfc3339)
             .unwrap_or_default()
     );
+
+    step(
+        &mut n,
+        "The broker checked it against the lost/stolen register (annex A.2)",
+    );
+    let mut notice = None;
+    for _ in 0..300 {
+        let case = gha
+            .show_case(pb::ShowCaseRequest { id: first.clone() })
+            .await?
+            .into_inner();
+        notice = case
+            .traces
+            .iter()
+            .flat_map(|t| &t.messages)
+            .find(|m| m.kind == pb::PayloadKind::BrokerNotice as i32)
+            .and_then(|m| m.payload.clone());
+        if notice.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let mut text = String::new();
+    if let Some(notice) = &notice {
+        render::payload(notice, &mut text, "   ");
+    }
+    print!("{text}");
 
     step(&mut n, "Belgium's inbox");
     let inbox = bel
@@ -196,7 +330,7 @@ pub async fn run(keep: bool) -> anyhow::Result<()> {
     )
     .await?;
     wait_for_state(&mut gha, &first, &["responded"]).await?;
-    println!("   Ghana received the response; commercial details are marked PROPRIETARY");
+    println!("   Ghana received the response; its commercial details are marked PROPRIETARY");
 
     step(
         &mut n,
@@ -231,7 +365,7 @@ pub async fn run(keep: bool) -> anyhow::Result<()> {
 
     step(
         &mut n,
-        "Nigeria acknowledges and answers: stolen from a police armoury (10.4.4)",
+        "Nigeria answers: stolen from a police armoury (10.4.4); the TLP:RED part is sealed",
     );
     wait_for_state(&mut nga, &second, &["delivered"]).await?;
     act(
@@ -247,6 +381,32 @@ pub async fn run(keep: bool) -> anyhow::Result<()> {
     )
     .await?;
     wait_for_state(&mut gha, &second, &["responded"]).await?;
+    let case = gha
+        .show_case(pb::ShowCaseRequest { id: second.clone() })
+        .await?
+        .into_inner();
+    let response = case
+        .traces
+        .iter()
+        .filter(|t| t.summary.as_ref().is_some_and(|s| s.trace_id == second))
+        .flat_map(|t| &t.messages)
+        .find(|m| m.kind == pb::PayloadKind::Response as i32);
+    if let Some(m) = response {
+        let env = sandbox
+            .node(&p("GHA"))?
+            .envelope(m.envelope_id.parse()?)
+            .await
+            .map_err(|e| anyhow!("{e}"))?
+            .context("stored")?;
+        match env.header.sealing {
+            Some(_) => println!(
+                "   relayed by {} as {} bytes of ciphertext sealed to Ghana's key: the hub routed it on its header alone",
+                m.hops.join(", "),
+                env.envelope.payload.len()
+            ),
+            None => println!("   relayed by {} in clear", m.hops.join(", ")),
+        }
+    }
 
     step(&mut n, "Ghana's point of contact reads the whole case");
     let case = gha
@@ -272,10 +432,7 @@ pub async fn run(keep: bool) -> anyhow::Result<()> {
         }
     }
 
-    step(
-        &mut n,
-        "Ghana closes the case; every node's audit trail verifies",
-    );
+    step(&mut n, "Ghana closes the case");
     for trace in [&first, &second] {
         act(
             &mut gha,
@@ -286,20 +443,46 @@ pub async fn run(keep: bool) -> anyhow::Result<()> {
         )
         .await?;
     }
-    for s in states {
-        let mut c = sandbox.officer(&p(s), Role::Auditor)?;
+    wait_for_state(&mut nga, &second, &["closed"]).await?;
+
+    step(
+        &mut n,
+        "The ECOWAS hub operator's figures per member (itictl hub stats)",
+    );
+    let mut operator = sandbox.officer(&p("hub:ECOWAS"), Role::Admin)?;
+    let stats = operator
+        .hub_stats(pb::HubStatsRequest {})
+        .await?
+        .into_inner();
+    for m in &stats.members {
+        println!(
+            "   {:<4} relayed {:>2}  pending {}  overdue {}  median ack {:.1} s  median response {:.1} s",
+            m.member,
+            m.relayed,
+            m.pending,
+            m.overdue,
+            m.median_ack_seconds,
+            m.median_response_seconds
+        );
+    }
+
+    step(&mut n, "Every node's audit trail verifies");
+    let all: Vec<ParticipantId> = sandbox.members.keys().cloned().collect();
+    for who in all {
+        let mut c = sandbox.officer(&who, Role::Auditor)?;
         let v = c
             .audit_verify(pb::AuditVerifyRequest {})
             .await?
             .into_inner();
+        let who = who.to_string();
         println!(
-            "   {s}: {} audit entries, chain {}",
+            "   {who:<13} {:>3} audit entries, hash chain {}",
             v.entries,
             if v.ok { "intact" } else { "BROKEN" }
         );
         if !v.ok {
             return Err(anyhow!(
-                "{s}: audit chain broken at {}: {}",
+                "{who}: audit chain broken at {}: {}",
                 v.first_bad_seq,
                 v.problem
             ));

@@ -252,6 +252,19 @@ pub fn conflicts_with_declared(
     imposed.intersection(&declared).copied().collect()
 }
 
+/// The strictest marking anywhere in a response: what the envelope carrying
+/// it is marked (and sealed) by, so that a TLP:RED section never travels
+/// readable through a hub under a milder top-level marking.
+pub fn envelope_marking(
+    response: &pb::TraceResponse,
+) -> Result<Marking, super::marking::MarkingError> {
+    let mut out = Marking::try_from(&default_marking(response))?;
+    for (_, m) in section_markings(response) {
+        out = super::marking::stricter(&out, &m?);
+    }
+    Ok(out)
+}
+
 /// The effective marking of every present section, by protobuf JSON name:
 /// for showing an officer how a response is marked.
 pub fn section_markings(
@@ -265,6 +278,33 @@ pub fn section_markings(
                 .map(|own| (s.name(), effective_in(s.name(), own, &default)))
         })
         .collect()
+}
+
+#[cfg(test)]
+mod envelope_marking_tests {
+    use super::*;
+
+    #[test]
+    fn the_envelope_takes_the_strictest_section_marking() {
+        let response = pb::TraceResponse {
+            marking: Some(pb::Marking {
+                tlp: pb::Tlp::Amber as i32,
+                restrictions: vec![],
+            }),
+            last_legal_possessor: Some(pb::LastLegalPossessor {
+                marking: Some(pb::Marking {
+                    tlp: pb::Tlp::Red as i32,
+                    restrictions: vec![pb::UseRestriction::LawEnforcementOnly as i32],
+                }),
+                name: "x".into(),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let m = envelope_marking(&response).unwrap();
+        assert_eq!(m.tlp, super::super::marking::Tlp::Red);
+        assert!(m.restrictions.contains(&Restriction::LawEnforcementOnly));
+    }
 }
 
 #[cfg(test)]

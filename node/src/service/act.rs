@@ -342,7 +342,9 @@ impl Node {
         }
 
         let marking = match &action {
-            Action::Respond(r) => r.marking.clone().unwrap_or_default(),
+            Action::Respond(r) => crate::policy::redact::envelope_marking(r)
+                .map_err(|e| ServiceError::invalid("marking", e.to_string()))?
+                .to_proto(),
             _ => trace.request.marking.clone().unwrap_or_default(),
         };
         let new_request = match &action {

@@ -101,7 +101,9 @@ impl Node {
                 },
             )),
         };
-        let marking = response.marking.clone().unwrap_or_default();
+        let marking = crate::policy::redact::envelope_marking(&response)
+            .map_err(|e| ServiceError::invalid("marking", e.to_string()))?
+            .to_proto();
         let new_trace = TraceId::new_v7(now);
         let (header, env) =
             self.make_envelope(trace.case_id, new_trace, &to, &payload, &marking, None)?;
