@@ -203,23 +203,8 @@ pub struct Validity {
 #[derive(Subcommand, Debug)]
 pub enum CertCommand {
     /// Issue a node certificate (with a sealing key) or an officer certificate.
-    Issue {
-        /// The CA directory (cert.pem, key.pem).
-        #[arg(long)]
-        ca: PathBuf,
-        /// A node certificate for the CA's participant.
-        #[arg(long, conflicts_with = "officer")]
-        node: bool,
-        /// An officer certificate: the officer's name (a-z, 0-9, . - _).
-        #[arg(long)]
-        officer: Option<String>,
-        #[arg(long, value_enum, default_value = "poc")]
-        role: RoleArg,
-        #[arg(long)]
-        out: PathBuf,
-        #[command(flatten)]
-        validity: Validity,
-    },
+    #[command(subcommand)]
+    Issue(IssueCommand),
     /// Revoke a certificate: adds it to the CA's revocation list (crl.pem).
     Revoke {
         #[arg(long)]
@@ -229,6 +214,34 @@ pub enum CertCommand {
     },
     /// Show a certificate's identity, issuer, validity and usages.
     Show { cert: PathBuf },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum IssueCommand {
+    /// The node's certificate (server and client authentication) and its
+    /// sealing key.
+    Node {
+        /// The CA directory (cert.pem, key.pem).
+        #[arg(long)]
+        ca: PathBuf,
+        #[arg(long)]
+        out: PathBuf,
+        #[command(flatten)]
+        validity: Validity,
+    },
+    /// An officer's certificate (client authentication) with a role.
+    Officer {
+        /// The officer's name (a-z, 0-9, . - _).
+        name: String,
+        #[arg(long, value_enum, default_value = "poc")]
+        role: RoleArg,
+        #[arg(long)]
+        ca: PathBuf,
+        #[arg(long)]
+        out: PathBuf,
+        #[command(flatten)]
+        validity: Validity,
+    },
 }
 
 #[derive(Subcommand, Debug)]

@@ -12,7 +12,7 @@ use iti_node::ids::ParticipantId;
 use iti_proto::v1 as pb;
 use time::OffsetDateTime;
 
-use crate::cli::{CaCommand, CertCommand, RoleArg, Validity};
+use crate::cli::{CaCommand, CertCommand, IssueCommand, RoleArg, Validity};
 
 fn parse_time(field: &str, s: &str) -> anyhow::Result<OffsetDateTime> {
     OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
@@ -106,21 +106,23 @@ fn role(r: RoleArg) -> Role {
 
 pub fn cert(cmd: CertCommand, out: &mut dyn Write) -> anyhow::Result<()> {
     match cmd {
-        CertCommand::Issue {
-            ca: ca_dir,
-            node,
-            officer,
-            role: r,
-            out: dir,
-            validity: v,
-        } => {
+        CertCommand::Issue(what) => {
+            let (ca_dir, dir, v, officer) = match what {
+                IssueCommand::Node { ca, out, validity } => (ca, out, validity, None),
+                IssueCommand::Officer {
+                    name,
+                    role: r,
+                    ca,
+                    out,
+                    validity,
+                } => (ca, out, validity, Some((name, r))),
+            };
             let ca = read_ca(&ca_dir)?;
             let participant = ca_participant(&ca, &ca_dir)?;
-            let identity = match (node, officer) {
-                (true, None) => Identity::Node(participant.clone()),
-                (false, Some(name)) => Identity::officer(participant.clone(), role(r), &name)
-                    .map_err(|e| anyhow!("--officer: {e}"))?,
-                _ => bail!("give --node, or --officer NAME with --role"),
+            let identity = match &officer {
+                None => Identity::Node(participant.clone()),
+                Some((name, r)) => Identity::officer(participant.clone(), role(*r), name)
+                    .map_err(|e| anyhow!("officer name: {e}"))?,
             };
             refuse_overwrite(&dir.join("key.pem"))?;
             let cert = pki::issue(&ca, &identity, validity(&v)?)?;
@@ -132,7 +134,7 @@ pub fn cert(cmd: CertCommand, out: &mut dyn Write) -> anyhow::Result<()> {
                 dir.join("cert.pem").display(),
                 dir.join("key.pem").display()
             )?;
-            if node {
+            if officer.is_none() {
                 let seal = OpeningKey::generate();
                 pki::write_secret(
                     &dir.join("seal.key"),

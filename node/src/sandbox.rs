@@ -351,9 +351,30 @@ impl Sandbox {
             &Identity::officer(p.clone(), role, &name)?,
             Validity::days_from(now, 365),
         )?;
-        pki::write_keyed(&member.dir.join("officers").join(role.as_str()), &cert)?;
+        let dir = member.dir.join("officers").join(role.as_str());
+        pki::write_keyed(&dir, &cert)?;
+        // As `itictl cert issue --officer` writes it: an identity directory.
+        pki::write_public(&dir.join("ca.pem"), &member.ca.cert_pem)?;
         member.officers.insert(role, cert.clone());
         Ok(cert)
+    }
+
+    /// The identity directory of an officer (cert.pem, key.pem, ca.pem), for
+    /// `itictl --identity`.
+    pub fn officer_dir(&mut self, p: &ParticipantId, role: Role) -> anyhow::Result<PathBuf> {
+        self.officer_cert(p, role)?;
+        Ok(self.member(p)?.dir.join("officers").join(role.as_str()))
+    }
+
+    /// The local address of a running node, for `itictl --node`.
+    pub fn local_addr(&self, p: &ParticipantId) -> anyhow::Result<String> {
+        Ok(self
+            .member(p)?
+            .running
+            .as_ref()
+            .ok_or_else(|| anyhow!("{p} is not running"))?
+            .local_addr
+            .to_string())
     }
 
     /// A local-API client for an officer of `p` with `role`.

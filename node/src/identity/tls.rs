@@ -537,6 +537,7 @@ pub fn explain_transport_error(status: &tonic::Status) -> Option<String> {
     } else if lower.contains("connection refused") {
         "nothing is listening at that address (is the node running?)"
     } else if lower.contains("broken pipe")
+        || lower.contains("connection closed")
         || lower.contains("connection reset")
         || lower.contains("certificaterequired")
     {
