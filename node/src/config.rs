@@ -342,12 +342,15 @@ fn apply_env(table: &mut toml::Table, env: &[(String, String)]) -> Result<(), Co
 /// Validates a parsed configuration; relative paths are taken from `base`.
 pub fn validate(raw: RawConfig, base: &Path) -> Result<NodeConfig, ConfigError> {
     let mut problems = Vec::new();
+    // Absolute paths: the database URL and error messages must not depend
+    // on the directory the node was started from.
     let resolve = |p: &Path| {
-        if p.is_absolute() {
+        let joined = if p.is_absolute() {
             p.to_path_buf()
         } else {
             base.join(p)
-        }
+        };
+        std::path::absolute(&joined).unwrap_or(joined)
     };
 
     let participant = raw

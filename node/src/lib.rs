@@ -231,11 +231,15 @@ async fn refresh_directory_periodically(
     every: std::time::Duration,
     mut shutdown: watch::Receiver<bool>,
 ) {
+    // A first refresh soon after start (peers may still be starting), then
+    // at the configured interval.
+    let mut wait = std::time::Duration::from_secs(5).min(every);
     loop {
         tokio::select! {
-            _ = tokio::time::sleep(every) => {}
+            _ = tokio::time::sleep(wait) => {}
             _ = shutdown.wait_for(|s| *s) => return,
         }
+        wait = every;
         match node.refresh_directory().await {
             Ok(r) if !r.rejected.is_empty() => {
                 tracing::warn!(

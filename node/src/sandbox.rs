@@ -78,6 +78,7 @@ fn write_config(
          local_listen = \"127.0.0.1:0\"\n\
          data_dir = \"data\"\n\
          durability = \"normal\"\n\
+         directory_refresh_secs = 0\n\
          completeness_policy = \"{}\"\n",
         if opts.hub { "hub" } else { "state" },
         if opts.queue_incomplete {

@@ -872,6 +872,13 @@ async fn propose_follow_up(
     else {
         return Ok(());
     };
+    // Route it now, so that the officer sees the grounds (9.2.1 b) it would
+    // be sent with.
+    let mut request = request;
+    if let Ok(decision) = crate::routing::route(&request) {
+        request.grounds = Some(crate::routing::grounds(&decision));
+        request.requested_state = decision.state.to_string();
+    }
     let proposal = TraceRow {
         trace_id: TraceId::new_v7(now),
         case_id: trace.case_id,
