@@ -295,6 +295,9 @@ pub enum DirectoryCommand {
         /// The node's sealing key (its public half is published).
         #[arg(long)]
         seal_key: Option<PathBuf>,
+        /// The CA's revocation list (PEM) to distribute.
+        #[arg(long)]
+        crl: Option<PathBuf>,
         #[arg(long)]
         out: PathBuf,
     },
@@ -495,6 +498,7 @@ pub async fn dispatch(cli: Cli, out: &mut dyn Write) -> anyhow::Result<()> {
                 next_cert,
                 switch_over,
                 seal_key,
+                crl,
                 out: path,
             }) => files::directory_sign(
                 &files::EntryFiles {
@@ -504,6 +508,7 @@ pub async fn dispatch(cli: Cli, out: &mut dyn Write) -> anyhow::Result<()> {
                     next_cert: next_cert.as_deref(),
                     switch_over: switch_over.as_deref(),
                     seal_key: seal_key.as_deref(),
+                    crl: crl.as_deref(),
                 },
                 &path,
                 out,

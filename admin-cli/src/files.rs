@@ -277,6 +277,7 @@ pub struct EntryFiles<'a> {
     pub next_cert: Option<&'a Path>,
     pub switch_over: Option<&'a str>,
     pub seal_key: Option<&'a Path>,
+    pub crl: Option<&'a Path>,
 }
 
 pub fn directory_sign(
@@ -313,6 +314,9 @@ pub fn directory_sign(
             "--switch-over",
             at,
         )?));
+    }
+    if let Some(p) = files.crl {
+        entry.revocation_list = pki::read_crl_der(p)?.to_vec();
     }
     if let Some(p) = files.seal_key {
         entry.encryption_key = OpeningKey::read(p)

@@ -151,6 +151,16 @@ impl Node {
                 },
             );
         }
+        if !entry.revocation_list.is_empty() && &participant != self.participant() {
+            // The participant's CA revokes its own certificates; webpki
+            // checks the list's signature against that CA when it is used.
+            self.trust
+                .set_crl(
+                    &participant,
+                    rustls::pki_types::CertificateRevocationListDer::from(entry.revocation_list.clone()),
+                )
+                .map_err(|e| ServiceError::invalid("entry.revocationList", e.to_string()))?;
+        }
         if !entry.encryption_key.is_empty() {
             let key = RecipientKey::from_bytes(&entry.encryption_key)
                 .map_err(|e| ServiceError::invalid("entry.encryptionKey", e.to_string()))?;
