@@ -537,26 +537,53 @@ async fn a_revoked_certificate_is_refused_on_the_next_connection() -> anyhow::Re
     let now = f.clock.now();
     let bel = f.sandbox.member(&p("BEL"))?;
     // A second BEL node certificate, say on a machine that was stolen.
-    let stolen = pki::issue(&bel.ca, &Identity::Node(p("BEL")), Validity::days_from(now, 30))?;
+    let stolen = pki::issue(
+        &bel.ca,
+        &Identity::Node(p("BEL")),
+        Validity::days_from(now, 30),
+    )?;
     let mut client = federation_client(&f, "GHA", &stolen, "GHA")?;
     let err = client.deliver(some_envelope()).await.unwrap_err();
-    assert_eq!(err.code(), tonic::Code::InvalidArgument, "accepted at the handshake before revocation: {err:?}");
+    assert_eq!(
+        err.code(),
+        tonic::Code::InvalidArgument,
+        "accepted at the handshake before revocation: {err:?}"
+    );
 
     // BEL's admin revokes it and distributes the list with BEL's card.
-    let crl = pki::create_crl(&bel.ca, &[pki::serial_of(&stolen.cert_der()?)?], 1, now, now + time::Duration::days(30))?;
+    let crl = pki::create_crl(
+        &bel.ca,
+        &[pki::serial_of(&stolen.cert_der()?)?],
+        1,
+        now,
+        now + time::Duration::days(30),
+    )?;
     let mut card = f.sandbox.card(&p("BEL"), &[])?;
     card.crl_pem = crl;
-    f.node("GHA")?.add_peer(&iti_node::service::Actor::Node, card).await?;
+    f.node("GHA")?
+        .add_peer(&iti_node::service::Actor::Node, card)
+        .await?;
     let before = f.node("GHA")?.federation_refusals.snapshot().len();
     let mut client = federation_client(&f, "GHA", &stolen, "GHA")?;
     let err = client.deliver(some_envelope()).await.unwrap_err();
-    assert_ne!(err.code(), tonic::Code::InvalidArgument, "the handshake must fail now");
+    assert_ne!(
+        err.code(),
+        tonic::Code::InvalidArgument,
+        "the handshake must fail now"
+    );
     let refusals = f.node("GHA")?.federation_refusals.snapshot();
     assert_eq!(refusals.len(), before + 1);
-    assert!(refusals.last().unwrap().to_string().contains("revoked"), "{:?}", refusals.last());
+    assert!(
+        refusals.last().unwrap().to_string().contains("revoked"),
+        "{:?}",
+        refusals.last()
+    );
     // BEL's real node is not affected.
     let mut real = federation_client(&f, "GHA", &bel.node_cert, "GHA")?;
-    assert_eq!(real.deliver(some_envelope()).await.unwrap_err().code(), tonic::Code::InvalidArgument);
+    assert_eq!(
+        real.deliver(some_envelope()).await.unwrap_err().code(),
+        tonic::Code::InvalidArgument
+    );
     f.shutdown().await;
     Ok(())
 }

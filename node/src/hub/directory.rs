@@ -157,7 +157,9 @@ impl Node {
             self.trust
                 .set_crl(
                     &participant,
-                    rustls::pki_types::CertificateRevocationListDer::from(entry.revocation_list.clone()),
+                    rustls::pki_types::CertificateRevocationListDer::from(
+                        entry.revocation_list.clone(),
+                    ),
                 )
                 .map_err(|e| ServiceError::invalid("entry.revocationList", e.to_string()))?;
         }
