@@ -8,12 +8,7 @@ use anyhow::{Context, anyhow};
 
 use iti_proto::v1 as pb;
 
-use crate::client::{Connection, failed, read_json};
-
-fn print_json<T: serde::Serialize>(out: &mut dyn Write, value: &T) -> anyhow::Result<()> {
-    writeln!(out, "{}", serde_json::to_string_pretty(value)?)?;
-    Ok(())
-}
+use crate::client::{Connection, failed, print_json, read_json};
 
 pub async fn whoami(conn: &Connection, json: bool, out: &mut dyn Write) -> anyhow::Result<()> {
     let reply = conn

@@ -13,12 +13,7 @@ use crate::cli::{
     AuditCommand, CaseCommand, ClarifyCommand, Command, ConsentCommand, ExportFormat, OverrideArgs,
     Reason, RequestCommand, RestrictionArg, UseArg,
 };
-use crate::client::{Connection, failed, read_json};
-
-fn print_json<T: serde::Serialize>(out: &mut dyn Write, value: &T) -> anyhow::Result<()> {
-    writeln!(out, "{}", serde_json::to_string_pretty(value)?)?;
-    Ok(())
-}
+use crate::client::{Connection, failed, print_json, read_json};
 
 fn routing(o: &OverrideArgs) -> Option<pb::RoutingOverride> {
     o.override_state.as_ref().map(|s| pb::RoutingOverride {

@@ -85,3 +85,12 @@ pub fn read_json<T: serde::de::DeserializeOwned>(path: &Path, what: &str) -> any
         std::fs::read_to_string(path).with_context(|| format!("{what} file {}", path.display()))?;
     serde_json::from_str(&text).map_err(|e| anyhow!("{what} file {}: {e}", path.display()))
 }
+
+/// `--json` output: the reply in the protobuf JSON mapping.
+pub fn print_json<T: serde::Serialize>(
+    out: &mut dyn std::io::Write,
+    value: &T,
+) -> anyhow::Result<()> {
+    writeln!(out, "{}", serde_json::to_string_pretty(value)?)?;
+    Ok(())
+}

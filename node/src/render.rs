@@ -34,7 +34,8 @@ pub fn marking(m: Option<&pb::Marking>) -> String {
     }
 }
 
-fn enum_name(name: &str, prefix: &str) -> String {
+/// "USE_RESTRICTION_NO_ONWARD_DISCLOSURE" → "no onward disclosure".
+pub fn enum_name(name: &str, prefix: &str) -> String {
     name.trim_start_matches(prefix)
         .to_lowercase()
         .replace('_', " ")

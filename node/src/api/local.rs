@@ -35,6 +35,16 @@ fn plan_to_proto(plan: &Plan) -> pb::RoutingPlan {
     }
 }
 
+fn role_to_proto(role: crate::case::role::TraceRole) -> pb::TraceRole {
+    use crate::case::role::TraceRole as R;
+    match role {
+        R::Requester => pb::TraceRole::Requester,
+        R::Requested => pb::TraceRole::Requested,
+        R::OnBehalf => pb::TraceRole::OnBehalf,
+        R::Informed => pb::TraceRole::Informed,
+    }
+}
+
 fn override_of(o: Option<pb::RoutingOverride>) -> Option<(String, String)> {
     o.filter(|o| !o.requested_state.is_empty())
         .map(|o| (o.requested_state, o.reason))
@@ -54,12 +64,7 @@ pub(crate) fn summary(
     pb::TraceSummary {
         trace_id: t.trace_id.to_string(),
         case_id: t.case_id.to_string(),
-        role: match t.role {
-            crate::case::role::TraceRole::Requester => pb::TraceRole::Requester,
-            crate::case::role::TraceRole::Requested => pb::TraceRole::Requested,
-            crate::case::role::TraceRole::OnBehalf => pb::TraceRole::OnBehalf,
-            crate::case::role::TraceRole::Informed => pb::TraceRole::Informed,
-        } as i32,
+        role: role_to_proto(t.role) as i32,
         counterpart: t.counterpart.to_string(),
         state: t.state.as_str().to_string(),
         opened_at: Some(to_timestamp(t.opened_at)),
@@ -326,12 +331,7 @@ impl Local for LocalApi {
             .map(|(t, owed, due)| pb::OverdueItem {
                 trace_id: t.trace_id.to_string(),
                 case_id: t.case_id.to_string(),
-                role: match t.role {
-                    crate::case::role::TraceRole::Requester => pb::TraceRole::Requester,
-                    crate::case::role::TraceRole::Requested => pb::TraceRole::Requested,
-                    crate::case::role::TraceRole::OnBehalf => pb::TraceRole::OnBehalf,
-                    crate::case::role::TraceRole::Informed => pb::TraceRole::Informed,
-                } as i32,
+                role: role_to_proto(t.role) as i32,
                 counterpart: t.counterpart.to_string(),
                 what: owed.as_str().to_string(),
                 due: Some(to_timestamp(due)),

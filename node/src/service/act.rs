@@ -417,6 +417,7 @@ pub(crate) fn describe(action: &Action) -> String {
 
 /// The same, for any message.
 pub(crate) fn describe_payload(payload: &pb::Payload) -> String {
+    use crate::render::enum_name;
     use pb::payload::Body;
     fn reason(r: i32) -> &'static str {
         match pb::WithholdingReason::try_from(r).unwrap_or(pb::WithholdingReason::Unspecified) {
@@ -429,11 +430,6 @@ pub(crate) fn describe_payload(payload: &pb::Payload) -> String {
             pb::WithholdingReason::NationalSecurity => "10.5.2 (c) national security",
             pb::WithholdingReason::Unspecified => "no reason given",
         }
-    }
-    fn name(v: &str, prefix: &str) -> String {
-        v.trim_start_matches(prefix)
-            .to_lowercase()
-            .replace('_', " ")
     }
     match &payload.body {
         Some(Body::Request(_)) => "trace request".into(),
@@ -476,19 +472,19 @@ pub(crate) fn describe_payload(payload: &pb::Payload) -> String {
         Some(Body::Consent(c)) => format!(
             "consent: lifts {} for {}",
             pb::UseRestriction::try_from(c.restriction)
-                .map(|r| name(r.as_str_name(), "USE_RESTRICTION_"))
+                .map(|r| enum_name(r.as_str_name(), "USE_RESTRICTION_"))
                 .unwrap_or_default(),
             pb::OnwardUse::try_from(c.r#use)
-                .map(|u| name(u.as_str_name(), "ONWARD_USE_"))
+                .map(|u| enum_name(u.as_str_name(), "ONWARD_USE_"))
                 .unwrap_or_default()
         ),
         Some(Body::ConsentRequest(c)) => format!(
             "consent asked: {} for {}",
             pb::UseRestriction::try_from(c.restriction)
-                .map(|r| name(r.as_str_name(), "USE_RESTRICTION_"))
+                .map(|r| enum_name(r.as_str_name(), "USE_RESTRICTION_"))
                 .unwrap_or_default(),
             pb::OnwardUse::try_from(c.r#use)
-                .map(|u| name(u.as_str_name(), "ONWARD_USE_"))
+                .map(|u| enum_name(u.as_str_name(), "ONWARD_USE_"))
                 .unwrap_or_default()
         ),
         Some(Body::Closure(_)) => "trace closed".into(),
