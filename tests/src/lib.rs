@@ -4,7 +4,8 @@
 //! that three weeks pass in a call, never in a sleep.
 //!
 //! Layout: `fixtures` (requests and responses of ISACS 05.31 shape),
-//! `Federation` (start, peer, act as officers, wait for deliveries).
+//! `Federation` (start, peer, act as officers, wait for deliveries), and
+//! officer calls scenarios repeat (`act`, `trace_view`, `summary`).
 
 pub use iti_node::demo::fixtures;
 
@@ -55,13 +56,23 @@ pub struct Federation {
 impl Federation {
     /// States (no hubs), started and all peered with each other.
     pub async fn of_states(codes: &[&str]) -> anyhow::Result<Federation> {
+        let members: Vec<(&str, MemberOptions)> = codes
+            .iter()
+            .map(|c| (*c, MemberOptions::default()))
+            .collect();
+        Federation::of_members(&members).await
+    }
+
+    /// Like `of_states`, with each member's options (a 10.2 policy of
+    /// "queue", say).
+    pub async fn of_members(members: &[(&str, MemberOptions)]) -> anyhow::Result<Federation> {
         let mut f = Federation::empty()?;
-        for c in codes {
-            f.add(c, MemberOptions::default())?;
+        for (code, opts) in members {
+            f.add(code, opts.clone())?;
         }
         f.sandbox.start_all().await?;
-        for (i, a) in codes.iter().enumerate() {
-            for b in &codes[i + 1..] {
+        for (i, (a, _)) in members.iter().enumerate() {
+            for (b, _) in &members[i + 1..] {
                 f.sandbox.peer(&p(a), &p(b)).await?;
             }
         }
@@ -176,4 +187,56 @@ impl Federation {
     pub async fn shutdown(mut self) {
         self.sandbox.stop_all().await;
     }
+}
+
+/// One officer action on a trace (`Act`), without confirming restrictions
+/// the requester declared it cannot honour. The status is returned as is so
+/// that a scenario can assert on a refusal's code and message.
+pub async fn act(
+    officer: &mut LocalClient<Channel>,
+    trace_id: &str,
+    action: pb::act_request::Action,
+) -> Result<pb::ActReply, tonic::Status> {
+    officer
+        .act(pb::ActRequest {
+            trace_id: trace_id.to_string(),
+            action: Some(action),
+            confirm_despite_declared_restrictions: false,
+        })
+        .await
+        .map(tonic::Response::into_inner)
+}
+
+/// One trace of a case as the officer sees it in `ShowCase`: its summary,
+/// its event history and its messages.
+pub async fn trace_view(
+    officer: &mut LocalClient<Channel>,
+    trace_id: &str,
+) -> anyhow::Result<pb::TraceView> {
+    let case = officer
+        .show_case(pb::ShowCaseRequest {
+            id: trace_id.to_string(),
+        })
+        .await?
+        .into_inner();
+    case.traces
+        .into_iter()
+        .find(|t| t.summary.as_ref().is_some_and(|s| s.trace_id == trace_id))
+        .ok_or_else(|| anyhow!("trace {trace_id} is not in its own case"))
+}
+
+/// The summary of a trace in `ListTraces` (closed ones included), if the
+/// node has it.
+pub async fn summary(
+    officer: &mut LocalClient<Channel>,
+    trace_id: &str,
+) -> anyhow::Result<Option<pb::TraceSummary>> {
+    let list = officer
+        .list_traces(pb::ListTracesRequest {
+            inbox: false,
+            include_closed: true,
+        })
+        .await?
+        .into_inner();
+    Ok(list.traces.into_iter().find(|t| t.trace_id == trace_id))
 }
