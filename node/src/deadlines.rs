@@ -193,6 +193,28 @@ pub fn alerts_at(policy: &DeadlinePolicy, due: &Due, now: OffsetDateTime) -> Vec
     alerts
 }
 
+/// The due dates a receipt starts, less what the partner has already given
+/// in `state`; a delay's date (in `current`) is kept.
+pub fn still_owed(from_receipt: Due, state: crate::case::machine::TraceState, current: Due) -> Due {
+    use crate::case::machine::TraceState as S;
+    match state {
+        S::Drafted | S::Sent | S::Delivered | S::Resubmitted => from_receipt,
+        S::Acknowledged | S::ClarificationRequested | S::ClarificationAnswered => Due {
+            acknowledgement: None,
+            response: from_receipt.response,
+        },
+        S::Delayed => Due {
+            acknowledgement: None,
+            response: current.response.or(from_receipt.response),
+        },
+        S::Responded
+        | S::RespondedRestricted
+        | S::Refused
+        | S::ReturnedForCompletion
+        | S::Closed => Due::default(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use proptest::prelude::*;

@@ -47,6 +47,8 @@ pub struct Member {
     pub sealing: OpeningKey,
     pub config_path: PathBuf,
     pub running: Option<RunningNode>,
+    /// The ports of the first start, reused on restart so peers' cards stay true.
+    ports: Option<(std::net::SocketAddr, std::net::SocketAddr)>,
     officers: BTreeMap<Role, KeyedCert>,
 }
 
@@ -178,6 +180,7 @@ impl Sandbox {
                 sealing,
                 config_path,
                 running: None,
+                ports: None,
                 officers: BTreeMap::new(),
             },
         );
@@ -204,10 +207,16 @@ impl Sandbox {
         if member.running.is_some() {
             bail!("{p} is already running");
         }
-        let config = crate::config::load(&member.config_path, &[]).map_err(|e| anyhow!("{e}"))?;
+        let mut config =
+            crate::config::load(&member.config_path, &[]).map_err(|e| anyhow!("{e}"))?;
+        if let Some((federation, local)) = member.ports {
+            config.federation_listen = federation;
+            config.local_listen = local;
+        }
         let listeners = Listeners::bind(&config).await?;
         let running =
             crate::start(config, listeners, clock, StartOptions { scheduler: false }).await?;
+        member.ports = Some((running.federation_addr, running.local_addr));
         member.running = Some(running);
         Ok(())
     }

@@ -945,12 +945,19 @@ pub(crate) async fn record_delivery(
     if !first && trace.received_at.is_some() {
         return Ok(());
     }
-    if is_request && matches!(trace.state, TraceState::Sent | TraceState::Resubmitted) {
+    if is_request {
         if trace.state == TraceState::Sent {
-            trace.state = TraceState::Delivered;
+            trace.state = transition(trace.state, Step::Deliver).unwrap_or(trace.state);
         }
         trace.received_at = Some(receipt.received_at);
-        trace.due = deadlines::on_receipt(policy, receipt.received_at);
+        // Deadlines count from the receipt (10.1, 10.5). A receipt can come
+        // after the partner already acknowledged or answered (a retried
+        // delivery, a hub's slower path): nothing already given is owed.
+        trace.due = deadlines::still_owed(
+            deadlines::on_receipt(policy, receipt.received_at),
+            trace.state,
+            trace.due,
+        );
         trace.updated_at = now;
         traces::update(conn, &trace).await?;
     }
