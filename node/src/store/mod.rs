@@ -12,13 +12,15 @@
 //!
 //! Layout: `envelopes` (envelopes, receipts), `traces` (cases, events,
 //! deadlines, consents), `outbox`, `audit`, `peers` (peers, directory),
-//! `hub` (relay log, lost/stolen register).
+//! `hub` (relay log, lost/stolen register); `testdb` makes throwaway
+//! PostgreSQL databases for the tests (`ITI_TEST_POSTGRES_URL`).
 
 pub mod audit;
 pub mod envelopes;
 pub mod hub;
 pub mod outbox;
 pub mod peers;
+pub mod testdb;
 pub mod traces;
 
 use std::panic::AssertUnwindSafe;
@@ -181,31 +183,42 @@ impl Store {
         E: From<StoreError> + Send + 'static,
         F: for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, Result<T, E>> + Send + 'static,
     {
-        let (tx, rx) = oneshot::channel::<Result<T, E>>();
-        let job: Job = Box::new(move |conn| {
-            Box::pin(async move {
-                let outcome = AssertUnwindSafe(op(conn)).catch_unwind().await;
-                let result = outcome.unwrap_or(Err(E::from(StoreError::Panicked)));
-                let keep = result.is_ok();
-                Completion {
-                    keep,
-                    finish: Box::new(move |commit: Result<(), String>| {
-                        let answer = match (commit, result) {
-                            (Ok(()), r) => r,
-                            (Err(e), Ok(_)) => Err(E::from(commit_error(e))),
-                            (Err(_), Err(e)) => Err(e),
-                        };
-                        let _ = tx.send(answer);
-                    }),
-                }
-            })
-        });
+        let (job, rx) = job(op);
         self.jobs
             .send(job)
             .await
             .map_err(|_| E::from(StoreError::Closed))?;
         rx.await.map_err(|_| E::from(StoreError::Closed))?
     }
+}
+
+/// Wraps `op` as a job for the writer, and the channel its answer comes on.
+fn job<T, E, F>(op: F) -> (Job, oneshot::Receiver<Result<T, E>>)
+where
+    T: Send + 'static,
+    E: From<StoreError> + Send + 'static,
+    F: for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, Result<T, E>> + Send + 'static,
+{
+    let (tx, rx) = oneshot::channel::<Result<T, E>>();
+    let job: Job = Box::new(move |conn| {
+        Box::pin(async move {
+            let outcome = AssertUnwindSafe(op(conn)).catch_unwind().await;
+            let result = outcome.unwrap_or(Err(E::from(StoreError::Panicked)));
+            let keep = result.is_ok();
+            Completion {
+                keep,
+                finish: Box::new(move |commit: Result<(), String>| {
+                    let answer = match (commit, result) {
+                        (Ok(()), r) => r,
+                        (Err(e), Ok(_)) => Err(E::from(commit_error(e))),
+                        (Err(_), Err(e)) => Err(e),
+                    };
+                    let _ = tx.send(answer);
+                }),
+            }
+        })
+    });
+    (job, rx)
 }
 
 async fn writer(pool: AnyPool, mut jobs: mpsc::Receiver<Job>) {
@@ -226,8 +239,16 @@ async fn run_batch(pool: &AnyPool, batch: &mut Vec<Job>) {
     let mut finishes = Vec::with_capacity(batch.len());
     let outcome: Result<(), sqlx::Error> = async {
         let mut conn = pool.acquire().await?;
+        // A failed statement: SQLite undoes that statement alone, PostgreSQL
+        // refuses every later one until the transaction is rolled back (to a
+        // savepoint), and then turns COMMIT into a silent ROLLBACK. A job
+        // that went on after a failed statement and reported success would
+        // on PostgreSQL lose its writes, unnoticed, if alone in its batch,
+        // and fail every other job of the batch if not. So on PostgreSQL
+        // every job gets a savepoint, and one whose RELEASE fails is rolled
+        // back alone and answered with the error.
+        let single = batch.len() == 1 && Backend::of(&conn) == Backend::Sqlite;
         let mut tx = conn.begin().await?;
-        let single = batch.len() == 1;
         for job in batch.drain(..) {
             if single {
                 let completion = job(&mut tx).await;
@@ -243,7 +264,15 @@ async fn run_batch(pool: &AnyPool, batch: &mut Vec<Job>) {
             tx.execute("SAVEPOINT job").await?;
             let completion = job(&mut tx).await;
             if completion.keep {
-                tx.execute("RELEASE SAVEPOINT job").await?;
+                if let Err(e) = tx.execute("RELEASE SAVEPOINT job").await {
+                    tx.execute("ROLLBACK TO SAVEPOINT job").await?;
+                    tx.execute("RELEASE SAVEPOINT job").await?;
+                    tracing::error!(error = %e, "a write job succeeded over a failed statement");
+                    (completion.finish)(Err(format!(
+                        "the write went on after a failed statement and was rolled back: {e}"
+                    )));
+                    continue;
+                }
             } else {
                 tx.execute("ROLLBACK TO SAVEPOINT job").await?;
                 tx.execute("RELEASE SAVEPOINT job").await?;

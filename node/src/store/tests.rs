@@ -1,15 +1,111 @@
-use super::*;
+//! Store tests, run against both backends. Each `check_*` body takes a
+//! fresh, empty store; `both_backends!` turns it into a `sqlite_*` test (a
+//! temporary file) and a `postgres_*` test (a database of its own, see
+//! [`super::testdb`]), the latter skipped when `ITI_TEST_POSTGRES_URL` is
+//! unset.
 
-async fn temp_store() -> (tempfile::TempDir, Store) {
+use std::collections::HashSet;
+
+use prost::Message;
+use time::{Duration, OffsetDateTime};
+
+use iti_proto::v1 as pb;
+
+use super::testdb::{POSTGRES_URL_VAR, drop_postgres, fresh_postgres_url};
+use super::*;
+use crate::case::machine::TraceState;
+use crate::case::role::TraceRole;
+use crate::deadlines::Due;
+use crate::envelope::Header;
+use crate::ids::{CaseId, EnvelopeId, ParticipantId, TraceId};
+
+async fn sqlite_store() -> (tempfile::TempDir, Store) {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}?mode=rwc", dir.path().join("node.db").display());
     let store = Store::open(&url, Durability::Normal).await.unwrap();
     (dir, store)
 }
 
-#[tokio::test]
-async fn a_failed_job_rolls_back_alone_and_the_others_commit() {
-    let (_dir, store) = temp_store().await;
+/// A fresh PostgreSQL store and its URL, or `None` (with a note) when the
+/// PostgreSQL tests are not enabled.
+async fn postgres_store(test: &str) -> Option<(String, Store)> {
+    let Some(url) = fresh_postgres_url().await else {
+        eprintln!("{test}: skipped, {POSTGRES_URL_VAR} is not set");
+        return None;
+    };
+    let store = Store::open(&url, Durability::Full).await.unwrap();
+    Some((url, store))
+}
+
+macro_rules! both_backends {
+    ($($check:ident => $sqlite:ident, $postgres:ident;)*) => {$(
+        #[tokio::test]
+        async fn $sqlite() {
+            let (_dir, store) = sqlite_store().await;
+            assert_eq!(store.backend(), Backend::Sqlite);
+            $check(store).await;
+        }
+
+        #[tokio::test]
+        async fn $postgres() {
+            let Some((url, store)) = postgres_store(stringify!($postgres)).await else {
+                return;
+            };
+            assert_eq!(store.backend(), Backend::Postgres);
+            $check(store).await;
+            drop_postgres(&url).await;
+        }
+    )*};
+}
+
+both_backends! {
+    check_a_failed_job_rolls_back_alone => sqlite_a_failed_job_rolls_back_alone, postgres_a_failed_job_rolls_back_alone;
+    check_batch_savepoints => sqlite_batch_savepoints, postgres_batch_savepoints;
+    check_an_answer_tells_whether_the_write_was_kept => sqlite_an_answer_tells_whether_the_write_was_kept, postgres_an_answer_tells_whether_the_write_was_kept;
+    check_envelopes => sqlite_envelopes, postgres_envelopes;
+    check_traces => sqlite_traces, postgres_traces;
+    check_outbox_claims => sqlite_outbox_claims, postgres_outbox_claims;
+    check_deadline_alert_once => sqlite_deadline_alert_once, postgres_deadline_alert_once;
+    check_audit_chain => sqlite_audit_chain, postgres_audit_chain;
+    check_peers => sqlite_peers, postgres_peers;
+    check_directory_keeps_the_higher_serial => sqlite_directory_keeps_the_higher_serial, postgres_directory_keeps_the_higher_serial;
+    check_hub_tables => sqlite_hub_tables, postgres_hub_tables;
+}
+
+fn t0() -> OffsetDateTime {
+    OffsetDateTime::from_unix_timestamp(1_760_000_000).unwrap() + Duration::milliseconds(123)
+}
+
+fn participant(s: &str) -> ParticipantId {
+    s.parse().unwrap()
+}
+
+async fn count(store: &Store, table: &str) -> i64 {
+    sqlx::query_scalar(composed(format!("SELECT COUNT(*) FROM {table}")))
+        .fetch_one(store.pool())
+        .await
+        .unwrap()
+}
+
+/// Inserts peer `name` (raw SQL, so a duplicate is a database error).
+fn insert_peer(
+    name: String,
+) -> impl for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, Result<(), StoreError>> {
+    move |conn| {
+        boxed(async move {
+            sqlx::query(
+                "INSERT INTO peers (participant, endpoint, ca_der, added_at) VALUES ($1, 'x', $2, 0)",
+            )
+            .bind(name)
+            .bind(vec![1u8])
+            .execute(&mut *conn)
+            .await?;
+            Ok(())
+        })
+    }
+}
+
+async fn check_a_failed_job_rolls_back_alone(store: Store) {
     let mut handles = Vec::new();
     for i in 0..20i64 {
         let s = store.clone();
@@ -37,9 +133,933 @@ async fn a_failed_job_rolls_back_alone_and_the_others_commit() {
         }
     }
     assert_eq!(ok, 16);
-    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM peers")
+    assert_eq!(
+        count(&store, "peers").await,
+        16,
+        "the four failing jobs left nothing behind"
+    );
+}
+
+/// One batch of several jobs, run directly so that the savepoint path is
+/// certain to be taken: a job refused by the code and a job refused by the
+/// database (a duplicate key, which on PostgreSQL aborts the transaction
+/// until the savepoint is rolled back) both roll back alone.
+async fn check_batch_savepoints(store: Store) {
+    let (a, a_rx) = job(insert_peer("A".into()));
+    let (refused, refused_rx) = job(|conn: &mut AnyConnection| {
+        boxed(async move {
+            insert_peer("B".into())(&mut *conn).await?;
+            Err::<(), _>(StoreError::corrupt("refused on purpose"))
+        })
+    });
+    let (duplicate, duplicate_rx) = job(|conn: &mut AnyConnection| {
+        boxed(async move {
+            insert_peer("C".into())(&mut *conn).await?;
+            insert_peer("A".into())(&mut *conn).await
+        })
+    });
+    let (d, d_rx) = job(insert_peer("D".into()));
+    let (panics, panics_rx) = job::<(), StoreError, _>(|_conn: &mut AnyConnection| {
+        boxed(async move { panic!("a job that panics") })
+    });
+    let (e, e_rx) = job(insert_peer("E".into()));
+    let mut batch = vec![a, refused, duplicate, d, panics, e];
+    run_batch(store.pool(), &mut batch).await;
+    assert!(batch.is_empty());
+    assert!(a_rx.await.unwrap().is_ok());
+    assert!(matches!(
+        refused_rx.await.unwrap(),
+        Err(StoreError::Corrupt(_))
+    ));
+    assert!(matches!(
+        duplicate_rx.await.unwrap(),
+        Err(StoreError::Database(_))
+    ));
+    assert!(d_rx.await.unwrap().is_ok());
+    assert!(matches!(
+        panics_rx.await.unwrap(),
+        Err(StoreError::Panicked)
+    ));
+    assert!(e_rx.await.unwrap().is_ok());
+    let names: Vec<String> =
+        sqlx::query_scalar("SELECT participant FROM peers ORDER BY participant")
+            .fetch_all(store.pool())
+            .await
+            .unwrap();
+    assert_eq!(names, ["A", "D", "E"]);
+
+    // A batch of one (on SQLite, without a savepoint): a database error
+    // rolls it back.
+    let (only, only_rx) = job(insert_peer("A".into()));
+    run_batch(store.pool(), &mut vec![only]).await;
+    assert!(matches!(
+        only_rx.await.unwrap(),
+        Err(StoreError::Database(_))
+    ));
+    // And the store still works through the writer.
+    store.write(insert_peer("F".into())).await.unwrap();
+    assert_eq!(count(&store, "peers").await, 4);
+}
+
+async fn has_peer(store: &Store, name: &str) -> bool {
+    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM peers WHERE participant = $1")
+        .bind(name)
         .fetch_one(store.pool())
         .await
         .unwrap();
-    assert_eq!(n, 16, "the four failing jobs left nothing behind");
+    n == 1
+}
+
+/// Writes `name`, then tries to write it again and ignores the failure.
+fn swallowing(
+    name: &'static str,
+) -> impl for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, Result<(), StoreError>> {
+    move |conn| {
+        boxed(async move {
+            insert_peer(name.into())(&mut *conn).await?;
+            let duplicate = insert_peer(name.into())(&mut *conn).await;
+            assert!(duplicate.is_err());
+            Ok(())
+        })
+    }
+}
+
+/// A job that goes on after a failed statement: SQLite undid the statement
+/// alone and keeps the rest; PostgreSQL aborted the transaction, so the job
+/// cannot be kept. Either way an `Ok` answer means the data is stored, and
+/// other jobs of the batch are unaffected.
+async fn check_an_answer_tells_whether_the_write_was_kept(store: Store) {
+    let keeps = store.backend() == Backend::Sqlite;
+
+    // Alone in its batch.
+    let alone = store.write(swallowing("A")).await;
+    assert_eq!(alone.is_ok(), has_peer(&store, "A").await);
+    assert_eq!(alone.is_ok(), keeps, "{alone:?}");
+
+    // In a batch with others.
+    let (x, x_rx) = job(insert_peer("X".into()));
+    let (b, b_rx) = job(swallowing("B"));
+    let (c, c_rx) = job(insert_peer("C".into()));
+    run_batch(store.pool(), &mut vec![x, b, c]).await;
+    let b = b_rx.await.unwrap();
+    assert_eq!(b.is_ok(), has_peer(&store, "B").await);
+    assert_eq!(b.is_ok(), keeps, "{b:?}");
+    assert!(x_rx.await.unwrap().is_ok());
+    assert!(c_rx.await.unwrap().is_ok());
+    assert!(has_peer(&store, "X").await && has_peer(&store, "C").await);
+}
+
+fn header(trace: TraceId, case: CaseId, at: OffsetDateTime) -> Header {
+    Header {
+        id: EnvelopeId::new_v7(at),
+        case_id: case,
+        trace_id: trace,
+        origin: participant("FRA"),
+        destination: participant("DEU"),
+        created_at: at,
+        kind: pb::PayloadKind::Acknowledgement,
+        marking: pb::Marking::default(),
+        sealing: None,
+        on_behalf_of: None,
+    }
+}
+
+fn ack(note: &str) -> pb::Payload {
+    pb::Payload {
+        body: Some(pb::payload::Body::Acknowledgement(pb::Acknowledgement {
+            reference: "ref-1".into(),
+            note: note.into(),
+        })),
+    }
+}
+
+fn envelope_of(h: &Header, payload: &pb::Payload) -> pb::Envelope {
+    pb::Envelope {
+        header: h.to_proto().encode_to_vec(),
+        payload: payload.encode_to_vec(),
+        signature: vec![0xAB; 64],
+        signer_certificate: vec![0x30, 0x82, 0x00, 0x00],
+        hops: Vec::new(),
+    }
+}
+
+async fn check_envelopes(store: Store) {
+    let at = t0();
+    let (trace, case) = (TraceId::new_v7(at), CaseId::new_v7(at));
+    let h = header(trace, case, at);
+    let payload = ack("first");
+    let env = envelope_of(&h, &payload);
+    let insert = |env: pb::Envelope, payload: Option<pb::Payload>| {
+        let h = h.clone();
+        store.write(move |conn| {
+            boxed(async move {
+                envelopes::insert(
+                    conn,
+                    &h,
+                    envelopes::Direction::In,
+                    &env,
+                    payload.as_ref(),
+                    at,
+                )
+                .await
+            })
+        })
+    };
+    assert!(insert(env.clone(), Some(payload.clone())).await.unwrap());
+    assert!(
+        !insert(env.clone(), Some(payload.clone())).await.unwrap(),
+        "the second insert of the same id is a duplicate"
+    );
+    assert_eq!(
+        envelopes::count(store.pool(), envelopes::Direction::In)
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        envelopes::count(store.pool(), envelopes::Direction::Out)
+            .await
+            .unwrap(),
+        0
+    );
+
+    let stored = envelopes::get_from_pool(store.pool(), h.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.header, h);
+    assert_eq!(stored.direction, envelopes::Direction::In);
+    assert_eq!(stored.stored_at, at);
+    assert_eq!(stored.envelope, env);
+    assert_eq!(stored.payload, Some(payload));
+    assert!(
+        envelopes::get_from_pool(store.pool(), EnvelopeId::new_v7(at))
+            .await
+            .unwrap()
+            .is_none()
+    );
+
+    // A relayed envelope without a clear payload; it does not show in the
+    // trace's own history, and its content can be forgotten.
+    let relayed_header = header(trace, case, at + Duration::seconds(1));
+    let relayed = envelope_of(&relayed_header, &ack("relayed"));
+    let rh = relayed_header.clone();
+    let fresh = store
+        .write(move |conn| {
+            boxed(async move {
+                envelopes::insert(
+                    conn,
+                    &rh,
+                    envelopes::Direction::Relay,
+                    &relayed,
+                    None,
+                    at + Duration::seconds(1),
+                )
+                .await
+            })
+        })
+        .await
+        .unwrap();
+    assert!(fresh);
+    let history = envelopes::for_trace(store.pool(), trace).await.unwrap();
+    assert_eq!(history.len(), 1);
+    assert_eq!(history[0].header.id, h.id);
+    let relayed_id = relayed_header.id;
+    let mut more_hops = envelope_of(&relayed_header, &ack("relayed"));
+    more_hops.hops.push(pb::Hop::default());
+    store
+        .write(move |conn| {
+            boxed(async move { envelopes::replace_envelope(conn, relayed_id, &more_hops).await })
+        })
+        .await
+        .unwrap();
+    let got = envelopes::get_from_pool(store.pool(), relayed_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(got.envelope.hops.len(), 1);
+    assert_eq!(got.payload, None);
+    store
+        .write(move |conn| boxed(async move { envelopes::forget_payload(conn, relayed_id).await }))
+        .await
+        .unwrap();
+    let raw: Vec<u8> = sqlx::query_scalar("SELECT envelope FROM envelopes WHERE id = $1")
+        .bind(relayed_id.to_string())
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    assert_eq!(raw, pb::Envelope::default().encode_to_vec());
+
+    // Receipts: stored once per (envelope, receiver).
+    let receipt = envelopes::ReceiptRow {
+        envelope_id: h.id,
+        receiver: "DEU".into(),
+        received_at: at + Duration::seconds(2),
+        signed: pb::SignedReceipt {
+            signature: vec![7; 64],
+            ..Default::default()
+        },
+    };
+    for _ in 0..2 {
+        let r = receipt.clone();
+        store
+            .write(move |conn| boxed(async move { envelopes::add_receipt(conn, &r).await }))
+            .await
+            .unwrap();
+    }
+    let receipts = envelopes::receipts_for(store.pool(), h.id).await.unwrap();
+    assert_eq!(receipts.len(), 1);
+    assert_eq!(receipts[0].signed, receipt.signed);
+    assert_eq!(receipts[0].received_at, receipt.received_at);
+    let mut conn = store.pool().acquire().await.unwrap();
+    let one = envelopes::receipt(&mut conn, h.id, "DEU")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(one.envelope_id, h.id);
+    assert!(
+        envelopes::receipt(&mut conn, h.id, "FRA")
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
+
+fn trace_row(at: OffsetDateTime) -> traces::TraceRow {
+    traces::TraceRow {
+        trace_id: TraceId::new_v7(at),
+        case_id: CaseId::new_v7(at),
+        role: TraceRole::Requester,
+        counterpart: participant("DEU"),
+        state: TraceState::Sent,
+        request: pb::TraceRequest {
+            information_sought: "the weapon's history".into(),
+            purpose: "criminal investigation".into(),
+            ..Default::default()
+        },
+        on_behalf_of: None,
+        opened_at: at,
+        received_at: None,
+        due: Due::default(),
+        updated_at: at,
+        missing: Vec::new(),
+    }
+}
+
+async fn check_traces(store: Store) {
+    let at = t0();
+    let t = trace_row(at);
+    let row = t.clone();
+    store
+        .write(move |conn| boxed(async move { traces::insert(conn, &row).await }))
+        .await
+        .unwrap();
+    let got = traces::get_from_pool(store.pool(), t.trace_id)
+        .await
+        .unwrap();
+    assert_eq!(got.as_ref(), Some(&t), "a trace reads back as written");
+    assert!(
+        traces::get_from_pool(store.pool(), TraceId::new_v7(at))
+            .await
+            .unwrap()
+            .is_none()
+    );
+
+    // Every optional column filled in, then written back.
+    let mut u = t.clone();
+    u.state = TraceState::Acknowledged;
+    u.counterpart = participant("hub:EU-HUB");
+    u.received_at = Some(at + Duration::seconds(5));
+    u.due = Due {
+        acknowledgement: Some(at + Duration::days(2)),
+        response: Some(at + Duration::days(30)),
+    };
+    u.updated_at = at + Duration::seconds(6);
+    u.request.purpose = "resubmitted".into();
+    u.missing = vec![pb::MissingElement {
+        clause: "9.2.1 e".into(),
+        field: "purpose".into(),
+        description: "no purpose given".into(),
+    }];
+    let row = u.clone();
+    store
+        .write(move |conn| boxed(async move { traces::update(conn, &row).await }))
+        .await
+        .unwrap();
+    let got = traces::get_from_pool(store.pool(), t.trace_id)
+        .await
+        .unwrap();
+    assert_eq!(got.as_ref(), Some(&u), "an update reads back as written");
+
+    // A second trace on behalf of a hub, in the same case.
+    let mut other = trace_row(at + Duration::seconds(1));
+    other.case_id = t.case_id;
+    other.role = TraceRole::OnBehalf;
+    other.on_behalf_of = Some(participant("hub:EU-HUB"));
+    let row = other.clone();
+    store
+        .write(move |conn| boxed(async move { traces::insert(conn, &row).await }))
+        .await
+        .unwrap();
+    let in_case = traces::for_case(store.pool(), t.case_id).await.unwrap();
+    assert_eq!(in_case, vec![u.clone(), other.clone()]);
+    let all = traces::all(store.pool()).await.unwrap();
+    assert_eq!(all.len(), 2);
+    assert_eq!(all[0], u, "most recently updated first");
+    let due = traces::with_deadline_before(store.pool(), at + Duration::days(3))
+        .await
+        .unwrap();
+    assert_eq!(due, vec![u.clone()]);
+    assert!(
+        traces::with_deadline_before(store.pool(), at + Duration::days(1))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    // Events, in the order added.
+    let events: Vec<traces::EventRow> = (0..3)
+        .map(|i| traces::EventRow {
+            trace_id: t.trace_id,
+            case_id: t.case_id,
+            at: at + Duration::seconds(i),
+            kind: format!("kind-{i}"),
+            actor: "node".into(),
+            detail: format!("detail {i}"),
+            envelope_id: (i == 1).then(|| "env-1".to_string()),
+            state_after: (i != 1).then(|| "sent".to_string()),
+        })
+        .collect();
+    let rows = events.clone();
+    store
+        .write(move |conn| {
+            boxed(async move {
+                for e in &rows {
+                    traces::add_event(conn, e).await?;
+                }
+                Ok::<_, StoreError>(())
+            })
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        traces::events(store.pool(), t.trace_id).await.unwrap(),
+        events
+    );
+    assert!(
+        traces::events(store.pool(), other.trace_id)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    // Consents, once per key.
+    let consent = traces::ConsentRow {
+        trace_id: t.trace_id,
+        regarding: "response".into(),
+        restriction: 2,
+        use_: 3,
+        envelope_id: "env-2".into(),
+        granted_at: at + Duration::seconds(9),
+    };
+    for _ in 0..2 {
+        let c = consent.clone();
+        store
+            .write(move |conn| boxed(async move { traces::add_consent(conn, &c).await }))
+            .await
+            .unwrap();
+    }
+    assert_eq!(
+        traces::consents(store.pool(), t.trace_id).await.unwrap(),
+        vec![consent]
+    );
+}
+
+async fn enqueue(store: &Store, envelope: EnvelopeId, trace: TraceId, at: OffsetDateTime) {
+    store
+        .write(move |conn| {
+            boxed(async move { outbox::enqueue(conn, envelope, trace, "DEU", 5, at).await })
+        })
+        .await
+        .unwrap();
+}
+
+async fn claim(
+    store: &Store,
+    claimer: &'static str,
+    now: OffsetDateTime,
+    lease: Duration,
+) -> Vec<outbox::OutboxRow> {
+    store
+        .write(move |conn| {
+            boxed(async move { outbox::claim_due(conn, claimer, now, now + lease, 10).await })
+        })
+        .await
+        .unwrap()
+}
+
+fn ids(rows: &[outbox::OutboxRow]) -> Vec<EnvelopeId> {
+    rows.iter().map(|r| r.envelope_id).collect()
+}
+
+async fn check_outbox_claims(store: Store) {
+    let at = t0();
+    let lease = Duration::seconds(30);
+    let (ta, tb) = (TraceId::new_v7(at), TraceId::new_v7(at));
+    let e: [EnvelopeId; 3] =
+        std::array::from_fn(|i| EnvelopeId::new_v7(at + Duration::milliseconds(i as i64)));
+    assert_eq!(outbox::next_due(store.pool()).await.unwrap(), None);
+    assert_eq!(outbox::depth(store.pool()).await.unwrap(), (0, None));
+    enqueue(&store, e[0], ta, at).await;
+    enqueue(&store, e[1], ta, at + Duration::seconds(1)).await;
+    enqueue(&store, e[2], tb, at + Duration::seconds(2)).await;
+    // Enqueueing the same envelope again changes nothing.
+    enqueue(&store, e[2], tb, at + Duration::seconds(3)).await;
+    assert_eq!(outbox::next_due(store.pool()).await.unwrap(), Some(at));
+    assert_eq!(outbox::depth(store.pool()).await.unwrap(), (3, Some(at)));
+    assert!(
+        claim(&store, "r1", at - Duration::seconds(1), lease)
+            .await
+            .is_empty(),
+        "nothing is due yet"
+    );
+
+    let now = at + Duration::seconds(10);
+    let first = claim(&store, "r1", now, lease).await;
+    assert_eq!(
+        ids(&first),
+        vec![e[0], e[2]],
+        "only the oldest pending envelope of each trace"
+    );
+    assert!(first.windows(2).all(|w| w[0].seq < w[1].seq));
+    let row = &first[0];
+    assert_eq!(row.trace_id, ta);
+    assert_eq!(row.destination, "DEU");
+    assert_eq!(row.kind, 5);
+    assert_eq!(row.state, outbox::OutboxState::Pending);
+    assert_eq!(row.attempts, 0);
+    assert_eq!(row.next_attempt_at, at);
+    assert_eq!(row.enqueued_at, at);
+    assert_eq!(
+        (row.next_hop.as_deref(), row.last_error.as_deref()),
+        (None, None)
+    );
+    assert_eq!(row.done_at, None);
+    assert!(
+        claim(&store, "r2", now + Duration::seconds(1), lease)
+            .await
+            .is_empty(),
+        "a claim while the lease holds gets nothing"
+    );
+
+    // The lease runs out: the same envelopes are claimable again.
+    let later = now + lease + Duration::seconds(1);
+    assert_eq!(
+        ids(&claim(&store, "r2", later, lease).await),
+        vec![e[0], e[2]]
+    );
+
+    // e0 delivered: e1 becomes the head of its trace. e2 retried later.
+    let done_at = later + Duration::seconds(1);
+    store
+        .write(move |conn| {
+            boxed(async move {
+                outbox::finish(
+                    conn,
+                    e[0],
+                    outbox::OutboxState::Delivered,
+                    "DEU",
+                    None,
+                    done_at,
+                )
+                .await?;
+                outbox::retry_later(
+                    conn,
+                    e[2],
+                    "hub:EU-HUB",
+                    "no answer",
+                    done_at + Duration::hours(1),
+                )
+                .await
+            })
+        })
+        .await
+        .unwrap();
+    assert_eq!(ids(&claim(&store, "r1", done_at, lease).await), vec![e[1]]);
+    let mut conn = store.pool().acquire().await.unwrap();
+    let delivered = outbox::get(&mut conn, e[0]).await.unwrap().unwrap();
+    assert_eq!(delivered.state, outbox::OutboxState::Delivered);
+    assert_eq!(delivered.attempts, 1);
+    assert_eq!(delivered.done_at, Some(done_at));
+    assert_eq!(delivered.next_hop.as_deref(), Some("DEU"));
+    let retried = outbox::get(&mut conn, e[2]).await.unwrap().unwrap();
+    assert_eq!(retried.attempts, 1);
+    assert_eq!(retried.last_error.as_deref(), Some("no answer"));
+    assert_eq!(retried.next_attempt_at, done_at + Duration::hours(1));
+    drop(conn);
+    assert_eq!(
+        outbox::next_due(store.pool()).await.unwrap(),
+        Some(at + Duration::seconds(1))
+    );
+    assert_eq!(
+        outbox::depth(store.pool()).await.unwrap(),
+        (2, Some(at + Duration::seconds(1)))
+    );
+
+    // Its hub is back: e2 is due now.
+    let woken = store
+        .write(move |conn| boxed(async move { outbox::wake(conn, "hub:EU-HUB", done_at).await }))
+        .await
+        .unwrap();
+    assert_eq!(woken, 1);
+    let after_lease = done_at + lease + Duration::seconds(1);
+    assert_eq!(
+        ids(&claim(&store, "r1", after_lease, lease).await),
+        vec![e[1], e[2]]
+    );
+
+    // Relayed, then the end-to-end receipt arrives (once).
+    let relayed_at = after_lease + Duration::seconds(1);
+    store
+        .write(move |conn| {
+            boxed(async move {
+                outbox::finish(
+                    conn,
+                    e[1],
+                    outbox::OutboxState::Relayed,
+                    "hub:EU-HUB",
+                    None,
+                    relayed_at,
+                )
+                .await
+            })
+        })
+        .await
+        .unwrap();
+    for expected in [true, false] {
+        let marked = store
+            .write(move |conn| {
+                boxed(async move { outbox::mark_delivered(conn, e[1], relayed_at).await })
+            })
+            .await
+            .unwrap();
+        assert_eq!(marked, expected);
+    }
+
+    let pending = outbox::list(store.pool(), false).await.unwrap();
+    assert_eq!(ids(&pending), vec![e[2]]);
+    let everything = outbox::list(store.pool(), true).await.unwrap();
+    assert_eq!(ids(&everything), vec![e[0], e[1], e[2]]);
+    let of_a = outbox::for_trace(store.pool(), ta).await.unwrap();
+    assert_eq!(ids(&of_a), vec![e[0], e[1]]);
+}
+
+async fn check_deadline_alert_once(store: Store) {
+    let at = t0();
+    let trace = TraceId::new_v7(at);
+    let raise = |alert: &'static str| {
+        store.write(move |conn| {
+            boxed(async move {
+                traces::raise_alert(conn, trace, "acknowledgement", alert, at, at).await
+            })
+        })
+    };
+    assert!(raise("reminder").await.unwrap());
+    assert!(!raise("reminder").await.unwrap(), "raised once only");
+    assert!(
+        raise("overdue").await.unwrap(),
+        "another alert is another key"
+    );
+    assert_eq!(count(&store, "deadline_alerts").await, 2);
+}
+
+async fn check_audit_chain(store: Store) {
+    let at = t0();
+    for i in 0..3i64 {
+        store
+            .write(move |conn| {
+                boxed(async move {
+                    audit::append(
+                        conn,
+                        at + Duration::seconds(i),
+                        "officer:FRA:alice",
+                        "case.view",
+                        &format!("case-{i}"),
+                        "",
+                    )
+                    .await
+                })
+            })
+            .await
+            .unwrap();
+    }
+    let entries = audit::entries(store.pool(), 0, 0).await.unwrap();
+    let seqs: Vec<u64> = entries.iter().map(|e| e.record.seq).collect();
+    assert_eq!(seqs, [1, 2, 3]);
+    assert_eq!(entries[0].prev_hash, crate::audit::GENESIS);
+    assert_eq!(entries[1].prev_hash, entries[0].hash);
+    assert_eq!(entries[2].prev_hash, entries[1].hash);
+    assert_eq!(entries[2].record.at_ms, crate::clock::to_millis(at) + 2000);
+    assert_eq!(entries[2].record.subject, "case-2");
+    assert_eq!(crate::audit::verify_chain(&entries), Ok(3));
+    let page = audit::entries(store.pool(), 1, 1).await.unwrap();
+    assert_eq!(page, entries[1..2]);
+
+    // Appends from concurrent writers (one batch, or several) stay chained.
+    let mut handles = Vec::new();
+    for i in 0..10i64 {
+        let s = store.clone();
+        handles.push(tokio::spawn(async move {
+            s.write(move |conn| {
+                boxed(async move {
+                    audit::append(conn, at, "node", "outbox.send", &format!("env-{i}"), "").await
+                })
+            })
+            .await
+        }));
+    }
+    for h in handles {
+        h.await.unwrap().unwrap();
+    }
+    let entries = audit::entries(store.pool(), 0, 0).await.unwrap();
+    assert_eq!(crate::audit::verify_chain(&entries), Ok(13));
+}
+
+fn peer(name: &str, at: OffsetDateTime) -> peers::PeerRow {
+    peers::PeerRow {
+        participant: participant(name),
+        endpoint: format!("https://{}.example:7443", name.to_lowercase()),
+        ca_der: vec![0x30, 0x82, 1, 2, 3],
+        crl_der: None,
+        serves: Vec::new(),
+        encryption_key: None,
+        added_at: at,
+    }
+}
+
+async fn upsert_peer(store: &Store, p: &peers::PeerRow) {
+    let p = p.clone();
+    store
+        .write(move |conn| boxed(async move { peers::upsert(conn, &p).await }))
+        .await
+        .unwrap();
+}
+
+async fn check_peers(store: Store) {
+    let at = t0();
+    let fra = peer("FRA", at);
+    let mut hub = peer("hub:EU-HUB", at + Duration::seconds(1));
+    hub.serves = vec![participant("BEL"), participant("LUX")];
+    hub.crl_der = Some(vec![9, 9]);
+    hub.encryption_key = Some(vec![0u8; 32]);
+    upsert_peer(&store, &hub).await;
+    upsert_peer(&store, &fra).await;
+    assert_eq!(
+        peers::all(store.pool()).await.unwrap(),
+        vec![fra.clone(), hub.clone()]
+    );
+
+    // Upserting again replaces everything but when the peer was added.
+    let mut fra2 = peer("FRA", at + Duration::days(1));
+    fra2.endpoint = "https://fra2.example:7443".into();
+    fra2.crl_der = Some(vec![1]);
+    fra2.serves = vec![participant("MCO")];
+    upsert_peer(&store, &fra2).await;
+    let expected = peers::PeerRow {
+        added_at: fra.added_at,
+        ..fra2
+    };
+    assert_eq!(peers::all(store.pool()).await.unwrap(), vec![expected, hub]);
+}
+
+async fn check_directory_keeps_the_higher_serial(store: Store) {
+    let at = t0();
+    let entry = |serial: u64, signed: u8| peers::DirectoryRow {
+        participant: participant("DEU"),
+        signed: vec![signed; 8],
+        serial,
+        trust: "pinned".into(),
+        cached_at: at + Duration::seconds(serial as i64),
+    };
+    let upsert = |d: peers::DirectoryRow| {
+        store.write(move |conn| boxed(async move { peers::upsert_directory(conn, &d).await }))
+    };
+    assert!(upsert(entry(5, 5)).await.unwrap());
+    assert!(
+        !upsert(entry(3, 3)).await.unwrap(),
+        "an older serial is ignored"
+    );
+    assert!(
+        !upsert(entry(5, 6)).await.unwrap(),
+        "the same serial is ignored"
+    );
+    assert_eq!(
+        peers::directory(store.pool()).await.unwrap(),
+        vec![entry(5, 5)]
+    );
+    assert!(upsert(entry(7, 7)).await.unwrap());
+    let mut other = entry(1, 1);
+    other.participant = participant("AUT");
+    assert!(upsert(other.clone()).await.unwrap());
+    assert_eq!(
+        peers::directory(store.pool()).await.unwrap(),
+        vec![other, entry(7, 7)]
+    );
+}
+
+async fn check_hub_tables(store: Store) {
+    let at = t0();
+    let h = header(TraceId::new_v7(at), CaseId::new_v7(at), at);
+    for _ in 0..2 {
+        let h = h.clone();
+        store
+            .write(move |conn| boxed(async move { hub::log_relay(conn, &h, at).await }))
+            .await
+            .unwrap();
+    }
+    assert_eq!(
+        hub::relay_log(store.pool()).await.unwrap(),
+        vec![hub::RelayRow {
+            trace_id: h.trace_id.to_string(),
+            origin: "FRA".into(),
+            destination: "DEU".into(),
+            kind: pb::PayloadKind::Acknowledgement as i32,
+            received_at: at,
+        }]
+    );
+
+    let report = hub::LostStolenRow {
+        reported_by: "FRA".into(),
+        make: "Acme".into(),
+        model: "M1".into(),
+        serial_number: "SN-001".into(),
+        calibre: "9mm".into(),
+        make_key: "ACME".into(),
+        serial_key: "SN001".into(),
+        reported_on: "2025-01-02".into(),
+        circumstances: "burglary".into(),
+        reference: "FR-123".into(),
+    };
+    for expected in [true, false] {
+        let r = report.clone();
+        let added = store
+            .write(move |conn| boxed(async move { hub::add_lost_stolen(conn, &r).await }))
+            .await
+            .unwrap();
+        assert_eq!(added, expected);
+    }
+    assert_eq!(
+        hub::lost_stolen_for_make(store.pool(), "ACME")
+            .await
+            .unwrap(),
+        vec![report]
+    );
+    assert!(
+        hub::lost_stolen_for_make(store.pool(), "OTHER")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+// PostgreSQL only: several replicas sharing one database.
+
+/// Two stores on one database, as two replicas would be.
+async fn postgres_replicas(test: &str) -> Option<(String, Store, Store)> {
+    let (url, a) = postgres_store(test).await?;
+    let b = Store::open(&url, Durability::Full).await.unwrap();
+    Some((url, a, b))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_replicas_share_one_audit_chain() {
+    let Some((url, a, b)) = postgres_replicas("postgres_replicas_share_one_audit_chain").await
+    else {
+        return;
+    };
+    let mut handles = Vec::new();
+    for i in 0..40i64 {
+        let s = if i % 2 == 0 { a.clone() } else { b.clone() };
+        handles.push(tokio::spawn(async move {
+            s.write(move |conn| {
+                boxed(async move {
+                    audit::append(conn, t0(), "node", "outbox.send", &format!("env-{i}"), "").await
+                })
+            })
+            .await
+        }));
+    }
+    for h in handles {
+        h.await.unwrap().unwrap();
+    }
+    let entries = audit::entries(a.pool(), 0, 0).await.unwrap();
+    assert_eq!(crate::audit::verify_chain(&entries), Ok(40));
+    drop((a, b));
+    drop_postgres(&url).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_replicas_never_claim_the_same_envelope() {
+    let Some((url, a, b)) =
+        postgres_replicas("postgres_replicas_never_claim_the_same_envelope").await
+    else {
+        return;
+    };
+    let at = t0();
+    let mut all = HashSet::new();
+    for i in 0..60 {
+        let e = EnvelopeId::new_v7(at + Duration::milliseconds(i));
+        enqueue(&a, e, TraceId::new_v7(at), at).await;
+        all.insert(e);
+    }
+    let now = at + Duration::seconds(1);
+    let mut handles = Vec::new();
+    for i in 0..12 {
+        let (s, who) = if i % 2 == 0 {
+            (a.clone(), "a")
+        } else {
+            (b.clone(), "b")
+        };
+        handles.push(tokio::spawn(async move {
+            claim(&s, who, now, Duration::minutes(5)).await
+        }));
+    }
+    let mut claimed = Vec::new();
+    for h in handles {
+        let rows = h.await.unwrap();
+        assert!(rows.len() <= 10, "a claim respects its limit");
+        claimed.extend(ids(&rows));
+    }
+    let distinct: HashSet<_> = claimed.iter().copied().collect();
+    assert_eq!(distinct.len(), claimed.len(), "no envelope claimed twice");
+    assert_eq!(distinct, all, "and every due envelope claimed");
+    drop((a, b));
+    drop_postgres(&url).await;
+}
+
+/// The sweep (service::sweep) takes a try-lock whose result it reads as a
+/// bool, and the audit append an exclusive lock whose result is void: both
+/// must decode through the `Any` driver.
+#[tokio::test]
+async fn postgres_advisory_locks_decode() {
+    let Some((url, store)) = postgres_store("postgres_advisory_locks_decode").await else {
+        return;
+    };
+    let got = store
+        .write(|conn| {
+            boxed(async move {
+                sqlx::query("SELECT pg_advisory_xact_lock(7101)")
+                    .execute(&mut *conn)
+                    .await?;
+                let got: bool = sqlx::query_scalar("SELECT pg_try_advisory_xact_lock(7102)")
+                    .fetch_one(&mut *conn)
+                    .await?;
+                Ok::<_, StoreError>(got)
+            })
+        })
+        .await
+        .unwrap();
+    assert!(got);
+    drop(store);
+    drop_postgres(&url).await;
 }
