@@ -23,6 +23,11 @@ use crate::ids::ParticipantId;
 use crate::service::{Actor, Node};
 use crate::{Listeners, RunningNode, StartOptions};
 
+/// `ITI_TEST_BACKEND=postgres` puts every member's database on the
+/// PostgreSQL server named by `ITI_TEST_POSTGRES_URL` (one fresh database
+/// each), so that the same federation tests run on both backends.
+pub const BACKEND_VAR: &str = "ITI_TEST_BACKEND";
+
 /// How to set up one participant.
 #[derive(Debug, Clone, Default)]
 pub struct MemberOptions {
@@ -49,6 +54,8 @@ pub struct Member {
     pub running: Option<RunningNode>,
     /// The ports of the first start, reused on restart so peers' cards stay true.
     ports: Option<(std::net::SocketAddr, std::net::SocketAddr)>,
+    /// A PostgreSQL database made for this member (see `BACKEND_VAR`).
+    postgres_url: Option<String>,
     officers: BTreeMap<Role, KeyedCert>,
 }
 
@@ -181,6 +188,7 @@ impl Sandbox {
                 config_path,
                 running: None,
                 ports: None,
+                postgres_url: None,
                 officers: BTreeMap::new(),
             },
         );
@@ -209,6 +217,15 @@ impl Sandbox {
         }
         let mut config =
             crate::config::load(&member.config_path, &[]).map_err(|e| anyhow!("{e}"))?;
+        if config.database_url.starts_with("sqlite:") && std::env::var(BACKEND_VAR).is_ok_and(|v| v == "postgres") {
+            if member.postgres_url.is_none() {
+                member.postgres_url = crate::store::testdb::fresh_postgres_url().await;
+            }
+            match &member.postgres_url {
+                Some(url) => config.database_url = url.clone(),
+                None => bail!("{BACKEND_VAR}=postgres needs {}", crate::store::testdb::POSTGRES_URL_VAR),
+            }
+        }
         if let Some((federation, local)) = member.ports {
             config.federation_listen = federation;
             config.local_listen = local;

@@ -23,23 +23,18 @@ use tonic::transport::Channel;
 
 pub use iti_node;
 
-/// One number from a node's SQLite database (for checking what a node keeps).
-pub async fn sqlite_scalar(db: &std::path::Path, sql: &str) -> anyhow::Result<i64> {
-    use sqlx::Connection;
-    let mut conn =
-        sqlx::SqliteConnection::connect(&format!("sqlite://{}?mode=ro", db.display())).await?;
+/// One number from a node's database, SQLite or PostgreSQL (for checking
+/// what a node keeps).
+pub async fn db_scalar(node: &iti_node::service::Node, sql: &str) -> anyhow::Result<i64> {
     Ok(sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_string()))
-        .fetch_one(&mut conn)
+        .fetch_one(node.store.pool())
         .await?)
 }
 
-/// A column of blobs from a node's SQLite database.
-pub async fn sqlite_blobs(db: &std::path::Path, sql: &str) -> anyhow::Result<Vec<Vec<u8>>> {
-    use sqlx::Connection;
-    let mut conn =
-        sqlx::SqliteConnection::connect(&format!("sqlite://{}?mode=ro", db.display())).await?;
+/// A column of blobs from a node's database.
+pub async fn db_blobs(node: &iti_node::service::Node, sql: &str) -> anyhow::Result<Vec<Vec<u8>>> {
     Ok(sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_string()))
-        .fetch_all(&mut conn)
+        .fetch_all(node.store.pool())
         .await?)
 }
 

@@ -347,8 +347,8 @@ async fn a_hub_relaying_a_red_request_cannot_read_it() -> anyhow::Result<()> {
     f.until_state("NGA", &trace, "delivered").await?;
     // What the hub held: ciphertext, which its own key does not open.
     let hub = f.node("hub:ECOWAS")?.clone();
-    let relayed = iti_tests::sqlite_blobs(
-        &f.sandbox.member(&p("hub:ECOWAS"))?.dir.join("data/node.db"),
+    let relayed = iti_tests::db_blobs(
+        f.node("hub:ECOWAS")?,
         "SELECT envelope FROM envelopes WHERE direction = 'relay'",
     )
     .await?;
