@@ -86,6 +86,18 @@ impl Action {
     }
 }
 
+/// The side that may take a consent action. 10.3: the requested state
+/// imposes restrictions on the information it provides, so only it may lift
+/// them; the requester asks. (A consent the requester recorded itself would
+/// lift restrictions on its own node without the provider's say.)
+fn consent_taken_by(action: &Action) -> Option<Side> {
+    match action {
+        Action::GrantConsent(_) => Some(Side::Requested),
+        Action::RequestConsent(_) => Some(Side::Requester),
+        _ => None,
+    }
+}
+
 fn side_of(trace: &TraceRow) -> Side {
     if trace.role.is_requesting() {
         Side::Requester
@@ -213,6 +225,21 @@ impl Node {
                     Side::Requested => "requested state",
                 },
                 step.as_str(),
+                trace.role
+            )));
+        }
+        if let Some(only) = consent_taken_by(&action)
+            && only != side
+        {
+            return Err(ServiceError::FailedPrecondition(format!(
+                "{} (10.3); on this trace we are the {}",
+                match only {
+                    Side::Requested => {
+                        "only the requested state, which imposed the restrictions, may consent \
+                         to lifting them"
+                    }
+                    Side::Requester => "consent is asked by the requesting state",
+                },
                 trace.role
             )));
         }
@@ -503,5 +530,22 @@ pub(crate) fn describe_payload(payload: &pb::Payload) -> String {
         Some(Body::OnBehalfRequest(_)) => "request to trace on our behalf (11.3.1)".into(),
         Some(Body::DeliveryFailure(d)) => format!("not delivered: {}", d.reason),
         None => "empty message".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_requested_state_grants_consent_and_only_the_requester_asks() {
+        let grant = Action::GrantConsent(pb::Consent::default());
+        let ask = Action::RequestConsent(pb::ConsentRequest::default());
+        assert_eq!(consent_taken_by(&grant), Some(Side::Requested));
+        assert_eq!(consent_taken_by(&ask), Some(Side::Requester));
+        assert_eq!(
+            consent_taken_by(&Action::Close(pb::Closure::default())),
+            None
+        );
     }
 }

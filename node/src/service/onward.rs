@@ -8,16 +8,16 @@ use iti_proto::v1 as pb;
 use time::OffsetDateTime;
 
 use super::access::{Operation, require};
-use super::views::consents_of;
+use super::views::consents_regarding;
 use super::{Actor, Node, ServiceError, ServiceResult, queue_outgoing, record_event};
 use crate::case::machine::TraceState;
 use crate::case::role::TraceRole;
 use crate::identity::Officer;
 use crate::ids::{EnvelopeId, ParticipantId, TraceId};
 use crate::policy::redact::check_onward;
-use crate::policy::{Consents, Denied, Use};
+use crate::policy::{Denied, Use};
 use crate::store::envelopes::{self, Direction, StoredEnvelope};
-use crate::store::traces::{self, TraceRow};
+use crate::store::traces::{self, ConsentRow, TraceRow};
 use crate::store::{audit, boxed};
 
 fn denied(d: Denied) -> ServiceError {
@@ -34,15 +34,17 @@ pub fn forwarding_use(to: &ParticipantId) -> Use {
 }
 
 impl Node {
+    /// A trace, the consents received on it (see `consents_regarding` for
+    /// those that apply to one response) and the responses received.
     async fn trace_and_responses(
         &self,
         trace_id: TraceId,
-    ) -> ServiceResult<(TraceRow, Consents, Vec<StoredEnvelope>)> {
+    ) -> ServiceResult<(TraceRow, Vec<ConsentRow>, Vec<StoredEnvelope>)> {
         let pool = self.store.pool();
         let trace = traces::get_from_pool(pool, trace_id)
             .await?
             .ok_or_else(|| ServiceError::NotFound(format!("no trace {trace_id}")))?;
-        let consents = consents_of(&traces::consents(pool, trace_id).await?);
+        let consents = traces::consents(pool, trace_id).await?;
         let responses = envelopes::for_trace(pool, trace_id)
             .await?
             .into_iter()
@@ -88,6 +90,7 @@ impl Node {
             ));
         }
         let use_ = forwarding_use(&to);
+        let consents = consents_regarding(&consents, source.header.id);
         check_onward(&response, use_, &consents).map_err(denied)?;
         self.check_route(&to)?;
         let now = self.now();
@@ -149,7 +152,8 @@ impl Node {
             if let Some(pb::payload::Body::Response(r)) =
                 stored.payload.as_ref().and_then(|p| p.body.as_ref())
             {
-                check_onward(r, use_, &consents).map_err(denied)?;
+                check_onward(r, use_, &consents_regarding(&consents, stored.header.id))
+                    .map_err(denied)?;
                 bodies.push((
                     stored.header.origin.to_string(),
                     stored.header.id,
@@ -219,6 +223,7 @@ impl Node {
                 if let Some(pb::payload::Body::Response(r)) =
                     stored.payload.as_ref().and_then(|p| p.body.as_ref())
                 {
+                    let consents = consents_regarding(&consents, stored.header.id);
                     match check_onward(r, Use::Report, &consents) {
                         Ok(()) => details.push(format!(
                             "trace {}: {} answered ({})",

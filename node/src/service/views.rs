@@ -86,7 +86,7 @@ pub fn items_summary(request: &pb::TraceRequest) -> String {
 }
 
 /// Consents received for a trace, as policy consents.
-pub(crate) fn consents_of(rows: &[traces::ConsentRow]) -> Consents {
+pub(crate) fn consents_of<'a>(rows: impl IntoIterator<Item = &'a traces::ConsentRow>) -> Consents {
     let mut c = Consents::none();
     for row in rows {
         let r = pb::UseRestriction::try_from(row.restriction)
@@ -100,6 +100,17 @@ pub(crate) fn consents_of(rows: &[traces::ConsentRow]) -> Consents {
         }
     }
     c
+}
+
+/// The consents that apply to one response (10.3: consent is given for
+/// particular information): those naming it, and those naming no response,
+/// which apply to every response of the trace.
+pub(crate) fn consents_regarding(rows: &[traces::ConsentRow], response: EnvelopeId) -> Consents {
+    let id = response.to_string();
+    consents_of(rows.iter().filter(|row| {
+        let regarding = row.regarding.trim();
+        regarding.is_empty() || regarding == id
+    }))
 }
 
 fn may_display(marking: &pb::Marking, role: Role, consents: &Consents) -> Result<(), String> {
@@ -370,5 +381,51 @@ impl Node {
                 problem: brk.to_string(),
             },
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn consent(regarding: &str, restriction: Restriction, use_: Use) -> traces::ConsentRow {
+        let now = OffsetDateTime::UNIX_EPOCH;
+        traces::ConsentRow {
+            trace_id: TraceId::new_v7(now),
+            regarding: regarding.to_string(),
+            restriction: restriction.to_proto() as i32,
+            use_: use_.to_onward().map(|u| u as i32).unwrap_or_default(),
+            envelope_id: EnvelopeId::new_v7(now).to_string(),
+            granted_at: now,
+        }
+    }
+
+    #[test]
+    fn a_consent_applies_to_the_response_it_names_and_not_to_another() {
+        let now = OffsetDateTime::UNIX_EPOCH;
+        let (first, second) = (EnvelopeId::new_v7(now), EnvelopeId::new_v7(now));
+        let rows = [consent(
+            &first.to_string(),
+            Restriction::NoOnwardDisclosure,
+            Use::ForwardToThirdState,
+        )];
+        let lifted =
+            |c: &Consents| c.contains(Restriction::NoOnwardDisclosure, Use::ForwardToThirdState);
+        assert!(lifted(&consents_regarding(&rows, first)));
+        assert!(!lifted(&consents_regarding(&rows, second)));
+    }
+
+    #[test]
+    fn a_consent_naming_no_response_applies_to_every_response_of_the_trace() {
+        let rows = [consent(
+            "",
+            Restriction::ProprietaryCommercial,
+            Use::ExportAsEvidence,
+        )];
+        let any = EnvelopeId::new_v7(OffsetDateTime::UNIX_EPOCH);
+        assert!(
+            consents_regarding(&rows, any)
+                .contains(Restriction::ProprietaryCommercial, Use::ExportAsEvidence)
+        );
     }
 }

@@ -1,0 +1,458 @@
+//! End-to-end integrity: a node refuses envelopes that were altered or that
+//! a peer delivers in another participant's name; receipts prove delivery of
+//! exactly one envelope by exactly one node; and the hash-chained audit log
+//! shows any edit, deletion or reordering of its stored entries.
+//!
+//! Layout: talking to a node's federation port as a peer would; tampered
+//! and misattributed envelopes; receipts; the audit log on disk.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use anyhow::{Context, anyhow, bail};
+use iti_node::envelope::{self, Header};
+use iti_node::identity::{Role, tls};
+use iti_node::ids::{CaseId, EnvelopeId, TraceId};
+use iti_proto::v1 as pb;
+use iti_proto::v1::federation_client::FederationClient;
+use iti_tests::{Federation, fixtures, p};
+use sqlx::Connection;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
+use tonic::Code;
+use tonic::transport::Channel;
+
+// ---------------------------------------------------------------- the wire
+
+/// A client of `to`'s federation port that authenticates with the node
+/// certificate of `as_`, exactly as `as_`'s outbox does.
+fn federation_port(
+    f: &Federation,
+    as_: &str,
+    to: &str,
+) -> anyhow::Result<FederationClient<Channel>> {
+    let caller = f.sandbox.member(&p(as_))?;
+    let endpoint = f
+        .sandbox
+        .member(&p(to))?
+        .running
+        .as_ref()
+        .with_context(|| format!("{to} is not running"))?
+        .federation_addr;
+    let config = tls::client_config(
+        &caller.node_cert,
+        caller.node()?.trust.clone(),
+        f.sandbox.clock.clone(),
+        Some(p(to)),
+    )?;
+    let channel = tls::channel(&endpoint.to_string(), config, Duration::from_secs(10))
+        .map_err(|e| anyhow!(e))?;
+    Ok(FederationClient::new(channel))
+}
+
+/// A trace request from `origin` to `destination`, signed by `origin`'s node.
+fn signed_request(
+    f: &Federation,
+    origin: &str,
+    destination: &str,
+) -> anyhow::Result<(Header, pb::Envelope)> {
+    let now = f.sandbox.clock.now();
+    let mut request = fixtures::fal_request();
+    request.requested_state = destination.to_string();
+    let payload = pb::Payload {
+        body: Some(pb::payload::Body::Request(request)),
+    };
+    let header = Header {
+        id: EnvelopeId::new_v7(now),
+        case_id: CaseId::new_v7(now),
+        trace_id: TraceId::new_v7(now),
+        origin: p(origin),
+        destination: p(destination),
+        created_at: now,
+        kind: pb::PayloadKind::Unspecified,
+        marking: fixtures::marking(pb::Tlp::Amber, &[]),
+        sealing: None,
+        on_behalf_of: None,
+    };
+    let signer = &f.node(origin)?.signer;
+    let env = envelope::build(signer, header, &payload, None)?;
+    Ok((Header::decode(&env.header)?, env))
+}
+
+async fn trace_ids(f: &mut Federation, participant: &str) -> anyhow::Result<Vec<String>> {
+    let list = f
+        .poc(participant)?
+        .list_traces(pb::ListTracesRequest {
+            inbox: false,
+            include_closed: true,
+        })
+        .await?
+        .into_inner();
+    Ok(list.traces.into_iter().map(|t| t.trace_id).collect())
+}
+
+async fn audit_log(f: &mut Federation, participant: &str) -> anyhow::Result<Vec<pb::AuditEntry>> {
+    Ok(f.officer(participant, Role::Auditor)?
+        .audit_log(pb::AuditLogRequest {
+            after_seq: 0,
+            limit: 0,
+        })
+        .await?
+        .into_inner()
+        .entries)
+}
+
+// ---------------------------------------------------------------- envelopes
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_altered_or_misattributed_envelope_is_refused_and_nothing_is_stored()
+-> anyhow::Result<()> {
+    let mut f = Federation::of_states(&["GHA", "BEL", "NGA"]).await?;
+    let mut from_bel = federation_port(&f, "BEL", "GHA")?;
+    let before = trace_ids(&mut f, "GHA").await?;
+
+    // A payload byte flipped after BEL signed.
+    let (header, genuine) = signed_request(&f, "BEL", "GHA")?;
+    let mut altered = genuine.clone();
+    let middle = altered.payload.len() / 2;
+    altered.payload[middle] ^= 0x01;
+    let refused = match from_bel.deliver(altered).await {
+        Err(status) => status,
+        Ok(reply) => bail!("an altered envelope was accepted: {reply:?}"),
+    };
+    assert_eq!(refused.code(), Code::PermissionDenied, "{refused:?}");
+    assert!(
+        refused.message().contains("signature"),
+        "{}",
+        refused.message()
+    );
+    assert_eq!(
+        trace_ids(&mut f, "GHA").await?,
+        before,
+        "something was stored"
+    );
+    let log = audit_log(&mut f, "GHA").await?;
+    let entry = log
+        .iter()
+        .find(|e| e.action == "envelope_refused")
+        .context("no envelope_refused entry in GHA's audit log")?;
+    assert!(
+        entry.detail.contains(&header.id.to_string()),
+        "{}",
+        entry.detail
+    );
+
+    // A genuine envelope signed by NGA, delivered by BEL.
+    let (_, nga_signed) = signed_request(&f, "NGA", "GHA")?;
+    let refused = match from_bel.deliver(nga_signed).await {
+        Err(status) => status,
+        Ok(reply) => bail!("BEL delivered in NGA's name: {reply:?}"),
+    };
+    assert_eq!(refused.code(), Code::PermissionDenied, "{refused:?}");
+    assert!(
+        refused
+            .message()
+            .contains("differs from the authenticated peer"),
+        "{}",
+        refused.message()
+    );
+    assert_eq!(
+        trace_ids(&mut f, "GHA").await?,
+        before,
+        "something was stored"
+    );
+
+    // The same envelope as first sent, unaltered, is taken: the refusals
+    // were for the alteration and the origin, not the way it was sent.
+    from_bel.deliver(genuine).await?;
+    let after = trace_ids(&mut f, "GHA").await?;
+    assert!(
+        after.contains(&header.trace_id.to_string()),
+        "the genuine envelope was not stored"
+    );
+    f.shutdown().await;
+    Ok(())
+}
+
+// ---------------------------------------------------------------- receipts
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_receipt_proves_one_envelope_received_by_one_node() -> anyhow::Result<()> {
+    let f = Federation::of_states(&["GHA", "BEL", "NGA"]).await?;
+    let (header, env) = signed_request(&f, "BEL", "GHA")?;
+    let reply = federation_port(&f, "BEL", "GHA")?
+        .deliver(env.clone())
+        .await?
+        .into_inner();
+    let receipt = reply.receipt.context("GHA answered without a receipt")?;
+    let bel = f.node("BEL")?;
+    let now = f.sandbox.clock.now();
+
+    let verified = envelope::verify_receipt(&receipt, &env, &bel.trust, now)?;
+    assert_eq!(verified.receiver, p("GHA"));
+    assert_eq!(verified.envelope_id, header.id);
+
+    // One byte of the signed receipt altered: a byte of the digest it
+    // acknowledges, so that it still decodes and only the signature tells.
+    let digest = envelope::digest(&env);
+    let at = receipt
+        .receipt
+        .windows(digest.len())
+        .position(|w| w == digest)
+        .context("the receipt carries the envelope's digest")?;
+    let mut altered = receipt.clone();
+    altered.receipt[at] ^= 0x01;
+    let err = envelope::verify_receipt(&altered, &env, &bel.trust, now)
+        .err()
+        .context("an altered receipt verified")?;
+    assert!(err.to_string().contains("signature"), "{err}");
+
+    // GHA's receipt re-signed by NGA (a pinned participant, with its own
+    // valid node certificate).
+    let nga_receipt = envelope::sign_receipt(&f.node("NGA")?.signer, &env, &header, now);
+    let forged = pb::SignedReceipt {
+        receipt: receipt.receipt.clone(),
+        signature: nga_receipt.signature.clone(),
+        signer_certificate: nga_receipt.signer_certificate.clone(),
+    };
+    let err = envelope::verify_receipt(&forged, &env, &bel.trust, now)
+        .err()
+        .context("a receipt signed by the wrong node verified")?;
+    assert!(
+        err.to_string().contains("not signed by the receiver"),
+        "{err}"
+    );
+
+    // NGA's own receipt is genuine, but names NGA: it proves nothing about
+    // delivery to GHA, and the sender's outbox compares it with the
+    // destination.
+    let nga_says = envelope::verify_receipt(&nga_receipt, &env, &bel.trust, now)?;
+    assert_ne!(nga_says.receiver, header.destination);
+
+    // A receipt for another envelope does not acknowledge this one.
+    let (_, other) = signed_request(&f, "BEL", "GHA")?;
+    let err = envelope::verify_receipt(&receipt, &other, &bel.trust, now)
+        .err()
+        .context("a receipt acknowledged another envelope")?;
+    assert!(err.to_string().contains("different content"), "{err}");
+    f.shutdown().await;
+    Ok(())
+}
+
+// ---------------------------------------------------------------- the audit log
+
+/// One stored audit row, every column.
+#[derive(Clone, Debug, PartialEq, sqlx::FromRow)]
+struct AuditRow {
+    seq: i64,
+    at: i64,
+    actor: String,
+    action: String,
+    subject: String,
+    detail: String,
+    prev_hash: String,
+    hash: String,
+}
+
+/// A connection to a stopped node's SQLite database, as someone with access
+/// to the disk would open it.
+async fn open_database(f: &Federation, participant: &str) -> anyhow::Result<SqliteConnection> {
+    let path = f.sandbox.member(&p(participant))?.dir.join("data/node.db");
+    let options = SqliteConnectOptions::from_str(&format!("sqlite://{}", path.display()))?
+        .busy_timeout(Duration::from_secs(10));
+    Ok(SqliteConnection::connect_with(&options).await?)
+}
+
+async fn read_rows(db: &mut SqliteConnection) -> anyhow::Result<Vec<AuditRow>> {
+    Ok(sqlx::query_as::<_, AuditRow>(
+        "SELECT seq, at, actor, action, subject, detail, prev_hash, hash FROM audit_log ORDER BY seq",
+    )
+    .fetch_all(&mut *db)
+    .await?)
+}
+
+/// Writes `row`'s content (everything but the seq) at `seq`.
+async fn write_content_at(
+    db: &mut SqliteConnection,
+    seq: i64,
+    row: &AuditRow,
+) -> anyhow::Result<()> {
+    sqlx::query(
+        "UPDATE audit_log SET at = $1, actor = $2, action = $3, subject = $4, detail = $5, \
+         prev_hash = $6, hash = $7 WHERE seq = $8",
+    )
+    .bind(row.at)
+    .bind(&row.actor)
+    .bind(&row.action)
+    .bind(&row.subject)
+    .bind(&row.detail)
+    .bind(&row.prev_hash)
+    .bind(&row.hash)
+    .bind(seq)
+    .execute(&mut *db)
+    .await?;
+    Ok(())
+}
+
+/// Puts the log back as it was: the rows of `original`, and nothing else.
+async fn restore(db: &mut SqliteConnection, original: &[AuditRow]) -> anyhow::Result<()> {
+    sqlx::query("DELETE FROM audit_log")
+        .execute(&mut *db)
+        .await?;
+    for row in original {
+        sqlx::query(
+            "INSERT INTO audit_log (seq, at, actor, action, subject, detail, prev_hash, hash) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(row.seq)
+        .bind(row.at)
+        .bind(&row.actor)
+        .bind(&row.action)
+        .bind(&row.subject)
+        .bind(&row.detail)
+        .bind(&row.prev_hash)
+        .bind(&row.hash)
+        .execute(&mut *db)
+        .await?;
+    }
+    Ok(())
+}
+
+async fn verify_audit(
+    f: &mut Federation,
+    participant: &str,
+) -> anyhow::Result<pb::AuditVerifyReply> {
+    Ok(f.officer(participant, Role::Auditor)?
+        .audit_verify(pb::AuditVerifyRequest {})
+        .await?
+        .into_inner())
+}
+
+/// What to do to the stored log.
+#[derive(Clone, Copy, Debug)]
+enum Tampering {
+    ModifyDetail(i64),
+    Delete(i64),
+    /// Exchange the contents of two rows, each keeping its seq.
+    SwapContents(i64, i64),
+}
+
+async fn tamper(
+    db: &mut SqliteConnection,
+    rows: &[AuditRow],
+    tampering: Tampering,
+) -> anyhow::Result<()> {
+    let row = |seq: i64| {
+        rows.iter()
+            .find(|r| r.seq == seq)
+            .cloned()
+            .ok_or_else(|| anyhow!("no audit entry {seq}"))
+    };
+    match tampering {
+        Tampering::ModifyDetail(seq) => {
+            let mut edited = row(seq)?;
+            edited.detail.push_str(" (reviewed)");
+            write_content_at(db, seq, &edited).await
+        }
+        Tampering::Delete(seq) => {
+            sqlx::query("DELETE FROM audit_log WHERE seq = $1")
+                .bind(seq)
+                .execute(&mut *db)
+                .await?;
+            Ok(())
+        }
+        Tampering::SwapContents(a, b) => {
+            let (row_a, row_b) = (row(a)?, row(b)?);
+            write_content_at(db, a, &row_b).await?;
+            write_content_at(db, b, &row_a).await
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn audit_verification_finds_each_kind_of_tampering_and_passes_otherwise() -> anyhow::Result<()>
+{
+    let mut f = Federation::of_states(&["GHA", "BEL"]).await?;
+    let trace = f
+        .poc("GHA")?
+        .submit_request(pb::SubmitRequestRequest {
+            request: Some(fixtures::fal_request()),
+            routing_override: None,
+            on_behalf_via: String::new(),
+        })
+        .await?
+        .into_inner()
+        .trace_id;
+    f.until_state("BEL", &trace, "delivered").await?;
+    f.poc("BEL")?
+        .act(pb::ActRequest {
+            trace_id: trace.clone(),
+            action: Some(pb::act_request::Action::Acknowledge(
+                pb::Acknowledgement::default(),
+            )),
+            confirm_despite_declared_restrictions: false,
+        })
+        .await?;
+    f.until_state("GHA", &trace, "acknowledged").await?;
+    f.poc("BEL")?
+        .act(pb::ActRequest {
+            trace_id: trace.clone(),
+            action: Some(pb::act_request::Action::Respond(
+                fixtures::bel_export_response(),
+            )),
+            confirm_despite_declared_restrictions: false,
+        })
+        .await?;
+    f.until_state("GHA", &trace, "responded").await?;
+
+    let untouched = verify_audit(&mut f, "GHA").await?;
+    assert!(untouched.ok, "{untouched:?}");
+    // Room for a middle entry and one after it.
+    assert!(untouched.entries >= 4, "{untouched:?}");
+
+    f.sandbox.stop(&p("GHA")).await?;
+    let original = read_rows(&mut open_database(&f, "GHA").await?).await?;
+    let middle = original
+        .get(original.len() / 2)
+        .context("an empty audit log")?
+        .seq;
+    let cases = [
+        // (tampering, first bad entry, what the problem says)
+        (Tampering::ModifyDetail(middle), middle, "modified"),
+        // The deleted entry cannot be reported: the one after it no longer
+        // follows on from its predecessor.
+        (Tampering::Delete(middle), middle + 1, "deleted"),
+        (
+            Tampering::SwapContents(middle, middle + 1),
+            middle,
+            "out of order",
+        ),
+    ];
+    for (tampering, first_bad, problem) in cases {
+        let mut db = open_database(&f, "GHA").await?;
+        tamper(&mut db, &original, tampering).await?;
+        db.close().await?;
+        f.start("GHA").await?;
+        let reply = verify_audit(&mut f, "GHA").await?;
+        assert!(!reply.ok, "{tampering:?} went unnoticed");
+        assert_eq!(
+            reply.first_bad_seq, first_bad as u64,
+            "{tampering:?}: {reply:?}"
+        );
+        assert!(
+            reply.problem.contains(problem),
+            "{tampering:?}: {}",
+            reply.problem
+        );
+
+        f.sandbox.stop(&p("GHA")).await?;
+        let mut db = open_database(&f, "GHA").await?;
+        restore(&mut db, &original).await?;
+        db.close().await?;
+    }
+
+    f.start("GHA").await?;
+    let restored = verify_audit(&mut f, "GHA").await?;
+    assert!(restored.ok, "{restored:?}");
+    f.shutdown().await;
+    Ok(())
+}
