@@ -55,7 +55,7 @@ pub struct Member {
     /// The ports of the first start, reused on restart so peers' cards stay true.
     ports: Option<(std::net::SocketAddr, std::net::SocketAddr)>,
     /// A PostgreSQL database made for this member (see `BACKEND_VAR`).
-    postgres_url: Option<String>,
+    pub postgres_url: Option<String>,
     officers: BTreeMap<Role, KeyedCert>,
 }
 
@@ -217,13 +217,18 @@ impl Sandbox {
         }
         let mut config =
             crate::config::load(&member.config_path, &[]).map_err(|e| anyhow!("{e}"))?;
-        if config.database_url.starts_with("sqlite:") && std::env::var(BACKEND_VAR).is_ok_and(|v| v == "postgres") {
+        if config.database_url.starts_with("sqlite:")
+            && std::env::var(BACKEND_VAR).is_ok_and(|v| v == "postgres")
+        {
             if member.postgres_url.is_none() {
                 member.postgres_url = crate::store::testdb::fresh_postgres_url().await;
             }
             match &member.postgres_url {
                 Some(url) => config.database_url = url.clone(),
-                None => bail!("{BACKEND_VAR}=postgres needs {}", crate::store::testdb::POSTGRES_URL_VAR),
+                None => bail!(
+                    "{BACKEND_VAR}=postgres needs {}",
+                    crate::store::testdb::POSTGRES_URL_VAR
+                ),
             }
         }
         if let Some((federation, local)) = member.ports {

@@ -112,6 +112,16 @@ impl Federation {
         self.sandbox.node(&p(participant))
     }
 
+    /// The database URL a member's node uses (PostgreSQL when the suite runs
+    /// on it), or `None` for the SQLite file of its configuration.
+    pub fn database_url(&self, participant: &str) -> Option<String> {
+        self.sandbox
+            .member(&p(participant))
+            .ok()?
+            .postgres_url
+            .clone()
+    }
+
     /// Advances the shared clock.
     pub fn advance(&self, by: time::Duration) {
         self.clock.advance(by);

@@ -179,9 +179,8 @@ async fn a_request_reaches_a_state_through_one_hub_and_is_answered_back() -> any
         "the envelope records its hop"
     );
     // The hub keeps no content once it delivered.
-    let hub_db = f.sandbox.member(&p("hub:ECOWAS"))?.dir.join("data/node.db");
-    let left = iti_tests::sqlite_scalar(
-        &hub_db,
+    let left = iti_tests::db_scalar(
+        f.node("hub:ECOWAS")?,
         "SELECT COUNT(*) FROM envelopes WHERE direction = 'relay' AND length(envelope) > 0",
     )
     .await?;

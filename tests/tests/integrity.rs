@@ -6,7 +6,6 @@
 //! Layout: talking to a node's federation port as a peer would; tampered
 //! and misattributed envelopes; receipts; the audit log on disk.
 
-use std::str::FromStr;
 use std::time::Duration;
 
 use anyhow::{Context, anyhow, bail};
@@ -16,8 +15,7 @@ use iti_node::ids::{CaseId, EnvelopeId, TraceId};
 use iti_proto::v1 as pb;
 use iti_proto::v1::federation_client::FederationClient;
 use iti_tests::{Federation, fixtures, p};
-use sqlx::Connection;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
+use sqlx::{AnyConnection, Connection};
 use tonic::Code;
 use tonic::transport::Channel;
 
@@ -39,7 +37,7 @@ fn federation_port(
         .with_context(|| format!("{to} is not running"))?
         .federation_addr;
     let config = tls::client_config(
-        &caller.node_cert,
+        &iti_node::identity::Credentials::single(caller.node_cert.clone()),
         caller.node()?.trust.clone(),
         f.sandbox.clock.clone(),
         Some(p(to)),
@@ -73,7 +71,7 @@ fn signed_request(
         sealing: None,
         on_behalf_of: None,
     };
-    let signer = &f.node(origin)?.signer;
+    let signer = f.node(origin)?.signer();
     let env = envelope::build(signer, header, &payload, None)?;
     Ok((Header::decode(&env.header)?, env))
 }
@@ -208,7 +206,7 @@ async fn a_receipt_proves_one_envelope_received_by_one_node() -> anyhow::Result<
 
     // GHA's receipt re-signed by NGA (a pinned participant, with its own
     // valid node certificate).
-    let nga_receipt = envelope::sign_receipt(&f.node("NGA")?.signer, &env, &header, now);
+    let nga_receipt = envelope::sign_receipt(f.node("NGA")?.signer(), &env, &header, now);
     let forged = pb::SignedReceipt {
         receipt: receipt.receipt.clone(),
         signature: nga_receipt.signature.clone(),
@@ -253,16 +251,17 @@ struct AuditRow {
     hash: String,
 }
 
-/// A connection to a stopped node's SQLite database, as someone with access
-/// to the disk would open it.
-async fn open_database(f: &Federation, participant: &str) -> anyhow::Result<SqliteConnection> {
-    let path = f.sandbox.member(&p(participant))?.dir.join("data/node.db");
-    let options = SqliteConnectOptions::from_str(&format!("sqlite://{}", path.display()))?
-        .busy_timeout(Duration::from_secs(10));
-    Ok(SqliteConnection::connect_with(&options).await?)
+/// A connection to a stopped node's database (SQLite or PostgreSQL), as
+/// someone with access to the disk or the database server would open it.
+async fn open_database(f: &Federation, participant: &str) -> anyhow::Result<AnyConnection> {
+    let config = iti_node::config::load(&f.sandbox.member(&p(participant))?.config_path, &[])
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let url = f.database_url(participant).unwrap_or(config.database_url);
+    sqlx::any::install_default_drivers();
+    Ok(AnyConnection::connect(&url).await?)
 }
 
-async fn read_rows(db: &mut SqliteConnection) -> anyhow::Result<Vec<AuditRow>> {
+async fn read_rows(db: &mut AnyConnection) -> anyhow::Result<Vec<AuditRow>> {
     Ok(sqlx::query_as::<_, AuditRow>(
         "SELECT seq, at, actor, action, subject, detail, prev_hash, hash FROM audit_log ORDER BY seq",
     )
@@ -271,11 +270,7 @@ async fn read_rows(db: &mut SqliteConnection) -> anyhow::Result<Vec<AuditRow>> {
 }
 
 /// Writes `row`'s content (everything but the seq) at `seq`.
-async fn write_content_at(
-    db: &mut SqliteConnection,
-    seq: i64,
-    row: &AuditRow,
-) -> anyhow::Result<()> {
+async fn write_content_at(db: &mut AnyConnection, seq: i64, row: &AuditRow) -> anyhow::Result<()> {
     sqlx::query(
         "UPDATE audit_log SET at = $1, actor = $2, action = $3, subject = $4, detail = $5, \
          prev_hash = $6, hash = $7 WHERE seq = $8",
@@ -294,7 +289,7 @@ async fn write_content_at(
 }
 
 /// Puts the log back as it was: the rows of `original`, and nothing else.
-async fn restore(db: &mut SqliteConnection, original: &[AuditRow]) -> anyhow::Result<()> {
+async fn restore(db: &mut AnyConnection, original: &[AuditRow]) -> anyhow::Result<()> {
     sqlx::query("DELETE FROM audit_log")
         .execute(&mut *db)
         .await?;
@@ -337,7 +332,7 @@ enum Tampering {
 }
 
 async fn tamper(
-    db: &mut SqliteConnection,
+    db: &mut AnyConnection,
     rows: &[AuditRow],
     tampering: Tampering,
 ) -> anyhow::Result<()> {
