@@ -8,6 +8,7 @@
 //! officer calls scenarios repeat (`act`, `trace_view`, `summary`).
 
 pub use iti_node::demo::fixtures;
+pub mod proxy;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -1,0 +1,224 @@
+//! Delivery guarantees under faults, in-process (the process-level fault
+//! tests, with kill -9, are in `crash.rs`): a peer down for days, a network
+//! cut healed, and order within a conversation kept through it all.
+
+use iti_node::sandbox::MemberOptions;
+use iti_proto::v1 as pb;
+use iti_tests::proxy::FaultProxy;
+use iti_tests::{Federation, fixtures, p};
+
+/// How many requests each scenario sends: small in CI, larger on demand
+/// (`ITI_FAULT_SCALE=200 cargo test -p iti-tests --test faults`).
+fn scale() -> usize {
+    std::env::var("ITI_FAULT_SCALE")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(8)
+}
+
+async fn submit_many(f: &mut Federation, from: &str, n: usize) -> anyhow::Result<Vec<String>> {
+    let mut client = f.poc(from)?;
+    let mut ids = Vec::new();
+    for _ in 0..n {
+        let r = client
+            .submit_request(pb::SubmitRequestRequest {
+                request: Some(fixtures::fal_request()),
+                routing_override: None,
+                on_behalf_via: String::new(),
+            })
+            .await?
+            .into_inner();
+        ids.push(r.trace_id);
+    }
+    Ok(ids)
+}
+
+async fn outbox(f: &mut Federation, who: &str) -> anyhow::Result<Vec<pb::OutboxItem>> {
+    Ok(f.poc(who)?
+        .outbox(pb::OutboxRequest {
+            include_delivered: true,
+        })
+        .await?
+        .into_inner()
+        .items)
+}
+
+/// Every request arrived exactly once: one trace each at the destination,
+/// each opened by exactly one received request.
+async fn assert_delivered_once(f: &mut Federation, to: &str, ids: &[String]) -> anyhow::Result<()> {
+    let node = f.node(to)?.clone();
+    for id in ids {
+        let n = iti_tests::db_scalar(
+            &node,
+            &format!("SELECT COUNT(*) FROM case_events WHERE trace_id = '{id}' AND kind = 'request_received'"),
+        )
+        .await?;
+        assert_eq!(n, 1, "trace {id} received {n} times at {to}");
+    }
+    let traces = iti_tests::db_scalar(
+        &node,
+        "SELECT COUNT(*) FROM traces WHERE role = 'requested'",
+    )
+    .await?;
+    assert_eq!(traces as usize, ids.len());
+    Ok(())
+}
+
+async fn assert_audit_intact(f: &mut Federation, who: &[&str]) -> anyhow::Result<()> {
+    for w in who {
+        let v = f
+            .officer(w, iti_node::identity::Role::Auditor)?
+            .audit_verify(pb::AuditVerifyRequest {})
+            .await?
+            .into_inner();
+        assert!(
+            v.ok,
+            "{w}: audit chain broken at {}: {}",
+            v.first_bad_seq, v.problem
+        );
+    }
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_peer_down_for_days_receives_everything_once_it_is_back() -> anyhow::Result<()> {
+    let mut f = Federation::of_states(&["GHA", "BEL"]).await?;
+    f.sandbox.stop(&p("BEL")).await?;
+    let ids = submit_many(&mut f, "GHA", scale()).await?;
+    // Three days of retries against a dead peer: never dead-lettered, the
+    // officer sees why it waits.
+    let gha = f.poc("GHA")?;
+    for round in 1..=6u32 {
+        f.advance(time::Duration::hours(12));
+        f.nudge();
+        f.until("a retry happened", || {
+            let mut c = gha.clone();
+            async move {
+                let items = c
+                    .outbox(pb::OutboxRequest {
+                        include_delivered: true,
+                    })
+                    .await?
+                    .into_inner()
+                    .items;
+                Ok(items.iter().all(|i| i.attempts >= round))
+            }
+        })
+        .await?;
+    }
+    let waiting = outbox(&mut f, "GHA").await?;
+    assert_eq!(waiting.len(), ids.len());
+    for item in &waiting {
+        assert_eq!(
+            item.state,
+            pb::DeliveryState::Queued as i32,
+            "never dead-lettered: {item:?}"
+        );
+        assert!(
+            !item.last_error.is_empty(),
+            "the officer sees why: {item:?}"
+        );
+        // The back-off is capped: the next attempt is never far off.
+        let next = item.next_attempt_at.as_ref().unwrap().seconds;
+        let now = iti_node::clock::Clock::now(f.clock.as_ref()).unix_timestamp();
+        assert!(next - now <= 2, "next attempt {}s away", next - now);
+    }
+    // BEL comes back (same address): within the cap, everything is delivered.
+    f.start("BEL").await?;
+    f.advance(time::Duration::seconds(3));
+    for id in &ids {
+        f.until_state("GHA", id, "delivered").await?;
+    }
+    assert_delivered_once(&mut f, "BEL", &ids).await?;
+    assert_audit_intact(&mut f, &["GHA", "BEL"]).await?;
+    f.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_network_cut_heals_and_every_message_arrives_once_and_in_order() -> anyhow::Result<()> {
+    let mut f = Federation::of_members(&[
+        ("GHA", MemberOptions::default()),
+        ("BEL", MemberOptions::default()),
+    ])
+    .await?;
+    // GHA reaches BEL through a proxy we can cut; BEL reaches GHA through
+    // another.
+    let bel_addr = f
+        .sandbox
+        .member(&p("BEL"))?
+        .running
+        .as_ref()
+        .unwrap()
+        .federation_addr;
+    let gha_addr = f
+        .sandbox
+        .member(&p("GHA"))?
+        .running
+        .as_ref()
+        .unwrap()
+        .federation_addr;
+    let to_bel = FaultProxy::start(bel_addr).await?;
+    let to_gha = FaultProxy::start(gha_addr).await?;
+    let mut card = f.sandbox.card(&p("BEL"), &[])?;
+    card.endpoint = to_bel.addr.to_string();
+    f.node("GHA")?
+        .add_peer(&iti_node::service::Actor::Node, card)
+        .await?;
+    let mut card = f.sandbox.card(&p("GHA"), &[])?;
+    card.endpoint = to_gha.addr.to_string();
+    f.node("BEL")?
+        .add_peer(&iti_node::service::Actor::Node, card)
+        .await?;
+
+    let first = submit_many(&mut f, "GHA", scale()).await?;
+    for id in &first {
+        f.until_state("BEL", id, "delivered").await?;
+    }
+    // The link is cut. GHA keeps sending; BEL acknowledges and answers the
+    // first requests: in each conversation the acknowledgement must arrive
+    // before the response, or GHA would refuse the response.
+    to_bel.cut();
+    to_gha.cut();
+    let second = submit_many(&mut f, "GHA", scale()).await?;
+    let mut bel = f.poc("BEL")?;
+    for id in &first {
+        for action in [
+            pb::act_request::Action::Acknowledge(Default::default()),
+            pb::act_request::Action::Respond(fixtures::bel_export_response()),
+        ] {
+            bel.act(pb::ActRequest {
+                trace_id: id.clone(),
+                action: Some(action),
+                confirm_despite_declared_restrictions: false,
+            })
+            .await?;
+        }
+    }
+    f.advance(time::Duration::minutes(10));
+    f.nudge();
+    to_bel.heal();
+    to_gha.heal();
+    f.advance(time::Duration::seconds(3));
+    for id in &first {
+        f.until_state("GHA", id, "responded").await?;
+    }
+    for id in &second {
+        f.until_state("BEL", id, "delivered").await?;
+    }
+    let mut all = first.clone();
+    all.extend(second.iter().cloned());
+    assert_delivered_once(&mut f, "BEL", &all).await?;
+    for who in ["GHA", "BEL"] {
+        let items = outbox(&mut f, who).await?;
+        assert!(
+            items
+                .iter()
+                .all(|i| i.state == pb::DeliveryState::Delivered as i32),
+            "{who}: {items:?}"
+        );
+    }
+    assert_audit_intact(&mut f, &["GHA", "BEL"]).await?;
+    f.shutdown().await;
+    Ok(())
+}
