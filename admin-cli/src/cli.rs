@@ -207,8 +207,9 @@ pub enum CertCommand {
         /// The CA directory (cert.pem, key.pem).
         #[arg(long)]
         ca: PathBuf,
-        /// A node certificate for the CA's participant.
-        #[arg(long, conflicts_with = "officer")]
+        /// A node certificate for the CA's participant. (Not `--node`:
+        /// that global flag names the node to connect to.)
+        #[arg(long = "node-cert", id = "node_cert", conflicts_with = "officer")]
         node: bool,
         /// An officer certificate: the officer's name (a-z, 0-9, . - _).
         #[arg(long)]

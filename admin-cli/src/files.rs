@@ -120,7 +120,7 @@ pub fn cert(cmd: CertCommand, out: &mut dyn Write) -> anyhow::Result<()> {
                 (true, None) => Identity::Node(participant.clone()),
                 (false, Some(name)) => Identity::officer(participant.clone(), role(r), &name)
                     .map_err(|e| anyhow!("--officer: {e}"))?,
-                _ => bail!("give --node, or --officer NAME with --role"),
+                _ => bail!("give --node-cert, or --officer NAME with --role"),
             };
             refuse_overwrite(&dir.join("key.pem"))?;
             let cert = pki::issue(&ca, &identity, validity(&v)?)?;

@@ -33,6 +33,11 @@ pub struct MemberOptions {
     pub routes: Vec<(String, String)>,
     /// A database URL instead of SQLite in the member's folder.
     pub database_url: Option<String>,
+    /// Serve Prometheus metrics on an ephemeral port (`metrics_listen`).
+    pub metrics: bool,
+    /// SQLite durability; default `Normal` (the sandbox favours speed; a
+    /// deployment's default is `Full`).
+    pub durability: Option<crate::store::Durability>,
 }
 
 pub struct Member {
@@ -73,15 +78,22 @@ fn write_config(
          federation_listen = \"127.0.0.1:0\"\n\
          local_listen = \"127.0.0.1:0\"\n\
          data_dir = \"data\"\n\
-         durability = \"normal\"\n\
+         durability = \"{}\"\n\
          completeness_policy = \"{}\"\n",
         if opts.hub { "hub" } else { "state" },
+        match opts.durability {
+            Some(crate::store::Durability::Full) => "full",
+            Some(crate::store::Durability::Normal) | None => "normal",
+        },
         if opts.queue_incomplete {
             "queue"
         } else {
             "return"
         },
     );
+    if opts.metrics {
+        toml.push_str("metrics_listen = \"127.0.0.1:0\"\n");
+    }
     if let Some(url) = &opts.database_url {
         toml.push_str(&format!("database_url = \"{url}\"\n"));
     }
@@ -220,6 +232,19 @@ impl Sandbox {
             .as_ref()
             .map(|r| r.federation_addr.to_string())
             .ok_or_else(|| anyhow!("{p} is not running: its endpoint is not known"))?;
+        self.card_at(p, &endpoint, serves)
+    }
+
+    /// The peer card of `p` for a node reachable at `endpoint` (one that runs
+    /// elsewhere, e.g. as a separate process).
+    pub fn card_at(
+        &self,
+        p: &ParticipantId,
+        endpoint: &str,
+        serves: &[&str],
+    ) -> anyhow::Result<pb::PeerCard> {
+        let m = self.member(p)?;
+        let endpoint = endpoint.to_string();
         Ok(pb::PeerCard {
             participant: p.to_string(),
             endpoint,
@@ -267,9 +292,19 @@ impl Sandbox {
             &Identity::officer(p.clone(), role, &name)?,
             Validity::days_from(now, 365),
         )?;
-        pki::write_keyed(&member.dir.join("officers").join(role.as_str()), &cert)?;
+        let dir = member.dir.join("officers").join(role.as_str());
+        pki::write_keyed(&dir, &cert)?;
+        // As `itictl cert issue --officer` leaves it: usable as `--identity`.
+        pki::write_public(&dir.join("ca.pem"), &member.ca.cert_pem)?;
         member.officers.insert(role, cert.clone());
         Ok(cert)
+    }
+
+    /// The directory holding an officer's cert.pem, key.pem and the state's
+    /// ca.pem (issued on first use): what `itictl --identity` takes.
+    pub fn officer_dir(&mut self, p: &ParticipantId, role: Role) -> anyhow::Result<PathBuf> {
+        self.officer_cert(p, role)?;
+        Ok(self.member(p)?.dir.join("officers").join(role.as_str()))
     }
 
     /// A local-API client for an officer of `p` with `role`.

@@ -50,6 +50,7 @@ impl Node {
         let receipt = envelope::sign_receipt(&self.signer, &env, &h, now);
         let me_s = me.to_string();
         let from_s = from.to_string();
+        let kind = h.kind;
         let outcome = self
             .store
             .write(move |conn| {
@@ -110,6 +111,10 @@ impl Node {
                 })
             })
             .await?;
+        if !outcome.duplicate {
+            self.metrics
+                .count_message(crate::metrics::Direction::Relayed, kind);
+        }
         self.wake_outbox();
         Ok(outcome)
     }
