@@ -15,6 +15,7 @@
 //!   sealing).
 //! - `store/`: the only place SQL is spoken (SQLite or PostgreSQL).
 //! - `outbox`: the delivery loop with retries and receipts.
+//! - `metrics`: Prometheus figures, served on `metrics_listen`.
 //! - `peering`: who is reachable and how (direct, or through a hub).
 //! - `hub/`: relaying, on-behalf traces, lost/stolen register, directory.
 //! - `config`, `clock`, `ids`: typed settings, injected time, newtypes.
@@ -31,6 +32,7 @@ pub mod envelope;
 pub mod hub;
 pub mod identity;
 pub mod ids;
+pub mod metrics;
 pub mod outbox;
 pub mod peering;
 pub mod policy;
@@ -60,6 +62,8 @@ use iti_proto::v1::local_server::LocalServer;
 pub struct Listeners {
     pub federation: TcpListener,
     pub local: TcpListener,
+    /// Prometheus metrics over plain HTTP, when configured.
+    pub metrics: Option<TcpListener>,
 }
 
 impl Listeners {
@@ -74,6 +78,10 @@ impl Listeners {
         Ok(Listeners {
             federation: bind("federation_listen", config.federation_listen).await?,
             local: bind("local_listen", config.local_listen).await?,
+            metrics: match config.metrics_listen {
+                Some(addr) => Some(bind("metrics_listen", addr).await?),
+                None => None,
+            },
         })
     }
 }
@@ -83,6 +91,7 @@ pub struct RunningNode {
     pub node: Arc<Node>,
     pub federation_addr: SocketAddr,
     pub local_addr: SocketAddr,
+    pub metrics_addr: Option<SocketAddr>,
     shutdown: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
     scheduler: Option<tokio_cron_scheduler::JobScheduler>,
@@ -111,7 +120,8 @@ pub struct StartOptions {
 }
 
 /// Opens the store, starts both gRPC servers on the given listeners, the
-/// outbox and (optionally) the deadline scheduler.
+/// metrics endpoint (if given a listener), the outbox and (optionally) the
+/// deadline scheduler.
 pub async fn start(
     config: NodeConfig,
     listeners: Listeners,
@@ -131,6 +141,14 @@ pub async fn start(
         addr: "?".into(),
         reason: e.to_string(),
     })?;
+    let metrics_addr = match &listeners.metrics {
+        Some(l) => Some(l.local_addr().map_err(|e| StartError::Bind {
+            what: "metrics_listen",
+            addr: "?".into(),
+            reason: e.to_string(),
+        })?),
+        None => None,
+    };
     let node = Node::open(config, clock.clone()).await?;
     node.publish_own_directory_entry()
         .await
@@ -165,7 +183,9 @@ pub async fn start(
         .build_v1()
         .map_err(|e| StartError::Scheduler(format!("reflection: {e}")))?;
 
-    let incoming = tls::accept_tls(listeners.federation, federation_tls, shutdown_rx.clone());
+    let (incoming, acceptor) =
+        tls::accept_tls(listeners.federation, federation_tls, shutdown_rx.clone());
+    tasks.push(acceptor);
     let server = tonic::transport::Server::builder()
         .add_service(FederationServer::new(FederationApi { node: node.clone() }))
         .add_service(health_service.clone());
@@ -179,7 +199,8 @@ pub async fn start(
         }
     }));
 
-    let incoming = tls::accept_tls(listeners.local, local_tls, shutdown_rx.clone());
+    let (incoming, acceptor) = tls::accept_tls(listeners.local, local_tls, shutdown_rx.clone());
+    tasks.push(acceptor);
     let server = tonic::transport::Server::builder()
         .add_service(LocalServer::new(LocalApi { node: node.clone() }))
         .add_service(health_service)
@@ -203,6 +224,14 @@ pub async fn start(
         )));
     }
 
+    if let Some(listener) = listeners.metrics {
+        tasks.push(tokio::spawn(metrics::serve(
+            listener,
+            node.clone(),
+            shutdown_rx.clone(),
+        )));
+    }
+
     let scheduler = if options.scheduler {
         Some(start_scheduler(node.clone()).await?)
     } else {
@@ -213,12 +242,14 @@ pub async fn start(
         participant = %node.participant(),
         federation = %federation_addr,
         local = %local_addr,
+        metrics = ?metrics_addr,
         "node started"
     );
     Ok(RunningNode {
         node,
         federation_addr,
         local_addr,
+        metrics_addr,
         shutdown: shutdown_tx,
         tasks,
         scheduler,

@@ -24,8 +24,9 @@ enum Command {
         /// The node's TOML configuration (see deploy/).
         #[arg(long, short, env = "ITI_CONFIG")]
         config: PathBuf,
-        /// Print one line `ready federation=ADDR local=ADDR` on stdout once
-        /// both ports are bound (for supervisors and test harnesses).
+        /// Print one line `ready federation=ADDR local=ADDR` (and
+        /// ` metrics=ADDR` when configured) on stdout once the node serves
+        /// (for supervisors and test harnesses).
         #[arg(long)]
         ready_line: bool,
     },
@@ -136,8 +137,12 @@ fn main() -> ExitCode {
                 };
                 if ready_line {
                     use std::io::Write;
+                    let metrics = running
+                        .metrics_addr
+                        .map(|a| format!(" metrics={a}"))
+                        .unwrap_or_default();
                     println!(
-                        "ready federation={} local={}",
+                        "ready federation={} local={}{metrics}",
                         running.federation_addr, running.local_addr
                     );
                     let _ = std::io::stdout().flush();

@@ -21,9 +21,10 @@ use tokio::sync::{Semaphore, watch};
 
 use crate::envelope::{self, VerifiedReceipt};
 use crate::ids::ParticipantId;
+use crate::metrics::Direction;
 use crate::service::receive::record_delivery;
 use crate::service::{Actor, Node, record_event};
-use crate::store::envelopes::{self, Direction};
+use crate::store::envelopes::{self, Direction as Stored};
 use crate::store::outbox::{self as ob, OutboxRow, OutboxState};
 use crate::store::{StoreError, audit, boxed, traces};
 
@@ -204,6 +205,7 @@ async fn finish(node: &Arc<Node>, row: &OutboxRow, hop: &str, outcome: Outcome) 
     let id = row.envelope_id;
     let trace_id = row.trace_id;
     let hop_s = hop.to_string();
+    let handed_over = matches!(outcome, Outcome::Delivered(_) | Outcome::Relayed(_));
     let result = match outcome {
         Outcome::Delivered(receipt) => {
             let relay_back = receipt_to_return(node, row, &receipt).await;
@@ -318,8 +320,18 @@ async fn finish(node: &Arc<Node>, row: &OutboxRow, hop: &str, outcome: Outcome) 
                 .await
         }
     };
-    if let Err(e) = result {
-        tracing::error!(envelope = %id, error = %e, "recording delivery outcome failed");
+    match result {
+        Ok(()) if handed_over => {
+            let kind = pb::PayloadKind::try_from(row.kind).unwrap_or(pb::PayloadKind::Unspecified);
+            node.metrics.count_message(Direction::Out, kind);
+            let latency = (now - row.enqueued_at).max(time::Duration::ZERO);
+            node.metrics
+                .observe_delivery_latency(latency.try_into().unwrap_or_default());
+        }
+        Ok(()) => {}
+        Err(e) => {
+            tracing::error!(envelope = %id, error = %e, "recording delivery outcome failed");
+        }
     }
 }
 
@@ -334,7 +346,7 @@ async fn failure_to_return(
         .await
         .ok()
         .flatten()?;
-    if stored.direction != Direction::Relay
+    if stored.direction != Stored::Relay
         || matches!(
             stored.header.kind,
             pb::PayloadKind::Receipt | pb::PayloadKind::DeliveryFailure
@@ -376,7 +388,7 @@ async fn receipt_to_return(
         .await
         .ok()
         .flatten()?;
-    if stored.direction != Direction::Relay || stored.header.kind == pb::PayloadKind::Receipt {
+    if stored.direction != Stored::Relay || stored.header.kind == pb::PayloadKind::Receipt {
         return None;
     }
     let payload = pb::Payload {

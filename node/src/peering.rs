@@ -1,7 +1,8 @@
 //! Who we can reach and how: pinned peers, hubs and what they serve, and the
-//! gRPC channels to them. A destination we are peered with is reached
-//! directly; otherwise through the hub that serves it (configured routes
-//! first, then what peered hubs and the directory say they serve).
+//! gRPC channels to them. A destination with a configured route goes through
+//! that hub; otherwise a destination we are peered with is reached directly,
+//! and any other through the hub that serves it (what peered hubs and the
+//! directory say they serve, then the default route).
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, RwLock};
@@ -149,12 +150,15 @@ impl Peering {
         if destination == &self.own {
             return Err(RouteError::ToSelf(destination.clone()));
         }
-        if self.is_peer(destination) {
-            return Ok(destination.clone());
-        }
         let reachable_hub = |hub: &ParticipantId| hub != &self.own && self.is_peer(hub);
+        // An operator's explicit route wins over a direct peering: a state
+        // may pin another's CA (to verify its signatures and receipts end to
+        // end) and still reach it only through their hub (clause 11).
         if let Some(hub) = self.routes.get(destination).filter(|h| reachable_hub(h)) {
             return Ok(hub.clone());
+        }
+        if self.is_peer(destination) {
+            return Ok(destination.clone());
         }
         let served_by = self
             .peers()
@@ -231,5 +235,82 @@ impl Peering {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .remove(p);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::identity::Identity;
+    use crate::identity::pki::{self, Validity};
+
+    fn p(s: &str) -> ParticipantId {
+        s.parse().expect("participant id")
+    }
+
+    fn peering(routes: &[(&str, &str)], default_route: Option<&str>) -> Peering {
+        let now = time::OffsetDateTime::now_utc();
+        let ca = pki::create_ca(&p("GHA"), Validity::days_from(now, 10)).expect("ca");
+        let node =
+            pki::issue(&ca, &Identity::Node(p("GHA")), Validity::days_from(now, 10)).expect("cert");
+        Peering::new(
+            p("GHA"),
+            crate::identity::Credentials::single(node),
+            TrustStore::new(),
+            Arc::new(crate::clock::SystemClock),
+            Duration::from_secs(1),
+            routes.iter().map(|(d, h)| (p(d), p(h))).collect(),
+            default_route.map(p),
+        )
+    }
+
+    fn add(peering: &Peering, who: &str, serves: &[&str]) {
+        peering.upsert(PeerEntry {
+            participant: p(who),
+            endpoint: "127.0.0.1:9".into(),
+            serves: serves.iter().map(|s| p(s)).collect(),
+            encryption_key: None,
+        });
+    }
+
+    #[test]
+    fn a_peer_is_reached_directly() {
+        let peering = peering(&[], Some("hub:ECOWAS"));
+        add(&peering, "BEL", &[]);
+        add(&peering, "hub:ECOWAS", &[]);
+        assert_eq!(peering.next_hop(&p("BEL")), Ok(p("BEL")));
+        assert_eq!(peering.path(&p("BEL")), Ok(vec![]));
+    }
+
+    #[test]
+    fn a_configured_route_wins_over_a_direct_peering() {
+        let peering = peering(&[("BEL", "hub:ECOWAS")], None);
+        add(&peering, "BEL", &[]);
+        add(&peering, "hub:ECOWAS", &[]);
+        assert_eq!(peering.next_hop(&p("BEL")), Ok(p("hub:ECOWAS")));
+    }
+
+    #[test]
+    fn a_route_through_a_hub_that_is_not_a_peer_is_ignored() {
+        let peering = peering(&[("BEL", "hub:ECOWAS")], None);
+        add(&peering, "BEL", &[]);
+        assert_eq!(peering.next_hop(&p("BEL")), Ok(p("BEL")));
+        assert_eq!(
+            peering.next_hop(&p("NGA")),
+            Err(RouteError::Unroutable(p("NGA")))
+        );
+    }
+
+    #[test]
+    fn others_go_through_the_hub_that_serves_them_then_the_default_route() {
+        let peering = peering(&[], Some("hub:AU"));
+        add(&peering, "hub:ECOWAS", &["NGA"]);
+        add(&peering, "hub:AU", &[]);
+        assert_eq!(peering.next_hop(&p("NGA")), Ok(p("hub:ECOWAS")));
+        assert_eq!(peering.next_hop(&p("KEN")), Ok(p("hub:AU")));
+        assert_eq!(
+            peering.next_hop(&p("GHA")),
+            Err(RouteError::ToSelf(p("GHA")))
+        );
     }
 }

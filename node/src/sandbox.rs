@@ -40,6 +40,11 @@ pub struct MemberOptions {
     pub database_url: Option<String>,
     /// Issue a next node certificate that takes over at this time.
     pub rotate_at: Option<time::OffsetDateTime>,
+    /// Serve Prometheus metrics on an ephemeral port (`metrics_listen`).
+    pub metrics: bool,
+    /// SQLite durability; default `Normal` (the sandbox favours speed; a
+    /// deployment's default is `Full`).
+    pub durability: Option<crate::store::Durability>,
 }
 
 pub struct Member {
@@ -86,16 +91,23 @@ fn write_config(
          federation_listen = \"127.0.0.1:0\"\n\
          local_listen = \"127.0.0.1:0\"\n\
          data_dir = \"data\"\n\
-         durability = \"normal\"\n\
+         durability = \"{}\"\n\
          directory_refresh_secs = 0\n\
          completeness_policy = \"{}\"\n",
         if opts.hub { "hub" } else { "state" },
+        match opts.durability {
+            Some(crate::store::Durability::Full) => "full",
+            Some(crate::store::Durability::Normal) | None => "normal",
+        },
         if opts.queue_incomplete {
             "queue"
         } else {
             "return"
         },
     );
+    if opts.metrics {
+        toml.push_str("metrics_listen = \"127.0.0.1:0\"\n");
+    }
     if let Some(url) = &opts.database_url {
         toml.push_str(&format!("database_url = \"{url}\"\n"));
     }
@@ -279,6 +291,19 @@ impl Sandbox {
             .as_ref()
             .map(|r| r.federation_addr.to_string())
             .ok_or_else(|| anyhow!("{p} is not running: its endpoint is not known"))?;
+        self.card_at(p, &endpoint, serves)
+    }
+
+    /// The peer card of `p` for a node reachable at `endpoint` (one that runs
+    /// elsewhere, e.g. as a separate process).
+    pub fn card_at(
+        &self,
+        p: &ParticipantId,
+        endpoint: &str,
+        serves: &[&str],
+    ) -> anyhow::Result<pb::PeerCard> {
+        let m = self.member(p)?;
+        let endpoint = endpoint.to_string();
         Ok(pb::PeerCard {
             participant: p.to_string(),
             endpoint,

@@ -4,8 +4,13 @@
 //! that three weeks pass in a call, never in a sleep.
 //!
 //! Layout: `fixtures` (requests and responses of ISACS 05.31 shape),
-//! `Federation` (start, peer, act as officers, wait for deliveries), and
-//! officer calls scenarios repeat (`act`, `trace_view`, `summary`).
+//! `Federation` (start, peer, act as officers, wait for deliveries),
+//! officer calls scenarios repeat (`act`, `trace_view`, `summary`),
+//! `process` (nodes as OS processes, for fault tests and the benchmark),
+//! `proxy` (a TCP fault proxy), `scrape_metrics` (a minimal HTTP client for
+//! `/metrics`).
+
+pub mod process;
 
 pub use iti_node::demo::fixtures;
 pub mod proxy;
@@ -245,4 +250,35 @@ pub async fn summary(
         .await?
         .into_inner();
     Ok(list.traces.into_iter().find(|t| t.trace_id == trace_id))
+}
+
+/// `GET /metrics` over plain HTTP/1.1: the status code and the body.
+pub async fn scrape_metrics(addr: std::net::SocketAddr) -> anyhow::Result<(u16, String)> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut tcp = tokio::net::TcpStream::connect(addr).await?;
+    tcp.write_all(
+        format!("GET /metrics HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").as_bytes(),
+    )
+    .await?;
+    let mut raw = Vec::new();
+    tokio::time::timeout(Duration::from_secs(10), tcp.read_to_end(&mut raw)).await??;
+    let text = String::from_utf8(raw)?;
+    let (head, body) = text
+        .split_once("\r\n\r\n")
+        .ok_or_else(|| anyhow!("no end of headers in the metrics reply"))?;
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .ok_or_else(|| anyhow!("no status in the metrics reply: {head}"))?;
+    Ok((status, body.to_string()))
+}
+
+/// The value of one series (`name{labels}` exactly as exposed) in a
+/// Prometheus text exposition.
+pub fn metric_value(exposition: &str, series: &str) -> Option<f64> {
+    exposition.lines().find_map(|line| {
+        let rest = line.strip_prefix(series)?;
+        rest.strip_prefix(' ')?.trim().parse().ok()
+    })
 }

@@ -365,6 +365,7 @@ impl Local for LocalApi {
                 next_attempt_at: Some(to_timestamp(r.next_attempt_at)),
                 last_error: r.last_error.clone().unwrap_or_default(),
                 trace_id: r.trace_id.to_string(),
+                done_at: r.done_at.map(to_timestamp),
             })
             .collect();
         Ok(Response::new(pb::OutboxReply { items }))

@@ -102,6 +102,7 @@ impl Node {
         let notices = self.broker_notices(&verified).await?;
         let me_s = me.to_string();
         let from_s = from.to_string();
+        let kind = h.kind;
         let outcome = self
             .store
             .write(move |conn| {
@@ -183,6 +184,10 @@ impl Node {
                 })
             })
             .await?;
+        if !outcome.duplicate {
+            self.metrics
+                .count_message(crate::metrics::Direction::Relayed, kind);
+        }
         self.wake_outbox();
         Ok(outcome)
     }

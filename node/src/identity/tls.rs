@@ -6,6 +6,7 @@
 use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -43,20 +44,32 @@ pub struct PeerInfo {
 }
 
 /// Handshakes a port refused, and why. Kept for operators (metrics, logs) and
-/// for tests that check the reason of a refusal.
+/// for tests that check the reason of a refusal: the last 1000 reasons, and
+/// a count of every refusal since start.
 #[derive(Debug, Default)]
-pub struct Refusals(Mutex<Vec<TrustError>>);
+pub struct Refusals {
+    recent: Mutex<Vec<TrustError>>,
+    total: AtomicU64,
+}
 
 impl Refusals {
     pub fn record(&self, e: TrustError) {
-        let mut v = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        self.total.fetch_add(1, Ordering::Relaxed);
+        let mut v = self.recent.lock().unwrap_or_else(|e| e.into_inner());
         if v.len() >= 1000 {
             v.remove(0);
         }
         v.push(e);
     }
     pub fn snapshot(&self) -> Vec<TrustError> {
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).clone()
+        self.recent
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+    /// Refusals since the node started (the snapshot keeps only the last ones).
+    pub fn total(&self) -> u64 {
+        self.total.load(Ordering::Relaxed)
     }
 }
 
@@ -392,10 +405,15 @@ pub fn accept_tls(
     listener: TcpListener,
     config: Arc<ServerConfig>,
     mut shutdown: tokio::sync::watch::Receiver<bool>,
-) -> ReceiverStream<Result<AuthenticatedStream, io::Error>> {
+) -> (
+    ReceiverStream<Result<AuthenticatedStream, io::Error>>,
+    tokio::task::JoinHandle<()>,
+) {
     let (tx, rx) = tokio::sync::mpsc::channel(64);
     let acceptor = tokio_rustls::TlsAcceptor::from(config);
-    tokio::spawn(async move {
+    // The handle lets the caller wait until the listener is closed (a
+    // restarted node binds the same port again).
+    let task = tokio::spawn(async move {
         loop {
             let (tcp, remote) = tokio::select! {
                 accepted = listener.accept() => match accepted {
@@ -443,7 +461,7 @@ pub fn accept_tls(
             });
         }
     });
-    ReceiverStream::new(rx)
+    (ReceiverStream::new(rx), task)
 }
 
 // ---------------------------------------------------------------- client

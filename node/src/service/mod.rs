@@ -73,6 +73,7 @@ pub struct Node {
     pub outbox_wake: Notify,
     pub federation_refusals: Arc<Refusals>,
     pub local_refusals: Arc<Refusals>,
+    pub metrics: crate::metrics::Metrics,
 }
 
 impl std::fmt::Debug for Node {
@@ -158,6 +159,7 @@ impl Node {
             outbox_wake: Notify::new(),
             federation_refusals: Arc::default(),
             local_refusals: Arc::default(),
+            metrics: crate::metrics::Metrics::new(),
         });
         for row in peers::all(node.store.pool()).await? {
             node.install_peer(&row).map_err(|e| StartError::PeerCard {

@@ -510,6 +510,7 @@ impl Node {
         let me = self.participant().to_string();
         let policy = self.config.deadlines;
         let from = from.clone();
+        let kind = verified.header.kind;
         let outcome = self
             .store
             .write(move |conn| {
@@ -555,6 +556,10 @@ impl Node {
                 })
             })
             .await?;
+        if !outcome.duplicate {
+            self.metrics
+                .count_message(crate::metrics::Direction::In, kind);
+        }
         self.wake_outbox();
         Ok(outcome)
     }

@@ -191,6 +191,56 @@ pub async fn with_deadline_before(
     rows.iter().map(trace_from_row).collect()
 }
 
+/// Open deadlines of the traces of one role, as of `now`: pending (set, not
+/// yet passed) and overdue, for the acknowledgement and the response.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DeadlineCounts {
+    pub acknowledgement_pending: i64,
+    pub acknowledgement_overdue: i64,
+    pub response_pending: i64,
+    pub response_overdue: i64,
+}
+
+/// Open deadlines by trace role, as of `now` (for the metrics gauges).
+pub async fn deadline_counts(
+    pool: &AnyPool,
+    now: OffsetDateTime,
+) -> Result<Vec<(TraceRole, DeadlineCounts)>, StoreError> {
+    let t = to_millis(now);
+    // A NULL deadline compares to NULL and is counted nowhere.
+    let rows = sqlx::query(
+        "SELECT role, \
+           COUNT(CASE WHEN ack_due > $1 THEN 1 END) AS ack_pending, \
+           COUNT(CASE WHEN ack_due <= $2 THEN 1 END) AS ack_overdue, \
+           COUNT(CASE WHEN response_due > $3 THEN 1 END) AS response_pending, \
+           COUNT(CASE WHEN response_due <= $4 THEN 1 END) AS response_overdue \
+         FROM traces WHERE ack_due IS NOT NULL OR response_due IS NOT NULL GROUP BY role",
+    )
+    .bind(t)
+    .bind(t)
+    .bind(t)
+    .bind(t)
+    .fetch_all(pool)
+    .await?;
+    rows.iter()
+        .map(|row| {
+            let role = row
+                .try_get::<String, _>("role")?
+                .parse::<TraceRole>()
+                .map_err(StoreError::corrupt)?;
+            Ok((
+                role,
+                DeadlineCounts {
+                    acknowledgement_pending: row.try_get("ack_pending")?,
+                    acknowledgement_overdue: row.try_get("ack_overdue")?,
+                    response_pending: row.try_get("response_pending")?,
+                    response_overdue: row.try_get("response_overdue")?,
+                },
+            ))
+        })
+        .collect()
+}
+
 pub async fn add_event(conn: &mut AnyConnection, e: &EventRow) -> Result<(), StoreError> {
     sqlx::query(
         "INSERT INTO case_events (trace_id, case_id, at, kind, actor, detail, envelope_id, state_after) \

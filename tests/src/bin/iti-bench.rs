@@ -1,0 +1,788 @@
+//! `iti-bench`: what one machine sustains, in one go, side by side at a
+//! fixed concurrency:
+//!
+//! 1. the ceiling: an empty unary gRPC call (grpc.health.v1 Check) over the
+//!    same mutual TLS, on loopback, in this process;
+//! 2. direct: a trace request from one `iti-node` process to another: routed,
+//!    signed, stored durably on both sides, verified, the signed receipt
+//!    returned, verified and stored;
+//! 3. through a hub: the same relayed by a third `iti-node` process, the
+//!    destination's receipt coming back through the hub.
+//!
+//! Run it on a release build:
+//!
+//! ```text
+//! cargo run --release -p iti-tests --bin iti-bench -- [--concurrency 64] [--requests 20000] [--seconds N]
+//! ```
+//!
+//! It prints figures and asserts nothing about them. Concurrency means
+//! operations in flight end to end: each of N workers submits a request and
+//! waits until the requester holds the destination's receipt before it
+//! submits the next one.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, anyhow, bail};
+use clap::Parser;
+use iti_node::clock::{SharedClock, SystemClock};
+use iti_node::identity::trust::TrustStore;
+use iti_node::identity::{Role, tls};
+use iti_node::sandbox::{MemberOptions, Sandbox};
+use iti_node::store::Durability;
+use iti_proto::v1 as pb;
+use iti_proto::v1::local_client::LocalClient;
+use iti_tests::process::{NodeProcess, node_binary, require_binary, rss_kb};
+use iti_tests::{fixtures, p};
+use rustls::pki_types::CertificateDer;
+use rustls::pki_types::pem::PemObject;
+use tokio::sync::oneshot;
+use tonic::transport::Channel;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "iti-bench",
+    about = "Throughput and latency of ITI Exchange on this machine: the mTLS gRPC ceiling, a direct exchange and one through a hub"
+)]
+struct Args {
+    /// Operations in flight at once (end to end).
+    #[arg(long, default_value_t = 64)]
+    concurrency: usize,
+    /// Trace requests per node case (the ceiling runs ten times as many
+    /// empty calls).
+    #[arg(long, default_value_t = 20_000)]
+    requests: usize,
+    /// Longest a case measures, in seconds, whatever `--requests` says.
+    #[arg(long, default_value_t = 25)]
+    seconds: u64,
+    /// SQLite durability of the nodes: "full" (fsync every commit, the
+    /// deployment default) or "normal".
+    #[arg(long, default_value = "full")]
+    durability: String,
+    /// Cases to run: any of ceiling, direct, hub.
+    #[arg(long, value_delimiter = ',', default_value = "ceiling,direct,hub")]
+    cases: Vec<String>,
+    /// Keep the sandbox folders (configurations, databases, node logs).
+    #[arg(long)]
+    keep: bool,
+}
+
+/// What one case measured.
+struct Figures {
+    label: String,
+    done: usize,
+    errors: usize,
+    elapsed: Duration,
+    /// Per operation, in the measured phase.
+    latencies: Vec<Duration>,
+    latency_source: &'static str,
+    /// (process, idle RSS before load, idle RSS after load), kB.
+    rss: Vec<(String, Option<u64>, Option<u64>)>,
+}
+
+impl Figures {
+    fn throughput(&self) -> f64 {
+        self.done as f64 / self.elapsed.as_secs_f64().max(1e-9)
+    }
+}
+
+fn percentile(sorted: &[Duration], q: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let rank = ((q * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
+    sorted[rank - 1]
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.2}", d.as_secs_f64() * 1000.0)
+}
+
+fn mb(kb: Option<u64>) -> String {
+    kb.map(|k| format!("{:.1}", k as f64 / 1024.0))
+        .unwrap_or_else(|| "?".into())
+}
+
+// ------------------------------------------------------------ the machine
+
+fn machine() -> Vec<String> {
+    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let model = cpuinfo
+        .lines()
+        .find_map(|l| l.strip_prefix("model name"))
+        .and_then(|l| l.split_once(':'))
+        .map(|(_, m)| m.trim().to_string())
+        .unwrap_or_else(|| "unknown".into());
+    let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
+    let mem = meminfo
+        .lines()
+        .find_map(|l| l.strip_prefix("MemTotal:"))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|kb| kb.parse::<f64>().ok())
+        .map(|kb| format!("{:.1} GiB", kb / 1024.0 / 1024.0))
+        .unwrap_or_else(|| "unknown".into());
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get().to_string())
+        .unwrap_or_else(|_| "?".into());
+    let load = std::fs::read_to_string("/proc/loadavg")
+        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "?".into());
+    vec![
+        format!("machine:     {cores} cores (nproc), {model}, {mem} memory"),
+        format!("load avg:    {load} (1, 5, 15 min) at start; other jobs share these cores"),
+    ]
+}
+
+// ------------------------------------------------------------ (1) ceiling
+
+fn trust_with(participant: &str, ca_pem: &str) -> anyhow::Result<Arc<TrustStore>> {
+    let trust = TrustStore::new();
+    let der = CertificateDer::from_pem_slice(ca_pem.as_bytes())
+        .map_err(|e| anyhow!("CA of {participant}: {e}"))?;
+    trust
+        .pin(&p(participant), der, None)
+        .map_err(|e| anyhow!("pinning {participant}: {e}"))?;
+    Ok(trust)
+}
+
+/// An empty unary call over our mutual TLS: the server is `BEL`'s node
+/// certificate behind `accept_tls`, the client `GHA`'s with a pinned CA.
+async fn ceiling(args: &Args) -> anyhow::Result<Figures> {
+    let clock: SharedClock = Arc::new(SystemClock);
+    let mut sandbox = Sandbox::create(clock.clone())?;
+    sandbox.add("GHA", MemberOptions::default())?;
+    sandbox.add("BEL", MemberOptions::default())?;
+    let gha = sandbox.member(&p("GHA"))?;
+    let bel = sandbox.member(&p("BEL"))?;
+    let server_tls = tls::server_config(
+        &iti_node::identity::Credentials::single(bel.node_cert.clone()),
+        trust_with("GHA", &gha.ca.cert_pem)?,
+        clock.clone(),
+        Arc::default(),
+    )?;
+    let client_tls = tls::client_config(
+        &iti_node::identity::Credentials::single(gha.node_cert.clone()),
+        trust_with("BEL", &bel.ca.cert_pem)?,
+        clock.clone(),
+        Some(p("BEL")),
+    )?;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let (incoming, _acceptor) = tls::accept_tls(listener, server_tls, stop_rx.clone());
+    let (_reporter, health) = tonic_health::server::health_reporter();
+    let mut stop = stop_rx.clone();
+    let server = tokio::spawn(async move {
+        tonic::transport::Server::builder()
+            .add_service(health)
+            .serve_with_incoming_shutdown(incoming, async move {
+                let _ = stop.wait_for(|s| *s).await;
+            })
+            .await
+    });
+    let channel = tls::channel(&addr.to_string(), client_tls, Duration::from_secs(10))
+        .map_err(|e| anyhow!(e))?;
+    let client = tonic_health::pb::health_client::HealthClient::new(channel);
+    let call = move |mut c: tonic_health::pb::health_client::HealthClient<Channel>| async move {
+        c.check(tonic_health::pb::HealthCheckRequest {
+            service: String::new(),
+        })
+        .await
+        .map(|_| ())
+        .map_err(|e| anyhow!("{e}"))
+    };
+    // Warm up: connection, TLS session, allocator.
+    run_closed_loop(args.concurrency, args.concurrency * 20, Duration::MAX, {
+        let client = client.clone();
+        move || call(client.clone())
+    })
+    .await;
+    let measured = run_closed_loop(
+        args.concurrency,
+        args.requests * 10,
+        Duration::from_secs(args.seconds),
+        {
+            let client = client.clone();
+            move || call(client.clone())
+        },
+    )
+    .await;
+    let _ = stop_tx.send(true);
+    drop(client);
+    let _ = tokio::time::timeout(Duration::from_secs(5), server).await;
+    Ok(Figures {
+        label: "(1) ceiling: empty unary RPC, mTLS".into(),
+        done: measured.done,
+        errors: measured.errors,
+        elapsed: measured.elapsed,
+        latencies: measured.latencies,
+        latency_source: "client",
+        rss: vec![],
+    })
+}
+
+struct LoopResult {
+    done: usize,
+    errors: usize,
+    elapsed: Duration,
+    latencies: Vec<Duration>,
+    first_error: Option<String>,
+}
+
+/// `concurrency` workers run `op` back to back until `total` operations
+/// have started or `limit` has passed; each operation's latency is taken by
+/// the client.
+async fn run_closed_loop<F, Fut>(
+    concurrency: usize,
+    total: usize,
+    limit: Duration,
+    op: F,
+) -> LoopResult
+where
+    F: Fn() -> Fut + Clone + Send + 'static,
+    Fut: std::future::Future<Output = anyhow::Result<()>> + Send,
+{
+    let started = Arc::new(AtomicU64::new(0));
+    let begin = Instant::now();
+    let deadline = begin.checked_add(limit);
+    let mut workers = tokio::task::JoinSet::new();
+    for _ in 0..concurrency {
+        let op = op.clone();
+        let started = started.clone();
+        workers.spawn(async move {
+            let mut latencies = Vec::new();
+            let mut errors = 0usize;
+            let mut first_error = None;
+            loop {
+                if started.fetch_add(1, Ordering::Relaxed) as usize >= total
+                    || deadline.is_some_and(|d| Instant::now() >= d)
+                {
+                    break;
+                }
+                let t = Instant::now();
+                match op().await {
+                    Ok(()) => latencies.push(t.elapsed()),
+                    Err(e) => {
+                        errors += 1;
+                        first_error.get_or_insert_with(|| e.to_string());
+                    }
+                }
+            }
+            (latencies, errors, first_error)
+        });
+    }
+    let mut result = LoopResult {
+        done: 0,
+        errors: 0,
+        elapsed: Duration::ZERO,
+        latencies: Vec::new(),
+        first_error: None,
+    };
+    while let Some(joined) = workers.join_next().await {
+        if let Ok((latencies, errors, first_error)) = joined {
+            result.done += latencies.len();
+            result.latencies.extend(latencies);
+            result.errors += errors;
+            if result.first_error.is_none() {
+                result.first_error = first_error;
+            }
+        }
+    }
+    result.elapsed = begin.elapsed();
+    result
+}
+
+// ------------------------------------------------------------ (2), (3) nodes
+
+/// Resolves submitted envelopes once the requester's outbox no longer lists
+/// them as pending or relayed: the requester then holds the destination's
+/// receipt.
+struct DeliveryWatch {
+    waiting: Mutex<HashMap<String, oneshot::Sender<Result<(), String>>>>,
+}
+
+impl DeliveryWatch {
+    fn wait_for(&self, envelope_id: String) -> oneshot::Receiver<Result<(), String>> {
+        let (tx, rx) = oneshot::channel();
+        self.waiting
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(envelope_id, tx);
+        rx
+    }
+
+    /// Polls the outbox until `stop`. Only envelopes registered before a poll
+    /// began are judged by it.
+    async fn run(
+        self: Arc<Self>,
+        mut outbox: LocalClient<Channel>,
+        stop: tokio::sync::watch::Receiver<bool>,
+    ) -> u64 {
+        let mut polls = 0;
+        while !*stop.borrow() {
+            let tick = Instant::now();
+            let registered: Vec<String> = self
+                .waiting
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .keys()
+                .cloned()
+                .collect();
+            if !registered.is_empty() {
+                let listed = match outbox
+                    .outbox(pb::OutboxRequest {
+                        include_delivered: false,
+                    })
+                    .await
+                {
+                    Ok(r) => r.into_inner().items,
+                    Err(_) => {
+                        tokio::time::sleep(Duration::from_millis(20)).await;
+                        continue;
+                    }
+                };
+                polls += 1;
+                let rejected = pb::DeliveryState::Rejected as i32;
+                let in_flight: HashSet<&str> = listed
+                    .iter()
+                    .filter(|i| i.state != rejected)
+                    .map(|i| i.envelope_id.as_str())
+                    .collect();
+                let refused: HashMap<&str, &str> = listed
+                    .iter()
+                    .filter(|i| i.state == rejected)
+                    .map(|i| (i.envelope_id.as_str(), i.last_error.as_str()))
+                    .collect();
+                let mut waiting = self.waiting.lock().unwrap_or_else(|e| e.into_inner());
+                for id in registered {
+                    if in_flight.contains(id.as_str()) {
+                        continue;
+                    }
+                    if let Some(tx) = waiting.remove(&id) {
+                        let _ = tx.send(match refused.get(id.as_str()) {
+                            Some(error) => Err(format!("refused: {error}")),
+                            None => Ok(()),
+                        });
+                    }
+                }
+            }
+            let pause = Duration::from_millis(2).saturating_sub(tick.elapsed());
+            tokio::time::sleep(pause).await;
+        }
+        polls
+    }
+}
+
+fn submission() -> pb::SubmitRequestRequest {
+    pb::SubmitRequestRequest {
+        request: Some(fixtures::fal_request()),
+        routing_override: None,
+        on_behalf_via: String::new(),
+    }
+}
+
+fn local_client(
+    sandbox: &mut Sandbox,
+    who: &str,
+    role: Role,
+    node: &NodeProcess,
+) -> anyhow::Result<LocalClient<Channel>> {
+    let cert = sandbox.officer_cert(&p(who), role)?;
+    let ca = sandbox.member(&p(who))?.ca.cert_pem.clone();
+    let channel =
+        tls::officer_channel(&node.local.to_string(), &cert, &ca, Duration::from_secs(60))?;
+    Ok(LocalClient::new(channel).max_decoding_message_size(256 * 1024 * 1024))
+}
+
+async fn pin(admin: &mut LocalClient<Channel>, card: pb::PeerCard) -> anyhow::Result<()> {
+    let who = card.participant.clone();
+    admin
+        .add_peer(card)
+        .await
+        .map_err(|e| anyhow!("pinning {who}: {}", e.message()))?;
+    Ok(())
+}
+
+/// Settles (all deliveries done, allocator quiet) before RSS is read.
+async fn idle_rss(nodes: &[(&str, &NodeProcess)]) -> Vec<Option<u64>> {
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    nodes
+        .iter()
+        .map(|(_, n)| n.pid().and_then(rss_kb))
+        .collect()
+}
+
+/// Drives trace requests through `requester`'s local API at the given
+/// concurrency; latency is the requester's own record, from enqueueing the
+/// signed request to holding the destination's receipt.
+async fn exchange(
+    args: &Args,
+    label: &str,
+    requester: LocalClient<Channel>,
+    nodes: &[(&str, &NodeProcess)],
+) -> anyhow::Result<Figures> {
+    let rss_before = idle_rss(nodes).await;
+    let watch = Arc::new(DeliveryWatch {
+        waiting: Mutex::new(HashMap::new()),
+    });
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let poller = tokio::spawn(watch.clone().run(requester.clone(), stop_rx));
+    let submitted = Arc::new(Mutex::new(Vec::<String>::new()));
+    let op = {
+        let requester = requester.clone();
+        let watch = watch.clone();
+        let submitted = submitted.clone();
+        move || {
+            let mut requester = requester.clone();
+            let watch = watch.clone();
+            let submitted = submitted.clone();
+            async move {
+                let reply = requester
+                    .submit_request(submission())
+                    .await
+                    .map_err(|e| anyhow!("submit: {}", e.message()))?
+                    .into_inner();
+                let delivered = watch.wait_for(reply.envelope_id.clone());
+                submitted
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push(reply.envelope_id);
+                delivered
+                    .await
+                    .map_err(|_| anyhow!("watch stopped"))?
+                    .map_err(|e| anyhow!(e))
+            }
+        }
+    };
+    let warm = run_closed_loop(
+        args.concurrency,
+        args.concurrency * 4,
+        Duration::from_secs(60),
+        op.clone(),
+    )
+    .await;
+    if warm.done == 0 {
+        bail!(
+            "{label}: no exchange completed while warming up: {}",
+            warm.first_error
+                .unwrap_or_else(|| "no error reported".into())
+        );
+    }
+    submitted.lock().unwrap_or_else(|e| e.into_inner()).clear();
+    let measured = run_closed_loop(
+        args.concurrency,
+        args.requests,
+        Duration::from_secs(args.seconds),
+        op,
+    )
+    .await;
+    let _ = stop_tx.send(true);
+    let polls = poller.await.unwrap_or(0);
+    if let Some(e) = &measured.first_error {
+        eprintln!("{label}: {} errors, the first: {e}", measured.errors);
+    }
+    // The requester's own timestamps: enqueued (signed, committed) → receipt held.
+    let ids: HashSet<String> = submitted
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .iter()
+        .cloned()
+        .collect();
+    let mut outbox = requester.clone();
+    let items = outbox
+        .outbox(pb::OutboxRequest {
+            include_delivered: true,
+        })
+        .await
+        .map_err(|e| anyhow!("reading the outbox: {}", e.message()))?
+        .into_inner()
+        .items;
+    let latencies: Vec<Duration> = items
+        .iter()
+        .filter(|i| ids.contains(&i.envelope_id) && i.state == pb::DeliveryState::Delivered as i32)
+        .filter_map(|i| {
+            let enqueued = i.enqueued_at.as_ref()?;
+            let done = i.done_at.as_ref()?;
+            let nanos = (done.seconds - enqueued.seconds) as i128 * 1_000_000_000
+                + i128::from(done.nanos - enqueued.nanos);
+            u64::try_from(nanos).ok().map(Duration::from_nanos)
+        })
+        .collect();
+    let rss_after = idle_rss(nodes).await;
+    eprintln!(
+        "{label}: {} exchanges in {:.1} s ({} outbox polls), client-observed p50 {} ms",
+        measured.done,
+        measured.elapsed.as_secs_f64(),
+        polls,
+        ms(percentile(&sorted(measured.latencies.clone()), 0.5))
+    );
+    Ok(Figures {
+        label: label.to_string(),
+        done: measured.done,
+        errors: measured.errors,
+        elapsed: measured.elapsed,
+        latencies,
+        latency_source: "node",
+        rss: nodes
+            .iter()
+            .zip(rss_before.into_iter().zip(rss_after))
+            .map(|((name, _), (before, after))| (name.to_string(), before, after))
+            .collect(),
+    })
+}
+
+fn sorted(mut v: Vec<Duration>) -> Vec<Duration> {
+    v.sort();
+    v
+}
+
+fn durability(args: &Args) -> anyhow::Result<Durability> {
+    match args.durability.as_str() {
+        "full" => Ok(Durability::Full),
+        "normal" => Ok(Durability::Normal),
+        other => bail!("--durability: {other:?} is not \"full\" or \"normal\""),
+    }
+}
+
+fn finish_sandbox(mut sandbox: Sandbox, keep: bool) {
+    if keep {
+        eprintln!("kept {}", sandbox.keep().display());
+    }
+}
+
+async fn spawn(sandbox: &Sandbox, who: &str) -> anyhow::Result<NodeProcess> {
+    let config = sandbox.member(&p(who))?.config_path.clone();
+    NodeProcess::spawn(&node_binary(), &config)
+        .await
+        .with_context(|| format!("starting {who}"))
+}
+
+async fn direct(args: &Args) -> anyhow::Result<Figures> {
+    let mut sandbox = Sandbox::create(Arc::new(SystemClock))?;
+    let options = MemberOptions {
+        durability: Some(durability(args)?),
+        ..Default::default()
+    };
+    sandbox.add("GHA", options.clone())?;
+    sandbox.add("BEL", options)?;
+    let mut gha = spawn(&sandbox, "GHA").await?;
+    let mut bel = spawn(&sandbox, "BEL").await?;
+    let mut gha_admin = local_client(&mut sandbox, "GHA", Role::Admin, &gha)?;
+    let mut bel_admin = local_client(&mut sandbox, "BEL", Role::Admin, &bel)?;
+    pin(
+        &mut gha_admin,
+        sandbox.card_at(&p("BEL"), &bel.federation.to_string(), &[])?,
+    )
+    .await?;
+    pin(
+        &mut bel_admin,
+        sandbox.card_at(&p("GHA"), &gha.federation.to_string(), &[])?,
+    )
+    .await?;
+    let poc = local_client(&mut sandbox, "GHA", Role::Poc, &gha)?;
+    let figures = exchange(
+        args,
+        "(2) direct: GHA -> BEL",
+        poc,
+        &[("GHA", &gha), ("BEL", &bel)],
+    )
+    .await;
+    gha.stop().await?;
+    bel.stop().await?;
+    finish_sandbox(sandbox, args.keep);
+    figures
+}
+
+/// Where nothing listens: the end states pin each other's CA to verify
+/// signatures and receipts end to end, but reach each other only through
+/// the hub (their configured route).
+const UNREACHABLE: &str = "127.0.0.1:9";
+
+async fn through_hub(args: &Args) -> anyhow::Result<Figures> {
+    let mut sandbox = Sandbox::create(Arc::new(SystemClock))?;
+    let d = Some(durability(args)?);
+    let hub = "hub:ECOWAS";
+    sandbox.add(
+        "GHA",
+        MemberOptions {
+            durability: d,
+            routes: vec![("BEL".into(), hub.into())],
+            ..Default::default()
+        },
+    )?;
+    sandbox.add(
+        "BEL",
+        MemberOptions {
+            durability: d,
+            routes: vec![("GHA".into(), hub.into())],
+            ..Default::default()
+        },
+    )?;
+    sandbox.add(
+        hub,
+        MemberOptions {
+            durability: d,
+            hub: true,
+            ..Default::default()
+        },
+    )?;
+    let mut gha = spawn(&sandbox, "GHA").await?;
+    let mut bel = spawn(&sandbox, "BEL").await?;
+    let mut ecowas = spawn(&sandbox, hub).await?;
+    let mut gha_admin = local_client(&mut sandbox, "GHA", Role::Admin, &gha)?;
+    let mut bel_admin = local_client(&mut sandbox, "BEL", Role::Admin, &bel)?;
+    let mut hub_admin = local_client(&mut sandbox, hub, Role::Admin, &ecowas)?;
+    let hub_card = sandbox.card_at(&p(hub), &ecowas.federation.to_string(), &["GHA", "BEL"])?;
+    pin(&mut gha_admin, hub_card.clone()).await?;
+    pin(&mut bel_admin, hub_card).await?;
+    pin(
+        &mut hub_admin,
+        sandbox.card_at(&p("GHA"), &gha.federation.to_string(), &[])?,
+    )
+    .await?;
+    pin(
+        &mut hub_admin,
+        sandbox.card_at(&p("BEL"), &bel.federation.to_string(), &[])?,
+    )
+    .await?;
+    pin(
+        &mut gha_admin,
+        sandbox.card_at(&p("BEL"), UNREACHABLE, &[])?,
+    )
+    .await?;
+    pin(
+        &mut bel_admin,
+        sandbox.card_at(&p("GHA"), UNREACHABLE, &[])?,
+    )
+    .await?;
+    let poc = local_client(&mut sandbox, "GHA", Role::Poc, &gha)?;
+    let plan = poc
+        .clone()
+        .plan_request(submission())
+        .await
+        .map_err(|e| anyhow!("planning: {}", e.message()))?
+        .into_inner();
+    if plan.path != vec![hub.to_string()] {
+        bail!(
+            "the request would not go through {hub}: path {:?}",
+            plan.path
+        );
+    }
+    let figures = exchange(
+        args,
+        "(3) via hub: GHA -> hub -> BEL",
+        poc,
+        &[("GHA", &gha), ("hub", &ecowas), ("BEL", &bel)],
+    )
+    .await;
+    gha.stop().await?;
+    bel.stop().await?;
+    ecowas.stop().await?;
+    finish_sandbox(sandbox, args.keep);
+    figures
+}
+
+// ------------------------------------------------------------ report
+
+fn report(args: &Args, all: &[Figures]) {
+    let ceiling = all
+        .iter()
+        .find(|f| f.label.starts_with("(1)"))
+        .map(Figures::throughput);
+    println!();
+    println!(
+        "{:<38} {:>9} {:>8} {:>8} {:>8} {:>7}  {}",
+        "case", "ops/s", "p50 ms", "p99 ms", "ops", "ratio", "latency measured by"
+    );
+    for f in all {
+        let lat = sorted(f.latencies.clone());
+        let ratio = ceiling
+            .map(|c| format!("{:.3}", f.throughput() / c))
+            .unwrap_or_else(|| "-".into());
+        println!(
+            "{:<38} {:>9.0} {:>8} {:>8} {:>8} {:>7}  {}{}",
+            f.label,
+            f.throughput(),
+            ms(percentile(&lat, 0.5)),
+            ms(percentile(&lat, 0.99)),
+            f.done,
+            ratio,
+            match f.latency_source {
+                "client" => "client, per call",
+                _ => "requester's outbox: enqueued -> receipt held (ms clock)",
+            },
+            if f.errors > 0 {
+                format!("; {} errors", f.errors)
+            } else {
+                String::new()
+            }
+        );
+    }
+    println!();
+    println!("idle RSS of each node process (MB), before load -> after load:");
+    for f in all.iter().filter(|f| !f.rss.is_empty()) {
+        let parts: Vec<String> = f
+            .rss
+            .iter()
+            .map(|(name, before, after)| format!("{name} {} -> {}", mb(*before), mb(*after)))
+            .collect();
+        println!("  {:<36} {}", f.label, parts.join(", "));
+    }
+    println!();
+    println!(
+        "targets: (2) >= 1/3 of (1), (3) >= 1/4 of (1), idle RSS <= 30 MB; concurrency {}",
+        args.concurrency
+    );
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    let profile = if cfg!(debug_assertions) {
+        "debug (figures meaningless: use --release)"
+    } else {
+        "release"
+    };
+    let cases: HashSet<&str> = args.cases.iter().map(|s| s.as_str()).collect();
+    println!("iti-bench: ITI Exchange on this machine");
+    for line in machine() {
+        println!("{line}");
+    }
+    println!(
+        "conditions:  {profile} build; concurrency {} (operations in flight end to end); \
+         up to {} requests or {} s per node case",
+        args.concurrency, args.requests, args.seconds
+    );
+    println!(
+        "storage:     SQLite (bundled by sqlx), WAL, durability {} ({}), one database per node in {}",
+        args.durability,
+        if args.durability == "full" {
+            "fsync at every commit"
+        } else {
+            "fsync at checkpoints"
+        },
+        std::env::temp_dir().display()
+    );
+    println!(
+        "transport:   gRPC (tonic) over mutual TLS 1.3 (rustls, ring), ECDSA P-256, loopback; \
+         load generator in this process, nodes as separate iti-node processes ({})",
+        node_binary().display()
+    );
+    if cases.contains("direct") || cases.contains("hub") {
+        require_binary(&node_binary())?;
+    }
+    let mut all = Vec::new();
+    if cases.contains("ceiling") {
+        all.push(ceiling(&args).await?);
+    }
+    if cases.contains("direct") {
+        all.push(direct(&args).await?);
+    }
+    if cases.contains("hub") {
+        all.push(through_hub(&args).await?);
+    }
+    report(&args, &all);
+    Ok(())
+}
