@@ -148,6 +148,11 @@ pub struct RawOutbox {
     /// Deliveries in flight at once. Default 64.
     #[serde(default = "default_concurrency")]
     pub concurrency: usize,
+    /// How long a replica's claim on an envelope lasts before another
+    /// replica may take it over (if the first died mid-delivery), seconds.
+    /// Must exceed delivery_timeout_secs. Default 120.
+    #[serde(default = "default_claim_lease")]
+    pub claim_lease_secs: u64,
 }
 
 impl Default for RawOutbox {
@@ -157,6 +162,7 @@ impl Default for RawOutbox {
             retry_cap_secs: default_retry_cap(),
             delivery_timeout_secs: default_delivery_timeout(),
             concurrency: default_concurrency(),
+            claim_lease_secs: default_claim_lease(),
         }
     }
 }
@@ -206,6 +212,9 @@ fn default_retry_cap() -> u64 {
 fn default_delivery_timeout() -> u64 {
     20
 }
+fn default_claim_lease() -> u64 {
+    120
+}
 fn default_concurrency() -> usize {
     64
 }
@@ -237,6 +246,7 @@ pub struct OutboxConfig {
     pub retry_cap: std::time::Duration,
     pub delivery_timeout: std::time::Duration,
     pub concurrency: usize,
+    pub claim_lease: std::time::Duration,
 }
 
 /// Validated configuration.
@@ -513,6 +523,9 @@ pub fn validate(raw: RawConfig, base: &Path) -> Result<NodeConfig, ConfigError> 
                 .into(),
         );
     }
+    if o.claim_lease_secs <= o.delivery_timeout_secs {
+        problems.push("outbox.claim_lease_secs: must exceed outbox.delivery_timeout_secs".into());
+    }
     if o.concurrency == 0 {
         problems.push("outbox.concurrency: must be at least 1".into());
     }
@@ -600,6 +613,7 @@ pub fn validate(raw: RawConfig, base: &Path) -> Result<NodeConfig, ConfigError> 
             retry_cap: std::time::Duration::from_secs(o.retry_cap_secs),
             delivery_timeout: std::time::Duration::from_secs(o.delivery_timeout_secs),
             concurrency: o.concurrency,
+            claim_lease: std::time::Duration::from_secs(o.claim_lease_secs),
         },
         sweep_schedule: raw.sweep_schedule,
         routes,

@@ -28,8 +28,6 @@ use crate::store::envelopes::{self, Direction as Stored};
 use crate::store::outbox::{self as ob, OutboxRow, OutboxState};
 use crate::store::{StoreError, audit, boxed, traces};
 
-/// How long a claim lasts before another worker (replica) may take over.
-const CLAIM_LEASE: time::Duration = time::Duration::seconds(120);
 /// The longest the loop sleeps without looking at the outbox again.
 const IDLE_POLL: Duration = Duration::from_millis(500);
 
@@ -105,10 +103,11 @@ pub async fn run(node: Arc<Node>, mut shutdown: watch::Receiver<bool>) {
 async fn claim(node: &Node, limit: i64) -> Vec<OutboxRow> {
     let now = node.now();
     let replica = node.config.replica.clone();
+    let lease = node.config.outbox.claim_lease;
     let result = node
         .store
         .write(move |conn| {
-            boxed(async move { ob::claim_due(conn, &replica, now, now + CLAIM_LEASE, limit).await })
+            boxed(async move { ob::claim_due(conn, &replica, now, now + lease, limit).await })
         })
         .await;
     match result {

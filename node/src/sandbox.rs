@@ -255,6 +255,32 @@ impl Sandbox {
         Ok(())
     }
 
+    /// Starts another replica of `p`'s node on its own ports, sharing the
+    /// member's PostgreSQL database (replicas need PostgreSQL). The caller
+    /// owns it and stops it.
+    pub async fn start_replica(
+        &mut self,
+        p: &ParticipantId,
+        name: &str,
+    ) -> anyhow::Result<RunningNode> {
+        let clock = self.clock.clone();
+        let member = self
+            .members
+            .get_mut(p)
+            .ok_or_else(|| anyhow!("no participant {p}"))?;
+        let url = member.postgres_url.clone().ok_or_else(|| {
+            anyhow!("replicas of {p} need its database on PostgreSQL ({BACKEND_VAR}=postgres)")
+        })?;
+        let mut config =
+            crate::config::load(&member.config_path, &[]).map_err(|e| anyhow!("{e}"))?;
+        config.database_url = url;
+        config.replica = format!("{p}-{name}");
+        config.federation_listen = "127.0.0.1:0".parse()?;
+        config.local_listen = "127.0.0.1:0".parse()?;
+        let listeners = Listeners::bind(&config).await?;
+        Ok(crate::start(config, listeners, clock, StartOptions { scheduler: false }).await?)
+    }
+
     pub async fn start_all(&mut self) -> anyhow::Result<()> {
         let all: Vec<_> = self.members.keys().cloned().collect();
         for p in all {
