@@ -3,9 +3,10 @@
 //! its key; fields are checked against each other (the certificate's
 //! identity must be the configured participant).
 //!
-//! Environment overrides: `ITI_<KEY>` for a top-level key and
-//! `ITI_<SECTION>__<KEY>` for a nested one, e.g. `ITI_DATABASE_URL`,
-//! `ITI_DEADLINES__RESPOND_WITHIN_DAYS=28`.
+//! Environment overrides: `ITI_NODE__<KEY>` for a top-level key and
+//! `ITI_NODE__<SECTION>__<KEY>` for a nested one, e.g.
+//! `ITI_NODE__DATABASE_URL`, `ITI_NODE__DEADLINES__RESPOND_WITHIN_DAYS=28`.
+//! (A prefix of its own: other `ITI_*` variables are not configuration.)
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -307,7 +308,10 @@ impl ConfigError {
     }
 }
 
-/// Reads `path`, applies `ITI_*` overrides from `env`, and validates.
+/// The prefix of environment overrides.
+pub const ENV_PREFIX: &str = "ITI_NODE__";
+
+/// Reads `path`, applies `ITI_NODE__*` overrides from `env`, and validates.
 pub fn load(path: &Path, env: &[(String, String)]) -> Result<NodeConfig, ConfigError> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| ConfigError::one(format!("config file {}: {e}", path.display())))?;
@@ -323,7 +327,7 @@ pub fn load(path: &Path, env: &[(String, String)]) -> Result<NodeConfig, ConfigE
 
 fn apply_env(table: &mut toml::Table, env: &[(String, String)]) -> Result<(), ConfigError> {
     for (key, value) in env {
-        let Some(rest) = key.strip_prefix("ITI_") else {
+        let Some(rest) = key.strip_prefix(ENV_PREFIX) else {
             continue;
         };
         let path: Vec<String> = rest.split("__").map(|s| s.to_lowercase()).collect();
@@ -623,4 +627,35 @@ pub fn validate(raw: RawConfig, base: &Path) -> Result<NodeConfig, ConfigError> 
         directory_refresh: (raw.directory_refresh_secs > 0)
             .then(|| std::time::Duration::from_secs(raw.directory_refresh_secs)),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn environment_overrides_set_nested_keys_with_their_types() {
+        let mut table: toml::Table =
+            toml::from_str("participant = \"GHA\"\n[deadlines]\nrespond_within_days = 21\n")
+                .unwrap();
+        let env = vec![
+            (
+                "ITI_NODE__DEADLINES__RESPOND_WITHIN_DAYS".to_string(),
+                "28".to_string(),
+            ),
+            (
+                "ITI_NODE__DATABASE_URL".to_string(),
+                "postgres://db/iti".to_string(),
+            ),
+            // Other ITI_ variables are not configuration.
+            ("ITI_TEST_BACKEND".to_string(), "postgres".to_string()),
+        ];
+        apply_env(&mut table, &env).unwrap();
+        assert_eq!(
+            table["deadlines"]["respond_within_days"].as_integer(),
+            Some(28)
+        );
+        assert_eq!(table["database_url"].as_str(), Some("postgres://db/iti"));
+        assert!(!table.contains_key("test_backend"));
+    }
 }

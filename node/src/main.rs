@@ -47,7 +47,7 @@ enum Command {
 
 fn env_overrides() -> Vec<(String, String)> {
     std::env::vars()
-        .filter(|(k, _)| k.starts_with("ITI_") && k != "ITI_CONFIG")
+        .filter(|(k, _)| k.starts_with(iti_node::config::ENV_PREFIX))
         .collect()
 }
 

@@ -161,6 +161,17 @@ impl Node {
             local_refusals: Arc::default(),
             metrics: crate::metrics::Metrics::new(),
         });
+        if node.store.backend() == crate::store::Backend::Sqlite {
+            let released = node
+                .store
+                .write(|conn| {
+                    crate::store::boxed(async move { outbox::release_all_claims(conn).await })
+                })
+                .await?;
+            if released > 0 {
+                tracing::info!(released, "released the outbox claims of a previous run");
+            }
+        }
         for row in peers::all(node.store.pool()).await? {
             node.install_peer(&row).map_err(|e| StartError::PeerCard {
                 path: format!("stored peer {}", row.participant),

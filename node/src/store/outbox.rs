@@ -143,6 +143,18 @@ pub async fn claim_due(
     Ok(claimed)
 }
 
+/// Releases every claim: on SQLite only one process uses the database, so
+/// at start any claim is a dead process's (on PostgreSQL, replicas' claims
+/// expire with their lease instead).
+pub async fn release_all_claims(conn: &mut AnyConnection) -> Result<u64, StoreError> {
+    let done = sqlx::query(
+        "UPDATE outbox SET claimed_by = NULL, claimed_until = NULL WHERE claimed_by IS NOT NULL",
+    )
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected())
+}
+
 /// When the next pending envelope becomes due, if any.
 pub async fn next_due(pool: &AnyPool) -> Result<Option<OffsetDateTime>, StoreError> {
     let row = sqlx::query("SELECT MIN(next_attempt_at) AS t FROM outbox WHERE state = 'pending'")
