@@ -44,7 +44,7 @@ async fn two_replicas_share_the_outbox_without_sending_anything_twice() -> anyho
     let b = f.sandbox.start_replica(&p("GHA"), "b").await?;
     // Both replicas take submissions (a load balancer in front of them) and
     // both outbox workers claim from the one table.
-    let mut clients = vec![f.poc("GHA")?, replica_client(&mut f, &b).await?];
+    let mut clients = [f.poc("GHA")?, replica_client(&mut f, &b).await?];
     let mut ids = Vec::new();
     for i in 0..30 {
         let r = clients[i % 2]

@@ -693,8 +693,8 @@ fn report(args: &Args, all: &[Figures]) {
         .map(Figures::throughput);
     println!();
     println!(
-        "{:<38} {:>9} {:>8} {:>8} {:>8} {:>7}  {}",
-        "case", "ops/s", "p50 ms", "p99 ms", "ops", "ratio", "latency measured by"
+        "{:<38} {:>9} {:>8} {:>8} {:>8} {:>7}  latency measured by",
+        "case", "ops/s", "p50 ms", "p99 ms", "ops", "ratio"
     );
     for f in all {
         let lat = sorted(f.latencies.clone());
