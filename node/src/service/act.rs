@@ -175,14 +175,14 @@ pub(crate) fn check_response(r: &mut pb::TraceResponse) -> ServiceResult<()> {
             "10.4: a response shall, at a minimum, name the last legal possessor",
         ));
     }
-    if let Some(pb::finding::Case::Export(e)) = r.finding.as_ref().and_then(|f| f.case.as_ref()) {
-        if !e.importing_state.trim().is_empty() {
-            e.importing_state
-                .parse::<crate::ids::StateCode>()
-                .map_err(|err| {
-                    ServiceError::invalid("finding.export.importingState", err.to_string())
-                })?;
-        }
+    if let Some(pb::finding::Case::Export(e)) = r.finding.as_ref().and_then(|f| f.case.as_ref())
+        && !e.importing_state.trim().is_empty()
+    {
+        e.importing_state
+            .parse::<crate::ids::StateCode>()
+            .map_err(|err| {
+                ServiceError::invalid("finding.export.importingState", err.to_string())
+            })?;
     }
     Ok(())
 }
@@ -291,21 +291,17 @@ impl Node {
                 }
                 r.request = Some(request);
             }
-            Action::RequestClarification(c) => {
-                if c.question.trim().is_empty() {
-                    return Err(ServiceError::invalid(
-                        "clarificationRequest.question",
-                        "ask a question",
-                    ));
-                }
+            Action::RequestClarification(c) if c.question.trim().is_empty() => {
+                return Err(ServiceError::invalid(
+                    "clarificationRequest.question",
+                    "ask a question",
+                ));
             }
-            Action::Clarify(c) => {
-                if c.answer.trim().is_empty() {
-                    return Err(ServiceError::invalid(
-                        "clarificationReply.answer",
-                        "give the answer",
-                    ));
-                }
+            Action::Clarify(c) if c.answer.trim().is_empty() => {
+                return Err(ServiceError::invalid(
+                    "clarificationReply.answer",
+                    "give the answer",
+                ));
             }
             _ => {}
         }
@@ -327,18 +323,17 @@ impl Node {
             }
             consent = Some((c.restriction, c.r#use, c.regarding.clone()));
         }
-        if let Action::RequestConsent(c) = &action {
-            if pb::UseRestriction::try_from(c.restriction)
+        if let Action::RequestConsent(c) = &action
+            && (pb::UseRestriction::try_from(c.restriction)
                 .unwrap_or(pb::UseRestriction::Unspecified)
                 == pb::UseRestriction::Unspecified
                 || pb::OnwardUse::try_from(c.r#use).unwrap_or(pb::OnwardUse::Unspecified)
-                    == pb::OnwardUse::Unspecified
-            {
-                return Err(ServiceError::invalid(
-                    "consentRequest",
-                    "name the restriction and the one use you ask consent for",
-                ));
-            }
+                    == pb::OnwardUse::Unspecified)
+        {
+            return Err(ServiceError::invalid(
+                "consentRequest",
+                "name the restriction and the one use you ask consent for",
+            ));
         }
 
         let marking = match &action {

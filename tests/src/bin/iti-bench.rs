@@ -34,7 +34,7 @@ use iti_node::sandbox::{MemberOptions, Sandbox};
 use iti_node::store::Durability;
 use iti_proto::v1 as pb;
 use iti_proto::v1::local_client::LocalClient;
-use iti_tests::process::{NodeProcess, node_binary, require_binary, rss_kb};
+use iti_tests::process::{NodeProcess, node_binary, require_binary, rss_anon_kb, rss_kb};
 use iti_tests::{fixtures, p};
 use rustls::pki_types::CertificateDer;
 use rustls::pki_types::pem::PemObject;
@@ -78,14 +78,21 @@ struct Figures {
     /// Per operation, in the measured phase.
     latencies: Vec<Duration>,
     latency_source: &'static str,
-    /// (process, idle RSS before load, idle RSS after load), kB.
-    rss: Vec<(String, Option<u64>, Option<u64>)>,
+    /// Per process: idle memory before load and after load.
+    rss: Vec<(String, Memory, Memory)>,
 }
 
 impl Figures {
     fn throughput(&self) -> f64 {
         self.done as f64 / self.elapsed.as_secs_f64().max(1e-9)
     }
+}
+
+/// Resident memory of a process, kB: all of it, and its anonymous part.
+#[derive(Debug, Clone, Copy, Default)]
+struct Memory {
+    rss: Option<u64>,
+    anon: Option<u64>,
 }
 
 fn percentile(sorted: &[Duration], q: f64) -> Duration {
@@ -406,11 +413,14 @@ async fn pin(admin: &mut LocalClient<Channel>, card: pb::PeerCard) -> anyhow::Re
 }
 
 /// Settles (all deliveries done, allocator quiet) before RSS is read.
-async fn idle_rss(nodes: &[(&str, &NodeProcess)]) -> Vec<Option<u64>> {
+async fn idle_rss(nodes: &[(&str, &NodeProcess)]) -> Vec<Memory> {
     tokio::time::sleep(Duration::from_secs(1)).await;
     nodes
         .iter()
-        .map(|(_, n)| n.pid().and_then(rss_kb))
+        .map(|(_, n)| Memory {
+            rss: n.pid().and_then(rss_kb),
+            anon: n.pid().and_then(rss_anon_kb),
+        })
         .collect()
 }
 
@@ -483,6 +493,9 @@ async fn exchange(
     if let Some(e) = &measured.first_error {
         eprintln!("{label}: {} errors, the first: {e}", measured.errors);
     }
+    // Idle memory first: the listing below is the benchmark's own (large)
+    // query, and the allocator would keep what it used.
+    let rss_after = idle_rss(nodes).await;
     // The requester's own timestamps: enqueued (signed, committed) → receipt held.
     let ids: HashSet<String> = submitted
         .lock()
@@ -510,7 +523,6 @@ async fn exchange(
             u64::try_from(nanos).ok().map(Duration::from_nanos)
         })
         .collect();
-    let rss_after = idle_rss(nodes).await;
     eprintln!(
         "{label}: {} exchanges in {:.1} s ({} outbox polls), client-observed p50 {} ms",
         measured.done,
@@ -693,8 +705,8 @@ fn report(args: &Args, all: &[Figures]) {
         .map(Figures::throughput);
     println!();
     println!(
-        "{:<38} {:>9} {:>8} {:>8} {:>8} {:>7}  {}",
-        "case", "ops/s", "p50 ms", "p99 ms", "ops", "ratio", "latency measured by"
+        "{:<38} {:>9} {:>8} {:>8} {:>8} {:>7}  latency measured by",
+        "case", "ops/s", "p50 ms", "p99 ms", "ops", "ratio"
     );
     for f in all {
         let lat = sorted(f.latencies.clone());
@@ -721,12 +733,22 @@ fn report(args: &Args, all: &[Figures]) {
         );
     }
     println!();
-    println!("idle RSS of each node process (MB), before load -> after load:");
+    println!(
+        "idle RSS of each node process (MB), before load -> after load (anonymous part in brackets):"
+    );
     for f in all.iter().filter(|f| !f.rss.is_empty()) {
         let parts: Vec<String> = f
             .rss
             .iter()
-            .map(|(name, before, after)| format!("{name} {} -> {}", mb(*before), mb(*after)))
+            .map(|(name, before, after)| {
+                format!(
+                    "{name} {} [{}] -> {} [{}]",
+                    mb(before.rss),
+                    mb(before.anon),
+                    mb(after.rss),
+                    mb(after.anon)
+                )
+            })
             .collect();
         println!("  {:<36} {}", f.label, parts.join(", "));
     }
