@@ -22,7 +22,7 @@ use tokio::sync::{Semaphore, watch};
 use crate::envelope::{self, VerifiedReceipt};
 use crate::ids::ParticipantId;
 use crate::metrics::Direction;
-use crate::service::receive::record_delivery;
+use crate::service::receive::{SentEnvelope, record_delivery};
 use crate::service::{Actor, Node, record_event};
 use crate::store::envelopes::{self, Direction as Stored};
 use crate::store::outbox::{self as ob, OutboxRow, OutboxState};
@@ -65,13 +65,17 @@ pub async fn run(node: Arc<Node>, mut shutdown: watch::Receiver<bool>) {
         if *shutdown.borrow() {
             break;
         }
-        let available = permits.available_permits();
-        let claimed = if available > 0 {
-            claim(&node, available.min(256) as i64).await
+        let limit = permits.available_permits().min(256);
+        let claimed = if limit > 0 {
+            claim(&node, limit as i64).await
         } else {
             Vec::new()
         };
-        let idle = claimed.is_empty();
+        // A claim is a write: claim again at once only if there may be more
+        // due now; otherwise wait to be woken (a new envelope, a finished
+        // delivery) or for the poll, so that a busy node does not spend a
+        // claim on every wake-up only to find nothing.
+        let wait = limit == 0 || claimed.len() < limit;
         for row in claimed {
             let Ok(permit) = permits.clone().acquire_owned().await else {
                 break;
@@ -84,7 +88,7 @@ pub async fn run(node: Arc<Node>, mut shutdown: watch::Receiver<bool>) {
                 node.outbox_wake.notify_one();
             });
         }
-        if idle {
+        if wait {
             tokio::select! {
                 _ = node.outbox_wake.notified() => {}
                 _ = tokio::time::sleep(IDLE_POLL) => {}
@@ -205,6 +209,12 @@ async fn finish(node: &Arc<Node>, row: &OutboxRow, hop: &str, outcome: Outcome) 
     let trace_id = row.trace_id;
     let hop_s = hop.to_string();
     let handed_over = matches!(outcome, Outcome::Delivered(_) | Outcome::Relayed(_));
+    let sent = SentEnvelope {
+        kind: pb::PayloadKind::try_from(row.kind).unwrap_or(pb::PayloadKind::Unspecified),
+        trace_id,
+        // `ob::finish` marks it delivered just before `record_delivery`.
+        outbox_done: true,
+    };
     let result = match outcome {
         Outcome::Delivered(receipt) => {
             let relay_back = receipt_to_return(node, row, &receipt).await;
@@ -212,7 +222,7 @@ async fn finish(node: &Arc<Node>, row: &OutboxRow, hop: &str, outcome: Outcome) 
                 .write(move |conn| {
                     boxed(async move {
                         ob::finish(conn, id, OutboxState::Delivered, &hop_s, None, now).await?;
-                        record_delivery(conn, &receipt, &policy, now).await?;
+                        record_delivery(conn, &receipt, &sent, &policy, now).await?;
                         if let Some((h, env, payload)) = relay_back {
                             // A hub keeps a payload only until it is delivered.
                             envelopes::forget_payload(conn, id).await?;
@@ -321,8 +331,7 @@ async fn finish(node: &Arc<Node>, row: &OutboxRow, hop: &str, outcome: Outcome) 
     };
     match result {
         Ok(()) if handed_over => {
-            let kind = pb::PayloadKind::try_from(row.kind).unwrap_or(pb::PayloadKind::Unspecified);
-            node.metrics.count_message(Direction::Out, kind);
+            node.metrics.count_message(Direction::Out, sent.kind);
             let latency = (now - row.enqueued_at).max(time::Duration::ZERO);
             node.metrics
                 .observe_delivery_latency(latency.try_into().unwrap_or_default());

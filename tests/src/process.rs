@@ -77,6 +77,9 @@ impl NodeProcess {
             .arg("--config")
             .arg(config)
             .arg("--ready-line")
+            // The node reads every `ITI_*` variable as a configuration
+            // override: not this one, meant for the harness.
+            .env_remove("ITI_NODE_BIN")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::from(log))
@@ -178,10 +181,31 @@ impl NodeProcess {
 
 /// VmRSS of a process in kB, from /proc/<pid>/status (Linux).
 pub fn rss_kb(pid: u32) -> Option<u64> {
+    status_kb(pid, "VmRSS:")
+}
+
+/// The anonymous part of the resident set (heap, stacks; not the mapped
+/// binary or files) in kB (Linux).
+pub fn rss_anon_kb(pid: u32) -> Option<u64> {
+    status_kb(pid, "RssAnon:")
+}
+
+/// CPU time a process has used (user + system) so far (Linux, assuming the
+/// usual 100 clock ticks per second).
+pub fn cpu_time(pid: u32) -> Option<std::time::Duration> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the command name, which is in parentheses.
+    let rest = stat.rsplit_once(')')?.1;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    Some(std::time::Duration::from_millis(ticks * 10))
+}
+
+fn status_kb(pid: u32, field: &str) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     status
         .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .find_map(|l| l.strip_prefix(field))
         .and_then(|v| v.split_whitespace().next())
         .and_then(|n| n.parse().ok())
 }

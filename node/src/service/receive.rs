@@ -48,7 +48,7 @@ enum Effect {
         step: Step,
         detail: String,
         delay_until: Option<OffsetDateTime>,
-        new_request: Option<pb::TraceRequest>,
+        new_request: Option<Box<pb::TraceRequest>>,
         auto_return: Option<Outgoing>,
         follow_up: Option<Box<pb::TraceRequest>>,
         /// On a hub's on-behalf trace: the same message, passed on.
@@ -61,7 +61,7 @@ enum Effect {
         forward: Option<Outgoing>,
     },
     /// A destination's receipt for an envelope of ours, relayed by a hub.
-    Receipt(Box<envelope::VerifiedReceipt>),
+    Receipt(Box<envelope::VerifiedReceipt>, SentEnvelope),
     /// A hub reports that an envelope of ours it had signed for was refused
     /// further on.
     Failure {
@@ -300,8 +300,8 @@ impl Node {
                 })
             }
             Some(B::Receipt(signed)) => {
-                let receipt = self.check_relayed_receipt(signed, now).await?;
-                Ok(Effect::Receipt(Box::new(receipt)))
+                let (receipt, sent) = self.check_relayed_receipt(signed, now).await?;
+                Ok(Effect::Receipt(Box::new(receipt), sent))
             }
             Some(B::Consent(c)) => Ok(Effect::Note {
                 consent: Some((c.restriction, c.r#use, c.regarding.clone())),
@@ -348,7 +348,7 @@ impl Node {
                         })?;
                         let missing = completeness::check(&request);
                         auto_return = self.auto_return(h, &request, &missing)?;
-                        new_request = Some(request);
+                        new_request = Some(Box::new(request));
                     }
                     Some(B::Response(r)) => {
                         let responder = h.origin.state();
@@ -473,7 +473,7 @@ impl Node {
         &self,
         signed: &pb::SignedReceipt,
         now: OffsetDateTime,
-    ) -> ServiceResult<envelope::VerifiedReceipt> {
+    ) -> ServiceResult<(envelope::VerifiedReceipt, SentEnvelope)> {
         use prost::Message;
         let receipt = pb::Receipt::decode(signed.receipt.as_slice())
             .map_err(|_| ServiceError::invalid("receipt", "malformed"))?;
@@ -492,7 +492,12 @@ impl Node {
                 verified.receiver, ours.header.destination
             )));
         }
-        Ok(verified)
+        let sent = SentEnvelope {
+            kind: ours.header.kind,
+            trace_id: ours.header.trace_id,
+            outbox_done: false,
+        };
+        Ok((verified, sent))
     }
 
     async fn deliver_locally(
@@ -704,7 +709,7 @@ async fn apply(
             trace.due = deadlines::after_step(policy, trace.due, step, now, delay_until);
             if let Some(request) = new_request {
                 trace.missing = completeness::check(&request);
-                trace.request = request;
+                trace.request = *request;
                 trace.received_at = Some(now);
             }
             trace.updated_at = now;
@@ -856,8 +861,8 @@ async fn apply(
                 .await?;
             }
         }
-        Effect::Receipt(receipt) => {
-            record_delivery(conn, &receipt, policy, now).await?;
+        Effect::Receipt(receipt, sent) => {
+            record_delivery(conn, &receipt, &sent, policy, now).await?;
         }
     }
     Ok(())
@@ -917,12 +922,24 @@ async fn propose_follow_up(
     Ok(())
 }
 
+/// What `record_delivery` needs of the envelope a receipt is for (the caller
+/// has it at hand, so the writer need not read the envelope back).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct SentEnvelope {
+    pub kind: pb::PayloadKind,
+    pub trace_id: TraceId,
+    /// The outbox entry is already marked delivered (the delivery loop did
+    /// it in the same job): skip that statement.
+    pub outbox_done: bool,
+}
+
 /// Records a destination's receipt for one of our envelopes: the outbox
 /// entry is delivered, and for a request the deadlines start (10.1, 10.5
 /// count from receipt).
 pub(crate) async fn record_delivery(
     conn: &mut AnyConnection,
     receipt: &envelope::VerifiedReceipt,
+    sent: &SentEnvelope,
     policy: &crate::deadlines::DeadlinePolicy,
     now: OffsetDateTime,
 ) -> Result<(), StoreError> {
@@ -936,15 +953,12 @@ pub(crate) async fn record_delivery(
         },
     )
     .await?;
-    let first = outbox::mark_delivered(conn, receipt.envelope_id, now).await?;
-    let Some(sent) = envelopes::get(conn, receipt.envelope_id).await? else {
-        return Ok(());
-    };
+    let first = !sent.outbox_done && outbox::mark_delivered(conn, receipt.envelope_id, now).await?;
     let is_request = matches!(
-        sent.header.kind,
+        sent.kind,
         pb::PayloadKind::Request | pb::PayloadKind::Resubmission | pb::PayloadKind::OnBehalfRequest
     );
-    let Some(mut trace) = traces::get(conn, sent.header.trace_id).await? else {
+    let Some(mut trace) = traces::get(conn, sent.trace_id).await? else {
         return Ok(());
     };
     if !first && trace.received_at.is_some() {
@@ -974,8 +988,7 @@ pub(crate) async fn record_delivery(
         &format!(
             "{} signed receipt of {} at {}",
             receipt.receiver,
-            sent.header
-                .kind
+            sent.kind
                 .as_str_name()
                 .trim_start_matches("PAYLOAD_KIND_")
                 .to_lowercase(),

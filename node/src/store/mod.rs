@@ -5,10 +5,10 @@
 //! claiming, leases, advisory locks) the functions branch on the backend.
 //!
 //! Writes are group-committed: every state change is a job sent to one
-//! writer task, which runs up to `MAX_BATCH` jobs in one transaction, each
-//! inside its own savepoint (a failing job rolls back alone), then commits
-//! and only then answers each caller. A caller that has its answer has its
-//! data on disk.
+//! writer task (on a connection of its own), which runs up to `MAX_BATCH`
+//! jobs in one transaction, each inside its own savepoint (a failing job
+//! rolls back alone), then commits and only then answers each caller. A
+//! caller that has its answer has its data on disk.
 //!
 //! Layout: `envelopes` (envelopes, receipts), `traces` (cases, events,
 //! deadlines, consents), `outbox`, `audit`, `peers` (peers, directory),
@@ -124,40 +124,13 @@ impl Store {
             return Err(StoreError::UnsupportedUrl(url.to_string()));
         };
         let options = AnyConnectOptions::from_str(url)?;
-        let pool = match backend {
-            Backend::Sqlite => {
-                let sync = match durability {
-                    Durability::Full => "PRAGMA synchronous = FULL",
-                    Durability::Normal => "PRAGMA synchronous = NORMAL",
-                };
-                AnyPoolOptions::new()
-                    .max_connections(4)
-                    .after_connect(move |conn, _| {
-                        Box::pin(async move {
-                            conn.execute("PRAGMA journal_mode = WAL").await?;
-                            conn.execute(sync).await?;
-                            conn.execute("PRAGMA busy_timeout = 10000").await?;
-                            conn.execute("PRAGMA foreign_keys = ON").await?;
-                            Ok(())
-                        })
-                    })
-                    .connect_with(options)
-                    .await?
-            }
-            Backend::Postgres => {
-                AnyPoolOptions::new()
-                    .max_connections(8)
-                    .acquire_timeout(Duration::from_secs(10))
-                    .connect_with(options)
-                    .await?
-            }
-        };
+        let pool = connect(&options, backend, durability, Role::Readers).await?;
         match backend {
             Backend::Sqlite => sqlx::migrate!("migrations/sqlite").run(&pool).await?,
             Backend::Postgres => sqlx::migrate!("migrations/postgres").run(&pool).await?,
         }
         let (tx, rx) = mpsc::channel::<Job>(4 * MAX_BATCH);
-        tokio::spawn(writer(pool.clone(), rx));
+        spawn_writer(options, backend, durability, rx).await?;
         Ok(Store {
             pool,
             backend,
@@ -221,6 +194,105 @@ where
     (job, rx)
 }
 
+/// Starts the writer on a thread of its own, with a connection of its own.
+///
+/// Every statement is a round trip (for SQLite, to sqlx's worker thread) and
+/// the writer runs them one after another for the whole node. On the node's
+/// shared runtime each of those wake-ups would queue behind every RPC and
+/// delivery task that is ready to run, which made the writer, not the disk,
+/// the limit under load. Here it resumes at once. The thread ends when the
+/// last `Store` handle is dropped.
+async fn spawn_writer(
+    options: AnyConnectOptions,
+    backend: Backend,
+    durability: Durability,
+    jobs: mpsc::Receiver<Job>,
+) -> Result<(), StoreError> {
+    let (ready_tx, ready_rx) = oneshot::channel::<Result<(), StoreError>>();
+    std::thread::Builder::new()
+        .name("iti-store-writer".into())
+        .spawn(move || {
+            let runtime = match tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            {
+                Ok(r) => r,
+                Err(e) => {
+                    let _ = ready_tx.send(Err(StoreError::Database(sqlx::Error::Io(e))));
+                    return;
+                }
+            };
+            runtime.block_on(async move {
+                match connect(&options, backend, durability, Role::Writer).await {
+                    Ok(pool) => {
+                        let _ = ready_tx.send(Ok(()));
+                        writer(pool.clone(), jobs).await;
+                        pool.close().await;
+                    }
+                    Err(e) => {
+                        let _ = ready_tx.send(Err(e));
+                    }
+                }
+            });
+        })
+        .map_err(|e| StoreError::Database(sqlx::Error::Io(e)))?;
+    ready_rx.await.map_err(|_| StoreError::Closed)?
+}
+
+/// Who uses a pool: the reads of the whole node, or the single writer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Role {
+    Readers,
+    Writer,
+}
+
+/// A pool for `role`, each connection set up for the backend.
+async fn connect(
+    options: &AnyConnectOptions,
+    backend: Backend,
+    durability: Durability,
+    role: Role,
+) -> Result<AnyPool, StoreError> {
+    let (max, test_before_acquire) = match (role, backend) {
+        (Role::Readers, Backend::Sqlite) => (4, true),
+        (Role::Readers, Backend::Postgres) => (8, true),
+        // The writer alone uses its pool: no need to test the connection at
+        // every batch (a broken one fails the batch and is replaced).
+        (Role::Writer, _) => (1, false),
+    };
+    let pool = match backend {
+        Backend::Sqlite => {
+            let sync = match durability {
+                Durability::Full => "PRAGMA synchronous = FULL",
+                Durability::Normal => "PRAGMA synchronous = NORMAL",
+            };
+            AnyPoolOptions::new()
+                .max_connections(max)
+                .test_before_acquire(test_before_acquire)
+                .after_connect(move |conn, _| {
+                    Box::pin(async move {
+                        conn.execute("PRAGMA journal_mode = WAL").await?;
+                        conn.execute(sync).await?;
+                        conn.execute("PRAGMA busy_timeout = 10000").await?;
+                        conn.execute("PRAGMA foreign_keys = ON").await?;
+                        Ok(())
+                    })
+                })
+                .connect_with(options.clone())
+                .await?
+        }
+        Backend::Postgres => {
+            AnyPoolOptions::new()
+                .max_connections(max)
+                .test_before_acquire(test_before_acquire)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect_with(options.clone())
+                .await?
+        }
+    };
+    Ok(pool)
+}
+
 async fn writer(pool: AnyPool, mut jobs: mpsc::Receiver<Job>) {
     let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH);
     while let Some(first) = jobs.recv().await {
@@ -237,17 +309,29 @@ async fn writer(pool: AnyPool, mut jobs: mpsc::Receiver<Job>) {
 
 async fn run_batch(pool: &AnyPool, batch: &mut Vec<Job>) {
     let mut finishes = Vec::with_capacity(batch.len());
+    let jobs = batch.len();
+    let started = std::time::Instant::now();
+    let mut acquired = Duration::ZERO;
     let outcome: Result<(), sqlx::Error> = async {
         let mut conn = pool.acquire().await?;
+        acquired = started.elapsed();
         // A failed statement: SQLite undoes that statement alone, PostgreSQL
         // refuses every later one until the transaction is rolled back (to a
         // savepoint), and then turns COMMIT into a silent ROLLBACK. A job
         // that went on after a failed statement and reported success would
         // on PostgreSQL lose its writes, unnoticed, if alone in its batch,
         // and fail every other job of the batch if not. So on PostgreSQL
-        // every job gets a savepoint, and one whose RELEASE fails is rolled
-        // back alone and answered with the error.
-        let single = batch.len() == 1 && Backend::of(&conn) == Backend::Sqlite;
+        // every job gets a savepoint, released (open subtransactions are
+        // costly there), and one whose RELEASE fails is rolled back alone and
+        // answered with the error.
+        //
+        // Every statement is a round trip (for SQLite, to sqlx's worker
+        // thread) and the writer is serial, so SQLite saves statements: a lone
+        // job runs without a savepoint, and a kept job's savepoint is left
+        // open rather than released (savepoints of one name nest, ROLLBACK TO
+        // undoes only the latest, COMMIT releases them all).
+        let postgres = Backend::of(&conn) == Backend::Postgres;
+        let single = batch.len() == 1 && !postgres;
         let mut tx = conn.begin().await?;
         for job in batch.drain(..) {
             if single {
@@ -263,19 +347,17 @@ async fn run_batch(pool: &AnyPool, batch: &mut Vec<Job>) {
             }
             tx.execute("SAVEPOINT job").await?;
             let completion = job(&mut tx).await;
-            if completion.keep {
-                if let Err(e) = tx.execute("RELEASE SAVEPOINT job").await {
-                    tx.execute("ROLLBACK TO SAVEPOINT job").await?;
-                    tx.execute("RELEASE SAVEPOINT job").await?;
-                    tracing::error!(error = %e, "a write job succeeded over a failed statement");
-                    (completion.finish)(Err(format!(
-                        "the write went on after a failed statement and was rolled back: {e}"
-                    )));
-                    continue;
-                }
-            } else {
+            if !completion.keep {
                 tx.execute("ROLLBACK TO SAVEPOINT job").await?;
                 tx.execute("RELEASE SAVEPOINT job").await?;
+            } else if postgres && let Err(e) = tx.execute("RELEASE SAVEPOINT job").await {
+                tx.execute("ROLLBACK TO SAVEPOINT job").await?;
+                tx.execute("RELEASE SAVEPOINT job").await?;
+                tracing::error!(error = %e, "a write job succeeded over a failed statement");
+                (completion.finish)(Err(format!(
+                    "the write went on after a failed statement and was rolled back: {e}"
+                )));
+                continue;
             }
             finishes.push(completion.finish);
         }
@@ -284,6 +366,12 @@ async fn run_batch(pool: &AnyPool, batch: &mut Vec<Job>) {
     }
     .await;
     batch.clear();
+    tracing::debug!(
+        jobs,
+        acquire_us = acquired.as_micros() as u64,
+        total_us = started.elapsed().as_micros() as u64,
+        "write batch"
+    );
     let commit = outcome.map_err(|e| {
         tracing::error!(error = %e, "write batch failed");
         e.to_string()

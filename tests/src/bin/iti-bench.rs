@@ -34,7 +34,7 @@ use iti_node::sandbox::{MemberOptions, Sandbox};
 use iti_node::store::Durability;
 use iti_proto::v1 as pb;
 use iti_proto::v1::local_client::LocalClient;
-use iti_tests::process::{NodeProcess, node_binary, require_binary, rss_kb};
+use iti_tests::process::{NodeProcess, cpu_time, node_binary, require_binary, rss_anon_kb, rss_kb};
 use iti_tests::{fixtures, p};
 use rustls::pki_types::CertificateDer;
 use rustls::pki_types::pem::PemObject;
@@ -78,14 +78,24 @@ struct Figures {
     /// Per operation, in the measured phase.
     latencies: Vec<Duration>,
     latency_source: &'static str,
-    /// (process, idle RSS before load, idle RSS after load), kB.
-    rss: Vec<(String, Option<u64>, Option<u64>)>,
+    /// Per process: idle memory before load and after load.
+    rss: Vec<(String, Memory, Memory)>,
+    /// Per process (and this load generator): CPU time used in the
+    /// measured phase, per operation.
+    cpu_per_op: Vec<(String, Duration)>,
 }
 
 impl Figures {
     fn throughput(&self) -> f64 {
         self.done as f64 / self.elapsed.as_secs_f64().max(1e-9)
     }
+}
+
+/// Resident memory of a process, kB: all of it, and its anonymous part.
+#[derive(Debug, Clone, Copy, Default)]
+struct Memory {
+    rss: Option<u64>,
+    anon: Option<u64>,
 }
 
 fn percentile(sorted: &[Duration], q: f64) -> Duration {
@@ -220,6 +230,7 @@ async fn ceiling(args: &Args) -> anyhow::Result<Figures> {
         latencies: measured.latencies,
         latency_source: "client",
         rss: vec![],
+        cpu_per_op: vec![],
     })
 }
 
@@ -296,6 +307,9 @@ where
 
 // ------------------------------------------------------------ (2), (3) nodes
 
+/// How often the requester's outbox is polled for finished exchanges.
+const POLL_INTERVAL: Duration = Duration::from_millis(10);
+
 /// Resolves submitted envelopes once the requester's outbox no longer lists
 /// them as pending or relayed: the requester then holds the destination's
 /// receipt.
@@ -368,7 +382,9 @@ impl DeliveryWatch {
                     }
                 }
             }
-            let pause = Duration::from_millis(2).saturating_sub(tick.elapsed());
+            // Each poll is an RPC the requester serves: measurement
+            // overhead, kept to one every POLL_INTERVAL.
+            let pause = POLL_INTERVAL.saturating_sub(tick.elapsed());
             tokio::time::sleep(pause).await;
         }
         polls
@@ -406,11 +422,14 @@ async fn pin(admin: &mut LocalClient<Channel>, card: pb::PeerCard) -> anyhow::Re
 }
 
 /// Settles (all deliveries done, allocator quiet) before RSS is read.
-async fn idle_rss(nodes: &[(&str, &NodeProcess)]) -> Vec<Option<u64>> {
+async fn idle_rss(nodes: &[(&str, &NodeProcess)]) -> Vec<Memory> {
     tokio::time::sleep(Duration::from_secs(1)).await;
     nodes
         .iter()
-        .map(|(_, n)| n.pid().and_then(rss_kb))
+        .map(|(_, n)| Memory {
+            rss: n.pid().and_then(rss_kb),
+            anon: n.pid().and_then(rss_anon_kb),
+        })
         .collect()
 }
 
@@ -471,6 +490,14 @@ async fn exchange(
         );
     }
     submitted.lock().unwrap_or_else(|e| e.into_inner()).clear();
+    let cpu = |_: ()| -> Vec<Option<Duration>> {
+        nodes
+            .iter()
+            .map(|(_, n)| n.pid().and_then(cpu_time))
+            .chain([cpu_time(std::process::id())])
+            .collect()
+    };
+    let cpu_before = cpu(());
     let measured = run_closed_loop(
         args.concurrency,
         args.requests,
@@ -478,11 +505,29 @@ async fn exchange(
         op,
     )
     .await;
+    let cpu_after = cpu(());
     let _ = stop_tx.send(true);
     let polls = poller.await.unwrap_or(0);
+    let names = nodes
+        .iter()
+        .map(|(name, _)| name.to_string())
+        .chain(["iti-bench".to_string()]);
+    let cpu_per_op = names
+        .zip(cpu_before.into_iter().zip(cpu_after))
+        .filter_map(|(name, (before, after))| {
+            let used = after?.checked_sub(before?)?;
+            Some((
+                name,
+                used / u32::try_from(measured.done.max(1)).unwrap_or(u32::MAX),
+            ))
+        })
+        .collect();
     if let Some(e) = &measured.first_error {
         eprintln!("{label}: {} errors, the first: {e}", measured.errors);
     }
+    // Idle memory first: the listing below is the benchmark's own (large)
+    // query, and the allocator would keep what it used.
+    let rss_after = idle_rss(nodes).await;
     // The requester's own timestamps: enqueued (signed, committed) → receipt held.
     let ids: HashSet<String> = submitted
         .lock()
@@ -510,9 +555,8 @@ async fn exchange(
             u64::try_from(nanos).ok().map(Duration::from_nanos)
         })
         .collect();
-    let rss_after = idle_rss(nodes).await;
     eprintln!(
-        "{label}: {} exchanges in {:.1} s ({} outbox polls), client-observed p50 {} ms",
+        "{label}: {} exchanges in {:.1} s ({} outbox polls by the benchmark), client-observed p50 {} ms",
         measured.done,
         measured.elapsed.as_secs_f64(),
         polls,
@@ -530,6 +574,7 @@ async fn exchange(
             .zip(rss_before.into_iter().zip(rss_after))
             .map(|((name, _), (before, after))| (name.to_string(), before, after))
             .collect(),
+        cpu_per_op,
     })
 }
 
@@ -721,12 +766,32 @@ fn report(args: &Args, all: &[Figures]) {
         );
     }
     println!();
-    println!("idle RSS of each node process (MB), before load -> after load:");
+    println!(
+        "idle RSS of each node process (MB), before load -> after load (anonymous part in brackets):"
+    );
     for f in all.iter().filter(|f| !f.rss.is_empty()) {
         let parts: Vec<String> = f
             .rss
             .iter()
-            .map(|(name, before, after)| format!("{name} {} -> {}", mb(*before), mb(*after)))
+            .map(|(name, before, after)| {
+                format!(
+                    "{name} {} [{}] -> {} [{}]",
+                    mb(before.rss),
+                    mb(before.anon),
+                    mb(after.rss),
+                    mb(after.anon)
+                )
+            })
+            .collect();
+        println!("  {:<36} {}", f.label, parts.join(", "));
+    }
+    println!();
+    println!("CPU time per exchange in the measured phase (ms; user + system, 10 ms ticks):");
+    for f in all.iter().filter(|f| !f.cpu_per_op.is_empty()) {
+        let parts: Vec<String> = f
+            .cpu_per_op
+            .iter()
+            .map(|(name, d)| format!("{name} {}", ms(*d)))
             .collect();
         println!("  {:<36} {}", f.label, parts.join(", "));
     }
