@@ -24,9 +24,9 @@ use crate::ids::ParticipantId;
 use crate::metrics::Direction;
 use crate::service::receive::{SentEnvelope, record_delivery};
 use crate::service::{Actor, Node, record_event};
-use crate::store::envelopes::{self, Direction as Stored};
+use crate::store::envelopes::{self, Direction as Stored, StoredEnvelope};
 use crate::store::outbox::{self as ob, OutboxRow, OutboxState};
-use crate::store::{StoreError, audit, boxed, traces};
+use crate::store::{StoreError, Writes, audit, boxed, traces};
 
 /// The longest the loop sleeps without looking at the outbox again.
 const IDLE_POLL: Duration = Duration::from_millis(500);
@@ -141,6 +141,7 @@ async fn deliver(node: &Arc<Node>, row: OutboxRow) {
                 &row,
                 "",
                 Outcome::Refused(format!("bad destination: {e}")),
+                None,
             )
             .await;
         }
@@ -153,17 +154,20 @@ async fn deliver(node: &Arc<Node>, row: OutboxRow) {
                 &row,
                 "",
                 Outcome::Refused("envelope missing from store".into()),
+                None,
             )
             .await;
         }
-        Err(e) => return finish(node, &row, "", Outcome::Retry(e.to_string())).await,
+        Err(e) => return finish(node, &row, "", Outcome::Retry(e.to_string()), None).await,
     };
     let hop = match node.peering.next_hop(&destination) {
         Ok(h) => h,
-        Err(e) => return finish(node, &row, "", Outcome::Retry(e.to_string())).await,
+        Err(e) => {
+            return finish(node, &row, "", Outcome::Retry(e.to_string()), Some(stored)).await;
+        }
     };
     let outcome = attempt(node, &hop, &destination, &stored.envelope).await;
-    finish(node, &row, &hop.to_string(), outcome).await;
+    finish(node, &row, &hop.to_string(), outcome, Some(stored)).await;
 }
 
 async fn attempt(
@@ -202,7 +206,15 @@ async fn attempt(
     }
 }
 
-async fn finish(node: &Arc<Node>, row: &OutboxRow, hop: &str, outcome: Outcome) {
+/// Records the outcome of one attempt. `stored` is the envelope as `deliver`
+/// read it, if it got that far (saves reading it again).
+async fn finish(
+    node: &Arc<Node>,
+    row: &OutboxRow,
+    hop: &str,
+    outcome: Outcome,
+    stored: Option<StoredEnvelope>,
+) {
     let now = node.now();
     let policy = node.config.deadlines;
     let id = row.envelope_id;
@@ -217,12 +229,19 @@ async fn finish(node: &Arc<Node>, row: &OutboxRow, hop: &str, outcome: Outcome) 
     };
     let result = match outcome {
         Outcome::Delivered(receipt) => {
-            let relay_back = receipt_to_return(node, row, &receipt).await;
+            let relay_back = receipt_to_return(node, row, stored, &receipt).await;
             node.store
                 .write(move |conn| {
                     boxed(async move {
-                        ob::finish(conn, id, OutboxState::Delivered, &hop_s, None, now).await?;
-                        record_delivery(conn, &receipt, &sent, &policy, now).await?;
+                        let mut writes = Writes::new();
+                        writes.push(ob::finish_write(
+                            id,
+                            OutboxState::Delivered,
+                            &hop_s,
+                            None,
+                            now,
+                        ));
+                        record_delivery(conn, writes, &receipt, &sent, &policy, now).await?;
                         if let Some((h, env, payload)) = relay_back {
                             // A hub keeps a payload only until it is delivered.
                             envelopes::forget_payload(conn, id).await?;
@@ -288,7 +307,7 @@ async fn finish(node: &Arc<Node>, row: &OutboxRow, hop: &str, outcome: Outcome) 
         }
         Outcome::Refused(error) => {
             tracing::warn!(envelope = %id, %error, "delivery refused");
-            let tell_origin = failure_to_return(node, row, &error).await;
+            let tell_origin = failure_to_return(node, row, stored, &error).await;
             node.store
                 .write(move |conn| {
                     boxed(async move {
@@ -345,15 +364,28 @@ async fn finish(node: &Arc<Node>, row: &OutboxRow, hop: &str, outcome: Outcome) 
 
 /// For an envelope a hub relayed and could not pass on: a delivery failure
 /// back to its origin, so that its officer sees why.
+/// The envelope of `row`: as already read, or from the store.
+async fn stored_envelope(
+    node: &Node,
+    row: &OutboxRow,
+    stored: Option<StoredEnvelope>,
+) -> Option<StoredEnvelope> {
+    match stored {
+        Some(s) => Some(s),
+        None => envelopes::get_from_pool(node.store.pool(), row.envelope_id)
+            .await
+            .ok()
+            .flatten(),
+    }
+}
+
 async fn failure_to_return(
     node: &Node,
     row: &OutboxRow,
+    stored: Option<StoredEnvelope>,
     error: &str,
 ) -> Option<(envelope::Header, pb::Envelope, pb::Payload)> {
-    let stored = envelopes::get_from_pool(node.store.pool(), row.envelope_id)
-        .await
-        .ok()
-        .flatten()?;
+    let stored = stored_envelope(node, row, stored).await?;
     if stored.direction != Stored::Relay
         || matches!(
             stored.header.kind,
@@ -390,12 +422,10 @@ async fn failure_to_return(
 async fn receipt_to_return(
     node: &Node,
     row: &OutboxRow,
+    stored: Option<StoredEnvelope>,
     receipt: &VerifiedReceipt,
 ) -> Option<(envelope::Header, pb::Envelope, pb::Payload)> {
-    let stored = envelopes::get_from_pool(node.store.pool(), row.envelope_id)
-        .await
-        .ok()
-        .flatten()?;
+    let stored = stored_envelope(node, row, stored).await?;
     if stored.direction != Stored::Relay || stored.header.kind == pb::PayloadKind::Receipt {
         return None;
     }

@@ -4,7 +4,7 @@
 //! that CA's revocation list. A CA pinned for Ghana cannot vouch for Nigeria.
 
 use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 
 use rustls::pki_types::{CertificateDer, CertificateRevocationListDer, UnixTime};
 use time::OffsetDateTime;
@@ -71,7 +71,7 @@ impl AnnouncedLeaves {
 }
 
 /// Which extended key usage a certificate must allow.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Usage {
     Client,
     Server,
@@ -91,7 +91,26 @@ pub struct TrustStore {
     /// Node certificates announced in the directory, where known: then only
     /// those are accepted for that participant's node.
     announced: RwLock<HashMap<ParticipantId, AnnouncedLeaves>>,
+    /// Chains already verified, by usage and end-entity certificate. Every
+    /// envelope and receipt carries its signer's certificate, the same few
+    /// over and over, and building the chain (an ECDSA verification) for
+    /// each was a visible share of a node's CPU under load.
+    verified: Mutex<[HashMap<Vec<u8>, VerifiedChain>; 2]>,
 }
+
+/// What a full verification found, and when it holds: against the very pin
+/// it was checked with (a new CA or revocation list is a new pin), at times
+/// within the certificate's own validity (outside it, the full check runs
+/// again and says why it fails).
+struct VerifiedChain {
+    pinned: Arc<Pinned>,
+    identity: Identity,
+    not_before: i64,
+    not_after: i64,
+}
+
+/// Verified chains kept at most; the cache starts afresh when full.
+const VERIFIED_CHAINS: usize = 1024;
 
 impl std::fmt::Debug for TrustStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -200,14 +219,64 @@ impl TrustStore {
         usage: Usage,
         at: OffsetDateTime,
     ) -> Result<Identity, TrustError> {
+        let identity = match self.already_verified(cert, intermediates, usage, at) {
+            Some(identity) => identity,
+            None => self.verify_chain(cert, intermediates, usage, at)?,
+        };
+        if let Identity::Node(p) = &identity
+            && let Some(leaves) = self
+                .announced
+                .read()
+                .unwrap_or_else(|e| e.into_inner())
+                .get(p)
+            && !leaves.allows(cert.as_ref(), at)
+        {
+            return Err(TrustError::NotAnnounced(p.clone()));
+        }
+        Ok(identity)
+    }
+
+    fn pinned_for(&self, participant: &ParticipantId) -> Option<Arc<Pinned>> {
+        self.pinned
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(participant)
+            .cloned()
+    }
+
+    /// The identity of a chain verified before, if that verification still
+    /// holds for `at`.
+    fn already_verified(
+        &self,
+        cert: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        usage: Usage,
+        at: OffsetDateTime,
+    ) -> Option<Identity> {
+        if !intermediates.is_empty() {
+            return None;
+        }
+        let verified = self.verified.lock().unwrap_or_else(|e| e.into_inner());
+        let hit = verified[usage as usize].get(cert.as_ref())?;
+        let current = self.pinned_for(hit.identity.participant())?;
+        let secs = to_unix(at).as_secs() as i64;
+        (Arc::ptr_eq(&current, &hit.pinned) && hit.not_before <= secs && secs <= hit.not_after)
+            .then(|| hit.identity.clone())
+    }
+
+    /// The full check: the chain to the pinned CA, validity at `at`, usage
+    /// and revocation. A success is remembered.
+    fn verify_chain(
+        &self,
+        cert: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        usage: Usage,
+        at: OffsetDateTime,
+    ) -> Result<Identity, TrustError> {
         let identity = Identity::from_certificate_der(cert)?;
         let participant = identity.participant().clone();
         let pinned = self
-            .pinned
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(&participant)
-            .cloned()
+            .pinned_for(&participant)
             .ok_or_else(|| TrustError::NotPinned(participant.clone()))?;
 
         let ee = EndEntityCert::try_from(cert)
@@ -240,15 +309,24 @@ impl TrustStore {
             None,
         )
         .map_err(|e| classify(&participant, usage, e))?;
-        if let Identity::Node(p) = &identity
-            && let Some(leaves) = self
-                .announced
-                .read()
-                .unwrap_or_else(|e| e.into_inner())
-                .get(p)
-            && !leaves.allows(cert.as_ref(), at)
+        if intermediates.is_empty()
+            && let Ok((_, parsed)) = x509_parser::parse_x509_certificate(cert.as_ref())
         {
-            return Err(TrustError::NotAnnounced(p.clone()));
+            let validity = parsed.validity();
+            let mut verified = self.verified.lock().unwrap_or_else(|e| e.into_inner());
+            let verified = &mut verified[usage as usize];
+            if verified.len() >= VERIFIED_CHAINS {
+                verified.clear();
+            }
+            verified.insert(
+                cert.as_ref().to_vec(),
+                VerifiedChain {
+                    pinned,
+                    identity: identity.clone(),
+                    not_before: validity.not_before.timestamp(),
+                    not_after: validity.not_after.timestamp(),
+                },
+            );
         }
         Ok(identity)
     }
@@ -349,6 +427,71 @@ mod tests {
         assert_eq!(
             trust.verify(&der(&expired.cert_pem), &[], Usage::Client, now),
             Err(TrustError::Expired(gha))
+        );
+    }
+
+    #[test]
+    fn a_remembered_verification_holds_only_while_its_pin_and_validity_do() {
+        use crate::identity::pki::{create_crl, serial_of};
+        use rustls::pki_types::pem::PemObject;
+        let now = OffsetDateTime::now_utc();
+        let gha: ParticipantId = "GHA".parse().unwrap();
+        let ca = create_ca(&gha, Validity::days_from(now, 30)).unwrap();
+        let trust = TrustStore::new();
+        trust.pin(&gha, der(&ca.cert_pem), None).unwrap();
+        let leaf = issue(
+            &ca,
+            &Identity::Node(gha.clone()),
+            Validity::days_from(now, 1),
+        )
+        .unwrap();
+        let cert = der(&leaf.cert_pem);
+        for _ in 0..2 {
+            assert_eq!(
+                trust.verify(&cert, &[], Usage::Client, now),
+                Ok(Identity::Node(gha.clone()))
+            );
+        }
+        assert_eq!(
+            trust.verify(&cert, &[], Usage::Client, now + time::Duration::days(3)),
+            Err(TrustError::Expired(gha.clone()))
+        );
+        assert!(trust.verify(&cert, &[], Usage::Client, now).is_ok());
+
+        // A revocation list arrives: refused at once.
+        let crl = create_crl(
+            &ca,
+            &[serial_of(cert.as_ref()).unwrap()],
+            1,
+            now,
+            now + time::Duration::days(7),
+        )
+        .unwrap();
+        trust
+            .set_crl(
+                &gha,
+                CertificateRevocationListDer::from_pem_slice(crl.as_bytes()).unwrap(),
+            )
+            .unwrap();
+        assert_eq!(
+            trust.verify(&cert, &[], Usage::Client, now),
+            Err(TrustError::Revoked(gha.clone()))
+        );
+
+        // Another CA pinned for the participant: refused.
+        let other = issue(
+            &ca,
+            &Identity::Node(gha.clone()),
+            Validity::days_from(now, 1),
+        )
+        .unwrap();
+        let other = der(&other.cert_pem);
+        assert!(trust.verify(&other, &[], Usage::Client, now).is_ok());
+        let new_ca = create_ca(&gha, Validity::days_from(now, 30)).unwrap();
+        trust.pin(&gha, der(&new_ca.cert_pem), None).unwrap();
+        assert_eq!(
+            trust.verify(&other, &[], Usage::Client, now),
+            Err(TrustError::WrongCa(gha))
         );
     }
 }

@@ -37,7 +37,7 @@ use crate::ids::{CaseId, EnvelopeId, ParticipantId, TraceId};
 use crate::peering::{PeerEntry, Peering, RouteError};
 use crate::store::envelopes::Direction;
 use crate::store::traces::{EventRow, TraceRow};
-use crate::store::{Store, StoreError, audit, envelopes, outbox, peers, traces};
+use crate::store::{Store, StoreError, Writes, audit, envelopes, outbox, peers, traces};
 
 /// Who did something, as recorded in events and the audit log.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -328,16 +328,33 @@ pub(crate) async fn queue_outgoing(
     payload: &pb::Payload,
     now: OffsetDateTime,
 ) -> Result<(), StoreError> {
-    envelopes::insert(conn, header, Direction::Out, env, Some(payload), now).await?;
-    outbox::enqueue(
-        conn,
+    let mut writes = Writes::new();
+    outgoing_writes(&mut writes, header, env, payload, now);
+    writes.execute(conn).await
+}
+
+/// The writes that store an outgoing envelope and queue it.
+pub(crate) fn outgoing_writes(
+    writes: &mut Writes,
+    header: &Header,
+    env: &pb::Envelope,
+    payload: &pb::Payload,
+    now: OffsetDateTime,
+) {
+    writes.push(envelopes::insert_write(
+        header,
+        Direction::Out,
+        env,
+        Some(payload),
+        now,
+    ));
+    writes.push(outbox::enqueue_write(
         header.id,
         header.trace_id,
         &header.destination.to_string(),
         header.kind as i32,
         now,
-    )
-    .await
+    ));
 }
 
 /// Inside a write job: append a trace event and its audit entry.
@@ -350,22 +367,44 @@ pub(crate) async fn record_event(
     envelope_id: Option<EnvelopeId>,
     at: OffsetDateTime,
 ) -> Result<(), StoreError> {
-    traces::add_event(
+    record_event_after(
         conn,
-        &EventRow {
-            trace_id: trace.trace_id,
-            case_id: trace.case_id,
-            at,
-            kind: kind.to_string(),
-            actor: actor.to_string(),
-            detail: detail.to_string(),
-            envelope_id: envelope_id.map(|e| e.to_string()),
-            state_after: Some(trace.state.as_str().to_string()),
-        },
+        Writes::new(),
+        trace,
+        kind,
+        actor,
+        detail,
+        envelope_id,
+        at,
     )
-    .await?;
-    audit::append(
+    .await
+}
+
+/// [`record_event`] after `before`, all sent to the database together.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn record_event_after(
+    conn: &mut AnyConnection,
+    mut before: Writes,
+    trace: &TraceRow,
+    kind: &str,
+    actor: &Actor,
+    detail: &str,
+    envelope_id: Option<EnvelopeId>,
+    at: OffsetDateTime,
+) -> Result<(), StoreError> {
+    before.push(traces::event_write(&EventRow {
+        trace_id: trace.trace_id,
+        case_id: trace.case_id,
+        at,
+        kind: kind.to_string(),
+        actor: actor.to_string(),
+        detail: detail.to_string(),
+        envelope_id: envelope_id.map(|e| e.to_string()),
+        state_after: Some(trace.state.as_str().to_string()),
+    }));
+    audit::append_after(
         conn,
+        before,
         at,
         &actor.to_string(),
         kind,

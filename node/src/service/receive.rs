@@ -9,7 +9,9 @@ use iti_proto::v1 as pb;
 use sqlx::AnyConnection;
 use time::OffsetDateTime;
 
-use super::{Actor, Node, ServiceError, ServiceResult, queue_outgoing, record_event};
+use super::{
+    Actor, Node, ServiceError, ServiceResult, queue_outgoing, record_event, record_event_after,
+};
 use crate::case::chain;
 use crate::case::completeness;
 use crate::case::machine::{Side, Step, TraceState, transition};
@@ -22,7 +24,7 @@ use crate::identity::Identity;
 use crate::ids::{ParticipantId, TraceId};
 use crate::store::envelopes::{self, Direction, ReceiptRow};
 use crate::store::traces::{self, ConsentRow, TraceRow};
-use crate::store::{StoreError, audit, boxed, outbox};
+use crate::store::{StoreError, Writes, audit, boxed, outbox};
 
 /// The answer to a delivery: the receiver's signed receipt.
 #[derive(Debug, Clone)]
@@ -650,7 +652,8 @@ async fn apply(
                 )));
             }
             let mut trace = *trace;
-            traces::insert(conn, &trace).await?;
+            let mut writes = Writes::new();
+            writes.push(traces::insert_write(&trace));
             let missing_note = if trace.missing.is_empty() {
                 String::new()
             } else {
@@ -664,8 +667,9 @@ async fn apply(
                         .join(", ")
                 )
             };
-            record_event(
+            record_event_after(
                 conn,
+                writes,
                 &trace,
                 kind,
                 &sender,
@@ -862,7 +866,7 @@ async fn apply(
             }
         }
         Effect::Receipt(receipt, sent) => {
-            record_delivery(conn, &receipt, &sent, policy, now).await?;
+            record_delivery(conn, Writes::new(), &receipt, &sent, policy, now).await?;
         }
     }
     Ok(())
@@ -936,33 +940,32 @@ pub(crate) struct SentEnvelope {
 /// Records a destination's receipt for one of our envelopes: the outbox
 /// entry is delivered, and for a request the deadlines start (10.1, 10.5
 /// count from receipt).
+///
+/// `before` are writes of the caller's, sent to the database with these.
 pub(crate) async fn record_delivery(
     conn: &mut AnyConnection,
+    mut before: Writes,
     receipt: &envelope::VerifiedReceipt,
     sent: &SentEnvelope,
     policy: &crate::deadlines::DeadlinePolicy,
     now: OffsetDateTime,
 ) -> Result<(), StoreError> {
-    envelopes::add_receipt(
-        conn,
-        &ReceiptRow {
-            envelope_id: receipt.envelope_id,
-            receiver: receipt.receiver.to_string(),
-            received_at: receipt.received_at,
-            signed: receipt.signed.clone(),
-        },
-    )
-    .await?;
+    before.push(envelopes::receipt_write(&ReceiptRow {
+        envelope_id: receipt.envelope_id,
+        receiver: receipt.receiver.to_string(),
+        received_at: receipt.received_at,
+        signed: receipt.signed.clone(),
+    }));
     let first = !sent.outbox_done && outbox::mark_delivered(conn, receipt.envelope_id, now).await?;
     let is_request = matches!(
         sent.kind,
         pb::PayloadKind::Request | pb::PayloadKind::Resubmission | pb::PayloadKind::OnBehalfRequest
     );
     let Some(mut trace) = traces::get(conn, sent.trace_id).await? else {
-        return Ok(());
+        return before.execute(conn).await;
     };
     if !first && trace.received_at.is_some() {
-        return Ok(());
+        return before.execute(conn).await;
     }
     if is_request {
         if trace.state == TraceState::Sent {
@@ -978,10 +981,11 @@ pub(crate) async fn record_delivery(
             trace.due,
         );
         trace.updated_at = now;
-        traces::update(conn, &trace).await?;
+        before.push(traces::update_write(&trace));
     }
-    record_event(
+    record_event_after(
         conn,
+        before,
         &trace,
         "delivered",
         &Actor::Participant(receipt.receiver.clone()),

@@ -2,7 +2,10 @@
 
 use iti_proto::v1 as pb;
 
-use super::{Actor, Node, ServiceError, ServiceResult, queue_outgoing, record_event};
+use super::{
+    Actor, Node, ServiceError, ServiceResult, outgoing_writes, queue_outgoing, record_event,
+    record_event_after,
+};
 use crate::case::completeness;
 use crate::case::machine::{Step, TraceState, transition};
 use crate::case::role::TraceRole;
@@ -11,7 +14,7 @@ use crate::identity::{Officer, Role};
 use crate::ids::{CaseId, ParticipantId, StateCode, TraceId};
 use crate::policy::marking::Marking;
 use crate::routing;
-use crate::store::{boxed, traces};
+use crate::store::{Writes, boxed, traces};
 
 /// What an officer submits: the draft and, optionally, a routing override.
 #[derive(Debug, Clone)]
@@ -327,14 +330,33 @@ impl Node {
         self.store
             .write(move |conn| {
                 boxed(async move {
-                    traces::insert(conn, &trace).await?;
-                    queue_outgoing(conn, &header, &env, &payload, now).await?;
+                    let mut writes = Writes::new();
+                    writes.push(traces::insert_write(&trace));
+                    outgoing_writes(&mut writes, &header, &env, &payload, now);
                     if let Some(note) = override_note {
-                        record_event(conn, &trace, "routing_override", &actor, &note, None, now)
-                            .await?;
-                    }
-                    record_event(conn, &trace, "sent", &actor, &detail, Some(header.id), now)
+                        record_event_after(
+                            conn,
+                            std::mem::take(&mut writes),
+                            &trace,
+                            "routing_override",
+                            &actor,
+                            &note,
+                            None,
+                            now,
+                        )
                         .await?;
+                    }
+                    record_event_after(
+                        conn,
+                        writes,
+                        &trace,
+                        "sent",
+                        &actor,
+                        &detail,
+                        Some(header.id),
+                        now,
+                    )
+                    .await?;
                     Ok::<_, ServiceError>(())
                 })
             })

@@ -1,16 +1,55 @@
 //! Persistence of the hash-chained audit log. Appends happen inside the
 //! transaction of the action they record.
 
+use std::cell::{Cell, RefCell};
+
 use sqlx::{AnyConnection, AnyPool, Row};
 use time::OffsetDateTime;
 
-use super::{Backend, StoreError};
+use super::{Backend, StoreError, Write, Writes};
 use crate::audit::{AuditRecord, GENESIS, StoredEntry, entry_hash};
 use crate::clock::to_millis;
+
+thread_local! {
+    /// Whether this thread is a SQLite store's writer: the only thread that
+    /// appends to its chain, so it may remember the head it last wrote.
+    static CACHING: Cell<bool> = const { Cell::new(false) };
+    /// The head (seq, hash) this writer last appended, in a transaction that
+    /// has not been rolled back since.
+    static HEAD: RefCell<Option<(u64, String)>> = const { RefCell::new(None) };
+}
+
+/// Called on a SQLite store's writer thread: appends there keep the chain's
+/// head in memory instead of reading it back before every entry (one round
+/// trip to the database less per append, on the writer that every change
+/// waits for). PostgreSQL replicas share a chain and always read it.
+pub(super) fn cache_head_on_this_thread() {
+    CACHING.with(|c| c.set(true));
+}
+
+/// Called whenever the writer rolls anything back: the remembered head may
+/// be an entry that no longer exists.
+pub(super) fn forget_cached_head() {
+    HEAD.with(|h| h.borrow_mut().take());
+}
 
 /// Appends one entry, chained to the previous one.
 pub async fn append(
     conn: &mut AnyConnection,
+    at: OffsetDateTime,
+    actor: &str,
+    action: &str,
+    subject: &str,
+    detail: &str,
+) -> Result<(), StoreError> {
+    append_after(conn, Writes::new(), at, actor, action, subject, detail).await
+}
+
+/// Runs `before`, then appends one entry, all in one trip to the database
+/// where the backend allows (see [`super::fused`]).
+pub async fn append_after(
+    conn: &mut AnyConnection,
+    mut before: Writes,
     at: OffsetDateTime,
     actor: &str,
     action: &str,
@@ -23,15 +62,26 @@ pub async fn append(
             .execute(&mut *conn)
             .await?;
     }
-    let head = sqlx::query("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
-        .fetch_optional(&mut *conn)
-        .await?;
-    let (seq, prev_hash) = match head {
-        Some(row) => (
-            row.try_get::<i64, _>("seq")? as u64 + 1,
-            row.try_get::<String, _>("hash")?,
-        ),
-        None => (1, GENESIS.to_string()),
+    let caching = CACHING.with(Cell::get);
+    let cached = if caching {
+        HEAD.with(|h| h.borrow_mut().take())
+    } else {
+        None
+    };
+    let (seq, prev_hash) = match cached {
+        Some((seq, hash)) => (seq + 1, hash),
+        None => {
+            let head = sqlx::query("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
+                .fetch_optional(&mut *conn)
+                .await?;
+            match head {
+                Some(row) => (
+                    row.try_get::<i64, _>("seq")? as u64 + 1,
+                    row.try_get::<String, _>("hash")?,
+                ),
+                None => (1, GENESIS.to_string()),
+            }
+        }
     };
     let record = AuditRecord {
         seq,
@@ -42,20 +92,24 @@ pub async fn append(
         detail: detail.to_string(),
     };
     let hash = entry_hash(&prev_hash, &record);
-    sqlx::query(
-        "INSERT INTO audit_log (seq, at, actor, action, subject, detail, prev_hash, hash) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-    )
-    .bind(seq as i64)
-    .bind(record.at_ms)
-    .bind(&record.actor)
-    .bind(&record.action)
-    .bind(&record.subject)
-    .bind(&record.detail)
-    .bind(&prev_hash)
-    .bind(&hash)
-    .execute(&mut *conn)
-    .await?;
+    before.push(
+        Write::new(
+            "INSERT INTO audit_log (seq, at, actor, action, subject, detail, prev_hash, hash) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(seq as i64)
+        .bind(record.at_ms)
+        .bind(record.actor)
+        .bind(record.action)
+        .bind(record.subject)
+        .bind(record.detail)
+        .bind(prev_hash)
+        .bind(hash.as_str()),
+    );
+    before.execute(&mut *conn).await?;
+    if caching {
+        HEAD.with(|h| *h.borrow_mut() = Some((seq, hash)));
+    }
     Ok(())
 }
 

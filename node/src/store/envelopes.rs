@@ -6,7 +6,7 @@ use time::OffsetDateTime;
 
 use iti_proto::v1 as pb;
 
-use super::StoreError;
+use super::{StoreError, Write};
 use crate::clock::{from_millis, to_millis};
 use crate::envelope::Header;
 use crate::ids::{EnvelopeId, TraceId};
@@ -57,7 +57,22 @@ pub async fn insert(
     payload: Option<&pb::Payload>,
     stored_at: OffsetDateTime,
 ) -> Result<bool, StoreError> {
-    let done = sqlx::query(
+    let inserted = insert_write(header, direction, envelope, payload, stored_at)
+        .execute(conn)
+        .await?;
+    Ok(inserted == 1)
+}
+
+/// [`insert`], to run with other writes (where a duplicate cannot be: an
+/// envelope this node has just made).
+pub fn insert_write(
+    header: &Header,
+    direction: Direction,
+    envelope: &pb::Envelope,
+    payload: Option<&pb::Payload>,
+    stored_at: OffsetDateTime,
+) -> Write {
+    Write::new(
         "INSERT INTO envelopes (id, case_id, trace_id, direction, origin, destination, kind, \
          created_at, stored_at, envelope, payload) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (id) DO NOTHING",
@@ -73,9 +88,6 @@ pub async fn insert(
     .bind(to_millis(stored_at))
     .bind(envelope.encode_to_vec())
     .bind(payload.map(|p| p.encode_to_vec()))
-    .execute(conn)
-    .await?;
-    Ok(done.rows_affected() == 1)
 }
 
 /// Updates the stored copy of an envelope (a relay appends hops).
@@ -176,17 +188,20 @@ pub struct ReceiptRow {
 }
 
 pub async fn add_receipt(conn: &mut AnyConnection, r: &ReceiptRow) -> Result<(), StoreError> {
-    sqlx::query(
+    receipt_write(r).execute(conn).await?;
+    Ok(())
+}
+
+/// [`add_receipt`], to run with other writes.
+pub fn receipt_write(r: &ReceiptRow) -> Write {
+    Write::new(
         "INSERT INTO receipts (envelope_id, receiver, received_at, signed) VALUES ($1, $2, $3, $4) \
          ON CONFLICT DO NOTHING",
     )
     .bind(r.envelope_id.to_string())
-    .bind(&r.receiver)
+    .bind(r.receiver.as_str())
     .bind(to_millis(r.received_at))
     .bind(r.signed.encode_to_vec())
-    .execute(conn)
-    .await?;
-    Ok(())
 }
 
 fn receipt_from_row(row: &sqlx::any::AnyRow) -> Result<ReceiptRow, StoreError> {

@@ -17,6 +17,7 @@
 
 pub mod audit;
 pub mod envelopes;
+pub mod fused;
 pub mod hub;
 pub mod outbox;
 pub mod peers;
@@ -32,6 +33,8 @@ use futures::future::BoxFuture;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyConnection, AnyPool, Connection, Executor};
 use tokio::sync::{mpsc, oneshot};
+
+pub use fused::{Write, Writes};
 
 /// Jobs committed together at most.
 pub const MAX_BATCH: usize = 256;
@@ -225,6 +228,9 @@ async fn spawn_writer(
             runtime.block_on(async move {
                 match connect(&options, backend, durability, Role::Writer).await {
                     Ok(pool) => {
+                        if backend == Backend::Sqlite {
+                            audit::cache_head_on_this_thread();
+                        }
                         let _ = ready_tx.send(Ok(()));
                         writer(pool.clone(), jobs).await;
                         pool.close().await;
@@ -254,7 +260,9 @@ async fn connect(
     role: Role,
 ) -> Result<AnyPool, StoreError> {
     let (max, test_before_acquire) = match (role, backend) {
-        (Role::Readers, Backend::Sqlite) => (4, true),
+        // A SQLite connection is a file handle: nothing on the way can drop
+        // it, so testing it before each read would only cost a round trip.
+        (Role::Readers, Backend::Sqlite) => (4, false),
         (Role::Readers, Backend::Postgres) => (8, true),
         // The writer alone uses its pool: no need to test the connection at
         // every batch (a broken one fails the batch and is replaced).
@@ -338,6 +346,7 @@ async fn run_batch(pool: &AnyPool, batch: &mut Vec<Job>) {
                 let completion = job(&mut tx).await;
                 if !completion.keep {
                     // Nothing to keep: roll back rather than commit a failure.
+                    audit::forget_cached_head();
                     finishes.push(completion.finish);
                     tx.rollback().await?;
                     return Ok(());
@@ -348,6 +357,7 @@ async fn run_batch(pool: &AnyPool, batch: &mut Vec<Job>) {
             tx.execute("SAVEPOINT job").await?;
             let completion = job(&mut tx).await;
             if !completion.keep {
+                audit::forget_cached_head();
                 tx.execute("ROLLBACK TO SAVEPOINT job").await?;
                 tx.execute("RELEASE SAVEPOINT job").await?;
             } else if postgres && let Err(e) = tx.execute("RELEASE SAVEPOINT job").await {
@@ -373,6 +383,7 @@ async fn run_batch(pool: &AnyPool, batch: &mut Vec<Job>) {
         "write batch"
     );
     let commit = outcome.map_err(|e| {
+        audit::forget_cached_head();
         tracing::error!(error = %e, "write batch failed");
         e.to_string()
     });

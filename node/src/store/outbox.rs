@@ -5,7 +5,7 @@ use sqlx::{AnyConnection, AnyPool, Row};
 use time::OffsetDateTime;
 
 use super::composed;
-use super::{Backend, StoreError};
+use super::{Backend, StoreError, Write};
 use crate::clock::{from_millis, to_millis};
 use crate::ids::{EnvelopeId, TraceId};
 
@@ -89,7 +89,21 @@ pub async fn enqueue(
     kind: i32,
     now: OffsetDateTime,
 ) -> Result<(), StoreError> {
-    sqlx::query(
+    enqueue_write(envelope_id, trace_id, destination, kind, now)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// [`enqueue`], to run with other writes.
+pub fn enqueue_write(
+    envelope_id: EnvelopeId,
+    trace_id: TraceId,
+    destination: &str,
+    kind: i32,
+    now: OffsetDateTime,
+) -> Write {
+    Write::new(
         "INSERT INTO outbox (envelope_id, trace_id, destination, kind, state, attempts, \
          next_attempt_at, enqueued_at) VALUES ($1, $2, $3, $4, 'pending', 0, $5, $6) \
          ON CONFLICT (envelope_id) DO NOTHING",
@@ -100,9 +114,6 @@ pub async fn enqueue(
     .bind(i64::from(kind))
     .bind(to_millis(now))
     .bind(to_millis(now))
-    .execute(conn)
-    .await?;
-    Ok(())
 }
 
 /// Claims up to `limit` envelopes that are due, taking only the oldest
@@ -171,7 +182,21 @@ pub async fn finish(
     error: Option<&str>,
     at: OffsetDateTime,
 ) -> Result<(), StoreError> {
-    sqlx::query(
+    finish_write(envelope_id, state, next_hop, error, at)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// [`finish`], to run with other writes.
+pub fn finish_write(
+    envelope_id: EnvelopeId,
+    state: OutboxState,
+    next_hop: &str,
+    error: Option<&str>,
+    at: OffsetDateTime,
+) -> Write {
+    Write::new(
         "UPDATE outbox SET state = $1, next_hop = $2, last_error = $3, done_at = $4, \
          attempts = attempts + 1, claimed_by = NULL, claimed_until = NULL WHERE envelope_id = $5",
     )
@@ -180,9 +205,6 @@ pub async fn finish(
     .bind(error)
     .bind(to_millis(at))
     .bind(envelope_id.to_string())
-    .execute(conn)
-    .await?;
-    Ok(())
 }
 
 /// Records the destination's end-to-end receipt for an envelope a hub had

@@ -823,6 +823,43 @@ async fn check_audit_chain(store: Store) {
     }
     let entries = audit::entries(store.pool(), 0, 0).await.unwrap();
     assert_eq!(crate::audit::verify_chain(&entries), Ok(13));
+
+    // An append rolled back with its job leaves nothing in the chain: the
+    // next one chains to the entry before it. (The SQLite writer keeps the
+    // head in memory and must forget it on every rollback.) Alone in a
+    // batch, then in batches with others.
+    fn append_then(
+        i: i64,
+        fail: bool,
+    ) -> impl for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, Result<(), StoreError>> {
+        move |conn| {
+            boxed(async move {
+                audit::append(conn, t0(), "node", "case.view", &format!("r-{i}"), "").await?;
+                if fail {
+                    return Err(StoreError::corrupt("refused on purpose"));
+                }
+                Ok(())
+            })
+        }
+    }
+    assert!(store.write(append_then(0, true)).await.is_err());
+    store.write(append_then(1, false)).await.unwrap();
+    let mut handles = Vec::new();
+    for i in 2..14i64 {
+        let s = store.clone();
+        handles.push(tokio::spawn(async move {
+            s.write(append_then(i, i % 3 == 0)).await
+        }));
+    }
+    let kept = futures::future::join_all(handles)
+        .await
+        .into_iter()
+        .filter(|h| h.as_ref().unwrap().is_ok())
+        .count();
+    assert_eq!(kept, 8);
+    let entries = audit::entries(store.pool(), 0, 0).await.unwrap();
+    assert_eq!(crate::audit::verify_chain(&entries), Ok(13 + 1 + 8));
+    assert!(entries.iter().all(|e| e.record.subject != "r-0"));
 }
 
 fn peer(name: &str, at: OffsetDateTime) -> peers::PeerRow {

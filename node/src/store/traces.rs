@@ -8,7 +8,7 @@ use time::OffsetDateTime;
 use iti_proto::v1 as pb;
 
 use super::StoreError;
-use super::composed;
+use super::{Write, composed};
 use crate::case::machine::TraceState;
 use crate::case::role::TraceRole;
 use crate::clock::{from_millis, to_millis};
@@ -96,7 +96,13 @@ fn trace_from_row(row: &sqlx::any::AnyRow) -> Result<TraceRow, StoreError> {
 }
 
 pub async fn insert(conn: &mut AnyConnection, t: &TraceRow) -> Result<(), StoreError> {
-    sqlx::query(
+    insert_write(t).execute(conn).await?;
+    Ok(())
+}
+
+/// [`insert`], to run with other writes.
+pub fn insert_write(t: &TraceRow) -> Write {
+    Write::new(
         "INSERT INTO traces (trace_id, case_id, role, counterpart, state, request, on_behalf_of, \
          opened_at, received_at, ack_due, response_due, updated_at, missing) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
@@ -114,14 +120,17 @@ pub async fn insert(conn: &mut AnyConnection, t: &TraceRow) -> Result<(), StoreE
     .bind(opt_ms(t.due.response))
     .bind(to_millis(t.updated_at))
     .bind(missing_json(&t.missing))
-    .execute(conn)
-    .await?;
-    Ok(())
 }
 
 /// Writes back everything that changes over a trace's life.
 pub async fn update(conn: &mut AnyConnection, t: &TraceRow) -> Result<(), StoreError> {
-    sqlx::query(
+    update_write(t).execute(conn).await?;
+    Ok(())
+}
+
+/// [`update`], to run with other writes.
+pub fn update_write(t: &TraceRow) -> Write {
+    Write::new(
         "UPDATE traces SET state = $1, request = $2, received_at = $3, ack_due = $4, \
          response_due = $5, updated_at = $6, missing = $7, counterpart = $8 WHERE trace_id = $9",
     )
@@ -134,9 +143,6 @@ pub async fn update(conn: &mut AnyConnection, t: &TraceRow) -> Result<(), StoreE
     .bind(missing_json(&t.missing))
     .bind(t.counterpart.to_string())
     .bind(t.trace_id.to_string())
-    .execute(conn)
-    .await?;
-    Ok(())
 }
 
 pub async fn get(conn: &mut AnyConnection, id: TraceId) -> Result<Option<TraceRow>, StoreError> {
@@ -242,21 +248,24 @@ pub async fn deadline_counts(
 }
 
 pub async fn add_event(conn: &mut AnyConnection, e: &EventRow) -> Result<(), StoreError> {
-    sqlx::query(
+    event_write(e).execute(conn).await?;
+    Ok(())
+}
+
+/// [`add_event`], to run with other writes.
+pub fn event_write(e: &EventRow) -> Write {
+    Write::new(
         "INSERT INTO case_events (trace_id, case_id, at, kind, actor, detail, envelope_id, state_after) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
     .bind(e.trace_id.to_string())
     .bind(e.case_id.to_string())
     .bind(to_millis(e.at))
-    .bind(&e.kind)
-    .bind(&e.actor)
-    .bind(&e.detail)
+    .bind(e.kind.as_str())
+    .bind(e.actor.as_str())
+    .bind(e.detail.as_str())
     .bind(e.envelope_id.clone())
     .bind(e.state_after.clone())
-    .execute(conn)
-    .await?;
-    Ok(())
 }
 
 pub async fn events(pool: &AnyPool, trace: TraceId) -> Result<Vec<EventRow>, StoreError> {
