@@ -241,12 +241,12 @@ async fn finish(
                             None,
                             now,
                         ));
-                        record_delivery(conn, writes, &receipt, &sent, &policy, now).await?;
                         if let Some((h, env, payload)) = relay_back {
                             // A hub keeps a payload only until it is delivered.
-                            envelopes::forget_payload(conn, id).await?;
-                            crate::service::queue_outgoing(conn, &h, &env, &payload, now).await?;
+                            writes.push(envelopes::forget_payload_write(id));
+                            crate::service::outgoing_writes(&mut writes, &h, &env, &payload, now);
                         }
+                        record_delivery(conn, writes, &receipt, &sent, &policy, now).await?;
                         Ok::<_, StoreError>(())
                     })
                 })

@@ -13,7 +13,7 @@ use crate::peering::RouteError;
 use crate::service::receive::Delivered;
 use crate::service::{Node, ServiceError, ServiceResult};
 use crate::store::envelopes::{self, Direction, ReceiptRow};
-use crate::store::{audit, boxed, hub, outbox};
+use crate::store::{Writes, audit, boxed, hub, outbox};
 
 /// The envelope id an end-to-end receipt (travelling back to its origin)
 /// acknowledges.
@@ -129,17 +129,19 @@ impl Node {
                             envelopes::forget_payload(conn, delivered).await?;
                         }
                     }
-                    outbox::enqueue(
-                        conn,
+                    let mut writes = Writes::new();
+                    writes.push(outbox::enqueue_write(
                         h.id,
                         h.trace_id,
                         &h.destination.to_string(),
                         h.kind as i32,
                         now,
-                    )
-                    .await?;
-                    // After the request itself: per-conversation order puts
-                    // the notice behind it at the destination.
+                    ));
+                    if !notices.is_empty() {
+                        // Queued before any notice: per-conversation order
+                        // puts the notice behind the request at the destination.
+                        std::mem::take(&mut writes).execute(conn).await?;
+                    }
                     for (nh, nenv, npayload) in &notices {
                         crate::service::queue_outgoing(conn, nh, nenv, npayload, now).await?;
                         audit::append(
@@ -152,19 +154,16 @@ impl Node {
                         )
                         .await?;
                     }
-                    hub::log_relay(conn, &h, now).await?;
-                    envelopes::add_receipt(
+                    writes.push(hub::relay_write(&h, now));
+                    writes.push(envelopes::receipt_write(&ReceiptRow {
+                        envelope_id: h.id,
+                        receiver: me_s.clone(),
+                        received_at: now,
+                        signed: receipt.clone(),
+                    }));
+                    audit::append_after(
                         conn,
-                        &ReceiptRow {
-                            envelope_id: h.id,
-                            receiver: me_s.clone(),
-                            received_at: now,
-                            signed: receipt.clone(),
-                        },
-                    )
-                    .await?;
-                    audit::append(
-                        conn,
+                        writes,
                         now,
                         &from_s,
                         "relayed",

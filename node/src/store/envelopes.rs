@@ -107,15 +107,17 @@ pub async fn replace_envelope(
 /// Drops the content of a relayed envelope once it is delivered: a hub keeps
 /// a payload only until delivery.
 pub async fn forget_payload(conn: &mut AnyConnection, id: EnvelopeId) -> Result<(), StoreError> {
-    let stripped = pb::Envelope::default().encode_to_vec();
-    sqlx::query(
+    forget_payload_write(id).execute(conn).await?;
+    Ok(())
+}
+
+/// [`forget_payload`], to run with other writes.
+pub fn forget_payload_write(id: EnvelopeId) -> Write {
+    Write::new(
         "UPDATE envelopes SET envelope = $1, payload = NULL WHERE id = $2 AND direction = 'relay'",
     )
-    .bind(stripped)
+    .bind(pb::Envelope::default().encode_to_vec())
     .bind(id.to_string())
-    .execute(conn)
-    .await?;
-    Ok(())
 }
 
 fn from_row(row: &sqlx::any::AnyRow) -> Result<StoredEnvelope, StoreError> {

@@ -4,7 +4,7 @@
 use sqlx::{AnyConnection, AnyPool, Row};
 use time::OffsetDateTime;
 
-use super::StoreError;
+use super::{StoreError, Write};
 use crate::clock::{from_millis, to_millis};
 use crate::envelope::Header;
 
@@ -13,7 +13,13 @@ pub async fn log_relay(
     h: &Header,
     at: OffsetDateTime,
 ) -> Result<(), StoreError> {
-    sqlx::query(
+    relay_write(h, at).execute(conn).await?;
+    Ok(())
+}
+
+/// [`log_relay`], to run with other writes.
+pub fn relay_write(h: &Header, at: OffsetDateTime) -> Write {
+    Write::new(
         "INSERT INTO relay_log (envelope_id, trace_id, origin, destination, kind, received_at) \
          VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
     )
@@ -23,9 +29,6 @@ pub async fn log_relay(
     .bind(h.destination.to_string())
     .bind(i64::from(h.kind as i32))
     .bind(to_millis(at))
-    .execute(conn)
-    .await?;
-    Ok(())
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
