@@ -23,7 +23,7 @@ use crate::envelope::{self, VerifiedReceipt};
 use crate::ids::ParticipantId;
 use crate::metrics::Direction;
 use crate::service::receive::{SentEnvelope, record_delivery};
-use crate::service::{Actor, Node, record_event};
+use crate::service::{Actor, Node, record_event, record_event_after};
 use crate::store::envelopes::{self, Direction as Stored, StoredEnvelope};
 use crate::store::outbox::{self as ob, OutboxRow, OutboxState};
 use crate::store::{StoreError, Writes, audit, boxed, traces};
@@ -256,34 +256,41 @@ async fn finish(
             node.store
                 .write(move |conn| {
                     boxed(async move {
-                        ob::finish(conn, id, OutboxState::Relayed, &hop_s, None, now).await?;
+                        let mut writes = Writes::new();
+                        writes.push(ob::finish_write(
+                            id,
+                            OutboxState::Relayed,
+                            &hop_s,
+                            None,
+                            now,
+                        ));
                         // The next hub signed for custody: a relaying hub
                         // keeps no copy of the content.
-                        envelopes::forget_payload(conn, id).await?;
-                        envelopes::add_receipt(
-                            conn,
-                            &envelopes::ReceiptRow {
-                                envelope_id: id,
-                                receiver: receipt.receiver.to_string(),
-                                received_at: receipt.received_at,
-                                signed: receipt.signed.clone(),
-                            },
-                        )
-                        .await?;
-                        if let Some(trace) = traces::get(conn, trace_id).await? {
-                            record_event(
-                                conn,
-                                &trace,
-                                "relayed",
-                                &Actor::Participant(receipt.receiver.clone()),
-                                &format!(
-                                    "{} signed for custody and will deliver it",
-                                    receipt.receiver
-                                ),
-                                Some(id),
-                                now,
-                            )
-                            .await?;
+                        writes.push(envelopes::forget_payload_write(id));
+                        writes.push(envelopes::receipt_write(&envelopes::ReceiptRow {
+                            envelope_id: id,
+                            receiver: receipt.receiver.to_string(),
+                            received_at: receipt.received_at,
+                            signed: receipt.signed.clone(),
+                        }));
+                        match traces::get(conn, trace_id).await? {
+                            None => writes.execute(conn).await?,
+                            Some(trace) => {
+                                record_event_after(
+                                    conn,
+                                    writes,
+                                    &trace,
+                                    "relayed",
+                                    &Actor::Participant(receipt.receiver.clone()),
+                                    &format!(
+                                        "{} signed for custody and will deliver it",
+                                        receipt.receiver
+                                    ),
+                                    Some(id),
+                                    now,
+                                )
+                                .await?
+                            }
                         }
                         Ok::<_, StoreError>(())
                     })
