@@ -189,6 +189,16 @@ async fn a_receipt_proves_one_envelope_received_by_one_node() -> anyhow::Result<
     assert_eq!(verified.receiver, p("GHA"));
     assert_eq!(verified.envelope_id, header.id);
 
+    // Sent again (the sender never saw the answer): processed once, and the
+    // receipt is the one stored with it the first time.
+    let again = federation_port(&f, "BEL", "GHA")?
+        .deliver(env.clone())
+        .await?
+        .into_inner()
+        .receipt
+        .context("GHA answered a redelivery without a receipt")?;
+    assert_eq!(again, receipt);
+
     // One byte of the signed receipt altered: a byte of the digest it
     // acknowledges, so that it still decodes and only the signature tells.
     let digest = envelope::digest(&env);

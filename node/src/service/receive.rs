@@ -545,17 +545,17 @@ impl Node {
                             duplicate: true,
                         });
                     }
-                    apply(conn, &from, h, effect, &policy, now).await?;
-                    envelopes::add_receipt(
-                        conn,
-                        &ReceiptRow {
-                            envelope_id: h.id,
-                            receiver: me.clone(),
-                            received_at: now,
-                            signed: receipt.clone(),
-                        },
-                    )
-                    .await?;
+                    // Our receipt goes to the database with the first writes
+                    // of the effect that take it along, or else on its own.
+                    let mut pending = Writes::new();
+                    pending.push(envelopes::receipt_write(&ReceiptRow {
+                        envelope_id: h.id,
+                        receiver: me.clone(),
+                        received_at: now,
+                        signed: receipt.clone(),
+                    }));
+                    apply(conn, &mut pending, &from, h, effect, &policy, now).await?;
+                    pending.execute(conn).await?;
                     Ok(Delivered {
                         receipt,
                         duplicate: false,
@@ -624,8 +624,11 @@ fn check_counterpart(trace: &TraceRow, h: &Header) -> ServiceResult<()> {
     }
 }
 
+/// `pending` are writes of the caller's: a branch may send them with its own
+/// (taking them), and the caller sends whatever is left.
 async fn apply(
     conn: &mut AnyConnection,
+    pending: &mut Writes,
     from: &ParticipantId,
     h: &Header,
     effect: Effect,
@@ -652,7 +655,7 @@ async fn apply(
                 )));
             }
             let mut trace = *trace;
-            let mut writes = Writes::new();
+            let mut writes = std::mem::take(pending);
             writes.push(traces::insert_write(&trace));
             let missing_note = if trace.missing.is_empty() {
                 String::new()
@@ -866,7 +869,7 @@ async fn apply(
             }
         }
         Effect::Receipt(receipt, sent) => {
-            record_delivery(conn, Writes::new(), &receipt, &sent, policy, now).await?;
+            record_delivery(conn, std::mem::take(pending), &receipt, &sent, policy, now).await?;
         }
     }
     Ok(())
