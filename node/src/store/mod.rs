@@ -8,12 +8,15 @@
 //! writer task (on a connection of its own), which runs up to `MAX_BATCH`
 //! jobs in one transaction, each inside its own savepoint (a failing job
 //! rolls back alone), then commits and only then answers each caller. A
-//! caller that has its answer has its data on disk.
+//! caller that has its answer has its data on disk. Within a job, writes
+//! that need no answer travel together (`fused`): on SQLite as one query,
+//! since each statement through sqlx is a round trip to another thread.
 //!
-//! Layout: `envelopes` (envelopes, receipts), `traces` (cases, events,
-//! deadlines, consents), `outbox`, `audit`, `peers` (peers, directory),
-//! `hub` (relay log, lost/stolen register); `testdb` makes throwaway
-//! PostgreSQL databases for the tests (`ITI_TEST_POSTGRES_URL`).
+//! Layout: `fused` (writes sent together), `envelopes` (envelopes,
+//! receipts), `traces` (cases, events, deadlines, consents), `outbox`,
+//! `audit`, `peers` (peers, directory), `hub` (relay log, lost/stolen
+//! register); `testdb` makes throwaway PostgreSQL databases for the tests
+//! (`ITI_TEST_POSTGRES_URL`).
 
 pub mod audit;
 pub mod envelopes;
