@@ -12,6 +12,7 @@
 //! - One envelope per conversation is in flight at a time, so order within
 //!   a conversation is kept.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -20,13 +21,13 @@ use iti_proto::v1::federation_client::FederationClient;
 use tokio::sync::{Semaphore, watch};
 
 use crate::envelope::{self, VerifiedReceipt};
-use crate::ids::ParticipantId;
+use crate::ids::{EnvelopeId, ParticipantId};
 use crate::metrics::Direction;
 use crate::service::receive::{SentEnvelope, record_delivery};
 use crate::service::{Actor, Node, record_event, record_event_after};
 use crate::store::envelopes::{self, Direction as Stored, StoredEnvelope};
 use crate::store::outbox::{self as ob, OutboxRow, OutboxState};
-use crate::store::{StoreError, Writes, audit, boxed, traces};
+use crate::store::{Backend, StoreError, Writes, audit, boxed, traces};
 
 /// The longest the loop sleeps without looking at the outbox again.
 const IDLE_POLL: Duration = Duration::from_millis(500);
@@ -61,28 +62,38 @@ pub fn is_definite_refusal(code: tonic::Code) -> bool {
 /// Runs until `shutdown` turns true.
 pub async fn run(node: Arc<Node>, mut shutdown: watch::Receiver<bool>) {
     let permits = Arc::new(Semaphore::new(node.config.outbox.concurrency));
+    let sending = Arc::new(Sending::default());
     loop {
         if *shutdown.borrow() {
             break;
         }
         let limit = permits.available_permits().min(256);
         let claimed = if limit > 0 {
-            claim(&node, limit as i64).await
+            claim(&node, &sending, limit).await
         } else {
             Vec::new()
         };
-        // A claim is a write: claim again at once only if there may be more
+        // A claim costs a query: claim again at once only if there may be more
         // due now; otherwise wait to be woken (a new envelope, a finished
         // delivery) or for the poll, so that a busy node does not spend a
         // claim on every wake-up only to find nothing.
         let wait = limit == 0 || claimed.len() < limit;
-        for row in claimed {
+        let mut claimed = claimed.into_iter();
+        while let Some(row) = claimed.next() {
             let Ok(permit) = permits.clone().acquire_owned().await else {
+                // Shutting down: nothing of this claim will be sent.
+                for row in std::iter::once(row).chain(claimed) {
+                    sending.done(row.envelope_id);
+                }
                 break;
             };
             let node = node.clone();
+            let sending = sending.clone();
             tokio::spawn(async move {
+                let id = row.envelope_id;
                 deliver(&node, row).await;
+                // Only now, with the outcome committed, may it be taken again.
+                sending.done(id);
                 drop(permit);
                 // The next envelope of that conversation may now go.
                 node.outbox_wake.notify_one();
@@ -104,16 +115,53 @@ pub async fn run(node: Arc<Node>, mut shutdown: watch::Receiver<bool>) {
     .await;
 }
 
-async fn claim(node: &Node, limit: i64) -> Vec<OutboxRow> {
+/// The envelopes this node is sending now (on SQLite its claims live here,
+/// not in the database).
+#[derive(Default)]
+struct Sending(std::sync::Mutex<HashSet<EnvelopeId>>);
+
+impl Sending {
+    fn set(&self) -> std::sync::MutexGuard<'_, HashSet<EnvelopeId>> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn done(&self, id: EnvelopeId) {
+        self.set().remove(&id);
+    }
+}
+
+/// Takes up to `limit` due envelopes to send. Replicas sharing a PostgreSQL
+/// database claim them there, under a lease. A node alone on its SQLite
+/// database reads them and remembers what it is sending: a claim in the
+/// database would cost a write transaction, and the wait for it, before
+/// every delivery, and a restart clears claims anyway.
+async fn claim(node: &Node, sending: &Sending, limit: usize) -> Vec<OutboxRow> {
     let now = node.now();
-    let replica = node.config.replica.clone();
-    let lease = node.config.outbox.claim_lease;
-    let result = node
-        .store
-        .write(move |conn| {
-            boxed(async move { ob::claim_due(conn, &replica, now, now + lease, limit).await })
-        })
-        .await;
+    let result = match node.store.backend() {
+        Backend::Sqlite => {
+            let busy = sending.set().len();
+            ob::due(node.store.pool(), now, (limit + busy) as i64)
+                .await
+                .map(|rows| {
+                    let mut set = sending.set();
+                    rows.into_iter()
+                        .filter(|r| set.insert(r.envelope_id))
+                        .take(limit)
+                        .collect::<Vec<_>>()
+                })
+        }
+        Backend::Postgres => {
+            let replica = node.config.replica.clone();
+            let lease = node.config.outbox.claim_lease;
+            node.store
+                .write(move |conn| {
+                    boxed(async move {
+                        ob::claim_due(conn, &replica, now, now + lease, limit as i64).await
+                    })
+                })
+                .await
+        }
+    };
     match result {
         Ok(rows) => rows,
         Err(e) => {

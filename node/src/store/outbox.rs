@@ -154,6 +154,30 @@ pub async fn claim_due(
     Ok(claimed)
 }
 
+/// Envelopes that are due, read without claiming them: the oldest pending
+/// envelope of each conversation, oldest first, up to `limit`. For a node
+/// that alone sends from its database (SQLite) and keeps what it is sending
+/// in memory; replicas sharing a database claim with [`claim_due`].
+pub async fn due(
+    pool: &AnyPool,
+    now: OffsetDateTime,
+    limit: i64,
+) -> Result<Vec<OutboxRow>, StoreError> {
+    let rows = sqlx::query(composed(format!(
+        "SELECT {COLUMNS} FROM outbox o \
+         WHERE o.state = 'pending' AND o.next_attempt_at <= $1 \
+           AND (o.claimed_until IS NULL OR o.claimed_until <= $1) \
+           AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.trace_id = o.trace_id \
+                           AND p.state = 'pending' AND p.seq < o.seq) \
+         ORDER BY o.seq LIMIT $2"
+    )))
+    .bind(to_millis(now))
+    .bind(limit)
+    .fetch_all(pool)
+    .await?;
+    rows.iter().map(from_row).collect()
+}
+
 /// Releases every claim: on SQLite only one process uses the database, so
 /// at start any claim is a dead process's (on PostgreSQL, replicas' claims
 /// expire with their lease instead).

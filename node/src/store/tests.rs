@@ -65,6 +65,7 @@ both_backends! {
     check_envelopes => sqlite_envelopes, postgres_envelopes;
     check_traces => sqlite_traces, postgres_traces;
     check_outbox_claims => sqlite_outbox_claims, postgres_outbox_claims;
+    check_outbox_due => sqlite_outbox_due, postgres_outbox_due;
     check_deadline_alert_once => sqlite_deadline_alert_once, postgres_deadline_alert_once;
     check_audit_chain => sqlite_audit_chain, postgres_audit_chain;
     check_peers => sqlite_peers, postgres_peers;
@@ -600,6 +601,49 @@ async fn claim(
 
 fn ids(rows: &[outbox::OutboxRow]) -> Vec<EnvelopeId> {
     rows.iter().map(|r| r.envelope_id).collect()
+}
+
+/// What a node alone on its database sends next: the oldest pending
+/// envelope of each conversation that is due, oldest first.
+async fn check_outbox_due(store: Store) {
+    let at = t0();
+    let (ta, tb) = (TraceId::new_v7(at), TraceId::new_v7(at));
+    let e: [EnvelopeId; 3] =
+        std::array::from_fn(|i| EnvelopeId::new_v7(at + Duration::milliseconds(i as i64)));
+    enqueue(&store, e[0], ta, at).await;
+    enqueue(&store, e[1], ta, at + Duration::seconds(1)).await;
+    enqueue(&store, e[2], tb, at + Duration::seconds(2)).await;
+    let due = |now: OffsetDateTime, limit: i64| {
+        let pool = store.pool().clone();
+        async move { ids(&outbox::due(&pool, now, limit).await.unwrap()) }
+    };
+    assert!(due(at - Duration::seconds(1), 10).await.is_empty());
+    let now = at + Duration::seconds(10);
+    assert_eq!(due(now, 10).await, vec![e[0], e[2]]);
+    assert_eq!(due(now, 1).await, vec![e[0]]);
+    // Reading claims nothing: the same again.
+    assert_eq!(due(now, 10).await, vec![e[0], e[2]]);
+
+    // e0 to be retried in an hour: e1 still waits behind it; e2 is due.
+    store
+        .write(move |conn| {
+            boxed(async move {
+                outbox::retry_later(conn, e[0], "DEU", "no answer", now + Duration::hours(1)).await
+            })
+        })
+        .await
+        .unwrap();
+    assert_eq!(due(now, 10).await, vec![e[2]]);
+    // e0 delivered: e1 is next in its conversation.
+    store
+        .write(move |conn| {
+            boxed(async move {
+                outbox::finish(conn, e[0], outbox::OutboxState::Delivered, "DEU", None, now).await
+            })
+        })
+        .await
+        .unwrap();
+    assert_eq!(due(now, 10).await, vec![e[1], e[2]]);
 }
 
 async fn check_outbox_claims(store: Store) {
