@@ -12,7 +12,7 @@
 //! - One envelope per conversation is in flight at a time, so order within
 //!   a conversation is kept.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -116,17 +116,60 @@ pub async fn run(node: Arc<Node>, mut shutdown: watch::Receiver<bool>) {
 }
 
 /// The envelopes this node is sending now (on SQLite its claims live here,
-/// not in the database).
+/// not in the database), and those it finished lately.
+///
+/// A read of what is due sees the database as it was when the read began: an
+/// envelope finished while the read ran can come back from it as pending.
+/// So each finish is stamped with a count, and a read drops what was
+/// finished at or after the count it started at: the next read, which begins
+/// after that finish was committed, sees it as it is.
 #[derive(Default)]
-struct Sending(std::sync::Mutex<HashSet<EnvelopeId>>);
+struct Sending(std::sync::Mutex<SendingState>);
+
+#[derive(Default)]
+struct SendingState {
+    in_flight: HashSet<EnvelopeId>,
+    finished: HashMap<EnvelopeId, u64>,
+    count: u64,
+}
 
 impl Sending {
-    fn set(&self) -> std::sync::MutexGuard<'_, HashSet<EnvelopeId>> {
+    fn state(&self) -> std::sync::MutexGuard<'_, SendingState> {
         self.0.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// Called once the outcome of sending `id` is committed.
     fn done(&self, id: EnvelopeId) {
-        self.set().remove(&id);
+        let mut s = self.state();
+        s.in_flight.remove(&id);
+        s.count += 1;
+        let stamp = s.count;
+        s.finished.insert(id, stamp);
+    }
+
+    /// Before a read: how many rows it may have to drop, and the count it
+    /// starts at.
+    fn before_read(&self) -> (usize, u64) {
+        let s = self.state();
+        (s.in_flight.len() + s.finished.len(), s.count)
+    }
+
+    /// After a read begun at `started`: takes up to `limit` of `rows` that
+    /// are neither in flight nor possibly stale, and marks them in flight.
+    fn take(&self, rows: Vec<OutboxRow>, started: u64, limit: usize) -> Vec<OutboxRow> {
+        let mut s = self.state();
+        // Finishes before `started` were committed before the read began.
+        s.finished.retain(|_, stamp| *stamp > started);
+        let SendingState {
+            in_flight,
+            finished,
+            ..
+        } = &mut *s;
+        rows.into_iter()
+            .filter(|r| !finished.contains_key(&r.envelope_id))
+            .filter(|r| in_flight.insert(r.envelope_id))
+            .take(limit)
+            .collect()
     }
 }
 
@@ -139,16 +182,10 @@ async fn claim(node: &Node, sending: &Sending, limit: usize) -> Vec<OutboxRow> {
     let now = node.now();
     let result = match node.store.backend() {
         Backend::Sqlite => {
-            let busy = sending.set().len();
+            let (busy, started) = sending.before_read();
             ob::due(node.store.pool(), now, (limit + busy) as i64)
                 .await
-                .map(|rows| {
-                    let mut set = sending.set();
-                    rows.into_iter()
-                        .filter(|r| set.insert(r.envelope_id))
-                        .take(limit)
-                        .collect::<Vec<_>>()
-                })
+                .map(|rows| sending.take(rows, started, limit))
         }
         Backend::Postgres => {
             let replica = node.config.replica.clone();
@@ -517,6 +554,51 @@ mod tests {
         assert_eq!(retry_delay(0, base, cap, 0.0), Duration::from_millis(250));
         assert_eq!(retry_delay(3, base, cap, 0.0), Duration::from_secs(2));
         assert_eq!(retry_delay(40, base, cap, 0.999_999).as_secs(), 119);
+    }
+
+    fn row(id: EnvelopeId) -> OutboxRow {
+        let at = time::OffsetDateTime::UNIX_EPOCH;
+        OutboxRow {
+            seq: 0,
+            envelope_id: id,
+            trace_id: crate::ids::TraceId::new_v7(at),
+            destination: "BEL".into(),
+            kind: 0,
+            state: OutboxState::Pending,
+            attempts: 0,
+            next_attempt_at: at,
+            next_hop: None,
+            last_error: None,
+            enqueued_at: at,
+            done_at: None,
+        }
+    }
+
+    #[test]
+    fn an_envelope_is_taken_once_even_by_a_read_older_than_its_finish() {
+        let at = time::OffsetDateTime::UNIX_EPOCH;
+        let [a, b, c, d]: [EnvelopeId; 4] = std::array::from_fn(|_| EnvelopeId::new_v7(at));
+        let ids = |rows: Vec<OutboxRow>| rows.iter().map(|r| r.envelope_id).collect::<Vec<_>>();
+        let sending = Sending::default();
+        let (_, started) = sending.before_read();
+        assert_eq!(ids(sending.take(vec![row(a), row(b)], started, 10)), [a, b]);
+        // In flight: not taken again.
+        assert_eq!(
+            ids(sending.take(vec![row(a), row(b), row(c)], started, 10)),
+            [c]
+        );
+        // A read begins; a finishes and is committed; the read still lists a.
+        let (_, started) = sending.before_read();
+        sending.done(a);
+        assert_eq!(ids(sending.take(vec![row(a), row(d)], started, 10)), [d]);
+        // A read begun after that finish lists what is really pending.
+        let (_, started) = sending.before_read();
+        assert_eq!(ids(sending.take(vec![row(a)], started, 10)), [a]);
+        // At most `limit`, the rest left for later.
+        sending.done(b);
+        sending.done(c);
+        let (_, started) = sending.before_read();
+        assert_eq!(ids(sending.take(vec![row(b), row(c)], started, 1)), [b]);
     }
 
     #[test]

@@ -846,15 +846,7 @@ async fn apply(
                     h.origin
                 )));
             }
-            outbox::finish(
-                conn,
-                envelope_id,
-                outbox::OutboxState::Rejected,
-                &h.origin.to_string(),
-                Some(&reason),
-                now,
-            )
-            .await?;
+            outbox::reject_relayed(conn, envelope_id, &h.origin.to_string(), &reason, now).await?;
             if let Some(trace) = traces::get(conn, row.trace_id).await? {
                 record_event(
                     conn,

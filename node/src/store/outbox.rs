@@ -198,6 +198,10 @@ pub async fn next_due(pool: &AnyPool) -> Result<Option<OffsetDateTime>, StoreErr
     Ok(row.try_get::<Option<i64>, _>("t")?.map(from_millis))
 }
 
+/// Records the outcome of an attempt on a pending envelope. An envelope no
+/// longer pending is left alone: the destination's end-to-end receipt may
+/// have come back (through a hub) before the hub's custody receipt was
+/// recorded, and "relayed" must not undo "delivered".
 pub async fn finish(
     conn: &mut AnyConnection,
     envelope_id: EnvelopeId,
@@ -222,13 +226,37 @@ pub fn finish_write(
 ) -> Write {
     Write::new(
         "UPDATE outbox SET state = $1, next_hop = $2, last_error = $3, done_at = $4, \
-         attempts = attempts + 1, claimed_by = NULL, claimed_until = NULL WHERE envelope_id = $5",
+         attempts = attempts + 1, claimed_by = NULL, claimed_until = NULL \
+         WHERE envelope_id = $5 AND state = 'pending'",
     )
     .bind(state.as_str())
     .bind(next_hop)
     .bind(error)
     .bind(to_millis(at))
     .bind(envelope_id.to_string())
+}
+
+/// A hub that signed for an envelope reports that it could not deliver it:
+/// refused, unless its delivery was recorded meanwhile.
+pub async fn reject_relayed(
+    conn: &mut AnyConnection,
+    envelope_id: EnvelopeId,
+    hub: &str,
+    reason: &str,
+    at: OffsetDateTime,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE outbox SET state = 'rejected', next_hop = $1, last_error = $2, done_at = $3, \
+         claimed_by = NULL, claimed_until = NULL \
+         WHERE envelope_id = $4 AND state IN ('pending', 'relayed')",
+    )
+    .bind(hub)
+    .bind(reason)
+    .bind(to_millis(at))
+    .bind(envelope_id.to_string())
+    .execute(conn)
+    .await?;
+    Ok(())
 }
 
 /// Records the destination's end-to-end receipt for an envelope a hub had
@@ -258,7 +286,8 @@ pub async fn retry_later(
 ) -> Result<(), StoreError> {
     sqlx::query(
         "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = $1, last_error = $2, \
-         next_hop = $3, claimed_by = NULL, claimed_until = NULL WHERE envelope_id = $4",
+         next_hop = $3, claimed_by = NULL, claimed_until = NULL \
+         WHERE envelope_id = $4 AND state = 'pending'",
     )
     .bind(to_millis(next_attempt_at))
     .bind(error)

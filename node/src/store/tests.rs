@@ -644,6 +644,55 @@ async fn check_outbox_due(store: Store) {
         .await
         .unwrap();
     assert_eq!(due(now, 10).await, vec![e[1], e[2]]);
+
+    // Through a hub, the destination's receipt can be recorded before the
+    // hub's custody receipt: "relayed" then does not undo "delivered", nor
+    // does a retry.
+    store
+        .write(move |conn| {
+            boxed(async move {
+                assert!(outbox::mark_delivered(conn, e[2], now).await?);
+                outbox::finish(
+                    conn,
+                    e[2],
+                    outbox::OutboxState::Relayed,
+                    "hub:EU",
+                    None,
+                    now,
+                )
+                .await?;
+                outbox::retry_later(conn, e[2], "hub:EU", "late", now).await
+            })
+        })
+        .await
+        .unwrap();
+    // A hub's report that it could not deliver refuses what it holds, and
+    // leaves alone what was delivered meanwhile.
+    store
+        .write(move |conn| {
+            boxed(async move {
+                outbox::finish(
+                    conn,
+                    e[1],
+                    outbox::OutboxState::Relayed,
+                    "hub:EU",
+                    None,
+                    now,
+                )
+                .await?;
+                outbox::reject_relayed(conn, e[1], "hub:EU", "a loop", now).await?;
+                outbox::reject_relayed(conn, e[2], "hub:EU", "a loop", now).await
+            })
+        })
+        .await
+        .unwrap();
+    let mut conn = store.pool().acquire().await.unwrap();
+    let row = outbox::get(&mut conn, e[2]).await.unwrap().unwrap();
+    assert_eq!(row.state, outbox::OutboxState::Delivered);
+    assert_eq!((row.attempts, row.last_error), (0, None));
+    let row = outbox::get(&mut conn, e[1]).await.unwrap().unwrap();
+    assert_eq!(row.state, outbox::OutboxState::Rejected);
+    assert_eq!(row.last_error.as_deref(), Some("a loop"));
 }
 
 async fn check_outbox_claims(store: Store) {
