@@ -93,6 +93,7 @@ pub struct Metrics {
     deadlines_due: Family<DeadlineLabels, Gauge>,
     deadlines_overdue: Family<DeadlineLabels, Gauge>,
     handshakes_refused: Family<PortLabels, Counter>,
+    duplicates_received: Counter,
     /// Scrapes are serialised: the gauges and the refusal counters are
     /// brought up to date and encoded as one snapshot.
     scrape: tokio::sync::Mutex<()>,
@@ -156,8 +157,16 @@ impl Metrics {
             "TLS handshakes refused because the client certificate was not accepted",
             handshakes_refused.clone(),
         );
+        let duplicates_received = Counter::default();
+        registry.register(
+            "iti_duplicates_received",
+            "Envelopes received again though already stored (a sender that did not see our \
+             receipt, or sent twice): answered with the stored receipt, processed once",
+            duplicates_received.clone(),
+        );
         Metrics {
             registry,
+            duplicates_received,
             messages,
             delivery_latency,
             outbox_depth,
@@ -177,6 +186,16 @@ impl Metrics {
                 kind: kind_label(kind),
             })
             .inc();
+    }
+
+    /// Counts an envelope received again.
+    pub fn count_duplicate(&self) {
+        self.duplicates_received.inc();
+    }
+
+    /// Envelopes received again since the node started.
+    pub fn duplicates_received(&self) -> u64 {
+        self.duplicates_received.get()
     }
 
     /// Records the time from enqueueing to the next hop's receipt.

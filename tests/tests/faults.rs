@@ -222,3 +222,59 @@ async fn a_network_cut_heals_and_every_message_arrives_once_and_in_order() -> an
     f.shutdown().await;
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_burst_of_requests_is_sent_once_each_on_a_healthy_network() -> anyhow::Result<()> {
+    let mut f = Federation::of_states(&["GHA", "BEL"]).await?;
+    let n = scale() * 12;
+    let client = f.poc("GHA")?;
+    let mut sends = tokio::task::JoinSet::new();
+    for _ in 0..n {
+        let mut client = client.clone();
+        sends.spawn(async move {
+            client
+                .submit_request(pb::SubmitRequestRequest {
+                    request: Some(fixtures::fal_request()),
+                    routing_override: None,
+                    on_behalf_via: String::new(),
+                })
+                .await
+                .map(|r| r.into_inner().trace_id)
+        });
+    }
+    let mut ids = Vec::new();
+    while let Some(sent) = sends.join_next().await {
+        ids.push(sent??);
+    }
+    let delivered = pb::DeliveryState::Delivered as i32;
+    let mut gha = f.poc("GHA")?;
+    f.until("every request is delivered", || {
+        let mut gha = gha.clone();
+        async move {
+            let items = gha
+                .outbox(pb::OutboxRequest {
+                    include_delivered: true,
+                })
+                .await?
+                .into_inner()
+                .items;
+            Ok(items.len() == n && items.iter().all(|i| i.state == delivered))
+        }
+    })
+    .await?;
+    let items = gha
+        .outbox(pb::OutboxRequest {
+            include_delivered: true,
+        })
+        .await?
+        .into_inner()
+        .items;
+    let resent: Vec<_> = items.iter().filter(|i| i.attempts != 1).collect();
+    assert!(resent.is_empty(), "sent more than once: {resent:?}");
+    // The receiver would take a second copy without harm (and count it).
+    assert_eq!(f.node("BEL")?.metrics.duplicates_received(), 0);
+    assert_delivered_once(&mut f, "BEL", &ids).await?;
+    assert_audit_intact(&mut f, &["GHA", "BEL"]).await?;
+    f.shutdown().await;
+    Ok(())
+}

@@ -183,7 +183,9 @@ impl Node {
                 })
             })
             .await?;
-        if !outcome.duplicate {
+        if outcome.duplicate {
+            self.metrics.count_duplicate();
+        } else {
             self.metrics
                 .count_message(crate::metrics::Direction::Relayed, kind);
         }

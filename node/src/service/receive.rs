@@ -563,7 +563,9 @@ impl Node {
                 })
             })
             .await?;
-        if !outcome.duplicate {
+        if outcome.duplicate {
+            self.metrics.count_duplicate();
+        } else {
             self.metrics
                 .count_message(crate::metrics::Direction::In, kind);
         }
