@@ -91,7 +91,13 @@ pub async fn run(node: Arc<Node>, mut shutdown: watch::Receiver<bool>) {
             let sending = sending.clone();
             tokio::spawn(async move {
                 let id = row.envelope_id;
-                deliver(&node, row).await;
+                if !deliver(&node, row).await {
+                    // The store refused the outcome (a full disk, a lost
+                    // database): the envelope is still pending. Hold it back
+                    // for a while rather than send it again at once, and
+                    // again, to a peer that already has it.
+                    tokio::time::sleep(node.config.outbox.retry_cap).await;
+                }
                 // Only now, with the outcome committed, may it be taken again.
                 sending.done(id);
                 drop(permit);
@@ -217,7 +223,9 @@ enum Outcome {
     Refused(String),
 }
 
-async fn deliver(node: &Arc<Node>, row: OutboxRow) {
+/// Sends one envelope and records the outcome; false if the outcome could
+/// not be recorded (the envelope is then still pending).
+async fn deliver(node: &Arc<Node>, row: OutboxRow) -> bool {
     let destination: ParticipantId = match row.destination.parse() {
         Ok(d) => d,
         Err(e) => {
@@ -252,7 +260,7 @@ async fn deliver(node: &Arc<Node>, row: OutboxRow) {
         }
     };
     let outcome = attempt(node, &hop, &destination, &stored.envelope).await;
-    finish(node, &row, &hop.to_string(), outcome, Some(stored)).await;
+    finish(node, &row, &hop.to_string(), outcome, Some(stored)).await
 }
 
 async fn attempt(
@@ -291,15 +299,16 @@ async fn attempt(
     }
 }
 
-/// Records the outcome of one attempt. `stored` is the envelope as `deliver`
-/// read it, if it got that far (saves reading it again).
+/// Records the outcome of one attempt; false if the store refused it.
+/// `stored` is the envelope as `deliver` read it, if it got that far (saves
+/// reading it again).
 async fn finish(
     node: &Arc<Node>,
     row: &OutboxRow,
     hop: &str,
     outcome: Outcome,
     stored: Option<StoredEnvelope>,
-) {
+) -> bool {
     let now = node.now();
     let policy = node.config.deadlines;
     let id = row.envelope_id;
@@ -450,8 +459,10 @@ async fn finish(
         Ok(()) => {}
         Err(e) => {
             tracing::error!(envelope = %id, error = %e, "recording delivery outcome failed");
+            return false;
         }
     }
+    true
 }
 
 /// For an envelope a hub relayed and could not pass on: a delivery failure
