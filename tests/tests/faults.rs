@@ -4,8 +4,10 @@
 
 use iti_node::sandbox::MemberOptions;
 use iti_proto::v1 as pb;
+use iti_proto::v1::local_client::LocalClient;
 use iti_tests::proxy::FaultProxy;
 use iti_tests::{Federation, fixtures, p};
+use tonic::transport::Channel;
 
 /// How many requests each scenario sends: small in CI, larger on demand
 /// (`ITI_FAULT_SCALE=200 cargo test -p iti-tests --test faults`).
@@ -16,31 +18,38 @@ fn scale() -> usize {
         .unwrap_or(8)
 }
 
+/// The fixture request, routed by the rules.
+fn submission() -> pb::SubmitRequestRequest {
+    pb::SubmitRequestRequest {
+        request: Some(fixtures::fal_request()),
+        routing_override: None,
+        on_behalf_via: String::new(),
+    }
+}
+
 async fn submit_many(f: &mut Federation, from: &str, n: usize) -> anyhow::Result<Vec<String>> {
     let mut client = f.poc(from)?;
     let mut ids = Vec::new();
     for _ in 0..n {
-        let r = client
-            .submit_request(pb::SubmitRequestRequest {
-                request: Some(fixtures::fal_request()),
-                routing_override: None,
-                on_behalf_via: String::new(),
-            })
-            .await?
-            .into_inner();
+        let r = client.submit_request(submission()).await?.into_inner();
         ids.push(r.trace_id);
     }
     Ok(ids)
 }
 
-async fn outbox(f: &mut Federation, who: &str) -> anyhow::Result<Vec<pb::OutboxItem>> {
-    Ok(f.poc(who)?
+/// Every outbox item of the officer's node, delivered ones included.
+async fn items(client: &mut LocalClient<Channel>) -> anyhow::Result<Vec<pb::OutboxItem>> {
+    Ok(client
         .outbox(pb::OutboxRequest {
             include_delivered: true,
         })
         .await?
         .into_inner()
         .items)
+}
+
+async fn outbox(f: &mut Federation, who: &str) -> anyhow::Result<Vec<pb::OutboxItem>> {
+    items(&mut f.poc(who)?).await
 }
 
 /// Every request arrived exactly once: one trace each at the destination,
@@ -93,16 +102,7 @@ async fn a_peer_down_for_days_receives_everything_once_it_is_back() -> anyhow::R
         f.nudge();
         f.until("a retry happened", || {
             let mut c = gha.clone();
-            async move {
-                let items = c
-                    .outbox(pb::OutboxRequest {
-                        include_delivered: true,
-                    })
-                    .await?
-                    .into_inner()
-                    .items;
-                Ok(items.iter().all(|i| i.attempts >= round))
-            }
+            async move { Ok(items(&mut c).await?.iter().all(|i| i.attempts >= round)) }
         })
         .await?;
     }
@@ -233,11 +233,7 @@ async fn a_burst_of_requests_is_sent_once_each_on_a_healthy_network() -> anyhow:
         let mut client = client.clone();
         sends.spawn(async move {
             client
-                .submit_request(pb::SubmitRequestRequest {
-                    request: Some(fixtures::fal_request()),
-                    routing_override: None,
-                    on_behalf_via: String::new(),
-                })
+                .submit_request(submission())
                 .await
                 .map(|r| r.into_inner().trace_id)
         });
@@ -247,29 +243,17 @@ async fn a_burst_of_requests_is_sent_once_each_on_a_healthy_network() -> anyhow:
         ids.push(sent??);
     }
     let delivered = pb::DeliveryState::Delivered as i32;
-    let mut gha = f.poc("GHA")?;
+    let gha = f.poc("GHA")?;
     f.until("every request is delivered", || {
         let mut gha = gha.clone();
         async move {
-            let items = gha
-                .outbox(pb::OutboxRequest {
-                    include_delivered: true,
-                })
-                .await?
-                .into_inner()
-                .items;
-            Ok(items.len() == n && items.iter().all(|i| i.state == delivered))
+            let all = items(&mut gha).await?;
+            Ok(all.len() == n && all.iter().all(|i| i.state == delivered))
         }
     })
     .await?;
-    let items = gha
-        .outbox(pb::OutboxRequest {
-            include_delivered: true,
-        })
-        .await?
-        .into_inner()
-        .items;
-    let resent: Vec<_> = items.iter().filter(|i| i.attempts != 1).collect();
+    let all = outbox(&mut f, "GHA").await?;
+    let resent: Vec<_> = all.iter().filter(|i| i.attempts != 1).collect();
     assert!(resent.is_empty(), "sent more than once: {resent:?}");
     // The receiver would take a second copy without harm (and count it).
     assert_eq!(f.node("BEL")?.metrics.duplicates_received(), 0);
