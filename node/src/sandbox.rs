@@ -59,8 +59,9 @@ pub struct Member {
     pub running: Option<RunningNode>,
     /// The ports of the first start, reused on restart so peers' cards stay true.
     ports: Option<(std::net::SocketAddr, std::net::SocketAddr)>,
-    /// A PostgreSQL database made for this member (see `BACKEND_VAR`).
-    pub postgres_url: Option<String>,
+    /// A PostgreSQL database made for this member (see `BACKEND_VAR`),
+    /// dropped with the sandbox.
+    pub postgres: Option<crate::store::testdb::ThrowawayDatabase>,
     officers: BTreeMap<Role, KeyedCert>,
 }
 
@@ -147,10 +148,18 @@ impl Sandbox {
         })
     }
 
-    /// Keeps the folder after the sandbox is dropped; returns its path.
+    /// Keeps the folder (and any PostgreSQL databases) after the sandbox
+    /// is dropped; returns the folder's path.
     pub fn keep(&mut self) -> PathBuf {
         if let Some(t) = self._temp.take() {
             let _ = t.keep();
+        }
+        for db in self
+            .members
+            .values_mut()
+            .filter_map(|m| m.postgres.as_mut())
+        {
+            db.keep();
         }
         self.root.clone()
     }
@@ -200,7 +209,7 @@ impl Sandbox {
                 config_path,
                 running: None,
                 ports: None,
-                postgres_url: None,
+                postgres: None,
                 officers: BTreeMap::new(),
             },
         );
@@ -232,11 +241,11 @@ impl Sandbox {
         if config.database_url.starts_with("sqlite:")
             && std::env::var(BACKEND_VAR).is_ok_and(|v| v == "postgres")
         {
-            if member.postgres_url.is_none() {
-                member.postgres_url = crate::store::testdb::fresh_postgres_url().await;
+            if member.postgres.is_none() {
+                member.postgres = crate::store::testdb::fresh_postgres().await;
             }
-            match &member.postgres_url {
-                Some(url) => config.database_url = url.clone(),
+            match &member.postgres {
+                Some(db) => config.database_url = db.url().to_string(),
                 None => bail!(
                     "{BACKEND_VAR}=postgres needs {}",
                     crate::store::testdb::POSTGRES_URL_VAR
@@ -268,9 +277,13 @@ impl Sandbox {
             .members
             .get_mut(p)
             .ok_or_else(|| anyhow!("no participant {p}"))?;
-        let url = member.postgres_url.clone().ok_or_else(|| {
-            anyhow!("replicas of {p} need its database on PostgreSQL ({BACKEND_VAR}=postgres)")
-        })?;
+        let url = member
+            .postgres
+            .as_ref()
+            .map(|db| db.url().to_string())
+            .ok_or_else(|| {
+                anyhow!("replicas of {p} need its database on PostgreSQL ({BACKEND_VAR}=postgres)")
+            })?;
         let mut config =
             crate::config::load(&member.config_path, &[]).map_err(|e| anyhow!("{e}"))?;
         config.database_url = url;

@@ -124,8 +124,9 @@ impl Federation {
         self.sandbox
             .member(&p(participant))
             .ok()?
-            .postgres_url
-            .clone()
+            .postgres
+            .as_ref()
+            .map(|db| db.url().to_string())
     }
 
     /// Advances the shared clock.

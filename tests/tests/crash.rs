@@ -297,9 +297,10 @@ async fn a_replica_killed_while_holding_outbox_claims_is_taken_over_without_doub
         sandbox.add(state, MemberOptions::default())?;
     }
     // GHA runs two replicas on one PostgreSQL database; claims last 4 s.
-    let url = iti_node::store::testdb::fresh_postgres_url()
+    let db = iti_node::store::testdb::fresh_postgres()
         .await
         .context("ITI_TEST_POSTGRES_URL")?;
+    let url = db.url().to_string();
     let gha_config = sandbox.member(&p("GHA"))?.config_path.clone();
     let text = std::fs::read_to_string(&gha_config)?
         .replace(

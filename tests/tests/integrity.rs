@@ -140,7 +140,7 @@ async fn an_altered_or_misattributed_envelope_is_refused_and_nothing_is_stored()
     );
 
     // A genuine envelope signed by NGA, delivered by BEL.
-    let (_, nga_signed) = signed_request(&f, "NGA", "GHA")?;
+    let (nga_header, nga_signed) = signed_request(&f, "NGA", "GHA")?;
     let refused = match from_bel.deliver(nga_signed).await {
         Err(status) => status,
         Ok(reply) => bail!("BEL delivered in NGA's name: {reply:?}"),
@@ -157,6 +157,17 @@ async fn an_altered_or_misattributed_envelope_is_refused_and_nothing_is_stored()
         trace_ids(&mut f, "GHA").await?,
         before,
         "something was stored"
+    );
+    let log = audit_log(&mut f, "GHA").await?;
+    let entry = log
+        .iter()
+        .find(|e| e.action == "envelope_refused" && e.detail.contains(&nga_header.id.to_string()))
+        .context("the misattributed envelope left no envelope_refused entry")?;
+    assert_eq!(entry.actor, "BEL", "{entry:?}");
+    assert!(
+        entry.detail.contains("differs from the authenticated peer"),
+        "{}",
+        entry.detail
     );
 
     // The same envelope as first sent, unaltered, is taken: the refusals

@@ -137,10 +137,15 @@ impl Node {
         };
         let h = &verified.header;
         if h.origin != from && !from.is_hub() {
-            return Err(ServiceError::PermissionDenied(format!(
+            // Genuine, but replayed or forwarded by a state that is not its
+            // origin: refused and, like a forgery, kept in the audit trail.
+            let reason = format!(
                 "envelope origin {} differs from the authenticated peer {from}",
                 h.origin
-            )));
+            );
+            self.record_refused_envelope(&from, &verified.envelope, &reason, now)
+                .await?;
+            return Err(ServiceError::PermissionDenied(reason));
         }
         if &h.destination != self.participant() {
             if self.is_hub() {
@@ -155,12 +160,13 @@ impl Node {
         self.deliver_locally(&from, verified, now).await
     }
 
-    /// Records a refused (tampered or forged) envelope in the audit trail.
+    /// Records a refused (tampered, forged or misattributed) envelope in the
+    /// audit trail.
     async fn record_refused_envelope(
         &self,
         from: &ParticipantId,
         env: &pb::Envelope,
-        e: &EnvelopeError,
+        e: &(dyn std::fmt::Display + Sync),
         now: OffsetDateTime,
     ) -> ServiceResult<()> {
         // Only routing facts: an unverified envelope's content is not trusted

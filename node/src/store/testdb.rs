@@ -5,7 +5,7 @@
 //! `postgres://iti:iti@127.0.0.1:5432/postgres`); the role needs the
 //! `CREATEDB` privilege. Each test gets a database of its own, named
 //! `iti_t_<random hex>`, so tests run in parallel and never see each
-//! other's rows. [`drop_postgres`] removes one when the test is done.
+//! other's rows; [`ThrowawayDatabase`] drops it when the test is done.
 
 use sqlx::{AnyConnection, Connection, Executor};
 
@@ -43,15 +43,38 @@ async fn admin_connection(base: &str) -> AnyConnection {
         .unwrap_or_else(|e| panic!("{POSTGRES_URL_VAR}={base:?}: cannot connect: {e}"))
 }
 
-/// The URL of a new, empty PostgreSQL database, or `None` when
-/// `ITI_TEST_POSTGRES_URL` is unset (the caller skips its test). Panics when
-/// the variable is set but the server cannot be used: a misconfigured CI
-/// should fail, not silently skip.
-pub async fn fresh_postgres_url() -> Option<String> {
+/// A PostgreSQL database made for one test, dropped (with any connection
+/// still open to it) when this guard is dropped, even when the test panics.
+/// Test databases left behind pile up on the server: each costs a directory
+/// that crash recovery must sync before the server accepts connections.
+#[derive(Debug)]
+pub struct ThrowawayDatabase {
+    url: String,
+    name: String,
+    admin_url: String,
+    kept: bool,
+}
+
+impl ThrowawayDatabase {
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// Leaves the database on the server (to inspect it after the test).
+    pub fn keep(&mut self) {
+        self.kept = true;
+    }
+}
+
+/// A new, empty PostgreSQL database, or `None` when `ITI_TEST_POSTGRES_URL`
+/// is unset (the caller skips its test). Panics when the variable is set but
+/// the server cannot be used: a misconfigured CI should fail, not silently
+/// skip.
+pub async fn fresh_postgres() -> Option<ThrowawayDatabase> {
     let base = std::env::var(POSTGRES_URL_VAR)
         .ok()
         .filter(|s| !s.trim().is_empty())?;
-    let name = format!("iti_t_{}", hex::encode(rand::random::<[u8; 8]>()));
+    let name = format!("{PREFIX}{}", hex::encode(rand::random::<[u8; 8]>()));
     let url = with_database(&base, &name)
         .unwrap_or_else(|| panic!("{POSTGRES_URL_VAR}={base:?} is not a postgres:// URL"));
     let mut conn = admin_connection(&base).await;
@@ -60,25 +83,26 @@ pub async fn fresh_postgres_url() -> Option<String> {
         .await
         .unwrap_or_else(|e| panic!("creating test database {name}: {e}"));
     let _ = conn.close().await;
-    Some(url)
+    Some(ThrowawayDatabase {
+        url,
+        name,
+        admin_url: base,
+        kept: false,
+    })
 }
 
-/// Drops a database made by [`fresh_postgres_url`], closing any connection
-/// still open to it. Does nothing for other URLs.
-pub async fn drop_postgres(url: &str) {
-    let Ok(base) = std::env::var(POSTGRES_URL_VAR) else {
-        return;
+/// The prefix of every test database's name; `.ci/run` drops leftovers
+/// (from a killed run) by it.
+pub const PREFIX: &str = "iti_t_";
+
+async fn drop_database(admin_url: &str, name: &str) {
+    let mut conn = match AnyConnection::connect(admin_url).await {
+        Ok(conn) => conn,
+        Err(e) => {
+            eprintln!("could not drop test database {name}: {e}");
+            return;
+        }
     };
-    let Some((_, name, _)) = split_database(url) else {
-        return;
-    };
-    let ours = name
-        .strip_prefix("iti_t_")
-        .is_some_and(|h| !h.is_empty() && h.bytes().all(|b| b.is_ascii_hexdigit()));
-    if !ours {
-        return;
-    }
-    let mut conn = admin_connection(&base).await;
     if let Err(e) = conn
         .execute(composed(format!(
             "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
@@ -88,6 +112,28 @@ pub async fn drop_postgres(url: &str) {
         eprintln!("could not drop test database {name}: {e}");
     }
     let _ = conn.close().await;
+}
+
+impl Drop for ThrowawayDatabase {
+    fn drop(&mut self) {
+        if self.kept {
+            return;
+        }
+        let (admin_url, name) = (self.admin_url.clone(), std::mem::take(&mut self.name));
+        // Drop cannot await, and may run inside a runtime that must not be
+        // blocked from within: a thread of its own with its own runtime.
+        let dropper =
+            std::thread::spawn(move || {
+                match tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                {
+                    Ok(rt) => rt.block_on(drop_database(&admin_url, &name)),
+                    Err(e) => eprintln!("could not drop test database {name}: {e}"),
+                }
+            });
+        let _ = dropper.join();
+    }
 }
 
 #[cfg(test)]

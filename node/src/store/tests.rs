@@ -11,7 +11,7 @@ use time::{Duration, OffsetDateTime};
 
 use iti_proto::v1 as pb;
 
-use super::testdb::{POSTGRES_URL_VAR, drop_postgres, fresh_postgres_url};
+use super::testdb::{POSTGRES_URL_VAR, ThrowawayDatabase, fresh_postgres};
 use super::*;
 use crate::case::machine::TraceState;
 use crate::case::role::TraceRole;
@@ -28,13 +28,13 @@ async fn sqlite_store() -> (tempfile::TempDir, Store) {
 
 /// A fresh PostgreSQL store and its URL, or `None` (with a note) when the
 /// PostgreSQL tests are not enabled.
-async fn postgres_store(test: &str) -> Option<(String, Store)> {
-    let Some(url) = fresh_postgres_url().await else {
+async fn postgres_store(test: &str) -> Option<(ThrowawayDatabase, Store)> {
+    let Some(db) = fresh_postgres().await else {
         eprintln!("{test}: skipped, {POSTGRES_URL_VAR} is not set");
         return None;
     };
-    let store = Store::open(&url, Durability::Full).await.unwrap();
-    Some((url, store))
+    let store = Store::open(db.url(), Durability::Full).await.unwrap();
+    Some((db, store))
 }
 
 macro_rules! both_backends {
@@ -48,12 +48,11 @@ macro_rules! both_backends {
 
         #[tokio::test]
         async fn $postgres() {
-            let Some((url, store)) = postgres_store(stringify!($postgres)).await else {
+            let Some((_db, store)) = postgres_store(stringify!($postgres)).await else {
                 return;
             };
             assert_eq!(store.backend(), Backend::Postgres);
             $check(store).await;
-            drop_postgres(&url).await;
         }
     )*};
 }
@@ -1095,15 +1094,15 @@ async fn check_hub_tables(store: Store) {
 // PostgreSQL only: several replicas sharing one database.
 
 /// Two stores on one database, as two replicas would be.
-async fn postgres_replicas(test: &str) -> Option<(String, Store, Store)> {
-    let (url, a) = postgres_store(test).await?;
-    let b = Store::open(&url, Durability::Full).await.unwrap();
-    Some((url, a, b))
+async fn postgres_replicas(test: &str) -> Option<(ThrowawayDatabase, Store, Store)> {
+    let (db, a) = postgres_store(test).await?;
+    let b = Store::open(db.url(), Durability::Full).await.unwrap();
+    Some((db, a, b))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_replicas_share_one_audit_chain() {
-    let Some((url, a, b)) = postgres_replicas("postgres_replicas_share_one_audit_chain").await
+    let Some((_db, a, b)) = postgres_replicas("postgres_replicas_share_one_audit_chain").await
     else {
         return;
     };
@@ -1124,13 +1123,11 @@ async fn postgres_replicas_share_one_audit_chain() {
     }
     let entries = audit::entries(a.pool(), 0, 0).await.unwrap();
     assert_eq!(crate::audit::verify_chain(&entries), Ok(40));
-    drop((a, b));
-    drop_postgres(&url).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_replicas_never_claim_the_same_envelope() {
-    let Some((url, a, b)) =
+    let Some((_db, a, b)) =
         postgres_replicas("postgres_replicas_never_claim_the_same_envelope").await
     else {
         return;
@@ -1163,8 +1160,6 @@ async fn postgres_replicas_never_claim_the_same_envelope() {
     let distinct: HashSet<_> = claimed.iter().copied().collect();
     assert_eq!(distinct.len(), claimed.len(), "no envelope claimed twice");
     assert_eq!(distinct, all, "and every due envelope claimed");
-    drop((a, b));
-    drop_postgres(&url).await;
 }
 
 /// The sweep (service::sweep) takes a try-lock whose result it reads as a
@@ -1172,7 +1167,7 @@ async fn postgres_replicas_never_claim_the_same_envelope() {
 /// must decode through the `Any` driver.
 #[tokio::test]
 async fn postgres_advisory_locks_decode() {
-    let Some((url, store)) = postgres_store("postgres_advisory_locks_decode").await else {
+    let Some((_db, store)) = postgres_store("postgres_advisory_locks_decode").await else {
         return;
     };
     let got = store
@@ -1190,6 +1185,4 @@ async fn postgres_advisory_locks_decode() {
         .await
         .unwrap();
     assert!(got);
-    drop(store);
-    drop_postgres(&url).await;
 }
