@@ -94,6 +94,7 @@ pub struct Metrics {
     deadlines_overdue: Family<DeadlineLabels, Gauge>,
     handshakes_refused: Family<PortLabels, Counter>,
     duplicates_received: Counter,
+    outcomes_unrecorded: Counter,
     /// Scrapes are serialised: the gauges and the refusal counters are
     /// brought up to date and encoded as one snapshot.
     scrape: tokio::sync::Mutex<()>,
@@ -164,9 +165,17 @@ impl Metrics {
              receipt, or sent twice): answered with the stored receipt, processed once",
             duplicates_received.clone(),
         );
+        let outcomes_unrecorded = Counter::default();
+        registry.register(
+            "iti_delivery_outcomes_unrecorded",
+            "Deliveries whose outcome the store could not record (a full disk, a lost \
+             database): the envelope stays pending and is held back for outbox.retry_cap_secs",
+            outcomes_unrecorded.clone(),
+        );
         Metrics {
             registry,
             duplicates_received,
+            outcomes_unrecorded,
             messages,
             delivery_latency,
             outbox_depth,
@@ -191,6 +200,16 @@ impl Metrics {
     /// Counts an envelope received again.
     pub fn count_duplicate(&self) {
         self.duplicates_received.inc();
+    }
+
+    /// Counts a delivery whose outcome the store refused.
+    pub fn count_unrecorded_outcome(&self) {
+        self.outcomes_unrecorded.inc();
+    }
+
+    /// Delivery outcomes the store refused since the node started.
+    pub fn outcomes_unrecorded(&self) -> u64 {
+        self.outcomes_unrecorded.get()
     }
 
     /// Envelopes received again since the node started.

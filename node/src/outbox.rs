@@ -18,6 +18,7 @@ use std::time::Duration;
 
 use iti_proto::v1 as pb;
 use iti_proto::v1::federation_client::FederationClient;
+use time::OffsetDateTime;
 use tokio::sync::{Semaphore, watch};
 
 use crate::envelope::{self, VerifiedReceipt};
@@ -91,15 +92,18 @@ pub async fn run(node: Arc<Node>, mut shutdown: watch::Receiver<bool>) {
             let sending = sending.clone();
             tokio::spawn(async move {
                 let id = row.envelope_id;
-                if !deliver(&node, row).await {
+                if deliver(&node, row).await {
+                    // Only now, with the outcome committed, may it be taken again.
+                    sending.done(id);
+                } else {
                     // The store refused the outcome (a full disk, a lost
                     // database): the envelope is still pending. Hold it back
                     // for a while rather than send it again at once, and
-                    // again, to a peer that already has it.
-                    tokio::time::sleep(node.config.outbox.retry_cap).await;
+                    // again, to a peer that already has it. (On PostgreSQL
+                    // the claim's lease, still in place, does the same.)
+                    node.metrics.count_unrecorded_outcome();
+                    sending.hold(id, node.now() + node.config.outbox.retry_cap);
                 }
-                // Only now, with the outcome committed, may it be taken again.
-                sending.done(id);
                 drop(permit);
                 // The next envelope of that conversation may now go.
                 node.outbox_wake.notify_one();
@@ -122,7 +126,8 @@ pub async fn run(node: Arc<Node>, mut shutdown: watch::Receiver<bool>) {
 }
 
 /// The envelopes this node is sending now (on SQLite its claims live here,
-/// not in the database), and those it finished lately.
+/// not in the database), those it finished lately, and those held back
+/// because the store could not record how their delivery went.
 ///
 /// A read of what is due sees the database as it was when the read began: an
 /// envelope finished while the read ran can come back from it as pending.
@@ -137,6 +142,8 @@ struct SendingState {
     in_flight: HashSet<EnvelopeId>,
     finished: HashMap<EnvelopeId, u64>,
     count: u64,
+    /// Not to be taken before the time given (node clock).
+    held: HashMap<EnvelopeId, OffsetDateTime>,
 }
 
 impl Sending {
@@ -153,26 +160,44 @@ impl Sending {
         s.finished.insert(id, stamp);
     }
 
+    /// Called when sending `id` ended without its outcome committed: it is
+    /// still pending, but not to be sent again before `until`.
+    fn hold(&self, id: EnvelopeId, until: OffsetDateTime) {
+        let mut s = self.state();
+        s.in_flight.remove(&id);
+        s.held.insert(id, until);
+    }
+
     /// Before a read: how many rows it may have to drop, and the count it
     /// starts at.
     fn before_read(&self) -> (usize, u64) {
         let s = self.state();
-        (s.in_flight.len() + s.finished.len(), s.count)
+        (s.in_flight.len() + s.finished.len() + s.held.len(), s.count)
     }
 
     /// After a read begun at `started`: takes up to `limit` of `rows` that
-    /// are neither in flight nor possibly stale, and marks them in flight.
-    fn take(&self, rows: Vec<OutboxRow>, started: u64, limit: usize) -> Vec<OutboxRow> {
+    /// are neither in flight, nor possibly stale, nor held back at `now`,
+    /// and marks them in flight.
+    fn take(
+        &self,
+        rows: Vec<OutboxRow>,
+        started: u64,
+        limit: usize,
+        now: OffsetDateTime,
+    ) -> Vec<OutboxRow> {
         let mut s = self.state();
         // Finishes before `started` were committed before the read began.
         s.finished.retain(|_, stamp| *stamp > started);
+        s.held.retain(|_, until| *until > now);
         let SendingState {
             in_flight,
             finished,
+            held,
             ..
         } = &mut *s;
         rows.into_iter()
             .filter(|r| !finished.contains_key(&r.envelope_id))
+            .filter(|r| !held.contains_key(&r.envelope_id))
             .filter(|r| in_flight.insert(r.envelope_id))
             .take(limit)
             .collect()
@@ -191,7 +216,7 @@ async fn claim(node: &Node, sending: &Sending, limit: usize) -> Vec<OutboxRow> {
             let (busy, started) = sending.before_read();
             ob::due(node.store.pool(), now, (limit + busy) as i64)
                 .await
-                .map(|rows| sending.take(rows, started, limit))
+                .map(|rows| sending.take(rows, started, limit, now))
         }
         Backend::Postgres => {
             let replica = node.config.replica.clone();
@@ -592,24 +617,56 @@ mod tests {
         let ids = |rows: Vec<OutboxRow>| rows.iter().map(|r| r.envelope_id).collect::<Vec<_>>();
         let sending = Sending::default();
         let (_, started) = sending.before_read();
-        assert_eq!(ids(sending.take(vec![row(a), row(b)], started, 10)), [a, b]);
+        assert_eq!(
+            ids(sending.take(vec![row(a), row(b)], started, 10, at)),
+            [a, b]
+        );
         // In flight: not taken again.
         assert_eq!(
-            ids(sending.take(vec![row(a), row(b), row(c)], started, 10)),
+            ids(sending.take(vec![row(a), row(b), row(c)], started, 10, at)),
             [c]
         );
         // A read begins; a finishes and is committed; the read still lists a.
         let (_, started) = sending.before_read();
         sending.done(a);
-        assert_eq!(ids(sending.take(vec![row(a), row(d)], started, 10)), [d]);
+        assert_eq!(
+            ids(sending.take(vec![row(a), row(d)], started, 10, at)),
+            [d]
+        );
         // A read begun after that finish lists what is really pending.
         let (_, started) = sending.before_read();
-        assert_eq!(ids(sending.take(vec![row(a)], started, 10)), [a]);
+        assert_eq!(ids(sending.take(vec![row(a)], started, 10, at)), [a]);
         // At most `limit`, the rest left for later.
         sending.done(b);
         sending.done(c);
         let (_, started) = sending.before_read();
-        assert_eq!(ids(sending.take(vec![row(b), row(c)], started, 1)), [b]);
+        assert_eq!(ids(sending.take(vec![row(b), row(c)], started, 1, at)), [b]);
+    }
+
+    #[test]
+    fn an_envelope_whose_outcome_was_not_recorded_waits_until_its_hold_ends() {
+        let at = time::OffsetDateTime::UNIX_EPOCH;
+        let a = EnvelopeId::new_v7(at);
+        let ids = |rows: Vec<OutboxRow>| rows.iter().map(|r| r.envelope_id).collect::<Vec<_>>();
+        let sending = Sending::default();
+        let (_, started) = sending.before_read();
+        assert_eq!(ids(sending.take(vec![row(a)], started, 10, at)), [a]);
+        let until = at + time::Duration::seconds(60);
+        sending.hold(a, until);
+        let (busy, started) = sending.before_read();
+        assert_eq!(busy, 1, "a held envelope may come back from a read");
+        let just_before = until - time::Duration::milliseconds(1);
+        assert!(
+            sending
+                .take(vec![row(a)], started, 10, just_before)
+                .is_empty()
+        );
+        assert_eq!(ids(sending.take(vec![row(a)], started, 10, until)), [a]);
+        // Taken again, it is in flight (and no longer held).
+        assert!(sending.take(vec![row(a)], started, 10, until).is_empty());
+        sending.done(a);
+        let (_, started) = sending.before_read();
+        assert_eq!(ids(sending.take(vec![row(a)], started, 10, until)), [a]);
     }
 
     #[test]

@@ -262,3 +262,75 @@ async fn a_burst_of_requests_is_sent_once_each_on_a_healthy_network() -> anyhow:
     f.shutdown().await;
     Ok(())
 }
+
+/// Makes `who`'s store refuse to record any outcome in its outbox (a change
+/// of state), as a full disk would, until [`store_recovers`]. Claims, which
+/// change no state, still go through.
+async fn store_refuses_outbox_outcomes(f: &Federation, who: &str) -> anyhow::Result<()> {
+    let node = f.node(who)?;
+    let statements: &[&str] = match node.store.backend() {
+        iti_node::store::Backend::Sqlite => &["CREATE TRIGGER refuse_outbox_change \
+             BEFORE UPDATE OF state ON outbox BEGIN SELECT RAISE(ABORT, 'disk full (injected)'); END"],
+        iti_node::store::Backend::Postgres => &[
+            "CREATE FUNCTION refuse_outbox_change() RETURNS trigger LANGUAGE plpgsql AS \
+             $$ BEGIN RAISE EXCEPTION 'disk full (injected)'; END $$",
+            "CREATE TRIGGER refuse_outbox_change BEFORE UPDATE OF state ON outbox \
+             FOR EACH ROW EXECUTE FUNCTION refuse_outbox_change()",
+        ],
+    };
+    for sql in statements {
+        sqlx::query(sqlx::AssertSqlSafe(*sql))
+            .execute(node.store.pool())
+            .await?;
+    }
+    Ok(())
+}
+
+async fn store_recovers(f: &Federation, who: &str) -> anyhow::Result<()> {
+    let node = f.node(who)?;
+    let sql = match node.store.backend() {
+        iti_node::store::Backend::Sqlite => "DROP TRIGGER refuse_outbox_change",
+        iti_node::store::Backend::Postgres => "DROP TRIGGER refuse_outbox_change ON outbox",
+    };
+    sqlx::query(sql).execute(node.store.pool()).await?;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_delivery_whose_outcome_the_store_refused_is_held_back_then_recorded_once()
+-> anyhow::Result<()> {
+    let mut f = Federation::of_states(&["GHA", "BEL"]).await?;
+    store_refuses_outbox_outcomes(&f, "GHA").await?;
+    let id = submit_many(&mut f, "GHA", 1).await?.remove(0);
+    let gha = f.node("GHA")?.clone();
+    f.until("GHA could not record the delivery", || {
+        let gha = gha.clone();
+        async move { Ok(gha.metrics.outcomes_unrecorded() > 0) }
+    })
+    .await?;
+    // BEL has it; GHA does not know, and keeps it pending.
+    assert_delivered_once(&mut f, "BEL", std::slice::from_ref(&id)).await?;
+    let pending = outbox(&mut f, "GHA").await?;
+    assert_eq!(pending.len(), 1);
+    assert_eq!(pending[0].state, pb::DeliveryState::Queued as i32);
+
+    // The store is back; the envelope goes again once its hold (retry cap,
+    // or on PostgreSQL the claim's lease) is over, and only then.
+    store_recovers(&f, "GHA").await?;
+    f.advance(time::Duration::minutes(10));
+    f.nudge();
+    f.until_state("GHA", &id, "delivered").await?;
+    assert_eq!(
+        gha.metrics.outcomes_unrecorded(),
+        1,
+        "sent again while its outcome could not be recorded"
+    );
+    // BEL took the second copy as a duplicate and answered with its receipt.
+    assert_eq!(f.node("BEL")?.metrics.duplicates_received(), 1);
+    assert_delivered_once(&mut f, "BEL", std::slice::from_ref(&id)).await?;
+    let done = outbox(&mut f, "GHA").await?;
+    assert_eq!(done[0].state, pb::DeliveryState::Delivered as i32);
+    assert_audit_intact(&mut f, &["GHA", "BEL"]).await?;
+    f.shutdown().await;
+    Ok(())
+}
