@@ -82,6 +82,14 @@ pub struct RawConfig {
     /// Default 300.
     #[serde(default = "default_directory_refresh")]
     pub directory_refresh_secs: u64,
+    /// Hubs: how long to wait, milliseconds, when handing an envelope
+    /// straight to a destination it is peered with (the sender then gets
+    /// the destination's receipt, and the hub stores no content). Past that,
+    /// or if the destination is unreachable, the hub keeps the envelope and
+    /// forwards it from its outbox. 0: always keep and forward. Default 2000;
+    /// at most 10000, since the sender waits for the whole relay.
+    #[serde(default = "default_pass_through")]
+    pub pass_through_ms: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -195,6 +203,9 @@ fn default_sweep() -> String {
 fn default_directory_refresh() -> u64 {
     300
 }
+fn default_pass_through() -> u64 {
+    2000
+}
 fn seven() -> u32 {
     7
 }
@@ -279,6 +290,9 @@ pub struct NodeConfig {
     pub peers_dir: Option<PathBuf>,
     pub directory_entry: Option<PathBuf>,
     pub directory_refresh: Option<std::time::Duration>,
+    /// A hub's wait for a destination when passing an envelope straight
+    /// through; `None`: always keep and forward.
+    pub pass_through: Option<std::time::Duration>,
     /// A stable name for this process among replicas (outbox claims).
     pub replica: String,
 }
@@ -527,6 +541,12 @@ pub fn validate(raw: RawConfig, base: &Path) -> Result<NodeConfig, ConfigError> 
                 .into(),
         );
     }
+    if raw.pass_through_ms > 10_000 {
+        problems.push(format!(
+            "pass_through_ms: {} is more than 10000 (the sender waits for the whole relay)",
+            raw.pass_through_ms
+        ));
+    }
     if o.claim_lease_secs <= o.delivery_timeout_secs {
         problems.push("outbox.claim_lease_secs: must exceed outbox.delivery_timeout_secs".into());
     }
@@ -626,6 +646,8 @@ pub fn validate(raw: RawConfig, base: &Path) -> Result<NodeConfig, ConfigError> 
         directory_entry,
         directory_refresh: (raw.directory_refresh_secs > 0)
             .then(|| std::time::Duration::from_secs(raw.directory_refresh_secs)),
+        pass_through: (raw.pass_through_ms > 0)
+            .then(|| std::time::Duration::from_millis(raw.pass_through_ms)),
     })
 }
 

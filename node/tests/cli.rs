@@ -13,6 +13,7 @@ fn check_config_names_every_bad_key_and_fails() {
          federation_listen = \"not an address\"\n\
          data_dir = \"data\"\n\
          durability = \"sometimes\"\n\
+         pass_through_ms = 60000\n\
          \n[tls]\nca_cert = \"ca/cert.pem\"\nnode_cert = \"node/cert.pem\"\nnode_key = \"node/key.pem\"\n",
     )
     .expect("writing the config");
@@ -24,7 +25,12 @@ fn check_config_names_every_bad_key_and_fails() {
         .expect("running iti-node");
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
-    for key in ["federation_listen", "durability", "tls.ca_cert"] {
+    for key in [
+        "federation_listen",
+        "durability",
+        "pass_through_ms",
+        "tls.ca_cert",
+    ] {
         assert!(stderr.contains(key), "{key} not named in:\n{stderr}");
     }
 }

@@ -338,26 +338,48 @@ async fn an_envelope_altered_by_a_hub_is_refused_and_recorded() -> anyhow::Resul
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_hub_relaying_a_red_request_cannot_read_it() -> anyhow::Result<()> {
     let mut f = regional(false).await?;
+    // NGA offline: the hub has to keep the envelope until it is back.
+    f.sandbox.stop(&p("NGA")).await?;
     let mut request = request_to("NGA");
     request.marking = Some(fixtures::marking(pb::Tlp::Red, &[]));
     let serial = "1502347";
     let sent = submit(&mut f, "GHA", request, "").await?;
     let trace = sent.trace_id;
-    f.until_state("NGA", &trace, "delivered").await?;
-    // What the hub held: ciphertext, which its own key does not open.
     let hub = f.node("hub:ECOWAS")?.clone();
-    let relayed = iti_tests::db_blobs(
-        f.node("hub:ECOWAS")?,
-        "SELECT envelope FROM envelopes WHERE direction = 'relay'",
+    f.until("the hub holds the request", || {
+        let hub = hub.clone();
+        let id = sent.envelope_id.clone();
+        async move {
+            let queued = iti_tests::db_scalar(
+                &hub,
+                &format!("SELECT COUNT(*) FROM outbox WHERE envelope_id = '{id}'"),
+            )
+            .await?;
+            Ok(queued == 1)
+        }
+    })
+    .await?;
+    // What the hub holds: ciphertext, which its own key does not open.
+    let held = iti_tests::db_blobs(
+        &hub,
+        &format!(
+            "SELECT envelope FROM envelopes WHERE id = '{}' AND direction = 'relay'",
+            sent.envelope_id
+        ),
     )
     .await?;
-    assert!(!relayed.is_empty());
-    for blob in relayed {
-        assert!(
-            !blob.windows(serial.len()).any(|w| w == serial.as_bytes()),
-            "serial number readable at the hub"
-        );
-    }
+    assert_eq!(held.len(), 1);
+    assert!(held[0].len() > serial.len(), "the hub holds no content");
+    assert!(
+        !held[0]
+            .windows(serial.len())
+            .any(|w| w == serial.as_bytes()),
+        "serial number readable at the hub"
+    );
+    f.start("NGA").await?;
+    f.advance(time::Duration::minutes(5));
+    f.nudge();
+    f.until_state("NGA", &trace, "delivered").await?;
     let first_id = case_messages(&mut f, "NGA", &trace).await?[0]
         .envelope_id
         .parse()?;
@@ -707,6 +729,100 @@ async fn keys_rotate_across_the_switch_over_without_a_failed_delivery() -> anyho
             "{err}"
         );
     }
+    f.shutdown().await;
+    Ok(())
+}
+
+/// What the hub holds of one relayed envelope: (rows in its outbox, bytes of
+/// content in its store).
+async fn held_at_hub(f: &Federation, hub: &str, envelope_id: &str) -> anyhow::Result<(i64, i64)> {
+    let node = f.node(hub)?;
+    let queued = iti_tests::db_scalar(
+        node,
+        &format!("SELECT COUNT(*) FROM outbox WHERE envelope_id = '{envelope_id}'"),
+    )
+    .await?;
+    let content = iti_tests::db_scalar(
+        node,
+        &format!(
+            "SELECT COALESCE(SUM(length(envelope) + COALESCE(length(payload), 0)), 0) \
+             FROM envelopes WHERE id = '{envelope_id}'"
+        ),
+    )
+    .await?;
+    Ok((queued, content))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hub_passes_an_envelope_straight_to_an_online_member_and_keeps_no_content()
+-> anyhow::Result<()> {
+    let mut f = regional(false).await?;
+    let sent = submit(&mut f, "GHA", request_to("NGA"), "").await?;
+    f.until_state("NGA", &sent.trace_id, "delivered").await?;
+    f.until_state("GHA", &sent.trace_id, "delivered").await?;
+    // Never queued at the hub, no content stored there; the relay recorded.
+    assert_eq!(
+        held_at_hub(&f, "hub:ECOWAS", &sent.envelope_id).await?,
+        (0, 0)
+    );
+    let hub_audit = f
+        .officer("hub:ECOWAS", Role::Auditor)?
+        .audit_log(pb::AuditLogRequest {
+            after_seq: 0,
+            limit: 0,
+        })
+        .await?
+        .into_inner()
+        .entries;
+    assert!(
+        hub_audit.iter().any(|e| e.action == "relayed"
+            && e.subject.contains(&sent.envelope_id)
+            && e.detail.contains("passed straight through")),
+        "{hub_audit:?}"
+    );
+    // GHA holds NGA's own receipt, straight from the delivery: no custody
+    // step in between.
+    let gha = f.node("GHA")?;
+    let receipts = iti_tests::db_scalar(
+        gha,
+        &format!(
+            "SELECT COUNT(*) FROM receipts WHERE envelope_id = '{}' AND receiver = 'NGA'",
+            sent.envelope_id
+        ),
+    )
+    .await?;
+    assert_eq!(receipts, 1);
+    let relayed_events = iti_tests::db_scalar(
+        gha,
+        &format!(
+            "SELECT COUNT(*) FROM case_events WHERE trace_id = '{}' AND kind = 'relayed'",
+            sent.trace_id
+        ),
+    )
+    .await?;
+    assert_eq!(relayed_events, 0, "a custody step was recorded");
+    f.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restarted_member_still_trusts_the_states_its_hub_introduced() -> anyhow::Result<()> {
+    let mut f = regional(false).await?;
+    // NGA knows GHA only from the directory the hub distributed.
+    f.restart("NGA").await?;
+    let sent = submit(&mut f, "GHA", request_to("NGA"), "").await?;
+    f.until_state("NGA", &sent.trace_id, "delivered").await?;
+    f.until_state("GHA", &sent.trace_id, "delivered").await?;
+    // And NGA's answer finds its way back through the hub.
+    f.restart("NGA").await?;
+    act(
+        &mut f,
+        "NGA",
+        &sent.trace_id,
+        pb::act_request::Action::Acknowledge(Default::default()),
+    )
+    .await?;
+    f.until_state("GHA", &sent.trace_id, "acknowledged").await?;
     f.shutdown().await;
     Ok(())
 }

@@ -28,6 +28,7 @@ impl Federation for FederationApi {
         Ok(Response::new(pb::DeliverReply {
             receipt: Some(delivered.receipt),
             duplicate: delivered.duplicate,
+            destination_receipt: delivered.destination_receipt,
         }))
     }
 

@@ -76,6 +76,82 @@ impl Node {
                 return Ok(cached);
             }
         }
+        let trust = self.apply_directory_entry(&participant, &entry, &signed, via.as_ref())?;
+        let row = DirectoryRow {
+            participant: participant.clone(),
+            signed: signed.encode_to_vec(),
+            serial: entry.serial,
+            trust,
+            cached_at: self.now(),
+        };
+        let stored = row.clone();
+        let now = self.now();
+        let who = via.map(|h| h.to_string()).unwrap_or_else(|| "node".into());
+        self.store
+            .write(move |conn| {
+                boxed(async move {
+                    if peers::upsert_directory(conn, &stored).await? {
+                        audit::append(
+                            conn,
+                            now,
+                            &who,
+                            "directory_entry",
+                            &stored.participant.to_string(),
+                            &format!("serial {}, trust {}", stored.serial, stored.trust),
+                        )
+                        .await?;
+                    }
+                    Ok::<_, ServiceError>(())
+                })
+            })
+            .await?;
+        Ok(row)
+    }
+
+    /// At start: what the cached directory taught this node (CAs introduced
+    /// by a hub, announced certificates, revocation lists, sealing keys,
+    /// routes) is learnt again, so that a restart does not refuse a state
+    /// known only through its hub until the next refresh. An entry that no
+    /// longer verifies is skipped with a warning (the next refresh replaces
+    /// it).
+    pub async fn restore_directory(&self) -> Result<usize, crate::store::StoreError> {
+        let mut restored = 0;
+        for row in peers::directory(self.store.pool()).await? {
+            let via = row
+                .trust
+                .strip_prefix("via ")
+                .and_then(|hub| hub.parse::<ParticipantId>().ok());
+            let applied = pb::SignedDirectoryEntry::decode(row.signed.as_slice())
+                .map_err(|_| ServiceError::invalid("entry", "not a SignedDirectoryEntry"))
+                .and_then(|signed| {
+                    let entry = pb::DirectoryEntry::decode(signed.entry.as_slice())
+                        .map_err(|_| ServiceError::invalid("entry", "not a DirectoryEntry"))?;
+                    self.apply_directory_entry(&row.participant, &entry, &signed, via.as_ref())
+                });
+            match applied {
+                Ok(_) => restored += 1,
+                Err(e) => tracing::warn!(
+                    participant = %row.participant,
+                    error = %e,
+                    "cached directory entry not restored"
+                ),
+            }
+        }
+        Ok(restored)
+    }
+
+    /// Verifies a directory entry against the CA pinned for its participant
+    /// (or, for one not pinned here, the CA it carries, when a hub
+    /// introduces it) and learns from it. Returns how it is trusted:
+    /// "self", "pinned" or "via hub:X".
+    fn apply_directory_entry(
+        &self,
+        participant: &ParticipantId,
+        entry: &pb::DirectoryEntry,
+        signed: &pb::SignedDirectoryEntry,
+        via: Option<&ParticipantId>,
+    ) -> ServiceResult<String> {
+        let participant = participant.clone();
         let pinned = self.trust.ca_of(&participant);
         let (ca, trust) = match (&pinned, &via) {
             (Some(ca), _) => {
@@ -174,38 +250,10 @@ impl Node {
                     self.peering.learn_route(s, participant.clone());
                 }
             }
-        } else if let Some(hub) = &via {
+        } else if let Some(hub) = via {
             self.peering.learn_route(participant.clone(), hub.clone());
         }
-        let row = DirectoryRow {
-            participant: participant.clone(),
-            signed: signed.encode_to_vec(),
-            serial: entry.serial,
-            trust,
-            cached_at: self.now(),
-        };
-        let stored = row.clone();
-        let now = self.now();
-        let who = via.map(|h| h.to_string()).unwrap_or_else(|| "node".into());
-        self.store
-            .write(move |conn| {
-                boxed(async move {
-                    if peers::upsert_directory(conn, &stored).await? {
-                        audit::append(
-                            conn,
-                            now,
-                            &who,
-                            "directory_entry",
-                            &stored.participant.to_string(),
-                            &format!("serial {}, trust {}", stored.serial, stored.trust),
-                        )
-                        .await?;
-                    }
-                    Ok::<_, ServiceError>(())
-                })
-            })
-            .await?;
-        Ok(row)
+        Ok(trust)
     }
 
     /// The signed entries this node distributes: a hub, every entry it

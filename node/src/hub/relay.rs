@@ -1,9 +1,12 @@
 //! Relaying: a hub forwards an envelope it is not the destination of, on its
 //! header alone. It appends itself to the hop path, refuses loops and
-//! destinations it cannot route, keeps the payload only until delivery, and
-//! signs for custody.
+//! destinations it cannot route, and signs for custody. When the destination
+//! is its peer and answers at once, the hub passes the envelope straight
+//! through and never stores the content; otherwise it keeps the payload
+//! until delivery and forwards it from its outbox.
 
 use iti_proto::v1 as pb;
+use iti_proto::v1::federation_client::FederationClient;
 use time::OffsetDateTime;
 
 use crate::clock::to_timestamp;
@@ -100,6 +103,13 @@ impl Node {
         });
         let receipt = envelope::sign_receipt(self.signer(), &env, &h, now);
         let notices = self.broker_notices(&verified).await?;
+        if notices.is_empty()
+            && next == h.destination
+            && relayed_receipt_of(&verified).is_none()
+            && let Some(delivered) = self.pass_through(from, &h, &env, &receipt, now).await?
+        {
+            return Ok(delivered);
+        }
         let me_s = me.to_string();
         let from_s = from.to_string();
         let kind = h.kind;
@@ -117,9 +127,16 @@ impl Node {
                                         h.id
                                     ))
                                 })?;
+                        // Passed straight through before: the destination's
+                        // receipt is here too.
+                        let destination_receipt =
+                            envelopes::receipt(conn, h.id, &h.destination.to_string())
+                                .await?
+                                .map(|r| r.signed);
                         return Ok::<_, ServiceError>(Delivered {
                             receipt: stored.signed,
                             duplicate: true,
+                            destination_receipt,
                         });
                     }
                     if let Some(delivered) = relayed_receipt_of(&verified) {
@@ -179,17 +196,125 @@ impl Node {
                     Ok(Delivered {
                         receipt,
                         duplicate: false,
+                        destination_receipt: None,
                     })
                 })
             })
             .await?;
+        self.count_relayed(&outcome, kind);
+        self.wake_outbox();
+        Ok(outcome)
+    }
+
+    fn count_relayed(&self, outcome: &Delivered, kind: pb::PayloadKind) {
         if outcome.duplicate {
             self.metrics.count_duplicate();
         } else {
             self.metrics
                 .count_message(crate::metrics::Direction::Relayed, kind);
         }
-        self.wake_outbox();
-        Ok(outcome)
+    }
+
+    /// Hands `env` (its hop through this hub recorded) straight to its
+    /// destination, a peer of this hub, and waits up to `pass_through_ms`
+    /// for the destination's receipt. With it, the hub records the relay
+    /// (headers and both receipts, never the content) and answers the
+    /// sender with its custody receipt and the destination's. `None` when
+    /// the envelope must be kept and forwarded instead: passing through is
+    /// off, the hub already holds this envelope or an earlier one of its
+    /// conversation, or the destination did not sign for it in time (if it
+    /// did get it, the forwarded copy is answered as a duplicate).
+    async fn pass_through(
+        &self,
+        from: &ParticipantId,
+        h: &envelope::Header,
+        env: &pb::Envelope,
+        custody: &pb::SignedReceipt,
+        now: OffsetDateTime,
+    ) -> ServiceResult<Option<Delivered>> {
+        let Some(wait) = self.config.pass_through else {
+            return Ok(None);
+        };
+        if hub::holds_envelope_or_conversation(self.store.pool(), h.id, h.trace_id).await? {
+            return Ok(None);
+        }
+        let Ok(channel) = self.peering.channel(&h.destination) else {
+            return Ok(None);
+        };
+        let mut client = FederationClient::new(channel);
+        let signed = match tokio::time::timeout(wait, client.deliver(env.clone())).await {
+            Ok(Ok(reply)) => reply.into_inner().receipt,
+            Ok(Err(status)) => {
+                tracing::debug!(envelope = %h.id, code = ?status.code(), "pass-through declined; keeping it");
+                None
+            }
+            Err(_) => None,
+        };
+        let Some(signed) = signed else {
+            return Ok(None);
+        };
+        let delivered = match envelope::verify_receipt(&signed, env, &self.trust, self.now()) {
+            Ok(r) if r.receiver == h.destination => r,
+            Ok(_) | Err(_) => {
+                tracing::warn!(envelope = %h.id, "the destination's receipt does not verify; keeping the envelope");
+                return Ok(None);
+            }
+        };
+        let me_s = self.participant().to_string();
+        let from_s = from.to_string();
+        let (h2, custody2) = (h.clone(), custody.clone());
+        let destination_receipt = delivered.signed.clone();
+        self.store
+            .write(move |conn| {
+                boxed(async move {
+                    let h = h2;
+                    let mut writes = Writes::new();
+                    // The record of the relay, without the content.
+                    writes.push(envelopes::insert_write(
+                        &h,
+                        Direction::Relay,
+                        &pb::Envelope::default(),
+                        None,
+                        now,
+                    ));
+                    writes.push(hub::relay_write(&h, now));
+                    writes.push(envelopes::receipt_write(&ReceiptRow {
+                        envelope_id: h.id,
+                        receiver: me_s,
+                        received_at: now,
+                        signed: custody2,
+                    }));
+                    writes.push(envelopes::receipt_write(&ReceiptRow {
+                        envelope_id: h.id,
+                        receiver: delivered.receiver.to_string(),
+                        received_at: delivered.received_at,
+                        signed: delivered.signed,
+                    }));
+                    audit::append_after(
+                        conn,
+                        writes,
+                        now,
+                        &from_s,
+                        "relayed",
+                        &format!("envelope {}", h.id),
+                        &format!(
+                            "{} → {} ({}), passed straight through",
+                            h.origin,
+                            h.destination,
+                            h.kind.as_str_name()
+                        ),
+                    )
+                    .await?;
+                    Ok::<_, ServiceError>(())
+                })
+            })
+            .await?;
+        let outcome = Delivered {
+            receipt: custody.clone(),
+            duplicate: false,
+            destination_receipt: Some(destination_receipt),
+        };
+        self.count_relayed(&outcome, h.kind);
+        Ok(Some(outcome))
     }
 }

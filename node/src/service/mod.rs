@@ -181,6 +181,11 @@ impl Node {
         if let Some(dir) = node.config.peers_dir.clone() {
             node.load_peer_cards(&dir).await?;
         }
+        // After the pins: a cached entry never replaces a pinned CA.
+        let restored = node.restore_directory().await?;
+        if restored > 0 {
+            tracing::info!(restored, "directory entries restored from the cache");
+        }
         Ok(node)
     }
 

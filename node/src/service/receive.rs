@@ -31,6 +31,9 @@ use crate::store::{StoreError, Writes, audit, boxed, outbox};
 pub struct Delivered {
     pub receipt: pb::SignedReceipt,
     pub duplicate: bool,
+    /// A hub's answer for an envelope it passed straight through: the
+    /// destination's receipt.
+    pub destination_receipt: Option<pb::SignedReceipt>,
 }
 
 /// A prepared outgoing envelope (built before the write job).
@@ -549,6 +552,7 @@ impl Node {
                         return Ok::<_, ServiceError>(Delivered {
                             receipt: stored.signed,
                             duplicate: true,
+                            destination_receipt: None,
                         });
                     }
                     // Our receipt goes to the database with the first writes
@@ -565,6 +569,7 @@ impl Node {
                     Ok(Delivered {
                         receipt,
                         duplicate: false,
+                        destination_receipt: None,
                     })
                 })
             })

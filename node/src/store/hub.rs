@@ -7,6 +7,7 @@ use time::OffsetDateTime;
 use super::{StoreError, Write};
 use crate::clock::{from_millis, to_millis};
 use crate::envelope::Header;
+use crate::ids::{EnvelopeId, TraceId};
 
 pub async fn log_relay(
     conn: &mut AnyConnection,
@@ -29,6 +30,26 @@ pub fn relay_write(h: &Header, at: OffsetDateTime) -> Write {
     .bind(h.destination.to_string())
     .bind(i64::from(h.kind as i32))
     .bind(to_millis(at))
+}
+
+/// Whether the hub already has `envelope`, or still has an envelope of the
+/// same conversation to forward: either way the envelope must not be passed
+/// straight through (a repeat is answered from the store; a later message of
+/// a conversation must not overtake an earlier one).
+pub async fn holds_envelope_or_conversation(
+    pool: &AnyPool,
+    envelope: EnvelopeId,
+    trace: TraceId,
+) -> Result<bool, StoreError> {
+    let held: i64 = sqlx::query_scalar(
+        "SELECT (SELECT COUNT(*) FROM envelopes WHERE id = $1) \
+              + (SELECT COUNT(*) FROM outbox WHERE trace_id = $2 AND state = 'pending')",
+    )
+    .bind(envelope.to_string())
+    .bind(trace.to_string())
+    .fetch_one(pool)
+    .await?;
+    Ok(held > 0)
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
