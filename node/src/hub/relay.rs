@@ -38,6 +38,33 @@ fn relayed_receipt_of(verified: &Verified) -> Option<crate::ids::EnvelopeId> {
         .ok()
 }
 
+/// The hub's audit entry for one relay (`how`: "via X", "passed straight
+/// through"), appended after `writes`.
+async fn record_relay(
+    conn: &mut sqlx::AnyConnection,
+    writes: Writes,
+    now: OffsetDateTime,
+    from: &str,
+    h: &envelope::Header,
+    how: &str,
+) -> Result<(), crate::store::StoreError> {
+    audit::append_after(
+        conn,
+        writes,
+        now,
+        from,
+        "relayed",
+        &format!("envelope {}", h.id),
+        &format!(
+            "{} → {} ({}), {how}",
+            h.origin,
+            h.destination,
+            h.kind.as_str_name()
+        ),
+    )
+    .await
+}
+
 impl Node {
     /// Annex A.2: a request passing through the broker is checked against the
     /// lost/stolen register; each match becomes a notice to both sides. A
@@ -178,21 +205,7 @@ impl Node {
                         received_at: now,
                         signed: receipt.clone(),
                     }));
-                    audit::append_after(
-                        conn,
-                        writes,
-                        now,
-                        &from_s,
-                        "relayed",
-                        &format!("envelope {}", h.id),
-                        &format!(
-                            "{} → {} ({}), via {next}",
-                            h.origin,
-                            h.destination,
-                            h.kind.as_str_name()
-                        ),
-                    )
-                    .await?;
+                    record_relay(conn, writes, now, &from_s, &h, &format!("via {next}")).await?;
                     Ok(Delivered {
                         receipt,
                         duplicate: false,
@@ -290,21 +303,7 @@ impl Node {
                         received_at: delivered.received_at,
                         signed: delivered.signed,
                     }));
-                    audit::append_after(
-                        conn,
-                        writes,
-                        now,
-                        &from_s,
-                        "relayed",
-                        &format!("envelope {}", h.id),
-                        &format!(
-                            "{} → {} ({}), passed straight through",
-                            h.origin,
-                            h.destination,
-                            h.kind.as_str_name()
-                        ),
-                    )
-                    .await?;
+                    record_relay(conn, writes, now, &from_s, &h, "passed straight through").await?;
                     Ok::<_, ServiceError>(())
                 })
             })
