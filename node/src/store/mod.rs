@@ -29,6 +29,7 @@ pub mod traces;
 
 use std::panic::AssertUnwindSafe;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures::FutureExt;
@@ -94,7 +95,14 @@ struct Completion {
     finish: Box<dyn FnOnce(Result<(), String>) + Send>,
 }
 
-type Job = Box<dyn for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, Completion> + Send>;
+/// One write job: run in the writer's transaction, or, when the batch failed
+/// before its turn (a lost connection), abandoned with the batch's error.
+struct Job {
+    run: RunJob,
+    abandon: Box<dyn FnOnce(String) + Send>,
+}
+
+type RunJob = Box<dyn for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, Completion> + Send>;
 
 /// A handle to the node's database. Cheap to clone.
 #[derive(Clone)]
@@ -179,7 +187,15 @@ where
     F: for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, Result<T, E>> + Send + 'static,
 {
     let (tx, rx) = oneshot::channel::<Result<T, E>>();
-    let job: Job = Box::new(move |conn| {
+    // Answered once: by the job's completion or, if it never ran, by abandon.
+    let slot = Arc::new(std::sync::Mutex::new(Some(tx)));
+    let answer = |slot: &std::sync::Mutex<Option<oneshot::Sender<Result<T, E>>>>, a| {
+        if let Some(tx) = slot.lock().unwrap_or_else(|e| e.into_inner()).take() {
+            let _ = tx.send(a);
+        }
+    };
+    let abandoned = slot.clone();
+    let run: RunJob = Box::new(move |conn| {
         Box::pin(async move {
             let outcome = AssertUnwindSafe(op(conn)).catch_unwind().await;
             let result = outcome.unwrap_or(Err(E::from(StoreError::Panicked)));
@@ -187,17 +203,18 @@ where
             Completion {
                 keep,
                 finish: Box::new(move |commit: Result<(), String>| {
-                    let answer = match (commit, result) {
+                    let a = match (commit, result) {
                         (Ok(()), r) => r,
                         (Err(e), Ok(_)) => Err(E::from(commit_error(e))),
                         (Err(_), Err(e)) => Err(e),
                     };
-                    let _ = tx.send(answer);
+                    answer(&slot, a);
                 }),
             }
         })
     });
-    (job, rx)
+    let abandon = Box::new(move |e: String| answer(&abandoned, Err(E::from(commit_error(e)))));
+    (Job { run, abandon }, rx)
 }
 
 /// Starts the writer on a thread of its own, with a connection of its own.
@@ -312,8 +329,8 @@ async fn connect(
 }
 
 async fn writer(pool: AnyPool, mut jobs: mpsc::Receiver<Job>) {
-    let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH);
     while let Some(first) = jobs.recv().await {
+        let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH);
         batch.push(first);
         while batch.len() < MAX_BATCH {
             match jobs.try_recv() {
@@ -321,13 +338,15 @@ async fn writer(pool: AnyPool, mut jobs: mpsc::Receiver<Job>) {
                 Err(_) => break,
             }
         }
-        run_batch(&pool, &mut batch).await;
+        run_batch(&pool, batch).await;
     }
 }
 
-async fn run_batch(pool: &AnyPool, batch: &mut Vec<Job>) {
-    let mut finishes = Vec::with_capacity(batch.len());
+async fn run_batch(pool: &AnyPool, batch: Vec<Job>) {
     let jobs = batch.len();
+    let mut finishes = Vec::with_capacity(jobs);
+    // What a failure leaves here never ran: it is answered with the failure.
+    let mut waiting = batch.into_iter();
     let started = std::time::Instant::now();
     let mut acquired = Duration::ZERO;
     let outcome: Result<(), sqlx::Error> = async {
@@ -349,11 +368,11 @@ async fn run_batch(pool: &AnyPool, batch: &mut Vec<Job>) {
         // open rather than released (savepoints of one name nest, ROLLBACK TO
         // undoes only the latest, COMMIT releases them all).
         let postgres = Backend::of(&conn) == Backend::Postgres;
-        let single = batch.len() == 1 && !postgres;
+        let single = jobs == 1 && !postgres;
         let mut tx = conn.begin().await?;
-        for job in batch.drain(..) {
+        for job in waiting.by_ref() {
             if single {
-                let completion = job(&mut tx).await;
+                let completion = (job.run)(&mut tx).await;
                 if !completion.keep {
                     // Nothing to keep: roll back rather than commit a failure.
                     audit::forget_cached_head();
@@ -365,18 +384,24 @@ async fn run_batch(pool: &AnyPool, batch: &mut Vec<Job>) {
                 continue;
             }
             tx.execute("SAVEPOINT job").await?;
-            let completion = job(&mut tx).await;
+            let completion = (job.run)(&mut tx).await;
             if !completion.keep {
                 audit::forget_cached_head();
+                // Answered with its own error, whatever happens next.
+                finishes.push(completion.finish);
                 tx.execute("ROLLBACK TO SAVEPOINT job").await?;
                 tx.execute("RELEASE SAVEPOINT job").await?;
-            } else if postgres && let Err(e) = tx.execute("RELEASE SAVEPOINT job").await {
-                tx.execute("ROLLBACK TO SAVEPOINT job").await?;
-                tx.execute("RELEASE SAVEPOINT job").await?;
+                continue;
+            }
+            if postgres && let Err(e) = tx.execute("RELEASE SAVEPOINT job").await {
                 tracing::error!(error = %e, "a write job succeeded over a failed statement");
+                // Its writes are undone either way: rolled back to the
+                // savepoint, or with the whole batch if that fails too.
                 (completion.finish)(Err(format!(
                     "the write went on after a failed statement and was rolled back: {e}"
                 )));
+                tx.execute("ROLLBACK TO SAVEPOINT job").await?;
+                tx.execute("RELEASE SAVEPOINT job").await?;
                 continue;
             }
             finishes.push(completion.finish);
@@ -385,7 +410,6 @@ async fn run_batch(pool: &AnyPool, batch: &mut Vec<Job>) {
         Ok(())
     }
     .await;
-    batch.clear();
     tracing::debug!(
         jobs,
         acquire_us = acquired.as_micros() as u64,
@@ -399,6 +423,11 @@ async fn run_batch(pool: &AnyPool, batch: &mut Vec<Job>) {
     });
     for finish in finishes {
         finish(commit.clone());
+    }
+    if let Err(e) = &commit {
+        for job in waiting {
+            (job.abandon)(e.clone());
+        }
     }
 }
 

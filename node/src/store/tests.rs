@@ -163,9 +163,7 @@ async fn check_batch_savepoints(store: Store) {
         boxed(async move { panic!("a job that panics") })
     });
     let (e, e_rx) = job(insert_peer("E".into()));
-    let mut batch = vec![a, refused, duplicate, d, panics, e];
-    run_batch(store.pool(), &mut batch).await;
-    assert!(batch.is_empty());
+    run_batch(store.pool(), vec![a, refused, duplicate, d, panics, e]).await;
     assert!(a_rx.await.unwrap().is_ok());
     assert!(matches!(
         refused_rx.await.unwrap(),
@@ -191,7 +189,7 @@ async fn check_batch_savepoints(store: Store) {
     // A batch of one (on SQLite, without a savepoint): a database error
     // rolls it back.
     let (only, only_rx) = job(insert_peer("A".into()));
-    run_batch(store.pool(), &mut vec![only]).await;
+    run_batch(store.pool(), vec![only]).await;
     assert!(matches!(
         only_rx.await.unwrap(),
         Err(StoreError::Database(_))
@@ -240,7 +238,7 @@ async fn check_an_answer_tells_whether_the_write_was_kept(store: Store) {
     let (x, x_rx) = job(insert_peer("X".into()));
     let (b, b_rx) = job(swallowing("B"));
     let (c, c_rx) = job(insert_peer("C".into()));
-    run_batch(store.pool(), &mut vec![x, b, c]).await;
+    run_batch(store.pool(), vec![x, b, c]).await;
     let b = b_rx.await.unwrap();
     assert_eq!(b.is_ok(), has_peer(&store, "B").await);
     assert_eq!(b.is_ok(), keeps, "{b:?}");
@@ -1185,4 +1183,77 @@ async fn postgres_advisory_locks_decode() {
         .await
         .unwrap();
     assert!(got);
+}
+
+/// A batch whose connection is lost part-way answers every job with that
+/// failure (those that ran and those that had not run yet), not as if the
+/// store had shut down, and the next batch goes through.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_a_lost_connection_fails_its_batch_and_the_store_carries_on() {
+    let Some((_db, store)) =
+        postgres_store("postgres_a_lost_connection_fails_its_batch_and_the_store_carries_on").await
+    else {
+        return;
+    };
+    // Hold the writer in a job of its own, so that the next three queue up
+    // and run as one batch.
+    let (release, held) = oneshot::channel::<()>();
+    let (inside_tx, inside) = oneshot::channel::<()>();
+    let holder = {
+        let store = store.clone();
+        tokio::spawn(async move {
+            store
+                .write(move |_conn| {
+                    boxed(async move {
+                        let _ = inside_tx.send(());
+                        let _ = held.await;
+                        Ok::<_, StoreError>(())
+                    })
+                })
+                .await
+        })
+    };
+    inside.await.unwrap();
+    let sql = |q: &'static str| {
+        let store = store.clone();
+        tokio::spawn(async move {
+            store
+                .write(move |conn| {
+                    boxed(async move {
+                        sqlx::query(q).execute(&mut *conn).await?;
+                        Ok::<_, StoreError>(())
+                    })
+                })
+                .await
+        })
+    };
+    let first = sql("SELECT 1");
+    let killer = sql("SELECT pg_terminate_backend(pg_backend_pid())");
+    let after = sql("SELECT 1");
+    while store.jobs.max_capacity() - store.jobs.capacity() < 3 {
+        tokio::task::yield_now().await;
+    }
+    release.send(()).unwrap();
+    holder.await.unwrap().unwrap();
+    for (name, job) in [("first", first), ("killer", killer), ("after", after)] {
+        match job.await.unwrap() {
+            Ok(()) => panic!("{name}: its batch lost its connection, yet it succeeded"),
+            Err(StoreError::Closed) => panic!("{name}: answered as if the store had shut down"),
+            Err(_) => {}
+        }
+    }
+    // A new batch, a new connection.
+    let got: i64 = store
+        .write(|conn| {
+            boxed(async move {
+                Ok::<_, StoreError>(
+                    sqlx::query_scalar("SELECT 7::BIGINT")
+                        .fetch_one(&mut *conn)
+                        .await?,
+                )
+            })
+        })
+        .await
+        .unwrap();
+    assert_eq!(got, 7);
 }
