@@ -60,11 +60,17 @@ impl Connection {
     }
 }
 
+/// The node could not be reached or refused the connection: what probably
+/// went wrong (`run` adds which node).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct Unreachable(pub String);
+
 /// A gRPC error as a sentence: the node's message, or for transport
 /// failures what probably went wrong.
 pub fn failed(status: tonic::Status) -> anyhow::Error {
     if let Some(explained) = tls::explain_transport_error(&status) {
-        return anyhow!("{explained}");
+        return Unreachable(explained).into();
     }
     let code = match status.code() {
         tonic::Code::InvalidArgument => "invalid input",

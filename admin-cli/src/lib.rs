@@ -58,5 +58,12 @@ pub async fn run(args: Vec<String>, out: &mut dyn Write) -> Result<(), CliError>
             });
         }
     };
-    cli::dispatch(cli, out).await.map_err(CliError::Failed)
+    let node = cli.conn.node.clone();
+    cli::dispatch(cli, out).await.map_err(|e| {
+        CliError::Failed(if e.is::<client::Unreachable>() {
+            e.context(format!("node {node}"))
+        } else {
+            e
+        })
+    })
 }

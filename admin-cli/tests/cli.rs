@@ -60,3 +60,56 @@ fn a_ca_issues_a_node_certificate_with_its_sealing_key() {
         assert!(node.join(file).is_file(), "{file} missing");
     }
 }
+
+#[test]
+fn an_officer_command_names_the_node_it_could_not_reach() {
+    let dir = tempfile::tempdir().expect("temporary folder");
+    let itictl = env!("CARGO_BIN_EXE_itictl");
+    let ca = dir.path().join("ca");
+    let officer = dir.path().join("poc");
+    for args in [
+        vec![
+            "ca",
+            "init",
+            "--state",
+            "GHA",
+            "--out",
+            ca.to_str().unwrap(),
+        ],
+        vec![
+            "cert",
+            "issue",
+            "officer",
+            "ama",
+            "--ca",
+            ca.to_str().unwrap(),
+            "--out",
+            officer.to_str().unwrap(),
+        ],
+    ] {
+        let done = Command::new(itictl)
+            .args(&args)
+            .output()
+            .expect("running itictl");
+        assert!(
+            done.status.success(),
+            "{}",
+            String::from_utf8_lossy(&done.stderr)
+        );
+    }
+    // A port that was just free: nothing listens there.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .to_string();
+    let output = Command::new(itictl)
+        .arg("--identity")
+        .arg(&officer)
+        .args(["--node", &closed, "inbox"])
+        .output()
+        .expect("running itictl");
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains(&format!("node {closed}")), "{stderr}");
+    assert!(stderr.contains("nothing is listening"), "{stderr}");
+}

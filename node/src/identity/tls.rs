@@ -531,8 +531,12 @@ pub fn explain_transport_error(status: &tonic::Status) -> Option<String> {
     let mut text = status.message().to_string();
     let mut source = status.source();
     while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
+        // Layers often repeat their cause in their own message.
+        let more = s.to_string();
+        if !text.contains(&more) {
+            text.push_str(": ");
+            text.push_str(&more);
+        }
         source = s.source();
     }
     let lower = text.to_lowercase();
