@@ -19,7 +19,7 @@ use std::time::Duration;
 use iti_proto::v1 as pb;
 use iti_proto::v1::federation_client::FederationClient;
 use time::OffsetDateTime;
-use tokio::sync::{Semaphore, watch};
+use tokio::sync::{Semaphore, mpsc, watch};
 
 use crate::envelope::{self, VerifiedReceipt};
 use crate::ids::{EnvelopeId, ParticipantId};
@@ -60,13 +60,75 @@ pub fn is_definite_refusal(code: tonic::Code) -> bool {
     )
 }
 
+/// Envelopes handed to the delivery loop as they are committed, so that it
+/// sends them without reading them back from the store. Only the first
+/// envelope of a new trace is handed over (no earlier one of its
+/// conversation can be waiting), and only on SQLite, where this node alone
+/// decides what is being sent; everything else the loop finds by reading.
+pub struct Handover {
+    sending: Arc<Sending>,
+    tx: mpsc::UnboundedSender<(OutboxRow, StoredEnvelope)>,
+    rx: std::sync::Mutex<Option<mpsc::UnboundedReceiver<(OutboxRow, StoredEnvelope)>>>,
+    enabled: bool,
+}
+
+impl Handover {
+    pub fn new(backend: Backend) -> Handover {
+        let (tx, rx) = mpsc::unbounded_channel();
+        Handover {
+            sending: Arc::new(Sending::default()),
+            tx,
+            rx: std::sync::Mutex::new(Some(rx)),
+            enabled: backend == Backend::Sqlite,
+        }
+    }
+
+    /// Before the write that queues `id`: keeps the loop's reads from taking
+    /// it. False when hand-over is off (the loop will read it).
+    pub fn reserve(&self, id: EnvelopeId) -> bool {
+        self.enabled && self.sending.reserve(id)
+    }
+
+    /// After that write: `Some` (committed) hands the envelope over; `None`
+    /// (the write failed) gives the reservation up.
+    pub fn complete(&self, id: EnvelopeId, committed: Option<(OutboxRow, StoredEnvelope)>) {
+        match committed {
+            Some(ready) => {
+                if self.tx.send(ready).is_err() {
+                    // No loop (shutting down): a read after restart finds it.
+                    self.sending.release(id);
+                }
+            }
+            None => self.sending.release(id),
+        }
+    }
+}
+
 /// Runs until `shutdown` turns true.
 pub async fn run(node: Arc<Node>, mut shutdown: watch::Receiver<bool>) {
     let permits = Arc::new(Semaphore::new(node.config.outbox.concurrency));
-    let sending = Arc::new(Sending::default());
+    let sending = node.handover.sending.clone();
+    let Some(mut handed) = node
+        .handover
+        .rx
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .take()
+    else {
+        tracing::error!("the delivery loop is already running");
+        return;
+    };
     loop {
         if *shutdown.borrow() {
             break;
+        }
+        // Handed over first: no read needed.
+        while let Ok((row, stored)) = handed.try_recv() {
+            let Ok(permit) = permits.clone().acquire_owned().await else {
+                sending.release(row.envelope_id);
+                break;
+            };
+            spawn_delivery(&node, &sending, row, Some(stored), permit);
         }
         let limit = permits.available_permits().min(256);
         let claimed = if limit > 0 {
@@ -88,34 +150,26 @@ pub async fn run(node: Arc<Node>, mut shutdown: watch::Receiver<bool>) {
                 }
                 break;
             };
-            let node = node.clone();
-            let sending = sending.clone();
-            tokio::spawn(async move {
-                let id = row.envelope_id;
-                if deliver(&node, row).await {
-                    // Only now, with the outcome committed, may it be taken again.
-                    sending.done(id);
-                } else {
-                    // The store refused the outcome (a full disk, a lost
-                    // database): the envelope is still pending. Hold it back
-                    // for a while rather than send it again at once, and
-                    // again, to a peer that already has it. (On PostgreSQL
-                    // the claim's lease, still in place, does the same.)
-                    node.metrics.count_unrecorded_outcome();
-                    sending.hold(id, node.now() + node.config.outbox.retry_cap);
-                }
-                drop(permit);
-                // The next envelope of that conversation may now go.
-                node.outbox_wake.notify_one();
-            });
+            spawn_delivery(&node, &sending, row, None, permit);
         }
         if wait {
             tokio::select! {
                 _ = node.outbox_wake.notified() => {}
+                Some((row, stored)) = handed.recv() => {
+                    match permits.clone().acquire_owned().await {
+                        Ok(permit) => spawn_delivery(&node, &sending, row, Some(stored), permit),
+                        Err(_) => sending.release(row.envelope_id),
+                    }
+                }
                 _ = tokio::time::sleep(IDLE_POLL) => {}
                 _ = shutdown.changed() => {}
             }
         }
+    }
+    // Handed over but not sent: a read after restart finds them.
+    handed.close();
+    while let Ok((row, _)) = handed.try_recv() {
+        sending.release(row.envelope_id);
     }
     // Let deliveries in flight finish (their results are durable either way).
     let _ = tokio::time::timeout(
@@ -123,6 +177,36 @@ pub async fn run(node: Arc<Node>, mut shutdown: watch::Receiver<bool>) {
         permits.acquire_many(node.config.outbox.concurrency as u32),
     )
     .await;
+}
+
+/// Delivers one envelope under `permit`; `stored` if already in hand.
+fn spawn_delivery(
+    node: &Arc<Node>,
+    sending: &Arc<Sending>,
+    row: OutboxRow,
+    stored: Option<StoredEnvelope>,
+    permit: tokio::sync::OwnedSemaphorePermit,
+) {
+    let node = node.clone();
+    let sending = sending.clone();
+    tokio::spawn(async move {
+        let id = row.envelope_id;
+        if deliver(&node, row, stored).await {
+            // Only now, with the outcome committed, may it be taken again.
+            sending.done(id);
+        } else {
+            // The store refused the outcome (a full disk, a lost database):
+            // the envelope is still pending. Hold it back for a while rather
+            // than send it again at once, and again, to a peer that already
+            // has it. (On PostgreSQL the claim's lease, still in place, does
+            // the same.)
+            node.metrics.count_unrecorded_outcome();
+            sending.hold(id, node.now() + node.config.outbox.retry_cap);
+        }
+        drop(permit);
+        // The next envelope of that conversation may now go.
+        node.outbox_wake.notify_one();
+    });
 }
 
 /// The envelopes this node is sending now (on SQLite its claims live here,
@@ -158,6 +242,17 @@ impl Sending {
         s.count += 1;
         let stamp = s.count;
         s.finished.insert(id, stamp);
+    }
+
+    /// Marks `id` as being sent before it is even committed (it is handed
+    /// over); false if it already is.
+    fn reserve(&self, id: EnvelopeId) -> bool {
+        self.state().in_flight.insert(id)
+    }
+
+    /// Gives up a reservation of `id` that sent nothing: a read may take it.
+    fn release(&self, id: EnvelopeId) {
+        self.state().in_flight.remove(&id);
     }
 
     /// Called when sending `id` ended without its outcome committed: it is
@@ -250,7 +345,7 @@ enum Outcome {
 
 /// Sends one envelope and records the outcome; false if the outcome could
 /// not be recorded (the envelope is then still pending).
-async fn deliver(node: &Arc<Node>, row: OutboxRow) -> bool {
+async fn deliver(node: &Arc<Node>, row: OutboxRow, stored: Option<StoredEnvelope>) -> bool {
     let destination: ParticipantId = match row.destination.parse() {
         Ok(d) => d,
         Err(e) => {
@@ -264,7 +359,11 @@ async fn deliver(node: &Arc<Node>, row: OutboxRow) -> bool {
             .await;
         }
     };
-    let stored = match envelopes::get_from_pool(node.store.pool(), row.envelope_id).await {
+    let stored = match stored {
+        Some(s) => Ok(Some(s)),
+        None => envelopes::get_from_pool(node.store.pool(), row.envelope_id).await,
+    };
+    let stored = match stored {
         Ok(Some(s)) => s,
         Ok(None) => {
             return finish(
@@ -677,6 +776,28 @@ mod tests {
         sending.done(a);
         let (_, started) = sending.before_read();
         assert_eq!(ids(sending.take(vec![row(a)], started, 10, until)), [a]);
+    }
+
+    #[test]
+    fn an_envelope_handed_over_is_not_read_again_unless_given_back() {
+        let at = time::OffsetDateTime::UNIX_EPOCH;
+        let [a, b]: [EnvelopeId; 2] = std::array::from_fn(|_| EnvelopeId::new_v7(at));
+        let ids = |rows: Vec<OutboxRow>| rows.iter().map(|r| r.envelope_id).collect::<Vec<_>>();
+        let sending = Sending::default();
+        // Reserved before its write commits; a read then lists it.
+        assert!(sending.reserve(a));
+        assert!(sending.reserve(b));
+        let (_, started) = sending.before_read();
+        assert!(
+            sending
+                .take(vec![row(a), row(b)], started, 10, at)
+                .is_empty()
+        );
+        // a was sent and finished; b's write failed, or it was never sent.
+        sending.done(a);
+        sending.release(b);
+        let (_, started) = sending.before_read();
+        assert_eq!(ids(sending.take(vec![row(b)], started, 10, at)), [b]);
     }
 
     #[test]

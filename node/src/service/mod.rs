@@ -71,6 +71,8 @@ pub struct Node {
     pub opening_key: Option<OpeningKey>,
     pub peering: Peering,
     pub outbox_wake: Notify,
+    /// New traces' first envelopes, handed to the delivery loop as committed.
+    pub(crate) handover: crate::outbox::Handover,
     pub federation_refusals: Arc<Refusals>,
     pub local_refusals: Arc<Refusals>,
     pub metrics: crate::metrics::Metrics,
@@ -147,6 +149,7 @@ impl Node {
             config.routes.clone(),
             config.default_route.clone(),
         );
+        let handover = crate::outbox::Handover::new(store.backend());
         let node = Arc::new(Node {
             config,
             store,
@@ -157,6 +160,7 @@ impl Node {
             opening_key,
             peering,
             outbox_wake: Notify::new(),
+            handover,
             federation_refusals: Arc::default(),
             local_refusals: Arc::default(),
             metrics: crate::metrics::Metrics::new(),

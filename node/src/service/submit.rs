@@ -327,7 +327,22 @@ impl Node {
             )
         });
         let envelope_id = header.id;
-        self.store
+        // The first envelope of a new trace: the delivery loop may take it
+        // as committed, without reading it back.
+        let handed = self.handover.reserve(envelope_id).then(|| {
+            (
+                crate::store::outbox::OutboxRow::pending(&header, now),
+                crate::store::envelopes::StoredEnvelope {
+                    header: header.clone(),
+                    direction: crate::store::envelopes::Direction::Out,
+                    stored_at: now,
+                    envelope: env.clone(),
+                    payload: Some(payload.clone()),
+                },
+            )
+        });
+        let written = self
+            .store
             .write(move |conn| {
                 boxed(async move {
                     let mut writes = Writes::new();
@@ -360,8 +375,14 @@ impl Node {
                     Ok::<_, ServiceError>(())
                 })
             })
-            .await?;
-        self.wake_outbox();
+            .await;
+        match handed {
+            Some(ready) => self
+                .handover
+                .complete(envelope_id, written.is_ok().then_some(ready)),
+            None => self.wake_outbox(),
+        }
+        written?;
         Ok((case_id, trace_id, envelope_id, plan))
     }
 

@@ -55,6 +55,27 @@ pub struct OutboxRow {
     pub done_at: Option<OffsetDateTime>,
 }
 
+impl OutboxRow {
+    /// The row `enqueue_write` makes for `header`, as the delivery loop would
+    /// read it back.
+    pub fn pending(header: &crate::envelope::Header, now: OffsetDateTime) -> OutboxRow {
+        OutboxRow {
+            seq: 0,
+            envelope_id: header.id,
+            trace_id: header.trace_id,
+            destination: header.destination.to_string(),
+            kind: header.kind as i32,
+            state: OutboxState::Pending,
+            attempts: 0,
+            next_attempt_at: now,
+            next_hop: None,
+            last_error: None,
+            enqueued_at: now,
+            done_at: None,
+        }
+    }
+}
+
 const COLUMNS: &str = "seq, envelope_id, trace_id, destination, kind, state, attempts, \
      next_attempt_at, next_hop, last_error, enqueued_at, done_at";
 
