@@ -24,6 +24,12 @@ fn via(hub: &str) -> MemberOptions {
 /// GHA and NGA are members of hub:ECOWAS; hub:ECOWAS reaches BEL through
 /// the broker hub:INTERPOL. Nobody is peered with anyone but their hub(s).
 async fn regional(with_broker_route: bool) -> anyhow::Result<Federation> {
+    regional_where(with_broker_route, &[]).await
+}
+
+/// `regional`, except that the members in `unaware` never fetch the
+/// directory: they know only their hub.
+async fn regional_where(with_broker_route: bool, unaware: &[&str]) -> anyhow::Result<Federation> {
     let mut f = Federation::empty()?;
     f.add("GHA", via("hub:ECOWAS"))?;
     f.add("NGA", via("hub:ECOWAS"))?;
@@ -72,6 +78,9 @@ async fn regional(with_broker_route: bool) -> anyhow::Result<Federation> {
         "NGA",
         "BEL",
     ] {
+        if unaware.contains(&who) {
+            continue;
+        }
         let r = f.node(who)?.refresh_directory().await?;
         assert!(r.rejected.is_empty(), "{who}: {:?}", r.rejected);
     }
@@ -823,6 +832,55 @@ async fn a_restarted_member_still_trusts_the_states_its_hub_introduced() -> anyh
     )
     .await?;
     f.until_state("GHA", &sent.trace_id, "acknowledged").await?;
+    f.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_destination_that_refuses_what_a_hub_passes_is_reported_to_the_origin()
+-> anyhow::Result<()> {
+    // NGA never fetched the directory: it cannot check GHA's signature.
+    let mut f = regional_where(false, &["NGA"]).await?;
+    let sent = submit(&mut f, "GHA", request_to("NGA"), "").await?;
+    let gha = f.poc("GHA")?;
+    let rejected = pb::DeliveryState::Rejected as i32;
+    f.until("GHA sees the refusal", || {
+        let mut gha = gha.clone();
+        let id = sent.envelope_id.clone();
+        async move {
+            let items = gha
+                .outbox(pb::OutboxRequest {
+                    include_delivered: true,
+                })
+                .await?
+                .into_inner()
+                .items;
+            Ok(items
+                .iter()
+                .any(|i| i.envelope_id == id && i.state == rejected))
+        }
+    })
+    .await?;
+    let item = f
+        .poc("GHA")?
+        .outbox(pb::OutboxRequest {
+            include_delivered: true,
+        })
+        .await?
+        .into_inner()
+        .items
+        .into_iter()
+        .find(|i| i.envelope_id == sent.envelope_id)
+        .unwrap();
+    assert!(
+        item.last_error.contains("NGA refused it")
+            && item.last_error.contains("no CA is pinned for GHA"),
+        "the officer sees who refused and why: {}",
+        item.last_error
+    );
+    // Nothing was taken at NGA.
+    let at_nga = iti_tests::db_scalar(f.node("NGA")?, "SELECT COUNT(*) FROM traces").await?;
+    assert_eq!(at_nga, 0);
     f.shutdown().await;
     Ok(())
 }
