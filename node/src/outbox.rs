@@ -83,25 +83,48 @@ impl Handover {
         }
     }
 
-    /// Before the write that queues `id`: keeps the loop's reads from taking
-    /// it. False when hand-over is off (the loop will read it).
-    pub fn reserve(&self, id: EnvelopeId) -> bool {
-        self.enabled && self.sending.reserve(id)
+    /// Before the write that queues `header`'s envelope: keeps the loop's
+    /// reads from taking it, and keeps it in hand. `None` when hand-over is
+    /// off (the loop will read it).
+    pub fn reserve(
+        &self,
+        header: &crate::envelope::Header,
+        envelope: &pb::Envelope,
+        payload: &pb::Payload,
+        now: OffsetDateTime,
+    ) -> Option<Reserved> {
+        if !(self.enabled && self.sending.reserve(header.id)) {
+            return None;
+        }
+        Some(Reserved {
+            row: OutboxRow::pending(header, now),
+            stored: StoredEnvelope {
+                header: header.clone(),
+                direction: Stored::Out,
+                stored_at: now,
+                envelope: envelope.clone(),
+                payload: Some(payload.clone()),
+            },
+        })
     }
 
-    /// After that write: `Some` (committed) hands the envelope over; `None`
-    /// (the write failed) gives the reservation up.
-    pub fn complete(&self, id: EnvelopeId, committed: Option<(OutboxRow, StoredEnvelope)>) {
-        match committed {
-            Some(ready) => {
-                if self.tx.send(ready).is_err() {
-                    // No loop (shutting down): a read after restart finds it.
-                    self.sending.release(id);
-                }
-            }
-            None => self.sending.release(id),
+    /// After that write: hands the envelope over if it was committed, and
+    /// otherwise gives the reservation up.
+    pub fn complete(&self, reserved: Reserved, committed: bool) {
+        let id = reserved.row.envelope_id;
+        if !committed || self.tx.send((reserved.row, reserved.stored)).is_err() {
+            // Not committed, or no loop (shutting down: a read after restart
+            // finds it).
+            self.sending.release(id);
         }
     }
+}
+
+/// An envelope reserved for hand-over, with its outbox row as the loop
+/// would read it back.
+pub struct Reserved {
+    row: OutboxRow,
+    stored: StoredEnvelope,
 }
 
 /// Runs until `shutdown` turns true.

@@ -44,6 +44,19 @@ pub async fn db_blobs(node: &iti_node::service::Node, sql: &str) -> anyhow::Resu
         .await?)
 }
 
+/// Every outbox item of the officer's node, delivered ones included.
+pub async fn outbox_items(
+    officer: &mut LocalClient<Channel>,
+) -> anyhow::Result<Vec<pb::OutboxItem>> {
+    Ok(officer
+        .outbox(pb::OutboxRequest {
+            include_delivered: true,
+        })
+        .await?
+        .into_inner()
+        .items)
+}
+
 /// Parses a participant id in tests.
 pub fn p(s: &str) -> ParticipantId {
     s.parse().expect("participant id")

@@ -197,13 +197,7 @@ async fn nodes_killed_at_random_under_load_lose_nothing_and_do_nothing_twice() -
     eventually("GHA holds BEL's receipt for every request", || {
         let mut c = gha_poc.clone();
         async move {
-            let items = c
-                .outbox(pb::OutboxRequest {
-                    include_delivered: true,
-                })
-                .await?
-                .into_inner()
-                .items;
+            let items = iti_tests::outbox_items(&mut c).await?;
             Ok(items
                 .iter()
                 .all(|i| i.state == pb::DeliveryState::Delivered as i32))
@@ -369,13 +363,7 @@ async fn a_replica_killed_while_holding_outbox_claims_is_taken_over_without_doub
     eventually("replica B delivered everything", || {
         let mut c = poc_b.clone();
         async move {
-            let items = c
-                .outbox(pb::OutboxRequest {
-                    include_delivered: true,
-                })
-                .await?
-                .into_inner()
-                .items;
+            let items = iti_tests::outbox_items(&mut c).await?;
             Ok(items.len() == 6
                 && items
                     .iter()

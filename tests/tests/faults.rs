@@ -4,10 +4,8 @@
 
 use iti_node::sandbox::MemberOptions;
 use iti_proto::v1 as pb;
-use iti_proto::v1::local_client::LocalClient;
 use iti_tests::proxy::FaultProxy;
-use iti_tests::{Federation, fixtures, p};
-use tonic::transport::Channel;
+use iti_tests::{Federation, fixtures, outbox_items, p};
 
 /// How many requests each scenario sends: small in CI, larger on demand
 /// (`ITI_FAULT_SCALE=200 cargo test -p iti-tests --test faults`).
@@ -37,19 +35,8 @@ async fn submit_many(f: &mut Federation, from: &str, n: usize) -> anyhow::Result
     Ok(ids)
 }
 
-/// Every outbox item of the officer's node, delivered ones included.
-async fn items(client: &mut LocalClient<Channel>) -> anyhow::Result<Vec<pb::OutboxItem>> {
-    Ok(client
-        .outbox(pb::OutboxRequest {
-            include_delivered: true,
-        })
-        .await?
-        .into_inner()
-        .items)
-}
-
 async fn outbox(f: &mut Federation, who: &str) -> anyhow::Result<Vec<pb::OutboxItem>> {
-    items(&mut f.poc(who)?).await
+    outbox_items(&mut f.poc(who)?).await
 }
 
 /// Every request arrived exactly once: one trace each at the destination,
@@ -102,7 +89,12 @@ async fn a_peer_down_for_days_receives_everything_once_it_is_back() -> anyhow::R
         f.nudge();
         f.until("a retry happened", || {
             let mut c = gha.clone();
-            async move { Ok(items(&mut c).await?.iter().all(|i| i.attempts >= round)) }
+            async move {
+                Ok(outbox_items(&mut c)
+                    .await?
+                    .iter()
+                    .all(|i| i.attempts >= round))
+            }
         })
         .await?;
     }
@@ -247,7 +239,7 @@ async fn a_burst_of_requests_is_sent_once_each_on_a_healthy_network() -> anyhow:
     f.until("every request is delivered", || {
         let mut gha = gha.clone();
         async move {
-            let all = items(&mut gha).await?;
+            let all = outbox_items(&mut gha).await?;
             Ok(all.len() == n && all.iter().all(|i| i.state == delivered))
         }
     })

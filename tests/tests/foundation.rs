@@ -248,14 +248,11 @@ async fn a_request_without_the_clause_6_essentials_is_refused_and_nothing_is_sto
         err.message()
     );
     assert_eq!(trace_count(&mut f, "GHA").await?, 0);
-    let outbox = f
-        .poc("GHA")?
-        .outbox(pb::OutboxRequest {
-            include_delivered: true,
-        })
-        .await?
-        .into_inner();
-    assert!(outbox.items.is_empty());
+    assert!(
+        iti_tests::outbox_items(&mut f.poc("GHA")?)
+            .await?
+            .is_empty()
+    );
     f.shutdown().await;
     Ok(())
 }

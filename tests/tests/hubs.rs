@@ -581,13 +581,8 @@ async fn a_routing_loop_between_hubs_is_refused_not_bounced() -> anyhow::Result<
     f.until("the hub sees the loop refusal", || {
         let mut admin = admin.clone();
         async move {
-            let ob = admin
-                .outbox(pb::OutboxRequest {
-                    include_delivered: true,
-                })
-                .await?
-                .into_inner();
-            Ok(ob.items.iter().any(|i| {
+            let items = iti_tests::outbox_items(&mut admin).await?;
+            Ok(items.iter().any(|i| {
                 i.state == pb::DeliveryState::Rejected as i32 && i.last_error.contains("loop")
             }))
         }
@@ -598,13 +593,8 @@ async fn a_routing_loop_between_hubs_is_refused_not_bounced() -> anyhow::Result<
     f.until("GHA sees the refusal", || {
         let mut gha = gha.clone();
         async move {
-            let ob = gha
-                .outbox(pb::OutboxRequest {
-                    include_delivered: true,
-                })
-                .await?
-                .into_inner();
-            Ok(ob.items.iter().any(|i| {
+            let items = iti_tests::outbox_items(&mut gha).await?;
+            Ok(items.iter().any(|i| {
                 i.state == pb::DeliveryState::Rejected as i32 && i.last_error.contains("loop")
             }))
         }
@@ -679,18 +669,12 @@ async fn keys_rotate_across_the_switch_over_without_a_failed_delivery() -> anyho
     )
     .await?;
     f.until_state("GHA", &after, "acknowledged").await?;
-    let ob = f
-        .poc("GHA")?
-        .outbox(pb::OutboxRequest {
-            include_delivered: true,
-        })
-        .await?
-        .into_inner();
+    let items = iti_tests::outbox_items(&mut f.poc("GHA")?).await?;
     assert!(
-        ob.items
+        items
             .iter()
             .all(|i| i.state == pb::DeliveryState::Delivered as i32),
-        "no failed delivery: {ob:?}"
+        "no failed delivery: {items:?}"
     );
 
     // Long after, the retired key is no longer accepted for BEL, and a
@@ -848,27 +832,15 @@ async fn a_destination_that_refuses_what_a_hub_passes_is_reported_to_the_origin(
         let mut gha = gha.clone();
         let id = sent.envelope_id.clone();
         async move {
-            let items = gha
-                .outbox(pb::OutboxRequest {
-                    include_delivered: true,
-                })
-                .await?
-                .into_inner()
-                .items;
+            let items = iti_tests::outbox_items(&mut gha).await?;
             Ok(items
                 .iter()
                 .any(|i| i.envelope_id == id && i.state == rejected))
         }
     })
     .await?;
-    let item = f
-        .poc("GHA")?
-        .outbox(pb::OutboxRequest {
-            include_delivered: true,
-        })
+    let item = iti_tests::outbox_items(&mut f.poc("GHA")?)
         .await?
-        .into_inner()
-        .items
         .into_iter()
         .find(|i| i.envelope_id == sent.envelope_id)
         .unwrap();

@@ -210,13 +210,7 @@ async fn requests_are_routed_by_the_rules_of_9_1_or_by_an_officer_who_gives_a_re
             .traces
             .is_empty()
     );
-    let queued = gha
-        .outbox(pb::OutboxRequest {
-            include_delivered: true,
-        })
-        .await?
-        .into_inner()
-        .items;
+    let queued = iti_tests::outbox_items(&mut gha).await?;
     assert!(queued.is_empty(), "a plan queued {queued:?}");
 
     // 9.1 a: an export record in the domestic findings names the importer.

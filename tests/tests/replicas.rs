@@ -61,14 +61,7 @@ async fn two_replicas_share_the_outbox_without_sending_anything_twice() -> anyho
         f.until_state("GHA", id, "delivered").await?;
     }
     // Sent once each: one attempt per envelope, one trace each at BEL.
-    let outbox = f
-        .poc("GHA")?
-        .outbox(pb::OutboxRequest {
-            include_delivered: true,
-        })
-        .await?
-        .into_inner()
-        .items;
+    let outbox = iti_tests::outbox_items(&mut f.poc("GHA")?).await?;
     assert_eq!(outbox.len(), ids.len());
     assert!(
         outbox

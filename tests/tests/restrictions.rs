@@ -308,15 +308,8 @@ async fn until_informed_of(
 
 /// The number of envelopes GHA queued for `destination`, delivered or not.
 async fn sent_to(f: &mut Federation, destination: &str) -> anyhow::Result<usize> {
-    let outbox = f
-        .poc(REQUESTER)?
-        .outbox(pb::OutboxRequest {
-            include_delivered: true,
-        })
+    Ok(iti_tests::outbox_items(&mut f.poc(REQUESTER)?)
         .await?
-        .into_inner();
-    Ok(outbox
-        .items
         .iter()
         .filter(|i| i.destination == destination)
         .count())

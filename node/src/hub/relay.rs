@@ -273,37 +273,41 @@ impl Node {
                 return Ok(None);
             }
         };
-        let me_s = self.participant().to_string();
-        let from_s = from.to_string();
-        let (h2, custody2) = (h.clone(), custody.clone());
-        let destination_receipt = delivered.signed.clone();
+        // The record of the relay: headers and both receipts, no content.
+        let mut writes = Writes::new();
+        writes.push(envelopes::insert_write(
+            h,
+            Direction::Relay,
+            &pb::Envelope::default(),
+            None,
+            now,
+        ));
+        writes.push(hub::relay_write(h, now));
+        writes.push(envelopes::receipt_write(&ReceiptRow {
+            envelope_id: h.id,
+            receiver: self.participant().to_string(),
+            received_at: now,
+            signed: custody.clone(),
+        }));
+        writes.push(envelopes::receipt_write(&ReceiptRow {
+            envelope_id: h.id,
+            receiver: delivered.receiver.to_string(),
+            received_at: delivered.received_at,
+            signed: delivered.signed.clone(),
+        }));
+        let (header, from_s) = (h.clone(), from.to_string());
         self.store
             .write(move |conn| {
                 boxed(async move {
-                    let h = h2;
-                    let mut writes = Writes::new();
-                    // The record of the relay, without the content.
-                    writes.push(envelopes::insert_write(
-                        &h,
-                        Direction::Relay,
-                        &pb::Envelope::default(),
-                        None,
+                    record_relay(
+                        conn,
+                        writes,
                         now,
-                    ));
-                    writes.push(hub::relay_write(&h, now));
-                    writes.push(envelopes::receipt_write(&ReceiptRow {
-                        envelope_id: h.id,
-                        receiver: me_s,
-                        received_at: now,
-                        signed: custody2,
-                    }));
-                    writes.push(envelopes::receipt_write(&ReceiptRow {
-                        envelope_id: h.id,
-                        receiver: delivered.receiver.to_string(),
-                        received_at: delivered.received_at,
-                        signed: delivered.signed,
-                    }));
-                    record_relay(conn, writes, now, &from_s, &h, "passed straight through").await?;
+                        &from_s,
+                        &header,
+                        "passed straight through",
+                    )
+                    .await?;
                     Ok::<_, ServiceError>(())
                 })
             })
@@ -311,7 +315,7 @@ impl Node {
         let outcome = Delivered {
             receipt: custody.clone(),
             duplicate: false,
-            destination_receipt: Some(destination_receipt),
+            destination_receipt: Some(delivered.signed),
         };
         self.count_relayed(&outcome, h.kind);
         Ok(Some(outcome))

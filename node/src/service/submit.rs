@@ -329,18 +329,7 @@ impl Node {
         let envelope_id = header.id;
         // The first envelope of a new trace: the delivery loop may take it
         // as committed, without reading it back.
-        let handed = self.handover.reserve(envelope_id).then(|| {
-            (
-                crate::store::outbox::OutboxRow::pending(&header, now),
-                crate::store::envelopes::StoredEnvelope {
-                    header: header.clone(),
-                    direction: crate::store::envelopes::Direction::Out,
-                    stored_at: now,
-                    envelope: env.clone(),
-                    payload: Some(payload.clone()),
-                },
-            )
-        });
+        let handed = self.handover.reserve(&header, &env, &payload, now);
         let written = self
             .store
             .write(move |conn| {
@@ -377,9 +366,7 @@ impl Node {
             })
             .await;
         match handed {
-            Some(ready) => self
-                .handover
-                .complete(envelope_id, written.is_ok().then_some(ready)),
+            Some(reserved) => self.handover.complete(reserved, written.is_ok()),
             None => self.wake_outbox(),
         }
         written?;
