@@ -9,6 +9,11 @@
 //! 3. through a hub: the same relayed by a third `iti-node` process, the
 //!    destination's receipt coming back through the hub.
 //!
+//! Then the floor: the least CPU time an exchange of (2) and (3) needs here
+//! if storage, routing and everything else cost nothing (its RPCs at the
+//! CPU cost per call measured in (1), its signatures timed with the node's
+//! own code), and the throughput that allows on this machine's cores.
+//!
 //! Run it on a release build:
 //!
 //! ```text
@@ -28,8 +33,10 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, anyhow, bail};
 use clap::Parser;
 use iti_node::clock::{SharedClock, SystemClock};
+use iti_node::envelope::{self, Header, Signer};
 use iti_node::identity::trust::TrustStore;
-use iti_node::identity::{Role, tls};
+use iti_node::identity::{Identity, Role, pki, tls};
+use iti_node::ids::{CaseId, EnvelopeId, TraceId};
 use iti_node::sandbox::{MemberOptions, Sandbox};
 use iti_node::store::Durability;
 use iti_proto::v1 as pb;
@@ -38,6 +45,7 @@ use iti_tests::process::{NodeProcess, cpu_time, node_binary, require_binary, rss
 use iti_tests::{fixtures, p};
 use rustls::pki_types::CertificateDer;
 use rustls::pki_types::pem::PemObject;
+use time::OffsetDateTime;
 use tokio::sync::oneshot;
 use tonic::transport::Channel;
 
@@ -209,6 +217,7 @@ async fn ceiling(args: &Args) -> anyhow::Result<Figures> {
         move || call(client.clone())
     })
     .await;
+    let cpu_before = cpu_time(std::process::id());
     let measured = run_closed_loop(
         args.concurrency,
         args.requests * 10,
@@ -219,6 +228,7 @@ async fn ceiling(args: &Args) -> anyhow::Result<Figures> {
         },
     )
     .await;
+    let cpu_after = cpu_time(std::process::id());
     let _ = stop_tx.send(true);
     drop(client);
     let _ = tokio::time::timeout(Duration::from_secs(5), server).await;
@@ -230,7 +240,9 @@ async fn ceiling(args: &Args) -> anyhow::Result<Figures> {
         latencies: measured.latencies,
         latency_source: "client",
         rss: vec![],
-        cpu_per_op: vec![],
+        cpu_per_op: per_op(cpu_before, cpu_after, measured.done)
+            .map(|d| vec![("iti-bench (client and server)".to_string(), d)])
+            .unwrap_or_default(),
     })
 }
 
@@ -514,13 +526,7 @@ async fn exchange(
         .chain(["iti-bench".to_string()]);
     let cpu_per_op = names
         .zip(cpu_before.into_iter().zip(cpu_after))
-        .filter_map(|(name, (before, after))| {
-            let used = after?.checked_sub(before?)?;
-            Some((
-                name,
-                used / u32::try_from(measured.done.max(1)).unwrap_or(u32::MAX),
-            ))
-        })
+        .filter_map(|(name, (before, after))| Some((name, per_op(before, after, measured.done)?)))
         .collect();
     if let Some(e) = &measured.first_error {
         eprintln!("{label}: {} errors, the first: {e}", measured.errors);
@@ -576,6 +582,12 @@ async fn exchange(
             .collect(),
         cpu_per_op,
     })
+}
+
+/// CPU time used between two readings, per operation.
+fn per_op(before: Option<Duration>, after: Option<Duration>, ops: usize) -> Option<Duration> {
+    let used = after?.checked_sub(before?)?;
+    Some(used / u32::try_from(ops.max(1)).unwrap_or(u32::MAX))
 }
 
 fn sorted(mut v: Vec<Duration>) -> Vec<Duration> {
@@ -729,6 +741,159 @@ async fn through_hub(args: &Args) -> anyhow::Result<Figures> {
     figures
 }
 
+// ------------------------------------------------------------ the floor
+
+/// The signature work of one exchange, timed with the node's own code on one
+/// thread: what no storage or transport design can leave out.
+struct Crypto {
+    sign_envelope: Duration,
+    verify_envelope: Duration,
+    sign_receipt: Duration,
+    verify_receipt: Duration,
+}
+
+/// Wall time per call of `op` over `rounds` calls, on this thread.
+fn time_per_call(
+    rounds: u32,
+    mut op: impl FnMut() -> anyhow::Result<()>,
+) -> anyhow::Result<Duration> {
+    op()?;
+    let begin = Instant::now();
+    for _ in 0..rounds {
+        op()?;
+    }
+    Ok(begin.elapsed() / rounds)
+}
+
+fn crypto(rounds: u32) -> anyhow::Result<Crypto> {
+    let now = OffsetDateTime::now_utc();
+    let trust = TrustStore::new();
+    let mut signers = Vec::new();
+    for code in ["GHA", "BEL"] {
+        let who = p(code);
+        let ca = pki::create_ca(&who, pki::Validity::days_from(now, 30))?;
+        let ca_der = CertificateDer::from_pem_slice(ca.cert_pem.as_bytes())
+            .map_err(|e| anyhow!("CA of {code}: {e}"))?;
+        trust
+            .pin(&who, ca_der, None)
+            .map_err(|e| anyhow!("pinning {code}: {e}"))?;
+        let node = pki::issue(&ca, &Identity::Node(who), pki::Validity::days_from(now, 30))?;
+        signers.push(Signer::from_keyed(&node)?);
+    }
+    let (gha, bel) = (&signers[0], &signers[1]);
+    let header = Header {
+        id: EnvelopeId::new_v7(now),
+        case_id: CaseId::new_v7(now),
+        trace_id: TraceId::new_v7(now),
+        origin: p("GHA"),
+        destination: p("BEL"),
+        created_at: now,
+        kind: pb::PayloadKind::Request,
+        marking: pb::Marking::default(),
+        sealing: None,
+        on_behalf_of: None,
+    };
+    let payload = pb::Payload {
+        body: Some(pb::payload::Body::Request(fixtures::fal_request())),
+    };
+    let env = envelope::build(gha, header.clone(), &payload, None)?;
+    let receipt = envelope::sign_receipt(bel, &env, &header, now);
+    Ok(Crypto {
+        sign_envelope: time_per_call(rounds, || {
+            envelope::build(gha, header.clone(), &payload, None)?;
+            Ok(())
+        })?,
+        verify_envelope: time_per_call(rounds, || {
+            envelope::verify(&env, &trust, now)?;
+            Ok(())
+        })?,
+        sign_receipt: time_per_call(rounds, || {
+            envelope::sign_receipt(bel, &env, &header, now);
+            Ok(())
+        })?,
+        verify_receipt: time_per_call(rounds, || {
+            envelope::verify_receipt(&receipt, &env, &trust, now)?;
+            Ok(())
+        })?,
+    })
+}
+
+/// The least CPU time one exchange of a case needs on this machine, with
+/// storage, routing and everything else free: its RPCs at the ceiling's own
+/// cost, and its signatures.
+struct Floor {
+    label: &'static str,
+    what: &'static str,
+    per_exchange: Duration,
+}
+
+fn floors(rpc: Duration, c: &Crypto) -> Vec<Floor> {
+    vec![
+        Floor {
+            label: "(2)",
+            what: "2 RPCs (submit, deliver), the request signed and verified, the receipt signed and verified",
+            per_exchange: 2 * rpc
+                + c.sign_envelope
+                + c.verify_envelope
+                + c.sign_receipt
+                + c.verify_receipt,
+        },
+        Floor {
+            label: "(3)",
+            what: "3 RPCs, the request signed and verified twice (hub, destination), two receipts signed \
+                   (hub's custody, destination's), the destination's verified twice (hub, requester)",
+            per_exchange: 3 * rpc
+                + c.sign_envelope
+                + 2 * c.verify_envelope
+                + 2 * c.sign_receipt
+                + 2 * c.verify_receipt,
+        },
+    ]
+}
+
+fn report_floor(all: &[Figures], crypto: &Crypto) {
+    let Some(ceiling) = all.iter().find(|f| f.label.starts_with("(1)")) else {
+        return;
+    };
+    let Some((_, rpc)) = ceiling.cpu_per_op.first() else {
+        return;
+    };
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let us = |d: Duration| format!("{:.0}", d.as_secs_f64() * 1e6);
+    println!();
+    println!(
+        "floor: the least CPU an exchange needs here if storage, routing and all else cost nothing \
+         (its RPCs at the cost of (1), its signatures timed with the node's code):"
+    );
+    println!(
+        "  one empty mTLS RPC, client and server: {} us (CPU of (1) per call); ECDSA P-256, one thread: \
+         envelope signed {} us, verified {} us; receipt signed {} us, verified {} us",
+        us(*rpc),
+        us(crypto.sign_envelope),
+        us(crypto.verify_envelope),
+        us(crypto.sign_receipt),
+        us(crypto.verify_receipt)
+    );
+    for floor in floors(*rpc, crypto) {
+        let most = cores as f64 / floor.per_exchange.as_secs_f64().max(1e-9);
+        let measured: Option<Duration> = all
+            .iter()
+            .find(|f| f.label.starts_with(floor.label))
+            .map(|f| f.cpu_per_op.iter().map(|(_, d)| *d).sum());
+        println!(
+            "  {}: {} = {} us -> at most {:.0}/s on {cores} cores = {:.3} of (1){}",
+            floor.label,
+            floor.what,
+            us(floor.per_exchange),
+            most,
+            most / ceiling.throughput(),
+            measured
+                .map(|m| format!("; measured: {} us per exchange, all processes", us(m)))
+                .unwrap_or_default()
+        );
+    }
+}
+
 // ------------------------------------------------------------ report
 
 fn report(args: &Args, all: &[Figures]) {
@@ -849,5 +1014,8 @@ async fn main() -> anyhow::Result<()> {
         all.push(through_hub(&args).await?);
     }
     report(&args, &all);
+    if cases.contains("ceiling") {
+        report_floor(&all, &crypto(2_000)?);
+    }
     Ok(())
 }
