@@ -63,15 +63,26 @@ fn init_tracing(format: iti_node::config::LogFormat, level: &str) {
     }
 }
 
-async fn shutdown_signal() {
-    use tokio::signal::unix::{SignalKind, signal};
-    let mut term = match signal(SignalKind::terminate()) {
-        Ok(s) => s,
-        Err(_) => return std::future::pending().await,
+/// SIGTERM or SIGINT, listened for from the moment this is called (not from
+/// the first poll): a node that has said it is ready stops cleanly on
+/// either, however soon it comes.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
+    use tokio::signal::unix::{Signal, SignalKind, signal};
+    let received = |s: std::io::Result<Signal>| async move {
+        match s {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
     };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        _ = term.recv() => {}
+    let term = received(signal(SignalKind::terminate()));
+    let interrupt = received(signal(SignalKind::interrupt()));
+    async move {
+        tokio::select! {
+            _ = term => {}
+            _ = interrupt => {}
+        }
     }
 }
 
@@ -135,6 +146,7 @@ fn main() -> ExitCode {
                         return ExitCode::FAILURE;
                     }
                 };
+                let shutdown = shutdown_signal();
                 if ready_line {
                     use std::io::Write;
                     let metrics = running
@@ -147,7 +159,7 @@ fn main() -> ExitCode {
                     );
                     let _ = std::io::stdout().flush();
                 }
-                shutdown_signal().await;
+                shutdown.await;
                 tracing::info!("shutting down");
                 running.stop().await;
                 ExitCode::SUCCESS
