@@ -96,7 +96,7 @@ pub async fn replace_envelope(
     id: EnvelopeId,
     envelope: &pb::Envelope,
 ) -> Result<(), StoreError> {
-    sqlx::query("UPDATE envelopes SET envelope = $1 WHERE id = $2")
+    Write::new("UPDATE envelopes SET envelope = $1 WHERE id = $2")
         .bind(envelope.encode_to_vec())
         .bind(id.to_string())
         .execute(conn)

@@ -7,12 +7,17 @@
 //! writes of a job that need no answer are gathered as [`Writes`] and sent
 //! together. PostgreSQL's extended protocol takes one statement per query,
 //! so there they go one by one, in the same order.
+//!
+//! Every write of a job goes through here (or calls `ensure_savepoint`
+//! first): in a batch, the first one also creates the job's savepoint on
+//! SQLite, in the same query.
 
 use std::fmt::Write as _;
 
-use sqlx::AnyConnection;
+use futures::TryStreamExt;
+use sqlx::{AnyConnection, Executor};
 
-use super::{Backend, StoreError, composed};
+use super::{Backend, SAVEPOINT, StoreError, composed, take_owed_savepoint};
 
 /// A value bound to a statement. `None` is SQL NULL, typed for PostgreSQL.
 #[derive(Debug, Clone, PartialEq)]
@@ -40,6 +45,11 @@ impl From<String> for Value {
 impl From<&str> for Value {
     fn from(v: &str) -> Self {
         Value::Text(Some(v.to_string()))
+    }
+}
+impl From<&String> for Value {
+    fn from(v: &String) -> Self {
+        Value::Text(Some(v.clone()))
     }
 }
 impl From<Option<String>> for Value {
@@ -84,12 +94,23 @@ impl Write {
         self
     }
 
-    /// Runs this statement alone; returns the rows it affected.
+    /// Runs this statement alone (with the job's savepoint, if owed);
+    /// returns the rows it affected.
     pub async fn execute(self, conn: &mut AnyConnection) -> Result<u64, StoreError> {
-        let done = bind_all(sqlx::query(self.sql), self.values)
-            .execute(conn)
+        if !take_owed_savepoint() {
+            let done = bind_all(sqlx::query(self.sql), self.values)
+                .execute(conn)
+                .await?;
+            return Ok(done.rows_affected());
+        }
+        // SQLite reports for the savepoint the count of the last statement
+        // before it, so only this statement's own count is ours.
+        let sql = format!("{SAVEPOINT};\n{}", self.sql);
+        let done: Vec<_> = conn
+            .execute_many(bind_all(sqlx::query(composed(sql)), self.values))
+            .try_collect()
             .await?;
-        Ok(done.rows_affected())
+        Ok(done.last().map_or(0, |d| d.rows_affected()))
     }
 }
 
@@ -106,9 +127,10 @@ impl Writes {
         self.0.push(write);
     }
 
-    /// Runs every write, in order: on SQLite as one query, on PostgreSQL one
-    /// statement at a time. A failing statement fails the whole job, whose
-    /// savepoint or transaction then undoes the ones before it.
+    /// Runs every write, in order: on SQLite as one query (with the job's
+    /// savepoint, if owed), on PostgreSQL one statement at a time. A failing
+    /// statement fails the whole job, whose savepoint or transaction then
+    /// undoes the ones before it.
     pub async fn execute(self, conn: &mut AnyConnection) -> Result<(), StoreError> {
         match (self.0.len(), Backend::of(conn)) {
             (0, _) => Ok(()),
@@ -119,7 +141,10 @@ impl Writes {
                 Ok(())
             }
             (_, Backend::Sqlite) => {
-                let (sql, values) = fuse(self.0);
+                let (mut sql, values) = fuse(self.0);
+                if take_owed_savepoint() {
+                    sql.insert_str(0, &format!("{SAVEPOINT};\n"));
+                }
                 bind_all(sqlx::query(composed(sql)), values)
                     .execute(conn)
                     .await?;

@@ -99,7 +99,7 @@ pub async fn add_lost_stolen(
     conn: &mut AnyConnection,
     r: &LostStolenRow,
 ) -> Result<bool, StoreError> {
-    let done = sqlx::query(
+    let done = Write::new(
         "INSERT INTO lost_stolen (reported_by, make, model, serial_number, calibre, make_key, serial_key, \
          reported_on, circumstances, reference) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
          ON CONFLICT DO NOTHING",
@@ -116,7 +116,7 @@ pub async fn add_lost_stolen(
     .bind(&r.reference)
     .execute(conn)
     .await?;
-    Ok(done.rows_affected() == 1)
+    Ok(done == 1)
 }
 
 /// Register entries for a normalised make.

@@ -43,6 +43,35 @@ pub use fused::{Write, Writes};
 /// Jobs committed together at most.
 pub const MAX_BATCH: usize = 256;
 
+/// The savepoint that isolates one job of a batch from the others.
+const SAVEPOINT: &str = "SAVEPOINT job";
+
+thread_local! {
+    /// Set on a SQLite writer's thread while a job of a batch has written
+    /// nothing yet: its savepoint is owed, and the job's first write creates
+    /// it in the same query (see [`fused`]), saving a trip to sqlx's worker
+    /// thread per job.
+    static SAVEPOINT_OWED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Whether the running job's savepoint is owed; it is not any more.
+pub(crate) fn take_owed_savepoint() -> bool {
+    SAVEPOINT_OWED.with(|o| o.replace(false))
+}
+
+fn owe_savepoint(owed: bool) {
+    SAVEPOINT_OWED.with(|o| o.set(owed));
+}
+
+/// For a write that is not a [`Write`]: creates the running job's savepoint
+/// first, if it is owed.
+pub(crate) async fn ensure_savepoint(conn: &mut AnyConnection) -> Result<(), StoreError> {
+    if take_owed_savepoint() {
+        conn.execute(SAVEPOINT).await?;
+    }
+    Ok(())
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("database: {0}")]
@@ -364,11 +393,15 @@ async fn run_batch(pool: &AnyPool, batch: Vec<Job>) {
         //
         // Every statement is a round trip (for SQLite, to sqlx's worker
         // thread) and the writer is serial, so SQLite saves statements: a lone
-        // job runs without a savepoint, and a kept job's savepoint is left
-        // open rather than released (savepoints of one name nest, ROLLBACK TO
-        // undoes only the latest, COMMIT releases them all).
+        // job runs without a savepoint; in a batch, a job's savepoint is owed
+        // until its first write, which creates it in the same query (a job
+        // that fails before writing has nothing to undo); and a kept job's
+        // savepoint is left open rather than released (savepoints of one
+        // name nest, ROLLBACK TO undoes only the latest, COMMIT releases
+        // them all).
         let postgres = Backend::of(&conn) == Backend::Postgres;
         let single = jobs == 1 && !postgres;
+        owe_savepoint(false);
         let mut tx = conn.begin().await?;
         for job in waiting.by_ref() {
             if single {
@@ -383,14 +416,39 @@ async fn run_batch(pool: &AnyPool, batch: Vec<Job>) {
                 finishes.push(completion.finish);
                 continue;
             }
-            tx.execute("SAVEPOINT job").await?;
+            #[cfg(debug_assertions)]
+            let changes_before = if postgres {
+                0
+            } else {
+                total_changes(&mut tx).await?
+            };
+            if postgres {
+                tx.execute(SAVEPOINT).await?;
+            } else {
+                owe_savepoint(true);
+            }
             let completion = (job.run)(&mut tx).await;
+            let savepoint_made = postgres || !take_owed_savepoint();
+            #[cfg(debug_assertions)]
+            if !savepoint_made && total_changes(&mut tx).await? != changes_before {
+                // A write made other than through `Write`/`Writes` or after
+                // `ensure_savepoint`: outside the job's savepoint, it could
+                // not be undone alone. Refuse the whole batch (tests only).
+                finishes.push(completion.finish);
+                return Err(sqlx::Error::Protocol(
+                    "a write job changed rows before creating its savepoint: \
+                     write through store::Write, or call store::ensure_savepoint first"
+                        .into(),
+                ));
+            }
             if !completion.keep {
                 audit::forget_cached_head();
                 // Answered with its own error, whatever happens next.
                 finishes.push(completion.finish);
-                tx.execute("ROLLBACK TO SAVEPOINT job").await?;
-                tx.execute("RELEASE SAVEPOINT job").await?;
+                if savepoint_made {
+                    tx.execute("ROLLBACK TO SAVEPOINT job").await?;
+                    tx.execute("RELEASE SAVEPOINT job").await?;
+                }
                 continue;
             }
             if postgres && let Err(e) = tx.execute("RELEASE SAVEPOINT job").await {
@@ -429,6 +487,14 @@ async fn run_batch(pool: &AnyPool, batch: Vec<Job>) {
             (job.abandon)(e.clone());
         }
     }
+}
+
+/// Rows changed on this SQLite connection since it opened.
+#[cfg(debug_assertions)]
+async fn total_changes(conn: &mut AnyConnection) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("SELECT total_changes()")
+        .fetch_one(conn)
+        .await
 }
 
 /// Shorthand for the futures write jobs return.

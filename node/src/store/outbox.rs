@@ -163,6 +163,8 @@ pub async fn claim_due(
            ORDER BY o.seq LIMIT $4 {lock}) \
          RETURNING {COLUMNS}"
     );
+    // A write read back: not a `Write`, so the job's savepoint comes first.
+    super::ensure_savepoint(&mut *conn).await?;
     let rows = sqlx::query(composed(sql))
         .bind(claimer)
         .bind(to_millis(lease_until))
@@ -203,12 +205,11 @@ pub async fn due(
 /// at start any claim is a dead process's (on PostgreSQL, replicas' claims
 /// expire with their lease instead).
 pub async fn release_all_claims(conn: &mut AnyConnection) -> Result<u64, StoreError> {
-    let done = sqlx::query(
+    Write::new(
         "UPDATE outbox SET claimed_by = NULL, claimed_until = NULL WHERE claimed_by IS NOT NULL",
     )
     .execute(conn)
-    .await?;
-    Ok(done.rows_affected())
+    .await
 }
 
 /// When the next pending envelope becomes due, if any.
@@ -266,7 +267,7 @@ pub async fn reject_relayed(
     reason: &str,
     at: OffsetDateTime,
 ) -> Result<(), StoreError> {
-    sqlx::query(
+    Write::new(
         "UPDATE outbox SET state = 'rejected', next_hop = $1, last_error = $2, done_at = $3, \
          claimed_by = NULL, claimed_until = NULL \
          WHERE envelope_id = $4 AND state IN ('pending', 'relayed')",
@@ -287,7 +288,7 @@ pub async fn mark_delivered(
     envelope_id: EnvelopeId,
     at: OffsetDateTime,
 ) -> Result<bool, StoreError> {
-    let done = sqlx::query(
+    let done = Write::new(
         "UPDATE outbox SET state = 'delivered', done_at = $1 WHERE envelope_id = $2 \
          AND state IN ('pending', 'relayed')",
     )
@@ -295,7 +296,7 @@ pub async fn mark_delivered(
     .bind(envelope_id.to_string())
     .execute(conn)
     .await?;
-    Ok(done.rows_affected() == 1)
+    Ok(done == 1)
 }
 
 pub async fn retry_later(
@@ -305,7 +306,7 @@ pub async fn retry_later(
     error: &str,
     next_attempt_at: OffsetDateTime,
 ) -> Result<(), StoreError> {
-    sqlx::query(
+    Write::new(
         "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = $1, last_error = $2, \
          next_hop = $3, claimed_by = NULL, claimed_until = NULL \
          WHERE envelope_id = $4 AND state = 'pending'",
@@ -325,7 +326,7 @@ pub async fn wake(
     destination_hop: &str,
     now: OffsetDateTime,
 ) -> Result<u64, StoreError> {
-    let done = sqlx::query(
+    Write::new(
         "UPDATE outbox SET next_attempt_at = $1 WHERE state = 'pending' AND next_hop = $2 \
          AND next_attempt_at > $3",
     )
@@ -333,8 +334,7 @@ pub async fn wake(
     .bind(destination_hop)
     .bind(to_millis(now))
     .execute(conn)
-    .await?;
-    Ok(done.rows_affected())
+    .await
 }
 
 pub async fn get(

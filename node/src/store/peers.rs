@@ -3,7 +3,7 @@
 use sqlx::{AnyConnection, AnyPool, Row};
 use time::OffsetDateTime;
 
-use super::StoreError;
+use super::{StoreError, Write};
 use crate::clock::{from_millis, to_millis};
 use crate::ids::ParticipantId;
 
@@ -26,7 +26,7 @@ pub async fn upsert(conn: &mut AnyConnection, p: &PeerRow) -> Result<(), StoreEr
         .map(|s| s.to_string())
         .collect::<Vec<_>>()
         .join(",");
-    sqlx::query(
+    Write::new(
         "INSERT INTO peers (participant, endpoint, ca_der, crl_der, serves, encryption_key, added_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7) \
          ON CONFLICT (participant) DO UPDATE SET endpoint = excluded.endpoint, ca_der = excluded.ca_der, \
@@ -90,7 +90,7 @@ pub async fn upsert_directory(
     conn: &mut AnyConnection,
     d: &DirectoryRow,
 ) -> Result<bool, StoreError> {
-    let done = sqlx::query(
+    let done = Write::new(
         "INSERT INTO directory (participant, signed, serial, trust, cached_at) VALUES ($1, $2, $3, $4, $5) \
          ON CONFLICT (participant) DO UPDATE SET signed = excluded.signed, serial = excluded.serial, \
          trust = excluded.trust, cached_at = excluded.cached_at WHERE directory.serial < excluded.serial",
@@ -102,7 +102,7 @@ pub async fn upsert_directory(
     .bind(to_millis(d.cached_at))
     .execute(conn)
     .await?;
-    Ok(done.rows_affected() == 1)
+    Ok(done == 1)
 }
 
 pub async fn directory(pool: &AnyPool) -> Result<Vec<DirectoryRow>, StoreError> {

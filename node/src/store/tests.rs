@@ -61,6 +61,7 @@ both_backends! {
     check_a_failed_job_rolls_back_alone => sqlite_a_failed_job_rolls_back_alone, postgres_a_failed_job_rolls_back_alone;
     check_batch_savepoints => sqlite_batch_savepoints, postgres_batch_savepoints;
     check_an_answer_tells_whether_the_write_was_kept => sqlite_an_answer_tells_whether_the_write_was_kept, postgres_an_answer_tells_whether_the_write_was_kept;
+    check_first_write_of_a_job_counts_its_own_rows => sqlite_first_write_of_a_job_counts_its_own_rows, postgres_first_write_of_a_job_counts_its_own_rows;
     check_envelopes => sqlite_envelopes, postgres_envelopes;
     check_traces => sqlite_traces, postgres_traces;
     check_outbox_claims => sqlite_outbox_claims, postgres_outbox_claims;
@@ -87,22 +88,24 @@ async fn count(store: &Store, table: &str) -> i64 {
         .unwrap()
 }
 
-/// Inserts peer `name` (raw SQL, so a duplicate is a database error).
+/// Inserts peer `name` (plain INSERT, so a duplicate is a database error).
 fn insert_peer(
     name: String,
 ) -> impl for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, Result<(), StoreError>> {
     move |conn| {
         boxed(async move {
-            sqlx::query(
-                "INSERT INTO peers (participant, endpoint, ca_der, added_at) VALUES ($1, 'x', $2, 0)",
-            )
-            .bind(name)
-            .bind(vec![1u8])
-            .execute(&mut *conn)
-            .await?;
+            peer_insert(name).execute(conn).await?;
             Ok(())
         })
     }
+}
+
+fn peer_insert(name: String) -> Write {
+    Write::new(
+        "INSERT INTO peers (participant, endpoint, ca_der, added_at) VALUES ($1, 'x', $2, 0)",
+    )
+    .bind(name)
+    .bind(vec![1u8])
 }
 
 async fn check_a_failed_job_rolls_back_alone(store: Store) {
@@ -112,11 +115,7 @@ async fn check_a_failed_job_rolls_back_alone(store: Store) {
         handles.push(tokio::spawn(async move {
             s.write(move |conn| {
                 boxed(async move {
-                    sqlx::query("INSERT INTO peers (participant, endpoint, ca_der, added_at) VALUES ($1, 'x', $2, 0)")
-                        .bind(format!("P{i}"))
-                        .bind(vec![1u8])
-                        .execute(&mut *conn)
-                        .await?;
+                    peer_insert(format!("P{i}")).execute(conn).await?;
                     if i % 5 == 0 {
                         return Err(StoreError::corrupt("refused on purpose"));
                     }
@@ -197,6 +196,76 @@ async fn check_batch_savepoints(store: Store) {
     // And the store still works through the writer.
     store.write(insert_peer("F".into())).await.unwrap();
     assert_eq!(count(&store, "peers").await, 4);
+}
+
+/// In a batch, a job's savepoint rides with its first write: the count that
+/// write reports is its own, not the previous statement's, and a job that
+/// fails before writing leaves the others alone.
+async fn check_first_write_of_a_job_counts_its_own_rows(store: Store) {
+    for name in ["A", "B", "C"] {
+        store.write(insert_peer(name.into())).await.unwrap();
+    }
+    let upsert = |name: &str| {
+        Write::new(
+            "INSERT INTO peers (participant, endpoint, ca_der, added_at) VALUES ($1, 'x', $2, 0) \
+             ON CONFLICT (participant) DO NOTHING",
+        )
+        .bind(name)
+        .bind(vec![1u8])
+    };
+    let (three, three_rx) = job(|conn: &mut AnyConnection| {
+        boxed(async move {
+            Write::new("UPDATE peers SET endpoint = 'y'")
+                .execute(conn)
+                .await
+        })
+    });
+    let (fails_first, fails_first_rx) = job::<(), StoreError, _>(|_conn: &mut AnyConnection| {
+        boxed(async move { Err(StoreError::corrupt("refused before writing")) })
+    });
+    let new = upsert("D");
+    let (fresh, fresh_rx) = job(move |conn: &mut AnyConnection| boxed(new.execute(conn)));
+    let again = upsert("D");
+    let (duplicate, duplicate_rx) = job(move |conn: &mut AnyConnection| boxed(again.execute(conn)));
+    run_batch(store.pool(), vec![three, fails_first, fresh, duplicate]).await;
+    assert_eq!(three_rx.await.unwrap().unwrap(), 3);
+    assert!(fails_first_rx.await.unwrap().is_err());
+    assert_eq!(fresh_rx.await.unwrap().unwrap(), 1, "a new row counts one");
+    assert_eq!(
+        duplicate_rx.await.unwrap().unwrap(),
+        0,
+        "a duplicate counts none"
+    );
+    assert_eq!(count(&store, "peers").await, 4);
+}
+
+/// A write that bypasses `Write` in a batch would land outside its job's
+/// savepoint, beyond the reach of that job's rollback: debug builds refuse
+/// the batch (SQLite, where the savepoint is made by the first `Write`).
+#[cfg(debug_assertions)]
+#[tokio::test]
+async fn sqlite_a_write_outside_the_savepoint_is_caught() {
+    let (_dir, store) = sqlite_store().await;
+    let (bypass, bypass_rx) = job(|conn: &mut AnyConnection| {
+        boxed(async move {
+            sqlx::query("UPDATE peers SET endpoint = 'z'")
+                .execute(&mut *conn)
+                .await?;
+            Ok::<_, StoreError>(())
+        })
+    });
+    let (other, other_rx) = job(insert_peer("Q".into()));
+    run_batch(store.pool(), vec![other, bypass]).await;
+    let refused = bypass_rx.await.unwrap().unwrap_err().to_string();
+    assert!(
+        refused.contains("before creating its savepoint"),
+        "{refused}"
+    );
+    assert!(
+        other_rx.await.unwrap().is_err(),
+        "the batch is refused whole"
+    );
+    assert!(!has_peer(&store, "Q").await);
 }
 
 async fn has_peer(store: &Store, name: &str) -> bool {

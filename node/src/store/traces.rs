@@ -302,7 +302,7 @@ pub async fn raise_alert(
     due: OffsetDateTime,
     raised_at: OffsetDateTime,
 ) -> Result<bool, StoreError> {
-    let done = sqlx::query(
+    let done = Write::new(
         "INSERT INTO deadline_alerts (trace_id, owed, alert, due, raised_at) VALUES ($1, $2, $3, $4, $5) \
          ON CONFLICT DO NOTHING",
     )
@@ -313,7 +313,7 @@ pub async fn raise_alert(
     .bind(to_millis(raised_at))
     .execute(conn)
     .await?;
-    Ok(done.rows_affected() == 1)
+    Ok(done == 1)
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -327,7 +327,7 @@ pub struct ConsentRow {
 }
 
 pub async fn add_consent(conn: &mut AnyConnection, c: &ConsentRow) -> Result<(), StoreError> {
-    sqlx::query(
+    Write::new(
         "INSERT INTO consents (trace_id, regarding, restriction, use_, envelope_id, granted_at) \
          VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
     )
