@@ -12,7 +12,12 @@
 //! Then the floor: the least CPU time an exchange of (2) and (3) needs here
 //! if storage, routing and everything else cost nothing (its RPCs at the
 //! CPU cost per call measured in (1), its signatures timed with the node's
-//! own code), and the throughput that allows on this machine's cores.
+//! own code), and the throughput that allows on this machine's cores. And
+//! the floor of a design batched wherever it could be: deliveries and
+//! receipts shared by many requests (free), and the rows each exchange adds
+//! to the nodes' databases (counted in the run) at the cheapest cost per
+//! row this stack allows (measured here), with ECDSA P-256 and with
+//! Ed25519.
 //!
 //! Run it on a release build:
 //!
@@ -26,6 +31,7 @@
 //! submits the next one.
 
 use std::collections::{HashMap, HashSet};
+use std::str::FromStr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -91,6 +97,9 @@ struct Figures {
     /// Per process (and this load generator): CPU time used in the
     /// measured phase, per operation.
     cpu_per_op: Vec<(String, Duration)>,
+    /// Per node: rows its database gained in the measured phase, per
+    /// operation (rows changed in place are not counted).
+    rows_per_op: Vec<(String, f64)>,
 }
 
 impl Figures {
@@ -243,6 +252,7 @@ async fn ceiling(args: &Args) -> anyhow::Result<Figures> {
         cpu_per_op: per_op(cpu_before, cpu_after, measured.done)
             .map(|d| vec![("iti-bench (client and server)".to_string(), d)])
             .unwrap_or_default(),
+        rows_per_op: vec![],
     })
 }
 
@@ -452,8 +462,11 @@ async fn exchange(
     args: &Args,
     label: &str,
     requester: LocalClient<Channel>,
-    nodes: &[(&str, &NodeProcess)],
+    nodes: &[(&str, &NodeProcess, String)],
 ) -> anyhow::Result<Figures> {
+    let databases: Vec<(&str, &str)> = nodes.iter().map(|(n, _, db)| (*n, db.as_str())).collect();
+    let nodes: Vec<(&str, &NodeProcess)> = nodes.iter().map(|(n, p, _)| (*n, *p)).collect();
+    let nodes = nodes.as_slice();
     let rss_before = idle_rss(nodes).await;
     let watch = Arc::new(DeliveryWatch {
         waiting: Mutex::new(HashMap::new()),
@@ -509,6 +522,7 @@ async fn exchange(
             .chain([cpu_time(std::process::id())])
             .collect()
     };
+    let rows_before = rows_of(&databases).await?;
     let cpu_before = cpu(());
     let measured = run_closed_loop(
         args.concurrency,
@@ -518,6 +532,7 @@ async fn exchange(
     )
     .await;
     let cpu_after = cpu(());
+    let rows_after = rows_of(&databases).await?;
     let _ = stop_tx.send(true);
     let polls = poller.await.unwrap_or(0);
     let names = nodes
@@ -581,7 +596,48 @@ async fn exchange(
             .map(|((name, _), (before, after))| (name.to_string(), before, after))
             .collect(),
         cpu_per_op,
+        rows_per_op: databases
+            .iter()
+            .zip(rows_before.into_iter().zip(rows_after))
+            .map(|((name, _), (before, after))| {
+                let added = after.saturating_sub(before) as f64;
+                (name.to_string(), added / measured.done.max(1) as f64)
+            })
+            .collect(),
     })
+}
+
+/// Rows in each node's database (every table), read from a read-only
+/// connection of this process while the node runs.
+async fn rows_of(databases: &[(&str, &str)]) -> anyhow::Result<Vec<u64>> {
+    use sqlx::{Connection, Row};
+    let mut counts = Vec::new();
+    for (name, url) in databases {
+        let options = sqlx::sqlite::SqliteConnectOptions::from_str(url)
+            .with_context(|| format!("database of {name}: {url}"))?
+            .read_only(true);
+        let mut conn = sqlx::SqliteConnection::connect_with(&options)
+            .await
+            .with_context(|| format!("opening the database of {name}"))?;
+        let tables: Vec<String> = sqlx::query_scalar(
+            "SELECT name FROM sqlite_master WHERE type = 'table' \
+             AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_sqlx_%'",
+        )
+        .fetch_all(&mut conn)
+        .await?;
+        let mut total = 0u64;
+        for table in tables {
+            // Names come from the schema, quoted as identifiers.
+            let sql = format!("SELECT count(*) FROM \"{}\"", table.replace('"', "\"\""));
+            let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+                .fetch_one(&mut conn)
+                .await?;
+            total += u64::try_from(row.try_get::<i64, _>(0)?).unwrap_or(0);
+        }
+        conn.close().await?;
+        counts.push(total);
+    }
+    Ok(counts)
 }
 
 /// CPU time used between two readings, per operation.
@@ -607,6 +663,14 @@ fn finish_sandbox(mut sandbox: Sandbox, keep: bool) {
     if keep {
         eprintln!("kept {}", sandbox.keep().display());
     }
+}
+
+/// The database URL a member's node runs on.
+fn database_of(sandbox: &Sandbox, who: &str) -> anyhow::Result<String> {
+    let config = &sandbox.member(&p(who))?.config_path;
+    let loaded =
+        iti_node::config::load(config, &[]).map_err(|e| anyhow!("{}: {e}", config.display()))?;
+    Ok(loaded.database_url)
 }
 
 async fn spawn(sandbox: &Sandbox, who: &str) -> anyhow::Result<NodeProcess> {
@@ -643,7 +707,10 @@ async fn direct(args: &Args) -> anyhow::Result<Figures> {
         args,
         "(2) direct: GHA -> BEL",
         poc,
-        &[("GHA", &gha), ("BEL", &bel)],
+        &[
+            ("GHA", &gha, database_of(&sandbox, "GHA")?),
+            ("BEL", &bel, database_of(&sandbox, "BEL")?),
+        ],
     )
     .await;
     gha.stop().await?;
@@ -731,7 +798,11 @@ async fn through_hub(args: &Args) -> anyhow::Result<Figures> {
         args,
         "(3) via hub: GHA -> hub -> BEL",
         poc,
-        &[("GHA", &gha), ("hub", &ecowas), ("BEL", &bel)],
+        &[
+            ("GHA", &gha, database_of(&sandbox, "GHA")?),
+            ("hub", &ecowas, database_of(&sandbox, hub)?),
+            ("BEL", &bel, database_of(&sandbox, "BEL")?),
+        ],
     )
     .await;
     gha.stop().await?;
@@ -750,6 +821,63 @@ struct Crypto {
     verify_envelope: Duration,
     sign_receipt: Duration,
     verify_receipt: Duration,
+    /// The bare algorithms on a message of the envelope's size: what the
+    /// node uses, and the cheaper one it could use instead.
+    p256: Algorithm,
+    ed25519: Algorithm,
+}
+
+struct Algorithm {
+    sign: Duration,
+    verify: Duration,
+}
+
+/// ECDSA P-256 and Ed25519 (ring), sign and verify of `message`.
+fn algorithms(rounds: u32, message: &[u8]) -> anyhow::Result<(Algorithm, Algorithm)> {
+    use ring::signature::{self, KeyPair};
+    let rng = ring::rand::SystemRandom::new();
+    let fail = |what: &str| anyhow!("{what}");
+    let pkcs8 =
+        signature::EcdsaKeyPair::generate_pkcs8(&signature::ECDSA_P256_SHA256_ASN1_SIGNING, &rng)
+            .map_err(|_| fail("P-256 key"))?;
+    let p256 = signature::EcdsaKeyPair::from_pkcs8(
+        &signature::ECDSA_P256_SHA256_ASN1_SIGNING,
+        pkcs8.as_ref(),
+        &rng,
+    )
+    .map_err(|_| fail("P-256 key"))?;
+    let p256_sig = p256.sign(&rng, message).map_err(|_| fail("P-256 sign"))?;
+    let p256_pub =
+        signature::UnparsedPublicKey::new(&signature::ECDSA_P256_SHA256_ASN1, p256.public_key());
+    let pkcs8 = signature::Ed25519KeyPair::generate_pkcs8(&rng).map_err(|_| fail("Ed25519 key"))?;
+    let ed =
+        signature::Ed25519KeyPair::from_pkcs8(pkcs8.as_ref()).map_err(|_| fail("Ed25519 key"))?;
+    let ed_sig = ed.sign(message);
+    let ed_pub = signature::UnparsedPublicKey::new(&signature::ED25519, ed.public_key());
+    Ok((
+        Algorithm {
+            sign: time_per_call(rounds, || {
+                p256.sign(&rng, message).map_err(|_| fail("P-256 sign"))?;
+                Ok(())
+            })?,
+            verify: time_per_call(rounds, || {
+                p256_pub
+                    .verify(message, p256_sig.as_ref())
+                    .map_err(|_| fail("P-256 verify"))
+            })?,
+        },
+        Algorithm {
+            sign: time_per_call(rounds, || {
+                ed.sign(message);
+                Ok(())
+            })?,
+            verify: time_per_call(rounds, || {
+                ed_pub
+                    .verify(message, ed_sig.as_ref())
+                    .map_err(|_| fail("Ed25519 verify"))
+            })?,
+        },
+    ))
 }
 
 /// Wall time per call of `op` over `rounds` calls, on this thread.
@@ -798,7 +926,10 @@ fn crypto(rounds: u32) -> anyhow::Result<Crypto> {
     };
     let env = envelope::build(gha, header.clone(), &payload, None)?;
     let receipt = envelope::sign_receipt(bel, &env, &header, now);
+    let (p256, ed25519) = algorithms(rounds, &envelope::signing_input(&env.header, &env.payload))?;
     Ok(Crypto {
+        p256,
+        ed25519,
         sign_envelope: time_per_call(rounds, || {
             envelope::build(gha, header.clone(), &payload, None)?;
             Ok(())
@@ -815,6 +946,75 @@ fn crypto(rounds: u32) -> anyhow::Result<Crypto> {
             envelope::verify_receipt(&receipt, &env, &trust, now)?;
             Ok(())
         })?,
+    })
+}
+
+/// Rows per multi-row INSERT, and INSERTs per transaction, when measuring
+/// the cheapest durable row this stack can write.
+const ROWS_PER_INSERT: usize = 64;
+const INSERTS_PER_COMMIT: usize = 4;
+
+/// What storage through sqlx and SQLite costs here, in CPU time.
+struct Storage {
+    /// A row written the cheapest way this stack allows: small rows
+    /// (64-byte blob, no index but the key), 64 per INSERT, 256 per
+    /// transaction, with the nodes' journal and durability. A lower bound on
+    /// what any row of an exchange costs, however writes are batched.
+    batched_row: Duration,
+    /// One statement (`SELECT 1`): sqlx runs each SQLite statement on a
+    /// worker thread of the connection, so this is the round trip between
+    /// threads that every statement of a node pays.
+    round_trip: Duration,
+}
+
+async fn storage_costs(durability: Durability, commits: usize) -> anyhow::Result<Storage> {
+    use sqlx::Connection;
+    use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
+    let dir = tempfile::tempdir()?;
+    let options = SqliteConnectOptions::new()
+        .filename(dir.path().join("rows.db"))
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(match durability {
+            Durability::Full => SqliteSynchronous::Full,
+            Durability::Normal => SqliteSynchronous::Normal,
+        });
+    let mut conn = sqlx::SqliteConnection::connect_with(&options).await?;
+    sqlx::query("CREATE TABLE r (id INTEGER PRIMARY KEY, body BLOB NOT NULL)")
+        .execute(&mut conn)
+        .await?;
+    let values: Vec<String> = (1..=ROWS_PER_INSERT).map(|i| format!("(${i})")).collect();
+    let sql = format!("INSERT INTO r (body) VALUES {}", values.join(", "));
+    let body = vec![0x5au8; 64];
+    let before = cpu_time(std::process::id());
+    for _ in 0..commits {
+        let mut tx = conn.begin().await?;
+        for _ in 0..INSERTS_PER_COMMIT {
+            let mut insert = sqlx::query(sqlx::AssertSqlSafe(sql.clone()));
+            for _ in 0..ROWS_PER_INSERT {
+                insert = insert.bind(body.clone());
+            }
+            insert.execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+    }
+    let after = cpu_time(std::process::id());
+    let batched_row = per_op(
+        before,
+        after,
+        commits * INSERTS_PER_COMMIT * ROWS_PER_INSERT,
+    );
+    let statements = commits * 10;
+    let before = cpu_time(std::process::id());
+    for _ in 0..statements {
+        sqlx::query("SELECT 1").execute(&mut conn).await?;
+    }
+    let after = cpu_time(std::process::id());
+    conn.close().await?;
+    let no_reading = || anyhow!("no CPU time reading for this process");
+    Ok(Storage {
+        batched_row: batched_row.ok_or_else(no_reading)?,
+        round_trip: per_op(before, after, statements).ok_or_else(no_reading)?,
     })
 }
 
@@ -851,7 +1051,7 @@ fn floors(rpc: Duration, c: &Crypto) -> Vec<Floor> {
     ]
 }
 
-fn report_floor(all: &[Figures], crypto: &Crypto) {
+fn report_floor(all: &[Figures], crypto: &Crypto, storage: &Storage) {
     let Some(ceiling) = all.iter().find(|f| f.label.starts_with("(1)")) else {
         return;
     };
@@ -890,6 +1090,78 @@ fn report_floor(all: &[Figures], crypto: &Crypto) {
             measured
                 .map(|m| format!("; measured: {} us per exchange, all processes", us(m)))
                 .unwrap_or_default()
+        );
+    }
+    report_batched_floor(all, crypto, *rpc, storage, ceiling.throughput(), cores);
+}
+
+/// The floor of an exchange designed around batches: deliveries and
+/// receipts batched per peer (their RPCs and receipt signatures shared by
+/// many requests, counted as free), hubs that do not verify, and every
+/// row written at the cheapest batched cost. What remains is per request
+/// whatever the design: the officer's submit call, the request signed by
+/// its origin and verified by its destination, and its rows.
+fn report_batched_floor(
+    all: &[Figures],
+    c: &Crypto,
+    rpc: Duration,
+    storage: &Storage,
+    ceiling: f64,
+    cores: usize,
+) {
+    let row_cost = storage.batched_row;
+    let us = |d: Duration| format!("{:.0}", d.as_secs_f64() * 1e6);
+    println!();
+    println!(
+        "floor if everything that can be batched were (deliveries and receipts per peer: free; hubs \
+         that do not verify; rows written {ROWS_PER_INSERT} per INSERT, {} per commit):",
+        ROWS_PER_INSERT * INSERTS_PER_COMMIT
+    );
+    println!(
+        "  one SQLite statement through sqlx (a round trip to its worker thread): {} us; \
+         cheapest durable row: {:.1} us (64-byte rows); bare signatures on the envelope's bytes: ECDSA P-256 sign {} us, verify {} us; \
+         Ed25519 sign {} us, verify {} us",
+        us(storage.round_trip),
+        row_cost.as_secs_f64() * 1e6,
+        us(c.p256.sign),
+        us(c.p256.verify),
+        us(c.ed25519.sign),
+        us(c.ed25519.verify)
+    );
+    let ed25519 = |d: Duration, p256: Duration, ed: Duration| d.saturating_sub(p256) + ed;
+    for (label, target) in [("(2)", 1.0 / 3.0), ("(3)", 1.0 / 4.0)] {
+        let Some(f) = all.iter().find(|f| f.label.starts_with(label)) else {
+            continue;
+        };
+        let rows: f64 = f.rows_per_op.iter().map(|(_, r)| r).sum();
+        let per_node: Vec<String> = f
+            .rows_per_op
+            .iter()
+            .map(|(name, r)| format!("{name} {r:.1}"))
+            .collect();
+        let storage = row_cost.mul_f64(rows);
+        let p256 = rpc + c.sign_envelope + c.verify_envelope + storage;
+        let ed = rpc
+            + ed25519(c.sign_envelope, c.p256.sign, c.ed25519.sign)
+            + ed25519(c.verify_envelope, c.p256.verify, c.ed25519.verify)
+            + storage;
+        let ratio = |d: Duration| cores as f64 / d.as_secs_f64().max(1e-9) / ceiling;
+        println!(
+            "  {label}: 1 RPC {} + request signed {} and verified {} + {rows:.1} rows added ({}) x {:.1} us \
+             = {} us -> at most {:.3} of (1); with Ed25519: {} us -> {:.3}; target {:.3}, which allows {} us",
+            us(rpc),
+            us(c.sign_envelope),
+            us(c.verify_envelope),
+            per_node.join(", "),
+            row_cost.as_secs_f64() * 1e6,
+            us(p256),
+            ratio(p256),
+            us(ed),
+            ratio(ed),
+            target,
+            us(Duration::from_secs_f64(
+                cores as f64 / (ceiling * target).max(1e-9)
+            ))
         );
     }
 }
@@ -1015,7 +1287,8 @@ async fn main() -> anyhow::Result<()> {
     }
     report(&args, &all);
     if cases.contains("ceiling") {
-        report_floor(&all, &crypto(2_000)?);
+        let storage = storage_costs(durability(&args)?, 400).await?;
+        report_floor(&all, &crypto(2_000)?, &storage);
     }
     Ok(())
 }
