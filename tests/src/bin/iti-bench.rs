@@ -832,6 +832,19 @@ struct Algorithm {
     verify: Duration,
 }
 
+impl Algorithm {
+    fn timed(
+        rounds: u32,
+        sign: impl FnMut() -> anyhow::Result<()>,
+        verify: impl FnMut() -> anyhow::Result<()>,
+    ) -> anyhow::Result<Algorithm> {
+        Ok(Algorithm {
+            sign: time_per_call(rounds, sign)?,
+            verify: time_per_call(rounds, verify)?,
+        })
+    }
+}
+
 /// ECDSA P-256 and Ed25519 (ring), sign and verify of `message`.
 fn algorithms(rounds: u32, message: &[u8]) -> anyhow::Result<(Algorithm, Algorithm)> {
     use ring::signature::{self, KeyPair};
@@ -854,30 +867,31 @@ fn algorithms(rounds: u32, message: &[u8]) -> anyhow::Result<(Algorithm, Algorit
         signature::Ed25519KeyPair::from_pkcs8(pkcs8.as_ref()).map_err(|_| fail("Ed25519 key"))?;
     let ed_sig = ed.sign(message);
     let ed_pub = signature::UnparsedPublicKey::new(&signature::ED25519, ed.public_key());
-    Ok((
-        Algorithm {
-            sign: time_per_call(rounds, || {
-                p256.sign(&rng, message).map_err(|_| fail("P-256 sign"))?;
-                Ok(())
-            })?,
-            verify: time_per_call(rounds, || {
-                p256_pub
-                    .verify(message, p256_sig.as_ref())
-                    .map_err(|_| fail("P-256 verify"))
-            })?,
+    let p256 = Algorithm::timed(
+        rounds,
+        || {
+            p256.sign(&rng, message).map_err(|_| fail("P-256 sign"))?;
+            Ok(())
         },
-        Algorithm {
-            sign: time_per_call(rounds, || {
-                ed.sign(message);
-                Ok(())
-            })?,
-            verify: time_per_call(rounds, || {
-                ed_pub
-                    .verify(message, ed_sig.as_ref())
-                    .map_err(|_| fail("Ed25519 verify"))
-            })?,
+        || {
+            p256_pub
+                .verify(message, p256_sig.as_ref())
+                .map_err(|_| fail("P-256 verify"))
         },
-    ))
+    )?;
+    let ed25519 = Algorithm::timed(
+        rounds,
+        || {
+            ed.sign(message);
+            Ok(())
+        },
+        || {
+            ed_pub
+                .verify(message, ed_sig.as_ref())
+                .map_err(|_| fail("Ed25519 verify"))
+        },
+    )?;
+    Ok((p256, ed25519))
 }
 
 /// Wall time per call of `op` over `rounds` calls, on this thread.
