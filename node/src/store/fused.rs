@@ -17,7 +17,7 @@ use std::fmt::Write as _;
 use futures::TryStreamExt;
 use sqlx::{AnyConnection, Executor};
 
-use super::{Backend, SAVEPOINT, StoreError, composed, take_owed_savepoint};
+use super::{Backend, SAVEPOINT, StoreError, claim_owed_savepoint, composed};
 
 /// A value bound to a statement. `None` is SQL NULL, typed for PostgreSQL.
 #[derive(Debug, Clone, PartialEq)]
@@ -97,7 +97,7 @@ impl Write {
     /// Runs this statement alone (with the job's savepoint, if owed);
     /// returns the rows it affected.
     pub async fn execute(self, conn: &mut AnyConnection) -> Result<u64, StoreError> {
-        if !take_owed_savepoint() {
+        if !claim_owed_savepoint(&mut *conn).await? {
             let done = bind_all(sqlx::query(self.sql), self.values)
                 .execute(conn)
                 .await?;
@@ -142,7 +142,7 @@ impl Writes {
             }
             (_, Backend::Sqlite) => {
                 let (mut sql, values) = fuse(self.0);
-                if take_owed_savepoint() {
+                if claim_owed_savepoint(&mut *conn).await? {
                     sql.insert_str(0, &format!("{SAVEPOINT};\n"));
                 }
                 bind_all(sqlx::query(composed(sql)), values)

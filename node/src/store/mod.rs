@@ -52,10 +52,14 @@ thread_local! {
     /// it in the same query (see [`fused`]), saving a trip to sqlx's worker
     /// thread per job.
     static SAVEPOINT_OWED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    /// Debug builds: rows the writer's connection had changed when the
+    /// running job started, to catch a write that would land before the
+    /// job's savepoint.
+    #[cfg(debug_assertions)]
+    static CHANGES_AT_JOB_START: std::cell::Cell<i64> = const { std::cell::Cell::new(0) };
 }
 
-/// Whether the running job's savepoint is owed; it is not any more.
-pub(crate) fn take_owed_savepoint() -> bool {
+fn take_owed_savepoint() -> bool {
     SAVEPOINT_OWED.with(|o| o.replace(false))
 }
 
@@ -63,10 +67,26 @@ fn owe_savepoint(owed: bool) {
     SAVEPOINT_OWED.with(|o| o.set(owed));
 }
 
+/// Whether the write about to run must create the running job's savepoint
+/// (it is then no longer owed). Debug builds check that the job has changed
+/// nothing before it.
+pub(crate) async fn claim_owed_savepoint(conn: &mut AnyConnection) -> Result<bool, StoreError> {
+    if !take_owed_savepoint() {
+        return Ok(false);
+    }
+    #[cfg(debug_assertions)]
+    if total_changes(conn).await? != CHANGES_AT_JOB_START.with(std::cell::Cell::get) {
+        // Still owed: the writer then refuses the whole batch.
+        owe_savepoint(true);
+        return Err(StoreError::OutsideSavepoint);
+    }
+    Ok(true)
+}
+
 /// For a write that is not a [`Write`]: creates the running job's savepoint
 /// first, if it is owed.
 pub(crate) async fn ensure_savepoint(conn: &mut AnyConnection) -> Result<(), StoreError> {
-    if take_owed_savepoint() {
+    if claim_owed_savepoint(conn).await? {
         conn.execute(SAVEPOINT).await?;
     }
     Ok(())
@@ -86,6 +106,13 @@ pub enum StoreError {
     Panicked,
     #[error("unsupported database URL {0:?}: use sqlite:// or postgres://")]
     UnsupportedUrl(String),
+    /// A bug this store's debug builds catch: a job wrote other than through
+    /// `Write`/`Writes` before its savepoint existed.
+    #[error(
+        "a write job changed rows before creating its savepoint: \
+         write through store::Write, or call store::ensure_savepoint first"
+    )]
+    OutsideSavepoint,
 }
 
 impl StoreError {
@@ -416,29 +443,27 @@ async fn run_batch(pool: &AnyPool, batch: Vec<Job>) {
                 finishes.push(completion.finish);
                 continue;
             }
-            #[cfg(debug_assertions)]
-            let changes_before = if postgres {
-                0
-            } else {
-                total_changes(&mut tx).await?
-            };
             if postgres {
                 tx.execute(SAVEPOINT).await?;
             } else {
+                #[cfg(debug_assertions)]
+                {
+                    let changes = total_changes(&mut tx).await?;
+                    CHANGES_AT_JOB_START.with(|c| c.set(changes));
+                }
                 owe_savepoint(true);
             }
             let completion = (job.run)(&mut tx).await;
             let savepoint_made = postgres || !take_owed_savepoint();
             #[cfg(debug_assertions)]
-            if !savepoint_made && total_changes(&mut tx).await? != changes_before {
-                // A write made other than through `Write`/`Writes` or after
-                // `ensure_savepoint`: outside the job's savepoint, it could
-                // not be undone alone. Refuse the whole batch (tests only).
+            if !savepoint_made
+                && total_changes(&mut tx).await? != CHANGES_AT_JOB_START.with(std::cell::Cell::get)
+            {
+                // Outside the job's savepoint, its writes could not be undone
+                // alone: refuse the whole batch (debug builds, the tests).
                 finishes.push(completion.finish);
                 return Err(sqlx::Error::Protocol(
-                    "a write job changed rows before creating its savepoint: \
-                     write through store::Write, or call store::ensure_savepoint first"
-                        .into(),
+                    StoreError::OutsideSavepoint.to_string(),
                 ));
             }
             if !completion.keep {

@@ -241,31 +241,37 @@ async fn check_first_write_of_a_job_counts_its_own_rows(store: Store) {
 
 /// A write that bypasses `Write` in a batch would land outside its job's
 /// savepoint, beyond the reach of that job's rollback: debug builds refuse
-/// the batch (SQLite, where the savepoint is made by the first `Write`).
+/// the batch, whether or not the job writes through `Write` afterwards
+/// (SQLite, where the savepoint is made by the job's first `Write`).
 #[cfg(debug_assertions)]
 #[tokio::test]
 async fn sqlite_a_write_outside_the_savepoint_is_caught() {
     let (_dir, store) = sqlite_store().await;
-    let (bypass, bypass_rx) = job(|conn: &mut AnyConnection| {
-        boxed(async move {
-            sqlx::query("UPDATE peers SET endpoint = 'z'")
-                .execute(&mut *conn)
-                .await?;
-            Ok::<_, StoreError>(())
-        })
-    });
-    let (other, other_rx) = job(insert_peer("Q".into()));
-    run_batch(store.pool(), vec![other, bypass]).await;
-    let refused = bypass_rx.await.unwrap().unwrap_err().to_string();
-    assert!(
-        refused.contains("before creating its savepoint"),
-        "{refused}"
-    );
-    assert!(
-        other_rx.await.unwrap().is_err(),
-        "the batch is refused whole"
-    );
-    assert!(!has_peer(&store, "Q").await);
+    for then_through_write in [false, true] {
+        let (bypass, bypass_rx) = job(move |conn: &mut AnyConnection| {
+            boxed(async move {
+                sqlx::query("UPDATE peers SET endpoint = 'z'")
+                    .execute(&mut *conn)
+                    .await?;
+                if then_through_write {
+                    peer_insert("R".into()).execute(conn).await?;
+                }
+                Ok::<_, StoreError>(())
+            })
+        });
+        let (other, other_rx) = job(insert_peer("Q".into()));
+        run_batch(store.pool(), vec![other, bypass]).await;
+        let refused = bypass_rx.await.unwrap().unwrap_err().to_string();
+        assert!(
+            refused.contains("before creating its savepoint"),
+            "{refused}"
+        );
+        assert!(
+            other_rx.await.unwrap().is_err(),
+            "the batch is refused whole"
+        );
+        assert!(!has_peer(&store, "Q").await && !has_peer(&store, "R").await);
+    }
 }
 
 async fn has_peer(store: &Store, name: &str) -> bool {
