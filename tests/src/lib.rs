@@ -16,6 +16,7 @@ pub use iti_node::demo::fixtures;
 pub mod proxy;
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
 use anyhow::anyhow;
@@ -65,6 +66,9 @@ pub fn p(s: &str) -> ParticipantId {
 pub struct Federation {
     pub sandbox: Sandbox,
     pub clock: Arc<ManualClock>,
+    /// How far the clock moves at each poll of a wait, in milliseconds; 0
+    /// while it stands still (see [`Federation::let_time_run`]).
+    running_ms: AtomicI64,
 }
 
 impl Federation {
@@ -98,6 +102,7 @@ impl Federation {
         Ok(Federation {
             sandbox: Sandbox::create(clock.clone())?,
             clock,
+            running_ms: AtomicI64::new(0),
         })
     }
 
@@ -147,6 +152,26 @@ impl Federation {
         self.clock.advance(by);
     }
 
+    /// From now on the clock moves on by `step` at every poll of a wait, as
+    /// time passes for real while a network heals. Needed where a retry is
+    /// scheduled from a moment the test cannot pin down: an attempt that
+    /// failed just before a link was healed may be recorded after the test
+    /// last moved the clock, and on a clock that stands still it would never
+    /// fall due.
+    pub fn let_time_run(&self, step: time::Duration) {
+        let ms = i64::try_from(step.whole_milliseconds()).unwrap_or(i64::MAX);
+        self.running_ms.store(ms.max(0), Ordering::SeqCst);
+    }
+
+    /// One poll's worth of time (if it runs), then every outbox woken.
+    fn tick(&self) {
+        let ms = self.running_ms.load(Ordering::SeqCst);
+        if ms > 0 {
+            self.clock.advance(time::Duration::milliseconds(ms));
+        }
+        self.nudge();
+    }
+
     /// Waits until `check` holds, polling the nodes' state (deliveries run in
     /// background tasks). Fails after 20 s with `what`.
     pub async fn until<F, Fut>(&self, what: &str, mut check: F) -> anyhow::Result<()>
@@ -162,7 +187,7 @@ impl Federation {
             if tokio::time::Instant::now() > deadline {
                 return Err(anyhow!("timed out waiting until {what}"));
             }
-            self.nudge();
+            self.tick();
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
     }
@@ -195,7 +220,7 @@ impl Federation {
                 }
                 _ => {}
             }
-            self.nudge();
+            self.tick();
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
     }
