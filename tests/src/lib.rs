@@ -63,6 +63,11 @@ pub fn p(s: &str) -> ParticipantId {
     s.parse().expect("participant id")
 }
 
+/// How long a wait polls before it gives up. A safety net, not a measure of
+/// speed: a loaded CI machine on PostgreSQL takes several seconds where an
+/// idle one takes milliseconds.
+const WAIT_LIMIT: Duration = Duration::from_secs(60);
+
 pub struct Federation {
     pub sandbox: Sandbox,
     pub clock: Arc<ManualClock>,
@@ -173,13 +178,13 @@ impl Federation {
     }
 
     /// Waits until `check` holds, polling the nodes' state (deliveries run in
-    /// background tasks). Fails after 20 s with `what`.
+    /// background tasks). Fails after [`WAIT_LIMIT`] with `what`.
     pub async fn until<F, Fut>(&self, what: &str, mut check: F) -> anyhow::Result<()>
     where
         F: FnMut() -> Fut,
         Fut: std::future::Future<Output = anyhow::Result<bool>>,
     {
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+        let deadline = tokio::time::Instant::now() + WAIT_LIMIT;
         loop {
             if check().await? {
                 return Ok(());
@@ -200,7 +205,7 @@ impl Federation {
         state: &str,
     ) -> anyhow::Result<pb::TraceSummary> {
         let mut poc = self.poc(participant)?;
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+        let deadline = tokio::time::Instant::now() + WAIT_LIMIT;
         loop {
             let list = poc
                 .list_traces(pb::ListTracesRequest {
