@@ -190,7 +190,8 @@ impl Federation {
                 return Ok(());
             }
             if tokio::time::Instant::now() > deadline {
-                return Err(anyhow!("timed out waiting until {what}"));
+                let outboxes = self.outbox_report().await;
+                return Err(anyhow!("timed out waiting until {what}; {outboxes}"));
             }
             self.tick();
             tokio::time::sleep(Duration::from_millis(10)).await;
@@ -219,8 +220,9 @@ impl Federation {
                 Some(t) if t.state == state => return Ok(t),
                 other if tokio::time::Instant::now() > deadline => {
                     return Err(anyhow!(
-                        "timed out waiting for {participant} to see trace {trace_id} {state}; last seen: {}",
-                        other.map(|t| t.state).unwrap_or_else(|| "absent".into())
+                        "timed out waiting for {participant} to see trace {trace_id} {state}; last seen: {}; {}",
+                        other.map(|t| t.state).unwrap_or_else(|| "absent".into()),
+                        self.outbox_report().await
                     ));
                 }
                 _ => {}
@@ -228,6 +230,32 @@ impl Federation {
             self.tick();
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
+    }
+
+    /// For a wait that gave up: each running node's pending envelopes, and
+    /// how many of them wait for a time the clock has not reached (a retry
+    /// that a clock standing still never brings).
+    async fn outbox_report(&self) -> String {
+        let now = iti_node::clock::to_millis(iti_node::clock::Clock::now(self.clock.as_ref()));
+        let mut report = Vec::new();
+        for (participant, member) in &self.sandbox.members {
+            let Some(running) = &member.running else {
+                continue;
+            };
+            let count = |sql: String| async move { db_scalar(&running.node, &sql).await };
+            let pending = "SELECT COUNT(*) FROM outbox WHERE state = 'pending'";
+            let (all, later) = (
+                count(pending.to_string()).await,
+                count(format!("{pending} AND next_attempt_at > {now}")).await,
+            );
+            report.push(match (all, later) {
+                (Ok(all), Ok(later)) => {
+                    format!("{participant}: {all} pending, {later} not yet due")
+                }
+                (Err(e), _) | (_, Err(e)) => format!("{participant}: outbox unreadable ({e})"),
+            });
+        }
+        format!("outboxes: {}", report.join(", "))
     }
 
     /// Wakes every outbox (after the clock moved, say).
