@@ -236,23 +236,26 @@ impl Federation {
     /// how many of them wait for a time the clock has not reached (a retry
     /// that a clock standing still never brings).
     async fn outbox_report(&self) -> String {
-        let now = iti_node::clock::to_millis(iti_node::clock::Clock::now(self.clock.as_ref()));
+        use iti_node::store::outbox::{self, OutboxState};
+        let now = iti_node::clock::Clock::now(self.clock.as_ref());
         let mut report = Vec::new();
         for (participant, member) in &self.sandbox.members {
             let Some(running) = &member.running else {
                 continue;
             };
-            let count = |sql: String| async move { db_scalar(&running.node, &sql).await };
-            let pending = "SELECT COUNT(*) FROM outbox WHERE state = 'pending'";
-            let (all, later) = (
-                count(pending.to_string()).await,
-                count(format!("{pending} AND next_attempt_at > {now}")).await,
-            );
-            report.push(match (all, later) {
-                (Ok(all), Ok(later)) => {
-                    format!("{participant}: {all} pending, {later} not yet due")
+            report.push(match outbox::list(running.node.store.pool(), false).await {
+                Ok(rows) => {
+                    let pending: Vec<_> = rows
+                        .iter()
+                        .filter(|r| r.state == OutboxState::Pending)
+                        .collect();
+                    let later = pending.iter().filter(|r| r.next_attempt_at > now).count();
+                    format!(
+                        "{participant}: {} pending, {later} not yet due",
+                        pending.len()
+                    )
                 }
-                (Err(e), _) | (_, Err(e)) => format!("{participant}: outbox unreadable ({e})"),
+                Err(e) => format!("{participant}: outbox unreadable ({e})"),
             });
         }
         format!("outboxes: {}", report.join(", "))
