@@ -337,15 +337,9 @@ async fn claim(node: &Node, sending: &Sending, limit: usize) -> Vec<OutboxRow> {
                 .map(|rows| sending.take(rows, started, limit, now))
         }
         Backend::Postgres => {
-            let replica = node.config.replica.clone();
             let lease = node.config.outbox.claim_lease;
-            node.store
-                .write(move |conn| {
-                    boxed(async move {
-                        ob::claim_due(conn, &replica, now, now + lease, limit as i64).await
-                    })
-                })
-                .await
+            let replica = &node.config.replica;
+            ob::claim_due(&node.store, replica, now, now + lease, limit as i64).await
         }
     };
     match result {

@@ -21,6 +21,10 @@ pub fn to_status(e: ServiceError) -> Status {
         ServiceError::NotFound(m) => Status::not_found(m),
         ServiceError::FailedPrecondition(m) => Status::failed_precondition(m),
         ServiceError::PermissionDenied(m) => Status::permission_denied(m),
+        ServiceError::Unavailable(m) => {
+            tracing::warn!(error = %m, "database unavailable");
+            Status::unavailable("the node's database is unavailable now; try again shortly")
+        }
         ServiceError::Internal(m) => {
             tracing::error!(error = %m, "internal error");
             Status::internal("internal error; the node's log has the details")

@@ -16,6 +16,9 @@ pub enum ServiceError {
     FailedPrecondition(String),
     #[error("{0}")]
     PermissionDenied(String),
+    /// The database is away or busy (failing over, say): worth trying again.
+    #[error("unavailable: {0}")]
+    Unavailable(String),
     /// Never shown to the caller: logged, answered with a generic message.
     #[error("internal: {0}")]
     Internal(String),
@@ -32,7 +35,11 @@ impl ServiceError {
 
 impl From<StoreError> for ServiceError {
     fn from(e: StoreError) -> Self {
-        ServiceError::Internal(e.to_string())
+        if e.is_transient() {
+            ServiceError::Unavailable(e.to_string())
+        } else {
+            ServiceError::Internal(e.to_string())
+        }
     }
 }
 

@@ -42,6 +42,7 @@ type Outgoing = (Header, pb::Envelope, pb::Payload);
 /// What an incoming envelope does, worked out before the write job. Made
 /// and consumed once per delivery, so variant sizes do not matter.
 #[allow(clippy::large_enum_variant)]
+#[derive(Clone)]
 enum Effect {
     NewTrace {
         trace: Box<TraceRow>,

@@ -8,9 +8,8 @@
 //! together. PostgreSQL's extended protocol takes one statement per query,
 //! so there they go one by one, in the same order.
 //!
-//! Every write of a job goes through here (or calls `ensure_savepoint`
-//! first): in a batch, the first one also creates the job's savepoint on
-//! SQLite, in the same query.
+//! Every write of a job goes through here: in a batch, the first one also
+//! creates the job's savepoint on SQLite, in the same query.
 
 use std::fmt::Write as _;
 
@@ -115,7 +114,7 @@ impl Write {
 }
 
 /// Writes gathered to go to the database together.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct Writes(Vec<Write>);
 
 impl Writes {
