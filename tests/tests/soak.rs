@@ -188,8 +188,14 @@ async fn three_replicas_under_load_and_killed_in_turn_never_deadlock_lose_or_dou
 
     let mut bel =
         NodeProcess::spawn(&node_binary(), &sandbox.member(&p("BEL"))?.config_path).await?;
-    let mut replicas =
-        replica_configs(&sandbox, "GHA", gha_db.url(), OUTBOX, "", &["a", "b", "c"])?;
+    let mut replicas = replica_configs(
+        &sandbox,
+        "GHA",
+        gha_db.url(),
+        OUTBOX,
+        "replica_name = \"GHA-{name}\"",
+        &["a", "b", "c"],
+    )?;
     let poc = sandbox.officer_cert(&p("GHA"), Role::Poc)?;
     let admin = sandbox.officer_cert(&p("GHA"), Role::Admin)?;
     let gha_ca = sandbox.member(&p("GHA"))?.ca.cert_pem.clone();
@@ -213,6 +219,22 @@ async fn three_replicas_under_load_and_killed_in_turn_never_deadlock_lose_or_dou
         r.start().await?;
     }
 
+    // Each replica shows in pg_stat_activity under its replica_name.
+    let mut gha = connect(gha_db.url()).await?;
+    let names: Vec<String> = sqlx::query_scalar(
+        "SELECT DISTINCT application_name FROM pg_stat_activity \
+         WHERE datname = current_database() ORDER BY 1",
+    )
+    .fetch_all(&mut gha)
+    .await?;
+    for r in &replicas {
+        let name = format!("GHA-{}", r.name);
+        assert!(
+            names.contains(&name),
+            "{name} not in pg_stat_activity: {names:?}"
+        );
+    }
+
     let clients = replicas
         .iter()
         .map(|r| officer_client(&poc, &gha_ca, r.local().expect("started")).map(Some))
@@ -232,7 +254,6 @@ async fn three_replicas_under_load_and_killed_in_turn_never_deadlock_lose_or_dou
 
     // Faults, one replica after another: killed and started again at once,
     // or frozen past its claims' lease and then let go on.
-    let mut gha = connect(gha_db.url()).await?;
     let mut faults = Vec::new();
     let end = started + Duration::from_secs(secs);
     let mut next_fault = started + FAULT_EVERY;
@@ -267,7 +288,7 @@ async fn three_replicas_under_load_and_killed_in_turn_never_deadlock_lose_or_dou
         round += 1;
         let r: &mut Replica = &mut replicas[i];
         load.set(i, None);
-        let claimer = format!("GHA-{}", r.pid().context("running")?);
+        let claimer = format!("GHA-{}", r.name);
         if kill {
             r.kill9().await?;
         } else {
