@@ -5,13 +5,15 @@
 //!
 //! Layout: `cli` (the command tree), `files` (CA, certificates, cards,
 //! directory entries), `client` (connection to the node), `casework`
-//! (officer commands), `admin` (peering, directory, register).
+//! (officer commands), `listing` (listings fetched page by page), `admin`
+//! (peering, directory, register).
 
 mod admin;
 mod casework;
 mod cli;
 mod client;
 mod files;
+mod listing;
 
 use std::io::Write;
 

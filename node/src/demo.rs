@@ -47,6 +47,7 @@ async fn wait_for_state(
             .list_traces(pb::ListTracesRequest {
                 inbox: false,
                 include_closed: true,
+                page: None,
             })
             .await?
             .into_inner();
@@ -303,6 +304,7 @@ pub async fn run(keep: bool) -> anyhow::Result<()> {
         .list_traces(pb::ListTracesRequest {
             inbox: true,
             include_closed: false,
+            page: None,
         })
         .await?
         .into_inner();

@@ -26,6 +26,7 @@ async fn trace_count(f: &mut Federation, who: &str) -> anyhow::Result<usize> {
         .list_traces(pb::ListTracesRequest {
             inbox: false,
             include_closed: true,
+            page: None,
         })
         .await?
         .into_inner()

@@ -8,7 +8,7 @@ use iti_proto::v1::local_server::Local;
 use tokio_stream::StreamExt;
 use tonic::{Request, Response, Status, Streaming};
 
-use super::{officer, to_status};
+use super::{officer, paging, to_status};
 use crate::clock::to_timestamp;
 use crate::ids::TraceId;
 use crate::service::Node;
@@ -178,16 +178,20 @@ impl Local for LocalApi {
         let o = officer(&req, self.node.participant())?;
         require(&o, Operation::ReadCases).map_err(to_status)?;
         let r = req.into_inner();
-        let rows = self
+        let page = paging::read::<TraceId>(r.page.as_ref())?;
+        let (rows, next) = self
             .node
-            .list_traces(r.inbox, r.include_closed)
+            .list_traces(r.inbox, r.include_closed, page.after, page.size)
             .await
             .map_err(to_status)?;
         let traces = rows
             .iter()
             .map(|t| summary_for(&self.node, o.role, t))
             .collect();
-        Ok(Response::new(pb::ListTracesReply { traces }))
+        Ok(Response::new(pb::ListTracesReply {
+            traces,
+            next_page_token: paging::next_token(next),
+        }))
     }
 
     async fn show_case(
@@ -347,11 +351,16 @@ impl Local for LocalApi {
     ) -> Result<Response<pb::OutboxReply>, Status> {
         let o = officer(&req, self.node.participant())?;
         require(&o, Operation::ReadOutbox).map_err(to_status)?;
+        let r = req.into_inner();
+        let page = paging::read::<i64>(r.page.as_ref())?;
         let rows = self
             .node
-            .outbox_view(req.into_inner().include_delivered)
+            .outbox_view(r.include_delivered, page.after.unwrap_or(0), page.size)
             .await
             .map_err(to_status)?;
+        let next = (rows.len() == page.size)
+            .then(|| rows.last().map(|r| r.seq))
+            .flatten();
         let items = rows
             .into_iter()
             .map(|r| pb::OutboxItem {
@@ -368,7 +377,10 @@ impl Local for LocalApi {
                 done_at: r.done_at.map(to_timestamp),
             })
             .collect();
-        Ok(Response::new(pb::OutboxReply { items }))
+        Ok(Response::new(pb::OutboxReply {
+            items,
+            next_page_token: paging::next_token(next),
+        }))
     }
 
     async fn audit_verify(

@@ -205,24 +205,24 @@ fn view_message(
 }
 
 impl Node {
-    /// Every trace, newest first; `inbox` keeps those where we are asked and
-    /// still owe something.
+    /// A page of the traces, newest first, after `after`; `inbox` keeps
+    /// those where we are asked and still owe something. Also where the
+    /// next page starts, if there may be one.
     pub async fn list_traces(
         &self,
         inbox: bool,
         include_closed: bool,
-    ) -> ServiceResult<Vec<TraceRow>> {
-        let all = traces::all(self.store.pool()).await?;
-        Ok(all
-            .into_iter()
-            .filter(|t| include_closed || t.state != TraceState::Closed)
-            .filter(|t| {
-                !inbox
+        after: Option<TraceId>,
+        size: usize,
+    ) -> ServiceResult<(Vec<TraceRow>, Option<TraceId>)> {
+        let keep = |t: &TraceRow| {
+            (include_closed || t.state != TraceState::Closed)
+                && (!inbox
                     || (t.role == TraceRole::Requested
                         && crate::case::machine::awaiting_requested(t.state))
-                    || (t.role == TraceRole::OnBehalf && t.state == TraceState::Drafted)
-            })
-            .collect())
+                    || (t.role == TraceRole::OnBehalf && t.state == TraceState::Drafted))
+        };
+        Ok(traces::page_matching(self.store.pool(), after, size, keep).await?)
     }
 
     /// Resolves a case id or a trace id to a case.
@@ -342,8 +342,14 @@ impl Node {
             .await
     }
 
-    pub async fn outbox_view(&self, include_done: bool) -> ServiceResult<Vec<OutboxRow>> {
-        Ok(outbox::list(self.store.pool(), include_done).await?)
+    /// A page of the outbox, after the envelope queued as `after_seq`.
+    pub async fn outbox_view(
+        &self,
+        include_done: bool,
+        after_seq: i64,
+        size: usize,
+    ) -> ServiceResult<Vec<OutboxRow>> {
+        Ok(outbox::list(self.store.pool(), include_done, after_seq, size as i64).await?)
     }
 
     pub async fn envelope(&self, id: EnvelopeId) -> ServiceResult<Option<StoredEnvelope>> {

@@ -355,15 +355,25 @@ pub async fn get(
     row.as_ref().map(from_row).transpose()
 }
 
-pub async fn list(pool: &AnyPool, include_done: bool) -> Result<Vec<OutboxRow>, StoreError> {
+/// A page of the outbox in the order envelopes were queued, from the
+/// envelope after `after_seq` (0: the first), at most `limit`; delivered
+/// ones only with `include_done`.
+pub async fn list(
+    pool: &AnyPool,
+    include_done: bool,
+    after_seq: i64,
+    limit: i64,
+) -> Result<Vec<OutboxRow>, StoreError> {
     let filter = if include_done {
         ""
     } else {
-        "WHERE state IN ('pending', 'relayed', 'rejected')"
+        "AND state IN ('pending', 'relayed', 'rejected')"
     };
     let rows = sqlx::query(composed(format!(
-        "SELECT {COLUMNS} FROM outbox {filter} ORDER BY seq"
+        "SELECT {COLUMNS} FROM outbox WHERE seq > $1 {filter} ORDER BY seq LIMIT $2"
     )))
+    .bind(after_seq)
+    .bind(limit)
     .fetch_all(pool)
     .await?;
     rows.iter().map(from_row).collect()

@@ -918,10 +918,17 @@ async fn check_outbox_claims(store: Store) {
         assert_eq!(marked, expected);
     }
 
-    let pending = outbox::list(store.pool(), false).await.unwrap();
+    let pending = outbox::list(store.pool(), false, 0, 10).await.unwrap();
     assert_eq!(ids(&pending), vec![e[2]]);
-    let everything = outbox::list(store.pool(), true).await.unwrap();
+    let everything = outbox::list(store.pool(), true, 0, 10).await.unwrap();
     assert_eq!(ids(&everything), vec![e[0], e[1], e[2]]);
+    // A page at a time, from where the last one ended.
+    let first = outbox::list(store.pool(), true, 0, 2).await.unwrap();
+    assert_eq!(ids(&first), vec![e[0], e[1]]);
+    let rest = outbox::list(store.pool(), true, first[1].seq, 2)
+        .await
+        .unwrap();
+    assert_eq!(ids(&rest), vec![e[2]]);
     let of_a = outbox::for_trace(store.pool(), ta).await.unwrap();
     assert_eq!(ids(&of_a), vec![e[0], e[1]]);
 }
