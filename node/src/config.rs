@@ -162,6 +162,12 @@ pub struct RawOutbox {
     /// Must exceed delivery_timeout_secs. Default 120.
     #[serde(default = "default_claim_lease")]
     pub claim_lease_secs: u64,
+    /// How long an envelope is retried while its receiver cannot verify it
+    /// because it has not learned the envelope's origin yet (directories
+    /// still propagating), seconds. Past that it is refused and the
+    /// origin's officer is told. Default 86400 (a day).
+    #[serde(default = "default_unknown_origin_limit")]
+    pub unknown_origin_limit_secs: u64,
 }
 
 impl Default for RawOutbox {
@@ -172,6 +178,7 @@ impl Default for RawOutbox {
             delivery_timeout_secs: default_delivery_timeout(),
             concurrency: default_concurrency(),
             claim_lease_secs: default_claim_lease(),
+            unknown_origin_limit_secs: default_unknown_origin_limit(),
         }
     }
 }
@@ -199,6 +206,9 @@ fn default_completeness() -> String {
 }
 fn default_sweep() -> String {
     "0 * * * * *".into()
+}
+fn default_unknown_origin_limit() -> u64 {
+    86_400
 }
 fn default_directory_refresh() -> u64 {
     300
@@ -259,6 +269,7 @@ pub struct OutboxConfig {
     pub delivery_timeout: std::time::Duration,
     pub concurrency: usize,
     pub claim_lease: std::time::Duration,
+    pub unknown_origin_limit: std::time::Duration,
 }
 
 /// Validated configuration.
@@ -553,6 +564,13 @@ pub fn validate(raw: RawConfig, base: &Path) -> Result<NodeConfig, ConfigError> 
     if o.concurrency == 0 {
         problems.push("outbox.concurrency: must be at least 1".into());
     }
+    if o.unknown_origin_limit_secs < o.retry_cap_secs {
+        problems.push(
+            "outbox.unknown_origin_limit_secs: must be at least outbox.retry_cap_secs \
+             (an envelope needs a few retries while directories propagate)"
+                .into(),
+        );
+    }
     if tokio_cron_scheduler::Job::new_async(raw.sweep_schedule.as_str(), |_, _| Box::pin(async {}))
         .is_err()
     {
@@ -638,6 +656,7 @@ pub fn validate(raw: RawConfig, base: &Path) -> Result<NodeConfig, ConfigError> 
             delivery_timeout: std::time::Duration::from_secs(o.delivery_timeout_secs),
             concurrency: o.concurrency,
             claim_lease: std::time::Duration::from_secs(o.claim_lease_secs),
+            unknown_origin_limit: std::time::Duration::from_secs(o.unknown_origin_limit_secs),
         },
         sweep_schedule: raw.sweep_schedule,
         routes,

@@ -216,13 +216,10 @@ pub async fn start(
     }));
 
     tasks.push(tokio::spawn(outbox::run(node.clone(), shutdown_rx.clone())));
-    if let Some(every) = node.config.directory_refresh {
-        tasks.push(tokio::spawn(refresh_directory_periodically(
-            node.clone(),
-            every,
-            shutdown_rx.clone(),
-        )));
-    }
+    tasks.push(tokio::spawn(hub::learning::run(
+        node.clone(),
+        shutdown_rx.clone(),
+    )));
 
     if let Some(listener) = listeners.metrics {
         tasks.push(tokio::spawn(metrics::serve(
@@ -254,34 +251,6 @@ pub async fn start(
         tasks,
         scheduler,
     })
-}
-
-/// Keeps the cached directory fresh: new peers' entries, key rotations.
-async fn refresh_directory_periodically(
-    node: Arc<Node>,
-    every: std::time::Duration,
-    mut shutdown: watch::Receiver<bool>,
-) {
-    // A first refresh soon after start (peers may still be starting), then
-    // at the configured interval.
-    let mut wait = std::time::Duration::from_secs(5).min(every);
-    loop {
-        tokio::select! {
-            _ = tokio::time::sleep(wait) => {}
-            _ = shutdown.wait_for(|s| *s) => return,
-        }
-        wait = every;
-        match node.refresh_directory().await {
-            Ok(r) if !r.rejected.is_empty() => {
-                tracing::warn!(
-                    rejected = r.rejected.len(),
-                    "directory refresh refused entries"
-                )
-            }
-            Ok(_) => {}
-            Err(e) => tracing::warn!(error = %e, "directory refresh failed"),
-        }
-    }
 }
 
 /// The deadline sweep on the wall clock. tokio-cron-scheduler reads the

@@ -54,8 +54,12 @@ fn env_overrides() -> Vec<(String, String)> {
 fn init_tracing(format: iti_node::config::LogFormat, level: &str) {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(level));
+    use std::io::IsTerminal;
+    // Colour only on a terminal: log files are read with grep and by log
+    // shippers.
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr);
     match format {
         iti_node::config::LogFormat::Json => builder.json().init(),

@@ -363,6 +363,9 @@ enum Outcome {
     /// A hub signed for custody.
     Relayed(VerifiedReceipt),
     Retry(String),
+    /// The receiver has not learned the origin yet: retried, but not for
+    /// ever (`unknown_origin_limit`).
+    NotYetKnown(String),
     Refused(String),
 }
 
@@ -427,6 +430,12 @@ async fn attempt(
         Ok(Err(status)) => {
             let text = crate::identity::tls::explain_transport_error(&status)
                 .unwrap_or_else(|| format!("{:?}: {}", status.code(), status.message()));
+            if status
+                .metadata()
+                .contains_key(envelope::UNKNOWN_ORIGIN_METADATA)
+            {
+                return Outcome::NotYetKnown(format!("{hop}: {}", status.message()));
+            }
             return if is_definite_refusal(status.code()) {
                 Outcome::Refused(format!("{hop} refused it: {}", status.message()))
             } else {
@@ -440,6 +449,7 @@ async fn attempt(
     // signer's CA unknown to us, say), the hub's custody receipt still holds.
     if hop != destination
         && let Some(signed) = &reply.destination_receipt
+        && node.learn_receipt_signer(signed, hop).await
         && let Ok(r) = envelope::verify_receipt(signed, env, &node.trust, node.now())
         && &r.receiver == destination
     {
@@ -471,6 +481,23 @@ async fn finish(
     let id = row.envelope_id;
     let trace_id = row.trace_id;
     let hop_s = hop.to_string();
+    let outcome = match outcome {
+        Outcome::NotYetKnown(why)
+            if now - row.enqueued_at >= node.config.outbox.unknown_origin_limit =>
+        {
+            Outcome::Refused(format!(
+                "still not delivered after {}: {why}",
+                crate::render::duration(node.config.outbox.unknown_origin_limit)
+            ))
+        }
+        Outcome::NotYetKnown(why) => {
+            // This node (a hub, say) may hold what the receiver lacks once
+            // it has refreshed: announcements then carry it on.
+            node.learning.refresh_soon();
+            Outcome::Retry(why)
+        }
+        other => other,
+    };
     let handed_over = matches!(outcome, Outcome::Delivered(_) | Outcome::Relayed(_));
     let sent = SentEnvelope {
         kind: pb::PayloadKind::try_from(row.kind).unwrap_or(pb::PayloadKind::Unspecified),
@@ -548,7 +575,7 @@ async fn finish(
                 })
                 .await
         }
-        Outcome::Retry(error) => {
+        Outcome::Retry(error) | Outcome::NotYetKnown(error) => {
             let delay = retry_delay(
                 row.attempts,
                 node.config.outbox.retry_base,
@@ -565,7 +592,13 @@ async fn finish(
         }
         Outcome::Refused(error) => {
             tracing::warn!(envelope = %id, %error, "delivery refused");
-            let tell_origin = failure_to_return(node, row, stored, &error).await;
+            // A hub tells the participant that handed it the envelope.
+            let tell_origin = node
+                .failure_notice(id, &error)
+                .await
+                .map_err(|e| tracing::error!(error = %e, "cannot build the delivery failure"))
+                .ok()
+                .flatten();
             node.store
                 .write(move |conn| {
                     boxed(async move {
@@ -622,8 +655,6 @@ async fn finish(
     true
 }
 
-/// For an envelope a hub relayed and could not pass on: a delivery failure
-/// back to its origin, so that its officer sees why.
 /// The envelope of `row`: as already read, or from the store.
 async fn stored_envelope(
     node: &Node,
@@ -637,44 +668,6 @@ async fn stored_envelope(
             .ok()
             .flatten(),
     }
-}
-
-async fn failure_to_return(
-    node: &Node,
-    row: &OutboxRow,
-    stored: Option<StoredEnvelope>,
-    error: &str,
-) -> Option<(envelope::Header, pb::Envelope, pb::Payload)> {
-    let stored = stored_envelope(node, row, stored).await?;
-    if stored.direction != Stored::Relay
-        || matches!(
-            stored.header.kind,
-            pb::PayloadKind::Receipt | pb::PayloadKind::DeliveryFailure
-        )
-    {
-        return None;
-    }
-    let payload = pb::Payload {
-        body: Some(pb::payload::Body::DeliveryFailure(pb::DeliveryFailure {
-            envelope_id: row.envelope_id.to_string(),
-            reason: error.to_string(),
-        })),
-    };
-    let clear = pb::Marking {
-        tlp: pb::Tlp::Clear as i32,
-        restrictions: vec![],
-    };
-    node.make_envelope(
-        stored.header.case_id,
-        stored.header.trace_id,
-        &stored.header.origin,
-        &payload,
-        &clear,
-        None,
-    )
-    .map(|(h, env)| (h, env, payload))
-    .map_err(|e| tracing::error!(error = %e, "cannot build the delivery failure"))
-    .ok()
 }
 
 /// For an envelope a hub relayed: the destination's receipt, wrapped in an

@@ -26,6 +26,21 @@ fn short(id: &str) -> &str {
 }
 
 /// "TLP:AMBER [PROPRIETARY]", or a note that the marking is unreadable.
+/// A span of time as people say it: "1 day", "3 h", "45 s".
+pub fn duration(d: std::time::Duration) -> String {
+    let secs = d.as_secs();
+    let (n, unit) = match secs {
+        s if s >= 86_400 && s % 86_400 == 0 => (s / 86_400, "day"),
+        s if s >= 3_600 && s % 3_600 == 0 => (s / 3_600, "h"),
+        s if s >= 60 && s % 60 == 0 => (s / 60, "min"),
+        s => (s, "s"),
+    };
+    match unit {
+        "day" if n != 1 => format!("{n} days"),
+        _ => format!("{n} {unit}"),
+    }
+}
+
 pub fn marking(m: Option<&pb::Marking>) -> String {
     match m.map(Marking::try_from) {
         Some(Ok(m)) => m.to_string(),

@@ -40,4 +40,17 @@ impl Federation for FederationApi {
         let directory = self.node.directory_for(&peer).await.map_err(to_status)?;
         Ok(Response::new(directory))
     }
+
+    async fn announce(
+        &self,
+        req: Request<pb::Directory>,
+    ) -> Result<Response<pb::AnnounceReply>, Status> {
+        let peer = caller(&req)?;
+        let reply = self
+            .node
+            .take_announcement(&peer, req.into_inner())
+            .await
+            .map_err(to_status)?;
+        Ok(Response::new(reply))
+    }
 }

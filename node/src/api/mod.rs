@@ -21,6 +21,15 @@ pub fn to_status(e: ServiceError) -> Status {
         ServiceError::NotFound(m) => Status::not_found(m),
         ServiceError::FailedPrecondition(m) => Status::failed_precondition(m),
         ServiceError::PermissionDenied(m) => Status::permission_denied(m),
+        ServiceError::UnknownOrigin { ref origin, .. } => {
+            let mut status = Status::unavailable(e.to_string());
+            if let Ok(value) = origin.to_string().parse() {
+                status
+                    .metadata_mut()
+                    .insert(crate::envelope::UNKNOWN_ORIGIN_METADATA, value);
+            }
+            status
+        }
         ServiceError::Internal(m) => {
             tracing::error!(error = %m, "internal error");
             Status::internal("internal error; the node's log has the details")

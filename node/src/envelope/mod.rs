@@ -31,6 +31,10 @@ const ENVELOPE_DOMAIN: &[u8] = b"ITI-ENVELOPE-V1\0";
 const RECEIPT_DOMAIN: &[u8] = b"ITI-RECEIPT-V1\0";
 const DIRECTORY_DOMAIN: &[u8] = b"ITI-DIRECTORY-V1\0";
 
+/// The gRPC metadata key of a delivery answered "unknown origin": the
+/// receiver has not learned the origin yet, and the sender should retry.
+pub const UNKNOWN_ORIGIN_METADATA: &str = "iti-unknown-origin";
+
 /// How far in the future an envelope's creation time may be (clock skew).
 const MAX_SKEW: time::Duration = time::Duration::minutes(5);
 

@@ -65,7 +65,53 @@ async fn record_relay(
     .await
 }
 
+/// An envelope with its header, its content and its payload: what the outbox
+/// queues.
+pub(crate) type Outgoing = (envelope::Header, pb::Envelope, pb::Payload);
+
 impl Node {
+    /// A refusal, further on, of an envelope this hub relayed: a delivery
+    /// failure to the participant that handed it over (the previous hub, or
+    /// the origin). Each notice travels one leg back and is signed by a peer
+    /// of its receiver, so an origin that has never heard of the hub that
+    /// met the refusal still learns of it, through the hub it pinned.
+    /// `None` for an envelope not relayed here, or for a receipt or a
+    /// failure notice itself (never reported back: no endless echo).
+    pub(crate) async fn failure_notice(
+        &self,
+        envelope_id: crate::ids::EnvelopeId,
+        reason: &str,
+    ) -> ServiceResult<Option<Outgoing>> {
+        let Some(relayed) = hub::relayed(self.store.pool(), envelope_id).await? else {
+            return Ok(None);
+        };
+        if matches!(
+            pb::PayloadKind::try_from(relayed.kind),
+            Ok(pb::PayloadKind::Receipt | pb::PayloadKind::DeliveryFailure)
+        ) {
+            return Ok(None);
+        }
+        let payload = pb::Payload {
+            body: Some(pb::payload::Body::DeliveryFailure(pb::DeliveryFailure {
+                envelope_id: envelope_id.to_string(),
+                reason: reason.to_string(),
+            })),
+        };
+        let clear = pb::Marking {
+            tlp: pb::Tlp::Clear as i32,
+            restrictions: vec![],
+        };
+        let (header, env) = self.make_envelope(
+            relayed.case_id,
+            relayed.trace_id,
+            &relayed.received_from,
+            &payload,
+            &clear,
+            None,
+        )?;
+        Ok(Some((header, env, payload)))
+    }
+
     /// Annex A.2: a request passing through the broker is checked against the
     /// lost/stolen register; each match becomes a notice to both sides. A
     /// sealed request cannot be checked (the hub cannot read it).
@@ -139,6 +185,7 @@ impl Node {
         }
         let me_s = me.to_string();
         let from_s = from.to_string();
+        let from_id = from.clone();
         let kind = h.kind;
         let outcome = self
             .store
@@ -198,7 +245,7 @@ impl Node {
                         )
                         .await?;
                     }
-                    writes.push(hub::relay_write(&h, now));
+                    writes.push(hub::relay_write(&h, &from_id, now));
                     writes.push(envelopes::receipt_write(&ReceiptRow {
                         envelope_id: h.id,
                         receiver: me_s.clone(),
@@ -282,7 +329,7 @@ impl Node {
             None,
             now,
         ));
-        writes.push(hub::relay_write(h, now));
+        writes.push(hub::relay_write(h, from, now));
         writes.push(envelopes::receipt_write(&ReceiptRow {
             envelope_id: h.id,
             receiver: self.participant().to_string(),

@@ -16,6 +16,16 @@ pub enum ServiceError {
     FailedPrecondition(String),
     #[error("{0}")]
     PermissionDenied(String),
+    /// An envelope whose origin this node has not learned yet (directories
+    /// still propagating): not a refusal, the sender retries.
+    #[error(
+        "unknown origin {origin}: this node has not learned {origin}'s certificate authority yet \
+         (directories are still propagating; it asked {asked}); send it again later"
+    )]
+    UnknownOrigin {
+        origin: crate::ids::ParticipantId,
+        asked: String,
+    },
     /// Never shown to the caller: logged, answered with a generic message.
     #[error("internal: {0}")]
     Internal(String),

@@ -76,6 +76,8 @@ pub struct Node {
     pub federation_refusals: Arc<Refusals>,
     pub local_refusals: Arc<Refusals>,
     pub metrics: crate::metrics::Metrics,
+    /// Directory learning: on demand, announcements, refreshes asked for.
+    pub learning: crate::hub::learning::Learning,
 }
 
 impl std::fmt::Debug for Node {
@@ -164,6 +166,7 @@ impl Node {
             federation_refusals: Arc::default(),
             local_refusals: Arc::default(),
             metrics: crate::metrics::Metrics::new(),
+            learning: Default::default(),
         });
         if node.store.backend() == crate::store::Backend::Sqlite {
             let released = node

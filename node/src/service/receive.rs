@@ -72,6 +72,8 @@ enum Effect {
     Failure {
         envelope_id: crate::ids::EnvelopeId,
         reason: String,
+        /// At a hub: the same failure, one leg further back.
+        onward: Option<Outgoing>,
     },
     /// A hub asked by a member to conduct a trace on its behalf (11.3.1).
     OnBehalf {
@@ -95,6 +97,17 @@ fn step_of(payload: &pb::Payload) -> Option<Step> {
         B::Closure(_) => Step::Close,
         _ => return None,
     })
+}
+
+/// The origin of `env`, when `e` says only that its CA is not known here:
+/// the origin is not learned yet (a signer claiming to be someone else is
+/// not this case).
+fn unknown_origin(env: &pb::Envelope, e: &EnvelopeError) -> Option<ParticipantId> {
+    let EnvelopeError::Signer(crate::identity::trust::TrustError::NotPinned(p)) = e else {
+        return None;
+    };
+    let header = Header::decode(&env.header).ok()?;
+    (header.origin == *p).then_some(header.origin)
 }
 
 fn refusal_status(e: &EnvelopeError) -> ServiceError {
@@ -132,6 +145,9 @@ impl Node {
         }
         let now = self.now();
         let verified = match envelope::verify(&env, &self.trust, now) {
+            Err(e) if unknown_origin(&env, &e).is_some() => {
+                self.verify_after_learning(&from, &env, now).await?
+            }
             Ok(v) => v,
             Err(e) => {
                 self.record_refused_envelope(&from, &env, &e, now).await?;
@@ -161,6 +177,44 @@ impl Node {
             )));
         }
         self.deliver_locally(&from, verified, now).await
+    }
+
+    /// An envelope from an origin this node has not learned yet: "not known
+    /// yet" is not "forged". The directory is fetched from the hub that
+    /// relayed it (then from our other hubs), and the envelope verified
+    /// again; still unknown, the sender is asked to retry later.
+    async fn verify_after_learning(
+        &self,
+        from: &ParticipantId,
+        env: &pb::Envelope,
+        now: OffsetDateTime,
+    ) -> ServiceResult<Verified> {
+        let header = Header::decode(&env.header)?;
+        let origin = header.origin;
+        tracing::info!(%origin, via = %from, envelope = %header.id, "envelope from an origin not learned yet");
+        let asked = self.learn_participant(&origin, from).await;
+        match envelope::verify(env, &self.trust, now) {
+            Ok(v) => Ok(v),
+            Err(e) if unknown_origin(env, &e).is_some() => {
+                self.metrics.count_unknown_origin();
+                Err(ServiceError::UnknownOrigin {
+                    origin,
+                    asked: if asked.is_empty() {
+                        "no hub".into()
+                    } else {
+                        asked
+                            .iter()
+                            .map(|p| p.to_string())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    },
+                })
+            }
+            Err(e) => {
+                self.record_refused_envelope(from, env, &e, now).await?;
+                Err(refusal_status(&e))
+            }
+        }
     }
 
     /// Records a refused (tampered, forged or misattributed) envelope in the
@@ -311,7 +365,7 @@ impl Node {
                 })
             }
             Some(B::Receipt(signed)) => {
-                let (receipt, sent) = self.check_relayed_receipt(signed, now).await?;
+                let (receipt, sent) = self.check_relayed_receipt(from, signed, now).await?;
                 Ok(Effect::Receipt(Box::new(receipt), sent))
             }
             Some(B::Consent(c)) => Ok(Effect::Note {
@@ -331,11 +385,14 @@ impl Node {
                         "only a hub reports delivery failures".into(),
                     ));
                 }
+                let envelope_id = d.envelope_id.parse().map_err(|_| {
+                    ServiceError::invalid("deliveryFailure.envelopeId", "not an id")
+                })?;
+                let reason = format!("{}: {}", h.origin, d.reason);
                 Ok(Effect::Failure {
-                    envelope_id: d.envelope_id.parse().map_err(|_| {
-                        ServiceError::invalid("deliveryFailure.envelopeId", "not an id")
-                    })?,
-                    reason: format!("{}: {}", h.origin, d.reason),
+                    envelope_id,
+                    onward: self.failure_notice(envelope_id, &reason).await?,
+                    reason,
                 })
             }
             Some(_) => {
@@ -482,12 +539,23 @@ impl Node {
     /// envelope we sent and the destination's CA.
     async fn check_relayed_receipt(
         &self,
+        from: &ParticipantId,
         signed: &pb::SignedReceipt,
         now: OffsetDateTime,
     ) -> ServiceResult<(envelope::VerifiedReceipt, SentEnvelope)> {
         use prost::Message;
         let receipt = pb::Receipt::decode(signed.receipt.as_slice())
             .map_err(|_| ServiceError::invalid("receipt", "malformed"))?;
+        if !self.learn_receipt_signer(signed, from).await {
+            // Not known yet, not forged: the hub sends it again later.
+            return Err(ServiceError::UnknownOrigin {
+                origin: receipt
+                    .receiver
+                    .parse()
+                    .map_err(|_| ServiceError::invalid("receipt.receiver", "not a participant"))?,
+                asked: from.to_string(),
+            });
+        }
         let id = receipt
             .envelope_id
             .parse()
@@ -846,6 +914,7 @@ async fn apply(
         Effect::Failure {
             envelope_id,
             reason,
+            onward,
         } => {
             // Only for an envelope of ours that a hub (this sender) holds.
             let Some(row) = outbox::get(conn, envelope_id).await? else {
@@ -860,6 +929,18 @@ async fn apply(
                 )));
             }
             outbox::reject_relayed(conn, envelope_id, &h.origin.to_string(), &reason, now).await?;
+            if let Some((fh, fenv, fpayload)) = onward {
+                queue_outgoing(conn, &fh, &fenv, &fpayload, now).await?;
+                audit::append(
+                    conn,
+                    now,
+                    &h.origin.to_string(),
+                    "delivery_refused",
+                    &format!("envelope {envelope_id}"),
+                    &format!("reported back to {}", fh.destination),
+                )
+                .await?;
+            }
             if let Some(trace) = traces::get(conn, row.trace_id).await? {
                 record_event(
                     conn,

@@ -1115,7 +1115,9 @@ async fn check_hub_tables(store: Store) {
     for _ in 0..2 {
         let h = h.clone();
         store
-            .write(move |conn| boxed(async move { hub::log_relay(conn, &h, at).await }))
+            .write(move |conn| {
+                boxed(async move { hub::log_relay(conn, &h, &"BEL".parse().unwrap(), at).await })
+            })
             .await
             .unwrap();
     }
@@ -1128,6 +1130,17 @@ async fn check_hub_tables(store: Store) {
             kind: pb::PayloadKind::Acknowledgement as i32,
             received_at: at,
         }]
+    );
+    assert_eq!(
+        hub::relayed(store.pool(), h.id).await.unwrap(),
+        Some(hub::Relayed {
+            case_id: h.case_id,
+            trace_id: h.trace_id,
+            origin: "FRA".parse().unwrap(),
+            kind: pb::PayloadKind::Acknowledgement as i32,
+            received_from: "BEL".parse().unwrap(),
+        }),
+        "a hub knows who handed it each envelope it relayed"
     );
 
     let report = hub::LostStolenRow {
