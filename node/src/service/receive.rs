@@ -131,7 +131,8 @@ impl Node {
             )));
         }
         let now = self.now();
-        let verified = match envelope::verify(&env, &self.trust, now) {
+        let verified = match envelope::verify(&env, &self.trust, now, self.config.max_envelope_age)
+        {
             Ok(v) => v,
             Err(e) => {
                 self.record_refused_envelope(&from, &env, &e, now).await?;
@@ -177,7 +178,7 @@ impl Node {
         let about = Header::decode(&env.header)
             .map(|h| format!("envelope {} ({} → {})", h.id, h.origin, h.destination))
             .unwrap_or_else(|_| "an envelope with an unreadable header".into());
-        tracing::warn!(%from, reason = %e, "refused envelope");
+        tracing::debug!(%from, reason = %e, "refused envelope");
         let detail = format!("refused {about} delivered by {from}: {e}");
         let from = from.to_string();
         self.store
