@@ -226,6 +226,14 @@ pub enum IssueCommand {
         ca: PathBuf,
         #[arg(long)]
         out: PathBuf,
+        /// A host name clients dial the node by (repeatable), so that stock
+        /// gRPC clients (grpcurl, grpcio) can verify it. Default, when
+        /// neither --dns nor --ip is given: localhost and 127.0.0.1.
+        #[arg(long = "dns", value_name = "NAME")]
+        dns: Vec<String>,
+        /// An IP address clients dial the node at (repeatable).
+        #[arg(long = "ip", value_name = "IP")]
+        ip: Vec<std::net::IpAddr>,
         #[command(flatten)]
         validity: Validity,
     },

@@ -19,6 +19,7 @@
 //! - `peering`: who is reachable and how (direct, or through a hub).
 //! - `hub/`: relaying, on-behalf traces, lost/stolen register, directory.
 //! - `config`, `clock`, `ids`: typed settings, injected time, newtypes.
+//! - `reload`: what a running node reads again on SIGHUP (its own CRL).
 //! - `demo`: a small federation on loopback (`iti-node demo`).
 
 pub mod api;
@@ -36,6 +37,7 @@ pub mod metrics;
 pub mod outbox;
 pub mod peering;
 pub mod policy;
+pub mod reload;
 pub mod render;
 pub mod routing;
 pub mod sandbox;
@@ -165,26 +167,36 @@ pub async fn start(
         node.trust.clone(),
         clock.clone(),
         node.federation_refusals.clone(),
+        "federation",
     )?;
     let local_tls = tls::server_config(
         &credentials,
         node.local_trust.clone(),
         clock.clone(),
         node.local_refusals.clone(),
+        "local",
     )?;
+    let limits = |port, refusals: &Arc<tls::Refusals>| tls::AcceptLimits {
+        port,
+        max_handshakes: node.config.transport.max_handshakes,
+        handshake_timeout: node.config.transport.handshake_timeout,
+        refusals: refusals.clone(),
+    };
 
     let (health_reporter, health_service) = tonic_health::server::health_reporter();
     health_reporter
         .set_serving::<FederationServer<FederationApi>>()
         .await;
     health_reporter.set_serving::<LocalServer<LocalApi>>().await;
-    let reflection = tonic_reflection::server::Builder::configure()
-        .register_encoded_file_descriptor_set(iti_proto::v1::FILE_DESCRIPTOR_SET)
-        .build_v1()
+    let reflection = api::reflection::local_port()
         .map_err(|e| StartError::Scheduler(format!("reflection: {e}")))?;
 
-    let (incoming, acceptor) =
-        tls::accept_tls(listeners.federation, federation_tls, shutdown_rx.clone());
+    let (incoming, acceptor) = tls::accept_tls(
+        listeners.federation,
+        federation_tls,
+        limits("federation", &node.federation_refusals),
+        shutdown_rx.clone(),
+    );
     tasks.push(acceptor);
     let server = tonic::transport::Server::builder()
         .add_service(FederationServer::new(FederationApi { node: node.clone() }))
@@ -199,7 +211,12 @@ pub async fn start(
         }
     }));
 
-    let (incoming, acceptor) = tls::accept_tls(listeners.local, local_tls, shutdown_rx.clone());
+    let (incoming, acceptor) = tls::accept_tls(
+        listeners.local,
+        local_tls,
+        limits("local", &node.local_refusals),
+        shutdown_rx.clone(),
+    );
     tasks.push(acceptor);
     let server = tonic::transport::Server::builder()
         .add_service(LocalServer::new(LocalApi { node: node.clone() }))

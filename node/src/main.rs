@@ -151,6 +151,18 @@ fn main() -> ExitCode {
                     }
                 };
                 let shutdown = shutdown_signal();
+                let (stop_reload, reload_stopped) = tokio::sync::watch::channel(false);
+                let reloader = match iti_node::reload::reload_on_hangup(
+                    running.node.clone(),
+                    reload_stopped,
+                ) {
+                    Ok(task) => task,
+                    Err(e) => {
+                        eprintln!("iti-node: cannot listen for SIGHUP: {e}");
+                        running.stop().await;
+                        return ExitCode::FAILURE;
+                    }
+                };
                 if ready_line {
                     use std::io::Write;
                     let metrics = running
@@ -165,6 +177,8 @@ fn main() -> ExitCode {
                 }
                 shutdown.await;
                 tracing::info!("shutting down");
+                let _ = stop_reload.send(true);
+                let _ = reloader.await;
                 running.stop().await;
                 ExitCode::SUCCESS
             }

@@ -18,24 +18,29 @@ use crate::service::{Node, ServiceError, ServiceResult};
 use crate::store::envelopes::{self, Direction, ReceiptRow};
 use crate::store::{Writes, audit, boxed, hub, outbox};
 
-/// The envelope id an end-to-end receipt (travelling back to its origin)
-/// acknowledges.
-fn relayed_receipt_of(verified: &Verified) -> Option<crate::ids::EnvelopeId> {
-    use prost::Message;
+/// The end-to-end receipt an envelope carries back to its origin, if it is
+/// one.
+fn relayed_receipt_of(verified: &Verified) -> Option<pb::SignedReceipt> {
     if verified.header.kind != pb::PayloadKind::Receipt {
         return None;
     }
-    let Ok(pb::Payload {
-        body: Some(pb::payload::Body::Receipt(signed)),
-    }) = verified.plain_payload()
-    else {
-        return None;
-    };
-    pb::Receipt::decode(signed.receipt.as_slice())
-        .ok()?
-        .envelope_id
-        .parse()
-        .ok()
+    match verified.plain_payload() {
+        Ok(pb::Payload {
+            body: Some(pb::payload::Body::Receipt(signed)),
+        }) => Some(signed),
+        _ => None,
+    }
+}
+
+/// What a receipt says it acknowledges: (envelope id, digest, destination).
+fn acknowledged(signed: &pb::SignedReceipt) -> Option<(crate::ids::EnvelopeId, Vec<u8>, String)> {
+    use prost::Message;
+    let r = pb::Receipt::decode(signed.receipt.as_slice()).ok()?;
+    Some((
+        r.envelope_id.parse().ok()?,
+        r.envelope_digest,
+        r.destination,
+    ))
 }
 
 /// The hub's audit entry for one relay (`how`: "via X", "passed straight
@@ -143,6 +148,44 @@ impl Node {
         Ok(out)
     }
 
+    /// The envelope an end-to-end receipt passing through proves delivered,
+    /// if this hub relayed it and the receipt verifies: signed by that
+    /// envelope's destination under the destination's pinned CA, for exactly
+    /// the content this hub signed custody of. Any member can send a
+    /// receipt; an unverified one must not stop a kept envelope's delivery.
+    async fn delivered_by(
+        &self,
+        signed: &pb::SignedReceipt,
+        now: OffsetDateTime,
+    ) -> ServiceResult<Option<crate::ids::EnvelopeId>> {
+        let Some((id, _, _)) = acknowledged(signed) else {
+            return Ok(None);
+        };
+        let mut conn = self
+            .store
+            .pool()
+            .acquire()
+            .await
+            .map_err(crate::store::StoreError::from)?;
+        let custody = envelopes::receipt(&mut conn, id, &self.participant().to_string()).await?;
+        drop(conn);
+        let Some((_, digest, destination)) = custody.as_ref().and_then(|c| acknowledged(&c.signed))
+        else {
+            return Ok(None);
+        };
+        match envelope::verify_receipt_of_digest(signed, &digest, &self.trust, now) {
+            Ok(r) if r.envelope_id == id && r.receiver.to_string() == destination => Ok(Some(id)),
+            Ok(r) => {
+                tracing::warn!(envelope = %id, receiver = %r.receiver, %destination, "a receipt relayed back is not the destination's; the envelope stays queued");
+                Ok(None)
+            }
+            Err(e) => {
+                tracing::warn!(envelope = %id, error = %e, "a receipt relayed back does not verify; the envelope stays queued");
+                Ok(None)
+            }
+        }
+    }
+
     pub(crate) async fn relay(
         &self,
         from: &ParticipantId,
@@ -183,6 +226,10 @@ impl Node {
         {
             return Ok(delivered);
         }
+        let confirmed = match relayed_receipt_of(&verified) {
+            Some(signed) => self.delivered_by(&signed, now).await?,
+            None => None,
+        };
         let me_s = me.to_string();
         let from_s = from.to_string();
         let from_id = from.clone();
@@ -213,9 +260,9 @@ impl Node {
                             destination_receipt,
                         });
                     }
-                    if let Some(delivered) = relayed_receipt_of(&verified) {
+                    if let Some(delivered) = confirmed {
                         // The destination signed for an envelope we relayed
-                        // earlier: it is delivered end to end.
+                        // earlier (verified): it is delivered end to end.
                         if outbox::mark_delivered(conn, delivered, now).await? {
                             envelopes::forget_payload(conn, delivered).await?;
                         }

@@ -86,7 +86,12 @@ impl Node {
         };
         // Pin first: a card whose CA or CRL rustls refuses changes nothing.
         self.install_peer(&row)?;
-        let stored = row.clone();
+        // Stored with the newest list known for this CA, not an older one
+        // the card may carry (a restart must not un-revoke).
+        let stored = PeerRow {
+            crl_der: self.trust.crl_of(&participant),
+            ..row.clone()
+        };
         let now = self.now();
         let detail = format!(
             "pinned CA {} ({}) for {} at {}",

@@ -144,7 +144,8 @@ impl Node {
             )));
         }
         let now = self.now();
-        let verified = match envelope::verify(&env, &self.trust, now) {
+        let max_age = self.config.max_envelope_age;
+        let verified = match envelope::verify(&env, &self.trust, now, max_age) {
             Err(e) if unknown_origin(&env, &e).is_some() => {
                 self.verify_after_learning(&from, &env, now).await?
             }
@@ -193,7 +194,7 @@ impl Node {
         let origin = header.origin;
         tracing::info!(%origin, via = %from, envelope = %header.id, "envelope from an origin not learned yet");
         let asked = self.learn_participant(&origin, from).await;
-        match envelope::verify(env, &self.trust, now) {
+        match envelope::verify(env, &self.trust, now, self.config.max_envelope_age) {
             Ok(v) => Ok(v),
             Err(e) if unknown_origin(env, &e).is_some() => {
                 self.metrics.count_unknown_origin();
@@ -231,7 +232,7 @@ impl Node {
         let about = Header::decode(&env.header)
             .map(|h| format!("envelope {} ({} → {})", h.id, h.origin, h.destination))
             .unwrap_or_else(|_| "an envelope with an unreadable header".into());
-        tracing::warn!(%from, reason = %e, "refused envelope");
+        tracing::debug!(%from, reason = %e, "refused envelope");
         let detail = format!("refused {about} delivered by {from}: {e}");
         let from = from.to_string();
         self.store

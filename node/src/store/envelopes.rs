@@ -111,13 +111,15 @@ pub async fn forget_payload(conn: &mut AnyConnection, id: EnvelopeId) -> Result<
     Ok(())
 }
 
-/// [`forget_payload`], to run with other writes.
+/// [`forget_payload`], to run with other writes. The old content is then
+/// scrubbed from the database's files too (`store::scrub`).
 pub fn forget_payload_write(id: EnvelopeId) -> Write {
     Write::new(
         "UPDATE envelopes SET envelope = $1, payload = NULL WHERE id = $2 AND direction = 'relay'",
     )
     .bind(pb::Envelope::default().encode_to_vec())
     .bind(id.to_string())
+    .forgetting_content()
 }
 
 fn from_row(row: &sqlx::any::AnyRow) -> Result<StoredEnvelope, StoreError> {
