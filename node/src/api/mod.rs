@@ -22,6 +22,7 @@ pub fn to_status(e: ServiceError) -> Status {
         ServiceError::NotFound(m) => Status::not_found(m),
         ServiceError::FailedPrecondition(m) => Status::failed_precondition(m),
         ServiceError::PermissionDenied(m) => Status::permission_denied(m),
+        ServiceError::NotYet(m) => Status::unavailable(m),
         ServiceError::UnknownOrigin { ref origin, .. } => {
             let mut status = Status::unavailable(e.to_string());
             if let Ok(value) = origin.to_string().parse() {

@@ -73,6 +73,10 @@ impl Node {
         signed: pb::SignedDirectoryEntry,
         via: Option<ParticipantId>,
     ) -> ServiceResult<(DirectoryRow, bool)> {
+        // One entry at a time: a refresh and an announcement of two serials
+        // of one participant must not interleave (the older one applied
+        // last would win in the trust store).
+        let _one_at_a_time = self.learning.accepting.lock().await;
         let entry = pb::DirectoryEntry::decode(signed.entry.as_slice())
             .map_err(|_| ServiceError::invalid("entry", "not a DirectoryEntry"))?;
         let participant: ParticipantId =
@@ -225,6 +229,9 @@ impl Node {
                     if field == "entry.nextCertificate" => {}
                 Err(e) => return Err(ServiceError::invalid(field, e.to_string())),
             }
+        }
+        if &participant != self.participant() && entry.certificate.is_empty() {
+            self.trust.forget_announced(&participant);
         }
         if &participant != self.participant() && !entry.certificate.is_empty() {
             let next = (!entry.next_certificate.is_empty())

@@ -58,6 +58,8 @@ pub struct Learning {
     soon: Notify,
     announce_tx: mpsc::UnboundedSender<Announcement>,
     announce_rx: Mutex<Option<mpsc::UnboundedReceiver<Announcement>>>,
+    /// Held while an entry is checked and taken.
+    pub(crate) accepting: tokio::sync::Mutex<()>,
 }
 
 impl Default for Learning {
@@ -68,6 +70,7 @@ impl Default for Learning {
             soon: Notify::new(),
             announce_tx,
             announce_rx: Mutex::new(Some(announce_rx)),
+            accepting: tokio::sync::Mutex::new(()),
         }
     }
 }

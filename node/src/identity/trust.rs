@@ -293,6 +293,15 @@ impl TrustStore {
             .insert(participant.clone(), leaves);
     }
 
+    /// A newer entry announces no node certificate: any its CA issued is
+    /// accepted again (the CA's own statement, signed like the last).
+    pub fn forget_announced(&self, participant: &ParticipantId) {
+        self.announced
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(participant);
+    }
+
     pub fn ca_of(&self, participant: &ParticipantId) -> Option<CertificateDer<'static>> {
         self.pinned
             .read()

@@ -16,6 +16,10 @@ pub enum ServiceError {
     FailedPrecondition(String),
     #[error("{0}")]
     PermissionDenied(String),
+    /// Not now: the sender should try again shortly (a report about an
+    /// envelope whose outcome this node is still recording, say).
+    #[error("{0}")]
+    NotYet(String),
     /// An envelope whose origin this node has not learned yet (directories
     /// still propagating): not a refusal, the sender retries.
     #[error(

@@ -923,6 +923,13 @@ async fn apply(
                     "no envelope {envelope_id} sent from here"
                 )));
             };
+            if row.next_hop.is_none() && row.state == outbox::OutboxState::Pending {
+                // The report came faster than our record of handing the
+                // envelope over: the sender tries again shortly.
+                return Err(ServiceError::NotYet(format!(
+                    "envelope {envelope_id} is still being handed over here"
+                )));
+            }
             if row.next_hop.as_deref() != Some(h.origin.to_string().as_str()) {
                 return Err(ServiceError::PermissionDenied(format!(
                     "{} did not carry envelope {envelope_id}",
