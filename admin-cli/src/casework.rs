@@ -153,11 +153,26 @@ pub async fn run(
                 write!(out, "{}", render::plan(plan))?;
             }
         }
-        Command::Request(RequestCommand::Send { trace, routing: o }) => {
+        Command::Request(RequestCommand::Send {
+            trace,
+            routing: o,
+            ask_consent,
+            justification,
+            without_restricted,
+        }) => {
+            let onward = if ask_consent {
+                pb::DraftOnward::AskConsent
+            } else if without_restricted {
+                pb::DraftOnward::WithoutRestricted
+            } else {
+                pb::DraftOnward::Unspecified
+            };
             let reply = client
                 .send_draft(pb::SendDraftRequest {
                     trace_id: trace,
                     routing_override: routing(&o),
+                    onward: onward as i32,
+                    justification: justification.unwrap_or_default(),
                 })
                 .await
                 .map_err(failed)?
@@ -165,11 +180,22 @@ pub async fn run(
             if json {
                 return print_json(out, &reply);
             }
-            writeln!(
-                out,
-                "sent: case {}, trace {}",
-                reply.case_id, reply.trace_id
-            )?;
+            if reply.envelope_id.is_empty() {
+                writeln!(
+                    out,
+                    "not sent yet: case {}, trace {}",
+                    reply.case_id, reply.trace_id
+                )?;
+            } else {
+                writeln!(
+                    out,
+                    "sent: case {}, trace {}",
+                    reply.case_id, reply.trace_id
+                )?;
+            }
+            for note in &reply.notes {
+                writeln!(out, "{note}")?;
+            }
             if let Some(plan) = &reply.plan {
                 write!(out, "{}", render::plan(plan))?;
             }
@@ -344,36 +370,56 @@ pub async fn run(
             trace,
             restriction: r,
             use_,
+            to,
+            lift_tlp,
             regarding,
             note,
+            decline,
         }) => {
             let reply = act(
                 trace,
                 Action::GrantConsent(pb::Consent {
-                    restriction: restriction(r),
+                    restriction: 0,
+                    restrictions: r.into_iter().map(restriction).collect(),
                     r#use: onward(use_),
                     regarding,
                     note,
+                    destination: to,
+                    lifts_tlp: lift_tlp,
+                    declined: decline,
                 }),
                 false,
             )
             .await?;
-            acted(reply, "consent granted", out)?;
+            acted(
+                reply,
+                if decline {
+                    "consent declined"
+                } else {
+                    "consent granted"
+                },
+                out,
+            )?;
         }
         Command::Consent(ConsentCommand::Request {
             trace,
             restriction: r,
             use_,
+            to,
+            lift_tlp,
             regarding,
             justification,
         }) => {
             let reply = act(
                 trace,
                 Action::RequestConsent(pb::ConsentRequest {
-                    restriction: restriction(r),
+                    restriction: 0,
+                    restrictions: r.into_iter().map(restriction).collect(),
                     r#use: onward(use_),
                     regarding,
                     justification,
+                    destination: to,
+                    lift_tlp,
                 }),
                 false,
             )

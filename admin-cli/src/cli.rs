@@ -344,11 +344,29 @@ pub enum RequestCommand {
         #[arg(long)]
         via: Option<String>,
     },
-    /// Send a drafted trace (a proposed follow-up).
+    /// Send a drafted trace (a proposed follow-up). Fields that came from
+    /// another state go only where its markings (or its consent) allow:
+    /// otherwise the node refuses, naming every rule in the way, unless
+    /// asked to ask for consent or to send without them.
     Send {
         trace: String,
         #[command(flatten)]
         routing: OverrideArgs,
+        /// Ask each provider for exactly the consent needed; the draft goes
+        /// by itself once every consent is in.
+        #[arg(
+            long,
+            requires = "justification",
+            conflicts_with = "without_restricted"
+        )]
+        ask_consent: bool,
+        /// Why the information is needed there (with --ask-consent).
+        #[arg(long)]
+        justification: Option<String>,
+        /// Send it without the fields that may not go, if what remains is
+        /// still a valid request.
+        #[arg(long)]
+        without_restricted: bool,
     },
 }
 
@@ -378,23 +396,42 @@ pub enum ClarifyCommand {
 
 #[derive(Subcommand, Debug)]
 pub enum ConsentCommand {
+    /// As the provider of the information (10.3): permit one use of it,
+    /// lifting the restrictions named and, for one destination (--to), the
+    /// TLP level; or decline.
     Grant {
         trace: String,
+        /// A restriction to lift (repeat for several).
         #[arg(long, value_enum)]
-        restriction: RestrictionArg,
+        restriction: Vec<RestrictionArg>,
         #[arg(long = "use", value_enum)]
         use_: UseArg,
+        /// The one participant the use is for (needed to lift a TLP level).
+        #[arg(long, default_value = "")]
+        to: String,
+        /// Lift the TLP level too, for --to only.
+        #[arg(long, requires = "to")]
+        lift_tlp: bool,
+        /// The response (envelope id) it covers; default: all we provided.
         #[arg(long, default_value = "")]
         regarding: String,
         #[arg(long, default_value = "")]
         note: String,
+        /// Decline the consent asked.
+        #[arg(long)]
+        decline: bool,
     },
+    /// Ask the provider of the information for consent to one use.
     Request {
         trace: String,
         #[arg(long, value_enum)]
-        restriction: RestrictionArg,
+        restriction: Vec<RestrictionArg>,
         #[arg(long = "use", value_enum)]
         use_: UseArg,
+        #[arg(long, default_value = "")]
+        to: String,
+        #[arg(long, requires = "to")]
+        lift_tlp: bool,
         #[arg(long, default_value = "")]
         regarding: String,
         #[arg(long)]

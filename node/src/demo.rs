@@ -354,7 +354,7 @@ pub async fn run(keep: bool) -> anyhow::Result<()> {
     let sent = gha
         .send_draft(pb::SendDraftRequest {
             trace_id: proposal.trace_id.clone(),
-            routing_override: None,
+            ..Default::default()
         })
         .await?
         .into_inner();
@@ -392,17 +392,16 @@ pub async fn run(keep: bool) -> anyhow::Result<()> {
         .flat_map(|t| &t.messages)
         .find(|m| m.kind == pb::PayloadKind::Response as i32);
     if let Some(m) = response {
-        let env = sandbox
+        let sealed = sandbox
             .node(&p("GHA"))?
-            .envelope(m.envelope_id.parse()?)
+            .sealing_of(m.envelope_id.parse()?)
             .await
             .map_err(|e| anyhow!("{e}"))?
             .context("stored")?;
-        match env.header.sealing {
-            Some(_) => println!(
-                "   relayed by {} as {} bytes of ciphertext sealed to Ghana's key: the hub routed it on its header alone",
+        match sealed {
+            Some(bytes) => println!(
+                "   relayed by {} as {bytes} bytes of ciphertext sealed to Ghana's key: the hub routed it on its header alone",
                 m.hops.join(", "),
-                env.envelope.payload.len()
             ),
             None => println!("   relayed by {} in clear", m.hops.join(", ")),
         }

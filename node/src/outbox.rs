@@ -90,7 +90,6 @@ impl Handover {
         &self,
         header: &crate::envelope::Header,
         envelope: &pb::Envelope,
-        payload: &pb::Payload,
         now: OffsetDateTime,
     ) -> Option<Reserved> {
         if !(self.enabled && self.sending.reserve(header.id)) {
@@ -103,7 +102,8 @@ impl Handover {
                 direction: Stored::Out,
                 stored_at: now,
                 envelope: envelope.clone(),
-                payload: Some(payload.clone()),
+                // The delivery loop sends the envelope; it never reads content.
+                payload: None,
             },
         })
     }
@@ -522,7 +522,13 @@ async fn finish(
                         if let Some((h, env, payload)) = relay_back {
                             // A hub keeps a payload only until it is delivered.
                             writes.push(envelopes::forget_payload_write(id));
-                            crate::service::outgoing_writes(&mut writes, &h, &env, &payload, now);
+                            crate::service::pipeline::outgoing_writes(
+                                &mut writes,
+                                &h,
+                                &env,
+                                &payload,
+                                now,
+                            );
                         }
                         record_delivery(conn, writes, &receipt, &sent, &policy, now).await?;
                         Ok::<_, StoreError>(())

@@ -385,7 +385,9 @@ async fn a_hub_relaying_a_red_request_cannot_read_it() -> anyhow::Result<()> {
     let first_id = case_messages(&mut f, "NGA", &trace).await?[0]
         .envelope_id
         .parse()?;
-    let env = f.node("NGA")?.envelope(first_id).await?.unwrap();
+    let env = iti_node::store::envelopes::get_from_pool(f.node("NGA")?.store.pool(), first_id)
+        .await?
+        .unwrap();
     let sealing = env.header.sealing.clone().expect("sealed");
     assert!(
         hub.opening_key

@@ -339,8 +339,10 @@ async fn requests_are_routed_by_the_rules_of_9_1_or_by_an_officer_who_gives_a_re
     let sent = trace_view(&mut gha, &overridden).await?;
     let overrides = events_of_kind(&sent, "routing_override");
     assert_eq!(overrides.len(), 1, "{:?}", sent.events);
+    // The reason is the officer's text: it stays in the request, under its
+    // marking, and out of the history every role reads.
     assert!(
-        overrides[0].detail.contains("NGA instead of BEL") && overrides[0].detail.contains(reason),
+        overrides[0].detail.contains("NGA instead of BEL") && !overrides[0].detail.contains(reason),
         "{}",
         overrides[0].detail
     );
@@ -387,7 +389,7 @@ async fn a_chained_trace_across_three_states_ends_at_the_point_of_diversion() ->
     let sent = gha
         .send_draft(pb::SendDraftRequest {
             trace_id: draft.trace_id.clone(),
-            routing_override: None,
+            ..Default::default()
         })
         .await?
         .into_inner();

@@ -11,6 +11,7 @@ pub mod act;
 pub mod admin;
 mod error;
 pub mod onward;
+pub(crate) mod pipeline;
 pub mod receive;
 pub mod submit;
 pub mod sweep;
@@ -35,9 +36,8 @@ use crate::identity::trust::TrustStore;
 use crate::identity::{Officer, pki};
 use crate::ids::{CaseId, EnvelopeId, ParticipantId, TraceId};
 use crate::peering::{PeerEntry, Peering, RouteError};
-use crate::store::envelopes::Direction;
-use crate::store::traces::{EventRow, TraceRow};
-use crate::store::{Store, StoreError, Writes, audit, envelopes, outbox, peers, traces};
+use crate::store::traces::TraceRow;
+use crate::store::{Store, StoreError, Writes, peers};
 
 /// Who did something, as recorded in events and the audit log.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -172,7 +172,9 @@ impl Node {
             let released = node
                 .store
                 .write(|conn| {
-                    crate::store::boxed(async move { outbox::release_all_claims(conn).await })
+                    crate::store::boxed(async move {
+                        crate::store::outbox::release_all_claims(conn).await
+                    })
                 })
                 .await?;
             if released > 0 {
@@ -341,35 +343,12 @@ pub(crate) async fn queue_outgoing(
     now: OffsetDateTime,
 ) -> Result<(), StoreError> {
     let mut writes = Writes::new();
-    outgoing_writes(&mut writes, header, env, payload, now);
+    pipeline::outgoing_writes(&mut writes, header, env, payload, now);
     writes.execute(conn).await
 }
 
-/// The writes that store an outgoing envelope and queue it.
-pub(crate) fn outgoing_writes(
-    writes: &mut Writes,
-    header: &Header,
-    env: &pb::Envelope,
-    payload: &pb::Payload,
-    now: OffsetDateTime,
-) {
-    writes.push(envelopes::insert_write(
-        header,
-        Direction::Out,
-        env,
-        Some(payload),
-        now,
-    ));
-    writes.push(outbox::enqueue_write(
-        header.id,
-        header.trace_id,
-        &header.destination.to_string(),
-        header.kind as i32,
-        now,
-    ));
-}
-
-/// Inside a write job: append a trace event and its audit entry.
+/// Inside a write job: append a trace event (facts only) and its audit
+/// entry.
 pub(crate) async fn record_event(
     conn: &mut AnyConnection,
     trace: &TraceRow,
@@ -396,7 +375,7 @@ pub(crate) async fn record_event(
 #[allow(clippy::too_many_arguments)]
 pub(crate) async fn record_event_after(
     conn: &mut AnyConnection,
-    mut before: Writes,
+    before: Writes,
     trace: &TraceRow,
     kind: &str,
     actor: &Actor,
@@ -404,24 +383,7 @@ pub(crate) async fn record_event_after(
     envelope_id: Option<EnvelopeId>,
     at: OffsetDateTime,
 ) -> Result<(), StoreError> {
-    before.push(traces::event_write(&EventRow {
-        trace_id: trace.trace_id,
-        case_id: trace.case_id,
-        at,
-        kind: kind.to_string(),
-        actor: actor.to_string(),
-        detail: detail.to_string(),
-        envelope_id: envelope_id.map(|e| e.to_string()),
-        state_after: Some(trace.state.as_str().to_string()),
-    }));
-    audit::append_after(
-        conn,
-        before,
-        at,
-        &actor.to_string(),
-        kind,
-        &format!("trace {}", trace.trace_id),
-        detail,
-    )
-    .await
+    let mut event = pipeline::Event::new(kind, actor.clone(), detail);
+    event.envelope = envelope_id;
+    pipeline::record_events(conn, before, trace, &[event], at).await
 }

@@ -24,6 +24,7 @@ pub mod fused;
 pub mod hub;
 pub mod outbox;
 pub mod peers;
+pub(crate) mod provenance;
 pub mod testdb;
 pub mod traces;
 
