@@ -403,6 +403,13 @@ async fn deliver(node: &Arc<Node>, row: OutboxRow, stored: Option<StoredEnvelope
         }
         Err(e) => return finish(node, &row, "", Outcome::Retry(e.to_string()), None).await,
     };
+    let mut stored = stored;
+    if envelope::is_waiting_for_key(&stored.envelope) {
+        match node.build_waiting(&stored).await {
+            Ok(built) => stored.envelope = built,
+            Err(why) => return finish(node, &row, "", Outcome::Retry(why), Some(stored)).await,
+        }
+    }
     let hop = match node.peering.next_hop(&destination) {
         Ok(h) => h,
         Err(e) => {

@@ -63,6 +63,11 @@ impl Node {
         if changed && (self.is_hub() || &row.participant == self.participant()) {
             self.learning.announce(signed, via);
         }
+        if changed {
+            // A sealing key may have come with it: envelopes waiting for it
+            // go now.
+            self.wake_outbox();
+        }
         Ok(row)
     }
 

@@ -86,6 +86,8 @@ impl Node {
         };
         // Pin first: a card whose CA or CRL rustls refuses changes nothing.
         self.install_peer(&row)?;
+        // Its sealing key may be what an envelope waits for.
+        self.wake_outbox();
         // Stored with the newest list known for this CA, not an older one
         // the card may carry (a restart must not un-revoke).
         let stored = PeerRow {

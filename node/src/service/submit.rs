@@ -320,7 +320,9 @@ impl Node {
             .send((header.clone(), env.clone(), payload.clone()));
         // The first envelope of a new trace: the delivery loop may take it
         // as committed, without reading it back.
-        let handed = self.handover.reserve(&header, &env, now);
+        let handed = (!crate::envelope::is_waiting_for_key(&env))
+            .then(|| self.handover.reserve(&header, &env, now))
+            .flatten();
         let written = self.commit(t).await;
         match handed {
             Some(reserved) => self.handover.complete(reserved, written.is_ok()),
