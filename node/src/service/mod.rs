@@ -9,6 +9,7 @@
 pub mod access;
 pub mod act;
 pub mod admin;
+mod delivery;
 mod error;
 pub mod onward;
 pub(crate) mod pipeline;
