@@ -18,6 +18,7 @@
 //! - `metrics`: Prometheus figures, served on `metrics_listen`.
 //! - `peering`: who is reachable and how (direct, or through a hub).
 //! - `hub/`: relaying, on-behalf traces, lost/stolen register, directory.
+//! - `matching`: serial and make comparison forgiving misreadings (register, records).
 //! - `config`, `clock`, `ids`: typed settings, injected time, newtypes.
 //! - `demo`: a small federation on loopback (`iti-node demo`).
 
@@ -31,6 +32,7 @@ pub mod demo;
 pub mod envelope;
 pub mod hub;
 pub mod identity;
+pub mod matching;
 pub mod ids;
 pub mod metrics;
 pub mod outbox;
