@@ -13,6 +13,9 @@
 //!   `policy` (markings, use restrictions, redaction; 10.3), `audit` (hash
 //!   chain), `envelope` (canonical signing input, signatures, receipts,
 //!   sealing).
+//! - `records/`: the national tracing system (clauses 5, 7, 8), pure:
+//!   records, search, a weapon's history, the domestic trace's
+//!   determination, answers drafted from records, clause 12 figures.
 //! - `store/`: the only place SQL is spoken (SQLite or PostgreSQL).
 //! - `outbox`: the delivery loop with retries and receipts.
 //! - `metrics`: Prometheus figures, served on `metrics_listen`.
@@ -38,6 +41,7 @@ pub mod metrics;
 pub mod outbox;
 pub mod peering;
 pub mod policy;
+pub mod records;
 pub mod render;
 pub mod routing;
 pub mod sandbox;

@@ -181,7 +181,12 @@ pub(crate) fn check_response(r: &mut pb::TraceResponse) -> ServiceResult<()> {
         .last_legal_possessor
         .as_ref()
         .is_some_and(|p| !p.name.trim().is_empty());
-    if !named {
+    // 8.3: records that hold nothing have no possessor to name.
+    let no_record = matches!(
+        r.finding.as_ref().and_then(|f| f.case.as_ref()),
+        Some(pb::finding::Case::NoRecord(_))
+    );
+    if !named && !no_record {
         return Err(ServiceError::invalid(
             "lastLegalPossessor.name",
             "10.4: a response shall, at a minimum, name the last legal possessor",
@@ -471,6 +476,7 @@ pub(crate) fn describe_payload(payload: &pb::Payload) -> String {
                 Some(pb::finding::Case::InternalTransfer(_)) => "10.4.2 internal transfer",
                 Some(pb::finding::Case::Export(_)) => "10.4.3 export",
                 Some(pb::finding::Case::InternalDiversion(_)) => "10.4.4 internal diversion",
+                Some(pb::finding::Case::NoRecord(_)) => "no record found",
                 None => "no finding",
             }
         ),
