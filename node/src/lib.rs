@@ -35,8 +35,8 @@ pub mod demo;
 pub mod envelope;
 pub mod hub;
 pub mod identity;
-pub mod matching;
 pub mod ids;
+pub mod matching;
 pub mod metrics;
 pub mod outbox;
 pub mod peering;
@@ -57,12 +57,14 @@ use tokio::task::JoinHandle;
 
 use crate::api::federation::FederationApi;
 use crate::api::local::LocalApi;
+use crate::api::records::RecordsApi;
 use crate::clock::SharedClock;
 use crate::config::NodeConfig;
 use crate::identity::tls;
 use crate::service::{Node, StartError};
 use iti_proto::v1::federation_server::FederationServer;
 use iti_proto::v1::local_server::LocalServer;
+use iti_proto::v1::records_server::RecordsServer;
 
 /// The ports a node serves, already bound (tests bind port 0).
 pub struct Listeners {
@@ -209,6 +211,7 @@ pub async fn start(
     tasks.push(acceptor);
     let server = tonic::transport::Server::builder()
         .add_service(LocalServer::new(LocalApi { node: node.clone() }))
+        .add_service(RecordsServer::new(RecordsApi { node: node.clone() }))
         .add_service(health_service)
         .add_service(reflection);
     let mut stop = shutdown_rx.clone();

@@ -3,6 +3,7 @@
 
 pub mod federation;
 pub mod local;
+pub mod records;
 
 use tonic::{Request, Status};
 

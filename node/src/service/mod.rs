@@ -12,6 +12,7 @@ pub mod admin;
 mod error;
 pub mod onward;
 pub mod receive;
+pub mod records;
 pub mod submit;
 pub mod sweep;
 pub mod views;

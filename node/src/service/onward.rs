@@ -254,7 +254,10 @@ impl Node {
                 "{withheld} response(s) left out: their markings do not allow inclusion in a report\n"
             ));
         }
+        let national = self.registry().figures(from, to).await?;
+        text.push_str(&national.text());
         let json = serde_json::json!({
+            "national_tracing_system": national.json(),
             "participant": self.participant().to_string(),
             "requests_sent": sent,
             "requests_received": received,

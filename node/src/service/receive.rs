@@ -527,6 +527,7 @@ impl Node {
         let policy = self.config.deadlines;
         let from = from.clone();
         let kind = verified.header.kind;
+        let trace_id = verified.header.trace_id;
         let outcome = self
             .store
             .write(move |conn| {
@@ -577,6 +578,12 @@ impl Node {
         if outcome.duplicate {
             self.metrics.count_duplicate();
         } else {
+            if matches!(
+                kind,
+                pb::PayloadKind::Request | pb::PayloadKind::Resubmission
+            ) {
+                super::records::draft_in_background(self, trace_id);
+            }
             self.metrics
                 .count_message(crate::metrics::Direction::In, kind);
         }
