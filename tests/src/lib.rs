@@ -7,10 +7,12 @@
 //! `Federation` (start, peer, act as officers, wait for deliveries),
 //! officer calls scenarios repeat (`act`, `trace_view`, `summary`),
 //! `process` (nodes as OS processes, for fault tests and the benchmark),
-//! `proxy` (a TCP fault proxy), `scrape_metrics` (a minimal HTTP client for
+//! `proxy` (a TCP fault proxy), `records_gen` (synthetic national records),
+//! `scrape_metrics` (a minimal HTTP client for
 //! `/metrics`).
 
 pub mod process;
+pub mod records_gen;
 
 pub use iti_node::demo::fixtures;
 pub mod proxy;
