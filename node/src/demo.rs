@@ -6,6 +6,8 @@
 //! asks Belgium (9.1 c). Belgium answers that it exported it to Nigeria in
 //! 2009 (10.4.3); Ghana's node proposes the follow-up to Nigeria, which
 //! answers that the rifle was stolen from a police armoury in 2015 (10.4.4).
+//! Both answers are drafted from the records Belgium's and Nigeria's
+//! agencies fed their nodes (`demo/records.rs`), not typed.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -22,6 +24,7 @@ use crate::render;
 use crate::sandbox::{MemberOptions, Sandbox};
 
 pub mod fixtures;
+pub mod records;
 
 fn p(s: &str) -> ParticipantId {
     s.parse().unwrap_or(ParticipantId::Hub("INVALID".into()))
@@ -188,6 +191,14 @@ pub async fn run(keep: bool) -> anyhow::Result<()> {
 
     step(
         &mut n,
+        "Belgium and Nigeria import their agencies' records (national tracing system, clause 7)",
+    );
+    for line in records::import(&mut sandbox).await? {
+        println!("   {line}");
+    }
+
+    step(
+        &mut n,
         "Nigeria had reported the rifle stolen to the broker (serial misread as 15O2347)",
     );
     let mut broker = sandbox.officer(&p("hub:INTERPOL"), Role::Poc)?;
@@ -312,7 +323,7 @@ pub async fn run(keep: bool) -> anyhow::Result<()> {
 
     step(
         &mut n,
-        "Belgium acknowledges (10.1) and answers: exported to Nigeria in 2009 (10.4.3)",
+        "Belgium acknowledges (10.1) and answers from its records: exported to Nigeria in 2009 (10.4.3)",
     );
     act(
         &mut bel,
@@ -323,12 +334,9 @@ pub async fn run(keep: bool) -> anyhow::Result<()> {
         }),
     )
     .await?;
-    act(
-        &mut bel,
-        &first,
-        pb::act_request::Action::Respond(fixtures::bel_export_response()),
-    )
-    .await?;
+    for line in records::answer_from_records(&mut sandbox, "BEL", &first).await? {
+        println!("   {line}");
+    }
     wait_for_state(&mut gha, &first, &["responded"]).await?;
     println!("   Ghana received the response; its commercial details are marked PROPRIETARY");
 
@@ -365,7 +373,7 @@ pub async fn run(keep: bool) -> anyhow::Result<()> {
 
     step(
         &mut n,
-        "Nigeria answers: stolen from a police armoury (10.4.4); the TLP:RED part is sealed",
+        "Nigeria answers from its records: stolen from a police armoury (10.4.4); the TLP:RED part is sealed",
     );
     wait_for_state(&mut nga, &second, &["delivered"]).await?;
     act(
@@ -374,12 +382,9 @@ pub async fn run(keep: bool) -> anyhow::Result<()> {
         pb::act_request::Action::Acknowledge(pb::Acknowledgement::default()),
     )
     .await?;
-    act(
-        &mut nga,
-        &second,
-        pb::act_request::Action::Respond(fixtures::nga_diversion_response()),
-    )
-    .await?;
+    for line in records::answer_from_records(&mut sandbox, "NGA", &second).await? {
+        println!("   {line}");
+    }
     wait_for_state(&mut gha, &second, &["responded"]).await?;
     let case = gha
         .show_case(pb::ShowCaseRequest { id: second.clone() })

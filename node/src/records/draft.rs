@@ -246,7 +246,7 @@ fn finding(
                     kind: "export".into(),
                     number: s.take(&format!("{p}.licences[0].number"), export.get("licence")),
                     issued_by: String::new(),
-                    date: String::new(),
+                    date: s.take(&format!("{p}.licences[0].date"), export.get("date")),
                 }],
                 details: s.take(
                     &format!("{p}.details"),
