@@ -124,6 +124,7 @@ async fn run(args: &Args, backend: &str, weapons: u64) -> anyhow::Result<()> {
         .max_decoding_message_size(64 << 20);
 
     // 1. Import, source by source.
+    let cpu_before = iti_tests::process::cpu_time(std::process::id());
     let started = Instant::now();
     let mut total = 0u64;
     let mut rss: Vec<f64> = Vec::new();
@@ -169,7 +170,7 @@ async fn run(args: &Args, backend: &str, weapons: u64) -> anyhow::Result<()> {
                 let mut v = Vec::new();
                 while !s.load(std::sync::atomic::Ordering::Relaxed) {
                     v.push(own_rss_mb());
-                    tokio::time::sleep(Duration::from_millis(500)).await;
+                    tokio::time::sleep(Duration::from_millis(100)).await;
                 }
                 v
             });
@@ -194,6 +195,9 @@ async fn run(args: &Args, backend: &str, weapons: u64) -> anyhow::Result<()> {
         );
     }
     let secs = started.elapsed().as_secs_f64();
+    let cpu = iti_tests::process::cpu_time(std::process::id())
+        .zip(cpu_before)
+        .map(|(after, before)| after.saturating_sub(before));
     let (lo, hi) = rss
         .iter()
         .skip(rss.len() / 20)
@@ -203,6 +207,19 @@ async fn run(args: &Args, backend: &str, weapons: u64) -> anyhow::Result<()> {
         total as f64 / secs,
         rss.len()
     );
+    if let Some(cpu) = cpu {
+        println!(
+            "import CPU (this process: node, client, generator): {:.1} s, {:.1} µs a record; records per CPU-second {:.0}{}",
+            cpu.as_secs_f64(),
+            cpu.as_secs_f64() * 1e6 / total.max(1) as f64,
+            total as f64 / cpu.as_secs_f64().max(1e-9),
+            if backend == "postgres" {
+                " (the PostgreSQL server's own CPU not counted)"
+            } else {
+                ""
+            }
+        );
+    }
 
     // 2. Misread-tolerant search.
     let mut lat = Vec::with_capacity(args.searches);
