@@ -381,7 +381,7 @@ pub async fn import(
         last: std::time::Instant::now(),
     };
     let stream = requests(header, feed);
-    let reply = conn.records()?.import_records(stream).await;
+    let reply = conn.records_import()?.import_records(stream).await;
     if progress {
         eprintln!();
     }

@@ -132,8 +132,16 @@ async fn run(args: &Args, backend: &str, weapons: u64) -> anyhow::Result<()> {
     sandbox.start_all().await?;
     sandbox.peer(&p("NGA"), &p("GHA")).await?;
     let dir = sandbox.officer_dir(&p("NGA"), iti_node::identity::Role::Poc)?;
-    let mut records = RecordsClient::new(sandbox.channel_as(&p("NGA"), &dir)?)
-        .max_decoding_message_size(64 << 20);
+    // An import streams for minutes: a channel without the usual 30 s limit.
+    let nga = sandbox.member(&p("NGA"))?;
+    let cert = iti_node::identity::pki::read_keyed(&dir.join("cert.pem"), &dir.join("key.pem"))?;
+    let channel = iti_node::identity::tls::officer_channel(
+        &sandbox.local_addr(&p("NGA"))?,
+        &cert,
+        &nga.ca.cert_pem,
+        Duration::from_secs(24 * 3600),
+    )?;
+    let mut records = RecordsClient::new(channel).max_decoding_message_size(64 << 20);
 
     // 1. Import: every source at once (as agencies' feeds are), one pass of
     // the generator dispatching each record to its source's stream.
