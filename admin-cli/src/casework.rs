@@ -260,7 +260,9 @@ pub async fn run(
             trace,
             file,
             confirm_restrictions,
+            ..
         } => {
+            let file = file.ok_or_else(|| anyhow!("--file: the response to send"))?;
             let response: pb::TraceResponse = read_json(&file, "response")?;
             let r = act(trace, Action::Respond(response), confirm_restrictions).await?;
             acted(r, "response sent", out)?;

@@ -9,6 +9,7 @@ use clap::Args;
 use iti_node::identity::pki;
 use iti_node::identity::tls;
 use iti_proto::v1::local_client::LocalClient;
+use iti_proto::v1::records_client::RecordsClient;
 use tonic::transport::Channel;
 
 #[derive(Args, Debug, Clone)]
@@ -49,14 +50,34 @@ impl Connection {
 
     /// Connects lazily; the first call reports connection problems.
     pub fn client(&self) -> anyhow::Result<LocalClient<Channel>> {
+        Ok(LocalClient::new(self.channel()?))
+    }
+
+    /// The national records service on the same port.
+    pub fn records(&self) -> anyhow::Result<RecordsClient<Channel>> {
+        Ok(RecordsClient::new(self.channel()?))
+    }
+
+    /// The national records service for an import: the call streams for as
+    /// long as reading its file takes, so it gets a day, not 30 seconds.
+    pub fn records_import(&self) -> anyhow::Result<RecordsClient<Channel>> {
+        Ok(RecordsClient::new(
+            self.channel_for(Duration::from_secs(24 * 3600))?,
+        ))
+    }
+
+    fn channel(&self) -> anyhow::Result<Channel> {
+        self.channel_for(Duration::from_secs(30))
+    }
+
+    fn channel_for(&self, timeout: Duration) -> anyhow::Result<Channel> {
         let cert = self.file(&self.officer_cert, "cert.pem", "--officer-cert")?;
         let key = self.file(&self.officer_key, "key.pem", "--officer-key")?;
         let ca = self.file(&self.node_ca, "ca.pem", "--node-ca")?;
         let keyed = pki::read_keyed(&cert, &key)?;
         let ca_pem = pki::read_cert_pem(&ca)?;
-        let channel = tls::officer_channel(&self.node, &keyed, &ca_pem, Duration::from_secs(30))
-            .with_context(|| format!("connecting to {}", self.node))?;
-        Ok(LocalClient::new(channel))
+        tls::officer_channel(&self.node, &keyed, &ca_pem, timeout)
+            .with_context(|| format!("connecting to {}", self.node))
     }
 }
 

@@ -223,6 +223,12 @@ fn response_lines(r: &pb::TraceResponse, out: &mut String, indent: &str) {
                     x.diversion_date, x.details
                 );
             }
+            Some(pb::finding::Case::NoRecord(x)) => {
+                let _ = writeln!(out, "{indent}finding{m}: no record found. {}", x.details);
+                for searched in &x.searched {
+                    let _ = writeln!(out, "{indent}  searched: {searched}");
+                }
+            }
             None => {}
         }
     }

@@ -7,69 +7,10 @@ use iti_proto::v1 as pb;
 
 use crate::identity::Officer;
 use crate::ids::StateCode;
+use crate::matching::{make_key, match_serial, serial_key};
 use crate::service::{Actor, Node, ServiceError, ServiceResult};
 use crate::store::hub::{self, LostStolenRow};
 use crate::store::{audit, boxed};
-
-/// A make as compared: upper-case letters and digits only.
-pub fn make_key(make: &str) -> String {
-    make.chars()
-        .filter(|c| c.is_ascii_alphanumeric())
-        .map(|c| c.to_ascii_uppercase())
-        .collect()
-}
-
-/// The reading of one serial character that misreadings collapse to.
-fn canonical(c: char) -> char {
-    match c.to_ascii_uppercase() {
-        'O' => '0',
-        'I' | 'L' => '1',
-        'S' => '5',
-        'B' => '8',
-        'Z' => '2',
-        other => other,
-    }
-}
-
-/// A serial number as compared: alphanumerics, misreadings collapsed,
-/// leading zeros dropped.
-pub fn serial_key(serial: &str) -> String {
-    let collapsed: String = serial
-        .chars()
-        .filter(|c| c.is_ascii_alphanumeric())
-        .map(canonical)
-        .collect();
-    let trimmed = collapsed.trim_start_matches('0');
-    if trimmed.is_empty() && !collapsed.is_empty() {
-        "0".into()
-    } else {
-        trimmed.to_string()
-    }
-}
-
-/// Which characters of `read` differ from `registered` though the keys
-/// match ("O→0 at 3", "leading zeros 00").
-pub fn differences(read: &str, registered: &str) -> Vec<String> {
-    let clean = |s: &str| -> Vec<char> {
-        s.chars()
-            .filter(|c| c.is_ascii_alphanumeric())
-            .map(|c| c.to_ascii_uppercase())
-            .collect()
-    };
-    let (a, b) = (clean(read), clean(registered));
-    let lead = |v: &[char]| v.iter().take_while(|c| canonical(**c) == '0').count();
-    let (la, lb) = (lead(&a), lead(&b));
-    let mut out = Vec::new();
-    if la != lb {
-        out.push(format!("leading zeros: {} read, {} registered", la, lb));
-    }
-    for (i, (x, y)) in a[la..].iter().zip(b[lb..].iter()).enumerate() {
-        if x != y {
-            out.push(format!("{x}→{y} at {}", la + i + 1));
-        }
-    }
-    out
-}
 
 /// Checks a request's weapons against the register; one notice per match.
 pub async fn check_request(
@@ -86,9 +27,10 @@ pub async fn check_request(
         if make.trim().is_empty() || serial.trim().is_empty() {
             continue;
         }
-        let key = serial_key(serial);
         for entry in hub::lost_stolen_for_make(node.store.pool(), &make_key(make)).await? {
-            if entry.serial_key == key {
+            // Compared from the registered serial itself, not its stored
+            // key: a key stored by an older rule cannot hide a match.
+            if let Some(found) = match_serial(serial, &entry.serial_number) {
                 notices.push(pb::BrokerNotice {
                     broker: node.participant().to_string(),
                     item_index: i as u32,
@@ -98,7 +40,7 @@ pub async fn check_request(
                     registered_serial: entry.serial_number.clone(),
                     reported_on: entry.reported_on.clone(),
                     circumstances: entry.circumstances.clone(),
-                    differences: differences(serial, &entry.serial_number),
+                    differences: found.reasons,
                 });
             }
         }
@@ -194,37 +136,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn misread_serial_characters_match_the_registered_serial() {
-        for (read, registered) in [
-            ("FNO4512", "FN04512"),
-            ("A1B2", "AI82"),
-            ("5Z-17", "S217"),
-            ("L0071", "10071"),
-            ("0004512", "4512"),
-        ] {
-            assert_eq!(
-                serial_key(read),
-                serial_key(registered),
-                "{read} vs {registered}"
-            );
-        }
-        assert_ne!(serial_key("FN04512"), serial_key("FN04513"));
-    }
-
-    #[test]
-    fn differences_name_the_characters_that_differ() {
+    fn the_register_forgives_confusables_and_transpositions() {
+        // The register's own rules are `matching`'s; these are the cases
+        // it gained by sharing them.
+        assert!(match_serial("15\u{041E}2347", "1502347").is_some());
         assert_eq!(
-            differences("FNO4512", "FN04512"),
-            vec!["O→0 at 3".to_string()]
+            match_serial("1520347", "1502347").map(|m| m.quality),
+            Some(crate::matching::Quality::Transposed)
         );
-        assert_eq!(
-            differences("4512", "004512"),
-            vec!["leading zeros: 0 read, 2 registered".to_string()]
-        );
-    }
-
-    #[test]
-    fn makes_compare_without_case_or_punctuation() {
-        assert_eq!(make_key("FN Herstal"), make_key("fn-herstal"));
+        assert_eq!(serial_key("FNO4512"), serial_key("FN04512"));
     }
 }

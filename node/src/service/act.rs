@@ -239,7 +239,12 @@ pub(crate) fn check_response(r: &mut pb::TraceResponse) -> ServiceResult<()> {
         .last_legal_possessor
         .as_ref()
         .is_some_and(|p| !p.name.trim().is_empty());
-    if !named {
+    // 8.3: records that hold nothing have no possessor to name.
+    let no_record = matches!(
+        r.finding.as_ref().and_then(|f| f.case.as_ref()),
+        Some(pb::finding::Case::NoRecord(_))
+    );
+    if !named && !no_record {
         return Err(ServiceError::invalid(
             "lastLegalPossessor.name",
             "10.4: a response shall, at a minimum, name the last legal possessor",

@@ -14,6 +14,7 @@ mod error;
 pub mod onward;
 pub(crate) mod pipeline;
 pub mod receive;
+pub mod records;
 pub mod submit;
 pub mod sweep;
 pub mod views;

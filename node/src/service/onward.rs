@@ -233,7 +233,10 @@ impl Node {
                 "{withheld} response(s) left out: their markings do not allow inclusion in a report\n"
             ));
         }
+        let national = self.registry().figures(from, to).await?;
+        text.push_str(&national.text());
         let json = serde_json::json!({
+            "national_tracing_system": national.json(),
             "participant": self.participant().to_string(),
             "requests_sent": sent,
             "requests_received": received,
@@ -525,6 +528,7 @@ fn report_line(payload: &pb::Payload) -> String {
         Some(pb::finding::Case::InternalTransfer(_)) => "10.4.2 internal transfer".into(),
         Some(pb::finding::Case::Export(_)) => "10.4.3 export".into(),
         Some(pb::finding::Case::InternalDiversion(_)) => "10.4.4 internal diversion".into(),
+        Some(pb::finding::Case::NoRecord(_)) => "no record found".into(),
         None => "response, no finding".into(),
     }
 }

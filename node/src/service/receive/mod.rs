@@ -239,6 +239,7 @@ impl Node {
         let me = self.participant().to_string();
         let policy = self.config.deadlines;
         let kind = verified.header.kind;
+        let verified_trace = verified.header.trace_id;
         let consented_case = effect.consent_arrived().then_some(verified.header.case_id);
         let outcome = self
             .store
@@ -290,6 +291,12 @@ impl Node {
         if outcome.duplicate {
             self.metrics.count_duplicate();
         } else {
+            if matches!(
+                kind,
+                pb::PayloadKind::Request | pb::PayloadKind::Resubmission
+            ) {
+                super::records::draft_in_background(self, verified_trace);
+            }
             self.metrics
                 .count_message(crate::metrics::Direction::In, kind);
         }
