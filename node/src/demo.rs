@@ -220,6 +220,7 @@ pub async fn run(keep: bool) -> anyhow::Result<()> {
             request: Some(request.clone()),
             routing_override: None,
             on_behalf_via: String::new(),
+            allow_duplicate: false,
         })
         .await?
         .into_inner();
@@ -234,6 +235,7 @@ pub async fn run(keep: bool) -> anyhow::Result<()> {
             request: Some(request),
             routing_override: None,
             on_behalf_via: String::new(),
+            allow_duplicate: false,
         })
         .await?
         .into_inner();

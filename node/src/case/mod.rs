@@ -1,8 +1,9 @@
 //! Cases and traces, as plain domain logic: the lifecycle of one trace
 //! (`machine`), the completeness check of an incoming request (`completeness`,
 //! 10.2) and the chain of traces that follows the items from state to state
-//! (`chain`). No I/O: the store and the handlers call these.
+//! (`chain`), which requests are the same (`duplicate`). No I/O: the store and the handlers call these.
 pub mod chain;
 pub mod completeness;
+pub mod duplicate;
 pub mod machine;
 pub mod role;

@@ -311,7 +311,7 @@ impl Node {
                 let mut request = r.request.clone().ok_or_else(|| {
                     ServiceError::invalid("resubmission.request", "give the completed request")
                 })?;
-                check_request(&mut request)?;
+                check_request(&mut request, now)?;
                 request.requested_state = trace.request.requested_state.clone();
                 if request.grounds.is_none() {
                     request.grounds = trace.request.grounds.clone();
@@ -375,7 +375,9 @@ impl Node {
         };
         let detail = describe(&action);
         let name = action.name();
-        let payload = action.into_payload();
+        let mut payload = action.into_payload();
+        let flags = crate::bounds::check(&mut payload, now)?;
+        warnings.extend(flags.iter().map(crate::bounds::warning));
         // An on-behalf trace is conducted by the hub: messages go to it.
         let destination: ParticipantId = match (&trace.on_behalf_of, side) {
             (Some(hub), Side::Requester) if trace.role.is_requesting() && hub.is_hub() => {
@@ -408,6 +410,7 @@ impl Node {
                     if let Some(request) = new_request {
                         t.request = request;
                         t.missing = crate::case::completeness::check(&t.request);
+                        t.flags = crate::bounds::flags_of(&t.request);
                     }
                     t.updated_at = now;
                     traces::update(conn, &t).await?;

@@ -266,6 +266,7 @@ impl Node {
                     due: deadlines::on_receipt(&self.config.deadlines, now),
                     updated_at: now,
                     missing,
+                    flags: crate::bounds::flags_of(request),
                 };
                 let detail = format!("request received from {}", h.origin);
                 Ok(Effect::NewTrace {
@@ -299,6 +300,7 @@ impl Node {
                     due: Due::default(),
                     updated_at: now,
                     missing: vec![],
+                    flags: vec![],
                 };
                 Ok(Effect::NewTrace {
                     trace: Box::new(trace),
@@ -440,6 +442,7 @@ impl Node {
             counterpart: requested,
             state: transition(TraceState::Drafted, Step::Send)?,
             missing: completeness::check(&request),
+            flags: crate::bounds::flags_of(&request),
             request,
             on_behalf_of: Some(h.origin.clone()),
             opened_at: now,
@@ -517,7 +520,14 @@ impl Node {
         verified: Verified,
         now: OffsetDateTime,
     ) -> ServiceResult<Delivered> {
-        let payload = self.open_payload(&verified)?;
+        let mut payload = self.open_payload(&verified)?;
+        // Bounds on what a peer sends: out of bounds is refused, naming the
+        // field, and nothing but the refusal's audit entry is stored.
+        if let Err(e) = crate::bounds::check(&mut payload, now) {
+            self.record_refused_envelope(from, &verified.envelope, &e, now)
+                .await?;
+            return Err(e.into());
+        }
         let effect = self
             .effect_of(from, &verified.header, &payload, now)
             .await?;
@@ -729,6 +739,7 @@ async fn apply(
             trace.due = deadlines::after_step(policy, trace.due, step, now, delay_until);
             if let Some(request) = new_request {
                 trace.missing = completeness::check(&request);
+                trace.flags = crate::bounds::flags_of(&*request);
                 trace.request = *request;
                 trace.received_at = Some(now);
             }
@@ -910,6 +921,7 @@ async fn propose_follow_up(
         counterpart: ParticipantId::State(importing),
         state: TraceState::Drafted,
         missing: completeness::check(&request),
+        flags: crate::bounds::flags_of(&request),
         request,
         on_behalf_of: None,
         opened_at: now,

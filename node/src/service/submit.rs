@@ -23,6 +23,8 @@ pub struct Submission {
     pub routing_override: Option<(String, String)>,
     /// Ask this hub to conduct the trace on our behalf (11.3.1).
     pub on_behalf_via: Option<String>,
+    /// Send it even if an identical request was already sent.
+    pub allow_duplicate: bool,
 }
 
 /// A checked, routed request ready to send.
@@ -32,6 +34,8 @@ pub struct Plan {
     pub requested_state: StateCode,
     pub path: Vec<ParticipantId>,
     pub possibly_missing: Vec<pb::MissingElement>,
+    /// Fields accepted but flagged (`bounds`: mixed scripts, confusables).
+    pub flags: Vec<pb::InputFlag>,
 }
 
 pub(crate) fn require_poc(officer: &Officer, what: &str) -> ServiceResult<()> {
@@ -45,65 +49,14 @@ pub(crate) fn require_poc(officer: &Officer, what: &str) -> ServiceResult<()> {
     }
 }
 
-/// Country fields must be ISO 3166-1 alpha-3 codes.
-fn check_countries(request: &pb::TraceRequest) -> ServiceResult<()> {
-    let check = |field: String, value: &str| -> ServiceResult<()> {
-        if value.trim().is_empty() {
-            return Ok(());
-        }
-        value
-            .parse::<StateCode>()
-            .map(|_| ())
-            .map_err(|e| ServiceError::invalid(field, e.to_string()))
-    };
-    for (i, item) in request.items.iter().enumerate() {
-        use pb::recovered_item::Item;
-        match &item.item {
-            Some(Item::Weapon(w)) => {
-                check(
-                    format!("items[{i}].weapon.countryOfManufacture"),
-                    &w.country_of_manufacture,
-                )?;
-                check(
-                    format!("items[{i}].weapon.countryOfLastImport"),
-                    &w.country_of_last_import,
-                )?;
-                for (j, m) in w.marks.iter().enumerate() {
-                    check(format!("items[{i}].weapon.marks[{j}].country"), &m.country)?;
-                }
-            }
-            Some(Item::Ammunition(a)) => check(
-                format!("items[{i}].ammunition.countryOfManufacture"),
-                &a.country_of_manufacture,
-            )?,
-            Some(Item::Part(p)) => {
-                check(
-                    format!("items[{i}].part.countryOfManufacture"),
-                    &p.country_of_manufacture,
-                )?;
-                for (j, m) in p.marks.iter().enumerate() {
-                    check(format!("items[{i}].part.marks[{j}].country"), &m.country)?;
-                }
-            }
-            None => {}
-        }
-    }
-    if let Some(record) = request
-        .domestic_findings
-        .as_ref()
-        .and_then(|d| d.export_record.as_ref())
-    {
-        check(
-            "domesticFindings.exportRecord.importingState".into(),
-            &record.importing_state,
-        )?;
-    }
-    Ok(())
-}
-
-/// Validates a request for sending: the clause 6 essentials must be there
-/// unless the officer declares they cannot be provided (10.2).
-pub(crate) fn check_request(request: &mut pb::TraceRequest) -> ServiceResult<()> {
+/// Validates a request for sending: every field within its bounds (and
+/// normalised), the clause 6 essentials there unless the officer declares
+/// they cannot be provided (10.2). Returns the fields flagged.
+pub(crate) fn check_request(
+    request: &mut pb::TraceRequest,
+    now: time::OffsetDateTime,
+) -> ServiceResult<Vec<pb::InputFlag>> {
+    let flags = crate::bounds::check(request, now)?;
     if request.items.is_empty() {
         return Err(ServiceError::invalid(
             "items",
@@ -121,7 +74,6 @@ pub(crate) fn check_request(request: &mut pb::TraceRequest) -> ServiceResult<()>
             item.quantity = 1;
         }
     }
-    check_countries(request)?;
     if request.cannot_provide_all {
         if request.cannot_provide_explanation.trim().is_empty() {
             return Err(ServiceError::invalid(
@@ -153,7 +105,7 @@ pub(crate) fn check_request(request: &mut pb::TraceRequest) -> ServiceResult<()>
             Marking::try_from(m).map_err(|e| ServiceError::invalid("marking", e.to_string()))?;
         }
     }
-    Ok(())
+    Ok(flags)
 }
 
 impl Node {
@@ -161,7 +113,7 @@ impl Node {
     pub fn plan(&self, officer: &Officer, submission: &Submission) -> ServiceResult<Plan> {
         require_poc(officer, "prepare trace requests")?;
         let mut request = submission.request.clone();
-        check_request(&mut request)?;
+        let flags = check_request(&mut request, self.now())?;
         let decision = routing::route(&request);
         let grounds = match (&submission.routing_override, decision) {
             (Some((state, reason)), decision) => {
@@ -248,6 +200,7 @@ impl Node {
             requested_state,
             path,
             possibly_missing,
+            flags,
         })
     }
 
@@ -258,6 +211,9 @@ impl Node {
         submission: Submission,
     ) -> ServiceResult<(CaseId, TraceId, crate::ids::EnvelopeId, Plan)> {
         let plan = self.plan(officer, &submission)?;
+        if !submission.allow_duplicate {
+            self.refuse_duplicate(&plan.request).await?;
+        }
         let now = self.now();
         let case_id = CaseId::new_v7(now);
         let trace_id = TraceId::new_v7(now);
@@ -301,6 +257,7 @@ impl Node {
             due: Due::default(),
             updated_at: now,
             missing: plan.possibly_missing.clone(),
+            flags: plan.flags.clone(),
         };
         let actor = Actor::Officer(officer.clone());
         let grounds = plan.request.grounds.clone().unwrap_or_default();
@@ -391,6 +348,7 @@ impl Node {
                 request: trace.request.clone(),
                 routing_override,
                 on_behalf_via: None,
+                allow_duplicate: true,
             },
         )?;
         let now = self.now();
@@ -412,6 +370,7 @@ impl Node {
         updated.counterpart = destination.clone();
         updated.request = plan.request.clone();
         updated.missing = plan.possibly_missing.clone();
+        updated.flags = plan.flags.clone();
         updated.updated_at = now;
         let actor = Actor::Officer(officer.clone());
         let detail = format!(

@@ -33,6 +33,8 @@ pub struct TraceRow {
     pub updated_at: OffsetDateTime,
     /// Elements the completeness check (10.2) found missing.
     pub missing: Vec<pb::MissingElement>,
+    /// Fields of the request accepted but flagged (`bounds`).
+    pub flags: Vec<pb::InputFlag>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -48,7 +50,7 @@ pub struct EventRow {
 }
 
 const TRACE_COLUMNS: &str = "trace_id, case_id, role, counterpart, state, request, on_behalf_of, \
-     opened_at, received_at, ack_due, response_due, updated_at, missing";
+     opened_at, received_at, ack_due, response_due, updated_at, missing, flags";
 
 fn opt_ms(t: Option<OffsetDateTime>) -> Option<i64> {
     t.map(to_millis)
@@ -56,6 +58,15 @@ fn opt_ms(t: Option<OffsetDateTime>) -> Option<i64> {
 
 fn missing_json(m: &[pb::MissingElement]) -> String {
     serde_json::to_string(m).unwrap_or_else(|_| "[]".into())
+}
+
+fn flags_json(f: &[pb::InputFlag]) -> String {
+    serde_json::to_string(f).unwrap_or_else(|_| "[]".into())
+}
+
+/// A request sent from here is found again by its key (duplicates).
+fn request_key(t: &TraceRow) -> Option<String> {
+    (t.role == TraceRole::Requester).then(|| crate::case::duplicate::request_key(&t.request))
 }
 
 fn parse<T: std::str::FromStr>(what: &str, s: &str) -> Result<T, StoreError> {
@@ -66,6 +77,7 @@ fn parse<T: std::str::FromStr>(what: &str, s: &str) -> Result<T, StoreError> {
 fn trace_from_row(row: &sqlx::any::AnyRow) -> Result<TraceRow, StoreError> {
     let request: Vec<u8> = row.try_get("request")?;
     let missing: String = row.try_get("missing")?;
+    let flags: String = row.try_get("flags")?;
     let on_behalf: Option<String> = row.try_get("on_behalf_of")?;
     Ok(TraceRow {
         trace_id: parse("trace id", &row.try_get::<String, _>("trace_id")?)?,
@@ -92,6 +104,8 @@ fn trace_from_row(row: &sqlx::any::AnyRow) -> Result<TraceRow, StoreError> {
         updated_at: from_millis(row.try_get("updated_at")?),
         missing: serde_json::from_str(&missing)
             .map_err(|e| StoreError::corrupt(format!("missing elements: {e}")))?,
+        flags: serde_json::from_str(&flags)
+            .map_err(|e| StoreError::corrupt(format!("flags: {e}")))?,
     })
 }
 
@@ -104,8 +118,8 @@ pub async fn insert(conn: &mut AnyConnection, t: &TraceRow) -> Result<(), StoreE
 pub fn insert_write(t: &TraceRow) -> Write {
     Write::new(
         "INSERT INTO traces (trace_id, case_id, role, counterpart, state, request, on_behalf_of, \
-         opened_at, received_at, ack_due, response_due, updated_at, missing) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+         opened_at, received_at, ack_due, response_due, updated_at, missing, flags, request_key) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
     )
     .bind(t.trace_id.to_string())
     .bind(t.case_id.to_string())
@@ -120,6 +134,8 @@ pub fn insert_write(t: &TraceRow) -> Write {
     .bind(opt_ms(t.due.response))
     .bind(to_millis(t.updated_at))
     .bind(missing_json(&t.missing))
+    .bind(flags_json(&t.flags))
+    .bind(request_key(t))
 }
 
 /// Writes back everything that changes over a trace's life.
@@ -132,7 +148,8 @@ pub async fn update(conn: &mut AnyConnection, t: &TraceRow) -> Result<(), StoreE
 pub fn update_write(t: &TraceRow) -> Write {
     Write::new(
         "UPDATE traces SET state = $1, request = $2, received_at = $3, ack_due = $4, \
-         response_due = $5, updated_at = $6, missing = $7, counterpart = $8 WHERE trace_id = $9",
+         response_due = $5, updated_at = $6, missing = $7, counterpart = $8, flags = $9 \
+         WHERE trace_id = $10",
     )
     .bind(t.state.as_str())
     .bind(t.request.encode_to_vec())
@@ -142,6 +159,7 @@ pub fn update_write(t: &TraceRow) -> Write {
     .bind(to_millis(t.updated_at))
     .bind(missing_json(&t.missing))
     .bind(t.counterpart.to_string())
+    .bind(flags_json(&t.flags))
     .bind(t.trace_id.to_string())
 }
 
@@ -158,6 +176,20 @@ pub async fn get(conn: &mut AnyConnection, id: TraceId) -> Result<Option<TraceRo
 pub async fn get_from_pool(pool: &AnyPool, id: TraceId) -> Result<Option<TraceRow>, StoreError> {
     let mut conn = pool.acquire().await?;
     get(&mut conn, id).await
+}
+
+/// The first trace sent from here (not a draft) whose request has `key`
+/// (`case::duplicate::request_key`).
+pub async fn sent_with_key(pool: &AnyPool, key: &str) -> Result<Option<TraceRow>, StoreError> {
+    let row = sqlx::query(composed(format!(
+        "SELECT {TRACE_COLUMNS} FROM traces \
+         WHERE request_key = $1 AND role = 'requester' AND state <> 'drafted' \
+         ORDER BY opened_at, trace_id LIMIT 1"
+    )))
+    .bind(key.to_string())
+    .fetch_optional(pool)
+    .await?;
+    row.as_ref().map(trace_from_row).transpose()
 }
 
 pub async fn for_case(pool: &AnyPool, case: CaseId) -> Result<Vec<TraceRow>, StoreError> {
