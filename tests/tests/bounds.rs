@@ -428,3 +428,52 @@ async fn a_request_over_the_message_limit_is_refused_naming_the_limit() -> anyho
     f.shutdown().await;
     Ok(())
 }
+
+// ---------------------------------------------------------------- a reply
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_response_out_of_bounds_is_refused_naming_the_field_and_nothing_is_sent()
+-> anyhow::Result<()> {
+    let mut f = Federation::of_states(&["GHA", "BEL"]).await?;
+    let sent = f
+        .poc("GHA")?
+        .submit_request(submission(fixtures::fal_request(), false))
+        .await?
+        .into_inner();
+    f.until_state("BEL", &sent.trace_id, "delivered").await?;
+    let mut bel = f.poc("BEL")?;
+    let mut response = fixtures::bel_export_response();
+    response
+        .last_legal_possessor
+        .as_mut()
+        .context("the fixture names a last legal possessor")?
+        .state = "XXX".into();
+    let status = iti_tests::act(
+        &mut bel,
+        &sent.trace_id,
+        pb::act_request::Action::Respond(response),
+    )
+    .await
+    .expect_err("a response naming state XXX was sent");
+    assert_eq!(status.code(), Code::InvalidArgument, "{status:?}");
+    assert!(
+        status
+            .message()
+            .starts_with("response.lastLegalPossessor.state: not an ISO 3166-1"),
+        "{}",
+        status.message()
+    );
+    let outbox = iti_tests::outbox_items(&mut bel).await?;
+    assert!(
+        outbox
+            .iter()
+            .all(|i| i.kind != pb::PayloadKind::Response as i32),
+        "a response was queued: {outbox:?}"
+    );
+    let summary = iti_tests::summary(&mut bel, &sent.trace_id)
+        .await?
+        .context("BEL lost the trace")?;
+    assert_eq!(summary.state, "delivered");
+    f.shutdown().await;
+    Ok(())
+}

@@ -94,7 +94,7 @@ impl Node {
         check_onward(&response, use_, &consents).map_err(denied)?;
         self.check_route(&to)?;
         let now = self.now();
-        let payload = pb::Payload {
+        let mut payload = pb::Payload {
             body: Some(pb::payload::Body::SharedInformation(
                 pb::SharedInformation {
                     provided_by: source.header.origin.to_string(),
@@ -104,6 +104,7 @@ impl Node {
                 },
             )),
         };
+        crate::bounds::check(&mut payload, now)?;
         let marking = crate::policy::redact::envelope_marking(&response)
             .map_err(|e| ServiceError::invalid("marking", e.to_string()))?
             .to_proto();
