@@ -363,6 +363,10 @@ pub enum RequestCommand {
         /// Ask this hub to conduct the trace on our behalf (11.3.1).
         #[arg(long)]
         via: Option<String>,
+        /// Send it even though an identical request (same requester
+        /// reference and items) was already sent.
+        #[arg(long)]
+        allow_duplicate: bool,
     },
     /// Send a drafted trace (a proposed follow-up). Fields that came from
     /// another state go only where its markings (or its consent) allow:

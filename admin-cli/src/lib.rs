@@ -20,6 +20,8 @@ use std::io::Write;
 use clap::Parser;
 
 pub use cli::Cli;
+/// How itictl words a node's gRPC error (tests check the wording).
+pub use client::failed;
 
 #[derive(Debug)]
 pub enum CliError {

@@ -250,6 +250,7 @@ pub async fn run(keep: bool) -> anyhow::Result<()> {
             request: Some(request.clone()),
             routing_override: None,
             on_behalf_via: String::new(),
+            allow_duplicate: false,
         })
         .await?
         .into_inner();
@@ -264,6 +265,7 @@ pub async fn run(keep: bool) -> anyhow::Result<()> {
             request: Some(request),
             routing_override: None,
             on_behalf_via: String::new(),
+            allow_duplicate: false,
         })
         .await?
         .into_inner();

@@ -22,21 +22,27 @@
 //! - `peering`: who is reachable and how (direct, or through a hub).
 //! - `hub/`: relaying, on-behalf traces, lost/stolen register, directory.
 //! - `matching`: serial and make comparison forgiving misreadings (register, records).
+//! - `bounds`: the bounds of every input (lengths, codes, dates, hashes,
+//!   Unicode), one table; `json`: reading JSON files with field paths in errors;
+//!   `fuzzing`: the fuzz targets' entry points (`fuzz/`), replayed by the tests.
 //! - `config`, `clock`, `ids`: typed settings, injected time, newtypes.
 //! - `reload`: what a running node reads again on SIGHUP (its own CRL).
 //! - `demo`: a small federation on loopback (`iti-node demo`).
 
 pub mod api;
 pub mod audit;
+pub mod bounds;
 pub mod case;
 pub mod clock;
 pub mod config;
 pub mod deadlines;
 pub mod demo;
 pub mod envelope;
+pub mod fuzzing;
 pub mod hub;
 pub mod identity;
 pub mod ids;
+pub mod json;
 pub mod matching;
 pub mod metrics;
 pub mod outbox;
@@ -207,7 +213,10 @@ pub async fn start(
     );
     tasks.push(acceptor);
     let server = tonic::transport::Server::builder()
-        .add_service(FederationServer::new(FederationApi { node: node.clone() }))
+        .add_service(
+            FederationServer::new(FederationApi { node: node.clone() })
+                .max_decoding_message_size(bounds::MAX_MESSAGE_BYTES),
+        )
         .add_service(health_service.clone());
     let mut stop = shutdown_rx.clone();
     tasks.push(tokio::spawn(async move {
@@ -227,8 +236,14 @@ pub async fn start(
     );
     tasks.push(acceptor);
     let server = tonic::transport::Server::builder()
-        .add_service(LocalServer::new(LocalApi { node: node.clone() }))
-        .add_service(RecordsServer::new(RecordsApi { node: node.clone() }))
+        .add_service(
+            LocalServer::new(LocalApi { node: node.clone() })
+                .max_decoding_message_size(bounds::MAX_MESSAGE_BYTES),
+        )
+        .add_service(
+            RecordsServer::new(RecordsApi { node: node.clone() })
+                .max_decoding_message_size(bounds::MAX_MESSAGE_BYTES),
+        )
         .add_service(health_service)
         .add_service(reflection);
     let mut stop = shutdown_rx.clone();

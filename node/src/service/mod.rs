@@ -10,6 +10,7 @@ pub mod access;
 pub mod act;
 pub mod admin;
 mod delivery;
+mod duplicate;
 mod error;
 pub mod onward;
 pub(crate) mod pipeline;
@@ -262,8 +263,7 @@ impl Node {
                 reason,
             };
             let text = std::fs::read_to_string(&path).map_err(|e| fail(e.to_string()))?;
-            let card: pb::PeerCard =
-                serde_json::from_str(&text).map_err(|e| fail(e.to_string()))?;
+            let card: pb::PeerCard = crate::json::parse(&text).map_err(|e| fail(e.to_string()))?;
             self.add_peer(&Actor::Node, card)
                 .await
                 .map_err(|e| fail(e.to_string()))?;

@@ -86,7 +86,8 @@ impl Node {
         let now = self.now();
         let new_trace = TraceId::new_v7(now);
         let marking = payload.marking.to_proto();
-        let payload = payload.into_value();
+        let mut payload = payload.into_value();
+        crate::bounds::check(&mut payload, now)?;
         let (header, env) =
             self.make_envelope(trace.case_id, new_trace, &to, &payload, &marking, None)?;
         let actor = Actor::Officer(officer.clone());

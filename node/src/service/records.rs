@@ -888,6 +888,7 @@ impl Node {
             counterpart: ParticipantId::State(to),
             state: TraceState::Drafted,
             missing: completeness::check(&request),
+            flags: crate::bounds::flags_of(&request),
             request: crate::policy::marked::Marked::new(
                 request.clone(),
                 crate::store::provenance::held_under(request.marking.as_ref()),

@@ -311,6 +311,7 @@ async fn run(args: &Args, backend: &str, weapons: u64) -> anyhow::Result<()> {
                 request: Some(request),
                 routing_override: None,
                 on_behalf_via: String::new(),
+                allow_duplicate: true,
             })
             .await?
             .into_inner();

@@ -230,7 +230,14 @@ impl Node {
         verified: Verified,
         now: OffsetDateTime,
     ) -> ServiceResult<Delivered> {
-        let payload = self.open_payload(&verified)?;
+        let mut payload = self.open_payload(&verified)?;
+        // Bounds on what a peer sends: out of bounds is refused, naming the
+        // field, and nothing but the refusal's audit entry is stored.
+        if let Err(e) = crate::bounds::check(&mut payload, now) {
+            self.record_refused_envelope(from, &verified.envelope, &e, now)
+                .await?;
+            return Err(e.into());
+        }
         let effect = self
             .effect_of(from, &verified.header, &payload, now)
             .await?;
