@@ -40,7 +40,9 @@ for line in "${participants[@]}"; do
   d="$out/$dir"
   echo "== $p"
   itictl ca init --participant "$p" --out "$d/ca"
-  itictl cert issue node --ca "$d/ca" --out "$d/node"
+  # DNS and IP names for stock clients (grpcurl, grpcio): loopback, and the
+  # compose service name.
+  itictl cert issue node --ca "$d/ca" --out "$d/node" --dns localhost --dns "$host" --ip 127.0.0.1
   for role in poc admin auditor; do
     itictl cert issue officer "$role.officer" --role "$role" --ca "$d/ca" --out "$d/officers/$role"
   done

@@ -66,8 +66,19 @@ pub fn parse_date(field: &str, s: &str) -> anyhow::Result<pbjson_types::Timestam
     Ok(iti_node::clock::to_timestamp(t))
 }
 
+/// A request from its file, refused here if it could not travel (over the
+/// gRPC message limit).
 fn request_file(path: &Path) -> anyhow::Result<pb::TraceRequest> {
-    read_json(path, "request")
+    let request: pb::TraceRequest = read_json(path, "request")?;
+    let size = prost::Message::encoded_len(&request);
+    if size > crate::client::MAX_MESSAGE_BYTES {
+        bail!(
+            "request file {}: too large: {}",
+            path.display(),
+            crate::client::too_large(size)
+        );
+    }
+    Ok(request)
 }
 
 pub async fn run(
@@ -117,6 +128,7 @@ pub async fn run(
                     request: Some(request_file(&file)?),
                     routing_override: routing(&o),
                     on_behalf_via: String::new(),
+                    allow_duplicate: false,
                 })
                 .await
                 .map_err(failed)?
@@ -131,12 +143,14 @@ pub async fn run(
             file,
             routing: o,
             via,
+            allow_duplicate,
         }) => {
             let reply = client
                 .submit_request(pb::SubmitRequestRequest {
                     request: Some(request_file(&file)?),
                     routing_override: routing(&o),
                     on_behalf_via: via.unwrap_or_default(),
+                    allow_duplicate,
                 })
                 .await
                 .map_err(failed)?
@@ -153,11 +167,26 @@ pub async fn run(
                 write!(out, "{}", render::plan(plan))?;
             }
         }
-        Command::Request(RequestCommand::Send { trace, routing: o }) => {
+        Command::Request(RequestCommand::Send {
+            trace,
+            routing: o,
+            ask_consent,
+            justification,
+            without_restricted,
+        }) => {
+            let onward = if ask_consent {
+                pb::DraftOnward::AskConsent
+            } else if without_restricted {
+                pb::DraftOnward::WithoutRestricted
+            } else {
+                pb::DraftOnward::Unspecified
+            };
             let reply = client
                 .send_draft(pb::SendDraftRequest {
                     trace_id: trace,
                     routing_override: routing(&o),
+                    onward: onward as i32,
+                    justification: justification.unwrap_or_default(),
                 })
                 .await
                 .map_err(failed)?
@@ -165,11 +194,22 @@ pub async fn run(
             if json {
                 return print_json(out, &reply);
             }
-            writeln!(
-                out,
-                "sent: case {}, trace {}",
-                reply.case_id, reply.trace_id
-            )?;
+            if reply.envelope_id.is_empty() {
+                writeln!(
+                    out,
+                    "not sent yet: case {}, trace {}",
+                    reply.case_id, reply.trace_id
+                )?;
+            } else {
+                writeln!(
+                    out,
+                    "sent: case {}, trace {}",
+                    reply.case_id, reply.trace_id
+                )?;
+            }
+            for note in &reply.notes {
+                writeln!(out, "{note}")?;
+            }
             if let Some(plan) = &reply.plan {
                 write!(out, "{}", render::plan(plan))?;
             }
@@ -208,7 +248,9 @@ pub async fn run(
             trace,
             file,
             confirm_restrictions,
+            ..
         } => {
+            let file = file.ok_or_else(|| anyhow!("--file: the response to send"))?;
             let response: pb::TraceResponse = read_json(&file, "response")?;
             let r = act(trace, Action::Respond(response), confirm_restrictions).await?;
             acted(r, "response sent", out)?;
@@ -318,36 +360,56 @@ pub async fn run(
             trace,
             restriction: r,
             use_,
+            to,
+            lift_tlp,
             regarding,
             note,
+            decline,
         }) => {
             let reply = act(
                 trace,
                 Action::GrantConsent(pb::Consent {
-                    restriction: restriction(r),
+                    restriction: 0,
+                    restrictions: r.into_iter().map(restriction).collect(),
                     r#use: onward(use_),
                     regarding,
                     note,
+                    destination: to,
+                    lifts_tlp: lift_tlp,
+                    declined: decline,
                 }),
                 false,
             )
             .await?;
-            acted(reply, "consent granted", out)?;
+            acted(
+                reply,
+                if decline {
+                    "consent declined"
+                } else {
+                    "consent granted"
+                },
+                out,
+            )?;
         }
         Command::Consent(ConsentCommand::Request {
             trace,
             restriction: r,
             use_,
+            to,
+            lift_tlp,
             regarding,
             justification,
         }) => {
             let reply = act(
                 trace,
                 Action::RequestConsent(pb::ConsentRequest {
-                    restriction: restriction(r),
+                    restriction: 0,
+                    restrictions: r.into_iter().map(restriction).collect(),
                     r#use: onward(use_),
                     regarding,
                     justification,
+                    destination: to,
+                    lift_tlp,
                 }),
                 false,
             )

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::client::Connection;
-use crate::{admin, casework, files};
+use crate::{admin, casework, files, records};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -66,11 +66,24 @@ pub enum Command {
         #[arg(long, default_value = "")]
         note: String,
     },
-    /// Answer a request (10.4) from a JSON file (protobuf JSON mapping of TraceResponse).
+    /// Answer a request (10.4) from a JSON file (protobuf JSON mapping of
+    /// TraceResponse), or from the answer drafted from the records (--draft).
     Respond {
         trace: String,
+        #[arg(long, required_unless_present = "draft", conflicts_with = "draft")]
+        file: Option<PathBuf>,
+        /// Show the answer drafted from the national records (8.3): each
+        /// domain's findings, each value's marking and source.
         #[arg(long)]
-        file: PathBuf,
+        draft: bool,
+        /// With --draft: confirm your domains' findings and, once every
+        /// domain is confirmed, send the drafted response.
+        #[arg(long, requires = "draft")]
+        send: bool,
+        /// With --draft: write the drafted response to this file, to edit
+        /// and send with --file.
+        #[arg(long, requires = "draft", conflicts_with = "send")]
+        out: Option<PathBuf>,
         /// Send even though the response carries a restriction the requester
         /// declared it cannot honour (10.3).
         #[arg(long)]
@@ -174,6 +187,13 @@ pub enum Command {
     /// The broker's register of lost and stolen weapons.
     #[command(subcommand, name = "lost-stolen")]
     LostStolen(LostStolenCommand),
+    /// The national records (clause 7): import, search, a weapon's history,
+    /// the national database of recovered weapons.
+    #[command(subcommand)]
+    Records(RecordsCommand),
+    /// Domestic tracing (8.1).
+    #[command(subcommand)]
+    Trace(TraceCommand),
     /// Who the node says we are.
     Whoami,
 }
@@ -234,6 +254,14 @@ pub enum IssueCommand {
         ca: PathBuf,
         #[arg(long)]
         out: PathBuf,
+        /// A host name clients dial the node by (repeatable), so that stock
+        /// gRPC clients (grpcurl, grpcio) can verify it. Default, when
+        /// neither --dns nor --ip is given: localhost and 127.0.0.1.
+        #[arg(long = "dns", value_name = "NAME")]
+        dns: Vec<String>,
+        /// An IP address clients dial the node at (repeatable).
+        #[arg(long = "ip", value_name = "IP")]
+        ip: Vec<std::net::IpAddr>,
         #[command(flatten)]
         validity: Validity,
     },
@@ -343,12 +371,34 @@ pub enum RequestCommand {
         /// Ask this hub to conduct the trace on our behalf (11.3.1).
         #[arg(long)]
         via: Option<String>,
+        /// Send it even though an identical request (same requester
+        /// reference and items) was already sent.
+        #[arg(long)]
+        allow_duplicate: bool,
     },
-    /// Send a drafted trace (a proposed follow-up).
+    /// Send a drafted trace (a proposed follow-up). Fields that came from
+    /// another state go only where its markings (or its consent) allow:
+    /// otherwise the node refuses, naming every rule in the way, unless
+    /// asked to ask for consent or to send without them.
     Send {
         trace: String,
         #[command(flatten)]
         routing: OverrideArgs,
+        /// Ask each provider for exactly the consent needed; the draft goes
+        /// by itself once every consent is in.
+        #[arg(
+            long,
+            requires = "justification",
+            conflicts_with = "without_restricted"
+        )]
+        ask_consent: bool,
+        /// Why the information is needed there (with --ask-consent).
+        #[arg(long)]
+        justification: Option<String>,
+        /// Send it without the fields that may not go, if what remains is
+        /// still a valid request.
+        #[arg(long)]
+        without_restricted: bool,
     },
 }
 
@@ -378,23 +428,42 @@ pub enum ClarifyCommand {
 
 #[derive(Subcommand, Debug)]
 pub enum ConsentCommand {
+    /// As the provider of the information (10.3): permit one use of it,
+    /// lifting the restrictions named and, for one destination (--to), the
+    /// TLP level; or decline.
     Grant {
         trace: String,
+        /// A restriction to lift (repeat for several).
         #[arg(long, value_enum)]
-        restriction: RestrictionArg,
+        restriction: Vec<RestrictionArg>,
         #[arg(long = "use", value_enum)]
         use_: UseArg,
+        /// The one participant the use is for (needed to lift a TLP level).
+        #[arg(long, default_value = "")]
+        to: String,
+        /// Lift the TLP level too, for --to only.
+        #[arg(long, requires = "to")]
+        lift_tlp: bool,
+        /// The response (envelope id) it covers; default: all we provided.
         #[arg(long, default_value = "")]
         regarding: String,
         #[arg(long, default_value = "")]
         note: String,
+        /// Decline the consent asked.
+        #[arg(long)]
+        decline: bool,
     },
+    /// Ask the provider of the information for consent to one use.
     Request {
         trace: String,
         #[arg(long, value_enum)]
-        restriction: RestrictionArg,
+        restriction: Vec<RestrictionArg>,
         #[arg(long = "use", value_enum)]
         use_: UseArg,
+        #[arg(long, default_value = "")]
+        to: String,
+        #[arg(long, requires = "to")]
+        lift_tlp: bool,
         #[arg(long, default_value = "")]
         regarding: String,
         #[arg(long)]
@@ -425,6 +494,63 @@ pub enum HubCommand {
 pub enum LostStolenCommand {
     /// Import reports from a CSV or JSON file.
     Import { file: PathBuf },
+}
+
+#[derive(Args, Debug)]
+pub struct Identification {
+    #[arg(long)]
+    pub make: Option<String>,
+    #[arg(long)]
+    pub model: Option<String>,
+    #[arg(long)]
+    pub calibre: Option<String>,
+    /// Read as it is engraved: misreadings (O/0, I/1, S/5, B/8, Z/2),
+    /// lookalikes from other scripts and swapped neighbours are forgiven.
+    #[arg(long)]
+    pub serial: String,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum RecordsCommand {
+    /// Import an agency's file (CSV with a header row, JSON array, or JSON
+    /// Lines) with the source's column mapping. A record whose source key is
+    /// held already is updated in place. Bad lines are named with their
+    /// number and reason and write nothing; the good ones are imported.
+    Import {
+        /// The source: one agency's system ("police-armoury").
+        #[arg(long)]
+        source: String,
+        /// manufacture, import, export, holding, transfer, loss or destruction.
+        #[arg(long)]
+        kind: String,
+        /// The source's mapping (TOML: domain, [columns], [constants], [markings]).
+        #[arg(long)]
+        mapping: PathBuf,
+        /// Check every line, write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        file: PathBuf,
+    },
+    /// Search by identification in the domains you may search (5.1).
+    Search(Identification),
+    /// The history of the best-matching weapon, each step with its source.
+    History(Identification),
+    /// The national database of recovered weapons (7.5): each domestic
+    /// trace, its determination and its progress.
+    Recovered,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum TraceCommand {
+    /// Trace a recovered weapon in the domestic records (8.1): records it in
+    /// the national database, states the determination with its evidence,
+    /// opens a domestic investigation or drafts the international request.
+    Domestic {
+        /// The recovered weapon with its recovery context: a request as for
+        /// `request submit` (JSON).
+        #[arg(long)]
+        file: PathBuf,
+    },
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug)]
@@ -531,6 +657,69 @@ pub async fn dispatch(cli: Cli, out: &mut dyn Write) -> anyhow::Result<()> {
             admin::lost_stolen_import(&cli.conn, &file, json, out).await
         }
         Command::Whoami => admin::whoami(&cli.conn, json, out).await,
+        Command::Records(c) => records_command(&cli.conn, c, json, out).await,
+        Command::Trace(TraceCommand::Domestic { file }) => {
+            records::trace_domestic(&cli.conn, &file, json, out).await
+        }
+        Command::Respond {
+            trace,
+            draft: true,
+            send,
+            out: out_file,
+            confirm_restrictions,
+            ..
+        } => {
+            records::respond_draft(
+                &cli.conn,
+                records::DraftArgs {
+                    trace: &trace,
+                    send,
+                    out_file: out_file.as_deref(),
+                    confirm_restrictions,
+                },
+                json,
+                out,
+            )
+            .await
+        }
         other => casework::run(&cli.conn, other, json, out).await,
+    }
+}
+
+async fn records_command(
+    conn: &Connection,
+    c: RecordsCommand,
+    json: bool,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
+    match c {
+        RecordsCommand::Import {
+            source,
+            kind,
+            mapping,
+            dry_run,
+            file,
+        } => {
+            records::import(
+                conn,
+                records::ImportArgs {
+                    source: &source,
+                    kind: &kind,
+                    mapping: &mapping,
+                    file: &file,
+                    dry_run,
+                },
+                json,
+                out,
+            )
+            .await
+        }
+        RecordsCommand::Search(i) => {
+            records::search(conn, i.make, i.model, i.calibre, i.serial, json, out).await
+        }
+        RecordsCommand::History(i) => {
+            records::history(conn, i.make, i.model, i.calibre, i.serial, json, out).await
+        }
+        RecordsCommand::Recovered => records::recovered(conn, json, out).await,
     }
 }

@@ -107,15 +107,34 @@ fn role(r: RoleArg) -> Role {
 pub fn cert(cmd: CertCommand, out: &mut dyn Write) -> anyhow::Result<()> {
     match cmd {
         CertCommand::Issue(what) => {
-            let (ca_dir, dir, v, officer) = match what {
-                IssueCommand::Node { ca, out, validity } => (ca, out, validity, None),
+            let (ca_dir, dir, v, officer, names) = match what {
+                IssueCommand::Node {
+                    ca,
+                    out,
+                    dns,
+                    ip,
+                    validity,
+                } => {
+                    let names = if dns.is_empty() && ip.is_empty() {
+                        pki::EndpointNames::loopback()
+                    } else {
+                        pki::EndpointNames::try_new(dns, ip).map_err(|e| anyhow!("--dns: {e}"))?
+                    };
+                    (ca, out, validity, None, names)
+                }
                 IssueCommand::Officer {
                     name,
                     role: r,
                     ca,
                     out,
                     validity,
-                } => (ca, out, validity, Some((name, r))),
+                } => (
+                    ca,
+                    out,
+                    validity,
+                    Some((name, r)),
+                    pki::EndpointNames::loopback(),
+                ),
             };
             let ca = read_ca(&ca_dir)?;
             let participant = ca_participant(&ca, &ca_dir)?;
@@ -125,7 +144,7 @@ pub fn cert(cmd: CertCommand, out: &mut dyn Write) -> anyhow::Result<()> {
                     .map_err(|e| anyhow!("officer name: {e}"))?,
             };
             refuse_overwrite(&dir.join("key.pem"))?;
-            let cert = pki::issue(&ca, &identity, validity(&v)?)?;
+            let cert = pki::issue_with_names(&ca, &identity, &names, validity(&v)?)?;
             pki::write_keyed(&dir, &cert)?;
             pki::write_public(&dir.join("ca.pem"), &ca.cert_pem)?;
             writeln!(

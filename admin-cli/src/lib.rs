@@ -6,7 +6,8 @@
 //! Layout: `cli` (the command tree), `files` (CA, certificates, cards,
 //! directory entries), `client` (connection to the node), `casework`
 //! (officer commands), `listing` (listings fetched page by page), `admin`
-//! (peering, directory, register).
+//! (peering, directory, register), `records` (the national records: import,
+//! search, domestic trace, drafted answers).
 
 mod admin;
 mod casework;
@@ -14,12 +15,15 @@ mod cli;
 mod client;
 mod files;
 mod listing;
+mod records;
 
 use std::io::Write;
 
 use clap::Parser;
 
 pub use cli::Cli;
+/// How itictl words a node's gRPC error (tests check the wording).
+pub use client::failed;
 
 #[derive(Debug)]
 pub enum CliError {

@@ -96,6 +96,38 @@ pub struct RawConfig {
     /// name>"; set it when several replicas share a host.
     #[serde(default)]
     pub replica_name: Option<String>,
+    /// Days an envelope may have been on its way (from the creation time
+    /// its origin signed to its arrival here) and still be taken. It must
+    /// outlast the longest outage the federation rides out: envelopes
+    /// queued longer are refused. It bounds how far back a retired or
+    /// expired key could date a new envelope. Default 30.
+    #[serde(default = "default_max_envelope_age")]
+    pub max_envelope_age_days: u32,
+    #[serde(default)]
+    pub transport: RawTransport,
+}
+
+/// Limits of the TLS accept loop on both ports.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTransport {
+    /// TLS handshakes in progress at once, per port; a connection beyond
+    /// them is closed at once (and logged). Default 64.
+    #[serde(default = "default_max_handshakes")]
+    pub max_handshakes: usize,
+    /// Time a client has to complete its TLS handshake, milliseconds.
+    /// Default 10000.
+    #[serde(default = "default_handshake_timeout")]
+    pub handshake_timeout_ms: u64,
+}
+
+impl Default for RawTransport {
+    fn default() -> Self {
+        RawTransport {
+            max_handshakes: default_max_handshakes(),
+            handshake_timeout_ms: default_handshake_timeout(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -168,6 +200,12 @@ pub struct RawOutbox {
     /// Must exceed delivery_timeout_secs. Default 120.
     #[serde(default = "default_claim_lease")]
     pub claim_lease_secs: u64,
+    /// How long an envelope is retried while its receiver cannot verify it
+    /// because it has not learned the envelope's origin yet (directories
+    /// still propagating), seconds. Past that it is refused and the
+    /// origin's officer is told. Default 86400 (a day).
+    #[serde(default = "default_unknown_origin_limit")]
+    pub unknown_origin_limit_secs: u64,
 }
 
 impl Default for RawOutbox {
@@ -178,6 +216,7 @@ impl Default for RawOutbox {
             delivery_timeout_secs: default_delivery_timeout(),
             concurrency: default_concurrency(),
             claim_lease_secs: default_claim_lease(),
+            unknown_origin_limit_secs: default_unknown_origin_limit(),
         }
     }
 }
@@ -206,11 +245,23 @@ fn default_completeness() -> String {
 fn default_sweep() -> String {
     "0 * * * * *".into()
 }
+fn default_unknown_origin_limit() -> u64 {
+    86_400
+}
 fn default_directory_refresh() -> u64 {
     300
 }
 fn default_pass_through() -> u64 {
     2000
+}
+fn default_max_envelope_age() -> u32 {
+    30
+}
+fn default_max_handshakes() -> usize {
+    64
+}
+fn default_handshake_timeout() -> u64 {
+    10_000
 }
 fn seven() -> u32 {
     7
@@ -265,6 +316,7 @@ pub struct OutboxConfig {
     pub delivery_timeout: std::time::Duration,
     pub concurrency: usize,
     pub claim_lease: std::time::Duration,
+    pub unknown_origin_limit: std::time::Duration,
 }
 
 /// Validated configuration.
@@ -301,6 +353,16 @@ pub struct NodeConfig {
     pub pass_through: Option<std::time::Duration>,
     /// This process's name among replicas (`replica_name`).
     pub replica: String,
+    /// How long before its arrival an envelope may have been created.
+    pub max_envelope_age: time::Duration,
+    pub transport: TransportConfig,
+}
+
+/// Limits of the TLS accept loop (`[transport]`).
+#[derive(Debug, Clone, Copy)]
+pub struct TransportConfig {
+    pub max_handshakes: usize,
+    pub handshake_timeout: std::time::Duration,
 }
 
 impl NodeConfig {
@@ -502,6 +564,9 @@ pub fn validate(raw: RawConfig, base: &Path) -> Result<NodeConfig, ConfigError> 
                     )),
                 }
             }
+            if let (Some(keyed), Some(when)) = (&keyed, when) {
+                check_switch_over(&node, keyed, when, &mut problems);
+            }
             keyed.zip(when)
         }
         _ => {
@@ -556,8 +621,31 @@ pub fn validate(raw: RawConfig, base: &Path) -> Result<NodeConfig, ConfigError> 
     if o.claim_lease_secs <= o.delivery_timeout_secs {
         problems.push("outbox.claim_lease_secs: must exceed outbox.delivery_timeout_secs".into());
     }
+    if !(1..=3650).contains(&raw.max_envelope_age_days) {
+        problems.push(format!(
+            "max_envelope_age_days: {} is not between 1 and 3650",
+            raw.max_envelope_age_days
+        ));
+    }
+    let t = &raw.transport;
+    if t.max_handshakes == 0 {
+        problems.push("transport.max_handshakes: must be at least 1".into());
+    }
+    if !(100..=120_000).contains(&t.handshake_timeout_ms) {
+        problems.push(format!(
+            "transport.handshake_timeout_ms: {} is not between 100 and 120000",
+            t.handshake_timeout_ms
+        ));
+    }
     if o.concurrency == 0 {
         problems.push("outbox.concurrency: must be at least 1".into());
+    }
+    if o.unknown_origin_limit_secs < o.retry_cap_secs {
+        problems.push(
+            "outbox.unknown_origin_limit_secs: must be at least outbox.retry_cap_secs \
+             (an envelope needs a few retries while directories propagate)"
+                .into(),
+        );
     }
     if tokio_cron_scheduler::Job::new_async(raw.sweep_schedule.as_str(), |_, _| Box::pin(async {}))
         .is_err()
@@ -654,6 +742,7 @@ pub fn validate(raw: RawConfig, base: &Path) -> Result<NodeConfig, ConfigError> 
             delivery_timeout: std::time::Duration::from_secs(o.delivery_timeout_secs),
             concurrency: o.concurrency,
             claim_lease: std::time::Duration::from_secs(o.claim_lease_secs),
+            unknown_origin_limit: std::time::Duration::from_secs(o.unknown_origin_limit_secs),
         },
         sweep_schedule: raw.sweep_schedule,
         routes,
@@ -664,6 +753,11 @@ pub fn validate(raw: RawConfig, base: &Path) -> Result<NodeConfig, ConfigError> 
             .then(|| std::time::Duration::from_secs(raw.directory_refresh_secs)),
         pass_through: (raw.pass_through_ms > 0)
             .then(|| std::time::Duration::from_millis(raw.pass_through_ms)),
+        max_envelope_age: time::Duration::days(i64::from(raw.max_envelope_age_days)),
+        transport: TransportConfig {
+            max_handshakes: raw.transport.max_handshakes,
+            handshake_timeout: std::time::Duration::from_millis(raw.transport.handshake_timeout_ms),
+        },
     })
 }
 
@@ -706,6 +800,41 @@ fn default_replica_name(participant: &str) -> String {
     let mut name = format!("{participant}@{host}");
     name.truncate(REPLICA_NAME_MAX);
     name
+}
+
+/// The switch-over to the next certificate must come while the current
+/// one is valid: after it expires the node would present an expired
+/// certificate, and a date beyond any certificate's life is a typo that
+/// would otherwise surface as an overflow in a delivery.
+fn check_switch_over(
+    current: &Option<KeyedCert>,
+    next: &KeyedCert,
+    when: time::OffsetDateTime,
+    problems: &mut Vec<String>,
+) {
+    let not_after = |k: &KeyedCert| {
+        let der = k.cert_der().ok()?;
+        let (_, cert) = x509_parser::parse_x509_certificate(&der).ok()?;
+        Some(cert.validity().not_after.to_datetime())
+    };
+    let at = crate::clock::rfc3339(when);
+    if let Some(expires) = current.as_ref().and_then(not_after)
+        && when > expires
+    {
+        problems.push(format!(
+            "tls.switch_over_at: {at} is after tls.node_cert expires ({}); \
+             switch over while the current certificate is valid",
+            crate::clock::rfc3339(expires)
+        ));
+    }
+    if let Some(expires) = not_after(next)
+        && when >= expires
+    {
+        problems.push(format!(
+            "tls.switch_over_at: {at} is not before tls.next_node_cert expires ({})",
+            crate::clock::rfc3339(expires)
+        ));
+    }
 }
 
 #[cfg(test)]

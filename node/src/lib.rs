@@ -13,29 +13,43 @@
 //!   `policy` (markings, use restrictions, redaction; 10.3), `audit` (hash
 //!   chain), `envelope` (canonical signing input, signatures, receipts,
 //!   sealing).
+//! - `records/`: the national tracing system (clauses 5, 7, 8), pure:
+//!   records, search, a weapon's history, the domestic trace's
+//!   determination, answers drafted from records, clause 12 figures.
 //! - `store/`: the only place SQL is spoken (SQLite or PostgreSQL).
 //! - `outbox`: the delivery loop with retries and receipts.
 //! - `metrics`: Prometheus figures, served on `metrics_listen`.
 //! - `peering`: who is reachable and how (direct, or through a hub).
 //! - `hub/`: relaying, on-behalf traces, lost/stolen register, directory.
+//! - `matching`: serial and make comparison forgiving misreadings (register, records).
+//! - `bounds`: the bounds of every input (lengths, codes, dates, hashes,
+//!   Unicode), one table; `json`: reading JSON files with field paths in errors;
+//!   `fuzzing`: the fuzz targets' entry points (`fuzz/`), replayed by the tests.
 //! - `config`, `clock`, `ids`: typed settings, injected time, newtypes.
+//! - `reload`: what a running node reads again on SIGHUP (its own CRL).
 //! - `demo`: a small federation on loopback (`iti-node demo`).
 
 pub mod api;
 pub mod audit;
+pub mod bounds;
 pub mod case;
 pub mod clock;
 pub mod config;
 pub mod deadlines;
 pub mod demo;
 pub mod envelope;
+pub mod fuzzing;
 pub mod hub;
 pub mod identity;
 pub mod ids;
+pub mod json;
+pub mod matching;
 pub mod metrics;
 pub mod outbox;
 pub mod peering;
 pub mod policy;
+pub mod records;
+pub mod reload;
 pub mod render;
 pub mod routing;
 pub mod sandbox;
@@ -51,12 +65,14 @@ use tokio::task::JoinHandle;
 
 use crate::api::federation::FederationApi;
 use crate::api::local::LocalApi;
+use crate::api::records::RecordsApi;
 use crate::clock::SharedClock;
 use crate::config::NodeConfig;
 use crate::identity::tls;
 use crate::service::{Node, StartError};
 use iti_proto::v1::federation_server::FederationServer;
 use iti_proto::v1::local_server::LocalServer;
+use iti_proto::v1::records_server::RecordsServer;
 
 /// The ports a node serves, already bound (tests bind port 0).
 pub struct Listeners {
@@ -165,29 +181,42 @@ pub async fn start(
         node.trust.clone(),
         clock.clone(),
         node.federation_refusals.clone(),
+        "federation",
     )?;
     let local_tls = tls::server_config(
         &credentials,
         node.local_trust.clone(),
         clock.clone(),
         node.local_refusals.clone(),
+        "local",
     )?;
+    let limits = |port, refusals: &Arc<tls::Refusals>| tls::AcceptLimits {
+        port,
+        max_handshakes: node.config.transport.max_handshakes,
+        handshake_timeout: node.config.transport.handshake_timeout,
+        refusals: refusals.clone(),
+    };
 
     let (health_reporter, health_service) = tonic_health::server::health_reporter();
     health_reporter
         .set_serving::<FederationServer<FederationApi>>()
         .await;
     health_reporter.set_serving::<LocalServer<LocalApi>>().await;
-    let reflection = tonic_reflection::server::Builder::configure()
-        .register_encoded_file_descriptor_set(iti_proto::v1::FILE_DESCRIPTOR_SET)
-        .build_v1()
+    let reflection = api::reflection::local_port()
         .map_err(|e| StartError::Scheduler(format!("reflection: {e}")))?;
 
-    let (incoming, acceptor) =
-        tls::accept_tls(listeners.federation, federation_tls, shutdown_rx.clone());
+    let (incoming, acceptor) = tls::accept_tls(
+        listeners.federation,
+        federation_tls,
+        limits("federation", &node.federation_refusals),
+        shutdown_rx.clone(),
+    );
     tasks.push(acceptor);
     let server = tonic::transport::Server::builder()
-        .add_service(FederationServer::new(FederationApi { node: node.clone() }))
+        .add_service(
+            FederationServer::new(FederationApi { node: node.clone() })
+                .max_decoding_message_size(bounds::MAX_MESSAGE_BYTES),
+        )
         .add_service(health_service.clone());
     let mut stop = shutdown_rx.clone();
     tasks.push(tokio::spawn(async move {
@@ -199,10 +228,22 @@ pub async fn start(
         }
     }));
 
-    let (incoming, acceptor) = tls::accept_tls(listeners.local, local_tls, shutdown_rx.clone());
+    let (incoming, acceptor) = tls::accept_tls(
+        listeners.local,
+        local_tls,
+        limits("local", &node.local_refusals),
+        shutdown_rx.clone(),
+    );
     tasks.push(acceptor);
     let server = tonic::transport::Server::builder()
-        .add_service(LocalServer::new(LocalApi { node: node.clone() }))
+        .add_service(
+            LocalServer::new(LocalApi { node: node.clone() })
+                .max_decoding_message_size(bounds::MAX_MESSAGE_BYTES),
+        )
+        .add_service(
+            RecordsServer::new(RecordsApi { node: node.clone() })
+                .max_decoding_message_size(bounds::MAX_MESSAGE_BYTES),
+        )
         .add_service(health_service)
         .add_service(reflection);
     let mut stop = shutdown_rx.clone();
@@ -216,13 +257,10 @@ pub async fn start(
     }));
 
     tasks.push(tokio::spawn(outbox::run(node.clone(), shutdown_rx.clone())));
-    if let Some(every) = node.config.directory_refresh {
-        tasks.push(tokio::spawn(refresh_directory_periodically(
-            node.clone(),
-            every,
-            shutdown_rx.clone(),
-        )));
-    }
+    tasks.push(tokio::spawn(hub::learning::run(
+        node.clone(),
+        shutdown_rx.clone(),
+    )));
 
     if let Some(listener) = listeners.metrics {
         tasks.push(tokio::spawn(metrics::serve(
@@ -254,34 +292,6 @@ pub async fn start(
         tasks,
         scheduler,
     })
-}
-
-/// Keeps the cached directory fresh: new peers' entries, key rotations.
-async fn refresh_directory_periodically(
-    node: Arc<Node>,
-    every: std::time::Duration,
-    mut shutdown: watch::Receiver<bool>,
-) {
-    // A first refresh soon after start (peers may still be starting), then
-    // at the configured interval.
-    let mut wait = std::time::Duration::from_secs(5).min(every);
-    loop {
-        tokio::select! {
-            _ = tokio::time::sleep(wait) => {}
-            _ = shutdown.wait_for(|s| *s) => return,
-        }
-        wait = every;
-        match node.refresh_directory().await {
-            Ok(r) if !r.rejected.is_empty() => {
-                tracing::warn!(
-                    rejected = r.rejected.len(),
-                    "directory refresh refused entries"
-                )
-            }
-            Ok(_) => {}
-            Err(e) => tracing::warn!(error = %e, "directory refresh failed"),
-        }
-    }
 }
 
 /// The deadline sweep on the wall clock. tokio-cron-scheduler reads the

@@ -54,8 +54,12 @@ fn env_overrides() -> Vec<(String, String)> {
 fn init_tracing(format: iti_node::config::LogFormat, level: &str) {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(level));
+    use std::io::IsTerminal;
+    // Colour only on a terminal: log files are read with grep and by log
+    // shippers.
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr);
     match format {
         iti_node::config::LogFormat::Json => builder.json().init(),
@@ -147,6 +151,18 @@ fn main() -> ExitCode {
                     }
                 };
                 let shutdown = shutdown_signal();
+                let (stop_reload, reload_stopped) = tokio::sync::watch::channel(false);
+                let reloader = match iti_node::reload::reload_on_hangup(
+                    running.node.clone(),
+                    reload_stopped,
+                ) {
+                    Ok(task) => task,
+                    Err(e) => {
+                        eprintln!("iti-node: cannot listen for SIGHUP: {e}");
+                        running.stop().await;
+                        return ExitCode::FAILURE;
+                    }
+                };
                 if ready_line {
                     use std::io::Write;
                     let metrics = running
@@ -161,6 +177,8 @@ fn main() -> ExitCode {
                 }
                 shutdown.await;
                 tracing::info!("shutting down");
+                let _ = stop_reload.send(true);
+                let _ = reloader.await;
                 running.stop().await;
                 ExitCode::SUCCESS
             }

@@ -108,6 +108,7 @@ pub struct Metrics {
     outcomes_unrecorded: Counter,
     replica_info: Family<ReplicaLabels, Gauge>,
     batches_rerun: Family<ReasonLabels, Counter>,
+    unknown_origins: Counter,
     /// Scrapes are serialised: the gauges and the refusal counters are
     /// brought up to date and encoded as one snapshot.
     scrape: tokio::sync::Mutex<()>,
@@ -178,6 +179,13 @@ impl Metrics {
              receipt, or sent twice): answered with the stored receipt, processed once",
             duplicates_received.clone(),
         );
+        let unknown_origins = Counter::default();
+        registry.register(
+            "iti_unknown_origin_envelopes",
+            "Envelopes answered \"unknown origin\" (their origin not learned yet, even after \
+             asking the relaying hub): the sender retries",
+            unknown_origins.clone(),
+        );
         let outcomes_unrecorded = Counter::default();
         registry.register(
             "iti_delivery_outcomes_unrecorded",
@@ -205,6 +213,7 @@ impl Metrics {
             batches_rerun,
             duplicates_received,
             outcomes_unrecorded,
+            unknown_origins,
             messages,
             delivery_latency,
             outbox_depth,
@@ -229,6 +238,11 @@ impl Metrics {
     /// Counts an envelope received again.
     pub fn count_duplicate(&self) {
         self.duplicates_received.inc();
+    }
+
+    /// Counts an envelope answered "unknown origin".
+    pub fn count_unknown_origin(&self) {
+        self.unknown_origins.inc();
     }
 
     /// Counts a delivery whose outcome the store refused.

@@ -26,6 +26,21 @@ fn short(id: &str) -> &str {
 }
 
 /// "TLP:AMBER [PROPRIETARY]", or a note that the marking is unreadable.
+/// A span of time as people say it: "1 day", "3 h", "45 s".
+pub fn duration(d: std::time::Duration) -> String {
+    let secs = d.as_secs();
+    let (n, unit) = match secs {
+        s if s >= 86_400 && s % 86_400 == 0 => (s / 86_400, "day"),
+        s if s >= 3_600 && s % 3_600 == 0 => (s / 3_600, "h"),
+        s if s >= 60 && s % 60 == 0 => (s / 60, "min"),
+        s => (s, "s"),
+    };
+    match unit {
+        "day" if n != 1 => format!("{n} days"),
+        _ => format!("{n} {unit}"),
+    }
+}
+
 pub fn marking(m: Option<&pb::Marking>) -> String {
     match m.map(Marking::try_from) {
         Some(Ok(m)) => m.to_string(),
@@ -74,11 +89,14 @@ pub fn trace_line(t: &pb::TraceSummary) -> String {
         _ => String::new(),
     };
     let flag = if t.overdue { "  OVERDUE" } else { "" };
-    let missing = if t.missing.is_empty() {
+    let mut missing = if t.missing.is_empty() {
         String::new()
     } else {
         format!("  [{} missing (10.2)]", t.missing.len())
     };
+    if !t.flags.is_empty() {
+        missing.push_str(&format!("  [{} flagged]", t.flags.len()));
+    }
     format!(
         "{}  {:<10} {:<12} {:<24} {}  {}{}{}",
         short(&t.trace_id),
@@ -135,7 +153,19 @@ pub fn plan(p: &pb::RoutingPlan) -> String {
             let _ = writeln!(out, "  - {} ({}): {}", m.field, m.clause, m.description);
         }
     }
+    flags(&p.flags, &mut out, "");
     out
+}
+
+/// Fields accepted but flagged (mixed scripts, confusables): warnings.
+fn flags(flags: &[pb::InputFlag], out: &mut String, indent: &str) {
+    for f in flags {
+        let _ = writeln!(
+            out,
+            "{indent}warning: {} ({}): {}",
+            f.field, f.flag, f.description
+        );
+    }
 }
 
 fn response_lines(r: &pb::TraceResponse, out: &mut String, indent: &str) {
@@ -207,6 +237,12 @@ fn response_lines(r: &pb::TraceResponse, out: &mut String, indent: &str) {
                     "{indent}finding{m}: 10.4.4 diverted on {}: {} (investigation: {inv})",
                     x.diversion_date, x.details
                 );
+            }
+            Some(pb::finding::Case::NoRecord(x)) => {
+                let _ = writeln!(out, "{indent}finding{m}: no record found. {}", x.details);
+                for searched in &x.searched {
+                    let _ = writeln!(out, "{indent}  searched: {searched}");
+                }
             }
             None => {}
         }
@@ -487,6 +523,7 @@ pub fn case(c: &pb::CaseView) -> String {
                 let _ = writeln!(out, "    - {} ({}): {}", m.field, m.clause, m.description);
             }
         }
+        flags(&t.flags, &mut out, "  ");
         if !t.restrictions_cannot_comply.is_empty() {
             let names: Vec<String> = t
                 .restrictions_cannot_comply

@@ -144,6 +144,17 @@ pub fn route(request: &pb::TraceRequest) -> Result<Decision, RoutingError> {
     })
 }
 
+/// The rule, for the history of a trace: "9.1 c manufacture marking".
+pub fn rule_label(rule: pb::RoutingRule) -> &'static str {
+    match rule {
+        pb::RoutingRule::ExportRecord => "9.1 a export record",
+        pb::RoutingRule::ImportMarking => "9.1 b import marking",
+        pb::RoutingRule::ManufactureMarking => "9.1 c manufacture marking",
+        pb::RoutingRule::OfficerOverride => "chosen by the point of contact",
+        pb::RoutingRule::Unspecified => "no routing rule",
+    }
+}
+
 /// The grounds a request carries for a decision (9.2.1 b).
 pub fn grounds(decision: &Decision) -> pb::RoutingGrounds {
     pb::RoutingGrounds {

@@ -76,6 +76,7 @@ async fn submit_until(
                 request: Some(fixtures::fal_request()),
                 routing_override: None,
                 on_behalf_via: String::new(),
+                allow_duplicate: true,
             })
             .await;
         let mut seen = seen.lock().unwrap_or_else(|e| e.into_inner());

@@ -24,12 +24,6 @@ fn via(hub: &str) -> MemberOptions {
 /// GHA and NGA are members of hub:ECOWAS; hub:ECOWAS reaches BEL through
 /// the broker hub:INTERPOL. Nobody is peered with anyone but their hub(s).
 async fn regional(with_broker_route: bool) -> anyhow::Result<Federation> {
-    regional_where(with_broker_route, &[]).await
-}
-
-/// `regional`, except that the members in `unaware` never fetch the
-/// directory: they know only their hub.
-async fn regional_where(with_broker_route: bool, unaware: &[&str]) -> anyhow::Result<Federation> {
     let mut f = Federation::empty()?;
     f.add("GHA", via("hub:ECOWAS"))?;
     f.add("NGA", via("hub:ECOWAS"))?;
@@ -78,9 +72,6 @@ async fn regional_where(with_broker_route: bool, unaware: &[&str]) -> anyhow::Re
         "NGA",
         "BEL",
     ] {
-        if unaware.contains(&who) {
-            continue;
-        }
         let r = f.node(who)?.refresh_directory().await?;
         assert!(r.rejected.is_empty(), "{who}: {:?}", r.rejected);
     }
@@ -98,6 +89,8 @@ async fn submit(
             request: Some(request),
             routing_override: None,
             on_behalf_via: on_behalf_via.into(),
+            // Scenarios send the same fixture more than once, on purpose.
+            allow_duplicate: true,
         })
         .await?
         .into_inner())
@@ -394,7 +387,9 @@ async fn a_hub_relaying_a_red_request_cannot_read_it() -> anyhow::Result<()> {
     let first_id = case_messages(&mut f, "NGA", &trace).await?[0]
         .envelope_id
         .parse()?;
-    let env = f.node("NGA")?.envelope(first_id).await?.unwrap();
+    let env = iti_node::store::envelopes::get_from_pool(f.node("NGA")?.store.pool(), first_id)
+        .await?
+        .unwrap();
     let sealing = env.header.sealing.clone().expect("sealed");
     assert!(
         hub.opening_key
@@ -483,6 +478,56 @@ async fn the_broker_finds_a_lost_weapon_despite_a_misread_serial() -> anyhow::Re
         notice.differences,
         vec!["0→O at 3".to_string()],
         "the notice says which character differed"
+    );
+    f.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_request_causes_at_most_ten_broker_notices() -> anyhow::Result<()> {
+    let mut f = regional(true).await?;
+    // The same rifle reported by twelve states: twelve register matches.
+    let reporters = [
+        "NGA", "GHA", "BEL", "FRA", "DEU", "NLD", "ITA", "ESP", "PRT", "SEN", "CIV", "MLI",
+    ];
+    let records = reporters
+        .iter()
+        .enumerate()
+        .map(|(i, by)| pb::LostStolenRecord {
+            line: i as u64 + 2,
+            reported_by: (*by).into(),
+            make: "FN Herstal".into(),
+            serial_number: "1502347".into(),
+            reference: format!("{by}-LS-1"),
+            ..Default::default()
+        })
+        .collect::<Vec<_>>();
+    let reply = f
+        .officer("hub:INTERPOL", Role::Poc)?
+        .import_lost_stolen(tokio_stream::iter(records))
+        .await?
+        .into_inner();
+    assert_eq!(
+        reply.accepted,
+        reporters.len() as u64,
+        "{:?}",
+        reply.rejected
+    );
+    let sent = submit(&mut f, "GHA", fixtures::fal_request(), "").await?;
+    f.until_state("BEL", &sent.trace_id, "delivered").await?;
+    // The broker queued its notices with the relay: ten matches, a notice
+    // to each side of each.
+    let notices = iti_tests::db_scalar(
+        f.node("hub:INTERPOL")?,
+        &format!(
+            "SELECT COUNT(*) FROM outbox WHERE kind = {}",
+            pb::PayloadKind::BrokerNotice as i32
+        ),
+    )
+    .await?;
+    assert_eq!(
+        notices,
+        2 * iti_node::hub::register::MAX_NOTICES_PER_REQUEST as i64
     );
     f.shutdown().await;
     Ok(())
@@ -826,8 +871,25 @@ async fn a_restarted_member_still_trusts_the_states_its_hub_introduced() -> anyh
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_destination_that_refuses_what_a_hub_passes_is_reported_to_the_origin()
 -> anyhow::Result<()> {
-    // NGA never fetched the directory: it cannot check GHA's signature.
-    let mut f = regional_where(false, &["NGA"]).await?;
+    // NGA pinned an impostor's CA for GHA: GHA's signature does not verify
+    // against a CA NGA knows, a definite refusal.
+    let mut f = regional(false).await?;
+    let now = iti_node::clock::Clock::now(f.clock.as_ref());
+    let impostor = iti_node::identity::pki::create_ca(
+        &p("GHA"),
+        iti_node::identity::pki::Validity::days_from(now, 30),
+    )?;
+    f.node("NGA")?
+        .add_peer(
+            &iti_node::service::Actor::Node,
+            pb::PeerCard {
+                participant: "GHA".into(),
+                endpoint: "127.0.0.1:9".into(),
+                ca_certificate_pem: impostor.cert_pem.clone(),
+                ..Default::default()
+            },
+        )
+        .await?;
     let sent = submit(&mut f, "GHA", request_to("NGA"), "").await?;
     let gha = f.poc("GHA")?;
     let rejected = pb::DeliveryState::Rejected as i32;
@@ -849,7 +911,9 @@ async fn a_destination_that_refuses_what_a_hub_passes_is_reported_to_the_origin(
         .unwrap();
     assert!(
         item.last_error.contains("NGA refused it")
-            && item.last_error.contains("no CA is pinned for GHA"),
+            && item
+                .last_error
+                .contains("does not chain to the CA pinned for GHA"),
         "the officer sees who refused and why: {}",
         item.last_error
     );

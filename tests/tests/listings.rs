@@ -13,6 +13,7 @@ async fn submit(f: &mut Federation) -> anyhow::Result<String> {
             request: Some(fixtures::fal_request()),
             routing_override: None,
             on_behalf_via: String::new(),
+            allow_duplicate: true,
         })
         .await?
         .into_inner()

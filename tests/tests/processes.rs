@@ -249,6 +249,7 @@ async fn itictl_lists_traces_and_the_outbox_page_by_page() -> anyhow::Result<()>
                 request: Some(fixtures::fal_request()),
                 routing_override: None,
                 on_behalf_via: String::new(),
+                allow_duplicate: true,
             })
             .await?
             .into_inner();

@@ -124,6 +124,7 @@ impl Load {
                     request: Some(fixtures::fal_request()),
                     routing_override: None,
                     on_behalf_via: String::new(),
+                    allow_duplicate: true,
                 })
                 .await;
             let took = started.elapsed();

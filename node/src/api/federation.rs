@@ -1,4 +1,6 @@
-//! The federation service: node to node.
+//! The federation service: node to node. Only node certificates are served
+//! here (officers use their own node's local port), and every refused call
+//! is logged at WARN, rate-limited per reason, like refused handshakes.
 
 use std::sync::Arc;
 
@@ -7,10 +9,62 @@ use iti_proto::v1::federation_server::Federation;
 use tonic::{Request, Response, Status};
 
 use super::{caller, to_status};
+use crate::identity::Identity;
+use crate::identity::tls::PeerInfo;
 use crate::service::Node;
 
 pub struct FederationApi {
     pub node: Arc<Node>,
+}
+
+/// The calling node; officer certificates are refused.
+fn calling_node(peer: &Identity) -> Result<(), Status> {
+    match peer {
+        Identity::Node(_) => Ok(()),
+        Identity::Officer(o) => Err(Status::permission_denied(format!(
+            "officer certificates ({o}) are not accepted on the federation port; \
+             officers use their own node's local port"
+        ))),
+    }
+}
+
+/// The reason a refused call is logged under (rate-limited per reason).
+fn refusal_reason(code: tonic::Code) -> &'static str {
+    use tonic::Code as C;
+    match code {
+        C::PermissionDenied => "call refused: permission denied",
+        C::Unauthenticated => "call refused: unauthenticated",
+        C::InvalidArgument => "call refused: invalid argument",
+        C::FailedPrecondition => "call refused: failed precondition",
+        C::NotFound => "call refused: not found",
+        _ => "call failed",
+    }
+}
+
+impl FederationApi {
+    /// Logs a refused call (internal errors are logged where they are mapped).
+    fn logged<T>(
+        &self,
+        rpc: &str,
+        remote: Option<std::net::SocketAddr>,
+        r: Result<T, Status>,
+    ) -> Result<T, Status> {
+        if let Err(status) = &r
+            && status.code() != tonic::Code::Internal
+        {
+            self.node.federation_refusals.warn(
+                "federation",
+                refusal_reason(status.code()),
+                &format!("{rpc}: {}", status.message()),
+                remote,
+            );
+        }
+        r
+    }
+}
+
+fn remote_of<T>(req: &Request<T>) -> Option<std::net::SocketAddr> {
+    req.extensions().get::<PeerInfo>().and_then(|p| p.remote)
 }
 
 #[tonic::async_trait]
@@ -19,12 +73,16 @@ impl Federation for FederationApi {
         &self,
         req: Request<pb::Envelope>,
     ) -> Result<Response<pb::DeliverReply>, Status> {
-        let peer = caller(&req)?;
-        let delivered = self
-            .node
-            .receive(&peer, req.into_inner())
-            .await
-            .map_err(to_status)?;
+        let remote = remote_of(&req);
+        let delivered = async {
+            let peer = caller(&req)?;
+            self.node
+                .receive(&peer, req.into_inner())
+                .await
+                .map_err(to_status)
+        }
+        .await;
+        let delivered = self.logged("Deliver", remote, delivered)?;
         Ok(Response::new(pb::DeliverReply {
             receipt: Some(delivered.receipt),
             duplicate: delivered.duplicate,
@@ -36,8 +94,34 @@ impl Federation for FederationApi {
         &self,
         req: Request<pb::GetDirectoryRequest>,
     ) -> Result<Response<pb::Directory>, Status> {
-        let peer = caller(&req)?;
-        let directory = self.node.directory_for(&peer).await.map_err(to_status)?;
-        Ok(Response::new(directory))
+        let remote = remote_of(&req);
+        let directory = async {
+            let peer = caller(&req)?;
+            calling_node(&peer)?;
+            self.node.directory_for(&peer).await.map_err(to_status)
+        }
+        .await;
+        Ok(Response::new(self.logged(
+            "GetDirectory",
+            remote,
+            directory,
+        )?))
+    }
+
+    async fn announce(
+        &self,
+        req: Request<pb::Directory>,
+    ) -> Result<Response<pb::AnnounceReply>, Status> {
+        let remote = remote_of(&req);
+        let reply = async {
+            let peer = caller(&req)?;
+            calling_node(&peer)?;
+            self.node
+                .take_announcement(&peer, req.into_inner())
+                .await
+                .map_err(to_status)
+        }
+        .await;
+        Ok(Response::new(self.logged("Announce", remote, reply)?))
     }
 }

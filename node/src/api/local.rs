@@ -9,14 +9,11 @@ use tokio_stream::StreamExt;
 use tonic::{Request, Response, Status, Streaming};
 
 use super::{officer, paging, to_status};
-use crate::clock::to_timestamp;
 use crate::ids::TraceId;
 use crate::service::Node;
 use crate::service::access::{Operation, require};
 use crate::service::act::Action;
-use crate::service::submit::{Plan, Submission};
-use crate::service::views::{delivery_state, items_summary};
-use crate::store::traces::TraceRow;
+use crate::service::submit::{DraftOnward, Plan, Submission};
 
 pub struct LocalApi {
     pub node: Arc<Node>,
@@ -32,68 +29,13 @@ fn plan_to_proto(plan: &Plan) -> pb::RoutingPlan {
         grounds: plan.request.grounds.clone(),
         path: plan.path.iter().map(|p| p.to_string()).collect(),
         possibly_missing: plan.possibly_missing.clone(),
-    }
-}
-
-fn role_to_proto(role: crate::case::role::TraceRole) -> pb::TraceRole {
-    use crate::case::role::TraceRole as R;
-    match role {
-        R::Requester => pb::TraceRole::Requester,
-        R::Requested => pb::TraceRole::Requested,
-        R::OnBehalf => pb::TraceRole::OnBehalf,
-        R::Informed => pb::TraceRole::Informed,
+        flags: plan.flags.clone(),
     }
 }
 
 fn override_of(o: Option<pb::RoutingOverride>) -> Option<(String, String)> {
     o.filter(|o| !o.requested_state.is_empty())
         .map(|o| (o.requested_state, o.reason))
-}
-
-/// A trace summary, with the items shown only if the officer may see the
-/// request.
-pub(crate) fn summary(
-    node: &Node,
-    t: &TraceRow,
-    visible_request: &pb::TraceRequest,
-    withheld: bool,
-) -> pb::TraceSummary {
-    let now = node.now();
-    let overdue =
-        t.due.acknowledgement.is_some_and(|d| d <= now) || t.due.response.is_some_and(|d| d <= now);
-    pb::TraceSummary {
-        trace_id: t.trace_id.to_string(),
-        case_id: t.case_id.to_string(),
-        role: role_to_proto(t.role) as i32,
-        counterpart: t.counterpart.to_string(),
-        state: t.state.as_str().to_string(),
-        opened_at: Some(to_timestamp(t.opened_at)),
-        received_at: t.received_at.map(to_timestamp),
-        ack_due: t.due.acknowledgement.map(to_timestamp),
-        response_due: t.due.response.map(to_timestamp),
-        updated_at: Some(to_timestamp(t.updated_at)),
-        items: if withheld {
-            "[withheld]".into()
-        } else {
-            items_summary(visible_request)
-        },
-        marking: t.request.marking.clone(),
-        on_behalf_of: t
-            .on_behalf_of
-            .as_ref()
-            .map(|p| p.to_string())
-            .unwrap_or_default(),
-        missing: t.missing.clone(),
-        restrictions_cannot_comply: t.request.restrictions_cannot_comply.clone(),
-        overdue,
-    }
-}
-
-fn summary_for(node: &Node, role: crate::identity::Role, t: &TraceRow) -> pb::TraceSummary {
-    let red =
-        crate::policy::redact::redact_request(&t.request, role, &crate::policy::Consents::none());
-    let withheld = red.withheld.iter().any(|w| w.starts_with("request"));
-    summary(node, t, &red.value, withheld)
 }
 
 #[tonic::async_trait]
@@ -123,6 +65,7 @@ impl Local for LocalApi {
                 .ok_or_else(|| Status::invalid_argument("request: missing"))?,
             routing_override: override_of(r.routing_override),
             on_behalf_via: Some(r.on_behalf_via).filter(|s| !s.is_empty()),
+            allow_duplicate: r.allow_duplicate,
         };
         let plan = self.node.plan(&o, &submission).map_err(to_status)?;
         Ok(Response::new(plan_to_proto(&plan)))
@@ -140,6 +83,7 @@ impl Local for LocalApi {
                 .ok_or_else(|| Status::invalid_argument("request: missing"))?,
             routing_override: override_of(r.routing_override),
             on_behalf_via: Some(r.on_behalf_via).filter(|s| !s.is_empty()),
+            allow_duplicate: r.allow_duplicate,
         };
         let (case_id, trace_id, envelope_id, plan) =
             self.node.submit(&o, submission).await.map_err(to_status)?;
@@ -148,6 +92,7 @@ impl Local for LocalApi {
             trace_id: trace_id.to_string(),
             envelope_id: envelope_id.to_string(),
             plan: Some(plan_to_proto(&plan)),
+            notes: vec![],
         }))
     }
 
@@ -158,16 +103,18 @@ impl Local for LocalApi {
         let o = officer(&req, self.node.participant())?;
         let r = req.into_inner();
         let id = trace_id("traceId", &r.trace_id)?;
-        let (case_id, trace_id, envelope_id, plan) = self
+        let onward = DraftOnward::from_proto(r.onward, r.justification);
+        let sent = self
             .node
-            .send_draft(&o, id, override_of(r.routing_override))
+            .send_draft(&o, id, override_of(r.routing_override), onward)
             .await
             .map_err(to_status)?;
         Ok(Response::new(pb::SubmitReply {
-            case_id: case_id.to_string(),
-            trace_id: trace_id.to_string(),
-            envelope_id: envelope_id.to_string(),
-            plan: Some(plan_to_proto(&plan)),
+            case_id: sent.case_id.to_string(),
+            trace_id: sent.trace_id.to_string(),
+            envelope_id: sent.envelope_id.map(|e| e.to_string()).unwrap_or_default(),
+            plan: sent.plan.as_ref().map(plan_to_proto),
+            notes: sent.notes,
         }))
     }
 
@@ -176,18 +123,13 @@ impl Local for LocalApi {
         req: Request<pb::ListTracesRequest>,
     ) -> Result<Response<pb::ListTracesReply>, Status> {
         let o = officer(&req, self.node.participant())?;
-        require(&o, Operation::ReadCases).map_err(to_status)?;
         let r = req.into_inner();
         let page = paging::read::<TraceId>(r.page.as_ref())?;
-        let (rows, next) = self
+        let (traces, next) = self
             .node
-            .list_traces(r.inbox, r.include_closed, page.after, page.size)
+            .trace_summaries(&o, r.inbox, r.include_closed, page.after, page.size)
             .await
             .map_err(to_status)?;
-        let traces = rows
-            .iter()
-            .map(|t| summary_for(&self.node, o.role, t))
-            .collect();
         Ok(Response::new(pb::ListTracesReply {
             traces,
             next_page_token: paging::next_token(next),
@@ -199,58 +141,13 @@ impl Local for LocalApi {
         req: Request<pb::ShowCaseRequest>,
     ) -> Result<Response<pb::CaseView>, Status> {
         let o = officer(&req, self.node.participant())?;
-        require(&o, Operation::ReadCases).map_err(to_status)?;
         let id = req.into_inner().id;
         let view = self
             .node
             .case_view(&o, id.trim())
             .await
             .map_err(to_status)?;
-        let traces = view
-            .traces
-            .into_iter()
-            .map(|tv| {
-                let withheld = tv.request_withheld.iter().any(|w| w.starts_with("request"));
-                pb::TraceView {
-                    summary: Some(summary(&self.node, &tv.trace, &tv.request, withheld)),
-                    events: tv
-                        .events
-                        .into_iter()
-                        .map(|e| pb::CaseEvent {
-                            at: Some(to_timestamp(e.at)),
-                            kind: e.kind,
-                            actor: e.actor,
-                            detail: e.detail,
-                            envelope_id: e.envelope_id.unwrap_or_default(),
-                            state_after: e.state_after.unwrap_or_default(),
-                        })
-                        .collect(),
-                    messages: tv
-                        .messages
-                        .into_iter()
-                        .map(|m| pb::MessageView {
-                            envelope_id: m.header.id.to_string(),
-                            kind: m.header.kind as i32,
-                            origin: m.header.origin.to_string(),
-                            destination: m.header.destination.to_string(),
-                            created_at: Some(to_timestamp(m.header.created_at)),
-                            payload: m.payload,
-                            withheld: m.withheld,
-                            delivery: delivery_state(m.outbox.as_ref(), m.direction) as i32,
-                            receipt_at: m.receipt_at.map(to_timestamp),
-                            error: m.outbox.and_then(|r| r.last_error).unwrap_or_default(),
-                            hops: m.hops,
-                        })
-                        .collect(),
-                }
-            })
-            .collect();
-        Ok(Response::new(pb::CaseView {
-            case_id: view.case_id.to_string(),
-            traces,
-            timeline: view.timeline,
-            conclusion: view.conclusion,
-        }))
+        Ok(Response::new(view))
     }
 
     async fn act(&self, req: Request<pb::ActRequest>) -> Result<Response<pb::ActReply>, Status> {
@@ -278,8 +175,8 @@ impl Local for LocalApi {
             .await
             .map_err(to_status)?;
         Ok(Response::new(pb::ActReply {
-            envelope_id: envelope_id.to_string(),
-            trace: Some(summary_for(&self.node, o.role, &trace)),
+            envelope_id: envelope_id.map(|e| e.to_string()).unwrap_or_default(),
+            trace: Some(trace),
             warnings,
         }))
     }
@@ -298,7 +195,7 @@ impl Local for LocalApi {
             .map_err(to_status)?;
         Ok(Response::new(pb::ActReply {
             envelope_id: envelope_id.to_string(),
-            trace: Some(summary_for(&self.node, o.role, &trace)),
+            trace: Some(trace),
             warnings: vec![],
         }))
     }
@@ -311,12 +208,16 @@ impl Local for LocalApi {
         let r = req.into_inner();
         let id = trace_id("traceId", &r.trace_id)?;
         let format = pb::ExportFormat::try_from(r.format).unwrap_or(pb::ExportFormat::Unspecified);
-        let (content, filename) = self
+        let (content, filename, markings) = self
             .node
             .export(&o, id, format, r.as_evidence)
             .await
             .map_err(to_status)?;
-        Ok(Response::new(pb::ExportReply { content, filename }))
+        Ok(Response::new(pb::ExportReply {
+            content,
+            filename,
+            markings,
+        }))
     }
 
     async fn overdue(
@@ -325,23 +226,11 @@ impl Local for LocalApi {
     ) -> Result<Response<pb::OverdueReply>, Status> {
         let o = officer(&req, self.node.participant())?;
         require(&o, Operation::ReadCases).map_err(to_status)?;
-        let now = self.node.now();
         let items = self
             .node
-            .overdue(now)
+            .overdue_items(self.node.now())
             .await
-            .map_err(to_status)?
-            .into_iter()
-            .map(|(t, owed, due)| pb::OverdueItem {
-                trace_id: t.trace_id.to_string(),
-                case_id: t.case_id.to_string(),
-                role: role_to_proto(t.role) as i32,
-                counterpart: t.counterpart.to_string(),
-                what: owed.as_str().to_string(),
-                due: Some(to_timestamp(due)),
-                owed_by: crate::service::sweep::owed_by(self.node.participant(), &t).to_string(),
-            })
-            .collect();
+            .map_err(to_status)?;
         Ok(Response::new(pb::OverdueReply { items }))
     }
 
@@ -353,30 +242,11 @@ impl Local for LocalApi {
         require(&o, Operation::ReadOutbox).map_err(to_status)?;
         let r = req.into_inner();
         let page = paging::read::<i64>(r.page.as_ref())?;
-        let rows = self
+        let (items, next) = self
             .node
-            .outbox_view(r.include_delivered, page.after.unwrap_or(0), page.size)
+            .outbox_items(r.include_delivered, page.after.unwrap_or(0), page.size)
             .await
             .map_err(to_status)?;
-        let next = (rows.len() == page.size)
-            .then(|| rows.last().map(|r| r.seq))
-            .flatten();
-        let items = rows
-            .into_iter()
-            .map(|r| pb::OutboxItem {
-                envelope_id: r.envelope_id.to_string(),
-                destination: r.destination.clone(),
-                next_hop: r.next_hop.clone().unwrap_or_default(),
-                kind: r.kind,
-                state: delivery_state(Some(&r), crate::store::envelopes::Direction::Out) as i32,
-                enqueued_at: Some(to_timestamp(r.enqueued_at)),
-                attempts: r.attempts,
-                next_attempt_at: Some(to_timestamp(r.next_attempt_at)),
-                last_error: r.last_error.clone().unwrap_or_default(),
-                trace_id: r.trace_id.to_string(),
-                done_at: r.done_at.map(to_timestamp),
-            })
-            .collect();
         Ok(Response::new(pb::OutboxReply {
             items,
             next_page_token: paging::next_token(next),
@@ -400,20 +270,11 @@ impl Local for LocalApi {
         let o = officer(&req, self.node.participant())?;
         require(&o, Operation::ReadAudit).map_err(to_status)?;
         let r = req.into_inner();
-        let entries = crate::store::audit::entries(self.node.store.pool(), r.after_seq, r.limit)
+        let entries = self
+            .node
+            .audit_entries(r.after_seq, r.limit)
             .await
-            .map_err(|e| to_status(e.into()))?
-            .into_iter()
-            .map(|e| pb::AuditEntry {
-                seq: e.record.seq,
-                at: Some(to_timestamp(crate::clock::from_millis(e.record.at_ms))),
-                actor: e.record.actor,
-                action: e.record.action,
-                subject: e.record.subject,
-                detail: e.record.detail,
-                hash: e.hash,
-            })
-            .collect();
+            .map_err(to_status)?;
         Ok(Response::new(pb::AuditLogReply { entries }))
     }
 
@@ -443,7 +304,7 @@ impl Local for LocalApi {
             .add_peer(&crate::service::Actor::Officer(o), req.into_inner())
             .await
             .map_err(to_status)?;
-        Ok(Response::new(peer_view(&row)))
+        Ok(Response::new(crate::service::views::peer_view(&row)))
     }
 
     async fn list_peers(
@@ -452,10 +313,8 @@ impl Local for LocalApi {
     ) -> Result<Response<pb::ListPeersReply>, Status> {
         let o = officer(&req, self.node.participant())?;
         require(&o, Operation::ReadOutbox).map_err(to_status)?;
-        let peers = self.node.peers().await.map_err(to_status)?;
-        Ok(Response::new(pb::ListPeersReply {
-            peers: peers.iter().map(peer_view).collect(),
-        }))
+        let peers = self.node.peer_views().await.map_err(to_status)?;
+        Ok(Response::new(pb::ListPeersReply { peers }))
     }
 
     async fn get_directory(
@@ -463,19 +322,8 @@ impl Local for LocalApi {
         req: Request<pb::GetDirectoryRequest>,
     ) -> Result<Response<pb::DirectoryView>, Status> {
         let _ = officer(&req, self.node.participant())?;
-        let entries = self
-            .node
-            .directory_view()
-            .await
-            .map_err(to_status)?
-            .into_iter()
-            .map(|(entry, row)| pb::DirectoryEntryView {
-                entry: Some(entry),
-                trust: row.trust,
-                cached_at: Some(to_timestamp(row.cached_at)),
-            })
-            .collect();
-        Ok(Response::new(pb::DirectoryView { entries }))
+        let view = self.node.directory_entries(None).await.map_err(to_status)?;
+        Ok(Response::new(view))
     }
 
     async fn publish_directory_entry(
@@ -489,20 +337,12 @@ impl Local for LocalApi {
             .accept_directory_entry(req.into_inner(), None)
             .await
             .map_err(to_status)?;
-        let entries = self
+        let view = self
             .node
-            .directory_view()
+            .directory_entries(Some(&row.participant))
             .await
-            .map_err(to_status)?
-            .into_iter()
-            .filter(|(_, r)| r.participant == row.participant)
-            .map(|(entry, row)| pb::DirectoryEntryView {
-                entry: Some(entry),
-                trust: row.trust,
-                cached_at: Some(to_timestamp(row.cached_at)),
-            })
-            .collect();
-        Ok(Response::new(pb::DirectoryView { entries }))
+            .map_err(to_status)?;
+        Ok(Response::new(view))
     }
 
     async fn refresh_directory(
@@ -562,16 +402,5 @@ impl Local for LocalApi {
             accepted,
             rejected,
         }))
-    }
-}
-
-fn peer_view(row: &crate::store::peers::PeerRow) -> pb::PeerView {
-    pb::PeerView {
-        participant: row.participant.to_string(),
-        endpoint: row.endpoint.clone(),
-        ca_fingerprint: crate::identity::pki::fingerprint(&row.ca_der),
-        ca_subject: crate::identity::pki::subject_of(&row.ca_der),
-        serves: row.serves.iter().map(|s| s.to_string()).collect(),
-        added_at: Some(to_timestamp(row.added_at)),
     }
 }

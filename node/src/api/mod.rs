@@ -4,6 +4,8 @@
 pub mod federation;
 pub mod local;
 pub mod paging;
+pub mod records;
+pub mod reflection;
 
 use tonic::{Request, Status};
 
@@ -25,6 +27,16 @@ pub fn to_status(e: ServiceError) -> Status {
         ServiceError::Unavailable(m) => {
             tracing::warn!(error = %m, "database unavailable");
             Status::unavailable("the node's database is unavailable now; try again shortly")
+        }
+        ServiceError::NotYet(m) => Status::unavailable(m),
+        ServiceError::UnknownOrigin { ref origin, .. } => {
+            let mut status = Status::unavailable(e.to_string());
+            if let Ok(value) = origin.to_string().parse() {
+                status
+                    .metadata_mut()
+                    .insert(crate::envelope::UNKNOWN_ORIGIN_METADATA, value);
+            }
+            status
         }
         ServiceError::Internal(m) => {
             tracing::error!(error = %m, "internal error");

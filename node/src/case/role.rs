@@ -49,3 +49,57 @@ impl fmt::Display for TraceRole {
         f.write_str(self.as_str())
     }
 }
+
+/// What a trace waits for from this node beyond what its state says.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub enum Awaiting {
+    #[default]
+    Nothing,
+    /// The requester asked us, the provider, for consent (10.3).
+    ConsentAsked,
+    /// Information passed on to us: to be read.
+    InformationToRead,
+    /// A draft of ours that goes once its providers consent.
+    Consent,
+}
+
+impl Awaiting {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Awaiting::Nothing => "",
+            Awaiting::ConsentAsked => "consent_asked",
+            Awaiting::InformationToRead => "information_to_read",
+            Awaiting::Consent => "consent",
+        }
+    }
+
+    /// How an officer reads it ("" for nothing).
+    pub fn describe(self) -> &'static str {
+        match self {
+            Awaiting::Nothing => "",
+            Awaiting::ConsentAsked => "consent asked of us (10.3)",
+            Awaiting::InformationToRead => "information passed on to us, to read",
+            Awaiting::Consent => "waiting for the provider's consent before it is sent",
+        }
+    }
+
+    /// Whether it puts the trace in the inbox.
+    pub fn owed_by_us(self) -> bool {
+        matches!(self, Awaiting::ConsentAsked | Awaiting::InformationToRead)
+    }
+}
+
+impl FromStr for Awaiting {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        [
+            Awaiting::Nothing,
+            Awaiting::ConsentAsked,
+            Awaiting::InformationToRead,
+            Awaiting::Consent,
+        ]
+        .into_iter()
+        .find(|a| a.as_str() == s)
+        .ok_or_else(|| format!("unknown awaiting {s:?}"))
+    }
+}

@@ -131,6 +131,7 @@ pub fn llp(
         state: state.into(),
         address: String::new(),
         since: String::new(),
+        ..Default::default()
     }
 }
 
@@ -157,13 +158,17 @@ pub fn bel_export_response() -> pb::TraceResponse {
         restricted: false,
         restriction_reason: 0,
         restriction_explanation: String::new(),
+        // The export record is released (TLP:GREEN) so that the requester
+        // may put it in its follow-up to the importing state; a finding
+        // marked more strictly needs Belgium's consent for that (10.3).
         finding: Some(pb::Finding {
-            marking: None,
+            marking: Some(marking(pb::Tlp::Green, &[])),
             case: Some(pb::finding::Case::Export(pb::ExportFinding {
                 export_date: "2009-03-12".into(),
                 importing_state: "NGA".into(),
                 transit_states: vec!["NLD".into()],
                 final_consignee: "Nigeria Police Force, Abuja".into(),
+                final_consignee_natural_person: false,
                 licences: vec![pb::Licence {
                     kind: "export".into(),
                     number: "BE-W-2009-0412".into(),

@@ -31,6 +31,10 @@ const ENVELOPE_DOMAIN: &[u8] = b"ITI-ENVELOPE-V1\0";
 const RECEIPT_DOMAIN: &[u8] = b"ITI-RECEIPT-V1\0";
 const DIRECTORY_DOMAIN: &[u8] = b"ITI-DIRECTORY-V1\0";
 
+/// The gRPC metadata key of a delivery answered "unknown origin": the
+/// receiver has not learned the origin yet, and the sender should retry.
+pub const UNKNOWN_ORIGIN_METADATA: &str = "iti-unknown-origin";
+
 /// How far in the future an envelope's creation time may be (clock skew).
 const MAX_SKEW: time::Duration = time::Duration::minutes(5);
 
@@ -55,6 +59,11 @@ pub enum EnvelopeError {
     BadSignature,
     #[error("created {0} in the future")]
     FromTheFuture(String),
+    #[error(
+        "created {created}, more than {max_age_days} days before it reached this node \
+         (its max_envelope_age_days): too old to be taken"
+    )]
+    TooOld { created: String, max_age_days: i64 },
     #[error("receipt: {0}")]
     Receipt(String),
     #[error("sealed payload: {0}")]
@@ -329,6 +338,24 @@ pub fn build(
     })
 }
 
+/// An envelope that cannot be built yet: its content must be sealed and
+/// the destination's sealing key is not known. It holds the header only
+/// (no payload, no signature) and waits in the outbox; it is built and
+/// signed when the key is known (`build`), and never sent as it is.
+pub fn waiting_for_key(mut header: Header, payload: &pb::Payload) -> pb::Envelope {
+    header.kind = kind_of(payload);
+    header.sealing = None;
+    pb::Envelope {
+        header: header.to_proto().encode_to_vec(),
+        ..Default::default()
+    }
+}
+
+/// Whether an envelope still waits to be built (see `waiting_for_key`).
+pub fn is_waiting_for_key(envelope: &pb::Envelope) -> bool {
+    envelope.signature.is_empty()
+}
+
 /// An envelope whose origin signature has been verified.
 #[derive(Debug, Clone)]
 pub struct Verified {
@@ -358,24 +385,25 @@ pub fn decode_payload(header: &Header, bytes: &[u8]) -> Result<pb::Payload, Enve
     Ok(payload)
 }
 
-/// Verifies an envelope: its header is well formed, its signer certificate is
-/// the origin's node certificate under the origin's pinned CA (valid when the
-/// envelope was created, not revoked now), and the signature covers exactly
-/// these header and payload bytes.
+/// Verifies an envelope: its header is well formed, its creation time is
+/// no later than `now` (give or take the clock skew) and no more than
+/// `max_age` before it, its signer certificate is the origin's node
+/// certificate under the origin's pinned CA (valid when the envelope was
+/// created, not revoked now), and the signature covers exactly these header
+/// and payload bytes.
 pub fn verify(
     envelope: &pb::Envelope,
     trust: &TrustStore,
     now: OffsetDateTime,
+    max_age: time::Duration,
 ) -> Result<Verified, EnvelopeError> {
     let header = Header::decode(&envelope.header)?;
-    if header.created_at > now + MAX_SKEW {
-        return Err(EnvelopeError::FromTheFuture(crate::clock::rfc3339(
-            header.created_at,
-        )));
-    }
+    check_created_at(header.created_at, now, max_age)?;
     let cert = CertificateDer::from(envelope.signer_certificate.clone());
     // Validity at creation: a message queued for days stays verifiable after
-    // a routine certificate rotation.
+    // a routine certificate rotation. The signer chooses that time, so it is
+    // bounded (`check_created_at`): a retired or expired key cannot sign
+    // new envelopes dated back into its validity.
     let signer = trust
         .verify(&cert, &[], Usage::Client, header.created_at)
         .map_err(EnvelopeError::Signer)?;
@@ -394,6 +422,29 @@ pub fn verify(
         header,
         envelope: envelope.clone(),
     })
+}
+
+/// An envelope's creation time, which its signer chose, against the time it
+/// reaches us: not in the future beyond the clock skew, and not older than
+/// `max_age`, an allowance longer than any outage the sender's queue (or a
+/// hub's) is expected to ride out.
+pub fn check_created_at(
+    created_at: OffsetDateTime,
+    now: OffsetDateTime,
+    max_age: time::Duration,
+) -> Result<(), EnvelopeError> {
+    if created_at > now.saturating_add(MAX_SKEW) {
+        return Err(EnvelopeError::FromTheFuture(crate::clock::rfc3339(
+            created_at,
+        )));
+    }
+    if created_at < now.saturating_sub(max_age) {
+        return Err(EnvelopeError::TooOld {
+            created: crate::clock::rfc3339(created_at),
+            max_age_days: max_age.whole_days(),
+        });
+    }
+    Ok(())
 }
 
 // ---------------------------------------------------------------- receipts
@@ -439,6 +490,18 @@ pub fn verify_receipt(
     trust: &TrustStore,
     now: OffsetDateTime,
 ) -> Result<VerifiedReceipt, EnvelopeError> {
+    verify_receipt_of_digest(signed, &digest(envelope), trust, now)
+}
+
+/// [`verify_receipt`] for an envelope known by its digest alone (a hub
+/// that no longer holds the content it relayed keeps its own custody
+/// receipt, which names the digest).
+pub fn verify_receipt_of_digest(
+    signed: &pb::SignedReceipt,
+    envelope_digest: &[u8],
+    trust: &TrustStore,
+    now: OffsetDateTime,
+) -> Result<VerifiedReceipt, EnvelopeError> {
     let bad = |s: &str| EnvelopeError::Receipt(s.to_string());
     let receipt = pb::Receipt::decode(signed.receipt.as_slice()).map_err(|_| bad("malformed"))?;
     let receiver: ParticipantId = receipt.receiver.parse().map_err(|_| bad("bad receiver"))?;
@@ -460,7 +523,7 @@ pub fn verify_receipt(
         &signed.signature,
     )
     .map_err(|_| bad("signature does not verify (forged or altered)"))?;
-    if receipt.envelope_digest != digest(envelope) {
+    if receipt.envelope_digest != envelope_digest {
         return Err(bad("it acknowledges different content"));
     }
     let envelope_id = receipt

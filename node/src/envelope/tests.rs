@@ -4,6 +4,8 @@ use rustls::pki_types::pem::PemObject;
 use super::*;
 use crate::identity::pki::{Validity, create_ca, issue};
 
+const MAX_AGE: time::Duration = time::Duration::days(30);
+
 struct Pair {
     trust: std::sync::Arc<TrustStore>,
     gha: Signer,
@@ -62,7 +64,7 @@ fn a_signed_envelope_verifies_and_keeps_its_header() {
     let p = setup();
     let h = header("GHA", "NGA");
     let env = build(&p.gha, h.clone(), &ack_payload(), None).unwrap();
-    let v = verify(&env, &p.trust, OffsetDateTime::now_utc()).unwrap();
+    let v = verify(&env, &p.trust, OffsetDateTime::now_utc(), MAX_AGE).unwrap();
     assert_eq!(v.header.id, h.id);
     assert_eq!(v.header.kind, pb::PayloadKind::Acknowledgement);
     assert_eq!(v.plain_payload().unwrap(), ack_payload());
@@ -75,7 +77,7 @@ fn rejects_an_envelope_whose_payload_was_altered() {
     let last = env.payload.len() - 1;
     env.payload[last] ^= 1;
     assert_eq!(
-        verify(&env, &p.trust, OffsetDateTime::now_utc()).unwrap_err(),
+        verify(&env, &p.trust, OffsetDateTime::now_utc(), MAX_AGE).unwrap_err(),
         EnvelopeError::BadSignature
     );
 }
@@ -86,7 +88,7 @@ fn rejects_an_envelope_signed_by_a_node_other_than_its_origin() {
     // Nigeria's node signs an envelope claiming to come from Ghana.
     let env = build(&p.nga, header("GHA", "NGA"), &ack_payload(), None).unwrap();
     assert!(matches!(
-        verify(&env, &p.trust, OffsetDateTime::now_utc()),
+        verify(&env, &p.trust, OffsetDateTime::now_utc(), MAX_AGE),
         Err(EnvelopeError::SignerNotOrigin { .. })
     ));
 }
@@ -95,7 +97,7 @@ fn rejects_an_envelope_signed_by_a_node_other_than_its_origin() {
 fn a_receipt_proves_receipt_of_exactly_that_envelope() {
     let p = setup();
     let env = build(&p.gha, header("GHA", "NGA"), &ack_payload(), None).unwrap();
-    let v = verify(&env, &p.trust, OffsetDateTime::now_utc()).unwrap();
+    let v = verify(&env, &p.trust, OffsetDateTime::now_utc(), MAX_AGE).unwrap();
     let now = OffsetDateTime::now_utc();
     let receipt = sign_receipt(&p.nga, &env, &v.header, now);
     let r = verify_receipt(&receipt, &env, &p.trust, now).unwrap();
@@ -121,7 +123,7 @@ fn a_sealed_payload_opens_only_for_its_recipient() {
         Some(key.public()),
     )
     .unwrap();
-    let v = verify(&env, &p.trust, OffsetDateTime::now_utc()).unwrap();
+    let v = verify(&env, &p.trust, OffsetDateTime::now_utc(), MAX_AGE).unwrap();
     let sealing = v.header.sealing.clone().unwrap();
     assert!(v.plain_payload().is_err());
     let bytes = key.open(&sealing, &env.header, &env.payload).unwrap();
@@ -152,6 +154,48 @@ proptest! {
         let target = if flip_header { &mut env.header } else { &mut env.payload };
         let i = index.index(target.len());
         target[i] ^= 1 << bit;
-        prop_assert!(verify(&env, &p.trust, OffsetDateTime::now_utc()).is_err());
+        prop_assert!(verify(&env, &p.trust, OffsetDateTime::now_utc(), MAX_AGE).is_err());
     }
+}
+
+#[test]
+fn creation_times_are_bounded_on_both_sides_of_receipt() {
+    let now = OffsetDateTime::now_utc();
+    let day = time::Duration::days(1);
+    // A genuine retry of an envelope queued through a long outage is taken.
+    assert_eq!(check_created_at(now - 29 * day, now, MAX_AGE), Ok(()));
+    assert_eq!(
+        check_created_at(now + time::Duration::minutes(4), now, MAX_AGE),
+        Ok(())
+    );
+    assert!(matches!(
+        check_created_at(now - 31 * day, now, MAX_AGE),
+        Err(EnvelopeError::TooOld {
+            max_age_days: 30,
+            ..
+        })
+    ));
+    assert!(matches!(
+        check_created_at(now + time::Duration::minutes(6), now, MAX_AGE),
+        Err(EnvelopeError::FromTheFuture(_))
+    ));
+    // Extreme times neither overflow nor pass.
+    let far = OffsetDateTime::new_utc(
+        time::Date::from_calendar_date(9999, time::Month::December, 31).unwrap(),
+        time::Time::MIDNIGHT,
+    );
+    assert!(check_created_at(far, now, MAX_AGE).is_err());
+    assert!(check_created_at(now, far, MAX_AGE).is_err());
+}
+
+#[test]
+fn an_envelope_backdated_past_the_allowance_is_refused() {
+    let p = setup();
+    let mut h = header("GHA", "NGA");
+    h.created_at = OffsetDateTime::now_utc() - time::Duration::days(40);
+    let env = build(&p.gha, h, &ack_payload(), None).unwrap();
+    assert!(matches!(
+        verify(&env, &p.trust, OffsetDateTime::now_utc(), MAX_AGE),
+        Err(EnvelopeError::TooOld { .. })
+    ));
 }

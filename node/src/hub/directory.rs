@@ -22,7 +22,7 @@ use crate::store::{audit, boxed};
 /// `itictl directory sign`.
 pub fn read_signed_entry(path: &std::path::Path) -> Result<pb::SignedDirectoryEntry, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))
+    crate::json::parse(&text).map_err(|e| format!("{}: {e}", path.display()))
 }
 
 /// Signs a directory entry with a CA key.
@@ -50,14 +50,41 @@ impl Node {
     }
 
     /// Verifies and caches a signed entry, received from `via` (a hub) or
-    /// published locally (`via` None).
+    /// published locally (`via` None). A new entry of our own, or one a hub
+    /// learns, is announced to the peers (see `hub::learning`).
     pub async fn accept_directory_entry(
         &self,
         signed: pb::SignedDirectoryEntry,
         via: Option<ParticipantId>,
     ) -> ServiceResult<DirectoryRow> {
+        let (row, changed) = self
+            .take_directory_entry(signed.clone(), via.clone())
+            .await?;
+        if changed && (self.is_hub() || &row.participant == self.participant()) {
+            self.learning.announce(signed, via);
+        }
+        if changed {
+            // A sealing key may have come with it: envelopes waiting for it
+            // go now.
+            self.wake_outbox();
+        }
+        Ok(row)
+    }
+
+    /// [`Node::accept_directory_entry`] without the announcement; true when
+    /// the entry is new here.
+    async fn take_directory_entry(
+        &self,
+        signed: pb::SignedDirectoryEntry,
+        via: Option<ParticipantId>,
+    ) -> ServiceResult<(DirectoryRow, bool)> {
+        // One entry at a time: a refresh and an announcement of two serials
+        // of one participant must not interleave (the older one applied
+        // last would win in the trust store).
+        let _one_at_a_time = self.learning.accepting.lock().await;
         let entry = pb::DirectoryEntry::decode(signed.entry.as_slice())
             .map_err(|_| ServiceError::invalid("entry", "not a DirectoryEntry"))?;
+        crate::bounds::check(&mut entry.clone(), self.now())?;
         let participant: ParticipantId =
             entry
                 .participant
@@ -73,7 +100,7 @@ impl Node {
         {
             // Not newer than what we hold: nothing changes.
             if cached.signed == signed.encode_to_vec() || cached.serial > entry.serial {
-                return Ok(cached);
+                return Ok((cached, false));
             }
         }
         let trust = self.apply_directory_entry(&participant, &entry, &signed, via.as_ref())?;
@@ -105,7 +132,7 @@ impl Node {
                 })
             })
             .await?;
-        Ok(row)
+        Ok((row, true))
     }
 
     /// At start: what the cached directory taught this node (CAs introduced
@@ -209,6 +236,9 @@ impl Node {
                 Err(e) => return Err(ServiceError::invalid(field, e.to_string())),
             }
         }
+        if &participant != self.participant() && entry.certificate.is_empty() {
+            self.trust.forget_announced(&participant);
+        }
         if &participant != self.participant() && !entry.certificate.is_empty() {
             let next = (!entry.next_certificate.is_empty())
                 .then(|| {
@@ -273,64 +303,97 @@ impl Node {
     /// peer's own entry against its pinned CA; other participants' entries
     /// only from a hub.
     pub async fn refresh_directory(&self) -> ServiceResult<pb::RefreshDirectoryReply> {
-        use iti_proto::v1::federation_client::FederationClient;
+        // All peers at once: one that does not answer delays no other.
+        let fetches = self.peering.peers().into_iter().map(|peer| async move {
+            let mut reply = pb::RefreshDirectoryReply::default();
+            self.fetch_directory_from(&peer.participant, &mut reply)
+                .await;
+            reply
+        });
         let mut reply = pb::RefreshDirectoryReply::default();
-        for peer in self.peering.peers() {
-            let p = peer.participant.clone();
-            let channel = match self.peering.channel(&p) {
-                Ok(c) => c,
+        for one in futures::future::join_all(fetches).await {
+            reply.accepted.extend(one.accepted);
+            reply.rejected.extend(one.rejected);
+            reply.unreachable.extend(one.unreachable);
+        }
+        Ok(reply)
+    }
+
+    /// Fetches `peer`'s directory and accepts what verifies, noting the
+    /// outcome in `reply`.
+    pub(crate) async fn fetch_directory_from(
+        &self,
+        peer: &ParticipantId,
+        reply: &mut pb::RefreshDirectoryReply,
+    ) {
+        use iti_proto::v1::federation_client::FederationClient;
+        let channel = match self.peering.channel(peer) {
+            Ok(c) => c,
+            Err(e) => {
+                reply.unreachable.push(format!("{peer}: {e}"));
+                return;
+            }
+        };
+        let fetched = tokio::time::timeout(
+            self.config.outbox.delivery_timeout,
+            FederationClient::new(channel).get_directory(pb::GetDirectoryRequest {}),
+        )
+        .await;
+        let directory = match fetched {
+            Ok(Ok(d)) => d.into_inner(),
+            Ok(Err(status)) => {
+                reply
+                    .unreachable
+                    .push(format!("{peer}: {}", status.message()));
+                return;
+            }
+            Err(_) => {
+                reply.unreachable.push(format!("{peer}: no answer in time"));
+                return;
+            }
+        };
+        self.take_entries_from(peer, directory, reply).await;
+    }
+
+    /// Accepts the entries `peer` offers (fetched, or announced by it): its
+    /// own entry, or any entry if it is a hub (introduced via that hub).
+    pub(crate) async fn take_entries_from(
+        &self,
+        peer: &ParticipantId,
+        directory: pb::Directory,
+        reply: &mut pb::RefreshDirectoryReply,
+    ) {
+        for signed in directory.entries {
+            let Ok(entry) = pb::DirectoryEntry::decode(signed.entry.as_slice()) else {
+                reply
+                    .rejected
+                    .push(format!("{peer} offered an unreadable entry"));
+                continue;
+            };
+            let subject = entry.participant.clone();
+            if subject == self.participant().to_string() {
+                continue;
+            }
+            let via = if subject == peer.to_string() {
+                None
+            } else if peer.is_hub() {
+                Some(peer.clone())
+            } else {
+                reply.rejected.push(format!(
+                    "{peer} offered an entry for {subject}, but only hubs distribute others' entries"
+                ));
+                continue;
+            };
+            match self.accept_directory_entry(signed, via).await {
+                Ok(_) => reply.accepted.push(subject),
                 Err(e) => {
-                    reply.unreachable.push(format!("{p}: {e}"));
-                    continue;
-                }
-            };
-            let fetched = tokio::time::timeout(
-                self.config.outbox.delivery_timeout,
-                FederationClient::new(channel).get_directory(pb::GetDirectoryRequest {}),
-            )
-            .await;
-            let directory = match fetched {
-                Ok(Ok(d)) => d.into_inner(),
-                Ok(Err(status)) => {
-                    reply.unreachable.push(format!("{p}: {}", status.message()));
-                    continue;
-                }
-                Err(_) => {
-                    reply.unreachable.push(format!("{p}: no answer in time"));
-                    continue;
-                }
-            };
-            for signed in directory.entries {
-                let Ok(entry) = pb::DirectoryEntry::decode(signed.entry.as_slice()) else {
+                    tracing::warn!(from = %peer, participant = %subject, error = %e, "directory entry refused");
                     reply
                         .rejected
-                        .push(format!("{p} offered an unreadable entry"));
-                    continue;
-                };
-                let subject = entry.participant.clone();
-                if subject == self.participant().to_string() {
-                    continue;
-                }
-                let via = if subject == p.to_string() {
-                    None
-                } else if p.is_hub() {
-                    Some(p.clone())
-                } else {
-                    reply.rejected.push(format!("{p} offered an entry for {subject}, but only hubs distribute others' entries"));
-                    continue;
-                };
-                match self.accept_directory_entry(signed, via).await {
-                    Ok(_) => reply.accepted.push(subject),
-                    Err(e) => {
-                        tracing::warn!(from = %p, participant = %subject, error = %e, "directory entry refused");
-                        reply
-                            .rejected
-                            .push(format!("{p} offered an entry for {subject}: {e}"));
-                    }
+                        .push(format!("{peer} offered an entry for {subject}: {e}"));
                 }
             }
         }
-        Ok(reply)
     }
 
     /// The cached directory, for display.

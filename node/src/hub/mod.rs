@@ -1,8 +1,10 @@
 //! Hub mode (clause 11): relaying for members on headers alone, conducting
 //! traces on a member's behalf (11.3.1), the broker's lost/stolen checks
-//! (annex A.2), and the signed federation directory.
+//! (annex A.2), and the signed federation directory and how nodes learn it
+//! (`learning`).
 
 pub mod directory;
+pub mod learning;
 pub mod register;
 pub mod relay;
 pub mod stats;

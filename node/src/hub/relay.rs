@@ -18,24 +18,29 @@ use crate::service::{Node, ServiceError, ServiceResult};
 use crate::store::envelopes::{self, Direction, ReceiptRow};
 use crate::store::{Writes, audit, boxed, hub, outbox};
 
-/// The envelope id an end-to-end receipt (travelling back to its origin)
-/// acknowledges.
-fn relayed_receipt_of(verified: &Verified) -> Option<crate::ids::EnvelopeId> {
-    use prost::Message;
+/// The end-to-end receipt an envelope carries back to its origin, if it is
+/// one.
+fn relayed_receipt_of(verified: &Verified) -> Option<pb::SignedReceipt> {
     if verified.header.kind != pb::PayloadKind::Receipt {
         return None;
     }
-    let Ok(pb::Payload {
-        body: Some(pb::payload::Body::Receipt(signed)),
-    }) = verified.plain_payload()
-    else {
-        return None;
-    };
-    pb::Receipt::decode(signed.receipt.as_slice())
-        .ok()?
-        .envelope_id
-        .parse()
-        .ok()
+    match verified.plain_payload() {
+        Ok(pb::Payload {
+            body: Some(pb::payload::Body::Receipt(signed)),
+        }) => Some(signed),
+        _ => None,
+    }
+}
+
+/// What a receipt says it acknowledges: (envelope id, digest, destination).
+fn acknowledged(signed: &pb::SignedReceipt) -> Option<(crate::ids::EnvelopeId, Vec<u8>, String)> {
+    use prost::Message;
+    let r = pb::Receipt::decode(signed.receipt.as_slice()).ok()?;
+    Some((
+        r.envelope_id.parse().ok()?,
+        r.envelope_digest,
+        r.destination,
+    ))
 }
 
 /// The hub's audit entry for one relay (`how`: "via X", "passed straight
@@ -65,7 +70,53 @@ async fn record_relay(
     .await
 }
 
+/// An envelope with its header, its content and its payload: what the outbox
+/// queues.
+pub(crate) type Outgoing = (envelope::Header, pb::Envelope, pb::Payload);
+
 impl Node {
+    /// A refusal, further on, of an envelope this hub relayed: a delivery
+    /// failure to the participant that handed it over (the previous hub, or
+    /// the origin). Each notice travels one leg back and is signed by a peer
+    /// of its receiver, so an origin that has never heard of the hub that
+    /// met the refusal still learns of it, through the hub it pinned.
+    /// `None` for an envelope not relayed here, or for a receipt or a
+    /// failure notice itself (never reported back: no endless echo).
+    pub(crate) async fn failure_notice(
+        &self,
+        envelope_id: crate::ids::EnvelopeId,
+        reason: &str,
+    ) -> ServiceResult<Option<Outgoing>> {
+        let Some(relayed) = hub::relayed(self.store.pool(), envelope_id).await? else {
+            return Ok(None);
+        };
+        if matches!(
+            pb::PayloadKind::try_from(relayed.kind),
+            Ok(pb::PayloadKind::Receipt | pb::PayloadKind::DeliveryFailure)
+        ) {
+            return Ok(None);
+        }
+        let payload = pb::Payload {
+            body: Some(pb::payload::Body::DeliveryFailure(pb::DeliveryFailure {
+                envelope_id: envelope_id.to_string(),
+                reason: reason.to_string(),
+            })),
+        };
+        let clear = pb::Marking {
+            tlp: pb::Tlp::Clear as i32,
+            restrictions: vec![],
+        };
+        let (header, env) = self.make_envelope(
+            relayed.case_id,
+            relayed.trace_id,
+            &relayed.received_from,
+            &payload,
+            &clear,
+            None,
+        )?;
+        Ok(Some((header, env, payload)))
+    }
+
     /// Annex A.2: a request passing through the broker is checked against the
     /// lost/stolen register; each match becomes a notice to both sides. A
     /// sealed request cannot be checked (the hub cannot read it).
@@ -83,8 +134,17 @@ impl Node {
         else {
             return Ok(Vec::new());
         };
+        let (notices, matches) = crate::hub::register::check_request(self, &request).await?;
+        if matches > notices.len() {
+            tracing::warn!(
+                envelope = %h.id,
+                matches,
+                sent = notices.len(),
+                "lost/stolen matches beyond the notices one request may cause"
+            );
+        }
         let mut out = Vec::new();
-        for notice in crate::hub::register::check_request(self, &request).await? {
+        for notice in notices {
             let payload = pb::Payload {
                 body: Some(pb::payload::Body::BrokerNotice(notice)),
             };
@@ -95,6 +155,44 @@ impl Node {
             }
         }
         Ok(out)
+    }
+
+    /// The envelope an end-to-end receipt passing through proves delivered,
+    /// if this hub relayed it and the receipt verifies: signed by that
+    /// envelope's destination under the destination's pinned CA, for exactly
+    /// the content this hub signed custody of. Any member can send a
+    /// receipt; an unverified one must not stop a kept envelope's delivery.
+    async fn delivered_by(
+        &self,
+        signed: &pb::SignedReceipt,
+        now: OffsetDateTime,
+    ) -> ServiceResult<Option<crate::ids::EnvelopeId>> {
+        let Some((id, _, _)) = acknowledged(signed) else {
+            return Ok(None);
+        };
+        let mut conn = self
+            .store
+            .pool()
+            .acquire()
+            .await
+            .map_err(crate::store::StoreError::from)?;
+        let custody = envelopes::receipt(&mut conn, id, &self.participant().to_string()).await?;
+        drop(conn);
+        let Some((_, digest, destination)) = custody.as_ref().and_then(|c| acknowledged(&c.signed))
+        else {
+            return Ok(None);
+        };
+        match envelope::verify_receipt_of_digest(signed, &digest, &self.trust, now) {
+            Ok(r) if r.envelope_id == id && r.receiver.to_string() == destination => Ok(Some(id)),
+            Ok(r) => {
+                tracing::warn!(envelope = %id, receiver = %r.receiver, %destination, "a receipt relayed back is not the destination's; the envelope stays queued");
+                Ok(None)
+            }
+            Err(e) => {
+                tracing::warn!(envelope = %id, error = %e, "a receipt relayed back does not verify; the envelope stays queued");
+                Ok(None)
+            }
+        }
     }
 
     pub(crate) async fn relay(
@@ -137,8 +235,13 @@ impl Node {
         {
             return Ok(delivered);
         }
+        let confirmed = match relayed_receipt_of(&verified) {
+            Some(signed) => self.delivered_by(&signed, now).await?,
+            None => None,
+        };
         let me_s = me.to_string();
         let from_s = from.to_string();
+        let from_id = from.clone();
         let kind = h.kind;
         let outcome = self
             .store
@@ -166,9 +269,9 @@ impl Node {
                             destination_receipt,
                         });
                     }
-                    if let Some(delivered) = relayed_receipt_of(&verified) {
+                    if let Some(delivered) = confirmed {
                         // The destination signed for an envelope we relayed
-                        // earlier: it is delivered end to end.
+                        // earlier (verified): it is delivered end to end.
                         if outbox::mark_delivered(conn, delivered, now).await? {
                             envelopes::forget_payload(conn, delivered).await?;
                         }
@@ -198,7 +301,7 @@ impl Node {
                         )
                         .await?;
                     }
-                    writes.push(hub::relay_write(&h, now));
+                    writes.push(hub::relay_write(&h, &from_id, now));
                     writes.push(envelopes::receipt_write(&ReceiptRow {
                         envelope_id: h.id,
                         receiver: me_s.clone(),
@@ -282,7 +385,7 @@ impl Node {
             None,
             now,
         ));
-        writes.push(hub::relay_write(h, now));
+        writes.push(hub::relay_write(h, from, now));
         writes.push(envelopes::receipt_write(&ReceiptRow {
             envelope_id: h.id,
             receiver: self.participant().to_string(),

@@ -12,6 +12,7 @@
 pub mod pki;
 pub mod tls;
 pub mod trust;
+pub mod warn_limit;
 
 use std::fmt;
 use std::str::FromStr;

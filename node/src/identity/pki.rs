@@ -29,6 +29,8 @@ pub enum PkiError {
     Generate(#[from] rcgen::Error),
     #[error("invalid validity: {0}")]
     Validity(String),
+    #[error("certificate names: {0}")]
+    Names(String),
 }
 
 impl PkiError {
@@ -145,11 +147,74 @@ fn load_issuer(ca: &KeyedCert) -> Result<Issuer<'static, KeyPair>, PkiError> {
     Ok(Issuer::from_ca_cert_pem(&ca.cert_pem, key)?)
 }
 
+/// The host names and addresses a node's certificate carries beside its
+/// identity URI. Our own peers identify a node by the URI alone; stock TLS
+/// clients (grpcurl, grpcio, a browser) check the name they dialled against
+/// DNS and IP names, and send it as SNI, which rustls accepts only if it is
+/// a valid host name (so a client told to expect the certificate's common
+/// name, which has spaces, was refused).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EndpointNames {
+    dns: Vec<String>,
+    ips: Vec<std::net::IpAddr>,
+}
+
+impl EndpointNames {
+    /// `localhost` and 127.0.0.1: a node reached on the machine it runs on
+    /// (the default of `itictl cert issue node`, the demo and the tests).
+    pub fn loopback() -> Self {
+        EndpointNames {
+            dns: vec!["localhost".into()],
+            ips: vec![std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST)],
+        }
+    }
+
+    /// Checks each DNS name (a host name, lower-cased; a leading `*.` for a
+    /// wildcard is not allowed) and that at least one name is given.
+    pub fn try_new(dns: Vec<String>, ips: Vec<std::net::IpAddr>) -> Result<Self, PkiError> {
+        let mut names = Vec::with_capacity(dns.len());
+        for name in dns {
+            let name = name.trim().to_ascii_lowercase();
+            if rustls::pki_types::DnsName::try_from(name.as_str()).is_err() || name.contains('*') {
+                return Err(PkiError::Names(format!("{name:?} is not a host name")));
+            }
+            names.push(name);
+        }
+        if names.is_empty() && ips.is_empty() {
+            return Err(PkiError::Names(
+                "give at least one DNS name or IP address".into(),
+            ));
+        }
+        Ok(EndpointNames { dns: names, ips })
+    }
+
+    fn san(&self) -> Result<Vec<SanType>, PkiError> {
+        let mut out = Vec::new();
+        for name in &self.dns {
+            out.push(SanType::DnsName(name.as_str().try_into()?));
+        }
+        out.extend(self.ips.iter().map(|ip| SanType::IpAddress(*ip)));
+        Ok(out)
+    }
+}
+
 /// Issues a node or officer certificate from a participant's CA. Nodes get
-/// server and client authentication; officers client authentication only.
+/// server and client authentication and the loopback names
+/// (`EndpointNames::loopback`); officers client authentication only.
 pub fn issue(
     ca: &KeyedCert,
     identity: &Identity,
+    validity: Validity,
+) -> Result<KeyedCert, PkiError> {
+    issue_with_names(ca, identity, &EndpointNames::loopback(), validity)
+}
+
+/// [`issue`], a node certificate carrying `names` (officers' certificates
+/// carry none).
+pub fn issue_with_names(
+    ca: &KeyedCert,
+    identity: &Identity,
+    names: &EndpointNames,
     validity: Validity,
 ) -> Result<KeyedCert, PkiError> {
     if validity.not_after <= validity.not_before {
@@ -181,6 +246,9 @@ pub fn issue(
     );
     params.distinguished_name = dn;
     params.subject_alt_names = vec![SanType::URI(identity.to_uri().try_into()?)];
+    if let Identity::Node(_) = identity {
+        params.subject_alt_names.extend(names.san()?);
+    }
     params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
     params.extended_key_usages = ekus;
     params.not_before = validity.not_before;
@@ -337,6 +405,22 @@ pub fn describe(der: &[u8]) -> Result<Vec<String>, PkiError> {
             hex::encode(cert.tbs_certificate.raw_serial())
         ),
     ];
+    if let Ok(Some(san)) = cert.subject_alternative_name() {
+        use x509_parser::extensions::GeneralName;
+        let names: Vec<String> = san
+            .value
+            .general_names
+            .iter()
+            .filter_map(|n| match n {
+                GeneralName::DNSName(d) => Some(d.to_string()),
+                GeneralName::IPAddress(ip) => ip_text(ip),
+                _ => None,
+            })
+            .collect();
+        if !names.is_empty() {
+            lines.push(format!("names:    {}", names.join(", ")));
+        }
+    }
     if let Ok(Some(eku)) = cert.extended_key_usage() {
         let mut usages = Vec::new();
         if eku.value.server_auth {
@@ -353,9 +437,60 @@ pub fn describe(der: &[u8]) -> Result<Vec<String>, PkiError> {
     Ok(lines)
 }
 
+fn ip_text(bytes: &[u8]) -> Option<String> {
+    match bytes.len() {
+        4 => Some(std::net::Ipv4Addr::from(<[u8; 4]>::try_from(bytes).ok()?).to_string()),
+        16 => Some(std::net::Ipv6Addr::from(<[u8; 16]>::try_from(bytes).ok()?).to_string()),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn node_certificates_carry_their_endpoint_names_and_officers_none() {
+        let now = OffsetDateTime::now_utc();
+        let gha: ParticipantId = "GHA".parse().unwrap();
+        let ca = create_ca(&gha, Validity::days_from(now, 10)).unwrap();
+        let names = EndpointNames::try_new(
+            vec!["Node.GHA.example".into()],
+            vec!["192.0.2.7".parse().unwrap()],
+        )
+        .unwrap();
+        let node = issue_with_names(
+            &ca,
+            &Identity::Node(gha.clone()),
+            &names,
+            Validity::days_from(now, 1),
+        )
+        .unwrap();
+        let shown = describe(&node.cert_der().unwrap()).unwrap().join("\n");
+        assert!(
+            shown.contains("names:    node.gha.example, 192.0.2.7"),
+            "{shown}"
+        );
+        let officer = issue(
+            &ca,
+            &Identity::officer(gha, crate::identity::Role::Poc, "a").unwrap(),
+            Validity::days_from(now, 1),
+        )
+        .unwrap();
+        assert!(
+            !describe(&officer.cert_der().unwrap())
+                .unwrap()
+                .join("\n")
+                .contains("names:")
+        );
+        for bad in ["bad name", "*.gha.example", ""] {
+            assert!(
+                EndpointNames::try_new(vec![bad.into()], vec![]).is_err(),
+                "{bad}"
+            );
+        }
+        assert!(EndpointNames::try_new(vec![], vec![]).is_err());
+    }
 
     #[test]
     fn issued_certificates_carry_their_identity() {

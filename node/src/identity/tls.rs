@@ -27,6 +27,7 @@ use tonic::transport::server::Connected;
 
 use super::pki::{KeyedCert, PkiError};
 use super::trust::{TrustError, TrustStore, Usage};
+use super::warn_limit::WarnLimiter;
 use super::{Credentials, Identity};
 use crate::clock::SharedClock;
 use crate::ids::ParticipantId;
@@ -44,15 +45,19 @@ pub struct PeerInfo {
 }
 
 /// Handshakes a port refused, and why. Kept for operators (metrics, logs) and
-/// for tests that check the reason of a refusal: the last 1000 reasons, and
-/// a count of every refusal since start.
+/// for tests that check the reason of a refusal: the last 1000 certificates
+/// refused with their reasons, and a count of every handshake refused since
+/// start. Every refusal on the port, of a handshake or of a call, is logged
+/// at WARN, rate-limited per reason (`warn_limit`).
 #[derive(Debug, Default)]
 pub struct Refusals {
     recent: Mutex<Vec<TrustError>>,
     total: AtomicU64,
+    warnings: WarnLimiter,
 }
 
 impl Refusals {
+    /// A client certificate refused during the handshake.
     pub fn record(&self, e: TrustError) {
         self.total.fetch_add(1, Ordering::Relaxed);
         let mut v = self.recent.lock().unwrap_or_else(|e| e.into_inner());
@@ -60,6 +65,34 @@ impl Refusals {
             v.remove(0);
         }
         v.push(e);
+    }
+
+    /// A handshake refused for another reason than its certificate (none
+    /// presented, too slow, too many in progress, not TLS).
+    pub fn record_handshake(
+        &self,
+        port: &'static str,
+        reason: &'static str,
+        detail: &str,
+        remote: SocketAddr,
+    ) {
+        self.total.fetch_add(1, Ordering::Relaxed);
+        self.warn(port, reason, detail, Some(remote));
+    }
+
+    /// Logs a refusal at WARN unless this reason has had its lines this
+    /// second; the next line logged says how many were left out.
+    pub fn warn(
+        &self,
+        port: &'static str,
+        reason: &'static str,
+        detail: &str,
+        remote: Option<SocketAddr>,
+    ) {
+        if let Some(suppressed) = self.warnings.admit(reason, std::time::Instant::now()) {
+            let remote = remote.map(|r| r.to_string()).unwrap_or_default();
+            tracing::warn!(port, reason, detail, remote, suppressed, "refused");
+        }
     }
     pub fn snapshot(&self) -> Vec<TrustError> {
         self.recent
@@ -92,6 +125,7 @@ struct PinnedClientVerifier {
     trust: Arc<TrustStore>,
     clock: SharedClock,
     refusals: Arc<Refusals>,
+    port: &'static str,
 }
 
 impl ClientCertVerifier for PinnedClientVerifier {
@@ -111,7 +145,9 @@ impl ClientCertVerifier for PinnedClientVerifier {
         {
             Ok(_) => Ok(ClientCertVerified::assertion()),
             Err(e) => {
-                tracing::warn!(reason = %e, "refused client certificate");
+                // The remote address is logged by the accept loop's debug line.
+                self.refusals
+                    .warn(self.port, e.kind(), &e.to_string(), None);
                 let err = certificate_error(&e);
                 self.refusals.record(e);
                 Err(err)
@@ -300,19 +336,21 @@ pub enum TlsSetupError {
     Rustls(#[from] rustls::Error),
 }
 
-/// Server side of a port: presents `own`, demands a client certificate that
-/// `trust` accepts.
+/// Server side of a port (`port` names it in logs): presents `own`, demands
+/// a client certificate that `trust` accepts.
 pub fn server_config(
     own: &Credentials,
     trust: Arc<TrustStore>,
     clock: SharedClock,
     refusals: Arc<Refusals>,
+    port: &'static str,
 ) -> Result<Arc<ServerConfig>, TlsSetupError> {
     let resolver = Arc::new(RotatingCert::new(own, clock.clone())?);
     let verifier = Arc::new(PinnedClientVerifier {
         trust,
         clock,
         refusals,
+        port,
     });
     let mut config = ServerConfig::builder_with_provider(provider())
         .with_safe_default_protocol_versions()?
@@ -396,14 +434,41 @@ impl AsyncWrite for AuthenticatedStream {
     }
 }
 
-const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(15);
+/// What the accept loop of a port allows.
+#[derive(Debug, Clone)]
+pub struct AcceptLimits {
+    /// The port's name in logs and metrics ("federation", "local").
+    pub port: &'static str,
+    /// TLS handshakes in progress at once; a connection beyond them is
+    /// closed at once, so that slow or idle clients cannot hold every
+    /// handshake slot or exhaust memory.
+    pub max_handshakes: usize,
+    /// Time a client has to complete its handshake.
+    pub handshake_timeout: Duration,
+    pub refusals: Arc<Refusals>,
+}
+
+/// Why a handshake that rustls gave up on was refused: `None` when our
+/// certificate verifier refused it (it has recorded and logged that).
+fn handshake_refusal(e: &io::Error) -> Option<&'static str> {
+    match e
+        .get_ref()
+        .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+    {
+        Some(rustls::Error::InvalidCertificate(_)) => None,
+        Some(rustls::Error::NoCertificatesPresented) => Some("no client certificate"),
+        _ => Some("TLS handshake failed"),
+    }
+}
 
 /// Accepts TCP connections on `listener` and completes TLS handshakes
-/// concurrently (a slow client cannot hold up others). Yields authenticated
-/// streams until `shutdown` fires.
+/// concurrently (a slow client cannot hold up others), at most
+/// `limits.max_handshakes` at once and each within `limits.handshake_timeout`.
+/// Yields authenticated streams until `shutdown` fires.
 pub fn accept_tls(
     listener: TcpListener,
     config: Arc<ServerConfig>,
+    limits: AcceptLimits,
     mut shutdown: tokio::sync::watch::Receiver<bool>,
 ) -> (
     ReceiverStream<Result<AuthenticatedStream, io::Error>>,
@@ -411,6 +476,7 @@ pub fn accept_tls(
 ) {
     let (tx, rx) = tokio::sync::mpsc::channel(64);
     let acceptor = tokio_rustls::TlsAcceptor::from(config);
+    let in_progress = Arc::new(tokio::sync::Semaphore::new(limits.max_handshakes));
     // The handle lets the caller wait until the listener is closed (a
     // restarted node binds the same port again).
     let task = tokio::spawn(async move {
@@ -426,19 +492,53 @@ pub fn accept_tls(
                 },
                 _ = shutdown.changed() => break,
             };
+            let Ok(permit) = in_progress.clone().try_acquire_owned() else {
+                // Closed at once: cheaper than a handshake, and the client
+                // sees a reset rather than a hang.
+                limits.refusals.record_handshake(
+                    limits.port,
+                    "too many TLS handshakes in progress",
+                    &format!(
+                        "more than {} at once (transport.max_handshakes)",
+                        limits.max_handshakes
+                    ),
+                    remote,
+                );
+                drop(tcp);
+                continue;
+            };
             let _ = tcp.set_nodelay(true);
             let acceptor = acceptor.clone();
             let tx = tx.clone();
+            let limits = limits.clone();
             tokio::spawn(async move {
-                let tls = match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await
-                {
+                let handshake =
+                    tokio::time::timeout(limits.handshake_timeout, acceptor.accept(tcp)).await;
+                drop(permit);
+                let tls = match handshake {
                     Ok(Ok(tls)) => tls,
                     Ok(Err(e)) => {
-                        tracing::info!(%remote, error = %e, "TLS handshake refused");
+                        tracing::debug!(%remote, error = %e, "TLS handshake refused");
+                        if let Some(reason) = handshake_refusal(&e) {
+                            limits.refusals.record_handshake(
+                                limits.port,
+                                reason,
+                                &e.to_string(),
+                                remote,
+                            );
+                        }
                         return;
                     }
                     Err(_) => {
-                        tracing::info!(%remote, "TLS handshake timed out");
+                        limits.refusals.record_handshake(
+                            limits.port,
+                            "TLS handshake timed out",
+                            &format!(
+                                "not completed within {:?} (transport.handshake_timeout_ms)",
+                                limits.handshake_timeout
+                            ),
+                            remote,
+                        );
                         return;
                     }
                 };

@@ -42,6 +42,25 @@ pub enum TrustError {
     NotAnnounced(ParticipantId),
 }
 
+impl TrustError {
+    /// The kind of refusal, for logs that are rate-limited per reason.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            TrustError::Identity(_) => "certificate without a valid ITI identity",
+            TrustError::NotPinned(_) => "certificate of a participant with no pinned CA",
+            TrustError::WrongCa(_) => "certificate not from the CA pinned for its participant",
+            TrustError::Expired(_) => "certificate expired",
+            TrustError::NotYetValid(_) => "certificate not yet valid",
+            TrustError::Revoked(_) => "certificate revoked",
+            TrustError::WrongUsage(..) => "certificate not valid for this usage",
+            TrustError::Invalid(..) => "certificate invalid",
+            TrustError::BadAnchor(..) => "unusable CA certificate",
+            TrustError::BadCrl(..) => "malformed revocation list",
+            TrustError::NotAnnounced(_) => "node certificate not announced in the directory",
+        }
+    }
+}
+
 /// How long, either side of a switch-over, both the old and the new node
 /// certificate are accepted: clocks differ, and messages are in flight.
 pub const ROTATION_GRACE: time::Duration = time::Duration::hours(24);
@@ -57,15 +76,15 @@ impl AnnouncedLeaves {
     /// Whether `leaf` may be used at `at`: the current certificate until the
     /// switch-over (plus grace), the next one from the switch-over (less grace).
     pub fn allows(&self, leaf: &[u8], at: OffsetDateTime) -> bool {
+        // Saturating: an entry may announce a switch-over at the end of time.
         let current_ok = leaf == self.current.as_slice()
             && self
                 .next
                 .as_ref()
-                .is_none_or(|(_, from)| at < *from + ROTATION_GRACE);
-        let next_ok = self
-            .next
-            .as_ref()
-            .is_some_and(|(next, from)| leaf == next.as_slice() && at >= *from - ROTATION_GRACE);
+                .is_none_or(|(_, from)| at < from.saturating_add(ROTATION_GRACE));
+        let next_ok = self.next.as_ref().is_some_and(|(next, from)| {
+            leaf == next.as_slice() && at >= from.saturating_sub(ROTATION_GRACE)
+        });
         current_ok || next_ok
     }
 }
@@ -80,7 +99,63 @@ pub enum Usage {
 struct Pinned {
     ca_der: CertificateDer<'static>,
     anchor: rustls::pki_types::TrustAnchor<'static>,
-    crl: Option<OwnedCertRevocationList>,
+    crl: Option<PinnedCrl>,
+}
+
+struct PinnedCrl {
+    list: OwnedCertRevocationList,
+    issued: CrlIssue,
+    der: Vec<u8>,
+}
+
+/// Where a revocation list stands in its CA's sequence: its CRL number
+/// (RFC 5280 5.2.3, which `itictl cert revoke` raises at every change) and
+/// its thisUpdate. A list is never replaced by an older one: a stale copy
+/// (a cached directory entry, an old card) would otherwise un-revoke.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CrlIssue {
+    pub number: Option<Vec<u8>>,
+    pub this_update: i64,
+}
+
+impl CrlIssue {
+    /// Reads the CRL number and thisUpdate of a DER revocation list.
+    pub fn of(der: &[u8]) -> Result<CrlIssue, String> {
+        let (_, crl) = x509_parser::parse_x509_crl(der).map_err(|e| e.to_string())?;
+        Ok(CrlIssue {
+            number: crl.crl_number().map(|n| n.to_bytes_be()),
+            this_update: crl.last_update().timestamp(),
+        })
+    }
+
+    /// Whether `self` may replace `held`: a higher CRL number when both
+    /// carry one, else a thisUpdate no earlier.
+    pub fn supersedes(&self, held: &CrlIssue) -> bool {
+        match (&self.number, &held.number) {
+            (Some(new), Some(old)) => {
+                let (new, old) = (strip_zeros(new), strip_zeros(old));
+                (new.len(), new)
+                    .cmp(&(old.len(), old))
+                    .then(self.this_update.cmp(&held.this_update))
+                    != std::cmp::Ordering::Less
+            }
+            _ => self.this_update >= held.this_update,
+        }
+    }
+}
+
+fn strip_zeros(n: &[u8]) -> &[u8] {
+    let first = n.iter().position(|b| *b != 0).unwrap_or(n.len());
+    &n[first..]
+}
+
+/// What a pin or a new revocation list did to the one held.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CrlChange {
+    /// The given list is in force (or none was given nor held).
+    Applied,
+    /// The given list is older than the one held, which stays in force.
+    KeptNewer,
 }
 
 /// The CAs this node trusts, each for exactly one participant. Updated live
@@ -134,44 +209,79 @@ impl TrustStore {
         Arc::new(Self::default())
     }
 
-    /// Pins `ca_der` as the only CA for `participant`, replacing any earlier pin.
+    /// Pins `ca_der` as the only CA for `participant`, replacing any earlier
+    /// pin. The same CA pinned again keeps the newest revocation list known
+    /// for it: a list given here replaces the one held only if it is not
+    /// older (`CrlIssue::supersedes`), and none given keeps the one held.
+    /// Another CA starts with the list given (a list is its CA's own).
     pub fn pin(
         &self,
         participant: &ParticipantId,
         ca_der: CertificateDer<'static>,
         crl: Option<CertificateRevocationListDer<'static>>,
-    ) -> Result<(), TrustError> {
+    ) -> Result<CrlChange, TrustError> {
         let anchor = webpki::anchor_from_trusted_cert(&ca_der)
             .map_err(|e| TrustError::BadAnchor(participant.clone(), format!("{e:?}")))?
             .to_owned();
         let crl = crl
             .map(|der| {
-                OwnedCertRevocationList::from_der(der.as_ref())
-                    .map_err(|e| TrustError::BadCrl(participant.clone(), format!("{e:?}")))
+                let bad = |e: String| TrustError::BadCrl(participant.clone(), e);
+                Ok::<_, TrustError>(PinnedCrl {
+                    list: OwnedCertRevocationList::from_der(der.as_ref())
+                        .map_err(|e| bad(format!("{e:?}")))?,
+                    issued: CrlIssue::of(der.as_ref()).map_err(bad)?,
+                    der: der.to_vec(),
+                })
             })
             .transpose()?;
-        let pinned = Arc::new(Pinned {
-            ca_der,
-            anchor,
-            crl,
-        });
-        self.pinned
-            .write()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(participant.clone(), pinned);
-        Ok(())
+        let mut pins = self.pinned.write().unwrap_or_else(|e| e.into_inner());
+        let held = pins.get(participant).filter(|p| p.ca_der == ca_der);
+        let keep_held = match (held.and_then(|p| p.crl.as_ref()), &crl) {
+            (None, _) => false,
+            (Some(_), None) => true,
+            (Some(old), Some(new)) => !new.issued.supersedes(&old.issued),
+        };
+        if keep_held {
+            return Ok(if crl.is_some() {
+                CrlChange::KeptNewer
+            } else {
+                CrlChange::Applied
+            });
+        }
+        if held.is_some_and(|p| p.crl.as_ref().map(|c| &c.der) == crl.as_ref().map(|c| &c.der)) {
+            // The very same pin: keep it, and the verifications made with it.
+            return Ok(CrlChange::Applied);
+        }
+        pins.insert(
+            participant.clone(),
+            Arc::new(Pinned {
+                ca_der,
+                anchor,
+                crl,
+            }),
+        );
+        Ok(CrlChange::Applied)
     }
 
-    /// Replaces the revocation list of an already pinned participant.
+    /// Gives an already pinned participant a revocation list, unless it
+    /// holds a newer one.
     pub fn set_crl(
         &self,
         participant: &ParticipantId,
         crl: CertificateRevocationListDer<'static>,
-    ) -> Result<(), TrustError> {
+    ) -> Result<CrlChange, TrustError> {
         let ca = self
             .ca_of(participant)
             .ok_or_else(|| TrustError::NotPinned(participant.clone()))?;
         self.pin(participant, ca, Some(crl))
+    }
+
+    /// The revocation list in force for `participant` (DER), if any.
+    pub fn crl_of(&self, participant: &ParticipantId) -> Option<Vec<u8>> {
+        self.pinned_for(participant)?
+            .crl
+            .as_ref()
+            .map(|c| c.der.clone())
     }
 
     /// Restricts a participant's node to the certificates its (verified)
@@ -181,6 +291,15 @@ impl TrustStore {
             .write()
             .unwrap_or_else(|e| e.into_inner())
             .insert(participant.clone(), leaves);
+    }
+
+    /// A newer entry announces no node certificate: any its CA issued is
+    /// accepted again (the CA's own statement, signed like the last).
+    pub fn forget_announced(&self, participant: &ParticipantId) {
+        self.announced
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(participant);
     }
 
     pub fn ca_of(&self, participant: &ParticipantId) -> Option<CertificateDer<'static>> {
@@ -284,7 +403,7 @@ impl TrustStore {
         let crls: Vec<CertRevocationList<'_>> = pinned
             .crl
             .iter()
-            .map(|c| CertRevocationList::from(c.clone()))
+            .map(|c| CertRevocationList::from(c.list.clone()))
             .collect();
         let crl_refs: Vec<&CertRevocationList<'_>> = crls.iter().collect();
         let revocation = RevocationOptionsBuilder::new(&crl_refs).ok().map(|b| {
@@ -368,6 +487,17 @@ mod tests {
         assert!(!a.allows(&[1], t + ROTATION_GRACE + h));
         assert!(a.allows(&[2], t + ROTATION_GRACE + h));
         assert!(!a.allows(&[3], t));
+        // A switch-over at either end of time neither panics nor opens a gap.
+        for end in [
+            OffsetDateTime::new_utc(time::Date::MAX, time::Time::from_hms(23, 59, 59).unwrap()),
+            OffsetDateTime::new_utc(time::Date::MIN, time::Time::MIDNIGHT),
+        ] {
+            let a = AnnouncedLeaves {
+                current: vec![1],
+                next: Some((vec![2], end)),
+            };
+            assert!(a.allows(&[1], t) != a.allows(&[2], t));
+        }
         let only = AnnouncedLeaves {
             current: vec![1],
             next: None,
@@ -493,5 +623,76 @@ mod tests {
             trust.verify(&other, &[], Usage::Client, now),
             Err(TrustError::WrongCa(gha))
         );
+    }
+
+    #[test]
+    fn a_revocation_list_is_never_replaced_by_an_older_one() {
+        use crate::identity::pki::{create_crl, serial_of};
+        use rustls::pki_types::pem::PemObject;
+        let now = OffsetDateTime::now_utc();
+        let gha: ParticipantId = "GHA".parse().unwrap();
+        let ca = create_ca(&gha, Validity::days_from(now, 30)).unwrap();
+        let ca_der = der(&ca.cert_pem);
+        let leaf = issue(
+            &ca,
+            &Identity::Node(gha.clone()),
+            Validity::days_from(now, 1),
+        )
+        .unwrap();
+        let cert = der(&leaf.cert_pem);
+        let crl = |revoked: &[Vec<u8>], number: u64, at: OffsetDateTime| {
+            let pem = create_crl(&ca, revoked, number, at, at + time::Duration::days(7)).unwrap();
+            CertificateRevocationListDer::from_pem_slice(pem.as_bytes()).unwrap()
+        };
+        let empty = crl(&[], 1, now - time::Duration::hours(2));
+        let revoking = crl(&[serial_of(cert.as_ref()).unwrap()], 2, now);
+        let trust = TrustStore::new();
+        trust
+            .pin(&gha, ca_der.clone(), Some(revoking.clone()))
+            .unwrap();
+        let revoked = Err(TrustError::Revoked(gha.clone()));
+        assert_eq!(trust.verify(&cert, &[], Usage::Client, now), revoked);
+
+        // An older list (a cached directory entry, an old card), at run
+        // time or pinned again with the CA: the newer one stays.
+        assert_eq!(trust.set_crl(&gha, empty.clone()), Ok(CrlChange::KeptNewer));
+        assert_eq!(trust.verify(&cert, &[], Usage::Client, now), revoked);
+        assert_eq!(
+            trust.pin(&gha, ca_der.clone(), Some(empty.clone())),
+            Ok(CrlChange::KeptNewer)
+        );
+        assert_eq!(
+            trust.pin(&gha, ca_der.clone(), None),
+            Ok(CrlChange::Applied)
+        );
+        assert_eq!(trust.verify(&cert, &[], Usage::Client, now), revoked);
+        assert_eq!(trust.crl_of(&gha), Some(revoking.to_vec()));
+
+        // In the other order, the newer list replaces the older.
+        let fresh = TrustStore::new();
+        fresh.pin(&gha, ca_der.clone(), Some(empty)).unwrap();
+        assert!(fresh.verify(&cert, &[], Usage::Client, now).is_ok());
+        assert_eq!(fresh.set_crl(&gha, revoking), Ok(CrlChange::Applied));
+        assert_eq!(fresh.verify(&cert, &[], Usage::Client, now), revoked);
+
+        // Another CA for the participant does not inherit the list.
+        let other = create_ca(&gha, Validity::days_from(now, 30)).unwrap();
+        fresh.pin(&gha, der(&other.cert_pem), None).unwrap();
+        assert_eq!(fresh.crl_of(&gha), None);
+    }
+
+    #[test]
+    fn crl_numbers_order_before_issue_times() {
+        let at = |number: Option<&[u8]>, this_update| CrlIssue {
+            number: number.map(<[u8]>::to_vec),
+            this_update,
+        };
+        assert!(at(Some(&[2]), 10).supersedes(&at(Some(&[1]), 20)));
+        assert!(!at(Some(&[1]), 20).supersedes(&at(Some(&[2]), 10)));
+        assert!(at(Some(&[1, 0]), 0).supersedes(&at(Some(&[0, 0xff]), 0)));
+        assert!(at(Some(&[1]), 10).supersedes(&at(Some(&[1]), 10)));
+        assert!(!at(Some(&[1]), 9).supersedes(&at(Some(&[1]), 10)));
+        assert!(at(None, 10).supersedes(&at(Some(&[5]), 9)));
+        assert!(!at(None, 8).supersedes(&at(Some(&[5]), 9)));
     }
 }

@@ -341,12 +341,18 @@ pub fn effective_in(
     }
 }
 
-/// A marking at least as strict as both: the stricter TLP and every
-/// restriction of either. Used when information from two markings is merged.
-pub fn stricter(a: &Marking, b: &Marking) -> Marking {
-    Marking {
-        tlp: a.tlp.max(b.tlp),
-        restrictions: a.restrictions.union(&b.restrictions).copied().collect(),
+impl Marking {
+    /// The join: a marking at least as strict as both, the stricter TLP and
+    /// every restriction of either. What content derived from both carries.
+    pub fn join(&self, other: &Marking) -> Marking {
+        Marking {
+            tlp: self.tlp.max(other.tlp),
+            restrictions: self
+                .restrictions
+                .union(&other.restrictions)
+                .copied()
+                .collect(),
+        }
     }
 }
 
@@ -596,17 +602,17 @@ mod tests {
     }
 
     #[test]
-    fn stricter_takes_the_higher_tlp_and_all_restrictions() {
+    fn the_join_takes_the_higher_tlp_and_all_restrictions() {
         let a = Marking::new(Tlp::Green).with(Restriction::IntelligenceOnly);
         let b = Marking::new(Tlp::AmberStrict).with(Restriction::ProprietaryCommercial);
-        let both = stricter(&a, &b);
+        let both = a.join(&b);
         assert_eq!(
             both,
             Marking::new(Tlp::AmberStrict)
                 .with(Restriction::IntelligenceOnly)
                 .with(Restriction::ProprietaryCommercial)
         );
-        assert_eq!(stricter(&b, &a), both);
-        assert_eq!(stricter(&a, &a), a);
+        assert_eq!(b.join(&a), both);
+        assert_eq!(a.join(&a), a);
     }
 }

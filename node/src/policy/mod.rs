@@ -1,12 +1,19 @@
 //! Who may see received information, and what it may be used for.
 //!
-//! `authorize(marking, use, consents)` is the single decision; everything
-//! else (redaction of what an officer sees, checks before information leaves
-//! the node) calls it. Two independent sets of rules apply, and both must
-//! allow a use.
+//! `authorize(marking, use, lifted)` is the decision for one marking; the
+//! release gate (`gate::release`) is the one way content leaves a node, and
+//! applies it to each part of the content, with what the provider of that
+//! part consented to (`consent`). Two independent sets of rules apply, and
+//! both must allow a use.
 //!
-//! **TLP: who may see it.** A consent never lifts a TLP rule: the originator
-//! re-marks information to release it more widely.
+//! Layout: `marking` (TLP 2.0 and the use restrictions), `marked` (content
+//! held as `Marked<T>`, with its marking and sources), `sections` (how
+//! messages split into parts; personal data), `consent`, `gate` (the
+//! release gate), `redact` (markings read off a response).
+//!
+//! **TLP: who may see it.** Only the provider's consent lifts a TLP rule,
+//! for one use and one named destination (TLP 2.0: the source may permit
+//! wider sharing).
 //!
 //! | use                          | CLEAR | GREEN | AMBER | AMBER+STRICT | RED |
 //! |------------------------------|-------|-------|-------|--------------|-----|
@@ -42,18 +49,22 @@
 //! | export as evidence           | x          |           |         | x           |
 //! | report                       |            | x         | x       | x           |
 //!
-//! When several rules deny a use, the TLP denial is reported, else the first
-//! restriction in the order of the columns above.
+//! When several rules deny a use, every one is reported: the TLP denial
+//! first, then the restrictions in the order of the columns above.
 
+pub mod consent;
+pub mod gate;
+pub mod marked;
 pub mod marking;
 pub mod redact;
+pub mod sections;
 
-use std::collections::BTreeSet;
 use std::fmt;
 
 use iti_proto::v1 as pb;
 
 use crate::identity::Role;
+use consent::Lifted;
 use marking::{Marking, MarkingError, Restriction, Tlp};
 
 /// What someone wants to do with a piece of received information.
@@ -157,47 +168,11 @@ pub enum PolicyError {
     Marking(#[from] MarkingError),
 }
 
-/// Consents the originator of a piece of information has granted (10.3):
-/// each lifts one restriction for one use. Consents arrive as `pb::Consent`
-/// messages naming the response they apply to; the caller collects those for
-/// one response.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Consents(BTreeSet<(Restriction, Use)>);
-
-impl Consents {
-    pub fn none() -> Consents {
-        Consents::default()
-    }
-
-    pub fn grant(&mut self, restriction: Restriction, use_: Use) {
-        self.0.insert((restriction, use_));
-    }
-
-    pub fn contains(&self, restriction: Restriction, use_: Use) -> bool {
-        self.0.contains(&(restriction, use_))
-    }
-
-    /// Reads the consents received from the originator. The caller has
-    /// already kept only those `regarding` the response in question.
-    pub fn try_from_proto(consents: &[pb::Consent]) -> Result<Consents, PolicyError> {
-        let mut granted = Consents::none();
-        for (i, consent) in consents.iter().enumerate() {
-            let restriction = Restriction::try_from_wire(
-                consent.restriction,
-                &format!("consents[{i}].restriction"),
-            )?;
-            let use_ = Use::try_from_onward_wire(consent.r#use, &format!("consents[{i}].use"))?;
-            granted.grant(restriction, use_);
-        }
-        Ok(granted)
-    }
-}
-
 /// Proof that `authorize` allowed a use. Only `authorize` makes one.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Permit {
     use_: Use,
-    under_consent: BTreeSet<Restriction>,
+    under_consent: bool,
 }
 
 impl Permit {
@@ -205,15 +180,15 @@ impl Permit {
         self.use_
     }
 
-    /// The restrictions that would have denied the use had the originator not
+    /// Whether a rule would have denied the use had the provider not
     /// consented: worth recording in the audit log.
-    pub fn under_consent(&self) -> &BTreeSet<Restriction> {
-        &self.under_consent
+    pub fn under_consent(&self) -> bool {
+        self.under_consent
     }
 }
 
-/// Why a use was refused: the rule that denied it.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+/// Why a use was refused: a rule that denied it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, thiserror::Error)]
 pub enum Denied {
     #[error("{use_} refused by {tlp} ({})", tlp.meaning())]
     Tlp { tlp: Tlp, use_: Use },
@@ -223,58 +198,58 @@ pub enum Denied {
         restriction.meaning()
     )]
     Restriction { restriction: Restriction, use_: Use },
-    /// Never from `authorize`: from functions that read markings off a
-    /// message, which refuse whatever carries a marking they cannot read.
-    #[error("{use_} refused: the {section} marking cannot be read ({error})")]
-    InvalidMarking {
-        section: String,
-        use_: Use,
-        error: MarkingError,
-    },
 }
 
 impl Denied {
     pub fn use_(&self) -> Use {
         match self {
-            Denied::Tlp { use_, .. }
-            | Denied::Restriction { use_, .. }
-            | Denied::InvalidMarking { use_, .. } => *use_,
+            Denied::Tlp { use_, .. } | Denied::Restriction { use_, .. } => *use_,
         }
     }
 
-    /// The rule, briefly: "TLP:RED", "LE-ONLY" or "invalid marking".
+    /// The rule, briefly: "TLP:RED" or "LE-ONLY".
     pub fn rule(&self) -> &'static str {
         match self {
             Denied::Tlp { tlp, .. } => tlp.label(),
             Denied::Restriction { restriction, .. } => restriction.code(),
-            Denied::InvalidMarking { .. } => "invalid marking",
         }
     }
 }
 
-/// Decides whether `use_` is allowed for information marked `marking`.
-pub fn authorize(marking: &Marking, use_: Use, consents: &Consents) -> Result<Permit, Denied> {
+/// Decides whether `use_` is allowed for information marked `marking`, with
+/// what its provider's consents lift. Every rule that denies it is
+/// returned: the TLP first, then the restrictions in enum order.
+pub fn authorize(marking: &Marking, use_: Use, lifted: &Lifted) -> Result<Permit, Vec<Denied>> {
+    let mut denied = Vec::new();
+    let mut under_consent = false;
     if !tlp_allows(marking.tlp, use_) {
-        return Err(Denied::Tlp {
-            tlp: marking.tlp,
-            use_,
-        });
+        if lifted.tlp {
+            under_consent = true;
+        } else {
+            denied.push(Denied::Tlp {
+                tlp: marking.tlp,
+                use_,
+            });
+        }
     }
-    let mut under_consent = BTreeSet::new();
-    // BTreeSet iterates in enum order: the first denying restriction wins.
+    // BTreeSet iterates in enum order.
     for &restriction in &marking.restrictions {
         if restriction_denies(restriction, use_) {
-            if consents.contains(restriction, use_) {
-                under_consent.insert(restriction);
+            if lifted.restrictions.contains(&restriction) {
+                under_consent = true;
             } else {
-                return Err(Denied::Restriction { restriction, use_ });
+                denied.push(Denied::Restriction { restriction, use_ });
             }
         }
     }
-    Ok(Permit {
-        use_,
-        under_consent,
-    })
+    if denied.is_empty() {
+        Ok(Permit {
+            use_,
+            under_consent,
+        })
+    } else {
+        Err(denied)
+    }
 }
 
 /// The TLP table of the module doc.
@@ -414,13 +389,13 @@ mod tests {
         for (restriction, row) in RESTRICTION_TABLE {
             for (use_, allowed) in USES.into_iter().zip(row) {
                 let marking = Marking::new(Tlp::Clear).with(restriction);
-                let got = authorize(&marking, use_, &Consents::none());
+                let got = authorize(&marking, use_, &Lifted::nothing());
                 if allowed {
                     assert!(got.is_ok(), "{restriction} should allow {use_}: {got:?}");
                 } else {
                     assert_eq!(
                         got,
-                        Err(Denied::Restriction { restriction, use_ }),
+                        Err(vec![Denied::Restriction { restriction, use_ }]),
                         "{restriction} should deny {use_}"
                     );
                 }
@@ -432,13 +407,13 @@ mod tests {
     fn each_tlp_allows_and_denies_as_the_table_says() {
         for (tlp, row) in TLP_TABLE {
             for (use_, allowed) in USES.into_iter().zip(row) {
-                let got = authorize(&Marking::new(tlp), use_, &Consents::none());
+                let got = authorize(&Marking::new(tlp), use_, &Lifted::nothing());
                 if allowed {
                     assert!(got.is_ok(), "{tlp} should allow {use_}: {got:?}");
                 } else {
                     assert_eq!(
                         got,
-                        Err(Denied::Tlp { tlp, use_ }),
+                        Err(vec![Denied::Tlp { tlp, use_ }]),
                         "{tlp} should deny {use_}"
                     );
                 }
@@ -447,23 +422,26 @@ mod tests {
     }
 
     #[test]
-    fn every_marking_allows_only_what_every_rule_allows_and_reports_the_first_denial() {
+    fn every_marking_allows_only_what_every_rule_allows_and_reports_every_denial() {
         for marking in all_markings() {
             for use_ in USES {
-                let got = authorize(&marking, use_, &Consents::none());
-                let expected = if !expected_for_tlp(marking.tlp, use_) {
-                    Err(Denied::Tlp {
+                let got = authorize(&marking, use_, &Lifted::nothing());
+                let mut expected = Vec::new();
+                if !expected_for_tlp(marking.tlp, use_) {
+                    expected.push(Denied::Tlp {
                         tlp: marking.tlp,
                         use_,
-                    })
-                } else if let Some(&restriction) = marking
-                    .restrictions
-                    .iter()
-                    .find(|r| !expected_for_restriction(**r, use_))
-                {
-                    Err(Denied::Restriction { restriction, use_ })
-                } else {
+                    });
+                }
+                for &restriction in &marking.restrictions {
+                    if !expected_for_restriction(restriction, use_) {
+                        expected.push(Denied::Restriction { restriction, use_ });
+                    }
+                }
+                let expected = if expected.is_empty() {
                     Ok(())
+                } else {
+                    Err(expected)
                 };
                 assert_eq!(got.map(|_| ()), expected, "{marking} for {use_}");
             }
@@ -471,92 +449,67 @@ mod tests {
     }
 
     #[test]
-    fn tlp_denial_is_reported_before_a_restriction_denial() {
-        let marking = Marking::new(Tlp::Red).with(Restriction::NoOnwardDisclosure);
-        assert_eq!(
-            authorize(&marking, Use::ForwardToHub, &Consents::none()),
-            Err(Denied::Tlp {
-                tlp: Tlp::Red,
-                use_: Use::ForwardToHub
-            })
-        );
-    }
-
-    #[test]
-    fn first_restriction_in_enum_order_is_reported() {
-        let marking = Marking::new(Tlp::Clear)
+    fn the_tlp_denial_comes_first_then_the_restrictions_in_enum_order() {
+        let marking = Marking::new(Tlp::Red)
             .with(Restriction::ProprietaryCommercial)
-            .with(Restriction::IntelligenceOnly);
+            .with(Restriction::NoOnwardDisclosure);
         assert_eq!(
-            authorize(&marking, Use::ForwardToUnPanel, &Consents::none()),
-            Err(Denied::Restriction {
-                restriction: Restriction::IntelligenceOnly,
-                use_: Use::ForwardToUnPanel
-            })
+            authorize(&marking, Use::ForwardToHub, &Lifted::nothing()),
+            Err(vec![
+                Denied::Tlp {
+                    tlp: Tlp::Red,
+                    use_: Use::ForwardToHub
+                },
+                Denied::Restriction {
+                    restriction: Restriction::NoOnwardDisclosure,
+                    use_: Use::ForwardToHub
+                },
+                Denied::Restriction {
+                    restriction: Restriction::ProprietaryCommercial,
+                    use_: Use::ForwardToHub
+                },
+            ])
         );
     }
 
     #[test]
-    fn consent_lifts_one_restriction_for_one_use_only() {
-        let marking = Marking::new(Tlp::Green).with(Restriction::NoOnwardDisclosure);
-        let mut consents = Consents::none();
-        consents.grant(Restriction::NoOnwardDisclosure, Use::ForwardToUnPanel);
-
-        let permit = authorize(&marking, Use::ForwardToUnPanel, &consents).unwrap();
-        assert_eq!(permit.use_(), Use::ForwardToUnPanel);
+    fn what_consent_lifts_is_allowed_and_recorded_as_such() {
+        let marking = Marking::new(Tlp::Amber)
+            .with(Restriction::NoOnwardDisclosure)
+            .with(Restriction::ProprietaryCommercial);
+        let mut lifted = Lifted::nothing();
+        lifted.restrictions.insert(Restriction::NoOnwardDisclosure);
         assert_eq!(
-            permit.under_consent(),
-            &BTreeSet::from([Restriction::NoOnwardDisclosure])
+            authorize(&marking, Use::ForwardToThirdState, &lifted),
+            Err(vec![
+                Denied::Tlp {
+                    tlp: Tlp::Amber,
+                    use_: Use::ForwardToThirdState
+                },
+                Denied::Restriction {
+                    restriction: Restriction::ProprietaryCommercial,
+                    use_: Use::ForwardToThirdState
+                },
+            ]),
+            "what is not lifted still stands"
         );
-
-        // The same restriction, another use: still denied.
-        assert_eq!(
-            authorize(&marking, Use::ForwardToThirdState, &consents),
-            Err(Denied::Restriction {
-                restriction: Restriction::NoOnwardDisclosure,
-                use_: Use::ForwardToThirdState
-            })
-        );
-
-        // The same use, another restriction: still denied.
-        let both = marking.clone().with(Restriction::ProprietaryCommercial);
-        assert_eq!(
-            authorize(&both, Use::ForwardToUnPanel, &consents),
-            Err(Denied::Restriction {
-                restriction: Restriction::ProprietaryCommercial,
-                use_: Use::ForwardToUnPanel
-            })
-        );
-        consents.grant(Restriction::ProprietaryCommercial, Use::ForwardToUnPanel);
-        assert!(authorize(&both, Use::ForwardToUnPanel, &consents).is_ok());
-    }
-
-    #[test]
-    fn consent_never_lifts_a_tlp_denial() {
-        let mut every_consent = Consents::none();
-        for r in Restriction::ALL {
-            for u in USES {
-                every_consent.grant(r, u);
-            }
-        }
-        for (tlp, row) in TLP_TABLE {
-            for (use_, allowed) in USES.into_iter().zip(row) {
-                if !allowed {
-                    let marking = Marking::new(tlp).with(Restriction::NoOnwardDisclosure);
-                    assert_eq!(
-                        authorize(&marking, use_, &every_consent),
-                        Err(Denied::Tlp { tlp, use_ }),
-                        "{tlp} {use_}"
-                    );
-                }
-            }
-        }
+        lifted.tlp = true;
+        lifted
+            .restrictions
+            .insert(Restriction::ProprietaryCommercial);
+        let permit = authorize(&marking, Use::ForwardToThirdState, &lifted).unwrap();
+        assert_eq!(permit.use_(), Use::ForwardToThirdState);
+        assert!(permit.under_consent());
     }
 
     #[test]
     fn permit_without_consent_records_none() {
-        let permit = authorize(&Marking::new(Tlp::Amber), Use::Export, &Consents::none()).unwrap();
-        assert!(permit.under_consent().is_empty());
+        let permit = authorize(&Marking::new(Tlp::Amber), Use::Export, &Lifted::nothing()).unwrap();
+        assert!(!permit.under_consent());
+        let mut lifted = Lifted::nothing();
+        lifted.tlp = true;
+        let permit = authorize(&Marking::new(Tlp::Amber), Use::Export, &lifted).unwrap();
+        assert!(!permit.under_consent(), "nothing needed lifting");
     }
 
     #[test]
@@ -594,44 +547,5 @@ mod tests {
             assert_eq!(Use::Display(role).to_onward(), None);
         }
         assert!(Use::try_from(pb::OnwardUse::Unspecified).is_err());
-    }
-
-    #[test]
-    fn consents_are_read_from_protobuf_naming_bad_fields() {
-        let ok = [pb::Consent {
-            restriction: pb::UseRestriction::IntelligenceOnly as i32,
-            r#use: pb::OnwardUse::ExportAsEvidence as i32,
-            ..Default::default()
-        }];
-        let consents = Consents::try_from_proto(&ok).unwrap();
-        assert!(consents.contains(Restriction::IntelligenceOnly, Use::ExportAsEvidence));
-        assert!(!consents.contains(Restriction::IntelligenceOnly, Use::ForwardToUnPanel));
-
-        let no_use = [
-            ok[0].clone(),
-            pb::Consent {
-                restriction: pb::UseRestriction::IntelligenceOnly as i32,
-                r#use: pb::OnwardUse::Unspecified as i32,
-                ..Default::default()
-            },
-        ];
-        assert_eq!(
-            Consents::try_from_proto(&no_use),
-            Err(PolicyError::UnspecifiedUse {
-                field: "consents[1].use".into()
-            })
-        );
-
-        let no_restriction = [pb::Consent {
-            restriction: 0,
-            r#use: pb::OnwardUse::Report as i32,
-            ..Default::default()
-        }];
-        assert_eq!(
-            Consents::try_from_proto(&no_restriction),
-            Err(PolicyError::Marking(MarkingError::UnspecifiedRestriction {
-                field: "consents[0].restriction".into()
-            }))
-        );
     }
 }

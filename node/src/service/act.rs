@@ -1,19 +1,29 @@
 //! Officer actions on a trace: acknowledge, respond, return for completion,
-//! resubmit, delay, refuse, clarify, consent, close. Each is checked against
-//! the state machine and the side we are on, then sent.
+//! resubmit, delay, refuse, clarify, consent, close. Each action checks its
+//! own message against the trace (`Action::check`); `Node::act` then does
+//! the same for all: the side that may take it, the marking its message
+//! carries, the envelope through the release gate, and one transition.
+
+use std::sync::Arc;
 
 use iti_proto::v1 as pb;
 
+use super::pipeline::{self, Change, Event, Transition};
 use super::submit::{check_request, require_poc};
-use super::{Actor, Node, ServiceError, ServiceResult, queue_outgoing, record_event};
-use crate::case::machine::{Side, Step, transition};
-use crate::clock::{from_timestamp, rfc3339};
-use crate::deadlines;
+use super::{Actor, Node, ServiceError, ServiceResult};
+use crate::case::machine::{Side, Step, TraceState};
+use crate::case::role::{Awaiting, TraceRole};
+use crate::clock::from_timestamp;
 use crate::identity::Officer;
 use crate::ids::{EnvelopeId, ParticipantId, TraceId};
+use crate::policy::Use;
+use crate::policy::consent::Consent;
+use crate::policy::gate::{Audience, Whole, release};
+use crate::policy::marked::{Marked, Source};
 use crate::policy::marking::{Marking, Restriction};
 use crate::policy::redact::conflicts_with_declared;
 use crate::store::boxed;
+use crate::store::envelopes::{self, Direction};
 use crate::store::traces::{self, ConsentRow, TraceRow};
 
 /// One officer action, with its message.
@@ -30,6 +40,15 @@ pub enum Action {
     GrantConsent(pb::Consent),
     RequestConsent(pb::ConsentRequest),
     Close(pb::Closure),
+}
+
+/// What an action's check found: warnings for the officer, a delay's date,
+/// a consent to record.
+#[derive(Default)]
+struct Checked {
+    warnings: Vec<String>,
+    delay_until: Option<time::OffsetDateTime>,
+    consent: Option<Consent>,
 }
 
 impl Action {
@@ -61,6 +80,7 @@ impl Action {
             Action::Refuse(_) => "refused",
             Action::RequestClarification(_) => "clarification requested",
             Action::Clarify(_) => "clarification given",
+            Action::GrantConsent(c) if c.declined => "consent declined",
             Action::GrantConsent(_) => "consent granted",
             Action::RequestConsent(_) => "consent requested",
             Action::Close(_) => "closed",
@@ -84,26 +104,63 @@ impl Action {
         };
         pb::Payload { body: Some(body) }
     }
-}
 
-/// The side that may take a consent action. 10.3: the requested state
-/// imposes restrictions on the information it provides, so only it may lift
-/// them; the requester asks. (A consent the requester recorded itself would
-/// lift restrictions on its own node without the provider's say.)
-fn consent_taken_by(action: &Action) -> Option<Side> {
-    match action {
-        Action::GrantConsent(_) => Some(Side::Requested),
-        Action::RequestConsent(_) => Some(Side::Requester),
-        _ => None,
+    /// The side that may take this action (10.3: the requested state
+    /// imposes restrictions on what it provides, so only it may lift them;
+    /// the requester asks).
+    fn taken_by(&self) -> Option<Side> {
+        match self {
+            Action::GrantConsent(_) => Some(Side::Requested),
+            Action::RequestConsent(_) => Some(Side::Requester),
+            other => other.step().map(Step::taken_by),
+        }
+    }
+
+    /// Checks (and completes) the message against the trace.
+    fn check(
+        &mut self,
+        trace: &TraceRow,
+        ctx: &Context,
+        confirm_despite_declared: bool,
+    ) -> ServiceResult<Checked> {
+        let mut checked = Checked::default();
+        match self {
+            Action::Respond(r) => {
+                check_response(r)?;
+                checked.warnings = check_declared(trace, r, confirm_despite_declared)?;
+            }
+            Action::Delay(d) => checked.delay_until = Some(check_delay(d, ctx.now)?),
+            Action::Refuse(r) => reason_given(r.reason, &r.explanation, "refusal")?,
+            Action::ReturnForCompletion(r) => check_return(r, trace)?,
+            Action::Resubmit(r) => check_resubmission(r, trace, ctx.now)?,
+            Action::RequestClarification(c) if c.question.trim().is_empty() => {
+                return Err(ServiceError::invalid(
+                    "clarificationRequest.question",
+                    "ask a question",
+                ));
+            }
+            Action::Clarify(c) if c.answer.trim().is_empty() => {
+                return Err(ServiceError::invalid(
+                    "clarificationReply.answer",
+                    "give the answer",
+                ));
+            }
+            Action::GrantConsent(c) => {
+                checked.consent = check_grant(c, ctx)?;
+            }
+            Action::RequestConsent(c) => check_consent_request(c, ctx)?,
+            _ => {}
+        }
+        Ok(checked)
     }
 }
 
-fn side_of(trace: &TraceRow) -> Side {
-    if trace.role.is_requesting() {
-        Side::Requester
-    } else {
-        Side::Requested
-    }
+/// What an action's checks need to know besides the trace.
+struct Context {
+    us: ParticipantId,
+    now: time::OffsetDateTime,
+    /// The responses of the trace: id, who sent it, its envelope marking.
+    responses: Vec<(EnvelopeId, ParticipantId, Marking)>,
 }
 
 fn reason_given(reason: i32, explanation: &str, what: &str) -> ServiceResult<()> {
@@ -141,35 +198,38 @@ pub(crate) fn check_response(r: &mut pb::TraceResponse) -> ServiceResult<()> {
         });
     }
     check_marking(r.marking.as_ref(), "marking")?;
-    check_marking(
-        r.finding.as_ref().and_then(|s| s.marking.as_ref()),
-        "finding.marking",
-    )?;
-    check_marking(
-        r.history.as_ref().and_then(|s| s.marking.as_ref()),
-        "history.marking",
-    )?;
-    check_marking(
-        r.last_legal_possessor
-            .as_ref()
-            .and_then(|s| s.marking.as_ref()),
-        "lastLegalPossessor.marking",
-    )?;
-    check_marking(
-        r.commercial.as_ref().and_then(|s| s.marking.as_ref()),
-        "commercial.marking",
-    )?;
-    check_marking(
-        r.individuals.as_ref().and_then(|s| s.marking.as_ref()),
-        "individuals.marking",
-    )?;
+    for (section, marking) in [
+        (
+            "finding",
+            r.finding.as_ref().and_then(|s| s.marking.as_ref()),
+        ),
+        (
+            "history",
+            r.history.as_ref().and_then(|s| s.marking.as_ref()),
+        ),
+        (
+            "lastLegalPossessor",
+            r.last_legal_possessor
+                .as_ref()
+                .and_then(|s| s.marking.as_ref()),
+        ),
+        (
+            "commercial",
+            r.commercial.as_ref().and_then(|s| s.marking.as_ref()),
+        ),
+        (
+            "individuals",
+            r.individuals.as_ref().and_then(|s| s.marking.as_ref()),
+        ),
+    ] {
+        check_marking(marking, &format!("{section}.marking"))?;
+    }
     if r.restricted {
-        reason_given(
+        return reason_given(
             r.restriction_reason,
             &r.restriction_explanation,
             "restriction",
-        )?;
-        return Ok(());
+        );
     }
     if r.finding.as_ref().and_then(|f| f.case.as_ref()).is_none() {
         return Err(ServiceError::invalid(
@@ -181,7 +241,12 @@ pub(crate) fn check_response(r: &mut pb::TraceResponse) -> ServiceResult<()> {
         .last_legal_possessor
         .as_ref()
         .is_some_and(|p| !p.name.trim().is_empty());
-    if !named {
+    // 8.3: records that hold nothing have no possessor to name.
+    let no_record = matches!(
+        r.finding.as_ref().and_then(|f| f.case.as_ref()),
+        Some(pb::finding::Case::NoRecord(_))
+    );
+    if !named && !no_record {
         return Err(ServiceError::invalid(
             "lastLegalPossessor.name",
             "10.4: a response shall, at a minimum, name the last legal possessor",
@@ -199,190 +264,431 @@ pub(crate) fn check_response(r: &mut pb::TraceResponse) -> ServiceResult<()> {
     Ok(())
 }
 
+/// 10.3, last paragraph: a response carrying a restriction the requester
+/// declared it cannot honour goes only when the officer confirms.
+fn check_declared(
+    trace: &TraceRow,
+    r: &pb::TraceResponse,
+    confirmed: bool,
+) -> ServiceResult<Vec<String>> {
+    let declared: Vec<pb::UseRestriction> = trace
+        .request
+        .facts(|req| {
+            req.restrictions_cannot_comply
+                .iter()
+                .filter_map(|r| pb::UseRestriction::try_from(*r).ok())
+                .map(|r| r as i32)
+                .collect::<Vec<i32>>()
+        })
+        .into_iter()
+        .filter_map(|r| pb::UseRestriction::try_from(r).ok())
+        .collect();
+    let conflicts = conflicts_with_declared(r, &declared);
+    if conflicts.is_empty() {
+        return Ok(vec![]);
+    }
+    let names = conflicts
+        .iter()
+        .map(|c: &Restriction| format!("{} ({})", c.code(), c.meaning()))
+        .collect::<Vec<_>>()
+        .join(", ");
+    if !confirmed {
+        return Err(ServiceError::FailedPrecondition(format!(
+            "{} declared in advance that it cannot legally comply with {names} (10.3); \
+             remove the restriction, or confirm to send it anyway",
+            trace.counterpart
+        )));
+    }
+    Ok(vec![format!(
+        "sent with restrictions the requester declared it cannot honour: {names}"
+    )])
+}
+
+fn check_delay(
+    d: &pb::DelayNotice,
+    now: time::OffsetDateTime,
+) -> ServiceResult<time::OffsetDateTime> {
+    reason_given(d.reason, &d.explanation, "delay")?;
+    let until = d
+        .new_response_due
+        .as_ref()
+        .and_then(from_timestamp)
+        .ok_or_else(|| {
+            ServiceError::invalid("delay.newResponseDue", "give the new date of the response")
+        })?;
+    if until <= now {
+        return Err(ServiceError::invalid(
+            "delay.newResponseDue",
+            "must be in the future",
+        ));
+    }
+    Ok(until)
+}
+
+fn check_return(r: &mut pb::ReturnForCompletion, trace: &TraceRow) -> ServiceResult<()> {
+    if r.missing.is_empty() {
+        r.missing = trace.missing.clone();
+    }
+    if r.missing.is_empty() {
+        return Err(ServiceError::invalid(
+            "returnForCompletion.missing",
+            "list the missing elements (10.2)",
+        ));
+    }
+    r.automatic = false;
+    Ok(())
+}
+
+fn check_resubmission(
+    r: &mut pb::Resubmission,
+    trace: &TraceRow,
+    now: time::OffsetDateTime,
+) -> ServiceResult<()> {
+    let mut request = r.request.clone().ok_or_else(|| {
+        ServiceError::invalid("resubmission.request", "give the completed request")
+    })?;
+    check_request(&mut request, now)?;
+    // The request being completed is ours: it keeps where it went and why.
+    let ours = trace.request.own().ok_or_else(|| {
+        ServiceError::FailedPrecondition("only the requester's own request is resubmitted".into())
+    })?;
+    request.requested_state = ours.requested_state.clone();
+    if request.grounds.is_none() {
+        request.grounds = ours.grounds.clone();
+    }
+    r.request = Some(request);
+    Ok(())
+}
+
+/// Reads a consent's use and restrictions, naming the field at fault.
+fn consent_terms(
+    restriction: i32,
+    more: &[i32],
+    use_: i32,
+    what: &str,
+) -> ServiceResult<(Use, Vec<Restriction>)> {
+    let use_ = Use::try_from_onward_wire(use_, &format!("{what}.use"))
+        .map_err(|_| ServiceError::invalid(format!("{what}.use"), "name the one use it is for"))?;
+    let mut restrictions = Vec::new();
+    for (i, r) in std::iter::once(restriction)
+        .chain(more.iter().copied())
+        .enumerate()
+    {
+        if r == 0 {
+            continue;
+        }
+        restrictions.push(
+            Restriction::try_from_wire(r, &format!("{what}.restrictions[{i}]")).map_err(|e| {
+                ServiceError::invalid(format!("{what}.restrictions"), e.to_string())
+            })?,
+        );
+    }
+    Ok((use_, restrictions))
+}
+
+/// The response a consent (request) is about: one of the trace's.
+fn regarding(
+    regarding: &str,
+    ctx: &Context,
+    what: &str,
+) -> ServiceResult<Option<(EnvelopeId, ParticipantId)>> {
+    if regarding.trim().is_empty() {
+        return Ok(None);
+    }
+    ctx.responses
+        .iter()
+        .find(|(id, _, _)| id.to_string() == regarding.trim())
+        .map(|(id, from, _)| Some((*id, from.clone())))
+        .ok_or_else(|| {
+            ServiceError::invalid(format!("{what}.regarding"), "not a response of this trace")
+        })
+}
+
+fn destination(d: &str, what: &str) -> ServiceResult<Option<ParticipantId>> {
+    if d.trim().is_empty() {
+        return Ok(None);
+    }
+    d.trim()
+        .parse()
+        .map(Some)
+        .map_err(|e: crate::ids::IdError| {
+            ServiceError::invalid(format!("{what}.destination"), e.to_string())
+        })
+}
+
+/// A consent we, the provider, give: the one use, the restrictions and (for
+/// one destination) the TLP level it lifts. Recorded here too.
+fn check_grant(c: &pb::Consent, ctx: &Context) -> ServiceResult<Option<Consent>> {
+    let regarding = regarding(&c.regarding, ctx, "consent")?;
+    if let Some((_, from)) = &regarding
+        && from != &ctx.us
+    {
+        return Err(ServiceError::invalid(
+            "consent.regarding",
+            "only the provider of that information may consent to its use",
+        ));
+    }
+    if c.declined {
+        return Ok(None);
+    }
+    let (use_, restrictions) = consent_terms(c.restriction, &c.restrictions, c.r#use, "consent")?;
+    let destination = destination(&c.destination, "consent")?;
+    if c.lifts_tlp && destination.is_none() {
+        return Err(ServiceError::invalid(
+            "consent.destination",
+            "a TLP level is lifted for one named destination only",
+        ));
+    }
+    if restrictions.is_empty() && !c.lifts_tlp {
+        return Err(ServiceError::invalid(
+            "consent.restriction",
+            "name the restriction to lift, or lift the TLP level for one destination",
+        ));
+    }
+    Ok(Some(Consent {
+        provider: ctx.us.clone(),
+        regarding: regarding.map(|(id, _)| id),
+        use_,
+        destination,
+        restrictions: restrictions.into_iter().collect(),
+        tlp: c.lifts_tlp,
+    }))
+}
+
+fn check_consent_request(c: &pb::ConsentRequest, ctx: &Context) -> ServiceResult<()> {
+    regarding(&c.regarding, ctx, "consentRequest")?;
+    let (_, restrictions) =
+        consent_terms(c.restriction, &c.restrictions, c.r#use, "consentRequest")?;
+    let destination = destination(&c.destination, "consentRequest")?;
+    if c.lift_tlp && destination.is_none() {
+        return Err(ServiceError::invalid(
+            "consentRequest.destination",
+            "a TLP level is lifted for one named destination only",
+        ));
+    }
+    if restrictions.is_empty() && !c.lift_tlp {
+        return Err(ServiceError::invalid(
+            "consentRequest",
+            "name the restrictions (and the TLP level) you ask consent for",
+        ));
+    }
+    Ok(())
+}
+
+fn side_of(trace: &TraceRow) -> Side {
+    if trace.role.is_requesting() {
+        Side::Requester
+    } else {
+        Side::Requested
+    }
+}
+
+/// Refuses an action this side of the trace may not take.
+fn check_side(action: &Action, trace: &TraceRow) -> ServiceResult<()> {
+    let side = side_of(trace);
+    let Some(only) = action.taken_by() else {
+        return Ok(());
+    };
+    if only == side {
+        return Ok(());
+    }
+    Err(ServiceError::FailedPrecondition(match action {
+        Action::GrantConsent(_) => format!(
+            "only the requested state, which provided the information, may consent to its \
+             use (10.3); on this trace we are the {}",
+            trace.role
+        ),
+        Action::RequestConsent(_) => format!(
+            "consent is asked by the requesting state; on this trace we are the {}",
+            trace.role
+        ),
+        _ => format!(
+            "only the {} may {} a trace; on this trace we are the {}",
+            match only {
+                Side::Requester => "requesting state",
+                Side::Requested => "requested state",
+            },
+            action.step().map(Step::as_str).unwrap_or("act on"),
+            trace.role
+        ),
+    }))
+}
+
+/// The marking of an action's message. A response carries the strictest
+/// marking anywhere in it; any other message may discuss what the trace
+/// holds, so it carries the join of the request's marking and every
+/// response's.
+fn message_marking(action: &Action, trace: &TraceRow, ctx: &Context) -> ServiceResult<Marking> {
+    if let Action::Respond(r) = action {
+        return crate::policy::redact::envelope_marking(r)
+            .map_err(|e| ServiceError::invalid("marking", e.to_string()));
+    }
+    Ok(ctx
+        .responses
+        .iter()
+        .fold(trace.request.marking().clone(), |m, (_, _, r)| m.join(r)))
+}
+
 impl Node {
     /// Carries out an officer's action on a trace and sends its message.
+    /// Returns the envelope sent (none for closing information passed on to
+    /// us), the trace as the officer now sees it, and warnings.
     pub async fn act(
         &self,
         officer: &Officer,
         trace_id: TraceId,
         mut action: Action,
         confirm_despite_declared: bool,
-    ) -> ServiceResult<(EnvelopeId, TraceRow, Vec<String>)> {
+    ) -> ServiceResult<(Option<EnvelopeId>, pb::TraceSummary, Vec<String>)> {
         require_poc(officer, "act on traces")?;
         let trace = traces::get_from_pool(self.store.pool(), trace_id)
             .await?
             .ok_or_else(|| ServiceError::NotFound(format!("no trace {trace_id}")))?;
-        let now = self.now();
-        let side = side_of(&trace);
+        if trace.role == TraceRole::Informed {
+            return self.close_information(officer, trace, action).await;
+        }
+        check_side(&action, &trace)?;
+        let ctx = Context {
+            us: self.participant().clone(),
+            now: self.now(),
+            responses: self.responses_of(trace_id).await?,
+        };
+        let checked = action.check(&trace, &ctx, confirm_despite_declared)?;
+        let marking = message_marking(&action, &trace, &ctx)?;
         let step = action.step();
-        if let Some(step) = step
-            && step.taken_by() != side
-        {
-            return Err(ServiceError::FailedPrecondition(format!(
-                "only the {} may {} a trace; on this trace we are the {}",
-                match step.taken_by() {
-                    Side::Requester => "requesting state",
-                    Side::Requested => "requested state",
-                },
-                step.as_str(),
-                trace.role
-            )));
-        }
-        if let Some(only) = consent_taken_by(&action)
-            && only != side
-        {
-            return Err(ServiceError::FailedPrecondition(format!(
-                "{} (10.3); on this trace we are the {}",
-                match only {
-                    Side::Requested => {
-                        "only the requested state, which imposed the restrictions, may consent \
-                         to lifting them"
-                    }
-                    Side::Requester => "consent is asked by the requesting state",
-                },
-                trace.role
-            )));
-        }
-        let mut warnings = Vec::new();
-        let mut delay_until = None;
-        let mut consent = None;
-        match &mut action {
-            Action::Respond(r) => {
-                check_response(r)?;
-                let declared: Vec<pb::UseRestriction> = trace
-                    .request
-                    .restrictions_cannot_comply
-                    .iter()
-                    .filter_map(|r| pb::UseRestriction::try_from(*r).ok())
-                    .collect();
-                let conflicts = conflicts_with_declared(r, &declared);
-                if !conflicts.is_empty() {
-                    let names = conflicts
-                        .iter()
-                        .map(|c: &Restriction| format!("{} ({})", c.code(), c.meaning()))
-                        .collect::<Vec<_>>()
-                        .join(", ");
-                    if !confirm_despite_declared {
-                        return Err(ServiceError::FailedPrecondition(format!(
-                            "{} declared in advance that it cannot legally comply with {names} (10.3); \
-                             remove the restriction, or confirm to send it anyway",
-                            trace.counterpart
-                        )));
-                    }
-                    warnings.push(format!(
-                        "sent with restrictions the requester declared it cannot honour: {names}"
-                    ));
-                }
-            }
-            Action::Delay(d) => {
-                reason_given(d.reason, &d.explanation, "delay")?;
-                let until = d
-                    .new_response_due
-                    .as_ref()
-                    .and_then(from_timestamp)
-                    .ok_or_else(|| {
-                        ServiceError::invalid(
-                            "delay.newResponseDue",
-                            "give the new date of the response",
-                        )
-                    })?;
-                if until <= now {
-                    return Err(ServiceError::invalid(
-                        "delay.newResponseDue",
-                        "must be in the future",
-                    ));
-                }
-                delay_until = Some(until);
-            }
-            Action::Refuse(r) => reason_given(r.reason, &r.explanation, "refusal")?,
-            Action::ReturnForCompletion(r) => {
-                if r.missing.is_empty() {
-                    r.missing = trace.missing.clone();
-                }
-                if r.missing.is_empty() {
-                    return Err(ServiceError::invalid(
-                        "returnForCompletion.missing",
-                        "list the missing elements (10.2)",
-                    ));
-                }
-                r.automatic = false;
-            }
-            Action::Resubmit(r) => {
-                let mut request = r.request.clone().ok_or_else(|| {
-                    ServiceError::invalid("resubmission.request", "give the completed request")
-                })?;
-                check_request(&mut request)?;
-                request.requested_state = trace.request.requested_state.clone();
-                if request.grounds.is_none() {
-                    request.grounds = trace.request.grounds.clone();
-                }
-                r.request = Some(request);
-            }
-            Action::RequestClarification(c) if c.question.trim().is_empty() => {
-                return Err(ServiceError::invalid(
-                    "clarificationRequest.question",
-                    "ask a question",
-                ));
-            }
-            Action::Clarify(c) if c.answer.trim().is_empty() => {
-                return Err(ServiceError::invalid(
-                    "clarificationReply.answer",
-                    "give the answer",
-                ));
-            }
-            _ => {}
-        }
-        if let Action::GrantConsent(c) = &action {
-            let restriction = pb::UseRestriction::try_from(c.restriction)
-                .unwrap_or(pb::UseRestriction::Unspecified);
-            let use_ = pb::OnwardUse::try_from(c.r#use).unwrap_or(pb::OnwardUse::Unspecified);
-            if restriction == pb::UseRestriction::Unspecified {
-                return Err(ServiceError::invalid(
-                    "consent.restriction",
-                    "name the restriction to lift",
-                ));
-            }
-            if use_ == pb::OnwardUse::Unspecified {
-                return Err(ServiceError::invalid(
-                    "consent.use",
-                    "name the one use the consent allows",
-                ));
-            }
-            consent = Some((c.restriction, c.r#use, c.regarding.clone()));
-        }
-        if let Action::RequestConsent(c) = &action
-            && (pb::UseRestriction::try_from(c.restriction)
-                .unwrap_or(pb::UseRestriction::Unspecified)
-                == pb::UseRestriction::Unspecified
-                || pb::OnwardUse::try_from(c.r#use).unwrap_or(pb::OnwardUse::Unspecified)
-                    == pb::OnwardUse::Unspecified)
-        {
-            return Err(ServiceError::invalid(
-                "consentRequest",
-                "name the restriction and the one use you ask consent for",
-            ));
-        }
-
-        let marking = match &action {
-            Action::Respond(r) => crate::policy::redact::envelope_marking(r)
-                .map_err(|e| ServiceError::invalid("marking", e.to_string()))?
-                .to_proto(),
-            _ => trace.request.marking.clone().unwrap_or_default(),
+        let name = action.name();
+        let awaiting = match &action {
+            Action::GrantConsent(_) => Some(Awaiting::Nothing),
+            _ => None,
         };
         let new_request = match &action {
             Action::Resubmit(r) => r.request.clone(),
             _ => None,
         };
-        let detail = describe(&action);
-        let name = action.name();
-        let payload = action.into_payload();
+        let mut payload = action.into_payload();
+        let flags = crate::bounds::check(&mut payload, ctx.now)?;
+        let mut warnings = checked.warnings;
+        warnings.extend(flags.iter().map(crate::bounds::warning));
+        let outgoing = self.own_message(&trace, payload, marking)?;
+        let envelope_id = outgoing.0.id;
+        let detail = crate::case::kinds::facts(&outgoing.2);
+        let mut t = Transition::new(Change::Step {
+            trace_id,
+            step,
+            delay_until: checked.delay_until,
+            check: Arc::new(|_| Ok(())),
+            update: Arc::new(move |t| {
+                if let Some(request) = new_request.clone() {
+                    t.missing = crate::case::completeness::check(&request);
+                    t.flags = crate::bounds::flags_of(&request);
+                    let marking = crate::store::provenance::held_under(request.marking.as_ref());
+                    t.request = Marked::new(request, marking, Source::us());
+                }
+                if let Some(a) = awaiting {
+                    t.awaiting = a;
+                }
+            }),
+        })
+        .event(Event::new(name, Actor::Officer(officer.clone()), detail).about(envelope_id))
+        .send(outgoing);
+        if let Some(consent) = checked.consent {
+            t = t.write(traces::consent_write(&ConsentRow {
+                trace_id,
+                envelope_id: envelope_id.to_string(),
+                consent,
+                granted_at: ctx.now,
+            }));
+        }
+        let updated = self.commit(t).await?;
+        self.wake_outbox();
+        let consents = super::views::consents_of_case(self, updated.case_id).await?;
+        Ok((
+            Some(envelope_id),
+            self.summary(officer.role, &updated, &consents),
+            warnings,
+        ))
+    }
+
+    /// Information passed on to us is read and closed here; nothing is
+    /// sent back (nothing is owed on it).
+    async fn close_information(
+        &self,
+        officer: &Officer,
+        trace: TraceRow,
+        action: Action,
+    ) -> ServiceResult<(Option<EnvelopeId>, pb::TraceSummary, Vec<String>)> {
+        if !matches!(action, Action::Close(_)) {
+            return Err(ServiceError::FailedPrecondition(
+                "information passed on to us can only be closed once read: nothing is owed on it"
+                    .into(),
+            ));
+        }
+        let t = Transition::new(Change::Step {
+            trace_id: trace.trace_id,
+            step: None,
+            delay_until: None,
+            check: Arc::new(|_| Ok(())),
+            update: Arc::new(|t| {
+                t.state = TraceState::Closed;
+                t.awaiting = Awaiting::Nothing;
+            }),
+        })
+        .event(Event::new(
+            "closed",
+            Actor::Officer(officer.clone()),
+            "information read and closed",
+        ));
+        let updated = self.commit(t).await?;
+        Ok((
+            None,
+            self.summary(officer.role, &updated, &Default::default()),
+            vec![],
+        ))
+    }
+
+    /// The responses of a trace (sent or received): id, sender, marking.
+    pub(crate) async fn responses_of(
+        &self,
+        trace_id: TraceId,
+    ) -> ServiceResult<Vec<(EnvelopeId, ParticipantId, Marking)>> {
+        Ok(envelopes::for_trace(self.store.pool(), trace_id)
+            .await?
+            .into_iter()
+            .filter(|e| e.header.kind == pb::PayloadKind::Response)
+            .map(|e| {
+                let from = match e.direction {
+                    Direction::Out => self.participant().clone(),
+                    _ => e.header.origin.clone(),
+                };
+                let marking = crate::store::provenance::held_under(Some(&e.header.marking));
+                (e.header.id, from, marking)
+            })
+            .collect())
+    }
+
+    /// A message of ours on `trace`, through the gate to the other side, and
+    /// signed.
+    pub(crate) fn own_message(
+        &self,
+        trace: &TraceRow,
+        payload: pb::Payload,
+        marking: Marking,
+    ) -> ServiceResult<pipeline::Outgoing> {
         // An on-behalf trace is conducted by the hub: messages go to it.
-        let destination: ParticipantId = match (&trace.on_behalf_of, side) {
-            (Some(hub), Side::Requester) if trace.role.is_requesting() && hub.is_hub() => {
-                hub.clone()
-            }
+        let destination: ParticipantId = match &trace.on_behalf_of {
+            Some(hub) if trace.role.is_requesting() && hub.is_hub() => hub.clone(),
             _ => trace.counterpart.clone(),
         };
+        let ours = Marked::new(payload, marking, Source::us());
+        let released = release(
+            &ours,
+            &Audience::Participant(destination.clone()),
+            &Default::default(),
+            Whole::Required,
+        )
+        .map_err(super::onward::refused)?;
+        let marking = released.marking.to_proto();
+        let payload = released.into_value();
         let (header, env) = self.make_envelope(
             trace.case_id,
             trace.trace_id,
@@ -391,145 +697,21 @@ impl Node {
             &marking,
             None,
         )?;
+        Ok((header, env, payload))
+    }
+
+    /// Writes a transition in one job; the trace as it now stands.
+    pub(crate) async fn commit(&self, t: Transition) -> ServiceResult<TraceRow> {
         let policy = self.config.deadlines;
-        let actor = Actor::Officer(officer.clone());
-        let envelope_id = header.id;
-        let updated = self
-            .store
+        let now = self.now();
+        self.store
             .write(move |conn| {
                 boxed(async move {
-                    let mut t = traces::get(conn, trace_id)
-                        .await?
-                        .ok_or_else(|| ServiceError::NotFound(format!("no trace {trace_id}")))?;
-                    if let Some(step) = step {
-                        t.state = transition(t.state, step)?;
-                        t.due = deadlines::after_step(&policy, t.due, step, now, delay_until);
-                    }
-                    if let Some(request) = new_request {
-                        t.request = request;
-                        t.missing = crate::case::completeness::check(&t.request);
-                    }
-                    t.updated_at = now;
-                    traces::update(conn, &t).await?;
-                    if let Some((restriction, use_, regarding)) = consent {
-                        traces::add_consent(
-                            conn,
-                            &ConsentRow {
-                                trace_id,
-                                regarding,
-                                restriction,
-                                use_,
-                                envelope_id: header.id.to_string(),
-                                granted_at: now,
-                            },
-                        )
-                        .await?;
-                    }
-                    queue_outgoing(conn, &header, &env, &payload, now).await?;
-                    record_event(conn, &t, name, &actor, &detail, Some(header.id), now).await?;
-                    Ok::<_, ServiceError>(t)
+                    let mut pending = crate::store::Writes::new();
+                    pipeline::apply(conn, &mut pending, t, &policy, now).await
                 })
             })
-            .await?;
-        self.wake_outbox();
-        Ok((envelope_id, updated, warnings))
-    }
-}
-
-/// A one-line description for the event history. Never includes content
-/// that a marking protects: kinds of finding, names of reasons, dates.
-pub(crate) fn describe(action: &Action) -> String {
-    describe_payload(&action.clone().into_payload())
-}
-
-/// The same, for any message.
-pub(crate) fn describe_payload(payload: &pb::Payload) -> String {
-    use crate::render::enum_name;
-    use pb::payload::Body;
-    fn reason(r: i32) -> &'static str {
-        match pb::WithholdingReason::try_from(r).unwrap_or(pb::WithholdingReason::Unspecified) {
-            pb::WithholdingReason::OngoingInvestigationOrLaw => {
-                "10.5.2 (a) ongoing investigation or confidentiality law"
-            }
-            pb::WithholdingReason::ConfidentialityNotGuaranteed => {
-                "10.5.2 (b) confidentiality cannot be guaranteed"
-            }
-            pb::WithholdingReason::NationalSecurity => "10.5.2 (c) national security",
-            pb::WithholdingReason::Unspecified => "no reason given",
-        }
-    }
-    match &payload.body {
-        Some(Body::Request(_)) => "trace request".into(),
-        Some(Body::Acknowledgement(_)) => "acknowledgement of receipt (10.1)".into(),
-        Some(Body::Response(r)) if r.restricted => {
-            format!("restricted response: {}", reason(r.restriction_reason))
-        }
-        Some(Body::Response(r)) => format!(
-            "response ({})",
-            match r.finding.as_ref().and_then(|f| f.case.as_ref()) {
-                Some(pb::finding::Case::ManufactureOrImport(_)) => "10.4.1 manufacture or import",
-                Some(pb::finding::Case::InternalTransfer(_)) => "10.4.2 internal transfer",
-                Some(pb::finding::Case::Export(_)) => "10.4.3 export",
-                Some(pb::finding::Case::InternalDiversion(_)) => "10.4.4 internal diversion",
-                None => "no finding",
-            }
-        ),
-        Some(Body::ReturnForCompletion(r)) => format!(
-            "returned for completion (10.2){}, missing: {}",
-            if r.automatic { " automatically" } else { "" },
-            r.missing
-                .iter()
-                .map(|m| m.field.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-        Some(Body::Resubmission(_)) => "completed request resubmitted".into(),
-        Some(Body::Delay(d)) => format!(
-            "response delayed until {}: {}",
-            d.new_response_due
-                .as_ref()
-                .and_then(from_timestamp)
-                .map(rfc3339)
-                .unwrap_or_default(),
-            reason(d.reason)
-        ),
-        Some(Body::Refusal(r)) => format!("refusal: {}", reason(r.reason)),
-        Some(Body::ClarificationRequest(_)) => "clarification requested (10.5.2)".into(),
-        Some(Body::ClarificationReply(_)) => "clarification given".into(),
-        Some(Body::Consent(c)) => format!(
-            "consent: lifts {} for {}",
-            pb::UseRestriction::try_from(c.restriction)
-                .map(|r| enum_name(r.as_str_name(), "USE_RESTRICTION_"))
-                .unwrap_or_default(),
-            pb::OnwardUse::try_from(c.r#use)
-                .map(|u| enum_name(u.as_str_name(), "ONWARD_USE_"))
-                .unwrap_or_default()
-        ),
-        Some(Body::ConsentRequest(c)) => format!(
-            "consent asked: {} for {}",
-            pb::UseRestriction::try_from(c.restriction)
-                .map(|r| enum_name(r.as_str_name(), "USE_RESTRICTION_"))
-                .unwrap_or_default(),
-            pb::OnwardUse::try_from(c.r#use)
-                .map(|u| enum_name(u.as_str_name(), "ONWARD_USE_"))
-                .unwrap_or_default()
-        ),
-        Some(Body::Closure(_)) => "trace closed".into(),
-        Some(Body::SharedInformation(s)) => format!("information provided by {}", s.provided_by),
-        Some(Body::BrokerNotice(b)) => format!(
-            "{}: lost/stolen register match, reported by {}{}",
-            b.broker,
-            b.reported_by,
-            if b.differences.is_empty() {
-                String::new()
-            } else {
-                format!(" (serial read differently: {})", b.differences.join(", "))
-            }
-        ),
-        Some(Body::Receipt(_)) => "end-to-end receipt".into(),
-        Some(Body::OnBehalfRequest(_)) => "request to trace on our behalf (11.3.1)".into(),
-        Some(Body::DeliveryFailure(d)) => format!("not delivered: {}", d.reason),
-        None => "empty message".into(),
+            .await
     }
 }
 
@@ -541,11 +723,11 @@ mod tests {
     fn only_the_requested_state_grants_consent_and_only_the_requester_asks() {
         let grant = Action::GrantConsent(pb::Consent::default());
         let ask = Action::RequestConsent(pb::ConsentRequest::default());
-        assert_eq!(consent_taken_by(&grant), Some(Side::Requested));
-        assert_eq!(consent_taken_by(&ask), Some(Side::Requester));
+        assert_eq!(grant.taken_by(), Some(Side::Requested));
+        assert_eq!(ask.taken_by(), Some(Side::Requester));
         assert_eq!(
-            consent_taken_by(&Action::Close(pb::Closure::default())),
-            None
+            Action::Close(pb::Closure::default()).taken_by(),
+            Some(Side::Requester)
         );
     }
 }

@@ -19,6 +19,20 @@ pub enum ServiceError {
     /// The database is away or busy (failing over, say): worth trying again.
     #[error("unavailable: {0}")]
     Unavailable(String),
+    /// Not now: the sender should try again shortly (a report about an
+    /// envelope whose outcome this node is still recording, say).
+    #[error("{0}")]
+    NotYet(String),
+    /// An envelope whose origin this node has not learned yet (directories
+    /// still propagating): not a refusal, the sender retries.
+    #[error(
+        "unknown origin {origin}: this node has not learned {origin}'s certificate authority yet \
+         (directories are still propagating; it asked {asked}); send it again later"
+    )]
+    UnknownOrigin {
+        origin: crate::ids::ParticipantId,
+        asked: String,
+    },
     /// Never shown to the caller: logged, answered with a generic message.
     #[error("internal: {0}")]
     Internal(String),
@@ -39,6 +53,15 @@ impl From<StoreError> for ServiceError {
             ServiceError::Unavailable(e.to_string())
         } else {
             ServiceError::Internal(e.to_string())
+        }
+    }
+}
+
+impl From<crate::bounds::BoundsError> for ServiceError {
+    fn from(e: crate::bounds::BoundsError) -> Self {
+        ServiceError::InvalidArgument {
+            field: e.field,
+            reason: e.reason,
         }
     }
 }

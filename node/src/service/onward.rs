@@ -1,60 +1,50 @@
 //! Onward uses of received information (10.3): forwarding to a third state,
 //! a hub or a UN panel (11.4), exporting, and reports. Each goes through the
-//! node, is checked against every marking it touches, and is refused with
-//! the restriction or TLP rule that forbids it. Consents (one restriction,
-//! one use) are honoured. Every onward use is audited.
+//! release gate with the audience it amounts to; a use that needs the whole
+//! of the information is refused with every rule in the way, so that the
+//! officer can ask the provider for exactly the consent needed. What leaves
+//! carries its markings, and every onward use is audited.
 
 use iti_proto::v1 as pb;
 use time::OffsetDateTime;
 
 use super::access::{Operation, require};
-use super::views::consents_regarding;
+use super::views::consents_of_case;
 use super::{Actor, Node, ServiceError, ServiceResult, queue_outgoing, record_event};
 use crate::case::machine::TraceState;
 use crate::case::role::TraceRole;
 use crate::identity::Officer;
 use crate::ids::{EnvelopeId, ParticipantId, TraceId};
-use crate::policy::redact::check_onward;
-use crate::policy::{Denied, Use};
+use crate::policy::gate::{Audience, Refusal, Released, Whole, release};
+use crate::policy::marked::Marked;
+use crate::policy::marking::Marking;
 use crate::store::envelopes::{self, Direction, StoredEnvelope};
-use crate::store::traces::{self, ConsentRow, TraceRow};
+use crate::store::traces::{self, TraceRow};
 use crate::store::{audit, boxed};
 
-fn denied(d: Denied) -> ServiceError {
-    ServiceError::PermissionDenied(d.to_string())
+pub(crate) fn refused(r: Refusal) -> ServiceError {
+    ServiceError::PermissionDenied(r.to_string())
 }
 
-/// The use forwarding to `to` amounts to.
-pub fn forwarding_use(to: &ParticipantId) -> Use {
-    match to {
-        ParticipantId::State(_) => Use::ForwardToThirdState,
-        ParticipantId::Hub(_) => Use::ForwardToHub,
-        ParticipantId::Panel(_) => Use::ForwardToUnPanel,
-    }
+/// The responses received on a trace.
+async fn responses(node: &Node, trace_id: TraceId) -> ServiceResult<Vec<StoredEnvelope>> {
+    Ok(envelopes::for_trace(node.store.pool(), trace_id)
+        .await?
+        .into_iter()
+        .filter(|e| e.direction == Direction::In && e.header.kind == pb::PayloadKind::Response)
+        .filter(|e| e.payload.is_some())
+        .collect())
+}
+
+async fn trace(node: &Node, trace_id: TraceId) -> ServiceResult<TraceRow> {
+    traces::get_from_pool(node.store.pool(), trace_id)
+        .await?
+        .ok_or_else(|| ServiceError::NotFound(format!("no trace {trace_id}")))
 }
 
 impl Node {
-    /// A trace, the consents received on it (see `consents_regarding` for
-    /// those that apply to one response) and the responses received.
-    async fn trace_and_responses(
-        &self,
-        trace_id: TraceId,
-    ) -> ServiceResult<(TraceRow, Vec<ConsentRow>, Vec<StoredEnvelope>)> {
-        let pool = self.store.pool();
-        let trace = traces::get_from_pool(pool, trace_id)
-            .await?
-            .ok_or_else(|| ServiceError::NotFound(format!("no trace {trace_id}")))?;
-        let consents = traces::consents(pool, trace_id).await?;
-        let responses = envelopes::for_trace(pool, trace_id)
-            .await?
-            .into_iter()
-            .filter(|e| e.direction == Direction::In && e.header.kind == pb::PayloadKind::Response)
-            .collect();
-        Ok((trace, consents, responses))
-    }
-
-    /// Passes a received response on to another participant, if every
-    /// section's marking allows it.
+    /// Passes a received response on to another participant, if the gate
+    /// lets every part of it go there (with the provider's consents).
     pub async fn forward(
         &self,
         officer: &Officer,
@@ -62,13 +52,14 @@ impl Node {
         regarding: &str,
         to: &str,
         note: &str,
-    ) -> ServiceResult<(EnvelopeId, TraceRow)> {
+    ) -> ServiceResult<(EnvelopeId, pb::TraceSummary)> {
         require(officer, Operation::UseInformation)?;
         let to: ParticipantId = to
             .parse()
             .map_err(|e: crate::ids::IdError| ServiceError::invalid("to", e.to_string()))?;
-        let (trace, consents, responses) = self.trace_and_responses(trace_id).await?;
-        let source = responses
+        let trace = trace(self, trace_id).await?;
+        let source = responses(self, trace_id)
+            .await?
             .into_iter()
             .find(|e| regarding.is_empty() || e.header.id.to_string() == regarding)
             .ok_or_else(|| {
@@ -76,44 +67,35 @@ impl Node {
                     "no response {regarding} received on trace {trace_id}"
                 ))
             })?;
-        let Some(pb::payload::Body::Response(response)) =
-            source.payload.clone().and_then(|p| p.body)
-        else {
-            return Err(ServiceError::NotFound(
-                "that message is not a response".into(),
-            ));
-        };
         if to == source.header.origin {
             return Err(ServiceError::invalid(
                 "to",
                 "that is the originator of the information",
             ));
         }
-        let use_ = forwarding_use(&to);
-        let consents = consents_regarding(&consents, source.header.id);
-        check_onward(&response, use_, &consents).map_err(denied)?;
+        let shared = shared_information(&trace, &source, note);
+        let consents = consents_of_case(self, trace.case_id).await?;
+        let payload = release(
+            &shared,
+            &Audience::Participant(to.clone()),
+            &consents,
+            Whole::Required,
+        )
+        .map_err(refused)?;
         self.check_route(&to)?;
         let now = self.now();
-        let payload = pb::Payload {
-            body: Some(pb::payload::Body::SharedInformation(
-                pb::SharedInformation {
-                    provided_by: source.header.origin.to_string(),
-                    source_case: trace.case_id.to_string(),
-                    response: Some(response.clone()),
-                    note: note.to_string(),
-                },
-            )),
-        };
-        let marking = crate::policy::redact::envelope_marking(&response)
-            .map_err(|e| ServiceError::invalid("marking", e.to_string()))?
-            .to_proto();
         let new_trace = TraceId::new_v7(now);
+        let marking = payload.marking.to_proto();
+        let mut payload = payload.into_value();
+        crate::bounds::check(&mut payload, now)?;
         let (header, env) =
             self.make_envelope(trace.case_id, new_trace, &to, &payload, &marking, None)?;
         let actor = Actor::Officer(officer.clone());
         let detail = format!(
-            "response {} from {} forwarded to {to} ({use_}), markings intact",
-            source.header.id, source.header.origin
+            "response {} from {} forwarded to {to} ({}), markings intact",
+            source.header.id,
+            source.header.origin,
+            Audience::Participant(to.clone()).use_()
         );
         let envelope_id = header.id;
         let t = trace.clone();
@@ -128,53 +110,49 @@ impl Node {
             })
             .await?;
         self.wake_outbox();
-        Ok((envelope_id, trace))
+        Ok((envelope_id, self.summary(officer.role, &trace, &consents)))
     }
 
-    /// Exports a trace's request and responses as JSON or CSV, if every
-    /// response allows it (as evidence, or for internal use).
+    /// Exports a trace's request and responses as JSON or CSV, if the gate
+    /// lets every part go into the file (as evidence, or for internal use).
+    /// The file carries its markings, at its top and on every entry.
     pub async fn export(
         &self,
         officer: &Officer,
         trace_id: TraceId,
         format: pb::ExportFormat,
         as_evidence: bool,
-    ) -> ServiceResult<(String, String)> {
+    ) -> ServiceResult<(String, String, Vec<pb::Marking>)> {
         require(officer, Operation::UseInformation)?;
-        let (trace, consents, responses) = self.trace_and_responses(trace_id).await?;
-        let use_ = if as_evidence {
-            Use::ExportAsEvidence
-        } else {
-            Use::Export
+        let trace = trace(self, trace_id).await?;
+        let consents = consents_of_case(self, trace.case_id).await?;
+        let audience = Audience::Export {
+            evidence: as_evidence,
         };
+        let request =
+            release(&trace.request, &audience, &consents, Whole::Required).map_err(refused)?;
         let mut bodies = Vec::new();
-        for stored in &responses {
-            if let Some(pb::payload::Body::Response(r)) =
-                stored.payload.as_ref().and_then(|p| p.body.as_ref())
-            {
-                check_onward(r, use_, &consents_regarding(&consents, stored.header.id))
-                    .map_err(denied)?;
-                bodies.push((
-                    stored.header.origin.to_string(),
-                    stored.header.id,
-                    r.clone(),
-                ));
-            }
+        for stored in responses(self, trace_id).await? {
+            let Some(payload) = &stored.payload else {
+                continue;
+            };
+            let released =
+                release(payload, &audience, &consents, Whole::Required).map_err(refused)?;
+            bodies.push((stored.header.origin.to_string(), stored.header.id, released));
         }
+        let markings = markings_of(&request, &bodies);
         let (content, ext) = match format {
-            pb::ExportFormat::Csv => (export_csv(&trace, &bodies), "csv"),
+            pb::ExportFormat::Csv => (export_csv(&trace, &request, &bodies, &markings), "csv"),
             pb::ExportFormat::Json | pb::ExportFormat::Unspecified => {
-                (export_json(&trace, &bodies)?, "json")
+                (export_json(&trace, &request, &bodies, &markings)?, "json")
             }
         };
-        let filename = format!("trace-{trace_id}.{ext}");
+        let mut accessed = vec![format!("request of trace {trace_id}")];
+        accessed.extend(bodies.iter().map(|(_, id, _)| format!("response {id}")));
         self.audit_access(
             officer,
             &format!("trace {trace_id}"),
-            &bodies
-                .iter()
-                .map(|(_, id, _)| format!("response {id}"))
-                .collect::<Vec<_>>(),
+            &accessed,
             if as_evidence {
                 "export as evidence"
             } else {
@@ -182,11 +160,15 @@ impl Node {
             },
         )
         .await?;
-        Ok((content, filename))
+        Ok((
+            content,
+            format!("trace-{trace_id}.{ext}"),
+            markings.iter().map(Marking::to_proto).collect(),
+        ))
     }
 
     /// A clause 12 style report: figures for every trace, and details only
-    /// of responses whose markings allow inclusion in a report.
+    /// of responses the gate lets into a report.
     pub async fn report(
         &self,
         officer: &Officer,
@@ -209,7 +191,7 @@ impl Node {
                 TraceState::Responded | TraceState::RespondedRestricted
             )
         });
-        let refused = count(&|t| t.state == TraceState::Refused);
+        let refused_count = count(&|t| t.state == TraceState::Refused);
         let now = self.now();
         let overdue = count(&|t| {
             t.due.acknowledgement.is_some_and(|d| d <= now)
@@ -218,21 +200,19 @@ impl Node {
         let mut details = Vec::new();
         let mut withheld = 0usize;
         for t in &traces {
-            let (_, consents, responses) = self.trace_and_responses(t.trace_id).await?;
-            for stored in responses {
-                if let Some(pb::payload::Body::Response(r)) =
-                    stored.payload.as_ref().and_then(|p| p.body.as_ref())
-                {
-                    let consents = consents_regarding(&consents, stored.header.id);
-                    match check_onward(r, Use::Report, &consents) {
-                        Ok(()) => details.push(format!(
-                            "trace {}: {} answered ({})",
-                            t.trace_id,
-                            stored.header.origin,
-                            super::act::describe(&super::act::Action::Respond(r.clone()))
-                        )),
-                        Err(_) => withheld += 1,
-                    }
+            let consents = consents_of_case(self, t.case_id).await?;
+            for stored in responses(self, t.trace_id).await? {
+                let Some(payload) = &stored.payload else {
+                    continue;
+                };
+                match release(payload, &Audience::Report, &consents, Whole::Required) {
+                    Ok(released) => details.push(format!(
+                        "trace {}: {} answered ({})",
+                        t.trace_id,
+                        stored.header.origin,
+                        report_line(released.value())
+                    )),
+                    Err(_) => withheld += 1,
                 }
             }
         }
@@ -240,7 +220,7 @@ impl Node {
             "ITI Exchange report for {} (ISACS 05.31 clause 12)\n\
              international tracing requests sent: {sent}\n\
              requests received: {received}\n\
-             answered: {answered}, refused: {refused}, overdue now: {overdue}\n",
+             answered: {answered}, refused: {refused_count}, overdue now: {overdue}\n",
             self.participant()
         );
         if !details.is_empty() {
@@ -254,12 +234,15 @@ impl Node {
                 "{withheld} response(s) left out: their markings do not allow inclusion in a report\n"
             ));
         }
+        let national = self.registry().figures(from, to).await?;
+        text.push_str(&national.text());
         let json = serde_json::json!({
+            "national_tracing_system": national.json(),
             "participant": self.participant().to_string(),
             "requests_sent": sent,
             "requests_received": received,
             "answered": answered,
-            "refused": refused,
+            "refused": refused_count,
             "overdue": overdue,
             "reportable_responses": details,
             "responses_withheld_by_marking": withheld,
@@ -286,68 +269,267 @@ impl Node {
     }
 }
 
+/// The information passed on: the provider's response under its own
+/// markings, the identification it concerns and our note (ours).
+fn shared_information(
+    trace: &TraceRow,
+    source: &StoredEnvelope,
+    note: &str,
+) -> Marked<pb::Payload> {
+    let response = source
+        .payload
+        .as_ref()
+        .expect("responses() keeps those with a payload");
+    let provided_by = source.header.origin.to_string();
+    let source_response = source.header.id.to_string();
+    let case = trace.case_id.to_string();
+    let note = note.to_string();
+    let ours = trace.request.derive(|r| r.items.clone());
+    response.join(&ours, |p, items| {
+        let response = match &p.body {
+            Some(pb::payload::Body::Response(r)) => Some(r.clone()),
+            _ => None,
+        };
+        pb::Payload {
+            body: Some(pb::payload::Body::SharedInformation(
+                pb::SharedInformation {
+                    provided_by,
+                    source_case: case,
+                    response,
+                    note,
+                    items: items.clone(),
+                    source_response,
+                },
+            )),
+        }
+    })
+}
+
+/// Every marking an export holds, each once.
+fn markings_of(
+    request: &Released<pb::TraceRequest>,
+    bodies: &[(String, EnvelopeId, Released<pb::Payload>)],
+) -> Vec<Marking> {
+    let mut all = vec![request.marking.clone()];
+    for (_, _, r) in bodies {
+        if let Some(pb::payload::Body::Response(response)) = &r.value().body {
+            for (_, m) in crate::policy::redact::section_markings(response) {
+                all.extend(m.ok());
+            }
+        }
+        all.push(r.marking.clone());
+    }
+    let mut unique: Vec<Marking> = Vec::new();
+    for m in all {
+        if !unique.contains(&m) {
+            unique.push(m);
+        }
+    }
+    unique
+}
+
 fn export_json(
     trace: &TraceRow,
-    bodies: &[(String, EnvelopeId, pb::TraceResponse)],
+    request: &Released<pb::TraceRequest>,
+    bodies: &[(String, EnvelopeId, Released<pb::Payload>)],
+    markings: &[Marking],
 ) -> ServiceResult<String> {
     let responses: Vec<serde_json::Value> = bodies
         .iter()
         .map(|(from, id, r)| {
+            let response = match &r.value().body {
+                Some(pb::payload::Body::Response(resp)) => {
+                    serde_json::to_value(resp).unwrap_or(serde_json::Value::Null)
+                }
+                _ => serde_json::Value::Null,
+            };
             serde_json::json!({
                 "from": from,
                 "envelopeId": id.to_string(),
-                "response": serde_json::to_value(r).unwrap_or(serde_json::Value::Null),
+                "marking": r.marking.to_string(),
+                "response": response,
             })
         })
         .collect();
     serde_json::to_string_pretty(&serde_json::json!({
+        "markings": markings.iter().map(|m| m.to_string()).collect::<Vec<_>>(),
         "traceId": trace.trace_id.to_string(),
         "caseId": trace.case_id.to_string(),
         "counterpart": trace.counterpart.to_string(),
         "state": trace.state.as_str(),
-        "request": serde_json::to_value(&trace.request).unwrap_or(serde_json::Value::Null),
+        "request": {
+            "marking": request.marking.to_string(),
+            "request": serde_json::to_value(request.value()).unwrap_or(serde_json::Value::Null),
+        },
         "responses": responses,
     }))
     .map_err(|e| ServiceError::Internal(e.to_string()))
 }
 
 fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n']) {
+    if s.contains([',', '"', '\n', '#']) {
         format!("\"{}\"", s.replace('"', "\"\""))
     } else {
         s.to_string()
     }
 }
 
-/// One row per step of each response's history.
-fn export_csv(trace: &TraceRow, bodies: &[(String, EnvelopeId, pb::TraceResponse)]) -> String {
-    let mut out = String::from("trace_id,provided_by,date,kind,state,party,description\n");
-    for (from, _, r) in bodies {
-        for e in r.history.iter().flat_map(|h| h.events.iter()) {
-            let kind = pb::HistoryEventKind::try_from(e.kind)
-                .map(|k| {
-                    k.as_str_name()
-                        .trim_start_matches("HISTORY_EVENT_KIND_")
-                        .to_lowercase()
-                })
-                .unwrap_or_default();
-            out.push_str(
-                &[
-                    trace.trace_id.to_string(),
-                    from.clone(),
-                    e.date.clone(),
-                    kind,
-                    e.state.clone(),
-                    e.party.clone(),
-                    e.description.clone(),
-                ]
+/// One row per item of the request, per section of each response and per
+/// step of each response's history, each with the marking it carries. The
+/// lines at the top, starting with `#`, name every marking the file holds.
+fn export_csv(
+    trace: &TraceRow,
+    request: &Released<pb::TraceRequest>,
+    bodies: &[(String, EnvelopeId, Released<pb::Payload>)],
+    markings: &[Marking],
+) -> String {
+    let mut out = String::new();
+    out.push_str(&format!(
+        "# ITI Exchange export of trace {}; markings held: {}\n",
+        trace.trace_id,
+        markings
+            .iter()
+            .map(|m| m.to_string())
+            .collect::<Vec<_>>()
+            .join("; ")
+    ));
+    out.push_str("trace_id,provided_by,section,date,kind,party,description,marking\n");
+    let mut row = |provided_by: &str,
+                   section: &str,
+                   date: &str,
+                   kind: &str,
+                   party: &str,
+                   what: &str,
+                   marking: &str| {
+        let fields = [
+            trace.trace_id.to_string(),
+            provided_by.to_string(),
+            section.to_string(),
+            date.to_string(),
+            kind.to_string(),
+            party.to_string(),
+            what.to_string(),
+            marking.to_string(),
+        ];
+        out.push_str(
+            &fields
                 .iter()
                 .map(|f| csv_field(f))
                 .collect::<Vec<_>>()
                 .join(","),
+        );
+        out.push('\n');
+    };
+    let own = request.marking.to_string();
+    for (i, item) in request.value().items.iter().enumerate() {
+        let one = pb::TraceRequest {
+            items: vec![item.clone()],
+            ..Default::default()
+        };
+        row(
+            "",
+            &format!("request.items[{i}]"),
+            "",
+            "identification",
+            "",
+            &super::views::items_summary(&one),
+            &own,
+        );
+    }
+    for (from, _, released) in bodies {
+        let Some(pb::payload::Body::Response(r)) = &released.value().body else {
+            continue;
+        };
+        let marking_of = |name: &str| {
+            crate::policy::redact::section_markings(r)
+                .into_iter()
+                .find(|(n, _)| *n == name)
+                .and_then(|(_, m)| m.ok())
+                .map(|m| m.to_string())
+                .unwrap_or_default()
+        };
+        let mut text = String::new();
+        crate::render::payload(released.value(), &mut text, "");
+        if let Some(f) = &r.finding {
+            let _ = f;
+            let line = text
+                .lines()
+                .find(|l| l.starts_with("finding"))
+                .unwrap_or_default();
+            row(
+                from,
+                "finding",
+                "",
+                "finding",
+                "",
+                line,
+                &marking_of("finding"),
             );
-            out.push('\n');
+        }
+        if let Some(p) = &r.last_legal_possessor {
+            row(
+                from,
+                "lastLegalPossessor",
+                &p.since,
+                "last_legal_possession",
+                &p.name,
+                &format!("{} ({})", p.category, p.state),
+                &marking_of("lastLegalPossessor"),
+            );
+        }
+        for e in r.history.iter().flat_map(|h| h.events.iter()) {
+            let kind = pb::HistoryEventKind::try_from(e.kind)
+                .map(|k| crate::render::enum_name(k.as_str_name(), "HISTORY_EVENT_KIND_"))
+                .unwrap_or_default();
+            row(
+                from,
+                "history",
+                &e.date,
+                &kind,
+                &e.party,
+                format!("{} {}", e.state, e.description).trim(),
+                &marking_of("history"),
+            );
+        }
+        if let Some(c) = &r.commercial {
+            row(
+                from,
+                "commercial",
+                "",
+                "commercial",
+                &c.brokers.join("; "),
+                &c.contract_reference,
+                &marking_of("commercial"),
+            );
+        }
+        for i in r.individuals.iter().flat_map(|s| s.individuals.iter()) {
+            row(
+                from,
+                "individuals",
+                "",
+                "individual",
+                &i.name,
+                &i.role,
+                &marking_of("individuals"),
+            );
         }
     }
     out
+}
+
+/// What a reported response says, in a few words (it went through the gate
+/// for a report).
+fn report_line(payload: &pb::Payload) -> String {
+    let Some(pb::payload::Body::Response(r)) = &payload.body else {
+        return crate::case::kinds::facts(payload);
+    };
+    match r.finding.as_ref().and_then(|f| f.case.as_ref()) {
+        _ if r.restricted => crate::case::kinds::facts(payload),
+        Some(pb::finding::Case::ManufactureOrImport(_)) => "10.4.1 manufacture or import".into(),
+        Some(pb::finding::Case::InternalTransfer(_)) => "10.4.2 internal transfer".into(),
+        Some(pb::finding::Case::Export(_)) => "10.4.3 export".into(),
+        Some(pb::finding::Case::InternalDiversion(_)) => "10.4.4 internal diversion".into(),
+        Some(pb::finding::Case::NoRecord(_)) => "no record found".into(),
+        None => "response, no finding".into(),
+    }
 }

@@ -1,20 +1,24 @@
 //! Sending a trace request: check it, route it (9.1), sign it, queue it.
 
+use std::sync::Arc;
+
 use iti_proto::v1 as pb;
 
-use super::{
-    Actor, Node, ServiceError, ServiceResult, outgoing_writes, queue_outgoing, record_event,
-    record_event_after,
-};
+use super::pipeline::{Change, Event, Transition};
+use super::{Actor, Node, ServiceError, ServiceResult};
 use crate::case::completeness;
+use crate::case::draft::Draft;
 use crate::case::machine::{Step, TraceState, transition};
-use crate::case::role::TraceRole;
+use crate::case::role::{Awaiting, TraceRole};
 use crate::deadlines::Due;
 use crate::identity::{Officer, Role};
 use crate::ids::{CaseId, ParticipantId, StateCode, TraceId};
+use crate::policy::gate::{Audience, Refusal, Released, Whole, release};
+use crate::policy::marked::{Marked, Provider, Source};
 use crate::policy::marking::Marking;
 use crate::routing;
-use crate::store::{Writes, boxed, traces};
+use crate::store::provenance::held_under;
+use crate::store::traces::{self, TraceRow};
 
 /// What an officer submits: the draft and, optionally, a routing override.
 #[derive(Debug, Clone)]
@@ -23,6 +27,8 @@ pub struct Submission {
     pub routing_override: Option<(String, String)>,
     /// Ask this hub to conduct the trace on our behalf (11.3.1).
     pub on_behalf_via: Option<String>,
+    /// Send it even if an identical request was already sent.
+    pub allow_duplicate: bool,
 }
 
 /// A checked, routed request ready to send.
@@ -32,6 +38,8 @@ pub struct Plan {
     pub requested_state: StateCode,
     pub path: Vec<ParticipantId>,
     pub possibly_missing: Vec<pb::MissingElement>,
+    /// Fields accepted but flagged (`bounds`: mixed scripts, confusables).
+    pub flags: Vec<pb::InputFlag>,
 }
 
 pub(crate) fn require_poc(officer: &Officer, what: &str) -> ServiceResult<()> {
@@ -45,65 +53,14 @@ pub(crate) fn require_poc(officer: &Officer, what: &str) -> ServiceResult<()> {
     }
 }
 
-/// Country fields must be ISO 3166-1 alpha-3 codes.
-fn check_countries(request: &pb::TraceRequest) -> ServiceResult<()> {
-    let check = |field: String, value: &str| -> ServiceResult<()> {
-        if value.trim().is_empty() {
-            return Ok(());
-        }
-        value
-            .parse::<StateCode>()
-            .map(|_| ())
-            .map_err(|e| ServiceError::invalid(field, e.to_string()))
-    };
-    for (i, item) in request.items.iter().enumerate() {
-        use pb::recovered_item::Item;
-        match &item.item {
-            Some(Item::Weapon(w)) => {
-                check(
-                    format!("items[{i}].weapon.countryOfManufacture"),
-                    &w.country_of_manufacture,
-                )?;
-                check(
-                    format!("items[{i}].weapon.countryOfLastImport"),
-                    &w.country_of_last_import,
-                )?;
-                for (j, m) in w.marks.iter().enumerate() {
-                    check(format!("items[{i}].weapon.marks[{j}].country"), &m.country)?;
-                }
-            }
-            Some(Item::Ammunition(a)) => check(
-                format!("items[{i}].ammunition.countryOfManufacture"),
-                &a.country_of_manufacture,
-            )?,
-            Some(Item::Part(p)) => {
-                check(
-                    format!("items[{i}].part.countryOfManufacture"),
-                    &p.country_of_manufacture,
-                )?;
-                for (j, m) in p.marks.iter().enumerate() {
-                    check(format!("items[{i}].part.marks[{j}].country"), &m.country)?;
-                }
-            }
-            None => {}
-        }
-    }
-    if let Some(record) = request
-        .domestic_findings
-        .as_ref()
-        .and_then(|d| d.export_record.as_ref())
-    {
-        check(
-            "domesticFindings.exportRecord.importingState".into(),
-            &record.importing_state,
-        )?;
-    }
-    Ok(())
-}
-
-/// Validates a request for sending: the clause 6 essentials must be there
-/// unless the officer declares they cannot be provided (10.2).
-pub(crate) fn check_request(request: &mut pb::TraceRequest) -> ServiceResult<()> {
+/// Validates a request for sending: every field within its bounds (and
+/// normalised), the clause 6 essentials there unless the officer declares
+/// they cannot be provided (10.2). Returns the fields flagged.
+pub(crate) fn check_request(
+    request: &mut pb::TraceRequest,
+    now: time::OffsetDateTime,
+) -> ServiceResult<Vec<pb::InputFlag>> {
+    let flags = crate::bounds::check(request, now)?;
     if request.items.is_empty() {
         return Err(ServiceError::invalid(
             "items",
@@ -121,7 +78,6 @@ pub(crate) fn check_request(request: &mut pb::TraceRequest) -> ServiceResult<()>
             item.quantity = 1;
         }
     }
-    check_countries(request)?;
     if request.cannot_provide_all {
         if request.cannot_provide_explanation.trim().is_empty() {
             return Err(ServiceError::invalid(
@@ -153,15 +109,20 @@ pub(crate) fn check_request(request: &mut pb::TraceRequest) -> ServiceResult<()>
             Marking::try_from(m).map_err(|e| ServiceError::invalid("marking", e.to_string()))?;
         }
     }
-    Ok(())
+    Ok(flags)
 }
 
 impl Node {
     /// Checks and routes a draft without sending anything.
     pub fn plan(&self, officer: &Officer, submission: &Submission) -> ServiceResult<Plan> {
         require_poc(officer, "prepare trace requests")?;
+        self.plan_request(submission)
+    }
+
+    /// Checks and routes a request (9.1); nothing is sent.
+    fn plan_request(&self, submission: &Submission) -> ServiceResult<Plan> {
         let mut request = submission.request.clone();
-        check_request(&mut request)?;
+        let flags = check_request(&mut request, self.now())?;
         let decision = routing::route(&request);
         let grounds = match (&submission.routing_override, decision) {
             (Some((state, reason)), decision) => {
@@ -248,6 +209,7 @@ impl Node {
             requested_state,
             path,
             possibly_missing,
+            flags,
         })
     }
 
@@ -258,6 +220,9 @@ impl Node {
         submission: Submission,
     ) -> ServiceResult<(CaseId, TraceId, crate::ids::EnvelopeId, Plan)> {
         let plan = self.plan(officer, &submission)?;
+        if !submission.allow_duplicate {
+            self.refuse_duplicate(&plan.request).await?;
+        }
         let now = self.now();
         let case_id = CaseId::new_v7(now);
         let trace_id = TraceId::new_v7(now);
@@ -268,103 +233,56 @@ impl Node {
             ),
             None => None,
         };
-        let (destination, payload) = match &on_behalf_hub {
-            Some(hub) => (
-                hub.clone(),
-                pb::Payload {
-                    body: Some(pb::payload::Body::OnBehalfRequest(pb::OnBehalfRequest {
-                        request: Some(plan.request.clone()),
-                        note: String::new(),
-                    })),
-                },
-            ),
-            None => (
-                ParticipantId::State(plan.requested_state),
-                pb::Payload {
-                    body: Some(pb::payload::Body::Request(plan.request.clone())),
-                },
-            ),
+        let payload = match &on_behalf_hub {
+            Some(_) => pb::payload::Body::OnBehalfRequest(pb::OnBehalfRequest {
+                request: Some(plan.request.clone()),
+                note: String::new(),
+            }),
+            None => pb::payload::Body::Request(plan.request.clone()),
         };
-        let marking = plan.request.marking.clone().unwrap_or_default();
-        let (header, env) =
-            self.make_envelope(case_id, trace_id, &destination, &payload, &marking, None)?;
-        let trace = traces::TraceRow {
+        let marking = held_under(plan.request.marking.as_ref());
+        let trace = TraceRow {
             trace_id,
             case_id,
             role: TraceRole::Requester,
             counterpart: ParticipantId::State(plan.requested_state),
             state: transition(TraceState::Drafted, Step::Send)?,
-            request: plan.request.clone(),
+            request: Marked::new(plan.request.clone(), marking.clone(), Source::us()),
+            draft: None,
+            awaiting: Awaiting::Nothing,
             on_behalf_of: on_behalf_hub.clone(),
             opened_at: now,
             received_at: None,
             due: Due::default(),
             updated_at: now,
             missing: plan.possibly_missing.clone(),
+            flags: plan.flags.clone(),
         };
+        let (header, env, payload) = self.own_message(
+            &trace,
+            pb::Payload {
+                body: Some(payload),
+            },
+            marking,
+        )?;
         let actor = Actor::Officer(officer.clone());
-        let grounds = plan.request.grounds.clone().unwrap_or_default();
-        let detail = match &on_behalf_hub {
-            Some(hub) => format!(
-                "request for {} sent via {hub}, which conducts the trace on our behalf (11.3.1)",
-                plan.requested_state
-            ),
-            None => format!(
-                "request sent to {}: {}",
-                plan.requested_state, grounds.explanation
-            ),
-        };
-        let override_note = (grounds.rule == pb::RoutingRule::OfficerOverride as i32).then(|| {
-            format!(
-                "routing overridden: {} instead of {} ({})",
-                grounds.requested_state,
-                if grounds.overridden_state.is_empty() {
-                    "none"
-                } else {
-                    &grounds.overridden_state
-                },
-                grounds.override_reason
-            )
-        });
         let envelope_id = header.id;
+        let mut t = Transition::new(Change::Open(Box::new(trace)));
+        if let Some(note) = override_note(&plan) {
+            t = t.event(Event::new("routing_override", actor.clone(), note));
+        }
+        let t = t
+            .event(
+                Event::new("sent", actor, sent_facts(&plan, on_behalf_hub.as_ref()))
+                    .about(envelope_id),
+            )
+            .send((header.clone(), env.clone(), payload.clone()));
         // The first envelope of a new trace: the delivery loop may take it
         // as committed, without reading it back.
-        let handed = self.handover.reserve(&header, &env, &payload, now);
-        let written = self
-            .store
-            .write(move |conn| {
-                boxed(async move {
-                    let mut writes = Writes::new();
-                    writes.push(traces::insert_write(&trace));
-                    outgoing_writes(&mut writes, &header, &env, &payload, now);
-                    if let Some(note) = override_note {
-                        record_event_after(
-                            conn,
-                            std::mem::take(&mut writes),
-                            &trace,
-                            "routing_override",
-                            &actor,
-                            &note,
-                            None,
-                            now,
-                        )
-                        .await?;
-                    }
-                    record_event_after(
-                        conn,
-                        writes,
-                        &trace,
-                        "sent",
-                        &actor,
-                        &detail,
-                        Some(header.id),
-                        now,
-                    )
-                    .await?;
-                    Ok::<_, ServiceError>(())
-                })
-            })
-            .await;
+        let handed = (!crate::envelope::is_waiting_for_key(&env))
+            .then(|| self.handover.reserve(&header, &env, now))
+            .flatten();
+        let written = self.commit(t).await;
         match handed {
             Some(reserved) => self.handover.complete(reserved, written.is_ok()),
             None => self.wake_outbox(),
@@ -373,85 +291,348 @@ impl Node {
         Ok((case_id, trace_id, envelope_id, plan))
     }
 
-    /// Sends a drafted trace (a proposed follow-up of a chained trace).
+    /// Sends a drafted trace (a proposed follow-up of a chained trace). Its
+    /// fields that came from another state go only where the release gate
+    /// lets them: otherwise, as `onward` says, the node asks their
+    /// provider's consent (and sends the draft once it is in), sends the
+    /// draft without them, or refuses naming every rule in the way.
     pub async fn send_draft(
         &self,
         officer: &Officer,
         trace_id: TraceId,
         routing_override: Option<(String, String)>,
-    ) -> ServiceResult<(CaseId, TraceId, crate::ids::EnvelopeId, Plan)> {
+        onward: DraftOnward,
+    ) -> ServiceResult<SentDraft> {
         require_poc(officer, "send trace requests")?;
         let trace = traces::get_from_pool(self.store.pool(), trace_id)
             .await?
             .ok_or_else(|| ServiceError::NotFound(format!("no trace {trace_id}")))?;
-        let state = transition(trace.state, Step::Send)?;
-        let plan = self.plan(
-            officer,
-            &Submission {
-                request: trace.request.clone(),
-                routing_override,
-                on_behalf_via: None,
+        transition(trace.state, Step::Send)?;
+        let consents = super::views::consents_of_case(self, trace.case_id).await?;
+        let draft = super::views::draft_of(&trace);
+        let to = Audience::Participant(trace.counterpart.clone());
+        match release(&draft, &to, &consents, Whole::Required) {
+            Ok(whole) => {
+                let actor = Actor::Officer(officer.clone());
+                self.send_released(actor, &trace, whole, routing_override, vec![])
+                    .await
+            }
+            Err(refusal) => match onward {
+                DraftOnward::WholeOnly => Err(refusal_with_choices(refusal, trace_id)),
+                DraftOnward::AskConsent { justification } => {
+                    self.ask_consent_for(officer, &trace, &refusal, &justification)
+                        .await
+                }
+                DraftOnward::WithoutRestricted => {
+                    let part = release(&draft, &to, &consents, Whole::PartsMayBeWithheld)
+                        .map_err(super::onward::refused)?;
+                    let notes = vec![format!(
+                        "sent without: {}",
+                        part.withheld_labels().join("; ")
+                    )];
+                    let reason =
+                        "the provider's grounds for it are withheld under its restrictions";
+                    let routing = routing_override
+                        .or_else(|| Some((trace.counterpart.to_string(), reason.to_string())));
+                    let actor = Actor::Officer(officer.clone());
+                    self.send_released(actor, &trace, part, routing, notes)
+                        .await
+                }
             },
-        )?;
-        let now = self.now();
+        }
+    }
+
+    /// Sends what the gate released of a draft, routed (9.1) as any request.
+    async fn send_released(
+        &self,
+        actor: Actor,
+        trace: &TraceRow,
+        released: Released<Draft>,
+        routing_override: Option<(String, String)>,
+        notes: Vec<String>,
+    ) -> ServiceResult<SentDraft> {
+        let marking = released.marking.clone();
+        let draft = released.into_value();
+        let mut request = draft.request.clone();
+        request.marking = Some(marking.to_proto());
+        let plan = self.plan_request(&Submission {
+            request,
+            routing_override,
+            on_behalf_via: None,
+            allow_duplicate: true,
+        })?;
         let destination = ParticipantId::State(plan.requested_state);
-        let payload = pb::Payload {
-            body: Some(pb::payload::Body::Request(plan.request.clone())),
-        };
-        let marking = plan.request.marking.clone().unwrap_or_default();
-        let (header, env) = self.make_envelope(
-            trace.case_id,
-            trace.trace_id,
-            &destination,
-            &payload,
-            &marking,
-            None,
+        let mut sent = trace.clone();
+        sent.counterpart = destination;
+        let (header, env, payload) = self.own_message(
+            &sent,
+            pb::Payload {
+                body: Some(pb::payload::Body::Request(plan.request.clone())),
+            },
+            marking.clone(),
         )?;
-        let mut updated = trace.clone();
-        updated.state = state;
-        updated.counterpart = destination.clone();
-        updated.request = plan.request.clone();
-        updated.missing = plan.possibly_missing.clone();
-        updated.updated_at = now;
-        let actor = Actor::Officer(officer.clone());
-        let detail = format!(
-            "follow-up request sent to {}: {}",
-            plan.requested_state,
-            plan.request
-                .grounds
-                .as_ref()
-                .map(|g| g.explanation.as_str())
-                .unwrap_or("")
-        );
         let envelope_id = header.id;
-        let expected = trace.state;
-        self.store
-            .write(move |conn| {
-                boxed(async move {
-                    // Re-read inside the writer: the state may have moved.
-                    let current = traces::get(conn, updated.trace_id)
-                        .await?
-                        .ok_or_else(|| ServiceError::NotFound("trace vanished".into()))?;
-                    if current.state != expected {
-                        transition(current.state, Step::Send)?;
-                    }
-                    traces::update(conn, &updated).await?;
-                    queue_outgoing(conn, &header, &env, &payload, now).await?;
-                    record_event(
-                        conn,
-                        &updated,
-                        "sent",
-                        &actor,
-                        &detail,
-                        Some(header.id),
-                        now,
-                    )
-                    .await?;
-                    Ok::<_, ServiceError>(())
-                })
-            })
-            .await?;
+        let request = trace
+            .request
+            .derive(|_| plan.request.clone())
+            .at_least(&marking);
+        let counterpart = sent.counterpart.clone();
+        let missing = plan.possibly_missing.clone();
+        let flags = plan.flags.clone();
+        let provenance = Some(draft.provenance());
+        let t = Transition::new(Change::Step {
+            trace_id: trace.trace_id,
+            step: Some(Step::Send),
+            delay_until: None,
+            check: Arc::new(|_| Ok(())),
+            update: Arc::new(move |t| {
+                t.counterpart = counterpart.clone();
+                t.request = request.clone();
+                t.draft = provenance.clone();
+                t.missing = missing.clone();
+                t.flags = flags.clone();
+                t.awaiting = Awaiting::Nothing;
+            }),
+        })
+        .event(
+            Event::new(
+                "sent",
+                actor,
+                format!("follow-up {}", sent_facts(&plan, None)),
+            )
+            .about(envelope_id),
+        )
+        .send((header, env, payload));
+        self.commit(t).await?;
         self.wake_outbox();
-        Ok((trace.case_id, trace.trace_id, envelope_id, plan))
+        Ok(SentDraft {
+            case_id: trace.case_id,
+            trace_id: trace.trace_id,
+            envelope_id: Some(envelope_id),
+            plan: Some(plan),
+            notes,
+        })
+    }
+
+    /// Asks each provider whose information stands in the way for exactly
+    /// the consent the refusal names; the draft waits for it.
+    async fn ask_consent_for(
+        &self,
+        officer: &Officer,
+        draft: &TraceRow,
+        refusal: &Refusal,
+        justification: &str,
+    ) -> ServiceResult<SentDraft> {
+        let Audience::Participant(destination) = destination_of(refusal, draft) else {
+            return Err(ServiceError::Internal(
+                "a draft goes to a participant".into(),
+            ));
+        };
+        let mut notes = Vec::new();
+        for (source, rules) in consent_needed(refusal, &draft.draft) {
+            let Some((provider, message)) = source else {
+                continue;
+            };
+            let provider_trace = traces::for_case(self.store.pool(), draft.case_id)
+                .await?
+                .into_iter()
+                .find(|t| t.role == TraceRole::Requester && t.counterpart == provider)
+                .ok_or_else(|| {
+                    ServiceError::FailedPrecondition(format!(
+                        "no trace with {provider} in this case to ask its consent on"
+                    ))
+                })?;
+            let ask = pb::ConsentRequest {
+                restriction: 0,
+                restrictions: rules
+                    .restrictions
+                    .iter()
+                    .map(|r| r.to_proto() as i32)
+                    .collect(),
+                lift_tlp: rules.tlp,
+                r#use: refusal
+                    .use_
+                    .to_onward()
+                    .map(|u| u as i32)
+                    .unwrap_or_default(),
+                regarding: message.map(|m| m.to_string()).unwrap_or_default(),
+                destination: destination.to_string(),
+                justification: justification.to_string(),
+            };
+            let (envelope_id, _, _) = self
+                .act(
+                    officer,
+                    provider_trace.trace_id,
+                    super::act::Action::RequestConsent(ask),
+                    false,
+                )
+                .await?;
+            notes.push(format!(
+                "consent asked of {provider} (envelope {}); the draft goes once it is granted",
+                envelope_id.map(|e| e.to_string()).unwrap_or_default()
+            ));
+        }
+        let t = Transition::new(Change::Step {
+            trace_id: draft.trace_id,
+            step: None,
+            delay_until: None,
+            check: Arc::new(|_| Ok(())),
+            update: Arc::new(|t| t.awaiting = Awaiting::Consent),
+        })
+        .event(Event::new(
+            "waiting_for_consent",
+            Actor::Officer(officer.clone()),
+            "the draft goes once its providers consent",
+        ));
+        self.commit(t).await?;
+        Ok(SentDraft {
+            case_id: draft.case_id,
+            trace_id: draft.trace_id,
+            envelope_id: None,
+            plan: None,
+            notes,
+        })
+    }
+
+    /// After a consent arrives: sends the case's drafts that were waiting
+    /// for it, if every field may now go.
+    pub(crate) async fn send_drafts_consented(&self, case: CaseId) -> ServiceResult<()> {
+        let consents = super::views::consents_of_case(self, case).await?;
+        for trace in traces::for_case(self.store.pool(), case).await? {
+            if trace.state != TraceState::Drafted || trace.awaiting != Awaiting::Consent {
+                continue;
+            }
+            let draft = super::views::draft_of(&trace);
+            let to = Audience::Participant(trace.counterpart.clone());
+            if let Ok(whole) = release(&draft, &to, &consents, Whole::Required) {
+                self.send_released(Actor::Node, &trace, whole, None, vec![])
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// What to do with a draft's fields the gate will not send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DraftOnward {
+    WholeOnly,
+    AskConsent { justification: String },
+    WithoutRestricted,
+}
+
+impl DraftOnward {
+    pub fn from_proto(value: i32, justification: String) -> DraftOnward {
+        match pb::DraftOnward::try_from(value).unwrap_or(pb::DraftOnward::Unspecified) {
+            pb::DraftOnward::AskConsent => DraftOnward::AskConsent { justification },
+            pb::DraftOnward::WithoutRestricted => DraftOnward::WithoutRestricted,
+            pb::DraftOnward::Unspecified => DraftOnward::WholeOnly,
+        }
+    }
+}
+
+/// What became of a draft.
+#[derive(Debug, Clone)]
+pub struct SentDraft {
+    pub case_id: CaseId,
+    pub trace_id: TraceId,
+    /// None while it waits for consent.
+    pub envelope_id: Option<crate::ids::EnvelopeId>,
+    pub plan: Option<Plan>,
+    pub notes: Vec<String>,
+}
+
+fn destination_of(_refusal: &Refusal, draft: &TraceRow) -> Audience {
+    Audience::Participant(draft.counterpart.clone())
+}
+
+/// What each provider must lift: by provider and message, the TLP level
+/// and the restrictions in the way.
+#[derive(Default, Debug)]
+struct Needed {
+    tlp: bool,
+    restrictions: std::collections::BTreeSet<crate::policy::marking::Restriction>,
+}
+
+type SourceKey = Option<(ParticipantId, Option<crate::ids::EnvelopeId>)>;
+
+fn consent_needed(
+    refusal: &Refusal,
+    draft: &Option<crate::case::draft::DraftProvenance>,
+) -> Vec<(SourceKey, Needed)> {
+    use crate::policy::Denied;
+    use crate::policy::gate::Rule;
+    let mut needed: Vec<(SourceKey, Needed)> = Vec::new();
+    for w in &refusal.withheld {
+        let source = draft
+            .iter()
+            .flat_map(|d| d.fields.iter())
+            .find(|f| f.field == w.part)
+            .and_then(|f| match &f.source.provider {
+                Provider::Participant(p) => Some((p.clone(), f.source.message)),
+                Provider::Us => None,
+            });
+        let entry = match needed.iter_mut().find(|(k, _)| *k == source) {
+            Some((_, n)) => n,
+            None => {
+                needed.push((source.clone(), Needed::default()));
+                &mut needed.last_mut().expect("just pushed").1
+            }
+        };
+        for rule in &w.rules {
+            match rule {
+                Rule::Policy(Denied::Tlp { .. }) => entry.tlp = true,
+                Rule::Policy(Denied::Restriction { restriction, .. }) => {
+                    entry.restrictions.insert(*restriction);
+                }
+                Rule::PersonalData | Rule::InvalidMarking(_) => {}
+            }
+        }
+    }
+    needed
+}
+
+/// A refusal to send a draft, with the two ways forward.
+fn refusal_with_choices(refusal: Refusal, draft: TraceId) -> ServiceError {
+    ServiceError::PermissionDenied(format!(
+        "{refusal}. Either ask the provider's consent, and the draft goes once it is granted \
+         (itictl request send {draft} --ask-consent --justification \"...\"), or send it without \
+         those fields if it is still a valid request (itictl request send {draft} \
+         --without-restricted)"
+    ))
+}
+
+/// The history's note of a routing override: facts only (the reason is in
+/// the request, under its marking).
+fn override_note(plan: &Plan) -> Option<String> {
+    let g = plan.request.grounds.as_ref()?;
+    (g.rule == pb::RoutingRule::OfficerOverride as i32).then(|| {
+        format!(
+            "routing overridden: {} instead of {} (the reason is in the request)",
+            g.requested_state,
+            if g.overridden_state.is_empty() {
+                "none"
+            } else {
+                &g.overridden_state
+            }
+        )
+    })
+}
+
+/// "request sent to BEL (9.1 c manufacture marking)": facts of a sending.
+fn sent_facts(plan: &Plan, via: Option<&ParticipantId>) -> String {
+    let rule = plan
+        .request
+        .grounds
+        .as_ref()
+        .and_then(|g| pb::RoutingRule::try_from(g.rule).ok())
+        .map(crate::routing::rule_label)
+        .unwrap_or("no routing rule");
+    match via {
+        Some(hub) => format!(
+            "request for {} sent via {hub}, which conducts the trace on our behalf (11.3.1)",
+            plan.requested_state
+        ),
+        None => format!("request sent to {} ({rule})", plan.requested_state),
     }
 }

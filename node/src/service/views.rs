@@ -1,58 +1,34 @@
-//! What an officer sees: traces, cases, messages, the outbox, overdue items.
-//! Content is filtered here by role and marking (policy::redact), before it
-//! leaves the node: a section an officer may not see is absent from the
-//! reply. Access to marked content is written to the audit trail.
+//! What an officer sees: traces, cases, messages, drafts, the timeline and
+//! the conclusion, the outbox, overdue items, the audit trail. Every view
+//! model is built here, and every piece of content in it comes out of the
+//! release gate (`policy::gate::release`) for the officer's role: a part an
+//! officer may not see is absent from the reply and named in its `withheld`
+//! list with the rules that keep it in. The adapters (`api/`, the console)
+//! receive these view models and nothing else. Access to marked content is
+//! written to the audit trail.
 
 use time::OffsetDateTime;
 
 use iti_proto::v1 as pb;
 
 use super::{Node, ServiceError, ServiceResult};
-use crate::case::chain;
+use crate::case::chain::{self, Conclusion};
+use crate::case::draft::Draft;
 use crate::case::machine::TraceState;
 use crate::case::role::TraceRole;
-use crate::envelope::Header;
+use crate::clock::to_timestamp;
 use crate::identity::{Officer, Role};
-use crate::ids::{CaseId, EnvelopeId, TraceId};
-use crate::policy::marking::{Marking, Restriction};
-use crate::policy::redact::{redact_request, redact_response};
-use crate::policy::{Consents, Use, authorize};
+use crate::ids::{CaseId, TraceId};
+use crate::policy::consent::Consents;
+use crate::policy::gate::{Audience, Part, Releasable, Released, Whole, release};
+use crate::policy::marked::Marked;
+use crate::policy::marking::{Marking, Tlp};
 use crate::store::envelopes::{self, Direction, StoredEnvelope};
 use crate::store::outbox::{self, OutboxRow, OutboxState};
 use crate::store::traces::{self, EventRow, TraceRow};
 use crate::store::{audit, boxed};
 
-/// A message of a trace as an officer may see it.
-#[derive(Debug, Clone)]
-pub struct MessageView {
-    pub header: Header,
-    pub direction: Direction,
-    pub payload: Option<pb::Payload>,
-    pub withheld: Vec<String>,
-    pub outbox: Option<OutboxRow>,
-    pub receipt_at: Option<OffsetDateTime>,
-    pub hops: Vec<String>,
-}
-
-#[derive(Debug, Clone)]
-pub struct TraceView {
-    pub trace: TraceRow,
-    /// The request as this officer may see it.
-    pub request: pb::TraceRequest,
-    pub request_withheld: Vec<String>,
-    pub events: Vec<EventRow>,
-    pub messages: Vec<MessageView>,
-}
-
-#[derive(Debug, Clone)]
-pub struct CaseView {
-    pub case_id: CaseId,
-    pub traces: Vec<TraceView>,
-    pub timeline: Vec<pb::TimelineStep>,
-    pub conclusion: String,
-}
-
-/// A short description of the items of a request, if the officer may see it.
+/// A short description of the items of a request (already released).
 pub fn items_summary(request: &pb::TraceRequest) -> String {
     use pb::recovered_item::Item;
     let parts: Vec<String> = request
@@ -85,144 +61,120 @@ pub fn items_summary(request: &pb::TraceRequest) -> String {
     }
 }
 
-/// Consents received for a trace, as policy consents.
-pub(crate) fn consents_of<'a>(rows: impl IntoIterator<Item = &'a traces::ConsentRow>) -> Consents {
-    let mut c = Consents::none();
-    for row in rows {
-        let r = pb::UseRestriction::try_from(row.restriction)
-            .ok()
-            .and_then(Restriction::from_proto);
-        let u = pb::OnwardUse::try_from(row.use_)
-            .ok()
-            .and_then(|u| Use::try_from(u).ok());
-        if let (Some(r), Some(u)) = (r, u) {
-            c.grant(r, u);
-        }
-    }
-    c
+/// The consents recorded on a case's traces, for the gate.
+pub(crate) async fn consents_of_case(node: &Node, case: CaseId) -> ServiceResult<Consents> {
+    Ok(traces::consents_in_case(node.store.pool(), case)
+        .await?
+        .into_iter()
+        .map(|row| row.consent)
+        .collect())
 }
 
-/// The consents that apply to one response (10.3: consent is given for
-/// particular information): those naming it, and those naming no response,
-/// which apply to every response of the trace.
-pub(crate) fn consents_regarding(rows: &[traces::ConsentRow], response: EnvelopeId) -> Consents {
-    let id = response.to_string();
-    consents_of(rows.iter().filter(|row| {
-        let regarding = row.regarding.trim();
-        regarding.is_empty() || regarding == id
-    }))
-}
-
-fn may_display(marking: &pb::Marking, role: Role, consents: &Consents) -> Result<(), String> {
-    match Marking::try_from(marking) {
-        Ok(m) => authorize(&m, Use::Display(role), consents)
-            .map(|_| ())
-            .map_err(|d| d.rule().to_string()),
-        // Fail closed: a marking that cannot be read hides what it covers.
-        Err(_) => Err("unreadable marking".into()),
+/// Releases content for an officer to see: never refused, parts withheld.
+fn shown<T: Releasable>(content: &Marked<T>, role: Role, consents: &Consents) -> Released<T> {
+    match release(
+        content,
+        &Audience::Officer(role),
+        consents,
+        Whole::PartsMayBeWithheld,
+    ) {
+        Ok(released) => released,
+        // A view withholds; it is never refused as a whole.
+        Err(refusal) => unreachable!("a view was refused: {refusal}"),
     }
 }
 
-fn is_marked(marking: &pb::Marking) -> bool {
-    marking.tlp != pb::Tlp::Clear as i32 || !marking.restrictions.is_empty()
+fn is_marked(m: &Marking) -> bool {
+    m.tlp != Tlp::Clear || !m.restrictions.is_empty()
 }
 
-/// Filters one message for an officer.
-fn view_message(
-    stored: &StoredEnvelope,
-    role: Role,
-    consents: &Consents,
-    accessed: &mut Vec<String>,
-) -> (Option<pb::Payload>, Vec<String>) {
-    use pb::payload::Body;
-    let Some(payload) = stored.payload.clone() else {
-        return (None, vec!["payload (sealed, not addressed to us)".into()]);
-    };
-    let kind = stored
-        .header
-        .kind
-        .as_str_name()
-        .trim_start_matches("PAYLOAD_KIND_")
-        .to_lowercase();
-    match payload.body {
-        Some(Body::Request(r)) => {
-            let red = redact_request(&r, role, consents);
-            if red.withheld.is_empty() && r.marking.as_ref().is_some_and(is_marked) {
-                accessed.push(format!("{kind} {}", stored.header.id));
-            }
-            (
-                Some(pb::Payload {
-                    body: Some(Body::Request(red.value)),
-                }),
-                red.withheld,
-            )
-        }
-        Some(Body::Resubmission(mut r)) => {
-            let mut withheld = Vec::new();
-            if let Some(req) = r.request.take() {
-                let red = redact_request(&req, role, consents);
-                withheld = red.withheld;
-                r.request = Some(red.value);
-            }
-            (
-                Some(pb::Payload {
-                    body: Some(Body::Resubmission(r)),
-                }),
-                withheld,
-            )
-        }
-        Some(Body::Response(r)) => {
-            let red = redact_response(&r, role, consents);
-            if r.marking.as_ref().is_some_and(is_marked) {
-                accessed.push(format!("{kind} {}", stored.header.id));
-            }
-            (
-                Some(pb::Payload {
-                    body: Some(Body::Response(red.value)),
-                }),
-                red.withheld,
-            )
-        }
-        Some(Body::SharedInformation(mut s)) => {
-            let mut withheld = Vec::new();
-            if let Some(resp) = s.response.take() {
-                let red = redact_response(&resp, role, consents);
-                withheld = red.withheld;
-                s.response = Some(red.value);
-            }
-            (
-                Some(pb::Payload {
-                    body: Some(Body::SharedInformation(s)),
-                }),
-                withheld,
-            )
-        }
-        other => match may_display(&stored.header.marking, role, consents) {
-            Ok(()) => (Some(pb::Payload { body: other }), vec![]),
-            Err(rule) => (None, vec![format!("{kind} ({rule})")]),
-        },
+fn role_to_proto(role: TraceRole) -> pb::TraceRole {
+    match role {
+        TraceRole::Requester => pb::TraceRole::Requester,
+        TraceRole::Requested => pb::TraceRole::Requested,
+        TraceRole::OnBehalf => pb::TraceRole::OnBehalf,
+        TraceRole::Informed => pb::TraceRole::Informed,
+    }
+}
+
+/// An event derived from marked content (its detail names what that
+/// content said, such as the state a restricted finding named).
+#[derive(Clone)]
+struct Detail(String);
+
+impl Releasable for Detail {
+    fn parts(&self) -> Vec<Part> {
+        vec![Part::new("detail")]
+    }
+    fn withhold(&mut self, _: &str) {
+        self.0.clear();
     }
 }
 
 impl Node {
-    /// A page of the traces, newest first, after `after`; `inbox` keeps
-    /// those where we are asked and still owe something. Also where the
-    /// next page starts, if there may be one.
-    pub async fn list_traces(
+    /// A trace's summary line, as `role` may see it.
+    pub fn summary(&self, role: Role, t: &TraceRow, consents: &Consents) -> pb::TraceSummary {
+        let now = self.now();
+        let request = shown(&t.request, role, consents);
+        let hidden = request.withheld.iter().any(|w| w.part == "request");
+        let overdue = t.due.acknowledgement.is_some_and(|d| d <= now)
+            || t.due.response.is_some_and(|d| d <= now);
+        // A draft's destination comes from the finding it was drafted from.
+        let counterpart = if hidden && t.state == TraceState::Drafted {
+            "[withheld]".to_string()
+        } else {
+            t.counterpart.to_string()
+        };
+        pb::TraceSummary {
+            trace_id: t.trace_id.to_string(),
+            case_id: t.case_id.to_string(),
+            role: role_to_proto(t.role) as i32,
+            counterpart,
+            state: t.state.as_str().to_string(),
+            opened_at: Some(to_timestamp(t.opened_at)),
+            received_at: t.received_at.map(to_timestamp),
+            ack_due: t.due.acknowledgement.map(to_timestamp),
+            response_due: t.due.response.map(to_timestamp),
+            updated_at: Some(to_timestamp(t.updated_at)),
+            items: if hidden {
+                "[withheld]".into()
+            } else {
+                items_summary(request.value())
+            },
+            marking: Some(t.request.marking().to_proto()),
+            on_behalf_of: t
+                .on_behalf_of
+                .as_ref()
+                .map(|p| p.to_string())
+                .unwrap_or_default(),
+            missing: t.missing.clone(),
+            restrictions_cannot_comply: request.value().restrictions_cannot_comply.clone(),
+            overdue,
+            awaiting: t.awaiting.describe().to_string(),
+            flags: t.flags.clone(),
+        }
+    }
+
+    /// A page of the traces' summaries, newest first, after `after`, at
+    /// most `size`; `inbox` keeps those that need us. Also where the next
+    /// page starts, if there may be one.
+    pub async fn trace_summaries(
         &self,
+        officer: &Officer,
         inbox: bool,
         include_closed: bool,
         after: Option<TraceId>,
         size: usize,
-    ) -> ServiceResult<(Vec<TraceRow>, Option<TraceId>)> {
+    ) -> ServiceResult<(Vec<pb::TraceSummary>, Option<TraceId>)> {
         let keep = |t: &TraceRow| {
-            (include_closed || t.state != TraceState::Closed)
-                && (!inbox
-                    || (t.role == TraceRole::Requested
-                        && crate::case::machine::awaiting_requested(t.state))
-                    || (t.role == TraceRole::OnBehalf && t.state == TraceState::Drafted))
+            (include_closed || t.state != TraceState::Closed) && (!inbox || needs_us(t))
         };
-        Ok(traces::page_matching(self.store.pool(), after, size, keep).await?)
+        let (rows, next) = traces::page_matching(self.store.pool(), after, size, keep).await?;
+        let summaries = rows
+            .iter()
+            .map(|t| self.summary(officer.role, t, &Consents::none()))
+            .collect();
+        Ok((summaries, next))
     }
 
     /// Resolves a case id or a trace id to a case.
@@ -245,82 +197,132 @@ impl Node {
     }
 
     /// The whole case as `officer` may see it: every trace of the chain, its
-    /// events and messages, and the weapon's timeline across states.
-    pub async fn case_view(&self, officer: &Officer, id: &str) -> ServiceResult<CaseView> {
+    /// events, messages and draft, and the weapon's timeline across states
+    /// with the conclusion, each part marked.
+    pub async fn case_view(&self, officer: &Officer, id: &str) -> ServiceResult<pb::CaseView> {
         let case_id = self.resolve_case(id).await?;
         let pool = self.store.pool();
+        let consents = consents_of_case(self, case_id).await?;
         let mut views = Vec::new();
         let mut responses = Vec::new();
         let mut accessed = Vec::new();
         for trace in traces::for_case(pool, case_id).await? {
-            let consents = consents_of(&traces::consents(pool, trace.trace_id).await?);
-            let red = redact_request(&trace.request, officer.role, &consents);
-            if red.withheld.is_empty() && trace.request.marking.as_ref().is_some_and(is_marked) {
-                accessed.push(format!("request of trace {}", trace.trace_id));
-            }
             let mut messages = Vec::new();
             for stored in envelopes::for_trace(pool, trace.trace_id).await? {
-                if let Some(pb::payload::Body::Response(r)) =
-                    stored.payload.as_ref().and_then(|p| p.body.as_ref())
-                {
-                    let visible = redact_response(r, officer.role, &consents).value;
-                    responses.push((stored.header.origin.to_string(), visible));
+                if let Some(response) = response_of(&stored) {
+                    responses.push(response);
                 }
-                let (payload, withheld) =
-                    view_message(&stored, officer.role, &consents, &mut accessed);
-                let outbox_row = match stored.direction {
-                    Direction::Out => {
-                        let mut conn = pool
-                            .acquire()
-                            .await
-                            .map_err(crate::store::StoreError::from)?;
-                        outbox::get(&mut conn, stored.header.id).await?
-                    }
-                    _ => None,
-                };
-                let receipt_at = envelopes::receipts_for(pool, stored.header.id)
+                messages.push(
+                    self.message_view(&stored, officer.role, &consents, &mut accessed)
+                        .await?,
+                );
+            }
+            let request = shown(&trace.request, officer.role, &consents);
+            if request.is_whole() && is_marked(trace.request.marking()) {
+                accessed.push(format!("request of trace {}", trace.trace_id));
+            }
+            views.push(pb::TraceView {
+                summary: Some(self.summary(officer.role, &trace, &consents)),
+                events: traces::events(pool, trace.trace_id)
                     .await?
                     .into_iter()
-                    .find(|r| r.receiver == stored.header.destination.to_string())
-                    .map(|r| r.received_at);
-                messages.push(MessageView {
-                    hops: stored
-                        .envelope
-                        .hops
-                        .iter()
-                        .map(|h| h.participant.clone())
-                        .collect(),
-                    header: stored.header,
-                    direction: stored.direction,
-                    payload,
-                    withheld,
-                    outbox: outbox_row,
-                    receipt_at,
-                });
-            }
-            views.push(TraceView {
-                request: red.value,
-                request_withheld: red.withheld,
-                events: traces::events(pool, trace.trace_id).await?,
+                    .map(|e| event_view(e, officer.role, &consents))
+                    .collect(),
                 messages,
-                trace,
+                ..draft_view(&trace, officer.role, &consents)
             });
         }
-        let timeline = chain::timeline(&responses);
-        let conclusion = chain::conclusion(&responses);
+        let responses = Marked::gather(responses);
+        let timeline = shown(&responses.derive(timeline_of), officer.role, &consents);
+        let conclusion = shown(
+            &responses.derive(|rs| Conclusion::of(rs)),
+            officer.role,
+            &consents,
+        );
         if !accessed.is_empty() {
             self.audit_access(officer, &format!("case {case_id}"), &accessed, "display")
                 .await?;
         }
-        Ok(CaseView {
-            case_id,
+        Ok(pb::CaseView {
+            case_id: case_id.to_string(),
             traces: views,
-            timeline,
-            conclusion,
+            timeline: steps_with_withheld(timeline),
+            conclusion: conclusion.value().text(),
+            conclusion_marking: Some(conclusion.marking.to_proto()),
+            conclusion_withheld: conclusion.withheld_labels(),
         })
     }
 
-    /// Records who accessed which marked content, for what purpose.
+    /// One message as an officer may see it.
+    async fn message_view(
+        &self,
+        stored: &StoredEnvelope,
+        role: Role,
+        consents: &Consents,
+        accessed: &mut Vec<String>,
+    ) -> ServiceResult<pb::MessageView> {
+        let kind = crate::metrics::kind_label(stored.header.kind);
+        let (payload, withheld, marking) = match &stored.payload {
+            None => (
+                None,
+                vec!["payload (sealed, not addressed to us)".to_string()],
+                None,
+            ),
+            Some(content) => {
+                let released = shown(content, role, consents);
+                if released.is_whole() && is_marked(content.marking()) {
+                    accessed.push(format!("{kind} {}", stored.header.id));
+                }
+                let withheld = released.withheld_labels();
+                let marking = released.marking.to_proto();
+                let payload = released.into_value();
+                (
+                    payload.body.is_some().then_some(payload),
+                    withheld,
+                    Some(marking),
+                )
+            }
+        };
+        let outbox_row = match stored.direction {
+            Direction::Out => {
+                let mut conn = self
+                    .store
+                    .pool()
+                    .acquire()
+                    .await
+                    .map_err(crate::store::StoreError::from)?;
+                outbox::get(&mut conn, stored.header.id).await?
+            }
+            _ => None,
+        };
+        let receipt_at = envelopes::receipts_for(self.store.pool(), stored.header.id)
+            .await?
+            .into_iter()
+            .find(|r| r.receiver == stored.header.destination.to_string())
+            .map(|r| r.received_at);
+        Ok(pb::MessageView {
+            envelope_id: stored.header.id.to_string(),
+            kind: stored.header.kind as i32,
+            origin: stored.header.origin.to_string(),
+            destination: stored.header.destination.to_string(),
+            created_at: Some(to_timestamp(stored.header.created_at)),
+            payload,
+            withheld,
+            delivery: delivery_state(outbox_row.as_ref(), stored.direction) as i32,
+            receipt_at: receipt_at.map(to_timestamp),
+            error: outbox_row.and_then(|r| r.last_error).unwrap_or_default(),
+            hops: stored
+                .envelope
+                .hops
+                .iter()
+                .map(|h| h.participant.clone())
+                .collect(),
+            marking,
+        })
+    }
+
+    /// Records who accessed which marked content, for what purpose: ids
+    /// and kinds, never the content.
     pub(crate) async fn audit_access(
         &self,
         officer: &Officer,
@@ -342,34 +344,78 @@ impl Node {
             .await
     }
 
-    /// A page of the outbox, after the envelope queued as `after_seq`.
-    pub async fn outbox_view(
+    /// A page of what waits in the outbox (facts only: ids, kinds, hops,
+    /// errors), in queue order after the envelope queued as `after_seq`, at
+    /// most `size`. Also where the next page starts, if there may be one.
+    pub async fn outbox_items(
         &self,
         include_done: bool,
         after_seq: i64,
         size: usize,
-    ) -> ServiceResult<Vec<OutboxRow>> {
-        Ok(outbox::list(self.store.pool(), include_done, after_seq, size as i64).await?)
+    ) -> ServiceResult<(Vec<pb::OutboxItem>, Option<i64>)> {
+        let rows = outbox::list(self.store.pool(), include_done, after_seq, size as i64).await?;
+        let next = (rows.len() == size)
+            .then(|| rows.last().map(|r| r.seq))
+            .flatten();
+        let items = rows
+            .into_iter()
+            .map(|r| pb::OutboxItem {
+                envelope_id: r.envelope_id.to_string(),
+                destination: r.destination.clone(),
+                next_hop: r.next_hop.clone().unwrap_or_default(),
+                kind: r.kind,
+                state: delivery_state(Some(&r), Direction::Out) as i32,
+                enqueued_at: Some(to_timestamp(r.enqueued_at)),
+                attempts: r.attempts,
+                next_attempt_at: Some(to_timestamp(r.next_attempt_at)),
+                last_error: r.last_error.clone().unwrap_or_default(),
+                trace_id: r.trace_id.to_string(),
+                done_at: r.done_at.map(to_timestamp),
+            })
+            .collect();
+        Ok((items, next))
     }
 
-    pub async fn envelope(&self, id: EnvelopeId) -> ServiceResult<Option<StoredEnvelope>> {
-        Ok(envelopes::get_from_pool(self.store.pool(), id).await?)
+    /// Deadlines passed, owed by us or by the counterpart.
+    pub async fn overdue_items(&self, now: OffsetDateTime) -> ServiceResult<Vec<pb::OverdueItem>> {
+        Ok(self
+            .overdue(now)
+            .await?
+            .into_iter()
+            .map(|(t, owed, due)| pb::OverdueItem {
+                trace_id: t.trace_id.to_string(),
+                case_id: t.case_id.to_string(),
+                role: role_to_proto(t.role) as i32,
+                counterpart: t.counterpart.to_string(),
+                what: owed.as_str().to_string(),
+                due: Some(to_timestamp(due)),
+                owed_by: super::sweep::owed_by(self.participant(), &t).to_string(),
+            })
+            .collect())
     }
-}
 
-/// How an outgoing envelope stands, for display.
-pub fn delivery_state(row: Option<&OutboxRow>, direction: Direction) -> pb::DeliveryState {
-    match (direction, row.map(|r| r.state)) {
-        (Direction::In, _) => pb::DeliveryState::Received,
-        (_, Some(OutboxState::Pending)) => pb::DeliveryState::Queued,
-        (_, Some(OutboxState::Relayed)) => pb::DeliveryState::Relayed,
-        (_, Some(OutboxState::Delivered)) => pb::DeliveryState::Delivered,
-        (_, Some(OutboxState::Rejected)) => pb::DeliveryState::Rejected,
-        (_, None) => pb::DeliveryState::Unspecified,
+    /// The audit trail: facts only (who, what, about which ids), so every
+    /// role that may read it sees it whole.
+    pub async fn audit_entries(
+        &self,
+        after: u64,
+        limit: u32,
+    ) -> ServiceResult<Vec<pb::AuditEntry>> {
+        Ok(audit::entries(self.store.pool(), after, limit)
+            .await?
+            .into_iter()
+            .map(|e| pb::AuditEntry {
+                seq: e.record.seq,
+                at: Some(to_timestamp(crate::clock::from_millis(e.record.at_ms))),
+                actor: e.record.actor,
+                action: e.record.action,
+                subject: e.record.subject,
+                detail: e.record.detail,
+                hash: e.hash,
+            })
+            .collect())
     }
-}
 
-impl Node {
     /// Recomputes the audit chain and reports the first entry that breaks it.
     pub async fn verify_audit(&self) -> ServiceResult<pb::AuditVerifyReply> {
         let entries = audit::entries(self.store.pool(), 0, 0).await?;
@@ -388,50 +434,217 @@ impl Node {
             },
         })
     }
+
+    /// Whether a stored envelope travelled sealed, and its ciphertext's
+    /// size (facts, for the demo).
+    pub async fn sealing_of(
+        &self,
+        id: crate::ids::EnvelopeId,
+    ) -> ServiceResult<Option<Option<usize>>> {
+        Ok(envelopes::get_from_pool(self.store.pool(), id)
+            .await?
+            .map(|e| e.header.sealing.map(|_| e.envelope.payload.len())))
+    }
+
+    /// The peers this node pins (admin facts: no case content).
+    pub async fn peer_views(&self) -> ServiceResult<Vec<pb::PeerView>> {
+        Ok(self.peers().await?.iter().map(peer_view).collect())
+    }
+
+    /// The cached directory, or one participant's entry.
+    pub async fn directory_entries(
+        &self,
+        only: Option<&crate::ids::ParticipantId>,
+    ) -> ServiceResult<pb::DirectoryView> {
+        Ok(pb::DirectoryView {
+            entries: self
+                .directory_view()
+                .await?
+                .into_iter()
+                .filter(|(_, row)| only.is_none_or(|p| &row.participant == p))
+                .map(|(entry, row)| pb::DirectoryEntryView {
+                    entry: Some(entry),
+                    trust: row.trust,
+                    cached_at: Some(to_timestamp(row.cached_at)),
+                })
+                .collect(),
+        })
+    }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+pub(crate) fn peer_view(row: &crate::store::peers::PeerRow) -> pb::PeerView {
+    pb::PeerView {
+        participant: row.participant.to_string(),
+        endpoint: row.endpoint.clone(),
+        ca_fingerprint: crate::identity::pki::fingerprint(&row.ca_der),
+        ca_subject: crate::identity::pki::subject_of(&row.ca_der),
+        serves: row.serves.iter().map(|s| s.to_string()).collect(),
+        added_at: Some(to_timestamp(row.added_at)),
+    }
+}
 
-    fn consent(regarding: &str, restriction: Restriction, use_: Use) -> traces::ConsentRow {
-        let now = OffsetDateTime::UNIX_EPOCH;
-        traces::ConsentRow {
-            trace_id: TraceId::new_v7(now),
-            regarding: regarding.to_string(),
-            restriction: restriction.to_proto() as i32,
-            use_: use_.to_onward().map(|u| u as i32).unwrap_or_default(),
-            envelope_id: EnvelopeId::new_v7(now).to_string(),
-            granted_at: now,
+/// A received response, with the state that provided it, as marked content.
+fn response_of(stored: &StoredEnvelope) -> Option<Marked<(String, String, pb::TraceResponse)>> {
+    if stored.direction != Direction::In {
+        return None;
+    }
+    let payload = stored.payload.as_ref()?;
+    let origin = stored.header.origin.to_string();
+    let id = stored.header.id.to_string();
+    payload
+        .facts(|p| matches!(p.body, Some(pb::payload::Body::Response(_))))
+        .then(|| {
+            payload.derive(|p| match &p.body {
+                Some(pb::payload::Body::Response(r)) => (origin, id, r.clone()),
+                _ => unreachable!("checked above"),
+            })
+        })
+}
+
+/// The timeline of the responses, each step with its source message.
+#[allow(clippy::ptr_arg)] // a `Marked<Vec<_>>` derives through `&Vec<_>`
+fn timeline_of(responses: &Vec<(String, String, pb::TraceResponse)>) -> Vec<pb::TimelineStep> {
+    let mut steps: Vec<pb::TimelineStep> = responses
+        .iter()
+        .flat_map(|(provider, id, r)| {
+            chain::timeline_of(provider, r).into_iter().map(|mut s| {
+                s.source_message = id.clone();
+                s
+            })
+        })
+        .collect();
+    chain::sort(&mut steps);
+    steps
+}
+
+impl Conclusion {
+    fn of(responses: &[(String, String, pb::TraceResponse)]) -> Conclusion {
+        let pairs: Vec<(String, pb::TraceResponse)> = responses
+            .iter()
+            .map(|(p, _, r)| (p.clone(), r.clone()))
+            .collect();
+        chain::conclusion(&pairs)
+    }
+}
+
+/// The released timeline, each withheld step saying by which rules.
+fn steps_with_withheld(released: Released<Vec<pb::TimelineStep>>) -> Vec<pb::TimelineStep> {
+    let labels: Vec<(String, String)> = released
+        .withheld
+        .iter()
+        .map(|w| {
+            let rules: Vec<&str> = w.rules.iter().map(|r| r.label()).collect();
+            (w.part.clone(), rules.join(", "))
+        })
+        .collect();
+    let mut steps = released.into_value();
+    for (part, rules) in labels {
+        let index = part
+            .strip_prefix("timeline[")
+            .and_then(|r| r.strip_suffix(']'))
+            .and_then(|i| i.parse::<usize>().ok());
+        if let Some(step) = index.and_then(|i| steps.get_mut(i)) {
+            step.withheld = rules;
         }
     }
+    steps
+}
 
-    #[test]
-    fn a_consent_applies_to_the_response_it_names_and_not_to_another() {
-        let now = OffsetDateTime::UNIX_EPOCH;
-        let (first, second) = (EnvelopeId::new_v7(now), EnvelopeId::new_v7(now));
-        let rows = [consent(
-            &first.to_string(),
-            Restriction::NoOnwardDisclosure,
-            Use::ForwardToThirdState,
-        )];
-        let lifted =
-            |c: &Consents| c.contains(Restriction::NoOnwardDisclosure, Use::ForwardToThirdState);
-        assert!(lifted(&consents_regarding(&rows, first)));
-        assert!(!lifted(&consents_regarding(&rows, second)));
+/// An event as an officer may see it: facts, and, for an event derived from
+/// marked content, its detail through the gate.
+fn event_view(e: EventRow, role: Role, consents: &Consents) -> pb::CaseEvent {
+    let detail = match e.derived_from {
+        None => e.detail,
+        Some((marking, sources)) => {
+            let released = shown(
+                &Marked::from_sources(Detail(e.detail), marking, sources),
+                role,
+                consents,
+            );
+            if released.is_whole() {
+                released.into_value().0
+            } else {
+                format!("[withheld: {}]", released.withheld_labels().join("; "))
+            }
+        }
+    };
+    pb::CaseEvent {
+        at: Some(to_timestamp(e.at)),
+        kind: e.kind,
+        actor: e.actor,
+        detail,
+        envelope_id: e.envelope_id.unwrap_or_default(),
+        state_after: e.state_after.unwrap_or_default(),
     }
+}
 
-    #[test]
-    fn a_consent_naming_no_response_applies_to_every_response_of_the_trace() {
-        let rows = [consent(
-            "",
-            Restriction::ProprietaryCommercial,
-            Use::ExportAsEvidence,
-        )];
-        let any = EnvelopeId::new_v7(OffsetDateTime::UNIX_EPOCH);
-        assert!(
-            consents_regarding(&rows, any)
-                .contains(Restriction::ProprietaryCommercial, Use::ExportAsEvidence)
-        );
+/// For a drafted trace: the draft as the officer may see it, and where each
+/// field that came from another state's information came from.
+fn draft_view(trace: &TraceRow, role: Role, consents: &Consents) -> pb::TraceView {
+    if trace.state != TraceState::Drafted {
+        return pb::TraceView::default();
     }
+    let draft = draft_of(trace);
+    let released = shown(&draft, role, consents);
+    let withheld = released.withheld_labels();
+    let draft = released.into_value();
+    pb::TraceView {
+        draft_fields: draft
+            .fields
+            .iter()
+            .map(|f| pb::DraftField {
+                field: f.field.clone(),
+                provided_by: f.source.provider.to_string(),
+                source_message: f.source.message.map(|m| m.to_string()).unwrap_or_default(),
+                marking: Some(f.marking.to_proto()),
+            })
+            .collect(),
+        draft: Some(draft.request),
+        draft_withheld: withheld,
+        ..Default::default()
+    }
+}
+
+/// A drafted trace's request with its fields' provenance, as marked
+/// content. A draft of our own with no fields from elsewhere is all ours.
+pub(crate) fn draft_of(trace: &TraceRow) -> Marked<Draft> {
+    let provenance = trace.draft.clone();
+    trace.request.derive(|r| {
+        let own = crate::store::provenance::held_under(r.marking.as_ref());
+        match provenance {
+            Some(p) => Draft {
+                request: pb::TraceRequest {
+                    marking: Some(p.own_marking.to_proto()),
+                    ..r.clone()
+                },
+                own_marking: p.own_marking,
+                fields: p.fields,
+            },
+            None => Draft {
+                request: r.clone(),
+                own_marking: own,
+                fields: vec![],
+            },
+        }
+    })
+}
+
+/// How an outgoing envelope stands, for display.
+pub fn delivery_state(row: Option<&OutboxRow>, direction: Direction) -> pb::DeliveryState {
+    match (direction, row.map(|r| r.state)) {
+        (Direction::In, _) => pb::DeliveryState::Received,
+        (_, Some(OutboxState::Pending)) => pb::DeliveryState::Queued,
+        (_, Some(OutboxState::Relayed)) => pb::DeliveryState::Relayed,
+        (_, Some(OutboxState::Delivered)) => pb::DeliveryState::Delivered,
+        (_, Some(OutboxState::Rejected)) => pb::DeliveryState::Rejected,
+        (_, None) => pb::DeliveryState::Unspecified,
+    }
+}
+
+/// Whether a trace needs something of us now: a request we owe an answer
+/// to, an on-behalf draft, a consent asked of us, information to read.
+fn needs_us(t: &TraceRow) -> bool {
+    (t.role == TraceRole::Requested && crate::case::machine::awaiting_requested(t.state))
+        || (t.role == TraceRole::OnBehalf && t.state == TraceState::Drafted)
+        || t.awaiting.owed_by_us()
 }

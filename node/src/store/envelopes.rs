@@ -6,10 +6,12 @@ use time::OffsetDateTime;
 
 use iti_proto::v1 as pb;
 
+use super::provenance;
 use super::{StoreError, Write};
 use crate::clock::{from_millis, to_millis};
 use crate::envelope::Header;
 use crate::ids::{EnvelopeId, TraceId};
+use crate::policy::marked::{Marked, Provider, Source};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Direction {
@@ -42,8 +44,21 @@ pub struct StoredEnvelope {
     pub direction: Direction,
     pub stored_at: OffsetDateTime,
     pub envelope: pb::Envelope,
-    /// The payload in clear, where this node may read it.
-    pub payload: Option<pb::Payload>,
+    /// The payload in clear, where this node may read it, held as marked
+    /// content: from the envelope's origin (this node, for what it sent),
+    /// under the envelope's marking (each part may carry its own).
+    pub payload: Option<Marked<pb::Payload>>,
+}
+
+impl StoredEnvelope {
+    /// Where the payload came from.
+    pub fn source(&self) -> Source {
+        let provider = match self.direction {
+            Direction::Out => Provider::Us,
+            Direction::In | Direction::Relay => Provider::Participant(self.header.origin.clone()),
+        };
+        Source::message(provider, self.header.id)
+    }
 }
 
 /// Stores an envelope unless one with the same id is already stored.
@@ -111,13 +126,15 @@ pub async fn forget_payload(conn: &mut AnyConnection, id: EnvelopeId) -> Result<
     Ok(())
 }
 
-/// [`forget_payload`], to run with other writes.
+/// [`forget_payload`], to run with other writes. The old content is then
+/// scrubbed from the database's files too (`store::scrub`).
 pub fn forget_payload_write(id: EnvelopeId) -> Write {
     Write::new(
         "UPDATE envelopes SET envelope = $1, payload = NULL WHERE id = $2 AND direction = 'relay'",
     )
     .bind(pb::Envelope::default().encode_to_vec())
     .bind(id.to_string())
+    .forgetting_content()
 }
 
 fn from_row(row: &sqlx::any::AnyRow) -> Result<StoredEnvelope, StoreError> {
@@ -127,18 +144,27 @@ fn from_row(row: &sqlx::any::AnyRow) -> Result<StoredEnvelope, StoreError> {
     let header = Header::decode(&envelope.header)
         .map_err(|e| StoreError::corrupt(format!("stored envelope header: {e}")))?;
     let payload: Option<Vec<u8>> = row.try_get("payload")?;
-    Ok(StoredEnvelope {
+    let payload = payload
+        .map(|p| {
+            pb::Payload::decode(p.as_slice())
+                .map_err(|e| StoreError::corrupt(format!("stored payload: {e}")))
+        })
+        .transpose()?;
+    let mut stored = StoredEnvelope {
         header,
         direction: Direction::parse(&row.try_get::<String, _>("direction")?)?,
         stored_at: from_millis(row.try_get("stored_at")?),
         envelope,
-        payload: payload
-            .map(|p| {
-                pb::Payload::decode(p.as_slice())
-                    .map_err(|e| StoreError::corrupt(format!("stored payload: {e}")))
-            })
-            .transpose()?,
-    })
+        payload: None,
+    };
+    stored.payload = payload.map(|p| {
+        Marked::new(
+            p,
+            provenance::held_under(Some(&stored.header.marking)),
+            stored.source(),
+        )
+    });
+    Ok(stored)
 }
 
 pub async fn get(

@@ -8,15 +8,18 @@
 //! together. PostgreSQL's extended protocol takes one statement per query,
 //! so there they go one by one, in the same order.
 //!
-//! Every write of a job goes through here: in a batch, the first one also
-//! creates the job's savepoint on SQLite, in the same query.
+//! Every write of a job goes through here (or calls `ensure_savepoint`
+//! first): in a batch, the first one also creates the job's savepoint on
+//! SQLite, in the same query.
 
 use std::fmt::Write as _;
 
 use futures::TryStreamExt;
 use sqlx::{AnyConnection, Executor};
 
-use super::{Backend, SAVEPOINT, StoreError, claim_owed_savepoint, composed};
+use super::{
+    Backend, SAVEPOINT, StoreError, claim_owed_savepoint, composed, note_forgotten_content,
+};
 
 /// A value bound to a statement. `None` is SQL NULL, typed for PostgreSQL.
 #[derive(Debug, Clone, PartialEq)]
@@ -78,6 +81,9 @@ impl From<Option<Vec<u8>>> for Value {
 pub struct Write {
     sql: &'static str,
     values: Vec<Value>,
+    /// It drops content: once committed, the writer scrubs what the old
+    /// content may linger in (see `store::scrub`).
+    forgets_content: bool,
 }
 
 impl Write {
@@ -85,7 +91,14 @@ impl Write {
         Write {
             sql,
             values: Vec::new(),
+            forgets_content: false,
         }
+    }
+
+    /// Marks a statement that drops content (a hub forgetting a payload).
+    pub fn forgetting_content(mut self) -> Write {
+        self.forgets_content = true;
+        self
     }
 
     pub fn bind(mut self, value: impl Into<Value>) -> Write {
@@ -96,6 +109,9 @@ impl Write {
     /// Runs this statement alone (with the job's savepoint, if owed);
     /// returns the rows it affected.
     pub async fn execute(self, conn: &mut AnyConnection) -> Result<u64, StoreError> {
+        if self.forgets_content {
+            note_forgotten_content();
+        }
         if !claim_owed_savepoint(&mut *conn).await? {
             let done = bind_all(sqlx::query(self.sql), self.values)
                 .execute(conn)
@@ -140,6 +156,9 @@ impl Writes {
                 Ok(())
             }
             (_, Backend::Sqlite) => {
+                if self.0.iter().any(|w| w.forgets_content) {
+                    note_forgotten_content();
+                }
                 let (mut sql, values) = fuse(self.0);
                 if claim_owed_savepoint(&mut *conn).await? {
                     sql.insert_str(0, &format!("{SAVEPOINT};\n"));

@@ -20,9 +20,10 @@
 //! Layout: `fused` (writes sent together), `envelopes` (envelopes,
 //! receipts), `traces` (cases, events, deadlines, consents), `outbox`,
 //! `audit`, `peers` (peers, directory), `hub` (relay log, lost/stolen
-//! register), `pg_batch` (the writer's batches on PostgreSQL), `hosts`
-//! (finding the primary); `testdb` makes throwaway PostgreSQL databases for
-//! the tests (`ITI_TEST_POSTGRES_URL`).
+//! register), `records` (the national tracing system's records, recovered
+//! weapons, drafted answers), `pg_batch` (the writer's batches on
+//! PostgreSQL), `hosts` (finding the primary); `testdb` makes throwaway
+//! PostgreSQL databases for the tests (`ITI_TEST_POSTGRES_URL`).
 
 pub mod audit;
 pub mod envelopes;
@@ -32,6 +33,8 @@ pub mod hub;
 pub mod outbox;
 pub mod peers;
 mod pg_batch;
+pub(crate) mod provenance;
+pub mod records;
 pub mod testdb;
 pub mod traces;
 
@@ -68,6 +71,62 @@ thread_local! {
     static CHANGES_AT_JOB_START: std::cell::Cell<i64> = const { std::cell::Cell::new(0) };
 }
 
+thread_local! {
+    /// Set on the writer's thread when a job's write dropped content: after
+    /// the commit, the writer schedules a scrub.
+    static FORGOTTEN_CONTENT: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+pub(crate) fn note_forgotten_content() {
+    FORGOTTEN_CONTENT.with(|f| f.set(true));
+}
+
+fn take_forgotten_content() -> bool {
+    FORGOTTEN_CONTENT.with(|f| f.replace(false))
+}
+
+/// How long after a commit that forgot content the writer scrubs: long
+/// enough that a busy hub scrubs once for many envelopes, short enough that
+/// nothing readable lingers for long.
+pub const SCRUB_AFTER: Duration = Duration::from_millis(500);
+
+/// Makes forgotten content unreadable in the database's files. SQLite
+/// (with `secure_delete`, so freed cells and pages are zeroed in the
+/// database file) keeps the old page images in its write-ahead log until a
+/// checkpoint copies the new ones over and truncates the log: done here.
+/// PostgreSQL keeps the old row versions as dead tuples until VACUUM
+/// removes them from the table, which is done here; it does not overwrite
+/// the freed space or its own WAL segments, so bytes may stay on disk until
+/// reused (README, "Nothing left behind at a hub"). Returns whether it
+/// completed (a SQLite checkpoint waits for readers, and gives up at the
+/// busy timeout).
+async fn scrub(pool: &AnyPool) -> bool {
+    let done: Result<bool, sqlx::Error> = async {
+        let mut conn = pool.acquire().await?;
+        match Backend::of(&conn) {
+            Backend::Sqlite => {
+                // (busy, frames in the log, frames checkpointed)
+                let busy: i64 = sqlx::query_scalar("PRAGMA wal_checkpoint(TRUNCATE)")
+                    .fetch_one(&mut *conn)
+                    .await?;
+                Ok(busy == 0)
+            }
+            Backend::Postgres => {
+                conn.execute("VACUUM envelopes").await?;
+                Ok(true)
+            }
+        }
+    }
+    .await;
+    match done {
+        Ok(done) => done,
+        Err(e) => {
+            tracing::warn!(error = %e, "scrubbing forgotten content failed; will try again");
+            false
+        }
+    }
+}
+
 fn take_owed_savepoint() -> bool {
     SAVEPOINT_OWED.with(|o| o.replace(false))
 }
@@ -95,6 +154,15 @@ pub(crate) async fn claim_owed_savepoint(conn: &mut AnyConnection) -> Result<boo
     Ok(true)
 }
 
+/// For a write that is not a [`Write`]: creates the running job's savepoint
+/// first, if it is owed.
+pub(crate) async fn ensure_savepoint(conn: &mut AnyConnection) -> Result<(), StoreError> {
+    if claim_owed_savepoint(conn).await? {
+        conn.execute(SAVEPOINT).await?;
+    }
+    Ok(())
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("database: {0}")]
@@ -119,7 +187,7 @@ pub enum StoreError {
     /// `Write`/`Writes` before its savepoint existed.
     #[error(
         "a write job changed rows before creating its savepoint: \
-         write through store::Write"
+         write through store::Write, or call store::ensure_savepoint first"
     )]
     OutsideSavepoint,
 }
@@ -520,6 +588,10 @@ async fn connect(
                         conn.execute(sync).await?;
                         conn.execute("PRAGMA busy_timeout = 10000").await?;
                         conn.execute("PRAGMA foreign_keys = ON").await?;
+                        // Deleted or overwritten content is zeroed in the
+                        // file, not left in free space (a hub forgets the
+                        // payloads it has handed on; see `scrub`).
+                        conn.execute("PRAGMA secure_delete = ON").await?;
                         // The writer keeps one savepoint per job of a batch
                         // open until the commit, and SQLite copies each page
                         // a job changes into a sub-journal per savepoint. On
@@ -574,7 +646,21 @@ async fn writer(
     reruns: &Arc<pg_batch::Reruns>,
     mut jobs: mpsc::Receiver<Job>,
 ) {
-    while let Some(first) = jobs.recv().await {
+    // When to scrub content forgotten by a committed batch (once for every
+    // batch committed until then).
+    let mut scrub_at: Option<tokio::time::Instant> = None;
+    loop {
+        let next = match scrub_at {
+            None => jobs.recv().await,
+            Some(at) => tokio::select! {
+                job = jobs.recv() => job,
+                _ = tokio::time::sleep_until(at) => {
+                    scrub_at = (!scrub(&pool).await).then(|| tokio::time::Instant::now() + SCRUB_AFTER);
+                    continue;
+                }
+            },
+        };
+        let Some(first) = next else { break };
         let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH);
         batch.push(first);
         while batch.len() < MAX_BATCH {
@@ -587,6 +673,12 @@ async fn writer(
             Some(locator) => pg_batch::run_batch(&pool, Some(locator), reruns, batch).await,
             None => run_batch(&pool, batch).await,
         }
+        if take_forgotten_content() && scrub_at.is_none() {
+            scrub_at = Some(tokio::time::Instant::now() + SCRUB_AFTER);
+        }
+    }
+    if scrub_at.is_some() {
+        scrub(&pool).await;
     }
 }
 

@@ -414,7 +414,13 @@ async fn check_envelopes(store: Store) {
     assert_eq!(stored.direction, envelopes::Direction::In);
     assert_eq!(stored.stored_at, at);
     assert_eq!(stored.envelope, env);
-    assert_eq!(stored.payload, Some(payload));
+    assert_eq!(
+        stored
+            .payload
+            .as_ref()
+            .map(|p| p.for_store(&super::provenance::key()).clone()),
+        Some(payload)
+    );
     assert!(
         envelopes::get_from_pool(store.pool(), EnvelopeId::new_v7(at))
             .await
@@ -515,17 +521,28 @@ fn trace_row(at: OffsetDateTime) -> traces::TraceRow {
         role: TraceRole::Requester,
         counterpart: participant("DEU"),
         state: TraceState::Sent,
-        request: pb::TraceRequest {
-            information_sought: "the weapon's history".into(),
-            purpose: "criminal investigation".into(),
-            ..Default::default()
-        },
+        request: crate::policy::marked::Marked::new(
+            pb::TraceRequest {
+                information_sought: "the weapon's history".into(),
+                purpose: "criminal investigation".into(),
+                marking: Some(
+                    crate::policy::marking::Marking::new(crate::policy::marking::Tlp::Amber)
+                        .to_proto(),
+                ),
+                ..Default::default()
+            },
+            crate::policy::marking::Marking::new(crate::policy::marking::Tlp::Amber),
+            crate::policy::marked::Source::us(),
+        ),
+        draft: None,
+        awaiting: crate::case::role::Awaiting::Nothing,
         on_behalf_of: None,
         opened_at: at,
         received_at: None,
         due: Due::default(),
         updated_at: at,
         missing: Vec::new(),
+        flags: Vec::new(),
     }
 }
 
@@ -558,7 +575,11 @@ async fn check_traces(store: Store) {
         response: Some(at + Duration::days(30)),
     };
     u.updated_at = at + Duration::seconds(6);
-    u.request.purpose = "resubmitted".into();
+    u.request = u.request.derive(|r| pb::TraceRequest {
+        purpose: "resubmitted".into(),
+        ..r.clone()
+    });
+    u.awaiting = crate::case::role::Awaiting::ConsentAsked;
     u.missing = vec![pb::MissingElement {
         clause: "9.2.1 e".into(),
         field: "purpose".into(),
@@ -611,6 +632,15 @@ async fn check_traces(store: Store) {
             detail: format!("detail {i}"),
             envelope_id: (i == 1).then(|| "env-1".to_string()),
             state_after: (i != 1).then(|| "sent".to_string()),
+            derived_from: (i == 2).then(|| {
+                (
+                    crate::policy::marking::Marking::new(crate::policy::marking::Tlp::Red),
+                    vec![crate::policy::marked::Source::message(
+                        crate::policy::marked::Provider::Participant(participant("BEL")),
+                        EnvelopeId::new_v7(at),
+                    )],
+                )
+            }),
         })
         .collect();
     let rows = events.clone();
@@ -636,24 +666,31 @@ async fn check_traces(store: Store) {
             .is_empty()
     );
 
-    // Consents, once per key.
+    // Consents, once per message that carried one.
     let consent = traces::ConsentRow {
         trace_id: t.trace_id,
-        regarding: "response".into(),
-        restriction: 2,
-        use_: 3,
-        envelope_id: "env-2".into(),
+        envelope_id: EnvelopeId::new_v7(at).to_string(),
+        consent: crate::policy::consent::Consent {
+            provider: participant("DEU"),
+            regarding: Some(EnvelopeId::new_v7(at)),
+            use_: crate::policy::Use::ForwardToThirdState,
+            destination: Some(participant("FRA")),
+            restrictions: [crate::policy::marking::Restriction::NoOnwardDisclosure].into(),
+            tlp: true,
+        },
         granted_at: at + Duration::seconds(9),
     };
     for _ in 0..2 {
         let c = consent.clone();
         store
-            .write(move |conn| boxed(async move { traces::add_consent(conn, &c).await }))
+            .write(move |conn| boxed(async move { traces::consent_write(&c).execute(conn).await }))
             .await
             .unwrap();
     }
     assert_eq!(
-        traces::consents(store.pool(), t.trace_id).await.unwrap(),
+        traces::consents_in_case(store.pool(), t.case_id)
+            .await
+            .unwrap(),
         vec![consent]
     );
 }
@@ -1130,7 +1167,9 @@ async fn check_hub_tables(store: Store) {
     for _ in 0..2 {
         let h = h.clone();
         store
-            .write(move |conn| boxed(async move { hub::log_relay(conn, &h, at).await }))
+            .write(move |conn| {
+                boxed(async move { hub::log_relay(conn, &h, &"BEL".parse().unwrap(), at).await })
+            })
             .await
             .unwrap();
     }
@@ -1143,6 +1182,17 @@ async fn check_hub_tables(store: Store) {
             kind: pb::PayloadKind::Acknowledgement as i32,
             received_at: at,
         }]
+    );
+    assert_eq!(
+        hub::relayed(store.pool(), h.id).await.unwrap(),
+        Some(hub::Relayed {
+            case_id: h.case_id,
+            trace_id: h.trace_id,
+            origin: "FRA".parse().unwrap(),
+            kind: pb::PayloadKind::Acknowledgement as i32,
+            received_from: "BEL".parse().unwrap(),
+        }),
+        "a hub knows who handed it each envelope it relayed"
     );
 
     let report = hub::LostStolenRow {

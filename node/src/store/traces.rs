@@ -8,12 +8,16 @@ use time::OffsetDateTime;
 use iti_proto::v1 as pb;
 
 use super::StoreError;
+use super::provenance::{self, key};
 use super::{Write, composed};
+use crate::case::draft::DraftProvenance;
 use crate::case::machine::TraceState;
-use crate::case::role::TraceRole;
+use crate::case::role::{Awaiting, TraceRole};
 use crate::clock::{from_millis, to_millis};
 use crate::deadlines::Due;
 use crate::ids::{CaseId, ParticipantId, TraceId};
+use crate::policy::marked::{Marked, Provider, Source};
+use crate::policy::marking::Marking;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct TraceRow {
@@ -23,8 +27,14 @@ pub struct TraceRow {
     /// The other side: the requested state, or the requester.
     pub counterpart: ParticipantId,
     pub state: TraceState,
-    /// The request as last sent (after any resubmission).
-    pub request: pb::TraceRequest,
+    /// The request as last sent (after any resubmission), held as marked
+    /// content: where it came from, under which marking.
+    pub request: Marked<pb::TraceRequest>,
+    /// For a drafted request: this node's own marking, and the fields that
+    /// came from another state's information.
+    pub draft: Option<DraftProvenance>,
+    /// What the trace waits for from this node beyond its state.
+    pub awaiting: Awaiting,
     pub on_behalf_of: Option<ParticipantId>,
     pub opened_at: OffsetDateTime,
     /// When the requested side received the request: deadlines count from it.
@@ -33,8 +43,15 @@ pub struct TraceRow {
     pub updated_at: OffsetDateTime,
     /// Elements the completeness check (10.2) found missing.
     pub missing: Vec<pb::MissingElement>,
+    /// Fields of the request accepted but flagged (`bounds`).
+    pub flags: Vec<pb::InputFlag>,
 }
 
+/// One entry of a trace's history. Its detail holds facts (ids, kinds,
+/// participants, rules, markings), never content; an event that is itself
+/// derived from marked content (a follow-up drafted toward the state a
+/// restricted finding named) carries that marking and its sources, and is
+/// shown through the release gate.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EventRow {
     pub trace_id: TraceId,
@@ -45,10 +62,45 @@ pub struct EventRow {
     pub detail: String,
     pub envelope_id: Option<String>,
     pub state_after: Option<String>,
+    pub derived_from: Option<(Marking, Vec<Source>)>,
 }
 
 const TRACE_COLUMNS: &str = "trace_id, case_id, role, counterpart, state, request, on_behalf_of, \
-     opened_at, received_at, ack_due, response_due, updated_at, missing";
+     opened_at, received_at, ack_due, response_due, updated_at, missing, sources, draft_fields, \
+     awaiting, flags";
+
+/// Who provided a trace's request when no sources were written down (rows
+/// of an earlier version): ourselves when we asked, else the other side.
+fn sources_by_role(
+    role: TraceRole,
+    counterpart: &ParticipantId,
+    member: Option<&ParticipantId>,
+) -> Vec<Source> {
+    let provider = match (role, member) {
+        (TraceRole::Requester, _) => Provider::Us,
+        (TraceRole::OnBehalf, Some(m)) => Provider::Participant(m.clone()),
+        _ => Provider::Participant(counterpart.clone()),
+    };
+    vec![Source {
+        provider,
+        message: None,
+    }]
+}
+
+/// The request as marked content (a draft's request carries the join of
+/// its parts already).
+fn marked_request(
+    request: pb::TraceRequest,
+    sources: Vec<Source>,
+    draft: Option<&DraftProvenance>,
+) -> Marked<pb::TraceRequest> {
+    let marking = provenance::held_under(request.marking.as_ref());
+    let mut sources = sources;
+    if let Some(d) = draft {
+        sources.extend(d.fields.iter().map(|f| f.source.clone()));
+    }
+    provenance::marked(request, marking, sources)
+}
 
 fn opt_ms(t: Option<OffsetDateTime>) -> Option<i64> {
     t.map(to_millis)
@@ -56,6 +108,16 @@ fn opt_ms(t: Option<OffsetDateTime>) -> Option<i64> {
 
 fn missing_json(m: &[pb::MissingElement]) -> String {
     serde_json::to_string(m).unwrap_or_else(|_| "[]".into())
+}
+
+fn flags_json(f: &[pb::InputFlag]) -> String {
+    serde_json::to_string(f).unwrap_or_else(|_| "[]".into())
+}
+
+/// A request sent from here is found again by its key (duplicates).
+fn request_key(t: &TraceRow) -> Option<String> {
+    (t.role == TraceRole::Requester)
+        .then(|| t.request.within_node(crate::case::duplicate::request_key))
 }
 
 fn parse<T: std::str::FromStr>(what: &str, s: &str) -> Result<T, StoreError> {
@@ -66,19 +128,32 @@ fn parse<T: std::str::FromStr>(what: &str, s: &str) -> Result<T, StoreError> {
 fn trace_from_row(row: &sqlx::any::AnyRow) -> Result<TraceRow, StoreError> {
     let request: Vec<u8> = row.try_get("request")?;
     let missing: String = row.try_get("missing")?;
+    let flags: String = row.try_get("flags")?;
     let on_behalf: Option<String> = row.try_get("on_behalf_of")?;
+    let role: TraceRole = parse("role", &row.try_get::<String, _>("role")?)?;
+    let counterpart: ParticipantId =
+        parse("counterpart", &row.try_get::<String, _>("counterpart")?)?;
+    let on_behalf_of: Option<ParticipantId> = on_behalf
+        .filter(|s| !s.is_empty())
+        .map(|s| parse("participant", &s))
+        .transpose()?;
+    let mut sources = provenance::sources_from(&row.try_get::<String, _>("sources")?)?;
+    if sources.is_empty() {
+        sources = sources_by_role(role, &counterpart, on_behalf_of.as_ref());
+    }
+    let draft = provenance::draft_from(&row.try_get::<String, _>("draft_fields")?)?;
+    let request = pb::TraceRequest::decode(request.as_slice())
+        .map_err(|e| StoreError::corrupt(format!("stored request: {e}")))?;
     Ok(TraceRow {
         trace_id: parse("trace id", &row.try_get::<String, _>("trace_id")?)?,
         case_id: parse("case id", &row.try_get::<String, _>("case_id")?)?,
-        role: parse("role", &row.try_get::<String, _>("role")?)?,
-        counterpart: parse("counterpart", &row.try_get::<String, _>("counterpart")?)?,
+        role,
+        counterpart,
         state: parse("state", &row.try_get::<String, _>("state")?)?,
-        request: pb::TraceRequest::decode(request.as_slice())
-            .map_err(|e| StoreError::corrupt(format!("stored request: {e}")))?,
-        on_behalf_of: on_behalf
-            .filter(|s| !s.is_empty())
-            .map(|s| parse("participant", &s))
-            .transpose()?,
+        request: marked_request(request, sources, draft.as_ref()),
+        draft,
+        awaiting: parse("awaiting", &row.try_get::<String, _>("awaiting")?)?,
+        on_behalf_of,
         opened_at: from_millis(row.try_get("opened_at")?),
         received_at: row
             .try_get::<Option<i64>, _>("received_at")?
@@ -92,6 +167,8 @@ fn trace_from_row(row: &sqlx::any::AnyRow) -> Result<TraceRow, StoreError> {
         updated_at: from_millis(row.try_get("updated_at")?),
         missing: serde_json::from_str(&missing)
             .map_err(|e| StoreError::corrupt(format!("missing elements: {e}")))?,
+        flags: serde_json::from_str(&flags)
+            .map_err(|e| StoreError::corrupt(format!("flags: {e}")))?,
     })
 }
 
@@ -100,19 +177,32 @@ pub async fn insert(conn: &mut AnyConnection, t: &TraceRow) -> Result<(), StoreE
     Ok(())
 }
 
+/// The request's own sources (those of its draft fields are written with
+/// them).
+fn own_sources(t: &TraceRow) -> String {
+    let field_sources: Vec<&Source> = t
+        .draft
+        .iter()
+        .flat_map(|d| d.fields.iter().map(|f| &f.source))
+        .collect();
+    provenance::sources_json(t.request.sources().filter(|s| !field_sources.contains(s)))
+}
+
 /// [`insert`], to run with other writes.
 pub fn insert_write(t: &TraceRow) -> Write {
     Write::new(
         "INSERT INTO traces (trace_id, case_id, role, counterpart, state, request, on_behalf_of, \
-         opened_at, received_at, ack_due, response_due, updated_at, missing) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+         opened_at, received_at, ack_due, response_due, updated_at, missing, sources, \
+         draft_fields, awaiting, flags, request_key) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, \
+         $18)",
     )
     .bind(t.trace_id.to_string())
     .bind(t.case_id.to_string())
     .bind(t.role.as_str())
     .bind(t.counterpart.to_string())
     .bind(t.state.as_str())
-    .bind(t.request.encode_to_vec())
+    .bind(t.request.for_store(&key()).encode_to_vec())
     .bind(t.on_behalf_of.as_ref().map(|p| p.to_string()))
     .bind(to_millis(t.opened_at))
     .bind(opt_ms(t.received_at))
@@ -120,6 +210,11 @@ pub fn insert_write(t: &TraceRow) -> Write {
     .bind(opt_ms(t.due.response))
     .bind(to_millis(t.updated_at))
     .bind(missing_json(&t.missing))
+    .bind(own_sources(t))
+    .bind(provenance::draft_json(t.draft.as_ref()))
+    .bind(t.awaiting.as_str())
+    .bind(flags_json(&t.flags))
+    .bind(request_key(t))
 }
 
 /// Writes back everything that changes over a trace's life.
@@ -132,16 +227,23 @@ pub async fn update(conn: &mut AnyConnection, t: &TraceRow) -> Result<(), StoreE
 pub fn update_write(t: &TraceRow) -> Write {
     Write::new(
         "UPDATE traces SET state = $1, request = $2, received_at = $3, ack_due = $4, \
-         response_due = $5, updated_at = $6, missing = $7, counterpart = $8 WHERE trace_id = $9",
+         response_due = $5, updated_at = $6, missing = $7, counterpart = $8, sources = $9, \
+         draft_fields = $10, awaiting = $11, flags = $12, request_key = $13 \
+         WHERE trace_id = $14",
     )
     .bind(t.state.as_str())
-    .bind(t.request.encode_to_vec())
+    .bind(t.request.for_store(&key()).encode_to_vec())
     .bind(opt_ms(t.received_at))
     .bind(opt_ms(t.due.acknowledgement))
     .bind(opt_ms(t.due.response))
     .bind(to_millis(t.updated_at))
     .bind(missing_json(&t.missing))
     .bind(t.counterpart.to_string())
+    .bind(own_sources(t))
+    .bind(provenance::draft_json(t.draft.as_ref()))
+    .bind(t.awaiting.as_str())
+    .bind(flags_json(&t.flags))
+    .bind(request_key(t))
     .bind(t.trace_id.to_string())
 }
 
@@ -158,6 +260,20 @@ pub async fn get(conn: &mut AnyConnection, id: TraceId) -> Result<Option<TraceRo
 pub async fn get_from_pool(pool: &AnyPool, id: TraceId) -> Result<Option<TraceRow>, StoreError> {
     let mut conn = pool.acquire().await?;
     get(&mut conn, id).await
+}
+
+/// The first trace sent from here (not a draft) whose request has `key`
+/// (`case::duplicate::request_key`).
+pub async fn sent_with_key(pool: &AnyPool, key: &str) -> Result<Option<TraceRow>, StoreError> {
+    let row = sqlx::query(composed(format!(
+        "SELECT {TRACE_COLUMNS} FROM traces \
+         WHERE request_key = $1 AND role = 'requester' AND state <> 'drafted' \
+         ORDER BY opened_at, trace_id LIMIT 1"
+    )))
+    .bind(key.to_string())
+    .fetch_optional(pool)
+    .await?;
+    row.as_ref().map(trace_from_row).transpose()
 }
 
 pub async fn for_case(pool: &AnyPool, case: CaseId) -> Result<Vec<TraceRow>, StoreError> {
@@ -307,8 +423,8 @@ pub async fn add_event(conn: &mut AnyConnection, e: &EventRow) -> Result<(), Sto
 /// [`add_event`], to run with other writes.
 pub fn event_write(e: &EventRow) -> Write {
     Write::new(
-        "INSERT INTO case_events (trace_id, case_id, at, kind, actor, detail, envelope_id, state_after) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        "INSERT INTO case_events (trace_id, case_id, at, kind, actor, detail, envelope_id, \
+         state_after, marking) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
     .bind(e.trace_id.to_string())
     .bind(e.case_id.to_string())
@@ -318,11 +434,18 @@ pub fn event_write(e: &EventRow) -> Write {
     .bind(e.detail.as_str())
     .bind(e.envelope_id.clone())
     .bind(e.state_after.clone())
+    .bind(e.derived_from.as_ref().map(|(m, sources)| {
+        serde_json::json!({
+            "marking": provenance::marking_json(m),
+            "sources": sources.iter().map(provenance::source_json).collect::<Vec<_>>(),
+        })
+        .to_string()
+    }))
 }
 
 pub async fn events(pool: &AnyPool, trace: TraceId) -> Result<Vec<EventRow>, StoreError> {
     let rows = sqlx::query(
-        "SELECT trace_id, case_id, at, kind, actor, detail, envelope_id, state_after \
+        "SELECT trace_id, case_id, at, kind, actor, detail, envelope_id, state_after, marking \
          FROM case_events WHERE trace_id = $1 ORDER BY id",
     )
     .bind(trace.to_string())
@@ -339,6 +462,10 @@ pub async fn events(pool: &AnyPool, trace: TraceId) -> Result<Vec<EventRow>, Sto
                 detail: row.try_get("detail")?,
                 envelope_id: row.try_get("envelope_id")?,
                 state_after: row.try_get("state_after")?,
+                derived_from: row
+                    .try_get::<Option<String>, _>("marking")?
+                    .map(|text| derived_from(&text))
+                    .transpose()?,
             })
         })
         .collect()
@@ -368,50 +495,99 @@ pub async fn raise_alert(
     Ok(done == 1)
 }
 
+fn derived_from(text: &str) -> Result<(Marking, Vec<Source>), StoreError> {
+    let v: serde_json::Value =
+        serde_json::from_str(text).map_err(|_| StoreError::corrupt("event marking"))?;
+    let sources = v["sources"]
+        .as_array()
+        .map(|a| a.iter().map(provenance::source_from).collect())
+        .unwrap_or_else(|| Ok(Vec::new()))?;
+    Ok((provenance::marking_from(&v["marking"])?, sources))
+}
+
+/// A consent a provider gave (10.3), recorded on the trace it came in on
+/// (or, at the provider, the trace it was given on).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConsentRow {
     pub trace_id: TraceId,
-    pub regarding: String,
-    pub restriction: i32,
-    pub use_: i32,
+    /// The message that carried it: its key.
     pub envelope_id: String,
+    pub consent: crate::policy::consent::Consent,
     pub granted_at: OffsetDateTime,
 }
 
-pub async fn add_consent(conn: &mut AnyConnection, c: &ConsentRow) -> Result<(), StoreError> {
+/// [`ConsentRow`], to write with other writes.
+pub fn consent_write(c: &ConsentRow) -> Write {
+    let restrictions: Vec<&str> = c.consent.restrictions.iter().map(|r| r.code()).collect();
     Write::new(
-        "INSERT INTO consents (trace_id, regarding, restriction, use_, envelope_id, granted_at) \
-         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+        "INSERT INTO consent_grants (envelope_id, trace_id, provider, regarding, use_, destination, \
+         restrictions, lifts_tlp, granted_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+         ON CONFLICT DO NOTHING",
     )
+    .bind(c.envelope_id.clone())
     .bind(c.trace_id.to_string())
-    .bind(&c.regarding)
-    .bind(i64::from(c.restriction))
-    .bind(i64::from(c.use_))
-    .bind(&c.envelope_id)
+    .bind(c.consent.provider.to_string())
+    .bind(c.consent.regarding.map(|r| r.to_string()).unwrap_or_default())
+    .bind(i64::from(
+        c.consent
+            .use_
+            .to_onward()
+            .map(|u| u as i32)
+            .unwrap_or_default(),
+    ))
+    .bind(
+        c.consent
+            .destination
+            .as_ref()
+            .map(|d| d.to_string())
+            .unwrap_or_default(),
+    )
+    .bind(restrictions.join(","))
+    .bind(i64::from(c.consent.tlp))
     .bind(to_millis(c.granted_at))
-    .execute(conn)
-    .await?;
-    Ok(())
 }
 
-pub async fn consents(pool: &AnyPool, trace: TraceId) -> Result<Vec<ConsentRow>, StoreError> {
+/// The consents recorded on the traces of a case.
+pub async fn consents_in_case(pool: &AnyPool, case: CaseId) -> Result<Vec<ConsentRow>, StoreError> {
     let rows = sqlx::query(
-        "SELECT trace_id, regarding, restriction, use_, envelope_id, granted_at FROM consents \
-         WHERE trace_id = $1",
+        "SELECT g.envelope_id, g.trace_id, g.provider, g.regarding, g.use_, g.destination, \
+         g.restrictions, g.lifts_tlp, g.granted_at FROM consent_grants g \
+         JOIN traces t ON t.trace_id = g.trace_id WHERE t.case_id = $1 ORDER BY g.granted_at",
     )
-    .bind(trace.to_string())
+    .bind(case.to_string())
     .fetch_all(pool)
     .await?;
-    rows.iter()
-        .map(|row| {
-            Ok(ConsentRow {
-                trace_id: parse("trace id", &row.try_get::<String, _>("trace_id")?)?,
-                regarding: row.try_get("regarding")?,
-                restriction: row.try_get::<i64, _>("restriction")? as i32,
-                use_: row.try_get::<i64, _>("use_")? as i32,
-                envelope_id: row.try_get("envelope_id")?,
-                granted_at: from_millis(row.try_get("granted_at")?),
-            })
-        })
-        .collect()
+    rows.iter().map(consent_from_row).collect()
+}
+
+fn consent_from_row(row: &sqlx::any::AnyRow) -> Result<ConsentRow, StoreError> {
+    use crate::policy::Use;
+    let corrupt = |what: &str| StoreError::corrupt(format!("consent {what}"));
+    let text = |c: &str| row.try_get::<String, _>(c);
+    let use_ = pb::OnwardUse::try_from(row.try_get::<i64, _>("use_")? as i32)
+        .ok()
+        .and_then(|u| Use::try_from(u).ok())
+        .ok_or_else(|| corrupt("use"))?;
+    let optional = |s: String| (!s.is_empty()).then_some(s);
+    Ok(ConsentRow {
+        trace_id: parse("trace id", &text("trace_id")?)?,
+        envelope_id: text("envelope_id")?,
+        consent: crate::policy::consent::Consent {
+            provider: text("provider")?.parse().map_err(|_| corrupt("provider"))?,
+            regarding: optional(text("regarding")?)
+                .map(|r| r.parse().map_err(|_| corrupt("regarding")))
+                .transpose()?,
+            use_,
+            destination: optional(text("destination")?)
+                .map(|d| d.parse().map_err(|_| corrupt("destination")))
+                .transpose()?,
+            restrictions: text("restrictions")?
+                .split(',')
+                .filter(|r| !r.is_empty())
+                .map(|r| r.parse().map_err(|_| corrupt("restriction")))
+                .collect::<Result<_, _>>()?,
+            tlp: row.try_get::<i64, _>("lifts_tlp")? != 0,
+        },
+        granted_at: from_millis(row.try_get("granted_at")?),
+    })
 }

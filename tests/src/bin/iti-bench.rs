@@ -188,6 +188,7 @@ async fn ceiling(args: &Args) -> anyhow::Result<Figures> {
         trust_with("GHA", &gha.ca.cert_pem)?,
         clock.clone(),
         Arc::default(),
+        "federation",
     )?;
     let client_tls = tls::client_config(
         &iti_node::identity::Credentials::single(gha.node_cert.clone()),
@@ -198,7 +199,14 @@ async fn ceiling(args: &Args) -> anyhow::Result<Figures> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let (incoming, _acceptor) = tls::accept_tls(listener, server_tls, stop_rx.clone());
+    // The node's default limits, as for the nodes in the other cases.
+    let limits = tls::AcceptLimits {
+        port: "federation",
+        max_handshakes: 64,
+        handshake_timeout: Duration::from_secs(10),
+        refusals: Arc::default(),
+    };
+    let (incoming, _acceptor) = tls::accept_tls(listener, server_tls, limits, stop_rx.clone());
     let (_reporter, health) = tonic_health::server::health_reporter();
     let mut stop = stop_rx.clone();
     let server = tokio::spawn(async move {
@@ -419,6 +427,8 @@ fn submission() -> pb::SubmitRequestRequest {
         request: Some(fixtures::fal_request()),
         routing_override: None,
         on_behalf_via: String::new(),
+        // The same request again, on purpose.
+        allow_duplicate: true,
     }
 }
 
@@ -951,7 +961,7 @@ fn crypto(rounds: u32) -> anyhow::Result<Crypto> {
             Ok(())
         })?,
         verify_envelope: time_per_call(rounds, || {
-            envelope::verify(&env, &trust, now)?;
+            envelope::verify(&env, &trust, now, time::Duration::days(30))?;
             Ok(())
         })?,
         sign_receipt: time_per_call(rounds, || {

@@ -1,0 +1,332 @@
+//! How a node learns the directory quickly, so that nothing is lost while a
+//! federation starts, a state joins or a key rotates.
+//!
+//! - **At start** the node exchanges directories with every peer: it
+//!   announces its own entry and fetches theirs, and tries again soon, with
+//!   a growing pause, until each peer has answered once. Then it refreshes
+//!   every `directory_refresh_secs`.
+//! - **Announcements.** A node that publishes its entry announces it to its
+//!   peers at once (`Federation/Announce`); a hub announces every entry it
+//!   learns to its other peers. Each receiver takes an announced entry
+//!   exactly as if it had fetched it from the announcer.
+//! - **On demand.** An envelope whose origin is not known yet makes the
+//!   receiver fetch the directory of the hub that relayed it (then of its
+//!   other hubs) before it answers; still unknown, it answers "unknown
+//!   origin" and the sender retries (`outbox`). A sender told "unknown
+//!   origin" refreshes soon too, so that a hub learns what its peers ask of
+//!   it.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::sync::{Notify, mpsc, watch};
+use tokio::time::Instant;
+
+use iti_proto::v1 as pb;
+
+use crate::identity::Identity;
+use crate::ids::ParticipantId;
+use crate::service::{Node, ServiceError, ServiceResult};
+
+/// A peer's directory is not fetched again on demand within this long: a
+/// burst of envelopes from one unknown origin costs one fetch.
+const REFETCH_AFTER: Duration = Duration::from_millis(500);
+
+/// An on-demand fetch must be short: a sender (or a hub passing an envelope
+/// straight through) waits for our answer.
+const FETCH_ON_DEMAND: Duration = Duration::from_secs(3);
+
+/// At start, peers that did not answer are asked again after this, doubling
+/// up to [`START_RETRY_CAP`].
+const START_RETRY: Duration = Duration::from_millis(250);
+const START_RETRY_CAP: Duration = Duration::from_secs(30);
+
+/// A refresh asked for (after an "unknown origin") runs this soon after the
+/// first ask, taking the asks in between with it.
+const SOON: Duration = Duration::from_millis(200);
+
+/// An entry to announce, and the peer it came from (not told again).
+type Announcement = (pb::SignedDirectoryEntry, Option<ParticipantId>);
+
+/// The learning state a node keeps.
+pub struct Learning {
+    /// Per peer: when its directory was last fetched on demand. The lock is
+    /// held during the fetch, so a second asker waits for the first's result.
+    fetched: Mutex<HashMap<ParticipantId, Arc<tokio::sync::Mutex<Option<Instant>>>>>,
+    /// Asks the learner task to refresh from every peer soon.
+    soon: Notify,
+    announce_tx: mpsc::UnboundedSender<Announcement>,
+    announce_rx: Mutex<Option<mpsc::UnboundedReceiver<Announcement>>>,
+    /// Held while an entry is checked and taken.
+    pub(crate) accepting: tokio::sync::Mutex<()>,
+}
+
+impl Default for Learning {
+    fn default() -> Self {
+        let (announce_tx, announce_rx) = mpsc::unbounded_channel();
+        Learning {
+            fetched: Mutex::default(),
+            soon: Notify::new(),
+            announce_tx,
+            announce_rx: Mutex::new(Some(announce_rx)),
+            accepting: tokio::sync::Mutex::new(()),
+        }
+    }
+}
+
+impl std::fmt::Debug for Learning {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Learning").finish_non_exhaustive()
+    }
+}
+
+impl Learning {
+    /// Queues `signed` for announcement to every peer but `came_from` and
+    /// its subject.
+    pub(crate) fn announce(
+        &self,
+        signed: pb::SignedDirectoryEntry,
+        came_from: Option<ParticipantId>,
+    ) {
+        let _ = self.announce_tx.send((signed, came_from));
+    }
+
+    /// Asks for a refresh from every peer soon.
+    pub fn refresh_soon(&self) {
+        self.soon.notify_one();
+    }
+
+    fn slot(&self, peer: &ParticipantId) -> Arc<tokio::sync::Mutex<Option<Instant>>> {
+        self.fetched
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(peer.clone())
+            .or_default()
+            .clone()
+    }
+}
+
+impl Node {
+    /// Tries to learn `who` (not pinned here) from the directory of `via`,
+    /// the hub that relayed its message, then of our other hubs. Returns
+    /// the hubs asked.
+    pub(crate) async fn learn_participant(
+        &self,
+        who: &ParticipantId,
+        via: &ParticipantId,
+    ) -> Vec<ParticipantId> {
+        let mut hubs: Vec<ParticipantId> = self
+            .peering
+            .peers()
+            .into_iter()
+            .map(|p| p.participant)
+            .filter(|p| p.is_hub() && p != via)
+            .collect();
+        if via.is_hub() && self.peering.is_peer(via) {
+            hubs.insert(0, via.clone());
+        }
+        let mut asked = Vec::new();
+        for hub in hubs {
+            if self.trust.is_pinned(who) {
+                break;
+            }
+            let slot = self.learning.slot(&hub);
+            let mut last = slot.lock().await;
+            if self.trust.is_pinned(who) {
+                break;
+            }
+            asked.push(hub.clone());
+            if last.is_some_and(|at| at.elapsed() < REFETCH_AFTER) {
+                continue;
+            }
+            *last = Some(Instant::now());
+            let mut reply = pb::RefreshDirectoryReply::default();
+            if tokio::time::timeout(FETCH_ON_DEMAND, self.fetch_directory_from(&hub, &mut reply))
+                .await
+                .is_err()
+            {
+                tracing::debug!(%hub, "directory fetch on demand took too long");
+            }
+        }
+        asked
+    }
+
+    /// Before checking a receipt that `via` passed on from a participant not
+    /// pinned here (a destination a hub reached for us): learns it from
+    /// `via`. Whether the signer is known now.
+    pub(crate) async fn learn_receipt_signer(
+        &self,
+        signed: &pb::SignedReceipt,
+        via: &ParticipantId,
+    ) -> bool {
+        use prost::Message;
+        let Some(receiver) = pb::Receipt::decode(signed.receipt.as_slice())
+            .ok()
+            .and_then(|r| r.receiver.parse::<ParticipantId>().ok())
+        else {
+            return false;
+        };
+        if !self.trust.is_pinned(&receiver) {
+            self.learn_participant(&receiver, via).await;
+        }
+        self.trust.is_pinned(&receiver)
+    }
+
+    /// `Federation/Announce`: entries a peer announces, taken as if fetched
+    /// from it.
+    pub async fn take_announcement(
+        &self,
+        peer: &Identity,
+        directory: pb::Directory,
+    ) -> ServiceResult<pb::AnnounceReply> {
+        let from = match peer {
+            Identity::Node(p) if self.peering.is_peer(p) => p.clone(),
+            Identity::Node(p) => {
+                return Err(ServiceError::PermissionDenied(format!(
+                    "{p} is not a peer of this node"
+                )));
+            }
+            Identity::Officer(o) => {
+                return Err(ServiceError::PermissionDenied(format!(
+                    "officer certificates ({o}) are not accepted on the federation port"
+                )));
+            }
+        };
+        let mut reply = pb::RefreshDirectoryReply::default();
+        self.take_entries_from(&from, directory, &mut reply).await;
+        Ok(pb::AnnounceReply {
+            accepted: reply.accepted,
+            rejected: reply.rejected,
+        })
+    }
+
+    /// Announces entries to every peer but the one each came from and its
+    /// subject.
+    async fn send_announcements(&self, batch: Vec<Announcement>) {
+        use iti_proto::v1::federation_client::FederationClient;
+        use prost::Message;
+        for peer in self.peering.peers() {
+            let p = &peer.participant;
+            let entries: Vec<pb::SignedDirectoryEntry> = batch
+                .iter()
+                .filter(|(_, came_from)| came_from.as_ref() != Some(p))
+                .filter(|(signed, _)| {
+                    pb::DirectoryEntry::decode(signed.entry.as_slice())
+                        .is_ok_and(|e| e.participant != p.to_string())
+                })
+                .map(|(signed, _)| signed.clone())
+                .collect();
+            if entries.is_empty() {
+                continue;
+            }
+            let Ok(channel) = self.peering.channel(p) else {
+                continue;
+            };
+            let mut client = FederationClient::new(channel);
+            let call = client.announce(pb::Directory { entries });
+            match tokio::time::timeout(self.config.outbox.delivery_timeout, call).await {
+                Ok(Ok(_)) => {}
+                // The peer learns at its next exchange instead.
+                Ok(Err(status)) => {
+                    tracing::debug!(peer = %p, code = ?status.code(), "announcement not taken")
+                }
+                Err(_) => tracing::debug!(peer = %p, "announcement unanswered"),
+            }
+        }
+    }
+}
+
+/// The learner: the exchange at start, periodic refreshes, refreshes asked
+/// for (`Learning::refresh_soon`) and announcements. Runs until `shutdown`.
+pub async fn run(node: Arc<Node>, mut shutdown: watch::Receiver<bool>) {
+    let Some(mut announcements) = node
+        .learning
+        .announce_rx
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .take()
+    else {
+        tracing::error!("the directory learner is already running");
+        return;
+    };
+    let every = node.config.directory_refresh;
+    let mut starting = true;
+    let mut retry = START_RETRY;
+    let mut next_refresh = Some(Instant::now());
+    loop {
+        if next_refresh.is_some_and(|at| at <= Instant::now()) {
+            if starting && let Some(own) = own_entry(&node).await {
+                node.send_announcements(vec![(own, None)]).await;
+            }
+            let unreachable = refresh(&node).await;
+            // At start, until every peer has answered once, ask again soon.
+            starting &= unreachable > 0;
+            next_refresh = if starting {
+                let at = Instant::now() + retry;
+                retry = (retry * 2).min(START_RETRY_CAP);
+                Some(at)
+            } else {
+                every.map(|e| Instant::now() + e)
+            };
+        }
+        let due = async {
+            match next_refresh {
+                Some(at) => tokio::time::sleep_until(at).await,
+                None => std::future::pending().await,
+            }
+        };
+        let announce = tokio::select! {
+            _ = due => None,
+            // Soon, not at once: one refresh for a burst of asks.
+            _ = node.learning.soon.notified() => {
+                let soon = Instant::now() + SOON;
+                next_refresh = Some(next_refresh.map_or(soon, |at| at.min(soon)));
+                None
+            }
+            Some(first) = announcements.recv() => Some(first),
+            _ = shutdown.changed() => return,
+        };
+        if let Some(first) = announce {
+            let mut batch = vec![first];
+            while let Ok(more) = announcements.try_recv() {
+                batch.push(more);
+            }
+            node.send_announcements(batch).await;
+        }
+        if *shutdown.borrow() {
+            return;
+        }
+    }
+}
+
+/// Fetches every peer's directory; returns how many did not answer.
+async fn refresh(node: &Node) -> usize {
+    match node.refresh_directory().await {
+        Ok(reply) => {
+            if !reply.rejected.is_empty() {
+                tracing::warn!(
+                    rejected = reply.rejected.len(),
+                    "directory refresh refused entries"
+                );
+            }
+            reply.unreachable.len()
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "directory refresh failed");
+            1
+        }
+    }
+}
+
+/// This node's own signed entry, if it published one.
+async fn own_entry(node: &Node) -> Option<pb::SignedDirectoryEntry> {
+    use prost::Message;
+    let rows = crate::store::peers::directory(node.store.pool())
+        .await
+        .ok()?;
+    let row = rows
+        .into_iter()
+        .find(|r| &r.participant == node.participant())?;
+    pb::SignedDirectoryEntry::decode(row.signed.as_slice()).ok()
+}

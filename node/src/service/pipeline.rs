@@ -1,0 +1,276 @@
+//! The one write path for every change of a trace. A change is a value, a
+//! [`Transition`]: the trace it opens or the step it takes (validated
+//! against the state machine and the trace as stored, inside the write),
+//! its events (facts), the envelopes it sends and the rows it adds. `apply`
+//! writes it in the caller's write job; every event is mirrored in the
+//! audit log; every outgoing envelope is stored and queued.
+//!
+//! Officer actions, received messages, drafts and onward uses all build
+//! transitions; none writes a trace, an event or an envelope any other way.
+
+use std::sync::Arc;
+
+use sqlx::AnyConnection;
+use time::OffsetDateTime;
+
+use iti_proto::v1 as pb;
+
+use super::{Actor, ServiceError, ServiceResult};
+use crate::case::machine::{Step, transition};
+use crate::deadlines::{self, DeadlinePolicy};
+use crate::envelope::Header;
+use crate::ids::{EnvelopeId, TraceId};
+use crate::policy::marked::Source;
+use crate::policy::marking::Marking;
+use crate::store::traces::{self, EventRow, TraceRow};
+use crate::store::{StoreError, Write, Writes, audit, envelopes, outbox};
+
+/// An envelope built and signed before the write: its header, the envelope
+/// and the payload in clear (ours to keep).
+pub(crate) type Outgoing = (Header, pb::Envelope, pb::Payload);
+
+/// One entry of a trace's history: facts only (ids, kinds, participants,
+/// rules, markings). An event whose detail derives from marked content
+/// names the marking and its sources, and is shown through the gate.
+#[derive(Clone, Debug)]
+pub(crate) struct Event {
+    pub kind: String,
+    pub actor: Actor,
+    pub detail: String,
+    pub envelope: Option<EnvelopeId>,
+    pub derived_from: Option<(Marking, Vec<Source>)>,
+}
+
+impl Event {
+    pub fn new(kind: impl Into<String>, actor: Actor, detail: impl Into<String>) -> Event {
+        Event {
+            kind: kind.into(),
+            actor,
+            detail: detail.into(),
+            envelope: None,
+            derived_from: None,
+        }
+    }
+
+    pub fn about(mut self, envelope: EnvelopeId) -> Event {
+        self.envelope = Some(envelope);
+        self
+    }
+
+    /// The detail derives from content under `marking`, from `sources`.
+    pub fn derived(mut self, marking: Marking, sources: Vec<Source>) -> Event {
+        self.derived_from = Some((marking, sources));
+        self
+    }
+}
+
+/// A check of the trace as stored, before a step is written. `Fn` behind
+/// an `Arc`, like [`Update`], so that a transition can be cloned: on
+/// PostgreSQL its write job may run again (`store::Store::write`).
+pub(crate) type Check = Arc<dyn Fn(&TraceRow) -> ServiceResult<()> + Send + Sync>;
+/// A change of the trace as stored, after its step.
+pub(crate) type Update = Arc<dyn Fn(&mut TraceRow) + Send + Sync>;
+
+/// What a transition does to its trace.
+#[derive(Clone)]
+pub(crate) enum Change {
+    /// A new trace (no trace of that id may exist yet).
+    Open(Box<TraceRow>),
+    /// A step of the lifecycle (or none), then `update`, on the trace as
+    /// stored.
+    Step {
+        trace_id: TraceId,
+        step: Option<Step>,
+        /// For a delay: the new response date.
+        delay_until: Option<OffsetDateTime>,
+        /// Checks on the stored trace before anything is written (the
+        /// sender is a party to it, on the right side...).
+        check: Check,
+        update: Update,
+    },
+    /// Nothing changes on the trace; events are recorded on it.
+    Note(TraceId),
+}
+
+impl Change {
+    /// A step with no extra checks or updates.
+    pub fn step(trace_id: TraceId, step: Step) -> Change {
+        Change::Step {
+            trace_id,
+            step: Some(step),
+            delay_until: None,
+            check: Arc::new(|_| Ok(())),
+            update: Arc::new(|_| {}),
+        }
+    }
+}
+
+/// A change of a trace, whole.
+#[derive(Clone)]
+pub(crate) struct Transition {
+    pub change: Change,
+    pub events: Vec<Event>,
+    pub outgoing: Vec<Outgoing>,
+    /// Rows written with it (a consent, say).
+    pub writes: Vec<Write>,
+}
+
+impl Transition {
+    pub fn new(change: Change) -> Transition {
+        Transition {
+            change,
+            events: Vec::new(),
+            outgoing: Vec::new(),
+            writes: Vec::new(),
+        }
+    }
+
+    pub fn event(mut self, event: Event) -> Transition {
+        self.events.push(event);
+        self
+    }
+
+    pub fn send(mut self, outgoing: Outgoing) -> Transition {
+        self.outgoing.push(outgoing);
+        self
+    }
+
+    pub fn write(mut self, write: Write) -> Transition {
+        self.writes.push(write);
+        self
+    }
+}
+
+/// Writes `t` inside a write job, after `pending` (writes of the caller's,
+/// sent to the database with the first of these). Returns the trace as it
+/// now stands.
+pub(crate) async fn apply(
+    conn: &mut AnyConnection,
+    pending: &mut Writes,
+    t: Transition,
+    policy: &DeadlinePolicy,
+    now: OffsetDateTime,
+) -> ServiceResult<TraceRow> {
+    let mut writes = std::mem::take(pending);
+    let trace = match t.change {
+        Change::Open(trace) => {
+            if traces::get(conn, trace.trace_id).await?.is_some() {
+                return Err(ServiceError::FailedPrecondition(format!(
+                    "trace {} already exists here",
+                    trace.trace_id
+                )));
+            }
+            writes.push(traces::insert_write(&trace));
+            *trace
+        }
+        Change::Step {
+            trace_id,
+            step,
+            delay_until,
+            check,
+            update,
+        } => {
+            let mut trace = traces::get(conn, trace_id).await?.ok_or_else(|| {
+                ServiceError::FailedPrecondition(format!("no trace {trace_id} here"))
+            })?;
+            check(&trace)?;
+            if let Some(step) = step {
+                trace.state = transition(trace.state, step)?;
+                trace.due = deadlines::after_step(policy, trace.due, step, now, delay_until);
+            }
+            update(&mut trace);
+            trace.updated_at = now;
+            writes.push(traces::update_write(&trace));
+            trace
+        }
+        Change::Note(trace_id) => traces::get(conn, trace_id)
+            .await?
+            .ok_or_else(|| ServiceError::FailedPrecondition(format!("no trace {trace_id} here")))?,
+    };
+    for w in t.writes {
+        writes.push(w);
+    }
+    for (header, env, payload) in &t.outgoing {
+        outgoing_writes(&mut writes, header, env, payload, now);
+    }
+    for event in &t.events {
+        record(conn, &mut writes, &trace, event, now).await?;
+    }
+    writes.execute(conn).await?;
+    Ok(trace)
+}
+
+/// The writes that store an outgoing envelope and queue it.
+pub(crate) fn outgoing_writes(
+    writes: &mut Writes,
+    header: &Header,
+    env: &pb::Envelope,
+    payload: &pb::Payload,
+    now: OffsetDateTime,
+) {
+    writes.push(envelopes::insert_write(
+        header,
+        envelopes::Direction::Out,
+        env,
+        Some(payload),
+        now,
+    ));
+    writes.push(outbox::enqueue_write(
+        header.id,
+        header.trace_id,
+        &header.destination.to_string(),
+        header.kind as i32,
+        now,
+    ));
+}
+
+/// Records `events` of `trace` (as it stands) after `writes`.
+pub(crate) async fn record_events(
+    conn: &mut AnyConnection,
+    mut writes: Writes,
+    trace: &TraceRow,
+    events: &[Event],
+    at: OffsetDateTime,
+) -> Result<(), StoreError> {
+    for event in events {
+        record(conn, &mut writes, trace, event, at).await?;
+    }
+    writes.execute(conn).await
+}
+
+/// An event of `trace` and its audit entry. The audit entry holds the
+/// facts; an event derived from marked content keeps its detail out of the
+/// trail (auditors see TLP:CLEAR only), naming its marking instead.
+async fn record(
+    conn: &mut AnyConnection,
+    writes: &mut Writes,
+    trace: &TraceRow,
+    event: &Event,
+    at: OffsetDateTime,
+) -> Result<(), StoreError> {
+    writes.push(traces::event_write(&EventRow {
+        trace_id: trace.trace_id,
+        case_id: trace.case_id,
+        at,
+        kind: event.kind.clone(),
+        actor: event.actor.to_string(),
+        detail: event.detail.clone(),
+        envelope_id: event.envelope.map(|e| e.to_string()),
+        state_after: Some(trace.state.as_str().to_string()),
+        derived_from: event.derived_from.clone(),
+    }));
+    let audited = match &event.derived_from {
+        None => event.detail.clone(),
+        Some((marking, _)) => format!("detail under {marking}, shown in the case"),
+    };
+    audit::append_after(
+        conn,
+        std::mem::take(writes),
+        at,
+        &event.actor.to_string(),
+        &event.kind,
+        &format!("trace {}", trace.trace_id),
+        &audited,
+    )
+    .await
+}

@@ -1,0 +1,419 @@
+//! Receiving envelopes from the federation. Identity comes from the verified
+//! TLS certificate; the origin's signature is checked against its pinned CA
+//! before anything is stored (an origin not learned yet is learned first, or
+//! the sender asked to retry); then the envelope, its effect (transitions
+//! built by `handlers`, one per kind of message), the events, the audit
+//! entries and the signed receipt are committed in one transaction keyed by
+//! the envelope id, so a retried delivery is answered with the original
+//! receipt and applied once.
+
+mod handlers;
+
+use iti_proto::v1 as pb;
+use sqlx::AnyConnection;
+use time::OffsetDateTime;
+
+use super::{Actor, Node, ServiceError, ServiceResult, record_event_after};
+use crate::case::machine::{Step, TraceState, transition};
+use crate::deadlines;
+use crate::envelope::{self, EnvelopeError, Header, Verified};
+use crate::identity::Identity;
+use crate::ids::{ParticipantId, TraceId};
+use crate::store::envelopes::{self, Direction, ReceiptRow};
+use crate::store::traces;
+use crate::store::{StoreError, Writes, audit, boxed, outbox};
+
+/// The answer to a delivery: the receiver's signed receipt.
+#[derive(Debug, Clone)]
+pub struct Delivered {
+    pub receipt: pb::SignedReceipt,
+    pub duplicate: bool,
+    /// A hub's answer for an envelope it passed straight through: the
+    /// destination's receipt.
+    pub destination_receipt: Option<pb::SignedReceipt>,
+}
+
+/// The origin of `env`, when `e` says only that its CA is not known here:
+/// the origin is not learned yet (a signer claiming to be someone else is
+/// not this case).
+fn unknown_origin(env: &pb::Envelope, e: &EnvelopeError) -> Option<ParticipantId> {
+    let EnvelopeError::Signer(crate::identity::trust::TrustError::NotPinned(p)) = e else {
+        return None;
+    };
+    let header = Header::decode(&env.header).ok()?;
+    (header.origin == *p).then_some(header.origin)
+}
+
+fn refusal_status(e: &EnvelopeError) -> ServiceError {
+    match e {
+        EnvelopeError::BadSignature
+        | EnvelopeError::SignerNotOrigin { .. }
+        | EnvelopeError::Signer(_) => {
+            ServiceError::PermissionDenied(format!("envelope refused: {e}"))
+        }
+        _ => ServiceError::invalid("envelope", e.to_string()),
+    }
+}
+
+impl Node {
+    /// Handles one envelope delivered by the authenticated `peer`.
+    pub async fn receive(&self, peer: &Identity, env: pb::Envelope) -> ServiceResult<Delivered> {
+        let from = match peer {
+            Identity::Node(p) => p.clone(),
+            Identity::Officer(o) => {
+                return Err(ServiceError::PermissionDenied(format!(
+                    "officer certificates ({o}) are not accepted on the federation port; \
+                     officers use their own node's local port"
+                )));
+            }
+        };
+        if &from == self.participant() {
+            return Err(ServiceError::PermissionDenied(
+                "a node does not deliver to itself".into(),
+            ));
+        }
+        if !self.peering.is_peer(&from) {
+            return Err(ServiceError::PermissionDenied(format!(
+                "{from} is not a peer of this node"
+            )));
+        }
+        let now = self.now();
+        let max_age = self.config.max_envelope_age;
+        let verified = match envelope::verify(&env, &self.trust, now, max_age) {
+            Err(e) if unknown_origin(&env, &e).is_some() => {
+                self.verify_after_learning(&from, &env, now).await?
+            }
+            Ok(v) => v,
+            Err(e) => {
+                self.record_refused_envelope(&from, &env, &e, now).await?;
+                return Err(refusal_status(&e));
+            }
+        };
+        let h = &verified.header;
+        if h.origin != from && !from.is_hub() {
+            // Genuine, but replayed or forwarded by a state that is not its
+            // origin: refused and, like a forgery, kept in the audit trail.
+            let reason = format!(
+                "envelope origin {} differs from the authenticated peer {from}",
+                h.origin
+            );
+            self.record_refused_envelope(&from, &verified.envelope, &reason, now)
+                .await?;
+            return Err(ServiceError::PermissionDenied(reason));
+        }
+        if &h.destination != self.participant() {
+            if self.is_hub() {
+                return self.relay(&from, verified, now).await;
+            }
+            return Err(ServiceError::FailedPrecondition(format!(
+                "misaddressed: this node is {}, the envelope is for {}",
+                self.participant(),
+                h.destination
+            )));
+        }
+        self.deliver_locally(&from, verified, now).await
+    }
+
+    /// An envelope from an origin this node has not learned yet: "not known
+    /// yet" is not "forged". The directory is fetched from the hub that
+    /// relayed it (then from our other hubs), and the envelope verified
+    /// again; still unknown, the sender is asked to retry later.
+    async fn verify_after_learning(
+        &self,
+        from: &ParticipantId,
+        env: &pb::Envelope,
+        now: OffsetDateTime,
+    ) -> ServiceResult<Verified> {
+        let header = Header::decode(&env.header)?;
+        let origin = header.origin;
+        tracing::info!(%origin, via = %from, envelope = %header.id, "envelope from an origin not learned yet");
+        let asked = self.learn_participant(&origin, from).await;
+        match envelope::verify(env, &self.trust, now, self.config.max_envelope_age) {
+            Ok(v) => Ok(v),
+            Err(e) if unknown_origin(env, &e).is_some() => {
+                self.metrics.count_unknown_origin();
+                Err(ServiceError::UnknownOrigin {
+                    origin,
+                    asked: if asked.is_empty() {
+                        "no hub".into()
+                    } else {
+                        asked
+                            .iter()
+                            .map(|p| p.to_string())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    },
+                })
+            }
+            Err(e) => {
+                self.record_refused_envelope(from, env, &e, now).await?;
+                Err(refusal_status(&e))
+            }
+        }
+    }
+
+    /// Records a refused (tampered, forged or misattributed) envelope in the
+    /// audit trail.
+    async fn record_refused_envelope(
+        &self,
+        from: &ParticipantId,
+        env: &pb::Envelope,
+        e: &(dyn std::fmt::Display + Sync),
+        now: OffsetDateTime,
+    ) -> ServiceResult<()> {
+        // Only routing facts: an unverified envelope's content is not trusted
+        // and, being possibly confidential, is not logged.
+        let about = Header::decode(&env.header)
+            .map(|h| format!("envelope {} ({} → {})", h.id, h.origin, h.destination))
+            .unwrap_or_else(|_| "an envelope with an unreadable header".into());
+        tracing::debug!(%from, reason = %e, "refused envelope");
+        let detail = format!("refused {about} delivered by {from}: {e}");
+        let from = from.to_string();
+        self.store
+            .write(move |conn| {
+                boxed(async move {
+                    audit::append(conn, now, &from, "envelope_refused", "federation", &detail)
+                        .await?;
+                    Ok::<_, ServiceError>(())
+                })
+            })
+            .await
+    }
+
+    /// A destination's receipt relayed back by a hub: verify it against the
+    /// envelope we sent and the destination's CA.
+    async fn check_relayed_receipt(
+        &self,
+        from: &ParticipantId,
+        signed: &pb::SignedReceipt,
+        now: OffsetDateTime,
+    ) -> ServiceResult<(envelope::VerifiedReceipt, SentEnvelope)> {
+        use prost::Message;
+        let receipt = pb::Receipt::decode(signed.receipt.as_slice())
+            .map_err(|_| ServiceError::invalid("receipt", "malformed"))?;
+        if !self.learn_receipt_signer(signed, from).await {
+            // Not known yet, not forged: the hub sends it again later.
+            return Err(ServiceError::UnknownOrigin {
+                origin: receipt
+                    .receiver
+                    .parse()
+                    .map_err(|_| ServiceError::invalid("receipt.receiver", "not a participant"))?,
+                asked: from.to_string(),
+            });
+        }
+        let id = receipt
+            .envelope_id
+            .parse()
+            .map_err(|_| ServiceError::invalid("receipt.envelopeId", "not an id"))?;
+        let ours = envelopes::get_from_pool(self.store.pool(), id)
+            .await?
+            .ok_or_else(|| ServiceError::NotFound(format!("receipt for unknown envelope {id}")))?;
+        let verified = envelope::verify_receipt(signed, &ours.envelope, &self.trust, now)
+            .map_err(|e| ServiceError::PermissionDenied(e.to_string()))?;
+        if verified.receiver != ours.header.destination {
+            return Err(ServiceError::PermissionDenied(format!(
+                "receipt signed by {}, but the envelope was for {}",
+                verified.receiver, ours.header.destination
+            )));
+        }
+        let sent = SentEnvelope {
+            kind: ours.header.kind,
+            trace_id: ours.header.trace_id,
+            outbox_done: false,
+        };
+        Ok((verified, sent))
+    }
+
+    async fn deliver_locally(
+        &self,
+        from: &ParticipantId,
+        verified: Verified,
+        now: OffsetDateTime,
+    ) -> ServiceResult<Delivered> {
+        let mut payload = self.open_payload(&verified)?;
+        // Bounds on what a peer sends: out of bounds is refused, naming the
+        // field, and nothing but the refusal's audit entry is stored.
+        if let Err(e) = crate::bounds::check(&mut payload, now) {
+            self.record_refused_envelope(from, &verified.envelope, &e, now)
+                .await?;
+            return Err(e.into());
+        }
+        let effect = self
+            .effect_of(from, &verified.header, &payload, now)
+            .await?;
+        let receipt =
+            envelope::sign_receipt(self.signer(), &verified.envelope, &verified.header, now);
+        let me = self.participant().to_string();
+        let policy = self.config.deadlines;
+        let kind = verified.header.kind;
+        let verified_trace = verified.header.trace_id;
+        let consented_case = effect.consent_arrived().then_some(verified.header.case_id);
+        let outcome = self
+            .store
+            .write(move |conn| {
+                boxed(async move {
+                    let h = &verified.header;
+                    let fresh = envelopes::insert(
+                        conn,
+                        h,
+                        Direction::In,
+                        &verified.envelope,
+                        Some(&payload),
+                        now,
+                    )
+                    .await?;
+                    if !fresh {
+                        let stored =
+                            envelopes::receipt(conn, h.id, &me).await?.ok_or_else(|| {
+                                ServiceError::Internal(format!(
+                                    "duplicate envelope {} without a receipt",
+                                    h.id
+                                ))
+                            })?;
+                        return Ok::<_, ServiceError>(Delivered {
+                            receipt: stored.signed,
+                            duplicate: true,
+                            destination_receipt: None,
+                        });
+                    }
+                    // Our receipt goes to the database with the first writes
+                    // of the effect that take it along, or else on its own.
+                    let mut pending = Writes::new();
+                    pending.push(envelopes::receipt_write(&ReceiptRow {
+                        envelope_id: h.id,
+                        receiver: me.clone(),
+                        received_at: now,
+                        signed: receipt.clone(),
+                    }));
+                    effect.apply(conn, &mut pending, h, &policy, now).await?;
+                    pending.execute(conn).await?;
+                    Ok(Delivered {
+                        receipt,
+                        duplicate: false,
+                        destination_receipt: None,
+                    })
+                })
+            })
+            .await?;
+        if outcome.duplicate {
+            self.metrics.count_duplicate();
+        } else {
+            if matches!(
+                kind,
+                pb::PayloadKind::Request | pb::PayloadKind::Resubmission
+            ) {
+                super::records::draft_in_background(self, verified_trace);
+            }
+            self.metrics
+                .count_message(crate::metrics::Direction::In, kind);
+        }
+        self.wake_outbox();
+        if let Some(case) = consented_case
+            && !outcome.duplicate
+            && let Err(e) = self.send_drafts_consented(case).await
+        {
+            tracing::warn!(%case, error = %e, "a draft waiting for consent could not be sent");
+        }
+        Ok(outcome)
+    }
+
+    fn open_payload(&self, v: &Verified) -> ServiceResult<pb::Payload> {
+        match &v.header.sealing {
+            None => v.plain_payload(),
+            Some(sealing) => {
+                let key = self.opening_key.as_ref().ok_or_else(|| {
+                    ServiceError::FailedPrecondition(
+                        "sealed payload, but this node has no sealing key".into(),
+                    )
+                })?;
+                let bytes = key.open(sealing, &v.envelope.header, &v.envelope.payload)?;
+                envelope::decode_payload(&v.header, &bytes)
+            }
+        }
+        .map_err(|e| ServiceError::invalid("envelope.payload", e.to_string()))
+    }
+}
+
+/// What `record_delivery` needs of the envelope a receipt is for (the caller
+/// has it at hand, so the writer need not read the envelope back).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct SentEnvelope {
+    pub kind: pb::PayloadKind,
+    pub trace_id: TraceId,
+    /// The outbox entry is already marked delivered (the delivery loop did
+    /// it in the same job): skip that statement.
+    pub outbox_done: bool,
+}
+
+/// Records a destination's receipt for one of our envelopes: the outbox
+/// entry is delivered, and for a request the deadlines start (10.1, 10.5
+/// count from receipt).
+///
+/// `before` are writes of the caller's, sent to the database with these.
+pub(crate) async fn record_delivery(
+    conn: &mut AnyConnection,
+    mut before: Writes,
+    receipt: &envelope::VerifiedReceipt,
+    sent: &SentEnvelope,
+    policy: &crate::deadlines::DeadlinePolicy,
+    now: OffsetDateTime,
+) -> Result<(), StoreError> {
+    before.push(envelopes::receipt_write(&ReceiptRow {
+        envelope_id: receipt.envelope_id,
+        receiver: receipt.receiver.to_string(),
+        received_at: receipt.received_at,
+        signed: receipt.signed.clone(),
+    }));
+    let first = !sent.outbox_done && outbox::mark_delivered(conn, receipt.envelope_id, now).await?;
+    let is_request = matches!(
+        sent.kind,
+        pb::PayloadKind::Request | pb::PayloadKind::Resubmission | pb::PayloadKind::OnBehalfRequest
+    );
+    let Some(mut trace) = traces::get(conn, sent.trace_id).await? else {
+        return before.execute(conn).await;
+    };
+    if !first && trace.received_at.is_some() {
+        return before.execute(conn).await;
+    }
+    if is_request {
+        if trace.state == TraceState::Sent {
+            trace.state = transition(trace.state, Step::Deliver).unwrap_or(trace.state);
+        }
+        trace.received_at = Some(receipt.received_at);
+        // Deadlines count from the receipt (10.1, 10.5). A receipt can come
+        // after the partner already acknowledged or answered (a retried
+        // delivery, a hub's slower path): nothing already given is owed.
+        trace.due = deadlines::still_owed(
+            deadlines::on_receipt(policy, receipt.received_at),
+            trace.state,
+            trace.due,
+        );
+        trace.updated_at = now;
+        before.push(traces::update_write(&trace));
+    }
+    record_event_after(
+        conn,
+        before,
+        &trace,
+        "delivered",
+        &Actor::Participant(receipt.receiver.clone()),
+        &format!(
+            "{} signed receipt of {} at {}",
+            receipt.receiver,
+            sent.kind
+                .as_str_name()
+                .trim_start_matches("PAYLOAD_KIND_")
+                .to_lowercase(),
+            crate::clock::rfc3339(receipt.received_at)
+        ),
+        Some(receipt.envelope_id),
+        now,
+    )
+    .await
+}
+
+impl From<EnvelopeError> for ServiceError {
+    fn from(e: EnvelopeError) -> Self {
+        ServiceError::invalid("envelope", e.to_string())
+    }
+}
