@@ -28,6 +28,13 @@ pub fn to_status(e: ServiceError) -> Status {
             tracing::warn!(error = %m, "database unavailable");
             Status::unavailable("the node's database is unavailable now; try again shortly")
         }
+        ServiceError::OutcomeUnknown(m) => {
+            tracing::warn!(error = %m, "a commit's outcome is unknown");
+            Status::unavailable(
+                "the node lost its database connection while saving this change: it may or may \
+                 not have been saved; look (itictl cases, case show) before doing it again",
+            )
+        }
         ServiceError::NotYet(m) => Status::unavailable(m),
         ServiceError::UnknownOrigin { ref origin, .. } => {
             let mut status = Status::unavailable(e.to_string());

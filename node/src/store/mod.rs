@@ -171,6 +171,13 @@ pub enum StoreError {
     /// in conflict past the retries): worth trying again later.
     #[error("database unavailable: {0}")]
     Unavailable(String),
+    /// The connection was lost while the change was being committed: it may
+    /// or may not have been saved, and it is not run again.
+    #[error(
+        "the database connection was lost while the change was being committed: \
+         it may or may not have been saved ({0})"
+    )]
+    OutcomeUnknown(String),
     #[error("database_url: {0}")]
     BadUrl(String),
     #[error("database migration: {0}")]
@@ -222,31 +229,59 @@ impl From<sqlx::Error> for StoreError {
 #[derive(Debug, Clone)]
 pub(crate) struct Failure {
     text: String,
-    transient: bool,
+    kind: FailureKind,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum FailureKind {
+    /// The database refused the change.
+    Refused,
+    /// The database is away or busy: worth trying again later.
+    Transient,
+    /// The commit was cut off: saved or not, no one can tell.
+    InDoubt,
 }
 
 impl Failure {
     fn of(e: &sqlx::Error) -> Failure {
+        let kind = match pg_batch::passing(e) {
+            Some(_) => FailureKind::Transient,
+            None => FailureKind::Refused,
+        };
         Failure {
             text: e.to_string(),
-            transient: pg_batch::passing(e).is_some(),
+            kind,
+        }
+    }
+
+    fn refused(text: String) -> Failure {
+        Failure {
+            text,
+            kind: FailureKind::Refused,
         }
     }
 
     fn unavailable(text: String) -> Failure {
         Failure {
             text,
-            transient: true,
+            kind: FailureKind::Transient,
+        }
+    }
+
+    fn in_doubt(text: String) -> Failure {
+        Failure {
+            text,
+            kind: FailureKind::InDoubt,
         }
     }
 }
 
 impl From<Failure> for StoreError {
     fn from(f: Failure) -> Self {
-        if f.transient {
-            StoreError::Unavailable(f.text)
-        } else {
-            StoreError::Database(sqlx::Error::Protocol(f.text))
+        match f.kind {
+            FailureKind::Refused => StoreError::Database(sqlx::Error::Protocol(f.text)),
+            FailureKind::Transient => StoreError::Unavailable(f.text),
+            FailureKind::InDoubt => StoreError::OutcomeUnknown(f.text),
         }
     }
 }

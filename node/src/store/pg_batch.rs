@@ -192,10 +192,7 @@ pub(super) async fn run_batch(
             }
             Run::InDoubt(completions, error) => {
                 tracing::error!(error = %error, "the connection was lost during a commit");
-                let failure = Failure::unavailable(format!(
-                    "the database connection was lost while the change was being committed: \
-                     it may or may not have been saved ({error})"
-                ));
+                let failure = Failure::in_doubt(error.to_string());
                 for c in completions {
                     (c.finish)(Err(failure.clone()));
                 }
@@ -313,12 +310,9 @@ async fn run_in(conn: &mut AnyConnection, batch: &[Job]) -> Run {
             tracing::error!(error = %e, "a write job succeeded over a failed statement");
             // Its writes are undone either way: rolled back to the savepoint,
             // or with the whole batch if that fails too.
-            completions.push(completion.failing(Failure {
-                text: format!(
-                    "the write went on after a failed statement and was rolled back: {e}"
-                ),
-                transient: false,
-            }));
+            completions.push(completion.failing(Failure::refused(format!(
+                "the write went on after a failed statement and was rolled back: {e}"
+            ))));
             for sql in ["ROLLBACK TO SAVEPOINT job", "RELEASE SAVEPOINT job"] {
                 if let Err(e) = tx.execute(sql).await {
                     return stop(completions, i + 1, e);

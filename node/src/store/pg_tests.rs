@@ -281,3 +281,52 @@ async fn postgres_a_job_run_again_sees_none_of_its_first_run() {
     assert_eq!(rows, 1);
     assert_eq!(store.reruns()[0], ("deadlock", 1));
 }
+
+/// A connection lost during COMMIT leaves the change saved or not, no one
+/// can tell: the job is not run again (it might then be saved twice), and
+/// the officer is told that the outcome is unknown, not to try again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_a_connection_lost_during_commit_is_answered_outcome_unknown() {
+    let Some((db, store)) =
+        postgres("postgres_a_connection_lost_during_commit_is_answered_outcome_unknown").await
+    else {
+        return;
+    };
+    // A deferred constraint trigger runs at COMMIT: this one ends its own
+    // session there, as a server that goes away mid-commit.
+    session(&db)
+        .await
+        .execute(
+            "CREATE TABLE commit_cut (x INT); \
+             CREATE FUNCTION cut() RETURNS trigger LANGUAGE plpgsql AS \
+               $$ BEGIN PERFORM pg_terminate_backend(pg_backend_pid()); RETURN NULL; END $$; \
+             CREATE CONSTRAINT TRIGGER cut AFTER INSERT ON commit_cut \
+               DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION cut();",
+        )
+        .await
+        .unwrap();
+    let runs = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counted = runs.clone();
+    let answer = store
+        .write(move |conn| {
+            counted.fetch_add(1, Ordering::SeqCst);
+            boxed(async move {
+                conn.execute("INSERT INTO commit_cut VALUES (1)")
+                    .await
+                    .map_err(StoreError::from)?;
+                Ok::<_, crate::service::ServiceError>(())
+            })
+        })
+        .await;
+    let error = answer.expect_err("a commit cut off cannot be answered OK");
+    assert_eq!(runs.load(Ordering::SeqCst), 1, "the job was run again");
+    let status = crate::api::to_status(error);
+    assert_eq!(status.code(), tonic::Code::Unavailable);
+    assert!(
+        status.message().contains("may or may not have been saved"),
+        "{}",
+        status.message()
+    );
+    // The store goes on, on a new connection.
+    pending(&store).await;
+}
