@@ -19,6 +19,7 @@ pub mod records;
 pub mod submit;
 pub mod sweep;
 pub mod views;
+mod witness;
 
 pub use error::{ServiceError, ServiceResult};
 
