@@ -792,6 +792,71 @@ pub fn outbox(items: &[pb::OutboxItem]) -> String {
     out
 }
 
+/// `itictl directory`: every entry, with the CA held for it and how far
+/// it is trusted, and any conflicting entry beside it.
+pub fn directory(view: &pb::DirectoryView) -> String {
+    let mut out = String::new();
+    if view.entries.is_empty() {
+        out.push_str("the directory is empty\n");
+    }
+    for e in &view.entries {
+        let Some(entry) = &e.entry else { continue };
+        let _ = writeln!(
+            out,
+            "{}  (trust: {}, serial {})",
+            entry.participant, e.trust, entry.serial
+        );
+        if !e.ca_fingerprint.is_empty() {
+            let _ = writeln!(out, "  CA fingerprint (SHA-256): {}", e.ca_fingerprint);
+        }
+        if !e.standing.is_empty() {
+            let _ = writeln!(out, "  standing: {}", e.standing);
+        }
+        for c in &e.conflicts {
+            let _ = writeln!(
+                out,
+                "  CONFLICT: {} offered serial {} with CA {} on {}",
+                c.offered_by,
+                c.serial,
+                c.ca_fingerprint,
+                time(c.seen_at.as_ref())
+            );
+        }
+        let _ = writeln!(out, "  endpoints: {}", entry.endpoints.join(", "));
+        if !entry.languages.is_empty() {
+            let _ = writeln!(out, "  languages: {}", entry.languages.join(", "));
+        }
+        if !entry.serves.is_empty() {
+            let _ = writeln!(out, "  serves: {}", entry.serves.join(", "));
+        }
+        for poc in &entry.points_of_contact {
+            let records: Vec<String> = poc
+                .authorised_records
+                .iter()
+                .filter_map(|r| pb::RecordDomain::try_from(*r).ok())
+                .map(|r| enum_name(r.as_str_name(), "RECORD_DOMAIN_"))
+                .collect();
+            let _ = writeln!(
+                out,
+                "  point of contact: {}, {} <{}> {} — may search: {}",
+                poc.name,
+                poc.agency,
+                poc.email,
+                poc.phone,
+                if records.is_empty() {
+                    "all domestic records".into()
+                } else {
+                    records.join(", ")
+                }
+            );
+        }
+        if let Some(t) = &entry.switch_over_at {
+            let _ = writeln!(out, "  next certificate from {}", time(Some(t)));
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

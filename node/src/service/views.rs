@@ -454,16 +454,22 @@ impl Node {
         &self,
         only: Option<&crate::ids::ParticipantId>,
     ) -> ServiceResult<pb::DirectoryView> {
+        let conflicts = crate::store::peers::conflicts(self.store.pool()).await?;
         Ok(pb::DirectoryView {
             entries: self
                 .directory_view()
                 .await?
                 .into_iter()
                 .filter(|(_, row)| only.is_none_or(|p| &row.participant == p))
-                .map(|(entry, row)| pb::DirectoryEntryView {
-                    entry: Some(entry),
-                    trust: row.trust,
-                    cached_at: Some(to_timestamp(row.cached_at)),
+                .map(|(entry, row)| {
+                    let mut view = pb::DirectoryEntryView {
+                        entry: Some(entry),
+                        trust: row.trust,
+                        cached_at: Some(to_timestamp(row.cached_at)),
+                        ..Default::default()
+                    };
+                    self.standing_view(&mut view, &row.participant, &conflicts);
+                    view
                 })
                 .collect(),
         })
