@@ -15,6 +15,7 @@ const PROTOS: &[&str] = &[
     "iti/v1/directory.proto",
     "iti/v1/federation.proto",
     "iti/v1/local.proto",
+    "iti/v1/records.proto",
 ];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

@@ -266,91 +266,12 @@ pub fn read_lost_stolen(
 ) -> anyhow::Result<(Vec<pb::LostStolenRecord>, Vec<pb::RejectedLine>)> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("lost/stolen file {}", path.display()))?;
-    let mut records = Vec::new();
-    let mut rejected = Vec::new();
     let is_json = path
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("json"))
         || text.trim_start().starts_with('[');
-    if is_json {
-        let rows: Vec<serde_json::Value> = serde_json::from_str(&text)
-            .map_err(|e| anyhow!("lost/stolen file {}: {e}", path.display()))?;
-        for (i, row) in rows.into_iter().enumerate() {
-            let field = |k: &str| {
-                row.get(k)
-                    .and_then(|v| v.as_str())
-                    .unwrap_or("")
-                    .to_string()
-            };
-            if !row.is_object() {
-                rejected.push(pb::RejectedLine {
-                    line: i as u64 + 1,
-                    reason: "not an object".into(),
-                });
-                continue;
-            }
-            records.push(pb::LostStolenRecord {
-                line: i as u64 + 1,
-                reported_by: field("reported_by"),
-                make: field("make"),
-                model: field("model"),
-                serial_number: field("serial_number"),
-                calibre: field("calibre"),
-                reported_on: field("reported_on"),
-                circumstances: field("circumstances"),
-                reference: field("reference"),
-            });
-        }
-        return Ok((records, rejected));
-    }
-    let mut reader = csv::ReaderBuilder::new()
-        .flexible(false)
-        .from_reader(text.as_bytes());
-    let headers = reader
-        .headers()
-        .map_err(|e| anyhow!("lost/stolen file {}: header row: {e}", path.display()))?
-        .clone();
-    let col = |name: &str| {
-        headers
-            .iter()
-            .position(|h| h.trim().eq_ignore_ascii_case(name))
-    };
-    let required = ["reported_by", "make", "serial_number"];
-    for r in required {
-        if col(r).is_none() {
-            return Err(anyhow!(
-                "lost/stolen file {}: the header has no column {r:?}",
-                path.display()
-            ));
-        }
-    }
-    for row in reader.records() {
-        match row {
-            Ok(rec) => {
-                let line = rec.position().map(|p| p.line()).unwrap_or(0);
-                let get = |name: &str| col(name).and_then(|i| rec.get(i)).unwrap_or("").to_string();
-                records.push(pb::LostStolenRecord {
-                    line,
-                    reported_by: get("reported_by"),
-                    make: get("make"),
-                    model: get("model"),
-                    serial_number: get("serial_number"),
-                    calibre: get("calibre"),
-                    reported_on: get("reported_on"),
-                    circumstances: get("circumstances"),
-                    reference: get("reference"),
-                });
-            }
-            Err(e) => {
-                let line = e.position().map(|p| p.line()).unwrap_or(0);
-                rejected.push(pb::RejectedLine {
-                    line,
-                    reason: e.to_string(),
-                });
-            }
-        }
-    }
-    Ok((records, rejected))
+    iti_node::hub::register::parse_file(&text, is_json)
+        .map_err(|e| anyhow!("lost/stolen file {}: {e}", path.display()))
 }
 
 pub async fn lost_stolen_import(

@@ -66,8 +66,19 @@ pub fn parse_date(field: &str, s: &str) -> anyhow::Result<pbjson_types::Timestam
     Ok(iti_node::clock::to_timestamp(t))
 }
 
+/// A request from its file, refused here if it could not travel (over the
+/// gRPC message limit).
 fn request_file(path: &Path) -> anyhow::Result<pb::TraceRequest> {
-    read_json(path, "request")
+    let request: pb::TraceRequest = read_json(path, "request")?;
+    let size = prost::Message::encoded_len(&request);
+    if size > crate::client::MAX_MESSAGE_BYTES {
+        bail!(
+            "request file {}: too large: {}",
+            path.display(),
+            crate::client::too_large(size)
+        );
+    }
+    Ok(request)
 }
 
 pub async fn run(
@@ -117,6 +128,7 @@ pub async fn run(
                     request: Some(request_file(&file)?),
                     routing_override: routing(&o),
                     on_behalf_via: String::new(),
+                    allow_duplicate: false,
                 })
                 .await
                 .map_err(failed)?
@@ -131,12 +143,14 @@ pub async fn run(
             file,
             routing: o,
             via,
+            allow_duplicate,
         }) => {
             let reply = client
                 .submit_request(pb::SubmitRequestRequest {
                     request: Some(request_file(&file)?),
                     routing_override: routing(&o),
                     on_behalf_via: via.unwrap_or_default(),
+                    allow_duplicate,
                 })
                 .await
                 .map_err(failed)?
@@ -260,7 +274,9 @@ pub async fn run(
             trace,
             file,
             confirm_restrictions,
+            ..
         } => {
+            let file = file.ok_or_else(|| anyhow!("--file: the response to send"))?;
             let response: pb::TraceResponse = read_json(&file, "response")?;
             let r = act(trace, Action::Respond(response), confirm_restrictions).await?;
             acted(r, "response sent", out)?;

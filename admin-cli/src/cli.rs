@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::client::Connection;
-use crate::{admin, casework, files};
+use crate::{admin, casework, files, records};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -62,11 +62,24 @@ pub enum Command {
         #[arg(long, default_value = "")]
         note: String,
     },
-    /// Answer a request (10.4) from a JSON file (protobuf JSON mapping of TraceResponse).
+    /// Answer a request (10.4) from a JSON file (protobuf JSON mapping of
+    /// TraceResponse), or from the answer drafted from the records (--draft).
     Respond {
         trace: String,
+        #[arg(long, required_unless_present = "draft", conflicts_with = "draft")]
+        file: Option<PathBuf>,
+        /// Show the answer drafted from the national records (8.3): each
+        /// domain's findings, each value's marking and source.
         #[arg(long)]
-        file: PathBuf,
+        draft: bool,
+        /// With --draft: confirm your domains' findings and, once every
+        /// domain is confirmed, send the drafted response.
+        #[arg(long, requires = "draft")]
+        send: bool,
+        /// With --draft: write the drafted response to this file, to edit
+        /// and send with --file.
+        #[arg(long, requires = "draft", conflicts_with = "send")]
+        out: Option<PathBuf>,
         /// Send even though the response carries a restriction the requester
         /// declared it cannot honour (10.3).
         #[arg(long)]
@@ -166,6 +179,13 @@ pub enum Command {
     /// The broker's register of lost and stolen weapons.
     #[command(subcommand, name = "lost-stolen")]
     LostStolen(LostStolenCommand),
+    /// The national records (clause 7): import, search, a weapon's history,
+    /// the national database of recovered weapons.
+    #[command(subcommand)]
+    Records(RecordsCommand),
+    /// Domestic tracing (8.1).
+    #[command(subcommand)]
+    Trace(TraceCommand),
     /// Who the node says we are.
     Whoami,
 }
@@ -343,6 +363,10 @@ pub enum RequestCommand {
         /// Ask this hub to conduct the trace on our behalf (11.3.1).
         #[arg(long)]
         via: Option<String>,
+        /// Send it even though an identical request (same requester
+        /// reference and items) was already sent.
+        #[arg(long)]
+        allow_duplicate: bool,
     },
     /// Send a drafted trace (a proposed follow-up). Fields that came from
     /// another state go only where its markings (or its consent) allow:
@@ -464,6 +488,63 @@ pub enum LostStolenCommand {
     Import { file: PathBuf },
 }
 
+#[derive(Args, Debug)]
+pub struct Identification {
+    #[arg(long)]
+    pub make: Option<String>,
+    #[arg(long)]
+    pub model: Option<String>,
+    #[arg(long)]
+    pub calibre: Option<String>,
+    /// Read as it is engraved: misreadings (O/0, I/1, S/5, B/8, Z/2),
+    /// lookalikes from other scripts and swapped neighbours are forgiven.
+    #[arg(long)]
+    pub serial: String,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum RecordsCommand {
+    /// Import an agency's file (CSV with a header row, JSON array, or JSON
+    /// Lines) with the source's column mapping. A record whose source key is
+    /// held already is updated in place. Bad lines are named with their
+    /// number and reason and write nothing; the good ones are imported.
+    Import {
+        /// The source: one agency's system ("police-armoury").
+        #[arg(long)]
+        source: String,
+        /// manufacture, import, export, holding, transfer, loss or destruction.
+        #[arg(long)]
+        kind: String,
+        /// The source's mapping (TOML: domain, [columns], [constants], [markings]).
+        #[arg(long)]
+        mapping: PathBuf,
+        /// Check every line, write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        file: PathBuf,
+    },
+    /// Search by identification in the domains you may search (5.1).
+    Search(Identification),
+    /// The history of the best-matching weapon, each step with its source.
+    History(Identification),
+    /// The national database of recovered weapons (7.5): each domestic
+    /// trace, its determination and its progress.
+    Recovered,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum TraceCommand {
+    /// Trace a recovered weapon in the domestic records (8.1): records it in
+    /// the national database, states the determination with its evidence,
+    /// opens a domestic investigation or drafts the international request.
+    Domestic {
+        /// The recovered weapon with its recovery context: a request as for
+        /// `request submit` (JSON).
+        #[arg(long)]
+        file: PathBuf,
+    },
+}
+
 #[derive(ValueEnum, Clone, Copy, Debug)]
 pub enum Reason {
     /// 10.5.2 (a): ongoing investigation or confidentiality law.
@@ -568,6 +649,69 @@ pub async fn dispatch(cli: Cli, out: &mut dyn Write) -> anyhow::Result<()> {
             admin::lost_stolen_import(&cli.conn, &file, json, out).await
         }
         Command::Whoami => admin::whoami(&cli.conn, json, out).await,
+        Command::Records(c) => records_command(&cli.conn, c, json, out).await,
+        Command::Trace(TraceCommand::Domestic { file }) => {
+            records::trace_domestic(&cli.conn, &file, json, out).await
+        }
+        Command::Respond {
+            trace,
+            draft: true,
+            send,
+            out: out_file,
+            confirm_restrictions,
+            ..
+        } => {
+            records::respond_draft(
+                &cli.conn,
+                records::DraftArgs {
+                    trace: &trace,
+                    send,
+                    out_file: out_file.as_deref(),
+                    confirm_restrictions,
+                },
+                json,
+                out,
+            )
+            .await
+        }
         other => casework::run(&cli.conn, other, json, out).await,
+    }
+}
+
+async fn records_command(
+    conn: &Connection,
+    c: RecordsCommand,
+    json: bool,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
+    match c {
+        RecordsCommand::Import {
+            source,
+            kind,
+            mapping,
+            dry_run,
+            file,
+        } => {
+            records::import(
+                conn,
+                records::ImportArgs {
+                    source: &source,
+                    kind: &kind,
+                    mapping: &mapping,
+                    file: &file,
+                    dry_run,
+                },
+                json,
+                out,
+            )
+            .await
+        }
+        RecordsCommand::Search(i) => {
+            records::search(conn, i.make, i.model, i.calibre, i.serial, json, out).await
+        }
+        RecordsCommand::History(i) => {
+            records::history(conn, i.make, i.model, i.calibre, i.serial, json, out).await
+        }
+        RecordsCommand::Recovered => records::recovered(conn, json, out).await,
     }
 }

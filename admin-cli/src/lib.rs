@@ -5,19 +5,23 @@
 //!
 //! Layout: `cli` (the command tree), `files` (CA, certificates, cards,
 //! directory entries), `client` (connection to the node), `casework`
-//! (officer commands), `admin` (peering, directory, register).
+//! (officer commands), `admin` (peering, directory, register), `records`
+//! (the national records: import, search, domestic trace, drafted answers).
 
 mod admin;
 mod casework;
 mod cli;
 mod client;
 mod files;
+mod records;
 
 use std::io::Write;
 
 use clap::Parser;
 
 pub use cli::Cli;
+/// How itictl words a node's gRPC error (tests check the wording).
+pub use client::failed;
 
 #[derive(Debug)]
 pub enum CliError {

@@ -6,6 +6,8 @@
 //! asks Belgium (9.1 c). Belgium answers that it exported it to Nigeria in
 //! 2009 (10.4.3); Ghana's node proposes the follow-up to Nigeria, which
 //! answers that the rifle was stolen from a police armoury in 2015 (10.4.4).
+//! Both answers are drafted from the records Belgium's and Nigeria's
+//! agencies fed their nodes (`demo/records.rs`), not typed.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -22,6 +24,7 @@ use crate::render;
 use crate::sandbox::{MemberOptions, Sandbox};
 
 pub mod fixtures;
+pub mod records;
 
 fn p(s: &str) -> ParticipantId {
     s.parse().unwrap_or(ParticipantId::Hub("INVALID".into()))
@@ -60,6 +63,25 @@ async fn wait_for_state(
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+}
+
+/// A long message on lines of about 90 characters, continued at `indent`.
+fn wrap(text: &str, indent: &str) -> String {
+    let mut out = String::new();
+    let mut line = 0;
+    for word in text.split_whitespace() {
+        if line > 0 && line + word.len() > 90 {
+            out.push('\n');
+            out.push_str(indent);
+            line = 0;
+        } else if line > 0 {
+            out.push(' ');
+            line += 1;
+        }
+        out.push_str(word);
+        line += word.len();
+    }
+    out
 }
 
 async fn act(
@@ -188,6 +210,14 @@ pub async fn run(keep: bool) -> anyhow::Result<()> {
 
     step(
         &mut n,
+        "Belgium and Nigeria import their agencies' records (national tracing system, clause 7)",
+    );
+    for line in records::import(&mut sandbox).await? {
+        println!("   {line}");
+    }
+
+    step(
+        &mut n,
         "Nigeria had reported the rifle stolen to the broker (serial misread as 15O2347)",
     );
     let mut broker = sandbox.officer(&p("hub:INTERPOL"), Role::Poc)?;
@@ -220,6 +250,7 @@ pub async fn run(keep: bool) -> anyhow::Result<()> {
             request: Some(request.clone()),
             routing_override: None,
             on_behalf_via: String::new(),
+            allow_duplicate: false,
         })
         .await?
         .into_inner();
@@ -234,6 +265,7 @@ pub async fn run(keep: bool) -> anyhow::Result<()> {
             request: Some(request),
             routing_override: None,
             on_behalf_via: String::new(),
+            allow_duplicate: false,
         })
         .await?
         .into_inner();
@@ -312,7 +344,7 @@ pub async fn run(keep: bool) -> anyhow::Result<()> {
 
     step(
         &mut n,
-        "Belgium acknowledges (10.1) and answers: exported to Nigeria in 2009 (10.4.3)",
+        "Belgium acknowledges (10.1) and answers from its records: exported to Nigeria in 2009 (10.4.3)",
     );
     act(
         &mut bel,
@@ -323,12 +355,9 @@ pub async fn run(keep: bool) -> anyhow::Result<()> {
         }),
     )
     .await?;
-    act(
-        &mut bel,
-        &first,
-        pb::act_request::Action::Respond(fixtures::bel_export_response()),
-    )
-    .await?;
+    for line in records::answer_from_records(&mut sandbox, "BEL", &first).await? {
+        println!("   {line}");
+    }
     wait_for_state(&mut gha, &first, &["responded"]).await?;
     println!("   Ghana received the response; its commercial details are marked PROPRIETARY");
 
@@ -348,24 +377,96 @@ pub async fn run(keep: bool) -> anyhow::Result<()> {
         .ok_or_else(|| anyhow!("no follow-up was proposed"))?
         .clone();
     println!(
-        "   drafted trace {} to {}, pre-filled from Belgium's export record",
+        "   drafted trace {} to {}, pre-filled from Belgium's export record:",
         proposal.trace_id, proposal.counterpart
     );
-    let sent = gha
+    let draft = gha
+        .show_case(pb::ShowCaseRequest {
+            id: proposal.trace_id.clone(),
+        })
+        .await?
+        .into_inner();
+    for field in draft.traces.iter().flat_map(|t| &t.draft_fields) {
+        println!(
+            "     {} from {}, marked {}",
+            field.field,
+            field.provided_by,
+            render::marking(field.marking.as_ref())
+        );
+    }
+
+    step(
+        &mut n,
+        "Sending it to Nigeria is an onward use of Belgium's information (10.3): refused",
+    );
+    let refused = gha
         .send_draft(pb::SendDraftRequest {
             trace_id: proposal.trace_id.clone(),
             ..Default::default()
         })
-        .await?
-        .into_inner();
-    if let Some(plan) = &sent.plan {
-        print!("{}", indent(&render::plan(plan)));
-    }
-    let second = sent.trace_id;
+        .await
+        .err()
+        .ok_or_else(|| anyhow!("the draft went without Belgium's consent"))?;
+    println!("   {}", wrap(refused.message(), "   "));
 
     step(
         &mut n,
-        "Nigeria answers: stolen from a police armoury (10.4.4); the TLP:RED part is sealed",
+        "Ghana asks Belgium's consent; Belgium finds it in its inbox and grants it, for Nigeria only",
+    );
+    let asked = gha
+        .send_draft(pb::SendDraftRequest {
+            trace_id: proposal.trace_id.clone(),
+            onward: pb::DraftOnward::AskConsent as i32,
+            justification: "Nigeria holds the rifle's later history; it needs the export \
+                            record to find it."
+                .into(),
+            ..Default::default()
+        })
+        .await?
+        .into_inner();
+    for note in &asked.notes {
+        println!("   {note}");
+    }
+    let waiting = loop {
+        let inbox = bel
+            .list_traces(pb::ListTracesRequest {
+                inbox: true,
+                include_closed: false,
+            })
+            .await?
+            .into_inner();
+        if let Some(t) = inbox
+            .traces
+            .into_iter()
+            .find(|t| t.trace_id == first && !t.awaiting.is_empty())
+        {
+            break t;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    println!("   Belgium's inbox: {}", waiting.awaiting);
+    act(
+        &mut bel,
+        &first,
+        pb::act_request::Action::GrantConsent(pb::Consent {
+            r#use: pb::OnwardUse::ForwardToThirdState as i32,
+            destination: "NGA".into(),
+            lifts_tlp: true,
+            note: "For the trace of this rifle in Nigeria only.".into(),
+            ..Default::default()
+        }),
+    )
+    .await?;
+    let sent = wait_for_state(&mut gha, &proposal.trace_id, &["sent", "delivered"]).await?;
+    println!(
+        "   consent granted: the follow-up went to {} by itself, the export record with it",
+        sent.counterpart
+    );
+    let second = proposal.trace_id.clone();
+
+    step(
+        &mut n,
+        "Nigeria answers from its records: stolen from a police armoury (10.4.4); the TLP:RED part is sealed",
     );
     wait_for_state(&mut nga, &second, &["delivered"]).await?;
     act(
@@ -374,12 +475,9 @@ pub async fn run(keep: bool) -> anyhow::Result<()> {
         pb::act_request::Action::Acknowledge(pb::Acknowledgement::default()),
     )
     .await?;
-    act(
-        &mut nga,
-        &second,
-        pb::act_request::Action::Respond(fixtures::nga_diversion_response()),
-    )
-    .await?;
+    for line in records::answer_from_records(&mut sandbox, "NGA", &second).await? {
+        println!("   {line}");
+    }
     wait_for_state(&mut gha, &second, &["responded"]).await?;
     let case = gha
         .show_case(pb::ShowCaseRequest { id: second.clone() })

@@ -13,30 +13,42 @@
 //!   `policy` (markings, use restrictions, redaction; 10.3), `audit` (hash
 //!   chain), `envelope` (canonical signing input, signatures, receipts,
 //!   sealing).
+//! - `records/`: the national tracing system (clauses 5, 7, 8), pure:
+//!   records, search, a weapon's history, the domestic trace's
+//!   determination, answers drafted from records, clause 12 figures.
 //! - `store/`: the only place SQL is spoken (SQLite or PostgreSQL).
 //! - `outbox`: the delivery loop with retries and receipts.
 //! - `metrics`: Prometheus figures, served on `metrics_listen`.
 //! - `peering`: who is reachable and how (direct, or through a hub).
 //! - `hub/`: relaying, on-behalf traces, lost/stolen register, directory.
+//! - `matching`: serial and make comparison forgiving misreadings (register, records).
+//! - `bounds`: the bounds of every input (lengths, codes, dates, hashes,
+//!   Unicode), one table; `json`: reading JSON files with field paths in errors;
+//!   `fuzzing`: the fuzz targets' entry points (`fuzz/`), replayed by the tests.
 //! - `config`, `clock`, `ids`: typed settings, injected time, newtypes.
 //! - `reload`: what a running node reads again on SIGHUP (its own CRL).
 //! - `demo`: a small federation on loopback (`iti-node demo`).
 
 pub mod api;
 pub mod audit;
+pub mod bounds;
 pub mod case;
 pub mod clock;
 pub mod config;
 pub mod deadlines;
 pub mod demo;
 pub mod envelope;
+pub mod fuzzing;
 pub mod hub;
 pub mod identity;
 pub mod ids;
+pub mod json;
+pub mod matching;
 pub mod metrics;
 pub mod outbox;
 pub mod peering;
 pub mod policy;
+pub mod records;
 pub mod reload;
 pub mod render;
 pub mod routing;
@@ -53,12 +65,14 @@ use tokio::task::JoinHandle;
 
 use crate::api::federation::FederationApi;
 use crate::api::local::LocalApi;
+use crate::api::records::RecordsApi;
 use crate::clock::SharedClock;
 use crate::config::NodeConfig;
 use crate::identity::tls;
 use crate::service::{Node, StartError};
 use iti_proto::v1::federation_server::FederationServer;
 use iti_proto::v1::local_server::LocalServer;
+use iti_proto::v1::records_server::RecordsServer;
 
 /// The ports a node serves, already bound (tests bind port 0).
 pub struct Listeners {
@@ -199,7 +213,10 @@ pub async fn start(
     );
     tasks.push(acceptor);
     let server = tonic::transport::Server::builder()
-        .add_service(FederationServer::new(FederationApi { node: node.clone() }))
+        .add_service(
+            FederationServer::new(FederationApi { node: node.clone() })
+                .max_decoding_message_size(bounds::MAX_MESSAGE_BYTES),
+        )
         .add_service(health_service.clone());
     let mut stop = shutdown_rx.clone();
     tasks.push(tokio::spawn(async move {
@@ -219,7 +236,14 @@ pub async fn start(
     );
     tasks.push(acceptor);
     let server = tonic::transport::Server::builder()
-        .add_service(LocalServer::new(LocalApi { node: node.clone() }))
+        .add_service(
+            LocalServer::new(LocalApi { node: node.clone() })
+                .max_decoding_message_size(bounds::MAX_MESSAGE_BYTES),
+        )
+        .add_service(
+            RecordsServer::new(RecordsApi { node: node.clone() })
+                .max_decoding_message_size(bounds::MAX_MESSAGE_BYTES),
+        )
         .add_service(health_service)
         .add_service(reflection);
     let mut stop = shutdown_rx.clone();

@@ -11,6 +11,11 @@
 //!   back later through the hub.
 //! - One envelope per conversation is in flight at a time, so order within
 //!   a conversation is kept.
+//!
+//! The loop knows its node only through [`Deliveries`]: where to send, how to
+//! check a receipt, and where to report how each attempt ended
+//! ([`Deliveries::record`]). What an outcome does to a trace is the
+//! service's business (`service::delivery`).
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -21,14 +26,80 @@ use iti_proto::v1::federation_client::FederationClient;
 use time::OffsetDateTime;
 use tokio::sync::{Semaphore, mpsc, watch};
 
+use crate::config::OutboxConfig;
 use crate::envelope::{self, VerifiedReceipt};
+use crate::identity::trust::TrustStore;
 use crate::ids::{EnvelopeId, ParticipantId};
-use crate::metrics::Direction;
-use crate::service::receive::{SentEnvelope, record_delivery};
-use crate::service::{Actor, Node, record_event, record_event_after};
+use crate::metrics::{Direction, Metrics};
+use crate::peering::Peering;
 use crate::store::envelopes::{self, Direction as Stored, StoredEnvelope};
-use crate::store::outbox::{self as ob, OutboxRow, OutboxState};
-use crate::store::{Backend, StoreError, Writes, audit, boxed, traces};
+use crate::store::outbox::{self as ob, OutboxRow};
+use crate::store::{Backend, Store, StoreError, boxed};
+
+/// What the delivery loop needs of its node, and nothing more.
+pub trait Deliveries: Send + Sync + 'static {
+    fn now(&self) -> OffsetDateTime;
+    fn settings(&self) -> &OutboxConfig;
+    /// This process's name among replicas (its outbox claims).
+    fn replica(&self) -> &str;
+    fn store(&self) -> &Store;
+    fn peering(&self) -> &Peering;
+    fn trust(&self) -> &TrustStore;
+    fn metrics(&self) -> &Metrics;
+    /// Woken when there may be something (more) to send.
+    fn wake(&self) -> &tokio::sync::Notify;
+    fn handover(&self) -> &Handover;
+    /// Before checking a receipt a hub passed on from a signer not learned
+    /// yet: learn it from that hub. Whether it is known now.
+    fn learn_signer(
+        &self,
+        receipt: &pb::SignedReceipt,
+        via: &ParticipantId,
+    ) -> impl std::future::Future<Output = bool> + Send;
+    /// Builds an envelope that waited for its destination's sealing key;
+    /// `Err` says why it still waits.
+    fn build_waiting(
+        &self,
+        stored: &StoredEnvelope,
+    ) -> impl std::future::Future<Output = Result<pb::Envelope, String>> + Send;
+    /// A receiver did not know the envelope's origin: refresh the
+    /// directory soon.
+    fn refresh_directory_soon(&self);
+    /// Records durably how one attempt ended.
+    fn record(
+        &self,
+        attempt: Attempt,
+    ) -> impl std::future::Future<Output = Result<(), StoreError>> + Send;
+}
+
+/// How one attempt to deliver ended, for the node to record.
+#[derive(Debug)]
+pub struct Attempt {
+    pub row: OutboxRow,
+    /// The participant it was handed to (empty when it went nowhere).
+    pub hop: String,
+    pub outcome: Recorded,
+    /// The envelope, as already read (saves reading it again).
+    pub stored: Option<StoredEnvelope>,
+    pub now: OffsetDateTime,
+}
+
+/// An outcome to record.
+#[derive(Debug)]
+pub enum Recorded {
+    /// The destination signed for it.
+    Delivered(VerifiedReceipt),
+    /// A hub signed for custody.
+    Relayed(VerifiedReceipt),
+    /// Not delivered; tried again at `next_attempt`.
+    Retry {
+        error: String,
+        next_attempt: OffsetDateTime,
+    },
+    /// Definitely refused: dead-lettered, and the officer (or, at a hub,
+    /// the participant that handed it over) told.
+    Refused(String),
+}
 
 /// The longest the loop sleeps without looking at the outbox again.
 const IDLE_POLL: Duration = Duration::from_millis(500);
@@ -128,11 +199,11 @@ pub struct Reserved {
 }
 
 /// Runs until `shutdown` turns true.
-pub async fn run(node: Arc<Node>, mut shutdown: watch::Receiver<bool>) {
-    let permits = Arc::new(Semaphore::new(node.config.outbox.concurrency));
-    let sending = node.handover.sending.clone();
+pub async fn run<D: Deliveries>(node: Arc<D>, mut shutdown: watch::Receiver<bool>) {
+    let permits = Arc::new(Semaphore::new(node.settings().concurrency));
+    let sending = node.handover().sending.clone();
     let Some(mut handed) = node
-        .handover
+        .handover()
         .rx
         .lock()
         .unwrap_or_else(|e| e.into_inner())
@@ -155,7 +226,7 @@ pub async fn run(node: Arc<Node>, mut shutdown: watch::Receiver<bool>) {
         }
         let limit = permits.available_permits().min(256);
         let claimed = if limit > 0 {
-            claim(&node, &sending, limit).await
+            claim(node.as_ref(), &sending, limit).await
         } else {
             Vec::new()
         };
@@ -177,7 +248,7 @@ pub async fn run(node: Arc<Node>, mut shutdown: watch::Receiver<bool>) {
         }
         if wait {
             tokio::select! {
-                _ = node.outbox_wake.notified() => {}
+                _ = node.wake().notified() => {}
                 Some((row, stored)) = handed.recv() => {
                     match permits.clone().acquire_owned().await {
                         Ok(permit) => spawn_delivery(&node, &sending, row, Some(stored), permit),
@@ -197,14 +268,14 @@ pub async fn run(node: Arc<Node>, mut shutdown: watch::Receiver<bool>) {
     // Let deliveries in flight finish (their results are durable either way).
     let _ = tokio::time::timeout(
         Duration::from_secs(5),
-        permits.acquire_many(node.config.outbox.concurrency as u32),
+        permits.acquire_many(node.settings().concurrency as u32),
     )
     .await;
 }
 
 /// Delivers one envelope under `permit`; `stored` if already in hand.
-fn spawn_delivery(
-    node: &Arc<Node>,
+fn spawn_delivery<D: Deliveries>(
+    node: &Arc<D>,
     sending: &Arc<Sending>,
     row: OutboxRow,
     stored: Option<StoredEnvelope>,
@@ -223,12 +294,12 @@ fn spawn_delivery(
             // than send it again at once, and again, to a peer that already
             // has it. (On PostgreSQL the claim's lease, still in place, does
             // the same.)
-            node.metrics.count_unrecorded_outcome();
-            sending.hold(id, node.now() + node.config.outbox.retry_cap);
+            node.metrics().count_unrecorded_outcome();
+            sending.hold(id, node.now() + node.settings().retry_cap);
         }
         drop(permit);
         // The next envelope of that conversation may now go.
-        node.outbox_wake.notify_one();
+        node.wake().notify_one();
     });
 }
 
@@ -327,19 +398,19 @@ impl Sending {
 /// database reads them and remembers what it is sending: a claim in the
 /// database would cost a write transaction, and the wait for it, before
 /// every delivery, and a restart clears claims anyway.
-async fn claim(node: &Node, sending: &Sending, limit: usize) -> Vec<OutboxRow> {
+async fn claim<D: Deliveries>(node: &D, sending: &Sending, limit: usize) -> Vec<OutboxRow> {
     let now = node.now();
-    let result = match node.store.backend() {
+    let result = match node.store().backend() {
         Backend::Sqlite => {
             let (busy, started) = sending.before_read();
-            ob::due(node.store.pool(), now, (limit + busy) as i64)
+            ob::due(node.store().pool(), now, (limit + busy) as i64)
                 .await
                 .map(|rows| sending.take(rows, started, limit, now))
         }
         Backend::Postgres => {
-            let replica = node.config.replica.clone();
-            let lease = node.config.outbox.claim_lease;
-            node.store
+            let replica = node.replica().to_string();
+            let lease = node.settings().claim_lease;
+            node.store()
                 .write(move |conn| {
                     boxed(async move {
                         ob::claim_due(conn, &replica, now, now + lease, limit as i64).await
@@ -371,7 +442,11 @@ enum Outcome {
 
 /// Sends one envelope and records the outcome; false if the outcome could
 /// not be recorded (the envelope is then still pending).
-async fn deliver(node: &Arc<Node>, row: OutboxRow, stored: Option<StoredEnvelope>) -> bool {
+async fn deliver<D: Deliveries>(
+    node: &Arc<D>,
+    row: OutboxRow,
+    stored: Option<StoredEnvelope>,
+) -> bool {
     let destination: ParticipantId = match row.destination.parse() {
         Ok(d) => d,
         Err(e) => {
@@ -387,7 +462,7 @@ async fn deliver(node: &Arc<Node>, row: OutboxRow, stored: Option<StoredEnvelope
     };
     let stored = match stored {
         Some(s) => Ok(Some(s)),
-        None => envelopes::get_from_pool(node.store.pool(), row.envelope_id).await,
+        None => envelopes::get_from_pool(node.store().pool(), row.envelope_id).await,
     };
     let stored = match stored {
         Ok(Some(s)) => s,
@@ -403,29 +478,36 @@ async fn deliver(node: &Arc<Node>, row: OutboxRow, stored: Option<StoredEnvelope
         }
         Err(e) => return finish(node, &row, "", Outcome::Retry(e.to_string()), None).await,
     };
-    let hop = match node.peering.next_hop(&destination) {
+    let mut stored = stored;
+    if envelope::is_waiting_for_key(&stored.envelope) {
+        match node.build_waiting(&stored).await {
+            Ok(built) => stored.envelope = built,
+            Err(why) => return finish(node, &row, "", Outcome::Retry(why), Some(stored)).await,
+        }
+    }
+    let hop = match node.peering().next_hop(&destination) {
         Ok(h) => h,
         Err(e) => {
             return finish(node, &row, "", Outcome::Retry(e.to_string()), Some(stored)).await;
         }
     };
-    let outcome = attempt(node, &hop, &destination, &stored.envelope).await;
+    let outcome = attempt(node.as_ref(), &hop, &destination, &stored.envelope).await;
     finish(node, &row, &hop.to_string(), outcome, Some(stored)).await
 }
 
-async fn attempt(
-    node: &Node,
+async fn attempt<D: Deliveries>(
+    node: &D,
     hop: &ParticipantId,
     destination: &ParticipantId,
     env: &pb::Envelope,
 ) -> Outcome {
-    let channel = match node.peering.channel(hop) {
+    let channel = match node.peering().channel(hop) {
         Ok(c) => c,
         Err(e) => return Outcome::Retry(e),
     };
     let mut client = FederationClient::new(channel);
     let call = client.deliver(env.clone());
-    let reply = match tokio::time::timeout(node.config.outbox.delivery_timeout, call).await {
+    let reply = match tokio::time::timeout(node.settings().delivery_timeout, call).await {
         Err(_) => return Outcome::Retry(format!("{hop} did not answer in time")),
         Ok(Err(status)) => {
             let text = crate::identity::tls::explain_transport_error(&status)
@@ -449,8 +531,8 @@ async fn attempt(
     // signer's CA unknown to us, say), the hub's custody receipt still holds.
     if hop != destination
         && let Some(signed) = &reply.destination_receipt
-        && node.learn_receipt_signer(signed, hop).await
-        && let Ok(r) = envelope::verify_receipt(signed, env, &node.trust, node.now())
+        && node.learn_signer(signed, hop).await
+        && let Ok(r) = envelope::verify_receipt(signed, env, node.trust(), node.now())
         && &r.receiver == destination
     {
         return Outcome::Delivered(r);
@@ -458,7 +540,7 @@ async fn attempt(
     let Some(signed) = reply.receipt else {
         return Outcome::Retry(format!("{hop} answered without a receipt"));
     };
-    match envelope::verify_receipt(&signed, env, &node.trust, node.now()) {
+    match envelope::verify_receipt(&signed, env, node.trust(), node.now()) {
         Ok(r) if &r.receiver == destination => Outcome::Delivered(r),
         Ok(r) if &r.receiver == hop && hop.is_hub() => Outcome::Relayed(r),
         Ok(r) => Outcome::Retry(format!("receipt signed by {}, expected {hop}", r.receiver)),
@@ -469,249 +551,76 @@ async fn attempt(
 /// Records the outcome of one attempt; false if the store refused it.
 /// `stored` is the envelope as `deliver` read it, if it got that far (saves
 /// reading it again).
-async fn finish(
-    node: &Arc<Node>,
+async fn finish<D: Deliveries>(
+    node: &Arc<D>,
     row: &OutboxRow,
     hop: &str,
     outcome: Outcome,
     stored: Option<StoredEnvelope>,
 ) -> bool {
     let now = node.now();
-    let policy = node.config.deadlines;
-    let id = row.envelope_id;
-    let trace_id = row.trace_id;
-    let hop_s = hop.to_string();
-    let outcome = match outcome {
-        Outcome::NotYetKnown(why)
-            if now - row.enqueued_at >= node.config.outbox.unknown_origin_limit =>
-        {
-            Outcome::Refused(format!(
+    let settings = node.settings();
+    if matches!(outcome, Outcome::NotYetKnown(_)) {
+        // This node (a hub, say) may hold what the receiver lacks once it
+        // has refreshed: announcements then carry it on.
+        node.refresh_directory_soon();
+    }
+    let recorded = match outcome {
+        Outcome::NotYetKnown(why) if now - row.enqueued_at >= settings.unknown_origin_limit => {
+            Recorded::Refused(format!(
                 "still not delivered after {}: {why}",
-                crate::render::duration(node.config.outbox.unknown_origin_limit)
+                crate::render::duration(settings.unknown_origin_limit)
             ))
         }
-        Outcome::NotYetKnown(why) => {
-            // This node (a hub, say) may hold what the receiver lacks once
-            // it has refreshed: announcements then carry it on.
-            node.learning.refresh_soon();
-            Outcome::Retry(why)
-        }
-        other => other,
-    };
-    let handed_over = matches!(outcome, Outcome::Delivered(_) | Outcome::Relayed(_));
-    let sent = SentEnvelope {
-        kind: pb::PayloadKind::try_from(row.kind).unwrap_or(pb::PayloadKind::Unspecified),
-        trace_id,
-        // `ob::finish` marks it delivered just before `record_delivery`.
-        outbox_done: true,
-    };
-    let result = match outcome {
-        Outcome::Delivered(receipt) => {
-            let relay_back = receipt_to_return(node, row, stored, &receipt).await;
-            node.store
-                .write(move |conn| {
-                    boxed(async move {
-                        let mut writes = Writes::new();
-                        writes.push(ob::finish_write(
-                            id,
-                            OutboxState::Delivered,
-                            &hop_s,
-                            None,
-                            now,
-                        ));
-                        if let Some((h, env, payload)) = relay_back {
-                            // A hub keeps a payload only until it is delivered.
-                            writes.push(envelopes::forget_payload_write(id));
-                            crate::service::pipeline::outgoing_writes(
-                                &mut writes,
-                                &h,
-                                &env,
-                                &payload,
-                                now,
-                            );
-                        }
-                        record_delivery(conn, writes, &receipt, &sent, &policy, now).await?;
-                        Ok::<_, StoreError>(())
-                    })
-                })
-                .await
-        }
-        Outcome::Relayed(receipt) => {
-            node.store
-                .write(move |conn| {
-                    boxed(async move {
-                        let mut writes = Writes::new();
-                        writes.push(ob::finish_write(
-                            id,
-                            OutboxState::Relayed,
-                            &hop_s,
-                            None,
-                            now,
-                        ));
-                        // The next hub signed for custody: a relaying hub
-                        // keeps no copy of the content.
-                        writes.push(envelopes::forget_payload_write(id));
-                        writes.push(envelopes::receipt_write(&envelopes::ReceiptRow {
-                            envelope_id: id,
-                            receiver: receipt.receiver.to_string(),
-                            received_at: receipt.received_at,
-                            signed: receipt.signed.clone(),
-                        }));
-                        match traces::get(conn, trace_id).await? {
-                            None => writes.execute(conn).await?,
-                            Some(trace) => {
-                                record_event_after(
-                                    conn,
-                                    writes,
-                                    &trace,
-                                    "relayed",
-                                    &Actor::Participant(receipt.receiver.clone()),
-                                    &format!(
-                                        "{} signed for custody and will deliver it",
-                                        receipt.receiver
-                                    ),
-                                    Some(id),
-                                    now,
-                                )
-                                .await?
-                            }
-                        }
-                        Ok::<_, StoreError>(())
-                    })
-                })
-                .await
-        }
-        Outcome::Retry(error) | Outcome::NotYetKnown(error) => {
+        Outcome::NotYetKnown(error) | Outcome::Retry(error) => {
             let delay = retry_delay(
                 row.attempts,
-                node.config.outbox.retry_base,
-                node.config.outbox.retry_cap,
+                settings.retry_base,
+                settings.retry_cap,
                 rand::random::<f64>(),
             );
-            let next = now + delay;
-            tracing::debug!(envelope = %id, %error, attempts = row.attempts + 1, "delivery will be retried");
-            node.store
-                .write(move |conn| {
-                    boxed(async move { ob::retry_later(conn, id, &hop_s, &error, next).await })
-                })
-                .await
+            tracing::debug!(envelope = %row.envelope_id, %error, attempts = row.attempts + 1, "delivery will be retried");
+            Recorded::Retry {
+                error,
+                next_attempt: now + delay,
+            }
         }
+        Outcome::Delivered(r) => Recorded::Delivered(r),
+        Outcome::Relayed(r) => Recorded::Relayed(r),
         Outcome::Refused(error) => {
-            tracing::warn!(envelope = %id, %error, "delivery refused");
-            // A hub tells the participant that handed it the envelope.
-            let tell_origin = node
-                .failure_notice(id, &error)
-                .await
-                .map_err(|e| tracing::error!(error = %e, "cannot build the delivery failure"))
-                .ok()
-                .flatten();
-            node.store
-                .write(move |conn| {
-                    boxed(async move {
-                        ob::finish(conn, id, OutboxState::Rejected, &hop_s, Some(&error), now)
-                            .await?;
-                        if let Some((h, env, payload)) = tell_origin {
-                            envelopes::forget_payload(conn, id).await?;
-                            crate::service::queue_outgoing(conn, &h, &env, &payload, now).await?;
-                        }
-                        match traces::get(conn, trace_id).await? {
-                            Some(trace) => {
-                                record_event(
-                                    conn,
-                                    &trace,
-                                    "delivery_refused",
-                                    &Actor::Node,
-                                    &format!("not delivered: {error}"),
-                                    Some(id),
-                                    now,
-                                )
-                                .await?
-                            }
-                            None => {
-                                audit::append(
-                                    conn,
-                                    now,
-                                    "node",
-                                    "delivery_refused",
-                                    &format!("envelope {id}"),
-                                    &error,
-                                )
-                                .await?
-                            }
-                        }
-                        Ok::<_, StoreError>(())
-                    })
-                })
-                .await
+            tracing::warn!(envelope = %row.envelope_id, %error, "delivery refused");
+            Recorded::Refused(error)
         }
     };
-    match result {
+    let handed_over = matches!(recorded, Recorded::Delivered(_) | Recorded::Relayed(_));
+    let kind = pb::PayloadKind::try_from(row.kind).unwrap_or(pb::PayloadKind::Unspecified);
+    let attempt = Attempt {
+        row: row.clone(),
+        hop: hop.to_string(),
+        outcome: recorded,
+        stored,
+        now,
+    };
+    match node.record(attempt).await {
         Ok(()) if handed_over => {
-            node.metrics.count_message(Direction::Out, sent.kind);
+            node.metrics().count_message(Direction::Out, kind);
             let latency = (now - row.enqueued_at).max(time::Duration::ZERO);
-            node.metrics
+            node.metrics()
                 .observe_delivery_latency(latency.try_into().unwrap_or_default());
         }
         Ok(()) => {}
         Err(e) => {
-            tracing::error!(envelope = %id, error = %e, "recording delivery outcome failed");
+            tracing::error!(envelope = %row.envelope_id, error = %e, "recording delivery outcome failed");
             return false;
         }
     }
     true
 }
 
-/// The envelope of `row`: as already read, or from the store.
-async fn stored_envelope(
-    node: &Node,
-    row: &OutboxRow,
-    stored: Option<StoredEnvelope>,
-) -> Option<StoredEnvelope> {
-    match stored {
-        Some(s) => Some(s),
-        None => envelopes::get_from_pool(node.store.pool(), row.envelope_id)
-            .await
-            .ok()
-            .flatten(),
-    }
-}
-
-/// For an envelope a hub relayed: the destination's receipt, wrapped in an
-/// envelope back to the origin.
-async fn receipt_to_return(
-    node: &Node,
-    row: &OutboxRow,
-    stored: Option<StoredEnvelope>,
-    receipt: &VerifiedReceipt,
-) -> Option<(envelope::Header, pb::Envelope, pb::Payload)> {
-    let stored = stored_envelope(node, row, stored).await?;
-    if stored.direction != Stored::Relay || stored.header.kind == pb::PayloadKind::Receipt {
-        return None;
-    }
-    let payload = pb::Payload {
-        body: Some(pb::payload::Body::Receipt(receipt.signed.clone())),
-    };
-    let clear = pb::Marking {
-        tlp: pb::Tlp::Clear as i32,
-        restrictions: vec![],
-    };
-    let (header, env) = node
-        .make_envelope(
-            stored.header.case_id,
-            stored.header.trace_id,
-            &stored.header.origin,
-            &payload,
-            &clear,
-            None,
-        )
-        .map_err(|e| tracing::error!(error = %e, "cannot build the receipt envelope"))
-        .ok()?;
-    Some((header, env, payload))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::outbox::OutboxState;
     use proptest::prelude::*;
 
     #[test]

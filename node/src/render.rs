@@ -89,11 +89,14 @@ pub fn trace_line(t: &pb::TraceSummary) -> String {
         _ => String::new(),
     };
     let flag = if t.overdue { "  OVERDUE" } else { "" };
-    let missing = if t.missing.is_empty() {
+    let mut missing = if t.missing.is_empty() {
         String::new()
     } else {
         format!("  [{} missing (10.2)]", t.missing.len())
     };
+    if !t.flags.is_empty() {
+        missing.push_str(&format!("  [{} flagged]", t.flags.len()));
+    }
     format!(
         "{}  {:<10} {:<12} {:<24} {}  {}{}{}",
         short(&t.trace_id),
@@ -150,7 +153,19 @@ pub fn plan(p: &pb::RoutingPlan) -> String {
             let _ = writeln!(out, "  - {} ({}): {}", m.field, m.clause, m.description);
         }
     }
+    flags(&p.flags, &mut out, "");
     out
+}
+
+/// Fields accepted but flagged (mixed scripts, confusables): warnings.
+fn flags(flags: &[pb::InputFlag], out: &mut String, indent: &str) {
+    for f in flags {
+        let _ = writeln!(
+            out,
+            "{indent}warning: {} ({}): {}",
+            f.field, f.flag, f.description
+        );
+    }
 }
 
 fn response_lines(r: &pb::TraceResponse, out: &mut String, indent: &str) {
@@ -222,6 +237,12 @@ fn response_lines(r: &pb::TraceResponse, out: &mut String, indent: &str) {
                     "{indent}finding{m}: 10.4.4 diverted on {}: {} (investigation: {inv})",
                     x.diversion_date, x.details
                 );
+            }
+            Some(pb::finding::Case::NoRecord(x)) => {
+                let _ = writeln!(out, "{indent}finding{m}: no record found. {}", x.details);
+                for searched in &x.searched {
+                    let _ = writeln!(out, "{indent}  searched: {searched}");
+                }
             }
             None => {}
         }
@@ -502,6 +523,7 @@ pub fn case(c: &pb::CaseView) -> String {
                 let _ = writeln!(out, "    - {} ({}): {}", m.field, m.clause, m.description);
             }
         }
+        flags(&t.flags, &mut out, "  ");
         if !t.restrictions_cannot_comply.is_empty() {
             let names: Vec<String> = t
                 .restrictions_cannot_comply

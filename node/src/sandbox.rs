@@ -382,6 +382,33 @@ impl Sandbox {
         serves: &[&str],
         serial: u64,
     ) -> anyhow::Result<pb::SignedDirectoryEntry> {
+        let pocs = vec![pb::PointOfContact {
+            name: format!("{p} national point of contact on tracing"),
+            agency: "national police".into(),
+            email: format!(
+                "iti@{}.example",
+                p.to_string().to_lowercase().replace(':', "-")
+            ),
+            phone: "+000 000 0000".into(),
+            authorised_records: vec![
+                pb::RecordDomain::LawEnforcement as i32,
+                pb::RecordDomain::Dealers as i32,
+            ],
+            languages: vec!["en".into(), "fr".into()],
+            officer: String::new(),
+        }];
+        self.publish_entry_with(p, serves, serial, pocs).await
+    }
+
+    /// [`Sandbox::publish_directory_entry`] with these points of contact
+    /// (several, each authorised for some record domains, say).
+    pub async fn publish_entry_with(
+        &self,
+        p: &ParticipantId,
+        serves: &[&str],
+        serial: u64,
+        points_of_contact: Vec<pb::PointOfContact>,
+    ) -> anyhow::Result<pb::SignedDirectoryEntry> {
         let m = self.member(p)?;
         let running = m
             .running
@@ -390,20 +417,7 @@ impl Sandbox {
         let entry = pb::DirectoryEntry {
             participant: p.to_string(),
             endpoints: vec![running.federation_addr.to_string()],
-            points_of_contact: vec![pb::PointOfContact {
-                name: format!("{p} national point of contact on tracing"),
-                agency: "national police".into(),
-                email: format!(
-                    "iti@{}.example",
-                    p.to_string().to_lowercase().replace(':', "-")
-                ),
-                phone: "+000 000 0000".into(),
-                authorised_records: vec![
-                    pb::RecordDomain::LawEnforcement as i32,
-                    pb::RecordDomain::Dealers as i32,
-                ],
-                languages: vec!["en".into(), "fr".into()],
-            }],
+            points_of_contact,
             languages: vec!["en".into(), "fr".into()],
             ca_certificate: m.ca.cert_der()?.to_vec(),
             certificate: m.node_cert.cert_der()?.to_vec(),
@@ -453,6 +467,50 @@ impl Sandbox {
         pki::write_public(&dir.join("ca.pem"), &member.ca.cert_pem)?;
         member.officers.insert(role, cert.clone());
         Ok(cert)
+    }
+
+    /// An officer of `p` with `role` and a name of its own (a second point
+    /// of contact, say): its identity directory, issued on first use.
+    pub fn named_officer_dir(
+        &mut self,
+        p: &ParticipantId,
+        role: Role,
+        name: &str,
+    ) -> anyhow::Result<PathBuf> {
+        let now = self.clock.now();
+        let member = self
+            .members
+            .get_mut(p)
+            .ok_or_else(|| anyhow!("no participant {p}"))?;
+        let dir = member.dir.join("officers").join(format!("{role}-{name}"));
+        if !dir.join("cert.pem").exists() {
+            let cert = pki::issue(
+                &member.ca,
+                &Identity::officer(p.clone(), role, name)?,
+                Validity::days_from(now, 365),
+            )?;
+            pki::write_keyed(&dir, &cert)?;
+            pki::write_public(&dir.join("ca.pem"), &member.ca.cert_pem)?;
+        }
+        Ok(dir)
+    }
+
+    /// A channel to `p`'s local port as the officer whose identity
+    /// directory is `dir` (for any service on that port).
+    pub fn channel_as(&self, p: &ParticipantId, dir: &Path) -> anyhow::Result<Channel> {
+        let member = self.member(p)?;
+        let cert = pki::read_keyed(&dir.join("cert.pem"), &dir.join("key.pem"))?;
+        let addr = member
+            .running
+            .as_ref()
+            .map(|r| r.local_addr.to_string())
+            .ok_or_else(|| anyhow!("{p} is not running"))?;
+        Ok(tls::officer_channel(
+            &addr,
+            &cert,
+            &member.ca.cert_pem,
+            Duration::from_secs(30),
+        )?)
     }
 
     /// The identity directory of an officer (cert.pem, key.pem, ca.pem), for

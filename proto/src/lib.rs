@@ -8,6 +8,7 @@
 //! - `iti/v1/envelope.proto`: envelope, payload, receipts.
 //! - `iti/v1/directory.proto`: the signed federation directory.
 //! - `iti/v1/federation.proto`: node to node. `iti/v1/local.proto`: officers.
+//! - `iti/v1/records.proto`: the national tracing system (clauses 5, 7, 8).
 //!
 //! Every message implements serde `Serialize`/`Deserialize` in the protobuf
 //! JSON mapping (camelCase fields, enum names as strings, RFC 3339 times).

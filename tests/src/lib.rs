@@ -7,10 +7,12 @@
 //! `Federation` (start, peer, act as officers, wait for deliveries),
 //! officer calls scenarios repeat (`act`, `trace_view`, `summary`),
 //! `process` (nodes as OS processes, for fault tests and the benchmark),
-//! `proxy` (a TCP fault proxy), `scrape_metrics` (a minimal HTTP client for
-//! `/metrics`), `logs` (every tracing event of the process, in memory).
+//! `proxy` (a TCP fault proxy), `records_gen` (synthetic national records),
+//! `scrape_metrics` (a minimal HTTP client for `/metrics`), `logs` (every
+//! tracing event of the process, in memory).
 
 pub mod process;
+pub mod records_gen;
 
 pub use iti_node::demo::fixtures;
 pub mod logs;
@@ -27,6 +29,7 @@ use iti_node::ids::ParticipantId;
 use iti_node::sandbox::{MemberOptions, Sandbox};
 use iti_proto::v1 as pb;
 use iti_proto::v1::local_client::LocalClient;
+use iti_proto::v1::records_client::RecordsClient;
 use tonic::transport::Channel;
 
 pub use iti_node;
@@ -148,6 +151,63 @@ impl Federation {
 
     pub fn node(&self, participant: &str) -> anyhow::Result<&Arc<iti_node::service::Node>> {
         self.sandbox.node(&p(participant))
+    }
+
+    /// The national records service as `participant`'s point of contact.
+    pub fn records(&mut self, participant: &str) -> anyhow::Result<RecordsClient<Channel>> {
+        let dir = self.sandbox.officer_dir(&p(participant), Role::Poc)?;
+        Ok(RecordsClient::new(
+            self.sandbox.channel_as(&p(participant), &dir)?,
+        ))
+    }
+
+    /// The national records service as a point of contact of its own name
+    /// (one of several, 5.1).
+    pub fn records_as(
+        &mut self,
+        participant: &str,
+        name: &str,
+    ) -> anyhow::Result<RecordsClient<Channel>> {
+        let dir = self
+            .sandbox
+            .named_officer_dir(&p(participant), Role::Poc, name)?;
+        Ok(RecordsClient::new(
+            self.sandbox.channel_as(&p(participant), &dir)?,
+        ))
+    }
+
+    /// Runs `itictl` in this process against `participant`'s node as its
+    /// point of contact (or the named one): its output, or its error as text.
+    pub async fn itictl(
+        &mut self,
+        participant: &str,
+        officer: Option<&str>,
+        args: &[&str],
+    ) -> Result<String, String> {
+        let dir = match officer {
+            Some(name) => self
+                .sandbox
+                .named_officer_dir(&p(participant), Role::Poc, name),
+            None => self.sandbox.officer_dir(&p(participant), Role::Poc),
+        }
+        .map_err(|e| e.to_string())?;
+        let addr = self
+            .sandbox
+            .local_addr(&p(participant))
+            .map_err(|e| e.to_string())?;
+        let mut argv = vec![
+            "itictl".to_string(),
+            "--node".into(),
+            addr,
+            "--identity".into(),
+            dir.display().to_string(),
+        ];
+        argv.extend(args.iter().map(|a| a.to_string()));
+        let mut out = Vec::new();
+        itictl::run(argv, &mut out)
+            .await
+            .map(|()| String::from_utf8_lossy(&out).into_owned())
+            .map_err(|e| e.to_string())
     }
 
     /// The database URL a member's node uses (PostgreSQL when the suite runs

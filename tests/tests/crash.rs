@@ -169,6 +169,8 @@ async fn nodes_killed_at_random_under_load_lose_nothing_and_do_nothing_twice() -
                 request: Some(fixtures::fal_request()),
                 routing_override: None,
                 on_behalf_via: String::new(),
+                // The same request again, on purpose.
+                allow_duplicate: true,
             })
             .await;
         committed_or_unknown += 1;
@@ -332,6 +334,8 @@ async fn a_replica_killed_while_holding_outbox_claims_is_taken_over_without_doub
                 request: Some(fixtures::fal_request()),
                 routing_override: None,
                 on_behalf_via: String::new(),
+                // The same request again, on purpose.
+                allow_duplicate: true,
             })
             .await?
             .into_inner();

@@ -12,6 +12,7 @@ async fn a_request_is_acknowledged_and_answered_between_two_states() -> anyhow::
             request: Some(fixtures::fal_request()),
             routing_override: None,
             on_behalf_via: String::new(),
+            allow_duplicate: false,
         })
         .await?
         .into_inner();

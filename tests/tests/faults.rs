@@ -22,6 +22,8 @@ fn submission() -> pb::SubmitRequestRequest {
         request: Some(fixtures::fal_request()),
         routing_override: None,
         on_behalf_via: String::new(),
+        // The same request again, on purpose.
+        allow_duplicate: true,
     }
 }
 

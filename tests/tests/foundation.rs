@@ -219,6 +219,7 @@ async fn a_request_without_the_clause_6_essentials_is_refused_and_nothing_is_sto
             request: Some(request),
             routing_override: None,
             on_behalf_via: String::new(),
+            allow_duplicate: false,
         })
         .await
         .unwrap_err();
@@ -238,6 +239,7 @@ async fn a_request_without_the_clause_6_essentials_is_refused_and_nothing_is_sto
             request: Some(bad_country),
             routing_override: None,
             on_behalf_via: String::new(),
+            allow_duplicate: false,
         })
         .await
         .unwrap_err();
@@ -269,6 +271,7 @@ async fn an_unknown_destination_is_refused_and_nothing_is_stored() -> anyhow::Re
                 reason: "import marking read as CI".into(),
             }),
             on_behalf_via: String::new(),
+            allow_duplicate: false,
         })
         .await
         .unwrap_err();

@@ -330,6 +330,7 @@ async fn submit(
             request: Some(request),
             routing_override: None,
             on_behalf_via: String::new(),
+            allow_duplicate: true,
         })
         .await?
         .into_inner())

@@ -89,6 +89,8 @@ async fn submit(
             request: Some(request),
             routing_override: None,
             on_behalf_via: on_behalf_via.into(),
+            // Scenarios send the same fixture more than once, on purpose.
+            allow_duplicate: true,
         })
         .await?
         .into_inner())
@@ -476,6 +478,56 @@ async fn the_broker_finds_a_lost_weapon_despite_a_misread_serial() -> anyhow::Re
         notice.differences,
         vec!["0→O at 3".to_string()],
         "the notice says which character differed"
+    );
+    f.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_request_causes_at_most_ten_broker_notices() -> anyhow::Result<()> {
+    let mut f = regional(true).await?;
+    // The same rifle reported by twelve states: twelve register matches.
+    let reporters = [
+        "NGA", "GHA", "BEL", "FRA", "DEU", "NLD", "ITA", "ESP", "PRT", "SEN", "CIV", "MLI",
+    ];
+    let records = reporters
+        .iter()
+        .enumerate()
+        .map(|(i, by)| pb::LostStolenRecord {
+            line: i as u64 + 2,
+            reported_by: (*by).into(),
+            make: "FN Herstal".into(),
+            serial_number: "1502347".into(),
+            reference: format!("{by}-LS-1"),
+            ..Default::default()
+        })
+        .collect::<Vec<_>>();
+    let reply = f
+        .officer("hub:INTERPOL", Role::Poc)?
+        .import_lost_stolen(tokio_stream::iter(records))
+        .await?
+        .into_inner();
+    assert_eq!(
+        reply.accepted,
+        reporters.len() as u64,
+        "{:?}",
+        reply.rejected
+    );
+    let sent = submit(&mut f, "GHA", fixtures::fal_request(), "").await?;
+    f.until_state("BEL", &sent.trace_id, "delivered").await?;
+    // The broker queued its notices with the relay: ten matches, a notice
+    // to each side of each.
+    let notices = iti_tests::db_scalar(
+        f.node("hub:INTERPOL")?,
+        &format!(
+            "SELECT COUNT(*) FROM outbox WHERE kind = {}",
+            pb::PayloadKind::BrokerNotice as i32
+        ),
+    )
+    .await?;
+    assert_eq!(
+        notices,
+        2 * iti_node::hub::register::MAX_NOTICES_PER_REQUEST as i64
     );
     f.shutdown().await;
     Ok(())

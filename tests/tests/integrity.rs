@@ -394,6 +394,7 @@ async fn audit_verification_finds_each_kind_of_tampering_and_passes_otherwise() 
             request: Some(fixtures::fal_request()),
             routing_override: None,
             on_behalf_via: String::new(),
+            allow_duplicate: false,
         })
         .await?
         .into_inner()

@@ -29,6 +29,8 @@ fn submission(request: pb::TraceRequest) -> pb::SubmitRequestRequest {
         request: Some(request),
         routing_override: None,
         on_behalf_via: String::new(),
+        // Scenarios send the same fixture more than once, on purpose.
+        allow_duplicate: true,
     }
 }
 
@@ -286,6 +288,7 @@ async fn requests_are_routed_by_the_rules_of_9_1_or_by_an_officer_who_gives_a_re
                 reason: "  ".into(),
             }),
             on_behalf_via: String::new(),
+            allow_duplicate: false,
         })
         .await;
     assert_refused(refused, Code::InvalidArgument, "routingOverride.reason");
@@ -308,6 +311,7 @@ async fn requests_are_routed_by_the_rules_of_9_1_or_by_an_officer_who_gives_a_re
                 reason: reason.into(),
             }),
             on_behalf_via: String::new(),
+            allow_duplicate: true,
         })
         .await?
         .into_inner();

@@ -69,6 +69,7 @@ async fn a_full_exchange_logs_none_of_the_red_content_it_carried() -> anyhow::Re
                 reason: "the NPF marking on the butt stock".into(),
             }),
             on_behalf_via: String::new(),
+            allow_duplicate: false,
         })
         .await?
         .into_inner()

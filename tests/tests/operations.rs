@@ -44,6 +44,7 @@ async fn metrics_count_an_exchange_and_show_an_empty_outbox() -> anyhow::Result<
             request: Some(fixtures::fal_request()),
             routing_override: None,
             on_behalf_via: String::new(),
+            allow_duplicate: false,
         })
         .await?
         .into_inner()

@@ -52,6 +52,8 @@ async fn two_replicas_share_the_outbox_without_sending_anything_twice() -> anyho
                 request: Some(fixtures::fal_request()),
                 routing_override: None,
                 on_behalf_via: String::new(),
+                // The same request again, on purpose.
+                allow_duplicate: true,
             })
             .await?
             .into_inner();
@@ -103,6 +105,8 @@ async fn the_deadline_sweep_runs_on_one_replica_at_a_time_and_each_alert_fires_o
                 request: Some(fixtures::fal_request()),
                 routing_override: None,
                 on_behalf_via: String::new(),
+                // The same request again, on purpose.
+                allow_duplicate: true,
             })
             .await?
             .into_inner();

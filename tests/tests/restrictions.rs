@@ -78,6 +78,8 @@ async fn submit(f: &mut Federation, request: pb::TraceRequest) -> anyhow::Result
             request: Some(request),
             routing_override: None,
             on_behalf_via: String::new(),
+            // Scenarios send the same fixture more than once, on purpose.
+            allow_duplicate: true,
         })
         .await?
         .into_inner())

@@ -29,6 +29,7 @@ fn plan_to_proto(plan: &Plan) -> pb::RoutingPlan {
         grounds: plan.request.grounds.clone(),
         path: plan.path.iter().map(|p| p.to_string()).collect(),
         possibly_missing: plan.possibly_missing.clone(),
+        flags: plan.flags.clone(),
     }
 }
 
@@ -64,6 +65,7 @@ impl Local for LocalApi {
                 .ok_or_else(|| Status::invalid_argument("request: missing"))?,
             routing_override: override_of(r.routing_override),
             on_behalf_via: Some(r.on_behalf_via).filter(|s| !s.is_empty()),
+            allow_duplicate: r.allow_duplicate,
         };
         let plan = self.node.plan(&o, &submission).map_err(to_status)?;
         Ok(Response::new(plan_to_proto(&plan)))
@@ -81,6 +83,7 @@ impl Local for LocalApi {
                 .ok_or_else(|| Status::invalid_argument("request: missing"))?,
             routing_override: override_of(r.routing_override),
             on_behalf_via: Some(r.on_behalf_via).filter(|s| !s.is_empty()),
+            allow_duplicate: r.allow_duplicate,
         };
         let (case_id, trace_id, envelope_id, plan) =
             self.node.submit(&o, submission).await.map_err(to_status)?;

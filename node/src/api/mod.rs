@@ -3,6 +3,7 @@
 
 pub mod federation;
 pub mod local;
+pub mod records;
 pub mod reflection;
 
 use tonic::{Request, Status};

@@ -142,11 +142,21 @@ fn weapon_gaps(i: usize, weapon: &pb::WeaponIdentification, missing: &mut Vec<pb
             missing.push(element(clause, &path(field), description));
         }
     }
-    if blank(&weapon.country_of_manufacture) && blank(&weapon.country_of_last_import) {
+    // 6.1 e: a manufacture or import marking names the country as well as a
+    // field does (routing, 9.1 b-c, reads the same marks).
+    let marked_country = weapon.marks.iter().any(|m| {
+        let kind = pb::MarkKind::try_from(m.kind).unwrap_or(pb::MarkKind::Unspecified);
+        matches!(kind, pb::MarkKind::Manufacture | pb::MarkKind::Import) && !blank(&m.country)
+    });
+    if blank(&weapon.country_of_manufacture)
+        && blank(&weapon.country_of_last_import)
+        && !marked_country
+    {
         missing.push(element(
             "6.1 e",
             &path("countryOfManufacture"),
-            "the country of manufacture or of most recent import of the weapon",
+            "the country of manufacture or of most recent import of the weapon \
+             (a field, or the country of a manufacture or import marking)",
         ));
     }
 }
@@ -421,6 +431,64 @@ mod tests {
             w.country_of_last_import = "GHA".into();
         });
         assert!(check(&request).is_empty());
+    }
+
+    #[test]
+    fn a_manufacture_mark_naming_the_country_satisfies_6_1_e() {
+        // A weapon whose only country is on its "U.S.A." manufacture mark.
+        let request = with_weapon(|w| {
+            w.country_of_manufacture.clear();
+            w.marks = vec![pb::WeaponMark {
+                kind: pb::MarkKind::Manufacture as i32,
+                value: "U.S.A.".into(),
+                location: "left side of receiver".into(),
+                country: "USA".into(),
+                year: 0,
+            }];
+        });
+        assert!(check(&request).is_empty(), "{:?}", gaps(&request));
+        assert!(identification_gaps(&request).is_empty());
+    }
+
+    #[test]
+    fn an_import_mark_naming_the_country_satisfies_6_1_e() {
+        let request = with_weapon(|w| {
+            w.country_of_manufacture.clear();
+            w.marks = vec![pb::WeaponMark {
+                kind: pb::MarkKind::Import as i32,
+                value: "GH-2011".into(),
+                country: "GHA".into(),
+                ..Default::default()
+            }];
+        });
+        assert!(check(&request).is_empty(), "{:?}", gaps(&request));
+    }
+
+    #[test]
+    fn a_proof_mark_or_a_mark_without_country_does_not_satisfy_6_1_e() {
+        for mark in [
+            pb::WeaponMark {
+                kind: pb::MarkKind::Proof as i32,
+                value: "crown over R".into(),
+                country: "BEL".into(),
+                ..Default::default()
+            },
+            pb::WeaponMark {
+                kind: pb::MarkKind::Manufacture as i32,
+                value: "U.S.A.".into(),
+                country: " ".into(),
+                ..Default::default()
+            },
+        ] {
+            let request = with_weapon(|w| {
+                w.country_of_manufacture.clear();
+                w.marks = vec![mark];
+            });
+            assert_eq!(
+                gaps(&request),
+                only("6.1 e", "items[0].weapon.countryOfManufacture")
+            );
+        }
     }
 
     #[test]

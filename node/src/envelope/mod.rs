@@ -338,6 +338,24 @@ pub fn build(
     })
 }
 
+/// An envelope that cannot be built yet: its content must be sealed and
+/// the destination's sealing key is not known. It holds the header only
+/// (no payload, no signature) and waits in the outbox; it is built and
+/// signed when the key is known (`build`), and never sent as it is.
+pub fn waiting_for_key(mut header: Header, payload: &pb::Payload) -> pb::Envelope {
+    header.kind = kind_of(payload);
+    header.sealing = None;
+    pb::Envelope {
+        header: header.to_proto().encode_to_vec(),
+        ..Default::default()
+    }
+}
+
+/// Whether an envelope still waits to be built (see `waiting_for_key`).
+pub fn is_waiting_for_key(envelope: &pb::Envelope) -> bool {
+    envelope.signature.is_empty()
+}
+
 /// An envelope whose origin signature has been verified.
 #[derive(Debug, Clone)]
 pub struct Verified {

@@ -22,7 +22,7 @@ use crate::store::{audit, boxed};
 /// `itictl directory sign`.
 pub fn read_signed_entry(path: &std::path::Path) -> Result<pb::SignedDirectoryEntry, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))
+    crate::json::parse(&text).map_err(|e| format!("{}: {e}", path.display()))
 }
 
 /// Signs a directory entry with a CA key.
@@ -63,6 +63,11 @@ impl Node {
         if changed && (self.is_hub() || &row.participant == self.participant()) {
             self.learning.announce(signed, via);
         }
+        if changed {
+            // A sealing key may have come with it: envelopes waiting for it
+            // go now.
+            self.wake_outbox();
+        }
         Ok(row)
     }
 
@@ -79,6 +84,7 @@ impl Node {
         let _one_at_a_time = self.learning.accepting.lock().await;
         let entry = pb::DirectoryEntry::decode(signed.entry.as_slice())
             .map_err(|_| ServiceError::invalid("entry", "not a DirectoryEntry"))?;
+        crate::bounds::check(&mut entry.clone(), self.now())?;
         let participant: ParticipantId =
             entry
                 .participant

@@ -7,77 +7,32 @@ use iti_proto::v1 as pb;
 
 use crate::identity::Officer;
 use crate::ids::StateCode;
+use crate::matching::{make_key, match_serial, serial_key};
 use crate::service::{Actor, Node, ServiceError, ServiceResult};
 use crate::store::hub::{self, LostStolenRow};
 use crate::store::{audit, boxed};
 
-/// A make as compared: upper-case letters and digits only.
-pub fn make_key(make: &str) -> String {
-    make.chars()
-        .filter(|c| c.is_ascii_alphanumeric())
-        .map(|c| c.to_ascii_uppercase())
-        .collect()
-}
+/// The most notices one request can cause (each match is a notice to the
+/// requester and one to the requested state): further matches are counted
+/// in the broker's audit trail, not sent.
+pub const MAX_NOTICES_PER_REQUEST: usize = 10;
 
-/// The reading of one serial character that misreadings collapse to.
-fn canonical(c: char) -> char {
-    match c.to_ascii_uppercase() {
-        'O' => '0',
-        'I' | 'L' => '1',
-        'S' => '5',
-        'B' => '8',
-        'Z' => '2',
-        other => other,
-    }
-}
-
-/// A serial number as compared: alphanumerics, misreadings collapsed,
-/// leading zeros dropped.
-pub fn serial_key(serial: &str) -> String {
-    let collapsed: String = serial
-        .chars()
-        .filter(|c| c.is_ascii_alphanumeric())
-        .map(canonical)
-        .collect();
-    let trimmed = collapsed.trim_start_matches('0');
-    if trimmed.is_empty() && !collapsed.is_empty() {
-        "0".into()
-    } else {
-        trimmed.to_string()
-    }
-}
-
-/// Which characters of `read` differ from `registered` though the keys
-/// match ("O→0 at 3", "leading zeros 00").
-pub fn differences(read: &str, registered: &str) -> Vec<String> {
-    let clean = |s: &str| -> Vec<char> {
-        s.chars()
-            .filter(|c| c.is_ascii_alphanumeric())
-            .map(|c| c.to_ascii_uppercase())
-            .collect()
-    };
-    let (a, b) = (clean(read), clean(registered));
-    let lead = |v: &[char]| v.iter().take_while(|c| canonical(**c) == '0').count();
-    let (la, lb) = (lead(&a), lead(&b));
-    let mut out = Vec::new();
-    if la != lb {
-        out.push(format!("leading zeros: {} read, {} registered", la, lb));
-    }
-    for (i, (x, y)) in a[la..].iter().zip(b[lb..].iter()).enumerate() {
-        if x != y {
-            out.push(format!("{x}→{y} at {}", la + i + 1));
-        }
-    }
-    out
-}
-
-/// Checks a request's weapons against the register; one notice per match.
+/// Checks a request's weapons against the register; one notice per match,
+/// at most [`MAX_NOTICES_PER_REQUEST`], and how many matches there were.
+/// A request has at most `bounds::table::MAX_ITEMS` items, so at most that
+/// many register queries.
 pub async fn check_request(
     node: &Node,
     request: &pb::TraceRequest,
-) -> ServiceResult<Vec<pb::BrokerNotice>> {
+) -> ServiceResult<(Vec<pb::BrokerNotice>, usize)> {
     let mut notices = Vec::new();
-    for (i, item) in request.items.iter().enumerate() {
+    let mut matches = 0;
+    for (i, item) in request
+        .items
+        .iter()
+        .enumerate()
+        .take(crate::bounds::table::MAX_ITEMS)
+    {
         let (make, serial) = match &item.item {
             Some(pb::recovered_item::Item::Weapon(w)) => (&w.make, &w.serial_number),
             Some(pb::recovered_item::Item::Part(p)) => (&p.make, &p.serial_number),
@@ -86,9 +41,14 @@ pub async fn check_request(
         if make.trim().is_empty() || serial.trim().is_empty() {
             continue;
         }
-        let key = serial_key(serial);
         for entry in hub::lost_stolen_for_make(node.store.pool(), &make_key(make)).await? {
-            if entry.serial_key == key {
+            // Compared from the registered serial itself, not its stored
+            // key: a key stored by an older rule cannot hide a match.
+            let Some(found) = match_serial(serial, &entry.serial_number) else {
+                continue;
+            };
+            matches += 1;
+            if notices.len() < MAX_NOTICES_PER_REQUEST {
                 notices.push(pb::BrokerNotice {
                     broker: node.participant().to_string(),
                     item_index: i as u32,
@@ -98,12 +58,137 @@ pub async fn check_request(
                     registered_serial: entry.serial_number.clone(),
                     reported_on: entry.reported_on.clone(),
                     circumstances: entry.circumstances.clone(),
-                    differences: differences(serial, &entry.serial_number),
+                    differences: found.reasons,
                 });
             }
         }
     }
-    Ok(notices)
+    Ok((notices, matches))
+}
+
+/// Checks one report for the register: every field within its bounds
+/// (`bounds`: lengths, control characters, NFC, the reporting country, a
+/// date not in the future), and a make and a serial number to match on.
+/// Pure; the row to store, or why not.
+pub fn check_record(
+    mut r: pb::LostStolenRecord,
+    now: time::OffsetDateTime,
+) -> Result<LostStolenRow, String> {
+    crate::bounds::check(&mut r, now).map_err(|e| e.to_string())?;
+    if let Err(e) = r.reported_by.trim().parse::<StateCode>() {
+        return Err(format!("reportedBy: {e}"));
+    }
+    if make_key(&r.make).is_empty() {
+        return Err("make: missing".into());
+    }
+    if serial_key(&r.serial_number).is_empty() {
+        return Err("serialNumber: missing".into());
+    }
+    Ok(LostStolenRow {
+        reported_by: r.reported_by.trim().to_string(),
+        make: r.make.trim().to_string(),
+        model: r.model.trim().to_string(),
+        serial_number: r.serial_number.trim().to_string(),
+        calibre: r.calibre.trim().to_string(),
+        make_key: make_key(&r.make),
+        serial_key: serial_key(&r.serial_number),
+        reported_on: r.reported_on.trim().to_string(),
+        circumstances: r.circumstances.trim().to_string(),
+        reference: r.reference.trim().to_string(),
+    })
+}
+
+/// Reads lost/stolen reports from a file's text: CSV with a header row, or
+/// JSON (an array of objects with the same field names). Rows that cannot
+/// be read are returned with their line numbers (a JSON row's number is its
+/// position, from 1) and why, naming the field.
+pub fn parse_file(
+    text: &str,
+    json: bool,
+) -> Result<(Vec<pb::LostStolenRecord>, Vec<pb::RejectedLine>), String> {
+    #[derive(serde::Deserialize)]
+    #[serde(default)]
+    #[derive(Default)]
+    struct Row {
+        reported_by: String,
+        make: String,
+        model: String,
+        serial_number: String,
+        calibre: String,
+        reported_on: String,
+        circumstances: String,
+        reference: String,
+    }
+    let record = |line: u64, r: Row| pb::LostStolenRecord {
+        line,
+        reported_by: r.reported_by,
+        make: r.make,
+        model: r.model,
+        serial_number: r.serial_number,
+        calibre: r.calibre,
+        reported_on: r.reported_on,
+        circumstances: r.circumstances,
+        reference: r.reference,
+    };
+    let mut records = Vec::new();
+    let mut rejected = Vec::new();
+    if json {
+        let rows: Vec<serde_json::Value> = crate::json::parse(text).map_err(|e| e.to_string())?;
+        for (i, row) in rows.into_iter().enumerate() {
+            let line = i as u64 + 1;
+            match crate::json::from_value::<Row>(row) {
+                Ok(r) => records.push(record(line, r)),
+                Err(e) => rejected.push(pb::RejectedLine {
+                    line,
+                    reason: e.to_string(),
+                }),
+            }
+        }
+        return Ok((records, rejected));
+    }
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(false)
+        .from_reader(text.as_bytes());
+    let headers = reader
+        .headers()
+        .map_err(|e| format!("header row: {e}"))?
+        .clone();
+    let col = |name: &str| {
+        headers
+            .iter()
+            .position(|h| h.trim().eq_ignore_ascii_case(name))
+    };
+    for required in ["reported_by", "make", "serial_number"] {
+        if col(required).is_none() {
+            return Err(format!("the header has no column {required:?}"));
+        }
+    }
+    for row in reader.records() {
+        match row {
+            Ok(rec) => {
+                let line = rec.position().map(|p| p.line()).unwrap_or(0);
+                let get = |name: &str| col(name).and_then(|i| rec.get(i)).unwrap_or("").to_string();
+                records.push(record(
+                    line,
+                    Row {
+                        reported_by: get("reported_by"),
+                        make: get("make"),
+                        model: get("model"),
+                        serial_number: get("serial_number"),
+                        calibre: get("calibre"),
+                        reported_on: get("reported_on"),
+                        circumstances: get("circumstances"),
+                        reference: get("reference"),
+                    },
+                ));
+            }
+            Err(e) => rejected.push(pb::RejectedLine {
+                line: e.position().map(|p| p.line()).unwrap_or(0),
+                reason: e.to_string(),
+            }),
+        }
+    }
+    Ok((records, rejected))
 }
 
 impl Node {
@@ -114,42 +199,16 @@ impl Node {
         officer: &Officer,
         records: Vec<pb::LostStolenRecord>,
     ) -> ServiceResult<(u64, Vec<pb::RejectedLine>)> {
+        let now = self.now();
         let mut rows = Vec::new();
         let mut rejected = Vec::new();
         for r in records {
-            let reject = |reason: &str| pb::RejectedLine {
-                line: r.line,
-                reason: reason.to_string(),
-            };
-            if let Err(e) = r.reported_by.trim().parse::<StateCode>() {
-                rejected.push(reject(&format!("reported_by: {e}")));
-                continue;
+            let line = r.line;
+            match check_record(r, now) {
+                Ok(row) => rows.push((line, row)),
+                Err(reason) => rejected.push(pb::RejectedLine { line, reason }),
             }
-            if make_key(&r.make).is_empty() {
-                rejected.push(reject("make: missing"));
-                continue;
-            }
-            if serial_key(&r.serial_number).is_empty() {
-                rejected.push(reject("serial_number: missing"));
-                continue;
-            }
-            rows.push((
-                r.line,
-                LostStolenRow {
-                    reported_by: r.reported_by.trim().to_string(),
-                    make: r.make.trim().to_string(),
-                    model: r.model.trim().to_string(),
-                    serial_number: r.serial_number.trim().to_string(),
-                    calibre: r.calibre.trim().to_string(),
-                    make_key: make_key(&r.make),
-                    serial_key: serial_key(&r.serial_number),
-                    reported_on: r.reported_on.trim().to_string(),
-                    circumstances: r.circumstances.trim().to_string(),
-                    reference: r.reference.trim().to_string(),
-                },
-            ));
         }
-        let now = self.now();
         let who = Actor::Officer(officer.clone()).to_string();
         let (accepted, duplicates) = self
             .store
@@ -194,37 +253,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn misread_serial_characters_match_the_registered_serial() {
-        for (read, registered) in [
-            ("FNO4512", "FN04512"),
-            ("A1B2", "AI82"),
-            ("5Z-17", "S217"),
-            ("L0071", "10071"),
-            ("0004512", "4512"),
-        ] {
-            assert_eq!(
-                serial_key(read),
-                serial_key(registered),
-                "{read} vs {registered}"
-            );
-        }
-        assert_ne!(serial_key("FN04512"), serial_key("FN04513"));
-    }
-
-    #[test]
-    fn differences_name_the_characters_that_differ() {
+    fn the_register_forgives_confusables_and_transpositions() {
+        // The register's own rules are `matching`'s; these are the cases
+        // it gained by sharing them.
+        assert!(match_serial("15\u{041E}2347", "1502347").is_some());
         assert_eq!(
-            differences("FNO4512", "FN04512"),
-            vec!["O→0 at 3".to_string()]
+            match_serial("1520347", "1502347").map(|m| m.quality),
+            Some(crate::matching::Quality::Transposed)
         );
-        assert_eq!(
-            differences("4512", "004512"),
-            vec!["leading zeros: 0 read, 2 registered".to_string()]
-        );
-    }
-
-    #[test]
-    fn makes_compare_without_case_or_punctuation() {
-        assert_eq!(make_key("FN Herstal"), make_key("fn-herstal"));
+        assert_eq!(serial_key("FNO4512"), serial_key("FN04512"));
     }
 }

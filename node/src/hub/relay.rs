@@ -134,8 +134,17 @@ impl Node {
         else {
             return Ok(Vec::new());
         };
+        let (notices, matches) = crate::hub::register::check_request(self, &request).await?;
+        if matches > notices.len() {
+            tracing::warn!(
+                envelope = %h.id,
+                matches,
+                sent = notices.len(),
+                "lost/stolen matches beyond the notices one request may cause"
+            );
+        }
         let mut out = Vec::new();
-        for notice in crate::hub::register::check_request(self, &request).await? {
+        for notice in notices {
             let payload = pb::Payload {
                 body: Some(pb::payload::Body::BrokerNotice(notice)),
             };

@@ -222,6 +222,14 @@ impl<T> Marked<T> {
         self.only_from(&Provider::Us).then_some(&self.value)
     }
 
+    /// Reads the content to process it inside the node, never to output
+    /// it: matching a request's items against the national records, say.
+    /// Whatever `f` computes from it that is content must be marked in its
+    /// turn (the drafted answer carries the records' markings).
+    pub fn within_node<R>(&self, f: impl FnOnce(&T) -> R) -> R {
+        f(&self.value)
+    }
+
     /// The raw value, for the store to write down.
     pub fn for_store(&self, _: &StoreKey) -> &T {
         &self.value

@@ -130,7 +130,7 @@ impl Action {
             Action::Delay(d) => checked.delay_until = Some(check_delay(d, ctx.now)?),
             Action::Refuse(r) => reason_given(r.reason, &r.explanation, "refusal")?,
             Action::ReturnForCompletion(r) => check_return(r, trace)?,
-            Action::Resubmit(r) => check_resubmission(r, trace)?,
+            Action::Resubmit(r) => check_resubmission(r, trace, ctx.now)?,
             Action::RequestClarification(c) if c.question.trim().is_empty() => {
                 return Err(ServiceError::invalid(
                     "clarificationRequest.question",
@@ -239,7 +239,12 @@ pub(crate) fn check_response(r: &mut pb::TraceResponse) -> ServiceResult<()> {
         .last_legal_possessor
         .as_ref()
         .is_some_and(|p| !p.name.trim().is_empty());
-    if !named {
+    // 8.3: records that hold nothing have no possessor to name.
+    let no_record = matches!(
+        r.finding.as_ref().and_then(|f| f.case.as_ref()),
+        Some(pb::finding::Case::NoRecord(_))
+    );
+    if !named && !no_record {
         return Err(ServiceError::invalid(
             "lastLegalPossessor.name",
             "10.4: a response shall, at a minimum, name the last legal possessor",
@@ -332,11 +337,15 @@ fn check_return(r: &mut pb::ReturnForCompletion, trace: &TraceRow) -> ServiceRes
     Ok(())
 }
 
-fn check_resubmission(r: &mut pb::Resubmission, trace: &TraceRow) -> ServiceResult<()> {
+fn check_resubmission(
+    r: &mut pb::Resubmission,
+    trace: &TraceRow,
+    now: time::OffsetDateTime,
+) -> ServiceResult<()> {
     let mut request = r.request.clone().ok_or_else(|| {
         ServiceError::invalid("resubmission.request", "give the completed request")
     })?;
-    check_request(&mut request)?;
+    check_request(&mut request, now)?;
     // The request being completed is ours: it keeps where it went and why.
     let ours = trace.request.own().ok_or_else(|| {
         ServiceError::FailedPrecondition("only the requester's own request is resubmitted".into())
@@ -554,7 +563,10 @@ impl Node {
             Action::Resubmit(r) => r.request.clone(),
             _ => None,
         };
-        let payload = action.into_payload();
+        let mut payload = action.into_payload();
+        let flags = crate::bounds::check(&mut payload, ctx.now)?;
+        let mut warnings = checked.warnings;
+        warnings.extend(flags.iter().map(crate::bounds::warning));
         let outgoing = self.own_message(&trace, payload, marking)?;
         let envelope_id = outgoing.0.id;
         let detail = crate::case::kinds::facts(&outgoing.2);
@@ -566,6 +578,7 @@ impl Node {
             update: Box::new(move |t| {
                 if let Some(request) = new_request {
                     t.missing = crate::case::completeness::check(&request);
+                    t.flags = crate::bounds::flags_of(&request);
                     let marking = crate::store::provenance::held_under(request.marking.as_ref());
                     t.request = Marked::new(request, marking, Source::us());
                 }
@@ -590,7 +603,7 @@ impl Node {
         Ok((
             Some(envelope_id),
             self.summary(officer.role, &updated, &consents),
-            checked.warnings,
+            warnings,
         ))
     }
 

@@ -50,6 +50,15 @@ impl From<StoreError> for ServiceError {
     }
 }
 
+impl From<crate::bounds::BoundsError> for ServiceError {
+    fn from(e: crate::bounds::BoundsError) -> Self {
+        ServiceError::InvalidArgument {
+            field: e.field,
+            reason: e.reason,
+        }
+    }
+}
+
 impl From<IllegalTransition> for ServiceError {
     fn from(e: IllegalTransition) -> Self {
         ServiceError::FailedPrecondition(e.to_string())

@@ -9,10 +9,13 @@
 pub mod access;
 pub mod act;
 pub mod admin;
+mod delivery;
+mod duplicate;
 mod error;
 pub mod onward;
 pub(crate) mod pipeline;
 pub mod receive;
+pub mod records;
 pub mod submit;
 pub mod sweep;
 pub mod views;
@@ -260,8 +263,7 @@ impl Node {
                 reason,
             };
             let text = std::fs::read_to_string(&path).map_err(|e| fail(e.to_string()))?;
-            let card: pb::PeerCard =
-                serde_json::from_str(&text).map_err(|e| fail(e.to_string()))?;
+            let card: pb::PeerCard = crate::json::parse(&text).map_err(|e| fail(e.to_string()))?;
             self.add_peer(&Actor::Node, card)
                 .await
                 .map_err(|e| fail(e.to_string()))?;
@@ -269,9 +271,11 @@ impl Node {
         Ok(())
     }
 
-    /// Builds and signs an envelope from this node. Payloads whose marking
-    /// demands it are sealed to the destination's key; sealing is required
-    /// when the envelope will pass through a hub.
+    /// Builds and signs an envelope from this node. A payload whose marking
+    /// demands it (TLP:AMBER+STRICT, TLP:RED) is sealed to the destination's
+    /// key, whether it goes direct or through hubs: it never leaves this
+    /// node in clear. Without the key, the envelope waits in the outbox,
+    /// unbuilt, and the officer sees why (`build_waiting`).
     pub(crate) fn make_envelope(
         &self,
         case_id: CaseId,
@@ -294,28 +298,65 @@ impl Node {
             sealing: None,
             on_behalf_of,
         };
-        let seal_to = if must_seal(marking) {
-            match self.peering.encryption_key(destination) {
-                Some(key) => Some(key),
-                None if self.peering.is_peer(destination) => None,
-                None => {
-                    return Err(ServiceError::FailedPrecondition(format!(
-                        "content marked {} must be sealed end to end when it passes through a hub, \
-                         and no encryption key is known for {destination}",
-                        crate::policy::marking::Tlp::try_from_wire(marking.tlp, "marking.tlp")
-                            .map(|t| t.label())
-                            .unwrap_or("an unreadable marking")
-                    )));
-                }
-            }
-        } else {
-            None
+        let env = match self.sealing_key_for(destination, marking) {
+            Sealing::To(key) => envelope::build(self.signer(), header, payload, key.as_ref())
+                .map_err(|e| ServiceError::Internal(e.to_string()))?,
+            Sealing::Waiting => envelope::waiting_for_key(header, payload),
         };
-        let env = envelope::build(self.signer(), header, payload, seal_to.as_ref())
-            .map_err(|e| ServiceError::Internal(e.to_string()))?;
         let header =
             Header::decode(&env.header).map_err(|e| ServiceError::Internal(e.to_string()))?;
         Ok((header, env))
+    }
+
+    /// How content under `marking` may go to `destination` now.
+    fn sealing_key_for(&self, destination: &ParticipantId, marking: &pb::Marking) -> Sealing {
+        if !must_seal(marking) {
+            return Sealing::To(None);
+        }
+        match self.peering.encryption_key(destination) {
+            Some(key) => Sealing::To(Some(key)),
+            None => Sealing::Waiting,
+        }
+    }
+
+    /// Builds an envelope that waited for its destination's sealing key,
+    /// if the key is known now: signed at this moment, sealed, stored in
+    /// place of the unbuilt one. `Err` says why it still waits.
+    pub(crate) async fn build_waiting(
+        &self,
+        stored: &crate::store::envelopes::StoredEnvelope,
+    ) -> Result<pb::Envelope, String> {
+        let h = &stored.header;
+        let Sealing::To(Some(key)) = self.sealing_key_for(&h.destination, &h.marking) else {
+            return Err(format!(
+                "waiting for {}'s sealing key: content marked {} is never sent unsealed \
+                 (the key comes with its peer card or its directory entry)",
+                h.destination,
+                crate::policy::marking::Tlp::try_from_wire(h.marking.tlp, "marking.tlp")
+                    .map(|t| t.label())
+                    .unwrap_or("as it is")
+            ));
+        };
+        let payload = stored
+            .payload
+            .as_ref()
+            .map(|p| p.for_store(&crate::store::provenance::key()).clone())
+            .ok_or_else(|| "the envelope's content is not here".to_string())?;
+        let mut header = h.clone();
+        header.created_at = self.now();
+        let env = envelope::build(self.signer(), header, &payload, Some(&key))
+            .map_err(|e| e.to_string())?;
+        let id = h.id;
+        let built = env.clone();
+        self.store
+            .write(move |conn| {
+                crate::store::boxed(async move {
+                    crate::store::envelopes::replace_envelope(conn, id, &built).await
+                })
+            })
+            .await
+            .map_err(|e| e.to_string())?;
+        Ok(env)
     }
 
     /// Checks that `destination` can be reached now (a peer, or via a hub).
@@ -332,6 +373,13 @@ impl Node {
     pub(crate) fn wake_outbox(&self) {
         self.outbox_wake.notify_one();
     }
+}
+
+/// How an envelope's content may leave: sealed to a key (or in clear,
+/// `None`, when its marking allows), or not yet.
+enum Sealing {
+    To(Option<RecipientKey>),
+    Waiting,
 }
 
 /// Inside a write job: store an outgoing envelope and queue it.

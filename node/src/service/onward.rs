@@ -86,7 +86,8 @@ impl Node {
         let now = self.now();
         let new_trace = TraceId::new_v7(now);
         let marking = payload.marking.to_proto();
-        let payload = payload.into_value();
+        let mut payload = payload.into_value();
+        crate::bounds::check(&mut payload, now)?;
         let (header, env) =
             self.make_envelope(trace.case_id, new_trace, &to, &payload, &marking, None)?;
         let actor = Actor::Officer(officer.clone());
@@ -233,7 +234,10 @@ impl Node {
                 "{withheld} response(s) left out: their markings do not allow inclusion in a report\n"
             ));
         }
+        let national = self.registry().figures(from, to).await?;
+        text.push_str(&national.text());
         let json = serde_json::json!({
+            "national_tracing_system": national.json(),
             "participant": self.participant().to_string(),
             "requests_sent": sent,
             "requests_received": received,
@@ -525,6 +529,7 @@ fn report_line(payload: &pb::Payload) -> String {
         Some(pb::finding::Case::InternalTransfer(_)) => "10.4.2 internal transfer".into(),
         Some(pb::finding::Case::Export(_)) => "10.4.3 export".into(),
         Some(pb::finding::Case::InternalDiversion(_)) => "10.4.4 internal diversion".into(),
+        Some(pb::finding::Case::NoRecord(_)) => "no record found".into(),
         None => "response, no finding".into(),
     }
 }

@@ -25,6 +25,8 @@ pub struct Submission {
     pub routing_override: Option<(String, String)>,
     /// Ask this hub to conduct the trace on our behalf (11.3.1).
     pub on_behalf_via: Option<String>,
+    /// Send it even if an identical request was already sent.
+    pub allow_duplicate: bool,
 }
 
 /// A checked, routed request ready to send.
@@ -34,6 +36,8 @@ pub struct Plan {
     pub requested_state: StateCode,
     pub path: Vec<ParticipantId>,
     pub possibly_missing: Vec<pb::MissingElement>,
+    /// Fields accepted but flagged (`bounds`: mixed scripts, confusables).
+    pub flags: Vec<pb::InputFlag>,
 }
 
 pub(crate) fn require_poc(officer: &Officer, what: &str) -> ServiceResult<()> {
@@ -47,65 +51,14 @@ pub(crate) fn require_poc(officer: &Officer, what: &str) -> ServiceResult<()> {
     }
 }
 
-/// Country fields must be ISO 3166-1 alpha-3 codes.
-fn check_countries(request: &pb::TraceRequest) -> ServiceResult<()> {
-    let check = |field: String, value: &str| -> ServiceResult<()> {
-        if value.trim().is_empty() {
-            return Ok(());
-        }
-        value
-            .parse::<StateCode>()
-            .map(|_| ())
-            .map_err(|e| ServiceError::invalid(field, e.to_string()))
-    };
-    for (i, item) in request.items.iter().enumerate() {
-        use pb::recovered_item::Item;
-        match &item.item {
-            Some(Item::Weapon(w)) => {
-                check(
-                    format!("items[{i}].weapon.countryOfManufacture"),
-                    &w.country_of_manufacture,
-                )?;
-                check(
-                    format!("items[{i}].weapon.countryOfLastImport"),
-                    &w.country_of_last_import,
-                )?;
-                for (j, m) in w.marks.iter().enumerate() {
-                    check(format!("items[{i}].weapon.marks[{j}].country"), &m.country)?;
-                }
-            }
-            Some(Item::Ammunition(a)) => check(
-                format!("items[{i}].ammunition.countryOfManufacture"),
-                &a.country_of_manufacture,
-            )?,
-            Some(Item::Part(p)) => {
-                check(
-                    format!("items[{i}].part.countryOfManufacture"),
-                    &p.country_of_manufacture,
-                )?;
-                for (j, m) in p.marks.iter().enumerate() {
-                    check(format!("items[{i}].part.marks[{j}].country"), &m.country)?;
-                }
-            }
-            None => {}
-        }
-    }
-    if let Some(record) = request
-        .domestic_findings
-        .as_ref()
-        .and_then(|d| d.export_record.as_ref())
-    {
-        check(
-            "domesticFindings.exportRecord.importingState".into(),
-            &record.importing_state,
-        )?;
-    }
-    Ok(())
-}
-
-/// Validates a request for sending: the clause 6 essentials must be there
-/// unless the officer declares they cannot be provided (10.2).
-pub(crate) fn check_request(request: &mut pb::TraceRequest) -> ServiceResult<()> {
+/// Validates a request for sending: every field within its bounds (and
+/// normalised), the clause 6 essentials there unless the officer declares
+/// they cannot be provided (10.2). Returns the fields flagged.
+pub(crate) fn check_request(
+    request: &mut pb::TraceRequest,
+    now: time::OffsetDateTime,
+) -> ServiceResult<Vec<pb::InputFlag>> {
+    let flags = crate::bounds::check(request, now)?;
     if request.items.is_empty() {
         return Err(ServiceError::invalid(
             "items",
@@ -123,7 +76,6 @@ pub(crate) fn check_request(request: &mut pb::TraceRequest) -> ServiceResult<()>
             item.quantity = 1;
         }
     }
-    check_countries(request)?;
     if request.cannot_provide_all {
         if request.cannot_provide_explanation.trim().is_empty() {
             return Err(ServiceError::invalid(
@@ -155,7 +107,7 @@ pub(crate) fn check_request(request: &mut pb::TraceRequest) -> ServiceResult<()>
             Marking::try_from(m).map_err(|e| ServiceError::invalid("marking", e.to_string()))?;
         }
     }
-    Ok(())
+    Ok(flags)
 }
 
 impl Node {
@@ -168,7 +120,7 @@ impl Node {
     /// Checks and routes a request (9.1); nothing is sent.
     fn plan_request(&self, submission: &Submission) -> ServiceResult<Plan> {
         let mut request = submission.request.clone();
-        check_request(&mut request)?;
+        let flags = check_request(&mut request, self.now())?;
         let decision = routing::route(&request);
         let grounds = match (&submission.routing_override, decision) {
             (Some((state, reason)), decision) => {
@@ -255,6 +207,7 @@ impl Node {
             requested_state,
             path,
             possibly_missing,
+            flags,
         })
     }
 
@@ -265,6 +218,9 @@ impl Node {
         submission: Submission,
     ) -> ServiceResult<(CaseId, TraceId, crate::ids::EnvelopeId, Plan)> {
         let plan = self.plan(officer, &submission)?;
+        if !submission.allow_duplicate {
+            self.refuse_duplicate(&plan.request).await?;
+        }
         let now = self.now();
         let case_id = CaseId::new_v7(now);
         let trace_id = TraceId::new_v7(now);
@@ -298,6 +254,7 @@ impl Node {
             due: Due::default(),
             updated_at: now,
             missing: plan.possibly_missing.clone(),
+            flags: plan.flags.clone(),
         };
         let (header, env, payload) = self.own_message(
             &trace,
@@ -320,7 +277,9 @@ impl Node {
             .send((header.clone(), env.clone(), payload.clone()));
         // The first envelope of a new trace: the delivery loop may take it
         // as committed, without reading it back.
-        let handed = self.handover.reserve(&header, &env, now);
+        let handed = (!crate::envelope::is_waiting_for_key(&env))
+            .then(|| self.handover.reserve(&header, &env, now))
+            .flatten();
         let written = self.commit(t).await;
         match handed {
             Some(reserved) => self.handover.complete(reserved, written.is_ok()),
@@ -398,6 +357,7 @@ impl Node {
             request,
             routing_override,
             on_behalf_via: None,
+            allow_duplicate: true,
         })?;
         let destination = ParticipantId::State(plan.requested_state);
         let mut sent = trace.clone();
@@ -416,6 +376,7 @@ impl Node {
             .at_least(&marking);
         let counterpart = sent.counterpart.clone();
         let missing = plan.possibly_missing.clone();
+        let flags = plan.flags.clone();
         let provenance = Some(draft.provenance());
         let t = Transition::new(Change::Step {
             trace_id: trace.trace_id,
@@ -427,6 +388,7 @@ impl Node {
                 t.request = request;
                 t.draft = provenance;
                 t.missing = missing;
+                t.flags = flags;
                 t.awaiting = Awaiting::Nothing;
             }),
         })

@@ -151,6 +151,7 @@ impl Node {
             restrictions_cannot_comply: request.value().restrictions_cannot_comply.clone(),
             overdue,
             awaiting: t.awaiting.describe().to_string(),
+            flags: t.flags.clone(),
         }
     }
 

@@ -15,7 +15,8 @@
 //! Layout: `fused` (writes sent together), `envelopes` (envelopes,
 //! receipts), `traces` (cases, events, deadlines, consents), `outbox`,
 //! `audit`, `peers` (peers, directory), `hub` (relay log, lost/stolen
-//! register); `testdb` makes throwaway PostgreSQL databases for the tests
+//! register), `records` (the national tracing system's records, recovered
+//! weapons, drafted answers); `testdb` makes throwaway PostgreSQL databases for the tests
 //! (`ITI_TEST_POSTGRES_URL`).
 
 pub mod audit;
@@ -25,6 +26,7 @@ pub mod hub;
 pub mod outbox;
 pub mod peers;
 pub(crate) mod provenance;
+pub mod records;
 pub mod testdb;
 pub mod traces;
 

@@ -532,6 +532,7 @@ fn trace_row(at: OffsetDateTime) -> traces::TraceRow {
         due: Due::default(),
         updated_at: at,
         missing: Vec::new(),
+        flags: Vec::new(),
     }
 }
 

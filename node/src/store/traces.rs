@@ -43,6 +43,8 @@ pub struct TraceRow {
     pub updated_at: OffsetDateTime,
     /// Elements the completeness check (10.2) found missing.
     pub missing: Vec<pb::MissingElement>,
+    /// Fields of the request accepted but flagged (`bounds`).
+    pub flags: Vec<pb::InputFlag>,
 }
 
 /// One entry of a trace's history. Its detail holds facts (ids, kinds,
@@ -65,7 +67,7 @@ pub struct EventRow {
 
 const TRACE_COLUMNS: &str = "trace_id, case_id, role, counterpart, state, request, on_behalf_of, \
      opened_at, received_at, ack_due, response_due, updated_at, missing, sources, draft_fields, \
-     awaiting";
+     awaiting, flags";
 
 /// Who provided a trace's request when no sources were written down (rows
 /// of an earlier version): ourselves when we asked, else the other side.
@@ -108,6 +110,16 @@ fn missing_json(m: &[pb::MissingElement]) -> String {
     serde_json::to_string(m).unwrap_or_else(|_| "[]".into())
 }
 
+fn flags_json(f: &[pb::InputFlag]) -> String {
+    serde_json::to_string(f).unwrap_or_else(|_| "[]".into())
+}
+
+/// A request sent from here is found again by its key (duplicates).
+fn request_key(t: &TraceRow) -> Option<String> {
+    (t.role == TraceRole::Requester)
+        .then(|| t.request.within_node(crate::case::duplicate::request_key))
+}
+
 fn parse<T: std::str::FromStr>(what: &str, s: &str) -> Result<T, StoreError> {
     s.parse()
         .map_err(|_| StoreError::corrupt(format!("{what} {s:?}")))
@@ -116,6 +128,7 @@ fn parse<T: std::str::FromStr>(what: &str, s: &str) -> Result<T, StoreError> {
 fn trace_from_row(row: &sqlx::any::AnyRow) -> Result<TraceRow, StoreError> {
     let request: Vec<u8> = row.try_get("request")?;
     let missing: String = row.try_get("missing")?;
+    let flags: String = row.try_get("flags")?;
     let on_behalf: Option<String> = row.try_get("on_behalf_of")?;
     let role: TraceRole = parse("role", &row.try_get::<String, _>("role")?)?;
     let counterpart: ParticipantId =
@@ -154,6 +167,8 @@ fn trace_from_row(row: &sqlx::any::AnyRow) -> Result<TraceRow, StoreError> {
         updated_at: from_millis(row.try_get("updated_at")?),
         missing: serde_json::from_str(&missing)
             .map_err(|e| StoreError::corrupt(format!("missing elements: {e}")))?,
+        flags: serde_json::from_str(&flags)
+            .map_err(|e| StoreError::corrupt(format!("flags: {e}")))?,
     })
 }
 
@@ -178,8 +193,9 @@ pub fn insert_write(t: &TraceRow) -> Write {
     Write::new(
         "INSERT INTO traces (trace_id, case_id, role, counterpart, state, request, on_behalf_of, \
          opened_at, received_at, ack_due, response_due, updated_at, missing, sources, \
-         draft_fields, awaiting) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
+         draft_fields, awaiting, flags, request_key) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, \
+         $18)",
     )
     .bind(t.trace_id.to_string())
     .bind(t.case_id.to_string())
@@ -197,6 +213,8 @@ pub fn insert_write(t: &TraceRow) -> Write {
     .bind(own_sources(t))
     .bind(provenance::draft_json(t.draft.as_ref()))
     .bind(t.awaiting.as_str())
+    .bind(flags_json(&t.flags))
+    .bind(request_key(t))
 }
 
 /// Writes back everything that changes over a trace's life.
@@ -210,7 +228,8 @@ pub fn update_write(t: &TraceRow) -> Write {
     Write::new(
         "UPDATE traces SET state = $1, request = $2, received_at = $3, ack_due = $4, \
          response_due = $5, updated_at = $6, missing = $7, counterpart = $8, sources = $9, \
-         draft_fields = $10, awaiting = $11 WHERE trace_id = $12",
+         draft_fields = $10, awaiting = $11, flags = $12, request_key = $13 \
+         WHERE trace_id = $14",
     )
     .bind(t.state.as_str())
     .bind(t.request.for_store(&key()).encode_to_vec())
@@ -223,6 +242,8 @@ pub fn update_write(t: &TraceRow) -> Write {
     .bind(own_sources(t))
     .bind(provenance::draft_json(t.draft.as_ref()))
     .bind(t.awaiting.as_str())
+    .bind(flags_json(&t.flags))
+    .bind(request_key(t))
     .bind(t.trace_id.to_string())
 }
 
@@ -239,6 +260,20 @@ pub async fn get(conn: &mut AnyConnection, id: TraceId) -> Result<Option<TraceRo
 pub async fn get_from_pool(pool: &AnyPool, id: TraceId) -> Result<Option<TraceRow>, StoreError> {
     let mut conn = pool.acquire().await?;
     get(&mut conn, id).await
+}
+
+/// The first trace sent from here (not a draft) whose request has `key`
+/// (`case::duplicate::request_key`).
+pub async fn sent_with_key(pool: &AnyPool, key: &str) -> Result<Option<TraceRow>, StoreError> {
+    let row = sqlx::query(composed(format!(
+        "SELECT {TRACE_COLUMNS} FROM traces \
+         WHERE request_key = $1 AND role = 'requester' AND state <> 'drafted' \
+         ORDER BY opened_at, trace_id LIMIT 1"
+    )))
+    .bind(key.to_string())
+    .fetch_optional(pool)
+    .await?;
+    row.as_ref().map(trace_from_row).transpose()
 }
 
 pub async fn for_case(pool: &AnyPool, case: CaseId) -> Result<Vec<TraceRow>, StoreError> {

@@ -254,6 +254,7 @@ impl Node {
             due: deadlines::on_receipt(&self.config.deadlines, m.now),
             updated_at: m.now,
             missing: missing.clone(),
+            flags: crate::bounds::flags_of(request),
         };
         let mut received = m.received();
         received.kind = "request_received".into();
@@ -356,6 +357,7 @@ impl Node {
                 update: Box::new(move |t| {
                     if let Some(request) = resubmitted {
                         t.missing = completeness::check(&request);
+                        t.flags = crate::bounds::flags_of(&request);
                         let marking = held_under(request.marking.as_ref());
                         t.request = Marked::new(request, marking, source);
                         t.received_at = Some(t.updated_at);
@@ -443,6 +445,7 @@ impl Node {
             counterpart: ParticipantId::State(importing),
             state: TraceState::Drafted,
             missing: completeness::check(&draft.request),
+            flags: crate::bounds::flags_of(&draft.request),
             request: Marked::from_sources(draft.stored_request(), draft.marking(), draft.sources()),
             draft: Some(draft.provenance()),
             awaiting: Awaiting::Nothing,
@@ -503,6 +506,7 @@ impl Node {
             counterpart: requested.clone(),
             state: transition(TraceState::Drafted, Step::Send)?,
             missing: completeness::check(&request),
+            flags: crate::bounds::flags_of(&request),
             request: Marked::new(request.clone(), marking.clone(), m.source()),
             draft: None,
             awaiting: Awaiting::Nothing,
@@ -714,6 +718,7 @@ fn information_received(m: &Incoming<'_>, shared: &pb::SharedInformation) -> Tra
         due: Due::default(),
         updated_at: m.now,
         missing: vec![],
+        flags: vec![],
     };
     let mut event = m.received();
     event.kind = "information_received".into();

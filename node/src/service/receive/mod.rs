@@ -230,7 +230,14 @@ impl Node {
         verified: Verified,
         now: OffsetDateTime,
     ) -> ServiceResult<Delivered> {
-        let payload = self.open_payload(&verified)?;
+        let mut payload = self.open_payload(&verified)?;
+        // Bounds on what a peer sends: out of bounds is refused, naming the
+        // field, and nothing but the refusal's audit entry is stored.
+        if let Err(e) = crate::bounds::check(&mut payload, now) {
+            self.record_refused_envelope(from, &verified.envelope, &e, now)
+                .await?;
+            return Err(e.into());
+        }
         let effect = self
             .effect_of(from, &verified.header, &payload, now)
             .await?;
@@ -239,6 +246,7 @@ impl Node {
         let me = self.participant().to_string();
         let policy = self.config.deadlines;
         let kind = verified.header.kind;
+        let verified_trace = verified.header.trace_id;
         let consented_case = effect.consent_arrived().then_some(verified.header.case_id);
         let outcome = self
             .store
@@ -290,6 +298,12 @@ impl Node {
         if outcome.duplicate {
             self.metrics.count_duplicate();
         } else {
+            if matches!(
+                kind,
+                pb::PayloadKind::Request | pb::PayloadKind::Resubmission
+            ) {
+                super::records::draft_in_background(self, verified_trace);
+            }
             self.metrics
                 .count_message(crate::metrics::Direction::In, kind);
         }

@@ -1,0 +1,542 @@
+//! The national tracing system's tables: record sources, records (upserted
+//! by source key, many rows per statement), the national database of
+//! recovered weapons, and answers drafted from the records.
+
+use std::collections::BTreeMap;
+
+use prost::Message;
+use sqlx::{AnyConnection, AnyPool, Row};
+use time::OffsetDateTime;
+
+use iti_proto::v1 as pb;
+
+use super::fused::Value;
+use super::{Backend, StoreError, Write, composed, ensure_savepoint};
+use crate::clock::{from_millis, to_millis};
+use crate::records::{Domain, Domains, FieldMarkings, Kind, Record, Source, StoredRecord};
+
+/// Rows per INSERT: 9 values each, well under both backends' limits of
+/// bound values per statement.
+const ROWS_PER_STATEMENT: usize = 500;
+
+type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>;
+
+fn bind(query: AnyQuery<'_>, value: Value) -> AnyQuery<'_> {
+    match value {
+        Value::Int(v) => query.bind(v),
+        Value::Text(v) => query.bind(v),
+        Value::Blob(v) => query.bind(v),
+    }
+}
+
+/// One placeholder: numbered for PostgreSQL; plain `?` for SQLite, whose
+/// driver looks each numbered one up by name in a list as long as the
+/// statement's (quadratic: with 4,500 values a statement, that lookup was
+/// nine tenths of an import's time).
+fn placeholder(backend: Backend, n: usize, out: &mut String) {
+    match backend {
+        Backend::Sqlite => out.push('?'),
+        Backend::Postgres => {
+            out.push('$');
+            out.push_str(&n.to_string());
+        }
+    }
+}
+
+/// `(p1, p2, ...), (...)`: `rows` groups of `width` placeholders from `first`.
+fn placeholders(backend: Backend, rows: usize, width: usize, first: usize) -> String {
+    let mut s = String::with_capacity(rows * width * 5);
+    for r in 0..rows {
+        if r > 0 {
+            s.push_str(", ");
+        }
+        s.push('(');
+        for c in 0..width {
+            if c > 0 {
+                s.push_str(", ");
+            }
+            placeholder(backend, first + r * width + c, &mut s);
+        }
+        s.push(')');
+    }
+    s
+}
+
+/// Placeholders `first..first + n` for an IN list.
+fn list(backend: Backend, n: usize, first: usize) -> String {
+    let mut s = String::new();
+    for i in first..first + n {
+        if i > first {
+            s.push_str(", ");
+        }
+        placeholder(backend, i, &mut s);
+    }
+    s
+}
+
+fn encode_source(s: &Source) -> Vec<u8> {
+    pb::ImportHeader {
+        source: s.name.clone(),
+        kind: 0,
+        domain: s.domain.to_proto() as i32,
+        markings: s.markings.to_proto(),
+        dry_run: false,
+    }
+    .encode_to_vec()
+}
+
+fn decode_source(name: String, domain: &str, markings: &[u8]) -> Result<Source, StoreError> {
+    let header = pb::ImportHeader::decode(markings)
+        .map_err(|_| StoreError::corrupt(format!("record source {name}: markings")))?;
+    Ok(Source {
+        domain: Domain::parse(domain)
+            .ok_or_else(|| StoreError::corrupt(format!("record source {name}: domain")))?,
+        markings: FieldMarkings::try_from_proto(&header.markings)
+            .map_err(|_| StoreError::corrupt(format!("record source {name}: markings")))?,
+        name,
+    })
+}
+
+/// Creates or updates a source (its markings; the caller keeps its domain).
+pub fn upsert_source_write(s: &Source, now: OffsetDateTime) -> Write {
+    Write::new(
+        "INSERT INTO record_sources (name, domain, markings, updated_at) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (name) DO UPDATE SET domain = excluded.domain, markings = excluded.markings, \
+         updated_at = excluded.updated_at",
+    )
+    .bind(&s.name)
+    .bind(s.domain.as_str())
+    .bind(encode_source(s))
+    .bind(to_millis(now))
+}
+
+pub async fn sources(pool: &AnyPool) -> Result<BTreeMap<String, Source>, StoreError> {
+    let rows = sqlx::query("SELECT name, domain, markings FROM record_sources")
+        .fetch_all(pool)
+        .await?;
+    let mut out = BTreeMap::new();
+    for row in rows {
+        let name: String = row.try_get("name")?;
+        let domain: String = row.try_get("domain")?;
+        let markings: Vec<u8> = row.try_get("markings")?;
+        let s = decode_source(name, &domain, &markings)?;
+        out.insert(s.name.clone(), s);
+    }
+    Ok(out)
+}
+
+/// Upserts records of one source by their source keys, many rows per
+/// statement. Returns (new, updated). The caller gives distinct keys.
+pub async fn upsert(
+    conn: &mut AnyConnection,
+    source: &Source,
+    records: &[Record],
+    now: OffsetDateTime,
+) -> Result<(u64, u64), StoreError> {
+    if records.is_empty() {
+        return Ok((0, 0));
+    }
+    let backend = Backend::of(conn);
+    let mut existing = 0i64;
+    for chunk in records.chunks(ROWS_PER_STATEMENT) {
+        let mut first = String::new();
+        placeholder(backend, 1, &mut first);
+        let sql = format!(
+            "SELECT COUNT(*) FROM records WHERE source = {first} AND source_key IN ({})",
+            list(backend, chunk.len(), 2)
+        );
+        let mut q = sqlx::query_scalar::<_, i64>(composed(sql)).bind(source.name.clone());
+        for r in chunk {
+            q = q.bind(r.fields.source_key.clone());
+        }
+        existing += q.fetch_one(&mut *conn).await?;
+    }
+    ensure_savepoint(conn).await?;
+    for chunk in records.chunks(ROWS_PER_STATEMENT) {
+        let sql = format!(
+            "INSERT INTO records (source, source_key, kind, domain, make_key, serial_key, date_key, \
+             record, updated_at) VALUES {} ON CONFLICT (source, source_key) DO UPDATE SET \
+             kind = excluded.kind, domain = excluded.domain, make_key = excluded.make_key, \
+             serial_key = excluded.serial_key, date_key = excluded.date_key, \
+             record = excluded.record, updated_at = excluded.updated_at",
+            placeholders(backend, chunk.len(), 9, 1)
+        );
+        let mut q = sqlx::query(composed(sql));
+        for r in chunk {
+            for v in [
+                Value::from(source.name.clone()),
+                Value::from(r.fields.source_key.clone()),
+                Value::from(r.kind.as_str()),
+                Value::from(source.domain.as_str()),
+                Value::from(r.make_key.clone()),
+                Value::from(r.serial_key.clone()),
+                Value::from(r.date.key),
+                Value::from(r.fields.encode_to_vec()),
+                Value::from(to_millis(now)),
+            ] {
+                q = bind(q, v);
+            }
+        }
+        q.execute(&mut *conn).await?;
+    }
+    let existing = existing as u64;
+    Ok((records.len() as u64 - existing, existing))
+}
+
+fn stored(
+    row: &sqlx::any::AnyRow,
+    sources: &BTreeMap<String, Source>,
+) -> Result<StoredRecord, StoreError> {
+    let source: String = row.try_get("source")?;
+    let kind: String = row.try_get("kind")?;
+    let domain: String = row.try_get("domain")?;
+    let blob: Vec<u8> = row.try_get("record")?;
+    let fields = pb::NationalRecord::decode(blob.as_slice())
+        .map_err(|_| StoreError::corrupt("a record that does not decode"))?;
+    Ok(StoredRecord {
+        id: row.try_get("id")?,
+        markings: sources
+            .get(&source)
+            .map(|s| s.markings.clone())
+            .unwrap_or_default(),
+        source,
+        domain: Domain::parse(&domain).ok_or_else(|| StoreError::corrupt("record domain"))?,
+        kind: Kind::parse(&kind).ok_or_else(|| StoreError::corrupt("record kind"))?,
+        fields,
+        make_key: row.try_get("make_key")?,
+        serial_key: row.try_get("serial_key")?,
+        date: crate::records::RecordDate {
+            key: row.try_get("date_key")?,
+        },
+    })
+}
+
+/// Records whose serial key is one of `keys`, in `domains`: an index lookup
+/// per key.
+pub async fn by_serial_keys(
+    pool: &AnyPool,
+    keys: &[String],
+    domains: &Domains,
+    sources: &BTreeMap<String, Source>,
+) -> Result<Vec<StoredRecord>, StoreError> {
+    if keys.is_empty() || domains.is_empty() {
+        return Ok(vec![]);
+    }
+    // Numbered placeholders work on both backends; a search binds a few.
+    let backend = Backend::Postgres;
+    let sql = format!(
+        "SELECT id, source, kind, domain, make_key, serial_key, date_key, record FROM records \
+         WHERE serial_key IN ({}) AND domain IN ({})",
+        list(backend, keys.len(), 1),
+        list(backend, domains.len(), keys.len() + 1)
+    );
+    let mut q = sqlx::query(composed(sql));
+    for k in keys {
+        q = q.bind(k.clone());
+    }
+    for d in domains {
+        q = q.bind(d.as_str());
+    }
+    let rows = q.fetch_all(pool).await?;
+    rows.iter().map(|r| stored(r, sources)).collect()
+}
+
+pub async fn count(pool: &AnyPool) -> Result<i64, StoreError> {
+    Ok(sqlx::query_scalar("SELECT COUNT(*) FROM records")
+        .fetch_one(pool)
+        .await?)
+}
+
+/// The record of `source` with `source_key`, if any.
+pub async fn by_source_key(
+    pool: &AnyPool,
+    source: &str,
+    source_key: &str,
+) -> Result<Option<StoredRecord>, StoreError> {
+    let sources = sources(pool).await?;
+    let row = sqlx::query(
+        "SELECT id, source, kind, domain, make_key, serial_key, date_key, record FROM records \
+         WHERE source = $1 AND source_key = $2",
+    )
+    .bind(source)
+    .bind(source_key)
+    .fetch_optional(pool)
+    .await?;
+    row.map(|r| stored(&r, &sources)).transpose()
+}
+
+/// One entry of the national database of recovered weapons.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RecoveredRow {
+    pub id: String,
+    pub recorded_at: OffsetDateTime,
+    pub officer: String,
+    pub recovered: pb::TraceRequest,
+    pub determination: String,
+    pub category: Option<String>,
+    pub investigation_case: Option<String>,
+    pub drafted_trace: Option<String>,
+}
+
+pub fn recovered_write(r: &RecoveredRow) -> Write {
+    Write::new(
+        "INSERT INTO recovered_weapons (id, recorded_at, officer, recovered, determination, \
+         category, investigation_case, drafted_trace) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(&r.id)
+    .bind(to_millis(r.recorded_at))
+    .bind(&r.officer)
+    .bind(r.recovered.encode_to_vec())
+    .bind(&r.determination)
+    .bind(r.category.clone())
+    .bind(r.investigation_case.clone())
+    .bind(r.drafted_trace.clone())
+}
+
+pub async fn recovered(pool: &AnyPool) -> Result<Vec<RecoveredRow>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT id, recorded_at, officer, recovered, determination, category, investigation_case, \
+         drafted_trace FROM recovered_weapons ORDER BY recorded_at, id",
+    )
+    .fetch_all(pool)
+    .await?;
+    rows.iter()
+        .map(|row| {
+            let blob: Vec<u8> = row.try_get("recovered")?;
+            Ok(RecoveredRow {
+                id: row.try_get("id")?,
+                recorded_at: from_millis(row.try_get("recorded_at")?),
+                officer: row.try_get("officer")?,
+                recovered: pb::TraceRequest::decode(blob.as_slice())
+                    .map_err(|_| StoreError::corrupt("recovered weapon"))?,
+                determination: row.try_get("determination")?,
+                category: row.try_get("category")?,
+                investigation_case: row.try_get("investigation_case")?,
+                drafted_trace: row.try_get("drafted_trace")?,
+            })
+        })
+        .collect()
+}
+
+/// A stored draft answer.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DraftRow {
+    pub trace_id: String,
+    pub drafted_at: OffsetDateTime,
+    pub outcome: String,
+    pub category: Option<String>,
+    pub draft: pb::DraftView,
+    pub sent_at: Option<OffsetDateTime>,
+    pub sent_by: Option<String>,
+}
+
+/// Stores a draft, replacing one not yet sent.
+pub fn draft_write(d: &DraftRow) -> Write {
+    Write::new(
+        "INSERT INTO response_drafts (trace_id, drafted_at, outcome, category, draft) \
+         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (trace_id) DO UPDATE SET \
+         drafted_at = excluded.drafted_at, outcome = excluded.outcome, \
+         category = excluded.category, draft = excluded.draft \
+         WHERE response_drafts.sent_at IS NULL",
+    )
+    .bind(&d.trace_id)
+    .bind(to_millis(d.drafted_at))
+    .bind(&d.outcome)
+    .bind(d.category.clone())
+    .bind(d.draft.encode_to_vec())
+}
+
+/// Records confirmations (the draft with them) or the sending.
+pub fn draft_update_write(d: &DraftRow) -> Write {
+    Write::new(
+        "UPDATE response_drafts SET draft = $2, sent_at = $3, sent_by = $4 WHERE trace_id = $1",
+    )
+    .bind(&d.trace_id)
+    .bind(d.draft.encode_to_vec())
+    .bind(d.sent_at.map(to_millis))
+    .bind(d.sent_by.clone())
+}
+
+fn draft_row(row: &sqlx::any::AnyRow) -> Result<DraftRow, StoreError> {
+    let blob: Vec<u8> = row.try_get("draft")?;
+    Ok(DraftRow {
+        trace_id: row.try_get("trace_id")?,
+        drafted_at: from_millis(row.try_get("drafted_at")?),
+        outcome: row.try_get("outcome")?,
+        category: row.try_get("category")?,
+        draft: pb::DraftView::decode(blob.as_slice())
+            .map_err(|_| StoreError::corrupt("response draft"))?,
+        sent_at: row.try_get::<Option<i64>, _>("sent_at")?.map(from_millis),
+        sent_by: row.try_get("sent_by")?,
+    })
+}
+
+const DRAFT_COLUMNS: &str = "trace_id, drafted_at, outcome, category, draft, sent_at, sent_by";
+
+pub async fn draft(pool: &AnyPool, trace_id: &str) -> Result<Option<DraftRow>, StoreError> {
+    let row = sqlx::query(composed(format!(
+        "SELECT {DRAFT_COLUMNS} FROM response_drafts WHERE trace_id = $1"
+    )))
+    .bind(trace_id)
+    .fetch_optional(pool)
+    .await?;
+    row.as_ref().map(draft_row).transpose()
+}
+
+/// The same, inside a write job (to update it without a race).
+pub async fn draft_in(
+    conn: &mut AnyConnection,
+    trace_id: &str,
+) -> Result<Option<DraftRow>, StoreError> {
+    let row = sqlx::query(composed(format!(
+        "SELECT {DRAFT_COLUMNS} FROM response_drafts WHERE trace_id = $1"
+    )))
+    .bind(trace_id)
+    .fetch_optional(conn)
+    .await?;
+    row.as_ref().map(draft_row).transpose()
+}
+
+/// Facts of every draft (no content): trace, outcome, category, sent.
+pub async fn draft_facts(
+    pool: &AnyPool,
+) -> Result<Vec<(String, Option<String>, Option<OffsetDateTime>)>, StoreError> {
+    let rows = sqlx::query("SELECT trace_id, category, sent_at FROM response_drafts")
+        .fetch_all(pool)
+        .await?;
+    rows.iter()
+        .map(|row| {
+            Ok((
+                row.try_get("trace_id")?,
+                row.try_get("category")?,
+                row.try_get::<Option<i64>, _>("sent_at")?.map(from_millis),
+            ))
+        })
+        .collect()
+}
+
+/// Requests received and answered: trace, received at, first response sent.
+pub async fn answered(
+    pool: &AnyPool,
+) -> Result<Vec<(String, OffsetDateTime, OffsetDateTime)>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT t.trace_id, t.received_at, MIN(e.created_at) AS answered_at FROM traces t \
+         JOIN envelopes e ON e.trace_id = t.trace_id AND e.direction = 'out' AND e.kind = $1 \
+         WHERE t.role = 'requested' AND t.received_at IS NOT NULL \
+         GROUP BY t.trace_id, t.received_at",
+    )
+    .bind(i64::from(pb::PayloadKind::Response as i32))
+    .fetch_all(pool)
+    .await?;
+    rows.iter()
+        .map(|row| {
+            Ok((
+                row.try_get("trace_id")?,
+                from_millis(row.try_get("received_at")?),
+                from_millis(row.try_get("answered_at")?),
+            ))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::testdb::{POSTGRES_URL_VAR, fresh_postgres};
+    use crate::store::{Durability, Store, boxed};
+
+    fn source() -> Source {
+        Source {
+            name: "police-armoury".into(),
+            domain: Domain::LawEnforcement,
+            markings: FieldMarkings::default(),
+        }
+    }
+
+    fn record(key: &str, serial: &str, holder: &str) -> Record {
+        Record::try_from_line(
+            Kind::Holding,
+            &pb::NationalRecord {
+                source_key: key.into(),
+                make: "FN Herstal".into(),
+                serial: serial.into(),
+                holder: holder.into(),
+                holder_category: "state_armoury".into(),
+                ..Default::default()
+            },
+        )
+        .unwrap()
+    }
+
+    async fn check(store: Store) {
+        let now = OffsetDateTime::from_unix_timestamp(1_760_000_000).unwrap();
+        let src = source();
+        let batch: Vec<Record> = (0..1203)
+            .map(|i| record(&format!("K{i}"), &format!("S{i:06}"), "armoury A"))
+            .collect();
+        let s = src.clone();
+        let (new, updated) = store
+            .write(move |conn| {
+                boxed(async move {
+                    upsert_source_write(&s, now).execute(&mut *conn).await?;
+                    upsert(conn, &s, &batch, now).await
+                })
+            })
+            .await
+            .unwrap();
+        assert_eq!((new, updated), (1203, 0));
+        // A re-import of one key updates it in place.
+        let again = vec![
+            record("K7", "S000007", "armoury B"),
+            record("K9999", "X1", "c"),
+        ];
+        let s = src.clone();
+        let (new, updated) = store
+            .write(move |conn| boxed(async move { upsert(conn, &s, &again, now).await }))
+            .await
+            .unwrap();
+        assert_eq!((new, updated), (1, 1));
+        assert_eq!(count(store.pool()).await.unwrap(), 1204);
+        let r = by_source_key(store.pool(), "police-armoury", "K7")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(r.fields.holder, "armoury B");
+        let sources = sources(store.pool()).await.unwrap();
+        let keys = vec![crate::matching::serial_key("SOOOOO7")];
+        let found = by_serial_keys(
+            store.pool(),
+            &keys,
+            &[Domain::LawEnforcement].into_iter().collect(),
+            &sources,
+        )
+        .await
+        .unwrap();
+        assert_eq!(found.len(), 1);
+        let none = by_serial_keys(
+            store.pool(),
+            &keys,
+            &[Domain::Civilians].into_iter().collect(),
+            &sources,
+        )
+        .await
+        .unwrap();
+        assert!(none.is_empty(), "another domain's search does not see it");
+    }
+
+    #[tokio::test]
+    async fn sqlite_records_upsert_in_place_and_are_found_by_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("node.db").display());
+        check(Store::open(&url, Durability::Normal).await.unwrap()).await;
+    }
+
+    #[tokio::test]
+    async fn postgres_records_upsert_in_place_and_are_found_by_key() {
+        let Some(db) = fresh_postgres().await else {
+            eprintln!("skipped: {POSTGRES_URL_VAR} is not set");
+            return;
+        };
+        check(Store::open(db.url(), Durability::Full).await.unwrap()).await;
+    }
+}
