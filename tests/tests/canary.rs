@@ -1502,6 +1502,8 @@ async fn submit(
             reason,
         }),
         on_behalf_via: String::new(),
+        // Three requests, each with tokens of its own: none is a duplicate.
+        allow_duplicate: false,
     })
     .await
     .context("submitting")?

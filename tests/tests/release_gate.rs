@@ -128,6 +128,8 @@ async fn submit(
                 reason: reason.into(),
             }),
             on_behalf_via: on_behalf_via.into(),
+            // The scenarios send the FAL fixture again on purpose.
+            allow_duplicate: true,
         })
         .await?
         .into_inner())
