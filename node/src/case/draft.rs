@@ -14,7 +14,7 @@ use crate::ids::{EnvelopeId, StateCode};
 use crate::policy::gate::{Part, Releasable};
 use crate::policy::marked::{Provider, Source};
 use crate::policy::marking::Marking;
-use crate::policy::sections::Section;
+use crate::policy::sections::{REQUEST_INDIVIDUALS, Section};
 
 /// A field of a draft whose value came from another state's information.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -86,6 +86,16 @@ impl Releasable for Draft {
                 .marked(Ok(self.own_marking.clone()))
                 .from(vec![Source::us()]),
         ];
+        // The people named in the request are personal data (10.3), shown
+        // only to those who may see it, as in the request itself.
+        if !self.request.individuals.is_empty() {
+            parts.push(
+                Part::new(REQUEST_INDIVIDUALS)
+                    .marked(Ok(self.own_marking.clone()))
+                    .from(vec![Source::us()])
+                    .personal(true),
+            );
+        }
         parts.extend(self.fields.iter().map(|f| {
             Part::new(f.field.clone())
                 .marked(Ok(f.marking.clone()))
@@ -96,7 +106,7 @@ impl Releasable for Draft {
 
     fn withhold(&mut self, part: &str) {
         match part {
-            "request" => self.request.withhold("request"),
+            "request" | REQUEST_INDIVIDUALS => self.request.withhold(part),
             EXPORT_RECORD => {
                 if let Some(f) = self.request.domestic_findings.as_mut() {
                     f.export_record = None;
@@ -332,6 +342,42 @@ mod tests {
         assert!(!text.contains("EX-2012-881"), "{text}");
         assert!(draft.fields.is_empty());
         assert_eq!(draft.request.items, original().items);
+    }
+
+    #[test]
+    fn the_people_a_draft_names_are_withheld_from_analysts_as_in_the_request() {
+        use crate::identity::Role;
+        use crate::policy::consent::Consents;
+        use crate::policy::gate::{Audience, Whole, release};
+        use crate::policy::marked::Marked;
+        let mut with_people = original();
+        with_people.individuals = vec![pb::Individual {
+            name: "Kwame Mensah".into(),
+            ..Default::default()
+        }];
+        let draft = follow_up(
+            &with_people,
+            &amber(),
+            &belgian_response(),
+            state("BEL"),
+            id(),
+        )
+        .expect("follow-up");
+        let (marking, sources) = (draft.marking(), draft.sources());
+        let draft = Marked::from_sources(draft, marking, sources);
+        let none = Consents::none();
+        let seen = |role| {
+            let released = release(
+                &draft,
+                &Audience::Officer(role),
+                &none,
+                Whole::PartsMayBeWithheld,
+            )
+            .expect("a view");
+            format!("{:?}", released.into_value().request)
+        };
+        assert!(!seen(Role::Analyst).contains("Kwame Mensah"));
+        assert!(seen(Role::Investigator).contains("Kwame Mensah"));
     }
 
     #[test]

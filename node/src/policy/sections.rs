@@ -174,7 +174,7 @@ impl Releasable for pb::TraceResponse {
 }
 
 const REQUEST: &str = "request";
-const REQUEST_INDIVIDUALS: &str = "individuals";
+pub(crate) const REQUEST_INDIVIDUALS: &str = "individuals";
 
 impl Releasable for pb::TraceRequest {
     fn parts(&self) -> Vec<Part> {
