@@ -171,12 +171,7 @@ async fn answered(
     Ok((trace, response_id))
 }
 
-async fn show(
-    f: &mut Federation,
-    who: &str,
-    role: Role,
-    id: &str,
-) -> anyhow::Result<pb::CaseView> {
+async fn show(f: &mut Federation, who: &str, role: Role, id: &str) -> anyhow::Result<pb::CaseView> {
     Ok(f.officer(who, role)?
         .show_case(pb::ShowCaseRequest { id: id.into() })
         .await?
@@ -212,10 +207,7 @@ async fn one_message(
     let view = trace_in(&case, trace)?;
     match messages_of(view, kind).as_slice() {
         [one] => Ok((*one).clone()),
-        other => bail!(
-            "{who} holds {} {kind:?} messages on {trace}",
-            other.len()
-        ),
+        other => bail!("{who} holds {} {kind:?} messages on {trace}", other.len()),
     }
 }
 
@@ -504,7 +496,10 @@ async fn a_follow_up_drafted_from_a_red_no_onward_finding_goes_without_it_or_onc
         "NGA holds the import records of the consignment",
     )
     .await?;
-    ensure!(reply.envelope_id.is_empty(), "sent before consent: {reply:?}");
+    ensure!(
+        reply.envelope_id.is_empty(),
+        "sent before consent: {reply:?}"
+    );
     until_event(&mut f, BEL, &second, "consent_request_received", 1).await?;
     for inbox in [true, false] {
         let seen = listing(&mut f, BEL, inbox, &second)
@@ -513,11 +508,11 @@ async fn a_follow_up_drafted_from_a_red_no_onward_finding_goes_without_it_or_onc
         ensure!(!awaiting(&seen).is_empty(), "{seen:?}");
     }
     // It names exactly what stands in the way, and for whom.
-    let asked = match body(&one_message(&mut f, BEL, &second, pb::PayloadKind::ConsentRequest).await?)
-    {
-        Some(Body::ConsentRequest(c)) => c.clone(),
-        other => bail!("BEL's consent request shows {other:?}"),
-    };
+    let asked =
+        match body(&one_message(&mut f, BEL, &second, pb::PayloadKind::ConsentRequest).await?) {
+            Some(Body::ConsentRequest(c)) => c.clone(),
+            other => bail!("BEL's consent request shows {other:?}"),
+        };
     let lifts: BTreeSet<i32> = std::iter::once(asked.restriction)
         .chain(asked.restrictions.iter().copied())
         .filter(|r| *r != 0)
@@ -642,7 +637,10 @@ async fn no_token_in_events_or_audit(
             Ok(log) => {
                 for e in log.into_inner().entries {
                     if let Some(token) = leaked(&format!("{e:?}")) {
-                        bail!("{who}, {role}: the audit entry {} quotes {token}: {e:?}", e.seq);
+                        bail!(
+                            "{who}, {role}: the audit entry {} quotes {token}: {e:?}",
+                            e.seq
+                        );
                     }
                 }
             }
@@ -895,7 +893,10 @@ async fn an_export_holds_only_what_its_markings_allow_and_says_which_markings_it
     );
     let mut lines = csv.content.lines();
     let top = lines.next().unwrap_or_default();
-    ensure!(top.starts_with('#'), "the CSV does not open with its markings: {top}");
+    ensure!(
+        top.starts_with('#'),
+        "the CSV does not open with its markings: {top}"
+    );
     for m in &expected {
         ensure!(top.contains(m), "the CSV's top line lacks {m}: {top}");
     }
@@ -913,7 +914,10 @@ async fn an_export_holds_only_what_its_markings_allow_and_says_which_markings_it
     for row in &rows {
         ensure!(row.len() == header.len(), "{row:?}");
         let m = row.last().cloned().unwrap_or_default();
-        ensure!(expected.contains(m.as_str()), "a row without its marking: {row:?}");
+        ensure!(
+            expected.contains(m.as_str()),
+            "a row without its marking: {row:?}"
+        );
         marking_of.push((row[section].clone(), m));
     }
     for (name, m) in [
@@ -999,8 +1003,7 @@ async fn replies_about_a_red_response_are_red_withheld_from_analysts_and_sealed_
         }),
     )
     .await?;
-    f.until_state(GHA, &trace, "clarification_answered")
-        .await?;
+    f.until_state(GHA, &trace, "clarification_answered").await?;
     let due = (f.clock.now() + time::Duration::days(30)).unix_timestamp();
     act(
         &mut bel,
@@ -1047,7 +1050,10 @@ async fn replies_about_a_red_response_are_red_withheld_from_analysts_and_sealed_
                 "{who}'s poc is shown the {kind:?} under {:?}",
                 seen.marking
             );
-            ensure!(body(&seen).is_some(), "{who}'s poc cannot read the {kind:?}");
+            ensure!(
+                body(&seen).is_some(),
+                "{who}'s poc cannot read the {kind:?}"
+            );
             let case = show(&mut f, who, Role::Analyst, &trace).await?;
             let view = trace_in(&case, &trace)?;
             let analyst = messages_of(view, kind);
@@ -1101,7 +1107,10 @@ fn private_possessor_response() -> pb::TraceResponse {
     }
 }
 
-fn possessor_of(case: &pb::CaseView, trace: &str) -> anyhow::Result<Option<pb::LastLegalPossessor>> {
+fn possessor_of(
+    case: &pb::CaseView,
+    trace: &str,
+) -> anyhow::Result<Option<pb::LastLegalPossessor>> {
     let view = trace_in(case, trace)?;
     Ok(messages_of(view, pb::PayloadKind::Response)
         .into_iter()
@@ -1113,8 +1122,8 @@ fn possessor_of(case: &pb::CaseView, trace: &str) -> anyhow::Result<Option<pb::L
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_possessor_who_is_a_private_person_is_shown_only_to_law_enforcement()
--> anyhow::Result<()> {
+async fn a_possessor_who_is_a_private_person_is_shown_only_to_law_enforcement() -> anyhow::Result<()>
+{
     let mut f = Federation::of_states(&[GHA, BEL]).await?;
     let (trace, _) = answered(
         &mut f,
@@ -1134,7 +1143,11 @@ async fn a_possessor_who_is_a_private_person_is_shown_only_to_law_enforcement()
                     && possessor.identity_document == ID_DOCUMENT,
                 "{role}: {possessor:?}"
             );
-            ensure!(case.conclusion.contains(PERSON), "{role}: {}", case.conclusion);
+            ensure!(
+                case.conclusion.contains(PERSON),
+                "{role}: {}",
+                case.conclusion
+            );
             let step = case
                 .timeline
                 .iter()
@@ -1602,7 +1615,10 @@ async fn timeline_steps_and_the_conclusion_carry_their_markings() -> anyhow::Res
                 "{step:?}"
             );
         } else {
-            ensure!(step.withheld.is_empty() && !step.party.is_empty(), "{step:?}");
+            ensure!(
+                step.withheld.is_empty() && !step.party.is_empty(),
+                "{step:?}"
+            );
         }
     }
     ensure!(
