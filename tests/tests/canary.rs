@@ -1040,6 +1040,9 @@ async fn federation() -> anyhow::Result<Federation> {
             bail!("{who} refused directory entries: {:?}", r.rejected);
         }
     }
+    // The states' admins confirm each other's CAs (the hubs only introduce
+    // them): sealed content may go.
+    f.confirm_each_other(&[GHA, NGA, BEL]).await?;
     Ok(f)
 }
 

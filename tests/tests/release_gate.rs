@@ -3,12 +3,14 @@
 //!
 //! Layout: the set-ups (states peered with each other; states that reach
 //! each other only through a hub, with the directory learned so that
-//! sealing keys are known; the same with a broker), the officer calls the
-//! scenarios share, then one test per defect in the order: drafted
-//! follow-ups, events and audit entries, export of a received request,
-//! replies about a RED response, personal data, consent from the provider
-//! only, consent lifting a TLP level, consent requests in the provider's
-//! inbox, information forwarded to a third state, markings on the timeline.
+//! sealing keys are known, and each other's CAs confirmed; the same with a
+//! broker), the officer calls the scenarios share, then one test per defect
+//! in the order: drafted follow-ups, events and audit entries,
+//! export of a received request, replies about a RED response, personal
+//! data, consent from the provider only, consent lifting a TLP level,
+//! consent requests in the provider's inbox, information forwarded to a
+//! third state, markings on the timeline. (That nothing marked RED leaves
+//! unsealed when the destination's key is unknown is `sealing.rs`.)
 
 use std::collections::BTreeSet;
 
@@ -84,6 +86,9 @@ async fn through_hub(members: &[&str]) -> anyhow::Result<Federation> {
     let mut order = vec![HUB];
     order.extend_from_slice(members);
     learn_directories(&f, &order).await?;
+    // The states' admins confirm each other's CAs (the hub only introduces
+    // them): sealed content may go.
+    f.confirm_each_other(members).await?;
     Ok(f)
 }
 
@@ -109,6 +114,7 @@ async fn with_broker() -> anyhow::Result<Federation> {
     s.publish_directory_entry(&p(HUB), &[GHA, NGA], 1).await?;
     s.publish_directory_entry(&p(BROKER), &[BEL], 1).await?;
     learn_directories(&f, &[HUB, BROKER, HUB, GHA, NGA, BEL]).await?;
+    f.confirm_each_other(&[GHA, NGA, BEL]).await?;
     Ok(f)
 }
 
