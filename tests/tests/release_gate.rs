@@ -1653,3 +1653,63 @@ async fn timeline_steps_and_the_conclusion_carry_their_markings() -> anyhow::Res
     f.shutdown().await;
     Ok(())
 }
+
+// ---------------------------------------------------------------- 11. sealing through a hub
+
+/// How many envelopes `who` stores.
+async fn envelopes_at(f: &Federation, who: &str) -> anyhow::Result<i64> {
+    iti_tests::db_scalar(f.node(who)?, "SELECT COUNT(*) FROM envelopes").await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_red_request_through_a_hub_waits_for_the_destinations_key_then_goes_sealed()
+-> anyhow::Result<()> {
+    // GHA and BEL are members of hub:ECOWAS; GHA learns the directory
+    // before BEL has published its entry, so it knows no key for BEL.
+    let mut f = Federation::empty()?;
+    for m in [GHA, BEL] {
+        f.add(m, member_of(HUB))?;
+    }
+    f.add(HUB, a_hub(vec![]))?;
+    f.sandbox.start_all().await?;
+    for m in [GHA, BEL] {
+        f.sandbox.pin(&p(m), &p(HUB), &[]).await?;
+        f.sandbox.pin(&p(HUB), &p(m), &[]).await?;
+    }
+    f.sandbox.publish_directory_entry(&p(GHA), &[], 1).await?;
+    learn_directories(&f, &[HUB, GHA]).await?;
+
+    let sent = submit(&mut f, request_marked(marking(pb::Tlp::Red, &[])), None, "").await?;
+    let gha = f.poc(GHA)?;
+    let id = sent.envelope_id.clone();
+    f.until("GHA's outbox says the request waits for BEL's key", || {
+        let mut gha = gha.clone();
+        let id = id.clone();
+        async move {
+            Ok(iti_tests::outbox_items(&mut gha)
+                .await?
+                .iter()
+                .any(|i| i.envelope_id == id && i.last_error.contains("sealing key")))
+        }
+    })
+    .await?;
+    for who in [HUB, BEL] {
+        ensure!(
+            envelopes_at(&f, who).await? == 0,
+            "the RED request reached {who} before BEL's key was known"
+        );
+    }
+
+    // BEL's entry reaches GHA through the hub, and GHA's admin confirms
+    // BEL's CA: the request goes, sealed to BEL.
+    f.sandbox.publish_directory_entry(&p(BEL), &[], 1).await?;
+    f.sandbox
+        .publish_directory_entry(&p(HUB), &[GHA, BEL], 1)
+        .await?;
+    learn_directories(&f, &[HUB, GHA, BEL]).await?;
+    f.confirm_each_other(&[GHA, BEL]).await?;
+    f.until_state(BEL, &sent.trace_id, "delivered").await?;
+    sealed_from_the_hub(&f, BEL, &sent.envelope_id).await?;
+    f.shutdown().await;
+    Ok(())
+}
