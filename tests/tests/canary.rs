@@ -1880,13 +1880,14 @@ async fn read_all(c: &mut Canary) -> anyhow::Result<()> {
 }
 
 /// The drafts, each way, by every role; BEL consents to exactly what it is
-/// asked. Returns the consent BEL gave.
+/// asked. Returns the consent BEL gave; none if D1 went before BEL was
+/// asked (what it carried is then judged without consent).
 async fn send_the_drafts(
     f: &Federation,
     c: &mut Canary,
     x: &Plant,
     ids: &Ids,
-) -> anyhow::Result<ConsentGiven> {
+) -> anyhow::Result<Option<ConsentGiven>> {
     for (draft, how) in [
         (&ids.d1, Onward::WholeOnly),
         (&ids.d3, Onward::WithoutRestricted),
@@ -1896,6 +1897,13 @@ async fn send_the_drafts(
         for role in Role::ALL {
             c.send_draft(GHA, role, draft, how, &justification).await;
         }
+    }
+    let d1 = iti_tests::summary(&mut c.poc(GHA), &ids.d1)
+        .await?
+        .context("GHA's draft D1")?;
+    if d1.state != "drafted" {
+        println!("D1 went before its provider was asked: {}", d1.state);
+        return Ok(None);
     }
     let mut bel = c.poc(BEL);
     let t1 = &ids.t1.trace_id;
@@ -1927,7 +1935,7 @@ async fn send_the_drafts(
         None,
     );
     until_message(f, &c.poc(GHA), GHA, t1, pb::PayloadKind::Consent).await?;
-    Ok(given)
+    Ok(Some(given))
 }
 
 /// Forwards every response to a third state, a hub and a panel, by every
@@ -2218,7 +2226,10 @@ async fn every_token_appears_only_where_its_markings_allow() -> anyhow::Result<(
     );
 
     c.phase = "B";
-    let consent = send_the_drafts(&f, &mut c, &x, &ids).await?;
+    let consents: Vec<ConsentGiven> = send_the_drafts(&f, &mut c, &x, &ids)
+        .await?
+        .into_iter()
+        .collect();
     for node in [GHA, BEL] {
         c.expect.hold(
             node,
@@ -2231,7 +2242,7 @@ async fn every_token_appears_only_where_its_markings_allow() -> anyhow::Result<(
     flows.extend(draft_flows(&x)?);
     let mut arrivals = vec![];
     for flow in &flows {
-        if let Some(held) = flow.arrives(std::slice::from_ref(&consent)) {
+        if let Some(held) = flow.arrives(&consents) {
             c.expect
                 .hold(flow.to, &flow.label, &held.tokens, &held.marking);
             arrivals.push((flow.to, flow.label.clone()));

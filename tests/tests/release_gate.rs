@@ -1686,10 +1686,14 @@ async fn a_red_request_through_a_hub_waits_for_the_destinations_key_then_goes_se
         let mut gha = gha.clone();
         let id = id.clone();
         async move {
-            Ok(iti_tests::outbox_items(&mut gha)
-                .await?
-                .iter()
-                .any(|i| i.envelope_id == id && i.last_error.contains("sealing key")))
+            let items = iti_tests::outbox_items(&mut gha).await?;
+            let item = items.iter().find(|i| i.envelope_id == id);
+            let gone = item.is_some_and(|i| i.state != pb::DeliveryState::Queued as i32);
+            ensure!(
+                !gone,
+                "the RED request left GHA without BEL's key: {item:?}"
+            );
+            Ok(item.is_some_and(|i| i.last_error.contains("sealing key")))
         }
     })
     .await?;
