@@ -8,13 +8,14 @@
 //! officer calls scenarios repeat (`act`, `trace_view`, `summary`),
 //! `process` (nodes as OS processes, for fault tests and the benchmark),
 //! `proxy` (a TCP fault proxy), `records_gen` (synthetic national records),
-//! `scrape_metrics` (a minimal HTTP client for
-//! `/metrics`).
+//! `scrape_metrics` (a minimal HTTP client for `/metrics`), `logs` (every
+//! tracing event of the process, in memory).
 
 pub mod process;
 pub mod records_gen;
 
 pub use iti_node::demo::fixtures;
+pub mod logs;
 pub mod proxy;
 
 use std::sync::Arc;
@@ -43,6 +44,14 @@ pub async fn db_scalar(node: &iti_node::service::Node, sql: &str) -> anyhow::Res
 
 /// A column of blobs from a node's database.
 pub async fn db_blobs(node: &iti_node::service::Node, sql: &str) -> anyhow::Result<Vec<Vec<u8>>> {
+    Ok(sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_string()))
+        .fetch_all(node.store.pool())
+        .await?)
+}
+
+/// A column of text from a node's database (what a node keeps, read
+/// directly: event details, audit entries).
+pub async fn db_texts(node: &iti_node::service::Node, sql: &str) -> anyhow::Result<Vec<String>> {
     Ok(sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_string()))
         .fetch_all(node.store.pool())
         .await?)

@@ -15,8 +15,8 @@ use crate::case::machine::TraceState;
 use crate::case::role::TraceRole;
 use crate::identity::Officer;
 use crate::ids::{EnvelopeId, ParticipantId, TraceId};
+use crate::policy::consent::Consents;
 use crate::policy::gate::{Audience, Refusal, Released, Whole, release};
-use crate::policy::marked::Marked;
 use crate::policy::marking::Marking;
 use crate::store::envelopes::{self, Direction, StoredEnvelope};
 use crate::store::traces::{self, TraceRow};
@@ -73,20 +73,14 @@ impl Node {
                 "that is the originator of the information",
             ));
         }
-        let shared = shared_information(&trace, &source, note);
         let consents = consents_of_case(self, trace.case_id).await?;
-        let payload = release(
-            &shared,
-            &Audience::Participant(to.clone()),
-            &consents,
-            Whole::Required,
-        )
-        .map_err(refused)?;
+        let audience = Audience::Participant(to.clone());
+        let (mut payload, marking) =
+            shared_information(&trace, &source, note, &audience, &consents).map_err(refused)?;
         self.check_route(&to)?;
         let now = self.now();
         let new_trace = TraceId::new_v7(now);
-        let marking = payload.marking.to_proto();
-        let mut payload = payload.into_value();
+        let marking = marking.to_proto();
         crate::bounds::check(&mut payload, now)?;
         let (header, env) =
             self.make_envelope(trace.case_id, new_trace, &to, &payload, &marking, None)?;
@@ -269,40 +263,56 @@ impl Node {
     }
 }
 
-/// The information passed on: the provider's response under its own
-/// markings, the identification it concerns and our note (ours).
+/// The information passed on, through the gate: the provider's response
+/// under its own markings, and the identification it concerns under the
+/// request's, each judged for whoever provided it (this node, or the member
+/// a hub traces for); our note is ours. Marked with the join of both.
 fn shared_information(
     trace: &TraceRow,
     source: &StoredEnvelope,
     note: &str,
-) -> Marked<pb::Payload> {
+    audience: &Audience,
+    consents: &Consents,
+) -> Result<(pb::Payload, Marking), Refusal> {
     let response = source
         .payload
         .as_ref()
         .expect("responses() keeps those with a payload");
-    let provided_by = source.header.origin.to_string();
-    let source_response = source.header.id.to_string();
-    let case = trace.case_id.to_string();
-    let note = note.to_string();
-    let ours = trace.request.derive(|r| r.items.clone());
-    response.join(&ours, |p, items| {
-        let response = match &p.body {
-            Some(pb::payload::Body::Response(r)) => Some(r.clone()),
-            _ => None,
-        };
-        pb::Payload {
-            body: Some(pb::payload::Body::SharedInformation(
-                pb::SharedInformation {
-                    provided_by,
-                    source_case: case,
-                    response,
-                    note,
-                    items: items.clone(),
-                    source_response,
-                },
-            )),
+    let items = trace.request.derive(|r| pb::TraceRequest {
+        items: r.items.clone(),
+        marking: r.marking.clone(),
+        ..Default::default()
+    });
+    let (response, items) = match (
+        release(response, audience, consents, Whole::Required),
+        release(&items, audience, consents, Whole::Required),
+    ) {
+        (Ok(response), Ok(items)) => (response, items),
+        (response, items) => {
+            let mut refusals = response.err().into_iter().chain(items.err());
+            let mut refusal = refusals.next().expect("one of them refused");
+            refusal.withheld.extend(refusals.flat_map(|r| r.withheld));
+            return Err(refusal);
         }
-    })
+    };
+    let marking = response.marking.join(&items.marking);
+    let response = match response.into_value().body {
+        Some(pb::payload::Body::Response(r)) => Some(r),
+        _ => None,
+    };
+    let payload = pb::Payload {
+        body: Some(pb::payload::Body::SharedInformation(
+            pb::SharedInformation {
+                provided_by: source.header.origin.to_string(),
+                source_case: trace.case_id.to_string(),
+                response,
+                note: note.to_string(),
+                items: items.into_value().items,
+                source_response: source.header.id.to_string(),
+            },
+        )),
+    };
+    Ok((payload, marking))
 }
 
 /// Every marking an export holds, each once.
