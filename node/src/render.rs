@@ -224,10 +224,16 @@ fn response_lines(r: &pb::TraceResponse, out: &mut String, indent: &str) {
                     x.final_consignee
                 );
                 for l in &x.licences {
+                    let when = given(&[&l.issued_by, &l.date], ", ");
                     let _ = writeln!(
                         out,
-                        "{indent}  licence: {} {} ({}, {})",
-                        l.kind, l.number, l.issued_by, l.date
+                        "{indent}  licence: {}{}",
+                        given(&[&l.kind, &l.number], " "),
+                        if when.is_empty() {
+                            String::new()
+                        } else {
+                            format!(" ({when})")
+                        }
                     );
                 }
             }
@@ -268,18 +274,21 @@ fn response_lines(r: &pb::TraceResponse, out: &mut String, indent: &str) {
             .as_ref()
             .map(|m| format!(" [{}]", marking(Some(m))))
             .unwrap_or_default();
-        let _ = writeln!(
-            out,
-            "{indent}commercial{m}: contract {}; transport {}; brokers {}; {}",
-            c.contract_reference,
-            c.transport_agents.join(", "),
-            if c.brokers.is_empty() {
-                "none".into()
+        let labelled = |label: &str, v: String| {
+            if v.is_empty() {
+                String::new()
             } else {
-                c.brokers.join(", ")
-            },
-            c.financial_transactions
-        );
+                format!("{label} {v}")
+            }
+        };
+        let parts = [
+            labelled("contract", c.contract_reference.clone()),
+            labelled("transport", c.transport_agents.join(", ")),
+            labelled("brokers", c.brokers.join(", ")),
+            c.financial_transactions.clone(),
+        ];
+        let parts: Vec<&str> = parts.iter().map(String::as_str).collect();
+        let _ = writeln!(out, "{indent}commercial{m}: {}", given(&parts, "; "));
     }
     if let Some(i) = &r.individuals {
         let m = i
@@ -475,6 +484,16 @@ fn timeline_kind(k: i32) -> String {
     pb::HistoryEventKind::try_from(k)
         .map(|x| enum_name(x.as_str_name(), "HISTORY_EVENT_KIND_"))
         .unwrap_or_default()
+}
+
+/// The parts that were given, joined: no empty slots in a line.
+fn given(parts: &[&str], separator: &str) -> String {
+    let parts: Vec<&str> = parts
+        .iter()
+        .map(|p| p.trim())
+        .filter(|p| !p.is_empty())
+        .collect();
+    parts.join(separator)
 }
 
 fn onward_use(u: i32) -> String {
