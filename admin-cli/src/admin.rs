@@ -9,6 +9,7 @@ use anyhow::{Context, anyhow};
 use iti_proto::v1 as pb;
 
 use crate::client::{Connection, failed, print_json, read_json};
+use iti_node::render;
 
 pub async fn whoami(conn: &Connection, json: bool, out: &mut dyn Write) -> anyhow::Result<()> {
     let reply = conn
@@ -99,59 +100,32 @@ pub async fn directory_show(
     if json {
         return print_json(out, &view);
     }
-    if view.entries.is_empty() {
-        writeln!(out, "the directory is empty")?;
+    write!(out, "{}", render::directory(&view))?;
+    Ok(())
+}
+
+/// `itictl peer confirm`: an admin confirms a CA fingerprint read out of
+/// band.
+pub async fn peer_confirm(
+    conn: &Connection,
+    participant: &str,
+    fingerprint: &str,
+    json: bool,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
+    let view = conn
+        .client()?
+        .confirm_peer(pb::ConfirmPeerRequest {
+            participant: participant.to_string(),
+            ca_fingerprint: fingerprint.to_string(),
+        })
+        .await
+        .map_err(failed)?
+        .into_inner();
+    if json {
+        return print_json(out, &view);
     }
-    for e in &view.entries {
-        let Some(entry) = &e.entry else { continue };
-        writeln!(
-            out,
-            "{}  (trust: {}, serial {})",
-            entry.participant, e.trust, entry.serial
-        )?;
-        writeln!(out, "  endpoints: {}", entry.endpoints.join(", "))?;
-        if !entry.languages.is_empty() {
-            writeln!(out, "  languages: {}", entry.languages.join(", "))?;
-        }
-        if !entry.serves.is_empty() {
-            writeln!(out, "  serves: {}", entry.serves.join(", "))?;
-        }
-        for poc in &entry.points_of_contact {
-            let records: Vec<String> = poc
-                .authorised_records
-                .iter()
-                .filter_map(|r| pb::RecordDomain::try_from(*r).ok())
-                .map(|r| {
-                    r.as_str_name()
-                        .trim_start_matches("RECORD_DOMAIN_")
-                        .to_lowercase()
-                        .replace('_', " ")
-                })
-                .collect();
-            writeln!(
-                out,
-                "  point of contact: {}, {} <{}> {} — may search: {}",
-                poc.name,
-                poc.agency,
-                poc.email,
-                poc.phone,
-                if records.is_empty() {
-                    "all domestic records".into()
-                } else {
-                    records.join(", ")
-                }
-            )?;
-        }
-        if let Some(t) = &entry.switch_over_at {
-            writeln!(
-                out,
-                "  next certificate from {}",
-                iti_node::clock::from_timestamp(t)
-                    .map(iti_node::clock::rfc3339)
-                    .unwrap_or_default()
-            )?;
-        }
-    }
+    write!(out, "{}", render::directory(&view))?;
     Ok(())
 }
 

@@ -487,18 +487,8 @@ pub async fn run(
                 .into_inner();
             if json {
                 print_json(out, &reply)?;
-            } else if reply.ok {
-                writeln!(
-                    out,
-                    "audit trail intact: {} entries, hash chain verified",
-                    reply.entries
-                )?;
             } else {
-                writeln!(
-                    out,
-                    "AUDIT TRAIL BROKEN at entry {}: {}",
-                    reply.first_bad_seq, reply.problem
-                )?;
+                write!(out, "{}", render::audit_verify(&reply))?;
             }
             if !reply.ok {
                 bail!("audit verification failed at entry {}", reply.first_bad_seq);

@@ -305,6 +305,14 @@ pub enum PeerCommand {
     Add { card: PathBuf },
     /// The pinned peers.
     List,
+    /// Confirm, as read out of band (over the phone), the CA fingerprint of
+    /// a participant a hub introduced (admin): content that must be sealed
+    /// goes to it from then on. Settles a conflict in favour of the CA held.
+    Confirm {
+        participant: String,
+        /// SHA-256 of its CA certificate, as `itictl directory` shows it.
+        fingerprint: String,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -621,6 +629,10 @@ pub async fn dispatch(cli: Cli, out: &mut dyn Write) -> anyhow::Result<()> {
             admin::peer_add(&cli.conn, &card, json, out).await
         }
         Command::Peer(PeerCommand::List) => admin::peer_list(&cli.conn, json, out).await,
+        Command::Peer(PeerCommand::Confirm {
+            participant,
+            fingerprint,
+        }) => admin::peer_confirm(&cli.conn, &participant, &fingerprint, json, out).await,
         Command::Directory { command } => match command {
             None | Some(DirectoryCommand::Show) => {
                 admin::directory_show(&cli.conn, json, out).await

@@ -10,8 +10,9 @@
 //! `lp(x) = u64be(len x) || x`, written as lower-case hex.
 //!
 //! The chain starts at seq 1, linked to [`GENESIS`]. A chain alone cannot
-//! show that its newest entries were cut off: the store compares the head
-//! (count and last hash) with one it published or anchored elsewhere.
+//! show that its newest entries were cut off, or that it was rewritten as a
+//! whole: [`check_witness`] compares it with a [`Head`] a peer holds in a
+//! receipt this node signed (`service/witness.rs`).
 
 use std::fmt;
 
@@ -112,6 +113,43 @@ impl fmt::Display for Problem {
 pub struct ChainBreak {
     pub seq: u64,
     pub problem: Problem,
+}
+
+/// A chain's newest entry, as a witness saw it (in a receipt the chain's
+/// node signed).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Head {
+    pub seq: u64,
+    /// The entry's hash, lower-case hex.
+    pub hash: String,
+}
+
+/// How a chain compares with a head a witness holds.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Witnessed {
+    /// The chain has that entry, with that hash.
+    Consistent,
+    /// The chain ends before the witnessed entry: newer entries were cut off.
+    Truncated { chain_ends_at: u64 },
+    /// The chain's entry at that seq has another hash: it was rewritten.
+    Rewritten,
+}
+
+/// Compares `entries` (a verified chain, in order) with a witnessed head.
+/// A head at or before the chain's end is consistent only if the entry at
+/// its seq has its hash; since each hash covers every entry before it, the
+/// whole prefix is then as witnessed.
+pub fn check_witness(entries: &[StoredEntry], head: &Head) -> Witnessed {
+    let ends_at = entries.last().map_or(0, |e| e.record.seq);
+    if head.seq > ends_at {
+        return Witnessed::Truncated {
+            chain_ends_at: ends_at,
+        };
+    }
+    match entries.iter().find(|e| e.record.seq == head.seq) {
+        Some(e) if e.hash == head.hash => Witnessed::Consistent,
+        _ => Witnessed::Rewritten,
+    }
 }
 
 /// Verifies a whole log, given in storage order, from its first entry.
@@ -218,6 +256,29 @@ mod tests {
                 entry
             })
             .collect()
+    }
+
+    #[test]
+    fn a_witnessed_head_shows_a_cut_or_a_rewrite_that_the_chain_alone_hides() {
+        let full = sample(5);
+        let head = Head {
+            seq: 4,
+            hash: full[3].hash.clone(),
+        };
+        assert_eq!(check_witness(&full, &head), Witnessed::Consistent);
+        let cut = &full[..3];
+        assert_eq!(verify_chain(cut), Ok(3), "the chain alone verifies");
+        assert_eq!(
+            check_witness(cut, &head),
+            Witnessed::Truncated { chain_ends_at: 3 }
+        );
+        let rewritten = chain(
+            (1..=5)
+                .map(|seq| record(seq, &format!("other entry {seq}")))
+                .collect(),
+        );
+        assert_eq!(verify_chain(&rewritten), Ok(5));
+        assert_eq!(check_witness(&rewritten, &head), Witnessed::Rewritten);
     }
 
     fn sample(n: u64) -> Vec<StoredEntry> {

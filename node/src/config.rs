@@ -103,6 +103,12 @@ pub struct RawConfig {
     /// expired key could date a new envelope. Default 30.
     #[serde(default = "default_max_envelope_age")]
     pub max_envelope_age_days: u32,
+    /// How many hubs must offer the same entry (the same CA) before a
+    /// participant they introduced is trusted with content that must be
+    /// sealed (TLP:RED, TLP:AMBER+STRICT), unless an admin confirms its CA
+    /// fingerprint first (`itictl peer confirm`). Default 2.
+    #[serde(default = "default_introduction_vouches")]
+    pub introduction_vouches: usize,
     #[serde(default)]
     pub transport: RawTransport,
 }
@@ -254,6 +260,9 @@ fn default_directory_refresh() -> u64 {
 fn default_pass_through() -> u64 {
     2000
 }
+fn default_introduction_vouches() -> usize {
+    2
+}
 fn default_max_envelope_age() -> u32 {
     30
 }
@@ -355,6 +364,7 @@ pub struct NodeConfig {
     pub replica: String,
     /// How long before its arrival an envelope may have been created.
     pub max_envelope_age: time::Duration,
+    pub introduction_vouches: usize,
     pub transport: TransportConfig,
 }
 
@@ -754,6 +764,7 @@ pub fn validate(raw: RawConfig, base: &Path) -> Result<NodeConfig, ConfigError> 
         pass_through: (raw.pass_through_ms > 0)
             .then(|| std::time::Duration::from_millis(raw.pass_through_ms)),
         max_envelope_age: time::Duration::days(i64::from(raw.max_envelope_age_days)),
+        introduction_vouches: raw.introduction_vouches.max(1),
         transport: TransportConfig {
             max_handshakes: raw.transport.max_handshakes,
             handshake_timeout: std::time::Duration::from_millis(raw.transport.handshake_timeout_ms),

@@ -203,11 +203,35 @@ pub async fn run(keep: bool) -> anyhow::Result<()> {
     for e in &dir.entries {
         if let Some(entry) = &e.entry {
             println!(
-                "   GHA's directory: {:<13} trust: {}",
-                entry.participant, e.trust
+                "   GHA's directory: {:<13} trust: {}, {}",
+                entry.participant,
+                e.trust,
+                if e.confirmed {
+                    "confirmed"
+                } else {
+                    "unconfirmed"
+                }
             );
         }
     }
+
+    step(
+        &mut n,
+        "The states' admins read each other their CA fingerprints by phone and confirm them \
+         (`itictl peer confirm`): until then nothing TLP:RED is sealed to a state known only \
+         from a hub's word",
+    );
+    for (a, b) in [
+        ("GHA", "BEL"),
+        ("GHA", "NGA"),
+        ("BEL", "GHA"),
+        ("BEL", "NGA"),
+        ("NGA", "GHA"),
+        ("NGA", "BEL"),
+    ] {
+        sandbox.confirm(&p(a), &p(b)).await?;
+    }
+    println!("   GHA, BEL and NGA confirmed each other");
 
     step(
         &mut n,

@@ -109,6 +109,7 @@ pub struct Metrics {
     replica_info: Family<ReplicaLabels, Gauge>,
     batches_rerun: Family<ReasonLabels, Counter>,
     unknown_origins: Counter,
+    directory_conflicts: Counter,
     /// Scrapes are serialised: the gauges and the refusal counters are
     /// brought up to date and encoded as one snapshot.
     scrape: tokio::sync::Mutex<()>,
@@ -186,6 +187,14 @@ impl Metrics {
              asking the relaying hub): the sender retries",
             unknown_origins.clone(),
         );
+        let directory_conflicts = Counter::default();
+        registry.register(
+            "iti_directory_conflicts",
+            "Directory entries refused because they name another CA than the one held for \
+             their participant (pinned, or offered by another hub): an alarm; the entry stays \
+             frozen until an admin decides",
+            directory_conflicts.clone(),
+        );
         let outcomes_unrecorded = Counter::default();
         registry.register(
             "iti_delivery_outcomes_unrecorded",
@@ -214,6 +223,7 @@ impl Metrics {
             duplicates_received,
             outcomes_unrecorded,
             unknown_origins,
+            directory_conflicts,
             messages,
             delivery_latency,
             outbox_depth,
@@ -243,6 +253,11 @@ impl Metrics {
     /// Counts an envelope answered "unknown origin".
     pub fn count_unknown_origin(&self) {
         self.unknown_origins.inc();
+    }
+
+    /// Counts a directory entry that conflicts with the one held (an alarm).
+    pub fn count_directory_conflict(&self) {
+        self.directory_conflicts.inc();
     }
 
     /// Counts a delivery whose outcome the store refused.

@@ -97,6 +97,9 @@ pub fn trace_line(t: &pb::TraceSummary) -> String {
     if !t.flags.is_empty() {
         missing.push_str(&format!("  [{} flagged]", t.flags.len()));
     }
+    if !t.awaiting.is_empty() {
+        missing.push_str(&format!("  [{}]", t.awaiting));
+    }
     format!(
         "{}  {:<10} {:<12} {:<24} {}  {}{}{}",
         short(&t.trace_id),
@@ -221,10 +224,16 @@ fn response_lines(r: &pb::TraceResponse, out: &mut String, indent: &str) {
                     x.final_consignee
                 );
                 for l in &x.licences {
+                    let when = given(&[&l.issued_by, &l.date], ", ");
                     let _ = writeln!(
                         out,
-                        "{indent}  licence: {} {} ({}, {})",
-                        l.kind, l.number, l.issued_by, l.date
+                        "{indent}  licence: {}{}",
+                        given(&[&l.kind, &l.number], " "),
+                        if when.is_empty() {
+                            String::new()
+                        } else {
+                            format!(" ({when})")
+                        }
                     );
                 }
             }
@@ -265,18 +274,21 @@ fn response_lines(r: &pb::TraceResponse, out: &mut String, indent: &str) {
             .as_ref()
             .map(|m| format!(" [{}]", marking(Some(m))))
             .unwrap_or_default();
-        let _ = writeln!(
-            out,
-            "{indent}commercial{m}: contract {}; transport {}; brokers {}; {}",
-            c.contract_reference,
-            c.transport_agents.join(", "),
-            if c.brokers.is_empty() {
-                "none".into()
+        let labelled = |label: &str, v: String| {
+            if v.is_empty() {
+                String::new()
             } else {
-                c.brokers.join(", ")
-            },
-            c.financial_transactions
-        );
+                format!("{label} {v}")
+            }
+        };
+        let parts = [
+            labelled("contract", c.contract_reference.clone()),
+            labelled("transport", c.transport_agents.join(", ")),
+            labelled("brokers", c.brokers.join(", ")),
+            c.financial_transactions.clone(),
+        ];
+        let parts: Vec<&str> = parts.iter().map(String::as_str).collect();
+        let _ = writeln!(out, "{indent}commercial{m}: {}", given(&parts, "; "));
     }
     if let Some(i) = &r.individuals {
         let m = i
@@ -385,19 +397,31 @@ pub fn payload(p: &pb::Payload, out: &mut String, indent: &str) {
             let _ = writeln!(out, "{indent}answer: {}", c.answer);
         }
         Some(Body::Consent(c)) => {
+            let verb = if c.declined { "declines" } else { "consents" };
+            let lifts = consent_scope(c.restriction, &c.restrictions, c.lifts_tlp);
             let _ = writeln!(
                 out,
-                "{indent}consent: lifts {} for {}",
-                pb::UseRestriction::try_from(c.restriction)
-                    .map(|x| enum_name(x.as_str_name(), "USE_RESTRICTION_"))
-                    .unwrap_or_default(),
-                pb::OnwardUse::try_from(c.r#use)
-                    .map(|x| enum_name(x.as_str_name(), "ONWARD_USE_"))
-                    .unwrap_or_default()
+                "{indent}{verb}: {} {}{}{}",
+                onward_use(c.r#use),
+                lifts,
+                destination(&c.destination),
+                regarding(&c.regarding)
             );
+            if !c.note.is_empty() {
+                let _ = writeln!(out, "{indent}note: {}", c.note);
+            }
         }
         Some(Body::ConsentRequest(c)) => {
-            let _ = writeln!(out, "{indent}asks consent: {}", c.justification);
+            let lifts = consent_scope(c.restriction, &c.restrictions, c.lift_tlp);
+            let _ = writeln!(
+                out,
+                "{indent}asks consent: {} {}{}{}",
+                onward_use(c.r#use),
+                lifts,
+                destination(&c.destination),
+                regarding(&c.regarding)
+            );
+            let _ = writeln!(out, "{indent}why: {}", c.justification);
         }
         Some(Body::Closure(c)) => {
             let _ = writeln!(out, "{indent}closed: {}", c.outcome);
@@ -462,10 +486,76 @@ fn timeline_kind(k: i32) -> String {
         .unwrap_or_default()
 }
 
+/// The parts that were given, joined: no empty slots in a line.
+fn given(parts: &[&str], separator: &str) -> String {
+    let parts: Vec<&str> = parts
+        .iter()
+        .map(|p| p.trim())
+        .filter(|p| !p.is_empty())
+        .collect();
+    parts.join(separator)
+}
+
+fn onward_use(u: i32) -> String {
+    pb::OnwardUse::try_from(u)
+        .map(|x| enum_name(x.as_str_name(), "ONWARD_USE_"))
+        .unwrap_or_default()
+}
+
+/// What a consent (or a request for one) lifts: "lifting no onward
+/// disclosure and the TLP level".
+fn consent_scope(first: i32, more: &[i32], tlp: bool) -> String {
+    let mut lifted: Vec<String> = std::iter::once(first)
+        .chain(more.iter().copied())
+        .filter(|r| *r != pb::UseRestriction::Unspecified as i32)
+        .filter_map(|r| pb::UseRestriction::try_from(r).ok())
+        .map(|r| enum_name(r.as_str_name(), "USE_RESTRICTION_"))
+        .collect();
+    lifted.dedup();
+    if tlp {
+        lifted.push("the TLP level".into());
+    }
+    if lifted.is_empty() {
+        String::new()
+    } else {
+        format!("lifting {}", lifted.join(", "))
+    }
+}
+
+fn destination(d: &str) -> String {
+    if d.is_empty() {
+        String::new()
+    } else {
+        format!(" for {d} only")
+    }
+}
+
+fn regarding(r: &str) -> String {
+    if r.is_empty() {
+        String::new()
+    } else {
+        format!(" (message {})", short(r))
+    }
+}
+
 /// The chain timeline (manufacture → export → import → … → diversion).
 pub fn timeline(steps: &[pb::TimelineStep]) -> String {
     let mut out = String::new();
     for s in steps {
+        if !s.withheld.is_empty() {
+            let _ = writeln!(
+                out,
+                "  {:<10}  a step provided by {} — withheld from you: {}",
+                if s.date.is_empty() {
+                    "undated"
+                } else {
+                    &s.date
+                },
+                s.provided_by,
+                s.withheld
+            );
+            continue;
+        }
         let _ = writeln!(
             out,
             "  {:<10}  {:<4} {:<22} {}  — {} [provided by {}]",
@@ -480,8 +570,20 @@ pub fn timeline(steps: &[pb::TimelineStep]) -> String {
             s.description,
             s.provided_by
         );
+        if s.marking.as_ref().is_some_and(is_marked) {
+            let _ = writeln!(
+                out,
+                "              marking: {}",
+                marking(s.marking.as_ref())
+            );
+        }
     }
     out
+}
+
+/// Worth showing: anything but TLP:CLEAR without restrictions.
+fn is_marked(m: &pb::Marking) -> bool {
+    m.tlp != pb::Tlp::Clear as i32 || !m.restrictions.is_empty()
 }
 
 /// `itictl case show`.
@@ -524,6 +626,10 @@ pub fn case(c: &pb::CaseView) -> String {
             }
         }
         flags(&t.flags, &mut out, "  ");
+        if !t.awaiting.is_empty() {
+            let _ = writeln!(out, "  pending: {}", t.awaiting);
+        }
+        draft(tv, &mut out);
         if !t.restrictions_cannot_comply.is_empty() {
             let names: Vec<String> = t
                 .restrictions_cannot_comply
@@ -585,7 +691,71 @@ pub fn case(c: &pb::CaseView) -> String {
         out.push_str(&timeline(&c.timeline));
     }
     if !c.conclusion.is_empty() {
-        let _ = writeln!(out, "conclusion: {}", c.conclusion);
+        let _ = writeln!(
+            out,
+            "conclusion: {}  [{}]",
+            c.conclusion,
+            marking(c.conclusion_marking.as_ref())
+        );
+    }
+    for w in &c.conclusion_withheld {
+        let _ = writeln!(out, "conclusion, withheld from you: {w}");
+    }
+    out
+}
+
+/// A drafted request: what came from another state, under which marking,
+/// and what of it this officer may not see.
+fn draft(tv: &pb::TraceView, out: &mut String) {
+    if tv.draft.is_none() && tv.draft_fields.is_empty() && tv.draft_withheld.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "  draft (sent with `itictl request send`):");
+    for f in &tv.draft_fields {
+        let _ = writeln!(
+            out,
+            "    {} — from {} under {}",
+            f.field,
+            f.provided_by,
+            marking(f.marking.as_ref())
+        );
+    }
+    for w in &tv.draft_withheld {
+        let _ = writeln!(out, "    withheld from you: {w}");
+    }
+}
+
+/// `itictl audit verify`: the chain, then what each peer witnessed of it.
+pub fn audit_verify(reply: &pb::AuditVerifyReply) -> String {
+    let mut out = String::new();
+    if reply.ok {
+        let _ = writeln!(
+            out,
+            "audit trail intact: {} entries, hash chain verified",
+            reply.entries
+        );
+    } else {
+        let _ = writeln!(
+            out,
+            "AUDIT TRAIL BROKEN at entry {}: {}",
+            reply.first_bad_seq, reply.problem
+        );
+    }
+    for w in &reply.witnesses {
+        let head = if w.seq == 0 {
+            String::new()
+        } else {
+            format!(
+                " entry {} ({}…, signed {})",
+                w.seq,
+                w.head.get(..12).unwrap_or(&w.head),
+                time(w.signed_at.as_ref())
+            )
+        };
+        let _ = writeln!(out, "  witness {:<14} {}{}", w.peer, w.outcome, head);
+        if !w.detail.is_empty() {
+            let _ = writeln!(out, "      {}", w.detail);
+        }
     }
     out
 }
@@ -639,4 +809,109 @@ pub fn outbox(items: &[pb::OutboxItem]) -> String {
         );
     }
     out
+}
+
+/// `itictl directory`: every entry, with the CA held for it and how far
+/// it is trusted, and any conflicting entry beside it.
+pub fn directory(view: &pb::DirectoryView) -> String {
+    let mut out = String::new();
+    if view.entries.is_empty() {
+        out.push_str("the directory is empty\n");
+    }
+    for e in &view.entries {
+        let Some(entry) = &e.entry else { continue };
+        let _ = writeln!(
+            out,
+            "{}  (trust: {}, serial {})",
+            entry.participant, e.trust, entry.serial
+        );
+        if !e.ca_fingerprint.is_empty() {
+            let _ = writeln!(out, "  CA fingerprint (SHA-256): {}", e.ca_fingerprint);
+        }
+        if !e.standing.is_empty() {
+            let _ = writeln!(out, "  standing: {}", e.standing);
+        }
+        for c in &e.conflicts {
+            let _ = writeln!(
+                out,
+                "  CONFLICT: {} offered serial {} with CA {} on {}",
+                c.offered_by,
+                c.serial,
+                c.ca_fingerprint,
+                time(c.seen_at.as_ref())
+            );
+        }
+        let _ = writeln!(out, "  endpoints: {}", entry.endpoints.join(", "));
+        if !entry.languages.is_empty() {
+            let _ = writeln!(out, "  languages: {}", entry.languages.join(", "));
+        }
+        if !entry.serves.is_empty() {
+            let _ = writeln!(out, "  serves: {}", entry.serves.join(", "));
+        }
+        for poc in &entry.points_of_contact {
+            let records: Vec<String> = poc
+                .authorised_records
+                .iter()
+                .filter_map(|r| pb::RecordDomain::try_from(*r).ok())
+                .map(|r| enum_name(r.as_str_name(), "RECORD_DOMAIN_"))
+                .collect();
+            let _ = writeln!(
+                out,
+                "  point of contact: {}, {} <{}> {} — may search: {}",
+                poc.name,
+                poc.agency,
+                poc.email,
+                poc.phone,
+                if records.is_empty() {
+                    "all domestic records".into()
+                } else {
+                    records.join(", ")
+                }
+            );
+        }
+        if let Some(t) = &entry.switch_over_at {
+            let _ = writeln!(out, "  next certificate from {}", time(Some(t)));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pb::payload::Body;
+
+    #[test]
+    fn a_consent_says_what_it_lifts_for_whom() {
+        let consent = pb::Payload {
+            body: Some(Body::Consent(pb::Consent {
+                r#use: pb::OnwardUse::ForwardToThirdState as i32,
+                restrictions: vec![pb::UseRestriction::NoOnwardDisclosure as i32],
+                destination: "NGA".into(),
+                lifts_tlp: true,
+                ..Default::default()
+            })),
+        };
+        let mut out = String::new();
+        payload(&consent, &mut out, "");
+        assert!(
+            out.contains("consents: forward to third state lifting no onward disclosure, the TLP level for NGA only"),
+            "{out}"
+        );
+        assert!(!out.contains("unspecified"), "{out}");
+    }
+
+    #[test]
+    fn a_withheld_timeline_step_shows_the_rule_not_the_step() {
+        let steps = [pb::TimelineStep {
+            date: "2012-05-02".into(),
+            description: "exported under licence EX-1".into(),
+            provided_by: "BEL".into(),
+            withheld: "TLP:RED is for the point of contact only".into(),
+            ..Default::default()
+        }];
+        let out = timeline(&steps);
+        assert!(!out.contains("EX-1"), "{out}");
+        assert!(out.contains("withheld from you: TLP:RED"), "{out}");
+    }
 }

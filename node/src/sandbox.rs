@@ -368,6 +368,17 @@ impl Sandbox {
         Ok(())
     }
 
+    /// `a`'s admin confirms `b`'s CA fingerprint, as read to them over the
+    /// phone by `b`'s admin (`itictl peer confirm`).
+    pub async fn confirm(&self, a: &ParticipantId, b: &ParticipantId) -> anyhow::Result<()> {
+        let fingerprint = crate::identity::pki::fingerprint(&self.member(b)?.ca.cert_der()?);
+        self.node(a)?
+            .confirm_peer(&Actor::Node, b, &fingerprint)
+            .await
+            .map_err(|e| anyhow!("{a} confirming {b}: {e}"))?;
+        Ok(())
+    }
+
     /// `a` and `b` pin each other.
     pub async fn peer(&self, a: &ParticipantId, b: &ParticipantId) -> anyhow::Result<()> {
         self.pin(a, b, &[]).await?;

@@ -51,3 +51,29 @@ fn run_refuses_a_missing_config_file_naming_it() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("/nonexistent/iti/node.toml"), "{stderr}");
 }
+
+/// The README's first command: the demo runs the whole walk-through on
+/// loopback and ends well, the follow-up refused, then sent once Belgium
+/// consents.
+#[test]
+fn the_demo_runs_to_the_end() {
+    let output = Command::new(env!("CARGO_BIN_EXE_iti-node"))
+        .arg("demo")
+        .output()
+        .expect("running iti-node demo");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    for step in [
+        "refused",
+        "consent granted: the follow-up went to NGA by itself",
+        "sealed to Ghana's key",
+        "hash chain intact",
+        "demo complete",
+    ] {
+        assert!(stdout.contains(step), "{step:?} not in:\n{stdout}");
+    }
+}

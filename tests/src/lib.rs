@@ -9,13 +9,15 @@
 //! `process` (nodes as OS processes, for fault tests and the benchmark),
 //! `replicas` (several processes of one state on one PostgreSQL database),
 //! `proxy` (a TCP fault proxy), `records_gen` (synthetic national records),
-//! `scrape_metrics` (a minimal HTTP client for `/metrics`).
+//! `scrape_metrics` (a minimal HTTP client for `/metrics`), `logs` (every
+//! tracing event of the process, in memory).
 
 pub mod process;
 pub mod records_gen;
 pub mod replicas;
 
 pub use iti_node::demo::fixtures;
+pub mod logs;
 pub mod proxy;
 
 use std::sync::Arc;
@@ -44,6 +46,14 @@ pub async fn db_scalar(node: &iti_node::service::Node, sql: &str) -> anyhow::Res
 
 /// A column of blobs from a node's database.
 pub async fn db_blobs(node: &iti_node::service::Node, sql: &str) -> anyhow::Result<Vec<Vec<u8>>> {
+    Ok(sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_string()))
+        .fetch_all(node.store.pool())
+        .await?)
+}
+
+/// A column of text from a node's database (what a node keeps, read
+/// directly: event details, audit entries).
+pub async fn db_texts(node: &iti_node::service::Node, sql: &str) -> anyhow::Result<Vec<String>> {
     Ok(sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_string()))
         .fetch_all(node.store.pool())
         .await?)
@@ -431,4 +441,88 @@ pub fn metric_value(exposition: &str, series: &str) -> Option<f64> {
         let rest = line.strip_prefix(series)?;
         rest.strip_prefix(' ')?.trim().parse().ok()
     })
+}
+
+/// GHA and NGA are members of hub:ECOWAS; hub:ECOWAS reaches BEL through
+/// the broker hub:INTERPOL. Nobody is peered with anyone but their hub(s):
+/// the states know each other only from the hubs' word (unconfirmed).
+pub async fn regional(with_broker_route: bool) -> anyhow::Result<Federation> {
+    let mut f = Federation::empty()?;
+    f.add("GHA", via("hub:ECOWAS"))?;
+    f.add("NGA", via("hub:ECOWAS"))?;
+    f.add("BEL", via("hub:INTERPOL"))?;
+    f.add(
+        "hub:ECOWAS",
+        MemberOptions {
+            hub: true,
+            routes: if with_broker_route {
+                vec![("*".into(), "hub:INTERPOL".into())]
+            } else {
+                vec![]
+            },
+            ..Default::default()
+        },
+    )?;
+    f.add(
+        "hub:INTERPOL",
+        MemberOptions {
+            hub: true,
+            ..Default::default()
+        },
+    )?;
+    f.sandbox.start_all().await?;
+    let s = &f.sandbox;
+    for m in ["GHA", "NGA"] {
+        s.pin(&p(m), &p("hub:ECOWAS"), &[]).await?;
+        s.pin(&p("hub:ECOWAS"), &p(m), &[]).await?;
+    }
+    s.pin(&p("BEL"), &p("hub:INTERPOL"), &[]).await?;
+    s.pin(&p("hub:INTERPOL"), &p("BEL"), &[]).await?;
+    s.pin(&p("hub:ECOWAS"), &p("hub:INTERPOL"), &["BEL"])
+        .await?;
+    s.pin(&p("hub:INTERPOL"), &p("hub:ECOWAS"), &["GHA", "NGA"])
+        .await?;
+    // Everyone publishes a signed entry; hubs gather their members', then
+    // each other's; members fetch from their hubs.
+    for (who, serves) in [
+        ("GHA", vec![]),
+        ("NGA", vec![]),
+        ("BEL", vec![]),
+        ("hub:ECOWAS", vec!["GHA", "NGA"]),
+        ("hub:INTERPOL", vec!["BEL"]),
+    ] {
+        s.publish_directory_entry(&p(who), &serves, 1).await?;
+    }
+    for who in [
+        "hub:ECOWAS",
+        "hub:INTERPOL",
+        "hub:ECOWAS",
+        "GHA",
+        "NGA",
+        "BEL",
+    ] {
+        let r = f.node(who)?.refresh_directory().await?;
+        assert!(r.rejected.is_empty(), "{who}: {:?}", r.rejected);
+    }
+    Ok(f)
+}
+
+fn via(hub: &str) -> MemberOptions {
+    MemberOptions {
+        routes: vec![("*".into(), hub.into())],
+        ..Default::default()
+    }
+}
+
+impl Federation {
+    /// Each state's admin confirms every other state's CA fingerprint, as
+    /// read over the phone (`itictl peer confirm`).
+    pub async fn confirm_each_other(&self, states: &[&str]) -> anyhow::Result<()> {
+        for a in states {
+            for b in states.iter().filter(|b| *b != a) {
+                self.sandbox.confirm(&p(a), &p(b)).await?;
+            }
+        }
+        Ok(())
+    }
 }

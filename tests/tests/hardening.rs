@@ -368,7 +368,7 @@ async fn a_hub_marks_an_envelope_delivered_only_on_the_destinations_verified_rec
         .ok_or_else(|| anyhow::anyhow!("GHA does not hold its request"))?;
     let now = f.clock.now();
     let forged =
-        iti_node::envelope::sign_receipt(gha.signer(), &stored.envelope, &stored.header, now);
+        iti_node::envelope::sign_receipt(gha.signer(), &stored.envelope, &stored.header, now, None);
     let header = iti_node::envelope::Header {
         id: iti_node::ids::EnvelopeId::new_v7(now),
         case_id: iti_node::ids::CaseId::new_v7(now),

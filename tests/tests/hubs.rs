@@ -7,13 +7,6 @@ use iti_node::sandbox::MemberOptions;
 use iti_proto::v1 as pb;
 use iti_tests::{Federation, fixtures, p};
 
-fn hub() -> MemberOptions {
-    MemberOptions {
-        hub: true,
-        ..Default::default()
-    }
-}
-
 fn via(hub: &str) -> MemberOptions {
     MemberOptions {
         routes: vec![("*".into(), hub.into())],
@@ -21,60 +14,11 @@ fn via(hub: &str) -> MemberOptions {
     }
 }
 
-/// GHA and NGA are members of hub:ECOWAS; hub:ECOWAS reaches BEL through
-/// the broker hub:INTERPOL. Nobody is peered with anyone but their hub(s).
+/// The regional federation (see `iti_tests::regional`), with the states'
+/// admins having confirmed each other's CAs (sealed content may go).
 async fn regional(with_broker_route: bool) -> anyhow::Result<Federation> {
-    let mut f = Federation::empty()?;
-    f.add("GHA", via("hub:ECOWAS"))?;
-    f.add("NGA", via("hub:ECOWAS"))?;
-    f.add("BEL", via("hub:INTERPOL"))?;
-    f.add(
-        "hub:ECOWAS",
-        MemberOptions {
-            hub: true,
-            routes: if with_broker_route {
-                vec![("*".into(), "hub:INTERPOL".into())]
-            } else {
-                vec![]
-            },
-            ..Default::default()
-        },
-    )?;
-    f.add("hub:INTERPOL", hub())?;
-    f.sandbox.start_all().await?;
-    let s = &f.sandbox;
-    for m in ["GHA", "NGA"] {
-        s.pin(&p(m), &p("hub:ECOWAS"), &[]).await?;
-        s.pin(&p("hub:ECOWAS"), &p(m), &[]).await?;
-    }
-    s.pin(&p("BEL"), &p("hub:INTERPOL"), &[]).await?;
-    s.pin(&p("hub:INTERPOL"), &p("BEL"), &[]).await?;
-    s.pin(&p("hub:ECOWAS"), &p("hub:INTERPOL"), &["BEL"])
-        .await?;
-    s.pin(&p("hub:INTERPOL"), &p("hub:ECOWAS"), &["GHA", "NGA"])
-        .await?;
-    // Everyone publishes a signed entry; hubs gather their members', then
-    // each other's; members fetch from their hubs.
-    for (who, serves) in [
-        ("GHA", vec![]),
-        ("NGA", vec![]),
-        ("BEL", vec![]),
-        ("hub:ECOWAS", vec!["GHA", "NGA"]),
-        ("hub:INTERPOL", vec!["BEL"]),
-    ] {
-        s.publish_directory_entry(&p(who), &serves, 1).await?;
-    }
-    for who in [
-        "hub:ECOWAS",
-        "hub:INTERPOL",
-        "hub:ECOWAS",
-        "GHA",
-        "NGA",
-        "BEL",
-    ] {
-        let r = f.node(who)?.refresh_directory().await?;
-        assert!(r.rejected.is_empty(), "{who}: {:?}", r.rejected);
-    }
+    let f = iti_tests::regional(with_broker_route).await?;
+    f.confirm_each_other(&["GHA", "NGA", "BEL"]).await?;
     Ok(f)
 }
 

@@ -228,7 +228,7 @@ async fn a_receipt_proves_one_envelope_received_by_one_node() -> anyhow::Result<
 
     // GHA's receipt re-signed by NGA (a pinned participant, with its own
     // valid node certificate).
-    let nga_receipt = envelope::sign_receipt(f.node("NGA")?.signer(), &env, &header, now);
+    let nga_receipt = envelope::sign_receipt(f.node("NGA")?.signer(), &env, &header, now, None);
     let forged = pb::SignedReceipt {
         receipt: receipt.receipt.clone(),
         signature: nga_receipt.signature.clone(),
@@ -471,6 +471,81 @@ async fn audit_verification_finds_each_kind_of_tampering_and_passes_otherwise() 
     f.start("GHA").await?;
     let restored = verify_audit(&mut f, "GHA").await?;
     assert!(restored.ok, "{restored:?}");
+    f.shutdown().await;
+    Ok(())
+}
+
+async fn submit(f: &mut Federation, request: pb::TraceRequest) -> anyhow::Result<String> {
+    Ok(f.poc("GHA")?
+        .submit_request(pb::SubmitRequestRequest {
+            request: Some(request),
+            routing_override: None,
+            on_behalf_via: String::new(),
+            allow_duplicate: false,
+        })
+        .await?
+        .into_inner()
+        .trace_id)
+}
+
+/// The newest audit entry of `whose` chain that `witness` holds in a receipt
+/// `whose` signed (0: none).
+async fn witnessed_seq(f: &Federation, witness: &str, whose: &str) -> anyhow::Result<i64> {
+    Ok(sqlx::query_scalar::<_, i64>(
+        "SELECT COALESCE(MAX(audit_seq), 0) FROM receipts WHERE receiver = $1",
+    )
+    .bind(whose)
+    .fetch_one(f.node(witness)?.store.pool())
+    .await?)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_chain_cut_short_is_found_through_the_head_a_peer_witnessed() -> anyhow::Result<()> {
+    let mut f = Federation::of_states(&["GHA", "BEL"]).await?;
+    // BEL writes to its chain (receiving, acknowledging), then signs a
+    // receipt for GHA's next message: GHA now holds BEL's head.
+    let first = submit(&mut f, fixtures::fal_request()).await?;
+    f.until_state("BEL", &first, "delivered").await?;
+    f.poc("BEL")?
+        .act(pb::ActRequest {
+            trace_id: first.clone(),
+            action: Some(pb::act_request::Action::Acknowledge(
+                pb::Acknowledgement::default(),
+            )),
+            confirm_despite_declared_restrictions: false,
+        })
+        .await?;
+    f.until_state("GHA", &first, "acknowledged").await?;
+    let mut another = fixtures::fal_request();
+    another.requester_reference = "GHA-2".into();
+    let second = submit(&mut f, another).await?;
+    f.until_state("BEL", &second, "delivered").await?;
+    let witnessed = witnessed_seq(&f, "GHA", "BEL").await?;
+    assert!(witnessed > 1, "GHA holds no head of BEL's: {witnessed}");
+
+    let intact = verify_audit(&mut f, "BEL").await?;
+    assert!(intact.ok, "{intact:?}");
+    let gha = intact.witnesses.iter().find(|w| w.peer == "GHA");
+    assert_eq!(
+        gha.map(|w| w.outcome.as_str()),
+        Some("consistent"),
+        "{intact:?}"
+    );
+
+    // Cut BEL's chain back to before the witnessed entry: what remains is
+    // a valid chain, and only the witness can tell.
+    f.sandbox.stop(&p("BEL")).await?;
+    let mut db = open_database(&f, "BEL").await?;
+    sqlx::query("DELETE FROM audit_log WHERE seq >= $1")
+        .bind(witnessed)
+        .execute(&mut db)
+        .await?;
+    db.close().await?;
+    f.start("BEL").await?;
+    let cut = verify_audit(&mut f, "BEL").await?;
+    assert!(!cut.ok, "a truncated chain went unnoticed: {cut:?}");
+    assert_eq!(cut.first_bad_seq, witnessed as u64, "{cut:?}");
+    assert!(cut.problem.contains("cut off"), "{}", cut.problem);
     f.shutdown().await;
     Ok(())
 }

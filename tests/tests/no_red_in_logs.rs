@@ -6,10 +6,6 @@
 //! Its own test binary: the subscriber that captures the logs is global to
 //! the process.
 
-use std::io;
-use std::sync::{Arc, Mutex};
-
-use anyhow::anyhow;
 use iti_node::identity::Role;
 use iti_proto::v1 as pb;
 use iti_tests::{Federation, fixtures};
@@ -23,44 +19,6 @@ const RED: [&str; 4] = [
     "14 Constitution Road, Kaduna",
     "sold 31 rifles to a trafficking network",
 ];
-
-/// An in-memory log, shared with the subscriber.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Captured {
-    fn text(&self) -> String {
-        let bytes = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        String::from_utf8_lossy(&bytes).into_owned()
-    }
-}
-
-impl io::Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.0
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
-/// Every event of every crate, at TRACE, including `log` records (sqlx,
-/// rustls), written to memory.
-fn capture_all_logs() -> anyhow::Result<Captured> {
-    let captured = Captured::default();
-    let writer = captured.clone();
-    tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .try_init()
-        .map_err(|e| anyhow!("installing the log capture: {e}"))?;
-    Ok(captured)
-}
 
 /// NGA's answer with its last legal possessor and the individuals involved
 /// at TLP:RED, and the rest free of the RED strings.
@@ -99,7 +57,7 @@ fn response_with_red_sections() -> pb::TraceResponse {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_full_exchange_logs_none_of_the_red_content_it_carried() -> anyhow::Result<()> {
-    let logs = capture_all_logs()?;
+    let logs = iti_tests::logs::capture_all()?;
     let mut f = Federation::of_states(&["GHA", "NGA", "BEL"]).await?;
 
     let mut gha = f.poc("GHA")?;

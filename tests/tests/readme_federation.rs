@@ -1,9 +1,11 @@
-//! The README's "Running a federation" section, run as a newcomer runs it:
-//! `certs-dev/gen.sh`, the five nodes with the configurations in `deploy/`,
-//! and the `itictl` commands exactly as printed, the request submitted as
-//! soon as the nodes listen (no waiting for a directory refresh).
+//! The README's recipes, run as a newcomer runs them. "Running a
+//! federation": `certs-dev/gen.sh`, the five nodes with the configurations
+//! in `deploy/`, and the `itictl` commands exactly as printed, the request
+//! submitted as soon as the nodes listen (no waiting for a directory
+//! refresh). "Two states by hand": two CAs, certificates and peer cards
+//! made with `itictl`, two nodes, a request from one to the other.
 //!
-//! The section's ports are fixed (7110–7151), so the test runs inside a
+//! The sections' ports are fixed (7110–7151, 7210–7221), so each runs inside a
 //! network namespace of its own (`unshare`), where nothing else can hold
 //! them, and a PID namespace, so that every node it starts dies with it.
 //! `cargo run -p X --` is the one thing not run literally: it stands for the
@@ -17,10 +19,10 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, anyhow, bail, ensure};
 use iti_tests::process::{itictl_binary, node_binary, require_binary};
 
-const SECTION: &str = "## Running a federation";
+const FEDERATION: &str = "## Running a federation";
+const PAIR: &str = "## Two states by hand";
+/// Set, to the section, in the test run again inside its namespace.
 const INSIDE: &str = "ITI_README_NAMESPACE";
-const TEST: &str =
-    "the_readme_federation_runs_as_written_and_loses_nothing_while_directories_propagate";
 
 /// The repository's root.
 fn repo() -> PathBuf {
@@ -30,14 +32,14 @@ fn repo() -> PathBuf {
         .to_path_buf()
 }
 
-/// The shell commands of the README's federation section, comments and
-/// blank lines left out.
-fn readme_commands() -> anyhow::Result<Vec<String>> {
+/// The shell commands of a README section, comments and blank lines left
+/// out.
+fn readme_commands(heading: &str) -> anyhow::Result<Vec<String>> {
     let readme = std::fs::read_to_string(repo().join("README.md"))?;
     let start = readme
-        .find(SECTION)
-        .ok_or_else(|| anyhow!("the README has no section {SECTION:?}"))?;
-    let section = &readme[start + SECTION.len()..];
+        .find(heading)
+        .ok_or_else(|| anyhow!("the README has no section {heading:?}"))?;
+    let section = &readme[start + heading.len()..];
     let section = &section[..section.find("\n## ").unwrap_or(section.len())];
     let mut commands = Vec::new();
     let mut in_block = false;
@@ -51,15 +53,30 @@ fn readme_commands() -> anyhow::Result<Vec<String>> {
             commands.push(command.to_string());
         }
     }
-    ensure!(!commands.is_empty(), "no ```sh block in {SECTION:?}");
+    ensure!(!commands.is_empty(), "no ```sh block in {heading:?}");
     Ok(commands)
 }
 
 #[test]
 fn the_readme_federation_runs_as_written_and_loses_nothing_while_directories_propagate()
 -> anyhow::Result<()> {
-    if std::env::var_os(INSIDE).is_some() {
-        return inside_the_namespace();
+    in_a_namespace(
+        FEDERATION,
+        "the_readme_federation_runs_as_written_and_loses_nothing_while_directories_propagate",
+    )
+}
+
+#[test]
+fn the_readme_two_states_by_hand_run_as_written() -> anyhow::Result<()> {
+    in_a_namespace(PAIR, "the_readme_two_states_by_hand_run_as_written")
+}
+
+/// Runs `section` in a network and PID namespace of its own: this test
+/// (`test`) again, under `unshare`, told the section to run.
+fn in_a_namespace(section: &str, test: &str) -> anyhow::Result<()> {
+    if let Ok(inside) = std::env::var(INSIDE) {
+        ensure!(inside == section, "{test} was run for {inside:?}");
+        return inside_the_namespace(section);
     }
     require_binary(&node_binary())?;
     require_binary(&itictl_binary())?;
@@ -72,11 +89,14 @@ fn the_readme_federation_runs_as_written_and_loses_nothing_while_directories_pro
             "--mount-proc",
         ])
         .arg(std::env::current_exe()?)
-        .args([TEST, "--exact", "--nocapture", "--test-threads=1"])
-        .env(INSIDE, "1")
+        .args([test, "--exact", "--nocapture", "--test-threads=1"])
+        .env(INSIDE, section)
         .status()
         .context("running the test again under unshare (util-linux)")?;
-    ensure!(status.success(), "the README's federation failed: {status}");
+    ensure!(
+        status.success(),
+        "the README's {section:?} failed: {status}"
+    );
     Ok(())
 }
 
@@ -87,13 +107,13 @@ struct Walkthrough {
     trace: Option<String>,
 }
 
-fn inside_the_namespace() -> anyhow::Result<()> {
+fn inside_the_namespace(section: &str) -> anyhow::Result<()> {
     let up = Command::new("ip")
         .args(["link", "set", "lo", "up"])
         .status()?;
     ensure!(up.success(), "cannot bring up loopback in the namespace");
     let mut walk = Walkthrough::new()?;
-    let result = walk.run_all(&readme_commands()?);
+    let result = walk.run_all(&readme_commands(section)?);
     if result.is_err() {
         walk.print_logs();
     }
@@ -103,7 +123,7 @@ fn inside_the_namespace() -> anyhow::Result<()> {
 impl Walkthrough {
     fn new() -> anyhow::Result<Walkthrough> {
         let root = tempfile::Builder::new().prefix("iti-readme-").tempdir()?;
-        for dir in ["certs-dev", "deploy", "deploy/examples"] {
+        for dir in ["certs-dev", "deploy", "deploy/examples", "deploy/pair"] {
             std::fs::create_dir_all(root.path().join(dir))?;
             for entry in std::fs::read_dir(repo().join(dir))? {
                 let path = entry?.path();
@@ -209,11 +229,17 @@ cargo() {
     }
 
     fn run(&mut self, command: &str) -> anyhow::Result<()> {
-        if command == "certs-dev/gen.sh" {
+        let makes_files = [" ca init ", " cert issue ", " peer export "];
+        if command == "certs-dev/gen.sh"
+            || (command.starts_with("cargo run -p itictl -- ")
+                && makes_files.iter().any(|c| command.contains(c)))
+        {
             self.succeed(command)?;
-        } else if command.contains("cargo run -p iti-node -- run --config deploy/$n.toml &") {
+        } else if command.contains("cargo run -p iti-node -- run --config ")
+            && (command.ends_with('&') || command.ends_with("& done"))
+        {
             self.succeed(command)?;
-            self.until_listening()?;
+            self.until_listening(&configs_started(command)?)?;
         } else if command.contains(" request submit ") {
             let out = self.succeed(command)?;
             let trace = out
@@ -235,29 +261,26 @@ cargo() {
         } else if command.contains(" ack TRACE") || command.contains(" respond TRACE ") {
             self.succeed(&command.replace("TRACE", self.trace()?))?;
         } else {
-            bail!(
-                "the README's federation section has a command this test does not know: {command}"
-            );
+            bail!("the README's section has a command this test does not know: {command}");
         }
         Ok(())
     }
 
-    /// Waits until every node of `deploy/` accepts connections on its local
-    /// port, as an officer would (the nodes need a moment to start).
-    fn until_listening(&self) -> anyhow::Result<()> {
+    /// Waits until the nodes of `configs` accept connections on their local
+    /// ports, as an officer would (the nodes need a moment to start).
+    fn until_listening(&self, configs: &[String]) -> anyhow::Result<()> {
         let started = Instant::now();
-        for config in ["gha", "nga", "bel", "ecowas", "interpol"] {
-            let text =
-                std::fs::read_to_string(self.root.path().join(format!("deploy/{config}.toml")))?;
+        for config in configs {
+            let text = std::fs::read_to_string(self.root.path().join(config))?;
             let local = text
                 .lines()
                 .find_map(|l| l.strip_prefix("local_listen = "))
                 .map(|v| v.trim_matches('"').to_string())
-                .ok_or_else(|| anyhow!("deploy/{config}.toml has no local_listen"))?;
+                .ok_or_else(|| anyhow!("{config} has no local_listen"))?;
             while std::net::TcpStream::connect(&local).is_err() {
                 ensure!(
                     started.elapsed() < Duration::from_secs(60),
-                    "deploy/{config}.toml: nothing listens on {local}"
+                    "{config}: nothing listens on {local}"
                 );
                 std::thread::sleep(Duration::from_millis(50));
             }
@@ -297,4 +320,25 @@ cargo() {
             }
         }
     }
+}
+
+/// The configurations a README line starts nodes with: `--config FILE`, or
+/// `for n in a b ...; do ... --config deploy/$n.toml & done`.
+fn configs_started(command: &str) -> anyhow::Result<Vec<String>> {
+    let config = command
+        .split("--config ")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .ok_or_else(|| anyhow!("no --config in: {command}"))?;
+    if !config.contains("$n") {
+        return Ok(vec![config.to_string()]);
+    }
+    let names = command
+        .strip_prefix("for n in ")
+        .and_then(|rest| rest.split(';').next())
+        .ok_or_else(|| anyhow!("no `for n in ...;` in: {command}"))?;
+    Ok(names
+        .split_whitespace()
+        .map(|n| config.replace("$n", n))
+        .collect())
 }

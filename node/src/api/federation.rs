@@ -11,6 +11,7 @@ use tonic::{Request, Response, Status};
 use super::{caller, to_status};
 use crate::identity::Identity;
 use crate::identity::tls::PeerInfo;
+use crate::ids::ParticipantId;
 use crate::service::Node;
 
 pub struct FederationApi {
@@ -18,9 +19,9 @@ pub struct FederationApi {
 }
 
 /// The calling node; officer certificates are refused.
-fn calling_node(peer: &Identity) -> Result<(), Status> {
+fn calling_node(peer: &Identity) -> Result<&ParticipantId, Status> {
     match peer {
-        Identity::Node(_) => Ok(()),
+        Identity::Node(p) => Ok(p),
         Identity::Officer(o) => Err(Status::permission_denied(format!(
             "officer certificates ({o}) are not accepted on the federation port; \
              officers use their own node's local port"
@@ -123,5 +124,23 @@ impl Federation for FederationApi {
         }
         .await;
         Ok(Response::new(self.logged("Announce", remote, reply)?))
+    }
+
+    async fn witnessed_head(
+        &self,
+        req: Request<pb::WitnessedHeadRequest>,
+    ) -> Result<Response<pb::WitnessedHeadReply>, Status> {
+        let remote = remote_of(&req);
+        let reply = async {
+            let peer = caller(&req)?;
+            let node = calling_node(&peer)?;
+            self.node.witnessed_head_of(node).await.map_err(to_status)
+        }
+        .await;
+        Ok(Response::new(self.logged(
+            "WitnessedHead",
+            remote,
+            reply,
+        )?))
     }
 }

@@ -9,11 +9,11 @@ use tokio_stream::StreamExt;
 use tonic::{Request, Response, Status, Streaming};
 
 use super::{officer, paging, to_status};
-use crate::ids::TraceId;
-use crate::service::Node;
+use crate::ids::{ParticipantId, TraceId};
 use crate::service::access::{Operation, require};
 use crate::service::act::Action;
 use crate::service::submit::{DraftOnward, Plan, Submission};
+use crate::service::{Actor, Node, ServiceError};
 
 pub struct LocalApi {
     pub node: Arc<Node>,
@@ -340,6 +340,29 @@ impl Local for LocalApi {
         let view = self
             .node
             .directory_entries(Some(&row.participant))
+            .await
+            .map_err(to_status)?;
+        Ok(Response::new(view))
+    }
+
+    async fn confirm_peer(
+        &self,
+        req: Request<pb::ConfirmPeerRequest>,
+    ) -> Result<Response<pb::DirectoryView>, Status> {
+        let o = officer(&req, self.node.participant())?;
+        require(&o, Operation::Administer).map_err(to_status)?;
+        let r = req.into_inner();
+        let participant: ParticipantId =
+            r.participant.parse().map_err(|e: crate::ids::IdError| {
+                to_status(ServiceError::invalid("participant", e.to_string()))
+            })?;
+        self.node
+            .confirm_peer(&Actor::Officer(o), &participant, &r.ca_fingerprint)
+            .await
+            .map_err(to_status)?;
+        let view = self
+            .node
+            .directory_entries(Some(&participant))
             .await
             .map_err(to_status)?;
         Ok(Response::new(view))

@@ -455,6 +455,7 @@ pub fn sign_receipt(
     envelope: &pb::Envelope,
     header: &Header,
     received_at: OffsetDateTime,
+    audit_head: Option<&crate::audit::Head>,
 ) -> pb::SignedReceipt {
     let receipt = pb::Receipt {
         envelope_id: header.id.to_string(),
@@ -463,6 +464,8 @@ pub fn sign_receipt(
         destination: header.destination.to_string(),
         receiver: signer.participant.to_string(),
         received_at: Some(to_timestamp(received_at)),
+        audit_seq: audit_head.map_or(0, |h| h.seq),
+        audit_head: audit_head.map(|h| h.hash.clone()).unwrap_or_default(),
     };
     let bytes = receipt.encode_to_vec();
     let signature = signer.sign(&length_prefixed(RECEIPT_DOMAIN, &[&bytes]));
@@ -503,6 +506,30 @@ pub fn verify_receipt_of_digest(
     now: OffsetDateTime,
 ) -> Result<VerifiedReceipt, EnvelopeError> {
     let bad = |s: &str| EnvelopeError::Receipt(s.to_string());
+    let (receipt, receiver, received_at) = verify_receipt_signature(signed, trust, now)?;
+    if receipt.envelope_digest != envelope_digest {
+        return Err(bad("it acknowledges different content"));
+    }
+    let envelope_id = receipt
+        .envelope_id
+        .parse()
+        .map_err(|_| bad("bad envelope id"))?;
+    Ok(VerifiedReceipt {
+        envelope_id,
+        receiver,
+        received_at,
+        signed: signed.clone(),
+    })
+}
+
+/// Checks that `signed` was signed by the node of the receiver it names,
+/// under that participant's pinned CA; returns what it says.
+fn verify_receipt_signature(
+    signed: &pb::SignedReceipt,
+    trust: &TrustStore,
+    now: OffsetDateTime,
+) -> Result<(pb::Receipt, ParticipantId, OffsetDateTime), EnvelopeError> {
+    let bad = |s: &str| EnvelopeError::Receipt(s.to_string());
     let receipt = pb::Receipt::decode(signed.receipt.as_slice()).map_err(|_| bad("malformed"))?;
     let receiver: ParticipantId = receipt.receiver.parse().map_err(|_| bad("bad receiver"))?;
     let cert = CertificateDer::from(signed.signer_certificate.clone());
@@ -523,19 +550,28 @@ pub fn verify_receipt_of_digest(
         &signed.signature,
     )
     .map_err(|_| bad("signature does not verify (forged or altered)"))?;
-    if receipt.envelope_digest != envelope_digest {
-        return Err(bad("it acknowledges different content"));
+    Ok((receipt, receiver, received_at))
+}
+
+/// The audit head `signer` committed to in a receipt a witness kept, and
+/// when: only if the receipt verifies as `signer`'s.
+pub fn verify_witnessed_head(
+    signed: &pb::SignedReceipt,
+    signer: &ParticipantId,
+    trust: &TrustStore,
+    now: OffsetDateTime,
+) -> Result<(crate::audit::Head, OffsetDateTime), EnvelopeError> {
+    let (receipt, receiver, signed_at) = verify_receipt_signature(signed, trust, now)?;
+    if &receiver != signer || receipt.audit_seq == 0 {
+        return Err(EnvelopeError::Receipt(
+            "not a receipt of ours with an audit head".into(),
+        ));
     }
-    let envelope_id = receipt
-        .envelope_id
-        .parse()
-        .map_err(|_| bad("bad envelope id"))?;
-    Ok(VerifiedReceipt {
-        envelope_id,
-        receiver,
-        received_at,
-        signed: signed.clone(),
-    })
+    let head = crate::audit::Head {
+        seq: receipt.audit_seq,
+        hash: receipt.audit_head,
+    };
+    Ok((head, signed_at))
 }
 
 /// Signs arbitrary bytes with a CA or node key in PEM (directory entries are

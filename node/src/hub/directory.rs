@@ -66,7 +66,7 @@ impl Node {
         if changed {
             // A sealing key may have come with it: envelopes waiting for it
             // go now.
-            self.wake_outbox();
+            self.wake_for(&row.participant).await;
         }
         Ok(row)
     }
@@ -92,18 +92,44 @@ impl Node {
                 .map_err(|e: crate::ids::IdError| {
                     ServiceError::invalid("entry.participant", e.to_string())
                 })?;
+        if &participant != self.participant() && self.trust.standing.is_frozen(&participant) {
+            return Err(ServiceError::PermissionDenied(format!(
+                "{participant} is frozen by a directory conflict until an admin decides \
+                 (`itictl directory` shows both versions)"
+            )));
+        }
+        if let Some(fingerprint) = self.conflicting_ca(&participant, &entry, &signed, via.as_ref())
+            && let Some(hub) = via.clone()
+        {
+            return Err(self
+                .raise_conflict(participant, hub, fingerprint, &signed)
+                .await?);
+        }
+        let before = self.trust.standing.introduction(&participant);
         if let Some(cached) = peers::directory(self.store.pool())
             .await?
             .into_iter()
             .find(|r| r.participant == participant)
             && cached.serial >= entry.serial
         {
-            // Not newer than what we hold: nothing changes.
-            if cached.signed == signed.encode_to_vec() || cached.serial > entry.serial {
+            // Not newer than what we hold: nothing changes, but the very
+            // same signed entry from one more hub is one more voucher.
+            let same = cached.signed == signed.encode_to_vec();
+            if let (true, Some(hub), Some(held), Some(ca)) = (
+                same,
+                via.as_ref(),
+                before.clone(),
+                self.trust.ca_of(&participant),
+            ) {
+                self.vouch(&participant, &ca, hub, Some(held));
+                self.write_standing(&participant, before.clone()).await?;
+            }
+            if same || cached.serial > entry.serial {
                 return Ok((cached, false));
             }
         }
         let trust = self.apply_directory_entry(&participant, &entry, &signed, via.as_ref())?;
+        self.write_standing(&participant, before).await?;
         let row = DirectoryRow {
             participant: participant.clone(),
             signed: signed.encode_to_vec(),
@@ -180,14 +206,19 @@ impl Node {
     ) -> ServiceResult<String> {
         let participant = participant.clone();
         let pinned = self.trust.ca_of(&participant);
+        let introduced = self.trust.standing.introduction(&participant);
         let (ca, trust) = match (&pinned, &via) {
             (Some(ca), _) => {
                 let trust = if &participant == self.participant() {
-                    "self"
+                    "self".to_string()
+                } else if let Some(intro) = &introduced {
+                    // Still on hubs' word: an update never makes it "pinned".
+                    let hub = via.or(intro.vouched_by.first());
+                    hub.map_or_else(|| "pinned".into(), |h| format!("via {h}"))
                 } else {
-                    "pinned"
+                    "pinned".to_string()
                 };
-                (ca.to_vec(), trust.to_string())
+                (ca.to_vec(), trust)
             }
             // Not pinned here: the hub introduces it; the entry must at
             // least be signed by the CA it carries.
@@ -212,6 +243,11 @@ impl Node {
             self.trust
                 .pin(&participant, CertificateDer::from(ca.clone()), None)
                 .map_err(|e| ServiceError::invalid("entry.caCertificate", e.to_string()))?;
+        }
+        if let Some(hub) = via
+            && (pinned.is_none() || introduced.is_some())
+        {
+            self.vouch(&participant, &ca, hub, introduced);
         }
         for (field, der) in [
             ("entry.certificate", &entry.certificate),

@@ -4,6 +4,7 @@
 //! (`learning`).
 
 pub mod directory;
+pub mod introductions;
 pub mod learning;
 pub mod register;
 pub mod relay;

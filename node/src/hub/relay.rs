@@ -226,7 +226,9 @@ impl Node {
             participant: me.to_string(),
             received_at: Some(to_timestamp(now)),
         });
-        let receipt = envelope::sign_receipt(self.signer(), &env, &h, now);
+        // Our audit head goes in the receipt: the sender witnesses our chain.
+        let head = crate::store::audit::head(self.store.pool()).await?;
+        let receipt = envelope::sign_receipt(self.signer(), &env, &h, now, head.as_ref());
         let notices = self.broker_notices(&verified).await?;
         if notices.is_empty()
             && next == h.destination

@@ -10,6 +10,7 @@
 //!   (`iti://officer/{participant}/{role}/{name}`)
 
 pub mod pki;
+pub mod standing;
 pub mod tls;
 pub mod trust;
 pub mod warn_limit;

@@ -171,6 +171,8 @@ pub struct TrustStore {
     /// over and over, and building the chain (an ECDSA verification) for
     /// each was a visible share of a node's CPU under load.
     verified: Mutex<[HashMap<Vec<u8>, VerifiedChain>; 2]>,
+    /// How far each CA a hub introduced is trusted (`standing`).
+    pub standing: super::standing::Standings,
 }
 
 /// What a full verification found, and when it holds: against the very pin

@@ -100,6 +100,9 @@ impl Node {
         let participant = row.participant.clone();
         // Pin first: a card whose CA or CRL rustls refuses changes nothing.
         self.install_peer(&row)?;
+        // Pinned by an admin: no longer on a hub's word, and any conflict
+        // over it is settled.
+        self.trust.standing.forget(&participant);
         // Its sealing key may be what an envelope waits for.
         self.wake_outbox();
         // Stored with the newest list known for this CA, not an older one
@@ -121,6 +124,9 @@ impl Node {
             .write(move |conn| {
                 boxed(async move {
                     peers::upsert(conn, &stored).await?;
+                    for w in peers::settled_writes(&stored.participant) {
+                        w.execute(conn).await?;
+                    }
                     audit::append(
                         conn,
                         now,
@@ -135,14 +141,7 @@ impl Node {
             })
             .await?;
         // Anything waiting for this peer may go now.
-        let hop = participant.to_string();
-        let _ = self
-            .store
-            .write(move |conn| {
-                boxed(async move { crate::store::outbox::wake(conn, &hop, now).await })
-            })
-            .await;
-        self.wake_outbox();
+        self.wake_for(&participant).await;
         Ok(row)
     }
 

@@ -19,6 +19,7 @@ pub mod records;
 pub mod submit;
 pub mod sweep;
 pub mod views;
+mod witness;
 
 pub use error::{ServiceError, ServiceResult};
 
@@ -193,7 +194,10 @@ impl Node {
         if let Some(dir) = node.config.peers_dir.clone() {
             node.load_peer_cards(&dir).await?;
         }
-        // After the pins: a cached entry never replaces a pinned CA.
+        // After the pins: a cached entry never replaces a pinned CA. The
+        // standing of introduced CAs first: a restart restores exactly the
+        // trust there was.
+        node.restore_standings().await?;
         let restored = node.restore_directory().await?;
         if restored > 0 {
             tracing::info!(restored, "directory entries restored from the cache");
@@ -313,6 +317,11 @@ impl Node {
         if !must_seal(marking) {
             return Sealing::To(None);
         }
+        // A key only a hub vouches for may be that hub's own.
+        let needed = self.config.introduction_vouches;
+        if !self.trust.standing.may_seal_to(destination, needed) {
+            return Sealing::Waiting;
+        }
         match self.peering.encryption_key(destination) {
             Some(key) => Sealing::To(Some(key)),
             None => Sealing::Waiting,
@@ -328,6 +337,19 @@ impl Node {
     ) -> Result<pb::Envelope, String> {
         let h = &stored.header;
         let Sealing::To(Some(key)) = self.sealing_key_for(&h.destination, &h.marking) else {
+            if !self
+                .trust
+                .standing
+                .may_seal_to(&h.destination, self.config.introduction_vouches)
+            {
+                return Err(format!(
+                    "waiting for {} to be confirmed: its CA is known only from a hub's word \
+                     (or two hubs disagree), and content marked as this is sealed only to a \
+                     confirmed participant; an admin confirms its CA fingerprint with \
+                     `itictl peer confirm` (see `itictl directory`)",
+                    h.destination
+                ));
+            }
             return Err(format!(
                 "waiting for {}'s sealing key: content marked {} is never sent unsealed \
                  (the key comes with its peer card or its directory entry)",
@@ -372,6 +394,24 @@ impl Node {
 
     pub(crate) fn wake_outbox(&self) {
         self.outbox_wake.notify_one();
+    }
+
+    /// What waits for `participant` (its pin, sealing key or confirmation)
+    /// is tried now rather than at its next backoff.
+    pub(crate) async fn wake_for(&self, participant: &ParticipantId) {
+        let (who, now) = (participant.to_string(), self.now());
+        let woken = self
+            .store
+            .write(move |conn| {
+                crate::store::boxed(async move {
+                    crate::store::outbox::wake_participant(conn, &who, now).await
+                })
+            })
+            .await;
+        if let Err(e) = woken {
+            tracing::warn!(%participant, error = %e, "could not make its envelopes due now");
+        }
+        self.wake_outbox();
     }
 }
 

@@ -15,8 +15,8 @@ use crate::case::machine::TraceState;
 use crate::case::role::TraceRole;
 use crate::identity::Officer;
 use crate::ids::{EnvelopeId, ParticipantId, TraceId};
+use crate::policy::consent::Consents;
 use crate::policy::gate::{Audience, Refusal, Released, Whole, release};
-use crate::policy::marked::Marked;
 use crate::policy::marking::Marking;
 use crate::store::envelopes::{self, Direction, StoredEnvelope};
 use crate::store::traces::{self, TraceRow};
@@ -73,20 +73,14 @@ impl Node {
                 "that is the originator of the information",
             ));
         }
-        let shared = shared_information(&trace, &source, note);
         let consents = consents_of_case(self, trace.case_id).await?;
-        let payload = release(
-            &shared,
-            &Audience::Participant(to.clone()),
-            &consents,
-            Whole::Required,
-        )
-        .map_err(refused)?;
+        let audience = Audience::Participant(to.clone());
+        let (mut payload, marking) =
+            shared_information(&trace, &source, note, &audience, &consents).map_err(refused)?;
         self.check_route(&to)?;
         let now = self.now();
         let new_trace = TraceId::new_v7(now);
-        let marking = payload.marking.to_proto();
-        let mut payload = payload.into_value();
+        let marking = marking.to_proto();
         crate::bounds::check(&mut payload, now)?;
         let (header, env) =
             self.make_envelope(trace.case_id, new_trace, &to, &payload, &marking, None)?;
@@ -176,30 +170,62 @@ impl Node {
         to: Option<OffsetDateTime>,
     ) -> ServiceResult<(String, String)> {
         require(officer, Operation::UseInformation)?;
-        let pool = self.store.pool();
-        let all = traces::all(pool).await?;
-        let in_range = |t: &TraceRow| {
+        let all = traces::all(self.store.pool()).await?;
+        let in_range = |t: &&TraceRow| {
             from.is_none_or(|f| t.opened_at >= f) && to.is_none_or(|e| t.opened_at <= e)
         };
-        let traces: Vec<&TraceRow> = all.iter().filter(|t| in_range(t)).collect();
-        let count = |pred: &dyn Fn(&TraceRow) -> bool| traces.iter().filter(|t| pred(t)).count();
-        let sent = count(&|t| t.role == TraceRole::Requester && t.state != TraceState::Drafted);
-        let received = count(&|t| t.role == TraceRole::Requested);
-        let answered = count(&|t| {
-            matches!(
-                t.state,
-                TraceState::Responded | TraceState::RespondedRestricted
-            )
-        });
-        let refused_count = count(&|t| t.state == TraceState::Refused);
+        let traces: Vec<&TraceRow> = all.iter().filter(in_range).collect();
         let now = self.now();
-        let overdue = count(&|t| {
-            t.due.acknowledgement.is_some_and(|d| d <= now)
-                || t.due.response.is_some_and(|d| d <= now)
-        });
+        let counts = TraceCounts::of(&traces, now);
+        let (details, withheld) = self.reportable_responses(&traces).await?;
+        let national = self.registry().figures(from, to).await?;
+        let mut text = counts.text(self.participant());
+        if !details.is_empty() {
+            text.push_str("responses that may be reported:\n");
+            for d in &details {
+                text.push_str(&format!("  - {d}\n"));
+            }
+        }
+        if withheld > 0 {
+            text.push_str(&format!(
+                "{withheld} response(s) left out: their markings do not allow inclusion in a report\n"
+            ));
+        }
+        text.push_str(&national.text());
+        let json = serde_json::json!({
+            "national_tracing_system": national.json(),
+            "participant": self.participant().to_string(),
+            "requests_sent": counts.sent,
+            "requests_received": counts.received,
+            "answered": counts.answered,
+            "refused": counts.refused,
+            "overdue": counts.overdue,
+            "reportable_responses": details,
+            "responses_withheld_by_marking": withheld,
+        })
+        .to_string();
+        let who = Actor::Officer(officer.clone()).to_string();
+        let detail = format!("{withheld} response(s) withheld by marking");
+        self.store
+            .write(move |conn| {
+                boxed(async move {
+                    audit::append(conn, now, &who, "report", "traces", &detail).await?;
+                    Ok::<_, ServiceError>(())
+                })
+            })
+            .await?;
+        Ok((text, json))
+    }
+
+    /// One line per response the gate lets into a report, and how many it
+    /// kept out.
+    async fn reportable_responses(
+        &self,
+        traces: &[&TraceRow],
+    ) -> ServiceResult<(Vec<String>, usize)> {
         let mut details = Vec::new();
         let mut withheld = 0usize;
-        for t in &traces {
+        for t in traces {
             let consents = consents_of_case(self, t.case_id).await?;
             for stored in responses(self, t.trace_id).await? {
                 let Some(payload) = &stored.payload else {
@@ -216,93 +242,100 @@ impl Node {
                 }
             }
         }
-        let mut text = format!(
-            "ITI Exchange report for {} (ISACS 05.31 clause 12)\n\
-             international tracing requests sent: {sent}\n\
-             requests received: {received}\n\
-             answered: {answered}, refused: {refused_count}, overdue now: {overdue}\n",
-            self.participant()
-        );
-        if !details.is_empty() {
-            text.push_str("responses that may be reported:\n");
-            for d in &details {
-                text.push_str(&format!("  - {d}\n"));
-            }
-        }
-        if withheld > 0 {
-            text.push_str(&format!(
-                "{withheld} response(s) left out: their markings do not allow inclusion in a report\n"
-            ));
-        }
-        let national = self.registry().figures(from, to).await?;
-        text.push_str(&national.text());
-        let json = serde_json::json!({
-            "national_tracing_system": national.json(),
-            "participant": self.participant().to_string(),
-            "requests_sent": sent,
-            "requests_received": received,
-            "answered": answered,
-            "refused": refused_count,
-            "overdue": overdue,
-            "reportable_responses": details,
-            "responses_withheld_by_marking": withheld,
-        })
-        .to_string();
-        let who = Actor::Officer(officer.clone()).to_string();
-        self.store
-            .write(move |conn| {
-                boxed(async move {
-                    audit::append(
-                        conn,
-                        now,
-                        &who,
-                        "report",
-                        "traces",
-                        &format!("{withheld} response(s) withheld by marking"),
-                    )
-                    .await?;
-                    Ok::<_, ServiceError>(())
-                })
-            })
-            .await?;
-        Ok((text, json))
+        Ok((details, withheld))
     }
 }
 
-/// The information passed on: the provider's response under its own
-/// markings, the identification it concerns and our note (ours).
+/// The figures of clause 12 over a set of traces: facts, no content.
+struct TraceCounts {
+    sent: usize,
+    received: usize,
+    answered: usize,
+    refused: usize,
+    overdue: usize,
+}
+
+impl TraceCounts {
+    fn of(traces: &[&TraceRow], now: OffsetDateTime) -> TraceCounts {
+        let count = |pred: &dyn Fn(&TraceRow) -> bool| traces.iter().filter(|t| pred(t)).count();
+        TraceCounts {
+            sent: count(&|t| t.role == TraceRole::Requester && t.state != TraceState::Drafted),
+            received: count(&|t| t.role == TraceRole::Requested),
+            answered: count(&|t| {
+                matches!(
+                    t.state,
+                    TraceState::Responded | TraceState::RespondedRestricted
+                )
+            }),
+            refused: count(&|t| t.state == TraceState::Refused),
+            overdue: count(&|t| {
+                t.due.acknowledgement.is_some_and(|d| d <= now)
+                    || t.due.response.is_some_and(|d| d <= now)
+            }),
+        }
+    }
+
+    fn text(&self, participant: &crate::ids::ParticipantId) -> String {
+        format!(
+            "ITI Exchange report for {participant} (ISACS 05.31 clause 12)\n\
+             international tracing requests sent: {}\n\
+             requests received: {}\n\
+             answered: {}, refused: {}, overdue now: {}\n",
+            self.sent, self.received, self.answered, self.refused, self.overdue
+        )
+    }
+}
+
+/// The information passed on, through the gate: the provider's response
+/// under its own markings, and the identification it concerns under the
+/// request's, each judged for whoever provided it (this node, or the member
+/// a hub traces for); our note is ours. Marked with the join of both.
 fn shared_information(
     trace: &TraceRow,
     source: &StoredEnvelope,
     note: &str,
-) -> Marked<pb::Payload> {
+    audience: &Audience,
+    consents: &Consents,
+) -> Result<(pb::Payload, Marking), Refusal> {
     let response = source
         .payload
         .as_ref()
         .expect("responses() keeps those with a payload");
-    let provided_by = source.header.origin.to_string();
-    let source_response = source.header.id.to_string();
-    let case = trace.case_id.to_string();
-    let note = note.to_string();
-    let ours = trace.request.derive(|r| r.items.clone());
-    response.join(&ours, |p, items| {
-        let response = match &p.body {
-            Some(pb::payload::Body::Response(r)) => Some(r.clone()),
-            _ => None,
-        };
-        pb::Payload {
-            body: Some(pb::payload::Body::SharedInformation(
-                pb::SharedInformation {
-                    provided_by,
-                    source_case: case,
-                    response,
-                    note,
-                    items: items.clone(),
-                    source_response,
-                },
-            )),
+    let items = trace.request.derive(|r| pb::TraceRequest {
+        items: r.items.clone(),
+        marking: r.marking.clone(),
+        ..Default::default()
+    });
+    let (response, items) = match (
+        release(response, audience, consents, Whole::Required),
+        release(&items, audience, consents, Whole::Required),
+    ) {
+        (Ok(response), Ok(items)) => (response, items),
+        (response, items) => {
+            let mut refusals = response.err().into_iter().chain(items.err());
+            let mut refusal = refusals.next().expect("one of them refused");
+            refusal.withheld.extend(refusals.flat_map(|r| r.withheld));
+            return Err(refusal);
         }
-    })
+    };
+    let marking = response.marking.join(&items.marking);
+    let response = match response.into_value().body {
+        Some(pb::payload::Body::Response(r)) => Some(r),
+        _ => None,
+    };
+    let payload = pb::Payload {
+        body: Some(pb::payload::Body::SharedInformation(
+            pb::SharedInformation {
+                provided_by: source.header.origin.to_string(),
+                source_case: trace.case_id.to_string(),
+                response,
+                note: note.to_string(),
+                items: items.into_value().items,
+                source_response: source.header.id.to_string(),
+            },
+        )),
+    };
+    Ok((payload, marking))
 }
 
 /// Every marking an export holds, each once.

@@ -419,20 +419,35 @@ impl Node {
     /// Recomputes the audit chain and reports the first entry that breaks it.
     pub async fn verify_audit(&self) -> ServiceResult<pb::AuditVerifyReply> {
         let entries = audit::entries(self.store.pool(), 0, 0).await?;
-        Ok(match crate::audit::verify_chain(&entries) {
+        let mut reply = match crate::audit::verify_chain(&entries) {
             Ok(n) => pb::AuditVerifyReply {
                 ok: true,
                 entries: n,
-                first_bad_seq: 0,
-                problem: String::new(),
+                ..Default::default()
             },
             Err(brk) => pb::AuditVerifyReply {
                 ok: false,
                 entries: entries.len() as u64,
                 first_bad_seq: brk.seq,
                 problem: brk.to_string(),
+                ..Default::default()
             },
-        })
+        };
+        if reply.ok {
+            // The chain holds together; its witnesses show whether it was
+            // cut off or rewritten as a whole.
+            reply.witnesses = self.witness_checks(&entries).await;
+            if let Some(bad) = reply
+                .witnesses
+                .iter()
+                .find(|w| w.outcome == "truncated" || w.outcome == "rewritten")
+            {
+                reply.ok = false;
+                reply.first_bad_seq = bad.seq;
+                reply.problem = bad.detail.clone();
+            }
+        }
+        Ok(reply)
     }
 
     /// Whether a stored envelope travelled sealed, and its ciphertext's
@@ -456,16 +471,22 @@ impl Node {
         &self,
         only: Option<&crate::ids::ParticipantId>,
     ) -> ServiceResult<pb::DirectoryView> {
+        let conflicts = crate::store::peers::conflicts(self.store.pool()).await?;
         Ok(pb::DirectoryView {
             entries: self
                 .directory_view()
                 .await?
                 .into_iter()
                 .filter(|(_, row)| only.is_none_or(|p| &row.participant == p))
-                .map(|(entry, row)| pb::DirectoryEntryView {
-                    entry: Some(entry),
-                    trust: row.trust,
-                    cached_at: Some(to_timestamp(row.cached_at)),
+                .map(|(entry, row)| {
+                    let mut view = pb::DirectoryEntryView {
+                        entry: Some(entry),
+                        trust: row.trust,
+                        cached_at: Some(to_timestamp(row.cached_at)),
+                        ..Default::default()
+                    };
+                    self.standing_view(&mut view, &row.participant, &conflicts);
+                    view
                 })
                 .collect(),
         })

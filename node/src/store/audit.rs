@@ -7,7 +7,7 @@ use sqlx::{AnyConnection, AnyPool, Row};
 use time::OffsetDateTime;
 
 use super::{Backend, StoreError, Write, Writes};
-use crate::audit::{AuditRecord, GENESIS, StoredEntry, entry_hash};
+use crate::audit::{AuditRecord, GENESIS, Head, StoredEntry, entry_hash};
 use crate::clock::to_millis;
 
 thread_local! {
@@ -112,6 +112,20 @@ pub async fn append_after(
         HEAD.with(|h| *h.borrow_mut() = Some((seq, hash)));
     }
     Ok(())
+}
+
+/// The chain's newest entry (`None`: empty), as committed.
+pub async fn head(pool: &AnyPool) -> Result<Option<Head>, StoreError> {
+    let row = sqlx::query("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
+        .fetch_optional(pool)
+        .await?;
+    row.map(|row| {
+        Ok(Head {
+            seq: row.try_get::<i64, _>("seq")? as u64,
+            hash: row.try_get("hash")?,
+        })
+    })
+    .transpose()
 }
 
 /// Entries after `after_seq`, in order; `limit` 0 means all.

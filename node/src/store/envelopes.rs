@@ -222,14 +222,33 @@ pub async fn add_receipt(conn: &mut AnyConnection, r: &ReceiptRow) -> Result<(),
 
 /// [`add_receipt`], to run with other writes.
 pub fn receipt_write(r: &ReceiptRow) -> Write {
+    // The signer's audit head, read from the signed bytes (0: none).
+    let audit_seq = pb::Receipt::decode(r.signed.receipt.as_slice()).map_or(0, |x| x.audit_seq);
     Write::new(
-        "INSERT INTO receipts (envelope_id, receiver, received_at, signed) VALUES ($1, $2, $3, $4) \
-         ON CONFLICT DO NOTHING",
+        "INSERT INTO receipts (envelope_id, receiver, received_at, signed, audit_seq) \
+         VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
     )
     .bind(r.envelope_id.to_string())
     .bind(r.receiver.as_str())
     .bind(to_millis(r.received_at))
     .bind(r.signed.encode_to_vec())
+    .bind(i64::try_from(audit_seq).unwrap_or(i64::MAX))
+}
+
+/// The receipt `receiver` signed with the newest audit head: what this node
+/// witnessed of `receiver`'s chain.
+pub async fn newest_witnessed(
+    pool: &AnyPool,
+    receiver: &str,
+) -> Result<Option<ReceiptRow>, StoreError> {
+    let row = sqlx::query(
+        "SELECT envelope_id, receiver, received_at, signed FROM receipts \
+         WHERE receiver = $1 AND audit_seq > 0 ORDER BY audit_seq DESC LIMIT 1",
+    )
+    .bind(receiver)
+    .fetch_optional(pool)
+    .await?;
+    row.as_ref().map(receipt_from_row).transpose()
 }
 
 fn receipt_from_row(row: &sqlx::any::AnyRow) -> Result<ReceiptRow, StoreError> {

@@ -325,18 +325,20 @@ pub async fn retry_later(
     Ok(())
 }
 
-/// Makes every pending envelope to `destination` due now (its peer is back).
-pub async fn wake(
+/// Makes everything pending for `participant`, as the next hop or as the
+/// destination, due now: something it waited for (a pin, a sealing key, a
+/// confirmation) has come.
+pub async fn wake_participant(
     conn: &mut AnyConnection,
-    destination_hop: &str,
+    participant: &str,
     now: OffsetDateTime,
 ) -> Result<u64, StoreError> {
     Write::new(
-        "UPDATE outbox SET next_attempt_at = $1 WHERE state = 'pending' AND next_hop = $2 \
-         AND next_attempt_at > $3",
+        "UPDATE outbox SET next_attempt_at = $1 WHERE state = 'pending' \
+         AND (next_hop = $2 OR destination = $2) AND next_attempt_at > $3",
     )
     .bind(to_millis(now))
-    .bind(destination_hop)
+    .bind(participant)
     .bind(to_millis(now))
     .execute(conn)
     .await

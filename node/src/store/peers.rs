@@ -5,6 +5,7 @@ use time::OffsetDateTime;
 
 use super::{StoreError, Write};
 use crate::clock::{from_millis, to_millis};
+use crate::identity::standing::Introduction;
 use crate::ids::ParticipantId;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -122,6 +123,117 @@ pub async fn directory(pool: &AnyPool) -> Result<Vec<DirectoryRow>, StoreError> 
                 serial: row.try_get::<i64, _>("serial")? as u64,
                 trust: row.try_get("trust")?,
                 cached_at: from_millis(row.try_get("cached_at")?),
+            })
+        })
+        .collect()
+}
+
+/// Writes down how far an introduced participant's CA is trusted.
+pub fn introduction_write(participant: &ParticipantId, i: &Introduction) -> Write {
+    let vouched: Vec<String> = i.vouched_by.iter().map(|h| h.to_string()).collect();
+    Write::new(
+        "INSERT INTO introductions (participant, ca_fingerprint, vouched_by, confirmed_by_admin) \
+         VALUES ($1, $2, $3, $4) ON CONFLICT (participant) DO UPDATE SET \
+         ca_fingerprint = excluded.ca_fingerprint, vouched_by = excluded.vouched_by, \
+         confirmed_by_admin = excluded.confirmed_by_admin",
+    )
+    .bind(participant.to_string())
+    .bind(i.ca_fingerprint.clone())
+    .bind(vouched.join(","))
+    .bind(i64::from(i.confirmed_by_admin))
+}
+
+/// The participant is pinned now: its introduction and conflicts are over.
+pub fn settled_writes(participant: &ParticipantId) -> [Write; 2] {
+    [
+        Write::new("DELETE FROM introductions WHERE participant = $1")
+            .bind(participant.to_string()),
+        clear_conflicts_write(participant),
+    ]
+}
+
+pub async fn introductions(
+    pool: &AnyPool,
+) -> Result<Vec<(ParticipantId, Introduction)>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT participant, ca_fingerprint, vouched_by, confirmed_by_admin FROM introductions",
+    )
+    .fetch_all(pool)
+    .await?;
+    rows.iter()
+        .map(|row| {
+            let corrupt = |_| StoreError::corrupt("introduction participant");
+            let vouched_by = row
+                .try_get::<String, _>("vouched_by")?
+                .split(',')
+                .filter(|s| !s.is_empty())
+                .map(|s| s.parse().map_err(corrupt))
+                .collect::<Result<_, _>>()?;
+            Ok((
+                row.try_get::<String, _>("participant")?
+                    .parse()
+                    .map_err(corrupt)?,
+                Introduction {
+                    ca_fingerprint: row.try_get("ca_fingerprint")?,
+                    vouched_by,
+                    confirmed_by_admin: row.try_get::<i64, _>("confirmed_by_admin")? != 0,
+                },
+            ))
+        })
+        .collect()
+}
+
+/// An entry offered for a participant that names another CA than the one
+/// held: kept, to show beside the held one until an admin decides.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConflictRow {
+    pub participant: ParticipantId,
+    pub offered_by: ParticipantId,
+    pub ca_fingerprint: String,
+    /// The encoded `SignedDirectoryEntry` offered.
+    pub signed: Vec<u8>,
+    pub seen_at: OffsetDateTime,
+}
+
+pub fn conflict_write(c: &ConflictRow) -> Write {
+    Write::new(
+        "INSERT INTO directory_conflicts (participant, offered_by, ca_fingerprint, signed, \
+         seen_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+    )
+    .bind(c.participant.to_string())
+    .bind(c.offered_by.to_string())
+    .bind(c.ca_fingerprint.clone())
+    .bind(c.signed.clone())
+    .bind(to_millis(c.seen_at))
+}
+
+pub fn clear_conflicts_write(participant: &ParticipantId) -> Write {
+    Write::new("DELETE FROM directory_conflicts WHERE participant = $1")
+        .bind(participant.to_string())
+}
+
+pub async fn conflicts(pool: &AnyPool) -> Result<Vec<ConflictRow>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT participant, offered_by, ca_fingerprint, signed, seen_at \
+         FROM directory_conflicts ORDER BY participant, seen_at",
+    )
+    .fetch_all(pool)
+    .await?;
+    rows.iter()
+        .map(|row| {
+            let corrupt = |_| StoreError::corrupt("directory conflict participant");
+            Ok(ConflictRow {
+                participant: row
+                    .try_get::<String, _>("participant")?
+                    .parse()
+                    .map_err(corrupt)?,
+                offered_by: row
+                    .try_get::<String, _>("offered_by")?
+                    .parse()
+                    .map_err(corrupt)?,
+                ca_fingerprint: row.try_get("ca_fingerprint")?,
+                signed: row.try_get("signed")?,
+                seen_at: from_millis(row.try_get("seen_at")?),
             })
         })
         .collect()

@@ -917,7 +917,9 @@ async fn check_outbox_claims(store: Store) {
 
     // Its hub is back: e2 is due now.
     let woken = store
-        .write(move |conn| boxed(async move { outbox::wake(conn, "hub:EU-HUB", done_at).await }))
+        .write(move |conn| {
+            boxed(async move { outbox::wake_participant(conn, "hub:EU-HUB", done_at).await })
+        })
         .await
         .unwrap();
     assert_eq!(woken, 1);

@@ -241,8 +241,15 @@ impl Node {
         let effect = self
             .effect_of(from, &verified.header, &payload, now)
             .await?;
-        let receipt =
-            envelope::sign_receipt(self.signer(), &verified.envelope, &verified.header, now);
+        // Our audit head goes in the receipt: the sender witnesses our chain.
+        let head = audit::head(self.store.pool()).await?;
+        let receipt = envelope::sign_receipt(
+            self.signer(),
+            &verified.envelope,
+            &verified.header,
+            now,
+            head.as_ref(),
+        );
         let me = self.participant().to_string();
         let policy = self.config.deadlines;
         let kind = verified.header.kind;
