@@ -214,37 +214,11 @@ pub async fn run(
                 write!(out, "{}", render::plan(plan))?;
             }
         }
-        Command::Inbox | Command::Cases { .. } => {
-            let (inbox, include_closed) = match cmd {
-                Command::Inbox => (true, false),
-                Command::Cases { all } => (false, all),
-                _ => (false, false),
-            };
-            let list = client
-                .list_traces(pb::ListTracesRequest {
-                    inbox,
-                    include_closed,
-                })
-                .await
-                .map_err(failed)?
-                .into_inner();
-            if json {
-                return print_json(out, &list);
-            }
-            if list.traces.is_empty() {
-                writeln!(
-                    out,
-                    "{}",
-                    if inbox {
-                        "the inbox is empty"
-                    } else {
-                        "no traces"
-                    }
-                )?;
-            }
-            for t in &list.traces {
-                writeln!(out, "{}", render::trace_line(t))?;
-            }
+        Command::Inbox => {
+            crate::listing::traces(&mut client, true, false, 0, json, out).await?;
+        }
+        Command::Cases { all, page_size } => {
+            crate::listing::traces(&mut client, false, all, page_size, json, out).await?;
         }
         Command::Case(CaseCommand::Show { id }) => {
             let view = client
@@ -502,18 +476,8 @@ pub async fn run(
             }
             write!(out, "{}", render::overdue(&reply.items))?;
         }
-        Command::Outbox { all } => {
-            let reply = client
-                .outbox(pb::OutboxRequest {
-                    include_delivered: all,
-                })
-                .await
-                .map_err(failed)?
-                .into_inner();
-            if json {
-                return print_json(out, &reply);
-            }
-            write!(out, "{}", render::outbox(&reply.items))?;
+        Command::Outbox { all, page_size } => {
+            crate::listing::outbox(&mut client, all, page_size, json, out).await?;
         }
         Command::Audit(AuditCommand::Verify) => {
             let reply = client

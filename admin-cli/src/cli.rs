@@ -50,6 +50,10 @@ pub enum Command {
         /// Include closed traces.
         #[arg(long)]
         all: bool,
+        /// Traces fetched per request (0: the node's default, 500; at most
+        /// 1000). Every page is fetched; this only bounds each one.
+        #[arg(long, default_value_t = 0, value_name = "N")]
+        page_size: u32,
     },
     /// Cases: show one, with its chain timeline.
     #[command(subcommand)]
@@ -162,6 +166,10 @@ pub enum Command {
         /// Include what was delivered.
         #[arg(long)]
         all: bool,
+        /// Envelopes fetched per request (0: the node's default, 500; at
+        /// most 1000). Every page is fetched; this only bounds each one.
+        #[arg(long, default_value_t = 0, value_name = "N")]
+        page_size: u32,
     },
     /// The audit trail.
     #[command(subcommand)]

@@ -5,14 +5,16 @@
 //!
 //! Layout: `cli` (the command tree), `files` (CA, certificates, cards,
 //! directory entries), `client` (connection to the node), `casework`
-//! (officer commands), `admin` (peering, directory, register), `records`
-//! (the national records: import, search, domestic trace, drafted answers).
+//! (officer commands), `listing` (listings fetched page by page), `admin`
+//! (peering, directory, register), `records` (the national records: import,
+//! search, domestic trace, drafted answers).
 
 mod admin;
 mod casework;
 mod cli;
 mod client;
 mod files;
+mod listing;
 mod records;
 
 use std::io::Write;

@@ -90,6 +90,12 @@ pub struct RawConfig {
     /// at most 10000, since the sender waits for the whole relay.
     #[serde(default = "default_pass_through")]
     pub pass_through_ms: u64,
+    /// This process's name among replicas sharing a database: in outbox
+    /// claims, as PostgreSQL's `application_name` (`pg_stat_activity`), and
+    /// in the metrics (`iti_replica_info`). Default "<participant>@<host
+    /// name>"; set it when several replicas share a host.
+    #[serde(default)]
+    pub replica_name: Option<String>,
     /// Days an envelope may have been on its way (from the creation time
     /// its origin signed to its arrival here) and still be taken. It must
     /// outlast the longest outage the federation rides out: envelopes
@@ -354,7 +360,7 @@ pub struct NodeConfig {
     /// A hub's wait for a destination when passing an envelope straight
     /// through; `None`: always keep and forward.
     pub pass_through: Option<std::time::Duration>,
-    /// A stable name for this process among replicas (outbox claims).
+    /// This process's name among replicas (`replica_name`).
     pub replica: String,
     /// How long before its arrival an envelope may have been created.
     pub max_envelope_age: time::Duration,
@@ -691,6 +697,16 @@ pub fn validate(raw: RawConfig, base: &Path) -> Result<NodeConfig, ConfigError> 
         problems.push(format!("directory_entry: {} not found", path.display()));
     }
 
+    let replica = match &raw.replica_name {
+        Some(name) => {
+            if let Err(e) = check_replica_name(name) {
+                problems.push(format!("replica_name: {e}"));
+            }
+            name.clone()
+        }
+        None => default_replica_name(&raw.participant),
+    };
+
     if !problems.is_empty() {
         return Err(ConfigError { problems });
     }
@@ -711,7 +727,7 @@ pub fn validate(raw: RawConfig, base: &Path) -> Result<NodeConfig, ConfigError> 
         return Err(ConfigError::one("incomplete configuration"));
     };
     Ok(NodeConfig {
-        replica: format!("{participant}-{}", std::process::id()),
+        replica,
         participant,
         mode,
         federation_listen,
@@ -756,6 +772,47 @@ pub fn validate(raw: RawConfig, base: &Path) -> Result<NodeConfig, ConfigError> 
     })
 }
 
+/// PostgreSQL keeps 63 bytes of an `application_name`.
+const REPLICA_NAME_MAX: usize = 63;
+
+fn check_replica_name(name: &str) -> Result<(), String> {
+    if name.is_empty() || name.len() > REPLICA_NAME_MAX {
+        return Err(format!(
+            "{name:?} must be 1 to {REPLICA_NAME_MAX} characters"
+        ));
+    }
+    if let Some(c) = name.chars().find(|c| !replica_name_char(*c)) {
+        return Err(format!(
+            "{name:?} has {c:?}: use letters, digits and . _ - : @"
+        ));
+    }
+    Ok(())
+}
+
+fn replica_name_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | ':' | '@')
+}
+
+/// "<participant>@<host name>": the same after a restart, so a replica is
+/// recognised in `pg_stat_activity` and the metrics; the process id when
+/// the host has no usable name.
+fn default_replica_name(participant: &str) -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .map(|h| {
+            h.trim()
+                .chars()
+                .filter(|c| replica_name_char(*c))
+                .collect::<String>()
+        })
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| format!("pid{}", std::process::id()));
+    let mut name = format!("{participant}@{host}");
+    name.truncate(REPLICA_NAME_MAX);
+    name
+}
+
 /// The switch-over to the next certificate must come while the current
 /// one is valid: after it expires the node would present an expired
 /// certificate, and a date beyond any certificate's life is a typo that
@@ -794,6 +851,22 @@ fn check_switch_over(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_replica_name_is_checked_and_defaults_to_the_host() {
+        assert!(check_replica_name("GHA-a").is_ok());
+        assert!(check_replica_name("GHA@node-1.accra.example").is_ok());
+        let e = check_replica_name("GHA a").unwrap_err();
+        assert!(e.contains("' '"), "{e}");
+        assert!(check_replica_name("").is_err());
+        assert!(check_replica_name(&"x".repeat(64)).is_err());
+        let d = default_replica_name("GHA");
+        assert!(
+            d.starts_with("GHA@") && check_replica_name(&d).is_ok(),
+            "{d}"
+        );
+        assert_eq!(d, default_replica_name("GHA"), "the same at every start");
+    }
 
     #[test]
     fn environment_overrides_set_nested_keys_with_their_types() {

@@ -50,6 +50,7 @@ async fn wait_for_state(
             .list_traces(pb::ListTracesRequest {
                 inbox: false,
                 include_closed: true,
+                page: None,
             })
             .await?
             .into_inner();
@@ -359,6 +360,7 @@ pub async fn run(keep: bool) -> anyhow::Result<()> {
         .list_traces(pb::ListTracesRequest {
             inbox: true,
             include_closed: false,
+            page: None,
         })
         .await?
         .into_inner();
@@ -456,6 +458,7 @@ pub async fn run(keep: bool) -> anyhow::Result<()> {
             .list_traces(pb::ListTracesRequest {
                 inbox: true,
                 include_closed: false,
+                page: None,
             })
             .await?
             .into_inner();

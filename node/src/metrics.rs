@@ -76,6 +76,17 @@ struct PortLabels {
     port: &'static str,
 }
 
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ReplicaLabels {
+    participant: String,
+    replica: String,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ReasonLabels {
+    reason: &'static str,
+}
+
 /// "request", "response", "acknowledgement": the payload kind as a label.
 pub fn kind_label(kind: pb::PayloadKind) -> String {
     kind.as_str_name()
@@ -95,6 +106,8 @@ pub struct Metrics {
     handshakes_refused: Family<PortLabels, Counter>,
     duplicates_received: Counter,
     outcomes_unrecorded: Counter,
+    replica_info: Family<ReplicaLabels, Gauge>,
+    batches_rerun: Family<ReasonLabels, Counter>,
     unknown_origins: Counter,
     directory_conflicts: Counter,
     /// Scrapes are serialised: the gauges and the refusal counters are
@@ -189,8 +202,24 @@ impl Metrics {
              database): the envelope stays pending and is held back for outbox.retry_cap_secs",
             outcomes_unrecorded.clone(),
         );
+        let replica_info = Family::<ReplicaLabels, Gauge>::default();
+        registry.register(
+            "iti_replica_info",
+            "This process: its participant and its replica_name (always 1)",
+            replica_info.clone(),
+        );
+        let batches_rerun = Family::<ReasonLabels, Counter>::default();
+        registry.register(
+            "iti_store_batches_rerun",
+            "PostgreSQL: write batches rolled back and run again, by reason (deadlock, \
+             serialization, connection: the database went away or failed over); a deadlock \
+             means a transaction outside the node's lock order",
+            batches_rerun.clone(),
+        );
         Metrics {
             registry,
+            replica_info,
+            batches_rerun,
             duplicates_received,
             outcomes_unrecorded,
             unknown_origins,
@@ -306,6 +335,16 @@ impl Node {
         m.set_deadlines("counterpart", counterpart);
         m.sync_refusals("federation", self.federation_refusals.total());
         m.sync_refusals("local", self.local_refusals.total());
+        m.replica_info
+            .get_or_create(&ReplicaLabels {
+                participant: self.participant().to_string(),
+                replica: self.config.replica.clone(),
+            })
+            .set(1);
+        for (reason, total) in self.store.reruns() {
+            let counter = m.batches_rerun.get_or_create(&ReasonLabels { reason });
+            counter.inc_by(total.saturating_sub(counter.get()));
+        }
         let mut text = String::new();
         prometheus_client::encoding::prometheus_text::encode(&mut text, &m.registry)
             .map_err(|e| StoreError::corrupt(format!("encoding metrics: {e}")))?;

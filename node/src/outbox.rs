@@ -34,7 +34,7 @@ use crate::metrics::{Direction, Metrics};
 use crate::peering::Peering;
 use crate::store::envelopes::{self, Direction as Stored, StoredEnvelope};
 use crate::store::outbox::{self as ob, OutboxRow};
-use crate::store::{Backend, Store, StoreError, boxed};
+use crate::store::{Backend, Store, StoreError};
 
 /// What the delivery loop needs of its node, and nothing more.
 pub trait Deliveries: Send + Sync + 'static {
@@ -408,15 +408,8 @@ async fn claim<D: Deliveries>(node: &D, sending: &Sending, limit: usize) -> Vec<
                 .map(|rows| sending.take(rows, started, limit, now))
         }
         Backend::Postgres => {
-            let replica = node.replica().to_string();
             let lease = node.settings().claim_lease;
-            node.store()
-                .write(move |conn| {
-                    boxed(async move {
-                        ob::claim_due(conn, &replica, now, now + lease, limit as i64).await
-                    })
-                })
-                .await
+            ob::claim_due(node.store(), node.replica(), now, now + lease, limit as i64).await
         }
     };
     match result {

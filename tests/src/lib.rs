@@ -7,12 +7,14 @@
 //! `Federation` (start, peer, act as officers, wait for deliveries),
 //! officer calls scenarios repeat (`act`, `trace_view`, `summary`),
 //! `process` (nodes as OS processes, for fault tests and the benchmark),
+//! `replicas` (several processes of one state on one PostgreSQL database),
 //! `proxy` (a TCP fault proxy), `records_gen` (synthetic national records),
 //! `scrape_metrics` (a minimal HTTP client for `/metrics`), `logs` (every
 //! tracing event of the process, in memory).
 
 pub mod process;
 pub mod records_gen;
+pub mod replicas;
 
 pub use iti_node::demo::fixtures;
 pub mod logs;
@@ -57,17 +59,27 @@ pub async fn db_texts(node: &iti_node::service::Node, sql: &str) -> anyhow::Resu
         .await?)
 }
 
-/// Every outbox item of the officer's node, delivered ones included.
+/// Every outbox item of the officer's node, delivered ones included, page
+/// after page.
 pub async fn outbox_items(
     officer: &mut LocalClient<Channel>,
 ) -> anyhow::Result<Vec<pb::OutboxItem>> {
-    Ok(officer
-        .outbox(pb::OutboxRequest {
-            include_delivered: true,
-        })
-        .await?
-        .into_inner()
-        .items)
+    let mut items = Vec::new();
+    let mut token = String::new();
+    loop {
+        let page = officer
+            .outbox(pb::OutboxRequest {
+                include_delivered: true,
+                page: Some(pb::PageRequest { size: 0, token }),
+            })
+            .await?
+            .into_inner();
+        items.extend(page.items);
+        if page.next_page_token.is_empty() {
+            return Ok(items);
+        }
+        token = page.next_page_token;
+    }
 }
 
 /// Parses a participant id in tests.
@@ -281,6 +293,7 @@ impl Federation {
                 .list_traces(pb::ListTracesRequest {
                     inbox: false,
                     include_closed: true,
+                    page: None,
                 })
                 .await?
                 .into_inner();
@@ -312,20 +325,22 @@ impl Federation {
             let Some(running) = &member.running else {
                 continue;
             };
-            report.push(match outbox::list(running.node.store.pool(), false).await {
-                Ok(rows) => {
-                    let pending: Vec<_> = rows
-                        .iter()
-                        .filter(|r| r.state == OutboxState::Pending)
-                        .collect();
-                    let later = pending.iter().filter(|r| r.next_attempt_at > now).count();
-                    format!(
-                        "{participant}: {} pending, {later} not yet due",
-                        pending.len()
-                    )
-                }
-                Err(e) => format!("{participant}: outbox unreadable ({e})"),
-            });
+            report.push(
+                match outbox::list(running.node.store.pool(), false, 0, i64::MAX).await {
+                    Ok(rows) => {
+                        let pending: Vec<_> = rows
+                            .iter()
+                            .filter(|r| r.state == OutboxState::Pending)
+                            .collect();
+                        let later = pending.iter().filter(|r| r.next_attempt_at > now).count();
+                        format!(
+                            "{participant}: {} pending, {later} not yet due",
+                            pending.len()
+                        )
+                    }
+                    Err(e) => format!("{participant}: outbox unreadable ({e})"),
+                },
+            );
         }
         format!("outboxes: {}", report.join(", "))
     }
@@ -390,6 +405,7 @@ pub async fn summary(
         .list_traces(pb::ListTracesRequest {
             inbox: false,
             include_closed: true,
+            page: None,
         })
         .await?
         .into_inner();

@@ -140,6 +140,31 @@ impl NodeProcess {
         self.wait().await
     }
 
+    /// Freezes the process (SIGSTOP), as a stalled machine would: its
+    /// connections stay open and it does nothing until [`Self::resume`].
+    pub async fn pause(&self) -> anyhow::Result<()> {
+        self.signal("-STOP").await
+    }
+
+    /// Lets a paused process go on (SIGCONT).
+    pub async fn resume(&self) -> anyhow::Result<()> {
+        self.signal("-CONT").await
+    }
+
+    async fn signal(&self, signal: &str) -> anyhow::Result<()> {
+        let pid = self.pid().ok_or_else(|| anyhow!("the process has no id"))?;
+        let sent = Command::new("kill")
+            .arg(signal)
+            .arg(pid.to_string())
+            .status()
+            .await
+            .with_context(|| format!("running kill {signal}"))?;
+        if !sent.success() {
+            bail!("kill {signal} {pid} failed: {sent}");
+        }
+        Ok(())
+    }
+
     /// Waits for the process to exit.
     pub async fn wait(&mut self) -> anyhow::Result<ExitStatus> {
         self.child.wait().await.context("waiting for iti-node")

@@ -91,6 +91,7 @@ async fn traces(f: &mut Federation, participant: &str) -> anyhow::Result<Vec<pb:
         .list_traces(pb::ListTracesRequest {
             inbox: false,
             include_closed: true,
+            page: None,
         })
         .await?
         .into_inner()

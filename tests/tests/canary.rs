@@ -1180,6 +1180,7 @@ impl Canary {
                 .list_traces(pb::ListTracesRequest {
                     inbox,
                     include_closed: true,
+                    page: None,
                 })
                 .await;
             match reply {
@@ -1213,6 +1214,7 @@ impl Canary {
         let r = debug(
             c.outbox(pb::OutboxRequest {
                 include_delivered: true,
+                page: None,
             })
             .await,
         );
@@ -1557,6 +1559,7 @@ async fn until_draft(
                 .list_traces(pb::ListTracesRequest {
                     inbox: false,
                     include_closed: true,
+                    page: None,
                 })
                 .await?
                 .into_inner();
@@ -1602,6 +1605,7 @@ async fn all_trace_ids(c: &Canary) -> anyhow::Result<Vec<String>> {
             .list_traces(pb::ListTracesRequest {
                 inbox: false,
                 include_closed: true,
+                page: None,
             })
             .await?
             .into_inner();
@@ -1616,6 +1620,7 @@ async fn traces_at(c: &Canary, node: &str) -> anyhow::Result<Vec<pb::TraceSummar
         .list_traces(pb::ListTracesRequest {
             inbox: false,
             include_closed: true,
+            page: None,
         })
         .await?
         .into_inner()
@@ -2051,6 +2056,7 @@ async fn label_arrivals(
                     .list_traces(pb::ListTracesRequest {
                         inbox: false,
                         include_closed: true,
+                        page: None,
                     })
                     .await?
                     .into_inner();

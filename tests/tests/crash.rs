@@ -103,6 +103,7 @@ async fn traces(c: &mut Client) -> anyhow::Result<Vec<pb::TraceSummary>> {
     Ok(c.list_traces(pb::ListTracesRequest {
         inbox: false,
         include_closed: true,
+        page: None,
     })
     .await?
     .into_inner()

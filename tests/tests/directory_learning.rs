@@ -96,7 +96,7 @@ async fn outbox_row(
     who: &str,
     envelope: &str,
 ) -> anyhow::Result<Option<OutboxRow>> {
-    Ok(outbox::list(f.node(who)?.store.pool(), true)
+    Ok(outbox::list(f.node(who)?.store.pool(), true, 0, i64::MAX)
         .await?
         .into_iter()
         .find(|r| r.envelope_id.to_string() == envelope))
@@ -144,7 +144,7 @@ async fn an_origin_not_known_yet_is_retried_and_delivered_once_it_is_learned() -
     let at_bel = iti_tests::db_scalar(f.node("BEL")?, "SELECT COUNT(*) FROM traces").await?;
     assert_eq!(at_bel, 1, "delivered once");
     for who in ["GHA", "hub:ECOWAS", "hub:INTERPOL"] {
-        let rejected = outbox::list(f.node(who)?.store.pool(), true)
+        let rejected = outbox::list(f.node(who)?.store.pool(), true, 0, i64::MAX)
             .await?
             .into_iter()
             .filter(|r| r.state == OutboxState::Rejected)

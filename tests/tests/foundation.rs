@@ -26,6 +26,7 @@ async fn trace_count(f: &mut Federation, who: &str) -> anyhow::Result<usize> {
         .list_traces(pb::ListTracesRequest {
             inbox: false,
             include_closed: true,
+            page: None,
         })
         .await?
         .into_inner()
@@ -366,6 +367,48 @@ async fn expired_and_unpinned_certificates_are_refused_at_the_handshake() -> any
             explained.contains("refused")
                 || explained.contains("certificate")
                 || explained.contains("closed the connection"),
+            "{explained} / {err:?}"
+        );
+    }
+    f.shutdown().await;
+    Ok(())
+}
+
+/// A node that dies during the handshake (here: a listener that reads the
+/// client's hello and closes) is not reported as one that refused the
+/// officer's certificate.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_that_dies_mid_handshake_is_not_reported_as_refusing_the_certificate()
+-> anyhow::Result<()> {
+    use tokio::io::AsyncReadExt;
+    let mut f = Federation::of_states(&["GHA"]).await?;
+    let officer = f.sandbox.officer_cert(&p("GHA"), Role::Poc)?;
+    let ca = f.sandbox.member(&p("GHA"))?.ca.cert_pem.clone();
+    for reset in [false, true] {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        tokio::spawn(async move {
+            if let Ok((mut tcp, _)) = listener.accept().await {
+                let mut hello = [0u8; 4096];
+                let _ = tcp.read(&mut hello).await;
+                if reset {
+                    let _ = tcp.set_zero_linger();
+                }
+            }
+        });
+        let channel = tls::officer_channel(
+            &addr.to_string(),
+            &officer,
+            &ca,
+            std::time::Duration::from_secs(5),
+        )?;
+        let err = LocalClient::new(channel)
+            .who_am_i(pb::WhoAmIRequest {})
+            .await
+            .expect_err("nothing answers");
+        let explained = tls::explain_transport_error(&err).unwrap_or_default();
+        assert!(
+            explained.contains("may have stopped") && !explained.contains("certificate it trusts"),
             "{explained} / {err:?}"
         );
     }

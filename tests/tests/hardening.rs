@@ -338,7 +338,8 @@ async fn submit(
 
 /// The hub's outbox state of `envelope` ("pending", "delivered", ...), if queued.
 async fn hub_outbox_state(f: &Federation, envelope: &str) -> anyhow::Result<Option<String>> {
-    let rows = iti_node::store::outbox::list(f.node("hub:ECOWAS")?.store.pool(), true).await?;
+    let rows = iti_node::store::outbox::list(f.node("hub:ECOWAS")?.store.pool(), true, 0, i64::MAX)
+        .await?;
     Ok(rows
         .into_iter()
         .find(|r| r.envelope_id.to_string() == envelope)

@@ -596,6 +596,7 @@ async fn a_routing_loop_between_hubs_is_refused_not_bounced() -> anyhow::Result<
         .list_traces(pb::ListTracesRequest {
             inbox: false,
             include_closed: true,
+            page: None,
         })
         .await?
         .into_inner();

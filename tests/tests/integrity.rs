@@ -82,6 +82,7 @@ async fn trace_ids(f: &mut Federation, participant: &str) -> anyhow::Result<Vec<
         .list_traces(pb::ListTracesRequest {
             inbox: false,
             include_closed: true,
+            page: None,
         })
         .await?
         .into_inner();

@@ -38,6 +38,7 @@ fn every_trace() -> pb::ListTracesRequest {
     pb::ListTracesRequest {
         inbox: false,
         include_closed: true,
+        page: None,
     }
 }
 
@@ -560,6 +561,7 @@ async fn an_incomplete_request_is_returned_unless_declared_incomplete_or_queued(
         .list_traces(pb::ListTracesRequest {
             inbox: true,
             include_closed: false,
+            page: None,
         })
         .await?
         .into_inner()

@@ -84,6 +84,24 @@ async fn metrics_count_an_exchange_and_show_an_empty_outbox() -> anyhow::Result<
         Some(0.0)
     );
 
+    // Which process this is, among replicas (its replica_name).
+    let replica = f.node("GHA")?.config.replica.clone();
+    assert_eq!(
+        metric_value(
+            &gha_text,
+            &format!("iti_replica_info{{participant=\"GHA\",replica=\"{replica}\"}}")
+        ),
+        Some(1.0),
+        "{gha_text}"
+    );
+    assert_eq!(
+        metric_value(
+            &gha_text,
+            "iti_store_batches_rerun_total{reason=\"deadlock\"}"
+        ),
+        Some(0.0)
+    );
+
     let (_, bel_text) = scrape_metrics(bel_metrics).await?;
     assert_eq!(
         metric_value(

@@ -220,3 +220,57 @@ async fn a_killed_node_process_restarts_on_its_data() -> anyhow::Result<()> {
     assert!(gha.stop().await?.success());
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn itictl_lists_traces_and_the_outbox_page_by_page() -> anyhow::Result<()> {
+    require_binary(&node_binary())?;
+    require_binary(&itictl_binary())?;
+    let mut sandbox = Sandbox::create(Arc::new(SystemClock))?;
+    sandbox.add("GHA", MemberOptions::default())?;
+    sandbox.add("BEL", MemberOptions::default())?;
+    let mut gha =
+        NodeProcess::spawn(&node_binary(), &sandbox.member(&p("GHA"))?.config_path).await?;
+    // BEL is unreachable: the requests wait in the outbox.
+    admin_client(&mut sandbox, "GHA", &gha)?
+        .add_peer(sandbox.card_at(&p("BEL"), "127.0.0.1:9", &[])?)
+        .await?;
+    let cert = sandbox.officer_cert(&p("GHA"), Role::Poc)?;
+    let ca = sandbox.member(&p("GHA"))?.ca.cert_pem.clone();
+    let mut poc = LocalClient::new(tls::officer_channel(
+        &gha.local.to_string(),
+        &cert,
+        &ca,
+        Duration::from_secs(10),
+    )?);
+    let mut sent = Vec::new();
+    for _ in 0..5 {
+        let r = poc
+            .submit_request(pb::SubmitRequestRequest {
+                request: Some(fixtures::fal_request()),
+                routing_override: None,
+                on_behalf_via: String::new(),
+                allow_duplicate: true,
+            })
+            .await?
+            .into_inner();
+        sent.push(r.trace_id);
+    }
+    let officer = sandbox.officer_dir(&p("GHA"), Role::Poc)?;
+    let cases: pb::ListTracesReply = serde_json::from_str(
+        &itictl(&officer, &gha, &["cases", "--all", "--page-size", "2"]).await?,
+    )?;
+    let listed: Vec<String> = cases.traces.into_iter().map(|t| t.trace_id).collect();
+    let mut newest_first = sent.clone();
+    newest_first.sort_by(|a, b| b.cmp(a));
+    assert_eq!(
+        listed, newest_first,
+        "every page, newest (highest id) first"
+    );
+    let outbox: pb::OutboxReply = serde_json::from_str(
+        &itictl(&officer, &gha, &["outbox", "--all", "--page-size", "2"]).await?,
+    )?;
+    let queued: Vec<String> = outbox.items.into_iter().map(|i| i.trace_id).collect();
+    assert_eq!(queued, sent);
+    assert!(gha.stop().await?.success());
+    Ok(())
+}

@@ -181,6 +181,7 @@ async fn requester_traces(f: &mut Federation, who: &str) -> anyhow::Result<Vec<p
         .list_traces(pb::ListTracesRequest {
             inbox: false,
             include_closed: true,
+            page: None,
         })
         .await?
         .into_inner()

@@ -235,6 +235,7 @@ async fn listed(officer: &mut Officer, inbox: bool) -> anyhow::Result<Vec<pb::Tr
         .list_traces(pb::ListTracesRequest {
             inbox,
             include_closed: false,
+            page: None,
         })
         .await?
         .into_inner()
@@ -614,6 +615,7 @@ async fn no_token_in_events_or_audit(
         .list_traces(pb::ListTracesRequest {
             inbox: false,
             include_closed: true,
+            page: None,
         })
         .await?
         .into_inner()

@@ -257,6 +257,7 @@ async fn informed_cases(f: &mut Federation, participant: &str) -> anyhow::Result
         .list_traces(pb::ListTracesRequest {
             inbox: false,
             include_closed: true,
+            page: None,
         })
         .await?
         .into_inner();
@@ -284,6 +285,7 @@ async fn until_informed_of(
                     .list_traces(pb::ListTracesRequest {
                         inbox: false,
                         include_closed: true,
+                        page: None,
                     })
                     .await?
                     .into_inner();
@@ -844,6 +846,7 @@ async fn a_response_contradicting_the_requesters_declared_restrictions_needs_con
         .list_traces(pb::ListTracesRequest {
             inbox: true,
             include_closed: false,
+            page: None,
         })
         .await?
         .into_inner();
@@ -890,6 +893,7 @@ async fn a_response_contradicting_the_requesters_declared_restrictions_needs_con
     let outbox = bel
         .outbox(pb::OutboxRequest {
             include_delivered: true,
+            page: None,
         })
         .await?
         .into_inner();

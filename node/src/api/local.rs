@@ -8,7 +8,7 @@ use iti_proto::v1::local_server::Local;
 use tokio_stream::StreamExt;
 use tonic::{Request, Response, Status, Streaming};
 
-use super::{officer, to_status};
+use super::{officer, paging, to_status};
 use crate::ids::{ParticipantId, TraceId};
 use crate::service::access::{Operation, require};
 use crate::service::act::Action;
@@ -124,12 +124,16 @@ impl Local for LocalApi {
     ) -> Result<Response<pb::ListTracesReply>, Status> {
         let o = officer(&req, self.node.participant())?;
         let r = req.into_inner();
-        let traces = self
+        let page = paging::read::<TraceId>(r.page.as_ref())?;
+        let (traces, next) = self
             .node
-            .trace_summaries(&o, r.inbox, r.include_closed)
+            .trace_summaries(&o, r.inbox, r.include_closed, page.after, page.size)
             .await
             .map_err(to_status)?;
-        Ok(Response::new(pb::ListTracesReply { traces }))
+        Ok(Response::new(pb::ListTracesReply {
+            traces,
+            next_page_token: paging::next_token(next),
+        }))
     }
 
     async fn show_case(
@@ -236,12 +240,17 @@ impl Local for LocalApi {
     ) -> Result<Response<pb::OutboxReply>, Status> {
         let o = officer(&req, self.node.participant())?;
         require(&o, Operation::ReadOutbox).map_err(to_status)?;
-        let items = self
+        let r = req.into_inner();
+        let page = paging::read::<i64>(r.page.as_ref())?;
+        let (items, next) = self
             .node
-            .outbox_items(req.into_inner().include_delivered)
+            .outbox_items(r.include_delivered, page.after.unwrap_or(0), page.size)
             .await
             .map_err(to_status)?;
-        Ok(Response::new(pb::OutboxReply { items }))
+        Ok(Response::new(pb::OutboxReply {
+            items,
+            next_page_token: paging::next_token(next),
+        }))
     }
 
     async fn audit_verify(

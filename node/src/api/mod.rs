@@ -3,6 +3,7 @@
 
 pub mod federation;
 pub mod local;
+pub mod paging;
 pub mod records;
 pub mod reflection;
 
@@ -23,6 +24,17 @@ pub fn to_status(e: ServiceError) -> Status {
         ServiceError::NotFound(m) => Status::not_found(m),
         ServiceError::FailedPrecondition(m) => Status::failed_precondition(m),
         ServiceError::PermissionDenied(m) => Status::permission_denied(m),
+        ServiceError::Unavailable(m) => {
+            tracing::warn!(error = %m, "database unavailable");
+            Status::unavailable("the node's database is unavailable now; try again shortly")
+        }
+        ServiceError::OutcomeUnknown(m) => {
+            tracing::warn!(error = %m, "a commit's outcome is unknown");
+            Status::unavailable(
+                "the node lost its database connection while saving this change: it may or may \
+                 not have been saved; look (itictl cases, case show) before doing it again",
+            )
+        }
         ServiceError::NotYet(m) => Status::unavailable(m),
         ServiceError::UnknownOrigin { ref origin, .. } => {
             let mut status = Status::unavailable(e.to_string());

@@ -640,7 +640,12 @@ pub fn explain_transport_error(status: &tonic::Status) -> Option<String> {
         source = s.source();
     }
     let lower = text.to_lowercase();
-    let hint = if lower.contains("certificateexpired")
+    // A node that refuses a handshake says why in a TLS alert; a connection
+    // closed without one is a node that stopped (or something between us),
+    // not a verdict on our certificate.
+    let hint = if lower.contains("certificaterequired") {
+        "the node requires a client certificate, and none was presented"
+    } else if lower.contains("certificateexpired")
         || lower.contains("certificate expired")
         || lower.contains("expired") && lower.contains("cert")
     {
@@ -656,14 +661,19 @@ pub fn explain_transport_error(status: &tonic::Status) -> Option<String> {
         "the certificate was refused: it does not chain to the CA pinned for the identity it claims (wrong CA, or not a peer)"
     } else if lower.contains("notvalidforname") {
         "the server's certificate is not the node we expected"
+    } else if lower.contains("received fatal alert") {
+        "the node refused the TLS handshake"
     } else if lower.contains("connection refused") {
         "nothing is listening at that address (is the node running?)"
     } else if lower.contains("broken pipe")
         || lower.contains("connection closed")
         || lower.contains("connection reset")
-        || lower.contains("certificaterequired")
+        || lower.contains("handshake eof")
+        || lower.contains("unexpected eof")
     {
-        "the node closed the connection during the handshake: it requires a certificate it trusts"
+        "the connection was closed during the TLS handshake with no reason given: the node \
+         may have stopped or be restarting (is it running?); a node that refuses a \
+         certificate says so, and counts it in its log and metrics"
     } else if lower.contains("timed out") || lower.contains("deadline") {
         "the node did not answer in time"
     } else {
@@ -722,4 +732,34 @@ pub fn own_participant_of_ca(ca: &CertificateDer<'_>) -> Option<ParticipantId> {
         .and_then(|o| o.as_str().ok())?
         .to_string();
     org.strip_prefix("ITI Exchange ")?.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn explained(message: &str) -> String {
+        explain_transport_error(&tonic::Status::unavailable(message)).unwrap_or_default()
+    }
+
+    #[test]
+    fn a_connection_closed_mid_handshake_is_not_taken_for_a_refused_certificate() {
+        // What a client sees when the node dies during the handshake.
+        for closed in [
+            "tls handshake eof",
+            "Connection reset by peer (os error 104)",
+            "Broken pipe (os error 32)",
+        ] {
+            let text = explained(closed);
+            assert!(text.contains("may have stopped"), "{closed}: {text}");
+            assert!(!text.contains("certificate it trusts"), "{closed}: {text}");
+        }
+        // What it sees when the node refuses: an alert naming the reason.
+        assert!(explained("received fatal alert: UnknownCA").contains("does not chain"));
+        assert!(
+            explained("received fatal alert: CertificateRequired").contains("none was presented")
+        );
+        assert!(explained("received fatal alert: HandshakeFailure").contains("refused"));
+        assert!(explained("Connection refused (os error 111)").contains("nothing is listening"));
+    }
 }

@@ -4,6 +4,8 @@
 //! the same for all: the side that may take it, the marking its message
 //! carries, the envelope through the release gate, and one transition.
 
+use std::sync::Arc;
+
 use iti_proto::v1 as pb;
 
 use super::pipeline::{self, Change, Event, Transition};
@@ -574,9 +576,9 @@ impl Node {
             trace_id,
             step,
             delay_until: checked.delay_until,
-            check: Box::new(|_| Ok(())),
-            update: Box::new(move |t| {
-                if let Some(request) = new_request {
+            check: Arc::new(|_| Ok(())),
+            update: Arc::new(move |t| {
+                if let Some(request) = new_request.clone() {
                     t.missing = crate::case::completeness::check(&request);
                     t.flags = crate::bounds::flags_of(&request);
                     let marking = crate::store::provenance::held_under(request.marking.as_ref());
@@ -625,8 +627,8 @@ impl Node {
             trace_id: trace.trace_id,
             step: None,
             delay_until: None,
-            check: Box::new(|_| Ok(())),
-            update: Box::new(|t| {
+            check: Arc::new(|_| Ok(())),
+            update: Arc::new(|t| {
                 t.state = TraceState::Closed;
                 t.awaiting = Awaiting::Nothing;
             }),

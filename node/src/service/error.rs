@@ -16,6 +16,13 @@ pub enum ServiceError {
     FailedPrecondition(String),
     #[error("{0}")]
     PermissionDenied(String),
+    /// The database is away or busy (failing over, say): worth trying again.
+    #[error("unavailable: {0}")]
+    Unavailable(String),
+    /// The database connection was lost while the change was being
+    /// committed: it may or may not have been saved.
+    #[error("outcome unknown: {0}")]
+    OutcomeUnknown(String),
     /// Not now: the sender should try again shortly (a report about an
     /// envelope whose outcome this node is still recording, say).
     #[error("{0}")]
@@ -46,7 +53,11 @@ impl ServiceError {
 
 impl From<StoreError> for ServiceError {
     fn from(e: StoreError) -> Self {
-        ServiceError::Internal(e.to_string())
+        match e {
+            StoreError::OutcomeUnknown(_) => ServiceError::OutcomeUnknown(e.to_string()),
+            e if e.is_transient() => ServiceError::Unavailable(e.to_string()),
+            e => ServiceError::Internal(e.to_string()),
+        }
     }
 }
 

@@ -125,7 +125,7 @@ impl Node {
             addr: config.data_dir.display().to_string(),
             reason: e.to_string(),
         })?;
-        let store = Store::open(&config.database_url, config.durability).await?;
+        let store = Store::open(&config.database_url, config.durability, &config.replica).await?;
         let signers = Signers::from_credentials(&config.credentials())?;
         let own_ca =
             rustls::pki_types::CertificateDer::from_pem_slice(config.ca_cert_pem.as_bytes())

@@ -8,6 +8,8 @@
 //! Officer actions, received messages, drafts and onward uses all build
 //! transitions; none writes a trace, an event or an envelope any other way.
 
+use std::sync::Arc;
+
 use sqlx::AnyConnection;
 use time::OffsetDateTime;
 
@@ -62,12 +64,15 @@ impl Event {
     }
 }
 
-/// A check of the trace as stored, before a step is written.
-pub(crate) type Check = Box<dyn FnOnce(&TraceRow) -> ServiceResult<()> + Send>;
+/// A check of the trace as stored, before a step is written. `Fn` behind
+/// an `Arc`, like [`Update`], so that a transition can be cloned: on
+/// PostgreSQL its write job may run again (`store::Store::write`).
+pub(crate) type Check = Arc<dyn Fn(&TraceRow) -> ServiceResult<()> + Send + Sync>;
 /// A change of the trace as stored, after its step.
-pub(crate) type Update = Box<dyn FnOnce(&mut TraceRow) + Send>;
+pub(crate) type Update = Arc<dyn Fn(&mut TraceRow) + Send + Sync>;
 
 /// What a transition does to its trace.
+#[derive(Clone)]
 pub(crate) enum Change {
     /// A new trace (no trace of that id may exist yet).
     Open(Box<TraceRow>),
@@ -94,13 +99,14 @@ impl Change {
             trace_id,
             step: Some(step),
             delay_until: None,
-            check: Box::new(|_| Ok(())),
-            update: Box::new(|_| {}),
+            check: Arc::new(|_| Ok(())),
+            update: Arc::new(|_| {}),
         }
     }
 }
 
 /// A change of a trace, whole.
+#[derive(Clone)]
 pub(crate) struct Transition {
     pub change: Change,
     pub events: Vec<Event>,

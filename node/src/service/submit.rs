@@ -1,5 +1,7 @@
 //! Sending a trace request: check it, route it (9.1), sign it, queue it.
 
+use std::sync::Arc;
+
 use iti_proto::v1 as pb;
 
 use super::pipeline::{Change, Event, Transition};
@@ -382,13 +384,13 @@ impl Node {
             trace_id: trace.trace_id,
             step: Some(Step::Send),
             delay_until: None,
-            check: Box::new(|_| Ok(())),
-            update: Box::new(move |t| {
-                t.counterpart = counterpart;
-                t.request = request;
-                t.draft = provenance;
-                t.missing = missing;
-                t.flags = flags;
+            check: Arc::new(|_| Ok(())),
+            update: Arc::new(move |t| {
+                t.counterpart = counterpart.clone();
+                t.request = request.clone();
+                t.draft = provenance.clone();
+                t.missing = missing.clone();
+                t.flags = flags.clone();
                 t.awaiting = Awaiting::Nothing;
             }),
         })
@@ -474,8 +476,8 @@ impl Node {
             trace_id: draft.trace_id,
             step: None,
             delay_until: None,
-            check: Box::new(|_| Ok(())),
-            update: Box::new(|t| t.awaiting = Awaiting::Consent),
+            check: Arc::new(|_| Ok(())),
+            update: Arc::new(|t| t.awaiting = Awaiting::Consent),
         })
         .event(Event::new(
             "waiting_for_consent",

@@ -155,20 +155,26 @@ impl Node {
         }
     }
 
-    /// Every trace, newest first; `inbox` keeps those that need us.
+    /// A page of the traces' summaries, newest first, after `after`, at
+    /// most `size`; `inbox` keeps those that need us. Also where the next
+    /// page starts, if there may be one.
     pub async fn trace_summaries(
         &self,
         officer: &Officer,
         inbox: bool,
         include_closed: bool,
-    ) -> ServiceResult<Vec<pb::TraceSummary>> {
-        let all = traces::all(self.store.pool()).await?;
-        Ok(all
+        after: Option<TraceId>,
+        size: usize,
+    ) -> ServiceResult<(Vec<pb::TraceSummary>, Option<TraceId>)> {
+        let keep = |t: &TraceRow| {
+            (include_closed || t.state != TraceState::Closed) && (!inbox || needs_us(t))
+        };
+        let (rows, next) = traces::page_matching(self.store.pool(), after, size, keep).await?;
+        let summaries = rows
             .iter()
-            .filter(|t| include_closed || t.state != TraceState::Closed)
-            .filter(|t| !inbox || needs_us(t))
             .map(|t| self.summary(officer.role, t, &Consents::none()))
-            .collect())
+            .collect();
+        Ok((summaries, next))
     }
 
     /// Resolves a case id or a trace id to a case.
@@ -338,10 +344,20 @@ impl Node {
             .await
     }
 
-    /// What waits in the outbox (facts only: ids, kinds, hops, errors).
-    pub async fn outbox_items(&self, include_done: bool) -> ServiceResult<Vec<pb::OutboxItem>> {
-        Ok(outbox::list(self.store.pool(), include_done)
-            .await?
+    /// A page of what waits in the outbox (facts only: ids, kinds, hops,
+    /// errors), in queue order after the envelope queued as `after_seq`, at
+    /// most `size`. Also where the next page starts, if there may be one.
+    pub async fn outbox_items(
+        &self,
+        include_done: bool,
+        after_seq: i64,
+        size: usize,
+    ) -> ServiceResult<(Vec<pb::OutboxItem>, Option<i64>)> {
+        let rows = outbox::list(self.store.pool(), include_done, after_seq, size as i64).await?;
+        let next = (rows.len() == size)
+            .then(|| rows.last().map(|r| r.seq))
+            .flatten();
+        let items = rows
             .into_iter()
             .map(|r| pb::OutboxItem {
                 envelope_id: r.envelope_id.to_string(),
@@ -356,7 +372,8 @@ impl Node {
                 trace_id: r.trace_id.to_string(),
                 done_at: r.done_at.map(to_timestamp),
             })
-            .collect())
+            .collect();
+        Ok((items, next))
     }
 
     /// Deadlines passed, owed by us or by the counterpart.

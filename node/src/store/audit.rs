@@ -56,9 +56,10 @@ pub async fn append_after(
     subject: &str,
     detail: &str,
 ) -> Result<(), StoreError> {
-    if Backend::of(conn) == Backend::Postgres {
+    if Backend::of(conn) == Backend::Postgres && !super::pg_batch::audit_locked() {
         // Replicas share one chain: serialise appends for this transaction.
-        sqlx::query("SELECT pg_advisory_xact_lock(7101)")
+        // (The writer's batches take this lock before anything else.)
+        sqlx::query(super::pg_batch::AUDIT_LOCK)
             .execute(&mut *conn)
             .await?;
     }

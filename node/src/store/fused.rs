@@ -130,7 +130,7 @@ impl Write {
 }
 
 /// Writes gathered to go to the database together.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct Writes(Vec<Write>);
 
 impl Writes {

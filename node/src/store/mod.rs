@@ -12,19 +12,27 @@
 //! that need no answer travel together (`fused`): on SQLite as one query,
 //! since each statement through sqlx is a round trip to another thread.
 //!
+//! On PostgreSQL, where replicas share the database, every batch takes the
+//! audit chain's lock before anything else and is run again, whole, after a
+//! deadlock or a lost connection (`pg_batch`), and a URL may list several
+//! servers, of which the store uses the one that accepts writes (`hosts`).
+//!
 //! Layout: `fused` (writes sent together), `envelopes` (envelopes,
 //! receipts), `traces` (cases, events, deadlines, consents), `outbox`,
 //! `audit`, `peers` (peers, directory), `hub` (relay log, lost/stolen
 //! register), `records` (the national tracing system's records, recovered
-//! weapons, drafted answers); `testdb` makes throwaway PostgreSQL databases for the tests
-//! (`ITI_TEST_POSTGRES_URL`).
+//! weapons, drafted answers), `pg_batch` (the writer's batches on
+//! PostgreSQL), `hosts` (finding the primary); `testdb` makes throwaway
+//! PostgreSQL databases for the tests (`ITI_TEST_POSTGRES_URL`).
 
 pub mod audit;
 pub mod envelopes;
 pub mod fused;
+pub mod hosts;
 pub mod hub;
 pub mod outbox;
 pub mod peers;
+mod pg_batch;
 pub(crate) mod provenance;
 pub mod records;
 pub mod testdb;
@@ -42,6 +50,7 @@ use sqlx::{AnyConnection, AnyPool, Connection, Executor};
 use tokio::sync::{mpsc, oneshot};
 
 pub use fused::{Write, Writes};
+pub use pg_batch::FAILOVER_WAIT;
 
 /// Jobs committed together at most.
 pub const MAX_BATCH: usize = 256;
@@ -139,6 +148,9 @@ pub(crate) async fn claim_owed_savepoint(conn: &mut AnyConnection) -> Result<boo
         owe_savepoint(true);
         return Err(StoreError::OutsideSavepoint);
     }
+    // Release builds make no check.
+    #[cfg(not(debug_assertions))]
+    let _ = conn;
     Ok(true)
 }
 
@@ -154,7 +166,20 @@ pub(crate) async fn ensure_savepoint(conn: &mut AnyConnection) -> Result<(), Sto
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("database: {0}")]
-    Database(#[from] sqlx::Error),
+    Database(#[source] sqlx::Error),
+    /// The database could not take the change now (away, failing over, or
+    /// in conflict past the retries): worth trying again later.
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    /// The connection was lost while the change was being committed: it may
+    /// or may not have been saved, and it is not run again.
+    #[error(
+        "the database connection was lost while the change was being committed: \
+         it may or may not have been saved ({0})"
+    )]
+    OutcomeUnknown(String),
+    #[error("database_url: {0}")]
+    BadUrl(String),
     #[error("database migration: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("stored data is corrupt: {0}")]
@@ -177,6 +202,87 @@ pub enum StoreError {
 impl StoreError {
     pub fn corrupt(what: impl std::fmt::Display) -> Self {
         StoreError::Corrupt(what.to_string())
+    }
+
+    /// The database is away or busy, not wrong: the same request may
+    /// succeed later.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            StoreError::Unavailable(_) => true,
+            StoreError::Database(e) => pg_batch::passing(e).is_some(),
+            _ => false,
+        }
+    }
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        // The writer must know of a deadlock or a lost connection even if
+        // the job turns the error into its own, or goes on.
+        pg_batch::note(&e);
+        StoreError::Database(e)
+    }
+}
+
+/// Why a batch's jobs were not committed. sqlx errors are not `Clone`, and
+/// every job of a batch gets the failure, so it travels as text.
+#[derive(Debug, Clone)]
+pub(crate) struct Failure {
+    text: String,
+    kind: FailureKind,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum FailureKind {
+    /// The database refused the change.
+    Refused,
+    /// The database is away or busy: worth trying again later.
+    Transient,
+    /// The commit was cut off: saved or not, no one can tell.
+    InDoubt,
+}
+
+impl Failure {
+    fn of(e: &sqlx::Error) -> Failure {
+        let kind = match pg_batch::passing(e) {
+            Some(_) => FailureKind::Transient,
+            None => FailureKind::Refused,
+        };
+        Failure {
+            text: e.to_string(),
+            kind,
+        }
+    }
+
+    fn refused(text: String) -> Failure {
+        Failure {
+            text,
+            kind: FailureKind::Refused,
+        }
+    }
+
+    fn unavailable(text: String) -> Failure {
+        Failure {
+            text,
+            kind: FailureKind::Transient,
+        }
+    }
+
+    fn in_doubt(text: String) -> Failure {
+        Failure {
+            text,
+            kind: FailureKind::InDoubt,
+        }
+    }
+}
+
+impl From<Failure> for StoreError {
+    fn from(f: Failure) -> Self {
+        match f.kind {
+            FailureKind::Refused => StoreError::Database(sqlx::Error::Protocol(f.text)),
+            FailureKind::Transient => StoreError::Unavailable(f.text),
+            FailureKind::InDoubt => StoreError::OutcomeUnknown(f.text),
+        }
     }
 }
 
@@ -205,16 +311,39 @@ pub enum Durability {
     Normal,
 }
 
+/// How one run of a job went: whether its writes are to be kept, and how
+/// to answer its caller once the batch's fate is known.
 struct Completion {
     keep: bool,
-    finish: Box<dyn FnOnce(Result<(), String>) + Send>,
+    finish: Box<dyn FnOnce(Result<(), Failure>) + Send>,
+}
+
+impl Completion {
+    /// This run, answered with `failure` whatever the batch does.
+    fn failing(self, failure: Failure) -> Completion {
+        let finish = self.finish;
+        Completion {
+            keep: false,
+            finish: Box::new(move |_| finish(Err(failure))),
+        }
+    }
 }
 
 /// One write job: run in the writer's transaction, or, when the batch failed
 /// before its turn (a lost connection), abandoned with the batch's error.
 struct Job {
-    run: RunJob,
-    abandon: Box<dyn FnOnce(String) + Send>,
+    op: Box<dyn JobOp>,
+    abandon: Box<dyn FnOnce(Failure) + Send>,
+}
+
+/// A job's work, which the PostgreSQL writer may run more than once (the
+/// whole batch again, after a deadlock): the caller is answered only by
+/// the run whose batch committed.
+trait JobOp: Send {
+    /// A run that leaves the job to be run again.
+    fn rerunnable(&self) -> RunJob;
+    /// The only run.
+    fn last(self: Box<Self>) -> RunJob;
 }
 
 type RunJob = Box<dyn for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, Completion> + Send>;
@@ -225,6 +354,7 @@ pub struct Store {
     pool: AnyPool,
     backend: Backend,
     jobs: mpsc::Sender<Job>,
+    reruns: Arc<pg_batch::Reruns>,
 }
 
 impl std::fmt::Debug for Store {
@@ -235,36 +365,46 @@ impl std::fmt::Debug for Store {
     }
 }
 
-/// Commit errors reach every job of a batch; sqlx errors are not `Clone`, so
-/// they travel as text and come back as `StoreError::Database`.
-fn commit_error(text: String) -> StoreError {
-    StoreError::Database(sqlx::Error::Protocol(text))
-}
-
 impl Store {
     /// Opens (creating if needed) the database at `url` and runs migrations.
-    pub async fn open(url: &str, durability: Durability) -> Result<Store, StoreError> {
+    /// `name` names this process to the database (PostgreSQL's
+    /// `application_name`, unless the URL sets one).
+    pub async fn open(url: &str, durability: Durability, name: &str) -> Result<Store, StoreError> {
         sqlx::any::install_default_drivers();
-        let backend = if url.starts_with("sqlite:") {
-            Backend::Sqlite
+        let (backend, options, locator) = if url.starts_with("sqlite:") {
+            (Backend::Sqlite, AnyConnectOptions::from_str(url)?, None)
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
-            Backend::Postgres
+            let locator = Arc::new(hosts::Locator::new(&hosts::servers(url, name)?)?);
+            locator.settle().await?;
+            (Backend::Postgres, locator.current(), Some(locator))
         } else {
-            return Err(StoreError::UnsupportedUrl(url.to_string()));
+            return Err(StoreError::UnsupportedUrl(hosts::redact(url)));
         };
-        let options = AnyConnectOptions::from_str(url)?;
-        let pool = connect(&options, backend, durability, Role::Readers).await?;
+        let setup = Setup {
+            backend,
+            durability,
+            locator,
+        };
+        let pool = connect(&options, &setup, Role::Readers).await?;
         match backend {
             Backend::Sqlite => sqlx::migrate!("migrations/sqlite").run(&pool).await?,
             Backend::Postgres => sqlx::migrate!("migrations/postgres").run(&pool).await?,
         }
         let (tx, rx) = mpsc::channel::<Job>(4 * MAX_BATCH);
-        spawn_writer(options, backend, durability, rx).await?;
+        let reruns = Arc::new(pg_batch::Reruns::default());
+        spawn_writer(options, setup, reruns.clone(), rx).await?;
         Ok(Store {
             pool,
             backend,
             jobs: tx,
+            reruns,
         })
+    }
+
+    /// Batches the PostgreSQL writer ran again, by reason ("deadlock",
+    /// "serialization", "connection"), since the store opened.
+    pub fn reruns(&self) -> [(&'static str, u64); 3] {
+        self.reruns.counts()
     }
 
     pub fn backend(&self) -> Backend {
@@ -279,11 +419,17 @@ impl Store {
     /// Runs `op` inside the group-commit writer: in a transaction shared
     /// with other jobs, isolated from their failures by a savepoint. Returns
     /// once the transaction is committed (or `op` failed and was rolled back).
+    /// On PostgreSQL `op` may run more than once (its batch run again after a
+    /// deadlock or a lost connection), so it is `Clone` and does nothing
+    /// but write through `conn`; the answer is that of the run committed.
     pub async fn write<T, E, F>(&self, op: F) -> Result<T, E>
     where
         T: Send + 'static,
         E: From<StoreError> + Send + 'static,
-        F: for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, Result<T, E>> + Send + 'static,
+        F: for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, Result<T, E>>
+            + Clone
+            + Send
+            + 'static,
     {
         let (job, rx) = job(op);
         self.jobs
@@ -294,42 +440,87 @@ impl Store {
     }
 }
 
-/// Wraps `op` as a job for the writer, and the channel its answer comes on.
-fn job<T, E, F>(op: F) -> (Job, oneshot::Receiver<Result<T, E>>)
+/// Where a job's answer goes: answered once, by the completion of the run
+/// that counts or, if none ran, by abandon.
+type Slot<T, E> = Arc<std::sync::Mutex<Option<oneshot::Sender<Result<T, E>>>>>;
+
+fn answer<T, E>(slot: &Slot<T, E>, a: Result<T, E>) {
+    if let Some(tx) = slot.lock().unwrap_or_else(|e| e.into_inner()).take() {
+        let _ = tx.send(a);
+    }
+}
+
+/// A caller's `op` and where its answer goes.
+struct Op<F, T, E> {
+    op: F,
+    slot: Slot<T, E>,
+}
+
+impl<T, E, F> JobOp for Op<F, T, E>
+where
+    T: Send + 'static,
+    E: From<StoreError> + Send + 'static,
+    F: for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, Result<T, E>>
+        + Clone
+        + Send
+        + 'static,
+{
+    fn rerunnable(&self) -> RunJob {
+        run_op(self.op.clone(), self.slot.clone())
+    }
+
+    fn last(self: Box<Self>) -> RunJob {
+        run_op(self.op, self.slot)
+    }
+}
+
+fn run_op<T, E, F>(op: F, slot: Slot<T, E>) -> RunJob
 where
     T: Send + 'static,
     E: From<StoreError> + Send + 'static,
     F: for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, Result<T, E>> + Send + 'static,
 {
-    let (tx, rx) = oneshot::channel::<Result<T, E>>();
-    // Answered once: by the job's completion or, if it never ran, by abandon.
-    let slot = Arc::new(std::sync::Mutex::new(Some(tx)));
-    let answer = |slot: &std::sync::Mutex<Option<oneshot::Sender<Result<T, E>>>>, a| {
-        if let Some(tx) = slot.lock().unwrap_or_else(|e| e.into_inner()).take() {
-            let _ = tx.send(a);
-        }
-    };
-    let abandoned = slot.clone();
-    let run: RunJob = Box::new(move |conn| {
+    Box::new(move |conn| {
         Box::pin(async move {
             let outcome = AssertUnwindSafe(op(conn)).catch_unwind().await;
             let result = outcome.unwrap_or(Err(E::from(StoreError::Panicked)));
             let keep = result.is_ok();
             Completion {
                 keep,
-                finish: Box::new(move |commit: Result<(), String>| {
+                finish: Box::new(move |commit: Result<(), Failure>| {
                     let a = match (commit, result) {
                         (Ok(()), r) => r,
-                        (Err(e), Ok(_)) => Err(E::from(commit_error(e))),
+                        (Err(f), Ok(_)) => Err(E::from(StoreError::from(f))),
                         (Err(_), Err(e)) => Err(e),
                     };
                     answer(&slot, a);
                 }),
             }
         })
-    });
-    let abandon = Box::new(move |e: String| answer(&abandoned, Err(E::from(commit_error(e)))));
-    (Job { run, abandon }, rx)
+    })
+}
+
+/// Wraps `op` as a job for the writer, and the channel its answer comes on.
+fn job<T, E, F>(op: F) -> (Job, oneshot::Receiver<Result<T, E>>)
+where
+    T: Send + 'static,
+    E: From<StoreError> + Send + 'static,
+    F: for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, Result<T, E>>
+        + Clone
+        + Send
+        + 'static,
+{
+    let (tx, rx) = oneshot::channel::<Result<T, E>>();
+    let slot: Slot<T, E> = Arc::new(std::sync::Mutex::new(Some(tx)));
+    let abandoned = slot.clone();
+    let abandon = Box::new(move |f: Failure| answer(&abandoned, Err(E::from(StoreError::from(f)))));
+    (
+        Job {
+            op: Box::new(Op { op, slot }),
+            abandon,
+        },
+        rx,
+    )
 }
 
 /// Starts the writer on a thread of its own, with a connection of its own.
@@ -342,8 +533,8 @@ where
 /// last `Store` handle is dropped.
 async fn spawn_writer(
     options: AnyConnectOptions,
-    backend: Backend,
-    durability: Durability,
+    setup: Setup,
+    reruns: Arc<pg_batch::Reruns>,
     jobs: mpsc::Receiver<Job>,
 ) -> Result<(), StoreError> {
     let (ready_tx, ready_rx) = oneshot::channel::<Result<(), StoreError>>();
@@ -361,13 +552,19 @@ async fn spawn_writer(
                 }
             };
             runtime.block_on(async move {
-                match connect(&options, backend, durability, Role::Writer).await {
+                match connect(&options, &setup, Role::Writer).await {
                     Ok(pool) => {
-                        if backend == Backend::Sqlite {
+                        if setup.backend == Backend::Sqlite {
                             audit::cache_head_on_this_thread();
                         }
+                        // With several servers listed, a check every second
+                        // that the pools are on the one accepting writes
+                        // (ends with this thread's runtime).
+                        if let Some(locator) = setup.locator.clone().filter(|l| l.can_move()) {
+                            tokio::spawn(locator.watch());
+                        }
                         let _ = ready_tx.send(Ok(()));
-                        writer(pool.clone(), jobs).await;
+                        writer(pool.clone(), &setup, &reruns, jobs).await;
                         pool.close().await;
                     }
                     Err(e) => {
@@ -387,13 +584,21 @@ enum Role {
     Writer,
 }
 
+/// How the store's pools are made.
+struct Setup {
+    backend: Backend,
+    durability: Durability,
+    /// PostgreSQL: the servers of the URL and which one is in use.
+    locator: Option<Arc<hosts::Locator>>,
+}
+
 /// A pool for `role`, each connection set up for the backend.
 async fn connect(
     options: &AnyConnectOptions,
-    backend: Backend,
-    durability: Durability,
+    setup: &Setup,
     role: Role,
 ) -> Result<AnyPool, StoreError> {
+    let (backend, durability) = (setup.backend, setup.durability);
     let (max, test_before_acquire) = match (role, backend) {
         // A SQLite connection is a file handle: nothing on the way can drop
         // it, so testing it before each read would only cost a round trip.
@@ -436,18 +641,46 @@ async fn connect(
                 .await?
         }
         Backend::Postgres => {
-            AnyPoolOptions::new()
+            // The writer gives up on a connection sooner and looks for the
+            // primary again (`pg_batch`), rather than wait for a dead one.
+            let wait = match role {
+                Role::Readers => Duration::from_secs(10),
+                Role::Writer => Duration::from_secs(3),
+            };
+            let mut pool = AnyPoolOptions::new()
                 .max_connections(max)
                 .test_before_acquire(test_before_acquire)
-                .acquire_timeout(Duration::from_secs(10))
-                .connect_with(options.clone())
-                .await?
+                .acquire_timeout(wait);
+            if let Some(locator) = setup.locator.clone() {
+                let check = locator.clone();
+                pool = pool
+                    .after_connect(move |conn, _| {
+                        let check = check.clone();
+                        Box::pin(async move { check.acceptable(conn).await })
+                    })
+                    // A connection from before the primary moved may be on
+                    // a server that no longer takes writes.
+                    .before_acquire(move |_, meta| {
+                        let stale = locator.is_stale(meta.age);
+                        Box::pin(async move { Ok(!stale) })
+                    });
+            }
+            let pool = pool.connect_with(options.clone()).await?;
+            if let Some(locator) = &setup.locator {
+                locator.serve(&pool);
+            }
+            pool
         }
     };
     Ok(pool)
 }
 
-async fn writer(pool: AnyPool, mut jobs: mpsc::Receiver<Job>) {
+async fn writer(
+    pool: AnyPool,
+    setup: &Setup,
+    reruns: &Arc<pg_batch::Reruns>,
+    mut jobs: mpsc::Receiver<Job>,
+) {
     // When to scrub content forgotten by a committed batch (once for every
     // batch committed until then).
     let mut scrub_at: Option<tokio::time::Instant> = None;
@@ -471,7 +704,10 @@ async fn writer(pool: AnyPool, mut jobs: mpsc::Receiver<Job>) {
                 Err(_) => break,
             }
         }
-        run_batch(&pool, batch).await;
+        match &setup.locator {
+            Some(locator) => pg_batch::run_batch(&pool, Some(locator), reruns, batch).await,
+            None => run_batch(&pool, batch).await,
+        }
         if take_forgotten_content() && scrub_at.is_none() {
             scrub_at = Some(tokio::time::Instant::now() + SCRUB_AFTER);
         }
@@ -481,6 +717,7 @@ async fn writer(pool: AnyPool, mut jobs: mpsc::Receiver<Job>) {
     }
 }
 
+/// A batch on SQLite, where this process alone writes: one run.
 async fn run_batch(pool: &AnyPool, batch: Vec<Job>) {
     let jobs = batch.len();
     let mut finishes = Vec::with_capacity(jobs);
@@ -491,31 +728,20 @@ async fn run_batch(pool: &AnyPool, batch: Vec<Job>) {
     let outcome: Result<(), sqlx::Error> = async {
         let mut conn = pool.acquire().await?;
         acquired = started.elapsed();
-        // A failed statement: SQLite undoes that statement alone, PostgreSQL
-        // refuses every later one until the transaction is rolled back (to a
-        // savepoint), and then turns COMMIT into a silent ROLLBACK. A job
-        // that went on after a failed statement and reported success would
-        // on PostgreSQL lose its writes, unnoticed, if alone in its batch,
-        // and fail every other job of the batch if not. So on PostgreSQL
-        // every job gets a savepoint, released (open subtransactions are
-        // costly there), and one whose RELEASE fails is rolled back alone and
-        // answered with the error.
-        //
-        // Every statement is a round trip (for SQLite, to sqlx's worker
-        // thread) and the writer is serial, so SQLite saves statements: a lone
-        // job runs without a savepoint; in a batch, a job's savepoint is owed
-        // until its first write, which creates it in the same query (a job
-        // that fails before writing has nothing to undo); and a kept job's
+        // Every statement is a round trip to sqlx's worker thread and the
+        // writer is serial, so statements are saved: a lone job runs
+        // without a savepoint; in a batch, a job's savepoint is owed until
+        // its first write, which creates it in the same query (a job that
+        // fails before writing has nothing to undo); and a kept job's
         // savepoint is left open rather than released (savepoints of one
         // name nest, ROLLBACK TO undoes only the latest, COMMIT releases
-        // them all).
-        let postgres = Backend::of(&conn) == Backend::Postgres;
-        let single = jobs == 1 && !postgres;
+        // them all). A failed statement undoes only itself on SQLite.
+        let single = jobs == 1;
         owe_savepoint(false);
         let mut tx = conn.begin().await?;
         for job in waiting.by_ref() {
             if single {
-                let completion = (job.run)(&mut tx).await;
+                let completion = (job.op.last())(&mut tx).await;
                 if !completion.keep {
                     // Nothing to keep: roll back rather than commit a failure.
                     audit::forget_cached_head();
@@ -526,18 +752,14 @@ async fn run_batch(pool: &AnyPool, batch: Vec<Job>) {
                 finishes.push(completion.finish);
                 continue;
             }
-            if postgres {
-                tx.execute(SAVEPOINT).await?;
-            } else {
-                #[cfg(debug_assertions)]
-                {
-                    let changes = total_changes(&mut tx).await?;
-                    CHANGES_AT_JOB_START.with(|c| c.set(changes));
-                }
-                owe_savepoint(true);
+            #[cfg(debug_assertions)]
+            {
+                let changes = total_changes(&mut tx).await?;
+                CHANGES_AT_JOB_START.with(|c| c.set(changes));
             }
-            let completion = (job.run)(&mut tx).await;
-            let savepoint_made = postgres || !take_owed_savepoint();
+            owe_savepoint(true);
+            let completion = (job.op.last())(&mut tx).await;
+            let savepoint_made = !take_owed_savepoint();
             #[cfg(debug_assertions)]
             if !savepoint_made
                 && total_changes(&mut tx).await? != CHANGES_AT_JOB_START.with(std::cell::Cell::get)
@@ -559,17 +781,6 @@ async fn run_batch(pool: &AnyPool, batch: Vec<Job>) {
                 }
                 continue;
             }
-            if postgres && let Err(e) = tx.execute("RELEASE SAVEPOINT job").await {
-                tracing::error!(error = %e, "a write job succeeded over a failed statement");
-                // Its writes are undone either way: rolled back to the
-                // savepoint, or with the whole batch if that fails too.
-                (completion.finish)(Err(format!(
-                    "the write went on after a failed statement and was rolled back: {e}"
-                )));
-                tx.execute("ROLLBACK TO SAVEPOINT job").await?;
-                tx.execute("RELEASE SAVEPOINT job").await?;
-                continue;
-            }
             finishes.push(completion.finish);
         }
         tx.commit().await?;
@@ -585,7 +796,7 @@ async fn run_batch(pool: &AnyPool, batch: Vec<Job>) {
     let commit = outcome.map_err(|e| {
         audit::forget_cached_head();
         tracing::error!(error = %e, "write batch failed");
-        e.to_string()
+        Failure::of(&e)
     });
     for finish in finishes {
         finish(commit.clone());
@@ -610,6 +821,8 @@ pub fn boxed<'c, T>(f: impl std::future::Future<Output = T> + Send + 'c) -> BoxF
     Box::pin(f)
 }
 
+#[cfg(test)]
+mod pg_tests;
 #[cfg(test)]
 mod tests;
 

@@ -5,7 +5,7 @@ use sqlx::{AnyConnection, AnyPool, Row};
 use time::OffsetDateTime;
 
 use super::composed;
-use super::{Backend, StoreError, Write};
+use super::{Backend, Store, StoreError, Write};
 use crate::clock::{from_millis, to_millis};
 use crate::ids::{EnvelopeId, TraceId};
 
@@ -140,21 +140,28 @@ pub fn enqueue_write(
 /// Claims up to `limit` envelopes that are due, taking only the oldest
 /// pending envelope of each conversation so that order within a
 /// conversation is kept. A claim is a lease: if the claimer dies, the
-/// envelope is claimable again after `lease_until`. On PostgreSQL, rows
-/// another replica is claiming are skipped, not waited for.
+/// envelope is claimable again after `lease_until`, and the claim that
+/// takes it over counts the attempt the dead claimer never recorded.
+///
+/// A claim is a transaction of its own (one statement), never part of the
+/// writer's batches, and on PostgreSQL it skips rows another transaction
+/// has locked instead of waiting for them: it never waits for a lock, so it
+/// can never be part of a deadlock (see `pg_batch`).
 pub async fn claim_due(
-    conn: &mut AnyConnection,
+    store: &Store,
     claimer: &str,
     now: OffsetDateTime,
     lease_until: OffsetDateTime,
     limit: i64,
 ) -> Result<Vec<OutboxRow>, StoreError> {
-    let lock = match Backend::of(conn) {
+    let lock = match store.backend() {
         Backend::Postgres => "FOR UPDATE SKIP LOCKED",
         Backend::Sqlite => "",
     };
     let sql = format!(
-        "UPDATE outbox SET claimed_by = $1, claimed_until = $2 WHERE seq IN ( \
+        "UPDATE outbox SET claimed_by = $1, claimed_until = $2, \
+           attempts = attempts + CASE WHEN claimed_by IS NULL THEN 0 ELSE 1 END \
+         WHERE seq IN ( \
            SELECT o.seq FROM outbox o \
            WHERE o.state = 'pending' AND o.next_attempt_at <= $3 \
              AND (o.claimed_until IS NULL OR o.claimed_until <= $3) \
@@ -163,14 +170,12 @@ pub async fn claim_due(
            ORDER BY o.seq LIMIT $4 {lock}) \
          RETURNING {COLUMNS}"
     );
-    // A write read back: not a `Write`, so the job's savepoint comes first.
-    super::ensure_savepoint(&mut *conn).await?;
     let rows = sqlx::query(composed(sql))
         .bind(claimer)
         .bind(to_millis(lease_until))
         .bind(to_millis(now))
         .bind(limit)
-        .fetch_all(conn)
+        .fetch_all(store.pool())
         .await?;
     let mut claimed: Vec<OutboxRow> = rows.iter().map(from_row).collect::<Result<_, _>>()?;
     claimed.sort_by_key(|r| r.seq);
@@ -352,15 +357,25 @@ pub async fn get(
     row.as_ref().map(from_row).transpose()
 }
 
-pub async fn list(pool: &AnyPool, include_done: bool) -> Result<Vec<OutboxRow>, StoreError> {
+/// A page of the outbox in the order envelopes were queued, from the
+/// envelope after `after_seq` (0: the first), at most `limit`; delivered
+/// ones only with `include_done`.
+pub async fn list(
+    pool: &AnyPool,
+    include_done: bool,
+    after_seq: i64,
+    limit: i64,
+) -> Result<Vec<OutboxRow>, StoreError> {
     let filter = if include_done {
         ""
     } else {
-        "WHERE state IN ('pending', 'relayed', 'rejected')"
+        "AND state IN ('pending', 'relayed', 'rejected')"
     };
     let rows = sqlx::query(composed(format!(
-        "SELECT {COLUMNS} FROM outbox {filter} ORDER BY seq"
+        "SELECT {COLUMNS} FROM outbox WHERE seq > $1 {filter} ORDER BY seq LIMIT $2"
     )))
+    .bind(after_seq)
+    .bind(limit)
     .fetch_all(pool)
     .await?;
     rows.iter().map(from_row).collect()

@@ -528,7 +528,7 @@ mod tests {
     async fn sqlite_records_upsert_in_place_and_are_found_by_key() {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}?mode=rwc", dir.path().join("node.db").display());
-        check(Store::open(&url, Durability::Normal).await.unwrap()).await;
+        check(Store::open(&url, Durability::Normal, "test").await.unwrap()).await;
     }
 
     #[tokio::test]
@@ -537,6 +537,11 @@ mod tests {
             eprintln!("skipped: {POSTGRES_URL_VAR} is not set");
             return;
         };
-        check(Store::open(db.url(), Durability::Full).await.unwrap()).await;
+        check(
+            Store::open(db.url(), Durability::Full, "test")
+                .await
+                .unwrap(),
+        )
+        .await;
     }
 }

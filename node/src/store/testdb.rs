@@ -7,9 +7,9 @@
 //! `iti_t_<random hex>`, so tests run in parallel and never see each
 //! other's rows; [`ThrowawayDatabase`] drops it when the test is done.
 
-use sqlx::{AnyConnection, Connection, Executor};
+use sqlx::{Connection, Executor};
 
-use super::composed;
+use super::{StoreError, composed, hosts};
 
 /// The environment variable that enables the PostgreSQL tests.
 pub const POSTGRES_URL_VAR: &str = "ITI_TEST_POSTGRES_URL";
@@ -34,13 +34,6 @@ fn split_database(url: &str) -> Option<(&str, &str, &str)> {
 fn with_database(url: &str, database: &str) -> Option<String> {
     let (head, _, query) = split_database(url)?;
     Some(format!("{head}/{database}{query}"))
-}
-
-async fn admin_connection(base: &str) -> AnyConnection {
-    sqlx::any::install_default_drivers();
-    AnyConnection::connect(base)
-        .await
-        .unwrap_or_else(|e| panic!("{POSTGRES_URL_VAR}={base:?}: cannot connect: {e}"))
 }
 
 /// A PostgreSQL database made for one test, dropped (with any connection
@@ -74,19 +67,30 @@ pub async fn fresh_postgres() -> Option<ThrowawayDatabase> {
     let base = std::env::var(POSTGRES_URL_VAR)
         .ok()
         .filter(|s| !s.trim().is_empty())?;
+    Some(
+        fresh_postgres_on(&base)
+            .await
+            .unwrap_or_else(|e| panic!("{POSTGRES_URL_VAR}={base:?}: {e}")),
+    )
+}
+
+/// A new, empty database on the server of `base` (on the first of its
+/// servers that accepts writes, when it lists several), and its URL: `base`
+/// with the database replaced.
+pub async fn fresh_postgres_on(base: &str) -> Result<ThrowawayDatabase, StoreError> {
     let name = format!("{PREFIX}{}", hex::encode(rand::random::<[u8; 8]>()));
-    let url = with_database(&base, &name)
-        .unwrap_or_else(|| panic!("{POSTGRES_URL_VAR}={base:?} is not a postgres:// URL"));
-    let mut conn = admin_connection(&base).await;
+    let url = with_database(base, &name).ok_or_else(|| {
+        StoreError::BadUrl(format!("{} is not a postgres:// URL", hosts::redact(base)))
+    })?;
+    let mut conn = hosts::connect_writable(base).await?;
     // The name is ours (hex digits), never input.
     conn.execute(composed(format!("CREATE DATABASE {name}")))
-        .await
-        .unwrap_or_else(|e| panic!("creating test database {name}: {e}"));
+        .await?;
     let _ = conn.close().await;
-    Some(ThrowawayDatabase {
+    Ok(ThrowawayDatabase {
         url,
         name,
-        admin_url: base,
+        admin_url: base.to_string(),
         kept: false,
     })
 }
@@ -96,7 +100,8 @@ pub async fn fresh_postgres() -> Option<ThrowawayDatabase> {
 pub const PREFIX: &str = "iti_t_";
 
 async fn drop_database(admin_url: &str, name: &str) {
-    let mut conn = match AnyConnection::connect(admin_url).await {
+    // After a failover the database is on another server of the list.
+    let mut conn = match hosts::connect_writable(admin_url).await {
         Ok(conn) => conn,
         Err(e) => {
             eprintln!("could not drop test database {name}: {e}");

@@ -19,10 +19,18 @@ use crate::deadlines::Due;
 use crate::envelope::Header;
 use crate::ids::{CaseId, EnvelopeId, ParticipantId, TraceId};
 
+/// Runs `batch` as the store's writer would, on its backend.
+async fn run_batch_on(store: &Store, batch: Vec<Job>) {
+    match store.backend() {
+        Backend::Sqlite => run_batch(store.pool(), batch).await,
+        Backend::Postgres => pg_batch::run_batch(store.pool(), None, &store.reruns, batch).await,
+    }
+}
+
 async fn sqlite_store() -> (tempfile::TempDir, Store) {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}?mode=rwc", dir.path().join("node.db").display());
-    let store = Store::open(&url, Durability::Normal).await.unwrap();
+    let store = Store::open(&url, Durability::Normal, "test").await.unwrap();
     (dir, store)
 }
 
@@ -33,7 +41,9 @@ async fn postgres_store(test: &str) -> Option<(ThrowawayDatabase, Store)> {
         eprintln!("{test}: skipped, {POSTGRES_URL_VAR} is not set");
         return None;
     };
-    let store = Store::open(db.url(), Durability::Full).await.unwrap();
+    let store = Store::open(db.url(), Durability::Full, "test")
+        .await
+        .unwrap();
     Some((db, store))
 }
 
@@ -91,7 +101,7 @@ async fn count(store: &Store, table: &str) -> i64 {
 /// Inserts peer `name` (plain INSERT, so a duplicate is a database error).
 fn insert_peer(
     name: String,
-) -> impl for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, Result<(), StoreError>> {
+) -> impl for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, Result<(), StoreError>> + Clone {
     move |conn| {
         boxed(async move {
             peer_insert(name).execute(conn).await?;
@@ -162,7 +172,7 @@ async fn check_batch_savepoints(store: Store) {
         boxed(async move { panic!("a job that panics") })
     });
     let (e, e_rx) = job(insert_peer("E".into()));
-    run_batch(store.pool(), vec![a, refused, duplicate, d, panics, e]).await;
+    run_batch_on(&store, vec![a, refused, duplicate, d, panics, e]).await;
     assert!(a_rx.await.unwrap().is_ok());
     assert!(matches!(
         refused_rx.await.unwrap(),
@@ -188,7 +198,7 @@ async fn check_batch_savepoints(store: Store) {
     // A batch of one (on SQLite, without a savepoint): a database error
     // rolls it back.
     let (only, only_rx) = job(insert_peer("A".into()));
-    run_batch(store.pool(), vec![only]).await;
+    run_batch_on(&store, vec![only]).await;
     assert!(matches!(
         only_rx.await.unwrap(),
         Err(StoreError::Database(_))
@@ -227,7 +237,7 @@ async fn check_first_write_of_a_job_counts_its_own_rows(store: Store) {
     let (fresh, fresh_rx) = job(move |conn: &mut AnyConnection| boxed(new.execute(conn)));
     let again = upsert("D");
     let (duplicate, duplicate_rx) = job(move |conn: &mut AnyConnection| boxed(again.execute(conn)));
-    run_batch(store.pool(), vec![three, fails_first, fresh, duplicate]).await;
+    run_batch_on(&store, vec![three, fails_first, fresh, duplicate]).await;
     assert_eq!(three_rx.await.unwrap().unwrap(), 3);
     assert!(fails_first_rx.await.unwrap().is_err());
     assert_eq!(fresh_rx.await.unwrap().unwrap(), 1, "a new row counts one");
@@ -260,7 +270,7 @@ async fn sqlite_a_write_outside_the_savepoint_is_caught() {
             })
         });
         let (other, other_rx) = job(insert_peer("Q".into()));
-        run_batch(store.pool(), vec![other, bypass]).await;
+        run_batch_on(&store, vec![other, bypass]).await;
         let refused = bypass_rx.await.unwrap().unwrap_err().to_string();
         assert!(
             refused.contains("before creating its savepoint"),
@@ -286,7 +296,7 @@ async fn has_peer(store: &Store, name: &str) -> bool {
 /// Writes `name`, then tries to write it again and ignores the failure.
 fn swallowing(
     name: &'static str,
-) -> impl for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, Result<(), StoreError>> {
+) -> impl for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, Result<(), StoreError>> + Clone {
     move |conn| {
         boxed(async move {
             insert_peer(name.into())(&mut *conn).await?;
@@ -313,7 +323,7 @@ async fn check_an_answer_tells_whether_the_write_was_kept(store: Store) {
     let (x, x_rx) = job(insert_peer("X".into()));
     let (b, b_rx) = job(swallowing("B"));
     let (c, c_rx) = job(insert_peer("C".into()));
-    run_batch(store.pool(), vec![x, b, c]).await;
+    run_batch_on(&store, vec![x, b, c]).await;
     let b = b_rx.await.unwrap();
     assert_eq!(b.is_ok(), has_peer(&store, "B").await);
     assert_eq!(b.is_ok(), keeps, "{b:?}");
@@ -700,10 +710,7 @@ async fn claim(
     now: OffsetDateTime,
     lease: Duration,
 ) -> Vec<outbox::OutboxRow> {
-    store
-        .write(move |conn| {
-            boxed(async move { outbox::claim_due(conn, claimer, now, now + lease, 10).await })
-        })
+    outbox::claim_due(store, claimer, now, now + lease, 10)
         .await
         .unwrap()
 }
@@ -854,12 +861,12 @@ async fn check_outbox_claims(store: Store) {
         "a claim while the lease holds gets nothing"
     );
 
-    // The lease runs out: the same envelopes are claimable again.
+    // The lease runs out: the same envelopes are claimable again, and the
+    // attempt r1 never recorded (it died, say) counts.
     let later = now + lease + Duration::seconds(1);
-    assert_eq!(
-        ids(&claim(&store, "r2", later, lease).await),
-        vec![e[0], e[2]]
-    );
+    let taken_over = claim(&store, "r2", later, lease).await;
+    assert_eq!(ids(&taken_over), vec![e[0], e[2]]);
+    assert!(taken_over.iter().all(|r| r.attempts == 1), "{taken_over:?}");
 
     // e0 delivered: e1 becomes the head of its trace. e2 retried later.
     let done_at = later + Duration::seconds(1);
@@ -891,11 +898,11 @@ async fn check_outbox_claims(store: Store) {
     let mut conn = store.pool().acquire().await.unwrap();
     let delivered = outbox::get(&mut conn, e[0]).await.unwrap().unwrap();
     assert_eq!(delivered.state, outbox::OutboxState::Delivered);
-    assert_eq!(delivered.attempts, 1);
+    assert_eq!(delivered.attempts, 2, "r1's attempt and r2's");
     assert_eq!(delivered.done_at, Some(done_at));
     assert_eq!(delivered.next_hop.as_deref(), Some("DEU"));
     let retried = outbox::get(&mut conn, e[2]).await.unwrap().unwrap();
-    assert_eq!(retried.attempts, 1);
+    assert_eq!(retried.attempts, 2);
     assert_eq!(retried.last_error.as_deref(), Some("no answer"));
     assert_eq!(retried.next_attempt_at, done_at + Duration::hours(1));
     drop(conn);
@@ -950,10 +957,17 @@ async fn check_outbox_claims(store: Store) {
         assert_eq!(marked, expected);
     }
 
-    let pending = outbox::list(store.pool(), false).await.unwrap();
+    let pending = outbox::list(store.pool(), false, 0, 10).await.unwrap();
     assert_eq!(ids(&pending), vec![e[2]]);
-    let everything = outbox::list(store.pool(), true).await.unwrap();
+    let everything = outbox::list(store.pool(), true, 0, 10).await.unwrap();
     assert_eq!(ids(&everything), vec![e[0], e[1], e[2]]);
+    // A page at a time, from where the last one ended.
+    let first = outbox::list(store.pool(), true, 0, 2).await.unwrap();
+    assert_eq!(ids(&first), vec![e[0], e[1]]);
+    let rest = outbox::list(store.pool(), true, first[1].seq, 2)
+        .await
+        .unwrap();
+    assert_eq!(ids(&rest), vec![e[2]]);
     let of_a = outbox::for_trace(store.pool(), ta).await.unwrap();
     assert_eq!(ids(&of_a), vec![e[0], e[1]]);
 }
@@ -1035,7 +1049,8 @@ async fn check_audit_chain(store: Store) {
     fn append_then(
         i: i64,
         fail: bool,
-    ) -> impl for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, Result<(), StoreError>> {
+    ) -> impl for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, Result<(), StoreError>> + Clone
+    {
         move |conn| {
             boxed(async move {
                 audit::append(conn, t0(), "node", "case.view", &format!("r-{i}"), "").await?;
@@ -1221,7 +1236,9 @@ async fn check_hub_tables(store: Store) {
 /// Two stores on one database, as two replicas would be.
 async fn postgres_replicas(test: &str) -> Option<(ThrowawayDatabase, Store, Store)> {
     let (db, a) = postgres_store(test).await?;
-    let b = Store::open(db.url(), Durability::Full).await.unwrap();
+    let b = Store::open(db.url(), Durability::Full, "test-b")
+        .await
+        .unwrap();
     Some((db, a, b))
 }
 
@@ -1312,75 +1329,77 @@ async fn postgres_advisory_locks_decode() {
     assert!(got);
 }
 
-/// A batch whose connection is lost part-way answers every job with that
-/// failure (those that ran and those that had not run yet), not as if the
-/// store had shut down, and the next batch goes through.
+/// A batch whose connection is lost before its commit is run again, whole,
+/// on a new connection: every job is answered with the run that committed,
+/// and each write is made once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn postgres_a_lost_connection_fails_its_batch_and_the_store_carries_on() {
+async fn postgres_a_batch_that_lost_its_connection_runs_again_on_a_new_one() {
     let Some((_db, store)) =
-        postgres_store("postgres_a_lost_connection_fails_its_batch_and_the_store_carries_on").await
+        postgres_store("postgres_a_batch_that_lost_its_connection_runs_again_on_a_new_one").await
     else {
         return;
     };
     // Hold the writer in a job of its own, so that the next three queue up
     // and run as one batch.
-    let (release, held) = oneshot::channel::<()>();
-    let (inside_tx, inside) = oneshot::channel::<()>();
+    let held = Arc::new(tokio::sync::Notify::new());
+    let inside = Arc::new(tokio::sync::Notify::new());
     let holder = {
-        let store = store.clone();
+        let (store, held, inside) = (store.clone(), held.clone(), inside.clone());
         tokio::spawn(async move {
             store
                 .write(move |_conn| {
                     boxed(async move {
-                        let _ = inside_tx.send(());
-                        let _ = held.await;
+                        inside.notify_one();
+                        held.notified().await;
                         Ok::<_, StoreError>(())
                     })
                 })
                 .await
         })
     };
-    inside.await.unwrap();
-    let sql = |q: &'static str| {
+    inside.notified().await;
+    let write = |op: Box<dyn Fn() -> Option<&'static str> + Send + Sync>, name: &'static str| {
         let store = store.clone();
+        let op = Arc::new(op);
         tokio::spawn(async move {
             store
                 .write(move |conn| {
                     boxed(async move {
-                        sqlx::query(q).execute(&mut *conn).await?;
+                        peer_insert(name.to_string()).execute(&mut *conn).await?;
+                        if let Some(q) = op() {
+                            sqlx::query(q).execute(&mut *conn).await?;
+                        }
                         Ok::<_, StoreError>(())
                     })
                 })
                 .await
         })
     };
-    let first = sql("SELECT 1");
-    let killer = sql("SELECT pg_terminate_backend(pg_backend_pid())");
-    let after = sql("SELECT 1");
+    // The second job kills its own connection, the first time only.
+    let killed = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let first = write(Box::new(|| None), "A");
+    let killer = write(
+        Box::new(move || {
+            (!killed.swap(true, std::sync::atomic::Ordering::SeqCst))
+                .then_some("SELECT pg_terminate_backend(pg_backend_pid())")
+        }),
+        "B",
+    );
+    let after = write(Box::new(|| None), "C");
     while store.jobs.max_capacity() - store.jobs.capacity() < 3 {
         tokio::task::yield_now().await;
     }
-    release.send(()).unwrap();
+    held.notify_one();
     holder.await.unwrap().unwrap();
     for (name, job) in [("first", first), ("killer", killer), ("after", after)] {
-        match job.await.unwrap() {
-            Ok(()) => panic!("{name}: its batch lost its connection, yet it succeeded"),
-            Err(StoreError::Closed) => panic!("{name}: answered as if the store had shut down"),
-            Err(_) => {}
+        if let Err(e) = job.await.unwrap() {
+            panic!("{name}: its batch was not run again after the connection was lost: {e}");
         }
     }
-    // A new batch, a new connection.
-    let got: i64 = store
-        .write(|conn| {
-            boxed(async move {
-                Ok::<_, StoreError>(
-                    sqlx::query_scalar("SELECT 7::BIGINT")
-                        .fetch_one(&mut *conn)
-                        .await?,
-                )
-            })
-        })
+    let peers: Vec<String> = sqlx::query_scalar("SELECT participant FROM peers ORDER BY 1")
+        .fetch_all(store.pool())
         .await
         .unwrap();
-    assert_eq!(got, 7);
+    assert_eq!(peers, ["A", "B", "C"]);
+    assert_eq!(store.reruns()[2], ("connection", 1));
 }

@@ -295,6 +295,58 @@ pub async fn all(pool: &AnyPool) -> Result<Vec<TraceRow>, StoreError> {
     rows.iter().map(trace_from_row).collect()
 }
 
+/// A page of the traces `keep` accepts, newest first (trace ids are
+/// time-ordered UUIDv7: an order that new or changed traces cannot shuffle
+/// between pages), starting after the trace `after`; at most `size`. Reads
+/// `size` rows at a time, so memory stays flat however many there are.
+/// Also returns where the next page starts, if there may be one.
+pub async fn page_matching(
+    pool: &AnyPool,
+    after: Option<TraceId>,
+    size: usize,
+    keep: impl Fn(&TraceRow) -> bool,
+) -> Result<(Vec<TraceRow>, Option<TraceId>), StoreError> {
+    let size = size.max(1);
+    let mut page = Vec::with_capacity(size);
+    let mut cursor = after;
+    loop {
+        let rows = match cursor {
+            Some(after) => {
+                sqlx::query(composed(format!(
+                    "SELECT {TRACE_COLUMNS} FROM traces WHERE trace_id < $1 \
+                     ORDER BY trace_id DESC LIMIT $2"
+                )))
+                .bind(after.to_string())
+                .bind(size as i64)
+                .fetch_all(pool)
+                .await?
+            }
+            None => {
+                sqlx::query(composed(format!(
+                    "SELECT {TRACE_COLUMNS} FROM traces ORDER BY trace_id DESC LIMIT $1"
+                )))
+                .bind(size as i64)
+                .fetch_all(pool)
+                .await?
+            }
+        };
+        let exhausted = rows.len() < size;
+        for row in &rows {
+            let trace = trace_from_row(row)?;
+            cursor = Some(trace.trace_id);
+            if keep(&trace) {
+                page.push(trace);
+                if page.len() == size {
+                    return Ok((page, cursor));
+                }
+            }
+        }
+        if exhausted {
+            return Ok((page, None));
+        }
+    }
+}
+
 /// Traces with a deadline at or before `horizon`.
 pub async fn with_deadline_before(
     pool: &AnyPool,

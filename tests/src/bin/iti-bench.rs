@@ -378,6 +378,7 @@ impl DeliveryWatch {
                 let listed = match outbox
                     .outbox(pb::OutboxRequest {
                         include_delivered: false,
+                        page: None,
                     })
                     .await
                 {
@@ -570,6 +571,7 @@ async fn exchange(
     let items = outbox
         .outbox(pb::OutboxRequest {
             include_delivered: true,
+            page: None,
         })
         .await
         .map_err(|e| anyhow!("reading the outbox: {}", e.message()))?

@@ -2,6 +2,8 @@
 //! write: small handlers, one per kind (or family of kinds), each returning
 //! the transitions of `pipeline` it causes.
 
+use std::sync::Arc;
+
 use iti_proto::v1 as pb;
 use sqlx::AnyConnection;
 use time::OffsetDateTime;
@@ -27,7 +29,8 @@ use crate::store::provenance::held_under;
 use crate::store::traces::{self, ConsentRow, TraceRow};
 use crate::store::{Writes, audit, outbox};
 
-/// What an incoming envelope does.
+/// What an incoming envelope does. `Clone`: its write job may run again.
+#[derive(Clone)]
 pub(crate) enum Effect {
     /// Changes of traces (the usual case).
     Transitions {
@@ -350,16 +353,16 @@ impl Node {
                 trace_id: m.h.trace_id,
                 step: Some(step),
                 delay_until,
-                check: Box::new(move |t| {
+                check: Arc::new(move |t| {
                     check_counterpart(t, &h)?;
                     check_sender_side(t, &h, step)
                 }),
-                update: Box::new(move |t| {
-                    if let Some(request) = resubmitted {
+                update: Arc::new(move |t| {
+                    if let Some(request) = resubmitted.clone() {
                         t.missing = completeness::check(&request);
                         t.flags = crate::bounds::flags_of(&request);
                         let marking = held_under(request.marking.as_ref());
-                        t.request = Marked::new(request, marking, source);
+                        t.request = Marked::new(request, marking, source.clone());
                         t.received_at = Some(t.updated_at);
                     }
                 }),
@@ -644,8 +647,8 @@ impl Node {
             trace_id: m.h.trace_id,
             step: None,
             delay_until: None,
-            check: Box::new(move |t| check_counterpart(t, &h)),
-            update: Box::new(|t| {
+            check: Arc::new(move |t| check_counterpart(t, &h)),
+            update: Arc::new(|t| {
                 if t.role == TraceRole::Requested {
                     t.awaiting = Awaiting::ConsentAsked;
                 }
