@@ -9,8 +9,8 @@ use super::{Actor, Node, ServiceResult, record_event};
 use crate::clock::rfc3339;
 use crate::deadlines::{self, Alert, Owed};
 use crate::ids::{CaseId, ParticipantId, TraceId};
+use crate::store::boxed;
 use crate::store::traces::{self, TraceRow};
-use crate::store::{Backend, boxed};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RaisedAlert {
@@ -79,17 +79,10 @@ impl Node {
             .store
             .write(move |conn| {
                 boxed(async move {
-                    if Backend::of(conn) == Backend::Postgres {
-                        // One replica sweeps at a time; the unique key makes
-                        // each alert fire once regardless.
-                        let got: bool =
-                            sqlx::query_scalar("SELECT pg_try_advisory_xact_lock(7102)")
-                                .fetch_one(&mut *conn)
-                                .await
-                                .map_err(crate::store::StoreError::from)?;
-                        if !got {
-                            return Ok::<_, super::ServiceError>(Vec::new());
-                        }
+                    // One replica sweeps at a time; the unique key makes
+                    // each alert fire once regardless.
+                    if !traces::try_sweep_lock(conn).await? {
+                        return Ok::<_, super::ServiceError>(Vec::new());
                     }
                     let mut raised = Vec::new();
                     for (trace, a) in planned {

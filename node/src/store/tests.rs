@@ -1318,10 +1318,7 @@ async fn postgres_advisory_locks_decode() {
                 sqlx::query("SELECT pg_advisory_xact_lock(7101)")
                     .execute(&mut *conn)
                     .await?;
-                let got: bool = sqlx::query_scalar("SELECT pg_try_advisory_xact_lock(7102)")
-                    .fetch_one(&mut *conn)
-                    .await?;
-                Ok::<_, StoreError>(got)
+                traces::try_sweep_lock(conn).await
             })
         })
         .await

@@ -471,6 +471,18 @@ pub async fn events(pool: &AnyPool, trace: TraceId) -> Result<Vec<EventRow>, Sto
         .collect()
 }
 
+/// Whether this transaction may sweep deadlines: on PostgreSQL one replica
+/// at a time (a transaction-scoped advisory lock, not waited for); on
+/// SQLite the node is alone.
+pub async fn try_sweep_lock(conn: &mut AnyConnection) -> Result<bool, StoreError> {
+    if super::Backend::of(conn) != super::Backend::Postgres {
+        return Ok(true);
+    }
+    Ok(sqlx::query_scalar("SELECT pg_try_advisory_xact_lock(7102)")
+        .fetch_one(&mut *conn)
+        .await?)
+}
+
 /// Records a deadline alert; false if it was already raised (by us before a
 /// restart, or by another replica).
 pub async fn raise_alert(
