@@ -112,6 +112,69 @@ pub(crate) fn check_request(
     Ok(flags)
 }
 
+/// Why the request goes where it goes (9.1, 9.2.1 b): the routing rules'
+/// choice, or the officer's override with its reason (recorded beside the
+/// rules' choice, or beside why they found none).
+fn grounds_for(
+    request: &pb::TraceRequest,
+    routing_override: Option<&(String, String)>,
+) -> ServiceResult<pb::RoutingGrounds> {
+    let decision = routing::route(request);
+    let Some((state, reason)) = routing_override else {
+        let d = decision.map_err(|e| {
+            ServiceError::FailedPrecondition(format!("cannot choose the requested state: {e}"))
+        })?;
+        let named = request.requested_state.trim();
+        if !named.is_empty() && named != d.state.as_str() {
+            return Err(ServiceError::invalid(
+                "requestedState",
+                format!(
+                    "the request names {named}, but routing (9.1) chooses {}: {} \
+                     Give an override with a reason to send it to {named}.",
+                    d.state, d.explanation
+                ),
+            ));
+        }
+        return Ok(routing::grounds(&d));
+    };
+    let chosen: StateCode = state.parse().map_err(|e: crate::ids::IdError| {
+        ServiceError::invalid("routingOverride.requestedState", e.to_string())
+    })?;
+    match decision {
+        Ok(d) => routing::overridden(&d, chosen, reason)
+            .map_err(|e| ServiceError::invalid("routingOverride.reason", e.to_string())),
+        Err(_) if reason.trim().is_empty() => Err(ServiceError::invalid(
+            "routingOverride.reason",
+            "an override needs a reason",
+        )),
+        Err(e) => Ok(pb::RoutingGrounds {
+            rule: pb::RoutingRule::OfficerOverride as i32,
+            requested_state: chosen.to_string(),
+            explanation: format!("Chosen by the point of contact: {reason}"),
+            overridden_state: String::new(),
+            overridden_rule: pb::RoutingRule::Unspecified as i32,
+            override_reason: format!("{reason} (the rules found no state: {e})"),
+        }),
+    }
+}
+
+/// The hub asked to conduct the trace on our behalf (11.3.1), if any.
+fn on_behalf_hub(via: Option<&str>) -> ServiceResult<Option<ParticipantId>> {
+    let Some(hub) = via else {
+        return Ok(None);
+    };
+    let hub: ParticipantId = hub
+        .parse()
+        .map_err(|e: crate::ids::IdError| ServiceError::invalid("onBehalfVia", e.to_string()))?;
+    if !hub.is_hub() {
+        return Err(ServiceError::invalid(
+            "onBehalfVia",
+            format!("{hub} is not a hub"),
+        ));
+    }
+    Ok(Some(hub))
+}
+
 impl Node {
     /// Checks and routes a draft without sending anything.
     pub fn plan(&self, officer: &Officer, submission: &Submission) -> ServiceResult<Plan> {
@@ -123,52 +186,7 @@ impl Node {
     fn plan_request(&self, submission: &Submission) -> ServiceResult<Plan> {
         let mut request = submission.request.clone();
         let flags = check_request(&mut request, self.now())?;
-        let decision = routing::route(&request);
-        let grounds = match (&submission.routing_override, decision) {
-            (Some((state, reason)), decision) => {
-                let chosen: StateCode = state.parse().map_err(|e: crate::ids::IdError| {
-                    ServiceError::invalid("routingOverride.requestedState", e.to_string())
-                })?;
-                match decision {
-                    Ok(d) => routing::overridden(&d, chosen, reason).map_err(|e| {
-                        ServiceError::invalid("routingOverride.reason", e.to_string())
-                    })?,
-                    Err(_) if reason.trim().is_empty() => {
-                        return Err(ServiceError::invalid(
-                            "routingOverride.reason",
-                            "an override needs a reason",
-                        ));
-                    }
-                    Err(e) => pb::RoutingGrounds {
-                        rule: pb::RoutingRule::OfficerOverride as i32,
-                        requested_state: chosen.to_string(),
-                        explanation: format!("Chosen by the point of contact: {reason}"),
-                        overridden_state: String::new(),
-                        overridden_rule: pb::RoutingRule::Unspecified as i32,
-                        override_reason: format!("{reason} (the rules found no state: {e})"),
-                    },
-                }
-            }
-            (None, Ok(d)) => {
-                let named = request.requested_state.trim();
-                if !named.is_empty() && named != d.state.as_str() {
-                    return Err(ServiceError::invalid(
-                        "requestedState",
-                        format!(
-                            "the request names {named}, but routing (9.1) chooses {}: {} \
-                             Give an override with a reason to send it to {named}.",
-                            d.state, d.explanation
-                        ),
-                    ));
-                }
-                routing::grounds(&d)
-            }
-            (None, Err(e)) => {
-                return Err(ServiceError::FailedPrecondition(format!(
-                    "cannot choose the requested state: {e}"
-                )));
-            }
-        };
+        let grounds = grounds_for(&request, submission.routing_override.as_ref())?;
         let requested_state: StateCode = grounds
             .requested_state
             .parse()
@@ -181,25 +199,10 @@ impl Node {
         }
         request.requested_state = requested_state.to_string();
         request.grounds = Some(grounds);
-        let via = match &submission.on_behalf_via {
+        let path = match on_behalf_hub(submission.on_behalf_via.as_deref())? {
             Some(hub) => {
-                let hub: ParticipantId = hub.parse().map_err(|e: crate::ids::IdError| {
-                    ServiceError::invalid("onBehalfVia", e.to_string())
-                })?;
-                if !hub.is_hub() {
-                    return Err(ServiceError::invalid(
-                        "onBehalfVia",
-                        format!("{hub} is not a hub"),
-                    ));
-                }
-                Some(hub)
-            }
-            None => None,
-        };
-        let path = match &via {
-            Some(hub) => {
-                self.check_route(hub)?;
-                vec![hub.clone()]
+                self.check_route(&hub)?;
+                vec![hub]
             }
             None => self.check_route(&ParticipantId::State(requested_state))?,
         };
@@ -226,13 +229,7 @@ impl Node {
         let now = self.now();
         let case_id = CaseId::new_v7(now);
         let trace_id = TraceId::new_v7(now);
-        let on_behalf_hub = match &submission.on_behalf_via {
-            Some(h) => Some(
-                h.parse::<ParticipantId>()
-                    .map_err(|e| ServiceError::invalid("onBehalfVia", e.to_string()))?,
-            ),
-            None => None,
-        };
+        let on_behalf_hub = on_behalf_hub(submission.on_behalf_via.as_deref())?;
         let payload = match &on_behalf_hub {
             Some(_) => pb::payload::Body::OnBehalfRequest(pb::OnBehalfRequest {
                 request: Some(plan.request.clone()),

@@ -250,13 +250,34 @@ impl Node {
             now,
             head.as_ref(),
         );
+        let header = verified.header.clone();
+        let consented = effect.consent_arrived();
+        let outcome = self
+            .commit_delivery(verified, payload, effect, receipt, now)
+            .await?;
+        if outcome.duplicate {
+            self.metrics.count_duplicate();
+        } else {
+            self.after_delivery(&header, consented).await;
+        }
+        self.wake_outbox();
+        Ok(outcome)
+    }
+
+    /// One write job keyed by the envelope id: the envelope, our receipt and
+    /// the effect, or, for an envelope received before, the receipt given
+    /// then (exactly once).
+    async fn commit_delivery(
+        &self,
+        verified: Verified,
+        payload: pb::Payload,
+        effect: handlers::Effect,
+        receipt: pb::SignedReceipt,
+        now: OffsetDateTime,
+    ) -> ServiceResult<Delivered> {
         let me = self.participant().to_string();
         let policy = self.config.deadlines;
-        let kind = verified.header.kind;
-        let verified_trace = verified.header.trace_id;
-        let consented_case = effect.consent_arrived().then_some(verified.header.case_id);
-        let outcome = self
-            .store
+        self.store
             .write(move |conn| {
                 boxed(async move {
                     let h = &verified.header;
@@ -301,27 +322,25 @@ impl Node {
                     })
                 })
             })
-            .await?;
-        if outcome.duplicate {
-            self.metrics.count_duplicate();
-        } else {
-            if matches!(
-                kind,
-                pb::PayloadKind::Request | pb::PayloadKind::Resubmission
-            ) {
-                super::records::draft_in_background(self, verified_trace);
-            }
-            self.metrics
-                .count_message(crate::metrics::Direction::In, kind);
+            .await
+    }
+
+    /// What follows a first delivery outside its write job: an answer
+    /// drafted from the national records for a request, the metrics, and
+    /// drafts that waited for the consent that just came.
+    async fn after_delivery(&self, header: &Header, consent_arrived: bool) {
+        if matches!(
+            header.kind,
+            pb::PayloadKind::Request | pb::PayloadKind::Resubmission
+        ) {
+            super::records::draft_in_background(self, header.trace_id);
         }
-        self.wake_outbox();
-        if let Some(case) = consented_case
-            && !outcome.duplicate
-            && let Err(e) = self.send_drafts_consented(case).await
-        {
+        self.metrics
+            .count_message(crate::metrics::Direction::In, header.kind);
+        let case = header.case_id;
+        if consent_arrived && let Err(e) = self.send_drafts_consented(case).await {
             tracing::warn!(%case, error = %e, "a draft waiting for consent could not be sent");
         }
-        Ok(outcome)
     }
 
     fn open_payload(&self, v: &Verified) -> ServiceResult<pb::Payload> {
