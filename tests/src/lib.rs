@@ -526,3 +526,32 @@ impl Federation {
         Ok(())
     }
 }
+
+/// A client of `to`'s federation port that authenticates with the node
+/// certificate of `as_`, exactly as `as_`'s outbox does.
+pub fn federation_port(
+    f: &Federation,
+    as_: &str,
+    to: &str,
+) -> anyhow::Result<iti_proto::v1::federation_client::FederationClient<Channel>> {
+    let caller = f.sandbox.member(&p(as_))?;
+    let endpoint = f
+        .sandbox
+        .member(&p(to))?
+        .running
+        .as_ref()
+        .ok_or_else(|| anyhow!("{to} is not running"))?
+        .federation_addr;
+    let config = iti_node::identity::tls::client_config(
+        &iti_node::identity::Credentials::single(caller.node_cert.clone()),
+        caller.node()?.trust.clone(),
+        f.sandbox.clock.clone(),
+        Some(p(to)),
+    )?;
+    let channel =
+        iti_node::identity::tls::channel(&endpoint.to_string(), config, Duration::from_secs(10))
+            .map_err(|e| anyhow!(e))?;
+    Ok(iti_proto::v1::federation_client::FederationClient::new(
+        channel,
+    ))
+}

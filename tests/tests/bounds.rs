@@ -9,18 +9,13 @@
 //! envelope signed by its own node key, delivered on the federation port);
 //! flags; duplicates; size.
 
-use std::time::Duration;
-
-use anyhow::{Context, anyhow, bail};
+use anyhow::{Context, bail};
 use iti_node::envelope::{self, Header};
-use iti_node::identity::tls;
 use iti_node::ids::{CaseId, EnvelopeId, TraceId};
 use iti_proto::v1 as pb;
-use iti_proto::v1::federation_client::FederationClient;
-use iti_tests::{Federation, fixtures, p};
+use iti_tests::{Federation, federation_port, fixtures, p};
 use pb::recovered_item::Item;
 use tonic::Code;
-use tonic::transport::Channel;
 
 // ---------------------------------------------------------------- the bad inputs
 
@@ -152,32 +147,6 @@ async fn every_bad_input_an_officer_submits_is_refused_naming_the_field_and_noth
 }
 
 // ---------------------------------------------------------------- a peer
-
-/// A client of `to`'s federation port that authenticates with the node
-/// certificate of `as_`, exactly as `as_`'s outbox does.
-fn federation_port(
-    f: &Federation,
-    as_: &str,
-    to: &str,
-) -> anyhow::Result<FederationClient<Channel>> {
-    let caller = f.sandbox.member(&p(as_))?;
-    let endpoint = f
-        .sandbox
-        .member(&p(to))?
-        .running
-        .as_ref()
-        .with_context(|| format!("{to} is not running"))?
-        .federation_addr;
-    let config = tls::client_config(
-        &iti_node::identity::Credentials::single(caller.node_cert.clone()),
-        caller.node()?.trust.clone(),
-        f.sandbox.clock.clone(),
-        Some(p(to)),
-    )?;
-    let channel = tls::channel(&endpoint.to_string(), config, Duration::from_secs(10))
-        .map_err(|e| anyhow!(e))?;
-    Ok(FederationClient::new(channel))
-}
 
 /// `request` as `origin`'s node would send it if it skipped the checks:
 /// signed with its own key, untouched.

@@ -6,46 +6,16 @@
 //! Layout: talking to a node's federation port as a peer would; tampered
 //! and misattributed envelopes; receipts; the audit log on disk.
 
-use std::time::Duration;
-
 use anyhow::{Context, anyhow, bail};
 use iti_node::envelope::{self, Header};
-use iti_node::identity::{Role, tls};
+use iti_node::identity::Role;
 use iti_node::ids::{CaseId, EnvelopeId, TraceId};
 use iti_proto::v1 as pb;
-use iti_proto::v1::federation_client::FederationClient;
-use iti_tests::{Federation, fixtures, p};
+use iti_tests::{Federation, federation_port, fixtures, p};
 use sqlx::{AnyConnection, Connection};
 use tonic::Code;
-use tonic::transport::Channel;
 
 // ---------------------------------------------------------------- the wire
-
-/// A client of `to`'s federation port that authenticates with the node
-/// certificate of `as_`, exactly as `as_`'s outbox does.
-fn federation_port(
-    f: &Federation,
-    as_: &str,
-    to: &str,
-) -> anyhow::Result<FederationClient<Channel>> {
-    let caller = f.sandbox.member(&p(as_))?;
-    let endpoint = f
-        .sandbox
-        .member(&p(to))?
-        .running
-        .as_ref()
-        .with_context(|| format!("{to} is not running"))?
-        .federation_addr;
-    let config = tls::client_config(
-        &iti_node::identity::Credentials::single(caller.node_cert.clone()),
-        caller.node()?.trust.clone(),
-        f.sandbox.clock.clone(),
-        Some(p(to)),
-    )?;
-    let channel = tls::channel(&endpoint.to_string(), config, Duration::from_secs(10))
-        .map_err(|e| anyhow!(e))?;
-    Ok(FederationClient::new(channel))
-}
 
 /// A trace request from `origin` to `destination`, signed by `origin`'s node.
 fn signed_request(
