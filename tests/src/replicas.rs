@@ -120,3 +120,23 @@ pub fn officer_client(cert: &KeyedCert, ca_pem: &str, addr: SocketAddr) -> anyho
 pub fn dir_of(config: &Path) -> PathBuf {
     config.parent().unwrap_or(Path::new(".")).to_path_buf()
 }
+
+/// A URL to read `member`'s database with, beside the running node: its own
+/// PostgreSQL database if it has one (`db`), else its SQLite file read-only.
+pub fn read_url(
+    sandbox: &Sandbox,
+    member: &str,
+    db: Option<&iti_node::store::testdb::ThrowawayDatabase>,
+) -> anyhow::Result<String> {
+    Ok(match db {
+        Some(db) => db.url().to_string(),
+        None => format!(
+            "sqlite://{}?mode=ro",
+            sandbox
+                .member(&p(member))?
+                .dir
+                .join("data/node.db")
+                .display()
+        ),
+    })
+}

@@ -123,17 +123,7 @@ async fn the_database_fails_over_during_a_burst_and_every_answered_submission_ar
             ..Default::default()
         },
     )?;
-    let bel_url = match &bel_db {
-        Some(db) => db.url().to_string(),
-        None => format!(
-            "sqlite://{}?mode=ro",
-            sandbox
-                .member(&p("BEL"))?
-                .dir
-                .join("data/node.db")
-                .display()
-        ),
-    };
+    let bel_url = iti_tests::replicas::read_url(&sandbox, "BEL", bel_db.as_ref())?;
     let mut bel =
         NodeProcess::spawn(&node_binary(), &sandbox.member(&p("BEL"))?.config_path).await?;
     let mut replicas = replica_configs(

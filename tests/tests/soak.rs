@@ -182,17 +182,7 @@ async fn three_replicas_under_load_and_killed_in_turn_never_deadlock_lose_or_dou
             ..Default::default()
         },
     )?;
-    let bel_url = match &bel_db {
-        Some(db) => db.url().to_string(),
-        None => format!(
-            "sqlite://{}?mode=ro",
-            sandbox
-                .member(&p("BEL"))?
-                .dir
-                .join("data/node.db")
-                .display()
-        ),
-    };
+    let bel_url = iti_tests::replicas::read_url(&sandbox, "BEL", bel_db.as_ref())?;
     let gha_name = database_name(gha_db.url());
     let deadlocks_before = deadlocks(&server_url, &gha_name).await?;
 
