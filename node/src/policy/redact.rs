@@ -88,52 +88,7 @@ mod envelope_marking_tests {
 mod tests {
     use super::*;
     use crate::policy::marking::Tlp;
-
-    fn mark(tlp: Tlp, restrictions: &[Restriction]) -> Option<pb::Marking> {
-        let mut m = Marking::new(tlp);
-        for &r in restrictions {
-            m = m.with(r);
-        }
-        Some(m.to_proto())
-    }
-
-    /// A full response at TLP:AMBER; every section inherits unless a test
-    /// gives it a marking.
-    fn response() -> pb::TraceResponse {
-        pb::TraceResponse {
-            marking: mark(Tlp::Amber, &[]),
-            restricted: true,
-            restriction_reason: pb::WithholdingReason::OngoingInvestigationOrLaw as i32,
-            restriction_explanation: "a domestic investigation is open".into(),
-            finding: Some(pb::Finding {
-                marking: None,
-                ..Default::default()
-            }),
-            history: Some(pb::History {
-                marking: None,
-                events: vec![pb::HistoryEvent {
-                    date: "2009-03-01".into(),
-                    ..Default::default()
-                }],
-            }),
-            last_legal_possessor: Some(pb::LastLegalPossessor {
-                name: "Central Arms Depot".into(),
-                ..Default::default()
-            }),
-            commercial: Some(pb::CommercialDetails {
-                brokers: vec!["Acme Brokers Ltd".into()],
-                ..Default::default()
-            }),
-            individuals: Some(pb::Individuals {
-                marking: None,
-                individuals: vec![pb::Individual {
-                    name: "J. Doe".into(),
-                    ..Default::default()
-                }],
-            }),
-            additional_information: "serial re-stamped".into(),
-        }
-    }
+    use crate::policy::sections::tests::{mark, response};
 
     #[test]
     fn conflicts_are_the_imposed_restrictions_the_requester_declared() {

@@ -299,4 +299,4 @@ impl Releasable for pb::Payload {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -11,7 +11,8 @@ use crate::policy::marked::{Marked, Provider, Source};
 use crate::policy::marking::{Marking, Restriction, Tlp};
 use crate::policy::{Denied, Use};
 
-fn mark(tlp: Tlp, restrictions: &[Restriction]) -> Option<pb::Marking> {
+/// A marking in its wire form (shared with `redact`'s tests).
+pub(crate) fn mark(tlp: Tlp, restrictions: &[Restriction]) -> Option<pb::Marking> {
     let mut m = Marking::new(tlp);
     for &r in restrictions {
         m = m.with(r);
@@ -38,7 +39,7 @@ fn from_bel<T>(value: T, id: EnvelopeId) -> Marked<T> {
 
 /// A full response at TLP:AMBER; every section inherits unless a test
 /// gives it a marking.
-fn response() -> pb::TraceResponse {
+pub(crate) fn response() -> pb::TraceResponse {
     pb::TraceResponse {
         marking: mark(Tlp::Amber, &[]),
         restricted: true,
