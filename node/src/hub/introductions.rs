@@ -186,22 +186,15 @@ impl Node {
                 ),
             ));
         }
-        let mut intro = self
-            .trust
-            .standing
-            .introduction(participant)
-            .unwrap_or_else(|| Introduction {
-                ca_fingerprint: held.clone(),
-                vouched_by: Default::default(),
-                confirmed_by_admin: true,
-            });
-        intro.confirmed_by_admin = true;
-        self.trust.standing.set(participant, intro.clone());
+        // A CA an admin pinned needs no introduction: confirming it only
+        // settles a conflict over it.
+        let mut writes = vec![peers::clear_conflicts_write(participant)];
+        if let Some(mut intro) = self.trust.standing.introduction(participant) {
+            intro.confirmed_by_admin = true;
+            writes.push(peers::introduction_write(participant, &intro));
+            self.trust.standing.set(participant, intro);
+        }
         self.trust.standing.thaw(participant);
-        let writes = [
-            peers::introduction_write(participant, &intro),
-            peers::clear_conflicts_write(participant),
-        ];
         let (who, subject, at) = (actor.to_string(), participant.to_string(), self.now());
         let detail = format!("CA {held} confirmed out of band");
         self.store
