@@ -89,6 +89,10 @@ async fn through_hub(members: &[&str]) -> anyhow::Result<Federation> {
     // The states' admins confirm each other's CAs (the hub only introduces
     // them): sealed content may go.
     f.confirm_each_other(members).await?;
+    // A relayed delivery that fails once is retried after a backoff: let
+    // time pass while waiting, or the retry never falls due (README,
+    // Testing: when the harness lets its clock run).
+    f.let_time_run(time::Duration::milliseconds(250));
     Ok(f)
 }
 
