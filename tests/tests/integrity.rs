@@ -490,6 +490,9 @@ async fn a_chain_cut_short_is_found_through_the_head_a_peer_witnessed() -> anyho
     another.requester_reference = "GHA-2".into();
     let second = submit(&mut f, another).await?;
     f.until_state("BEL", &second, "delivered").await?;
+    // GHA holds BEL's receipt (and the head in it) once it sees the trace
+    // delivered.
+    f.until_state("GHA", &second, "delivered").await?;
     let witnessed = witnessed_seq(&f, "GHA", "BEL").await?;
     assert!(witnessed > 1, "GHA holds no head of BEL's: {witnessed}");
 
