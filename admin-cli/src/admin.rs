@@ -93,7 +93,7 @@ pub async fn directory_show(
 ) -> anyhow::Result<()> {
     let view = conn
         .client()?
-        .get_directory(pb::GetDirectoryRequest {})
+        .get_directory(pb::GetDirectoryRequest::default())
         .await
         .map_err(failed)?
         .into_inner();

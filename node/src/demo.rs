@@ -197,7 +197,7 @@ pub async fn run(keep: bool) -> anyhow::Result<()> {
     }
     let mut gha = sandbox.officer(&p("GHA"), Role::Poc)?;
     let dir = gha
-        .get_directory(pb::GetDirectoryRequest {})
+        .get_directory(pb::GetDirectoryRequest::default())
         .await?
         .into_inner();
     for e in &dir.entries {

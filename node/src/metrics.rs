@@ -110,6 +110,7 @@ pub struct Metrics {
     batches_rerun: Family<ReasonLabels, Counter>,
     unknown_origins: Counter,
     directory_conflicts: Counter,
+    directory_equivocations: Counter,
     /// Scrapes are serialised: the gauges and the refusal counters are
     /// brought up to date and encoded as one snapshot.
     scrape: tokio::sync::Mutex<()>,
@@ -195,6 +196,14 @@ impl Metrics {
              frozen until an admin decides",
             directory_conflicts.clone(),
         );
+        let directory_equivocations = Counter::default();
+        registry.register(
+            "iti_directory_equivocations",
+            "A hub's directory log that does not extend the one seen here before, or that \
+             differs from the head a peer witnessed: proof that the hub showed members different \
+             directories (an alarm; its entries are refused until an admin decides)",
+            directory_equivocations.clone(),
+        );
         let outcomes_unrecorded = Counter::default();
         registry.register(
             "iti_delivery_outcomes_unrecorded",
@@ -224,6 +233,7 @@ impl Metrics {
             outcomes_unrecorded,
             unknown_origins,
             directory_conflicts,
+            directory_equivocations,
             messages,
             delivery_latency,
             outbox_depth,
@@ -258,6 +268,11 @@ impl Metrics {
     /// Counts a directory entry that conflicts with the one held (an alarm).
     pub fn count_directory_conflict(&self) {
         self.directory_conflicts.inc();
+    }
+
+    /// Counts proof that a hub equivocated (an alarm).
+    pub fn count_directory_equivocation(&self) {
+        self.directory_equivocations.inc();
     }
 
     /// Counts a delivery whose outcome the store refused.

@@ -841,6 +841,9 @@ pub fn directory(view: &pb::DirectoryView) -> String {
                 time(c.seen_at.as_ref())
             );
         }
+        if let Some(log) = &e.log {
+            directory_log(&mut out, log);
+        }
         let _ = writeln!(out, "  endpoints: {}", entry.endpoints.join(", "));
         if !entry.languages.is_empty() {
             let _ = writeln!(out, "  languages: {}", entry.languages.join(", "));
@@ -874,6 +877,34 @@ pub fn directory(view: &pb::DirectoryView) -> String {
         }
     }
     out
+}
+
+/// A followed hub's directory log, and the proofs that it equivocated.
+fn directory_log(out: &mut String, log: &pb::DirectoryLogView) {
+    let _ = writeln!(
+        out,
+        "  directory log followed: {} entries, head {}, signed {}",
+        log.size,
+        if log.chain.is_empty() {
+            "(empty)"
+        } else {
+            &log.chain
+        },
+        time(log.signed_at.as_ref())
+    );
+    for e in &log.equivocations {
+        let _ = writeln!(
+            out,
+            "  EQUIVOCATION ({}, {}): the hub signed a head of size {} ({}) that the log \
+             followed here ({}) does not explain; its entries are refused until an admin \
+             decides (`itictl peer confirm` of the hub, once settled with its operator)",
+            e.seen_through,
+            time(e.seen_at.as_ref()),
+            e.size,
+            e.theirs,
+            if e.ours.is_empty() { "empty" } else { &e.ours }
+        );
+    }
 }
 
 #[cfg(test)]

@@ -1231,7 +1231,7 @@ impl Canary {
         self.note_clean(node, Some(role), "AuditLog", r);
         let r = debug(c.audit_verify(pb::AuditVerifyRequest {}).await);
         self.note_clean(node, Some(role), "AuditVerify", r);
-        let r = debug(c.get_directory(pb::GetDirectoryRequest {}).await);
+        let r = debug(c.get_directory(pb::GetDirectoryRequest::default()).await);
         self.note_clean(node, Some(role), "GetDirectory", r);
         let r = debug(c.list_peers(pb::ListPeersRequest {}).await);
         self.note_clean(node, Some(role), "ListPeers", r);

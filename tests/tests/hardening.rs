@@ -367,8 +367,14 @@ async fn a_hub_marks_an_envelope_delivered_only_on_the_destinations_verified_rec
         .await?
         .ok_or_else(|| anyhow::anyhow!("GHA does not hold its request"))?;
     let now = f.clock.now();
-    let forged =
-        iti_node::envelope::sign_receipt(gha.signer(), &stored.envelope, &stored.header, now, None);
+    let forged = iti_node::envelope::sign_receipt(
+        gha.signer(),
+        &stored.envelope,
+        &stored.header,
+        now,
+        None,
+        vec![],
+    );
     let header = iti_node::envelope::Header {
         id: iti_node::ids::EnvelopeId::new_v7(now),
         case_id: iti_node::ids::CaseId::new_v7(now),
@@ -476,7 +482,7 @@ async fn an_officer_certificate_is_refused_on_get_directory() -> anyhow::Result<
     // succeeds, the federation service refuses it, as Deliver does.
     let officer = f.sandbox.officer_cert(&p("BEL"), Role::Admin)?;
     let err = federation_client(&f, "GHA", &officer)?
-        .get_directory(pb::GetDirectoryRequest {})
+        .get_directory(pb::GetDirectoryRequest::default())
         .await
         .unwrap_err();
     assert_eq!(err.code(), tonic::Code::PermissionDenied);
@@ -488,7 +494,7 @@ async fn an_officer_certificate_is_refused_on_get_directory() -> anyhow::Result<
     // BEL's node is served.
     let node = f.sandbox.member(&p("BEL"))?.node_cert.clone();
     let directory = federation_client(&f, "GHA", &node)?
-        .get_directory(pb::GetDirectoryRequest {})
+        .get_directory(pb::GetDirectoryRequest::default())
         .await?
         .into_inner();
     assert_eq!(directory.entries.len(), 1);

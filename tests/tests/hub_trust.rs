@@ -20,7 +20,7 @@ async fn directory_entry(
     participant: &str,
 ) -> anyhow::Result<pb::DirectoryEntryView> {
     f.officer(at, Role::Admin)?
-        .get_directory(pb::GetDirectoryRequest {})
+        .get_directory(pb::GetDirectoryRequest::default())
         .await?
         .into_inner()
         .entries

@@ -483,7 +483,7 @@ async fn the_directory_is_distributed_and_a_forged_entry_is_rejected() -> anyhow
     // BEL learned GHA's entry through two hubs; GHA learned BEL's.
     let dir = f
         .officer("BEL", Role::Poc)?
-        .get_directory(pb::GetDirectoryRequest {})
+        .get_directory(pb::GetDirectoryRequest::default())
         .await?
         .into_inner();
     let gha = dir
@@ -516,7 +516,7 @@ async fn the_directory_is_distributed_and_a_forged_entry_is_rejected() -> anyhow
     );
     let dir = f
         .officer("hub:ECOWAS", Role::Admin)?
-        .get_directory(pb::GetDirectoryRequest {})
+        .get_directory(pb::GetDirectoryRequest::default())
         .await?
         .into_inner();
     let nga = dir

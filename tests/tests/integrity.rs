@@ -198,7 +198,8 @@ async fn a_receipt_proves_one_envelope_received_by_one_node() -> anyhow::Result<
 
     // GHA's receipt re-signed by NGA (a pinned participant, with its own
     // valid node certificate).
-    let nga_receipt = envelope::sign_receipt(f.node("NGA")?.signer(), &env, &header, now, None);
+    let nga_receipt =
+        envelope::sign_receipt(f.node("NGA")?.signer(), &env, &header, now, None, vec![]);
     let forged = pb::SignedReceipt {
         receipt: receipt.receipt.clone(),
         signature: nga_receipt.signature.clone(),

@@ -99,7 +99,11 @@ impl Federation for FederationApi {
         let directory = async {
             let peer = caller(&req)?;
             calling_node(&peer)?;
-            self.node.directory_for(&peer).await.map_err(to_status)
+            let since = req.get_ref().log_since;
+            self.node
+                .directory_for(&peer, since)
+                .await
+                .map_err(to_status)
         }
         .await;
         Ok(Response::new(self.logged(

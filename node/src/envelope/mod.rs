@@ -30,6 +30,7 @@ use crate::ids::{CaseId, EnvelopeId, ParticipantId, TraceId};
 const ENVELOPE_DOMAIN: &[u8] = b"ITI-ENVELOPE-V1\0";
 const RECEIPT_DOMAIN: &[u8] = b"ITI-RECEIPT-V1\0";
 const DIRECTORY_DOMAIN: &[u8] = b"ITI-DIRECTORY-V1\0";
+const LOG_HEAD_DOMAIN: &[u8] = b"ITI-DIRECTORY-LOG-HEAD-V1\0";
 
 /// The gRPC metadata key of a delivery answered "unknown origin": the
 /// receiver has not learned the origin yet, and the sender should retry.
@@ -68,6 +69,8 @@ pub enum EnvelopeError {
     Receipt(String),
     #[error("sealed payload: {0}")]
     Seal(String),
+    #[error("directory log head: {0}")]
+    LogHead(String),
 }
 
 /// A node's signing key. Never printed.
@@ -456,6 +459,7 @@ pub fn sign_receipt(
     header: &Header,
     received_at: OffsetDateTime,
     audit_head: Option<&crate::audit::Head>,
+    hub_log_heads: Vec<pb::SignedDirectoryLogHead>,
 ) -> pb::SignedReceipt {
     let receipt = pb::Receipt {
         envelope_id: header.id.to_string(),
@@ -466,6 +470,7 @@ pub fn sign_receipt(
         received_at: Some(to_timestamp(received_at)),
         audit_seq: audit_head.map_or(0, |h| h.seq),
         audit_head: audit_head.map(|h| h.hash.clone()).unwrap_or_default(),
+        hub_log_heads,
     };
     let bytes = receipt.encode_to_vec();
     let signature = signer.sign(&length_prefixed(RECEIPT_DOMAIN, &[&bytes]));
@@ -572,6 +577,49 @@ pub fn verify_witnessed_head(
         hash: receipt.audit_head,
     };
     Ok((head, signed_at))
+}
+
+/// A hub signs the head of its directory log with its node key.
+pub fn sign_log_head(signer: &Signer, head: &pb::DirectoryLogHead) -> pb::SignedDirectoryLogHead {
+    let bytes = head.encode_to_vec();
+    let signature = signer.sign(&length_prefixed(LOG_HEAD_DOMAIN, &[&bytes]));
+    pb::SignedDirectoryLogHead {
+        head: bytes,
+        signature,
+        signer_certificate: signer.cert_der.to_vec(),
+    }
+}
+
+/// The head a hub signed, if it verifies as signed by the node of the hub
+/// it names, under that hub's pinned CA.
+pub fn verify_log_head(
+    signed: &pb::SignedDirectoryLogHead,
+    trust: &TrustStore,
+    now: OffsetDateTime,
+) -> Result<(ParticipantId, pb::DirectoryLogHead), EnvelopeError> {
+    let bad = |s: &str| EnvelopeError::LogHead(s.to_string());
+    let head =
+        pb::DirectoryLogHead::decode(signed.head.as_slice()).map_err(|_| bad("malformed"))?;
+    let hub: ParticipantId = head.hub.parse().map_err(|_| bad("bad hub"))?;
+    let signed_at = head
+        .signed_at
+        .as_ref()
+        .and_then(from_timestamp)
+        .ok_or_else(|| bad("no time"))?;
+    let cert = CertificateDer::from(signed.signer_certificate.clone());
+    let signer = trust
+        .verify(&cert, &[], Usage::Client, signed_at.min(now))
+        .map_err(|e| EnvelopeError::LogHead(e.to_string()))?;
+    if signer != Identity::Node(hub.clone()) || !hub.is_hub() {
+        return Err(bad("not signed by the hub it names"));
+    }
+    verify_signature_by(
+        &cert,
+        &length_prefixed(LOG_HEAD_DOMAIN, &[&signed.head]),
+        &signed.signature,
+    )
+    .map_err(|_| bad("signature does not verify (forged or altered)"))?;
+    Ok((hub, head))
 }
 
 /// Signs arbitrary bytes with a CA or node key in PEM (directory entries are

@@ -99,7 +99,7 @@ fn a_receipt_proves_receipt_of_exactly_that_envelope() {
     let env = build(&p.gha, header("GHA", "NGA"), &ack_payload(), None).unwrap();
     let v = verify(&env, &p.trust, OffsetDateTime::now_utc(), MAX_AGE).unwrap();
     let now = OffsetDateTime::now_utc();
-    let receipt = sign_receipt(&p.nga, &env, &v.header, now, None);
+    let receipt = sign_receipt(&p.nga, &env, &v.header, now, None, vec![]);
     let r = verify_receipt(&receipt, &env, &p.trust, now).unwrap();
     assert_eq!(r.receiver.to_string(), "NGA");
 

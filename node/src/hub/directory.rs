@@ -16,7 +16,7 @@ use crate::identity::trust::Usage;
 use crate::ids::ParticipantId;
 use crate::service::{Node, ServiceError, ServiceResult};
 use crate::store::peers::{self, DirectoryRow};
-use crate::store::{audit, boxed};
+use crate::store::{audit, boxed, directory_log};
 
 /// Reads a signed entry file: JSON (protobuf JSON mapping) as written by
 /// `itictl directory sign`.
@@ -140,10 +140,16 @@ impl Node {
         let stored = row.clone();
         let now = self.now();
         let who = via.map(|h| h.to_string()).unwrap_or_else(|| "node".into());
+        let logs = self.is_hub();
         self.store
             .write(move |conn| {
                 boxed(async move {
                     if peers::upsert_directory(conn, &stored).await? {
+                        if logs {
+                            // The hub's log and its directory change together.
+                            directory_log::append(conn, &stored.participant, &stored.signed)
+                                .await?;
+                        }
                         audit::append(
                             conn,
                             now,
@@ -323,16 +329,26 @@ impl Node {
     }
 
     /// The signed entries this node distributes: a hub, every entry it
-    /// holds; a state, only its own.
-    pub async fn directory_for(&self, _peer: &Identity) -> ServiceResult<pb::Directory> {
-        let rows = peers::directory(self.store.pool()).await?;
-        let hub = self.is_hub();
-        let entries = rows
+    /// holds, from its log (`log_since`: the leaves the caller holds); a
+    /// state, only its own.
+    pub async fn directory_for(
+        &self,
+        _peer: &Identity,
+        log_since: u64,
+    ) -> ServiceResult<pb::Directory> {
+        if self.is_hub() {
+            return self.hub_directory(log_since).await;
+        }
+        let entries = peers::directory(self.store.pool())
+            .await?
             .into_iter()
-            .filter(|r| hub || &r.participant == self.participant())
+            .filter(|r| &r.participant == self.participant())
             .filter_map(|r| pb::SignedDirectoryEntry::decode(r.signed.as_slice()).ok())
             .collect();
-        Ok(pb::Directory { entries })
+        Ok(pb::Directory {
+            entries,
+            ..Default::default()
+        })
     }
 
     /// Fetches the directory from every peer and accepts what verifies: a
@@ -372,7 +388,9 @@ impl Node {
         };
         let fetched = tokio::time::timeout(
             self.config.outbox.delivery_timeout,
-            FederationClient::new(channel).get_directory(pb::GetDirectoryRequest {}),
+            FederationClient::new(channel).get_directory(pb::GetDirectoryRequest {
+                log_since: self.log_size_of(peer),
+            }),
         )
         .await;
         let directory = match fetched {
@@ -388,6 +406,15 @@ impl Node {
                 return;
             }
         };
+        // A hub's entries are taken only from a log that extends the one
+        // seen before (equivocation).
+        if peer.is_hub()
+            && let Err(why) = self.follow_log(peer, &directory).await
+        {
+            tracing::warn!(%peer, error = %why, "directory refused");
+            reply.rejected.push(why);
+            return;
+        }
         self.take_entries_from(peer, directory, reply).await;
     }
 

@@ -189,6 +189,9 @@ impl Node {
         // A CA an admin pinned needs no introduction: confirming it only
         // settles a conflict over it.
         let mut writes = vec![peers::clear_conflicts_write(participant)];
+        if participant.is_hub() {
+            writes.extend(self.settle_equivocation_writes(participant));
+        }
         if let Some(mut intro) = self.trust.standing.introduction(participant) {
             intro.confirmed_by_admin = true;
             writes.push(peers::introduction_write(participant, &intro));

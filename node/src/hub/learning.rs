@@ -7,8 +7,9 @@
 //!   every `directory_refresh_secs`.
 //! - **Announcements.** A node that publishes its entry announces it to its
 //!   peers at once (`Federation/Announce`); a hub announces every entry it
-//!   learns to its other peers. Each receiver takes an announced entry
-//!   exactly as if it had fetched it from the announcer.
+//!   learns to its other peers. A receiver takes what a state announces
+//!   as if it had fetched it; told by a hub, it fetches from the hub, so
+//!   that the hub's entries always come checked against its log.
 //! - **On demand.** An envelope whose origin is not known yet makes the
 //!   receiver fetch the directory of the hub that relayed it (then of its
 //!   other hubs) before it answers; still unknown, it answers "unknown
@@ -194,7 +195,13 @@ impl Node {
             }
         };
         let mut reply = pb::RefreshDirectoryReply::default();
-        self.take_entries_from(&from, directory, &mut reply).await;
+        if from.is_hub() {
+            // A hub's entries come with its log: fetched, they are checked
+            // against the log seen before (equivocation).
+            self.fetch_directory_from(&from, &mut reply).await;
+        } else {
+            self.take_entries_from(&from, directory, &mut reply).await;
+        }
         Ok(pb::AnnounceReply {
             accepted: reply.accepted,
             rejected: reply.rejected,
@@ -224,7 +231,10 @@ impl Node {
                 continue;
             };
             let mut client = FederationClient::new(channel);
-            let call = client.announce(pb::Directory { entries });
+            let call = client.announce(pb::Directory {
+                entries,
+                ..Default::default()
+            });
             match tokio::time::timeout(self.config.outbox.delivery_timeout, call).await {
                 Ok(Ok(_)) => {}
                 // The peer learns at its next exchange instead.

@@ -228,7 +228,14 @@ impl Node {
         });
         // Our audit head goes in the receipt: the sender witnesses our chain.
         let head = crate::store::audit::head(self.store.pool()).await?;
-        let receipt = envelope::sign_receipt(self.signer(), &env, &h, now, head.as_ref());
+        let receipt = envelope::sign_receipt(
+            self.signer(),
+            &env,
+            &h,
+            now,
+            head.as_ref(),
+            self.logs.heads(),
+        );
         let notices = self.broker_notices(&verified).await?;
         if notices.is_empty()
             && next == h.destination

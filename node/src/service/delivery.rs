@@ -77,6 +77,9 @@ impl Deliveries for Node {
             stored,
             now,
         } = attempt;
+        if let Recorded::Delivered(r) | Recorded::Relayed(r) = &outcome {
+            self.compare_witnessed_heads(&r.signed).await;
+        }
         match outcome {
             Recorded::Delivered(receipt) => {
                 let back = self.receipt_to_return(&row, stored, &receipt).await;

@@ -82,6 +82,8 @@ pub struct Node {
     pub metrics: crate::metrics::Metrics,
     /// Directory learning: on demand, announcements, refreshes asked for.
     pub learning: crate::hub::learning::Learning,
+    /// The hub directory logs this node follows (equivocation).
+    pub logs: crate::hub::equivocation::Logs,
 }
 
 impl std::fmt::Debug for Node {
@@ -171,6 +173,7 @@ impl Node {
             local_refusals: Arc::default(),
             metrics: crate::metrics::Metrics::new(),
             learning: Default::default(),
+            logs: Default::default(),
         });
         if node.store.backend() == crate::store::Backend::Sqlite {
             let released = node
@@ -198,6 +201,7 @@ impl Node {
         // standing of introduced CAs first: a restart restores exactly the
         // trust there was.
         node.restore_standings().await?;
+        node.restore_logs().await?;
         let restored = node.restore_directory().await?;
         if restored > 0 {
             tracing::info!(restored, "directory entries restored from the cache");

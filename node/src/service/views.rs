@@ -472,24 +472,22 @@ impl Node {
         only: Option<&crate::ids::ParticipantId>,
     ) -> ServiceResult<pb::DirectoryView> {
         let conflicts = crate::store::peers::conflicts(self.store.pool()).await?;
-        Ok(pb::DirectoryView {
-            entries: self
-                .directory_view()
-                .await?
-                .into_iter()
-                .filter(|(_, row)| only.is_none_or(|p| &row.participant == p))
-                .map(|(entry, row)| {
-                    let mut view = pb::DirectoryEntryView {
-                        entry: Some(entry),
-                        trust: row.trust,
-                        cached_at: Some(to_timestamp(row.cached_at)),
-                        ..Default::default()
-                    };
-                    self.standing_view(&mut view, &row.participant, &conflicts);
-                    view
-                })
-                .collect(),
-        })
+        let mut entries = Vec::new();
+        for (entry, row) in self.directory_view().await? {
+            if only.is_some_and(|p| &row.participant != p) {
+                continue;
+            }
+            let mut view = pb::DirectoryEntryView {
+                entry: Some(entry),
+                trust: row.trust,
+                cached_at: Some(to_timestamp(row.cached_at)),
+                log: self.log_view(&row.participant).await?,
+                ..Default::default()
+            };
+            self.standing_view(&mut view, &row.participant, &conflicts);
+            entries.push(view);
+        }
+        Ok(pb::DirectoryView { entries })
     }
 }
 

@@ -19,13 +19,15 @@
 //!
 //! Layout: `fused` (writes sent together), `envelopes` (envelopes,
 //! receipts), `traces` (cases, events, deadlines, consents), `outbox`,
-//! `audit`, `peers` (peers, directory), `hub` (relay log, lost/stolen
+//! `audit`, `peers` (peers, directory), `directory_log` (a hub's directory
+//! log, the hub logs a node follows, equivocations found), `hub` (relay log, lost/stolen
 //! register), `records` (the national tracing system's records, recovered
 //! weapons, drafted answers), `pg_batch` (the writer's batches on
 //! PostgreSQL), `hosts` (finding the primary); `testdb` makes throwaway
 //! PostgreSQL databases for the tests (`ITI_TEST_POSTGRES_URL`).
 
 pub mod audit;
+pub mod directory_log;
 pub mod envelopes;
 pub mod fused;
 pub mod hosts;

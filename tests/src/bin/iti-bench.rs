@@ -951,7 +951,7 @@ fn crypto(rounds: u32) -> anyhow::Result<Crypto> {
         body: Some(pb::payload::Body::Request(fixtures::fal_request())),
     };
     let env = envelope::build(gha, header.clone(), &payload, None)?;
-    let receipt = envelope::sign_receipt(bel, &env, &header, now, None);
+    let receipt = envelope::sign_receipt(bel, &env, &header, now, None, vec![]);
     let (p256, ed25519) = algorithms(rounds, &envelope::signing_input(&env.header, &env.payload))?;
     Ok(Crypto {
         p256,
@@ -965,7 +965,7 @@ fn crypto(rounds: u32) -> anyhow::Result<Crypto> {
             Ok(())
         })?,
         sign_receipt: time_per_call(rounds, || {
-            envelope::sign_receipt(bel, &env, &header, now, None);
+            envelope::sign_receipt(bel, &env, &header, now, None, vec![]);
             Ok(())
         })?,
         verify_receipt: time_per_call(rounds, || {

@@ -210,6 +210,7 @@ impl Node {
             .ok_or_else(|| ServiceError::NotFound(format!("receipt for unknown envelope {id}")))?;
         let verified = envelope::verify_receipt(signed, &ours.envelope, &self.trust, now)
             .map_err(|e| ServiceError::PermissionDenied(e.to_string()))?;
+        self.compare_witnessed_heads(signed).await;
         if verified.receiver != ours.header.destination {
             return Err(ServiceError::PermissionDenied(format!(
                 "receipt signed by {}, but the envelope was for {}",
@@ -249,6 +250,7 @@ impl Node {
             &verified.header,
             now,
             head.as_ref(),
+            self.logs.heads(),
         );
         let header = verified.header.clone();
         let consented = effect.consent_arrived();
