@@ -252,15 +252,48 @@ impl Sandbox {
                 ),
             }
         }
-        if let Some((federation, local)) = member.ports {
+        let before = member.ports;
+        if let Some((federation, local)) = before {
             config.federation_listen = federation;
             config.local_listen = local;
         }
-        let listeners = Listeners::bind(&config).await?;
+        let listeners = match Listeners::bind(&config).await {
+            Ok(l) => l,
+            // Between a stop and a start, another test (or an outgoing
+            // connection) may take a port the node had: it starts on new
+            // ones, and its peers are told (below).
+            Err(crate::service::StartError::Bind { .. }) if before.is_some() => {
+                config.federation_listen = "127.0.0.1:0".parse()?;
+                config.local_listen = "127.0.0.1:0".parse()?;
+                Listeners::bind(&config).await?
+            }
+            Err(e) => return Err(e.into()),
+        };
         let running =
             crate::start(config, listeners, clock, StartOptions { scheduler: false }).await?;
+        let moved = before.is_some_and(|(f, _)| f != running.federation_addr);
         member.ports = Some((running.federation_addr, running.local_addr));
         member.running = Some(running);
+        if moved {
+            self.tell_peers_new_endpoint(p).await?;
+        }
+        Ok(())
+    }
+
+    /// Every running node that pinned `p` learns its new endpoint, as an
+    /// admin would by adding its new card.
+    async fn tell_peers_new_endpoint(&self, p: &ParticipantId) -> anyhow::Result<()> {
+        for (other, member) in &self.members {
+            let Some(running) = &member.running else {
+                continue;
+            };
+            let rows = running.node.peers().await?;
+            if let Some(row) = rows.iter().find(|r| &r.participant == p) {
+                let serves: Vec<String> = row.serves.iter().map(|s| s.to_string()).collect();
+                let serves: Vec<&str> = serves.iter().map(String::as_str).collect();
+                self.pin(other, p, &serves).await?;
+            }
+        }
         Ok(())
     }
 

@@ -931,6 +931,44 @@ async fn a_restart_keeps_the_trace_and_its_deadlines_and_alerts_once() -> anyhow
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_whose_port_was_taken_while_it_was_down_comes_back_and_is_reached()
+-> anyhow::Result<()> {
+    let mut f = Federation::of_states(&["GHA", "BEL"]).await?;
+    let trace = deliver_request(&mut f).await?;
+    let bel = iti_tests::p("BEL");
+    let old = f
+        .sandbox
+        .member(&bel)?
+        .running
+        .as_ref()
+        .map(|r| r.federation_addr);
+    f.sandbox.stop(&bel).await?;
+    // Something else takes BEL's port while it is down.
+    let _taken = std::net::TcpListener::bind(old.expect("BEL ran"))?;
+    f.sandbox.start(&bel).await?;
+    let new = f
+        .sandbox
+        .member(&bel)?
+        .running
+        .as_ref()
+        .map(|r| r.federation_addr);
+    assert_ne!(new, old);
+    // Its peers reach it where it is now, both ways.
+    acknowledge(&mut f, &trace).await?;
+    let mut again = fixtures::fal_request();
+    again.requester_reference = "GHA-after-restart".into();
+    let second = f
+        .poc("GHA")?
+        .submit_request(submission(again))
+        .await?
+        .into_inner()
+        .trace_id;
+    f.until_state("BEL", &second, "delivered").await?;
+    f.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn illegal_steps_are_refused_and_leave_the_trace_unchanged() -> anyhow::Result<()> {
     let mut f = Federation::of_states(&["GHA", "BEL"]).await?;
     let mut gha = f.poc("GHA")?;
