@@ -446,48 +446,48 @@ fn apply_env(table: &mut toml::Table, env: &[(String, String)]) -> Result<(), Co
 }
 
 /// Validates a parsed configuration; relative paths are taken from `base`.
+/// Every problem is collected, each naming its key.
 pub fn validate(raw: RawConfig, base: &Path) -> Result<NodeConfig, ConfigError> {
     let mut problems = Vec::new();
-    // Absolute paths: the database URL and error messages must not depend
-    // on the directory the node was started from.
-    let resolve = |p: &Path| {
-        let joined = if p.is_absolute() {
-            p.to_path_buf()
-        } else {
-            base.join(p)
-        };
-        std::path::absolute(&joined).unwrap_or(joined)
-    };
-
+    let resolve = |p: &Path| resolve_path(base, p);
     let participant = raw
         .participant
         .parse::<ParticipantId>()
         .map_err(|e| problems.push(format!("participant: {e}")))
         .ok();
-    let mode = match raw.mode.as_str() {
-        "state" => Mode::State,
-        "hub" => Mode::Hub,
-        other => {
-            problems.push(format!("mode: {other:?} is not \"state\" or \"hub\""));
-            Mode::State
-        }
-    };
-    let mut addr = |key: &str, v: &str| -> Option<SocketAddr> {
-        v.parse()
-            .map_err(|_| {
-                problems.push(format!(
-                    "{key}: {v:?} is not an address like 127.0.0.1:7100"
-                ))
-            })
-            .ok()
-    };
-    let federation_listen = addr("federation_listen", &raw.federation_listen);
-    let local_listen = addr("local_listen", &raw.local_listen);
+    let mode = choice(
+        "mode",
+        &raw.mode,
+        &[("state", Mode::State), ("hub", Mode::Hub)],
+        &mut problems,
+    );
+    let durability = choice(
+        "durability",
+        &raw.durability,
+        &[("full", Durability::Full), ("normal", Durability::Normal)],
+        &mut problems,
+    );
+    let log_format = choice(
+        "log_format",
+        &raw.log_format,
+        &[("text", LogFormat::Text), ("json", LogFormat::Json)],
+        &mut problems,
+    );
+    let completeness = choice(
+        "completeness_policy",
+        &raw.completeness_policy,
+        &[
+            ("return", CompletenessPolicy::Return),
+            ("queue", CompletenessPolicy::Queue),
+        ],
+        &mut problems,
+    );
+    let federation_listen = address("federation_listen", &raw.federation_listen, &mut problems);
+    let local_listen = address("local_listen", &raw.local_listen, &mut problems);
     let metrics_listen = raw
         .metrics_listen
         .as_deref()
-        .and_then(|m| addr("metrics_listen", m));
-
+        .and_then(|m| address("metrics_listen", m, &mut problems));
     let data_dir = resolve(&raw.data_dir);
     let database_url = raw
         .database_url
@@ -496,194 +496,11 @@ pub fn validate(raw: RawConfig, base: &Path) -> Result<NodeConfig, ConfigError> 
     if !(database_url.starts_with("sqlite:") || database_url.starts_with("postgres")) {
         problems.push("database_url: must start with sqlite:// or postgres://".into());
     }
-    let durability = match raw.durability.as_str() {
-        "full" => Durability::Full,
-        "normal" => Durability::Normal,
-        other => {
-            problems.push(format!(
-                "durability: {other:?} is not \"full\" or \"normal\""
-            ));
-            Durability::Full
-        }
-    };
-    let log_format = match raw.log_format.as_str() {
-        "text" => LogFormat::Text,
-        "json" => LogFormat::Json,
-        other => {
-            problems.push(format!("log_format: {other:?} is not \"text\" or \"json\""));
-            LogFormat::Text
-        }
-    };
-    let completeness = match raw.completeness_policy.as_str() {
-        "return" => CompletenessPolicy::Return,
-        "queue" => CompletenessPolicy::Queue,
-        other => {
-            problems.push(format!(
-                "completeness_policy: {other:?} is not \"return\" or \"queue\""
-            ));
-            CompletenessPolicy::Return
-        }
-    };
-
-    let ca_cert_pem = pki::read_cert_pem(&resolve(&raw.tls.ca_cert))
-        .map_err(|e| problems.push(format!("tls.ca_cert: {e}")))
-        .ok();
-    let node = pki::read_keyed(&resolve(&raw.tls.node_cert), &resolve(&raw.tls.node_key))
-        .map_err(|e| {
-            let key = if e.to_string().starts_with("key file") {
-                "tls.node_key"
-            } else {
-                "tls.node_cert"
-            };
-            problems.push(format!("{key}: {e}"))
-        })
-        .ok();
-    if let (Some(node), Some(participant)) = (&node, &participant) {
-        match node.cert_der().map(|d| Identity::from_certificate_der(&d)) {
-            Ok(Ok(Identity::Node(p))) if &p == participant => {}
-            Ok(Ok(other)) => problems.push(format!(
-                "tls.node_cert: the certificate is for {other}, but participant is {participant}"
-            )),
-            Ok(Err(e)) => problems.push(format!("tls.node_cert: {e}")),
-            Err(e) => problems.push(format!("tls.node_cert: {e}")),
-        }
-    }
-    let next_node = match (
-        &raw.tls.next_node_cert,
-        &raw.tls.next_node_key,
-        &raw.tls.switch_over_at,
-    ) {
-        (None, None, None) => None,
-        (Some(c), Some(k), Some(at)) => {
-            let when =
-                time::OffsetDateTime::parse(at, &time::format_description::well_known::Rfc3339)
-                    .map_err(|_| {
-                        problems.push(format!(
-                            "tls.switch_over_at: {at:?} is not an RFC 3339 time"
-                        ))
-                    })
-                    .ok();
-            let keyed = pki::read_keyed(&resolve(c), &resolve(k))
-                .map_err(|e| problems.push(format!("tls.next_node_cert: {e}")))
-                .ok();
-            if let (Some(keyed), Some(participant)) = (&keyed, &participant) {
-                match keyed.cert_der().map(|d| Identity::from_certificate_der(&d)) {
-                    Ok(Ok(Identity::Node(p))) if &p == participant => {}
-                    _ => problems.push(format!(
-                        "tls.next_node_cert: not a node certificate of {participant}"
-                    )),
-                }
-            }
-            if let (Some(keyed), Some(when)) = (&keyed, when) {
-                check_switch_over(&node, keyed, when, &mut problems);
-            }
-            keyed.zip(when)
-        }
-        _ => {
-            problems.push(
-                "tls.next_node_cert, tls.next_node_key and tls.switch_over_at go together".into(),
-            );
-            None
-        }
-    };
-    let sealing_key = raw.tls.sealing_key.as_deref().map(resolve);
-    if let Some(path) = &sealing_key
-        && let Err(e) = crate::envelope::seal::OpeningKey::read(path)
-    {
-        problems.push(format!("tls.sealing_key: {e}"));
-    }
-    let crl = raw.tls.crl.as_deref().map(resolve);
-    if let Some(path) = &crl
-        && let Err(e) = pki::read_crl_der(path)
-    {
-        problems.push(format!("tls.crl: {e}"));
-    }
-
-    let d = &raw.deadlines;
-    if d.acknowledge_within_days == 0 {
-        problems.push("deadlines.acknowledge_within_days: must be at least 1".into());
-    }
-    if d.respond_within_days < d.acknowledge_within_days {
-        problems.push(
-            "deadlines.respond_within_days: must not be shorter than acknowledge_within_days"
-                .into(),
-        );
-    }
-    let deadlines = crate::deadlines::DeadlinePolicy {
-        acknowledge_within: time::Duration::days(i64::from(d.acknowledge_within_days)),
-        respond_within: time::Duration::days(i64::from(d.respond_within_days)),
-        remind_before: time::Duration::days(i64::from(d.remind_before_days)),
-    };
-
-    let o = &raw.outbox;
-    if o.retry_base_ms == 0 || o.retry_cap_secs == 0 || o.delivery_timeout_secs == 0 {
-        problems.push(
-            "outbox: retry_base_ms, retry_cap_secs and delivery_timeout_secs must be positive"
-                .into(),
-        );
-    }
-    if raw.pass_through_ms > 10_000 {
-        problems.push(format!(
-            "pass_through_ms: {} is more than 10000 (the sender waits for the whole relay)",
-            raw.pass_through_ms
-        ));
-    }
-    if o.claim_lease_secs <= o.delivery_timeout_secs {
-        problems.push("outbox.claim_lease_secs: must exceed outbox.delivery_timeout_secs".into());
-    }
-    if !(1..=3650).contains(&raw.max_envelope_age_days) {
-        problems.push(format!(
-            "max_envelope_age_days: {} is not between 1 and 3650",
-            raw.max_envelope_age_days
-        ));
-    }
-    let t = &raw.transport;
-    if t.max_handshakes == 0 {
-        problems.push("transport.max_handshakes: must be at least 1".into());
-    }
-    if !(100..=120_000).contains(&t.handshake_timeout_ms) {
-        problems.push(format!(
-            "transport.handshake_timeout_ms: {} is not between 100 and 120000",
-            t.handshake_timeout_ms
-        ));
-    }
-    if o.concurrency == 0 {
-        problems.push("outbox.concurrency: must be at least 1".into());
-    }
-    if o.unknown_origin_limit_secs < o.retry_cap_secs {
-        problems.push(
-            "outbox.unknown_origin_limit_secs: must be at least outbox.retry_cap_secs \
-             (an envelope needs a few retries while directories propagate)"
-                .into(),
-        );
-    }
-    if tokio_cron_scheduler::Job::new_async(raw.sweep_schedule.as_str(), |_, _| Box::pin(async {}))
-        .is_err()
-    {
-        problems.push(format!(
-            "sweep_schedule: {:?} is not a six-field cron schedule (seconds first)",
-            raw.sweep_schedule
-        ));
-    }
-    let mut routes = BTreeMap::new();
-    let mut default_route = None;
-    for (dest, via) in &raw.routes {
-        if dest == "*" {
-            match via.parse::<ParticipantId>() {
-                Ok(v) if v.is_hub() => default_route = Some(v),
-                Ok(v) => problems.push(format!("routes.\"*\": {v} is not a hub")),
-                Err(e) => problems.push(format!("routes.\"*\": {e}")),
-            }
-            continue;
-        }
-        match (dest.parse::<ParticipantId>(), via.parse::<ParticipantId>()) {
-            (Ok(d), Ok(v)) if v.is_hub() => {
-                routes.insert(d, v);
-            }
-            (Ok(_), Ok(v)) => problems.push(format!("routes.{dest}: {v} is not a hub")),
-            (Err(e), _) | (_, Err(e)) => problems.push(format!("routes.{dest}: {e}")),
-        }
-    }
+    let tls = tls_section(&raw.tls, participant.as_ref(), &resolve, &mut problems);
+    let deadlines = deadline_policy(&raw.deadlines, &mut problems);
+    let outbox = outbox_section(&raw.outbox, &mut problems);
+    check_limits(&raw, &mut problems);
+    let (routes, default_route) = route_table(&raw.routes, &mut problems);
     let peers_dir = raw.peers_dir.as_deref().map(resolve);
     if let Some(dir) = &peers_dir
         && !dir.is_dir()
@@ -696,7 +513,6 @@ pub fn validate(raw: RawConfig, base: &Path) -> Result<NodeConfig, ConfigError> 
     {
         problems.push(format!("directory_entry: {} not found", path.display()));
     }
-
     let replica = match &raw.replica_name {
         Some(name) => {
             if let Err(e) = check_replica_name(name) {
@@ -706,7 +522,6 @@ pub fn validate(raw: RawConfig, base: &Path) -> Result<NodeConfig, ConfigError> 
         }
         None => default_replica_name(&raw.participant),
     };
-
     if !problems.is_empty() {
         return Err(ConfigError { problems });
     }
@@ -720,8 +535,8 @@ pub fn validate(raw: RawConfig, base: &Path) -> Result<NodeConfig, ConfigError> 
         participant,
         federation_listen,
         local_listen,
-        ca_cert_pem,
-        node,
+        tls.ca_cert_pem,
+        tls.node,
     )
     else {
         return Err(ConfigError::one("incomplete configuration"));
@@ -741,19 +556,12 @@ pub fn validate(raw: RawConfig, base: &Path) -> Result<NodeConfig, ConfigError> 
         log_level: raw.log_level,
         ca_cert_pem,
         node,
-        next_node,
-        sealing_key,
-        crl,
+        next_node: tls.next_node,
+        sealing_key: tls.sealing_key,
+        crl: tls.crl,
         deadlines,
         completeness,
-        outbox: OutboxConfig {
-            retry_base: std::time::Duration::from_millis(o.retry_base_ms),
-            retry_cap: std::time::Duration::from_secs(o.retry_cap_secs),
-            delivery_timeout: std::time::Duration::from_secs(o.delivery_timeout_secs),
-            concurrency: o.concurrency,
-            claim_lease: std::time::Duration::from_secs(o.claim_lease_secs),
-            unknown_origin_limit: std::time::Duration::from_secs(o.unknown_origin_limit_secs),
-        },
+        outbox,
         sweep_schedule: raw.sweep_schedule,
         routes,
         default_route,
@@ -770,6 +578,256 @@ pub fn validate(raw: RawConfig, base: &Path) -> Result<NodeConfig, ConfigError> 
             handshake_timeout: std::time::Duration::from_millis(raw.transport.handshake_timeout_ms),
         },
     })
+}
+
+/// An absolute path: the database URL and error messages must not depend
+/// on the directory the node was started from.
+fn resolve_path(base: &Path, p: &Path) -> PathBuf {
+    let joined = if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        base.join(p)
+    };
+    std::path::absolute(&joined).unwrap_or(joined)
+}
+
+/// One of a closed set of words; anything else is a problem naming the
+/// choices (and the first choice stands in).
+fn choice<T: Copy>(key: &str, value: &str, options: &[(&str, T)], problems: &mut Vec<String>) -> T {
+    if let Some((_, v)) = options.iter().find(|(word, _)| *word == value) {
+        return *v;
+    }
+    let words: Vec<String> = options.iter().map(|(w, _)| format!("{w:?}")).collect();
+    problems.push(format!("{key}: {value:?} is not {}", words.join(" or ")));
+    options[0].1
+}
+
+fn address(key: &str, value: &str, problems: &mut Vec<String>) -> Option<SocketAddr> {
+    value
+        .parse()
+        .map_err(|_| {
+            problems.push(format!(
+                "{key}: {value:?} is not an address like 127.0.0.1:7100"
+            ))
+        })
+        .ok()
+}
+
+/// The `[tls]` section, read and checked.
+struct Tls {
+    ca_cert_pem: Option<String>,
+    node: Option<KeyedCert>,
+    next_node: Option<(KeyedCert, time::OffsetDateTime)>,
+    sealing_key: Option<PathBuf>,
+    crl: Option<PathBuf>,
+}
+
+fn tls_section(
+    raw: &RawTls,
+    participant: Option<&ParticipantId>,
+    resolve: &impl Fn(&Path) -> PathBuf,
+    problems: &mut Vec<String>,
+) -> Tls {
+    let ca_cert_pem = pki::read_cert_pem(&resolve(&raw.ca_cert))
+        .map_err(|e| problems.push(format!("tls.ca_cert: {e}")))
+        .ok();
+    let node = pki::read_keyed(&resolve(&raw.node_cert), &resolve(&raw.node_key))
+        .map_err(|e| {
+            let key = if e.to_string().starts_with("key file") {
+                "tls.node_key"
+            } else {
+                "tls.node_cert"
+            };
+            problems.push(format!("{key}: {e}"))
+        })
+        .ok();
+    if let (Some(node), Some(participant)) = (&node, participant) {
+        match node.cert_der().map(|d| Identity::from_certificate_der(&d)) {
+            Ok(Ok(Identity::Node(p))) if &p == participant => {}
+            Ok(Ok(other)) => problems.push(format!(
+                "tls.node_cert: the certificate is for {other}, but participant is {participant}"
+            )),
+            Ok(Err(e)) => problems.push(format!("tls.node_cert: {e}")),
+            Err(e) => problems.push(format!("tls.node_cert: {e}")),
+        }
+    }
+    let next_node = next_certificate(raw, participant, node.as_ref(), resolve, problems);
+    let sealing_key = raw.sealing_key.as_deref().map(resolve);
+    if let Some(path) = &sealing_key
+        && let Err(e) = crate::envelope::seal::OpeningKey::read(path)
+    {
+        problems.push(format!("tls.sealing_key: {e}"));
+    }
+    let crl = raw.crl.as_deref().map(resolve);
+    if let Some(path) = &crl
+        && let Err(e) = pki::read_crl_der(path)
+    {
+        problems.push(format!("tls.crl: {e}"));
+    }
+    Tls {
+        ca_cert_pem,
+        node,
+        next_node,
+        sealing_key,
+        crl,
+    }
+}
+
+/// The next node certificate and the time it takes over: all three keys,
+/// or none.
+fn next_certificate(
+    raw: &RawTls,
+    participant: Option<&ParticipantId>,
+    node: Option<&KeyedCert>,
+    resolve: &impl Fn(&Path) -> PathBuf,
+    problems: &mut Vec<String>,
+) -> Option<(KeyedCert, time::OffsetDateTime)> {
+    let (c, k, at) = match (&raw.next_node_cert, &raw.next_node_key, &raw.switch_over_at) {
+        (None, None, None) => return None,
+        (Some(c), Some(k), Some(at)) => (c, k, at),
+        _ => {
+            problems.push(
+                "tls.next_node_cert, tls.next_node_key and tls.switch_over_at go together".into(),
+            );
+            return None;
+        }
+    };
+    let when = time::OffsetDateTime::parse(at, &time::format_description::well_known::Rfc3339)
+        .map_err(|_| {
+            problems.push(format!(
+                "tls.switch_over_at: {at:?} is not an RFC 3339 time"
+            ))
+        })
+        .ok();
+    let keyed = pki::read_keyed(&resolve(c), &resolve(k))
+        .map_err(|e| problems.push(format!("tls.next_node_cert: {e}")))
+        .ok();
+    if let (Some(keyed), Some(participant)) = (&keyed, participant) {
+        match keyed.cert_der().map(|d| Identity::from_certificate_der(&d)) {
+            Ok(Ok(Identity::Node(p))) if &p == participant => {}
+            _ => problems.push(format!(
+                "tls.next_node_cert: not a node certificate of {participant}"
+            )),
+        }
+    }
+    if let (Some(keyed), Some(when)) = (&keyed, when) {
+        check_switch_over(node, keyed, when, problems);
+    }
+    keyed.zip(when)
+}
+
+fn deadline_policy(
+    d: &RawDeadlines,
+    problems: &mut Vec<String>,
+) -> crate::deadlines::DeadlinePolicy {
+    if d.acknowledge_within_days == 0 {
+        problems.push("deadlines.acknowledge_within_days: must be at least 1".into());
+    }
+    if d.respond_within_days < d.acknowledge_within_days {
+        problems.push(
+            "deadlines.respond_within_days: must not be shorter than acknowledge_within_days"
+                .into(),
+        );
+    }
+    crate::deadlines::DeadlinePolicy {
+        acknowledge_within: time::Duration::days(i64::from(d.acknowledge_within_days)),
+        respond_within: time::Duration::days(i64::from(d.respond_within_days)),
+        remind_before: time::Duration::days(i64::from(d.remind_before_days)),
+    }
+}
+
+fn outbox_section(o: &RawOutbox, problems: &mut Vec<String>) -> OutboxConfig {
+    if o.retry_base_ms == 0 || o.retry_cap_secs == 0 || o.delivery_timeout_secs == 0 {
+        problems.push(
+            "outbox: retry_base_ms, retry_cap_secs and delivery_timeout_secs must be positive"
+                .into(),
+        );
+    }
+    if o.claim_lease_secs <= o.delivery_timeout_secs {
+        problems.push("outbox.claim_lease_secs: must exceed outbox.delivery_timeout_secs".into());
+    }
+    if o.concurrency == 0 {
+        problems.push("outbox.concurrency: must be at least 1".into());
+    }
+    if o.unknown_origin_limit_secs < o.retry_cap_secs {
+        problems.push(
+            "outbox.unknown_origin_limit_secs: must be at least outbox.retry_cap_secs \
+             (an envelope needs a few retries while directories propagate)"
+                .into(),
+        );
+    }
+    OutboxConfig {
+        retry_base: std::time::Duration::from_millis(o.retry_base_ms),
+        retry_cap: std::time::Duration::from_secs(o.retry_cap_secs),
+        delivery_timeout: std::time::Duration::from_secs(o.delivery_timeout_secs),
+        concurrency: o.concurrency,
+        claim_lease: std::time::Duration::from_secs(o.claim_lease_secs),
+        unknown_origin_limit: std::time::Duration::from_secs(o.unknown_origin_limit_secs),
+    }
+}
+
+/// The bounds of the remaining numeric keys, and the sweep's schedule.
+fn check_limits(raw: &RawConfig, problems: &mut Vec<String>) {
+    if raw.pass_through_ms > 10_000 {
+        problems.push(format!(
+            "pass_through_ms: {} is more than 10000 (the sender waits for the whole relay)",
+            raw.pass_through_ms
+        ));
+    }
+    if !(1..=3650).contains(&raw.max_envelope_age_days) {
+        problems.push(format!(
+            "max_envelope_age_days: {} is not between 1 and 3650",
+            raw.max_envelope_age_days
+        ));
+    }
+    let t = &raw.transport;
+    if t.max_handshakes == 0 {
+        problems.push("transport.max_handshakes: must be at least 1".into());
+    }
+    if !(100..=120_000).contains(&t.handshake_timeout_ms) {
+        problems.push(format!(
+            "transport.handshake_timeout_ms: {} is not between 100 and 120000",
+            t.handshake_timeout_ms
+        ));
+    }
+    if tokio_cron_scheduler::Job::new_async(raw.sweep_schedule.as_str(), |_, _| Box::pin(async {}))
+        .is_err()
+    {
+        problems.push(format!(
+            "sweep_schedule: {:?} is not a six-field cron schedule (seconds first)",
+            raw.sweep_schedule
+        ));
+    }
+}
+
+/// `[routes]`: destinations reached through a hub, and `"*"`, the default.
+fn route_table(
+    raw: &BTreeMap<String, String>,
+    problems: &mut Vec<String>,
+) -> (
+    BTreeMap<ParticipantId, ParticipantId>,
+    Option<ParticipantId>,
+) {
+    let mut routes = BTreeMap::new();
+    let mut default_route = None;
+    for (dest, via) in raw {
+        if dest == "*" {
+            match via.parse::<ParticipantId>() {
+                Ok(v) if v.is_hub() => default_route = Some(v),
+                Ok(v) => problems.push(format!("routes.\"*\": {v} is not a hub")),
+                Err(e) => problems.push(format!("routes.\"*\": {e}")),
+            }
+            continue;
+        }
+        match (dest.parse::<ParticipantId>(), via.parse::<ParticipantId>()) {
+            (Ok(d), Ok(v)) if v.is_hub() => {
+                routes.insert(d, v);
+            }
+            (Ok(_), Ok(v)) => problems.push(format!("routes.{dest}: {v} is not a hub")),
+            (Err(e), _) | (_, Err(e)) => problems.push(format!("routes.{dest}: {e}")),
+        }
+    }
+    (routes, default_route)
 }
 
 /// PostgreSQL keeps 63 bytes of an `application_name`.
@@ -818,7 +876,7 @@ fn default_replica_name(participant: &str) -> String {
 /// certificate, and a date beyond any certificate's life is a typo that
 /// would otherwise surface as an overflow in a delivery.
 fn check_switch_over(
-    current: &Option<KeyedCert>,
+    current: Option<&KeyedCert>,
     next: &KeyedCert,
     when: time::OffsetDateTime,
     problems: &mut Vec<String>,
@@ -829,7 +887,7 @@ fn check_switch_over(
         Some(cert.validity().not_after.to_datetime())
     };
     let at = crate::clock::rfc3339(when);
-    if let Some(expires) = current.as_ref().and_then(not_after)
+    if let Some(expires) = current.and_then(not_after)
         && when > expires
     {
         problems.push(format!(

@@ -54,146 +54,202 @@ pub fn sort(steps: &mut [pb::TimelineStep]) {
 
 /// The steps one response reports, in the order it reports them.
 pub fn timeline_of(provider: &str, response: &pb::TraceResponse) -> Vec<pb::TimelineStep> {
-    let mut steps = Vec::new();
-    {
-        let provider = &provider.to_string();
-        let events: &[pb::HistoryEvent] = response
-            .history
-            .as_ref()
-            .map_or(&[], |h| h.events.as_slice());
-        let recorded = |kind: Kind| events.iter().any(|e| e.kind == kind as i32);
+    let from = Provided::new(provider, response);
+    let mut steps = from.history();
+    let finding = match finding_case(response) {
+        // 10.4.1
+        Some(Case::ManufactureOrImport(m)) => from.manufacture_or_import(m),
+        // 10.4.2
+        Some(Case::InternalTransfer(t)) => from.transfers(t),
+        // 10.4.3
+        Some(Case::Export(e)) => from.export(e),
+        // 10.4.4
+        Some(Case::InternalDiversion(d)) => from.diversion(d),
+        Some(Case::NoRecord(_)) | None => Vec::new(),
+    };
+    steps.extend(finding);
+    // 10.4: the minimum every response gives.
+    steps.extend(from.last_legal_possession());
+    steps
+}
 
-        steps.extend(events.iter().map(|e| pb::TimelineStep {
-            date: e.date.clone(),
-            kind: e.kind,
-            state: e.state.clone(),
-            party: e.party.clone(),
-            description: e.description.clone(),
-            provided_by: provider.clone(),
-            marking: marking_of(response, Section::History),
-            ..Default::default()
-        }));
+/// One provider's response, turned into timeline steps. A step the
+/// provider's own history records already is not added again.
+struct Provided<'a> {
+    provider: String,
+    response: &'a pb::TraceResponse,
+    events: &'a [pb::HistoryEvent],
+    possessor: Option<&'a pb::LastLegalPossessor>,
+}
 
-        let step = |date: &str, kind: Kind, party: &str, description: String| pb::TimelineStep {
-            date: date.trim().to_string(),
-            kind: kind as i32,
-            state: provider.clone(),
-            party: party.trim().to_string(),
-            description,
-            provided_by: provider.clone(),
-            marking: marking_of(response, Section::Finding),
-            ..Default::default()
-        };
-        let possessor = response
-            .last_legal_possessor
-            .as_ref()
-            .filter(|p| present(&p.name) || present(&p.category));
-        let private = possessor.is_some_and(|p| is_natural_person(p.natural_person, &p.category));
-
-        match finding_case(response) {
-            // 10.4.1
-            Some(Case::ManufactureOrImport(m)) => {
-                let (kind, what) = if m.manufactured {
-                    (Kind::Manufacture, format!("Manufactured in {provider}."))
-                } else {
-                    (Kind::Import, format!("Imported into {provider}."))
-                };
-                if !recorded(kind) {
-                    steps.push(step(
-                        &m.date,
-                        kind,
-                        &m.manufacturer_or_importer,
-                        with_details(what, &m.details),
-                    ));
-                }
-            }
-            // 10.4.2: one step per transfer, with its final consignee.
-            Some(Case::InternalTransfer(t)) if !recorded(Kind::InternalTransfer) => {
-                let transfers = t.transfer_dates.len().max(t.final_consignees.len()).max(1);
-                for i in 0..transfers {
-                    let date = t.transfer_dates.get(i).map_or("", String::as_str);
-                    let consignee = t.final_consignees.get(i).map_or("", String::as_str);
-                    steps.push(step(
-                        date,
-                        Kind::InternalTransfer,
-                        consignee,
-                        with_details(format!("Transferred within {provider}."), &t.details),
-                    ));
-                }
-            }
-            // 10.4.3
-            Some(Case::Export(e)) if !recorded(Kind::Export) => {
-                let private_consignee = e.final_consignee_natural_person;
-                let mut what = format!("Exported from {provider}");
-                if present(&e.importing_state) {
-                    what.push_str(&format!(" to {}", e.importing_state.trim()));
-                }
-                let transit: Vec<String> = e
-                    .transit_states
-                    .iter()
-                    .filter(|s| present(s))
-                    .map(|s| s.trim().to_string())
-                    .collect();
-                if !transit.is_empty() {
-                    what.push_str(&format!(" in transit through {}", join_and(&transit)));
-                }
-                what.push('.');
-                let mut s = step(
-                    &e.export_date,
-                    Kind::Export,
-                    &e.final_consignee,
-                    with_details(what, &e.details),
-                );
-                s.personal_data = private_consignee;
-                steps.push(s);
-            }
-            // 10.4.4
-            Some(Case::InternalDiversion(d)) if !recorded(Kind::Diversion) => {
-                let mut s = step(
-                    &d.diversion_date,
-                    Kind::Diversion,
-                    possessor.map_or("", |p| p.name.as_str()),
-                    with_details(
-                        format!("Diverted while under the jurisdiction of {provider}."),
-                        &d.details,
-                    ),
-                );
-                // The party is the possessor: its marking joins in.
-                if possessor.is_some() {
-                    s.marking = join_proto(
-                        s.marking.as_ref(),
-                        marking_of(response, Section::LastLegalPossessor).as_ref(),
-                    );
-                    s.personal_data = private;
-                }
-                steps.push(s);
-            }
-            _ => {}
-        }
-
-        // 10.4: the minimum every response gives.
-        if let Some(p) = possessor
-            && !recorded(Kind::LastLegalPossession)
-        {
-            let mut s = step(
-                &p.since,
-                Kind::LastLegalPossession,
-                &p.name,
-                if present(&p.category) {
-                    format!("Last legal possessor ({}).", p.category.trim())
-                } else {
-                    "Last legal possessor.".to_string()
-                },
-            );
-            if present(&p.state) {
-                s.state = p.state.trim().to_string();
-            }
-            s.marking = marking_of(response, Section::LastLegalPossessor);
-            s.personal_data = private;
-            steps.push(s);
+impl<'a> Provided<'a> {
+    fn new(provider: &str, response: &'a pb::TraceResponse) -> Self {
+        Provided {
+            provider: provider.to_string(),
+            response,
+            events: response
+                .history
+                .as_ref()
+                .map_or(&[], |h| h.events.as_slice()),
+            possessor: response
+                .last_legal_possessor
+                .as_ref()
+                .filter(|p| present(&p.name) || present(&p.category)),
         }
     }
-    steps
+
+    fn recorded(&self, kind: Kind) -> bool {
+        self.events.iter().any(|e| e.kind == kind as i32)
+    }
+
+    fn private_possessor(&self) -> bool {
+        self.possessor
+            .is_some_and(|p| is_natural_person(p.natural_person, &p.category))
+    }
+
+    /// The history the provider gave, step by step.
+    fn history(&self) -> Vec<pb::TimelineStep> {
+        self.events
+            .iter()
+            .map(|e| pb::TimelineStep {
+                date: e.date.clone(),
+                kind: e.kind,
+                state: e.state.clone(),
+                party: e.party.clone(),
+                description: e.description.clone(),
+                provided_by: self.provider.clone(),
+                marking: marking_of(self.response, Section::History),
+                ..Default::default()
+            })
+            .collect()
+    }
+
+    fn step(&self, date: &str, kind: Kind, party: &str, description: String) -> pb::TimelineStep {
+        pb::TimelineStep {
+            date: date.trim().to_string(),
+            kind: kind as i32,
+            state: self.provider.clone(),
+            party: party.trim().to_string(),
+            description,
+            provided_by: self.provider.clone(),
+            marking: marking_of(self.response, Section::Finding),
+            ..Default::default()
+        }
+    }
+
+    fn manufacture_or_import(&self, m: &pb::ManufactureOrImport) -> Vec<pb::TimelineStep> {
+        let provider = &self.provider;
+        let (kind, what) = if m.manufactured {
+            (Kind::Manufacture, format!("Manufactured in {provider}."))
+        } else {
+            (Kind::Import, format!("Imported into {provider}."))
+        };
+        if self.recorded(kind) {
+            return Vec::new();
+        }
+        vec![self.step(
+            &m.date,
+            kind,
+            &m.manufacturer_or_importer,
+            with_details(what, &m.details),
+        )]
+    }
+
+    /// One step per transfer, with its final consignee.
+    fn transfers(&self, t: &pb::InternalTransfer) -> Vec<pb::TimelineStep> {
+        if self.recorded(Kind::InternalTransfer) {
+            return Vec::new();
+        }
+        let transfers = t.transfer_dates.len().max(t.final_consignees.len()).max(1);
+        (0..transfers)
+            .map(|i| {
+                self.step(
+                    t.transfer_dates.get(i).map_or("", String::as_str),
+                    Kind::InternalTransfer,
+                    t.final_consignees.get(i).map_or("", String::as_str),
+                    with_details(format!("Transferred within {}.", self.provider), &t.details),
+                )
+            })
+            .collect()
+    }
+
+    fn export(&self, e: &pb::ExportFinding) -> Vec<pb::TimelineStep> {
+        if self.recorded(Kind::Export) {
+            return Vec::new();
+        }
+        let mut what = format!("Exported from {}", self.provider);
+        if present(&e.importing_state) {
+            what.push_str(&format!(" to {}", e.importing_state.trim()));
+        }
+        let transit: Vec<String> = e
+            .transit_states
+            .iter()
+            .filter(|s| present(s))
+            .map(|s| s.trim().to_string())
+            .collect();
+        if !transit.is_empty() {
+            what.push_str(&format!(" in transit through {}", join_and(&transit)));
+        }
+        what.push('.');
+        let mut s = self.step(
+            &e.export_date,
+            Kind::Export,
+            &e.final_consignee,
+            with_details(what, &e.details),
+        );
+        s.personal_data = e.final_consignee_natural_person;
+        vec![s]
+    }
+
+    fn diversion(&self, d: &pb::InternalDiversion) -> Vec<pb::TimelineStep> {
+        if self.recorded(Kind::Diversion) {
+            return Vec::new();
+        }
+        let mut s = self.step(
+            &d.diversion_date,
+            Kind::Diversion,
+            self.possessor.map_or("", |p| p.name.as_str()),
+            with_details(
+                format!(
+                    "Diverted while under the jurisdiction of {}.",
+                    self.provider
+                ),
+                &d.details,
+            ),
+        );
+        // The party is the possessor: its marking joins in.
+        if self.possessor.is_some() {
+            s.marking = join_proto(
+                s.marking.as_ref(),
+                marking_of(self.response, Section::LastLegalPossessor).as_ref(),
+            );
+            s.personal_data = self.private_possessor();
+        }
+        vec![s]
+    }
+
+    fn last_legal_possession(&self) -> Option<pb::TimelineStep> {
+        let p = self.possessor?;
+        if self.recorded(Kind::LastLegalPossession) {
+            return None;
+        }
+        let mut s = self.step(
+            &p.since,
+            Kind::LastLegalPossession,
+            &p.name,
+            if present(&p.category) {
+                format!("Last legal possessor ({}).", p.category.trim())
+            } else {
+                "Last legal possessor.".to_string()
+            },
+        );
+        if present(&p.state) {
+            s.state = p.state.trim().to_string();
+        }
+        s.marking = marking_of(self.response, Section::LastLegalPossessor);
+        s.personal_data = self.private_possessor();
+        Some(s)
+    }
 }
 
 /// The join of two wire markings; an unreadable one makes the result

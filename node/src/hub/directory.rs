@@ -210,31 +210,9 @@ impl Node {
         signed: &pb::SignedDirectoryEntry,
         via: Option<&ParticipantId>,
     ) -> ServiceResult<String> {
-        let participant = participant.clone();
-        let pinned = self.trust.ca_of(&participant);
-        let introduced = self.trust.standing.introduction(&participant);
-        let (ca, trust) = match (&pinned, &via) {
-            (Some(ca), _) => {
-                let trust = if &participant == self.participant() {
-                    "self".to_string()
-                } else if let Some(intro) = &introduced {
-                    // Still on hubs' word: an update never makes it "pinned".
-                    let hub = via.or(intro.vouched_by.first());
-                    hub.map_or_else(|| "pinned".into(), |h| format!("via {h}"))
-                } else {
-                    "pinned".to_string()
-                };
-                (ca.to_vec(), trust)
-            }
-            // Not pinned here: the hub introduces it; the entry must at
-            // least be signed by the CA it carries.
-            (None, Some(hub)) => (entry.ca_certificate.clone(), format!("via {hub}")),
-            (None, None) => {
-                return Err(ServiceError::PermissionDenied(format!(
-                    "no CA is pinned for {participant}"
-                )));
-            }
-        };
+        let pinned = self.trust.ca_of(participant);
+        let introduced = self.trust.standing.introduction(participant);
+        let (ca, trust) = self.entry_ca(participant, entry, pinned.as_deref(), via)?;
         if !envelope::verify_with_ca(&ca, &signed.entry, &signed.signature) {
             return Err(ServiceError::PermissionDenied(format!(
                 "directory entry for {participant} is not signed by the CA pinned for {participant}"
@@ -247,14 +225,57 @@ impl Node {
         }
         if pinned.is_none() {
             self.trust
-                .pin(&participant, CertificateDer::from(ca.clone()), None)
+                .pin(participant, CertificateDer::from(ca.clone()), None)
                 .map_err(|e| ServiceError::invalid("entry.caCertificate", e.to_string()))?;
         }
         if let Some(hub) = via
             && (pinned.is_none() || introduced.is_some())
         {
-            self.vouch(&participant, &ca, hub, introduced);
+            self.vouch(participant, &ca, hub, introduced);
         }
+        self.learn_certificates(participant, entry)?;
+        self.learn_keys_and_routes(participant, entry, via)?;
+        Ok(trust)
+    }
+
+    /// The CA an entry must be signed by, and how far it is trusted:
+    /// "self", "pinned" or "via hub:X". A participant not pinned here is
+    /// introduced by the hub, with the CA the entry carries.
+    fn entry_ca(
+        &self,
+        participant: &ParticipantId,
+        entry: &pb::DirectoryEntry,
+        pinned: Option<&[u8]>,
+        via: Option<&ParticipantId>,
+    ) -> ServiceResult<(Vec<u8>, String)> {
+        let introduced = self.trust.standing.introduction(participant);
+        match (pinned, via) {
+            (Some(ca), _) => {
+                let trust = if participant == self.participant() {
+                    "self".to_string()
+                } else if let Some(intro) = &introduced {
+                    // Still on hubs' word: an update never makes it "pinned".
+                    let hub = via.or(intro.vouched_by.first());
+                    hub.map_or_else(|| "pinned".into(), |h| format!("via {h}"))
+                } else {
+                    "pinned".to_string()
+                };
+                Ok((ca.to_vec(), trust))
+            }
+            (None, Some(hub)) => Ok((entry.ca_certificate.clone(), format!("via {hub}"))),
+            (None, None) => Err(ServiceError::PermissionDenied(format!(
+                "no CA is pinned for {participant}"
+            ))),
+        }
+    }
+
+    /// The node certificates an entry announces (current, and next with its
+    /// switch-over time), each checked against the participant's CA.
+    fn learn_certificates(
+        &self,
+        participant: &ParticipantId,
+        entry: &pb::DirectoryEntry,
+    ) -> ServiceResult<()> {
         for (field, der) in [
             ("entry.certificate", &entry.certificate),
             ("entry.nextCertificate", &entry.next_certificate),
@@ -263,9 +284,8 @@ impl Node {
                 continue;
             }
             let cert = CertificateDer::from(der.clone());
-            let at = self.now();
-            match self.trust.verify(&cert, &[], Usage::Client, at) {
-                Ok(Identity::Node(p)) if p == participant => {}
+            match self.trust.verify(&cert, &[], Usage::Client, self.now()) {
+                Ok(Identity::Node(p)) if &p == participant => {}
                 Ok(other) => {
                     return Err(ServiceError::invalid(
                         field,
@@ -278,33 +298,45 @@ impl Node {
                 Err(e) => return Err(ServiceError::invalid(field, e.to_string())),
             }
         }
-        if &participant != self.participant() && entry.certificate.is_empty() {
-            self.trust.forget_announced(&participant);
+        if participant == self.participant() {
+            return Ok(());
         }
-        if &participant != self.participant() && !entry.certificate.is_empty() {
-            let next = (!entry.next_certificate.is_empty())
-                .then(|| {
-                    entry
-                        .switch_over_at
-                        .as_ref()
-                        .and_then(crate::clock::from_timestamp)
-                        .map(|t| (entry.next_certificate.clone(), t))
-                })
-                .flatten();
-            self.trust.announce(
-                &participant,
-                crate::identity::trust::AnnouncedLeaves {
-                    current: entry.certificate.clone(),
-                    next,
-                },
-            );
+        if entry.certificate.is_empty() {
+            self.trust.forget_announced(participant);
+            return Ok(());
         }
-        if !entry.revocation_list.is_empty() && &participant != self.participant() {
+        let next = (!entry.next_certificate.is_empty())
+            .then(|| {
+                entry
+                    .switch_over_at
+                    .as_ref()
+                    .and_then(crate::clock::from_timestamp)
+                    .map(|t| (entry.next_certificate.clone(), t))
+            })
+            .flatten();
+        self.trust.announce(
+            participant,
+            crate::identity::trust::AnnouncedLeaves {
+                current: entry.certificate.clone(),
+                next,
+            },
+        );
+        Ok(())
+    }
+
+    /// The revocation list, sealing key and routes an entry brings.
+    fn learn_keys_and_routes(
+        &self,
+        participant: &ParticipantId,
+        entry: &pb::DirectoryEntry,
+        via: Option<&ParticipantId>,
+    ) -> ServiceResult<()> {
+        if !entry.revocation_list.is_empty() && participant != self.participant() {
             // The participant's CA revokes its own certificates; webpki
             // checks the list's signature against that CA when it is used.
             self.trust
                 .set_crl(
-                    &participant,
+                    participant,
                     rustls::pki_types::CertificateRevocationListDer::from(
                         entry.revocation_list.clone(),
                     ),
@@ -325,7 +357,7 @@ impl Node {
         } else if let Some(hub) = via {
             self.peering.learn_route(participant.clone(), hub.clone());
         }
-        Ok(trust)
+        Ok(())
     }
 
     /// The signed entries this node distributes: a hub, every entry it

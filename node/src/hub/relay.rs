@@ -10,6 +10,7 @@ use iti_proto::v1::federation_client::FederationClient;
 use time::OffsetDateTime;
 
 use crate::clock::to_timestamp;
+use crate::envelope::Header;
 use crate::envelope::{self, Verified};
 use crate::ids::ParticipantId;
 use crate::peering::RouteError;
@@ -204,24 +205,7 @@ impl Node {
         let me = self.participant().clone();
         let h = verified.header.clone();
         let mut env = verified.envelope.clone();
-        if env.hops.iter().any(|hop| hop.participant == me.to_string()) {
-            return Err(ServiceError::FailedPrecondition(format!(
-                "routing loop: envelope {} has already passed through {me}",
-                h.id
-            )));
-        }
-        let next = self.peering.next_hop(&h.destination).map_err(|e| match e {
-            RouteError::Unroutable(d) => ServiceError::NotFound(format!(
-                "{me} cannot route to {d}: not a member or peer, and no hub serves it"
-            )),
-            RouteError::ToSelf(_) => ServiceError::Internal("relay to self".into()),
-        })?;
-        if &next == from || next == h.origin {
-            return Err(ServiceError::FailedPrecondition(format!(
-                "routing loop: {me} would send envelope {} back to {next}",
-                h.id
-            )));
-        }
+        let next = self.relay_hop(from, &h, &env)?;
         env.hops.push(pb::Hop {
             participant: me.to_string(),
             received_at: Some(to_timestamp(now)),
@@ -248,87 +232,55 @@ impl Node {
             Some(signed) => self.delivered_by(&signed, now).await?,
             None => None,
         };
-        let me_s = me.to_string();
-        let from_s = from.to_string();
-        let from_id = from.clone();
         let kind = h.kind;
+        let commit = RelayCommit {
+            me: me.to_string(),
+            from: from.clone(),
+            next,
+            header: h,
+            envelope: env,
+            receipt,
+            confirmed,
+            notices,
+            now,
+        };
         let outcome = self
             .store
-            .write(move |conn| {
-                boxed(async move {
-                    if !envelopes::insert(conn, &h, Direction::Relay, &env, None, now).await? {
-                        let stored =
-                            envelopes::receipt(conn, h.id, &me_s)
-                                .await?
-                                .ok_or_else(|| {
-                                    ServiceError::Internal(format!(
-                                        "duplicate relayed envelope {} without a receipt",
-                                        h.id
-                                    ))
-                                })?;
-                        // Passed straight through before: the destination's
-                        // receipt is here too.
-                        let destination_receipt =
-                            envelopes::receipt(conn, h.id, &h.destination.to_string())
-                                .await?
-                                .map(|r| r.signed);
-                        return Ok::<_, ServiceError>(Delivered {
-                            receipt: stored.signed,
-                            duplicate: true,
-                            destination_receipt,
-                        });
-                    }
-                    if let Some(delivered) = confirmed {
-                        // The destination signed for an envelope we relayed
-                        // earlier (verified): it is delivered end to end.
-                        if outbox::mark_delivered(conn, delivered, now).await? {
-                            envelopes::forget_payload(conn, delivered).await?;
-                        }
-                    }
-                    let mut writes = Writes::new();
-                    writes.push(outbox::enqueue_write(
-                        h.id,
-                        h.trace_id,
-                        &h.destination.to_string(),
-                        h.kind as i32,
-                        now,
-                    ));
-                    if !notices.is_empty() {
-                        // Queued before any notice: per-conversation order
-                        // puts the notice behind the request at the destination.
-                        std::mem::take(&mut writes).execute(conn).await?;
-                    }
-                    for (nh, nenv, npayload) in &notices {
-                        crate::service::queue_outgoing(conn, nh, nenv, npayload, now).await?;
-                        audit::append(
-                            conn,
-                            now,
-                            &me_s,
-                            "lost_stolen_match",
-                            &format!("trace {}", nh.trace_id),
-                            &format!("broker notice to {}", nh.destination),
-                        )
-                        .await?;
-                    }
-                    writes.push(hub::relay_write(&h, &from_id, now));
-                    writes.push(envelopes::receipt_write(&ReceiptRow {
-                        envelope_id: h.id,
-                        receiver: me_s.clone(),
-                        received_at: now,
-                        signed: receipt.clone(),
-                    }));
-                    record_relay(conn, writes, now, &from_s, &h, &format!("via {next}")).await?;
-                    Ok(Delivered {
-                        receipt,
-                        duplicate: false,
-                        destination_receipt: None,
-                    })
-                })
-            })
+            .write(move |conn| boxed(commit.run(conn)))
             .await?;
         self.count_relayed(&outcome, kind);
         self.wake_outbox();
         Ok(outcome)
+    }
+
+    /// Where a relayed envelope goes next; a loop or an unknown destination
+    /// is refused.
+    fn relay_hop(
+        &self,
+        from: &ParticipantId,
+        h: &Header,
+        env: &pb::Envelope,
+    ) -> ServiceResult<ParticipantId> {
+        let me = self.participant();
+        if env.hops.iter().any(|hop| hop.participant == me.to_string()) {
+            return Err(ServiceError::FailedPrecondition(format!(
+                "routing loop: envelope {} has already passed through {me}",
+                h.id
+            )));
+        }
+        let next = self.peering.next_hop(&h.destination).map_err(|e| match e {
+            RouteError::Unroutable(d) => ServiceError::NotFound(format!(
+                "{me} cannot route to {d}: not a member or peer, and no hub serves it"
+            )),
+            RouteError::ToSelf(_) => ServiceError::Internal("relay to self".into()),
+        })?;
+        if &next == from || next == h.origin {
+            return Err(ServiceError::FailedPrecondition(format!(
+                "routing loop: {me} would send envelope {} back to {next}",
+                h.id
+            )));
+        }
+        Ok(next)
     }
 
     fn count_relayed(&self, outcome: &Delivered, kind: pb::PayloadKind) {
@@ -431,5 +383,98 @@ impl Node {
         };
         self.count_relayed(&outcome, h.kind);
         Ok(Some(outcome))
+    }
+}
+
+/// What a hub commits when it takes custody of an envelope to relay: the
+/// envelope kept until delivered, its outbox entry, broker notices, the
+/// relay log and its custody receipt, in one write.
+#[derive(Clone)]
+struct RelayCommit {
+    me: String,
+    from: ParticipantId,
+    next: ParticipantId,
+    header: Header,
+    envelope: pb::Envelope,
+    receipt: pb::SignedReceipt,
+    /// An envelope relayed earlier that a receipt riding on this one proves
+    /// delivered end to end (verified).
+    confirmed: Option<crate::ids::EnvelopeId>,
+    notices: Vec<(Header, pb::Envelope, pb::Payload)>,
+    now: OffsetDateTime,
+}
+
+impl RelayCommit {
+    async fn run(self, conn: &mut sqlx::AnyConnection) -> ServiceResult<Delivered> {
+        let (h, now) = (self.header.clone(), self.now);
+        if !envelopes::insert(conn, &h, Direction::Relay, &self.envelope, None, now).await? {
+            return self.duplicate(conn).await;
+        }
+        if let Some(delivered) = self.confirmed
+            && outbox::mark_delivered(conn, delivered, now).await?
+        {
+            envelopes::forget_payload(conn, delivered).await?;
+        }
+        let mut writes = Writes::new();
+        writes.push(outbox::enqueue_write(
+            h.id,
+            h.trace_id,
+            &h.destination.to_string(),
+            h.kind as i32,
+            now,
+        ));
+        if !self.notices.is_empty() {
+            // Queued before any notice: per-conversation order puts the
+            // notice behind the request at the destination.
+            std::mem::take(&mut writes).execute(conn).await?;
+        }
+        for (nh, nenv, npayload) in &self.notices {
+            crate::service::queue_outgoing(conn, nh, nenv, npayload, now).await?;
+            audit::append(
+                conn,
+                now,
+                &self.me,
+                "lost_stolen_match",
+                &format!("trace {}", nh.trace_id),
+                &format!("broker notice to {}", nh.destination),
+            )
+            .await?;
+        }
+        writes.push(hub::relay_write(&h, &self.from, now));
+        writes.push(envelopes::receipt_write(&ReceiptRow {
+            envelope_id: h.id,
+            receiver: self.me.clone(),
+            received_at: now,
+            signed: self.receipt.clone(),
+        }));
+        let via = format!("via {}", self.next);
+        record_relay(conn, writes, now, &self.from.to_string(), &h, &via).await?;
+        Ok(Delivered {
+            receipt: self.receipt,
+            duplicate: false,
+            destination_receipt: None,
+        })
+    }
+
+    /// Relayed before: the custody receipt we signed then and, if it was
+    /// passed straight through, the destination's.
+    async fn duplicate(self, conn: &mut sqlx::AnyConnection) -> ServiceResult<Delivered> {
+        let h = &self.header;
+        let stored = envelopes::receipt(conn, h.id, &self.me)
+            .await?
+            .ok_or_else(|| {
+                ServiceError::Internal(format!(
+                    "duplicate relayed envelope {} without a receipt",
+                    h.id
+                ))
+            })?;
+        let destination_receipt = envelopes::receipt(conn, h.id, &h.destination.to_string())
+            .await?
+            .map(|r| r.signed);
+        Ok(Delivered {
+            receipt: stored.signed,
+            duplicate: true,
+            destination_receipt,
+        })
     }
 }

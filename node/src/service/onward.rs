@@ -416,138 +416,162 @@ fn export_csv(
     bodies: &[(String, EnvelopeId, Released<pb::Payload>)],
     markings: &[Marking],
 ) -> String {
-    let mut out = String::new();
-    out.push_str(&format!(
-        "# ITI Exchange export of trace {}; markings held: {}\n",
+    let held: Vec<String> = markings.iter().map(|m| m.to_string()).collect();
+    let mut out = format!(
+        "# ITI Exchange export of trace {}; markings held: {}\n\
+         trace_id,provided_by,section,date,kind,party,description,marking\n",
         trace.trace_id,
-        markings
-            .iter()
-            .map(|m| m.to_string())
-            .collect::<Vec<_>>()
-            .join("; ")
-    ));
-    out.push_str("trace_id,provided_by,section,date,kind,party,description,marking\n");
-    let mut row = |provided_by: &str,
-                   section: &str,
-                   date: &str,
-                   kind: &str,
-                   party: &str,
-                   what: &str,
-                   marking: &str| {
-        let fields = [
-            trace.trace_id.to_string(),
-            provided_by.to_string(),
-            section.to_string(),
-            date.to_string(),
-            kind.to_string(),
-            party.to_string(),
-            what.to_string(),
-            marking.to_string(),
-        ];
-        out.push_str(
-            &fields
-                .iter()
-                .map(|f| csv_field(f))
-                .collect::<Vec<_>>()
-                .join(","),
-        );
-        out.push('\n');
-    };
-    let own = request.marking.to_string();
-    for (i, item) in request.value().items.iter().enumerate() {
-        let one = pb::TraceRequest {
-            items: vec![item.clone()],
-            ..Default::default()
-        };
-        row(
-            "",
-            &format!("request.items[{i}]"),
-            "",
-            "identification",
-            "",
-            &super::views::items_summary(&one),
-            &own,
-        );
-    }
+        held.join("; ")
+    );
+    let mut rows = request_rows(request);
     for (from, _, released) in bodies {
-        let Some(pb::payload::Body::Response(r)) = &released.value().body else {
-            continue;
-        };
-        let marking_of = |name: &str| {
-            crate::policy::redact::section_markings(r)
-                .into_iter()
-                .find(|(n, _)| *n == name)
-                .and_then(|(_, m)| m.ok())
-                .map(|m| m.to_string())
-                .unwrap_or_default()
-        };
-        let mut text = String::new();
-        crate::render::payload(released.value(), &mut text, "");
-        if let Some(f) = &r.finding {
-            let _ = f;
-            let line = text
-                .lines()
-                .find(|l| l.starts_with("finding"))
-                .unwrap_or_default();
-            row(
-                from,
-                "finding",
-                "",
-                "finding",
-                "",
-                line,
-                &marking_of("finding"),
-            );
+        if let Some(pb::payload::Body::Response(r)) = &released.value().body {
+            rows.extend(response_rows(from, r, released.value()));
         }
-        if let Some(p) = &r.last_legal_possessor {
-            row(
-                from,
-                "lastLegalPossessor",
-                &p.since,
-                "last_legal_possession",
-                &p.name,
-                &format!("{} ({})", p.category, p.state),
-                &marking_of("lastLegalPossessor"),
-            );
-        }
-        for e in r.history.iter().flat_map(|h| h.events.iter()) {
-            let kind = pb::HistoryEventKind::try_from(e.kind)
-                .map(|k| crate::render::enum_name(k.as_str_name(), "HISTORY_EVENT_KIND_"))
-                .unwrap_or_default();
-            row(
-                from,
-                "history",
-                &e.date,
-                &kind,
-                &e.party,
-                format!("{} {}", e.state, e.description).trim(),
-                &marking_of("history"),
-            );
-        }
-        if let Some(c) = &r.commercial {
-            row(
-                from,
-                "commercial",
-                "",
-                "commercial",
-                &c.brokers.join("; "),
-                &c.contract_reference,
-                &marking_of("commercial"),
-            );
-        }
-        for i in r.individuals.iter().flat_map(|s| s.individuals.iter()) {
-            row(
-                from,
-                "individuals",
-                "",
-                "individual",
-                &i.name,
-                &i.role,
-                &marking_of("individuals"),
-            );
-        }
+    }
+    let id = trace.trace_id.to_string();
+    for row in rows {
+        let fields: Vec<String> = std::iter::once(id.as_str())
+            .chain(row.iter().map(String::as_str))
+            .map(csv_field)
+            .collect();
+        out.push_str(&fields.join(","));
+        out.push('\n');
     }
     out
+}
+
+/// An export row after the trace id: provided by, section, date, kind,
+/// party, description, marking.
+type CsvRow = [String; 7];
+
+fn csv_row(
+    provided_by: &str,
+    section: &str,
+    date: &str,
+    kind: &str,
+    party: &str,
+    what: &str,
+    marking: String,
+) -> CsvRow {
+    [
+        provided_by.to_string(),
+        section.to_string(),
+        date.to_string(),
+        kind.to_string(),
+        party.to_string(),
+        what.to_string(),
+        marking,
+    ]
+}
+
+/// One row per item of the request, under the request's marking.
+fn request_rows(request: &Released<pb::TraceRequest>) -> Vec<CsvRow> {
+    let own = request.marking.to_string();
+    let items = request.value().items.iter().enumerate();
+    items
+        .map(|(i, item)| {
+            let one = pb::TraceRequest {
+                items: vec![item.clone()],
+                ..Default::default()
+            };
+            let what = super::views::items_summary(&one);
+            csv_row(
+                "",
+                &format!("request.items[{i}]"),
+                "",
+                "identification",
+                "",
+                &what,
+                own.clone(),
+            )
+        })
+        .collect()
+}
+
+/// The rows of one released response, each section under its marking.
+fn response_rows(from: &str, r: &pb::TraceResponse, payload: &pb::Payload) -> Vec<CsvRow> {
+    let marking_of = |name: &str| {
+        crate::policy::redact::section_markings(r)
+            .into_iter()
+            .find(|(n, _)| *n == name)
+            .and_then(|(_, m)| m.ok())
+            .map(|m| m.to_string())
+            .unwrap_or_default()
+    };
+    let mut rows = Vec::new();
+    if r.finding.is_some() {
+        let mut text = String::new();
+        crate::render::payload(payload, &mut text, "");
+        let line = text
+            .lines()
+            .find(|l| l.starts_with("finding"))
+            .unwrap_or_default();
+        rows.push(csv_row(
+            from,
+            "finding",
+            "",
+            "finding",
+            "",
+            line,
+            marking_of("finding"),
+        ));
+    }
+    if let Some(p) = &r.last_legal_possessor {
+        let what = format!("{} ({})", p.category, p.state);
+        let marking = marking_of("lastLegalPossessor");
+        rows.push(csv_row(
+            from,
+            "lastLegalPossessor",
+            &p.since,
+            "last_legal_possession",
+            &p.name,
+            &what,
+            marking,
+        ));
+    }
+    for e in r.history.iter().flat_map(|h| h.events.iter()) {
+        let kind = pb::HistoryEventKind::try_from(e.kind)
+            .map(|k| crate::render::enum_name(k.as_str_name(), "HISTORY_EVENT_KIND_"))
+            .unwrap_or_default();
+        let what = format!("{} {}", e.state, e.description);
+        let marking = marking_of("history");
+        rows.push(csv_row(
+            from,
+            "history",
+            &e.date,
+            &kind,
+            &e.party,
+            what.trim(),
+            marking,
+        ));
+    }
+    if let Some(c) = &r.commercial {
+        let brokers = c.brokers.join("; ");
+        let marking = marking_of("commercial");
+        rows.push(csv_row(
+            from,
+            "commercial",
+            "",
+            "commercial",
+            &brokers,
+            &c.contract_reference,
+            marking,
+        ));
+    }
+    for i in r.individuals.iter().flat_map(|s| s.individuals.iter()) {
+        let marking = marking_of("individuals");
+        rows.push(csv_row(
+            from,
+            "individuals",
+            "",
+            "individual",
+            &i.name,
+            &i.role,
+            marking,
+        ));
+    }
+    rows
 }
 
 /// What a reported response says, in a few words (it went through the gate

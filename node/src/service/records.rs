@@ -260,6 +260,26 @@ pub fn draft_in_background(node: &Node, trace_id: TraceId) {
     });
 }
 
+/// The first weapon of a recovered-weapon request with a serial to search
+/// for, and its index.
+fn weapon_query(recovered: &pb::TraceRequest) -> ServiceResult<(usize, Query)> {
+    recovered
+        .items
+        .iter()
+        .enumerate()
+        .find_map(|(i, item)| {
+            matches!(item.item, Some(pb::recovered_item::Item::Weapon(_)))
+                .then(|| query_of(item).map(|q| (i, q)))
+                .flatten()
+        })
+        .ok_or_else(|| {
+            ServiceError::invalid(
+                "recovered.items",
+                "no weapon with a serial number to trace (clause 6.1 d)",
+            )
+        })
+}
+
 /// The clause 6.1 essentials of a weapon or part item, when it has a serial.
 fn query_of(item: &pb::RecoveredItem) -> Option<Query> {
     use pb::recovered_item::Item;
@@ -725,25 +745,10 @@ impl Node {
     ) -> ServiceResult<pb::TraceDomesticReply> {
         let domains = self.officer_domains(officer).await?;
         let own = self.registry().own_state()?;
-        let (index, query) = recovered
-            .items
-            .iter()
-            .enumerate()
-            .find_map(|(i, item)| {
-                matches!(item.item, Some(pb::recovered_item::Item::Weapon(_)))
-                    .then(|| query_of(item).map(|q| (i, q)))
-                    .flatten()
-            })
-            .ok_or_else(|| {
-                ServiceError::invalid(
-                    "recovered.items",
-                    "no weapon with a serial number to trace (clause 6.1 d)",
-                )
-            })?;
+        let (index, query) = weapon_query(&recovered)?;
         let weapons = self.registry().search(&query, &domains).await?;
         let determination = determine::determine(own, &recovered, &weapons);
         let now = self.now();
-        let recovered_id = TraceId::new_v7(now).to_string();
         let investigation = determination
             .opens_investigation()
             .then(|| CaseId::new_v7(now));
@@ -752,16 +757,15 @@ impl Node {
             None => None,
         };
         let row = RecoveredRow {
-            id: recovered_id.clone(),
+            id: TraceId::new_v7(now).to_string(),
             recorded_at: now,
             officer: Actor::Officer(officer.clone()).to_string(),
-            recovered: recovered.clone(),
+            recovered,
             determination: determination.name().to_string(),
             category: determination.category().map(|c| c.as_str().to_string()),
             investigation_case: investigation.map(|c| c.to_string()),
             drafted_trace: drafted.as_ref().map(|t| t.trace_id.to_string()),
         };
-        let who = Actor::Officer(officer.clone());
         let detail = format!(
             "domestic trace (8.1) of items[{index}] in {}: {}{}{}",
             join_domains(&domains),
@@ -777,43 +781,9 @@ impl Node {
                 ))
                 .unwrap_or_default(),
         );
-        let trace = drafted.clone();
-        self.store
-            .write(move |conn| {
-                boxed(async move {
-                    let mut writes = Writes::new();
-                    writes.push(rstore::recovered_write(&row));
-                    match &trace {
-                        Some(t) => {
-                            writes.push(traces::insert_write(t));
-                            record_event_after(
-                                conn,
-                                writes,
-                                t,
-                                "drafted_from_domestic_trace",
-                                &who,
-                                &detail,
-                                None,
-                                now,
-                            )
-                            .await?;
-                        }
-                        None => {
-                            audit::append_after(
-                                conn,
-                                writes,
-                                now,
-                                &who.to_string(),
-                                "domestic_trace",
-                                &format!("recovered weapon {}", row.id),
-                                &detail,
-                            )
-                            .await?;
-                        }
-                    }
-                    Ok::<_, ServiceError>(())
-                })
-            })
+        let recovered_id = row.id.clone();
+        let who = Actor::Officer(officer.clone());
+        self.record_domestic_trace(who, row, drafted.clone(), detail, now)
             .await?;
         Ok(pb::TraceDomesticReply {
             recovered_id,
@@ -839,6 +809,45 @@ impl Node {
                 .flat_map(|w| w.records.iter().map(record_match))
                 .collect(),
         })
+    }
+
+    /// Stores the recovered weapon (7.5) with its determination, and the
+    /// drafted request if one was drafted, in one write with its audit entry.
+    async fn record_domestic_trace(
+        &self,
+        who: Actor,
+        row: RecoveredRow,
+        drafted: Option<traces::TraceRow>,
+        detail: String,
+        now: OffsetDateTime,
+    ) -> ServiceResult<()> {
+        self.store
+            .write(move |conn| {
+                boxed(async move {
+                    let mut writes = Writes::new();
+                    writes.push(rstore::recovered_write(&row));
+                    let Some(t) = &drafted else {
+                        let subject = format!("recovered weapon {}", row.id);
+                        let actor = who.to_string();
+                        return audit::append_after(
+                            conn,
+                            writes,
+                            now,
+                            &actor,
+                            "domestic_trace",
+                            &subject,
+                            &detail,
+                        )
+                        .await
+                        .map_err(ServiceError::from);
+                    };
+                    writes.push(traces::insert_write(t));
+                    let kind = "drafted_from_domestic_trace";
+                    record_event_after(conn, writes, t, kind, &who, &detail, None, now).await?;
+                    Ok::<_, ServiceError>(())
+                })
+            })
+            .await
     }
 
     /// The international request a domestic trace drafts (8.1 e): the
