@@ -143,6 +143,12 @@ fn key_of(units: &[Unit]) -> String {
         .collect()
 }
 
+/// The version of the rules `serial_key` and `make_key` follow. Stored keys
+/// computed by older rules are computed again (the broker's register looks
+/// reports up by key). 1: misreadings; 2: confusable letters of other
+/// scripts folded too.
+pub const KEY_RULES: i64 = 2;
+
 /// A serial as compared: the key two readings of it share.
 pub fn serial_key(serial: &str) -> String {
     key_of(&units(serial))

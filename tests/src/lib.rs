@@ -12,6 +12,7 @@
 //! `scrape_metrics` (a minimal HTTP client for `/metrics`), `logs` (every
 //! tracing event of the process, in memory).
 
+pub mod bench;
 pub mod process;
 pub mod records_gen;
 pub mod replicas;

@@ -428,6 +428,55 @@ async fn the_broker_finds_a_lost_weapon_despite_a_misread_serial() -> anyhow::Re
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_report_keyed_by_older_rules_is_keyed_again_at_start_and_found() -> anyhow::Result<()> {
+    let mut f = regional(true).await?;
+    let mut broker = f.officer("hub:INTERPOL", Role::Poc)?;
+    broker
+        .import_lost_stolen(tokio_stream::iter(vec![pb::LostStolenRecord {
+            line: 2,
+            reported_by: "NGA".into(),
+            make: "FN HERSTAL".into(),
+            serial_number: "1502347".into(),
+            reported_on: "2015-06-03".into(),
+            reference: "NGA-LS-2015-0098".into(),
+            ..Default::default()
+        }]))
+        .await?;
+    // Keys as an older rule computed them: the register is looked up by
+    // key, so they must be computed again.
+    let pool = f.node("hub:INTERPOL")?.store.pool().clone();
+    for sql in [
+        "UPDATE lost_stolen SET make_key = 'FNHERSTAL-OLD', serial_key = 'OLD'",
+        "UPDATE register_key_rules SET rules = 1",
+    ] {
+        sqlx::query(sql).execute(&pool).await?;
+    }
+    f.restart("hub:INTERPOL").await?;
+    let trace = submit(&mut f, "GHA", fixtures::fal_request(), "")
+        .await?
+        .trace_id;
+    let gha = f.poc("GHA")?;
+    f.until("the broker notice reaches GHA", || {
+        let mut c = gha.clone();
+        let trace = trace.clone();
+        async move {
+            let case = c
+                .show_case(pb::ShowCaseRequest { id: trace })
+                .await?
+                .into_inner();
+            Ok(case
+                .traces
+                .iter()
+                .flat_map(|t| &t.messages)
+                .any(|m| m.kind == pb::PayloadKind::BrokerNotice as i32))
+        }
+    })
+    .await?;
+    f.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_request_causes_at_most_ten_broker_notices() -> anyhow::Result<()> {
     let mut f = regional(true).await?;
     // The same rifle reported by twelve states: twelve register matches.

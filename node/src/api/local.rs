@@ -402,7 +402,7 @@ impl Local for LocalApi {
         while let Some(record) = stream.next().await {
             let record = record?;
             batch.push(record);
-            if batch.len() >= 500 {
+            if batch.len() >= crate::hub::register::IMPORT_BATCH {
                 let (a, r) = self
                     .node
                     .register_lost_stolen(&o, std::mem::take(&mut batch))

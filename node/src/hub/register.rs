@@ -7,7 +7,7 @@ use iti_proto::v1 as pb;
 
 use crate::identity::Officer;
 use crate::ids::StateCode;
-use crate::matching::{make_key, match_serial, serial_key};
+use crate::matching::{make_key, match_serial, search_keys, serial_key};
 use crate::service::{Actor, Node, ServiceError, ServiceResult};
 use crate::store::hub::{self, LostStolenRow};
 use crate::store::{audit, boxed};
@@ -41,9 +41,9 @@ pub async fn check_request(
         if make.trim().is_empty() || serial.trim().is_empty() {
             continue;
         }
-        for entry in hub::lost_stolen_for_make(node.store.pool(), &make_key(make)).await? {
-            // Compared from the registered serial itself, not its stored
-            // key: a key stored by an older rule cannot hide a match.
+        let keys = search_keys(serial);
+        for entry in hub::lost_stolen_candidates(node.store.pool(), &make_key(make), &keys).await? {
+            // The reasons are taken from the registered serial itself.
             let Some(found) = match_serial(serial, &entry.serial_number) else {
                 continue;
             };
@@ -96,6 +96,70 @@ pub fn check_record(
         circumstances: r.circumstances.trim().to_string(),
         reference: r.reference.trim().to_string(),
     })
+}
+
+/// Reports an import stores in one write. Keys are random over the
+/// register's indexes: the larger the write, the more of its pages it
+/// shares (at 500, each report cost about two index pages of the WAL).
+pub const IMPORT_BATCH: usize = 5_000;
+
+/// Reports whose keys are computed again in one write, at start.
+const REKEY_PAGE: i64 = 5_000;
+
+impl Node {
+    /// At start: keys stored by older rules (`matching::KEY_RULES`) are
+    /// computed again, page by page, so that a lookup by key misses no
+    /// report. Done once per change of the rules.
+    pub(crate) async fn rekey_register(&self) -> Result<(), crate::store::StoreError> {
+        let pool = self.store.pool();
+        if hub::register_key_rules(pool).await? >= crate::matching::KEY_RULES {
+            return Ok(());
+        }
+        let (mut after, mut changed) = (0, 0usize);
+        loop {
+            let page = hub::reports_after(pool, after, REKEY_PAGE).await?;
+            let Some(last) = page.last() else { break };
+            after = last.id;
+            let stale: Vec<hub::KeyedReport> = page
+                .into_iter()
+                .filter_map(|mut r| {
+                    let (m, s) = (make_key(&r.make), serial_key(&r.serial_number));
+                    let same = m == r.make_key && s == r.serial_key;
+                    (r.make_key, r.serial_key) = (m, s);
+                    (!same).then_some(r)
+                })
+                .collect();
+            changed += stale.len();
+            if !stale.is_empty() {
+                self.store
+                    .write(move |conn| {
+                        boxed(async move {
+                            for r in &stale {
+                                for w in hub::rekey_writes(r) {
+                                    w.execute(conn).await?;
+                                }
+                            }
+                            Ok::<_, crate::store::StoreError>(())
+                        })
+                    })
+                    .await?;
+            }
+        }
+        let rules = crate::matching::KEY_RULES;
+        self.store
+            .write(move |conn| {
+                boxed(async move { hub::key_rules_write(rules).execute(conn).await })
+            })
+            .await?;
+        if changed > 0 {
+            tracing::info!(
+                changed,
+                rules,
+                "register keys computed again by the current rules"
+            );
+        }
+        Ok(())
+    }
 }
 
 /// Reads lost/stolen reports from a file's text: CSV with a header row, or
@@ -214,21 +278,21 @@ impl Node {
             .store
             .write(move |conn| {
                 boxed(async move {
-                    let mut accepted = 0u64;
-                    let mut duplicates = Vec::new();
-                    for (line, row) in &rows {
-                        if hub::add_lost_stolen(conn, row).await? {
-                            accepted += 1;
-                        } else {
-                            duplicates.push(pb::RejectedLine {
-                                line: *line,
-                                reason: format!(
-                                    "already registered: {} {} reported by {}",
-                                    row.make, row.serial_number, row.reported_by
-                                ),
-                            });
-                        }
-                    }
+                    let reports: Vec<LostStolenRow> = rows.iter().map(|(_, r)| r.clone()).collect();
+                    let added = hub::add_lost_stolen_many(conn, &reports).await?;
+                    let accepted = added.iter().filter(|a| **a).count() as u64;
+                    let duplicates: Vec<pb::RejectedLine> = rows
+                        .iter()
+                        .zip(&added)
+                        .filter(|(_, added)| !**added)
+                        .map(|((line, row), _)| pb::RejectedLine {
+                            line: *line,
+                            reason: format!(
+                                "already registered: {} {} reported by {}",
+                                row.make, row.serial_number, row.reported_by
+                            ),
+                        })
+                        .collect();
                     audit::append(
                         conn,
                         now,

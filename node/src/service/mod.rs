@@ -202,6 +202,7 @@ impl Node {
         // trust there was.
         node.restore_standings().await?;
         node.restore_logs().await?;
+        node.rekey_register().await?;
         let restored = node.restore_directory().await?;
         if restored > 0 {
             tracing::info!(restored, "directory entries restored from the cache");

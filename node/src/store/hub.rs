@@ -135,43 +135,89 @@ pub struct LostStolenRow {
     pub reference: String,
 }
 
-/// Adds a report; false if the same state already reported that weapon.
-pub async fn add_lost_stolen(
+/// Reports per INSERT: 10 values each, under both backends' limits.
+const REPORTS_PER_STATEMENT: usize = 500;
+
+/// Adds reports, a statement per 500; for each, whether it was added (false:
+/// the same state had already reported that weapon, or it is repeated in
+/// `rows`).
+pub async fn add_lost_stolen_many(
     conn: &mut AnyConnection,
-    r: &LostStolenRow,
-) -> Result<bool, StoreError> {
-    let done = Write::new(
-        "INSERT INTO lost_stolen (reported_by, make, model, serial_number, calibre, make_key, serial_key, \
-         reported_on, circumstances, reference) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
-         ON CONFLICT DO NOTHING",
-    )
-    .bind(&r.reported_by)
-    .bind(&r.make)
-    .bind(&r.model)
-    .bind(&r.serial_number)
-    .bind(&r.calibre)
-    .bind(&r.make_key)
-    .bind(&r.serial_key)
-    .bind(&r.reported_on)
-    .bind(&r.circumstances)
-    .bind(&r.reference)
-    .execute(conn)
-    .await?;
-    Ok(done == 1)
+    rows: &[LostStolenRow],
+) -> Result<Vec<bool>, StoreError> {
+    use super::fused::Value;
+    use super::sql::{bind, placeholders};
+    let backend = super::Backend::of(conn);
+    super::ensure_savepoint(conn).await?;
+    let mut added = Vec::with_capacity(rows.len());
+    for chunk in rows.chunks(REPORTS_PER_STATEMENT) {
+        let sql = format!(
+            "INSERT INTO lost_stolen (reported_by, make, model, serial_number, calibre, make_key, \
+             serial_key, reported_on, circumstances, reference) VALUES {} ON CONFLICT DO NOTHING \
+             RETURNING reported_by, make_key, serial_key",
+            placeholders(backend, chunk.len(), 10, 1)
+        );
+        let mut q = sqlx::query(super::composed(sql));
+        for r in chunk {
+            for v in [
+                &r.reported_by,
+                &r.make,
+                &r.model,
+                &r.serial_number,
+                &r.calibre,
+                &r.make_key,
+                &r.serial_key,
+                &r.reported_on,
+                &r.circumstances,
+                &r.reference,
+            ] {
+                q = bind(q, Value::from(v.clone()));
+            }
+        }
+        let inserted: std::collections::HashSet<(String, String, String)> = q
+            .fetch_all(&mut *conn)
+            .await?
+            .iter()
+            .map(|row| Ok((row.try_get(0)?, row.try_get(1)?, row.try_get(2)?)))
+            .collect::<Result<_, StoreError>>()?;
+        let mut seen = std::collections::HashSet::new();
+        added.extend(chunk.iter().map(|r| {
+            let key = (
+                r.reported_by.clone(),
+                r.make_key.clone(),
+                r.serial_key.clone(),
+            );
+            inserted.contains(&key) && seen.insert(key)
+        }));
+    }
+    Ok(added)
 }
 
-/// Register entries for a normalised make.
-pub async fn lost_stolen_for_make(
+/// Register entries for a normalised make whose serial key is one of
+/// `serial_keys` (a reading's own and its transpositions): an index probe
+/// per key, whatever the size of the register.
+pub async fn lost_stolen_candidates(
     pool: &AnyPool,
     make_key: &str,
+    serial_keys: &[String],
 ) -> Result<Vec<LostStolenRow>, StoreError> {
-    let rows = sqlx::query(
-        "SELECT reported_by, make, model, serial_number, calibre, make_key, serial_key, reported_on, \
-         circumstances, reference FROM lost_stolen WHERE make_key = $1",
-    )
-    .bind(make_key)
-    .fetch_all(pool)
-    .await?;
+    if serial_keys.is_empty() {
+        return Ok(vec![]);
+    }
+    let placeholders: Vec<String> = (2..serial_keys.len() + 2)
+        .map(|i| format!("${i}"))
+        .collect();
+    let sql = format!(
+        "SELECT reported_by, make, model, serial_number, calibre, make_key, serial_key, \
+         reported_on, circumstances, reference FROM lost_stolen \
+         WHERE make_key = $1 AND serial_key IN ({})",
+        placeholders.join(", ")
+    );
+    let mut q = sqlx::query(super::composed(sql)).bind(make_key);
+    for k in serial_keys {
+        q = q.bind(k.clone());
+    }
+    let rows = q.fetch_all(pool).await?;
     rows.iter()
         .map(|row| {
             Ok(LostStolenRow {
@@ -188,4 +234,72 @@ pub async fn lost_stolen_for_make(
             })
         })
         .collect()
+}
+
+/// The rules the register's keys were computed by.
+pub async fn register_key_rules(pool: &AnyPool) -> Result<i64, StoreError> {
+    Ok(sqlx::query_scalar("SELECT rules FROM register_key_rules")
+        .fetch_optional(pool)
+        .await?
+        .unwrap_or(0))
+}
+
+/// One report as stored, to compute its keys again.
+#[derive(Debug, Clone)]
+pub struct KeyedReport {
+    pub id: i64,
+    pub make: String,
+    pub serial_number: String,
+    pub make_key: String,
+    pub serial_key: String,
+}
+
+/// Up to `limit` reports after `after_id`, in id order.
+pub async fn reports_after(
+    pool: &AnyPool,
+    after_id: i64,
+    limit: i64,
+) -> Result<Vec<KeyedReport>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT id, make, serial_number, make_key, serial_key FROM lost_stolen \
+         WHERE id > $1 ORDER BY id LIMIT $2",
+    )
+    .bind(after_id)
+    .bind(limit)
+    .fetch_all(pool)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(KeyedReport {
+                id: r.try_get("id")?,
+                make: r.try_get("make")?,
+                serial_number: r.try_get("serial_number")?,
+                make_key: r.try_get("make_key")?,
+                serial_key: r.try_get("serial_key")?,
+            })
+        })
+        .collect()
+}
+
+/// New keys for a report. A report that now has the keys of another report
+/// of the same state is that report: it goes.
+pub fn rekey_writes(r: &KeyedReport) -> [Write; 2] {
+    [
+        Write::new(
+            "DELETE FROM lost_stolen WHERE id = $1 AND EXISTS (SELECT 1 FROM lost_stolen o \
+             WHERE o.id <> $1 AND o.make_key = $2 AND o.serial_key = $3 \
+             AND o.reported_by = (SELECT reported_by FROM lost_stolen WHERE id = $1))",
+        )
+        .bind(r.id)
+        .bind(r.make_key.clone())
+        .bind(r.serial_key.clone()),
+        Write::new("UPDATE lost_stolen SET make_key = $2, serial_key = $3 WHERE id = $1")
+            .bind(r.id)
+            .bind(r.make_key.clone())
+            .bind(r.serial_key.clone()),
+    ]
+}
+
+pub fn key_rules_write(rules: i64) -> Write {
+    Write::new("UPDATE register_key_rules SET rules = $1").bind(rules)
 }

@@ -37,6 +37,7 @@ pub mod peers;
 mod pg_batch;
 pub(crate) mod provenance;
 pub mod records;
+mod sql;
 pub mod testdb;
 pub mod traces;
 
@@ -616,6 +617,15 @@ async fn connect(
                 Durability::Full => "PRAGMA synchronous = FULL",
                 Durability::Normal => "PRAGMA synchronous = NORMAL",
             };
+            // Pages kept in memory, at most (KiB). The writer's inserts into
+            // large indexes (a register of millions of reports) touch pages
+            // all over them: with SQLite's 2 MB default it read each page
+            // back from the OS again and again. The cache grows only with
+            // the pages used, so a small node stays small.
+            let cache = match role {
+                Role::Writer => "PRAGMA cache_size = -65536",
+                Role::Readers => "PRAGMA cache_size = -8192",
+            };
             AnyPoolOptions::new()
                 .max_connections(max)
                 .test_before_acquire(test_before_acquire)
@@ -623,6 +633,7 @@ async fn connect(
                     Box::pin(async move {
                         conn.execute("PRAGMA journal_mode = WAL").await?;
                         conn.execute(sync).await?;
+                        conn.execute(cache).await?;
                         conn.execute("PRAGMA busy_timeout = 10000").await?;
                         conn.execute("PRAGMA foreign_keys = ON").await?;
                         // Deleted or overwritten content is zeroed in the

@@ -11,6 +11,7 @@ use time::OffsetDateTime;
 use iti_proto::v1 as pb;
 
 use super::fused::Value;
+use super::sql::{bind, list, placeholder, placeholders};
 use super::{Backend, StoreError, Write, composed, ensure_savepoint};
 use crate::clock::{from_millis, to_millis};
 use crate::records::{Domain, Domains, FieldMarkings, Kind, Record, Source, StoredRecord};
@@ -18,61 +19,6 @@ use crate::records::{Domain, Domains, FieldMarkings, Kind, Record, Source, Store
 /// Rows per INSERT: 9 values each, well under both backends' limits of
 /// bound values per statement.
 const ROWS_PER_STATEMENT: usize = 500;
-
-type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>;
-
-fn bind(query: AnyQuery<'_>, value: Value) -> AnyQuery<'_> {
-    match value {
-        Value::Int(v) => query.bind(v),
-        Value::Text(v) => query.bind(v),
-        Value::Blob(v) => query.bind(v),
-    }
-}
-
-/// One placeholder: numbered for PostgreSQL; plain `?` for SQLite, whose
-/// driver looks each numbered one up by name in a list as long as the
-/// statement's (quadratic: with 4,500 values a statement, that lookup was
-/// nine tenths of an import's time).
-fn placeholder(backend: Backend, n: usize, out: &mut String) {
-    match backend {
-        Backend::Sqlite => out.push('?'),
-        Backend::Postgres => {
-            out.push('$');
-            out.push_str(&n.to_string());
-        }
-    }
-}
-
-/// `(p1, p2, ...), (...)`: `rows` groups of `width` placeholders from `first`.
-fn placeholders(backend: Backend, rows: usize, width: usize, first: usize) -> String {
-    let mut s = String::with_capacity(rows * width * 5);
-    for r in 0..rows {
-        if r > 0 {
-            s.push_str(", ");
-        }
-        s.push('(');
-        for c in 0..width {
-            if c > 0 {
-                s.push_str(", ");
-            }
-            placeholder(backend, first + r * width + c, &mut s);
-        }
-        s.push(')');
-    }
-    s
-}
-
-/// Placeholders `first..first + n` for an IN list.
-fn list(backend: Backend, n: usize, first: usize) -> String {
-    let mut s = String::new();
-    for i in first..first + n {
-        if i > first {
-            s.push_str(", ");
-        }
-        placeholder(backend, i, &mut s);
-    }
-    s
-}
 
 fn encode_source(s: &Source) -> Vec<u8> {
     pb::ImportHeader {

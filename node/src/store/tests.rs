@@ -1209,26 +1209,31 @@ async fn check_hub_tables(store: Store) {
         circumstances: "burglary".into(),
         reference: "FR-123".into(),
     };
-    for expected in [true, false] {
-        let r = report.clone();
+    // Added once: the same report again, in the same batch or a later
+    // one, is not.
+    for expected in [vec![true, false], vec![false]] {
+        let rows = vec![report.clone(); expected.len()];
         let added = store
-            .write(move |conn| boxed(async move { hub::add_lost_stolen(conn, &r).await }))
+            .write(move |conn| boxed(async move { hub::add_lost_stolen_many(conn, &rows).await }))
             .await
             .unwrap();
         assert_eq!(added, expected);
     }
+    let keys = |k: &[&str]| k.iter().map(|s| s.to_string()).collect::<Vec<_>>();
     assert_eq!(
-        hub::lost_stolen_for_make(store.pool(), "ACME")
+        hub::lost_stolen_candidates(store.pool(), "ACME", &keys(&["SN010", "SN001"]))
             .await
             .unwrap(),
         vec![report]
     );
-    assert!(
-        hub::lost_stolen_for_make(store.pool(), "OTHER")
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    for (make, serials) in [("OTHER", ["SN001"]), ("ACME", ["SN002"])] {
+        assert!(
+            hub::lost_stolen_candidates(store.pool(), make, &keys(&serials))
+                .await
+                .unwrap()
+                .is_empty()
+        );
+    }
 }
 
 // PostgreSQL only: several replicas sharing one database.

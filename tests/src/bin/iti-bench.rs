@@ -47,6 +47,7 @@ use iti_node::sandbox::{MemberOptions, Sandbox};
 use iti_node::store::Durability;
 use iti_proto::v1 as pb;
 use iti_proto::v1::local_client::LocalClient;
+use iti_tests::bench::percentile;
 use iti_tests::process::{NodeProcess, cpu_time, node_binary, require_binary, rss_anon_kb, rss_kb};
 use iti_tests::{fixtures, p};
 use rustls::pki_types::CertificateDer;
@@ -113,14 +114,6 @@ impl Figures {
 struct Memory {
     rss: Option<u64>,
     anon: Option<u64>,
-}
-
-fn percentile(sorted: &[Duration], q: f64) -> Duration {
-    if sorted.is_empty() {
-        return Duration::ZERO;
-    }
-    let rank = ((q * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
-    sorted[rank - 1]
 }
 
 fn ms(d: Duration) -> String {

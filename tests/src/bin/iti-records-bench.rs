@@ -33,7 +33,7 @@ use iti_node::sandbox::{MemberOptions, Sandbox};
 use iti_node::store::Durability;
 use iti_proto::v1 as pb;
 use iti_proto::v1::records_client::RecordsClient;
-use iti_tests::process::rss_kb;
+use iti_tests::bench::{RssSampler, ms, own_thread_cpu, percentile};
 use iti_tests::records_gen::{self, SOURCES};
 use iti_tests::{fixtures, p};
 
@@ -60,34 +60,6 @@ struct Args {
 }
 
 const BATCH: usize = 500;
-
-fn percentile(sorted: &[Duration], q: f64) -> Duration {
-    if sorted.is_empty() {
-        return Duration::ZERO;
-    }
-    let i = ((sorted.len() as f64 * q).ceil() as usize).clamp(1, sorted.len()) - 1;
-    sorted[i]
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
-}
-
-/// The calling thread's CPU time (Linux /proc).
-fn own_thread_cpu() -> Duration {
-    let stat = std::fs::read_to_string("/proc/thread-self/stat").unwrap_or_default();
-    let Some((_, rest)) = stat.rsplit_once(')') else {
-        return Duration::ZERO;
-    };
-    let f: Vec<&str> = rest.split_whitespace().collect();
-    let ticks: u64 = f.get(11).and_then(|v| v.parse().ok()).unwrap_or(0)
-        + f.get(12).and_then(|v| v.parse().ok()).unwrap_or(0);
-    Duration::from_millis(ticks * 10)
-}
-
-fn own_rss_mb() -> f64 {
-    rss_kb(std::process::id()).unwrap_or(0) as f64 / 1024.0
-}
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() -> anyhow::Result<()> {
@@ -198,18 +170,7 @@ async fn run(args: &Args, backend: &str, weapons: u64) -> anyhow::Result<()> {
             }
             own_thread_cpu()
         })?;
-    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let sampling = {
-        let s = stop.clone();
-        tokio::spawn(async move {
-            let mut v = Vec::new();
-            while !s.load(std::sync::atomic::Ordering::Relaxed) {
-                v.push(own_rss_mb());
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            }
-            v
-        })
-    };
+    let sampling = RssSampler::start();
     let mut total = 0u64;
     for (source, call) in SOURCES.iter().zip(calls) {
         let reply = call
@@ -221,21 +182,16 @@ async fn run(args: &Args, backend: &str, weapons: u64) -> anyhow::Result<()> {
             source.name, reply.imported, reply.rejected_count
         );
     }
-    stop.store(true, std::sync::atomic::Ordering::Relaxed);
-    let rss = sampling.await?;
+    let (lo, hi, samples) = sampling.finish().await;
     let generator_cpu = generator.join().unwrap_or_default();
     let secs = started.elapsed().as_secs_f64();
     let cpu = iti_tests::process::cpu_time(std::process::id())
         .zip(cpu_before)
         .map(|(after, before)| after.saturating_sub(before).saturating_sub(generator_cpu));
-    let (lo, hi) = rss
-        .iter()
-        .skip(rss.len() / 20)
-        .fold((f64::MAX, 0f64), |(lo, hi), v| (lo.min(*v), hi.max(*v)));
     println!(
         "import: {total} records in {secs:.1} s: {:.0} records/s; process RSS during import {lo:.0}–{hi:.0} MB (first 5% of samples skipped), {} samples",
         total as f64 / secs,
-        rss.len()
+        samples
     );
     if let Some(cpu) = cpu {
         println!(
