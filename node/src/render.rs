@@ -10,7 +10,8 @@ use iti_proto::v1 as pb;
 use crate::clock::{from_timestamp, rfc3339};
 use crate::policy::marking::Marking;
 
-fn time(ts: Option<&pbjson_types::Timestamp>) -> String {
+/// A time as people read it: "2026-11-30 14:05 UTC" (also the console's).
+pub fn time(ts: Option<&pbjson_types::Timestamp>) -> String {
     ts.and_then(from_timestamp)
         .map(|t| {
             let s = rfc3339(t);

@@ -1,0 +1,247 @@
+//! The web console (issue 14) over a real node and a real mutual-TLS HTTPS
+//! client, asserting what an officer relies on: no certificate, no page;
+//! the inbox and a case as the local API shows them; what the gate keeps
+//! from an analyst shown as withheld; free text shown as text; French for
+//! coded values; forms refused without their CSRF token or from another
+//! origin, changing nothing; every page under the strict CSP.
+
+use anyhow::{Context, ensure};
+use iti_node::console::security::CSP;
+use iti_node::identity::Role;
+use iti_node::sandbox::MemberOptions;
+use iti_proto::v1 as pb;
+use iti_tests::console::Page;
+use iti_tests::{Federation, fixtures, summary};
+
+const XSS: &str = "<script>alert('x')</script><img src=x onerror=alert(1)>";
+
+fn with_console() -> MemberOptions {
+    MemberOptions {
+        console: true,
+        ..MemberOptions::default()
+    }
+}
+
+/// GHA and BEL, both with their consoles; GHA's request (with a script in
+/// a free-text field) delivered to BEL. Returns the trace id.
+async fn request_delivered() -> anyhow::Result<(Federation, String)> {
+    let mut f = Federation::of_members(&[("GHA", with_console()), ("BEL", with_console())]).await?;
+    let mut request = fixtures::fal_request();
+    request.additional_information = XSS.into();
+    let reply = f
+        .poc("GHA")?
+        .submit_request(pb::SubmitRequestRequest {
+            request: Some(request),
+            routing_override: None,
+            on_behalf_via: String::new(),
+            allow_duplicate: false,
+        })
+        .await?
+        .into_inner();
+    f.until_state("BEL", &reply.trace_id, "delivered").await?;
+    Ok((f, reply.trace_id))
+}
+
+fn short(id: &str) -> &str {
+    &id[id.len() - 8..]
+}
+
+fn ensure_locked_down(page: &Page) -> anyhow::Result<()> {
+    ensure!(
+        page.header("content-security-policy") == Some(CSP),
+        "CSP: {:?}",
+        page.header("content-security-policy")
+    );
+    ensure!(page.header("cache-control") == Some("no-store"));
+    ensure!(page.header("x-frame-options") == Some("DENY"));
+    ensure!(!page.body.contains("<script"), "a script in the page");
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_console_refuses_a_browser_without_a_certificate() -> anyhow::Result<()> {
+    let (f, _) = request_delivered().await?;
+    let anonymous = f.browser_without_certificate("BEL")?;
+    let answer = anonymous.get("/", &[]).await;
+    ensure!(
+        answer.is_err(),
+        "answered without a certificate: {answer:?}"
+    );
+    f.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_officer_sees_the_inbox_and_the_case_with_free_text_as_text() -> anyhow::Result<()> {
+    let (mut f, trace) = request_delivered().await?;
+    let bel = f.browser("BEL", Role::Poc)?;
+
+    let inbox = bel.get("/", &[]).await?;
+    ensure!(inbox.status == 200, "{inbox:?}");
+    ensure_locked_down(&inbox)?;
+    let owe = inbox
+        .body
+        .split("What is owed to us")
+        .next()
+        .context("the inbox's sections")?;
+    ensure!(
+        owe.contains(short(&trace)) && owe.contains("GHA") && owe.contains("FN Herstal"),
+        "BEL owes GHA an answer: {owe}"
+    );
+
+    let case = bel.get(&format!("/case/{trace}"), &[]).await?;
+    ensure!(case.status == 200, "{case:?}");
+    ensure_locked_down(&case)?;
+    for evidence in [
+        "GPS/CID/2026/1147",
+        "Nsawam, Eastern Region",
+        "perron with ELG in oval",
+        "barrel, right side",
+        "NPF 4471",
+        "butt stock",
+        "proof mark",
+        "Kwame A.",
+        "TLP:AMBER",
+    ] {
+        ensure!(
+            case.body.contains(evidence),
+            "{evidence} missing from the case"
+        );
+    }
+    ensure!(
+        case.body
+            .contains("&lt;script&gt;alert('x')&lt;/script&gt;&lt;img src=x onerror=alert(1)&gt;"),
+        "the free text is not shown as text"
+    );
+    ensure!(!case.body.contains("<img"), "markup from free text");
+
+    // Ids are not content; a case that is not there is a plain 404.
+    let missing = bel
+        .get("/case/0190f0b8-0000-7000-8000-000000000000", &[])
+        .await?;
+    ensure!(missing.status == 404, "{missing:?}");
+    ensure_locked_down(&missing)?;
+    f.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_analyst_sees_withheld_sections_as_withheld() -> anyhow::Result<()> {
+    let (mut f, trace) = request_delivered().await?;
+    let analyst = f.browser("BEL", Role::Analyst)?;
+    let case = analyst.get(&format!("/case/{trace}"), &[]).await?;
+    ensure!(case.status == 200, "{case:?}");
+    ensure!(
+        !case.body.contains("Kwame A."),
+        "personal data shown to an analyst"
+    );
+    ensure!(
+        case.body.contains("Withheld from you") && case.body.contains("personal data"),
+        "the withheld section is not named with its rule: {}",
+        case.body
+    );
+    ensure!(
+        !case.body.contains("name=\"csrf\""),
+        "an analyst is offered a form to act"
+    );
+    f.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn french_renders_coded_values_in_french_and_free_text_as_written() -> anyhow::Result<()> {
+    let (mut f, trace) = request_delivered().await?;
+    let bel = f.browser("BEL", Role::Poc)?;
+
+    // From the browser's language...
+    let case = bel
+        .get(
+            &format!("/case/{trace}"),
+            &[("Accept-Language", "fr-BE,fr;q=0.9,en;q=0.5")],
+        )
+        .await?;
+    ensure!(case.status == 200, "{case:?}");
+    for french in [
+        "lang=\"fr\"",
+        "État requis",
+        "remis",
+        "poinçon d'épreuve",
+        "Marquages (6.2.2)",
+        "demande",
+    ] {
+        let escaped = french.replace('\'', "&#39;");
+        ensure!(
+            case.body.contains(french) || case.body.contains(&escaped),
+            "{french} missing from the French page"
+        );
+    }
+    ensure!(case.body.contains("rifle, folding stock, worn finish"));
+    ensure!(!case.body.contains("requested state"));
+
+    // ...or chosen by the officer, and kept in a cookie that holds only
+    // the language.
+    let chosen = bel.get("/?lang=fr", &[]).await?;
+    ensure!(
+        chosen.body.contains("Ce que nous devons"),
+        "{}",
+        chosen.body
+    );
+    let cookie = chosen.header("set-cookie").context("no language cookie")?;
+    ensure!(cookie.starts_with("iti_lang=fr;") && cookie.contains("Secure"));
+    let kept = bel.get("/", &[("Cookie", "iti_lang=fr")]).await?;
+    ensure!(kept.body.contains("Ce que nous devons"));
+    f.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_form_without_its_token_or_from_elsewhere_is_refused_and_changes_nothing()
+-> anyhow::Result<()> {
+    let (mut f, trace) = request_delivered().await?;
+    let bel = f.browser("BEL", Role::Poc)?;
+    let case = bel.get(&format!("/case/{trace}"), &[]).await?;
+    let token = case.hidden("csrf").context("no acknowledge form")?;
+    let path = format!("/case/{trace}/acknowledge");
+
+    let no_token = bel.post(&path, &[("reference", "BEL-1")], &[]).await?;
+    ensure!(no_token.status == 403, "{no_token:?}");
+    ensure_locked_down(&no_token)?;
+    let wrong_token = bel
+        .post(&path, &[("csrf", "00ff"), ("reference", "BEL-1")], &[])
+        .await?;
+    ensure!(wrong_token.status == 403, "{wrong_token:?}");
+    let elsewhere = bel
+        .post(
+            &path,
+            &[("csrf", &token), ("reference", "BEL-1")],
+            &[("Origin", "https://attacker.example")],
+        )
+        .await?;
+    ensure!(elsewhere.status == 403, "{elsewhere:?}");
+    // Another officer's token does not pass either.
+    let other = f
+        .browser("BEL", Role::Investigator)?
+        .get(&format!("/case/{trace}"), &[])
+        .await?;
+    ensure!(
+        other.hidden("csrf").is_none(),
+        "an investigator may not act"
+    );
+    let state = summary(&mut f.poc("BEL")?, &trace)
+        .await?
+        .context("trace")?;
+    ensure!(state.state == "delivered", "changed: {}", state.state);
+
+    let done = bel
+        .post(&path, &[("csrf", &token), ("reference", "BEL-1")], &[])
+        .await?;
+    ensure!(done.status == 303, "{done:?}");
+    ensure!(done.header("location") == Some(format!("/case/{trace}").as_str()));
+    let state = summary(&mut f.poc("BEL")?, &trace)
+        .await?
+        .context("trace")?;
+    ensure!(state.state == "acknowledged", "{}", state.state);
+    f.until_state("GHA", &trace, "acknowledged").await?;
+    f.shutdown().await;
+    Ok(())
+}
