@@ -61,12 +61,20 @@ fn ensure_locked_down(page: &Page) -> anyhow::Result<()> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_console_refuses_a_browser_without_a_certificate() -> anyhow::Result<()> {
     let (f, _) = request_delivered().await?;
+    let refusals = f.node("BEL")?.local_refusals.clone();
+    let before = refusals.total();
     let anonymous = f.browser_without_certificate("BEL")?;
     let answer = anonymous.get("/", &[]).await;
     ensure!(
         answer.is_err(),
         "answered without a certificate: {answer:?}"
     );
+    // Counted with the local port's refusals, for operators.
+    f.until("the refusal is counted", || {
+        let refusals = refusals.clone();
+        async move { Ok(refusals.total() > before) }
+    })
+    .await?;
     f.shutdown().await;
     Ok(())
 }
@@ -114,6 +122,36 @@ async fn an_officer_sees_the_inbox_and_the_case_with_free_text_as_text() -> anyh
         "the free text is not shown as text"
     );
     ensure!(!case.body.contains("<img"), "markup from free text");
+
+    // The officer's reading of marked content is audited, as through itictl.
+    let audit = f
+        .poc("BEL")?
+        .audit_log(pb::AuditLogRequest {
+            after_seq: 0,
+            limit: 0,
+        })
+        .await?
+        .into_inner();
+    ensure!(
+        audit.entries.iter().any(|e| e.action == "accessed"
+            && e.actor.contains("poc.officer")
+            && e.detail.contains("display")
+            && !e.detail.contains("Kwame")),
+        "no audit entry for the display: {:?}",
+        audit.entries
+    );
+
+    // Deadlines: the acknowledgement (7 days) due soon, then overdue.
+    f.advance(time::Duration::days(6));
+    let soon = bel.get("/", &[]).await?;
+    ensure!(soon.body.contains("due soon"), "{}", soon.body);
+    f.advance(time::Duration::days(2));
+    let late = bel.get("/", &[]).await?;
+    ensure!(
+        late.body.contains("overdue") && !late.body.contains("due soon"),
+        "{}",
+        late.body
+    );
 
     // Ids are not content; a case that is not there is a plain 404.
     let missing = bel
@@ -242,6 +280,94 @@ async fn a_form_without_its_token_or_from_elsewhere_is_refused_and_changes_nothi
         .context("trace")?;
     ensure!(state.state == "acknowledged", "{}", state.state);
     f.until_state("GHA", &trace, "acknowledged").await?;
+    f.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refusal_names_the_missing_field_and_changes_nothing_until_complete() -> anyhow::Result<()>
+{
+    let (mut f, trace) = request_delivered().await?;
+    let bel = f.browser("BEL", Role::Poc)?;
+    let case = bel.get(&format!("/case/{trace}"), &[]).await?;
+    ensure!(
+        !case.body.contains("/refuse"),
+        "a refusal offered before the acknowledgement"
+    );
+    let token = case.hidden("csrf").context("no form")?;
+    let acknowledged = bel
+        .post(
+            &format!("/case/{trace}/acknowledge"),
+            &[("csrf", &token)],
+            &[],
+        )
+        .await?;
+    ensure!(acknowledged.status == 303, "{acknowledged:?}");
+    let case = bel.get(&format!("/case/{trace}?lang=fr"), &[]).await?;
+    ensure!(
+        case.body.contains("10.5.2 (c) sécurité nationale"),
+        "the reasons are not offered in French"
+    );
+    let token = case.hidden("csrf").context("no form")?;
+    let path = format!("/case/{trace}/refuse");
+
+    let incomplete = bel
+        .post(
+            &path,
+            &[
+                ("csrf", &token),
+                ("reason", "WITHHOLDING_REASON_NATIONAL_SECURITY"),
+            ],
+            &[],
+        )
+        .await?;
+    ensure!(incomplete.status == 400, "{incomplete:?}");
+    ensure!(
+        incomplete.body.contains("refusal.explanation"),
+        "the field is not named: {}",
+        incomplete.body
+    );
+    let unknown = bel
+        .post(
+            &path,
+            &[
+                ("csrf", &token),
+                ("reason", "BECAUSE"),
+                ("explanation", "x"),
+            ],
+            &[],
+        )
+        .await?;
+    ensure!(
+        unknown.status == 400 && unknown.body.contains("refusal.reason"),
+        "{unknown:?}"
+    );
+    let state = summary(&mut f.poc("BEL")?, &trace)
+        .await?
+        .context("trace")?;
+    ensure!(state.state == "acknowledged", "changed: {}", state.state);
+
+    let done = bel
+        .post(
+            &path,
+            &[
+                ("csrf", &token),
+                ("reason", "WITHHOLDING_REASON_NATIONAL_SECURITY"),
+                ("explanation", "<b>not</b> for release"),
+            ],
+            &[],
+        )
+        .await?;
+    ensure!(done.status == 303, "{done:?}");
+    f.until_state("GHA", &trace, "refused").await?;
+    let gha = f.browser("GHA", Role::Poc)?;
+    let seen = gha.get(&format!("/case/{trace}"), &[]).await?;
+    ensure!(
+        seen.body.contains("&lt;b&gt;not&lt;/b&gt; for release")
+            && seen.body.contains("10.5.2 (c) national security"),
+        "GHA does not see the refusal: {}",
+        seen.body
+    );
     f.shutdown().await;
     Ok(())
 }

@@ -130,6 +130,7 @@ outcome = Outcome
 ## Acting on a trace
 act-acknowledge = Acknowledge (10.1)
 act-acknowledge-reference = Your reference (optional)
+act-refuse = Refuse (10.5.2)
 act-done = Done.
 error-title = Not done
 error-forbidden = This request was refused: the form was not sent from this console.

@@ -129,6 +129,7 @@ outcome = Résultat
 ## Agir sur un traçage
 act-acknowledge = Accuser réception (10.1)
 act-acknowledge-reference = Votre référence (facultatif)
+act-refuse = Refuser (10.5.2)
 act-done = Fait.
 error-title = Non effectué
 error-forbidden = Requête refusée : le formulaire n'a pas été envoyé depuis cette console.

@@ -19,7 +19,6 @@ pub mod i18n;
 pub mod pages;
 pub mod security;
 
-use std::convert::Infallible;
 use std::io;
 use std::sync::Arc;
 use std::time::Duration;
@@ -68,6 +67,7 @@ pub fn router(console: Arc<Console>) -> Router {
         .route("/", get(pages::inbox::show))
         .route("/case/{id}", get(pages::case::show))
         .route("/case/{id}/acknowledge", post(pages::act::acknowledge))
+        .route("/case/{id}/refuse", post(pages::act::refuse))
         .route("/static/console.css", get(pages::layout::stylesheet))
         .fallback(not_found)
         .layer(axum::middleware::from_fn(security::headers_and_log))
@@ -116,7 +116,7 @@ async fn serve_connection(
     let service = hyper::service::service_fn(move |mut request: Request<hyper::body::Incoming>| {
         request.extensions_mut().insert(peer.clone());
         let app = app.clone();
-        async move { Ok::<_, Infallible>(app.oneshot(request.map(axum::body::Body::new)).await?) }
+        async move { app.oneshot(request.map(axum::body::Body::new)).await }
     });
     let conn = hyper::server::conn::http1::Builder::new()
         .timer(TokioTimer::new())

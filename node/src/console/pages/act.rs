@@ -13,6 +13,7 @@ use iti_proto::v1 as pb;
 use maud::{Markup, html};
 use serde::Deserialize;
 
+use crate::case::machine::{Step, TraceState, transition};
 use crate::console::i18n::Texts;
 use crate::console::pages::layout;
 use crate::console::security::{CSRF_FIELD, same_origin};
@@ -26,9 +27,16 @@ use crate::service::act::Action;
 /// when one is sent).
 pub fn forms(texts: &Texts, officer: &Officer, t: &pb::TraceSummary, csrf: &str) -> Markup {
     let requested = t.role == pb::TraceRole::Requested as i32;
-    let acknowledgeable = matches!(t.state.as_str(), "delivered" | "resubmitted");
+    let Ok(state) = t.state.parse::<TraceState>() else {
+        return html! {};
+    };
+    if officer.role != Role::Poc || !requested {
+        return html! {};
+    }
+    // The lifecycle's own table says which steps the trace allows now.
+    let allows = |step| transition(state, step).is_ok();
     html! {
-        @if officer.role == Role::Poc && requested && acknowledgeable {
+        @if allows(Step::Acknowledge) {
             form class="act" method="post" action={ "/case/" (t.trace_id) "/acknowledge" } {
                 input type="hidden" name=(CSRF_FIELD) value=(csrf);
                 label for={ "ack-ref-" (t.trace_id) } { (texts.t("act-acknowledge-reference")) }
@@ -36,8 +44,29 @@ pub fn forms(texts: &Texts, officer: &Officer, t: &pb::TraceSummary, csrf: &str)
                 button type="submit" { (texts.t("act-acknowledge")) }
             }
         }
+        @if allows(Step::Refuse) {
+            form class="act" method="post" action={ "/case/" (t.trace_id) "/refuse" } {
+                input type="hidden" name=(CSRF_FIELD) value=(csrf);
+                label for={ "refuse-reason-" (t.trace_id) } { (texts.t("reason")) }
+                select id={ "refuse-reason-" (t.trace_id) } name="reason" required {
+                    @for r in REASONS {
+                        option value=(r.as_str_name()) { (texts.code(r.as_str_name())) }
+                    }
+                }
+                label for={ "refuse-why-" (t.trace_id) } { (texts.t("explanation")) }
+                textarea id={ "refuse-why-" (t.trace_id) } name="explanation" maxlength="2000" required {}
+                button type="submit" { (texts.t("act-refuse")) }
+            }
+        }
     }
 }
+
+/// The reasons of 10.5.2 an officer may give.
+const REASONS: [pb::WithholdingReason; 3] = [
+    pb::WithholdingReason::OngoingInvestigationOrLaw,
+    pb::WithholdingReason::ConfidentialityNotGuaranteed,
+    pb::WithholdingReason::NationalSecurity,
+];
 
 #[derive(Debug, Deserialize)]
 pub struct AcknowledgeForm {
@@ -45,6 +74,16 @@ pub struct AcknowledgeForm {
     csrf: String,
     #[serde(default)]
     reference: String,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct RefuseForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    reason: String,
+    #[serde(default)]
+    explanation: String,
 }
 
 /// `POST /case/{trace}/acknowledge` (10.1).
@@ -55,23 +94,72 @@ pub async fn acknowledge(
     headers: HeaderMap,
     Form(form): Form<AcknowledgeForm>,
 ) -> Response {
-    let texts = &session.texts;
-    if !same_origin(&headers) || !console.csrf.check(&session.officer, &form.csrf) {
-        tracing::warn!(officer = %session.officer, "console: form refused (origin or CSRF token)");
-        let body = layout::error(texts, &texts.t("error-forbidden"));
-        return page_response(StatusCode::FORBIDDEN, texts, false, body.into_string());
+    if let Some(refused) = refuse_foreign_form(&console, &session, &headers, &form.csrf) {
+        return refused;
     }
-    let trace: TraceId = match id.parse() {
-        Ok(t) => t,
-        Err(e) => {
-            let e: crate::ids::IdError = e;
-            return error_page(texts, ServiceError::invalid("trace", e.to_string()));
-        }
-    };
     let action = Action::Acknowledge(pb::Acknowledgement {
         reference: form.reference.trim().to_string(),
         note: String::new(),
     });
+    act(&console, &session, &id, action).await
+}
+
+/// `POST /case/{trace}/refuse` (10.5.2): a reason of 10.5.2 and why.
+pub async fn refuse(
+    State(console): State<Arc<Console>>,
+    session: Session,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    Form(form): Form<RefuseForm>,
+) -> Response {
+    if let Some(refused) = refuse_foreign_form(&console, &session, &headers, &form.csrf) {
+        return refused;
+    }
+    // An unknown reason is left unspecified: the service names the field.
+    let reason = pb::WithholdingReason::from_str_name(form.reason.trim())
+        .unwrap_or(pb::WithholdingReason::Unspecified);
+    let action = Action::Refuse(pb::Refusal {
+        reason: reason as i32,
+        explanation: form.explanation.trim().to_string(),
+    });
+    act(&console, &session, &id, action).await
+}
+
+/// A form not sent from this console's pages to this officer (another
+/// origin, or without the officer's token) is refused before anything else.
+fn refuse_foreign_form(
+    console: &Console,
+    session: &Session,
+    headers: &HeaderMap,
+    token: &str,
+) -> Option<Response> {
+    if same_origin(headers) && console.csrf.check(&session.officer, token) {
+        return None;
+    }
+    tracing::warn!(officer = %session.officer, "console: form refused (origin or CSRF token)");
+    let texts = &session.texts;
+    let body = layout::error(texts, &texts.t("error-forbidden"));
+    Some(page_response(
+        StatusCode::FORBIDDEN,
+        texts,
+        false,
+        body.into_string(),
+    ))
+}
+
+/// Does `action` on the trace through the service (`itictl`'s call), then
+/// back to the case; an error is shown, naming the field.
+async fn act(console: &Console, session: &Session, id: &str, action: Action) -> Response {
+    let trace: TraceId = match id.parse() {
+        Ok(t) => t,
+        Err(e) => {
+            let e: crate::ids::IdError = e;
+            return error_page(
+                &session.texts,
+                ServiceError::invalid("trace", e.to_string()),
+            );
+        }
+    };
     match console
         .node
         .act(&session.officer, trace, action, false)
@@ -82,6 +170,6 @@ pub async fn acknowledge(
             [(header::LOCATION, format!("/case/{trace}"))],
         )
             .into_response(),
-        Err(e) => error_page(texts, e),
+        Err(e) => error_page(&session.texts, e),
     }
 }

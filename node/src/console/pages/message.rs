@@ -62,7 +62,6 @@ fn content(texts: &Texts, body: &Body) -> Markup {
             crate::render::payload(
                 &pb::Payload {
                     body: Some(body.clone()),
-                    ..Default::default()
                 },
                 &mut text,
                 "",
