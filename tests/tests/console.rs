@@ -371,3 +371,90 @@ async fn a_refusal_names_the_missing_field_and_changes_nothing_until_complete() 
     f.shutdown().await;
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_officer_composes_a_request_with_its_marks_and_the_requested_state_receives_it()
+-> anyhow::Result<()> {
+    let mut f = Federation::of_members(&[("GHA", with_console()), ("BEL", with_console())]).await?;
+    let gha = f.browser("GHA", Role::Poc)?;
+    let page = gha.get("/compose?lang=fr", &[]).await?;
+    ensure!(page.status == 200, "{page:?}");
+    ensure_locked_down(&page)?;
+    ensure!(page.body.contains("poinçon d'épreuve") || page.body.contains("poinçon d&#39;épreuve"));
+    let token = page.hidden("csrf").context("no token")?;
+    let mut fields: Vec<(&str, &str)> = vec![
+        ("csrf", &token),
+        ("requester_reference", "GPS/CID/2026/2001"),
+        ("recovered_on", "2026-10-02"),
+        ("place_of_recovery", "Nsawam, Eastern Region"),
+        ("illicit_nature", "Held without licence (clause 4 a)"),
+        ("legal_basis", "Act 96, s. 4"),
+        ("circumstances", "Vehicle search"),
+        ("item_ref", "exhibit 1"),
+        ("make", "FN Herstal"),
+        ("model", "FAL 50.00"),
+        ("calibre", "7.62x51mm NATO"),
+        ("serial_number", "1502347"),
+        ("serial_location", "left side of receiver"),
+        ("country_of_manufacture", "BEL"),
+        ("mark_kind", "MARK_KIND_PROOF"),
+        ("mark_value", "perron with ELG in oval"),
+        ("mark_location", "barrel, right side"),
+        ("mark_kind", "MARK_KIND_MILITARY_POLICE"),
+        ("mark_value", "NPF 4471"),
+        ("mark_location", "butt stock"),
+        ("mark_kind", "MARK_KIND_SERIAL"),
+        ("mark_value", ""),
+        ("mark_location", ""),
+        (
+            "information_sought",
+            "History up to the last legal possessor",
+        ),
+        ("purpose", "Identify the point of diversion"),
+        ("intended_use", "Criminal investigation"),
+        ("restriction", "USE_RESTRICTION_NO_ONWARD_DISCLOSURE"),
+    ];
+
+    // A value outside the form's choices: refused naming the field, nothing sent.
+    let mut bad = fields.clone();
+    bad.push(("tlp", "TLP_PURPLE"));
+    let refused = gha.post("/compose", &bad, &[]).await?;
+    ensure!(
+        refused.status == 400 && refused.body.contains("marking.tlp"),
+        "{refused:?}"
+    );
+    let none = f
+        .poc("GHA")?
+        .list_traces(pb::ListTracesRequest {
+            inbox: false,
+            include_closed: true,
+            page: None,
+        })
+        .await?
+        .into_inner();
+    ensure!(none.traces.is_empty(), "sent anyway: {:?}", none.traces);
+
+    fields.push(("tlp", "TLP_AMBER"));
+    let sent = gha.post("/compose", &fields, &[]).await?;
+    ensure!(sent.status == 303, "{sent:?}");
+    let location = sent.header("location").context("no location")?;
+    let trace = location.trim_start_matches("/case/").to_string();
+    f.until_state("BEL", &trace, "delivered").await?;
+
+    let bel = f.browser("BEL", Role::Poc)?;
+    let case = bel.get(&format!("/case/{trace}"), &[]).await?;
+    for evidence in [
+        "GPS/CID/2026/2001",
+        "perron with ELG in oval",
+        "barrel, right side",
+        "NPF 4471",
+        "butt stock",
+        "military or police mark",
+        "TLP:AMBER",
+        "no onward disclosure",
+    ] {
+        ensure!(case.body.contains(evidence), "{evidence} missing at BEL");
+    }
+    f.shutdown().await;
+    Ok(())
+}

@@ -6,6 +6,7 @@
 ## Layout
 console-title = ITI Exchange console
 nav-inbox = Inbox
+nav-compose = New request
 nav-language = Language
 signed-in-as = Signed in as { $officer } ({ $role }), { $participant }
 skip-to-content = Skip to content
@@ -140,6 +141,12 @@ error-precondition = Not possible now: { $reason }
 error-unavailable = The node cannot answer now; try again shortly.
 error-internal = Internal error; the node's log has the details.
 error-not-found = Not found.
+
+## Composing a request
+compose-title = New tracing request
+compose-context = Recovery (9.2.1 a, 9.2.2)
+compose-purpose = What is sought, and why (9.2.1 d, e)
+compose-submit = Plan and send
 
 ## TLP 2.0 (labels stay as written; the descriptions are translated)
 tlp-unspecified = (unmarked)

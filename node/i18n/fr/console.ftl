@@ -5,6 +5,7 @@
 ## Mise en page
 console-title = Console ITI Exchange
 nav-inbox = Corbeille
+nav-compose = Nouvelle demande
 nav-language = Langue
 signed-in-as = Connecté·e : { $officer } ({ $role }), { $participant }
 skip-to-content = Aller au contenu
@@ -139,6 +140,12 @@ error-precondition = Impossible pour l'instant : { $reason }
 error-unavailable = Le nœud ne peut pas répondre maintenant ; réessayez dans un instant.
 error-internal = Erreur interne ; le journal du nœud en donne le détail.
 error-not-found = Introuvable.
+
+## Rédiger une demande
+compose-title = Nouvelle demande de traçage
+compose-context = Récupération (9.2.1 a, 9.2.2)
+compose-purpose = Ce qui est recherché, et pourquoi (9.2.1 d, e)
+compose-submit = Planifier et envoyer
 
 ## TLP 2.0 (les étiquettes restent telles quelles ; les descriptions sont traduites)
 tlp-unspecified = (sans marquage)

@@ -13,7 +13,8 @@
 //! - `i18n.rs`: the languages, Fluent catalogs (`node/i18n/<lang>/console.ftl`);
 //! - `pages/`: `layout` (the page around the content, shared widgets),
 //!   `inbox`, `case`, `message` (what a message says), `act` (forms that
-//!   change a trace); `console.css` is served from the binary.
+//!   change a trace), `compose` (a new request); `console.css` is served
+//!   from the binary.
 
 pub mod i18n;
 pub mod pages;
@@ -66,6 +67,10 @@ pub fn router(console: Arc<Console>) -> Router {
     Router::new()
         .route("/", get(pages::inbox::show))
         .route("/case/{id}", get(pages::case::show))
+        .route(
+            "/compose",
+            get(pages::compose::show).post(pages::compose::submit),
+        )
         .route("/case/{id}/acknowledge", post(pages::act::acknowledge))
         .route("/case/{id}/refuse", post(pages::act::refuse))
         .route("/static/console.css", get(pages::layout::stylesheet))

@@ -127,7 +127,7 @@ pub async fn refuse(
 
 /// A form not sent from this console's pages to this officer (another
 /// origin, or without the officer's token) is refused before anything else.
-fn refuse_foreign_form(
+pub fn refuse_foreign_form(
     console: &Console,
     session: &Session,
     headers: &HeaderMap,

@@ -34,6 +34,7 @@ pub fn page(texts: &Texts, officer: Option<&Officer>, title: &str, content: Mark
                 header {
                     nav aria-label=(texts.t("console-title")) {
                         a href="/" { (texts.t("nav-inbox")) }
+                        a href="/compose" { (texts.t("nav-compose")) }
                         span class="langs" {
                             (texts.t("nav-language")) ": "
                             @for lang in Lang::ALL {

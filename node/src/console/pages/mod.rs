@@ -4,6 +4,7 @@
 
 pub mod act;
 pub mod case;
+pub mod compose;
 pub mod inbox;
 pub mod layout;
 pub mod message;
