@@ -42,6 +42,19 @@ pub fn duration(d: std::time::Duration) -> String {
     }
 }
 
+/// A median time in seconds, as `itictl hub stats` and the console show it:
+/// "-" when there is none, "45 s" under a minute (not "0 min"), "12 min",
+/// "3.5 h", "2.1 days".
+pub fn median_time(seconds: f64) -> String {
+    match seconds {
+        s if s <= 0.0 => "-".into(),
+        s if s < 60.0 => format!("{s:.0} s"),
+        s if s < 3600.0 => format!("{:.0} min", s / 60.0),
+        s if s < 172_800.0 => format!("{:.1} h", s / 3600.0),
+        s => format!("{:.1} days", s / 86_400.0),
+    }
+}
+
 pub fn marking(m: Option<&pb::Marking>) -> String {
     match m.map(Marking::try_from) {
         Some(Ok(m)) => m.to_string(),
@@ -881,6 +894,15 @@ pub fn directory(view: &pb::DirectoryView) -> String {
 mod tests {
     use super::*;
     use pb::payload::Body;
+
+    #[test]
+    fn a_median_under_a_minute_is_in_seconds_not_zero_minutes() {
+        assert_eq!(median_time(0.0), "-");
+        assert_eq!(median_time(42.4), "42 s");
+        assert_eq!(median_time(600.0), "10 min");
+        assert_eq!(median_time(7200.0), "2.0 h");
+        assert_eq!(median_time(259_200.0), "3.0 days");
+    }
 
     #[test]
     fn a_consent_says_what_it_lifts_for_whom() {

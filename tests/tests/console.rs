@@ -458,3 +458,52 @@ async fn an_officer_composes_a_request_with_its_marks_and_the_requested_state_re
     f.shutdown().await;
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hub_operator_sees_the_figures_per_member() -> anyhow::Result<()> {
+    const HUB: &str = "hub:ECOWAS";
+    let mut f = Federation::empty()?;
+    for member in ["GHA", "BEL"] {
+        f.add(
+            member,
+            MemberOptions {
+                routes: vec![("*".into(), HUB.into())],
+                ..MemberOptions::default()
+            },
+        )?;
+    }
+    f.add(
+        HUB,
+        MemberOptions {
+            hub: true,
+            console: true,
+            ..MemberOptions::default()
+        },
+    )?;
+    f.sandbox.start_all().await?;
+    for member in ["GHA", "BEL"] {
+        f.sandbox
+            .pin(&iti_tests::p(member), &iti_tests::p(HUB), &[])
+            .await?;
+        f.sandbox
+            .pin(&iti_tests::p(HUB), &iti_tests::p(member), &[])
+            .await?;
+    }
+    let operator = f.browser(HUB, Role::Admin)?;
+    let page = operator.get("/hub?lang=fr", &[]).await?;
+    ensure!(page.status == 200, "{page:?}");
+    ensure_locked_down(&page)?;
+    ensure!(
+        page.body.contains("Chiffres par membre")
+            && page.body.contains(">GHA<")
+            && page.body.contains(">BEL<")
+            && page.body.contains("<meter"),
+        "{}",
+        page.body
+    );
+    // The figures are for the roles `itictl hub stats` serves.
+    let investigator = f.browser(HUB, Role::Investigator)?.get("/hub", &[]).await?;
+    ensure!(investigator.status == 403, "{investigator:?}");
+    f.shutdown().await;
+    Ok(())
+}

@@ -7,6 +7,7 @@
 console-title = ITI Exchange console
 nav-inbox = Inbox
 nav-compose = New request
+nav-hub = Hub figures
 nav-language = Language
 signed-in-as = Signed in as { $officer } ({ $role }), { $participant }
 skip-to-content = Skip to content
@@ -147,6 +148,16 @@ compose-title = New tracing request
 compose-context = Recovery (9.2.1 a, 9.2.2)
 compose-purpose = What is sought, and why (9.2.1 d, e)
 compose-submit = Plan and send
+
+## Hub operators
+hub-title = Figures per member
+hub-member = Member
+hub-relayed = Relayed
+hub-pending = Pending
+hub-overdue = Overdue
+hub-on-behalf = On behalf
+hub-median-ack = Median time to acknowledgement
+hub-median-response = Median time to response
 
 ## TLP 2.0 (labels stay as written; the descriptions are translated)
 tlp-unspecified = (unmarked)

@@ -6,6 +6,7 @@
 console-title = Console ITI Exchange
 nav-inbox = Corbeille
 nav-compose = Nouvelle demande
+nav-hub = Chiffres du hub
 nav-language = Langue
 signed-in-as = Connecté·e : { $officer } ({ $role }), { $participant }
 skip-to-content = Aller au contenu
@@ -146,6 +147,16 @@ compose-title = Nouvelle demande de traçage
 compose-context = Récupération (9.2.1 a, 9.2.2)
 compose-purpose = Ce qui est recherché, et pourquoi (9.2.1 d, e)
 compose-submit = Planifier et envoyer
+
+## Opérateurs de hub
+hub-title = Chiffres par membre
+hub-member = Membre
+hub-relayed = Relayés
+hub-pending = En attente
+hub-overdue = En retard
+hub-on-behalf = Pour le compte
+hub-median-ack = Délai médian d'accusé de réception
+hub-median-response = Délai médian de réponse
 
 ## TLP 2.0 (les étiquettes restent telles quelles ; les descriptions sont traduites)
 tlp-unspecified = (sans marquage)

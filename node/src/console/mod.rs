@@ -13,7 +13,7 @@
 //! - `i18n.rs`: the languages, Fluent catalogs (`node/i18n/<lang>/console.ftl`);
 //! - `pages/`: `layout` (the page around the content, shared widgets),
 //!   `inbox`, `case`, `message` (what a message says), `act` (forms that
-//!   change a trace), `compose` (a new request); `console.css` is served
+//!   change a trace), `compose` (a new request), `hub` (figures for hub operators); `console.css` is served
 //!   from the binary.
 
 pub mod i18n;
@@ -73,6 +73,7 @@ pub fn router(console: Arc<Console>) -> Router {
         )
         .route("/case/{id}/acknowledge", post(pages::act::acknowledge))
         .route("/case/{id}/refuse", post(pages::act::refuse))
+        .route("/hub", get(pages::hub::show))
         .route("/static/console.css", get(pages::layout::stylesheet))
         .fallback(not_found)
         .layer(axum::middleware::from_fn(security::headers_and_log))

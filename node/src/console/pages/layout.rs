@@ -35,6 +35,7 @@ pub fn page(texts: &Texts, officer: Option<&Officer>, title: &str, content: Mark
                     nav aria-label=(texts.t("console-title")) {
                         a href="/" { (texts.t("nav-inbox")) }
                         a href="/compose" { (texts.t("nav-compose")) }
+                        a href="/hub" { (texts.t("nav-hub")) }
                         span class="langs" {
                             (texts.t("nav-language")) ": "
                             @for lang in Lang::ALL {

@@ -5,6 +5,7 @@
 pub mod act;
 pub mod case;
 pub mod compose;
+pub mod hub;
 pub mod inbox;
 pub mod layout;
 pub mod message;
