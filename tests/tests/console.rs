@@ -507,3 +507,48 @@ async fn a_hub_operator_sees_the_figures_per_member() -> anyhow::Result<()> {
     f.shutdown().await;
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_case_shows_the_timeline_and_each_section_under_its_own_marking() -> anyhow::Result<()>
+{
+    let (mut f, trace) = request_delivered().await?;
+    let mut bel = f.poc("BEL")?;
+    iti_tests::act(
+        &mut bel,
+        &trace,
+        pb::act_request::Action::Acknowledge(pb::Acknowledgement::default()),
+    )
+    .await?;
+    iti_tests::act(
+        &mut bel,
+        &trace,
+        pb::act_request::Action::Respond(fixtures::bel_export_response()),
+    )
+    .await?;
+    f.until_state("GHA", &trace, "responded").await?;
+
+    let gha = f.browser("GHA", Role::Poc)?;
+    let case = gha.get(&format!("/case/{trace}"), &[]).await?;
+    ensure!(case.status == 200, "{case:?}");
+    let timeline = case
+        .body
+        .split("Timeline of the weapon")
+        .nth(1)
+        .context("no timeline")?;
+    for step in [
+        "manufactured, proof-marked at Liège",
+        "exported to NGA via Antwerp and Rotterdam",
+        "Conclusion",
+    ] {
+        ensure!(timeline.contains(step), "{step} missing from the timeline");
+    }
+    // The finding is GREEN, the commercial details AMBER and PROPRIETARY,
+    // each shown with its own label in the TLP colours.
+    ensure!(case.body.contains("10.4.3 exported"));
+    ensure!(case.body.contains("class=\"tlp tlp-green\""));
+    ensure!(case.body.contains("class=\"tlp tlp-amber\""));
+    ensure!(case.body.contains("proprietary commercial information"));
+    ensure!(case.body.contains("NPF/PROC/2008/77"));
+    f.shutdown().await;
+    Ok(())
+}
