@@ -182,6 +182,12 @@ async fn an_analyst_sees_withheld_sections_as_withheld() -> anyhow::Result<()> {
         !case.body.contains("name=\"csrf\""),
         "an analyst is offered a form to act"
     );
+    let french = analyst.get(&format!("/case/{trace}?lang=fr"), &[]).await?;
+    ensure!(
+        french.body.contains("Retenu pour vous")
+            && french.body.contains("personnes (données personnelles)"),
+        "the withheld part and its rule are not in French"
+    );
     f.shutdown().await;
     Ok(())
 }

@@ -159,6 +159,31 @@ hub-on-behalf = On behalf
 hub-median-ack = Median time to acknowledgement
 hub-median-response = Median time to response
 
+## What the gate withheld, and why (coded values of the view models)
+part-request = request
+part-response = response
+part-message = message
+part-payload = content
+part-finding = finding
+part-history = history
+part-lastlegalpossessor = last legal possessor
+part-lastlegalpossessor-identity = identity of the last legal possessor
+part-finding-export-finalconsignee = final consignee
+part-commercial = commercial details
+part-individuals = individuals
+part-conclusion = conclusion
+part-conclusion-lastlegalpossessor = last legal possessor in the conclusion
+part-detail = detail
+part-note = note
+part-items = items
+rule-personal-data = personal data
+rule-intel-only = intelligence only
+rule-no-onward = no onward disclosure
+rule-le-only = law enforcement only
+rule-proprietary = proprietary commercial information
+rule-invalid-marking = unreadable marking
+rule-sealed-not-addressed-to-us = sealed, not addressed to us
+
 ## TLP 2.0 (labels stay as written; the descriptions are translated)
 tlp-unspecified = (unmarked)
 tlp-clear = TLP:CLEAR

@@ -158,6 +158,31 @@ hub-on-behalf = Pour le compte
 hub-median-ack = Délai médian d'accusé de réception
 hub-median-response = Délai médian de réponse
 
+## Ce que le filtre a retenu, et pourquoi (valeurs codées des modèles de vue)
+part-request = demande
+part-response = réponse
+part-message = message
+part-payload = contenu
+part-finding = constat
+part-history = historique
+part-lastlegalpossessor = dernier détenteur légal
+part-lastlegalpossessor-identity = identité du dernier détenteur légal
+part-finding-export-finalconsignee = destinataire final
+part-commercial = détails commerciaux
+part-individuals = personnes
+part-conclusion = conclusion
+part-conclusion-lastlegalpossessor = dernier détenteur légal dans la conclusion
+part-detail = détail
+part-note = note
+part-items = objets
+rule-personal-data = données personnelles
+rule-intel-only = renseignement uniquement
+rule-no-onward = pas de divulgation ultérieure
+rule-le-only = services répressifs uniquement
+rule-proprietary = information commerciale exclusive
+rule-invalid-marking = marquage illisible
+rule-sealed-not-addressed-to-us = scellé, non adressé à nous
+
 ## TLP 2.0 (les étiquettes restent telles quelles ; les descriptions sont traduites)
 tlp-unspecified = (sans marquage)
 tlp-clear = TLP:CLEAR

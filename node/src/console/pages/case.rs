@@ -161,7 +161,7 @@ fn step(texts: &Texts, s: &pb::TimelineStep) -> Markup {
             time { (date) } " "
             @if !s.withheld.is_empty() {
                 span class="withheld" {
-                    (texts.t_with("withheld-step", &[("provider", s.provided_by.clone()), ("rules", s.withheld.clone())]))
+                    (texts.t_with("withheld-step", &[("provider", s.provided_by.clone()), ("rules", layout::withheld_rules(texts, &s.withheld))]))
                 }
             } @else {
                 strong { (texts.code(kind.as_str_name())) } " " (s.state) " " (s.party)

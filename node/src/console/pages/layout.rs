@@ -116,9 +116,54 @@ pub fn withheld(texts: &Texts, parts: &[String]) -> Markup {
         @if !parts.is_empty() {
             div class="withheld" role="note" {
                 strong { (texts.t("withheld-title")) ": " }
-                ul { @for w in parts { li { (w) } } }
+                ul { @for w in parts { li { (withheld_label(texts, w)) } } }
             }
         }
+    }
+}
+
+/// A withheld part as the view model names it, "individuals (personal
+/// data)" (`gate::Withheld::label`), in the officer's language: the part
+/// and each rule are coded values. One the catalogs lack is shown as it is.
+pub fn withheld_label(texts: &Texts, label: &str) -> String {
+    match label.strip_suffix(')').and_then(|l| l.rsplit_once(" (")) {
+        Some((part, rules)) => format!(
+            "{} ({})",
+            coded(texts, "part", part),
+            withheld_rules(texts, rules)
+        ),
+        None => label.to_string(),
+    }
+}
+
+/// The rules that withheld something, "TLP:RED, NO-ONWARD", translated.
+pub fn withheld_rules(texts: &Texts, rules: &str) -> String {
+    let whole = coded(texts, "rule", rules);
+    if whole != rules {
+        return whole;
+    }
+    rules
+        .split(", ")
+        .map(|r| coded(texts, "rule", r))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// "lastLegalPossessor" → message `part-lastlegalpossessor`, if there is one.
+fn coded(texts: &Texts, prefix: &str, value: &str) -> String {
+    let mut id = format!("{prefix}-");
+    for c in value.trim().chars() {
+        match c.to_ascii_lowercase() {
+            c if c.is_ascii_alphanumeric() => id.push(c),
+            _ if id.ends_with('-') => {}
+            _ => id.push('-'),
+        }
+    }
+    let id = id.trim_end_matches('-');
+    if texts.has(id) {
+        texts.t(id)
+    } else {
+        value.to_string()
     }
 }
 
@@ -135,5 +180,31 @@ pub fn field(texts: &Texts, label: &str, value: &str) -> Markup {
             dt { (texts.t(label)) }
             dd { (value) }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::console::i18n::Lang;
+
+    #[test]
+    fn a_withheld_part_and_its_rules_read_in_the_officers_language() {
+        let fr = Texts::new(Lang::Fr);
+        assert_eq!(
+            withheld_label(&fr, "individuals (personal data)"),
+            "personnes (données personnelles)"
+        );
+        assert_eq!(
+            withheld_label(&fr, "lastLegalPossessor (TLP:RED, NO-ONWARD)"),
+            "dernier détenteur légal (TLP:RED, pas de divulgation ultérieure)"
+        );
+        assert_eq!(
+            withheld_label(&fr, "payload (sealed, not addressed to us)"),
+            "contenu (scellé, non adressé à nous)"
+        );
+        // What the catalogs do not know is shown as the view model says it.
+        assert_eq!(withheld_label(&fr, "items[2].x (odd)"), "items[2].x (odd)");
+        assert_eq!(withheld_label(&fr, "no parenthesis"), "no parenthesis");
     }
 }
