@@ -558,3 +558,79 @@ async fn the_case_shows_the_timeline_and_each_section_under_its_own_marking() ->
     f.shutdown().await;
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_delay_needs_a_date_to_come_and_moves_the_due_date() -> anyhow::Result<()> {
+    use iti_node::clock::Clock;
+    let (mut f, trace) = request_delivered().await?;
+    let bel = f.browser("BEL", Role::Poc)?;
+    let token = bel
+        .get(&format!("/case/{trace}"), &[])
+        .await?
+        .hidden("csrf")
+        .context("no form")?;
+    let ack = bel
+        .post(
+            &format!("/case/{trace}/acknowledge"),
+            &[("csrf", &token)],
+            &[],
+        )
+        .await?;
+    ensure!(ack.status == 303, "{ack:?}");
+    let path = format!("/case/{trace}/delay");
+    let reason = ("reason", "WITHHOLDING_REASON_ONGOING_INVESTIGATION_OR_LAW");
+    let why = ("explanation", "records held by the court until the hearing");
+
+    let not_a_date = bel
+        .post(
+            &path,
+            &[("csrf", &token), ("new_response_due", "soon"), reason, why],
+            &[],
+        )
+        .await?;
+    ensure!(
+        not_a_date.status == 400 && not_a_date.body.contains("delay.newResponseDue"),
+        "{not_a_date:?}"
+    );
+    let past = (f.clock.now() - time::Duration::days(3)).date().to_string();
+    let in_the_past = bel
+        .post(
+            &path,
+            &[("csrf", &token), ("new_response_due", &past), reason, why],
+            &[],
+        )
+        .await?;
+    ensure!(
+        in_the_past.status == 400 && in_the_past.body.contains("delay.newResponseDue"),
+        "{in_the_past:?}"
+    );
+    let state = summary(&mut f.poc("BEL")?, &trace)
+        .await?
+        .context("trace")?;
+    ensure!(state.state == "acknowledged", "changed: {}", state.state);
+
+    let later = (f.clock.now() + time::Duration::days(40))
+        .date()
+        .to_string();
+    let done = bel
+        .post(
+            &path,
+            &[("csrf", &token), ("new_response_due", &later), reason, why],
+            &[],
+        )
+        .await?;
+    ensure!(done.status == 303, "{done:?}");
+    f.until_state("GHA", &trace, "delayed").await?;
+    let gha = f.browser("GHA", Role::Poc)?;
+    let case = gha.get(&format!("/case/{trace}?lang=fr"), &[]).await?;
+    ensure!(
+        case.body.contains("différé")
+            && case.body.contains(&later)
+            && case
+                .body
+                .contains("records held by the court until the hearing"),
+        "GHA does not see the delay"
+    );
+    f.shutdown().await;
+    Ok(())
+}

@@ -133,6 +133,7 @@ outcome = Outcome
 act-acknowledge = Acknowledge (10.1)
 act-acknowledge-reference = Your reference (optional)
 act-refuse = Refuse (10.5.2)
+act-delay = Delay the response (10.5.2)
 act-done = Done.
 error-title = Not done
 error-forbidden = This request was refused: the form was not sent from this console.

@@ -132,6 +132,7 @@ outcome = Résultat
 act-acknowledge = Accuser réception (10.1)
 act-acknowledge-reference = Votre référence (facultatif)
 act-refuse = Refuser (10.5.2)
+act-delay = Différer la réponse (10.5.2)
 act-done = Fait.
 error-title = Non effectué
 error-forbidden = Requête refusée : le formulaire n'a pas été envoyé depuis cette console.

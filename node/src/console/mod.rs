@@ -73,6 +73,7 @@ pub fn router(console: Arc<Console>) -> Router {
         )
         .route("/case/{id}/acknowledge", post(pages::act::acknowledge))
         .route("/case/{id}/refuse", post(pages::act::refuse))
+        .route("/case/{id}/delay", post(pages::act::delay))
         .route("/hub", get(pages::hub::show))
         .route("/static/console.css", get(pages::layout::stylesheet))
         .fallback(not_found)

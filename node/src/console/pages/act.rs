@@ -15,6 +15,7 @@ use serde::Deserialize;
 
 use crate::case::machine::{Step, TraceState, transition};
 use crate::console::i18n::Texts;
+use crate::console::pages::compose::date;
 use crate::console::pages::layout;
 use crate::console::security::{CSRF_FIELD, same_origin};
 use crate::console::{Console, Session, error_page, page_response};
@@ -44,18 +45,36 @@ pub fn forms(texts: &Texts, officer: &Officer, t: &pb::TraceSummary, csrf: &str)
                 button type="submit" { (texts.t("act-acknowledge")) }
             }
         }
+        @if allows(Step::Delay) {
+            form class="act" method="post" action={ "/case/" (t.trace_id) "/delay" } {
+                input type="hidden" name=(CSRF_FIELD) value=(csrf);
+                label for={ "delay-until-" (t.trace_id) } { (texts.t("new-due")) }
+                input type="date" id={ "delay-until-" (t.trace_id) } name="new_response_due" required;
+                (reason_select(texts, &format!("delay-reason-{}", t.trace_id)))
+                label for={ "delay-why-" (t.trace_id) } { (texts.t("explanation")) }
+                textarea id={ "delay-why-" (t.trace_id) } name="explanation" maxlength="2000" required {}
+                button type="submit" { (texts.t("act-delay")) }
+            }
+        }
         @if allows(Step::Refuse) {
             form class="act" method="post" action={ "/case/" (t.trace_id) "/refuse" } {
                 input type="hidden" name=(CSRF_FIELD) value=(csrf);
-                label for={ "refuse-reason-" (t.trace_id) } { (texts.t("reason")) }
-                select id={ "refuse-reason-" (t.trace_id) } name="reason" required {
-                    @for r in REASONS {
-                        option value=(r.as_str_name()) { (texts.code(r.as_str_name())) }
-                    }
-                }
+                (reason_select(texts, &format!("refuse-reason-{}", t.trace_id)))
                 label for={ "refuse-why-" (t.trace_id) } { (texts.t("explanation")) }
                 textarea id={ "refuse-why-" (t.trace_id) } name="explanation" maxlength="2000" required {}
                 button type="submit" { (texts.t("act-refuse")) }
+            }
+        }
+    }
+}
+
+/// A choice of the reasons of 10.5.2, each in the officer's language.
+fn reason_select(texts: &Texts, id: &str) -> Markup {
+    html! {
+        label for=(id) { (texts.t("reason")) }
+        select id=(id) name="reason" required {
+            @for r in REASONS {
+                option value=(r.as_str_name()) { (texts.code(r.as_str_name())) }
             }
         }
     }
@@ -104,6 +123,47 @@ pub async fn acknowledge(
     act(&console, &session, &id, action).await
 }
 
+#[derive(Debug, Deserialize)]
+pub struct DelayForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    new_response_due: String,
+    #[serde(default)]
+    reason: String,
+    #[serde(default)]
+    explanation: String,
+}
+
+/// `POST /case/{trace}/delay` (10.5.2): the new due date, a reason and why.
+pub async fn delay(
+    State(console): State<Arc<Console>>,
+    session: Session,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    Form(form): Form<DelayForm>,
+) -> Response {
+    if let Some(refused) = refuse_foreign_form(&console, &session, &headers, &form.csrf) {
+        return refused;
+    }
+    let due = match date(&form.new_response_due, "delay.newResponseDue") {
+        Ok(due) => due,
+        Err(e) => return error_page(&session.texts, e),
+    };
+    let action = Action::Delay(pb::DelayNotice {
+        reason: reason_of(&form.reason) as i32,
+        explanation: form.explanation.trim().to_string(),
+        new_response_due: due,
+    });
+    act(&console, &session, &id, action).await
+}
+
+/// A reason of 10.5.2 by its name; an unknown one is left unspecified, and
+/// the service names the field.
+fn reason_of(name: &str) -> pb::WithholdingReason {
+    pb::WithholdingReason::from_str_name(name.trim()).unwrap_or(pb::WithholdingReason::Unspecified)
+}
+
 /// `POST /case/{trace}/refuse` (10.5.2): a reason of 10.5.2 and why.
 pub async fn refuse(
     State(console): State<Arc<Console>>,
@@ -115,11 +175,8 @@ pub async fn refuse(
     if let Some(refused) = refuse_foreign_form(&console, &session, &headers, &form.csrf) {
         return refused;
     }
-    // An unknown reason is left unspecified: the service names the field.
-    let reason = pb::WithholdingReason::from_str_name(form.reason.trim())
-        .unwrap_or(pb::WithholdingReason::Unspecified);
     let action = Action::Refuse(pb::Refusal {
-        reason: reason as i32,
+        reason: reason_of(&form.reason) as i32,
         explanation: form.explanation.trim().to_string(),
     });
     act(&console, &session, &id, action).await

@@ -175,6 +175,18 @@ pub async fn submit(
     }
 }
 
+/// A date from an `<input type="date">` ("2026-10-02"), at midnight UTC;
+/// none when left empty; refused naming `field` when it is not a date.
+pub fn date(day: &str, field: &str) -> Result<Option<pbjson_types::Timestamp>, ServiceError> {
+    if day.trim().is_empty() {
+        return Ok(None);
+    }
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    let date = time::Date::parse(day.trim(), &format)
+        .map_err(|_| ServiceError::invalid(field, format!("{day:?} is not a date")))?;
+    Ok(Some(to_timestamp(date.midnight().assume_utc())))
+}
+
 fn value<'a>(fields: &'a [(String, String)], name: &str) -> &'a str {
     fields
         .iter()
@@ -197,16 +209,7 @@ fn values<'a>(fields: &'a [(String, String)], name: &str) -> Vec<&'a str> {
 /// the rest.
 pub fn request_from_form(fields: &[(String, String)]) -> Result<pb::TraceRequest, ServiceError> {
     let s = |name: &str| value(fields, name).to_string();
-    let recovered_at = match value(fields, "recovered_on") {
-        "" => None,
-        day => {
-            let format = time::macros::format_description!("[year]-[month]-[day]");
-            let date = time::Date::parse(day, &format).map_err(|_| {
-                ServiceError::invalid("context.recoveredAt", format!("{day:?} is not a date"))
-            })?;
-            Some(to_timestamp(date.midnight().assume_utc()))
-        }
-    };
+    let recovered_at = date(value(fields, "recovered_on"), "context.recoveredAt")?;
     let tlp = pb::Tlp::from_str_name(value(fields, "tlp"))
         .filter(|t| *t != pb::Tlp::Unspecified)
         .ok_or_else(|| ServiceError::invalid("marking.tlp", "choose a TLP level"))?;
