@@ -205,17 +205,7 @@ pub async fn hub_stats(conn: &Connection, json: bool, out: &mut dyn Write) -> an
         "{:<8} {:>8} {:>8} {:>8} {:>10} {:>14} {:>15}",
         "member", "relayed", "pending", "overdue", "on-behalf", "median ack", "median response"
     )?;
-    let fmt = |s: f64| -> String {
-        if s <= 0.0 {
-            "-".into()
-        } else if s < 3600.0 {
-            format!("{:.0} min", s / 60.0)
-        } else if s < 172_800.0 {
-            format!("{:.1} h", s / 3600.0)
-        } else {
-            format!("{:.1} days", s / 86_400.0)
-        }
-    };
+    let fmt = iti_node::render::median_time;
     for m in &reply.members {
         writeln!(
             out,

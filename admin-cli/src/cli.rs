@@ -275,6 +275,11 @@ pub enum IssueCommand {
         ca: PathBuf,
         #[arg(long)]
         out: PathBuf,
+        /// A file holding the password of `officer.p12` (the certificate and
+        /// key for the officer's browser). Default: a password is made and
+        /// printed once, to give the officer by another channel.
+        #[arg(long, value_name = "FILE")]
+        p12_password_file: Option<PathBuf>,
         #[command(flatten)]
         validity: Validity,
     },

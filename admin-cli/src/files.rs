@@ -34,6 +34,67 @@ fn validity(v: &Validity) -> anyhow::Result<PkiValidity> {
     Ok(out)
 }
 
+/// The officer's certificate, its key and the state's CA, as a PKCS#12
+/// file a browser imports (PBES2 with AES-256 and an HMAC-SHA-256 MAC,
+/// which Firefox, Chromium and OpenSSL 3 read).
+pub fn browser_bundle(
+    officer: &KeyedCert,
+    ca: &KeyedCert,
+    password: &str,
+) -> anyhow::Result<Vec<u8>> {
+    use p12_keystore::{Certificate, KeyStore, KeyStoreEntry, PrivateKey, PrivateKeyChain};
+    use rustls::pki_types::PrivateKeyDer;
+    use rustls::pki_types::pem::PemObject;
+    let key = match PrivateKeyDer::from_pem_slice(officer.key_pem.expose().as_bytes()) {
+        Ok(PrivateKeyDer::Pkcs8(k)) => PrivateKey::from_der(k.secret_pkcs8_der())?,
+        _ => bail!("the officer's key is not a PKCS#8 private key"),
+    };
+    let leaf = Certificate::from_der(&officer.cert_der()?)?;
+    let root = Certificate::from_der(&ca.cert_der()?)?;
+    let key_id = pki::fingerprint(leaf.as_der());
+    let mut store = KeyStore::new();
+    store.add_entry(
+        "iti-officer",
+        KeyStoreEntry::PrivateKeyChain(PrivateKeyChain::new(key_id, key, [leaf, root])),
+    );
+    Ok(store.writer(password).write()?)
+}
+
+/// The first line of a password file.
+fn read_p12_password(file: &Path) -> anyhow::Result<String> {
+    let text = std::fs::read_to_string(file)
+        .with_context(|| format!("--p12-password-file: cannot read {}", file.display()))?;
+    let password = text.lines().next().unwrap_or("").to_string();
+    if password.chars().count() < 12 {
+        bail!(
+            "--p12-password-file: the password in {} must have at least 12 characters",
+            file.display()
+        );
+    }
+    Ok(password)
+}
+
+/// 20 characters from an alphabet without look-alikes (about 99 bits).
+fn make_p12_password() -> String {
+    const ALPHABET: &[u8] = b"abcdefghijkmnpqrstuvwxyzACDEFGHJKLMNPQRTUVWXY346789";
+    (0..20)
+        .map(|_| ALPHABET[rand::random_range(0..ALPHABET.len())] as char)
+        .collect()
+}
+
+/// Writes the PKCS#12 file readable by its owner only.
+fn write_p12(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .with_context(|| format!("writing {}", path.display()))?;
+    f.write_all(bytes)
+        .with_context(|| format!("writing {}", path.display()))
+}
+
 fn refuse_overwrite(path: &Path) -> anyhow::Result<()> {
     if path.exists() {
         bail!("{} already exists: not overwriting it", path.display());
@@ -107,6 +168,7 @@ fn role(r: RoleArg) -> Role {
 pub fn cert(cmd: CertCommand, out: &mut dyn Write) -> anyhow::Result<()> {
     match cmd {
         CertCommand::Issue(what) => {
+            let mut p12_password_file = None;
             let (ca_dir, dir, v, officer, names) = match what {
                 IssueCommand::Node {
                     ca,
@@ -127,14 +189,18 @@ pub fn cert(cmd: CertCommand, out: &mut dyn Write) -> anyhow::Result<()> {
                     role: r,
                     ca,
                     out,
+                    p12_password_file: password_file,
                     validity,
-                } => (
-                    ca,
-                    out,
-                    validity,
-                    Some((name, r)),
-                    pki::EndpointNames::loopback(),
-                ),
+                } => {
+                    p12_password_file = Some(password_file);
+                    (
+                        ca,
+                        out,
+                        validity,
+                        Some((name, r)),
+                        pki::EndpointNames::loopback(),
+                    )
+                }
             };
             let ca = read_ca(&ca_dir)?;
             let participant = ca_participant(&ca, &ca_dir)?;
@@ -144,6 +210,12 @@ pub fn cert(cmd: CertCommand, out: &mut dyn Write) -> anyhow::Result<()> {
                     .map_err(|e| anyhow!("officer name: {e}"))?,
             };
             refuse_overwrite(&dir.join("key.pem"))?;
+            // Read before anything is written: a bad password file changes nothing.
+            let p12_password = match &p12_password_file {
+                Some(Some(file)) => Some(read_p12_password(file)?),
+                Some(None) => Some(make_p12_password()),
+                None => None,
+            };
             let cert = pki::issue_with_names(&ca, &identity, &names, validity(&v)?)?;
             pki::write_keyed(&dir, &cert)?;
             pki::write_public(&dir.join("ca.pem"), &ca.cert_pem)?;
@@ -153,6 +225,17 @@ pub fn cert(cmd: CertCommand, out: &mut dyn Write) -> anyhow::Result<()> {
                 dir.join("cert.pem").display(),
                 dir.join("key.pem").display()
             )?;
+            if let Some(password) = &p12_password {
+                let path = dir.join("officer.p12");
+                write_p12(&path, &browser_bundle(&cert, &ca, password)?)?;
+                writeln!(out, "  {} (for the officer's browser)", path.display())?;
+                if matches!(p12_password_file, Some(None)) {
+                    writeln!(
+                        out,
+                        "  its password, shown once (give it to the officer by another channel): {password}"
+                    )?;
+                }
+            }
             if officer.is_none() {
                 let seal = OpeningKey::generate();
                 pki::write_secret(
@@ -359,4 +442,48 @@ pub fn directory_sign(
         path.display()
     )?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_browser_bundle_holds_the_officer_key_and_chain_under_its_password() {
+        let now = OffsetDateTime::now_utc();
+        let gha: ParticipantId = "GHA".parse().unwrap();
+        let ca = pki::create_ca(&gha, PkiValidity::days_from(now, 30)).unwrap();
+        let identity = Identity::officer(gha, Role::Poc, "ama.owusu").unwrap();
+        let officer = pki::issue(&ca, &identity, PkiValidity::days_from(now, 30)).unwrap();
+        let bytes = browser_bundle(&officer, &ca, "correct horse battery").unwrap();
+
+        let store = p12_keystore::KeyStore::from_pkcs12(
+            &bytes,
+            "correct horse battery",
+            p12_keystore::Pkcs12ImportPolicy::Strict,
+        )
+        .unwrap();
+        let (_, chain) = store.private_key_chain().expect("a key entry");
+        assert_eq!(
+            chain.certs()[0].as_der(),
+            officer.cert_der().unwrap().as_ref()
+        );
+        assert_eq!(chain.certs()[1].as_der(), ca.cert_der().unwrap().as_ref());
+        assert!(
+            p12_keystore::KeyStore::from_pkcs12(
+                &bytes,
+                "wrong password",
+                p12_keystore::Pkcs12ImportPolicy::Strict
+            )
+            .is_err()
+        );
+    }
+
+    #[test]
+    fn a_made_password_is_long_and_unambiguous() {
+        let p = make_p12_password();
+        assert_eq!(p.len(), 20);
+        assert!(!p.contains(['0', 'O', 'o', '1', 'l', 'I']));
+        assert_ne!(p, make_p12_password());
+    }
 }

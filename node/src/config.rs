@@ -37,6 +37,11 @@ pub struct RawConfig {
     /// Prometheus metrics (HTTP). Default: off.
     #[serde(default)]
     pub metrics_listen: Option<String>,
+    /// The web console for the state's officers and hub operators (HTTPS,
+    /// mutual TLS with the officer's certificate, like `local_listen`).
+    /// Default: off.
+    #[serde(default)]
+    pub console_listen: Option<String>,
     /// The endpoint peers should dial, published in peer cards and the
     /// directory. Default: the federation address.
     #[serde(default)]
@@ -336,6 +341,7 @@ pub struct NodeConfig {
     pub federation_listen: SocketAddr,
     pub local_listen: SocketAddr,
     pub metrics_listen: Option<SocketAddr>,
+    pub console_listen: Option<SocketAddr>,
     pub public_endpoint: Option<String>,
     pub data_dir: PathBuf,
     pub database_url: String,
@@ -488,6 +494,10 @@ pub fn validate(raw: RawConfig, base: &Path) -> Result<NodeConfig, ConfigError> 
         .metrics_listen
         .as_deref()
         .and_then(|m| address("metrics_listen", m, &mut problems));
+    let console_listen = raw
+        .console_listen
+        .as_deref()
+        .and_then(|m| address("console_listen", m, &mut problems));
     let data_dir = resolve(&raw.data_dir);
     let database_url = raw
         .database_url
@@ -548,6 +558,7 @@ pub fn validate(raw: RawConfig, base: &Path) -> Result<NodeConfig, ConfigError> 
         federation_listen,
         local_listen,
         metrics_listen,
+        console_listen,
         public_endpoint: raw.public_endpoint,
         data_dir,
         database_url,

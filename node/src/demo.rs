@@ -104,6 +104,7 @@ async fn act(
 fn via(hub: &str) -> MemberOptions {
     MemberOptions {
         routes: vec![("*".into(), hub.into())],
+        console: true,
         ..Default::default()
     }
 }
@@ -126,6 +127,7 @@ pub async fn run(keep: bool) -> anyhow::Result<()> {
         MemberOptions {
             hub: true,
             routes: vec![("*".into(), "hub:INTERPOL".into())],
+            console: true,
             ..Default::default()
         },
     )?;
@@ -146,6 +148,9 @@ pub async fn run(keep: bool) -> anyhow::Result<()> {
             running.federation_addr,
             running.local_addr
         );
+        if let Some(console) = running.console_addr {
+            println!("   {:<13} console https://{console}/", "");
+        }
     }
 
     step(

@@ -19,6 +19,8 @@
 //! - `store/`: the only place SQL is spoken (SQLite or PostgreSQL).
 //! - `outbox`: the delivery loop with retries and receipts.
 //! - `metrics`: Prometheus figures, served on `metrics_listen`.
+//! - `console`: the web console on `console_listen` (HTTPS, the officer's
+//!   certificate): one more exit, over the same service layer as `api/local`.
 //! - `peering`: who is reachable and how (direct, or through a hub).
 //! - `hub/`: relaying, on-behalf traces, lost/stolen register, directory.
 //! - `matching`: serial and make comparison forgiving misreadings (register, records).
@@ -35,6 +37,7 @@ pub mod bounds;
 pub mod case;
 pub mod clock;
 pub mod config;
+pub mod console;
 pub mod deadlines;
 pub mod demo;
 pub mod envelope;
@@ -80,6 +83,8 @@ pub struct Listeners {
     pub local: TcpListener,
     /// Prometheus metrics over plain HTTP, when configured.
     pub metrics: Option<TcpListener>,
+    /// The web console (HTTPS, mutual TLS), when configured.
+    pub console: Option<TcpListener>,
 }
 
 impl Listeners {
@@ -98,6 +103,10 @@ impl Listeners {
                 Some(addr) => Some(bind("metrics_listen", addr).await?),
                 None => None,
             },
+            console: match config.console_listen {
+                Some(addr) => Some(bind("console_listen", addr).await?),
+                None => None,
+            },
         })
     }
 }
@@ -108,6 +117,7 @@ pub struct RunningNode {
     pub federation_addr: SocketAddr,
     pub local_addr: SocketAddr,
     pub metrics_addr: Option<SocketAddr>,
+    pub console_addr: Option<SocketAddr>,
     shutdown: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
     scheduler: Option<tokio_cron_scheduler::JobScheduler>,
@@ -160,6 +170,14 @@ pub async fn start(
     let metrics_addr = match &listeners.metrics {
         Some(l) => Some(l.local_addr().map_err(|e| StartError::Bind {
             what: "metrics_listen",
+            addr: "?".into(),
+            reason: e.to_string(),
+        })?),
+        None => None,
+    };
+    let console_addr = match &listeners.console {
+        Some(l) => Some(l.local_addr().map_err(|e| StartError::Bind {
+            what: "console_listen",
             addr: "?".into(),
             reason: e.to_string(),
         })?),
@@ -270,6 +288,28 @@ pub async fn start(
         )));
     }
 
+    if let Some(listener) = listeners.console {
+        let console_tls = tls::server_config(
+            &credentials,
+            node.local_trust.clone(),
+            clock.clone(),
+            node.local_refusals.clone(),
+            "console",
+        )?;
+        let (incoming, acceptor) = tls::accept_tls(
+            listener,
+            console::tls_for_browsers(&console_tls),
+            limits("console", &node.local_refusals),
+            shutdown_rx.clone(),
+        );
+        tasks.push(acceptor);
+        tasks.push(tokio::spawn(console::serve(
+            incoming,
+            node.clone(),
+            shutdown_rx.clone(),
+        )));
+    }
+
     let scheduler = if options.scheduler {
         Some(start_scheduler(node.clone()).await?)
     } else {
@@ -281,6 +321,7 @@ pub async fn start(
         federation = %federation_addr,
         local = %local_addr,
         metrics = ?metrics_addr,
+        console = ?console_addr,
         "node started"
     );
     Ok(RunningNode {
@@ -288,6 +329,7 @@ pub async fn start(
         federation_addr,
         local_addr,
         metrics_addr,
+        console_addr,
         shutdown: shutdown_tx,
         tasks,
         scheduler,

@@ -10,7 +10,8 @@ use iti_proto::v1 as pb;
 use crate::clock::{from_timestamp, rfc3339};
 use crate::policy::marking::Marking;
 
-fn time(ts: Option<&pbjson_types::Timestamp>) -> String {
+/// A time as people read it: "2026-11-30 14:05 UTC" (also the console's).
+pub fn time(ts: Option<&pbjson_types::Timestamp>) -> String {
     ts.and_then(from_timestamp)
         .map(|t| {
             let s = rfc3339(t);
@@ -38,6 +39,19 @@ pub fn duration(d: std::time::Duration) -> String {
     match unit {
         "day" if n != 1 => format!("{n} days"),
         _ => format!("{n} {unit}"),
+    }
+}
+
+/// A median time in seconds, as `itictl hub stats` and the console show it:
+/// "-" when there is none, "45 s" under a minute (not "0 min"), "12 min",
+/// "3.5 h", "2.1 days".
+pub fn median_time(seconds: f64) -> String {
+    match seconds {
+        s if s <= 0.0 => "-".into(),
+        s if s < 60.0 => format!("{s:.0} s"),
+        s if s < 3600.0 => format!("{:.0} min", s / 60.0),
+        s if s < 172_800.0 => format!("{:.1} h", s / 3600.0),
+        s => format!("{:.1} days", s / 86_400.0),
     }
 }
 
@@ -911,6 +925,15 @@ fn directory_log(out: &mut String, log: &pb::DirectoryLogView) {
 mod tests {
     use super::*;
     use pb::payload::Body;
+
+    #[test]
+    fn a_median_under_a_minute_is_in_seconds_not_zero_minutes() {
+        assert_eq!(median_time(0.0), "-");
+        assert_eq!(median_time(42.4), "42 s");
+        assert_eq!(median_time(600.0), "10 min");
+        assert_eq!(median_time(7200.0), "2.0 h");
+        assert_eq!(median_time(259_200.0), "3.0 days");
+    }
 
     #[test]
     fn a_consent_says_what_it_lifts_for_whom() {

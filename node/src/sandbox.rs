@@ -42,6 +42,8 @@ pub struct MemberOptions {
     pub rotate_at: Option<time::OffsetDateTime>,
     /// Serve Prometheus metrics on an ephemeral port (`metrics_listen`).
     pub metrics: bool,
+    /// Serve the web console on an ephemeral port (`console_listen`).
+    pub console: bool,
     /// SQLite durability; default `Normal` (the sandbox favours speed; a
     /// deployment's default is `Full`).
     pub durability: Option<crate::store::Durability>,
@@ -108,6 +110,9 @@ fn write_config(
     );
     if opts.metrics {
         toml.push_str("metrics_listen = \"127.0.0.1:0\"\n");
+    }
+    if opts.console {
+        toml.push_str("console_listen = \"127.0.0.1:0\"\n");
     }
     if let Some(url) = &opts.database_url {
         toml.push_str(&format!("database_url = \"{url}\"\n"));

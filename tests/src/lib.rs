@@ -10,9 +10,12 @@
 //! `replicas` (several processes of one state on one PostgreSQL database),
 //! `proxy` (a TCP fault proxy), `records_gen` (synthetic national records),
 //! `scrape_metrics` (a minimal HTTP client for `/metrics`), `logs` (every
-//! tracing event of the process, in memory).
+//! tracing event of the process, in memory), `console` (an HTTPS client of
+//! the web console, presenting an officer's certificate, as a browser does),
+//! `bench` (what the benchmarks share).
 
 pub mod bench;
+pub mod console;
 pub mod process;
 pub mod records_gen;
 pub mod replicas;

@@ -62,14 +62,5 @@ pub fn caller<T>(req: &Request<T>) -> Result<Identity, Status> {
 
 /// The calling officer of our own participant; node certificates are refused.
 pub fn officer<T>(req: &Request<T>, own: &ParticipantId) -> Result<Officer, Status> {
-    match caller(req)? {
-        Identity::Officer(o) if &o.participant == own => Ok(o),
-        Identity::Officer(o) => Err(Status::permission_denied(format!(
-            "{o} is an officer of {}, not of {own}",
-            o.participant
-        ))),
-        Identity::Node(p) => Err(Status::permission_denied(format!(
-            "node certificates ({p}) are not accepted on the local port; use an officer certificate"
-        ))),
-    }
+    crate::service::access::officer_of(caller(req)?, own).map_err(to_status)
 }

@@ -2,7 +2,24 @@
 //! filtered by markings (policy); this decides who may ask at all.
 
 use super::{ServiceError, ServiceResult};
-use crate::identity::{Officer, Role};
+use crate::identity::{Identity, Officer, Role};
+use crate::ids::ParticipantId;
+
+/// The calling officer of our own participant, from the identity of a
+/// verified certificate; node certificates and other states' officers are
+/// refused. The one check of the local port and the console.
+pub fn officer_of(identity: Identity, own: &ParticipantId) -> ServiceResult<Officer> {
+    match identity {
+        Identity::Officer(o) if &o.participant == own => Ok(o),
+        Identity::Officer(o) => Err(ServiceError::PermissionDenied(format!(
+            "{o} is an officer of {}, not of {own}",
+            o.participant
+        ))),
+        Identity::Node(p) => Err(ServiceError::PermissionDenied(format!(
+            "node certificates ({p}) are not accepted here; use an officer certificate"
+        ))),
+    }
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Operation {
