@@ -352,6 +352,24 @@ async fn a_hub_relaying_a_red_request_cannot_read_it() -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Waits until `who` holds a broker notice in the case of `trace`.
+async fn until_broker_notice(f: &mut Federation, who: &str, trace: &str) -> anyhow::Result<()> {
+    let client = f.poc(who)?;
+    f.until(&format!("the broker notice reaches {who}"), || {
+        let mut c = client.clone();
+        let id = trace.to_string();
+        async move {
+            let case = c.show_case(pb::ShowCaseRequest { id }).await?.into_inner();
+            Ok(case
+                .traces
+                .iter()
+                .flat_map(|t| &t.messages)
+                .any(|m| m.kind == pb::PayloadKind::BrokerNotice as i32))
+        }
+    })
+    .await
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_broker_finds_a_lost_weapon_despite_a_misread_serial() -> anyhow::Result<()> {
     let mut f = regional(true).await?;
@@ -390,23 +408,7 @@ async fn the_broker_finds_a_lost_weapon_despite_a_misread_serial() -> anyhow::Re
     let sent = submit(&mut f, "GHA", fixtures::fal_request(), "").await?;
     let trace = sent.trace_id;
     for who in ["GHA", "BEL"] {
-        let client = f.poc(who)?;
-        f.until("the broker notice reaches both sides", || {
-            let mut c = client.clone();
-            let trace = trace.clone();
-            async move {
-                let case = c
-                    .show_case(pb::ShowCaseRequest { id: trace })
-                    .await?
-                    .into_inner();
-                Ok(case
-                    .traces
-                    .iter()
-                    .flat_map(|t| &t.messages)
-                    .any(|m| m.kind == pb::PayloadKind::BrokerNotice as i32))
-            }
-        })
-        .await?;
+        until_broker_notice(&mut f, who, &trace).await?;
     }
     let notice = case_messages(&mut f, "GHA", &trace)
         .await?
@@ -455,23 +457,7 @@ async fn a_report_keyed_by_older_rules_is_keyed_again_at_start_and_found() -> an
     let trace = submit(&mut f, "GHA", fixtures::fal_request(), "")
         .await?
         .trace_id;
-    let gha = f.poc("GHA")?;
-    f.until("the broker notice reaches GHA", || {
-        let mut c = gha.clone();
-        let trace = trace.clone();
-        async move {
-            let case = c
-                .show_case(pb::ShowCaseRequest { id: trace })
-                .await?
-                .into_inner();
-            Ok(case
-                .traces
-                .iter()
-                .flat_map(|t| &t.messages)
-                .any(|m| m.kind == pb::PayloadKind::BrokerNotice as i32))
-        }
-    })
-    .await?;
+    until_broker_notice(&mut f, "GHA", &trace).await?;
     f.shutdown().await;
     Ok(())
 }

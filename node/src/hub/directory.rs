@@ -440,12 +440,17 @@ impl Node {
         };
         // A hub's entries are taken only from a log that extends the one
         // seen before (equivocation).
-        if peer.is_hub()
-            && let Err(why) = self.follow_log(peer, &directory).await
-        {
-            tracing::warn!(%peer, error = %why, "directory refused");
-            reply.rejected.push(why);
-            return;
+        if peer.is_hub() {
+            match self.follow_log(peer, &directory).await {
+                Ok(true) => {}
+                // Older than what we hold: a later answer brought it all.
+                Ok(false) => return,
+                Err(why) => {
+                    tracing::warn!(%peer, error = %why, "directory refused");
+                    reply.rejected.push(why);
+                    return;
+                }
+            }
         }
         self.take_entries_from(peer, directory, reply).await;
     }

@@ -23,7 +23,7 @@ use crate::envelope;
 use crate::ids::ParticipantId;
 use crate::service::{Node, ServiceError, ServiceResult};
 use crate::store::directory_log::{self as store_log, EquivocationRow};
-use crate::store::{StoreError, audit, boxed};
+use crate::store::{StoreError, Writes, audit, boxed};
 
 /// Witnessed heads beyond our copy, kept per hub until we have fetched
 /// that far (at most this many: the newest are enough).
@@ -67,9 +67,31 @@ impl Logs {
         self.with(|m| m.values().filter_map(|f| f.head.clone()).collect())
     }
 
+    /// How `head` stands against the copy of `hub`'s log held here; `None`
+    /// when this node follows no log of `hub`.
+    fn verdict(&self, hub: &ParticipantId, head: &Head) -> Option<Verdict> {
+        self.with(|m| {
+            m.get(hub)
+                .filter(|f| f.head.is_some())
+                .map(|f| f.log.compare(head))
+        })
+    }
+
     fn forget(&self, hub: &ParticipantId) {
         self.with(|m| m.remove(hub));
     }
+}
+
+/// The hub and head a signed head claims, unverified.
+fn claimed_head(signed: &pb::SignedDirectoryLogHead) -> Option<(ParticipantId, Head)> {
+    let head = pb::DirectoryLogHead::decode(signed.head.as_slice()).ok()?;
+    Some((
+        head.hub.parse().ok()?,
+        Head {
+            size: head.size,
+            chain: log::chain_from_hex(&head.chain)?,
+        },
+    ))
 }
 
 /// The participant a log leaf is about.
@@ -165,13 +187,15 @@ impl Node {
         self.logs.get(hub).log.size()
     }
 
-    /// Checks `hub`'s answer against the log seen before; Ok when its
-    /// entries may be taken. A log that does not extend ours is raised.
+    /// Checks `hub`'s answer against the log seen before: true when its
+    /// entries may be taken, false for an answer older than our copy (two
+    /// fetches crossed: nothing to take). A log that does not extend ours is
+    /// raised.
     pub(crate) async fn follow_log(
         &self,
         hub: &ParticipantId,
         directory: &pb::Directory,
-    ) -> Result<(), String> {
+    ) -> Result<bool, String> {
         let _one_at_a_time = self.logs.following.lock().await;
         let follow = self.logs.get(hub);
         if follow.equivocated {
@@ -188,6 +212,7 @@ impl Node {
         let sent = leaves_of(&directory.log)?;
         let leaves = match follow.log.extension(directory.log_from, &sent, &head) {
             Ok(leaves) => leaves,
+            Err(Fork::Stale { .. }) => return Ok(false),
             Err(fork @ (Fork::Shrunk { .. } | Fork::Rewritten { .. })) => {
                 let ours = follow.log.chain_at(head.size.min(follow.log.size()));
                 self.raise_equivocation(hub, "its own answer", &head, ours, signed_head)
@@ -207,14 +232,7 @@ impl Node {
             &signed_head.encode_to_vec(),
         );
         self.store
-            .write(move |conn| {
-                boxed(async move {
-                    for w in writes {
-                        w.execute(conn).await?;
-                    }
-                    Ok::<_, StoreError>(())
-                })
-            })
+            .write(move |conn| boxed(Writes::from(writes).execute(conn)))
             .await
             .map_err(|e| e.to_string())?;
         let pending = self.logs.with(|m| {
@@ -226,7 +244,7 @@ impl Node {
         for (witness, head) in pending {
             self.compare_witnessed_head(&witness, &head).await;
         }
-        Ok(())
+        Ok(true)
     }
 
     fn verified_head(
@@ -260,22 +278,28 @@ impl Node {
         }
     }
 
+    /// Runs on every receipt: a head that agrees with our copy costs a
+    /// decode and a lookup; only one that does not is verified (it is then
+    /// proof, or worth waiting for).
     async fn compare_witnessed_head(
         &self,
         witness: &ParticipantId,
         signed: &pb::SignedDirectoryLogHead,
     ) {
-        let Ok((hub, _)) = envelope::verify_log_head(signed, &self.trust, self.now()) else {
+        let Some((hub, claimed)) = claimed_head(signed) else {
             return;
         };
-        let follow = self.logs.get(&hub);
-        if &hub == self.participant() || follow.head.is_none() {
+        if &hub == self.participant() {
             return;
         }
+        let verdict = match self.logs.verdict(&hub, &claimed) {
+            None | Some(Verdict::Consistent) => return,
+            Some(v) => v,
+        };
         let Ok(head) = self.verified_head(&hub, signed) else {
             return;
         };
-        match follow.log.compare(&head) {
+        match verdict {
             Verdict::Consistent => {}
             Verdict::Ahead => {
                 self.logs.with(|m| {

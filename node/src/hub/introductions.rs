@@ -203,9 +203,7 @@ impl Node {
         self.store
             .write(move |conn| {
                 boxed(async move {
-                    for w in writes {
-                        w.execute(conn).await?;
-                    }
+                    crate::store::Writes::from(writes).execute(conn).await?;
                     audit::append(conn, at, &who, "peer_confirmed", &subject, &detail).await?;
                     Ok::<_, ServiceError>(())
                 })

@@ -92,6 +92,10 @@ pub enum Verdict {
 pub enum Fork {
     #[error("the hub's log holds {theirs} leaves, fewer than the {ours} seen before")]
     Shrunk { ours: u64, theirs: u64 },
+    /// An answer older than what we hold (two fetches crossed): a prefix of
+    /// our log, nothing to take and nothing wrong.
+    #[error("an answer of {theirs} leaves, older than the {ours} held")]
+    Stale { ours: u64, theirs: u64 },
     #[error("the leaves sent start after leaf {from}, but {ours} are held here")]
     Gap { ours: u64, from: u64 },
     #[error("the {sent} leaves sent do not reach the head's {size}")]
@@ -151,9 +155,10 @@ impl Followed {
     ) -> Result<Vec<Leaf>, Fork> {
         let ours = self.size();
         if head.size < ours {
-            return Err(Fork::Shrunk {
-                ours,
-                theirs: head.size,
+            let theirs = head.size;
+            return Err(match self.compare(head) {
+                Verdict::Consistent => Fork::Stale { ours, theirs },
+                _ => Fork::Shrunk { ours, theirs },
             });
         }
         if from > ours {
@@ -272,10 +277,17 @@ mod tests {
             log.extension(2, &[], &other.head()),
             Err(Fork::Rewritten { at_size: 2 })
         ));
-        let shorter = log_of(&["GHA"]);
+        let shorter = log_of(&["NGA"]);
         assert!(matches!(
             log.extension(2, &[], &shorter.head()),
             Err(Fork::Shrunk { ours: 2, theirs: 1 })
+        ));
+        // A shorter head that is our own prefix is an older answer, not a
+        // fork (two fetches crossed).
+        let older = log_of(&["GHA"]);
+        assert!(matches!(
+            log.extension(0, &leaves(&["GHA"]), &older.head()),
+            Err(Fork::Stale { ours: 2, theirs: 1 })
         ));
         // An answer that overlaps ours must hold our leaves there.
         let overlapping = leaves(&["BEL", "CIV"]);

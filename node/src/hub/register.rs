@@ -134,12 +134,8 @@ impl Node {
                 self.store
                     .write(move |conn| {
                         boxed(async move {
-                            for r in &stale {
-                                for w in hub::rekey_writes(r) {
-                                    w.execute(conn).await?;
-                                }
-                            }
-                            Ok::<_, crate::store::StoreError>(())
+                            let writes: Vec<_> = stale.iter().flat_map(hub::rekey_writes).collect();
+                            crate::store::Writes::from(writes).execute(conn).await
                         })
                     })
                     .await?;

@@ -133,6 +133,12 @@ impl Write {
 #[derive(Debug, Default, Clone)]
 pub struct Writes(Vec<Write>);
 
+impl From<Vec<Write>> for Writes {
+    fn from(writes: Vec<Write>) -> Writes {
+        Writes(writes)
+    }
+}
+
 impl Writes {
     pub fn new() -> Writes {
         Writes::default()
