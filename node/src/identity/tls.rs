@@ -512,12 +512,18 @@ pub fn accept_tls(
             let tx = tx.clone();
             let limits = limits.clone();
             tokio::spawn(async move {
-                let handshake =
-                    tokio::time::timeout(limits.handshake_timeout, acceptor.accept(tcp)).await;
+                // The refusal is counted before the connection is closed, so
+                // a client that sees the close also sees it counted.
+                let accept = acceptor.accept(tcp).into_fallible();
+                tokio::pin!(accept);
+                let handshake = tokio::select! {
+                    done = &mut accept => Some(done),
+                    _ = tokio::time::sleep(limits.handshake_timeout) => None,
+                };
                 drop(permit);
                 let tls = match handshake {
-                    Ok(Ok(tls)) => tls,
-                    Ok(Err(e)) => {
+                    Some(Ok(tls)) => tls,
+                    Some(Err((e, _tcp))) => {
                         tracing::debug!(%remote, error = %e, "TLS handshake refused");
                         if let Some(reason) = handshake_refusal(&e) {
                             limits.refusals.record_handshake(
@@ -529,7 +535,7 @@ pub fn accept_tls(
                         }
                         return;
                     }
-                    Err(_) => {
+                    None => {
                         limits.refusals.record_handshake(
                             limits.port,
                             "TLS handshake timed out",
