@@ -109,7 +109,16 @@ fn via(hub: &str) -> MemberOptions {
     }
 }
 
-pub async fn run(keep: bool) -> anyhow::Result<()> {
+/// What the demo does once its exchange is done.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Options {
+    /// Keep the temporary folder and print where it is.
+    pub keep: bool,
+    /// Keep the federation running for a browser until Ctrl-C.
+    pub serve: bool,
+}
+
+pub async fn run(options: Options) -> anyhow::Result<()> {
     let mut n = 0;
     let mut sandbox = Sandbox::create(Arc::new(SystemClock))?;
     println!("ITI Exchange demo: national points of contact on tracing, a regional hub and an");
@@ -618,10 +627,63 @@ pub async fn run(keep: bool) -> anyhow::Result<()> {
         }
     }
 
+    if options.serve {
+        serve(&mut sandbox).await?;
+    }
     sandbox.stop_all().await;
-    if keep {
+    if options.keep {
         println!("\nfiles kept in {}", sandbox.keep().display());
     }
     println!("\ndemo complete");
+    Ok(())
+}
+
+/// The officers who get a browser bundle: each state's point of contact,
+/// and the regional hub's operator.
+const SERVED: [(&str, Role); 4] = [
+    ("GHA", Role::Poc),
+    ("NGA", Role::Poc),
+    ("BEL", Role::Poc),
+    ("hub:ECOWAS", Role::Admin),
+];
+
+/// Keeps the federation running for a browser: each console's address, the
+/// PKCS#12 file to import and its password, until Ctrl-C.
+async fn serve(sandbox: &mut Sandbox) -> anyhow::Result<()> {
+    use crate::identity::browser_bundle;
+    println!("\nThe federation keeps running. Import an officer's PKCS#12 file into the");
+    println!("browser (its certificate is the login), then open that state's console.");
+    println!("The consoles' certificates come from each state's own CA: the browser");
+    println!("warns about them, as it would about any CA it does not know.");
+    for (who, role) in SERVED {
+        let who = p(who);
+        let officer = sandbox.officer_cert(&who, role)?;
+        let member = sandbox.member(&who)?;
+        let console = member
+            .running
+            .as_ref()
+            .and_then(|r| r.console_addr)
+            .with_context(|| format!("{who} has no console"))?;
+        let password = browser_bundle::make_password();
+        let file = member.dir.join(format!(
+            "{}-{}.p12",
+            who.to_string().replace(':', "-"),
+            role.as_str()
+        ));
+        browser_bundle::write(
+            &file,
+            &browser_bundle::browser_bundle(&officer, &member.ca, &password)?,
+        )?;
+        println!("\n   {who} ({})", role.as_str());
+        println!("     console   https://{console}/");
+        println!("     PKCS#12   {}", file.display());
+        println!("     password  {password}");
+    }
+    let _ = std::io::Write::flush(&mut std::io::stdout());
+    println!("\nCtrl-C stops every node.");
+    tokio::signal::ctrl_c()
+        .await
+        .context("waiting for Ctrl-C")?;
+    println!("\nstopping");
     Ok(())
 }

@@ -42,6 +42,11 @@ enum Command {
         /// Keep the temporary folder and print where it is.
         #[arg(long)]
         keep: bool,
+        /// Keep the federation running afterwards: print each console's
+        /// address and the PKCS#12 file (and its password) to import into a
+        /// browser, and stop cleanly on Ctrl-C.
+        #[arg(long)]
+        serve: bool,
     },
 }
 
@@ -182,9 +187,9 @@ fn main() -> ExitCode {
                 running.stop().await;
                 ExitCode::SUCCESS
             }
-            Command::Demo { keep } => {
+            Command::Demo { keep, serve } => {
                 init_tracing(iti_node::config::LogFormat::Text, "warn");
-                match iti_node::demo::run(keep).await {
+                match iti_node::demo::run(iti_node::demo::Options { keep, serve }).await {
                     Ok(()) => ExitCode::SUCCESS,
                     Err(e) => {
                         eprintln!("iti-node demo: {e:#}");

@@ -9,6 +9,7 @@
 //! - an officer:        `iti://officer/GHA/poc/akosua.mensah`
 //!   (`iti://officer/{participant}/{role}/{name}`)
 
+pub mod browser_bundle;
 pub mod pki;
 pub mod standing;
 pub mod tls;
