@@ -634,3 +634,29 @@ async fn a_delay_needs_a_date_to_come_and_moves_the_due_date() -> anyhow::Result
     f.shutdown().await;
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_closed_case_stays_reachable_from_the_inbox() -> anyhow::Result<()> {
+    let (mut f, trace) = request_delivered().await?;
+    let mut poc = f.poc("GHA")?;
+    iti_tests::act(
+        &mut poc,
+        &trace,
+        pb::act_request::Action::Close(pb::Closure {
+            outcome: "traced domestically".into(),
+        }),
+    )
+    .await?;
+    let inbox = f.browser("GHA", Role::Poc)?.get("/", &[]).await?;
+    let (open, closed) = inbox
+        .body
+        .split_once("id=\"closed\"")
+        .context("a section of closed cases")?;
+    ensure!(!open.contains(short(&trace)), "a closed case listed as open");
+    ensure!(
+        closed.contains(&format!("href=\"/case/{trace}\"")),
+        "the closed case is not linked: {closed}"
+    );
+    f.shutdown().await;
+    Ok(())
+}

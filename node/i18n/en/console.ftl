@@ -16,6 +16,7 @@ skip-to-content = Skip to content
 inbox-title = Inbox
 inbox-we-owe = What we owe
 inbox-owed-to-us = What is owed to us
+inbox-closed = Closed
 inbox-nothing = Nothing here.
 col-reference = Reference
 col-counterpart = Counterpart

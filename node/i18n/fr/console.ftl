@@ -15,6 +15,7 @@ skip-to-content = Aller au contenu
 inbox-title = Corbeille
 inbox-we-owe = Ce que nous devons
 inbox-owed-to-us = Ce qui nous est dû
+inbox-closed = Clos
 inbox-nothing = Rien ici.
 col-reference = Référence
 col-counterpart = Correspondant

@@ -109,7 +109,9 @@ pub async fn headers_and_log(request: Request, next: Next) -> Response {
         (header::CONTENT_SECURITY_POLICY, CSP),
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         (header::X_FRAME_OPTIONS, "DENY"),
-        (header::REFERRER_POLICY, "no-referrer"),
+        // Not "no-referrer": under it a browser sends `Origin: null` with
+        // the console's own forms, and the origin check refuses them.
+        (header::REFERRER_POLICY, "same-origin"),
         (header::CACHE_CONTROL, "no-store"),
         (
             header::STRICT_TRANSPORT_SECURITY,

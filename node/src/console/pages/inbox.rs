@@ -1,5 +1,5 @@
 //! The inbox: what we owe (traces that need us now) and what is owed to us
-//! (our other open traces), with counterparts, deadlines due soon or
+//! (our other open traces), then the closed ones, with counterparts, deadlines due soon or
 //! overdue, and short references. The same listing as `itictl inbox` and
 //! `itictl cases` (`Node::trace_summaries`).
 
@@ -27,9 +27,10 @@ pub async fn show(State(console): State<Arc<Console>>, session: Session, uri: Ur
     let listed = async {
         let (ours, _) = node.trace_summaries(o, true, false, None, PAGE).await?;
         let (open, _) = node.trace_summaries(o, false, false, None, PAGE).await?;
-        Ok::<_, crate::service::ServiceError>((ours, open))
+        let (all, _) = node.trace_summaries(o, false, true, None, PAGE).await?;
+        Ok::<_, crate::service::ServiceError>((ours, open, all))
     };
-    let (we_owe, open) = match listed.await {
+    let (we_owe, open, all) = match listed.await {
         Ok(lists) => lists,
         Err(e) => return error_page(texts, e),
     };
@@ -37,6 +38,7 @@ pub async fn show(State(console): State<Arc<Console>>, session: Session, uri: Ur
         .into_iter()
         .filter(|t| !we_owe.iter().any(|w| w.trace_id == t.trace_id))
         .collect();
+    let closed: Vec<pb::TraceSummary> = all.into_iter().filter(|t| t.state == "closed").collect();
     let now = node.now();
     let content = html! {
         section aria-labelledby="we-owe" {
@@ -46,6 +48,10 @@ pub async fn show(State(console): State<Arc<Console>>, session: Session, uri: Ur
         section aria-labelledby="owed-to-us" {
             h2 id="owed-to-us" { (texts.t("inbox-owed-to-us")) }
             (table(texts, &owed_to_us, now))
+        }
+        section aria-labelledby="closed" {
+            h2 id="closed" { (texts.t("inbox-closed")) }
+            (table(texts, &closed, now))
         }
     };
     let body = layout::page(texts, Some(o), &texts.t("inbox-title"), content);

@@ -1,0 +1,159 @@
+// The console end to end, in a real headless Chromium, as two states'
+// officers use it. Run by tests/tests/console_browser.rs, which starts the
+// nodes and passes a JSON file naming the consoles, the officers'
+// certificates and where screenshots go. Every page is screenshotted and
+// checked with axe-core; a serious or critical violation fails the run.
+//
+//   node console.e2e.mjs CONFIG.json
+
+import { chromium } from 'playwright-core';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+
+const require = createRequire(import.meta.url);
+const axeSource = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+const config = JSON.parse(readFileSync(process.argv[2], 'utf8'));
+mkdirSync(config.screenshots, { recursive: true });
+
+const failures = [];
+const browser = await chromium.launch({
+  executablePath: config.chromium,
+  args: ['--no-sandbox'],
+});
+
+/** A browser context holding one officer's certificate, in one language. */
+async function officer(state, role, locale = 'en-GB') {
+  const console_ = config.consoles[state];
+  const { cert, key } = console_.officers[role];
+  const context = await browser.newContext({
+    ignoreHTTPSErrors: true, // the node's certificate is from the state's own CA
+    locale,
+    clientCertificates: [{ origin: console_.url, certPath: cert, keyPath: key }],
+  });
+  const page = await context.newPage();
+  const who = `${state} ${role}`;
+  page.on('pageerror', (e) => failures.push(`${who}: a script error: ${e.message}`));
+  page.on('dialog', async (d) => {
+    failures.push(`${who}: a dialog opened (${d.message()}): a script ran`);
+    await d.dismiss();
+  });
+  return { page, base: console_.url.replace(/\/$/, ''), context };
+}
+
+let shots = 0;
+/** A screenshot of the page as a test artifact, and the accessibility check. */
+async function check(page, name) {
+  shots += 1;
+  const file = `${config.screenshots}/${String(shots).padStart(2, '0')}-${name}.png`;
+  await page.screenshot({ path: file, fullPage: true });
+  await page.evaluate(axeSource);
+  const result = await page.evaluate(() => window.axe.run(document, { resultTypes: ['violations'] }));
+  for (const v of result.violations) {
+    if (v.impact === 'serious' || v.impact === 'critical') {
+      const where = v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join('; ');
+      failures.push(`${name}: axe ${v.impact} ${v.id}: ${v.help} at ${where}`);
+    }
+  }
+  console.log(`page ${name}: axe ${result.passes.length} rules passed, ${result.violations.length} violated; screenshot ${file}`);
+}
+
+/** Loads `path` until its text contains `text` (a delivery between nodes). */
+async function until(who, path, text, what) {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    await who.page.goto(who.base + path);
+    if ((await who.page.textContent('body')).includes(text)) return;
+    if (Date.now() > deadline) throw new Error(`${what}: "${text}" not on ${path} within 30 s`);
+    await who.page.waitForTimeout(250); // polling for a delivery, not letting time pass
+  }
+}
+
+function ensure(condition, message) {
+  if (!condition) throw new Error(message);
+}
+
+async function step(name, body) {
+  try {
+    await body();
+    console.log(`step ok: ${name}`);
+  } catch (e) {
+    failures.push(`${name}: ${e.message}`);
+    console.log(`step FAILED: ${name}`);
+    // What each open page showed, for whoever reads the failure.
+    for (const [i, page] of browser.contexts().flatMap((c) => c.pages()).entries()) {
+      const file = `${config.screenshots}/failed-${i}.png`;
+      await page.screenshot({ path: file, fullPage: true }).catch(() => {});
+      const text = await page.textContent('body').catch(() => '');
+      console.log(`  page ${page.url()} (${file}):\n    ${text.replace(/\s+/g, ' ').slice(0, 600)}`);
+    }
+    throw e;
+  }
+}
+
+const scenario = config.scenario;
+let traceId = '';
+
+try {
+  const gha = await officer('GHA', 'poc');
+  const bel = await officer('BEL', 'poc');
+
+  await step('1. GHA composes a request, sees its plan, and sends it', async () => {
+    const { page, base } = gha;
+    await page.goto(`${base}/compose`);
+    await check(page, 'compose');
+    for (const [name, value] of Object.entries(scenario.request)) {
+      await page.locator(`[name="${name}"]`).first().fill(value);
+    }
+    for (const [index, mark] of scenario.marks.entries()) {
+      await page.locator('[name="mark_kind"]').nth(index).selectOption(mark.kind);
+      await page.locator('[name="mark_value"]').nth(index).fill(mark.value);
+      await page.locator('[name="mark_location"]').nth(index).fill(mark.location);
+    }
+    await page.getByRole('button', { name: scenario.submit }).click();
+    await page.waitForURL(/\/case\//);
+    traceId = page.url().split('/case/')[1];
+    ensure(traceId, 'no case after sending');
+    await check(page, 'case-sent');
+  });
+
+  await step("2. BEL sees it in the inbox and acknowledges it", async () => {
+    await until(bel, '/', traceId.slice(-8), "BEL's inbox");
+    await check(bel.page, 'inbox');
+    await bel.page.goto(`${bel.base}/case/${traceId}`);
+    await check(bel.page, 'case-received');
+    await bel.page.getByRole('button', { name: scenario.acknowledge }).click();
+    await until(bel, `/case/${traceId}`, scenario.acknowledged, 'the acknowledgement');
+    await check(bel.page, 'case-acknowledged');
+  });
+
+  await step('3. GHA sees the acknowledgement in the timeline', async () => {
+    await until(gha, `/case/${traceId}`, scenario.acknowledged, "GHA's timeline");
+    await check(gha.page, 'case-timeline');
+  });
+
+  await step('4. the French console shows the same case with coded values in French', async () => {
+    const fr = await officer('GHA', 'poc', 'fr-FR');
+    await fr.page.goto(`${fr.base}/case/${traceId}`);
+    ensure((await fr.page.getAttribute('html', 'lang')) === 'fr', 'the page is not in French');
+    const text = await fr.page.textContent('body');
+    for (const word of scenario.french) {
+      ensure(text.includes(word), `"${word}" not on the French page`);
+    }
+    ensure(text.includes(scenario.request.requester_reference), 'free text not shown as written');
+    await check(fr.page, 'case-fr');
+    await fr.page.goto(`${fr.base}/`);
+    await check(fr.page, 'inbox-fr');
+    await fr.context.close();
+  });
+} catch (e) {
+  // Recorded by its step; the pages after it depend on it.
+} finally {
+  await browser.close();
+}
+
+if (failures.length > 0) {
+  console.log('FAILURES');
+  for (const f of failures) console.log(`  ${f}`);
+  process.exit(1);
+}
+console.log('all steps passed');
