@@ -652,7 +652,10 @@ async fn a_closed_case_stays_reachable_from_the_inbox() -> anyhow::Result<()> {
         .body
         .split_once("id=\"closed\"")
         .context("a section of closed cases")?;
-    ensure!(!open.contains(short(&trace)), "a closed case listed as open");
+    ensure!(
+        !open.contains(short(&trace)),
+        "a closed case listed as open"
+    );
     ensure!(
         closed.contains(&format!("href=\"/case/{trace}\"")),
         "the closed case is not linked: {closed}"
