@@ -219,6 +219,19 @@ pub async fn hub_stats(conn: &Connection, json: bool, out: &mut dyn Write) -> an
             fmt(m.median_response_seconds)
         )?;
     }
+    for m in reply
+        .members
+        .iter()
+        .filter(|m| m.unreachable_since.is_some())
+    {
+        writeln!(
+            out,
+            "unreachable now: {}, deliveries failing since {} ({} waiting)",
+            m.member,
+            iti_node::render::time(m.unreachable_since.as_ref()),
+            m.waiting
+        )?;
+    }
     Ok(())
 }
 

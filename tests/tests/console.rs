@@ -465,9 +465,10 @@ async fn an_officer_composes_a_request_with_its_marks_and_the_requested_state_re
     Ok(())
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_hub_operator_sees_the_figures_per_member() -> anyhow::Result<()> {
-    const HUB: &str = "hub:ECOWAS";
+const HUB: &str = "hub:ECOWAS";
+
+/// GHA and BEL behind the ECOWAS hub, whose console is on.
+async fn behind_a_hub() -> anyhow::Result<Federation> {
     let mut f = Federation::empty()?;
     for member in ["GHA", "BEL"] {
         f.add(
@@ -495,6 +496,21 @@ async fn a_hub_operator_sees_the_figures_per_member() -> anyhow::Result<()> {
             .pin(&iti_tests::p(HUB), &iti_tests::p(member), &[])
             .await?;
     }
+    // Signed entries, gathered by the hub, then fetched by its members.
+    for (who, serves) in [("GHA", vec![]), ("BEL", vec![]), (HUB, vec!["GHA", "BEL"])] {
+        f.sandbox
+            .publish_directory_entry(&iti_tests::p(who), &serves, 1)
+            .await?;
+    }
+    for who in [HUB, "GHA", "BEL"] {
+        f.node(who)?.refresh_directory().await?;
+    }
+    Ok(f)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hub_operator_sees_the_figures_per_member() -> anyhow::Result<()> {
+    let mut f = behind_a_hub().await?;
     let operator = f.browser(HUB, Role::Admin)?;
     let page = operator.get("/hub?lang=fr", &[]).await?;
     ensure!(page.status == 200, "{page:?}");
@@ -659,6 +675,75 @@ async fn a_closed_case_stays_reachable_from_the_inbox() -> anyhow::Result<()> {
     ensure!(
         closed.contains(&format!("href=\"/case/{trace}\"")),
         "the closed case is not linked: {closed}"
+    );
+    f.shutdown().await;
+    Ok(())
+}
+
+async fn submit(f: &mut Federation, from: &str) -> anyhow::Result<String> {
+    Ok(f.poc(from)?
+        .submit_request(pb::SubmitRequestRequest {
+            request: Some(fixtures::fal_request()),
+            routing_override: None,
+            on_behalf_via: String::new(),
+            allow_duplicate: true,
+        })
+        .await?
+        .into_inner()
+        .trace_id)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hub_operator_sees_each_day_and_the_members_unreachable_now() -> anyhow::Result<()> {
+    let mut f = behind_a_hub().await?;
+    let first = submit(&mut f, "GHA").await?;
+    f.until_state("BEL", &first, "delivered").await?;
+    // BEL goes offline; the hub's delivery of the next request fails.
+    f.sandbox.stop(&iti_tests::p("BEL")).await?;
+    submit(&mut f, "GHA").await?;
+    let hub = f.node(HUB)?.clone();
+    f.until("the hub's delivery to BEL fails", || {
+        let hub = hub.clone();
+        async move {
+            let stats = hub.hub_stats().await?;
+            Ok(stats
+                .iter()
+                .any(|m| m.member == "BEL" && m.unreachable_since.is_some()))
+        }
+    })
+    .await?;
+
+    let page = f.browser(HUB, Role::Admin)?.get("/hub", &[]).await?;
+    ensure!(page.status == 200, "{page:?}");
+    let (_, unreachable) = page
+        .body
+        .split_once("id=\"unreachable\"")
+        .context("an unreachable section")?;
+    let (unreachable, history) = unreachable
+        .split_once("id=\"history\"")
+        .context("a history section")?;
+    ensure!(
+        unreachable.contains("<strong>BEL</strong>")
+            && !unreachable.contains("<strong>GHA</strong>"),
+        "{unreachable}"
+    );
+    ensure!(unreachable.contains("1 waiting"), "{unreachable}");
+    // Today's row of GHA's chart: two requests relayed, one still pending
+    // (the one BEL has not received; the first is not answered either).
+    let today = hub.now().date().to_string();
+    let gha = history
+        .split("<figure")
+        .find(|chart| chart.contains("<figcaption>GHA</figcaption>"))
+        .context("GHA's chart")?;
+    ensure!(
+        gha.contains("<svg") && gha.contains("role=\"img\""),
+        "{gha}"
+    );
+    ensure!(
+        gha.contains(&format!(
+            "<th scope=\"row\">{today}</th><td>2</td><td>2</td><td>0</td>"
+        )),
+        "{gha}"
     );
     f.shutdown().await;
     Ok(())

@@ -160,6 +160,13 @@ hub-overdue = Overdue
 hub-on-behalf = On behalf
 hub-median-ack = Median time to acknowledgement
 hub-median-response = Median time to response
+hub-unreachable = Unreachable now
+hub-all-reachable = Every member is reachable.
+hub-unreachable-since = deliveries failing since { $since } ({ $waiting } waiting)
+hub-history = The last 14 days
+hub-chart-title = { $member }: requests relayed each day, pending and overdue at its end
+hub-figures-by-day = Figures by day
+hub-day = Day
 
 ## What the gate withheld, and why (coded values of the view models)
 part-request = request

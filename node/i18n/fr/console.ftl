@@ -159,6 +159,13 @@ hub-overdue = En retard
 hub-on-behalf = Pour le compte
 hub-median-ack = Délai médian d'accusé de réception
 hub-median-response = Délai médian de réponse
+hub-unreachable = Injoignables en ce moment
+hub-all-reachable = Tous les membres sont joignables.
+hub-unreachable-since = remises en échec depuis { $since } ({ $waiting } en attente)
+hub-history = Les 14 derniers jours
+hub-chart-title = { $member } : demandes relayées chaque jour, en attente et en retard à la fin du jour
+hub-figures-by-day = Chiffres par jour
+hub-day = Jour
 
 ## Ce que le filtre a retenu, et pourquoi (valeurs codées des modèles de vue)
 part-request = demande

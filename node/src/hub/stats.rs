@@ -8,10 +8,11 @@ use std::collections::{BTreeMap, HashMap};
 use iti_proto::v1 as pb;
 use time::OffsetDateTime;
 
+use crate::clock::to_timestamp;
 use crate::ids::ParticipantId;
 use crate::service::{Node, ServiceResult};
 use crate::store::hub::{self, RelayRow};
-use crate::store::traces;
+use crate::store::{outbox, traces};
 
 #[derive(Default)]
 struct TraceTimes {
@@ -35,15 +36,9 @@ fn median(mut v: Vec<f64>) -> f64 {
     }
 }
 
-/// Figures per member from the relay log. `members` are the states the hub
-/// serves; `respond_within` decides what counts as overdue.
-pub fn member_stats(
-    log: &[RelayRow],
-    members: &[ParticipantId],
-    on_behalf: &HashMap<String, u64>,
-    respond_within: time::Duration,
-    now: OffsetDateTime,
-) -> Vec<pb::MemberStats> {
+/// What the relay log says of each trace, and how many requests each
+/// participant was party to.
+fn trace_times(log: &[RelayRow]) -> (HashMap<&str, TraceTimes>, BTreeMap<String, u64>) {
     let mut by_trace: HashMap<&str, TraceTimes> = HashMap::new();
     let mut relayed: BTreeMap<String, u64> = BTreeMap::new();
     for row in log {
@@ -67,6 +62,33 @@ pub fn member_stats(
             _ => {}
         }
     }
+    (by_trace, relayed)
+}
+
+impl TraceTimes {
+    /// When `member` was party to this trace's request.
+    fn started_for(&self, member: &str) -> Option<OffsetDateTime> {
+        let involved =
+            self.requester.as_deref() == Some(member) || self.requested.as_deref() == Some(member);
+        self.requested_at.filter(|_| involved)
+    }
+
+    /// Requested by `at`, and not yet answered then.
+    fn pending_at(&self, start: OffsetDateTime, at: OffsetDateTime) -> bool {
+        start <= at && self.answered_at.is_none_or(|a| a > at)
+    }
+}
+
+/// Figures per member from the relay log. `members` are the states the hub
+/// serves; `respond_within` decides what counts as overdue.
+pub fn member_stats(
+    log: &[RelayRow],
+    members: &[ParticipantId],
+    on_behalf: &HashMap<String, u64>,
+    respond_within: time::Duration,
+    now: OffsetDateTime,
+) -> Vec<pb::MemberStats> {
+    let (by_trace, relayed) = trace_times(log);
     members
         .iter()
         .map(|m| {
@@ -76,9 +98,7 @@ pub fn member_stats(
             let mut ack = Vec::new();
             let mut resp = Vec::new();
             for t in by_trace.values() {
-                let involved =
-                    t.requester.as_deref() == Some(&m) || t.requested.as_deref() == Some(&m);
-                let Some(start) = t.requested_at.filter(|_| involved) else {
+                let Some(start) = t.started_for(&m) else {
                     continue;
                 };
                 // Times are those of the member as the requested state.
@@ -104,8 +124,48 @@ pub fn member_stats(
                 median_ack_seconds: median(ack),
                 median_response_seconds: median(resp),
                 on_behalf: on_behalf.get(&m).copied().unwrap_or(0),
+                days: member_days(&by_trace, &m, respond_within, now),
                 member: m,
+                ..Default::default()
             }
+        })
+        .collect()
+}
+
+/// How many days of history a member's figures carry.
+pub const HISTORY_DAYS: i64 = 14;
+
+/// The member's figures for each of the last `HISTORY_DAYS` days (UTC),
+/// oldest first: requests relayed that day, then pending and overdue at the
+/// day's end (now, for today).
+fn member_days(
+    by_trace: &HashMap<&str, TraceTimes>,
+    member: &str,
+    respond_within: time::Duration,
+    now: OffsetDateTime,
+) -> Vec<pb::MemberDay> {
+    let today = now.date();
+    (0..HISTORY_DAYS)
+        .rev()
+        .map(|back| {
+            let day = today - time::Duration::days(back);
+            let start = day.midnight().assume_utc();
+            let end = (start + time::Duration::DAY).min(now);
+            let mut figures = pb::MemberDay {
+                day: day.to_string(),
+                ..Default::default()
+            };
+            for t in by_trace.values() {
+                let Some(requested) = t.started_for(member) else {
+                    continue;
+                };
+                figures.relayed += u64::from(requested >= start && requested < end);
+                if t.pending_at(requested, end) {
+                    figures.pending += 1;
+                    figures.overdue += u64::from(end - requested > respond_within);
+                }
+            }
+            figures
         })
         .collect()
 }
@@ -129,12 +189,76 @@ impl Node {
                 *on_behalf.entry(member.to_string()).or_insert(0u64) += 1;
             }
         }
-        Ok(member_stats(
+        let mut stats = member_stats(
             &log,
             &members,
             &on_behalf,
             self.config.deadlines.respond_within,
             self.now(),
-        ))
+        );
+        let failing = outbox::failing_hops(self.store.pool()).await?;
+        for m in &mut stats {
+            if let Some(hop) = failing.iter().find(|h| h.hop == m.member) {
+                m.unreachable_since = Some(to_timestamp(hop.since));
+                m.waiting = hop.waiting;
+            }
+        }
+        Ok(stats)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    fn row(trace: &str, kind: pb::PayloadKind, at: OffsetDateTime) -> RelayRow {
+        RelayRow {
+            trace_id: trace.into(),
+            origin: "GHA".into(),
+            destination: "BEL".into(),
+            kind: kind as i32,
+            received_at: at,
+        }
+    }
+
+    #[test]
+    fn each_day_counts_what_was_relayed_and_what_was_pending_or_overdue_at_its_end() {
+        let now = datetime!(2026-12-10 15:00 UTC);
+        let log = [
+            row(
+                "a",
+                pb::PayloadKind::Request,
+                datetime!(2026-12-07 10:00 UTC),
+            ),
+            row(
+                "a",
+                pb::PayloadKind::Response,
+                datetime!(2026-12-09 12:00 UTC),
+            ),
+            row(
+                "b",
+                pb::PayloadKind::Request,
+                datetime!(2026-12-10 09:00 UTC),
+            ),
+        ];
+        let members = ["BEL".parse().unwrap()];
+        let stats = member_stats(&log, &members, &HashMap::new(), time::Duration::DAY, now);
+        let days = &stats[0].days;
+        assert_eq!(days.len(), HISTORY_DAYS as usize);
+        let figures = |day: &str| {
+            let d = days.iter().find(|d| d.day == day).expect(day);
+            (d.relayed, d.pending, d.overdue)
+        };
+        assert_eq!(figures("2026-12-06"), (0, 0, 0));
+        // Requested at 10:00: pending at midnight, 14 h old, not overdue.
+        assert_eq!(figures("2026-12-07"), (1, 1, 0));
+        // 38 h old at the end of the 8th: overdue.
+        assert_eq!(figures("2026-12-08"), (0, 1, 1));
+        // Answered on the 9th.
+        assert_eq!(figures("2026-12-09"), (0, 0, 0));
+        // Today ends now: b is 6 h old.
+        assert_eq!(figures("2026-12-10"), (1, 1, 0));
+        assert_eq!(days.last().unwrap().day, "2026-12-10");
     }
 }

@@ -403,3 +403,32 @@ pub async fn depth(pool: &AnyPool) -> Result<(i64, Option<OffsetDateTime>), Stor
         row.try_get::<Option<i64>, _>("oldest")?.map(from_millis),
     ))
 }
+
+/// A next hop whose deliveries fail now: pending envelopes already tried
+/// and not delivered.
+#[derive(Debug, Clone)]
+pub struct FailingHop {
+    pub hop: String,
+    /// When the oldest of them was enqueued.
+    pub since: OffsetDateTime,
+    pub waiting: u64,
+}
+
+pub async fn failing_hops(pool: &AnyPool) -> Result<Vec<FailingHop>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT COALESCE(next_hop, destination) AS hop, MIN(enqueued_at) AS since, \
+         COUNT(*) AS waiting FROM outbox WHERE state = 'pending' AND attempts > 0 \
+         GROUP BY COALESCE(next_hop, destination)",
+    )
+    .fetch_all(pool)
+    .await?;
+    rows.iter()
+        .map(|row| {
+            Ok(FailingHop {
+                hop: row.try_get("hop")?,
+                since: from_millis(row.try_get("since")?),
+                waiting: u64::try_from(row.try_get::<i64, _>("waiting")?).unwrap_or(0),
+            })
+        })
+        .collect()
+}
