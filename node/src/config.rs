@@ -892,11 +892,7 @@ fn check_switch_over(
     when: time::OffsetDateTime,
     problems: &mut Vec<String>,
 ) {
-    let not_after = |k: &KeyedCert| {
-        let der = k.cert_der().ok()?;
-        let (_, cert) = x509_parser::parse_x509_certificate(&der).ok()?;
-        Some(cert.validity().not_after.to_datetime())
-    };
+    let not_after = |k: &KeyedCert| crate::identity::pki::not_after(&k.cert_der().ok()?);
     let at = crate::clock::rfc3339(when);
     if let Some(expires) = current.and_then(not_after)
         && when > expires

@@ -145,6 +145,18 @@ try {
     await check(fr.page, 'inbox-fr');
     await fr.context.close();
   });
+
+  await step("5. every other page of the officer's and the admin's passes the checks", async () => {
+    for (const path of ['/overdue', '/report', '/audit', '/audit?verify=1', '/hub']) {
+      await gha.page.goto(gha.base + path);
+      await check(gha.page, path.slice(1).replace(/[?=]/g, '-'));
+    }
+    const admin = await officer('GHA', 'admin');
+    await admin.page.goto(`${admin.base}/admin`);
+    ensure((await admin.page.textContent('body')).includes('BEL'), 'BEL not among the peers');
+    await check(admin.page, 'admin');
+    await admin.context.close();
+  });
 } catch (e) {
   // Recorded by its step; the pages after it depend on it.
 } finally {

@@ -748,3 +748,109 @@ async fn a_hub_operator_sees_each_day_and_the_members_unreachable_now() -> anyho
     f.shutdown().await;
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_overdue_page_lists_what_is_late_and_who_owes_it() -> anyhow::Result<()> {
+    let (mut f, trace) = request_delivered().await?;
+    let bel = f.browser("BEL", Role::Poc)?;
+    let before = bel.get("/overdue", &[]).await?;
+    ensure!(!before.body.contains(short(&trace)), "{}", before.body);
+    // Seven days to acknowledge (10.1): eight days on, BEL owes it.
+    f.advance(time::Duration::days(8));
+    let page = bel.get("/overdue?lang=fr", &[]).await?;
+    ensure!(page.status == 200, "{page:?}");
+    ensure_locked_down(&page)?;
+    let (_, row) = page
+        .body
+        .split_once(short(&trace))
+        .context("the late trace listed")?;
+    ensure!(
+        row.contains("accusé de réception (10.1)") && row.contains("BEL"),
+        "{row}"
+    );
+    f.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_auditor_reads_the_trail_facts_only_and_verifies_the_chain() -> anyhow::Result<()> {
+    let (mut f, trace) = request_delivered().await?;
+    let auditor = f.browser("BEL", Role::Auditor)?;
+    let page = auditor.get("/audit", &[]).await?;
+    ensure!(page.status == 200, "{page:?}");
+    ensure_locked_down(&page)?;
+    ensure!(
+        page.body.contains(&trace),
+        "the trace's entries: {}",
+        page.body
+    );
+    // Facts, never content: not the request's free text.
+    ensure!(!page.body.contains("alert("), "content in the audit page");
+    let verified = auditor.get("/audit?verify=1", &[]).await?;
+    ensure!(
+        verified.body.contains("The hash chain is intact"),
+        "{}",
+        verified.body
+    );
+    let investigator = f.browser("BEL", Role::Investigator)?;
+    ensure!(investigator.get("/audit", &[]).await?.status == 403);
+    f.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_reads_peers_with_ca_expiry_and_the_directory_and_nobody_else_does()
+-> anyhow::Result<()> {
+    let (mut f, _) = request_delivered().await?;
+    let gha_ca = f.sandbox.member(&iti_tests::p("GHA"))?.ca.cert_der()?;
+    let fingerprint = iti_node::identity::pki::fingerprint(&gha_ca);
+    let expires = iti_node::identity::pki::not_after(&gha_ca).context("CA expiry")?;
+    let admin = f.browser("BEL", Role::Admin)?;
+    let page = admin.get("/admin", &[]).await?;
+    ensure!(page.status == 200, "{page:?}");
+    ensure_locked_down(&page)?;
+    let (_, gha) = page
+        .body
+        .split_once("<th scope=\"row\">GHA</th>")
+        .context("GHA among the peers")?;
+    ensure!(gha.contains(&fingerprint), "{gha}");
+    let shown = iti_node::render::time(Some(&iti_node::clock::to_timestamp(expires)));
+    ensure!(gha.contains(&shown), "expiry {shown}: {gha}");
+    ensure!(
+        page.body.contains("href=\"/admin\""),
+        "the admin's navigation"
+    );
+
+    let poc = f.browser("BEL", Role::Poc)?;
+    ensure!(poc.get("/admin", &[]).await?.status == 403);
+    // Each officer's navigation offers only the pages of their role.
+    let inbox = poc.get("/", &[]).await?;
+    ensure!(
+        !inbox.body.contains("href=\"/admin\"") && inbox.body.contains("href=\"/compose\""),
+        "{}",
+        inbox.body
+    );
+    f.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_report_is_made_for_a_period_and_a_bad_date_is_named() -> anyhow::Result<()> {
+    let (mut f, _) = request_delivered().await?;
+    let gha = f.browser("GHA", Role::Poc)?;
+    let page = gha.get("/report", &[]).await?;
+    ensure!(page.status == 200, "{page:?}");
+    ensure_locked_down(&page)?;
+    let expected = f
+        .poc("GHA")?
+        .report(pb::ReportRequest::default())
+        .await?
+        .into_inner()
+        .text;
+    let first = expected.lines().next().context("a report")?;
+    ensure!(page.body.contains(first), "{first}: {}", page.body);
+    let bad = gha.get("/report?from=2026-13-40", &[]).await?;
+    ensure!(bad.status == 400 && bad.body.contains("from"), "{bad:?}");
+    f.shutdown().await;
+    Ok(())
+}

@@ -141,6 +141,7 @@ async fn two_officers_work_a_case_in_their_browsers() -> anyhow::Result<()> {
                 "officers": {
                     "poc": officer_files(&mut f, files.path(), "GHA", Role::Poc)?,
                     "analyst": officer_files(&mut f, files.path(), "GHA", Role::Analyst)?,
+                    "admin": officer_files(&mut f, files.path(), "GHA", Role::Admin)?,
                 },
             },
             "BEL": {

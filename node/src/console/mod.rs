@@ -27,7 +27,7 @@ use std::time::Duration;
 use axum::Router;
 use axum::extract::{FromRequestParts, Request};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use hyper_util::rt::{TokioIo, TokioTimer};
@@ -75,6 +75,10 @@ pub fn router(console: Arc<Console>) -> Router {
         .route("/case/{id}/refuse", post(pages::act::refuse))
         .route("/case/{id}/delay", post(pages::act::delay))
         .route("/hub", get(pages::hub::show))
+        .route("/overdue", get(pages::overdue::show))
+        .route("/audit", get(pages::audit::show))
+        .route("/report", get(pages::report::show))
+        .route("/admin", get(pages::admin::show))
         .route("/static/console.css", get(pages::layout::stylesheet))
         .fallback(not_found)
         .layer(axum::middleware::from_fn(security::headers_and_log))
@@ -166,6 +170,20 @@ impl FromRequestParts<Arc<Console>> for Session {
             Ok(officer) => Ok(Session { officer, texts }),
             Err(e) => Err(error_page(&texts, e)),
         }
+    }
+}
+
+impl Session {
+    /// A page of this officer's, 200 OK, keeping a language chosen with
+    /// `?lang=` in `uri`.
+    pub fn page(&self, uri: &Uri, title: &str, content: maud::Markup) -> Response {
+        let body = pages::layout::page(&self.texts, Some(&self.officer), title, content);
+        page_response(
+            StatusCode::OK,
+            &self.texts,
+            chosen_language(uri.query()).is_some(),
+            body.into_string(),
+        )
     }
 }
 

@@ -382,6 +382,12 @@ pub fn fingerprint(der: &[u8]) -> String {
     hex::encode(Sha256::digest(der))
 }
 
+/// When a certificate expires (none: unreadable).
+pub fn not_after(der: &[u8]) -> Option<OffsetDateTime> {
+    let (_, cert) = x509_parser::parse_x509_certificate(der).ok()?;
+    Some(cert.validity().not_after.to_datetime())
+}
+
 /// The subject of a certificate, for display.
 pub fn subject_of(der: &[u8]) -> String {
     x509_parser::parse_x509_certificate(der)

@@ -417,6 +417,11 @@ impl Node {
     }
 
     /// Recomputes the audit chain and reports the first entry that breaks it.
+    /// The sequence number of the newest audit entry (0: none yet).
+    pub async fn audit_head_seq(&self) -> ServiceResult<u64> {
+        Ok(audit::head(self.store.pool()).await?.map_or(0, |h| h.seq))
+    }
+
     pub async fn verify_audit(&self) -> ServiceResult<pb::AuditVerifyReply> {
         let entries = audit::entries(self.store.pool(), 0, 0).await?;
         let mut reply = match crate::audit::verify_chain(&entries) {
@@ -499,6 +504,7 @@ pub(crate) fn peer_view(row: &crate::store::peers::PeerRow) -> pb::PeerView {
         ca_subject: crate::identity::pki::subject_of(&row.ca_der),
         serves: row.serves.iter().map(|s| s.to_string()).collect(),
         added_at: Some(to_timestamp(row.added_at)),
+        ca_not_after: crate::identity::pki::not_after(&row.ca_der).map(to_timestamp),
     }
 }
 

@@ -8,6 +8,7 @@ use maud::{DOCTYPE, Markup, html};
 
 use crate::console::i18n::{Lang, Texts};
 use crate::identity::Officer;
+use crate::service::access::{Operation, allowed};
 
 /// The stylesheet, served from the binary (`style-src 'self'`).
 pub async fn stylesheet() -> impl IntoResponse {
@@ -16,6 +17,16 @@ pub async fn stylesheet() -> impl IntoResponse {
         include_str!("console.css"),
     )
 }
+
+/// The pages after the inbox, each shown to the roles that may use it.
+const NAV: [(&str, &str, Operation); 6] = [
+    ("/compose", "nav-compose", Operation::ActOnCases),
+    ("/overdue", "nav-overdue", Operation::ReadCases),
+    ("/hub", "nav-hub", Operation::ReadHubFigures),
+    ("/report", "nav-report", Operation::UseInformation),
+    ("/audit", "nav-audit", Operation::ReadAudit),
+    ("/admin", "nav-admin", Operation::Administer),
+];
 
 /// A whole page: `lang` and `dir` from the officer's language, the
 /// navigation, who is signed in, and the content.
@@ -34,8 +45,11 @@ pub fn page(texts: &Texts, officer: Option<&Officer>, title: &str, content: Mark
                 header {
                     nav aria-label=(texts.t("console-title")) {
                         a href="/" { (texts.t("nav-inbox")) }
-                        a href="/compose" { (texts.t("nav-compose")) }
-                        a href="/hub" { (texts.t("nav-hub")) }
+                        @for (href, id, op) in NAV {
+                            @if officer.is_some_and(|o| allowed(o.role, op)) {
+                                a href=(href) { (texts.t(id)) }
+                            }
+                        }
                         span class="langs" {
                             (texts.t("nav-language")) ": "
                             @for lang in Lang::ALL {

@@ -3,9 +3,13 @@
 //! value, so free text (`<script>`, `onerror=`) shows as text.
 
 pub mod act;
+pub mod admin;
+pub mod audit;
 pub mod case;
 pub mod compose;
 pub mod hub;
 pub mod inbox;
 pub mod layout;
 pub mod message;
+pub mod overdue;
+pub mod report;
