@@ -9,3 +9,11 @@ pub mod hub;
 pub mod inbox;
 pub mod layout;
 pub mod message;
+// forms: acting on a case (respond, return, clarify, consent, forward,
+// export, drafts).
+pub mod consent;
+pub mod draft;
+pub mod form;
+pub mod onward;
+pub mod refusal;
+pub mod respond;
