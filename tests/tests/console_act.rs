@@ -10,7 +10,7 @@ use anyhow::{Context, ensure};
 use iti_node::identity::Role;
 use iti_node::sandbox::MemberOptions;
 use iti_proto::v1 as pb;
-use iti_tests::console::Page;
+use iti_tests::console::{Browser, Page};
 use iti_tests::{Federation, fixtures, summary};
 
 const GHA: &str = "GHA";
@@ -114,21 +114,46 @@ async fn response_at_gha(f: &mut Federation, trace: &str) -> anyhow::Result<pb::
         .context("GHA holds no response")
 }
 
-/// The follow-up GHA's node drafted in the case of `trace`.
-async fn drafted_follow_up(f: &mut Federation, trace: &str) -> anyhow::Result<String> {
-    let case = f
-        .poc(GHA)?
-        .show_case(pb::ShowCaseRequest {
-            id: trace.to_string(),
-        })
+/// The follow-up GHA's officer finds drafted on the case page, ready to send.
+fn drafted_follow_up(case: &Page) -> anyhow::Result<String> {
+    let marker = "id=\"send-draft-";
+    let start = case
+        .body
+        .find(marker)
+        .context("no drafted follow-up to send")?
+        + marker.len();
+    let end = case.body[start..].find('"').context("unterminated id")? + start;
+    Ok(case.body[start..end].to_string())
+}
+
+/// The CSRF token of the forms on `path`, as `browser` loads it.
+async fn token(browser: &Browser, path: &str) -> anyhow::Result<String> {
+    browser
+        .get(path, &[])
         .await?
-        .into_inner();
-    case.traces
-        .iter()
-        .filter_map(|t| t.summary.as_ref())
-        .find(|s| s.state == "drafted")
-        .map(|s| s.trace_id.clone())
-        .with_context(|| format!("GHA drafted no follow-up in the case of {trace}"))
+        .hidden("csrf")
+        .with_context(|| format!("no form on {path}"))
+}
+
+/// BEL's answer, typed in the console with its finding under `finding_tlp`,
+/// received at GHA.
+async fn responded_at_gha(finding_tlp: &str) -> anyhow::Result<(Federation, String)> {
+    let (mut f, trace) = acknowledged_at_bel().await?;
+    let sent = respond_in_console(&mut f, &trace, finding_tlp).await?;
+    ensure!(sent.status == 303, "{sent:?}");
+    f.until_state(GHA, &trace, "responded").await?;
+    Ok((f, trace))
+}
+
+/// BEL's consent to forwarding what it gave on the trace to NGA.
+fn consent_for_nga(token: &str) -> [(&str, &str); 5] {
+    [
+        ("csrf", token),
+        ("use", "ONWARD_USE_FORWARD_TO_THIRD_STATE"),
+        ("to", NGA),
+        ("lift_tlp", "yes"),
+        ("decision", "grant"),
+    ]
 }
 
 async fn state(f: &mut Federation, at: &str, trace: &str) -> anyhow::Result<String> {
@@ -198,11 +223,11 @@ async fn a_response_typed_in_the_console_reaches_the_requester_with_each_section
 
     // GHA's officer reads it, free text as text, and the drafted follow-up
     // to NGA with where each field came from.
-    let draft = drafted_follow_up(&mut f, &trace).await?;
     let gha = f
         .browser(GHA, Role::Poc)?
         .get(&format!("/case/{trace}"), &[])
         .await?;
+    let draft = drafted_follow_up(&gha)?;
     ensure!(
         gha.body.contains("proprietary commercial information")
             && gha
@@ -239,18 +264,12 @@ async fn an_analyst_cannot_act_and_is_told_why() -> anyhow::Result<()> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_refused_follow_up_explains_the_marking_and_goes_once_the_provider_consents()
 -> anyhow::Result<()> {
-    let (mut f, trace) = acknowledged_at_bel().await?;
     // The finding stays TLP:AMBER: the export record may not go to NGA.
-    let sent = respond_in_console(&mut f, &trace, "TLP_AMBER").await?;
-    ensure!(sent.status == 303, "{sent:?}");
-    f.until_state(GHA, &trace, "responded").await?;
-    let draft = drafted_follow_up(&mut f, &trace).await?;
+    let (mut f, trace) = responded_at_gha("TLP_AMBER").await?;
     let gha = f.browser(GHA, Role::Poc)?;
-    let token = gha
-        .get(&format!("/case/{trace}"), &[])
-        .await?
-        .hidden("csrf")
-        .context("no form")?;
+    let case = gha.get(&format!("/case/{trace}"), &[]).await?;
+    let draft = drafted_follow_up(&case)?;
+    let token = case.hidden("csrf").context("no form")?;
     let send = format!("/case/{draft}/send");
 
     let refused = gha.post(&send, &[("csrf", &token)], &[]).await?;
@@ -299,23 +318,8 @@ async fn a_refused_follow_up_explains_the_marking_and_goes_once_the_provider_con
     ensure!(asked.status == 303, "{asked:?}");
 
     // Consent comes only from the provider: GHA cannot grant it itself.
-    let grant = |token: &str| {
-        vec![
-            ("csrf".to_string(), token.to_string()),
-            ("use".into(), "ONWARD_USE_FORWARD_TO_THIRD_STATE".into()),
-            ("to".into(), NGA.into()),
-            ("lift_tlp".into(), "yes".into()),
-            ("decision".into(), "grant".into()),
-        ]
-    };
-    let fields = grant(&token);
-    let pairs: Vec<(&str, &str)> = fields
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect();
-    let own = gha
-        .post(&format!("/case/{trace}/consent/grant"), &pairs, &[])
-        .await?;
+    let grant = format!("/case/{trace}/consent/grant");
+    let own = gha.post(&grant, &consent_for_nga(&token), &[]).await?;
     ensure!(
         own.status == 409 && own.body.contains("only the requested state"),
         "{own:?}"
@@ -327,14 +331,8 @@ async fn a_refused_follow_up_explains_the_marking_and_goes_once_the_provider_con
             .body
             .contains(&format!("id=\"consent-grant-{trace}\""))
     );
-    let fields = grant(&bel_case.hidden("csrf").context("no form at BEL")?);
-    let pairs: Vec<(&str, &str)> = fields
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect();
-    let granted = bel
-        .post(&format!("/case/{trace}/consent/grant"), &pairs, &[])
-        .await?;
+    let bel_token = bel_case.hidden("csrf").context("no form at BEL")?;
+    let granted = bel.post(&grant, &consent_for_nga(&bel_token), &[]).await?;
     ensure!(granted.status == 303, "{granted:?}");
     f.until_state(NGA, &draft, "delivered").await?;
     f.shutdown().await;
@@ -344,16 +342,9 @@ async fn a_refused_follow_up_explains_the_marking_and_goes_once_the_provider_con
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_export_carries_its_markings_and_a_forbidden_use_says_which_marking_forbids_it()
 -> anyhow::Result<()> {
-    let (mut f, trace) = acknowledged_at_bel().await?;
-    let sent = respond_in_console(&mut f, &trace, "TLP_GREEN").await?;
-    ensure!(sent.status == 303, "{sent:?}");
-    f.until_state(GHA, &trace, "responded").await?;
+    let (mut f, trace) = responded_at_gha("TLP_GREEN").await?;
     let gha = f.browser(GHA, Role::Poc)?;
-    let token = gha
-        .get(&format!("/case/{trace}"), &[])
-        .await?
-        .hidden("csrf")
-        .context("no form")?;
+    let token = token(&gha, &format!("/case/{trace}")).await?;
     let path = format!("/case/{trace}/export");
 
     let csv = gha
@@ -430,11 +421,7 @@ async fn an_export_carries_its_markings_and_a_forbidden_use_says_which_marking_f
 async fn the_new_forms_are_refused_without_their_token_or_from_elsewhere() -> anyhow::Result<()> {
     let (mut f, trace) = acknowledged_at_bel().await?;
     let bel = f.browser(BEL, Role::Poc)?;
-    let token = bel
-        .get(&format!("/case/{trace}/respond"), &[])
-        .await?
-        .hidden("csrf")
-        .context("no token")?;
+    let token = token(&bel, &format!("/case/{trace}/respond")).await?;
     let elsewhere = [("Origin", "https://attacker.example")];
     for action in [
         "respond",
@@ -479,19 +466,40 @@ async fn the_new_forms_are_refused_without_their_token_or_from_elsewhere() -> an
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn return_and_clarification_are_offered_as_the_lifecycle_allows() -> anyhow::Result<()> {
+async fn an_incomplete_request_is_returned_from_the_console() -> anyhow::Result<()> {
     let (mut f, trace) = acknowledged_at_bel().await?;
     let bel = f.browser(BEL, Role::Poc)?;
     let case = bel.get(&format!("/case/{trace}"), &[]).await?;
     ensure!(case.body.contains(&format!("id=\"return-{trace}\"")));
-    ensure!(
-        !case.body.contains("clarify-answer"),
-        "nothing to clarify yet"
-    );
-    let sent = respond_in_console(&mut f, &trace, "TLP_GREEN").await?;
-    ensure!(sent.status == 303, "{sent:?}");
-    f.until_state(GHA, &trace, "responded").await?;
+    ensure!(!case.body.contains("clarify-answer"), "nothing to clarify");
+    let token = case.hidden("csrf").context("no form")?;
+    let returned = bel
+        .post(
+            &format!("/case/{trace}/return"),
+            &[
+                ("csrf", &token),
+                ("missing", "items[0].photographs\n"),
+                ("note", "a photograph of the marks, please"),
+            ],
+            &[],
+        )
+        .await?;
+    ensure!(returned.status == 303, "{returned:?}");
+    f.until_state(GHA, &trace, "returned_for_completion")
+        .await?;
+    f.shutdown().await;
+    Ok(())
+}
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_clarification_is_asked_and_answered_as_the_lifecycle_allows() -> anyhow::Result<()> {
+    let (mut f, trace) = responded_at_gha("TLP_GREEN").await?;
+    let bel = f.browser(BEL, Role::Poc)?;
+    let case = bel.get(&format!("/case/{trace}"), &[]).await?;
+    ensure!(
+        !case.body.contains("id=\"return-"),
+        "returned after responding"
+    );
     let gha = f.browser(GHA, Role::Poc)?;
     let case = gha.get(&format!("/case/{trace}"), &[]).await?;
     ensure!(case.body.contains(&format!("id=\"clarify-ask-{trace}\"")));
@@ -502,13 +510,8 @@ async fn return_and_clarification_are_offered_as_the_lifecycle_allows() -> anyho
         empty.status == 400 && empty.body.contains("clarificationRequest.question"),
         "{empty:?}"
     );
-    let asked = gha
-        .post(
-            &ask,
-            &[("csrf", &token), ("question", "Which licence?")],
-            &[],
-        )
-        .await?;
+    let question = [("csrf", token.as_str()), ("question", "Which licence?")];
+    let asked = gha.post(&ask, &question, &[]).await?;
     ensure!(asked.status == 303, "{asked:?}");
     f.until_state(BEL, &trace, "clarification_requested")
         .await?;
@@ -519,12 +522,9 @@ async fn return_and_clarification_are_offered_as_the_lifecycle_allows() -> anyho
             .contains(&format!("id=\"clarify-answer-{trace}\""))
     );
     let token = case.hidden("csrf").context("no form")?;
+    let answer = [("csrf", token.as_str()), ("answer", "BE-W-2009-0412")];
     let answered = bel
-        .post(
-            &format!("/case/{trace}/clarify/answer"),
-            &[("csrf", &token), ("answer", "BE-W-2009-0412")],
-            &[],
-        )
+        .post(&format!("/case/{trace}/clarify/answer"), &answer, &[])
         .await?;
     ensure!(answered.status == 303, "{answered:?}");
     f.until_state(GHA, &trace, "clarification_answered").await?;

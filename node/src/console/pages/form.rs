@@ -78,6 +78,17 @@ impl Fields {
             .collect()
     }
 
+    /// A form as a test writes it.
+    #[cfg(test)]
+    pub fn of(pairs: &[(&str, &str)]) -> Fields {
+        Fields(
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        )
+    }
+
     pub fn checked(&self, name: &str) -> bool {
         !self.get(name).is_empty()
     }
@@ -305,12 +316,7 @@ mod tests {
     use super::*;
 
     fn fields(pairs: &[(&str, &str)]) -> Fields {
-        Fields(
-            pairs
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
-        )
+        Fields::of(pairs)
     }
 
     #[test]
