@@ -24,6 +24,7 @@ pub fn to_status(e: ServiceError) -> Status {
         ServiceError::NotFound(m) => Status::not_found(m),
         ServiceError::FailedPrecondition(m) => Status::failed_precondition(m),
         ServiceError::PermissionDenied(m) => Status::permission_denied(m),
+        ServiceError::Refused { .. } => Status::permission_denied(e.to_string()),
         ServiceError::Unavailable(m) => {
             tracing::warn!(error = %m, "database unavailable");
             Status::unavailable("the node's database is unavailable now; try again shortly")

@@ -79,6 +79,18 @@ pub fn router(console: Arc<Console>) -> Router {
         .route("/audit", get(pages::audit::show))
         .route("/report", get(pages::report::show))
         .route("/admin", get(pages::admin::show))
+        // forms: acting on a case.
+        .route(
+            "/case/{id}/respond",
+            get(pages::respond::show).post(pages::respond::submit),
+        )
+        .route("/case/{id}/return", post(pages::act::return_for_completion))
+        .route("/case/{id}/clarify/{way}", post(pages::act::clarify))
+        .route("/case/{id}/consent/request", post(pages::consent::request))
+        .route("/case/{id}/consent/grant", post(pages::consent::grant))
+        .route("/case/{id}/forward", post(pages::onward::forward))
+        .route("/case/{id}/export", post(pages::onward::export))
+        .route("/case/{id}/send", post(pages::draft::send))
         .route("/static/console.css", get(pages::layout::stylesheet))
         .fallback(not_found)
         .layer(axum::middleware::from_fn(security::headers_and_log))
@@ -253,6 +265,7 @@ pub fn error_page(texts: &Texts, e: ServiceError) -> Response {
             StatusCode::FORBIDDEN,
             texts.t_with("error-permission", &[("reason", m)]),
         ),
+        ServiceError::Refused { refusal, .. } => return pages::refusal::page(texts, &refusal),
         ServiceError::Unavailable(m)
         | ServiceError::OutcomeUnknown(m)
         | ServiceError::NotYet(m) => {

@@ -2,6 +2,8 @@
 //! gRPC codes in one exhaustive match.
 
 use crate::case::machine::IllegalTransition;
+use crate::ids::TraceId;
+use crate::policy::gate::Refusal;
 use crate::store::StoreError;
 
 #[derive(Debug, thiserror::Error)]
@@ -16,6 +18,15 @@ pub enum ServiceError {
     FailedPrecondition(String),
     #[error("{0}")]
     PermissionDenied(String),
+    /// The release gate refused a use that needs the whole content
+    /// (forwarding, exporting, sending a draft), naming every rule in the
+    /// way; a drafted follow-up (`draft`) may still go in two other ways.
+    /// Kept whole so that each exit (gRPC, console) can explain it.
+    #[error("{}", refused_text(.refusal, .draft))]
+    Refused {
+        refusal: Box<Refusal>,
+        draft: Option<TraceId>,
+    },
     /// The database is away or busy (failing over, say): worth trying again.
     #[error("unavailable: {0}")]
     Unavailable(String),
@@ -48,6 +59,20 @@ impl ServiceError {
             field: field.into(),
             reason: reason.into(),
         }
+    }
+}
+
+/// A gate's refusal, and for a draft the two ways forward, as `itictl`
+/// offers them.
+fn refused_text(refusal: &Refusal, draft: &Option<TraceId>) -> String {
+    match draft {
+        None => refusal.to_string(),
+        Some(draft) => format!(
+            "{refusal}. Either ask the provider's consent, and the draft goes once it is granted \
+             (itictl request send {draft} --ask-consent --justification \"...\"), or send it \
+             without those fields if it is still a valid request (itictl request send {draft} \
+             --without-restricted)"
+        ),
     }
 }
 

@@ -23,7 +23,10 @@ use crate::store::traces::{self, TraceRow};
 use crate::store::{audit, boxed};
 
 pub(crate) fn refused(r: Refusal) -> ServiceError {
-    ServiceError::PermissionDenied(r.to_string())
+    ServiceError::Refused {
+        refusal: Box::new(r),
+        draft: None,
+    }
 }
 
 /// The responses received on a trace.

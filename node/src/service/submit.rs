@@ -591,12 +591,10 @@ fn consent_needed(
 
 /// A refusal to send a draft, with the two ways forward.
 fn refusal_with_choices(refusal: Refusal, draft: TraceId) -> ServiceError {
-    ServiceError::PermissionDenied(format!(
-        "{refusal}. Either ask the provider's consent, and the draft goes once it is granted \
-         (itictl request send {draft} --ask-consent --justification \"...\"), or send it without \
-         those fields if it is still a valid request (itictl request send {draft} \
-         --without-restricted)"
-    ))
+    ServiceError::Refused {
+        refusal: Box::new(refusal),
+        draft: Some(draft),
+    }
 }
 
 /// The history's note of a routing override: facts only (the reason is in

@@ -3,37 +3,68 @@
 //! this officer's, and then through the same service call as `itictl act`
 //! (`Node::act`), with the same role check.
 
-use std::sync::Arc;
-
-use axum::Form;
-use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::extract::Path;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
 use iti_proto::v1 as pb;
 use maud::{Markup, html};
-use serde::Deserialize;
 
 use crate::case::machine::{Step, TraceState, transition};
 use crate::console::i18n::Texts;
 use crate::console::pages::compose::date;
-use crate::console::pages::layout;
+use crate::console::pages::form::{self, Posted};
+use crate::console::pages::{consent, draft, layout, onward};
 use crate::console::security::{CSRF_FIELD, same_origin};
-use crate::console::{Console, Session, error_page, page_response};
+use crate::console::{Console, Session, page_response};
 use crate::identity::{Officer, Role};
-use crate::ids::TraceId;
 use crate::service::ServiceError;
 use crate::service::act::Action;
 
 /// The forms an officer may use on a trace now (the service decides again
-/// when one is sent).
+/// when one is sent): those of our side of the trace, for the steps the
+/// lifecycle allows from where it stands.
 pub fn forms(texts: &Texts, officer: &Officer, t: &pb::TraceSummary, csrf: &str) -> Markup {
-    let requested = t.role == pb::TraceRole::Requested as i32;
     let Ok(state) = t.state.parse::<TraceState>() else {
         return html! {};
     };
-    if officer.role != Role::Poc || !requested {
+    if officer.role != Role::Poc {
         return html! {};
     }
+    match pb::TraceRole::try_from(t.role) {
+        Ok(pb::TraceRole::Requested) => html! {
+            (requested_forms(texts, t, state, csrf))
+            @if answered(state) { (consent::grant_form(texts, &t.trace_id, csrf)) }
+        },
+        Ok(pb::TraceRole::Requester) => html! {
+            @if state == TraceState::Drafted { (draft::form(texts, &t.trace_id, csrf)) }
+            @if transition(state, Step::RequestClarification).is_ok() {
+                (clarify_form(texts, &t.trace_id, csrf, "ask"))
+            }
+            @if answered(state) {
+                (consent::request_form(texts, &t.trace_id, csrf))
+                (onward::forms(texts, &t.trace_id, csrf))
+            }
+        },
+        _ => html! {},
+    }
+}
+
+/// Whether the requested state has answered (information to use, consent
+/// to give or ask for).
+fn answered(state: TraceState) -> bool {
+    matches!(
+        state,
+        TraceState::Responded
+            | TraceState::RespondedRestricted
+            | TraceState::ClarificationRequested
+            | TraceState::ClarificationAnswered
+            | TraceState::Closed
+    )
+}
+
+/// The requested state's steps: acknowledge, respond, return, delay,
+/// refuse, answer a clarification.
+fn requested_forms(texts: &Texts, t: &pb::TraceSummary, state: TraceState, csrf: &str) -> Markup {
     // The lifecycle's own table says which steps the trace allows now.
     let allows = |step| transition(state, step).is_ok();
     html! {
@@ -45,6 +76,11 @@ pub fn forms(texts: &Texts, officer: &Officer, t: &pb::TraceSummary, csrf: &str)
                 button type="submit" { (texts.t("act-acknowledge")) }
             }
         }
+        @if allows(Step::Respond) {
+            p class="act" { a id={ "respond-" (t.trace_id) } href={ "/case/" (t.trace_id) "/respond" } { (texts.t("act-respond")) } }
+        }
+        @if allows(Step::ReturnForCompletion) { (return_form(texts, &t.trace_id, csrf)) }
+        @if allows(Step::AnswerClarification) { (clarify_form(texts, &t.trace_id, csrf, "answer")) }
         @if allows(Step::Delay) {
             form class="act" method="post" action={ "/case/" (t.trace_id) "/delay" } {
                 input type="hidden" name=(CSRF_FIELD) value=(csrf);
@@ -68,6 +104,37 @@ pub fn forms(texts: &Texts, officer: &Officer, t: &pb::TraceSummary, csrf: &str)
     }
 }
 
+/// 10.2: return an incomplete request, listing what is missing (one per
+/// line; left empty, what the completeness check found).
+fn return_form(texts: &Texts, trace: &str, token: &str) -> Markup {
+    let id = |name: &str| format!("return-{name}-{trace}");
+    html! {
+        form class="act" id={ "return-" (trace) } method="post" action={ "/case/" (trace) "/return" } {
+            (form::csrf(token))
+            (form::area(texts, &id("missing"), "missing", "act-return-missing", false))
+            (form::text(texts, &id("note"), "note", "act-note"))
+            button type="submit" { (texts.t("act-return")) }
+        }
+    }
+}
+
+/// 10.5.2, last sentence: the requester asks (`ask`), the requested state
+/// answers (`answer`).
+fn clarify_form(texts: &Texts, trace: &str, token: &str, way: &str) -> Markup {
+    let (field, label) = if way == "ask" {
+        ("question", "question")
+    } else {
+        ("answer", "answer")
+    };
+    html! {
+        form class="act" id={ "clarify-" (way) "-" (trace) } method="post" action={ "/case/" (trace) "/clarify/" (way) } {
+            (form::csrf(token))
+            (form::area(texts, &format!("clarify-{field}-{trace}"), field, label, true))
+            button type="submit" { (texts.t(&format!("act-clarify-{way}"))) }
+        }
+    }
+}
+
 /// A choice of the reasons of 10.5.2, each in the officer's language.
 fn reason_select(texts: &Texts, id: &str) -> Markup {
     html! {
@@ -81,105 +148,48 @@ fn reason_select(texts: &Texts, id: &str) -> Markup {
 }
 
 /// The reasons of 10.5.2 an officer may give.
-const REASONS: [pb::WithholdingReason; 3] = [
+pub const REASONS: [pb::WithholdingReason; 3] = [
     pb::WithholdingReason::OngoingInvestigationOrLaw,
     pb::WithholdingReason::ConfidentialityNotGuaranteed,
     pb::WithholdingReason::NationalSecurity,
 ];
 
-#[derive(Debug, Deserialize)]
-pub struct AcknowledgeForm {
-    #[serde(default)]
-    csrf: String,
-    #[serde(default)]
-    reference: String,
-}
-
-#[derive(Debug, Deserialize)]
-pub struct RefuseForm {
-    #[serde(default)]
-    csrf: String,
-    #[serde(default)]
-    reason: String,
-    #[serde(default)]
-    explanation: String,
-}
-
 /// `POST /case/{trace}/acknowledge` (10.1).
-pub async fn acknowledge(
-    State(console): State<Arc<Console>>,
-    session: Session,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-    Form(form): Form<AcknowledgeForm>,
-) -> Response {
-    if let Some(refused) = refuse_foreign_form(&console, &session, &headers, &form.csrf) {
-        return refused;
-    }
+pub async fn acknowledge(posted: Posted) -> Response {
     let action = Action::Acknowledge(pb::Acknowledgement {
-        reference: form.reference.trim().to_string(),
+        reference: posted.fields.text("reference"),
         note: String::new(),
     });
-    act(&console, &session, &id, action).await
-}
-
-#[derive(Debug, Deserialize)]
-pub struct DelayForm {
-    #[serde(default)]
-    csrf: String,
-    #[serde(default)]
-    new_response_due: String,
-    #[serde(default)]
-    reason: String,
-    #[serde(default)]
-    explanation: String,
+    posted.act(Ok(action), false).await
 }
 
 /// `POST /case/{trace}/delay` (10.5.2): the new due date, a reason and why.
-pub async fn delay(
-    State(console): State<Arc<Console>>,
-    session: Session,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-    Form(form): Form<DelayForm>,
-) -> Response {
-    if let Some(refused) = refuse_foreign_form(&console, &session, &headers, &form.csrf) {
-        return refused;
-    }
-    let due = match date(&form.new_response_due, "delay.newResponseDue") {
-        Ok(due) => due,
-        Err(e) => return error_page(&session.texts, e),
-    };
-    let action = Action::Delay(pb::DelayNotice {
-        reason: reason_of(&form.reason) as i32,
-        explanation: form.explanation.trim().to_string(),
-        new_response_due: due,
+pub async fn delay(posted: Posted) -> Response {
+    let f = &posted.fields;
+    let action = date(f.get("new_response_due"), "delay.newResponseDue").map(|due| {
+        Action::Delay(pb::DelayNotice {
+            reason: reason_of(f.get("reason")) as i32,
+            explanation: f.text("explanation"),
+            new_response_due: due,
+        })
     });
-    act(&console, &session, &id, action).await
+    posted.act(action, false).await
 }
 
 /// A reason of 10.5.2 by its name; an unknown one is left unspecified, and
 /// the service names the field.
-fn reason_of(name: &str) -> pb::WithholdingReason {
+pub fn reason_of(name: &str) -> pb::WithholdingReason {
     pb::WithholdingReason::from_str_name(name.trim()).unwrap_or(pb::WithholdingReason::Unspecified)
 }
 
 /// `POST /case/{trace}/refuse` (10.5.2): a reason of 10.5.2 and why.
-pub async fn refuse(
-    State(console): State<Arc<Console>>,
-    session: Session,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-    Form(form): Form<RefuseForm>,
-) -> Response {
-    if let Some(refused) = refuse_foreign_form(&console, &session, &headers, &form.csrf) {
-        return refused;
-    }
+pub async fn refuse(posted: Posted) -> Response {
+    let f = &posted.fields;
     let action = Action::Refuse(pb::Refusal {
-        reason: reason_of(&form.reason) as i32,
-        explanation: form.explanation.trim().to_string(),
+        reason: reason_of(f.get("reason")) as i32,
+        explanation: f.text("explanation"),
     });
-    act(&console, &session, &id, action).await
+    posted.act(Ok(action), false).await
 }
 
 /// A form not sent from this console's pages to this officer (another
@@ -204,29 +214,41 @@ pub fn refuse_foreign_form(
     ))
 }
 
-/// Does `action` on the trace through the service (`itictl`'s call), then
-/// back to the case; an error is shown, naming the field.
-async fn act(console: &Console, session: &Session, id: &str, action: Action) -> Response {
-    let trace: TraceId = match id.parse() {
-        Ok(t) => t,
-        Err(e) => {
-            let e: crate::ids::IdError = e;
-            return error_page(
-                &session.texts,
-                ServiceError::invalid("trace", e.to_string()),
-            );
-        }
+/// `POST /case/{trace}/return` (10.2).
+pub async fn return_for_completion(posted: Posted) -> Response {
+    let f = &posted.fields;
+    let missing = f
+        .get("missing")
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(|field| pb::MissingElement {
+            clause: "9.2".into(),
+            description: format!("{field} is missing"),
+            field: field.to_string(),
+        })
+        .collect();
+    let action = Action::ReturnForCompletion(pb::ReturnForCompletion {
+        missing,
+        note: f.text("note"),
+        automatic: false,
+    });
+    posted.act(Ok(action), false).await
+}
+
+/// `POST /case/{trace}/clarify/{ask|answer}` (10.5.2, last sentence).
+pub async fn clarify(Path((_, way)): Path<(String, String)>, posted: Posted) -> Response {
+    let f = &posted.fields;
+    let action = match way.as_str() {
+        "ask" => Ok(Action::RequestClarification(pb::ClarificationRequest {
+            question: f.text("question"),
+            regarding: f.text("regarding"),
+        })),
+        "answer" => Ok(Action::Clarify(pb::ClarificationReply {
+            answer: f.text("answer"),
+            regarding: f.text("regarding"),
+        })),
+        _ => Err(ServiceError::NotFound(way)),
     };
-    match console
-        .node
-        .act(&session.officer, trace, action, false)
-        .await
-    {
-        Ok(_) => (
-            StatusCode::SEE_OTHER,
-            [(header::LOCATION, format!("/case/{trace}"))],
-        )
-            .into_response(),
-        Err(e) => error_page(&session.texts, e),
-    }
+    posted.act(action, false).await
 }

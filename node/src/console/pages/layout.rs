@@ -164,7 +164,7 @@ pub fn withheld_rules(texts: &Texts, rules: &str) -> String {
 }
 
 /// "lastLegalPossessor" → message `part-lastlegalpossessor`, if there is one.
-fn coded(texts: &Texts, prefix: &str, value: &str) -> String {
+pub fn coded(texts: &Texts, prefix: &str, value: &str) -> String {
     let mut id = format!("{prefix}-");
     for c in value.trim().chars() {
         match c.to_ascii_lowercase() {

@@ -13,3 +13,11 @@ pub mod layout;
 pub mod message;
 pub mod overdue;
 pub mod report;
+// forms: acting on a case (respond, return, clarify, consent, forward,
+// export, drafts).
+pub mod consent;
+pub mod draft;
+pub mod form;
+pub mod onward;
+pub mod refusal;
+pub mod respond;
