@@ -68,6 +68,15 @@ async function until(who, path, text, what) {
   }
 }
 
+/** Fails with the page's message when the console answered with an error. */
+async function refusedIfError(page, what) {
+  await page.waitForLoadState();
+  const error = page.locator('.error');
+  if ((await error.count()) > 0) {
+    throw new Error(`${what} was refused: ${(await error.first().textContent()).trim()}`);
+  }
+}
+
 function ensure(condition, message) {
   if (!condition) throw new Error(message);
 }
@@ -126,12 +135,52 @@ try {
     await check(bel.page, 'case-acknowledged');
   });
 
-  await step('3. GHA sees the acknowledgement in the timeline', async () => {
-    await until(gha, `/case/${traceId}`, scenario.acknowledged, "GHA's timeline");
-    await check(gha.page, 'case-timeline');
+  await step('3. BEL responds "exported to NGA", its commercial section PROPRIETARY', async () => {
+    const { page, base } = bel;
+    await page.goto(`${base}/case/${traceId}`);
+    await page.getByRole('link', { name: scenario.respond }).click();
+    await check(page, 'respond');
+    for (const [id, value] of Object.entries(scenario.response)) {
+      await page.locator(`#${id}`).fill(value);
+    }
+    await page.locator(`#${scenario.proprietary}`).check();
+    await page.locator('#respond-export').getByRole('button', { name: scenario.send }).click();
+    await refusedIfError(page, 'the response');
+    await until(bel, `/case/${traceId}`, scenario.responded, "BEL's case");
+    await check(page, 'case-responded');
   });
 
-  await step('4. the French console shows the same case with coded values in French', async () => {
+  await step('4. GHA sees the timeline and the drafted follow-up, each field with its origin', async () => {
+    await until(gha, `/case/${traceId}`, scenario.draft, "GHA's drafted follow-up");
+    const text = await gha.page.textContent('body');
+    for (const expected of scenario.draft_origins) {
+      ensure(text.includes(expected), `"${expected}" not on GHA's case`);
+    }
+    await check(gha.page, 'case-drafted');
+  });
+
+  await step("5. BEL's script typed into a free-text field is inert at GHA", async () => {
+    // Shown as text: the characters are on the page, no element was made
+    // of them, and no dialog opened (a dialog is recorded as a failure).
+    const text = await gha.page.textContent('body');
+    ensure(text.includes(scenario.xss), 'the payload is not shown as text');
+    ensure((await gha.page.locator('img[src="x"]').count()) === 0, 'an <img> was made of the payload');
+    ensure((await gha.page.locator('script').count()) === 0, 'a <script> is in the page');
+  });
+
+  await step("6. GHA's analyst sees the personal data withheld, and why", async () => {
+    const analyst = await officer('GHA', 'analyst');
+    await analyst.page.goto(`${analyst.base}/case/${traceId}`);
+    const text = await analyst.page.textContent('body');
+    for (const expected of [scenario.withheld, scenario.withheld_rule]) {
+      ensure(text.includes(expected), `"${expected}" not on the analyst's page`);
+    }
+    ensure(!text.includes(scenario.personal), 'personal data shown to the analyst');
+    await check(analyst.page, 'case-analyst');
+    await analyst.context.close();
+  });
+
+  await step('7. the French console shows the same case with coded values in French', async () => {
     const fr = await officer('GHA', 'poc', 'fr-FR');
     await fr.page.goto(`${fr.base}/case/${traceId}`);
     ensure((await fr.page.getAttribute('html', 'lang')) === 'fr', 'the page is not in French');
@@ -146,7 +195,7 @@ try {
     await fr.context.close();
   });
 
-  await step("5. every other page of the officer's and the admin's passes the checks", async () => {
+  await step("8. every other page of the officer's and the admin's passes the checks", async () => {
     for (const path of ['/overdue', '/report', '/audit', '/audit?verify=1', '/hub']) {
       await gha.page.goto(gha.base + path);
       await check(gha.page, path.slice(1).replace(/[?=]/g, '-'));

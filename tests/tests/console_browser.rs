@@ -86,6 +86,9 @@ fn console_url(f: &Federation, participant: &str) -> anyhow::Result<String> {
     Ok(format!("https://{}/", f.console_addr(participant)?))
 }
 
+/// What BEL's officer types into a free-text field, to be shown as text.
+const XSS: &str = "<script>alert('x')</script><img src=x onerror=alert(1)>";
+
 /// What the officers type and what they expect to read.
 fn scenario() -> serde_json::Value {
     json!({
@@ -113,7 +116,29 @@ fn scenario() -> serde_json::Value {
         "submit": "Plan and send",
         "acknowledge": "Acknowledge (10.1)",
         "acknowledged": "acknowledged",
-        "french": ["accusé de réception", "TLP:AMBER"],
+        "respond": "Respond (10.4)",
+        "response": {
+            "export-date": "2019-03-14",
+            "export-importing_state": "NGA",
+            "export-consignee": "Ministry of Defence, Abuja",
+            "export-licence_number": "BE-EXP-2019-00417",
+            "export-llp_name": "FN Herstal SA (exporter)",
+            "export-llp_state": "BEL",
+            "export-individual_name-0": "Jean-Marc Delvaux",
+            "export-individual_role-0": "broker",
+            "export-contract_reference": "FN-NG-2019-0031",
+            "export-additional_information": XSS,
+        },
+        "proprietary": "export-commercial-USE_RESTRICTION_PROPRIETARY_COMMERCIAL",
+        "send": "Send the response",
+        "responded": "responded",
+        "draft": "Drafted follow-up",
+        "draft_origins": ["from BEL"],
+        "xss": XSS,
+        "withheld": "Withheld from you",
+        "withheld_rule": "personal data",
+        "personal": "Jean-Marc Delvaux",
+        "french": ["répondu", "TLP:AMBER"],
     })
 }
 
