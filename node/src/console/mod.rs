@@ -75,6 +75,8 @@ pub fn router(console: Arc<Console>) -> Router {
         .route("/case/{id}/refuse", post(pages::act::refuse))
         .route("/case/{id}/delay", post(pages::act::delay))
         .route("/hub", get(pages::hub::show))
+        // compose
+        .route("/compose/check", post(pages::compose::check))
         .route("/static/console.css", get(pages::layout::stylesheet))
         .fallback(not_found)
         .layer(axum::middleware::from_fn(security::headers_and_log))
