@@ -161,6 +161,9 @@ pub fn plan(p: &pb::RoutingPlan) -> String {
             format!("via {}", p.path.join(" → "))
         }
     );
+    if !p.not_reachable.is_empty() {
+        let _ = writeln!(out, "NOT REACHABLE: {}", p.not_reachable);
+    }
     if !p.possibly_missing.is_empty() {
         let _ = writeln!(
             out,

@@ -24,15 +24,6 @@ fn trace_id(field: &str, s: &str) -> Result<TraceId, Status> {
         .map_err(|e: crate::ids::IdError| Status::invalid_argument(format!("{field}: {e}")))
 }
 
-fn plan_to_proto(plan: &Plan) -> pb::RoutingPlan {
-    pb::RoutingPlan {
-        grounds: plan.request.grounds.clone(),
-        path: plan.path.iter().map(|p| p.to_string()).collect(),
-        possibly_missing: plan.possibly_missing.clone(),
-        flags: plan.flags.clone(),
-    }
-}
-
 fn override_of(o: Option<pb::RoutingOverride>) -> Option<(String, String)> {
     o.filter(|o| !o.requested_state.is_empty())
         .map(|o| (o.requested_state, o.reason))
@@ -68,7 +59,7 @@ impl Local for LocalApi {
             allow_duplicate: r.allow_duplicate,
         };
         let plan = self.node.plan(&o, &submission).map_err(to_status)?;
-        Ok(Response::new(plan_to_proto(&plan)))
+        Ok(Response::new(plan.view()))
     }
 
     async fn submit_request(
@@ -91,7 +82,7 @@ impl Local for LocalApi {
             case_id: case_id.to_string(),
             trace_id: trace_id.to_string(),
             envelope_id: envelope_id.to_string(),
-            plan: Some(plan_to_proto(&plan)),
+            plan: Some(plan.view()),
             notes: vec![],
         }))
     }
@@ -113,7 +104,7 @@ impl Local for LocalApi {
             case_id: sent.case_id.to_string(),
             trace_id: sent.trace_id.to_string(),
             envelope_id: sent.envelope_id.map(|e| e.to_string()).unwrap_or_default(),
-            plan: sent.plan.as_ref().map(plan_to_proto),
+            plan: sent.plan.as_ref().map(Plan::view),
             notes: sent.notes,
         }))
     }

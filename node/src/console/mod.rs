@@ -91,6 +91,8 @@ pub fn router(console: Arc<Console>) -> Router {
         .route("/case/{id}/forward", post(pages::onward::forward))
         .route("/case/{id}/export", post(pages::onward::export))
         .route("/case/{id}/send", post(pages::draft::send))
+        // compose
+        .route("/compose/check", post(pages::compose::check))
         .route("/static/console.css", get(pages::layout::stylesheet))
         .fallback(not_found)
         .layer(axum::middleware::from_fn(security::headers_and_log))

@@ -40,6 +40,21 @@ pub struct Plan {
     pub possibly_missing: Vec<pb::MissingElement>,
     /// Fields accepted but flagged (`bounds`: mixed scripts, confusables).
     pub flags: Vec<pb::InputFlag>,
+    /// Why the requested state cannot be reached, when it cannot.
+    pub not_reachable: Option<String>,
+}
+
+impl Plan {
+    /// What an officer is shown of the plan (`itictl request plan`, the console).
+    pub fn view(&self) -> pb::RoutingPlan {
+        pb::RoutingPlan {
+            grounds: self.request.grounds.clone(),
+            path: self.path.iter().map(|p| p.to_string()).collect(),
+            possibly_missing: self.possibly_missing.clone(),
+            flags: self.flags.clone(),
+            not_reachable: self.not_reachable.clone().unwrap_or_default(),
+        }
+    }
 }
 
 pub(crate) fn require_poc(officer: &Officer, what: &str) -> ServiceResult<()> {
@@ -199,12 +214,15 @@ impl Node {
         }
         request.requested_state = requested_state.to_string();
         request.grounds = Some(grounds);
-        let path = match on_behalf_hub(submission.on_behalf_via.as_deref())? {
+        let (path, not_reachable) = match on_behalf_hub(submission.on_behalf_via.as_deref())? {
             Some(hub) => {
                 self.check_route(&hub)?;
-                vec![hub]
+                (vec![hub], None)
             }
-            None => self.check_route(&ParticipantId::State(requested_state))?,
+            None => {
+                let state = ParticipantId::State(requested_state);
+                (self.check_route(&state)?, self.not_in_directory(&state))
+            }
         };
         let possibly_missing = completeness::check(&request);
         Ok(Plan {
@@ -213,6 +231,20 @@ impl Node {
             path,
             possibly_missing,
             flags,
+            not_reachable,
+        })
+    }
+
+    /// Why `state` cannot be reached, when it is not in the directory: a
+    /// route (a hub, the default route) may exist, but no peer card or
+    /// directory entry names the state, so nothing can be sealed for it or
+    /// verified from it.
+    fn not_in_directory(&self, state: &ParticipantId) -> Option<String> {
+        self.trust.ca_of(state).is_none().then(|| {
+            format!(
+                "{state} is not in the directory (no peer card or \
+                 directory entry names it): a request sent now would not reach it"
+            )
         })
     }
 
