@@ -113,13 +113,24 @@ try {
     for (const [name, value] of Object.entries(scenario.request)) {
       await page.locator(`[name="${name}"]`).first().fill(value);
     }
-    for (const [index, mark] of scenario.marks.entries()) {
-      await page.locator('[name="mark_kind"]').nth(index).selectOption(mark.kind);
-      await page.locator('[name="mark_value"]').nth(index).fill(mark.value);
-      await page.locator('[name="mark_location"]').nth(index).fill(mark.location);
+    for (const [id, value] of Object.entries(scenario.items)) {
+      await page.locator(`#${id}`).fill(value);
     }
-    await page.getByRole('button', { name: scenario.submit }).click();
+    for (const [id, value] of Object.entries(scenario.choices)) {
+      await page.locator(`#${id}`).selectOption(value);
+    }
+    // The plan and the completeness hints, before anything is sent.
+    await page.locator('#compose-check').click();
+    await refusedIfError(page, 'the check');
+    const plan = await page.locator('#plan').textContent();
+    ensure(plan.includes(scenario.plan), `the plan does not name ${scenario.plan}: ${plan}`);
+    await check(page, 'compose-checked');
+    await page.locator('#compose-send').click();
     await page.waitForURL(/\/case\//);
+    const sent = await page.textContent('body');
+    for (const expected of scenario.items_sent) {
+      ensure(sent.includes(expected), `"${expected}" not in the request sent`);
+    }
     traceId = page.url().split('/case/')[1];
     ensure(traceId, 'no case after sending');
     await check(page, 'case-sent');
