@@ -233,7 +233,7 @@ async fn a_response_typed_in_the_console_reaches_the_requester_with_each_section
             && gha
                 .body
                 .contains("consignment of &lt;b&gt;400&lt;/b&gt; rifles")
-            && gha.body.contains("from BEL")
+            && gha.body.contains("export record: from BEL")
             && gha.body.contains(&format!("id=\"send-draft-{draft}\"")),
         "{}",
         gha.body
