@@ -413,6 +413,19 @@ async fn an_export_carries_its_markings_and_a_forbidden_use_says_which_marking_f
             && !evidence.body.contains("NPF/PROC/2008/77"),
         "{evidence:?}"
     );
+    // Forwarding to NGA: the commercial details' PROPRIETARY forbids it.
+    let forward = [("csrf", token.as_str()), ("to", NGA)];
+    let forwarded = gha
+        .post(&format!("/case/{trace}/forward"), &forward, &[])
+        .await?;
+    ensure!(
+        forwarded.status == 403
+            && forwarded.body.contains("(to NGA)")
+            && forwarded
+                .body
+                .contains("forbids forwarding to a third state"),
+        "{forwarded:?}"
+    );
     f.shutdown().await;
     Ok(())
 }
