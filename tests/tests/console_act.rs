@@ -233,7 +233,7 @@ async fn a_response_typed_in_the_console_reaches_the_requester_with_each_section
             && gha
                 .body
                 .contains("consignment of &lt;b&gt;400&lt;/b&gt; rifles")
-            && gha.body.contains("from BEL")
+            && gha.body.contains("export record: from BEL")
             && gha.body.contains(&format!("id=\"send-draft-{draft}\"")),
         "{}",
         gha.body
@@ -412,6 +412,19 @@ async fn an_export_carries_its_markings_and_a_forbidden_use_says_which_marking_f
             && evidence.body.contains("forbids export as evidence")
             && !evidence.body.contains("NPF/PROC/2008/77"),
         "{evidence:?}"
+    );
+    // Forwarding to NGA: the commercial details' PROPRIETARY forbids it.
+    let forward = [("csrf", token.as_str()), ("to", NGA)];
+    let forwarded = gha
+        .post(&format!("/case/{trace}/forward"), &forward, &[])
+        .await?;
+    ensure!(
+        forwarded.status == 403
+            && forwarded.body.contains("(to NGA)")
+            && forwarded
+                .body
+                .contains("forbids forwarding to a third state"),
+        "{forwarded:?}"
     );
     f.shutdown().await;
     Ok(())

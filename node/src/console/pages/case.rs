@@ -99,7 +99,7 @@ fn draft(texts: &Texts, tv: &pb::TraceView) -> Markup {
                 ul {
                     @for f in &tv.draft_fields {
                         li {
-                            (texts.t_with("case-draft-field", &[("field", f.field.clone()), ("provider", f.provided_by.clone())]))
+                            (texts.t_with("case-draft-field", &[("field", layout::coded(texts, "part", &f.field)), ("provider", f.provided_by.clone())]))
                             " " (marking(texts, f.marking.as_ref()))
                         }
                     }
