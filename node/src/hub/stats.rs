@@ -173,14 +173,7 @@ fn member_days(
 impl Node {
     pub async fn hub_stats(&self) -> ServiceResult<Vec<pb::MemberStats>> {
         let log = hub::relay_log(self.store.pool()).await?;
-        let mut members: Vec<ParticipantId> = self
-            .peering
-            .peers()
-            .into_iter()
-            .map(|p| p.participant)
-            .filter(|p| p.state().is_some())
-            .collect();
-        members.sort();
+        let members = self.members().await;
         let mut on_behalf = HashMap::new();
         for t in traces::all(self.store.pool()).await? {
             if let (crate::case::role::TraceRole::OnBehalf, Some(member)) =
@@ -204,6 +197,29 @@ impl Node {
             }
         }
         Ok(stats)
+    }
+
+    /// The states this hub serves, as its own signed directory entry says;
+    /// before it has published one, the states among its peers.
+    async fn members(&self) -> Vec<ParticipantId> {
+        use prost::Message;
+        let served: Vec<ParticipantId> = crate::hub::learning::own_entry(self)
+            .await
+            .and_then(|signed| pb::DirectoryEntry::decode(signed.entry.as_slice()).ok())
+            .map(|entry| entry.serves.iter().filter_map(|s| s.parse().ok()).collect())
+            .unwrap_or_default();
+        let mut members = if served.is_empty() {
+            self.peering
+                .peers()
+                .into_iter()
+                .map(|p| p.participant)
+                .filter(|p| p.state().is_some())
+                .collect()
+        } else {
+            served
+        };
+        members.sort();
+        members
     }
 }
 
