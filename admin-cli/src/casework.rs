@@ -13,7 +13,7 @@ use crate::cli::{
     AuditCommand, CaseCommand, ClarifyCommand, Command, ConsentCommand, ExportFormat, OverrideArgs,
     Reason, RequestCommand, RestrictionArg, UseArg,
 };
-use crate::client::{Connection, failed, print_json, read_json};
+use crate::client::{Connection, Print, failed, print_json, read_json};
 
 fn routing(o: &OverrideArgs) -> Option<pb::RoutingOverride> {
     o.override_state.as_ref().map(|s| pb::RoutingOverride {
@@ -84,7 +84,7 @@ fn request_file(path: &Path) -> anyhow::Result<pb::TraceRequest> {
 pub async fn run(
     conn: &Connection,
     cmd: Command,
-    json: bool,
+    print: &Print,
     out: &mut dyn Write,
 ) -> anyhow::Result<()> {
     let mut client = conn.client()?;
@@ -103,7 +103,7 @@ pub async fn run(
         }
     };
     let acted = |reply: pb::ActReply, what: &str, out: &mut dyn Write| -> anyhow::Result<()> {
-        if json {
+        if print.json {
             return print_json(out, &reply);
         }
         let state = reply
@@ -133,11 +133,11 @@ pub async fn run(
                 .await
                 .map_err(failed)?
                 .into_inner();
-            if json {
+            if print.json {
                 return print_json(out, &plan);
             }
             writeln!(out, "nothing sent. If submitted, this request would go:")?;
-            write!(out, "{}", render::plan(&plan))?;
+            write!(out, "{}", render::plan(&print.texts, &plan))?;
         }
         Command::Request(RequestCommand::Submit {
             file,
@@ -155,7 +155,7 @@ pub async fn run(
                 .await
                 .map_err(failed)?
                 .into_inner();
-            if json {
+            if print.json {
                 return print_json(out, &reply);
             }
             writeln!(
@@ -164,7 +164,7 @@ pub async fn run(
                 reply.case_id, reply.trace_id
             )?;
             if let Some(plan) = &reply.plan {
-                write!(out, "{}", render::plan(plan))?;
+                write!(out, "{}", render::plan(&print.texts, plan))?;
             }
         }
         Command::Request(RequestCommand::Send {
@@ -191,7 +191,7 @@ pub async fn run(
                 .await
                 .map_err(failed)?
                 .into_inner();
-            if json {
+            if print.json {
                 return print_json(out, &reply);
             }
             if reply.envelope_id.is_empty() {
@@ -211,14 +211,14 @@ pub async fn run(
                 writeln!(out, "{note}")?;
             }
             if let Some(plan) = &reply.plan {
-                write!(out, "{}", render::plan(plan))?;
+                write!(out, "{}", render::plan(&print.texts, plan))?;
             }
         }
         Command::Inbox => {
-            crate::listing::traces(&mut client, true, false, 0, json, out).await?;
+            crate::listing::traces(&mut client, true, false, 0, print, out).await?;
         }
         Command::Cases { all, page_size } => {
-            crate::listing::traces(&mut client, false, all, page_size, json, out).await?;
+            crate::listing::traces(&mut client, false, all, page_size, print, out).await?;
         }
         Command::Case(CaseCommand::Show { id }) => {
             let view = client
@@ -226,10 +226,10 @@ pub async fn run(
                 .await
                 .map_err(failed)?
                 .into_inner();
-            if json {
+            if print.json {
                 return print_json(out, &view);
             }
-            write!(out, "{}", render::case(&view))?;
+            write!(out, "{}", render::case(&print.texts, &view))?;
         }
         Command::Ack {
             trace,
@@ -471,13 +471,13 @@ pub async fn run(
                 .await
                 .map_err(failed)?
                 .into_inner();
-            if json {
+            if print.json {
                 return print_json(out, &reply);
             }
-            write!(out, "{}", render::overdue(&reply.items))?;
+            write!(out, "{}", render::overdue(&print.texts, &reply.items))?;
         }
         Command::Outbox { all, page_size } => {
-            crate::listing::outbox(&mut client, all, page_size, json, out).await?;
+            crate::listing::outbox(&mut client, all, page_size, print, out).await?;
         }
         Command::Audit(AuditCommand::Verify) => {
             let reply = client
@@ -485,10 +485,10 @@ pub async fn run(
                 .await
                 .map_err(failed)?
                 .into_inner();
-            if json {
+            if print.json {
                 print_json(out, &reply)?;
             } else {
-                write!(out, "{}", render::audit_verify(&reply))?;
+                write!(out, "{}", render::audit_verify(&print.texts, &reply))?;
             }
             if !reply.ok {
                 bail!("audit verification failed at entry {}", reply.first_bad_seq);
@@ -503,7 +503,7 @@ pub async fn run(
                 .await
                 .map_err(failed)?
                 .into_inner();
-            if json {
+            if print.json {
                 return print_json(out, &reply);
             }
             for e in &reply.entries {
@@ -531,7 +531,7 @@ pub async fn run(
                 .await
                 .map_err(failed)?
                 .into_inner();
-            if json {
+            if print.json {
                 writeln!(out, "{}", reply.json)?;
             } else {
                 write!(out, "{}", reply.text)?;
