@@ -330,7 +330,7 @@ async fn refresh(node: &Node) -> usize {
 }
 
 /// This node's own signed entry, if it published one.
-async fn own_entry(node: &Node) -> Option<pb::SignedDirectoryEntry> {
+pub(crate) async fn own_entry(node: &Node) -> Option<pb::SignedDirectoryEntry> {
     use prost::Message;
     let rows = crate::store::peers::directory(node.store.pool())
         .await

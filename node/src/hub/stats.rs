@@ -111,15 +111,24 @@ pub fn member_stats(
 }
 
 impl Node {
-    pub async fn hub_stats(&self) -> ServiceResult<Vec<pb::MemberStats>> {
-        let log = hub::relay_log(self.store.pool()).await?;
-        let mut members: Vec<ParticipantId> = self
-            .peering
+    /// The states this hub serves (clause 11): those its published directory
+    /// entry names (a state pinned for direct exchange is not a member);
+    /// before it has published one, the states it is peered with.
+    async fn members(&self) -> Vec<ParticipantId> {
+        if let Some(declared) = declared_members(self).await {
+            return declared;
+        }
+        self.peering
             .peers()
             .into_iter()
             .map(|p| p.participant)
             .filter(|p| p.state().is_some())
-            .collect();
+            .collect()
+    }
+
+    pub async fn hub_stats(&self) -> ServiceResult<Vec<pb::MemberStats>> {
+        let log = hub::relay_log(self.store.pool()).await?;
+        let mut members = self.members().await;
         members.sort();
         let mut on_behalf = HashMap::new();
         for t in traces::all(self.store.pool()).await? {
@@ -137,4 +146,17 @@ impl Node {
             self.now(),
         ))
     }
+}
+
+/// The states the hub's own published entry says it serves.
+async fn declared_members(node: &Node) -> Option<Vec<ParticipantId>> {
+    use prost::Message;
+    let signed = crate::hub::learning::own_entry(node).await?;
+    let entry = pb::DirectoryEntry::decode(signed.entry.as_slice()).ok()?;
+    let served = entry.serves.iter().filter_map(|s| s.parse().ok());
+    Some(
+        served
+            .filter(|p: &ParticipantId| p.state().is_some())
+            .collect(),
+    )
 }
