@@ -4,6 +4,7 @@ use std::io::Write;
 use std::path::Path;
 
 use anyhow::{anyhow, bail};
+use iti_node::i18n::Texts;
 use iti_node::render;
 use iti_proto::v1 as pb;
 use pb::act_request::Action;
@@ -81,6 +82,12 @@ fn request_file(path: &Path) -> anyhow::Result<pb::TraceRequest> {
     Ok(request)
 }
 
+/// "sent: case …, trace …" (or "not sent yet").
+fn sent(t: &Texts, id: &str, case: &str, trace: &str) -> String {
+    let args = [("case", case.to_string()), ("trace", trace.to_string())];
+    t.t_with(id, &args)
+}
+
 pub async fn run(
     conn: &Connection,
     cmd: Command,
@@ -106,18 +113,20 @@ pub async fn run(
         if print.json {
             return print_json(out, &reply);
         }
-        let state = reply
-            .trace
-            .as_ref()
-            .map(|t| t.state.as_str())
-            .unwrap_or("?");
-        writeln!(
-            out,
-            "{what}: envelope {} queued; trace is now {state}",
-            reply.envelope_id
-        )?;
+        let t = &print.texts;
+        let state = reply.trace.as_ref().map(|s| t.coded("state", &s.state));
+        let args = [
+            ("what", t.coded("done", what)),
+            ("envelope", reply.envelope_id.clone()),
+            ("state", state.unwrap_or_else(|| "?".into())),
+        ];
+        writeln!(out, "{}", t.t_with("text-acted", &args))?;
         for w in &reply.warnings {
-            writeln!(out, "warning: {w}")?;
+            writeln!(
+                out,
+                "{}",
+                t.t_with("text-note-warning", &[("text", w.clone())])
+            )?;
         }
         Ok(())
     };
@@ -136,7 +145,7 @@ pub async fn run(
             if print.json {
                 return print_json(out, &plan);
             }
-            writeln!(out, "nothing sent. If submitted, this request would go:")?;
+            writeln!(out, "{}", print.texts.t("text-plan-only"))?;
             write!(out, "{}", render::plan(&print.texts, &plan))?;
         }
         Command::Request(RequestCommand::Submit {
@@ -158,11 +167,8 @@ pub async fn run(
             if print.json {
                 return print_json(out, &reply);
             }
-            writeln!(
-                out,
-                "sent: case {}, trace {}",
-                reply.case_id, reply.trace_id
-            )?;
+            let sent = sent(&print.texts, "text-sent", &reply.case_id, &reply.trace_id);
+            writeln!(out, "{sent}")?;
             if let Some(plan) = &reply.plan {
                 write!(out, "{}", render::plan(&print.texts, plan))?;
             }
@@ -194,19 +200,13 @@ pub async fn run(
             if print.json {
                 return print_json(out, &reply);
             }
-            if reply.envelope_id.is_empty() {
-                writeln!(
-                    out,
-                    "not sent yet: case {}, trace {}",
-                    reply.case_id, reply.trace_id
-                )?;
+            let id = if reply.envelope_id.is_empty() {
+                "text-not-sent-yet"
             } else {
-                writeln!(
-                    out,
-                    "sent: case {}, trace {}",
-                    reply.case_id, reply.trace_id
-                )?;
-            }
+                "text-sent"
+            };
+            let sent = sent(&print.texts, id, &reply.case_id, &reply.trace_id);
+            writeln!(out, "{sent}")?;
             for note in &reply.notes {
                 writeln!(out, "{note}")?;
             }
@@ -460,7 +460,8 @@ pub async fn run(
                 Some(p) => {
                     std::fs::write(&p, &reply.content)
                         .map_err(|e| anyhow!("{}: {e}", p.display()))?;
-                    writeln!(out, "exported to {}", p.display())?;
+                    let path = [("path", p.display().to_string())];
+                    writeln!(out, "{}", print.texts.t_with("text-exported-to", &path))?;
                 }
                 None => out.write_all(reply.content.as_bytes())?,
             }

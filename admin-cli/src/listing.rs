@@ -84,11 +84,11 @@ pub async fn traces(
         Some(j) => j.finish(out),
         None if seen == 0 => {
             let empty = if inbox {
-                "the inbox is empty"
+                "text-inbox-empty"
             } else {
-                "no traces"
+                "text-no-traces"
             };
-            writeln!(out, "{empty}")?;
+            writeln!(out, "{}", print.texts.t(empty))?;
             Ok(())
         }
         None => Ok(()),

@@ -20,9 +20,17 @@ async fn answered_case() -> anyhow::Result<(Federation, String)> {
         .into_inner()
         .trace_id;
     f.until_state("BEL", &trace, "delivered").await?;
+    // BEL's officer acknowledges in French: itictl's own reply is French too.
+    let acknowledged = f
+        .itictl_in_locale("BEL", None, &[("LANG", "fr_BE.UTF-8")], &["ack", &trace])
+        .await
+        .map_err(|e| anyhow!(e))?;
+    ensure!(
+        acknowledged.starts_with("accusé de réception envoyé : enveloppe ")
+            && acknowledged.contains("le traçage est maintenant accusé de réception"),
+        "{acknowledged}"
+    );
     let mut bel = f.poc("BEL")?;
-    let acknowledge = pb::act_request::Action::Acknowledge(pb::Acknowledgement::default());
-    iti_tests::act(&mut bel, &trace, acknowledge).await?;
     let respond = pb::act_request::Action::Respond(fixtures::bel_export_response());
     iti_tests::act(&mut bel, &trace, respond).await?;
     f.until_state("GHA", &trace, "responded").await?;

@@ -144,6 +144,29 @@ text-log-empty-head = (empty)
 text-log-empty = empty
 text-equivocation = EQUIVOCATION ({ $through }, { $when }): the hub signed a head of size { $size } ({ $theirs }) that the log followed here ({ $ours }) does not explain; its entries are refused until an admin decides (`itictl peer confirm` of the hub, once settled with its operator)
 
+## itictl's own replies
+text-acted = { $what }: envelope { $envelope } queued; trace is now { $state }
+text-note-warning = warning: { $text }
+text-plan-only = nothing sent. If submitted, this request would go:
+text-sent = sent: case { $case }, trace { $trace }
+text-not-sent-yet = not sent yet: case { $case }, trace { $trace }
+text-exported-to = exported to { $path }
+text-inbox-empty = the inbox is empty
+text-no-traces = no traces
+done-acknowledged = acknowledged
+done-response-sent = response sent
+done-returned-for-completion = returned for completion
+done-resubmitted = resubmitted
+done-delay-notified = delay notified
+done-refusal-sent = refusal sent
+done-clarification-requested = clarification requested
+done-clarification-sent = clarification sent
+done-consent-granted = consent granted
+done-consent-declined = consent declined
+done-consent-requested = consent requested
+done-closed = closed
+done-forwarded = forwarded
+
 ## Coded values not (yet) in console.ftl, shared with the console
 onward-use-unspecified = use not given
 onward-use-forward-to-third-state = forward to third state

@@ -144,6 +144,29 @@ text-log-empty-head = (vide)
 text-log-empty = vide
 text-equivocation = ÉQUIVOQUE ({ $through }, { $when }) : le hub a signé une tête de taille { $size } ({ $theirs }) que le journal suivi ici ({ $ours }) n'explique pas ; ses entrées sont refusées jusqu'à la décision d'un administrateur (`itictl peer confirm` du hub, une fois réglé avec son opérateur)
 
+## Les réponses d'itictl
+text-acted = { $what } : enveloppe { $envelope } en file d'envoi ; le traçage est maintenant { $state }
+text-note-warning = avertissement : { $text }
+text-plan-only = rien n'est envoyé. Soumise, cette demande irait :
+text-sent = envoyée : dossier { $case }, traçage { $trace }
+text-not-sent-yet = pas encore envoyée : dossier { $case }, traçage { $trace }
+text-exported-to = exporté vers { $path }
+text-inbox-empty = la boîte de réception est vide
+text-no-traces = aucun traçage
+done-acknowledged = accusé de réception envoyé
+done-response-sent = réponse envoyée
+done-returned-for-completion = renvoyée pour complément
+done-resubmitted = soumise à nouveau
+done-delay-notified = report notifié
+done-refusal-sent = refus envoyé
+done-clarification-requested = précision demandée
+done-clarification-sent = précision envoyée
+done-consent-granted = consentement donné
+done-consent-declined = consentement refusé
+done-consent-requested = consentement demandé
+done-closed = clos
+done-forwarded = transmis
+
 ## Valeurs codées pas (encore) dans console.ftl, partagées avec la console
 onward-use-unspecified = usage non précisé
 onward-use-forward-to-third-state = transmission à un État tiers
