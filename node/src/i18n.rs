@@ -183,6 +183,28 @@ impl Texts {
     /// "lastLegalPossessor" → `part-lastlegalpossessor`); the value as it is
     /// when no catalog has it.
     pub fn coded(&self, prefix: &str, value: &str) -> String {
+        self.find(prefix, value)
+            .unwrap_or_else(|| value.to_string())
+    }
+
+    /// What happened to a trace, by its event kind: an event of its own
+    /// ("follow_up_proposed"), the state the trace reached ("acknowledged"),
+    /// or a kind of message received ("response_received"); the kind as it
+    /// is when the catalogs have none of these.
+    pub fn event(&self, kind: &str) -> String {
+        let received = || {
+            let message = self.find("payload-kind", kind.strip_suffix("_received")?)?;
+            Some(self.t_with("event-received", &[("message", message)]))
+        };
+        self.find("event", kind)
+            .or_else(|| self.find("state", kind))
+            .or_else(received)
+            .unwrap_or_else(|| kind.to_string())
+    }
+
+    /// The message `prefix-value`, the value in lower case with a hyphen
+    /// for each run of other characters, if a catalog has it.
+    fn find(&self, prefix: &str, value: &str) -> Option<String> {
         let mut id = format!("{prefix}-");
         for c in value.trim().chars() {
             match c.to_ascii_lowercase() {
@@ -192,11 +214,7 @@ impl Texts {
             }
         }
         let id = id.trim_end_matches('-');
-        if self.has(id) {
-            self.t(id)
-        } else {
-            value.to_string()
-        }
+        self.has(id).then(|| self.t(id))
     }
 
     /// A part the release gate withheld, as the view models name it,
@@ -215,8 +233,7 @@ impl Texts {
 
     /// The rules that withheld something, "TLP:RED, NO-ONWARD", translated.
     pub fn withheld_rules(&self, rules: &str) -> String {
-        let whole = self.coded("rule", rules);
-        if whole != rules {
+        if let Some(whole) = self.find("rule", rules) {
             return whole;
         }
         rules
@@ -343,5 +360,23 @@ mod tests {
         );
         assert_eq!(fr.coded("state", "acknowledged"), "accusé de réception");
         assert_eq!(fr.code("NOT_A_CODE"), "NOT_A_CODE");
+    }
+
+    #[test]
+    fn a_history_event_reads_as_its_own_event_a_state_or_a_message_received() {
+        let fr = Texts::new(Lang::Fr);
+        assert_eq!(fr.event("follow_up_proposed"), "suite proposée");
+        assert_eq!(fr.event("acknowledged"), "accusé de réception");
+        assert_eq!(
+            fr.event("returned for completion"),
+            "renvoyé pour complément"
+        );
+        assert_eq!(fr.event("response_received"), "réception : réponse");
+        let en = Texts::new(Lang::En);
+        assert_eq!(
+            en.event("clarification_request_received"),
+            "clarification request received"
+        );
+        assert_eq!(en.event("something_new"), "something_new");
     }
 }

@@ -689,7 +689,7 @@ fn trace(t: &Texts, tv: &pb::TraceView, out: &mut String) {
             out,
             "    {}  {:<26} {}  ({})",
             time(e.at.as_ref()),
-            t.coded("state", &e.kind),
+            t.event(&e.kind),
             e.detail,
             e.actor
         );

@@ -64,6 +64,8 @@ async fn lang_fr_prints_the_case_in_french_and_what_officers_wrote_as_written() 
              contrat NPF/PROC/2008/77",
             "licence : export BE-W-2009-0412 (Walloon Region arms licensing, 2009-02-20)",
             "chronologie de l'arme :",
+            "réception : réponse",
+            "suite proposée",
             "réponse BEL → GHA",
             // BEL's officer's words, as written.
             "Part of a consignment of 400 rifles",

@@ -167,6 +167,21 @@ done-consent-requested = consent requested
 done-closed = closed
 done-forwarded = forwarded
 
+## What happened to a trace (its history), besides the states it reached
+event-received = { $message } received
+event-request-received = request received
+event-information-received = information received
+event-passed-on = passed on
+event-routing-override = routing chosen by the point of contact
+event-follow-up-proposed = follow-up proposed
+event-on-behalf-request = trace asked for on a member's behalf
+event-waiting-for-consent = waiting for consent
+event-delivery-refused = delivery refused
+event-answer-drafted = answer drafted from the records
+event-draft-viewed = draft read
+event-forwarded = forwarded
+event-relayed = relayed
+
 ## Coded values not (yet) in console.ftl, shared with the console
 onward-use-unspecified = use not given
 onward-use-forward-to-third-state = forward to third state

@@ -167,6 +167,21 @@ done-consent-requested = consentement demandé
 done-closed = clos
 done-forwarded = transmis
 
+## Ce qui est arrivé à un traçage (son historique), outre les états atteints
+event-received = réception : { $message }
+event-request-received = demande reçue
+event-information-received = information reçue
+event-passed-on = transmis
+event-routing-override = acheminement choisi par le point de contact
+event-follow-up-proposed = suite proposée
+event-on-behalf-request = traçage demandé pour le compte d'un membre
+event-waiting-for-consent = en attente de consentement
+event-delivery-refused = remise refusée
+event-answer-drafted = réponse préparée à partir des registres
+event-draft-viewed = brouillon consulté
+event-forwarded = transmis
+event-relayed = relayé
+
 ## Valeurs codées pas (encore) dans console.ftl, partagées avec la console
 onward-use-unspecified = usage non précisé
 onward-use-forward-to-third-state = transmission à un État tiers
