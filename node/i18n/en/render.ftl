@@ -25,6 +25,8 @@ text-override = override: rules chose { $state } — reason: { $reason }
 text-no-state = no state
 text-path-direct = path: direct
 text-path-via = path: via { $hubs }
+# A plan to a state no route reaches (`RoutingPlan.not_reachable`).
+text-not-reachable = NOT REACHABLE: { $reason }
 text-may-return = the requested state may return it for completion (10.2); missing:
 text-warning = warning: { $field } ({ $flag }): { $description }
 

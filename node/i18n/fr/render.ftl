@@ -25,6 +25,7 @@ text-override = choix imposé : les règles désignaient { $state } — raison :
 text-no-state = aucun État
 text-path-direct = chemin : direct
 text-path-via = chemin : via { $hubs }
+text-not-reachable = INJOIGNABLE : { $reason }
 text-may-return = l'État requis peut la renvoyer pour complément (10.2) ; manquent :
 text-warning = avertissement : { $field } ({ $flag }) : { $description }
 
