@@ -8,17 +8,17 @@ use anyhow::{Context, anyhow};
 
 use iti_proto::v1 as pb;
 
-use crate::client::{Connection, failed, print_json, read_json};
+use crate::client::{Connection, Print, failed, print_json, read_json};
 use iti_node::render;
 
-pub async fn whoami(conn: &Connection, json: bool, out: &mut dyn Write) -> anyhow::Result<()> {
+pub async fn whoami(conn: &Connection, print: &Print, out: &mut dyn Write) -> anyhow::Result<()> {
     let reply = conn
         .client()?
         .who_am_i(pb::WhoAmIRequest {})
         .await
         .map_err(failed)?
         .into_inner();
-    if json {
+    if print.json {
         return print_json(out, &reply);
     }
     writeln!(
@@ -35,7 +35,7 @@ pub async fn whoami(conn: &Connection, json: bool, out: &mut dyn Write) -> anyho
 pub async fn peer_add(
     conn: &Connection,
     card: &Path,
-    json: bool,
+    print: &Print,
     out: &mut dyn Write,
 ) -> anyhow::Result<()> {
     let card: pb::PeerCard = read_json(card, "peer card")?;
@@ -45,7 +45,7 @@ pub async fn peer_add(
         .await
         .map_err(failed)?
         .into_inner();
-    if json {
+    if print.json {
         return print_json(out, &view);
     }
     writeln!(
@@ -56,14 +56,18 @@ pub async fn peer_add(
     Ok(())
 }
 
-pub async fn peer_list(conn: &Connection, json: bool, out: &mut dyn Write) -> anyhow::Result<()> {
+pub async fn peer_list(
+    conn: &Connection,
+    print: &Print,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
     let reply = conn
         .client()?
         .list_peers(pb::ListPeersRequest {})
         .await
         .map_err(failed)?
         .into_inner();
-    if json {
+    if print.json {
         return print_json(out, &reply);
     }
     if reply.peers.is_empty() {
@@ -88,7 +92,7 @@ pub async fn peer_list(conn: &Connection, json: bool, out: &mut dyn Write) -> an
 
 pub async fn directory_show(
     conn: &Connection,
-    json: bool,
+    print: &Print,
     out: &mut dyn Write,
 ) -> anyhow::Result<()> {
     let view = conn
@@ -97,10 +101,10 @@ pub async fn directory_show(
         .await
         .map_err(failed)?
         .into_inner();
-    if json {
+    if print.json {
         return print_json(out, &view);
     }
-    write!(out, "{}", render::directory(&view))?;
+    write!(out, "{}", render::directory(&print.texts, &view))?;
     Ok(())
 }
 
@@ -110,7 +114,7 @@ pub async fn peer_confirm(
     conn: &Connection,
     participant: &str,
     fingerprint: &str,
-    json: bool,
+    print: &Print,
     out: &mut dyn Write,
 ) -> anyhow::Result<()> {
     let view = conn
@@ -122,17 +126,17 @@ pub async fn peer_confirm(
         .await
         .map_err(failed)?
         .into_inner();
-    if json {
+    if print.json {
         return print_json(out, &view);
     }
-    write!(out, "{}", render::directory(&view))?;
+    write!(out, "{}", render::directory(&print.texts, &view))?;
     Ok(())
 }
 
 pub async fn directory_publish(
     conn: &Connection,
     file: &Path,
-    json: bool,
+    print: &Print,
     out: &mut dyn Write,
 ) -> anyhow::Result<()> {
     let signed: pb::SignedDirectoryEntry = read_json(file, "signed directory entry")?;
@@ -142,7 +146,7 @@ pub async fn directory_publish(
         .await
         .map_err(failed)?
         .into_inner();
-    if json {
+    if print.json {
         return print_json(out, &view);
     }
     writeln!(out, "published; the node now holds:")?;
@@ -160,7 +164,7 @@ pub async fn directory_publish(
 
 pub async fn directory_refresh(
     conn: &Connection,
-    json: bool,
+    print: &Print,
     out: &mut dyn Write,
 ) -> anyhow::Result<()> {
     let reply = conn
@@ -169,7 +173,7 @@ pub async fn directory_refresh(
         .await
         .map_err(failed)?
         .into_inner();
-    if json {
+    if print.json {
         return print_json(out, &reply);
     }
     writeln!(
@@ -190,48 +194,21 @@ pub async fn directory_refresh(
     Ok(())
 }
 
-pub async fn hub_stats(conn: &Connection, json: bool, out: &mut dyn Write) -> anyhow::Result<()> {
+pub async fn hub_stats(
+    conn: &Connection,
+    print: &Print,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
     let reply = conn
         .client()?
         .hub_stats(pb::HubStatsRequest {})
         .await
         .map_err(failed)?
         .into_inner();
-    if json {
+    if print.json {
         return print_json(out, &reply);
     }
-    writeln!(
-        out,
-        "{:<8} {:>8} {:>8} {:>8} {:>10} {:>14} {:>15}",
-        "member", "relayed", "pending", "overdue", "on-behalf", "median ack", "median response"
-    )?;
-    let fmt = iti_node::render::median_time;
-    for m in &reply.members {
-        writeln!(
-            out,
-            "{:<8} {:>8} {:>8} {:>8} {:>10} {:>14} {:>15}",
-            m.member,
-            m.relayed,
-            m.pending,
-            m.overdue,
-            m.on_behalf,
-            fmt(m.median_ack_seconds),
-            fmt(m.median_response_seconds)
-        )?;
-    }
-    for m in reply
-        .members
-        .iter()
-        .filter(|m| m.unreachable_since.is_some())
-    {
-        writeln!(
-            out,
-            "unreachable now: {}, deliveries failing since {} ({} waiting)",
-            m.member,
-            iti_node::render::time(m.unreachable_since.as_ref()),
-            m.waiting
-        )?;
-    }
+    write!(out, "{}", render::hub_stats(&print.texts, &reply.members))?;
     Ok(())
 }
 
@@ -254,7 +231,7 @@ pub fn read_lost_stolen(
 pub async fn lost_stolen_import(
     conn: &Connection,
     file: &Path,
-    json: bool,
+    print: &Print,
     out: &mut dyn Write,
 ) -> anyhow::Result<()> {
     let (records, mut rejected) = read_lost_stolen(file)?;
@@ -275,7 +252,7 @@ pub async fn lost_stolen_import(
         .into_inner();
     rejected.extend(reply.rejected);
     rejected.sort_by_key(|r| r.line);
-    if json {
+    if print.json {
         return print_json(
             out,
             &pb::ImportLostStolenReply {

@@ -4,6 +4,7 @@ use std::io::Write;
 use std::path::Path;
 
 use anyhow::{anyhow, bail};
+use iti_node::i18n::Texts;
 use iti_node::render;
 use iti_proto::v1 as pb;
 use pb::act_request::Action;
@@ -13,7 +14,7 @@ use crate::cli::{
     AuditCommand, CaseCommand, ClarifyCommand, Command, ConsentCommand, ExportFormat, OverrideArgs,
     Reason, RequestCommand, RestrictionArg, UseArg,
 };
-use crate::client::{Connection, failed, print_json, read_json};
+use crate::client::{Connection, Print, failed, print_json, read_json};
 
 fn routing(o: &OverrideArgs) -> Option<pb::RoutingOverride> {
     o.override_state.as_ref().map(|s| pb::RoutingOverride {
@@ -81,10 +82,16 @@ fn request_file(path: &Path) -> anyhow::Result<pb::TraceRequest> {
     Ok(request)
 }
 
+/// "sent: case …, trace …" (or "not sent yet").
+fn sent(t: &Texts, id: &str, case: &str, trace: &str) -> String {
+    let args = [("case", case.to_string()), ("trace", trace.to_string())];
+    t.t_with(id, &args)
+}
+
 pub async fn run(
     conn: &Connection,
     cmd: Command,
-    json: bool,
+    print: &Print,
     out: &mut dyn Write,
 ) -> anyhow::Result<()> {
     let mut client = conn.client()?;
@@ -103,21 +110,23 @@ pub async fn run(
         }
     };
     let acted = |reply: pb::ActReply, what: &str, out: &mut dyn Write| -> anyhow::Result<()> {
-        if json {
+        if print.json {
             return print_json(out, &reply);
         }
-        let state = reply
-            .trace
-            .as_ref()
-            .map(|t| t.state.as_str())
-            .unwrap_or("?");
-        writeln!(
-            out,
-            "{what}: envelope {} queued; trace is now {state}",
-            reply.envelope_id
-        )?;
+        let t = &print.texts;
+        let state = reply.trace.as_ref().map(|s| t.coded("state", &s.state));
+        let args = [
+            ("what", t.coded("done", what)),
+            ("envelope", reply.envelope_id.clone()),
+            ("state", state.unwrap_or_else(|| "?".into())),
+        ];
+        writeln!(out, "{}", t.t_with("text-acted", &args))?;
         for w in &reply.warnings {
-            writeln!(out, "warning: {w}")?;
+            writeln!(
+                out,
+                "{}",
+                t.t_with("text-note-warning", &[("text", w.clone())])
+            )?;
         }
         Ok(())
     };
@@ -133,11 +142,11 @@ pub async fn run(
                 .await
                 .map_err(failed)?
                 .into_inner();
-            if json {
+            if print.json {
                 return print_json(out, &plan);
             }
-            writeln!(out, "nothing sent. If submitted, this request would go:")?;
-            write!(out, "{}", render::plan(&plan))?;
+            writeln!(out, "{}", print.texts.t("text-plan-only"))?;
+            write!(out, "{}", render::plan(&print.texts, &plan))?;
         }
         Command::Request(RequestCommand::Submit {
             file,
@@ -155,16 +164,13 @@ pub async fn run(
                 .await
                 .map_err(failed)?
                 .into_inner();
-            if json {
+            if print.json {
                 return print_json(out, &reply);
             }
-            writeln!(
-                out,
-                "sent: case {}, trace {}",
-                reply.case_id, reply.trace_id
-            )?;
+            let sent = sent(&print.texts, "text-sent", &reply.case_id, &reply.trace_id);
+            writeln!(out, "{sent}")?;
             if let Some(plan) = &reply.plan {
-                write!(out, "{}", render::plan(plan))?;
+                write!(out, "{}", render::plan(&print.texts, plan))?;
             }
         }
         Command::Request(RequestCommand::Send {
@@ -191,34 +197,28 @@ pub async fn run(
                 .await
                 .map_err(failed)?
                 .into_inner();
-            if json {
+            if print.json {
                 return print_json(out, &reply);
             }
-            if reply.envelope_id.is_empty() {
-                writeln!(
-                    out,
-                    "not sent yet: case {}, trace {}",
-                    reply.case_id, reply.trace_id
-                )?;
+            let id = if reply.envelope_id.is_empty() {
+                "text-not-sent-yet"
             } else {
-                writeln!(
-                    out,
-                    "sent: case {}, trace {}",
-                    reply.case_id, reply.trace_id
-                )?;
-            }
+                "text-sent"
+            };
+            let sent = sent(&print.texts, id, &reply.case_id, &reply.trace_id);
+            writeln!(out, "{sent}")?;
             for note in &reply.notes {
                 writeln!(out, "{note}")?;
             }
             if let Some(plan) = &reply.plan {
-                write!(out, "{}", render::plan(plan))?;
+                write!(out, "{}", render::plan(&print.texts, plan))?;
             }
         }
         Command::Inbox => {
-            crate::listing::traces(&mut client, true, false, 0, json, out).await?;
+            crate::listing::traces(&mut client, true, false, 0, print, out).await?;
         }
         Command::Cases { all, page_size } => {
-            crate::listing::traces(&mut client, false, all, page_size, json, out).await?;
+            crate::listing::traces(&mut client, false, all, page_size, print, out).await?;
         }
         Command::Case(CaseCommand::Show { id }) => {
             let view = client
@@ -226,10 +226,10 @@ pub async fn run(
                 .await
                 .map_err(failed)?
                 .into_inner();
-            if json {
+            if print.json {
                 return print_json(out, &view);
             }
-            write!(out, "{}", render::case(&view))?;
+            write!(out, "{}", render::case(&print.texts, &view))?;
         }
         Command::Ack {
             trace,
@@ -460,7 +460,8 @@ pub async fn run(
                 Some(p) => {
                     std::fs::write(&p, &reply.content)
                         .map_err(|e| anyhow!("{}: {e}", p.display()))?;
-                    writeln!(out, "exported to {}", p.display())?;
+                    let path = [("path", p.display().to_string())];
+                    writeln!(out, "{}", print.texts.t_with("text-exported-to", &path))?;
                 }
                 None => out.write_all(reply.content.as_bytes())?,
             }
@@ -471,13 +472,13 @@ pub async fn run(
                 .await
                 .map_err(failed)?
                 .into_inner();
-            if json {
+            if print.json {
                 return print_json(out, &reply);
             }
-            write!(out, "{}", render::overdue(&reply.items))?;
+            write!(out, "{}", render::overdue(&print.texts, &reply.items))?;
         }
         Command::Outbox { all, page_size } => {
-            crate::listing::outbox(&mut client, all, page_size, json, out).await?;
+            crate::listing::outbox(&mut client, all, page_size, print, out).await?;
         }
         Command::Audit(AuditCommand::Verify) => {
             let reply = client
@@ -485,10 +486,10 @@ pub async fn run(
                 .await
                 .map_err(failed)?
                 .into_inner();
-            if json {
+            if print.json {
                 print_json(out, &reply)?;
             } else {
-                write!(out, "{}", render::audit_verify(&reply))?;
+                write!(out, "{}", render::audit_verify(&print.texts, &reply))?;
             }
             if !reply.ok {
                 bail!("audit verification failed at entry {}", reply.first_bad_seq);
@@ -503,7 +504,7 @@ pub async fn run(
                 .await
                 .map_err(failed)?
                 .into_inner();
-            if json {
+            if print.json {
                 return print_json(out, &reply);
             }
             for e in &reply.entries {
@@ -531,7 +532,7 @@ pub async fn run(
                 .await
                 .map_err(failed)?
                 .into_inner();
-            if json {
+            if print.json {
                 writeln!(out, "{}", reply.json)?;
             } else {
                 write!(out, "{}", reply.text)?;

@@ -5,7 +5,9 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::client::Connection;
+use iti_node::i18n::Lang;
+
+use crate::client::{Connection, Print};
 use crate::{admin, casework, files, records};
 
 #[derive(Parser, Debug)]
@@ -20,6 +22,11 @@ pub struct Cli {
     /// Print replies as JSON (protobuf JSON mapping) instead of text.
     #[arg(long, global = true)]
     pub json: bool,
+    /// The language of text output: en or fr. Default: the POSIX locale
+    /// (LC_ALL, then LC_MESSAGES, then LANG: fr_FR.UTF-8 is French),
+    /// English otherwise.
+    #[arg(long, global = true, value_name = "LANG", value_parser = parse_lang)]
+    pub lang: Option<Lang>,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -609,8 +616,18 @@ pub enum UseArg {
     Report,
 }
 
-pub async fn dispatch(cli: Cli, out: &mut dyn Write) -> anyhow::Result<()> {
-    let json = cli.json;
+/// `--lang`: a language itictl speaks, by its tag ("fr", "fr-BE", "fr_FR").
+fn parse_lang(tag: &str) -> Result<Lang, String> {
+    Lang::from_tag(tag).ok_or_else(|| {
+        let known: Vec<&str> = Lang::ALL.iter().map(|l| l.code()).collect();
+        format!(
+            "not a language itictl speaks (it speaks {})",
+            known.join(", ")
+        )
+    })
+}
+
+pub async fn dispatch(cli: Cli, print: &Print, out: &mut dyn Write) -> anyhow::Result<()> {
     match cli.command {
         Command::Ca(c) => files::ca(c, out),
         Command::Cert(c) => files::cert(c, out),
@@ -631,16 +648,16 @@ pub async fn dispatch(cli: Cli, out: &mut dyn Write) -> anyhow::Result<()> {
             out,
         ),
         Command::Peer(PeerCommand::Add { card }) => {
-            admin::peer_add(&cli.conn, &card, json, out).await
+            admin::peer_add(&cli.conn, &card, print, out).await
         }
-        Command::Peer(PeerCommand::List) => admin::peer_list(&cli.conn, json, out).await,
+        Command::Peer(PeerCommand::List) => admin::peer_list(&cli.conn, print, out).await,
         Command::Peer(PeerCommand::Confirm {
             participant,
             fingerprint,
-        }) => admin::peer_confirm(&cli.conn, &participant, &fingerprint, json, out).await,
+        }) => admin::peer_confirm(&cli.conn, &participant, &fingerprint, print, out).await,
         Command::Directory { command } => match command {
             None | Some(DirectoryCommand::Show) => {
-                admin::directory_show(&cli.conn, json, out).await
+                admin::directory_show(&cli.conn, print, out).await
             }
             Some(DirectoryCommand::Sign {
                 ca,
@@ -665,18 +682,20 @@ pub async fn dispatch(cli: Cli, out: &mut dyn Write) -> anyhow::Result<()> {
                 out,
             ),
             Some(DirectoryCommand::Publish { file }) => {
-                admin::directory_publish(&cli.conn, &file, json, out).await
+                admin::directory_publish(&cli.conn, &file, print, out).await
             }
-            Some(DirectoryCommand::Refresh) => admin::directory_refresh(&cli.conn, json, out).await,
+            Some(DirectoryCommand::Refresh) => {
+                admin::directory_refresh(&cli.conn, print, out).await
+            }
         },
-        Command::Hub(HubCommand::Stats) => admin::hub_stats(&cli.conn, json, out).await,
+        Command::Hub(HubCommand::Stats) => admin::hub_stats(&cli.conn, print, out).await,
         Command::LostStolen(LostStolenCommand::Import { file }) => {
-            admin::lost_stolen_import(&cli.conn, &file, json, out).await
+            admin::lost_stolen_import(&cli.conn, &file, print, out).await
         }
-        Command::Whoami => admin::whoami(&cli.conn, json, out).await,
-        Command::Records(c) => records_command(&cli.conn, c, json, out).await,
+        Command::Whoami => admin::whoami(&cli.conn, print, out).await,
+        Command::Records(c) => records_command(&cli.conn, c, print, out).await,
         Command::Trace(TraceCommand::Domestic { file }) => {
-            records::trace_domestic(&cli.conn, &file, json, out).await
+            records::trace_domestic(&cli.conn, &file, print, out).await
         }
         Command::Respond {
             trace,
@@ -694,19 +713,19 @@ pub async fn dispatch(cli: Cli, out: &mut dyn Write) -> anyhow::Result<()> {
                     out_file: out_file.as_deref(),
                     confirm_restrictions,
                 },
-                json,
+                print,
                 out,
             )
             .await
         }
-        other => casework::run(&cli.conn, other, json, out).await,
+        other => casework::run(&cli.conn, other, print, out).await,
     }
 }
 
 async fn records_command(
     conn: &Connection,
     c: RecordsCommand,
-    json: bool,
+    print: &Print,
     out: &mut dyn Write,
 ) -> anyhow::Result<()> {
     match c {
@@ -726,17 +745,17 @@ async fn records_command(
                     file: &file,
                     dry_run,
                 },
-                json,
+                print,
                 out,
             )
             .await
         }
         RecordsCommand::Search(i) => {
-            records::search(conn, i.make, i.model, i.calibre, i.serial, json, out).await
+            records::search(conn, i.make, i.model, i.calibre, i.serial, print, out).await
         }
         RecordsCommand::History(i) => {
-            records::history(conn, i.make, i.model, i.calibre, i.serial, json, out).await
+            records::history(conn, i.make, i.model, i.calibre, i.serial, print, out).await
         }
-        RecordsCommand::Recovered => records::recovered(conn, json, out).await,
+        RecordsCommand::Recovered => records::recovered(conn, print, out).await,
     }
 }

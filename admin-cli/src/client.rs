@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use anyhow::{Context, anyhow};
 use clap::Args;
+use iti_node::i18n::Texts;
 use iti_node::identity::pki;
 use iti_node::identity::tls;
 use iti_proto::v1::local_client::LocalClient;
@@ -145,6 +146,13 @@ pub fn read_json<T: serde::de::DeserializeOwned>(path: &Path, what: &str) -> any
 }
 
 /// `--json` output: the reply in the protobuf JSON mapping.
+/// How a command prints its reply: the protobuf JSON mapping (`--json`),
+/// or text in the officer's language.
+pub struct Print {
+    pub json: bool,
+    pub texts: Texts,
+}
+
 pub fn print_json<T: serde::Serialize>(
     out: &mut dyn std::io::Write,
     value: &T,

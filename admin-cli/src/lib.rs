@@ -20,6 +20,7 @@ mod records;
 use std::io::Write;
 
 use clap::Parser;
+use iti_node::i18n::{Lang, Texts};
 
 pub use cli::Cli;
 /// How itictl words a node's gRPC error (tests check the wording).
@@ -49,8 +50,10 @@ impl From<anyhow::Error> for CliError {
     }
 }
 
-/// Runs one `itictl` command line, writing its output to `out`.
-pub async fn run(args: Vec<String>, out: &mut dyn Write) -> Result<(), CliError> {
+/// Runs one `itictl` command line, writing its output to `out`. Text is in
+/// `locale`'s language (`Lang::from_posix`, the binary reads the
+/// environment) unless `--lang` says otherwise.
+pub async fn run(args: Vec<String>, locale: Lang, out: &mut dyn Write) -> Result<(), CliError> {
     let cli = match Cli::try_parse_from(args) {
         Ok(c) => c,
         Err(e) => {
@@ -65,7 +68,11 @@ pub async fn run(args: Vec<String>, out: &mut dyn Write) -> Result<(), CliError>
         }
     };
     let node = cli.conn.node.clone();
-    cli::dispatch(cli, out).await.map_err(|e| {
+    let print = client::Print {
+        json: cli.json,
+        texts: Texts::new(cli.lang.unwrap_or(locale)),
+    };
+    cli::dispatch(cli, &print, out).await.map_err(|e| {
         CliError::Failed(if e.is::<client::Unreachable>() {
             e.context(format!("node {node}"))
         } else {

@@ -10,7 +10,7 @@ use iti_proto::v1 as pb;
 use iti_proto::v1::local_client::LocalClient;
 use tonic::transport::Channel;
 
-use crate::client::failed;
+use crate::client::{Print, failed};
 
 /// Writes a JSON object with one array, `{"<name>": [ ... ]}`, an item at a
 /// time.
@@ -45,10 +45,10 @@ pub async fn traces(
     inbox: bool,
     include_closed: bool,
     page_size: u32,
-    json: bool,
+    print: &Print,
     out: &mut dyn Write,
 ) -> anyhow::Result<()> {
-    let mut json_out = if json {
+    let mut json_out = if print.json {
         Some(JsonArray::start(out, "traces")?)
     } else {
         None
@@ -72,7 +72,7 @@ pub async fn traces(
         for t in &page.traces {
             match json_out.as_mut() {
                 Some(j) => j.item(out, t)?,
-                None => writeln!(out, "{}", render::trace_line(t))?,
+                None => writeln!(out, "{}", render::trace_line(&print.texts, t))?,
             }
         }
         if page.next_page_token.is_empty() {
@@ -84,11 +84,11 @@ pub async fn traces(
         Some(j) => j.finish(out),
         None if seen == 0 => {
             let empty = if inbox {
-                "the inbox is empty"
+                "text-inbox-empty"
             } else {
-                "no traces"
+                "text-no-traces"
             };
-            writeln!(out, "{empty}")?;
+            writeln!(out, "{}", print.texts.t(empty))?;
             Ok(())
         }
         None => Ok(()),
@@ -100,10 +100,10 @@ pub async fn outbox(
     client: &mut LocalClient<Channel>,
     include_delivered: bool,
     page_size: u32,
-    json: bool,
+    print: &Print,
     out: &mut dyn Write,
 ) -> anyhow::Result<()> {
-    let mut json_out = if json {
+    let mut json_out = if print.json {
         Some(JsonArray::start(out, "items")?)
     } else {
         None
@@ -129,7 +129,9 @@ pub async fn outbox(
                     j.item(out, item)?;
                 }
             }
-            None if !page.items.is_empty() => write!(out, "{}", render::outbox(&page.items))?,
+            None if !page.items.is_empty() => {
+                write!(out, "{}", render::outbox(&print.texts, &page.items))?
+            }
             None => {}
         }
         if page.next_page_token.is_empty() {
@@ -140,7 +142,7 @@ pub async fn outbox(
     match json_out {
         Some(j) => j.finish(out),
         None if seen == 0 => {
-            write!(out, "{}", render::outbox(&[]))?;
+            write!(out, "{}", render::outbox(&print.texts, &[]))?;
             Ok(())
         }
         None => Ok(()),

@@ -15,8 +15,9 @@ fn main() -> ExitCode {
         }
     };
     let args: Vec<String> = std::env::args().collect();
+    let locale = iti_node::i18n::Lang::from_posix(|var| std::env::var(var).ok());
     let mut stdout = std::io::stdout();
-    match runtime.block_on(itictl::run(args, &mut stdout)) {
+    match runtime.block_on(itictl::run(args, locale, &mut stdout)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(itictl::CliError::Help(text)) => {
             print!("{text}");

@@ -13,13 +13,14 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use anyhow::{Context, anyhow, bail};
+use iti_node::i18n::Texts;
 use iti_node::policy::marking::{Marking, Restriction, Tlp};
 use iti_node::records::{self as rec, Domain, Kind};
 use iti_node::render;
 use iti_proto::v1 as pb;
 use serde::Deserialize;
 
-use crate::client::{Connection, failed, print_json, read_json};
+use crate::client::{Connection, Print, failed, print_json, read_json};
 
 /// Records per message of the import stream.
 const BATCH: usize = 500;
@@ -344,7 +345,7 @@ pub struct ImportArgs<'a> {
 pub async fn import(
     conn: &Connection,
     a: ImportArgs<'_>,
-    json: bool,
+    print: &Print,
     out: &mut dyn Write,
 ) -> anyhow::Result<()> {
     let mapping = read_mapping(a.mapping)?;
@@ -394,7 +395,7 @@ pub async fn import(
     reply.rejected_count += unreadable.len() as u64;
     reply.rejected.extend(unreadable);
     reply.rejected.sort_by_key(|r| r.line);
-    if json {
+    if print.json {
         return print_json(out, &reply);
     }
     writeln!(
@@ -498,21 +499,21 @@ fn kind_name(k: i32) -> String {
         .unwrap_or_default()
 }
 
-fn domain_name(d: i32) -> String {
+fn domain_name(t: &Texts, d: i32) -> String {
     pb::RecordDomain::try_from(d)
-        .map(|d| render::enum_name(d.as_str_name(), "RECORD_DOMAIN_"))
+        .map(|d| t.code(d.as_str_name()))
         .unwrap_or_default()
 }
 
-fn domains(ds: &[i32]) -> String {
+fn domains(t: &Texts, ds: &[i32]) -> String {
     ds.iter()
-        .map(|d| domain_name(*d))
+        .map(|d| domain_name(t, *d))
         .collect::<Vec<_>>()
         .join(", ")
 }
 
 /// One record in a line: kind, source (domain), date, weapon, what it says.
-fn record_line(v: &pb::RecordView) -> String {
+fn record_line(t: &Texts, v: &pb::RecordView) -> String {
     let r = v.record.clone().unwrap_or_default();
     let party = [&r.holder, &r.manufacturer, &r.importer, &r.exporter]
         .into_iter()
@@ -523,7 +524,7 @@ fn record_line(v: &pb::RecordView) -> String {
         "{:<11} {} ({}) {:<10} {} {} {}",
         kind_name(v.kind),
         v.source,
-        domain_name(v.domain),
+        domain_name(t, v.domain),
         r.date,
         r.make,
         r.model,
@@ -537,7 +538,7 @@ fn record_line(v: &pb::RecordView) -> String {
     }
     s.push_str(&format!(
         "  [{}{}]  key {}",
-        render::marking(v.marking.as_ref()),
+        render::marking(t, v.marking.as_ref()),
         if v.personal { ", personal data" } else { "" },
         r.source_key
     ));
@@ -550,7 +551,7 @@ pub async fn search(
     model: Option<String>,
     calibre: Option<String>,
     serial: String,
-    json: bool,
+    print: &Print,
     out: &mut dyn Write,
 ) -> anyhow::Result<()> {
     let reply = conn
@@ -559,18 +560,18 @@ pub async fn search(
         .await
         .map_err(failed)?
         .into_inner();
-    if json {
+    if print.json {
         return print_json(out, &reply);
     }
     writeln!(
         out,
         "{} record(s) matched, in {}",
         reply.matches.len(),
-        domains(&reply.domains)
+        domains(&print.texts, &reply.domains)
     )?;
     for m in &reply.matches {
         if let Some(v) = &m.record {
-            writeln!(out, "  {:<10} {}", m.quality, record_line(v))?;
+            writeln!(out, "  {:<10} {}", m.quality, record_line(&print.texts, v))?;
         }
         for reason in &m.reasons {
             writeln!(out, "             {reason}")?;
@@ -579,7 +580,7 @@ pub async fn search(
     Ok(())
 }
 
-fn step_line(s: &pb::HistoryStep) -> String {
+fn step_line(t: &Texts, s: &pb::HistoryStep) -> String {
     let src = s
         .record
         .as_ref()
@@ -587,9 +588,9 @@ fn step_line(s: &pb::HistoryStep) -> String {
             format!(
                 "  [{} ({}), key {}; {}{}]",
                 v.source,
-                domain_name(v.domain),
+                domain_name(t, v.domain),
                 v.record.as_ref().map_or("", |r| r.source_key.as_str()),
-                render::marking(v.marking.as_ref()),
+                render::marking(t, v.marking.as_ref()),
                 if v.personal { ", personal data" } else { "" }
             )
         })
@@ -608,7 +609,7 @@ pub async fn history(
     model: Option<String>,
     calibre: Option<String>,
     serial: String,
-    json: bool,
+    print: &Print,
     out: &mut dyn Write,
 ) -> anyhow::Result<()> {
     let reply = conn
@@ -617,11 +618,15 @@ pub async fn history(
         .await
         .map_err(failed)?
         .into_inner();
-    if json {
+    if print.json {
         return print_json(out, &reply);
     }
     if reply.steps.is_empty() {
-        writeln!(out, "no record in {}", domains(&reply.domains))?;
+        writeln!(
+            out,
+            "no record in {}",
+            domains(&print.texts, &reply.domains)
+        )?;
         return Ok(());
     }
     writeln!(
@@ -635,10 +640,10 @@ pub async fn history(
         } else {
             format!(": {}", reply.reasons.join("; "))
         },
-        domains(&reply.domains)
+        domains(&print.texts, &reply.domains)
     )?;
     for s in &reply.steps {
-        writeln!(out, "  {}", step_line(s))?;
+        writeln!(out, "  {}", step_line(&print.texts, s))?;
     }
     writeln!(out, "  end: {}", reply.end)?;
     if reply.other_candidates > 0 {
@@ -651,7 +656,7 @@ pub async fn history(
     Ok(())
 }
 
-fn value_line(v: &pb::MarkedValue) -> String {
+fn value_line(t: &Texts, v: &pb::MarkedValue) -> String {
     let from: Vec<String> = v
         .provenance
         .iter()
@@ -660,7 +665,7 @@ fn value_line(v: &pb::MarkedValue) -> String {
                 "{}:{} ({}) {}",
                 p.source,
                 p.source_key,
-                domain_name(p.domain),
+                domain_name(t, p.domain),
                 p.field
             )
         })
@@ -669,7 +674,7 @@ fn value_line(v: &pb::MarkedValue) -> String {
         "{}: {}  [{}{}]  from {}",
         v.field,
         v.value,
-        render::marking(v.marking.as_ref()),
+        render::marking(t, v.marking.as_ref()),
         if v.personal { ", personal data" } else { "" },
         if from.is_empty() {
             "the node".to_string()
@@ -682,7 +687,7 @@ fn value_line(v: &pb::MarkedValue) -> String {
 pub async fn trace_domestic(
     conn: &Connection,
     file: &Path,
-    json: bool,
+    print: &Print,
     out: &mut dyn Write,
 ) -> anyhow::Result<()> {
     let recovered: pb::TraceRequest = read_json(file, "recovered weapon")?;
@@ -694,7 +699,7 @@ pub async fn trace_domestic(
         .await
         .map_err(failed)?
         .into_inner();
-    if json {
+    if print.json {
         return print_json(out, &reply);
     }
     writeln!(
@@ -702,10 +707,10 @@ pub async fn trace_domestic(
         "recorded in the national database of recovered weapons (7.5): {}",
         reply.recovered_id
     )?;
-    writeln!(out, "searched: {}", domains(&reply.domains))?;
+    writeln!(out, "searched: {}", domains(&print.texts, &reply.domains))?;
     writeln!(out, "{}", reply.summary)?;
     for e in &reply.evidence {
-        writeln!(out, "  {}", value_line(e))?;
+        writeln!(out, "  {}", value_line(&print.texts, e))?;
     }
     if !reply.investigation_case_id.is_empty() {
         writeln!(
@@ -724,14 +729,18 @@ pub async fn trace_domestic(
     Ok(())
 }
 
-pub async fn recovered(conn: &Connection, json: bool, out: &mut dyn Write) -> anyhow::Result<()> {
+pub async fn recovered(
+    conn: &Connection,
+    print: &Print,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
     let reply = conn
         .records()?
         .list_recovered(pb::ListRecoveredRequest {})
         .await
         .map_err(failed)?
         .into_inner();
-    if json {
+    if print.json {
         return print_json(out, &reply);
     }
     for w in &reply.weapons {
@@ -755,7 +764,7 @@ pub async fn recovered(conn: &Connection, json: bool, out: &mut dyn Write) -> an
     Ok(())
 }
 
-fn print_draft(d: &pb::DraftView, out: &mut dyn Write) -> anyhow::Result<()> {
+fn print_draft(t: &Texts, d: &pb::DraftView, out: &mut dyn Write) -> anyhow::Result<()> {
     writeln!(
         out,
         "answer drafted from records for trace {}: {}",
@@ -779,14 +788,14 @@ fn print_draft(d: &pb::DraftView, out: &mut dyn Write) -> anyhow::Result<()> {
             writeln!(
                 out,
                 "  {}{who}: findings withheld (you may not search this domain); {state}",
-                domain_name(f.domain)
+                domain_name(t, f.domain)
             )?;
             continue;
         }
         writeln!(
             out,
             "  {}{who} from {}: {}; {state}",
-            domain_name(f.domain),
+            domain_name(t, f.domain),
             f.sources.join(", "),
             f.summary
         )?;
@@ -795,6 +804,7 @@ fn print_draft(d: &pb::DraftView, out: &mut dyn Write) -> anyhow::Result<()> {
         Some(r) => {
             let mut text = String::new();
             render::payload(
+                t,
                 &pb::Payload {
                     body: Some(pb::payload::Body::Response(r.clone())),
                 },
@@ -805,7 +815,7 @@ fn print_draft(d: &pb::DraftView, out: &mut dyn Write) -> anyhow::Result<()> {
             write!(out, "{text}")?;
             writeln!(out, "where each value comes from:")?;
             for v in &d.values {
-                writeln!(out, "  {}", value_line(v))?;
+                writeln!(out, "  {}", value_line(t, v))?;
             }
         }
         None => writeln!(
@@ -829,7 +839,7 @@ pub struct DraftArgs<'a> {
 pub async fn respond_draft(
     conn: &Connection,
     a: DraftArgs<'_>,
-    json: bool,
+    print: &Print,
     out: &mut dyn Write,
 ) -> anyhow::Result<()> {
     let mut client = conn.records()?;
@@ -842,10 +852,14 @@ pub async fn respond_draft(
             .await
             .map_err(failed)?
             .into_inner();
-        if json {
+        if print.json {
             return print_json(out, &reply);
         }
-        writeln!(out, "confirmed: {}", domains(&reply.confirmed))?;
+        writeln!(
+            out,
+            "confirmed: {}",
+            domains(&print.texts, &reply.confirmed)
+        )?;
         match &reply.sent {
             Some(sent) => {
                 writeln!(out, "response sent (envelope {})", sent.envelope_id)?;
@@ -856,7 +870,7 @@ pub async fn respond_draft(
             None => writeln!(
                 out,
                 "not sent yet: {} still to be confirmed by their point of contact",
-                domains(&reply.unconfirmed)
+                domains(&print.texts, &reply.unconfirmed)
             )?,
         }
         return Ok(());
@@ -883,10 +897,10 @@ pub async fn respond_draft(
         )?;
         return Ok(());
     }
-    if json {
+    if print.json {
         return print_json(out, &draft);
     }
-    print_draft(&draft, out)
+    print_draft(&print.texts, &draft, out)
 }
 
 #[cfg(test)]

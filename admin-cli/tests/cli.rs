@@ -89,3 +89,13 @@ fn an_officer_command_names_the_node_it_could_not_reach() {
     assert!(stderr.contains(&format!("node {closed}")), "{stderr}");
     assert!(stderr.contains("nothing is listening"), "{stderr}");
 }
+
+#[test]
+fn the_help_says_how_the_language_of_text_output_is_chosen() {
+    let help = itictl(&["--help"]);
+    assert!(help.status.success());
+    let help = String::from_utf8_lossy(&help.stdout);
+    for word in ["--lang", "LC_ALL", "LC_MESSAGES", "LANG", "fr_FR.UTF-8"] {
+        assert!(help.contains(word), "{word} missing from:\n{help}");
+    }
+}

@@ -18,6 +18,7 @@ use iti_proto::v1::local_client::LocalClient;
 use tonic::transport::Channel;
 
 use crate::clock::SystemClock;
+use crate::i18n::{Lang, Texts};
 use crate::identity::Role;
 use crate::ids::ParticipantId;
 use crate::render;
@@ -293,7 +294,7 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
         })
         .await?
         .into_inner();
-    print!("{}", indent(&render::plan(&plan)));
+    print!("{}", indent(&render::plan(&Texts::new(Lang::En), &plan)));
 
     step(
         &mut n,
@@ -365,7 +366,7 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
     }
     let mut text = String::new();
     if let Some(notice) = &notice {
-        render::payload(notice, &mut text, "   ");
+        render::payload(&Texts::new(Lang::En), notice, &mut text, "   ");
     }
     print!("{text}");
 
@@ -379,7 +380,7 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
         .await?
         .into_inner();
     for t in &inbox.traces {
-        println!("   {}", render::trace_line(t));
+        println!("   {}", render::trace_line(&Texts::new(Lang::En), t));
     }
 
     step(
@@ -431,7 +432,7 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
             "     {} from {}, marked {}",
             field.field,
             field.provided_by,
-            render::marking(field.marking.as_ref())
+            render::marking(&Texts::new(Lang::En), field.marking.as_ref())
         );
     }
 
@@ -551,7 +552,7 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
         .show_case(pb::ShowCaseRequest { id: second.clone() })
         .await?
         .into_inner();
-    print!("{}", indent(&render::case(&case)));
+    print!("{}", indent(&render::case(&Texts::new(Lang::En), &case)));
 
     step(
         &mut n,

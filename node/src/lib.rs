@@ -30,6 +30,8 @@
 //! - `config`, `clock`, `ids`: typed settings, injected time, newtypes.
 //! - `reload`: what a running node reads again on SIGHUP (its own CRL).
 //! - `demo`: a small federation on loopback (`iti-node demo`).
+//! - `i18n`: the languages (Fluent catalogs in `node/i18n/`) of the console
+//!   and of `render`, the text `itictl` and the demo print.
 
 pub mod api;
 pub mod audit;
@@ -43,6 +45,7 @@ pub mod demo;
 pub mod envelope;
 pub mod fuzzing;
 pub mod hub;
+pub mod i18n;
 pub mod identity;
 pub mod ids;
 pub mod json;

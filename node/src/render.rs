@@ -1,13 +1,17 @@
 //! Text for people: how `itictl` and the demo print traces, cases, plans
-//! and queues. Pure functions of what the local API returned, which the node
-//! has already filtered by role and marking: nothing here decides who sees
-//! what.
+//! and queues, in the reader's language (`i18n::Texts`): every label and
+//! sentence comes from the catalogs (`node/i18n/<lang>/render.ftl`), each
+//! coded value from the one translation the console uses too. Officers'
+//! free text is printed as written. Pure functions of what the local API
+//! returned, which the node has already filtered by role and marking:
+//! nothing here decides who sees what.
 
 use std::fmt::Write as _;
 
 use iti_proto::v1 as pb;
 
 use crate::clock::{from_timestamp, rfc3339};
+use crate::i18n::Texts;
 use crate::policy::marking::Marking;
 
 /// A time as people read it: "2026-11-30 14:05 UTC" (also the console's).
@@ -22,12 +26,8 @@ pub fn time(ts: Option<&pbjson_types::Timestamp>) -> String {
         .unwrap_or_else(|| "-".into())
 }
 
-fn short(id: &str) -> &str {
-    id
-}
-
-/// "TLP:AMBER [PROPRIETARY]", or a note that the marking is unreadable.
-/// A span of time as people say it: "1 day", "3 h", "45 s".
+/// A span of time as people say it: "1 day", "3 h", "45 s" (in the node's
+/// own messages, which are in English).
 pub fn duration(d: std::time::Duration) -> String {
     let secs = d.as_secs();
     let (n, unit) = match secs {
@@ -45,462 +45,525 @@ pub fn duration(d: std::time::Duration) -> String {
 /// A median time in seconds, as `itictl hub stats` and the console show it:
 /// "-" when there is none, "45 s" under a minute (not "0 min"), "12 min",
 /// "3.5 h", "2.1 days".
-pub fn median_time(seconds: f64) -> String {
-    match seconds {
-        s if s <= 0.0 => "-".into(),
-        s if s < 60.0 => format!("{s:.0} s"),
-        s if s < 3600.0 => format!("{:.0} min", s / 60.0),
-        s if s < 172_800.0 => format!("{:.1} h", s / 3600.0),
-        s => format!("{:.1} days", s / 86_400.0),
-    }
+pub fn median_time(t: &Texts, seconds: f64) -> String {
+    let (id, n) = match seconds {
+        s if s <= 0.0 => return "-".into(),
+        s if s < 60.0 => ("text-seconds", format!("{s:.0}")),
+        s if s < 3600.0 => ("text-minutes", format!("{:.0}", s / 60.0)),
+        s if s < 172_800.0 => ("text-hours", format!("{:.1}", s / 3600.0)),
+        s => ("text-days", format!("{:.1}", s / 86_400.0)),
+    };
+    let n = n.replace('.', &t.t("text-decimal-separator"));
+    t.t_with(id, &[("n", n)])
 }
 
-pub fn marking(m: Option<&pb::Marking>) -> String {
+/// A protobuf enum value in the reader's language ("" when unknown).
+fn code<E: TryFrom<i32>>(t: &Texts, value: i32, name: fn(&E) -> &'static str) -> String {
+    E::try_from(value)
+        .map(|e| t.code(name(&e)))
+        .unwrap_or_default()
+}
+
+/// "TLP:AMBER [proprietary commercial information]", or a note that the
+/// marking is unreadable.
+pub fn marking(t: &Texts, m: Option<&pb::Marking>) -> String {
     match m.map(Marking::try_from) {
-        Some(Ok(m)) => m.to_string(),
-        Some(Err(_)) => "(unreadable marking)".into(),
-        None => "(unmarked)".into(),
+        Some(Ok(m)) => {
+            let tlp = t.code(m.tlp.to_proto().as_str_name());
+            let restrictions: Vec<String> = m
+                .restrictions
+                .iter()
+                .map(|r| t.code(r.to_proto().as_str_name()))
+                .collect();
+            if restrictions.is_empty() {
+                tlp
+            } else {
+                format!("{tlp} [{}]", restrictions.join(", "))
+            }
+        }
+        Some(Err(_)) => t.t("text-marking-unreadable"),
+        None => t.code(pb::Tlp::Unspecified.as_str_name()),
     }
 }
 
-/// "USE_RESTRICTION_NO_ONWARD_DISCLOSURE" → "no onward disclosure".
+/// " [TLP:RED]" after a section's name, when it has a marking of its own.
+fn section_marking(t: &Texts, m: Option<&pb::Marking>) -> String {
+    m.map(|m| format!(" [{}]", marking(t, Some(m))))
+        .unwrap_or_default()
+}
+
+/// "USE_RESTRICTION_NO_ONWARD_DISCLOSURE" → "no onward disclosure" (for
+/// data and the node's English messages; people read `Texts::code`).
 pub fn enum_name(name: &str, prefix: &str) -> String {
     name.trim_start_matches(prefix)
         .to_lowercase()
         .replace('_', " ")
 }
 
-pub fn role(r: i32) -> String {
-    pb::TraceRole::try_from(r)
-        .map(|r| enum_name(r.as_str_name(), "TRACE_ROLE_"))
-        .unwrap_or_default()
+pub fn role(t: &Texts, r: i32) -> String {
+    code(t, r, pb::TraceRole::as_str_name)
 }
 
-pub fn kind(k: i32) -> String {
-    pb::PayloadKind::try_from(k)
-        .map(|k| enum_name(k.as_str_name(), "PAYLOAD_KIND_"))
-        .unwrap_or_default()
+pub fn kind(t: &Texts, k: i32) -> String {
+    code(t, k, pb::PayloadKind::as_str_name)
 }
 
-fn reason(r: i32) -> &'static str {
-    match pb::WithholdingReason::try_from(r).unwrap_or(pb::WithholdingReason::Unspecified) {
-        pb::WithholdingReason::OngoingInvestigationOrLaw => {
-            "10.5.2 (a) ongoing investigation / confidentiality law"
-        }
-        pb::WithholdingReason::ConfidentialityNotGuaranteed => {
-            "10.5.2 (b) confidentiality cannot be guaranteed"
-        }
-        pb::WithholdingReason::NationalSecurity => "10.5.2 (c) national security",
-        pb::WithholdingReason::Unspecified => "no reason given",
-    }
+fn reason(t: &Texts, r: i32) -> String {
+    let r = pb::WithholdingReason::try_from(r).unwrap_or(pb::WithholdingReason::Unspecified);
+    t.code(r.as_str_name())
+}
+
+fn restrictions(t: &Texts, values: &[i32]) -> String {
+    let names: Vec<String> = values
+        .iter()
+        .filter(|r| **r != pb::UseRestriction::Unspecified as i32)
+        .map(|r| code(t, *r, pb::UseRestriction::as_str_name))
+        .collect();
+    names.join(", ")
 }
 
 /// One line per trace, for `itictl inbox` and `itictl cases`.
-pub fn trace_line(t: &pb::TraceSummary) -> String {
-    let due = match (&t.ack_due, &t.response_due) {
-        (Some(a), _) => format!("ack due {}", time(Some(a))),
-        (None, Some(r)) => format!("response due {}", time(Some(r))),
+pub fn trace_line(t: &Texts, s: &pb::TraceSummary) -> String {
+    let due = match (&s.ack_due, &s.response_due) {
+        (Some(a), _) => t.t_with("text-ack-due", &[("when", time(Some(a)))]),
+        (None, Some(r)) => t.t_with("text-response-due", &[("when", time(Some(r)))]),
         _ => String::new(),
     };
-    let flag = if t.overdue { "  OVERDUE" } else { "" };
-    let mut missing = if t.missing.is_empty() {
-        String::new()
-    } else {
-        format!("  [{} missing (10.2)]", t.missing.len())
-    };
-    if !t.flags.is_empty() {
-        missing.push_str(&format!("  [{} flagged]", t.flags.len()));
+    let mut notes = String::new();
+    if s.overdue {
+        notes.push_str(&format!("  {}", t.t("text-overdue")));
     }
-    if !t.awaiting.is_empty() {
-        missing.push_str(&format!("  [{}]", t.awaiting));
+    let counts = [
+        ("text-missing-count", s.missing.len()),
+        ("text-flagged-count", s.flags.len()),
+    ];
+    for (id, count) in counts.into_iter().filter(|(_, n)| *n > 0) {
+        let count = t.t_with(id, &[("count", count.to_string())]);
+        let _ = write!(notes, "  [{count}]");
+    }
+    if !s.awaiting.is_empty() {
+        let _ = write!(notes, "  [{}]", s.awaiting);
     }
     format!(
-        "{}  {:<10} {:<12} {:<24} {}  {}{}{}",
-        short(&t.trace_id),
-        role(t.role),
-        t.counterpart,
-        t.state,
-        t.items,
-        due,
-        flag,
-        missing
+        "{}  {:<10} {:<12} {:<24} {}  {due}{notes}",
+        s.trace_id,
+        role(t, s.role),
+        s.counterpart,
+        t.coded("state", &s.state),
+        s.items,
     )
 }
 
-pub fn plan(p: &pb::RoutingPlan) -> String {
+pub fn plan(t: &Texts, p: &pb::RoutingPlan) -> String {
     let mut out = String::new();
     if let Some(g) = &p.grounds {
-        let rule = pb::RoutingRule::try_from(g.rule)
-            .map(|r| enum_name(r.as_str_name(), "ROUTING_RULE_"))
-            .unwrap_or_default();
+        plan_grounds(t, g, &mut out);
+    }
+    let path = if p.path.is_empty() {
+        t.t("text-path-direct")
+    } else {
+        t.t_with("text-path-via", &[("hubs", p.path.join(" → "))])
+    };
+    let _ = writeln!(out, "{path}");
+    if !p.not_reachable.is_empty() {
         let _ = writeln!(
             out,
-            "requested state: {}  (rule: {rule})",
-            g.requested_state
+            "{}",
+            t.t_with("text-not-reachable", &[("reason", p.not_reachable.clone())])
         );
-        let _ = writeln!(out, "grounds (9.2.1 b): {}", g.explanation);
-        if !g.override_reason.is_empty() {
-            let _ = writeln!(
-                out,
-                "override: rules chose {} — reason: {}",
-                if g.overridden_state.is_empty() {
-                    "no state"
-                } else {
-                    &g.overridden_state
-                },
-                g.override_reason
-            );
-        }
-    }
-    let _ = writeln!(
-        out,
-        "path: {}",
-        if p.path.is_empty() {
-            "direct".to_string()
-        } else {
-            format!("via {}", p.path.join(" → "))
-        }
-    );
-    if !p.not_reachable.is_empty() {
-        let _ = writeln!(out, "NOT REACHABLE: {}", p.not_reachable);
     }
     if !p.possibly_missing.is_empty() {
-        let _ = writeln!(
-            out,
-            "the requested state may return it for completion (10.2); missing:"
-        );
-        for m in &p.possibly_missing {
-            let _ = writeln!(out, "  - {} ({}): {}", m.field, m.clause, m.description);
-        }
+        let _ = writeln!(out, "{}", t.t("text-may-return"));
+        missing_fields(&p.possibly_missing, &mut out, "  ");
     }
-    flags(&p.flags, &mut out, "");
+    flags(t, &p.flags, &mut out, "");
     out
 }
 
-/// Fields accepted but flagged (mixed scripts, confusables): warnings.
-fn flags(flags: &[pb::InputFlag], out: &mut String, indent: &str) {
-    for f in flags {
+/// Which state the rules chose and why (9.2.1 b), and any override.
+fn plan_grounds(t: &Texts, g: &pb::RoutingGrounds, out: &mut String) {
+    let rule = code(t, g.rule, pb::RoutingRule::as_str_name);
+    let state = g.requested_state.clone();
+    let _ = writeln!(
+        out,
+        "{}",
+        t.t_with("text-requested-state", &[("state", state), ("rule", rule)])
+    );
+    let _ = writeln!(out, "{}", grounds(t, &g.explanation));
+    if !g.override_reason.is_empty() {
+        let chosen = if g.overridden_state.is_empty() {
+            t.t("text-no-state")
+        } else {
+            g.overridden_state.clone()
+        };
+        let args = [("state", chosen), ("reason", g.override_reason.clone())];
+        let _ = writeln!(out, "{}", t.t_with("text-override", &args));
+    }
+}
+
+fn grounds(t: &Texts, explanation: &str) -> String {
+    t.t_with("text-grounds", &[("explanation", explanation.to_string())])
+}
+
+/// Fields a requested state may find missing (10.2): field, clause, why.
+fn missing_fields(missing: &[pb::MissingElement], out: &mut String, indent: &str) {
+    for m in missing {
         let _ = writeln!(
             out,
-            "{indent}warning: {} ({}): {}",
-            f.field, f.flag, f.description
+            "{indent}- {} ({}): {}",
+            m.field, m.clause, m.description
         );
     }
 }
 
-fn response_lines(r: &pb::TraceResponse, out: &mut String, indent: &str) {
-    let _ = writeln!(out, "{indent}marking: {}", marking(r.marking.as_ref()));
+/// Fields accepted but flagged (mixed scripts, confusables): warnings.
+fn flags(t: &Texts, flags: &[pb::InputFlag], out: &mut String, indent: &str) {
+    for f in flags {
+        let args = [
+            ("field", f.field.clone()),
+            ("flag", f.flag.clone()),
+            ("description", f.description.clone()),
+        ];
+        let _ = writeln!(out, "{indent}{}", t.t_with("text-warning", &args));
+    }
+}
+
+/// Writes one line (a message with its arguments) at `indent`; an empty
+/// last argument leaves no trailing space.
+fn line(t: &Texts, out: &mut String, indent: &str, id: &str, args: &[(&str, String)]) {
+    let _ = writeln!(out, "{indent}{}", t.t_with(id, args).trim_end());
+}
+
+/// A line whose one argument, `$text`, was given; nothing when it is empty.
+fn line_if(t: &Texts, out: &mut String, indent: &str, id: &str, text: &str) {
+    if !text.is_empty() {
+        line(t, out, indent, id, &[("text", text.to_string())]);
+    }
+}
+
+fn response_lines(t: &Texts, r: &pb::TraceResponse, out: &mut String, indent: &str) {
+    let m = marking(t, r.marking.as_ref());
+    line(t, out, indent, "text-marking", &[("marking", m)]);
     if r.restricted {
-        let _ = writeln!(
-            out,
-            "{indent}RESTRICTED response: {} — {}",
-            reason(r.restriction_reason),
-            r.restriction_explanation
-        );
+        let args = [
+            ("reason", reason(t, r.restriction_reason)),
+            ("explanation", r.restriction_explanation.clone()),
+        ];
+        line(t, out, indent, "text-restricted", &args);
     }
     if let Some(f) = &r.finding {
-        let m = f
-            .marking
-            .as_ref()
-            .map(|m| format!(" [{}]", marking(Some(m))))
-            .unwrap_or_default();
-        match &f.case {
-            Some(pb::finding::Case::ManufactureOrImport(x)) => {
-                let _ = writeln!(
-                    out,
-                    "{indent}finding{m}: 10.4.1 {} by {} on {} {}",
-                    if x.manufactured {
-                        "manufactured"
-                    } else {
-                        "imported"
-                    },
-                    x.manufacturer_or_importer,
-                    x.date,
-                    x.details
-                );
-            }
-            Some(pb::finding::Case::InternalTransfer(x)) => {
-                let _ = writeln!(
-                    out,
-                    "{indent}finding{m}: 10.4.2 internal transfer on {} to {}",
-                    x.transfer_dates.join(", "),
-                    x.final_consignees.join(", ")
-                );
-            }
-            Some(pb::finding::Case::Export(x)) => {
-                let _ = writeln!(
-                    out,
-                    "{indent}finding{m}: 10.4.3 exported on {} to {}{}, final consignee {}",
-                    x.export_date,
-                    x.importing_state,
-                    if x.transit_states.is_empty() {
-                        String::new()
-                    } else {
-                        format!(" (transit {})", x.transit_states.join(", "))
-                    },
-                    x.final_consignee
-                );
-                for l in &x.licences {
-                    let when = given(&[&l.issued_by, &l.date], ", ");
-                    let _ = writeln!(
-                        out,
-                        "{indent}  licence: {}{}",
-                        given(&[&l.kind, &l.number], " "),
-                        if when.is_empty() {
-                            String::new()
-                        } else {
-                            format!(" ({when})")
-                        }
-                    );
-                }
-            }
-            Some(pb::finding::Case::InternalDiversion(x)) => {
-                let inv = pb::InvestigationStatus::try_from(x.investigation)
-                    .map(|s| enum_name(s.as_str_name(), "INVESTIGATION_STATUS_"))
-                    .unwrap_or_default();
-                let _ = writeln!(
-                    out,
-                    "{indent}finding{m}: 10.4.4 diverted on {}: {} (investigation: {inv})",
-                    x.diversion_date, x.details
-                );
-            }
-            Some(pb::finding::Case::NoRecord(x)) => {
-                let _ = writeln!(out, "{indent}finding{m}: no record found. {}", x.details);
-                for searched in &x.searched {
-                    let _ = writeln!(out, "{indent}  searched: {searched}");
-                }
-            }
-            None => {}
-        }
+        finding(t, f, out, indent);
     }
     if let Some(p) = &r.last_legal_possessor {
-        let m = p
-            .marking
-            .as_ref()
-            .map(|m| format!(" [{}]", marking(Some(m))))
-            .unwrap_or_default();
-        let _ = writeln!(
-            out,
-            "{indent}last legal possessor{m}: {} ({}, {})",
-            p.name, p.category, p.state
-        );
+        let args = [
+            ("marking", section_marking(t, p.marking.as_ref())),
+            ("name", p.name.clone()),
+            ("category", p.category.clone()),
+            ("state", p.state.clone()),
+        ];
+        line(t, out, indent, "text-llp", &args);
     }
     if let Some(c) = &r.commercial {
-        let m = c
-            .marking
-            .as_ref()
-            .map(|m| format!(" [{}]", marking(Some(m))))
-            .unwrap_or_default();
-        let labelled = |label: &str, v: String| {
-            if v.is_empty() {
-                String::new()
-            } else {
-                format!("{label} {v}")
-            }
-        };
-        let parts = [
-            labelled("contract", c.contract_reference.clone()),
-            labelled("transport", c.transport_agents.join(", ")),
-            labelled("brokers", c.brokers.join(", ")),
-            c.financial_transactions.clone(),
-        ];
-        let parts: Vec<&str> = parts.iter().map(String::as_str).collect();
-        let _ = writeln!(out, "{indent}commercial{m}: {}", given(&parts, "; "));
+        commercial(t, c, out, indent);
     }
     if let Some(i) = &r.individuals {
-        let m = i
-            .marking
-            .as_ref()
-            .map(|m| format!(" [{}]", marking(Some(m))))
-            .unwrap_or_default();
+        let m = section_marking(t, i.marking.as_ref());
         for p in &i.individuals {
-            let _ = writeln!(out, "{indent}individual{m}: {} — {}", p.name, p.role);
+            let args = [
+                ("marking", m.clone()),
+                ("name", p.name.clone()),
+                ("role", p.role.clone()),
+            ];
+            line(t, out, indent, "text-individual", &args);
         }
     }
-    if !r.additional_information.is_empty() {
-        let _ = writeln!(out, "{indent}additional: {}", r.additional_information);
-    }
+    line_if(t, out, indent, "text-additional", &r.additional_information);
 }
 
-/// What a message says, in a few lines.
-pub fn payload(p: &pb::Payload, out: &mut String, indent: &str) {
-    use pb::payload::Body;
-    match &p.body {
-        Some(Body::Request(r)) => {
-            let _ = writeln!(out, "{indent}marking: {}", marking(r.marking.as_ref()));
-            let _ = writeln!(
-                out,
-                "{indent}items: {}",
-                crate::service::views::items_summary(r)
-            );
-            if let Some(c) = &r.context {
-                let _ = writeln!(
-                    out,
-                    "{indent}context (9.2.1 a): {} — {}",
-                    c.illicit_nature, c.legal_basis
-                );
+/// The finding (10.4): which of the four cases, or no record.
+fn finding(t: &Texts, f: &pb::Finding, out: &mut String, indent: &str) {
+    use pb::finding::Case;
+    let m = ("marking", section_marking(t, f.marking.as_ref()));
+    match &f.case {
+        Some(Case::ManufactureOrImport(x)) => {
+            let id = if x.manufactured {
+                "text-finding-manufactured"
+            } else {
+                "text-finding-imported"
+            };
+            let args = [
+                m,
+                ("by", x.manufacturer_or_importer.clone()),
+                ("date", x.date.clone()),
+                ("details", x.details.clone()),
+            ];
+            line(t, out, indent, id, &args);
+        }
+        Some(Case::InternalTransfer(x)) => {
+            let args = [
+                m,
+                ("dates", x.transfer_dates.join(", ")),
+                ("consignees", x.final_consignees.join(", ")),
+                ("details", x.details.clone()),
+            ];
+            line(t, out, indent, "text-finding-internal-transfer", &args);
+        }
+        Some(Case::Export(x)) => export(t, x, m, out, indent),
+        Some(Case::InternalDiversion(x)) => {
+            let investigation = code(t, x.investigation, pb::InvestigationStatus::as_str_name);
+            let args = [
+                m,
+                ("date", x.diversion_date.clone()),
+                ("details", x.details.clone()),
+                ("investigation", investigation),
+            ];
+            line(t, out, indent, "text-finding-internal-diversion", &args);
+        }
+        Some(Case::NoRecord(x)) => {
+            let args = [m, ("details", x.details.clone())];
+            line(t, out, indent, "text-finding-no-record", &args);
+            for searched in &x.searched {
+                let args = [("what", searched.clone())];
+                line(t, out, &format!("{indent}  "), "text-searched", &args);
             }
-            if let Some(g) = &r.grounds {
-                let _ = writeln!(out, "{indent}grounds (9.2.1 b): {}", g.explanation);
-            }
-            let _ = writeln!(
-                out,
-                "{indent}purpose (9.2.1 e): {} / {}",
-                r.purpose, r.intended_use
-            );
-            if r.cannot_provide_all {
-                let _ = writeln!(
-                    out,
-                    "{indent}declared incomplete (10.2): {}",
-                    r.cannot_provide_explanation
-                );
-            }
-            if !r.restrictions_cannot_comply.is_empty() {
-                let names: Vec<String> = r
-                    .restrictions_cannot_comply
-                    .iter()
-                    .filter_map(|x| pb::UseRestriction::try_from(*x).ok())
-                    .map(|x| enum_name(x.as_str_name(), "USE_RESTRICTION_"))
-                    .collect();
-                let _ = writeln!(
-                    out,
-                    "{indent}cannot comply with (10.3): {}",
-                    names.join(", ")
-                );
-            }
-        }
-        Some(Body::Acknowledgement(a)) => {
-            let _ = writeln!(out, "{indent}acknowledged (10.1) {}", a.reference);
-        }
-        Some(Body::ReturnForCompletion(r)) => {
-            let _ = writeln!(
-                out,
-                "{indent}returned for completion (10.2){}:",
-                if r.automatic { ", automatically" } else { "" }
-            );
-            for m in &r.missing {
-                let _ = writeln!(
-                    out,
-                    "{indent}  - {} ({}): {}",
-                    m.field, m.clause, m.description
-                );
-            }
-        }
-        Some(Body::Resubmission(_)) => {
-            let _ = writeln!(out, "{indent}completed request resubmitted");
-        }
-        Some(Body::Response(r)) => response_lines(r, out, indent),
-        Some(Body::Delay(d)) => {
-            let _ = writeln!(
-                out,
-                "{indent}delay until {}: {} — {}",
-                time(d.new_response_due.as_ref()),
-                reason(d.reason),
-                d.explanation
-            );
-        }
-        Some(Body::Refusal(r)) => {
-            let _ = writeln!(
-                out,
-                "{indent}refusal: {} — {}",
-                reason(r.reason),
-                r.explanation
-            );
-        }
-        Some(Body::ClarificationRequest(c)) => {
-            let _ = writeln!(out, "{indent}question: {}", c.question);
-        }
-        Some(Body::ClarificationReply(c)) => {
-            let _ = writeln!(out, "{indent}answer: {}", c.answer);
-        }
-        Some(Body::Consent(c)) => {
-            let verb = if c.declined { "declines" } else { "consents" };
-            let lifts = consent_scope(c.restriction, &c.restrictions, c.lifts_tlp);
-            let _ = writeln!(
-                out,
-                "{indent}{verb}: {} {}{}{}",
-                onward_use(c.r#use),
-                lifts,
-                destination(&c.destination),
-                regarding(&c.regarding)
-            );
-            if !c.note.is_empty() {
-                let _ = writeln!(out, "{indent}note: {}", c.note);
-            }
-        }
-        Some(Body::ConsentRequest(c)) => {
-            let lifts = consent_scope(c.restriction, &c.restrictions, c.lift_tlp);
-            let _ = writeln!(
-                out,
-                "{indent}asks consent: {} {}{}{}",
-                onward_use(c.r#use),
-                lifts,
-                destination(&c.destination),
-                regarding(&c.regarding)
-            );
-            let _ = writeln!(out, "{indent}why: {}", c.justification);
-        }
-        Some(Body::Closure(c)) => {
-            let _ = writeln!(out, "{indent}closed: {}", c.outcome);
-        }
-        Some(Body::SharedInformation(s)) => {
-            let _ = writeln!(
-                out,
-                "{indent}information provided by {} (case {})",
-                s.provided_by, s.source_case
-            );
-            if let Some(r) = &s.response {
-                response_lines(r, out, indent);
-            }
-        }
-        Some(Body::BrokerNotice(b)) => {
-            let _ = writeln!(
-                out,
-                "{indent}{}: item {} matches {} {} reported lost/stolen by {} on {} ({}){}",
-                b.broker,
-                b.item_index,
-                b.registered_make,
-                b.registered_serial,
-                b.reported_by,
-                b.reported_on,
-                b.circumstances,
-                if b.differences.is_empty() {
-                    String::new()
-                } else {
-                    format!("; serial read differently: {}", b.differences.join(", "))
-                }
-            );
-        }
-        Some(Body::Receipt(_)) => {
-            let _ = writeln!(out, "{indent}end-to-end receipt");
-        }
-        Some(Body::DeliveryFailure(d)) => {
-            let _ = writeln!(
-                out,
-                "{indent}envelope {} was not delivered: {}",
-                d.envelope_id, d.reason
-            );
-        }
-        Some(Body::OnBehalfRequest(_)) => {
-            let _ = writeln!(
-                out,
-                "{indent}request to conduct a trace on the member's behalf (11.3.1)"
-            );
         }
         None => {}
     }
 }
 
-fn delivery(d: i32) -> String {
-    pb::DeliveryState::try_from(d)
-        .map(|x| enum_name(x.as_str_name(), "DELIVERY_STATE_"))
-        .unwrap_or_default()
+/// 10.4.3: exported, to whom, through where, under which licences.
+fn export(
+    t: &Texts,
+    x: &pb::ExportFinding,
+    marking: (&str, String),
+    out: &mut String,
+    indent: &str,
+) {
+    let transit = x.transit_states.join(", ");
+    let transit = optional(t, " ", "text-transit", "states", &transit);
+    let args = [
+        marking,
+        ("date", x.export_date.clone()),
+        ("state", x.importing_state.clone()),
+        ("transit", transit),
+        ("consignee", x.final_consignee.clone()),
+        ("details", x.details.clone()),
+    ];
+    line(t, out, indent, "text-finding-export", &args);
+    for l in &x.licences {
+        let when = given(&[&l.issued_by, &l.date], ", ");
+        let mut licence = given(&[&l.kind, &l.number], " ");
+        if !when.is_empty() {
+            let _ = write!(licence, " ({when})");
+        }
+        line(
+            t,
+            out,
+            &format!("{indent}  "),
+            "text-licence",
+            &[("licence", licence)],
+        );
+    }
 }
 
-fn timeline_kind(k: i32) -> String {
-    pb::HistoryEventKind::try_from(k)
-        .map(|x| enum_name(x.as_str_name(), "HISTORY_EVENT_KIND_"))
-        .unwrap_or_default()
+/// Commercial details (10.4): contract, transport, brokers, payments.
+fn commercial(t: &Texts, c: &pb::CommercialDetails, out: &mut String, indent: &str) {
+    let labelled = |id: &str, v: String| {
+        if v.is_empty() {
+            String::new()
+        } else {
+            t.t_with(id, &[("value", v)])
+        }
+    };
+    let parts = [
+        labelled("text-contract", c.contract_reference.clone()),
+        labelled("text-transport", c.transport_agents.join(", ")),
+        labelled("text-brokers", c.brokers.join(", ")),
+        c.financial_transactions.clone(),
+    ];
+    let parts: Vec<&str> = parts.iter().map(String::as_str).collect();
+    let args = [
+        ("marking", section_marking(t, c.marking.as_ref())),
+        ("parts", given(&parts, "; ")),
+    ];
+    line(t, out, indent, "text-commercial", &args);
+}
+
+/// A request (9.2): marking, items, context, grounds, purpose.
+fn request_lines(t: &Texts, r: &pb::TraceRequest, out: &mut String, indent: &str) {
+    let m = marking(t, r.marking.as_ref());
+    line(t, out, indent, "text-marking", &[("marking", m)]);
+    let items = crate::service::views::items_summary(r);
+    line(t, out, indent, "text-items", &[("items", items)]);
+    if let Some(c) = &r.context {
+        let args = [
+            ("nature", c.illicit_nature.clone()),
+            ("basis", c.legal_basis.clone()),
+        ];
+        line(t, out, indent, "text-context", &args);
+    }
+    if let Some(g) = &r.grounds {
+        let _ = writeln!(out, "{indent}{}", grounds(t, &g.explanation));
+    }
+    let args = [
+        ("purpose", r.purpose.clone()),
+        ("use", r.intended_use.clone()),
+    ];
+    line(t, out, indent, "text-purpose", &args);
+    if r.cannot_provide_all {
+        let args = [("explanation", r.cannot_provide_explanation.clone())];
+        line(t, out, indent, "text-incomplete", &args);
+    }
+    if !r.restrictions_cannot_comply.is_empty() {
+        let args = [(
+            "restrictions",
+            restrictions(t, &r.restrictions_cannot_comply),
+        )];
+        line(t, out, indent, "text-cannot-comply", &args);
+    }
+}
+
+/// What a message says, in a few lines.
+pub fn payload(t: &Texts, p: &pb::Payload, out: &mut String, indent: &str) {
+    use pb::payload::Body;
+    let Some(body) = &p.body else { return };
+    match body {
+        Body::Request(r) => request_lines(t, r, out, indent),
+        Body::Response(r) => response_lines(t, r, out, indent),
+        Body::Consent(_) | Body::ConsentRequest(_) => consent_lines(t, body, out, indent),
+        Body::SharedInformation(s) => {
+            let args = [
+                ("provider", s.provided_by.clone()),
+                ("case", s.source_case.clone()),
+            ];
+            line(t, out, indent, "text-information-provided", &args);
+            if let Some(r) = &s.response {
+                response_lines(t, r, out, indent);
+            }
+        }
+        Body::BrokerNotice(b) => broker_notice(t, b, out, indent),
+        _ => reply_lines(t, body, out, indent),
+    }
+}
+
+/// The short replies: a line or two each.
+fn reply_lines(t: &Texts, body: &pb::payload::Body, out: &mut String, indent: &str) {
+    use pb::payload::Body;
+    let (id, args): (&str, Vec<(&str, String)>) = match body {
+        Body::Acknowledgement(a) => (
+            "text-acknowledged",
+            vec![("reference", a.reference.clone())],
+        ),
+        Body::ReturnForCompletion(r) => {
+            let id = if r.automatic {
+                "text-returned-automatically"
+            } else {
+                "text-returned"
+            };
+            line(t, out, indent, id, &[]);
+            missing_fields(&r.missing, out, &format!("{indent}  "));
+            return;
+        }
+        Body::Resubmission(_) => ("text-resubmitted", vec![]),
+        Body::Delay(d) => (
+            "text-delay",
+            vec![
+                ("when", time(d.new_response_due.as_ref())),
+                ("reason", reason(t, d.reason)),
+                ("explanation", d.explanation.clone()),
+            ],
+        ),
+        Body::Refusal(r) => (
+            "text-refusal",
+            vec![
+                ("reason", reason(t, r.reason)),
+                ("explanation", r.explanation.clone()),
+            ],
+        ),
+        Body::ClarificationRequest(c) => ("text-question", vec![("text", c.question.clone())]),
+        Body::ClarificationReply(c) => ("text-answer", vec![("text", c.answer.clone())]),
+        Body::Closure(c) => ("text-closed", vec![("outcome", c.outcome.clone())]),
+        Body::Receipt(_) => ("text-receipt", vec![]),
+        Body::DeliveryFailure(d) => (
+            "text-not-delivered",
+            vec![
+                ("envelope", d.envelope_id.clone()),
+                ("reason", d.reason.clone()),
+            ],
+        ),
+        Body::OnBehalfRequest(_) => ("text-on-behalf-request", vec![]),
+        _ => return,
+    };
+    line(t, out, indent, id, &args);
+}
+
+/// A consent (10.3), or a request for one: which use, what it lifts, for
+/// whom, regarding which message.
+fn consent_lines(t: &Texts, body: &pb::payload::Body, out: &mut String, indent: &str) {
+    use pb::payload::Body;
+    let (id, r#use, scope, dest, regarding, note) = match body {
+        Body::Consent(c) => (
+            if c.declined {
+                "text-declines"
+            } else {
+                "text-consents"
+            },
+            c.r#use,
+            consent_scope(t, c.restriction, &c.restrictions, c.lifts_tlp),
+            &c.destination,
+            &c.regarding,
+            ("text-note", &c.note),
+        ),
+        Body::ConsentRequest(c) => (
+            "text-asks-consent",
+            c.r#use,
+            consent_scope(t, c.restriction, &c.restrictions, c.lift_tlp),
+            &c.destination,
+            &c.regarding,
+            ("text-why", &c.justification),
+        ),
+        _ => return,
+    };
+    let args = [
+        ("use", code(t, r#use, pb::OnwardUse::as_str_name)),
+        ("lifts", scope),
+        (
+            "destination",
+            optional(t, " ", "text-for-only", "destination", dest),
+        ),
+        (
+            "regarding",
+            optional(t, " ", "text-regarding", "message", regarding),
+        ),
+    ];
+    line(t, out, indent, id, &args);
+    line_if(t, out, indent, note.0, note.1);
+}
+
+/// " for NGA only", " (message …)": the separator and the message with
+/// its one argument, or nothing when the argument is empty.
+fn optional(t: &Texts, separator: &str, id: &str, name: &str, value: &str) -> String {
+    if value.is_empty() {
+        String::new()
+    } else {
+        format!("{separator}{}", t.t_with(id, &[(name, value.to_string())]))
+    }
+}
+
+fn broker_notice(t: &Texts, b: &pb::BrokerNotice, out: &mut String, indent: &str) {
+    let serials = b.differences.join(", ");
+    let differences = optional(t, "; ", "text-read-differently", "serials", &serials);
+    let args = [
+        ("broker", b.broker.clone()),
+        ("item", b.item_index.to_string()),
+        ("make", b.registered_make.clone()),
+        ("serial", b.registered_serial.clone()),
+        ("by", b.reported_by.clone()),
+        ("on", b.reported_on.clone()),
+        ("circumstances", b.circumstances.clone()),
+        ("differences", differences),
+    ];
+    line(t, out, indent, "text-broker-notice", &args);
 }
 
 /// The parts that were given, joined: no empty slots in a line.
@@ -513,85 +576,66 @@ fn given(parts: &[&str], separator: &str) -> String {
     parts.join(separator)
 }
 
-fn onward_use(u: i32) -> String {
-    pb::OnwardUse::try_from(u)
-        .map(|x| enum_name(x.as_str_name(), "ONWARD_USE_"))
-        .unwrap_or_default()
-}
-
 /// What a consent (or a request for one) lifts: "lifting no onward
 /// disclosure and the TLP level".
-fn consent_scope(first: i32, more: &[i32], tlp: bool) -> String {
-    let mut lifted: Vec<String> = std::iter::once(first)
-        .chain(more.iter().copied())
-        .filter(|r| *r != pb::UseRestriction::Unspecified as i32)
-        .filter_map(|r| pb::UseRestriction::try_from(r).ok())
-        .map(|r| enum_name(r.as_str_name(), "USE_RESTRICTION_"))
-        .collect();
-    lifted.dedup();
+fn consent_scope(t: &Texts, first: i32, more: &[i32], tlp: bool) -> String {
+    let mut values: Vec<i32> = std::iter::once(first).chain(more.iter().copied()).collect();
+    values.dedup();
+    let mut lifted = restrictions(t, &values);
     if tlp {
-        lifted.push("the TLP level".into());
+        if !lifted.is_empty() {
+            lifted.push_str(", ");
+        }
+        lifted.push_str(&t.t("text-the-tlp-level"));
     }
     if lifted.is_empty() {
-        String::new()
+        lifted
     } else {
-        format!("lifting {}", lifted.join(", "))
-    }
-}
-
-fn destination(d: &str) -> String {
-    if d.is_empty() {
-        String::new()
-    } else {
-        format!(" for {d} only")
-    }
-}
-
-fn regarding(r: &str) -> String {
-    if r.is_empty() {
-        String::new()
-    } else {
-        format!(" (message {})", short(r))
+        t.t_with("text-lifting", &[("what", lifted)])
     }
 }
 
 /// The chain timeline (manufacture → export → import → … → diversion).
-pub fn timeline(steps: &[pb::TimelineStep]) -> String {
+pub fn timeline(t: &Texts, steps: &[pb::TimelineStep]) -> String {
     let mut out = String::new();
     for s in steps {
+        let date = if s.date.is_empty() {
+            t.t("undated")
+        } else {
+            s.date.clone()
+        };
         if !s.withheld.is_empty() {
+            let args = [
+                ("provider", s.provided_by.clone()),
+                ("rules", t.withheld_rules(&s.withheld)),
+            ];
             let _ = writeln!(
                 out,
-                "  {:<10}  a step provided by {} — withheld from you: {}",
-                if s.date.is_empty() {
-                    "undated"
-                } else {
-                    &s.date
-                },
-                s.provided_by,
-                s.withheld
+                "  {date:<10}  {}",
+                t.t_with("text-step-withheld", &args)
             );
             continue;
         }
         let _ = writeln!(
             out,
-            "  {:<10}  {:<4} {:<22} {}  — {} [provided by {}]",
-            if s.date.is_empty() {
-                "undated"
-            } else {
-                &s.date
-            },
+            "  {date:<10}  {:<4} {:<22} {}  — {} [{}]",
             s.state,
-            timeline_kind(s.kind),
+            code(t, s.kind, pb::HistoryEventKind::as_str_name),
             s.party,
             s.description,
-            s.provided_by
+            t.t_with(
+                "timeline-provided-by",
+                &[("provider", s.provided_by.clone())]
+            )
         );
         if s.marking.as_ref().is_some_and(is_marked) {
-            let _ = writeln!(
-                out,
-                "              marking: {}",
-                marking(s.marking.as_ref())
+            let m = marking(t, s.marking.as_ref());
+            line(
+                t,
+                &mut out,
+                "              ",
+                "text-marking",
+                &[("marking", m)],
             );
         }
     }
@@ -604,172 +648,183 @@ fn is_marked(m: &pb::Marking) -> bool {
 }
 
 /// `itictl case show`.
-pub fn case(c: &pb::CaseView) -> String {
+pub fn case(t: &Texts, c: &pb::CaseView) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "case {}", c.case_id);
+    line(t, &mut out, "", "text-case", &[("case", c.case_id.clone())]);
     for tv in &c.traces {
-        let Some(t) = &tv.summary else { continue };
-        let _ = writeln!(out);
-        let _ = writeln!(
-            out,
-            "trace {}  ({} — counterpart {})  state: {}",
-            t.trace_id,
-            role(t.role),
-            t.counterpart,
-            t.state
-        );
-        if !t.on_behalf_of.is_empty() {
-            let _ = writeln!(out, "  on behalf: {}", t.on_behalf_of);
-        }
-        let _ = writeln!(
-            out,
-            "  items: {}   marking: {}",
-            t.items,
-            marking(t.marking.as_ref())
-        );
-        if t.ack_due.is_some() || t.response_due.is_some() {
-            let _ = writeln!(
-                out,
-                "  due: acknowledgement {}, response {}{}",
-                time(t.ack_due.as_ref()),
-                time(t.response_due.as_ref()),
-                if t.overdue { "  — OVERDUE" } else { "" }
-            );
-        }
-        if !t.missing.is_empty() {
-            let _ = writeln!(out, "  missing (10.2):");
-            for m in &t.missing {
-                let _ = writeln!(out, "    - {} ({}): {}", m.field, m.clause, m.description);
-            }
-        }
-        flags(&t.flags, &mut out, "  ");
-        if !t.awaiting.is_empty() {
-            let _ = writeln!(out, "  pending: {}", t.awaiting);
-        }
-        draft(tv, &mut out);
-        if !t.restrictions_cannot_comply.is_empty() {
-            let names: Vec<String> = t
-                .restrictions_cannot_comply
-                .iter()
-                .filter_map(|x| pb::UseRestriction::try_from(*x).ok())
-                .map(|x| enum_name(x.as_str_name(), "USE_RESTRICTION_"))
-                .collect();
-            let _ = writeln!(
-                out,
-                "  requester cannot comply with (10.3): {}",
-                names.join(", ")
-            );
-        }
-        let _ = writeln!(out, "  messages:");
-        for m in &tv.messages {
-            let _ = writeln!(
-                out,
-                "    {}  {} {} → {}  [{}{}]{}",
-                time(m.created_at.as_ref()),
-                kind(m.kind),
-                m.origin,
-                m.destination,
-                delivery(m.delivery),
-                m.receipt_at
-                    .as_ref()
-                    .map(|r| format!(", receipt {}", time(Some(r))))
-                    .unwrap_or_default(),
-                if m.hops.is_empty() {
-                    String::new()
-                } else {
-                    format!(" via {}", m.hops.join(", "))
-                }
-            );
-            if let Some(p) = &m.payload {
-                payload(p, &mut out, "        ");
-            }
-            for w in &m.withheld {
-                let _ = writeln!(out, "        withheld from you: {w}");
-            }
-            if !m.error.is_empty() {
-                let _ = writeln!(out, "        last error: {}", m.error);
-            }
-        }
-        let _ = writeln!(out, "  history:");
-        for e in &tv.events {
-            let _ = writeln!(
-                out,
-                "    {}  {:<26} {}  ({})",
-                time(e.at.as_ref()),
-                e.kind,
-                e.detail,
-                e.actor
-            );
-        }
+        trace(t, tv, &mut out);
     }
     if !c.timeline.is_empty() {
         let _ = writeln!(out);
-        let _ = writeln!(out, "timeline of the weapon:");
-        out.push_str(&timeline(&c.timeline));
+        line(t, &mut out, "", "text-timeline", &[]);
+        out.push_str(&timeline(t, &c.timeline));
     }
     if !c.conclusion.is_empty() {
-        let _ = writeln!(
-            out,
-            "conclusion: {}  [{}]",
-            c.conclusion,
-            marking(c.conclusion_marking.as_ref())
-        );
+        let args = [
+            ("conclusion", c.conclusion.clone()),
+            ("marking", marking(t, c.conclusion_marking.as_ref())),
+        ];
+        line(t, &mut out, "", "text-conclusion", &args);
     }
     for w in &c.conclusion_withheld {
-        let _ = writeln!(out, "conclusion, withheld from you: {w}");
+        let args = [("what", t.withheld(w))];
+        line(t, &mut out, "", "text-conclusion-withheld", &args);
     }
     out
 }
 
+/// One trace of a case: its summary, draft, messages and history.
+fn trace(t: &Texts, tv: &pb::TraceView, out: &mut String) {
+    let Some(s) = &tv.summary else { return };
+    let _ = writeln!(out);
+    trace_summary(t, s, out);
+    draft(t, tv, out);
+    if !s.restrictions_cannot_comply.is_empty() {
+        let args = [(
+            "restrictions",
+            restrictions(t, &s.restrictions_cannot_comply),
+        )];
+        line(t, out, "  ", "text-requester-cannot-comply", &args);
+    }
+    line(t, out, "  ", "text-messages", &[]);
+    for m in &tv.messages {
+        message(t, m, out);
+    }
+    line(t, out, "  ", "text-history", &[]);
+    for e in &tv.events {
+        let _ = writeln!(
+            out,
+            "    {}  {:<26} {}  ({})",
+            time(e.at.as_ref()),
+            t.event(&e.kind),
+            e.detail,
+            e.actor
+        );
+    }
+}
+
+fn trace_summary(t: &Texts, s: &pb::TraceSummary, out: &mut String) {
+    let args = [
+        ("trace", s.trace_id.clone()),
+        ("role", role(t, s.role)),
+        ("counterpart", s.counterpart.clone()),
+        ("state", t.coded("state", &s.state)),
+    ];
+    line(t, out, "", "text-trace", &args);
+    line_if(t, out, "  ", "text-on-behalf", &s.on_behalf_of);
+    let args = [
+        ("items", s.items.clone()),
+        ("marking", marking(t, s.marking.as_ref())),
+    ];
+    line(t, out, "  ", "text-items-marking", &args);
+    if s.ack_due.is_some() || s.response_due.is_some() {
+        let args = [
+            ("ack", time(s.ack_due.as_ref())),
+            ("response", time(s.response_due.as_ref())),
+        ];
+        let overdue = if s.overdue {
+            format!("  — {}", t.t("text-overdue"))
+        } else {
+            String::new()
+        };
+        let _ = writeln!(out, "  {}{overdue}", t.t_with("text-due", &args));
+    }
+    if !s.missing.is_empty() {
+        line(t, out, "  ", "text-missing", &[]);
+        missing_fields(&s.missing, out, "    ");
+    }
+    flags(t, &s.flags, out, "  ");
+    line_if(t, out, "  ", "text-pending", &s.awaiting);
+}
+
+/// One message of a trace: when, what, route, delivery, content, and what
+/// was withheld from this officer.
+fn message(t: &Texts, m: &pb::MessageView, out: &mut String) {
+    let receipt = m
+        .receipt_at
+        .as_ref()
+        .map(|r| {
+            format!(
+                ", {}",
+                t.t_with("text-receipt-at", &[("when", time(Some(r)))])
+            )
+        })
+        .unwrap_or_default();
+    let hops = if m.hops.is_empty() {
+        String::new()
+    } else {
+        format!(" {}", t.t_with("text-via", &[("hubs", m.hops.join(", "))]))
+    };
+    let _ = writeln!(
+        out,
+        "    {}  {} {} → {}  [{}{receipt}]{hops}",
+        time(m.created_at.as_ref()),
+        kind(t, m.kind),
+        m.origin,
+        m.destination,
+        code(t, m.delivery, pb::DeliveryState::as_str_name),
+    );
+    let indent = "        ";
+    if let Some(p) = &m.payload {
+        payload(t, p, out, indent);
+    }
+    for w in &m.withheld {
+        line(t, out, indent, "text-withheld", &[("what", t.withheld(w))]);
+    }
+    line_if(t, out, indent, "text-last-error", &m.error);
+}
+
 /// A drafted request: what came from another state, under which marking,
 /// and what of it this officer may not see.
-fn draft(tv: &pb::TraceView, out: &mut String) {
+fn draft(t: &Texts, tv: &pb::TraceView, out: &mut String) {
     if tv.draft.is_none() && tv.draft_fields.is_empty() && tv.draft_withheld.is_empty() {
         return;
     }
-    let _ = writeln!(out, "  draft (sent with `itictl request send`):");
+    line(t, out, "  ", "text-draft", &[]);
     for f in &tv.draft_fields {
-        let _ = writeln!(
-            out,
-            "    {} — from {} under {}",
-            f.field,
-            f.provided_by,
-            marking(f.marking.as_ref())
-        );
+        let args = [
+            ("field", f.field.clone()),
+            ("provider", f.provided_by.clone()),
+            ("marking", marking(t, f.marking.as_ref())),
+        ];
+        line(t, out, "    ", "text-draft-field", &args);
     }
     for w in &tv.draft_withheld {
-        let _ = writeln!(out, "    withheld from you: {w}");
+        line(t, out, "    ", "text-withheld", &[("what", t.withheld(w))]);
     }
 }
 
 /// `itictl audit verify`: the chain, then what each peer witnessed of it.
-pub fn audit_verify(reply: &pb::AuditVerifyReply) -> String {
+pub fn audit_verify(t: &Texts, reply: &pb::AuditVerifyReply) -> String {
     let mut out = String::new();
     if reply.ok {
-        let _ = writeln!(
-            out,
-            "audit trail intact: {} entries, hash chain verified",
-            reply.entries
-        );
+        let args = [("entries", reply.entries.to_string())];
+        line(t, &mut out, "", "text-audit-intact", &args);
     } else {
-        let _ = writeln!(
-            out,
-            "AUDIT TRAIL BROKEN at entry {}: {}",
-            reply.first_bad_seq, reply.problem
-        );
+        let args = [
+            ("seq", reply.first_bad_seq.to_string()),
+            ("problem", reply.problem.clone()),
+        ];
+        line(t, &mut out, "", "text-audit-broken", &args);
     }
     for w in &reply.witnesses {
         let head = if w.seq == 0 {
             String::new()
         } else {
-            format!(
-                " entry {} ({}…, signed {})",
-                w.seq,
-                w.head.get(..12).unwrap_or(&w.head),
-                time(w.signed_at.as_ref())
-            )
+            let args = [
+                ("seq", w.seq.to_string()),
+                ("head", w.head.get(..12).unwrap_or(&w.head).to_string()),
+                ("when", time(w.signed_at.as_ref())),
+            ];
+            format!(" {}", t.t_with("text-witness-head", &args))
         };
-        let _ = writeln!(out, "  witness {:<14} {}{}", w.peer, w.outcome, head);
+        let _ = writeln!(
+            out,
+            "  {} {:<14} {}{head}",
+            t.t("text-witness"),
+            w.peer,
+            w.outcome
+        );
         if !w.detail.is_empty() {
             let _ = writeln!(out, "      {}", w.detail);
         }
@@ -777,185 +832,256 @@ pub fn audit_verify(reply: &pb::AuditVerifyReply) -> String {
     out
 }
 
-pub fn overdue(items: &[pb::OverdueItem]) -> String {
+pub fn overdue(t: &Texts, items: &[pb::OverdueItem]) -> String {
     let mut out = String::new();
     if items.is_empty() {
-        out.push_str("nothing is overdue\n");
+        line(t, &mut out, "", "text-nothing-overdue", &[]);
     }
     for i in items {
+        let args = [
+            ("what", i.what.clone()),
+            ("owedby", format!("{:<6}", i.owed_by)),
+            ("counterpart", i.counterpart.clone()),
+            ("due", time(i.due.as_ref())),
+        ];
         let _ = writeln!(
             out,
-            "{}  {:<12} {} owed by {:<6} (counterpart {}) was due {}",
+            "{}  {:<12} {}",
             i.trace_id,
-            role(i.role),
-            i.what,
-            i.owed_by,
-            i.counterpart,
-            time(i.due.as_ref())
+            role(t, i.role),
+            t.t_with("text-overdue-item", &args)
         );
     }
     out
 }
 
-pub fn outbox(items: &[pb::OutboxItem]) -> String {
+pub fn outbox(t: &Texts, items: &[pb::OutboxItem]) -> String {
     let mut out = String::new();
     if items.is_empty() {
-        out.push_str("the outbox is empty\n");
+        line(t, &mut out, "", "text-outbox-empty", &[]);
     }
     for i in items {
+        let hop = if i.next_hop.is_empty() {
+            "-"
+        } else {
+            &i.next_hop
+        };
+        let args = [
+            ("destination", format!("{:<12}", i.destination)),
+            ("hop", format!("{hop:<12}")),
+            (
+                "state",
+                format!("{:<9}", code(t, i.state, pb::DeliveryState::as_str_name)),
+            ),
+            ("since", time(i.enqueued_at.as_ref())),
+            ("attempts", i.attempts.to_string()),
+            ("next", time(i.next_attempt_at.as_ref())),
+        ];
         let _ = writeln!(
             out,
-            "{}  {:<22} to {:<12} via {:<12} {:<9} since {}  attempts {}  next {}{}",
+            "{}  {:<22} {}",
             i.envelope_id,
-            kind(i.kind),
-            i.destination,
-            if i.next_hop.is_empty() {
-                "-"
-            } else {
-                &i.next_hop
-            },
-            delivery(i.state),
-            time(i.enqueued_at.as_ref()),
-            i.attempts,
-            time(i.next_attempt_at.as_ref()),
-            if i.last_error.is_empty() {
-                String::new()
-            } else {
-                format!("\n      last error: {}", i.last_error)
-            }
+            kind(t, i.kind),
+            t.t_with("text-outbox-item", &args)
         );
+        line_if(t, &mut out, "      ", "text-last-error", &i.last_error);
     }
     out
+}
+
+/// `itictl hub stats`: a row per member the hub serves.
+pub fn hub_stats(t: &Texts, members: &[pb::MemberStats]) -> String {
+    let mut out = String::new();
+    let head = [
+        "text-hub-member",
+        "text-hub-relayed",
+        "text-hub-pending",
+        "text-hub-overdue",
+        "text-hub-on-behalf",
+        "text-hub-median-ack",
+        "text-hub-median-response",
+    ]
+    .map(|id| t.t(id));
+    hub_row(&mut out, &head);
+    for m in members {
+        let row = [
+            m.member.clone(),
+            m.relayed.to_string(),
+            m.pending.to_string(),
+            m.overdue.to_string(),
+            m.on_behalf.to_string(),
+            median_time(t, m.median_ack_seconds),
+            median_time(t, m.median_response_seconds),
+        ];
+        hub_row(&mut out, &row);
+    }
+    for m in members.iter().filter(|m| m.unreachable_since.is_some()) {
+        let since = time(m.unreachable_since.as_ref());
+        let args = [
+            ("member", m.member.clone()),
+            ("since", since),
+            ("waiting", m.waiting.to_string()),
+        ];
+        let _ = writeln!(out, "{}", t.t_with("text-hub-unreachable", &args));
+    }
+    out
+}
+
+fn hub_row(out: &mut String, c: &[String; 7]) {
+    let _ = writeln!(
+        out,
+        "{:<8} {:>8} {:>8} {:>8} {:>10} {:>14} {:>15}",
+        c[0], c[1], c[2], c[3], c[4], c[5], c[6]
+    );
 }
 
 /// `itictl directory`: every entry, with the CA held for it and how far
 /// it is trusted, and any conflicting entry beside it.
-pub fn directory(view: &pb::DirectoryView) -> String {
+pub fn directory(t: &Texts, view: &pb::DirectoryView) -> String {
     let mut out = String::new();
     if view.entries.is_empty() {
-        out.push_str("the directory is empty\n");
+        line(t, &mut out, "", "text-directory-empty", &[]);
     }
     for e in &view.entries {
-        let Some(entry) = &e.entry else { continue };
-        let _ = writeln!(
-            out,
-            "{}  (trust: {}, serial {})",
-            entry.participant, e.trust, entry.serial
-        );
-        if !e.ca_fingerprint.is_empty() {
-            let _ = writeln!(out, "  CA fingerprint (SHA-256): {}", e.ca_fingerprint);
-        }
-        if !e.standing.is_empty() {
-            let _ = writeln!(out, "  standing: {}", e.standing);
-        }
-        for c in &e.conflicts {
-            let _ = writeln!(
-                out,
-                "  CONFLICT: {} offered serial {} with CA {} on {}",
-                c.offered_by,
-                c.serial,
-                c.ca_fingerprint,
-                time(c.seen_at.as_ref())
-            );
-        }
-        if let Some(log) = &e.log {
-            directory_log(&mut out, log);
-        }
-        let _ = writeln!(out, "  endpoints: {}", entry.endpoints.join(", "));
-        if !entry.languages.is_empty() {
-            let _ = writeln!(out, "  languages: {}", entry.languages.join(", "));
-        }
-        if !entry.serves.is_empty() {
-            let _ = writeln!(out, "  serves: {}", entry.serves.join(", "));
-        }
-        for poc in &entry.points_of_contact {
-            let records: Vec<String> = poc
-                .authorised_records
-                .iter()
-                .filter_map(|r| pb::RecordDomain::try_from(*r).ok())
-                .map(|r| enum_name(r.as_str_name(), "RECORD_DOMAIN_"))
-                .collect();
-            let _ = writeln!(
-                out,
-                "  point of contact: {}, {} <{}> {} — may search: {}",
-                poc.name,
-                poc.agency,
-                poc.email,
-                poc.phone,
-                if records.is_empty() {
-                    "all domestic records".into()
-                } else {
-                    records.join(", ")
-                }
-            );
-        }
-        if let Some(t) = &entry.switch_over_at {
-            let _ = writeln!(out, "  next certificate from {}", time(Some(t)));
-        }
+        directory_entry(t, e, &mut out);
     }
     out
 }
 
+fn directory_entry(t: &Texts, e: &pb::DirectoryEntryView, out: &mut String) {
+    let Some(entry) = &e.entry else { return };
+    let args = [
+        ("participant", entry.participant.clone()),
+        ("trust", e.trust.clone()),
+        ("serial", entry.serial.to_string()),
+    ];
+    line(t, out, "", "text-entry", &args);
+    line_if(t, out, "  ", "text-ca-fingerprint", &e.ca_fingerprint);
+    line_if(t, out, "  ", "text-standing", &e.standing);
+    for c in &e.conflicts {
+        let args = [
+            ("by", c.offered_by.clone()),
+            ("serial", c.serial.to_string()),
+            ("ca", c.ca_fingerprint.clone()),
+            ("when", time(c.seen_at.as_ref())),
+        ];
+        line(t, out, "  ", "text-conflict", &args);
+    }
+    if let Some(log) = &e.log {
+        directory_log(t, out, log);
+    }
+    let args = [("text", entry.endpoints.join(", "))];
+    line(t, out, "  ", "text-endpoints", &args);
+    line_if(t, out, "  ", "text-languages", &entry.languages.join(", "));
+    line_if(t, out, "  ", "text-serves", &entry.serves.join(", "));
+    for poc in &entry.points_of_contact {
+        point_of_contact(t, poc, out);
+    }
+    if let Some(at) = &entry.switch_over_at {
+        let args = [("when", time(Some(at)))];
+        line(t, out, "  ", "text-next-certificate", &args);
+    }
+}
+
+fn point_of_contact(t: &Texts, poc: &pb::PointOfContact, out: &mut String) {
+    let records: Vec<String> = poc
+        .authorised_records
+        .iter()
+        .map(|r| code(t, *r, pb::RecordDomain::as_str_name))
+        .filter(|r| !r.is_empty())
+        .collect();
+    let records = if records.is_empty() {
+        t.t("text-all-records")
+    } else {
+        records.join(", ")
+    };
+    let args = [
+        ("name", poc.name.clone()),
+        ("agency", poc.agency.clone()),
+        ("email", poc.email.clone()),
+        ("phone", poc.phone.clone()),
+        ("records", records),
+    ];
+    line(t, out, "  ", "text-point-of-contact", &args);
+}
+
 /// A followed hub's directory log, and the proofs that it equivocated.
-fn directory_log(out: &mut String, log: &pb::DirectoryLogView) {
-    let _ = writeln!(
-        out,
-        "  directory log followed: {} entries, head {}, signed {}",
-        log.size,
-        if log.chain.is_empty() {
-            "(empty)"
-        } else {
-            &log.chain
-        },
-        time(log.signed_at.as_ref())
-    );
+fn directory_log(t: &Texts, out: &mut String, log: &pb::DirectoryLogView) {
+    let or_empty = |id: &str, v: &str| {
+        if v.is_empty() { t.t(id) } else { v.to_string() }
+    };
+    let args = [
+        ("size", log.size.to_string()),
+        ("head", or_empty("text-log-empty-head", &log.chain)),
+        ("when", time(log.signed_at.as_ref())),
+    ];
+    line(t, out, "  ", "text-directory-log", &args);
     for e in &log.equivocations {
-        let _ = writeln!(
-            out,
-            "  EQUIVOCATION ({}, {}): the hub signed a head of size {} ({}) that the log \
-             followed here ({}) does not explain; its entries are refused until an admin \
-             decides (`itictl peer confirm` of the hub, once settled with its operator)",
-            e.seen_through,
-            time(e.seen_at.as_ref()),
-            e.size,
-            e.theirs,
-            if e.ours.is_empty() { "empty" } else { &e.ours }
-        );
+        let args = [
+            ("through", e.seen_through.clone()),
+            ("when", time(e.seen_at.as_ref())),
+            ("size", e.size.to_string()),
+            ("theirs", e.theirs.clone()),
+            ("ours", or_empty("text-log-empty", &e.ours)),
+        ];
+        line(t, out, "  ", "text-equivocation", &args);
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::i18n::Lang;
     use pb::payload::Body;
 
-    #[test]
-    fn a_median_under_a_minute_is_in_seconds_not_zero_minutes() {
-        assert_eq!(median_time(0.0), "-");
-        assert_eq!(median_time(42.4), "42 s");
-        assert_eq!(median_time(600.0), "10 min");
-        assert_eq!(median_time(7200.0), "2.0 h");
-        assert_eq!(median_time(259_200.0), "3.0 days");
+    fn en() -> Texts {
+        Texts::new(Lang::En)
     }
 
     #[test]
-    fn a_consent_says_what_it_lifts_for_whom() {
-        let consent = pb::Payload {
+    fn a_median_under_a_minute_is_in_seconds_not_zero_minutes() {
+        let en = en();
+        assert_eq!(median_time(&en, 0.0), "-");
+        assert_eq!(median_time(&en, 42.4), "42 s");
+        assert_eq!(median_time(&en, 600.0), "10 min");
+        assert_eq!(median_time(&en, 7200.0), "2.0 h");
+        assert_eq!(median_time(&en, 259_200.0), "3.0 days");
+        assert_eq!(median_time(&Texts::new(Lang::Fr), 259_200.0), "3,0 jours");
+    }
+
+    fn consent() -> pb::Payload {
+        pb::Payload {
             body: Some(Body::Consent(pb::Consent {
                 r#use: pb::OnwardUse::ForwardToThirdState as i32,
                 restrictions: vec![pb::UseRestriction::NoOnwardDisclosure as i32],
                 destination: "NGA".into(),
                 lifts_tlp: true,
+                note: "for the joint investigation".into(),
                 ..Default::default()
             })),
-        };
+        }
+    }
+
+    #[test]
+    fn a_consent_says_what_it_lifts_for_whom() {
         let mut out = String::new();
-        payload(&consent, &mut out, "");
+        payload(&en(), &consent(), &mut out, "");
         assert!(
             out.contains("consents: forward to third state lifting no onward disclosure, the TLP level for NGA only"),
             "{out}"
         );
         assert!(!out.contains("unspecified"), "{out}");
+    }
+
+    #[test]
+    fn a_consent_reads_in_french_with_the_officers_note_as_written() {
+        let mut out = String::new();
+        payload(&Texts::new(Lang::Fr), &consent(), &mut out, "");
+        assert!(
+            out.contains("consent : transmission à un État tiers en levant pas de divulgation ultérieure, le niveau TLP pour NGA seulement"),
+            "{out}"
+        );
+        assert!(out.contains("note : for the joint investigation"), "{out}");
     }
 
     #[test]
@@ -967,7 +1093,7 @@ mod tests {
             withheld: "TLP:RED is for the point of contact only".into(),
             ..Default::default()
         }];
-        let out = timeline(&steps);
+        let out = timeline(&en(), &steps);
         assert!(!out.contains("EX-1"), "{out}");
         assert!(out.contains("withheld from you: TLP:RED"), "{out}");
     }

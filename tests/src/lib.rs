@@ -30,6 +30,7 @@ use std::time::Duration;
 
 use anyhow::anyhow;
 use iti_node::clock::ManualClock;
+use iti_node::i18n::Lang;
 use iti_node::identity::Role;
 use iti_node::ids::ParticipantId;
 use iti_node::sandbox::{MemberOptions, Sandbox};
@@ -194,12 +195,30 @@ impl Federation {
 
     /// Runs `itictl` in this process against `participant`'s node as its
     /// point of contact (or the named one): its output, or its error as text.
+    /// In English, whatever the locale of the machine running the tests.
     pub async fn itictl(
         &mut self,
         participant: &str,
         officer: Option<&str>,
         args: &[&str],
     ) -> Result<String, String> {
+        self.itictl_in_locale(participant, officer, &[], args).await
+    }
+
+    /// `itictl` as above, in a POSIX locale: `env` holds the variables an
+    /// officer's shell would set (`[("LANG", "fr_FR.UTF-8")]`).
+    pub async fn itictl_in_locale(
+        &mut self,
+        participant: &str,
+        officer: Option<&str>,
+        env: &[(&str, &str)],
+        args: &[&str],
+    ) -> Result<String, String> {
+        let locale = Lang::from_posix(|var| {
+            env.iter()
+                .find(|(name, _)| *name == var)
+                .map(|(_, value)| value.to_string())
+        });
         let dir = match officer {
             Some(name) => self
                 .sandbox
@@ -220,7 +239,7 @@ impl Federation {
         ];
         argv.extend(args.iter().map(|a| a.to_string()));
         let mut out = Vec::new();
-        itictl::run(argv, &mut out)
+        itictl::run(argv, locale, &mut out)
             .await
             .map(|()| String::from_utf8_lossy(&out).into_owned())
             .map_err(|e| e.to_string())

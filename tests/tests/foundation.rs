@@ -3,6 +3,7 @@
 
 use std::path::Path;
 
+use iti_node::i18n::Lang;
 use iti_node::identity::pki::{self, Validity};
 use iti_node::identity::{Identity, Role, tls};
 use iti_proto::v1 as pb;
@@ -15,7 +16,7 @@ async fn itictl(args: &[&str]) -> (bool, String) {
     let mut out = Vec::new();
     let mut argv = vec!["itictl".to_string()];
     argv.extend(args.iter().map(|s| s.to_string()));
-    match itictl::run(argv, &mut out).await {
+    match itictl::run(argv, Lang::En, &mut out).await {
         Ok(()) => (true, String::from_utf8_lossy(&out).into_owned()),
         Err(e) => (false, e.to_string()),
     }

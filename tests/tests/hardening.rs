@@ -9,6 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use iti_node::clock::Clock;
+use iti_node::i18n::Lang;
 use iti_node::identity::pki::{self, Validity};
 use iti_node::identity::{Identity, Role, tls};
 use iti_node::sandbox::MemberOptions;
@@ -615,6 +616,7 @@ async fn a_revoked_officer_certificate_is_refused_once_the_node_has_had_sighup()
             dir.join("ca").display().to_string(),
             cert_path.display().to_string(),
         ],
+        Lang::En,
         &mut out,
     )
     .await
@@ -672,7 +674,7 @@ async fn itictl(args: &[&str]) -> anyhow::Result<String> {
     let mut out = Vec::new();
     let mut argv = vec!["itictl".to_string()];
     argv.extend(args.iter().map(|s| s.to_string()));
-    itictl::run(argv, &mut out)
+    itictl::run(argv, Lang::En, &mut out)
         .await
         .map_err(|e| anyhow::anyhow!("itictl {}: {e}", args.join(" ")))?;
     Ok(String::from_utf8(out)?)

@@ -902,23 +902,3 @@ async fn a_destination_that_refuses_what_a_hub_passes_is_reported_to_the_origin(
     f.shutdown().await;
     Ok(())
 }
-
-/// A hub's figures are for the states it serves (its own directory entry),
-/// not for every state it has come to know.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn hub_figures_list_only_the_states_the_hub_serves() -> anyhow::Result<()> {
-    let f = regional(true).await?;
-    // ECOWAS's admin pins BEL's CA (to reach it directly, say); ECOWAS
-    // still does not serve BEL.
-    f.sandbox.pin(&p("hub:ECOWAS"), &p("BEL"), &[]).await?;
-    let members: Vec<String> = f
-        .node("hub:ECOWAS")?
-        .hub_stats()
-        .await?
-        .into_iter()
-        .map(|m| m.member)
-        .collect();
-    assert_eq!(members, ["GHA", "NGA"]);
-    f.shutdown().await;
-    Ok(())
-}

@@ -185,6 +185,22 @@ async fn two_node_processes_exchange_a_trace_driven_by_itictl() -> anyhow::Resul
         kinds.contains(&(pb::PayloadKind::Response as i32)),
         "{kinds:?}"
     );
+    // GHA's officer works in French: `LANG=fr_FR.UTF-8 itictl case show`.
+    let french = tokio::process::Command::new(itictl_binary())
+        .env_remove("LC_ALL")
+        .env_remove("LC_MESSAGES")
+        .env("LANG", "fr_FR.UTF-8")
+        .arg("--identity")
+        .arg(&gha_poc)
+        .args(["--node", &gha.local.to_string(), "case", "show", &trace])
+        .output()
+        .await?;
+    let text = String::from_utf8(french.stdout)?;
+    assert!(
+        text.contains("état : répondu") && text.contains("Part of a consignment of 400 rifles"),
+        "{text}{}",
+        String::from_utf8_lossy(&french.stderr)
+    );
 
     // SIGTERM: both drain and exit cleanly.
     assert!(gha.stop().await?.success());

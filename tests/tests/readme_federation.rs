@@ -169,6 +169,8 @@ cargo() {
             .env("ITICTL", itictl_binary())
             .env("ITI_NODE_BIN", node_binary())
             .env("ITI_LOGS", &self.logs)
+            // The walk reads itictl's English, whatever the runner's locale.
+            .env("LC_ALL", "C.UTF-8")
             .stdin(std::process::Stdio::null())
             .stdout(std::fs::File::create(&stdout)?)
             .stderr(std::fs::File::create(&stderr)?)

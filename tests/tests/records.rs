@@ -220,7 +220,7 @@ async fn a_rifle_recovered_at_home_is_traced_to_a_theft_from_a_police_armoury() 
     );
     assert!(out.contains("domestic investigation opened"), "{out}");
     assert!(
-        out.contains("[TLP:RED [LE-ONLY]"),
+        out.contains("[TLP:RED [law enforcement only]"),
         "the holder is marked as its source says: {out}"
     );
 

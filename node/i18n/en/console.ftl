@@ -475,7 +475,3 @@ part-kind-slide = slide
 part-kind-bolt-or-breech-block = bolt or breech block
 part-kind-cylinder = cylinder
 part-kind-other = other part
-use-restriction-intelligence-only-desc = Not to be used as evidence or in proceedings.
-use-restriction-no-onward-disclosure-desc = Not to be passed to any other state or body.
-use-restriction-law-enforcement-only-desc = For police, customs and prosecutors, not other agencies.
-use-restriction-proprietary-commercial-desc = A company's business data, kept from its competitors.

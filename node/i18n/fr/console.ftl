@@ -474,7 +474,3 @@ part-kind-slide = glissière
 part-kind-bolt-or-breech-block = culasse ou bloc de culasse
 part-kind-cylinder = barillet
 part-kind-other = autre pièce
-use-restriction-intelligence-only-desc = Ni preuve ni usage en procédure.
-use-restriction-no-onward-disclosure-desc = À ne transmettre à aucun autre État ni organisme.
-use-restriction-law-enforcement-only-desc = Police, douanes et parquet, pas d'autres administrations.
-use-restriction-proprietary-commercial-desc = Données d'une entreprise, tenues à l'écart de ses concurrents.

@@ -10,7 +10,7 @@
 //!   the officer of a request (`Session`), errors → pages in one place;
 //! - `security.rs`: CSP and other headers, CSRF tokens, the `Origin` check,
 //!   the access log (facts only);
-//! - `i18n.rs`: the languages, Fluent catalogs (`node/i18n/<lang>/console.ftl`);
+//! - `i18n.rs`: the languages (`crate::i18n`, catalogs `node/i18n/<lang>/console.ftl`);
 //! - `pages/`: `layout` (the page around the content, shared widgets),
 //!   `inbox`, `case`, `message` (what a message says), `act` (forms that
 //!   change a trace), `compose` (a new request), `hub` (figures for hub operators); `console.css` is served

@@ -171,9 +171,25 @@ fn member_days(
 }
 
 impl Node {
+    /// The states this hub serves (clause 11): those its published directory
+    /// entry names (a state pinned for direct exchange is not a member);
+    /// before it has published one, the states it is peered with.
+    async fn members(&self) -> Vec<ParticipantId> {
+        if let Some(declared) = declared_members(self).await {
+            return declared;
+        }
+        self.peering
+            .peers()
+            .into_iter()
+            .map(|p| p.participant)
+            .filter(|p| p.state().is_some())
+            .collect()
+    }
+
     pub async fn hub_stats(&self) -> ServiceResult<Vec<pb::MemberStats>> {
         let log = hub::relay_log(self.store.pool()).await?;
-        let members = self.members().await;
+        let mut members = self.members().await;
+        members.sort();
         let mut on_behalf = HashMap::new();
         for t in traces::all(self.store.pool()).await? {
             if let (crate::case::role::TraceRole::OnBehalf, Some(member)) =
@@ -197,29 +213,6 @@ impl Node {
             }
         }
         Ok(stats)
-    }
-
-    /// The states this hub serves, as its own signed directory entry says;
-    /// before it has published one, the states among its peers.
-    async fn members(&self) -> Vec<ParticipantId> {
-        use prost::Message;
-        let served: Vec<ParticipantId> = crate::hub::learning::own_entry(self)
-            .await
-            .and_then(|signed| pb::DirectoryEntry::decode(signed.entry.as_slice()).ok())
-            .map(|entry| entry.serves.iter().filter_map(|s| s.parse().ok()).collect())
-            .unwrap_or_default();
-        let mut members = if served.is_empty() {
-            self.peering
-                .peers()
-                .into_iter()
-                .map(|p| p.participant)
-                .filter(|p| p.state().is_some())
-                .collect()
-        } else {
-            served
-        };
-        members.sort();
-        members
     }
 }
 
@@ -277,4 +270,17 @@ mod tests {
         assert_eq!(figures("2026-12-10"), (1, 1, 0));
         assert_eq!(days.last().unwrap().day, "2026-12-10");
     }
+}
+
+/// The states the hub's own published entry says it serves.
+async fn declared_members(node: &Node) -> Option<Vec<ParticipantId>> {
+    use prost::Message;
+    let signed = crate::hub::learning::own_entry(node).await?;
+    let entry = pb::DirectoryEntry::decode(signed.entry.as_slice()).ok()?;
+    let served = entry.serves.iter().filter_map(|s| s.parse().ok());
+    Some(
+        served
+            .filter(|p: &ParticipantId| p.state().is_some())
+            .collect(),
+    )
 }

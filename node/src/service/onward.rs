@@ -505,7 +505,9 @@ fn response_rows(from: &str, r: &pb::TraceResponse, payload: &pb::Payload) -> Ve
     let mut rows = Vec::new();
     if r.finding.is_some() {
         let mut text = String::new();
-        crate::render::payload(payload, &mut text, "");
+        // The export is data, in English whatever the officer reads.
+        let english = crate::i18n::Texts::new(crate::i18n::Lang::En);
+        crate::render::payload(&english, payload, &mut text, "");
         let line = text
             .lines()
             .find(|l| l.starts_with("finding"))

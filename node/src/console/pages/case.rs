@@ -99,7 +99,7 @@ fn draft(texts: &Texts, tv: &pb::TraceView) -> Markup {
                 ul {
                     @for f in &tv.draft_fields {
                         li {
-                            (texts.t_with("case-draft-field", &[("field", layout::coded(texts, "part", &f.field)), ("provider", f.provided_by.clone())]))
+                            (texts.t_with("case-draft-field", &[("field", texts.coded("part", &f.field)), ("provider", f.provided_by.clone())]))
                             " " (marking(texts, f.marking.as_ref()))
                         }
                     }
@@ -111,16 +111,15 @@ fn draft(texts: &Texts, tv: &pb::TraceView) -> Markup {
     }
 }
 
-/// The trace's events: most are named after the state they lead to, and
-/// read as that state; the others, and the details (facts the node wrote),
-/// are shown as recorded.
+/// The trace's events, each kind in the officer's language
+/// (`Texts::event`); the details (facts the node wrote) as recorded.
 fn history(texts: &Texts, events: &[pb::CaseEvent]) -> Markup {
     html! {
         ol class="history" {
             @for e in events {
                 li {
                     time { (layout::time(e.at.as_ref())) }
-                    " " strong { (texts.coded("state", &e.kind)) }
+                    " " strong { (texts.event(&e.kind)) }
                     @if !e.detail.is_empty() { " — " (e.detail) }
                     @if !e.actor.is_empty() { " " span class="actor" { "(" (texts.t_with("history-by", &[("actor", e.actor.clone())])) ")" } }
                 }

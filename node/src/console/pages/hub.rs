@@ -76,8 +76,8 @@ fn table(texts: &Texts, members: &[pb::MemberStats]) -> Markup {
                         td { (count(m.pending, most)) }
                         td class=[(m.overdue > 0).then_some("overdue")] { (count(m.overdue, most)) }
                         td { (m.on_behalf) }
-                        td { (median_time(m.median_ack_seconds)) }
-                        td { (median_time(m.median_response_seconds)) }
+                        td { (median_time(texts, m.median_ack_seconds)) }
+                        td { (median_time(texts, m.median_response_seconds)) }
                     }
                 } }
             }

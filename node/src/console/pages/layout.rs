@@ -136,49 +136,15 @@ pub fn withheld(texts: &Texts, parts: &[String]) -> Markup {
     }
 }
 
-/// A withheld part as the view model names it, "individuals (personal
-/// data)" (`gate::Withheld::label`), in the officer's language: the part
-/// and each rule are coded values. One the catalogs lack is shown as it is.
+/// A withheld part as the view model names it, in the officer's language
+/// (`Texts::withheld`).
 pub fn withheld_label(texts: &Texts, label: &str) -> String {
-    match label.strip_suffix(')').and_then(|l| l.rsplit_once(" (")) {
-        Some((part, rules)) => format!(
-            "{} ({})",
-            coded(texts, "part", part),
-            withheld_rules(texts, rules)
-        ),
-        None => label.to_string(),
-    }
+    texts.withheld(label)
 }
 
 /// The rules that withheld something, "TLP:RED, NO-ONWARD", translated.
 pub fn withheld_rules(texts: &Texts, rules: &str) -> String {
-    let whole = coded(texts, "rule", rules);
-    if whole != rules {
-        return whole;
-    }
-    rules
-        .split(", ")
-        .map(|r| coded(texts, "rule", r))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-/// "lastLegalPossessor" → message `part-lastlegalpossessor`, if there is one.
-pub fn coded(texts: &Texts, prefix: &str, value: &str) -> String {
-    let mut id = format!("{prefix}-");
-    for c in value.trim().chars() {
-        match c.to_ascii_lowercase() {
-            c if c.is_ascii_alphanumeric() => id.push(c),
-            _ if id.ends_with('-') => {}
-            _ => id.push('-'),
-        }
-    }
-    let id = id.trim_end_matches('-');
-    if texts.has(id) {
-        texts.t(id)
-    } else {
-        value.to_string()
-    }
+    texts.withheld_rules(rules)
 }
 
 /// The short reference of a trace or case: the end of its id (the start

@@ -60,6 +60,7 @@ fn content(texts: &Texts, body: &Body) -> Markup {
         _ => {
             let mut text = String::new();
             crate::render::payload(
+                texts,
                 &pb::Payload {
                     body: Some(body.clone()),
                 },

@@ -43,7 +43,7 @@ pub fn explain(texts: &Texts, refusal: &Refusal) -> Markup {
                     @let providers: Vec<String> = w.providers.iter().map(|p| p.to_string()).collect();
                     li {
                         (texts.t_with("refusal-part", &[
-                            ("part", layout::coded(texts, "part", &w.part)),
+                            ("part", texts.coded("part", &w.part)),
                             ("providers", providers.join(", ")),
                         ]))
                         ul { @for r in &w.rules { li { (rule(texts, r)) } } }

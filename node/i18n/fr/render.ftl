@@ -1,0 +1,194 @@
+# Sortie texte d'ITI Exchange (itictl, la démonstration), français. Les
+# phrases gardent les noms de leurs arguments dans toutes les langues ; le
+# texte libre des agents arrive dans les arguments et s'affiche tel qu'écrit.
+# Les valeurs codées (niveaux TLP, restrictions, rôles, états, types de
+# message, motifs 10.5.2) sont celles de console.ftl, partagées avec la console.
+
+## Nombres et durées
+text-decimal-separator = ,
+text-seconds = { $n } s
+text-minutes = { $n } min
+text-hours = { $n } h
+text-days = { $n } jours
+
+## Listes de traçages
+text-ack-due = accusé de réception attendu le { $when }
+text-response-due = réponse attendue le { $when }
+text-overdue = EN RETARD
+text-missing-count = { $count } manquant(s) (10.2)
+text-flagged-count = { $count } signalé(s)
+
+## Plans d'acheminement (9.1, 9.2.1 b)
+text-requested-state = État requis : { $state }  (règle : { $rule })
+text-grounds = motifs (9.2.1 b) : { $explanation }
+text-override = choix imposé : les règles désignaient { $state } — raison : { $reason }
+text-no-state = aucun État
+text-path-direct = chemin : direct
+text-path-via = chemin : via { $hubs }
+text-not-reachable = INJOIGNABLE : { $reason }
+text-may-return = l'État requis peut la renvoyer pour complément (10.2) ; manquent :
+text-warning = avertissement : { $field } ({ $flag }) : { $description }
+
+## Marquages
+text-marking = marquage : { $marking }
+text-marking-unreadable = (marquage illisible)
+
+## Une demande (9.2)
+text-items = objets : { $items }
+text-context = contexte (9.2.1 a) : { $nature } — { $basis }
+text-purpose = finalité (9.2.1 e) : { $purpose } / { $use }
+text-incomplete = déclarée incomplète (10.2) : { $explanation }
+text-cannot-comply = ne peut respecter (10.3) : { $restrictions }
+
+## Une réponse (10.4)
+text-restricted = réponse RESTREINTE : { $reason } — { $explanation }
+text-finding-manufactured = constat{ $marking } : 10.4.1 fabriquée par { $by } le { $date } { $details }
+text-finding-imported = constat{ $marking } : 10.4.1 importée par { $by } le { $date } { $details }
+text-finding-internal-transfer = constat{ $marking } : 10.4.2 transfert interne le { $dates } à { $consignees } { $details }
+text-finding-export = constat{ $marking } : 10.4.3 exportée le { $date } vers { $state }{ $transit }, destinataire final { $consignee } { $details }
+text-transit = (transit par { $states })
+text-licence = licence : { $licence }
+text-finding-internal-diversion = constat{ $marking } : 10.4.4 détournée le { $date } : { $details } (enquête : { $investigation })
+text-finding-no-record = constat{ $marking } : aucun enregistrement trouvé. { $details }
+text-searched = recherché : { $what }
+text-llp = dernier détenteur légal{ $marking } : { $name } ({ $category }, { $state })
+text-commercial = données commerciales{ $marking } : { $parts }
+text-contract = contrat { $value }
+text-transport = transport { $value }
+text-brokers = courtiers { $value }
+text-individual = personne{ $marking } : { $name } — { $role }
+text-additional = complément : { $text }
+
+## Autres messages
+text-acknowledged = accusé de réception (10.1) { $reference }
+text-returned = renvoyée pour complément (10.2) :
+text-returned-automatically = renvoyée pour complément (10.2), automatiquement :
+text-resubmitted = demande complétée soumise à nouveau
+text-delay = report jusqu'au { $when } : { $reason } — { $explanation }
+text-refusal = refus : { $reason } — { $explanation }
+text-question = question : { $text }
+text-answer = réponse : { $text }
+text-consents = consent : { $use } { $lifts }{ $destination }{ $regarding }
+text-declines = refuse : { $use } { $lifts }{ $destination }{ $regarding }
+text-asks-consent = demande le consentement : { $use } { $lifts }{ $destination }{ $regarding }
+text-lifting = en levant { $what }
+text-the-tlp-level = le niveau TLP
+text-for-only = pour { $destination } seulement
+text-regarding = (message { $message })
+text-note = note : { $text }
+text-why = pourquoi : { $text }
+text-closed = clos : { $outcome }
+text-information-provided = information fournie par { $provider } (dossier { $case })
+text-broker-notice = { $broker } : l'objet { $item } correspond à { $make } { $serial } déclaré perdu ou volé par { $by } le { $on } ({ $circumstances }){ $differences }
+text-read-differently = numéro de série lu autrement : { $serials }
+text-receipt = accusé de remise de bout en bout
+text-not-delivered = l'enveloppe { $envelope } n'a pas été remise : { $reason }
+text-on-behalf-request = demande de conduire un traçage pour le compte du membre (11.3.1)
+
+## Un dossier (itictl case show)
+text-case = dossier { $case }
+text-trace = traçage { $trace }  ({ $role } — correspondant { $counterpart })  état : { $state }
+text-on-behalf = pour le compte de : { $text }
+text-items-marking = objets : { $items }   marquage : { $marking }
+text-due = échéances : accusé de réception { $ack }, réponse { $response }
+text-missing = manquant (10.2) :
+text-pending = en attente : { $text }
+text-requester-cannot-comply = le demandeur ne peut respecter (10.3) : { $restrictions }
+text-messages = messages :
+text-receipt-at = accusé de remise { $when }
+text-via = via { $hubs }
+text-withheld = retenu pour vous : { $what }
+text-last-error = dernière erreur : { $text }
+text-history = historique :
+text-timeline = chronologie de l'arme :
+text-step-withheld = une étape fournie par { $provider } — retenue pour vous : { $rules }
+text-conclusion = conclusion : { $conclusion }  [{ $marking }]
+text-conclusion-withheld = conclusion, retenue pour vous : { $what }
+text-draft = brouillon (envoyé par `itictl request send`) :
+text-draft-field = { $field } — de { $provider } sous { $marking }
+
+## Files d'attente
+text-nothing-overdue = rien n'est en retard
+text-overdue-item = { $what } dû par { $owedby } (correspondant { $counterpart }) attendu le { $due }
+text-outbox-empty = la file d'envoi est vide
+text-outbox-item = à { $destination } via { $hop } { $state } depuis { $since }  tentatives { $attempts }  prochaine { $next }
+
+## La piste d'audit
+text-audit-intact = piste d'audit intacte : { $entries } entrées, chaîne de hachage vérifiée
+text-audit-broken = PISTE D'AUDIT ROMPUE à l'entrée { $seq } : { $problem }
+text-witness = témoin
+text-witness-head = entrée { $seq } ({ $head }…, signée le { $when })
+
+## Chiffres du hub (itictl hub stats)
+text-hub-member = membre
+text-hub-relayed = relayées
+text-hub-pending = en cours
+text-hub-overdue = en retard
+text-hub-on-behalf = pour compte
+text-hub-median-ack = médiane AR
+text-hub-median-response = médiane réponse
+text-hub-unreachable = injoignable en ce moment : { $member }, remises en échec depuis { $since } ({ $waiting } en attente)
+
+## L'annuaire
+text-directory-empty = l'annuaire est vide
+text-entry = { $participant }  (confiance : { $trust }, numéro { $serial })
+text-ca-fingerprint = empreinte de l'AC (SHA-256) : { $text }
+text-standing = statut : { $text }
+text-conflict = CONFLIT : { $by } a proposé le numéro { $serial } avec l'AC { $ca } le { $when }
+text-endpoints = adresses : { $text }
+text-languages = langues : { $text }
+text-serves = dessert : { $text }
+text-point-of-contact = point de contact : { $name }, { $agency } <{ $email }> { $phone } — peut consulter : { $records }
+text-all-records = tous les registres nationaux
+text-next-certificate = certificat suivant à partir du { $when }
+text-directory-log = journal d'annuaire suivi : { $size } entrées, tête { $head }, signée le { $when }
+text-log-empty-head = (vide)
+text-log-empty = vide
+text-equivocation = ÉQUIVOQUE ({ $through }, { $when }) : le hub a signé une tête de taille { $size } ({ $theirs }) que le journal suivi ici ({ $ours }) n'explique pas ; ses entrées sont refusées jusqu'à la décision d'un administrateur (`itictl peer confirm` du hub, une fois réglé avec son opérateur)
+
+## Les réponses d'itictl
+text-acted = { $what } : enveloppe { $envelope } en file d'envoi ; le traçage est maintenant { $state }
+text-note-warning = avertissement : { $text }
+text-plan-only = rien n'est envoyé. Soumise, cette demande irait :
+text-sent = envoyée : dossier { $case }, traçage { $trace }
+text-not-sent-yet = pas encore envoyée : dossier { $case }, traçage { $trace }
+text-exported-to = exporté vers { $path }
+text-inbox-empty = la boîte de réception est vide
+text-no-traces = aucun traçage
+done-acknowledged = accusé de réception envoyé
+done-response-sent = réponse envoyée
+done-returned-for-completion = renvoyée pour complément
+done-resubmitted = soumise à nouveau
+done-delay-notified = report notifié
+done-refusal-sent = refus envoyé
+done-clarification-requested = précision demandée
+done-clarification-sent = précision envoyée
+done-consent-granted = consentement donné
+done-consent-declined = consentement refusé
+done-consent-requested = consentement demandé
+done-closed = clos
+done-forwarded = transmis
+
+## Ce qui est arrivé à un traçage (son historique), outre les états atteints
+event-received = réception : { $message }
+event-request-received = demande reçue
+event-information-received = information reçue
+event-passed-on = transmis
+event-routing-override = acheminement choisi par le point de contact
+event-follow-up-proposed = suite proposée
+event-on-behalf-request = traçage demandé pour le compte d'un membre
+event-waiting-for-consent = en attente de consentement
+event-delivery-refused = remise refusée
+event-answer-drafted = réponse préparée à partir des registres
+event-draft-viewed = brouillon consulté
+event-forwarded = transmis
+event-relayed = relayé
+
+## Valeurs codées pas (encore) dans console.ftl, partagées avec la console
+record-domain-unspecified = registres
+record-domain-law-enforcement = services répressifs
+record-domain-manufacturers = fabricants
+record-domain-dealers = négociants
+record-domain-civilians = civils
+record-domain-military = armée
+record-domain-transfer-licensing = autorisations de transfert

@@ -1,0 +1,127 @@
+//! `itictl` in the officer's language (issue 14, "Languages"): the POSIX
+//! locale (LC_ALL, LC_MESSAGES, LANG) or `--lang` picks the catalogs the
+//! console uses; labels and coded values are translated, what officers
+//! wrote is printed as written.
+
+use anyhow::{anyhow, ensure};
+use iti_proto::v1 as pb;
+use iti_tests::{Federation, fixtures};
+
+/// GHA asks BEL, BEL acknowledges and answers "exported to NGA".
+async fn answered_case() -> anyhow::Result<(Federation, String)> {
+    let mut f = Federation::of_states(&["GHA", "BEL"]).await?;
+    let trace = f
+        .poc("GHA")?
+        .submit_request(pb::SubmitRequestRequest {
+            request: Some(fixtures::fal_request()),
+            ..Default::default()
+        })
+        .await?
+        .into_inner()
+        .trace_id;
+    f.until_state("BEL", &trace, "delivered").await?;
+    // BEL's officer acknowledges in French: itictl's own reply is French too.
+    let acknowledged = f
+        .itictl_in_locale("BEL", None, &[("LANG", "fr_BE.UTF-8")], &["ack", &trace])
+        .await
+        .map_err(|e| anyhow!(e))?;
+    ensure!(
+        acknowledged.starts_with("accusé de réception envoyé : enveloppe ")
+            && acknowledged.contains("le traçage est maintenant accusé de réception"),
+        "{acknowledged}"
+    );
+    let mut bel = f.poc("BEL")?;
+    let respond = pb::act_request::Action::Respond(fixtures::bel_export_response());
+    iti_tests::act(&mut bel, &trace, respond).await?;
+    f.until_state("GHA", &trace, "responded").await?;
+    Ok((f, trace))
+}
+
+fn ensure_all(text: &str, wanted: &[&str]) -> anyhow::Result<()> {
+    for w in wanted {
+        ensure!(text.contains(w), "{w:?} missing from:\n{text}");
+    }
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lang_fr_prints_the_case_in_french_and_what_officers_wrote_as_written() -> anyhow::Result<()>
+{
+    let (mut f, trace) = answered_case().await?;
+    let show = ["case", "show", trace.as_str()];
+    let french = f
+        .itictl_in_locale("GHA", None, &[("LANG", "fr_FR.UTF-8")], &show)
+        .await
+        .map_err(|e| anyhow!(e))?;
+    ensure_all(
+        &french,
+        &[
+            // Labels and coded values (state, role, TLP, restriction, kind).
+            "(demandeur — correspondant BEL)  état : répondu",
+            "constat [TLP:GREEN] : 10.4.3 exportée le 2009-03-12 vers NGA (transit par NLD), \
+             destinataire final Nigeria Police Force, Abuja",
+            "données commerciales [TLP:AMBER [information commerciale exclusive]] : \
+             contrat NPF/PROC/2008/77",
+            "licence : export BE-W-2009-0412 (Walloon Region arms licensing, 2009-02-20)",
+            "chronologie de l'arme :",
+            "réception : réponse",
+            "suite proposée",
+            "réponse BEL → GHA",
+            // BEL's officer's words, as written.
+            "Part of a consignment of 400 rifles",
+            "manufactured, proof-marked at Liège",
+        ],
+    )?;
+    for english in [
+        "state: responded",
+        "finding",
+        "timeline of the weapon",
+        "messages:\n",
+    ] {
+        ensure!(!french.contains(english), "{english:?} in:\n{french}");
+    }
+
+    // English by default, whatever the machine's locale; and for a locale
+    // in a language itictl does not speak, or the C locale before LANG.
+    let english = f.itictl("GHA", None, &show).await.map_err(|e| anyhow!(e))?;
+    ensure_all(
+        &english,
+        &[
+            "(requester — counterpart BEL)  state: responded",
+            "finding [TLP:GREEN]: 10.4.3 exported on 2009-03-12 to NGA (transit NLD), \
+             final consignee Nigeria Police Force, Abuja",
+            "timeline of the weapon:",
+        ],
+    )?;
+    for env in [
+        [("LANG", "de_DE.UTF-8"), ("LC_MESSAGES", "")],
+        [("LC_ALL", "C"), ("LANG", "fr_FR.UTF-8")],
+    ] {
+        let shown = f
+            .itictl_in_locale("GHA", None, &env, &show)
+            .await
+            .map_err(|e| anyhow!(e))?;
+        ensure!(shown == english, "{env:?}:\n{shown}");
+    }
+
+    // `--lang` wins over the environment.
+    let chosen = f
+        .itictl_in_locale(
+            "GHA",
+            None,
+            &[("LC_ALL", "fr_BE")],
+            &["--lang", "en", "case", "show", &trace],
+        )
+        .await
+        .map_err(|e| anyhow!(e))?;
+    ensure!(chosen == english, "{chosen}");
+    let unknown = f.itictl("GHA", None, &["--lang", "xx", "inbox"]).await;
+    ensure!(
+        unknown
+            .as_ref()
+            .is_err_and(|e| e.contains("--lang") && e.contains("en, fr")),
+        "{unknown:?}"
+    );
+    f.shutdown().await;
+    Ok(())
+}
