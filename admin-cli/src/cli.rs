@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::client::Connection;
-use crate::{admin, casework, files, records};
+use crate::{admin, casework, files, photos, records};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -181,6 +181,9 @@ pub enum Command {
         #[arg(long)]
         to: Option<String>,
     },
+    /// Photographs (6.2.3) a message you may read references.
+    #[command(subcommand)]
+    Photo(PhotoCommand),
     /// Hub operators: figures per member state.
     #[command(subcommand)]
     Hub(HubCommand),
@@ -498,6 +501,16 @@ pub enum AuditCommand {
 }
 
 #[derive(Subcommand, Debug)]
+pub enum PhotoCommand {
+    /// Fetch a photograph by its SHA-256 (to standard output, or FILE).
+    Get {
+        hash: String,
+        #[arg(short = 'o', long = "out", value_name = "FILE")]
+        file: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
 pub enum HubCommand {
     /// Requests relayed, pending and overdue, median times, per member.
     Stats,
@@ -670,6 +683,9 @@ pub async fn dispatch(cli: Cli, out: &mut dyn Write) -> anyhow::Result<()> {
             Some(DirectoryCommand::Refresh) => admin::directory_refresh(&cli.conn, json, out).await,
         },
         Command::Hub(HubCommand::Stats) => admin::hub_stats(&cli.conn, json, out).await,
+        Command::Photo(PhotoCommand::Get { hash, file }) => {
+            photos::get(&cli.conn, &hash, file.as_deref(), out).await
+        }
         Command::LostStolen(LostStolenCommand::Import { file }) => {
             admin::lost_stolen_import(&cli.conn, &file, json, out).await
         }

@@ -50,6 +50,7 @@ pub mod matching;
 pub mod metrics;
 pub mod outbox;
 pub mod peering;
+pub mod photo;
 pub mod policy;
 pub mod records;
 pub mod reload;

@@ -324,3 +324,6 @@ use-restriction-intelligence-only-desc = Not to be used as evidence or in procee
 use-restriction-no-onward-disclosure-desc = Not to be passed to any other state or body.
 use-restriction-law-enforcement-only-desc = For police, customs and prosecutors, not other agencies.
 use-restriction-proprietary-commercial-desc = A company's business data, kept from its competitors.
+compose-photo = Photograph (JPEG, PNG, GIF or WebP)
+compose-photo-kept = Photograph attached:
+photo-alt = Photograph of the item

@@ -323,3 +323,6 @@ use-restriction-intelligence-only-desc = Ni preuve ni usage en procédure.
 use-restriction-no-onward-disclosure-desc = À ne transmettre à aucun autre État ni organisme.
 use-restriction-law-enforcement-only-desc = Police, douanes et parquet, pas d'autres administrations.
 use-restriction-proprietary-commercial-desc = Données d'une entreprise, tenues à l'écart de ses concurrents.
+compose-photo = Photographie (JPEG, PNG, GIF ou WebP)
+compose-photo-kept = Photographie jointe :
+photo-alt = Photographie de l'objet

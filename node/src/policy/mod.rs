@@ -56,6 +56,7 @@ pub mod consent;
 pub mod gate;
 pub mod marked;
 pub mod marking;
+pub mod photo;
 pub mod redact;
 pub mod sections;
 

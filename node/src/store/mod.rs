@@ -35,6 +35,7 @@ pub mod hub;
 pub mod outbox;
 pub mod peers;
 mod pg_batch;
+pub mod photos;
 pub(crate) mod provenance;
 pub mod records;
 mod sql;

@@ -9,3 +9,5 @@ pub mod hub;
 pub mod inbox;
 pub mod layout;
 pub mod message;
+// compose
+pub mod photo;
