@@ -233,16 +233,17 @@ impl Node {
         )
         .await
         .map_err(|_| ServiceError::Unavailable(format!("{from} did not answer in time")))?;
-        let photo = match asked {
-            Ok(reply) => reply.into_inner(),
-            Err(status) if status.code() == tonic::Code::PermissionDenied => {
-                return Err(ServiceError::PermissionDenied(format!(
-                    "{from} refused the photograph: {}",
-                    status.message()
-                )));
+        let photo = asked.map_err(|status| match status.code() {
+            tonic::Code::PermissionDenied => ServiceError::PermissionDenied(format!(
+                "{from} refused the photograph: {}",
+                status.message()
+            )),
+            tonic::Code::NotFound => {
+                ServiceError::NotFound(format!("{from} does not hold photograph {hash}"))
             }
-            Err(status) => return Err(ServiceError::Unavailable(status.message().to_string())),
-        };
+            _ => ServiceError::Unavailable(status.message().to_string()),
+        })?;
+        let photo = photo.into_inner();
         let media_type = check_bytes(&photo.content, "photo")
             .ok()
             .filter(|_| PhotoHash::of(&photo.content) == *hash)
