@@ -75,12 +75,8 @@ fn refused(console: &Console, session: &Session, form: &ComposeForm, e: ServiceE
             StatusCode::BAD_REQUEST,
             texts.t_with("error-invalid", &[("field", field), ("reason", reason)]),
         ),
-        ServiceError::FailedPrecondition(m) => (
-            StatusCode::CONFLICT,
-            texts.t_with("error-precondition", &[("reason", m)]),
-        ),
-        // An unroutable destination: the plan says which and why.
-        ServiceError::NotFound(m) => (
+        // NotFound: an unroutable destination, which the plan names.
+        ServiceError::FailedPrecondition(m) | ServiceError::NotFound(m) => (
             StatusCode::CONFLICT,
             texts.t_with("error-precondition", &[("reason", m)]),
         ),
