@@ -8,7 +8,9 @@
 //! next row. Fields of an item sent before any `item` field describe a
 //! weapon (the first version of this form had one weapon and no marker).
 //! Blocks and mark rows left empty are ignored, so the form may offer
-//! blank ones. Everything is kept as typed, to show the form again.
+//! blank ones. A `photo` field names, by hash, a photograph uploaded for
+//! the item (the handler stores each file sent and puts its hash in the
+//! file's place). Everything is kept as typed, to show the form again.
 
 use std::collections::BTreeMap;
 
