@@ -8,7 +8,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use iti_node::i18n::Lang;
 
 use crate::client::{Connection, Print};
-use crate::{admin, casework, files, records};
+use crate::{admin, casework, files, photos, records};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -188,6 +188,9 @@ pub enum Command {
         #[arg(long)]
         to: Option<String>,
     },
+    /// Photographs (6.2.3) a message you may read references.
+    #[command(subcommand)]
+    Photo(PhotoCommand),
     /// Hub operators: figures per member state.
     #[command(subcommand)]
     Hub(HubCommand),
@@ -505,6 +508,16 @@ pub enum AuditCommand {
 }
 
 #[derive(Subcommand, Debug)]
+pub enum PhotoCommand {
+    /// Fetch a photograph by its SHA-256 (to standard output, or FILE).
+    Get {
+        hash: String,
+        #[arg(short = 'o', long = "out", value_name = "FILE")]
+        file: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
 pub enum HubCommand {
     /// Requests relayed, pending and overdue, median times, per member.
     Stats,
@@ -689,6 +702,9 @@ pub async fn dispatch(cli: Cli, print: &Print, out: &mut dyn Write) -> anyhow::R
             }
         },
         Command::Hub(HubCommand::Stats) => admin::hub_stats(&cli.conn, print, out).await,
+        Command::Photo(PhotoCommand::Get { hash, file }) => {
+            photos::get(&cli.conn, &hash, file.as_deref(), out).await
+        }
         Command::LostStolen(LostStolenCommand::Import { file }) => {
             admin::lost_stolen_import(&cli.conn, &file, print, out).await
         }

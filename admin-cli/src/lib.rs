@@ -7,7 +7,7 @@
 //! directory entries), `client` (connection to the node), `casework`
 //! (officer commands), `listing` (listings fetched page by page), `admin`
 //! (peering, directory, register), `records` (the national records: import,
-//! search, domestic trace, drafted answers).
+//! search, domestic trace, drafted answers), `photos` (photographs by hash).
 
 mod admin;
 mod casework;
@@ -15,6 +15,7 @@ mod cli;
 mod client;
 mod files;
 mod listing;
+mod photos;
 mod records;
 
 use std::io::Write;

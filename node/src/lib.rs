@@ -24,6 +24,7 @@
 //! - `peering`: who is reachable and how (direct, or through a hub).
 //! - `hub/`: relaying, on-behalf traces, lost/stolen register, directory.
 //! - `matching`: serial and make comparison forgiving misreadings (register, records).
+//! - `photo`: photographs (6.2.3) by hash: what is taken, what a message names.
 //! - `bounds`: the bounds of every input (lengths, codes, dates, hashes,
 //!   Unicode), one table; `json`: reading JSON files with field paths in errors;
 //!   `fuzzing`: the fuzz targets' entry points (`fuzz/`), replayed by the tests.
@@ -53,6 +54,7 @@ pub mod matching;
 pub mod metrics;
 pub mod outbox;
 pub mod peering;
+pub mod photo;
 pub mod policy;
 pub mod records;
 pub mod reload;

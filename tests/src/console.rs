@@ -127,6 +127,34 @@ impl Browser {
         self.exchange("POST", path, &all, &body.join("&")).await
     }
 
+    /// A form POSTed as `multipart/form-data`, as a browser sends a form
+    /// with files: `parts` in document order, each a name, a file name for
+    /// a file, and its content (text: the tests' files are ASCII).
+    pub async fn post_multipart(
+        &self,
+        path: &str,
+        parts: &[(&str, Option<&str>, &str)],
+    ) -> anyhow::Result<Page> {
+        const BOUNDARY: &str = "iti-test-boundary-7MA4YWxkTrZu0gW";
+        let mut body = String::new();
+        for (name, file, content) in parts {
+            body.push_str(&format!(
+                "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\""
+            ));
+            if let Some(file) = file {
+                body.push_str(&format!(
+                    "; filename=\"{file}\"\r\nContent-Type: application/octet-stream"
+                ));
+            }
+            body.push_str(&format!("\r\n\r\n{content}\r\n"));
+        }
+        body.push_str(&format!("--{BOUNDARY}--\r\n"));
+        let origin = format!("https://{}", self.addr);
+        let kind = format!("multipart/form-data; boundary={BOUNDARY}");
+        let headers = [("Origin", origin.as_str()), ("Content-Type", kind.as_str())];
+        self.exchange("POST", path, &headers, &body).await
+    }
+
     async fn exchange(
         &self,
         method: &str,

@@ -121,7 +121,7 @@ async fn an_officer_sees_the_inbox_and_the_case_with_free_text_as_text() -> anyh
             .contains("&lt;script&gt;alert('x')&lt;/script&gt;&lt;img src=x onerror=alert(1)&gt;"),
         "the free text is not shown as text"
     );
-    ensure!(!case.body.contains("<img"), "markup from free text");
+    ensure!(!case.body.contains("<img src=x"), "markup from free text");
 
     // The officer's reading of marked content is audited, as through itictl.
     let audit = f

@@ -475,3 +475,6 @@ part-kind-slide = slide
 part-kind-bolt-or-breech-block = bolt or breech block
 part-kind-cylinder = cylinder
 part-kind-other = other part
+compose-photo = Photograph (JPEG, PNG, GIF or WebP)
+compose-photo-kept = Photograph attached:
+photo-alt = Photograph of the item

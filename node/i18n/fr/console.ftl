@@ -474,3 +474,6 @@ part-kind-slide = glissière
 part-kind-bolt-or-breech-block = culasse ou bloc de culasse
 part-kind-cylinder = barillet
 part-kind-other = autre pièce
+compose-photo = Photographie (JPEG, PNG, GIF ou WebP)
+compose-photo-kept = Photographie jointe :
+photo-alt = Photographie de l'objet

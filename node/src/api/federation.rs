@@ -147,4 +147,21 @@ impl Federation for FederationApi {
             reply,
         )?))
     }
+
+    async fn fetch_photo(
+        &self,
+        req: Request<pb::FetchPhotoRequest>,
+    ) -> Result<Response<pb::Photo>, Status> {
+        let remote = remote_of(&req);
+        let reply = async {
+            let peer = caller(&req)?;
+            let node = calling_node(&peer)?;
+            self.node
+                .release_photo_to(node, &req.get_ref().sha256)
+                .await
+                .map_err(to_status)
+        }
+        .await;
+        Ok(Response::new(self.logged("FetchPhoto", remote, reply)?))
+    }
 }

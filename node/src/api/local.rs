@@ -380,6 +380,19 @@ impl Local for LocalApi {
         Ok(Response::new(pb::HubStatsReply { members }))
     }
 
+    async fn get_photo(
+        &self,
+        req: Request<pb::FetchPhotoRequest>,
+    ) -> Result<Response<pb::Photo>, Status> {
+        let o = officer(&req, self.node.participant())?;
+        let photo = self
+            .node
+            .photo_for(&o, &req.get_ref().sha256)
+            .await
+            .map_err(to_status)?;
+        Ok(Response::new(photo))
+    }
+
     async fn import_lost_stolen(
         &self,
         req: Request<Streaming<pb::LostStolenRecord>>,

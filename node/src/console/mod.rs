@@ -69,7 +69,11 @@ pub fn router(console: Arc<Console>) -> Router {
         .route("/case/{id}", get(pages::case::show))
         .route(
             "/compose",
-            get(pages::compose::show).post(pages::compose::submit),
+            get(pages::compose::show)
+                .post(pages::compose::submit)
+                .layer(axum::extract::DefaultBodyLimit::max(
+                    pages::compose::BODY_LIMIT,
+                )),
         )
         .route("/case/{id}/acknowledge", post(pages::act::acknowledge))
         .route("/case/{id}/refuse", post(pages::act::refuse))
@@ -92,7 +96,13 @@ pub fn router(console: Arc<Console>) -> Router {
         .route("/case/{id}/export", post(pages::onward::export))
         .route("/case/{id}/send", post(pages::draft::send))
         // compose
-        .route("/compose/check", post(pages::compose::check))
+        .route(
+            "/compose/check",
+            post(pages::compose::check).layer(axum::extract::DefaultBodyLimit::max(
+                pages::compose::BODY_LIMIT,
+            )),
+        )
+        .route("/photo/{sha256}", get(pages::photo::show))
         .route("/static/console.css", get(pages::layout::stylesheet))
         .fallback(not_found)
         .layer(axum::middleware::from_fn(security::headers_and_log))

@@ -216,6 +216,19 @@ impl Node {
     }
 }
 
+/// The states the hub's own published entry says it serves.
+async fn declared_members(node: &Node) -> Option<Vec<ParticipantId>> {
+    use prost::Message;
+    let signed = crate::hub::learning::own_entry(node).await?;
+    let entry = pb::DirectoryEntry::decode(signed.entry.as_slice()).ok()?;
+    let served = entry.serves.iter().filter_map(|s| s.parse().ok());
+    Some(
+        served
+            .filter(|p: &ParticipantId| p.state().is_some())
+            .collect(),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -270,17 +283,4 @@ mod tests {
         assert_eq!(figures("2026-12-10"), (1, 1, 0));
         assert_eq!(days.last().unwrap().day, "2026-12-10");
     }
-}
-
-/// The states the hub's own published entry says it serves.
-async fn declared_members(node: &Node) -> Option<Vec<ParticipantId>> {
-    use prost::Message;
-    let signed = crate::hub::learning::own_entry(node).await?;
-    let entry = pb::DirectoryEntry::decode(signed.entry.as_slice()).ok()?;
-    let served = entry.serves.iter().filter_map(|s| s.parse().ok());
-    Some(
-        served
-            .filter(|p: &ParticipantId| p.state().is_some())
-            .collect(),
-    )
 }

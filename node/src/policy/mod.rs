@@ -9,7 +9,8 @@
 //! Layout: `marking` (TLP 2.0 and the use restrictions), `marked` (content
 //! held as `Marked<T>`, with its marking and sources), `sections` (how
 //! messages split into parts; personal data), `consent`, `gate` (the
-//! release gate), `redact` (markings read off a response).
+//! release gate), `redact` (markings read off a response), `photo` (who may
+//! have a photograph's bytes).
 //!
 //! **TLP: who may see it.** Only the provider's consent lifts a TLP rule,
 //! for one use and one named destination (TLP 2.0: the source may permit
@@ -56,6 +57,7 @@ pub mod consent;
 pub mod gate;
 pub mod marked;
 pub mod marking;
+pub mod photo;
 pub mod redact;
 pub mod sections;
 

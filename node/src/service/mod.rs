@@ -13,6 +13,7 @@ mod delivery;
 mod duplicate;
 mod error;
 pub mod onward;
+pub mod photos;
 pub(crate) mod pipeline;
 pub mod receive;
 pub mod records;

@@ -23,7 +23,7 @@ use crate::ids::{EnvelopeId, TraceId};
 use crate::policy::marked::Source;
 use crate::policy::marking::Marking;
 use crate::store::traces::{self, EventRow, TraceRow};
-use crate::store::{StoreError, Write, Writes, audit, envelopes, outbox};
+use crate::store::{StoreError, Write, Writes, audit, envelopes, outbox, photos};
 
 /// An envelope built and signed before the write: its header, the envelope
 /// and the payload in clear (ours to keep).
@@ -215,6 +215,9 @@ pub(crate) fn outgoing_writes(
         Some(payload),
         now,
     ));
+    for w in photos::reference_writes(header, envelopes::Direction::Out, payload) {
+        writes.push(w);
+    }
     writes.push(outbox::enqueue_write(
         header.id,
         header.trace_id,

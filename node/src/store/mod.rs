@@ -22,7 +22,8 @@
 //! `audit`, `peers` (peers, directory), `directory_log` (a hub's directory
 //! log, the hub logs a node follows, equivocations found), `hub` (relay log, lost/stolen
 //! register), `records` (the national tracing system's records, recovered
-//! weapons, drafted answers), `pg_batch` (the writer's batches on
+//! weapons, drafted answers), `photos` (photographs by hash, and the
+//! messages that reference them), `pg_batch` (the writer's batches on
 //! PostgreSQL), `hosts` (finding the primary); `testdb` makes throwaway
 //! PostgreSQL databases for the tests (`ITI_TEST_POSTGRES_URL`).
 
@@ -35,6 +36,7 @@ pub mod hub;
 pub mod outbox;
 pub mod peers;
 mod pg_batch;
+pub mod photos;
 pub(crate) mod provenance;
 pub mod records;
 mod sql;

@@ -17,10 +17,11 @@ mod view;
 use std::sync::Arc;
 
 use axum::Form;
-use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode, Uri, header};
+use axum::extract::{FromRequest, Multipart, Request, State};
+use axum::http::{StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 
+use crate::bounds::table::MAX_PHOTO_BYTES;
 use crate::clock::to_timestamp;
 use crate::console::pages::act::refuse_foreign_form;
 use crate::console::pages::layout;
@@ -31,6 +32,9 @@ use crate::service::access::{Operation, require};
 use crate::service::submit::Submission;
 pub use form::ComposeForm;
 use view::Outcome;
+
+/// The most a compose POST may carry: a few photographs at their bound.
+pub const BODY_LIMIT: usize = 3 * MAX_PHOTO_BYTES as usize + (1 << 20);
 
 /// `GET /compose`: a blank form.
 pub async fn show(State(console): State<Arc<Console>>, session: Session, uri: Uri) -> Response {
@@ -71,12 +75,8 @@ fn refused(console: &Console, session: &Session, form: &ComposeForm, e: ServiceE
             StatusCode::BAD_REQUEST,
             texts.t_with("error-invalid", &[("field", field), ("reason", reason)]),
         ),
-        ServiceError::FailedPrecondition(m) => (
-            StatusCode::CONFLICT,
-            texts.t_with("error-precondition", &[("reason", m)]),
-        ),
-        // An unroutable destination: the plan says which and why.
-        ServiceError::NotFound(m) => (
+        // NotFound: an unroutable destination, which the plan names.
+        ServiceError::FailedPrecondition(m) | ServiceError::NotFound(m) => (
             StatusCode::CONFLICT,
             texts.t_with("error-precondition", &[("reason", m)]),
         ),
@@ -87,28 +87,115 @@ fn refused(console: &Console, session: &Session, form: &ComposeForm, e: ServiceE
 }
 
 /// What the form asks for: its submission, or the problem naming a field.
-fn submission(form: &ComposeForm) -> Result<Submission, ServiceError> {
+async fn submission(console: &Console, form: &ComposeForm) -> Result<Submission, ServiceError> {
+    let mut photos = form::Photos::new();
+    for hash in form.photo_hashes() {
+        let Ok(parsed) = hash.parse() else { continue };
+        if let Some(attachment) = console.node.uploaded_photo(&parsed).await? {
+            photos.insert(hash.to_string(), attachment);
+        }
+    }
     Ok(Submission {
-        request: form.request()?,
+        request: form.request(&photos)?,
         routing_override: None,
         on_behalf_via: None,
         allow_duplicate: false,
     })
 }
 
-/// The refusal of a POST that is not from one of our pages.
-fn foreign(
+/// A compose form's fields in document order, an uploaded file among them.
+enum Entry {
+    Field(String, String),
+    File(Vec<u8>),
+}
+
+/// The entries of a compose POST: a multipart form (with photographs) or
+/// a plain one.
+async fn entries(request: Request) -> Result<Vec<Entry>, ServiceError> {
+    let unreadable = |e: String| ServiceError::invalid("form", e);
+    let multipart = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("multipart/form-data"));
+    if !multipart {
+        let Form(fields) = Form::<Vec<(String, String)>>::from_request(request, &())
+            .await
+            .map_err(|e| unreadable(e.body_text()))?;
+        return Ok(fields
+            .into_iter()
+            .map(|(k, v)| Entry::Field(k, v))
+            .collect());
+    }
+    let mut parts = Multipart::from_request(request, &())
+        .await
+        .map_err(|e| unreadable(e.body_text()))?;
+    let mut entries = Vec::new();
+    while let Some(part) = parts
+        .next_field()
+        .await
+        .map_err(|e| unreadable(e.body_text()))?
+    {
+        let name = part.name().unwrap_or_default().to_string();
+        let entry = if part.file_name().is_some() {
+            Entry::File(
+                part.bytes()
+                    .await
+                    .map_err(|e| unreadable(e.body_text()))?
+                    .to_vec(),
+            )
+        } else {
+            Entry::Field(
+                name,
+                part.text().await.map_err(|e| unreadable(e.body_text()))?,
+            )
+        };
+        entries.push(entry);
+    }
+    Ok(entries)
+}
+
+/// The form of a POST from one of our pages, its photographs stored and
+/// named by hash where they were; or the page that refuses it.
+async fn received(
     console: &Console,
     session: &Session,
-    headers: &HeaderMap,
-    fields: &[(String, String)],
-) -> Option<Response> {
-    let token = fields
-        .iter()
-        .find(|(k, _)| k == CSRF_FIELD)
-        .map(|(_, v)| v.as_str())
-        .unwrap_or("");
-    refuse_foreign_form(console, session, headers, token)
+    request: Request,
+) -> Result<ComposeForm, Box<Response>> {
+    let headers = request.headers().clone();
+    let entries = entries(request)
+        .await
+        .map_err(|e| Box::new(error_page(&session.texts, e)))?;
+    let token = entries.iter().find_map(|e| match e {
+        Entry::Field(k, v) if k == CSRF_FIELD => Some(v.as_str()),
+        _ => None,
+    });
+    if let Some(refusal) = refuse_foreign_form(console, session, &headers, token.unwrap_or("")) {
+        return Err(Box::new(refusal));
+    }
+    let mut fields = Vec::new();
+    let mut problem = None;
+    for entry in entries {
+        match entry {
+            Entry::Field(k, v) => fields.push((k, v)),
+            Entry::File(bytes) if bytes.is_empty() => {}
+            Entry::File(bytes) => {
+                match console
+                    .node
+                    .upload_photo(&session.officer, bytes, "photo_file")
+                    .await
+                {
+                    Ok(a) => fields.push(("photo".into(), a.sha256)),
+                    Err(e) => problem = problem.or(Some(e)),
+                }
+            }
+        }
+    }
+    let form = ComposeForm::parse(&fields);
+    match problem {
+        Some(e) => Err(Box::new(refused(console, session, &form, e))),
+        None => Ok(form),
+    }
 }
 
 /// `POST /compose/check`: the plan and hints of what was typed (or, for an
@@ -116,17 +203,19 @@ fn foreign(
 pub async fn check(
     State(console): State<Arc<Console>>,
     session: Session,
-    headers: HeaderMap,
-    Form(fields): Form<Vec<(String, String)>>,
+    request: Request,
 ) -> Response {
-    if let Some(refusal) = foreign(&console, &session, &headers, &fields) {
-        return refusal;
-    }
-    let form = ComposeForm::parse(&fields);
+    let form = match received(&console, &session, request).await {
+        Ok(form) => form,
+        Err(refusal) => return *refusal,
+    };
     if form.add.is_some() {
         return render(&console, &session, &form, None, StatusCode::OK, false);
     }
-    let plan = submission(&form).and_then(|s| console.node.plan(&session.officer, &s));
+    let plan = match submission(&console, &form).await {
+        Ok(s) => console.node.plan(&session.officer, &s),
+        Err(e) => Err(e),
+    };
     match plan {
         Ok(plan) => {
             let outcome = Outcome::Plan(plan.view());
@@ -147,14 +236,13 @@ pub async fn check(
 pub async fn submit(
     State(console): State<Arc<Console>>,
     session: Session,
-    headers: HeaderMap,
-    Form(fields): Form<Vec<(String, String)>>,
+    request: Request,
 ) -> Response {
-    if let Some(refusal) = foreign(&console, &session, &headers, &fields) {
-        return refusal;
-    }
-    let form = ComposeForm::parse(&fields);
-    let sent = match submission(&form) {
+    let form = match received(&console, &session, request).await {
+        Ok(form) => form,
+        Err(refusal) => return *refusal,
+    };
+    let sent = match submission(&console, &form).await {
         Ok(s) => console.node.submit(&session.officer, s).await,
         Err(e) => Err(e),
     };

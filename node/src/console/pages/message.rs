@@ -11,6 +11,7 @@ use pb::payload::Body;
 
 use crate::console::i18n::Texts;
 use crate::console::pages::layout::{self, field, marking, withheld};
+use crate::photo::PhotoHash;
 
 /// One message of a trace: kind, route, time, delivery, marking, content,
 /// and what was withheld from this officer.
@@ -140,7 +141,7 @@ fn recovered_item(texts: &Texts, item: &pb::RecoveredItem) -> Markup {
                         (field(texts, "item-country-import", &w.country_of_last_import))
                         (field(texts, "item-manufacturer", &w.manufacturer))
                         (field(texts, "item-description", &w.description))
-                        (field(texts, "item-photos", &photos(&w.photographs)))
+                        (photos(texts, &w.photographs))
                     }
                     (marks(texts, &w.marks))
                 }
@@ -155,7 +156,7 @@ fn recovered_item(texts: &Texts, item: &pb::RecoveredItem) -> Markup {
                         (field(texts, "item-country-manufacture", &a.country_of_manufacture))
                         (field(texts, "item-headstamp", &a.headstamp))
                         (field(texts, "item-year", &nonzero(a.year_of_production)))
-                        (field(texts, "item-photos", &photos(&a.photographs)))
+                        (photos(texts, &a.photographs))
                     }
                 }
                 Some(Item::Part(p)) => {
@@ -167,7 +168,7 @@ fn recovered_item(texts: &Texts, item: &pb::RecoveredItem) -> Markup {
                         (field(texts, "item-make", &p.make))
                         (field(texts, "item-serial", &p.serial_number))
                         (field(texts, "item-country-manufacture", &p.country_of_manufacture))
-                        (field(texts, "item-photos", &photos(&p.photographs)))
+                        (photos(texts, &p.photographs))
                     }
                     (marks(texts, &p.marks))
                 }
@@ -204,20 +205,27 @@ fn marks(texts: &Texts, marks: &[pb::WeaponMark]) -> Markup {
     }
 }
 
-/// Photographs by their content hash (shown as images in a later step).
-fn photos(photos: &[pb::Attachment]) -> String {
-    photos
-        .iter()
-        .map(|p| {
-            let name = if p.filename.is_empty() {
-                &p.caption
-            } else {
-                &p.filename
-            };
-            format!("{name} sha256:{}", p.sha256)
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
+/// Photographs (6.2.3), each shown from `/photo/{sha256}` (the node
+/// fetches it from the sender on first use); a reference that is not a
+/// SHA-256 is shown as text, never put in a URL.
+fn photos(texts: &Texts, photos: &[pb::Attachment]) -> Markup {
+    html! {
+        @if !photos.is_empty() {
+            dt { (texts.t("item-photos")) }
+            @for p in photos {
+                dd {
+                    @if p.sha256.parse::<PhotoHash>().is_ok() {
+                        figure class="photo" {
+                            img src={ "/photo/" (p.sha256) } alt=(texts.t("photo-alt")) loading="lazy";
+                            figcaption { (p.filename) " " code { "sha256:" (p.sha256) } }
+                        }
+                    } @else {
+                        (p.filename) " sha256:" (p.sha256)
+                    }
+                }
+            }
+        }
+    }
 }
 
 fn nonzero(n: u32) -> String {

@@ -21,3 +21,5 @@ pub mod form;
 pub mod onward;
 pub mod refusal;
 pub mod respond;
+// compose
+pub mod photo;

@@ -21,7 +21,7 @@ use crate::identity::Identity;
 use crate::ids::{ParticipantId, TraceId};
 use crate::store::envelopes::{self, Direction, ReceiptRow};
 use crate::store::traces;
-use crate::store::{StoreError, Writes, audit, boxed, outbox};
+use crate::store::{StoreError, Writes, audit, boxed, outbox, photos};
 
 /// The answer to a delivery: the receiver's signed receipt.
 #[derive(Debug, Clone)]
@@ -306,6 +306,9 @@ impl Node {
                             destination_receipt: None,
                         });
                     }
+                    Writes::from(photos::reference_writes(h, Direction::In, &payload))
+                        .execute(conn)
+                        .await?;
                     // Our receipt goes to the database with the first writes
                     // of the effect that take it along, or else on its own.
                     let mut pending = Writes::new();

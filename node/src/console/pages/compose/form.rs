@@ -8,7 +8,9 @@
 //! next row. Fields of an item sent before any `item` field describe a
 //! weapon (the first version of this form had one weapon and no marker).
 //! Blocks and mark rows left empty are ignored, so the form may offer
-//! blank ones. Everything is kept as typed, to show the form again.
+//! blank ones. A `photo` field names, by hash, a photograph uploaded for
+//! the item (the handler stores each file sent and puts its hash in the
+//! file's place). Everything is kept as typed, to show the form again.
 
 use std::collections::BTreeMap;
 
@@ -107,6 +109,8 @@ pub struct ItemForm {
     pub kind: String,
     pub fields: BTreeMap<String, String>,
     pub marks: Vec<MarkForm>,
+    /// Photographs uploaded for this item, by hash (6.2.3).
+    pub photos: Vec<String>,
 }
 
 impl ItemForm {
@@ -115,6 +119,7 @@ impl ItemForm {
             kind: kind.value().into(),
             fields: BTreeMap::new(),
             marks: vec![],
+            photos: vec![],
         }
     }
 
@@ -140,6 +145,7 @@ impl ItemForm {
             .iter()
             .all(|(k, v)| v.is_empty() || k == "part_kind")
             && self.typed_marks().next().is_none()
+            && self.photos.is_empty()
     }
 }
 
@@ -177,6 +183,7 @@ impl ComposeForm {
             "tlp" => self.tlp = value.into(),
             "restriction" => self.restrictions.push(value.into()),
             "add" => self.add = Some(value.into()),
+            "photo" if !value.is_empty() => self.current_item().photos.push(value.into()),
             n if REQUEST_FIELDS.contains(&n) => {
                 self.fields.insert(n.into(), value.into());
             }
@@ -206,16 +213,25 @@ impl ComposeForm {
         self.items.iter().filter(|i| !i.is_blank())
     }
 
-    /// The request the form describes. A value that is not one of the
+    /// Every photograph's hash the form names.
+    pub fn photo_hashes(&self) -> impl Iterator<Item = &str> {
+        self.items
+            .iter()
+            .flat_map(|i| &i.photos)
+            .map(String::as_str)
+    }
+
+    /// The request the form describes, its photographs' attachments from
+    /// `photos`. A value that is not one of the
     /// form's choices, or not a number or date where one is asked, is
     /// refused naming its field in the protobuf JSON names `itictl` and the
     /// bounds use; the service checks the rest.
-    pub fn request(&self) -> Result<pb::TraceRequest, ServiceError> {
+    pub fn request(&self, photos: &Photos) -> Result<pb::TraceRequest, ServiceError> {
         let s = |name: &str| self.get(name).to_string();
         let items = self
             .typed_items()
             .enumerate()
-            .map(|(i, item)| recovered_item(i, item))
+            .map(|(i, item)| recovered_item(i, item, photos))
             .collect::<Result<Vec<_>, _>>()?;
         Ok(pb::TraceRequest {
             context: Some(pb::RecoveryContext {
@@ -276,7 +292,14 @@ fn take_mark(item: &mut ItemForm, name: &str, value: &str) {
     }
 }
 
-fn recovered_item(i: usize, item: &ItemForm) -> Result<pb::RecoveredItem, ServiceError> {
+/// Photographs uploaded here, by hash: the only ones a request may name.
+pub type Photos = BTreeMap<String, pb::Attachment>;
+
+fn recovered_item(
+    i: usize,
+    item: &ItemForm,
+    photos: &Photos,
+) -> Result<pb::RecoveredItem, ServiceError> {
     use pb::recovered_item::Item;
     let kind = item.kind().ok_or_else(|| {
         ServiceError::invalid(
@@ -298,6 +321,7 @@ fn recovered_item(i: usize, item: &ItemForm) -> Result<pb::RecoveredItem, Servic
             manufacturer: s("manufacturer"),
             description: s("description"),
             marks: marks(item, &at("marks"))?,
+            photographs: attachments(item, photos, &at("photographs"))?,
             ..Default::default()
         }),
         Kind::Ammunition => Item::Ammunition(pb::AmmunitionIdentification {
@@ -308,7 +332,7 @@ fn recovered_item(i: usize, item: &ItemForm) -> Result<pb::RecoveredItem, Servic
             country_of_manufacture: s("country_of_manufacture"),
             year_of_production: number(item.get("year_of_production"), &at("yearOfProduction"))?,
             headstamp: s("headstamp"),
-            ..Default::default()
+            photographs: attachments(item, photos, &at("photographs"))?,
         }),
         Kind::Part => Item::Part(pb::PartIdentification {
             kind: part_kind(item.get("part_kind"), &at("kind"))? as i32,
@@ -317,7 +341,7 @@ fn recovered_item(i: usize, item: &ItemForm) -> Result<pb::RecoveredItem, Servic
             country_of_manufacture: s("country_of_manufacture"),
             description: s("description"),
             marks: marks(item, &at("marks"))?,
-            ..Default::default()
+            photographs: attachments(item, photos, &at("photographs"))?,
         }),
     };
     Ok(pb::RecoveredItem {
@@ -325,6 +349,26 @@ fn recovered_item(i: usize, item: &ItemForm) -> Result<pb::RecoveredItem, Servic
         quantity: number(item.get("quantity"), &format!("items[{i}].quantity"))?,
         item: Some(content),
     })
+}
+
+/// The item's photographs, each one uploaded here.
+fn attachments(
+    item: &ItemForm,
+    photos: &Photos,
+    field: &str,
+) -> Result<Vec<pb::Attachment>, ServiceError> {
+    item.photos
+        .iter()
+        .enumerate()
+        .map(|(k, hash)| {
+            photos.get(hash).cloned().ok_or_else(|| {
+                ServiceError::invalid(
+                    format!("{field}[{k}]"),
+                    "not a photograph uploaded on this node",
+                )
+            })
+        })
+        .collect()
 }
 
 /// A whole number typed in a form; 0 when left empty.
@@ -379,7 +423,7 @@ mod tests {
     }
 
     fn field_of(pairs: &[(&str, &str)]) -> String {
-        match form(pairs).request() {
+        match form(pairs).request(&Photos::new()) {
             Err(ServiceError::InvalidArgument { field, .. }) => field,
             other => panic!("{other:?}"),
         }
@@ -404,7 +448,7 @@ mod tests {
             ("tlp", "TLP_AMBER_STRICT"),
             ("restriction", "USE_RESTRICTION_NO_ONWARD_DISCLOSURE"),
         ])
-        .request()
+        .request(&Photos::new())
         .unwrap();
         let Some(pb::recovered_item::Item::Weapon(w)) = &r.items[0].item else {
             panic!("no weapon")
@@ -462,7 +506,7 @@ mod tests {
             ("mark_location", "inside"),
             ("tlp", "TLP_GREEN"),
         ])
-        .request()
+        .request(&Photos::new())
         .unwrap();
         use pb::recovered_item::Item;
         assert_eq!(r.items.len(), 3, "{:?}", r.items);
@@ -514,6 +558,11 @@ mod tests {
         assert_eq!(
             field_of(&[("tlp", "TLP_RED"), ("item", "grenade"), ("make", "x")]),
             "items[0]"
+        );
+        // A photograph not uploaded here (another state's, say).
+        assert_eq!(
+            field_of(&[("tlp", "TLP_RED"), ("item", "part"), ("photo", "ab12")]),
+            "items[0].part.photographs[0]"
         );
     }
 }

@@ -121,7 +121,7 @@ fn part_kinds() -> Vec<&'static str> {
 pub fn compose(texts: &Texts, csrf: &str, form: &ComposeForm, outcome: Option<&Outcome>) -> Markup {
     html! {
         @if let Some(o) = outcome { (found(texts, o)) }
-        form id="compose" class="compose" method="post" action="/compose" {
+        form id="compose" class="compose" method="post" action="/compose" enctype="multipart/form-data" {
             input type="hidden" name=(CSRF_FIELD) value=(csrf);
             fieldset {
                 legend { (texts.t("compose-context")) }
@@ -179,6 +179,7 @@ fn item_block(texts: &Texts, i: usize, item: &ItemForm) -> Markup {
                     (input(texts, &id(name), name, item.get(name)))
                 }
             }
+            (photos(texts, i, item))
             @if kind.has_marks() {
                 fieldset class="marks" {
                     legend { (texts.t("marks-title")) }
@@ -188,6 +189,20 @@ fn item_block(texts: &Texts, i: usize, item: &ItemForm) -> Markup {
                 }
             }
         }
+    }
+}
+
+/// The item's photographs (6.2.3): those uploaded already, kept by hash,
+/// and a file to add.
+fn photos(texts: &Texts, i: usize, item: &ItemForm) -> Markup {
+    let id = format!("item{i}_photo_file");
+    html! {
+        @for hash in &item.photos {
+            input type="hidden" name="photo" value=(hash);
+            p class="photo-kept" { (texts.t("compose-photo-kept")) " " code { (hash) } }
+        }
+        label for=(id) { (texts.t("compose-photo")) }
+        input type="file" id=(id) name="photo_file" accept="image/jpeg,image/png,image/gif,image/webp";
     }
 }
 

@@ -1,0 +1,122 @@
+//! Photographs (6.2.3): a request references each by the SHA-256 of its
+//! bytes (`Attachment`); the bytes are stored content-addressed and travel
+//! apart from messages, fetched from the state that sent the reference
+//! (`FetchPhoto`) and released only as `policy::photo` decides. Pure: the
+//! hash, what kind of image the bytes are, and the hashes a message names.
+
+use iti_proto::v1 as pb;
+use pb::payload::Body;
+use pb::recovered_item::Item;
+
+/// The lower-case hex SHA-256 of a photograph's bytes.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct PhotoHash(String);
+
+impl PhotoHash {
+    /// The hash of `bytes`.
+    pub fn of(bytes: &[u8]) -> PhotoHash {
+        PhotoHash(hex::encode(ring::digest::digest(
+            &ring::digest::SHA256,
+            bytes,
+        )))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::str::FromStr for PhotoHash {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let ok = s.len() == 64 && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+        if ok {
+            Ok(PhotoHash(s.to_string()))
+        } else {
+            Err("not a SHA-256 in lower-case hex (64 characters 0-9, a-f)".into())
+        }
+    }
+}
+
+impl std::fmt::Display for PhotoHash {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The media type of an image in one of the formats browsers show, read
+/// from its first bytes; none for anything else (a page, a script, an SVG
+/// is never stored as a photograph, so never served as one).
+pub fn media_type(bytes: &[u8]) -> Option<&'static str> {
+    const KINDS: [(&[u8], &str); 4] = [
+        (b"\xFF\xD8\xFF", "image/jpeg"),
+        (b"\x89PNG\r\n\x1A\n", "image/png"),
+        (b"GIF87a", "image/gif"),
+        (b"GIF89a", "image/gif"),
+    ];
+    if bytes.len() >= 12 && &bytes[..4] == b"RIFF" && &bytes[8..12] == b"WEBP" {
+        return Some("image/webp");
+    }
+    KINDS
+        .iter()
+        .find(|(magic, _)| bytes.starts_with(magic))
+        .map(|(_, kind)| *kind)
+}
+
+/// The photographs a message references: those of the items of a request
+/// (sent, resubmitted, or asked of a hub on our behalf).
+pub fn referenced(payload: &pb::Payload) -> Vec<PhotoHash> {
+    let request = match &payload.body {
+        Some(Body::Request(r)) => Some(r),
+        Some(Body::Resubmission(r)) => r.request.as_ref(),
+        Some(Body::OnBehalfRequest(r)) => r.request.as_ref(),
+        _ => None,
+    };
+    let mut hashes: Vec<PhotoHash> = request
+        .into_iter()
+        .flat_map(|r| &r.items)
+        .flat_map(photographs)
+        .filter_map(|a| a.sha256.parse().ok())
+        .collect();
+    hashes.sort();
+    hashes.dedup();
+    hashes
+}
+
+/// An item's photographs, whatever its kind.
+pub fn photographs(item: &pb::RecoveredItem) -> &[pb::Attachment] {
+    match &item.item {
+        Some(Item::Weapon(w)) => &w.photographs,
+        Some(Item::Ammunition(a)) => &a.photographs,
+        Some(Item::Part(p)) => &p.photographs,
+        None => &[],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_images_browsers_show_are_photographs() {
+        assert_eq!(media_type(b"\xFF\xD8\xFF\xE0rest"), Some("image/jpeg"));
+        assert_eq!(media_type(b"\x89PNG\r\n\x1A\nrest"), Some("image/png"));
+        assert_eq!(media_type(b"RIFF\0\0\0\0WEBPVP8 "), Some("image/webp"));
+        assert_eq!(media_type(b"<svg onload=alert(1)>"), None);
+        assert_eq!(media_type(b"<html>"), None);
+        assert_eq!(media_type(b""), None);
+    }
+
+    #[test]
+    fn a_hash_is_64_lower_case_hex_characters() {
+        let h = PhotoHash::of(b"abc");
+        assert_eq!(
+            h.as_str(),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+        assert!(h.as_str().parse::<PhotoHash>().is_ok());
+        assert!(h.as_str().to_uppercase().parse::<PhotoHash>().is_err());
+        assert!("../etc/passwd".parse::<PhotoHash>().is_err());
+    }
+}
