@@ -1067,7 +1067,7 @@ mod tests {
         let mut out = String::new();
         payload(&en(), &consent(), &mut out, "");
         assert!(
-            out.contains("consents: forward to third state lifting no onward disclosure, the TLP level for NGA only"),
+            out.contains("consents: forwarding to a third state lifting no onward disclosure, the TLP level for NGA only"),
             "{out}"
         );
         assert!(!out.contains("unspecified"), "{out}");
