@@ -100,6 +100,8 @@ async function step(name, body) {
 }
 
 const scenario = config.scenario;
+/** A photograph of the rifle (a 1×1 PNG: what matters is that it displays). */
+const PNG = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==';
 let traceId = '';
 
 try {
@@ -119,6 +121,11 @@ try {
     for (const [id, value] of Object.entries(scenario.choices)) {
       await page.locator(`#${id}`).selectOption(value);
     }
+    await page.locator('#item0_photo_file').setInputFiles({
+      name: 'exhibit-14.png',
+      mimeType: 'image/png',
+      buffer: Buffer.from(PNG, 'base64'),
+    });
     // The plan and the completeness hints, before anything is sent.
     await page.locator('#compose-check').click();
     await refusedIfError(page, 'the check');
@@ -140,6 +147,14 @@ try {
     await until(bel, '/', traceId.slice(-8), "BEL's inbox");
     await check(bel.page, 'inbox');
     await bel.page.goto(`${bel.base}/case/${traceId}`);
+    // GHA's photograph, fetched by BEL's node from GHA's, displayed.
+    const photo = bel.page.locator('img[src^="/photo/"]');
+    ensure((await photo.count()) >= 1, 'the photograph is not on the case page');
+    await bel.page.waitForFunction(
+      () => [...document.images].some((i) => i.src.includes('/photo/') && i.complete && i.naturalWidth > 0),
+      null,
+      { timeout: 30_000 },
+    );
     await check(bel.page, 'case-received');
     await bel.page.getByRole('button', { name: scenario.acknowledge }).click();
     await until(bel, `/case/${traceId}`, scenario.acknowledged, 'the acknowledgement');
