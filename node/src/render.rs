@@ -783,7 +783,7 @@ fn draft(t: &Texts, tv: &pb::TraceView, out: &mut String) {
     line(t, out, "  ", "text-draft", &[]);
     for f in &tv.draft_fields {
         let args = [
-            ("field", f.field.clone()),
+            ("field", t.coded("part", &f.field)),
             ("provider", f.provided_by.clone()),
             ("marking", marking(t, f.marking.as_ref())),
         ];
@@ -791,6 +791,10 @@ fn draft(t: &Texts, tv: &pb::TraceView, out: &mut String) {
     }
     for w in &tv.draft_withheld {
         line(t, out, "    ", "text-withheld", &[("what", t.withheld(w))]);
+    }
+    // The request itself, as it would go: read before it is sent.
+    if let Some(request) = &tv.draft {
+        request_lines(t, request, out, "    ");
     }
 }
 

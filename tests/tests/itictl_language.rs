@@ -125,3 +125,39 @@ async fn lang_fr_prints_the_case_in_french_and_what_officers_wrote_as_written() 
     f.shutdown().await;
     Ok(())
 }
+
+/// A drafted follow-up is read in full with `case show` before it is sent:
+/// the request as it would go, after the fields' origins.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn case_show_prints_the_drafted_follow_up_before_it_is_sent() -> anyhow::Result<()> {
+    let (mut f, trace) = answered_case().await?;
+    let shown = f
+        .itictl_in_locale(
+            "GHA",
+            None,
+            &[("LC_ALL", "C.UTF-8")],
+            &["case", "show", &trace],
+        )
+        .await
+        .map_err(|e| anyhow!(e))?;
+    let (_, draft) = shown
+        .split_once("draft (sent with `itictl request send`):")
+        .ok_or_else(|| anyhow!("no draft in:\n{shown}"))?;
+    // The draft's own lines, indented under its heading.
+    let draft: Vec<&str> = draft
+        .lines()
+        .skip(1)
+        .take_while(|l| l.starts_with("    "))
+        .collect();
+    let draft = draft.join("\n");
+    ensure_all(
+        &draft,
+        &[
+            "export record — from BEL under TLP:GREEN",
+            "grounds (9.2.1 b): Domestic records of BEL show the items were exported to NGA",
+            "s/n 1502347",
+        ],
+    )?;
+    f.shutdown().await;
+    Ok(())
+}
