@@ -119,20 +119,68 @@ pub struct Options {
     pub serve: bool,
 }
 
+/// The walk-through's federation and its step counter.
+struct Demo {
+    sandbox: Sandbox,
+    n: u32,
+}
+
+impl Demo {
+    fn step(&mut self, title: &str) {
+        step(&mut self.n, title);
+    }
+}
+
+/// The points of contact the walk-through acts as.
+struct Officers {
+    gha: LocalClient<Channel>,
+    bel: LocalClient<Channel>,
+    nga: LocalClient<Channel>,
+}
+
 pub async fn run(options: Options) -> anyhow::Result<()> {
-    let mut n = 0;
-    let mut sandbox = Sandbox::create(Arc::new(SystemClock))?;
+    let mut d = Demo {
+        sandbox: Sandbox::create(Arc::new(SystemClock))?,
+        n: 0,
+    };
+    federation(&mut d).await?;
+    peering(&mut d).await?;
+    directories(&mut d).await?;
+    confirm_and_import(&mut d).await?;
+    let mut o = Officers {
+        gha: d.sandbox.officer(&p("GHA"), Role::Poc)?,
+        bel: d.sandbox.officer(&p("BEL"), Role::Poc)?,
+        nga: d.sandbox.officer(&p("NGA"), Role::Poc)?,
+    };
+    plan(&mut d, &mut o).await?;
+    let first = first_request(&mut d, &mut o).await?;
+    belgium_answers(&mut d, &mut o, first.clone()).await?;
+    let proposal = follow_up_drafted(&mut d, &mut o, first.clone()).await?;
+    let second = follow_up_consented(&mut d, &mut o, first.clone(), proposal).await?;
+    nigeria_answers(&mut d, &mut o, second.clone()).await?;
+    case_closed(&mut d, &mut o, first, second).await?;
+    figures_and_audit(&mut d).await?;
+    if options.serve {
+        serve(&mut d.sandbox).await?;
+    }
+    d.sandbox.stop_all().await;
+    if options.keep {
+        println!("\nfiles kept in {}", d.sandbox.keep().display());
+    }
+    println!("\ndemo complete");
+    Ok(())
+}
+
+/// Each participant: its own CA, certificates and database, started.
+async fn federation(d: &mut Demo) -> anyhow::Result<()> {
     println!("ITI Exchange demo: national points of contact on tracing, a regional hub and an");
     println!("INTERPOL-style broker, on loopback (ISACS 05.31)");
 
-    step(
-        &mut n,
-        "Each participant creates its own CA, node certificate and database",
-    );
-    sandbox.add("GHA", via("hub:ECOWAS"))?;
-    sandbox.add("NGA", via("hub:ECOWAS"))?;
-    sandbox.add("BEL", via("hub:INTERPOL"))?;
-    sandbox.add(
+    d.step("Each participant creates its own CA, node certificate and database");
+    d.sandbox.add("GHA", via("hub:ECOWAS"))?;
+    d.sandbox.add("NGA", via("hub:ECOWAS"))?;
+    d.sandbox.add("BEL", via("hub:INTERPOL"))?;
+    d.sandbox.add(
         "hub:ECOWAS",
         MemberOptions {
             hub: true,
@@ -141,15 +189,15 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
             ..Default::default()
         },
     )?;
-    sandbox.add(
+    d.sandbox.add(
         "hub:INTERPOL",
         MemberOptions {
             hub: true,
             ..Default::default()
         },
     )?;
-    sandbox.start_all().await?;
-    for (who, m) in &sandbox.members {
+    d.sandbox.start_all().await?;
+    for (who, m) in &d.sandbox.members {
         let running = m.running.as_ref().context("started")?;
         let who = who.to_string();
         println!(
@@ -162,31 +210,33 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
             println!("   {:<13} console https://{console}/", "");
         }
     }
+    Ok(())
+}
 
-    step(
-        &mut n,
-        "Explicit peering: each admin pins a partner's CA to that partner alone",
-    );
+/// Each admin pins its partners' CAs.
+async fn peering(d: &mut Demo) -> anyhow::Result<()> {
+    d.step("Explicit peering: each admin pins a partner's CA to that partner alone");
     for member in ["GHA", "NGA"] {
-        sandbox.pin(&p(member), &p("hub:ECOWAS"), &[]).await?;
-        sandbox.pin(&p("hub:ECOWAS"), &p(member), &[]).await?;
+        d.sandbox.pin(&p(member), &p("hub:ECOWAS"), &[]).await?;
+        d.sandbox.pin(&p("hub:ECOWAS"), &p(member), &[]).await?;
         println!("   {member} ⇄ hub:ECOWAS (regional hub, clause 11.3)");
     }
-    sandbox.pin(&p("BEL"), &p("hub:INTERPOL"), &[]).await?;
-    sandbox.pin(&p("hub:INTERPOL"), &p("BEL"), &[]).await?;
+    d.sandbox.pin(&p("BEL"), &p("hub:INTERPOL"), &[]).await?;
+    d.sandbox.pin(&p("hub:INTERPOL"), &p("BEL"), &[]).await?;
     println!("   BEL ⇄ hub:INTERPOL (broker, clause 11.2)");
-    sandbox
+    d.sandbox
         .pin(&p("hub:ECOWAS"), &p("hub:INTERPOL"), &["BEL"])
         .await?;
-    sandbox
+    d.sandbox
         .pin(&p("hub:INTERPOL"), &p("hub:ECOWAS"), &["GHA", "NGA"])
         .await?;
     println!("   hub:ECOWAS ⇄ hub:INTERPOL");
+    Ok(())
+}
 
-    step(
-        &mut n,
-        "Each publishes a directory entry signed by its CA; the hubs distribute them",
-    );
+/// Signed directory entries, distributed by the hubs.
+async fn directories(d: &mut Demo) -> anyhow::Result<()> {
+    d.step("Each publishes a directory entry signed by its CA; the hubs distribute them");
     for (who, serves) in [
         ("GHA", vec![]),
         ("NGA", vec![]),
@@ -194,7 +244,9 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
         ("hub:ECOWAS", vec!["GHA", "NGA"]),
         ("hub:INTERPOL", vec!["BEL"]),
     ] {
-        sandbox.publish_directory_entry(&p(who), &serves, 1).await?;
+        d.sandbox
+            .publish_directory_entry(&p(who), &serves, 1)
+            .await?;
     }
     for who in [
         "hub:ECOWAS",
@@ -204,13 +256,13 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
         "NGA",
         "BEL",
     ] {
-        sandbox
+        d.sandbox
             .node(&p(who))?
             .refresh_directory()
             .await
             .map_err(|e| anyhow!("{e}"))?;
     }
-    let mut gha = sandbox.officer(&p("GHA"), Role::Poc)?;
+    let mut gha = d.sandbox.officer(&p("GHA"), Role::Poc)?;
     let dir = gha
         .get_directory(pb::GetDirectoryRequest::default())
         .await?
@@ -229,9 +281,12 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
             );
         }
     }
+    Ok(())
+}
 
-    step(
-        &mut n,
+/// Fingerprints confirmed by phone; records and the broker's register fed.
+async fn confirm_and_import(d: &mut Demo) -> anyhow::Result<()> {
+    d.step(
         "The states' admins read each other their CA fingerprints by phone and confirm them \
          (`itictl peer confirm`): until then nothing TLP:RED is sealed to a state known only \
          from a hub's word",
@@ -244,23 +299,19 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
         ("NGA", "GHA"),
         ("NGA", "BEL"),
     ] {
-        sandbox.confirm(&p(a), &p(b)).await?;
+        d.sandbox.confirm(&p(a), &p(b)).await?;
     }
     println!("   GHA, BEL and NGA confirmed each other");
 
-    step(
-        &mut n,
+    d.step(
         "Belgium and Nigeria import their agencies' records (national tracing system, clause 7)",
     );
-    for line in records::import(&mut sandbox).await? {
+    for line in records::import(&mut d.sandbox).await? {
         println!("   {line}");
     }
 
-    step(
-        &mut n,
-        "Nigeria had reported the rifle stolen to the broker (serial misread as 15O2347)",
-    );
-    let mut broker = sandbox.officer(&p("hub:INTERPOL"), Role::Poc)?;
+    d.step("Nigeria had reported the rifle stolen to the broker (serial misread as 15O2347)");
+    let mut broker = d.sandbox.officer(&p("hub:INTERPOL"), Role::Poc)?;
     let imported = broker
         .import_lost_stolen(tokio_stream::iter(vec![pb::LostStolenRecord {
             line: 2,
@@ -276,18 +327,16 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
         .await?
         .into_inner();
     println!("   register: {} report added", imported.accepted);
+    Ok(())
+}
 
-    let mut bel = sandbox.officer(&p("BEL"), Role::Poc)?;
-    let mut nga = sandbox.officer(&p("NGA"), Role::Poc)?;
-
-    step(
-        &mut n,
-        "Ghana's point of contact plans the request (nothing is sent)",
-    );
-    let request = fixtures::fal_request();
-    let plan = gha
+/// Ghana plans its request: nothing is sent.
+async fn plan(d: &mut Demo, o: &mut Officers) -> anyhow::Result<()> {
+    d.step("Ghana's point of contact plans the request (nothing is sent)");
+    let plan = o
+        .gha
         .plan_request(pb::SubmitRequestRequest {
-            request: Some(request.clone()),
+            request: Some(fixtures::fal_request()),
             routing_override: None,
             on_behalf_via: String::new(),
             allow_duplicate: false,
@@ -295,14 +344,16 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
         .await?
         .into_inner();
     print!("{}", indent(&render::plan(&Texts::new(Lang::En), &plan)));
+    Ok(())
+}
 
-    step(
-        &mut n,
-        "Ghana submits it: signed by Ghana, relayed by both hubs on its header alone",
-    );
-    let submitted = gha
+/// Ghana sends its request through both hubs; the broker's notice. The trace.
+async fn first_request(d: &mut Demo, o: &mut Officers) -> anyhow::Result<String> {
+    d.step("Ghana submits it: signed by Ghana, relayed by both hubs on its header alone");
+    let submitted = o
+        .gha
         .submit_request(pb::SubmitRequestRequest {
-            request: Some(request),
+            request: Some(fixtures::fal_request()),
             routing_override: None,
             on_behalf_via: String::new(),
             allow_duplicate: false,
@@ -311,9 +362,10 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
         .into_inner();
     let first = submitted.trace_id.clone();
     println!("   case {}  trace {}", submitted.case_id, first);
-    wait_for_state(&mut bel, &first, &["delivered"]).await?;
-    let t = wait_for_state(&mut gha, &first, &["delivered"]).await?;
-    let case = bel
+    wait_for_state(&mut o.bel, &first, &["delivered"]).await?;
+    let t = wait_for_state(&mut o.gha, &first, &["delivered"]).await?;
+    let case = o
+        .bel
         .show_case(pb::ShowCaseRequest { id: first.clone() })
         .await?
         .into_inner();
@@ -343,13 +395,11 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
             .unwrap_or_default()
     );
 
-    step(
-        &mut n,
-        "The broker checked it against the lost/stolen register (annex A.2)",
-    );
+    d.step("The broker checked it against the lost/stolen register (annex A.2)");
     let mut notice = None;
     for _ in 0..300 {
-        let case = gha
+        let case = o
+            .gha
             .show_case(pb::ShowCaseRequest { id: first.clone() })
             .await?
             .into_inner();
@@ -369,9 +419,14 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
         render::payload(&Texts::new(Lang::En), notice, &mut text, "   ");
     }
     print!("{text}");
+    Ok(first)
+}
 
-    step(&mut n, "Belgium's inbox");
-    let inbox = bel
+/// Belgium acknowledges and answers from its records.
+async fn belgium_answers(d: &mut Demo, o: &mut Officers, first: String) -> anyhow::Result<()> {
+    d.step("Belgium's inbox");
+    let inbox = o
+        .bel
         .list_traces(pb::ListTracesRequest {
             inbox: true,
             include_closed: false,
@@ -383,12 +438,10 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
         println!("   {}", render::trace_line(&Texts::new(Lang::En), t));
     }
 
-    step(
-        &mut n,
-        "Belgium acknowledges (10.1) and answers from its records: exported to Nigeria in 2009 (10.4.3)",
+    d.step("Belgium acknowledges (10.1) and answers from its records: exported to Nigeria in 2009 (10.4.3)",
     );
     act(
-        &mut bel,
+        &mut o.bel,
         &first,
         pb::act_request::Action::Acknowledge(pb::Acknowledgement {
             reference: "BE/FED-POL/ITI/2026/311".into(),
@@ -396,17 +449,23 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
         }),
     )
     .await?;
-    for line in records::answer_from_records(&mut sandbox, "BEL", &first).await? {
+    for line in records::answer_from_records(&mut d.sandbox, "BEL", &first).await? {
         println!("   {line}");
     }
-    wait_for_state(&mut gha, &first, &["responded"]).await?;
+    wait_for_state(&mut o.gha, &first, &["responded"]).await?;
     println!("   Ghana received the response; its commercial details are marked PROPRIETARY");
+    Ok(())
+}
 
-    step(
-        &mut n,
-        "Ghana's node proposes the follow-up request to the importing state",
-    );
-    let case = gha
+/// Ghana's node drafts the follow-up to Nigeria from Belgium's answer.
+async fn follow_up_drafted(
+    d: &mut Demo,
+    o: &mut Officers,
+    first: String,
+) -> anyhow::Result<pb::TraceSummary> {
+    d.step("Ghana's node proposes the follow-up request to the importing state");
+    let case = o
+        .gha
         .show_case(pb::ShowCaseRequest { id: first.clone() })
         .await?
         .into_inner();
@@ -421,7 +480,8 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
         "   drafted trace {} to {}, pre-filled from Belgium's export record:",
         proposal.trace_id, proposal.counterpart
     );
-    let draft = gha
+    let draft = o
+        .gha
         .show_case(pb::ShowCaseRequest {
             id: proposal.trace_id.clone(),
         })
@@ -435,12 +495,19 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
             render::marking(&Texts::new(Lang::En), field.marking.as_ref())
         );
     }
+    Ok(proposal)
+}
 
-    step(
-        &mut n,
-        "Sending it to Nigeria is an onward use of Belgium's information (10.3): refused",
-    );
-    let refused = gha
+/// The follow-up refused, consent asked and granted: it goes. Its trace.
+async fn follow_up_consented(
+    d: &mut Demo,
+    o: &mut Officers,
+    first: String,
+    proposal: pb::TraceSummary,
+) -> anyhow::Result<String> {
+    d.step("Sending it to Nigeria is an onward use of Belgium's information (10.3): refused");
+    let refused = o
+        .gha
         .send_draft(pb::SendDraftRequest {
             trace_id: proposal.trace_id.clone(),
             ..Default::default()
@@ -450,11 +517,10 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
         .ok_or_else(|| anyhow!("the draft went without Belgium's consent"))?;
     println!("   {}", wrap(refused.message(), "   "));
 
-    step(
-        &mut n,
-        "Ghana asks Belgium's consent; Belgium finds it in its inbox and grants it, for Nigeria only",
+    d.step("Ghana asks Belgium's consent; Belgium finds it in its inbox and grants it, for Nigeria only",
     );
-    let asked = gha
+    let asked = o
+        .gha
         .send_draft(pb::SendDraftRequest {
             trace_id: proposal.trace_id.clone(),
             onward: pb::DraftOnward::AskConsent as i32,
@@ -469,7 +535,8 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
         println!("   {note}");
     }
     let waiting = loop {
-        let inbox = bel
+        let inbox = o
+            .bel
             .list_traces(pb::ListTracesRequest {
                 inbox: true,
                 include_closed: false,
@@ -488,7 +555,7 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
     };
     println!("   Belgium's inbox: {}", waiting.awaiting);
     act(
-        &mut bel,
+        &mut o.bel,
         &first,
         pb::act_request::Action::GrantConsent(pb::Consent {
             r#use: pb::OnwardUse::ForwardToThirdState as i32,
@@ -499,29 +566,32 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
         }),
     )
     .await?;
-    let sent = wait_for_state(&mut gha, &proposal.trace_id, &["sent", "delivered"]).await?;
+    let sent = wait_for_state(&mut o.gha, &proposal.trace_id, &["sent", "delivered"]).await?;
     println!(
         "   consent granted: the follow-up went to {} by itself, the export record with it",
         sent.counterpart
     );
     let second = proposal.trace_id.clone();
+    Ok(second)
+}
 
-    step(
-        &mut n,
-        "Nigeria answers from its records: stolen from a police armoury (10.4.4); the TLP:RED part is sealed",
+/// Nigeria answers from its records; the answer sealed to Ghana.
+async fn nigeria_answers(d: &mut Demo, o: &mut Officers, second: String) -> anyhow::Result<()> {
+    d.step("Nigeria answers from its records: stolen from a police armoury (10.4.4); the TLP:RED part is sealed",
     );
-    wait_for_state(&mut nga, &second, &["delivered"]).await?;
+    wait_for_state(&mut o.nga, &second, &["delivered"]).await?;
     act(
-        &mut nga,
+        &mut o.nga,
         &second,
         pb::act_request::Action::Acknowledge(pb::Acknowledgement::default()),
     )
     .await?;
-    for line in records::answer_from_records(&mut sandbox, "NGA", &second).await? {
+    for line in records::answer_from_records(&mut d.sandbox, "NGA", &second).await? {
         println!("   {line}");
     }
-    wait_for_state(&mut gha, &second, &["responded"]).await?;
-    let case = gha
+    wait_for_state(&mut o.gha, &second, &["responded"]).await?;
+    let case = o
+        .gha
         .show_case(pb::ShowCaseRequest { id: second.clone() })
         .await?
         .into_inner();
@@ -532,7 +602,8 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
         .flat_map(|t| &t.messages)
         .find(|m| m.kind == pb::PayloadKind::Response as i32);
     if let Some(m) = response {
-        let sealed = sandbox
+        let sealed = d
+            .sandbox
             .node(&p("GHA"))?
             .sealing_of(m.envelope_id.parse()?)
             .await
@@ -546,19 +617,26 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
             None => println!("   relayed by {} in clear", m.hops.join(", ")),
         }
     }
+    Ok(())
+}
 
-    step(&mut n, "Ghana's point of contact reads the whole case");
-    let case = gha
+/// Ghana reads the whole case, an analyst reads it too, and it is closed.
+async fn case_closed(
+    d: &mut Demo,
+    o: &mut Officers,
+    first: String,
+    second: String,
+) -> anyhow::Result<()> {
+    d.step("Ghana's point of contact reads the whole case");
+    let case = o
+        .gha
         .show_case(pb::ShowCaseRequest { id: second.clone() })
         .await?
         .into_inner();
     print!("{}", indent(&render::case(&Texts::new(Lang::En), &case)));
 
-    step(
-        &mut n,
-        "What a Ghanaian policy analyst may see of the same case (markings enforced)",
-    );
-    let mut analyst = sandbox.officer(&p("GHA"), Role::Analyst)?;
+    d.step("What a Ghanaian policy analyst may see of the same case (markings enforced)");
+    let mut analyst = d.sandbox.officer(&p("GHA"), Role::Analyst)?;
     let case = analyst
         .show_case(pb::ShowCaseRequest { id: second.clone() })
         .await?
@@ -571,10 +649,10 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
         }
     }
 
-    step(&mut n, "Ghana closes the case");
+    d.step("Ghana closes the case");
     for trace in [&first, &second] {
         act(
-            &mut gha,
+            &mut o.gha,
             trace,
             pb::act_request::Action::Close(pb::Closure {
                 outcome: "Point of diversion identified: Kaduna State Command armoury, 2015".into(),
@@ -582,13 +660,14 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
         )
         .await?;
     }
-    wait_for_state(&mut nga, &second, &["closed"]).await?;
+    wait_for_state(&mut o.nga, &second, &["closed"]).await?;
+    Ok(())
+}
 
-    step(
-        &mut n,
-        "The ECOWAS hub operator's figures per member (itictl hub stats)",
-    );
-    let mut operator = sandbox.officer(&p("hub:ECOWAS"), Role::Admin)?;
+/// The hub operator's figures; every audit chain verified.
+async fn figures_and_audit(d: &mut Demo) -> anyhow::Result<()> {
+    d.step("The ECOWAS hub operator's figures per member (itictl hub stats)");
+    let mut operator = d.sandbox.officer(&p("hub:ECOWAS"), Role::Admin)?;
     let stats = operator
         .hub_stats(pb::HubStatsRequest {})
         .await?
@@ -605,10 +684,10 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
         );
     }
 
-    step(&mut n, "Every node's audit trail verifies");
-    let all: Vec<ParticipantId> = sandbox.members.keys().cloned().collect();
+    d.step("Every node's audit trail verifies");
+    let all: Vec<ParticipantId> = d.sandbox.members.keys().cloned().collect();
     for who in all {
-        let mut c = sandbox.officer(&who, Role::Auditor)?;
+        let mut c = d.sandbox.officer(&who, Role::Auditor)?;
         let v = c
             .audit_verify(pb::AuditVerifyRequest {})
             .await?
@@ -627,15 +706,6 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
             ));
         }
     }
-
-    if options.serve {
-        serve(&mut sandbox).await?;
-    }
-    sandbox.stop_all().await;
-    if options.keep {
-        println!("\nfiles kept in {}", sandbox.keep().display());
-    }
-    println!("\ndemo complete");
     Ok(())
 }
 

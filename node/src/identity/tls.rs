@@ -508,66 +508,76 @@ pub fn accept_tls(
                 continue;
             };
             let _ = tcp.set_nodelay(true);
-            let acceptor = acceptor.clone();
-            let tx = tx.clone();
-            let limits = limits.clone();
+            let (acceptor, tx, limits) = (acceptor.clone(), tx.clone(), limits.clone());
             tokio::spawn(async move {
-                // The refusal is counted before the connection is closed, so
-                // a client that sees the close also sees it counted.
-                let accept = acceptor.accept(tcp).into_fallible();
-                tokio::pin!(accept);
-                let handshake = tokio::select! {
-                    done = &mut accept => Some(done),
-                    _ = tokio::time::sleep(limits.handshake_timeout) => None,
-                };
+                let authenticated = handshake(acceptor, tcp, remote, &limits).await;
                 drop(permit);
-                let tls = match handshake {
-                    Some(Ok(tls)) => tls,
-                    Some(Err((e, _tcp))) => {
-                        tracing::debug!(%remote, error = %e, "TLS handshake refused");
-                        if let Some(reason) = handshake_refusal(&e) {
-                            limits.refusals.record_handshake(
-                                limits.port,
-                                reason,
-                                &e.to_string(),
-                                remote,
-                            );
-                        }
-                        return;
-                    }
-                    None => {
-                        limits.refusals.record_handshake(
-                            limits.port,
-                            "TLS handshake timed out",
-                            &format!(
-                                "not completed within {:?} (transport.handshake_timeout_ms)",
-                                limits.handshake_timeout
-                            ),
-                            remote,
-                        );
-                        return;
-                    }
-                };
-                // The verifier accepted this certificate; read its identity.
-                let identity = tls
-                    .get_ref()
-                    .1
-                    .peer_certificates()
-                    .and_then(|c| c.first())
-                    .map(|c| Identity::from_certificate_der(c));
-                let Some(Ok(identity)) = identity else {
-                    tracing::warn!(%remote, "verified connection without a readable identity");
-                    return;
-                };
-                let peer = PeerInfo {
-                    identity,
-                    remote: Some(remote),
-                };
-                let _ = tx.send(Ok(AuthenticatedStream { inner: tls, peer })).await;
+                if let Some(stream) = authenticated {
+                    let _ = tx.send(Ok(stream)).await;
+                }
             });
         }
     });
     (ReceiverStream::new(rx), task)
+}
+
+/// One connection's TLS handshake within `limits.handshake_timeout`, and the
+/// verified identity it presented; a refusal is counted before the
+/// connection closes.
+async fn handshake(
+    acceptor: tokio_rustls::TlsAcceptor,
+    tcp: tokio::net::TcpStream,
+    remote: SocketAddr,
+    limits: &AcceptLimits,
+) -> Option<AuthenticatedStream> {
+    // The refusal is counted before the connection is closed, so
+    // a client that sees the close also sees it counted.
+    let accept = acceptor.accept(tcp).into_fallible();
+    tokio::pin!(accept);
+    let handshake = tokio::select! {
+        done = &mut accept => Some(done),
+        _ = tokio::time::sleep(limits.handshake_timeout) => None,
+    };
+    let tls = match handshake {
+        Some(Ok(tls)) => tls,
+        Some(Err((e, _tcp))) => {
+            tracing::debug!(%remote, error = %e, "TLS handshake refused");
+            if let Some(reason) = handshake_refusal(&e) {
+                limits
+                    .refusals
+                    .record_handshake(limits.port, reason, &e.to_string(), remote);
+            }
+            return None;
+        }
+        None => {
+            limits.refusals.record_handshake(
+                limits.port,
+                "TLS handshake timed out",
+                &format!(
+                    "not completed within {:?} (transport.handshake_timeout_ms)",
+                    limits.handshake_timeout
+                ),
+                remote,
+            );
+            return None;
+        }
+    };
+    // The verifier accepted this certificate; read its identity.
+    let identity = tls
+        .get_ref()
+        .1
+        .peer_certificates()
+        .and_then(|c| c.first())
+        .map(|c| Identity::from_certificate_der(c));
+    let Some(Ok(identity)) = identity else {
+        tracing::warn!(%remote, "verified connection without a readable identity");
+        return None;
+    };
+    let peer = PeerInfo {
+        identity,
+        remote: Some(remote),
+    };
+    Some(AuthenticatedStream { inner: tls, peer })
 }
 
 // ---------------------------------------------------------------- client
