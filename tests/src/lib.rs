@@ -247,6 +247,20 @@ impl Federation {
 
     /// The database URL a member's node uses (PostgreSQL when the suite runs
     /// on it), or `None` for the SQLite file of its configuration.
+    /// A connection to a stopped node's database (SQLite or PostgreSQL), as
+    /// someone with access to the disk or the database server would open it.
+    pub async fn open_database(&self, participant: &str) -> anyhow::Result<sqlx::AnyConnection> {
+        use sqlx::Connection;
+        let config =
+            iti_node::config::load(&self.sandbox.member(&p(participant))?.config_path, &[])
+                .map_err(|e| anyhow!("{e}"))?;
+        let url = self
+            .database_url(participant)
+            .unwrap_or(config.database_url);
+        sqlx::any::install_default_drivers();
+        Ok(sqlx::AnyConnection::connect(&url).await?)
+    }
+
     pub fn database_url(&self, participant: &str) -> Option<String> {
         self.sandbox
             .member(&p(participant))

@@ -14,7 +14,7 @@ use iti_node::hub::log;
 use iti_node::identity::Role;
 use iti_proto::v1 as pb;
 use iti_tests::{Federation, fixtures, p, regional};
-use sqlx::Row;
+use sqlx::{Connection, Row};
 
 /// Rewrites the hub's log as another history of the same entries: its last
 /// two leaves swapped, every chained hash computed again.
@@ -82,17 +82,20 @@ async fn a_hub_showing_two_members_different_logs_is_caught_through_their_receip
     assert!(seen_by_gha.size >= 2 && seen_by_gha.equivocations.is_empty());
 
     // hub:ECOWAS keeps another history of the same entries for NGA, which
-    // follows it from scratch (a member that meets it after the fork).
+    // follows it from scratch (a member that meets it after the fork). NGA
+    // is stopped meanwhile: running, it could fetch the forked log before
+    // forgetting the old one, and rightly raise the fork itself.
+    f.sandbox.stop(&p("NGA")).await?;
     fork_log(&f, "hub:ECOWAS").await?;
+    let mut nga = f.open_database("NGA").await?;
     for sql in [
         "DELETE FROM followed_logs",
         "DELETE FROM followed_log_heads",
     ] {
-        sqlx::query(sql)
-            .execute(f.node("NGA")?.store.pool())
-            .await?;
+        sqlx::query(sql).execute(&mut nga).await?;
     }
-    f.restart("NGA").await?;
+    nga.close().await?;
+    f.start("NGA").await?;
     let refreshed = f.node("NGA")?.refresh_directory().await?;
     assert!(refreshed.rejected.is_empty(), "{:?}", refreshed.rejected);
     let seen_by_nga = followed(&mut f, "NGA", "hub:ECOWAS").await?;

@@ -244,16 +244,6 @@ struct AuditRow {
     hash: String,
 }
 
-/// A connection to a stopped node's database (SQLite or PostgreSQL), as
-/// someone with access to the disk or the database server would open it.
-async fn open_database(f: &Federation, participant: &str) -> anyhow::Result<AnyConnection> {
-    let config = iti_node::config::load(&f.sandbox.member(&p(participant))?.config_path, &[])
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let url = f.database_url(participant).unwrap_or(config.database_url);
-    sqlx::any::install_default_drivers();
-    Ok(AnyConnection::connect(&url).await?)
-}
-
 async fn read_rows(db: &mut AnyConnection) -> anyhow::Result<Vec<AuditRow>> {
     Ok(sqlx::query_as::<_, AuditRow>(
         "SELECT seq, at, actor, action, subject, detail, prev_hash, hash FROM audit_log ORDER BY seq",
@@ -399,7 +389,7 @@ async fn audit_verification_finds_each_kind_of_tampering_and_passes_otherwise() 
     assert!(untouched.entries >= 4, "{untouched:?}");
 
     f.sandbox.stop(&p("GHA")).await?;
-    let original = read_rows(&mut open_database(&f, "GHA").await?).await?;
+    let original = read_rows(&mut f.open_database("GHA").await?).await?;
     let middle = original
         .get(original.len() / 2)
         .context("an empty audit log")?
@@ -417,7 +407,7 @@ async fn audit_verification_finds_each_kind_of_tampering_and_passes_otherwise() 
         ),
     ];
     for (tampering, first_bad, problem) in cases {
-        let mut db = open_database(&f, "GHA").await?;
+        let mut db = f.open_database("GHA").await?;
         tamper(&mut db, &original, tampering).await?;
         db.close().await?;
         f.start("GHA").await?;
@@ -434,7 +424,7 @@ async fn audit_verification_finds_each_kind_of_tampering_and_passes_otherwise() 
         );
 
         f.sandbox.stop(&p("GHA")).await?;
-        let mut db = open_database(&f, "GHA").await?;
+        let mut db = f.open_database("GHA").await?;
         restore(&mut db, &original).await?;
         db.close().await?;
     }
@@ -509,7 +499,7 @@ async fn a_chain_cut_short_is_found_through_the_head_a_peer_witnessed() -> anyho
     // Cut BEL's chain back to before the witnessed entry: what remains is
     // a valid chain, and only the witness can tell.
     f.sandbox.stop(&p("BEL")).await?;
-    let mut db = open_database(&f, "BEL").await?;
+    let mut db = f.open_database("BEL").await?;
     sqlx::query("DELETE FROM audit_log WHERE seq >= $1")
         .bind(witnessed)
         .execute(&mut db)
