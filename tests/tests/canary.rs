@@ -1667,7 +1667,10 @@ fn plant(tok: &mut Tokens) -> Plant {
     // make written differently and its serial with a letter O where the
     // request has a zero (the broker forgives both).
     let make = format!("{}.", tok.list[req1.make].text);
-    let serial = format!("{}O", tok.list[req1.serial].text.trim_end_matches('0'));
+    // Only the one zero the request's serial ends with: a run token that
+    // itself ends in zeros must keep them (1 run in 36 did not).
+    let serial = tok.list[req1.serial].text.clone();
+    let serial = format!("{}O", serial.strip_suffix('0').unwrap_or(&serial));
     let broker = vec![
         tok.add_text(make, "BROKER-MAKE", Family::Broker, false),
         tok.add_text(serial, "BROKER-SERIAL", Family::Broker, false),
