@@ -33,6 +33,11 @@ async function officer(state, role, locale = 'en-GB') {
   const page = await context.newPage();
   const who = `${state} ${role}`;
   page.on('pageerror', (e) => failures.push(`${who}: a script error: ${e.message}`));
+  page.on('console', (m) => {
+    if (m.type() === 'error' && /Content Security Policy/.test(m.text())) {
+      failures.push(`${who}: the page broke its own CSP: ${m.text()}`);
+    }
+  });
   page.on('dialog', async (d) => {
     failures.push(`${who}: a dialog opened (${d.message()}): a script ran`);
     await d.dismiss();
@@ -126,7 +131,13 @@ try {
       mimeType: 'image/png',
       buffer: Buffer.from(PNG, 'base64'),
     });
-    // The plan and the completeness hints, before anything is sent.
+    // The plan and the completeness hints follow what is typed, before
+    // anything is sent (the page's script asks for them).
+    await page.locator('#plan').waitFor({ timeout: 15_000 });
+    const live = await page.locator('#plan').textContent();
+    ensure(live.includes(scenario.plan), `the live plan does not name ${scenario.plan}: ${live}`);
+    await check(page, 'compose-live-plan');
+    // "Check" shows the same without script (and keeps the photograph).
     await page.locator('#compose-check').click();
     await refusedIfError(page, 'the check');
     const plan = await page.locator('#plan').textContent();

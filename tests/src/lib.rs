@@ -370,9 +370,24 @@ impl Federation {
                             .filter(|r| r.state == OutboxState::Pending)
                             .collect();
                         let later = pending.iter().filter(|r| r.next_attempt_at > now).count();
+                        // Each pending envelope's attempts, when it is due
+                        // against the test's clock, and why its last attempt
+                        // failed: what a CI failure needs to be understood.
+                        let details: Vec<String> = pending
+                            .iter()
+                            .map(|r| {
+                                format!(
+                                    "[{} attempts, due in {} ms, last error: {}]",
+                                    r.attempts,
+                                    (r.next_attempt_at - now).whole_milliseconds(),
+                                    r.last_error.as_deref().unwrap_or("none")
+                                )
+                            })
+                            .collect();
                         format!(
-                            "{participant}: {} pending, {later} not yet due",
-                            pending.len()
+                            "{participant}: {} pending, {later} not yet due {}",
+                            pending.len(),
+                            details.join(" ")
                         )
                     }
                     Err(e) => format!("{participant}: outbox unreadable ({e})"),

@@ -54,7 +54,20 @@ fn ensure_locked_down(page: &Page) -> anyhow::Result<()> {
     );
     ensure!(page.header("cache-control") == Some("no-store"));
     ensure!(page.header("x-frame-options") == Some("DENY"));
-    ensure!(!page.body.contains("<script"), "a script in the page");
+    ensure!(!CSP.contains("unsafe"), "CSP: {CSP}");
+    // Script only from the binary, never inline: every script element
+    // names its source and holds nothing.
+    for (at, _) in page.body.match_indices("<script") {
+        let element = &page.body[at..];
+        ensure!(
+            element.starts_with("<script src=\"/static/")
+                && element
+                    .split_once('>')
+                    .is_some_and(|(_, rest)| rest.starts_with("</script>")),
+            "an inline script in the page: {}",
+            &element[..element.len().min(120)]
+        );
+    }
     Ok(())
 }
 

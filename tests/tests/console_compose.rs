@@ -255,6 +255,83 @@ async fn check_shows_the_plan_and_the_hints_of_what_was_typed_and_sends_nothing(
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_plan_and_hints_follow_what_is_typed_before_anything_is_sent() -> anyhow::Result<()> {
+    let mut f = Federation::of_members(&[("GHA", with_console()), ("BEL", with_console())]).await?;
+    let gha = f.browser("GHA", Role::Poc)?;
+    let token = compose_page(&gha).await?;
+
+    // The page's own script asks for the plan as the officer types; it is
+    // served from the binary, as the CSP allows.
+    let page = gha.get("/compose", &[]).await?;
+    ensure!(
+        page.body
+            .contains("<script src=\"/static/compose.js\" defer></script>")
+            && page.body.contains("id=\"outcome\" aria-live=\"polite\""),
+        "{}",
+        page.body
+    );
+    let script = gha.get("/static/compose.js", &[]).await?;
+    ensure!(
+        script.status == 200
+            && script.header("content-type") == Some("text/javascript; charset=utf-8")
+            && script.body.contains("/compose/plan"),
+        "{script:?}"
+    );
+
+    // Half-typed: the plan, and the hint that the legal basis is missing;
+    // a fragment only, not the form again.
+    let fields = without(&cache(&token), "legal_basis");
+    let live = post(&gha, "/compose/plan", &fields).await?;
+    ensure!(live.status == 200, "{live:?}");
+    for shown in [
+        "id=\"plan\"",
+        "9.1 c manufacture marking",
+        ">BEL<",
+        "context.legalBasis",
+    ] {
+        ensure!(
+            live.body.contains(shown),
+            "{shown} not shown: {}",
+            live.body
+        );
+    }
+    ensure!(
+        !live.body.contains("<form") && !live.body.contains("<html"),
+        "{}",
+        live.body
+    );
+
+    // The legal basis typed: the hint goes.
+    let live = post(&gha, "/compose/plan", &cache(&token)).await?;
+    ensure!(
+        live.body.contains("id=\"plan\"") && !live.body.contains("context.legalBasis"),
+        "{}",
+        live.body
+    );
+
+    // A field typed wrong is named as it is typed.
+    let bad = replaced(&cache(&token), "year_of_production", "late 2019");
+    let live = post(&gha, "/compose/plan", &bad).await?;
+    ensure!(
+        live.status == 200
+            && live.body.contains("id=\"compose-problem\"")
+            && live.body.contains("items[1].ammunition.yearOfProduction"),
+        "{live:?}"
+    );
+
+    // Like every form, it needs the officer's token.
+    let forged = replaced(&cache(&token), "csrf", "00ff");
+    ensure!(post(&gha, "/compose/plan", &forged).await?.status == 403);
+    ensure!(
+        traces(&mut f, "GHA").await?.is_empty(),
+        "a live plan sent it"
+    );
+    ensure!(traces(&mut f, "BEL").await?.is_empty(), "BEL received it");
+    f.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_bad_field_is_named_the_form_kept_as_typed_and_nothing_sent() -> anyhow::Result<()> {
     let mut f = Federation::of_members(&[("GHA", with_console()), ("BEL", with_console())]).await?;
     let gha = f.browser("GHA", Role::Poc)?;

@@ -102,6 +102,13 @@ pub fn router(console: Arc<Console>) -> Router {
                 pages::compose::BODY_LIMIT,
             )),
         )
+        .route(
+            "/compose/plan",
+            post(pages::compose::live).layer(axum::extract::DefaultBodyLimit::max(
+                pages::compose::BODY_LIMIT,
+            )),
+        )
+        .route("/static/compose.js", get(pages::compose::script))
         .route("/photo/{sha256}", get(pages::photo::show))
         .route("/static/console.css", get(pages::layout::stylesheet))
         .fallback(not_found)

@@ -1,6 +1,7 @@
 //! What keeps the console's pages safe in a browser, beyond mutual TLS:
-//! - a strict Content-Security-Policy (no script at all, styles from the
-//!   binary only, no framing, forms only to ourselves) and headers that keep
+//! - a strict Content-Security-Policy (script and styles from the binary
+//!   only, never inline; requests, forms and images only to ourselves; no
+//!   framing) and headers that keep
 //!   pages out of caches and referrers (no marked content in browser storage);
 //! - CSRF protection on every form: a token bound to the officer's identity
 //!   with an HMAC under a key made when the console starts, checked on
@@ -19,8 +20,9 @@ use ring::hmac;
 use crate::identity::Officer;
 use crate::identity::tls::PeerInfo;
 
-pub const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self'; \
-                       form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+pub const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
+                       img-src 'self'; connect-src 'self'; form-action 'self'; \
+                       frame-ancestors 'none'; base-uri 'none'";
 
 /// The name of the form field that carries the CSRF token.
 pub const CSRF_FIELD: &str = "csrf";

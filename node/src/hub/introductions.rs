@@ -172,6 +172,7 @@ impl Node {
         ca_fingerprint: &str,
     ) -> ServiceResult<()> {
         let given = ca_fingerprint.trim().to_lowercase().replace(':', "");
+        let _one_at_a_time = self.learning.accepting.lock().await;
         let held = self
             .trust
             .ca_of(participant)

@@ -59,7 +59,10 @@ pub struct Learning {
     soon: Notify,
     announce_tx: mpsc::UnboundedSender<Announcement>,
     announce_rx: Mutex<Option<mpsc::UnboundedReceiver<Announcement>>>,
-    /// Held while an entry is checked and taken.
+    /// Held while an entry is checked and taken, and while an admin pins or
+    /// confirms a CA: each reads a participant's standing and writes it
+    /// back, and interleaved, an entry taken from a hub would write back
+    /// the standing it read before the admin's confirmation, losing it.
     pub(crate) accepting: tokio::sync::Mutex<()>,
 }
 

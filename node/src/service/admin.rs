@@ -98,6 +98,8 @@ impl Node {
     pub async fn add_peer(&self, actor: &Actor, card: pb::PeerCard) -> ServiceResult<PeerRow> {
         let row = check_card(card, self.participant(), self.now())?;
         let participant = row.participant.clone();
+        // Not while a directory entry is taken (see `Learning::accepting`).
+        let _one_at_a_time = self.learning.accepting.lock().await;
         // Pin first: a card whose CA or CRL rustls refuses changes nothing.
         self.install_peer(&row)?;
         // Pinned by an admin: no longer on a hub's word, and any conflict

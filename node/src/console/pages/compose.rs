@@ -23,6 +23,7 @@ use axum::response::{IntoResponse, Response};
 
 use crate::bounds::table::MAX_PHOTO_BYTES;
 use crate::clock::to_timestamp;
+use crate::console::i18n::Texts;
 use crate::console::pages::act::refuse_foreign_form;
 use crate::console::pages::layout;
 use crate::console::security::CSRF_FIELD;
@@ -69,7 +70,15 @@ fn render(
 /// The form again, with the problem that stopped it; errors that are not
 /// about what was typed get the console's error page.
 fn refused(console: &Console, session: &Session, form: &ComposeForm, e: ServiceError) -> Response {
-    let texts = &session.texts;
+    match problem(&session.texts, e) {
+        Ok((status, outcome)) => render(console, session, form, Some(&outcome), status, false),
+        Err(other) => error_page(&session.texts, other),
+    }
+}
+
+/// What typed input got wrong, as the form shows it; other errors as they
+/// are.
+fn problem(texts: &Texts, e: ServiceError) -> Result<(StatusCode, Outcome), ServiceError> {
     let (status, message) = match e {
         ServiceError::InvalidArgument { field, reason } => (
             StatusCode::BAD_REQUEST,
@@ -80,10 +89,20 @@ fn refused(console: &Console, session: &Session, form: &ComposeForm, e: ServiceE
             StatusCode::CONFLICT,
             texts.t_with("error-precondition", &[("reason", m)]),
         ),
-        other => return error_page(texts, other),
+        other => return Err(other),
     };
-    let outcome = Outcome::Problem(message);
-    render(console, session, form, Some(&outcome), status, false)
+    Ok((status, Outcome::Problem(message)))
+}
+
+/// The plan and hints of what was typed, or why there is none.
+async fn planned(
+    console: &Console,
+    session: &Session,
+    form: &ComposeForm,
+) -> Result<Outcome, ServiceError> {
+    let s = submission(console, form).await?;
+    let plan = console.node.plan(&session.officer, &s)?;
+    Ok(Outcome::Plan(plan.view()))
 }
 
 /// What the form asks for: its submission, or the problem naming a field.
@@ -212,24 +231,54 @@ pub async fn check(
     if form.add.is_some() {
         return render(&console, &session, &form, None, StatusCode::OK, false);
     }
-    let plan = match submission(&console, &form).await {
-        Ok(s) => console.node.plan(&session.officer, &s),
-        Err(e) => Err(e),
-    };
-    match plan {
-        Ok(plan) => {
-            let outcome = Outcome::Plan(plan.view());
-            render(
-                &console,
-                &session,
-                &form,
-                Some(&outcome),
-                StatusCode::OK,
-                false,
-            )
-        }
+    match planned(&console, &session, &form).await {
+        Ok(outcome) => render(
+            &console,
+            &session,
+            &form,
+            Some(&outcome),
+            StatusCode::OK,
+            false,
+        ),
         Err(e) => refused(&console, &session, &form, e),
     }
+}
+
+/// `POST /compose/plan`: what "check" shows, as a fragment of the page, for
+/// the script that keeps the plan and hints current while the officer
+/// types (`/static/compose.js`). Photographs are not sent with it.
+pub async fn live(
+    State(console): State<Arc<Console>>,
+    session: Session,
+    request: Request,
+) -> Response {
+    let form = match received(&console, &session, request).await {
+        Ok(form) => form,
+        Err(refusal) => return *refusal,
+    };
+    let texts = &session.texts;
+    let outcome = match planned(&console, &session, &form).await {
+        Ok(outcome) => outcome,
+        Err(e) => match problem(texts, e) {
+            // Half-typed input is the normal case here: shown, not an error.
+            Ok((_, outcome)) => outcome,
+            Err(other) => return error_page(texts, other),
+        },
+    };
+    page_response(
+        StatusCode::OK,
+        texts,
+        false,
+        view::found(texts, &outcome).into_string(),
+    )
+}
+
+/// The script behind [`live`], served from the binary (`script-src 'self'`).
+pub async fn script() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
+        include_str!("compose/compose.js"),
+    )
 }
 
 /// `POST /compose`: sends the request, then shows its case.

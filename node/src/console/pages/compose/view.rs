@@ -120,7 +120,11 @@ fn part_kinds() -> Vec<&'static str> {
 /// The form, filled with `form`, after what a check found.
 pub fn compose(texts: &Texts, csrf: &str, form: &ComposeForm, outcome: Option<&Outcome>) -> Markup {
     html! {
-        @if let Some(o) = outcome { (found(texts, o)) }
+        // Kept current by /static/compose.js as the officer types; "check"
+        // does the same without script.
+        div id="outcome" aria-live="polite" {
+            @if let Some(o) = outcome { (found(texts, o)) }
+        }
         form id="compose" class="compose" method="post" action="/compose" enctype="multipart/form-data" {
             input type="hidden" name=(CSRF_FIELD) value=(csrf);
             fieldset {
@@ -143,6 +147,7 @@ pub fn compose(texts: &Texts, csrf: &str, form: &ComposeForm, outcome: Option<&O
                 button type="submit" id="compose-send" { (texts.t("compose-submit")) }
             }
         }
+        script src="/static/compose.js" defer {}
     }
 }
 
@@ -251,7 +256,8 @@ fn marking(texts: &Texts, form: &ComposeForm) -> Markup {
     }
 }
 
-fn found(texts: &Texts, outcome: &Outcome) -> Markup {
+/// What a check found: the plan, or the problem with what was typed.
+pub fn found(texts: &Texts, outcome: &Outcome) -> Markup {
     match outcome {
         Outcome::Problem(message) => html! {
             p class="error" role="alert" id="compose-problem" { (message) }
