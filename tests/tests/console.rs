@@ -100,6 +100,11 @@ async fn an_officer_sees_the_inbox_and_the_case_with_free_text_as_text() -> anyh
     let inbox = bel.get("/", &[]).await?;
     ensure!(inbox.status == 200, "{inbox:?}");
     ensure_locked_down(&inbox)?;
+    ensure!(
+        inbox.body.contains("href=\"/compose\"") && !inbox.body.contains("href=\"/hub\""),
+        "a state's console offers the pages of a state, not a hub's figures: {}",
+        inbox.body
+    );
     let owe = inbox
         .body
         .split("What is owed to us")
@@ -526,6 +531,10 @@ async fn a_hub_operator_sees_the_figures_per_member() -> anyhow::Result<()> {
     let mut f = behind_a_hub().await?;
     let operator = f.browser(HUB, Role::Admin)?;
     let page = operator.get("/hub?lang=fr", &[]).await?;
+    ensure!(
+        page.body.contains("href=\"/hub\""),
+        "no hub figures in a hub's navigation"
+    );
     ensure!(page.status == 200, "{page:?}");
     ensure_locked_down(&page)?;
     ensure!(

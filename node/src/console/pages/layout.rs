@@ -18,15 +18,33 @@ pub async fn stylesheet() -> impl IntoResponse {
     )
 }
 
-/// The pages after the inbox, each shown to the roles that may use it.
-const NAV: [(&str, &str, Operation); 6] = [
-    ("/compose", "nav-compose", Operation::ActOnCases),
-    ("/overdue", "nav-overdue", Operation::ReadCases),
-    ("/hub", "nav-hub", Operation::ReadHubFigures),
-    ("/report", "nav-report", Operation::UseInformation),
-    ("/audit", "nav-audit", Operation::ReadAudit),
-    ("/admin", "nav-admin", Operation::Administer),
+/// The pages after the inbox, each shown to the roles that may use it;
+/// the hub figures only at a hub (a state relays for nobody).
+const NAV: [(&str, &str, Operation, Node); 6] = [
+    ("/compose", "nav-compose", Operation::ActOnCases, Node::Any),
+    ("/overdue", "nav-overdue", Operation::ReadCases, Node::Any),
+    ("/hub", "nav-hub", Operation::ReadHubFigures, Node::Hub),
+    (
+        "/report",
+        "nav-report",
+        Operation::UseInformation,
+        Node::Any,
+    ),
+    ("/audit", "nav-audit", Operation::ReadAudit, Node::Any),
+    ("/admin", "nav-admin", Operation::Administer, Node::Any),
 ];
+
+/// Which nodes' consoles show a page in their navigation.
+#[derive(Clone, Copy, PartialEq)]
+enum Node {
+    Any,
+    Hub,
+}
+
+/// Whether `officer`'s navigation shows a page.
+fn shown(officer: Option<&Officer>, op: Operation, node: Node) -> bool {
+    officer.is_some_and(|o| allowed(o.role, op) && (node == Node::Any || o.participant.is_hub()))
+}
 
 /// A whole page: `lang` and `dir` from the officer's language, the
 /// navigation, who is signed in, and the content.
@@ -45,8 +63,8 @@ pub fn page(texts: &Texts, officer: Option<&Officer>, title: &str, content: Mark
                 header {
                     nav aria-label=(texts.t("console-title")) {
                         a href="/" { (texts.t("nav-inbox")) }
-                        @for (href, id, op) in NAV {
-                            @if officer.is_some_and(|o| allowed(o.role, op)) {
+                        @for (href, id, op, node) in NAV {
+                            @if shown(officer, op, node) {
                                 a href=(href) { (texts.t(id)) }
                             }
                         }
