@@ -461,33 +461,12 @@ pub fn validate(raw: RawConfig, base: &Path) -> Result<NodeConfig, ConfigError> 
         .parse::<ParticipantId>()
         .map_err(|e| problems.push(format!("participant: {e}")))
         .ok();
-    let mode = choice(
-        "mode",
-        &raw.mode,
-        &[("state", Mode::State), ("hub", Mode::Hub)],
-        &mut problems,
-    );
-    let durability = choice(
-        "durability",
-        &raw.durability,
-        &[("full", Durability::Full), ("normal", Durability::Normal)],
-        &mut problems,
-    );
-    let log_format = choice(
-        "log_format",
-        &raw.log_format,
-        &[("text", LogFormat::Text), ("json", LogFormat::Json)],
-        &mut problems,
-    );
-    let completeness = choice(
-        "completeness_policy",
-        &raw.completeness_policy,
-        &[
-            ("return", CompletenessPolicy::Return),
-            ("queue", CompletenessPolicy::Queue),
-        ],
-        &mut problems,
-    );
+    let Choices {
+        mode,
+        durability,
+        log_format,
+        completeness,
+    } = choices(&raw, &mut problems);
     let federation_listen = address("federation_listen", &raw.federation_listen, &mut problems);
     let local_listen = address("local_listen", &raw.local_listen, &mut problems);
     let metrics_listen = raw
@@ -499,39 +478,27 @@ pub fn validate(raw: RawConfig, base: &Path) -> Result<NodeConfig, ConfigError> 
         .as_deref()
         .and_then(|m| address("console_listen", m, &mut problems));
     let data_dir = resolve(&raw.data_dir);
-    let database_url = raw
-        .database_url
-        .clone()
-        .unwrap_or_else(|| format!("sqlite://{}?mode=rwc", data_dir.join("node.db").display()));
-    if !(database_url.starts_with("sqlite:") || database_url.starts_with("postgres")) {
-        problems.push("database_url: must start with sqlite:// or postgres://".into());
-    }
+    let database_url = database_url(&raw, &data_dir, &mut problems);
     let tls = tls_section(&raw.tls, participant.as_ref(), &resolve, &mut problems);
     let deadlines = deadline_policy(&raw.deadlines, &mut problems);
     let outbox = outbox_section(&raw.outbox, &mut problems);
     check_limits(&raw, &mut problems);
     let (routes, default_route) = route_table(&raw.routes, &mut problems);
-    let peers_dir = raw.peers_dir.as_deref().map(resolve);
-    if let Some(dir) = &peers_dir
-        && !dir.is_dir()
-    {
-        problems.push(format!("peers_dir: {} is not a directory", dir.display()));
-    }
-    let directory_entry = raw.directory_entry.as_deref().map(resolve);
-    if let Some(path) = &directory_entry
-        && !path.is_file()
-    {
-        problems.push(format!("directory_entry: {} not found", path.display()));
-    }
-    let replica = match &raw.replica_name {
-        Some(name) => {
-            if let Err(e) = check_replica_name(name) {
-                problems.push(format!("replica_name: {e}"));
-            }
-            name.clone()
-        }
-        None => default_replica_name(&raw.participant),
-    };
+    let peers_dir = existing(
+        raw.peers_dir.as_deref(),
+        "peers_dir",
+        Kind::Directory,
+        &resolve,
+        &mut problems,
+    );
+    let directory_entry = existing(
+        raw.directory_entry.as_deref(),
+        "directory_entry",
+        Kind::File,
+        &resolve,
+        &mut problems,
+    );
+    let replica = replica_name(&raw, &mut problems);
     if !problems.is_empty() {
         return Err(ConfigError { problems });
     }
@@ -589,6 +556,99 @@ pub fn validate(raw: RawConfig, base: &Path) -> Result<NodeConfig, ConfigError> 
             handshake_timeout: std::time::Duration::from_millis(raw.transport.handshake_timeout_ms),
         },
     })
+}
+
+/// The settings chosen from a fixed list of words.
+struct Choices {
+    mode: Mode,
+    durability: Durability,
+    log_format: LogFormat,
+    completeness: CompletenessPolicy,
+}
+
+fn choices(raw: &RawConfig, problems: &mut Vec<String>) -> Choices {
+    Choices {
+        mode: choice(
+            "mode",
+            &raw.mode,
+            &[("state", Mode::State), ("hub", Mode::Hub)],
+            problems,
+        ),
+        durability: choice(
+            "durability",
+            &raw.durability,
+            &[("full", Durability::Full), ("normal", Durability::Normal)],
+            problems,
+        ),
+        log_format: choice(
+            "log_format",
+            &raw.log_format,
+            &[("text", LogFormat::Text), ("json", LogFormat::Json)],
+            problems,
+        ),
+        completeness: choice(
+            "completeness_policy",
+            &raw.completeness_policy,
+            &[
+                ("return", CompletenessPolicy::Return),
+                ("queue", CompletenessPolicy::Queue),
+            ],
+            problems,
+        ),
+    }
+}
+
+/// The database: `database_url` as given, or SQLite in `data_dir`.
+fn database_url(raw: &RawConfig, data_dir: &Path, problems: &mut Vec<String>) -> String {
+    let url = raw
+        .database_url
+        .clone()
+        .unwrap_or_else(|| format!("sqlite://{}?mode=rwc", data_dir.join("node.db").display()));
+    if !(url.starts_with("sqlite:") || url.starts_with("postgres")) {
+        problems.push("database_url: must start with sqlite:// or postgres://".into());
+    }
+    url
+}
+
+/// What an optional path must be.
+#[derive(Clone, Copy)]
+enum Kind {
+    Directory,
+    File,
+}
+
+/// An optional path that must exist, as `kind`.
+fn existing(
+    given: Option<&Path>,
+    key: &str,
+    kind: Kind,
+    resolve: &impl Fn(&Path) -> PathBuf,
+    problems: &mut Vec<String>,
+) -> Option<PathBuf> {
+    let path = resolve(given?);
+    match kind {
+        Kind::Directory if !path.is_dir() => {
+            problems.push(format!("{key}: {} is not a directory", path.display()));
+        }
+        Kind::File if !path.is_file() => {
+            problems.push(format!("{key}: {} not found", path.display()));
+        }
+        _ => {}
+    }
+    Some(path)
+}
+
+/// This process's name among replicas: given, or made from the participant.
+fn replica_name(raw: &RawConfig, problems: &mut Vec<String>) -> String {
+    match &raw.replica_name {
+        Some(name) => {
+            if let Err(e) = check_replica_name(name) {
+                problems.push(format!("replica_name: {e}"));
+            }
+            name.clone()
+        }
+        None => default_replica_name(&raw.participant),
+    }
 }
 
 /// An absolute path: the database URL and error messages must not depend

@@ -159,35 +159,18 @@ pub async fn start(
     clock: SharedClock,
     options: StartOptions,
 ) -> Result<RunningNode, StartError> {
-    let federation_addr = listeners
-        .federation
-        .local_addr()
-        .map_err(|e| StartError::Bind {
-            what: "federation_listen",
-            addr: "?".into(),
-            reason: e.to_string(),
-        })?;
-    let local_addr = listeners.local.local_addr().map_err(|e| StartError::Bind {
-        what: "local_listen",
-        addr: "?".into(),
-        reason: e.to_string(),
-    })?;
-    let metrics_addr = match &listeners.metrics {
-        Some(l) => Some(l.local_addr().map_err(|e| StartError::Bind {
-            what: "metrics_listen",
-            addr: "?".into(),
-            reason: e.to_string(),
-        })?),
-        None => None,
-    };
-    let console_addr = match &listeners.console {
-        Some(l) => Some(l.local_addr().map_err(|e| StartError::Bind {
-            what: "console_listen",
-            addr: "?".into(),
-            reason: e.to_string(),
-        })?),
-        None => None,
-    };
+    let federation_addr = address(&listeners.federation, "federation_listen")?;
+    let local_addr = address(&listeners.local, "local_listen")?;
+    let metrics_addr = listeners
+        .metrics
+        .as_ref()
+        .map(|l| address(l, "metrics_listen"))
+        .transpose()?;
+    let console_addr = listeners
+        .console
+        .as_ref()
+        .map(|l| address(l, "console_listen"))
+        .transpose()?;
     let node = Node::open(config, clock.clone()).await?;
     node.publish_own_directory_entry()
         .await
@@ -195,96 +178,20 @@ pub async fn start(
             path: "directory_entry".into(),
             reason: e.to_string(),
         })?;
-    let (shutdown_tx, shutdown_rx) = watch::channel(false);
-    let mut tasks = Vec::new();
-
-    let credentials = node.config.credentials();
-    let federation_tls = tls::server_config(
-        &credentials,
-        node.trust.clone(),
-        clock.clone(),
-        node.federation_refusals.clone(),
-        "federation",
-    )?;
-    let local_tls = tls::server_config(
-        &credentials,
-        node.local_trust.clone(),
-        clock.clone(),
-        node.local_refusals.clone(),
-        "local",
-    )?;
-    let limits = |port, refusals: &Arc<tls::Refusals>| tls::AcceptLimits {
-        port,
-        max_handshakes: node.config.transport.max_handshakes,
-        handshake_timeout: node.config.transport.handshake_timeout,
-        refusals: refusals.clone(),
+    let (shutdown, shutdown_rx) = watch::channel(false);
+    let ports = Ports {
+        node: node.clone(),
+        clock,
+        stop: shutdown_rx.clone(),
     };
-
-    let (health_reporter, health_service) = tonic_health::server::health_reporter();
-    health_reporter
-        .set_serving::<FederationServer<FederationApi>>()
-        .await;
-    health_reporter.set_serving::<LocalServer<LocalApi>>().await;
-    let reflection = api::reflection::local_port()
-        .map_err(|e| StartError::Scheduler(format!("reflection: {e}")))?;
-
-    let (incoming, acceptor) = tls::accept_tls(
-        listeners.federation,
-        federation_tls,
-        limits("federation", &node.federation_refusals),
-        shutdown_rx.clone(),
-    );
-    tasks.push(acceptor);
-    let server = tonic::transport::Server::builder()
-        .add_service(
-            FederationServer::new(FederationApi { node: node.clone() })
-                .max_decoding_message_size(bounds::MAX_MESSAGE_BYTES),
-        )
-        .add_service(health_service.clone());
-    let mut stop = shutdown_rx.clone();
-    tasks.push(tokio::spawn(async move {
-        let signal = async move {
-            let _ = stop.wait_for(|s| *s).await;
-        };
-        if let Err(e) = server.serve_with_incoming_shutdown(incoming, signal).await {
-            tracing::error!(error = %e, "federation server stopped");
-        }
-    }));
-
-    let (incoming, acceptor) = tls::accept_tls(
-        listeners.local,
-        local_tls,
-        limits("local", &node.local_refusals),
-        shutdown_rx.clone(),
-    );
-    tasks.push(acceptor);
-    let server = tonic::transport::Server::builder()
-        .add_service(
-            LocalServer::new(LocalApi { node: node.clone() })
-                .max_decoding_message_size(bounds::MAX_MESSAGE_BYTES),
-        )
-        .add_service(
-            RecordsServer::new(RecordsApi { node: node.clone() })
-                .max_decoding_message_size(bounds::MAX_MESSAGE_BYTES),
-        )
-        .add_service(health_service)
-        .add_service(reflection);
-    let mut stop = shutdown_rx.clone();
-    tasks.push(tokio::spawn(async move {
-        let signal = async move {
-            let _ = stop.wait_for(|s| *s).await;
-        };
-        if let Err(e) = server.serve_with_incoming_shutdown(incoming, signal).await {
-            tracing::error!(error = %e, "local server stopped");
-        }
-    }));
-
+    let mut tasks = ports
+        .serve_grpc(listeners.federation, listeners.local)
+        .await?;
     tasks.push(tokio::spawn(outbox::run(node.clone(), shutdown_rx.clone())));
     tasks.push(tokio::spawn(hub::learning::run(
         node.clone(),
         shutdown_rx.clone(),
     )));
-
     if let Some(listener) = listeners.metrics {
         tasks.push(tokio::spawn(metrics::serve(
             listener,
@@ -292,35 +199,14 @@ pub async fn start(
             shutdown_rx.clone(),
         )));
     }
-
     if let Some(listener) = listeners.console {
-        let console_tls = tls::server_config(
-            &credentials,
-            node.local_trust.clone(),
-            clock.clone(),
-            node.local_refusals.clone(),
-            "console",
-        )?;
-        let (incoming, acceptor) = tls::accept_tls(
-            listener,
-            console::tls_for_browsers(&console_tls),
-            limits("console", &node.local_refusals),
-            shutdown_rx.clone(),
-        );
-        tasks.push(acceptor);
-        tasks.push(tokio::spawn(console::serve(
-            incoming,
-            node.clone(),
-            shutdown_rx.clone(),
-        )));
+        tasks.extend(ports.serve_console(listener)?);
     }
-
     let scheduler = if options.scheduler {
         Some(start_scheduler(node.clone()).await?)
     } else {
         None
     };
-
     tracing::info!(
         participant = %node.participant(),
         federation = %federation_addr,
@@ -335,10 +221,145 @@ pub async fn start(
         local_addr,
         metrics_addr,
         console_addr,
-        shutdown: shutdown_tx,
+        shutdown,
         tasks,
         scheduler,
     })
+}
+
+/// The address a listener is bound to, for the start-up log and the caller.
+fn address(listener: &TcpListener, what: &'static str) -> Result<SocketAddr, StartError> {
+    listener.local_addr().map_err(|e| StartError::Bind {
+        what,
+        addr: "?".into(),
+        reason: e.to_string(),
+    })
+}
+
+/// What every port of a starting node is served with: each accepts mutual
+/// TLS with its own verifier, under the limits of the node's transport
+/// settings, and stops with the node.
+struct Ports {
+    node: Arc<Node>,
+    clock: SharedClock,
+    stop: watch::Receiver<bool>,
+}
+
+impl Ports {
+    /// The accept loop of one port: TLS checked against `trust`, refusals
+    /// counted in `refusals` under the port's name.
+    fn accept(
+        &self,
+        listener: TcpListener,
+        port: &'static str,
+        trust: Arc<identity::trust::TrustStore>,
+        refusals: &Arc<tls::Refusals>,
+        browsers: bool,
+    ) -> Result<(tls::Incoming, JoinHandle<()>), StartError> {
+        let credentials = self.node.config.credentials();
+        let mut config = tls::server_config(
+            &credentials,
+            trust,
+            self.clock.clone(),
+            refusals.clone(),
+            port,
+        )?;
+        if browsers {
+            config = console::tls_for_browsers(&config);
+        }
+        let limits = tls::AcceptLimits {
+            port,
+            max_handshakes: self.node.config.transport.max_handshakes,
+            handshake_timeout: self.node.config.transport.handshake_timeout,
+            refusals: refusals.clone(),
+        };
+        Ok(tls::accept_tls(listener, config, limits, self.stop.clone()))
+    }
+
+    /// The federation port (other nodes) and the local port (officers,
+    /// `itictl`, records feeds), with health and the local port's
+    /// reflection.
+    async fn serve_grpc(
+        &self,
+        federation: TcpListener,
+        local: TcpListener,
+    ) -> Result<Vec<JoinHandle<()>>, StartError> {
+        let node = &self.node;
+        let (health, health_service) = tonic_health::server::health_reporter();
+        health
+            .set_serving::<FederationServer<FederationApi>>()
+            .await;
+        health.set_serving::<LocalServer<LocalApi>>().await;
+        let reflection = api::reflection::local_port()
+            .map_err(|e| StartError::Scheduler(format!("reflection: {e}")))?;
+        let (incoming, federation_acceptor) = self.accept(
+            federation,
+            "federation",
+            node.trust.clone(),
+            &node.federation_refusals,
+            false,
+        )?;
+        let federation_server = tonic::transport::Server::builder()
+            .add_service(
+                FederationServer::new(FederationApi { node: node.clone() })
+                    .max_decoding_message_size(bounds::MAX_MESSAGE_BYTES),
+            )
+            .add_service(health_service.clone());
+        let federation = self.spawn_grpc(federation_server, incoming, "federation");
+        let (incoming, local_acceptor) = self.accept(
+            local,
+            "local",
+            node.local_trust.clone(),
+            &node.local_refusals,
+            false,
+        )?;
+        let local_server = tonic::transport::Server::builder()
+            .add_service(
+                LocalServer::new(LocalApi { node: node.clone() })
+                    .max_decoding_message_size(bounds::MAX_MESSAGE_BYTES),
+            )
+            .add_service(
+                RecordsServer::new(RecordsApi { node: node.clone() })
+                    .max_decoding_message_size(bounds::MAX_MESSAGE_BYTES),
+            )
+            .add_service(health_service)
+            .add_service(reflection);
+        let local = self.spawn_grpc(local_server, incoming, "local");
+        Ok(vec![federation_acceptor, federation, local_acceptor, local])
+    }
+
+    /// Serves one gRPC port until the node stops.
+    fn spawn_grpc(
+        &self,
+        server: tonic::transport::server::Router,
+        incoming: tls::Incoming,
+        port: &'static str,
+    ) -> JoinHandle<()> {
+        let mut stop = self.stop.clone();
+        tokio::spawn(async move {
+            let signal = async move {
+                let _ = stop.wait_for(|s| *s).await;
+            };
+            if let Err(e) = server.serve_with_incoming_shutdown(incoming, signal).await {
+                tracing::error!(error = %e, port, "server stopped");
+            }
+        })
+    }
+
+    /// The console, for officers' browsers: the local port's verifier of
+    /// officers' certificates, speaking HTTP/1.1.
+    fn serve_console(&self, listener: TcpListener) -> Result<Vec<JoinHandle<()>>, StartError> {
+        let node = &self.node;
+        let (incoming, acceptor) = self.accept(
+            listener,
+            "console",
+            node.local_trust.clone(),
+            &node.local_refusals,
+            true,
+        )?;
+        let console = tokio::spawn(console::serve(incoming, node.clone(), self.stop.clone()));
+        Ok(vec![acceptor, console])
+    }
 }
 
 /// The deadline sweep on the wall clock. tokio-cron-scheduler reads the

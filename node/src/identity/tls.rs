@@ -434,6 +434,10 @@ impl AsyncWrite for AuthenticatedStream {
     }
 }
 
+/// The connections a port's accept loop hands on, their TLS handshakes
+/// done and their peers verified.
+pub type Incoming = ReceiverStream<Result<AuthenticatedStream, io::Error>>;
+
 /// What the accept loop of a port allows.
 #[derive(Debug, Clone)]
 pub struct AcceptLimits {
@@ -470,10 +474,7 @@ pub fn accept_tls(
     config: Arc<ServerConfig>,
     limits: AcceptLimits,
     mut shutdown: tokio::sync::watch::Receiver<bool>,
-) -> (
-    ReceiverStream<Result<AuthenticatedStream, io::Error>>,
-    tokio::task::JoinHandle<()>,
-) {
+) -> (Incoming, tokio::task::JoinHandle<()>) {
     let (tx, rx) = tokio::sync::mpsc::channel(64);
     let acceptor = tokio_rustls::TlsAcceptor::from(config);
     let in_progress = Arc::new(tokio::sync::Semaphore::new(limits.max_handshakes));
