@@ -56,3 +56,38 @@ summary-withheld = [withheld]
 awaiting-consent-asked = consent asked of us (10.3)
 awaiting-information-to-read = information passed on to us, to read
 awaiting-consent = waiting for the provider's consent before it is sent
+
+## The clause 12 report
+report-heading =
+    ITI Exchange report for { $participant } (ISACS 05.31 clause 12)
+    international tracing requests sent: { $sent }
+    requests received: { $received }
+    answered: { $answered }, refused: { $refused }, overdue now: { $overdue }
+report-responses = responses that may be reported:
+report-answered = trace { $trace }: { $origin } answered ({ $finding })
+report-finding-manufacture-or-import = 10.4.1 manufacture or import
+report-finding-internal-transfer = 10.4.2 internal transfer
+report-finding-export = 10.4.3 export
+report-finding-internal-diversion = 10.4.4 internal diversion
+report-finding-no-record = no record found
+report-finding-no-finding = response, no finding
+report-finding-other = another message
+report-restricted = restricted response: { $reason }
+report-left-out = { $count } response(s) left out: their markings do not allow inclusion in a report
+report-national =
+    national tracing system (clauses 7.5, 8):
+      domestic traces: { $count }
+report-points-of-diversion = points of diversion by category:
+report-answered-figures = incoming requests answered: { $answered } (from records { $records }, by hand { $hand }); median time to answer: { $median }
+report-none-answered = none answered
+# Determinations of a domestic trace (8.1).
+determination-diverted-domestically = diverted_domestically
+determination-left-jurisdiction = left_jurisdiction
+determination-no-record = no_record
+determination-ambiguous = ambiguous
+# Categories of points of diversion.
+diversion-state-armoury = state armoury
+diversion-dealer = dealer
+diversion-civilian = civilian
+diversion-after-export = after export
+diversion-other = other

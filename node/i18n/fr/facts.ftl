@@ -56,3 +56,38 @@ summary-withheld = [non communiqué]
 awaiting-consent-asked = consentement demandé à nous (10.3)
 awaiting-information-to-read = informations transmises à nous, à lire
 awaiting-consent = en attente du consentement du fournisseur avant l'envoi
+
+## Le rapport de la clause 12
+report-heading =
+    Rapport ITI Exchange pour { $participant } (ISACS 05.31 clause 12)
+    demandes internationales de traçage envoyées : { $sent }
+    demandes reçues : { $received }
+    répondues : { $answered }, refusées : { $refused }, en retard maintenant : { $overdue }
+report-responses = réponses pouvant figurer dans un rapport :
+report-answered = traçage { $trace } : { $origin } a répondu ({ $finding })
+report-finding-manufacture-or-import = 10.4.1 fabrication ou importation
+report-finding-internal-transfer = 10.4.2 transfert interne
+report-finding-export = 10.4.3 exportation
+report-finding-internal-diversion = 10.4.4 détournement interne
+report-finding-no-record = aucun enregistrement trouvé
+report-finding-no-finding = réponse, sans constatation
+report-finding-other = un autre message
+report-restricted = réponse restreinte : { $reason }
+report-left-out = { $count } réponse(s) écartée(s) : leurs marquages ne permettent pas de les inclure dans un rapport
+report-national =
+    système national de traçage (clauses 7.5, 8) :
+      traçages nationaux : { $count }
+report-points-of-diversion = points de détournement par catégorie :
+report-answered-figures = demandes reçues répondues : { $answered } (depuis les registres { $records }, à la main { $hand }) ; délai médian de réponse : { $median }
+report-none-answered = aucune réponse
+# Conclusions d'un traçage national (8.1).
+determination-diverted-domestically = détourné sur le territoire national
+determination-left-jurisdiction = sorti de la juridiction
+determination-no-record = aucun enregistrement
+determination-ambiguous = ambigu
+# Catégories de points de détournement.
+diversion-state-armoury = arsenal de l'État
+diversion-dealer = marchand
+diversion-civilian = civil
+diversion-after-export = après exportation
+diversion-other = autre
