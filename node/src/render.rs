@@ -1351,4 +1351,65 @@ mod tests {
         assert!(!out.contains("EX-1"), "{out}");
         assert!(out.contains("withheld from you: TLP:RED"), "{out}");
     }
+
+    #[test]
+    fn routing_reasons_read_in_french_with_the_marking_as_written() {
+        let reasons = [
+            Reason::ImportMarking {
+                item: 1,
+                value: "GH-2011".into(),
+                location: "frame, left side".into(),
+                state: "GHA".parse().unwrap(),
+                of: 2,
+            },
+            Reason::AlsoPointTo {
+                items: vec![0, 2, 3],
+                state: "GHA".parse().unwrap(),
+            },
+        ];
+        assert_eq!(
+            routing_reasons(&Texts::new(Lang::Fr), &reasons),
+            "Le marquage d'importation « GH-2011 » sur items[1] (frame, left side) désigne GHA \
+             comme l'État de la dernière importation (ISACS 05.31 9.1 b). C'est le plus récent \
+             de 2 marquages d'importation. Les identifications de items[0], items[2] et \
+             items[3] désignent aussi GHA."
+        );
+    }
+
+    #[test]
+    fn a_missing_field_reads_in_french_and_other_words_as_written() {
+        let fr = Texts::new(Lang::Fr);
+        let ours = crate::case::completeness::check(&pb::TraceRequest::default());
+        let legal = ours
+            .iter()
+            .find(|m| m.field == "context.legalBasis")
+            .unwrap();
+        assert_eq!(legal.description, "the legal justification for the request");
+        assert_eq!(
+            missing_description(&fr, legal),
+            "la justification juridique de la demande"
+        );
+        let theirs = pb::MissingElement {
+            field: "items[0].weapon.make".into(),
+            description: "la marque, svp".into(),
+            ..Default::default()
+        };
+        assert_eq!(missing_description(&fr, &theirs), "la marque, svp");
+    }
+
+    #[test]
+    fn an_items_summary_reads_in_french_with_what_was_typed_as_typed() {
+        let items = crate::demo::fixtures::fal_request().items;
+        let fr = items_summary(&Texts::new(Lang::Fr), &items);
+        assert!(
+            fr.ends_with("; 120 × munitions 7.62x51mm NATO lot FN-08-114 (FN Herstal)"),
+            "{fr}"
+        );
+        assert!(fr.contains(" n° de série "), "{fr}");
+        let en = items_summary(
+            &en(),
+            &[items[0].clone(), items[1].clone(), items[0].clone()],
+        );
+        assert!(en.ends_with("; and 1 more"), "{en}");
+    }
 }

@@ -171,3 +171,45 @@ fn national(t: &Texts, f: &National, out: &mut String) {
     ];
     let _ = writeln!(out, "  {}", t.t_with("report-answered-figures", &args));
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::i18n::Lang;
+
+    fn report() -> Report {
+        Report {
+            participant: "GHA".into(),
+            requests_sent: 2,
+            reportable_responses: vec![Reported {
+                trace: "T1".into(),
+                origin: "BEL".into(),
+                finding: "export".into(),
+                reason: String::new(),
+            }],
+            responses_withheld_by_marking: 1,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn the_report_reads_in_french_and_in_the_english_the_api_gives() {
+        let fr = text(&Texts::new(Lang::Fr), &report());
+        for wanted in [
+            "Rapport ITI Exchange pour GHA (ISACS 05.31 clause 12)",
+            "demandes internationales de traçage envoyées : 2",
+            "  - traçage T1 : BEL a répondu (10.4.3 exportation)",
+            "1 réponse(s) écartée(s)",
+            "délai médian de réponse : aucune réponse",
+        ] {
+            assert!(fr.contains(wanted), "{wanted:?} in {fr}");
+        }
+        let en = text(&crate::i18n::english(), &report());
+        assert!(en.starts_with("ITI Exchange report for GHA (ISACS 05.31 clause 12)\ninternational tracing requests sent: 2\n"), "{en}");
+        assert!(
+            en.contains("  - trace T1: BEL answered (10.4.3 export)\n"),
+            "{en}"
+        );
+        assert!(en.contains("\n  domestic traces: 0\n"), "{en}");
+    }
+}

@@ -140,6 +140,12 @@ mod tests {
         assert_eq!(f.answered_from_records, 1);
         assert_eq!(f.answered_by_hand, 1);
         assert_eq!(f.median_time_to_answer, Some(Duration::days(6)));
-        assert!(f.text().contains("from records 1, by hand 1"));
+        let national = crate::report::National::from(&f);
+        let report = crate::report::Report {
+            national_tracing_system: national,
+            ..Default::default()
+        };
+        let text = crate::report::text(&crate::i18n::english(), &report);
+        assert!(text.contains("from records 1, by hand 1"), "{text}");
     }
 }

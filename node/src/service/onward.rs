@@ -554,4 +554,3 @@ fn response_rows(from: &str, r: &pb::TraceResponse, payload: &pb::Payload) -> Ve
     }
     rows
 }
-
