@@ -207,7 +207,11 @@ async fn lang_fr_prints_the_plan_the_case_and_the_report_in_french() -> anyhow::
             "1 réponse(s) écartée(s)",
         ],
     )?;
+    let whoami = f.itictl_in_locale("GHA", None, &french, &["whoami"]).await;
+    let whoami = whoami.map_err(|e| anyhow!(e))?;
+    ensure_all(&whoami, &["sur le nœud d'État de GHA"])?;
     for (text, english) in [
+        (&whoami, "on the state node"),
         (&plan, "gives BEL as the country"),
         (&plan, "the purpose of the information sought"),
         (&case, "ammunition 7.62x51mm"),

@@ -218,7 +218,7 @@ pub async fn check(
     };
     match plan {
         Ok(plan) => {
-            let outcome = Outcome::Plan(plan.view());
+            let outcome = Outcome::Plan(Box::new(plan.view()));
             render(
                 &console,
                 &session,

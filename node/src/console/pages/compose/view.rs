@@ -34,7 +34,7 @@ const RESTRICTIONS: [pb::UseRestriction; 4] = [
 
 /// What a check or a refused send found.
 pub enum Outcome {
-    Plan(pb::RoutingPlan),
+    Plan(Box<pb::RoutingPlan>),
     Problem(String),
 }
 
