@@ -21,14 +21,19 @@ pub async fn whoami(conn: &Connection, print: &Print, out: &mut dyn Write) -> an
     if print.json {
         return print_json(out, &reply);
     }
-    writeln!(
-        out,
-        "{} ({}) on the {} node of {}",
-        reply.officer,
-        reply.role,
-        if reply.hub { "hub" } else { "state" },
-        reply.participant
-    )?;
+    let t = &print.texts;
+    let kind = t.t(if reply.hub {
+        "text-node-of-hub"
+    } else {
+        "text-node-of-state"
+    });
+    let args = [
+        ("officer", reply.officer.clone()),
+        ("role", reply.role.clone()),
+        ("kind", kind),
+        ("participant", reply.participant.clone()),
+    ];
+    writeln!(out, "{}", t.t_with("text-whoami", &args))?;
     Ok(())
 }
 
@@ -48,11 +53,13 @@ pub async fn peer_add(
     if print.json {
         return print_json(out, &view);
     }
-    writeln!(
-        out,
-        "pinned the CA of {} ({}, SHA-256 {}) for {} only; endpoint {}",
-        view.participant, view.ca_subject, view.ca_fingerprint, view.participant, view.endpoint
-    )?;
+    let args = [
+        ("participant", view.participant.clone()),
+        ("subject", view.ca_subject.clone()),
+        ("fingerprint", view.ca_fingerprint.clone()),
+        ("endpoint", view.endpoint.clone()),
+    ];
+    writeln!(out, "{}", print.texts.t_with("text-peer-pinned", &args))?;
     Ok(())
 }
 
@@ -71,7 +78,7 @@ pub async fn peer_list(
         return print_json(out, &reply);
     }
     if reply.peers.is_empty() {
-        writeln!(out, "no peers")?;
+        writeln!(out, "{}", print.texts.t("text-no-peers"))?;
     }
     for p in &reply.peers {
         writeln!(
@@ -83,7 +90,8 @@ pub async fn peer_list(
             if p.serves.is_empty() {
                 String::new()
             } else {
-                format!("  serves {}", p.serves.join(", "))
+                let serves = [("list", p.serves.join(", "))];
+                format!("  {}", print.texts.t_with("text-peer-serves", &serves))
             }
         )?;
     }
@@ -149,14 +157,16 @@ pub async fn directory_publish(
     if print.json {
         return print_json(out, &view);
     }
-    writeln!(out, "published; the node now holds:")?;
+    let t = &print.texts;
+    writeln!(out, "{}", t.t("text-published"))?;
     for e in &view.entries {
         if let Some(entry) = &e.entry {
-            writeln!(
-                out,
-                "  {} serial {} ({})",
-                entry.participant, entry.serial, e.trust
-            )?;
+            let args = [
+                ("participant", entry.participant.clone()),
+                ("serial", entry.serial.to_string()),
+                ("trust", e.trust.clone()),
+            ];
+            writeln!(out, "  {}", t.t_with("text-published-entry", &args))?;
         }
     }
     Ok(())
@@ -176,20 +186,23 @@ pub async fn directory_refresh(
     if print.json {
         return print_json(out, &reply);
     }
-    writeln!(
-        out,
-        "accepted: {}",
-        if reply.accepted.is_empty() {
-            "none".into()
-        } else {
-            reply.accepted.join(", ")
-        }
-    )?;
+    let t = &print.texts;
+    let accepted = if reply.accepted.is_empty() {
+        t.t("text-none")
+    } else {
+        reply.accepted.join(", ")
+    };
+    writeln!(out, "{}", t.t_with("text-accepted", &[("list", accepted)]))?;
+    // What a peer refused or why it was unreachable: the node's words.
     for r in &reply.rejected {
-        writeln!(out, "refused: {r}")?;
+        writeln!(out, "{}", t.t_with("text-refused", &[("what", r.clone())]))?;
     }
     for u in &reply.unreachable {
-        writeln!(out, "unreachable: {u}")?;
+        writeln!(
+            out,
+            "{}",
+            t.t_with("text-unreachable", &[("what", u.clone())])
+        )?;
     }
     Ok(())
 }
@@ -261,14 +274,15 @@ pub async fn lost_stolen_import(
             },
         );
     }
-    writeln!(
-        out,
-        "{} record(s) added to the register, {} rejected",
-        reply.accepted,
-        rejected.len()
-    )?;
+    let t = &print.texts;
+    let args = [
+        ("accepted", reply.accepted.to_string()),
+        ("rejected", rejected.len().to_string()),
+    ];
+    writeln!(out, "{}", t.t_with("text-register-added", &args))?;
     for r in &rejected {
-        writeln!(out, "  line {}: {}", r.line, r.reason)?;
+        let args = [("line", r.line.to_string()), ("reason", r.reason.clone())];
+        writeln!(out, "  {}", t.t_with("text-rejected-line", &args))?;
     }
     Ok(())
 }

@@ -535,7 +535,9 @@ pub async fn run(
             if print.json {
                 writeln!(out, "{}", reply.json)?;
             } else {
-                write!(out, "{}", reply.text)?;
+                // The facts, worded in the reader's language.
+                let report: iti_node::report::Report = serde_json::from_str(&reply.json)?;
+                write!(out, "{}", iti_node::report::text(&print.texts, &report))?;
             }
         }
         other => bail!("unsupported command {other:?}"),

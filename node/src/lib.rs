@@ -59,6 +59,7 @@ pub mod policy;
 pub mod records;
 pub mod reload;
 pub mod render;
+pub mod report;
 pub mod routing;
 pub mod sandbox;
 pub mod service;

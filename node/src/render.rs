@@ -12,7 +12,9 @@ use iti_proto::v1 as pb;
 
 use crate::clock::{from_timestamp, rfc3339};
 use crate::i18n::Texts;
+use crate::ids::StateCode;
 use crate::policy::marking::Marking;
+use crate::routing::Reason;
 
 /// A time as people read it: "2026-11-30 14:05 UTC" (also the console's).
 pub fn time(ts: Option<&pbjson_types::Timestamp>) -> String {
@@ -122,6 +124,83 @@ fn restrictions(t: &Texts, values: &[i32]) -> String {
     names.join(", ")
 }
 
+/// What a summary says in place of what the officer may not see.
+pub const WITHHELD: &str = "[withheld]";
+
+/// A short description of a request's items: the first two and how many
+/// more ("FN FAL 7.62x51mm s/n 1234; and 3 more").
+pub fn items_summary(t: &Texts, items: &[pb::RecoveredItem]) -> String {
+    summary_of(t, &items[..items.len().min(2)], items.len())
+}
+
+/// A trace's items as its summary gives them, or that they are withheld.
+pub fn trace_items(t: &Texts, s: &pb::TraceSummary) -> String {
+    if s.items == WITHHELD {
+        return t.t("summary-withheld");
+    }
+    summary_of(t, &s.first_items, s.item_count as usize)
+}
+
+/// A value of a summary, or that it is withheld from this officer.
+pub fn withheld_or(t: &Texts, value: &str) -> String {
+    match value {
+        WITHHELD => t.t("summary-withheld"),
+        v => v.to_string(),
+    }
+}
+
+fn summary_of(t: &Texts, first: &[pb::RecoveredItem], count: usize) -> String {
+    let lines: Vec<String> = first.iter().map(|i| item_summary(t, i)).collect();
+    match lines.as_slice() {
+        [] => t.t("summary-no-items"),
+        [one] => one.clone(),
+        [a, b, ..] => {
+            let mut args = vec![("first", a.clone()), ("second", b.clone())];
+            if count <= 2 {
+                return t.t_with("summary-two", &args);
+            }
+            args.push(("more", (count - 2).to_string()));
+            t.t_with("summary-more", &args)
+        }
+    }
+}
+
+fn item_summary(t: &Texts, i: &pb::RecoveredItem) -> String {
+    use pb::recovered_item::Item;
+    let (id, args) = match &i.item {
+        Some(Item::Weapon(w)) => (
+            "summary-weapon",
+            vec![
+                ("make", w.make.clone()),
+                ("model", w.model.clone()),
+                ("calibre", w.calibre.clone()),
+                ("serial", w.serial_number.clone()),
+            ],
+        ),
+        Some(Item::Ammunition(a)) => (
+            "summary-ammunition",
+            vec![
+                ("calibre", a.calibre.clone()),
+                ("lot", a.lot_number.clone()),
+                ("manufacturer", a.manufacturer.clone()),
+            ],
+        ),
+        Some(Item::Part(p)) => (
+            "summary-part",
+            vec![
+                ("description", p.description.clone()),
+                ("serial", p.serial_number.clone()),
+            ],
+        ),
+        None => ("summary-unidentified", vec![]),
+    };
+    let item = t.t_with(id, &args);
+    match i.quantity {
+        0 | 1 => item,
+        n => t.t_with("summary-quantity", &[("n", n.to_string()), ("item", item)]),
+    }
+}
+
 /// One line per trace, for `itictl inbox` and `itictl cases`.
 pub fn trace_line(t: &Texts, s: &pb::TraceSummary) -> String {
     let due = match (&s.ack_due, &s.response_due) {
@@ -142,22 +221,22 @@ pub fn trace_line(t: &Texts, s: &pb::TraceSummary) -> String {
         let _ = write!(notes, "  [{count}]");
     }
     if !s.awaiting.is_empty() {
-        let _ = write!(notes, "  [{}]", s.awaiting);
+        let _ = write!(notes, "  [{}]", awaiting(t, s));
     }
     format!(
         "{}  {:<10} {:<12} {:<24} {}  {due}{notes}",
         s.trace_id,
         role(t, s.role),
-        s.counterpart,
+        withheld_or(t, &s.counterpart),
         t.coded("state", &s.state),
-        s.items,
+        trace_items(t, s),
     )
 }
 
 pub fn plan(t: &Texts, p: &pb::RoutingPlan) -> String {
     let mut out = String::new();
     if let Some(g) = &p.grounds {
-        plan_grounds(t, g, &mut out);
+        plan_grounds(t, g, &plan_explanation(t, p), &mut out);
     }
     let path = if p.path.is_empty() {
         t.t("text-path-direct")
@@ -166,22 +245,40 @@ pub fn plan(t: &Texts, p: &pb::RoutingPlan) -> String {
     };
     let _ = writeln!(out, "{path}");
     if !p.not_reachable.is_empty() {
+        let reason = not_reachable(t, p);
         let _ = writeln!(
             out,
             "{}",
-            t.t_with("text-not-reachable", &[("reason", p.not_reachable.clone())])
+            t.t_with("text-not-reachable", &[("reason", reason)])
         );
     }
     if !p.possibly_missing.is_empty() {
         let _ = writeln!(out, "{}", t.t("text-may-return"));
-        missing_fields(&p.possibly_missing, &mut out, "  ");
+        missing_fields(t, &p.possibly_missing, &mut out, "  ");
     }
     flags(t, &p.flags, &mut out, "");
     out
 }
 
+/// Why a plan's state cannot be reached, in `t`'s language when the node
+/// said why as a fact (the English text otherwise).
+pub fn not_reachable(t: &Texts, p: &pb::RoutingPlan) -> String {
+    match p.not_in_directory.parse() {
+        Ok(participant) => crate::service::submit::not_in_directory(t, &participant),
+        Err(_) => p.not_reachable.clone(),
+    }
+}
+
+/// A plan's grounds (9.2.1 b), from the request as it would go.
+pub fn plan_explanation(t: &Texts, p: &pb::RoutingPlan) -> String {
+    match &p.request {
+        Some(request) => request_grounds(t, request),
+        None => p.grounds.clone().unwrap_or_default().explanation,
+    }
+}
+
 /// Which state the rules chose and why (9.2.1 b), and any override.
-fn plan_grounds(t: &Texts, g: &pb::RoutingGrounds, out: &mut String) {
+fn plan_grounds(t: &Texts, g: &pb::RoutingGrounds, explanation: &str, out: &mut String) {
     let rule = code(t, g.rule, pb::RoutingRule::as_str_name);
     let state = g.requested_state.clone();
     let _ = writeln!(
@@ -189,7 +286,7 @@ fn plan_grounds(t: &Texts, g: &pb::RoutingGrounds, out: &mut String) {
         "{}",
         t.t_with("text-requested-state", &[("state", state), ("rule", rule)])
     );
-    let _ = writeln!(out, "{}", grounds(t, &g.explanation));
+    let _ = writeln!(out, "{}", grounds(t, explanation));
     if !g.override_reason.is_empty() {
         let chosen = if g.overridden_state.is_empty() {
             t.t("text-no-state")
@@ -205,15 +302,159 @@ fn grounds(t: &Texts, explanation: &str) -> String {
     t.t_with("text-grounds", &[("explanation", explanation.to_string())])
 }
 
+/// Why the rules chose a state (9.1), in `t`'s language, a sentence each.
+pub fn routing_reasons(t: &Texts, reasons: &[Reason]) -> String {
+    let sentences: Vec<String> = reasons.iter().map(|r| routing_reason(t, r)).collect();
+    sentences.join(" ")
+}
+
+fn routing_reason(t: &Texts, reason: &Reason) -> String {
+    let n = |i: &usize| i.to_string();
+    match reason {
+        Reason::Exported {
+            recorded_by,
+            state,
+            date,
+            licence,
+        } => {
+            let records = match recorded_by.as_str() {
+                "" => t.t("routing-records"),
+                by => t.t_with("routing-records-of", &[("by", by.to_string())]),
+            };
+            let args = [
+                ("records", records),
+                ("state", state.to_string()),
+                ("date", detail(t, "routing-on-date", date)),
+                ("licence", detail(t, "routing-under-licence", licence)),
+            ];
+            t.t_with("routing-exported", &args)
+        }
+        Reason::ImportCountry { item, state } => t.t_with(
+            "routing-import-country",
+            &[("item", n(item)), ("state", state.to_string())],
+        ),
+        Reason::ManufactureCountry { item, state } => t.t_with(
+            "routing-manufacture-country",
+            &[("item", n(item)), ("state", state.to_string())],
+        ),
+        Reason::ImportMarking {
+            item,
+            value,
+            location,
+            state,
+            of,
+        } => {
+            let args = marking_args(*item, value, location, *state);
+            let named = t.t_with("routing-import-marking", &args);
+            match of {
+                0 | 1 => named,
+                of => {
+                    let latest = t.t_with("routing-latest-of", &[("count", of.to_string())]);
+                    format!("{named} {latest}")
+                }
+            }
+        }
+        Reason::ManufactureMarking {
+            item,
+            value,
+            location,
+            state,
+        } => t.t_with(
+            "routing-manufacture-marking",
+            &marking_args(*item, value, location, *state),
+        ),
+        Reason::AlsoPointTo { items, state } => also_point_to(t, items, *state),
+    }
+}
+
+/// " on 2012-05-14": a detail with its leading space, or nothing when it
+/// was not recorded (Fluent trims a message's leading space).
+fn detail(t: &Texts, id: &str, value: &str) -> String {
+    match value {
+        "" => String::new(),
+        v => format!(" {}", t.t_with(id, &[("value", v.to_string())])),
+    }
+}
+
+fn marking_args(
+    item: usize,
+    value: &str,
+    location: &str,
+    state: StateCode,
+) -> [(&'static str, String); 4] {
+    let location = match location {
+        "" => String::new(),
+        l => format!(" ({l})"),
+    };
+    [
+        ("item", item.to_string()),
+        ("value", value.to_string()),
+        ("location", location),
+        ("state", state.to_string()),
+    ]
+}
+
+/// "The identifications of items[0], items[2] and items[3] also point to GHA."
+fn also_point_to(t: &Texts, items: &[usize], state: StateCode) -> String {
+    let paths: Vec<String> = items.iter().map(|i| format!("items[{i}]")).collect();
+    let state = ("state", state.to_string());
+    match paths.split_last() {
+        Some((last, [])) => t.t_with("routing-also-one", &[("items", last.clone()), state]),
+        Some((last, rest)) => {
+            let args = [("items", rest.join(", ")), ("last", last.clone()), state];
+            t.t_with("routing-also-many", &args)
+        }
+        None => String::new(),
+    }
+}
+
+/// The grounds a request gives (9.2.1 b) in `t`'s language when they are
+/// the rules' own words for its items: the request carries them in
+/// English. An officer's reason, or grounds worded otherwise (another
+/// node's, or items this officer only partly sees), are shown as written.
+pub fn request_grounds(t: &Texts, request: &pb::TraceRequest) -> String {
+    let Some(g) = &request.grounds else {
+        return String::new();
+    };
+    match crate::routing::route(request) {
+        Ok(d)
+            if d.rule as i32 == g.rule
+                && d.state.as_str() == g.requested_state
+                && d.explanation == g.explanation =>
+        {
+            routing_reasons(t, &d.reasons)
+        }
+        _ => g.explanation.clone(),
+    }
+}
+
 /// Fields a requested state may find missing (10.2): field, clause, why.
-fn missing_fields(missing: &[pb::MissingElement], out: &mut String, indent: &str) {
+fn missing_fields(t: &Texts, missing: &[pb::MissingElement], out: &mut String, indent: &str) {
     for m in missing {
         let _ = writeln!(
             out,
             "{indent}- {} ({}): {}",
-            m.field, m.clause, m.description
+            m.field,
+            m.clause,
+            missing_description(t, m)
         );
     }
+}
+
+/// What a missing field is (10.2), in `t`'s language when the description
+/// is the catalog's English for its field (a node's own check, or a field
+/// an officer named); other words are shown as written.
+pub fn missing_description(t: &Texts, m: &pb::MissingElement) -> String {
+    let english = crate::i18n::english();
+    let id = crate::case::completeness::message_id(&m.field);
+    if english.has(&id) && english.t(&id) == m.description {
+        return t.t(&id);
+    }
+    let field = [("field", m.field.clone())];
+    if english.t_with("missing-field", &field) == m.description {
+        return t.t_with("missing-field", &field);
+    }
+    m.description.clone()
 }
 
 /// Fields accepted but flagged (mixed scripts, confusables): warnings.
@@ -393,7 +634,7 @@ fn commercial(t: &Texts, c: &pb::CommercialDetails, out: &mut String, indent: &s
 fn request_lines(t: &Texts, r: &pb::TraceRequest, out: &mut String, indent: &str) {
     let m = marking(t, r.marking.as_ref());
     line(t, out, indent, "text-marking", &[("marking", m)]);
-    let items = crate::service::views::items_summary(r);
+    let items = items_summary(t, &r.items);
     line(t, out, indent, "text-items", &[("items", items)]);
     if let Some(c) = &r.context {
         let args = [
@@ -402,8 +643,8 @@ fn request_lines(t: &Texts, r: &pb::TraceRequest, out: &mut String, indent: &str
         ];
         line(t, out, indent, "text-context", &args);
     }
-    if let Some(g) = &r.grounds {
-        let _ = writeln!(out, "{indent}{}", grounds(t, &g.explanation));
+    if r.grounds.is_some() {
+        let _ = writeln!(out, "{indent}{}", grounds(t, &request_grounds(t, r)));
     }
     let args = [
         ("purpose", r.purpose.clone()),
@@ -461,7 +702,7 @@ fn reply_lines(t: &Texts, body: &pb::payload::Body, out: &mut String, indent: &s
                 "text-returned"
             };
             line(t, out, indent, id, &[]);
-            missing_fields(&r.missing, out, &format!("{indent}  "));
+            missing_fields(t, &r.missing, out, &format!("{indent}  "));
             return;
         }
         Body::Resubmission(_) => ("text-resubmitted", vec![]),
@@ -703,6 +944,15 @@ fn trace(t: &Texts, tv: &pb::TraceView, out: &mut String) {
     }
 }
 
+/// What a trace waits for from us, by its code (the node's English when
+/// the catalogs lack it).
+pub fn awaiting(t: &Texts, s: &pb::TraceSummary) -> String {
+    match s.awaiting_code.as_str() {
+        "" => s.awaiting.clone(),
+        code => t.coded("awaiting", code),
+    }
+}
+
 fn trace_summary(t: &Texts, s: &pb::TraceSummary, out: &mut String) {
     let args = [
         ("trace", s.trace_id.clone()),
@@ -713,7 +963,7 @@ fn trace_summary(t: &Texts, s: &pb::TraceSummary, out: &mut String) {
     line(t, out, "", "text-trace", &args);
     line_if(t, out, "  ", "text-on-behalf", &s.on_behalf_of);
     let args = [
-        ("items", s.items.clone()),
+        ("items", trace_items(t, s)),
         ("marking", marking(t, s.marking.as_ref())),
     ];
     line(t, out, "  ", "text-items-marking", &args);
@@ -731,10 +981,10 @@ fn trace_summary(t: &Texts, s: &pb::TraceSummary, out: &mut String) {
     }
     if !s.missing.is_empty() {
         line(t, out, "  ", "text-missing", &[]);
-        missing_fields(&s.missing, out, "    ");
+        missing_fields(t, &s.missing, out, "    ");
     }
     flags(t, &s.flags, out, "  ");
-    line_if(t, out, "  ", "text-pending", &s.awaiting);
+    line_if(t, out, "  ", "text-pending", &awaiting(t, s));
 }
 
 /// One message of a trace: when, what, route, delivery, content, and what
@@ -1100,5 +1350,66 @@ mod tests {
         let out = timeline(&en(), &steps);
         assert!(!out.contains("EX-1"), "{out}");
         assert!(out.contains("withheld from you: TLP:RED"), "{out}");
+    }
+
+    #[test]
+    fn routing_reasons_read_in_french_with_the_marking_as_written() {
+        let reasons = [
+            Reason::ImportMarking {
+                item: 1,
+                value: "GH-2011".into(),
+                location: "frame, left side".into(),
+                state: "GHA".parse().unwrap(),
+                of: 2,
+            },
+            Reason::AlsoPointTo {
+                items: vec![0, 2, 3],
+                state: "GHA".parse().unwrap(),
+            },
+        ];
+        assert_eq!(
+            routing_reasons(&Texts::new(Lang::Fr), &reasons),
+            "Le marquage d'importation « GH-2011 » sur items[1] (frame, left side) désigne GHA \
+             comme l'État de la dernière importation (ISACS 05.31 9.1 b). C'est le plus récent \
+             de 2 marquages d'importation. Les identifications de items[0], items[2] et \
+             items[3] désignent aussi GHA."
+        );
+    }
+
+    #[test]
+    fn a_missing_field_reads_in_french_and_other_words_as_written() {
+        let fr = Texts::new(Lang::Fr);
+        let ours = crate::case::completeness::check(&pb::TraceRequest::default());
+        let legal = ours
+            .iter()
+            .find(|m| m.field == "context.legalBasis")
+            .unwrap();
+        assert_eq!(legal.description, "the legal justification for the request");
+        assert_eq!(
+            missing_description(&fr, legal),
+            "la justification juridique de la demande"
+        );
+        let theirs = pb::MissingElement {
+            field: "items[0].weapon.make".into(),
+            description: "la marque, svp".into(),
+            ..Default::default()
+        };
+        assert_eq!(missing_description(&fr, &theirs), "la marque, svp");
+    }
+
+    #[test]
+    fn an_items_summary_reads_in_french_with_what_was_typed_as_typed() {
+        let items = crate::demo::fixtures::fal_request().items;
+        let fr = items_summary(&Texts::new(Lang::Fr), &items);
+        assert!(
+            fr.ends_with("; 120 × munitions 7.62x51mm NATO lot FN-08-114 (FN Herstal)"),
+            "{fr}"
+        );
+        assert!(fr.contains(" n° de série "), "{fr}");
+        let en = items_summary(
+            &en(),
+            &[items[0].clone(), items[1].clone(), items[0].clone()],
+        );
+        assert!(en.ends_with("; and 1 more"), "{en}");
     }
 }

@@ -12,19 +12,67 @@
 //! who gives a reason). The explanation of a decision is written for the
 //! requested point of contact to read.
 
-use std::fmt::Write as _;
-
 use iti_proto::v1 as pb;
 use pb::recovered_item::Item;
 
 use crate::ids::StateCode;
 
-/// The state a request goes to, by which rule, and why in plain words.
+/// The state a request goes to, by which rule, and why: as facts
+/// (`reasons`) and in the English words the request carries (9.2.1 b).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Decision {
     pub state: StateCode,
     pub rule: pb::RoutingRule,
+    pub reasons: Vec<Reason>,
     pub explanation: String,
+}
+
+impl Decision {
+    /// The explanation is the reasons in the English catalog: the wire
+    /// carries one language, the screens word the reasons in theirs.
+    fn new(state: StateCode, rule: pb::RoutingRule, reasons: Vec<Reason>) -> Decision {
+        let explanation = crate::render::routing_reasons(&crate::i18n::english(), &reasons);
+        Decision {
+            state,
+            rule,
+            reasons,
+            explanation,
+        }
+    }
+}
+
+/// Why the rules chose a state (9.1), as facts the catalogs word
+/// (`render::routing_reasons`). A detail not recorded is empty.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reason {
+    /// 9.1 a: the requester's domestic records show an export.
+    Exported {
+        recorded_by: String,
+        state: StateCode,
+        date: String,
+        licence: String,
+    },
+    /// 9.1 b: the item's identification gives the country of last import.
+    ImportCountry { item: usize, state: StateCode },
+    /// 9.1 c: the item's identification gives the country of manufacture.
+    ManufactureCountry { item: usize, state: StateCode },
+    /// 9.1 b: an import marking names the state; the latest of `of`.
+    ImportMarking {
+        item: usize,
+        value: String,
+        location: String,
+        state: StateCode,
+        of: usize,
+    },
+    /// 9.1 c: a manufacture marking names the state.
+    ManufactureMarking {
+        item: usize,
+        value: String,
+        location: String,
+        state: StateCode,
+    },
+    /// Other items whose identification points to the same state.
+    AlsoPointTo { items: Vec<usize>, state: StateCode },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -81,11 +129,11 @@ pub fn route(request: &pb::TraceRequest) -> Result<Decision, RoutingError> {
             &record.importing_state,
             "domesticFindings.exportRecord.importingState",
         )?;
-        return Ok(Decision {
+        return Ok(Decision::new(
             state,
-            rule: pb::RoutingRule::ExportRecord,
-            explanation: export_explanation(record, state),
-        });
+            pb::RoutingRule::ExportRecord,
+            vec![exported(record, state)],
+        ));
     }
 
     let mut found = Vec::new();
@@ -112,36 +160,19 @@ pub fn route(request: &pb::TraceRequest) -> Result<Decision, RoutingError> {
         .iter()
         .min_by_key(|(i, d)| (precedence(d.rule), *i))
         .map_or((0, first), |(i, d)| (*i, d));
-    let mut explanation = best.explanation.clone();
-    let others: Vec<String> = found
+    let mut reasons = best.reasons.clone();
+    let others: Vec<usize> = found
         .iter()
-        .filter(|(i, _)| *i != best_index)
-        .map(|(i, _)| format!("items[{i}]"))
+        .map(|(i, _)| *i)
+        .filter(|i| *i != best_index)
         .collect();
-    match others.len() {
-        0 => {}
-        1 => {
-            let _ = write!(
-                explanation,
-                " The identification of {} also points to {}.",
-                others.join(""),
-                best.state
-            );
-        }
-        _ => {
-            let _ = write!(
-                explanation,
-                " The identifications of {} also point to {}.",
-                join_and(&others),
-                best.state
-            );
-        }
+    if !others.is_empty() {
+        reasons.push(Reason::AlsoPointTo {
+            items: others,
+            state: best.state,
+        });
     }
-    Ok(Decision {
-        state: best.state,
-        rule: best.rule,
-        explanation,
-    })
+    Ok(Decision::new(best.state, best.rule, reasons))
 }
 
 /// The rule, for the history of a trace: "9.1 c manufacture marking".
@@ -209,21 +240,13 @@ fn precedence(rule: pb::RoutingRule) -> u8 {
     }
 }
 
-fn export_explanation(record: &pb::ExportRecord, state: StateCode) -> String {
-    let mut s = if present(&record.recorded_by) {
-        format!("Domestic records of {}", record.recorded_by.trim())
-    } else {
-        "Domestic records".to_string()
-    };
-    let _ = write!(s, " show the items were exported to {state}");
-    if present(&record.export_date) {
-        let _ = write!(s, " on {}", record.export_date.trim());
+fn exported(record: &pb::ExportRecord, state: StateCode) -> Reason {
+    Reason::Exported {
+        recorded_by: record.recorded_by.trim().to_string(),
+        state,
+        date: record.export_date.trim().to_string(),
+        licence: record.licence_number.trim().to_string(),
     }
-    if present(&record.licence_number) {
-        let _ = write!(s, " under licence {}", record.licence_number.trim());
-    }
-    s.push_str(" (ISACS 05.31 9.1 a).");
-    s
 }
 
 /// The best rule one item offers: import (9.1 b) before manufacture (9.1 c).
@@ -239,13 +262,9 @@ fn route_item(i: usize, item: &pb::RecoveredItem) -> Result<Option<Decision>, Ro
             let manufacture_mark = first_manufacture_mark(i, &base, &w.marks)?;
             import
                 .or_else(|| {
-                    last_import.map(|state| Decision {
-                        state,
-                        rule: pb::RoutingRule::ImportMarking,
-                        explanation: format!(
-                            "The identification of items[{i}] gives {state} as the country of \
-                             most recent import (ISACS 05.31 9.1 b)."
-                        ),
+                    last_import.map(|state| {
+                        let reason = Reason::ImportCountry { item: i, state };
+                        Decision::new(state, pb::RoutingRule::ImportMarking, vec![reason])
                     })
                 })
                 .or_else(|| manufacture.map(|state| manufacture_from_identification(i, state)))
@@ -272,14 +291,8 @@ fn route_item(i: usize, item: &pb::RecoveredItem) -> Result<Option<Decision>, Ro
 }
 
 fn manufacture_from_identification(i: usize, state: StateCode) -> Decision {
-    Decision {
-        state,
-        rule: pb::RoutingRule::ManufactureMarking,
-        explanation: format!(
-            "The identification of items[{i}] gives {state} as the country of manufacture \
-             (ISACS 05.31 9.1 c)."
-        ),
-    }
+    let reason = Reason::ManufactureCountry { item: i, state };
+    Decision::new(state, pb::RoutingRule::ManufactureMarking, vec![reason])
 }
 
 /// 9.1 b: of several import markings the latest names the state of most
@@ -296,23 +309,14 @@ fn latest_import_mark(
         .into_iter()
         .max_by_key(|(index, mark, _)| (mark.year, *index));
     Ok(latest.map(|(_, mark, state)| {
-        let mut explanation = format!(
-            "Import marking '{}' on items[{i}]{} names {state} as the state of most recent \
-             import (ISACS 05.31 9.1 b).",
-            mark.value.trim(),
-            location(mark)
-        );
-        if count > 1 {
-            let _ = write!(
-                explanation,
-                " It is the most recent of {count} import markings."
-            );
-        }
-        Decision {
+        let reason = Reason::ImportMarking {
+            item: i,
+            value: mark.value.trim().to_string(),
+            location: mark.location.trim().to_string(),
             state,
-            rule: pb::RoutingRule::ImportMarking,
-            explanation,
-        }
+            of: count,
+        };
+        Decision::new(state, pb::RoutingRule::ImportMarking, vec![reason])
     }))
 }
 
@@ -322,19 +326,15 @@ fn first_manufacture_mark(
     marks: &[pb::WeaponMark],
 ) -> Result<Option<Decision>, RoutingError> {
     let manufacture = marks_naming_states(base, marks, pb::MarkKind::Manufacture)?;
-    Ok(manufacture
-        .into_iter()
-        .next()
-        .map(|(_, mark, state)| Decision {
+    Ok(manufacture.into_iter().next().map(|(_, mark, state)| {
+        let reason = Reason::ManufactureMarking {
+            item: i,
+            value: mark.value.trim().to_string(),
+            location: mark.location.trim().to_string(),
             state,
-            rule: pb::RoutingRule::ManufactureMarking,
-            explanation: format!(
-                "Manufacture marking '{}' on items[{i}]{} names {state} as the state of \
-             manufacture (ISACS 05.31 9.1 c).",
-                mark.value.trim(),
-                location(mark)
-            ),
-        }))
+        };
+        Decision::new(state, pb::RoutingRule::ManufactureMarking, vec![reason])
+    }))
 }
 
 /// The marks of `kind` that name a country, each with its index and the
@@ -353,14 +353,6 @@ fn marks_naming_states<'a>(
         found.push((index, mark, state));
     }
     Ok(found)
-}
-
-fn location(mark: &pb::WeaponMark) -> String {
-    if present(&mark.location) {
-        format!(" ({})", mark.location.trim())
-    } else {
-        String::new()
-    }
 }
 
 fn optional_country(
@@ -384,14 +376,6 @@ fn country(value: &str, field: &str) -> Result<StateCode, RoutingError> {
 
 fn present(s: &str) -> bool {
     !s.trim().is_empty()
-}
-
-fn join_and(items: &[String]) -> String {
-    match items {
-        [] => String::new(),
-        [one] => one.clone(),
-        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
-    }
 }
 
 #[cfg(test)]
@@ -772,6 +756,7 @@ mod tests {
         let d = Decision {
             state: state("GHA"),
             rule: pb::RoutingRule::ImportMarking,
+            reasons: vec![],
             explanation: "Because.".into(),
         };
         let g = grounds(&d);
@@ -786,6 +771,7 @@ mod tests {
         let d = Decision {
             state: state("BEL"),
             rule: pb::RoutingRule::ManufactureMarking,
+            reasons: vec![],
             explanation: "Manufactured in BEL.".into(),
         };
         let g = overridden(
@@ -813,6 +799,7 @@ mod tests {
         let d = Decision {
             state: state("BEL"),
             rule: pb::RoutingRule::ManufactureMarking,
+            reasons: vec![],
             explanation: String::new(),
         };
         assert_eq!(

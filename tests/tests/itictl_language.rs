@@ -161,3 +161,64 @@ async fn case_show_prints_the_drafted_follow_up_before_it_is_sent() -> anyhow::R
     f.shutdown().await;
     Ok(())
 }
+
+/// What the node finds reads in French too: a plan's grounds (9.1) and
+/// hints (10.2), the items and grounds of `case show`, the report.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lang_fr_prints_the_plan_the_case_and_the_report_in_french() -> anyhow::Result<()> {
+    let (mut f, trace) = answered_case().await?;
+    let french = [("LANG", "fr_FR.UTF-8")];
+    let dir = tempfile::tempdir()?;
+    let file = dir.path().join("request.json");
+    let request = pb::TraceRequest {
+        purpose: String::new(),
+        ..fixtures::fal_request()
+    };
+    std::fs::write(&file, serde_json::to_string(&request)?)?;
+    let file = file.display().to_string();
+    let plan = ["request", "plan", "--file", file.as_str()];
+    let plan = f.itictl_in_locale("GHA", None, &french, &plan).await;
+    let plan = plan.map_err(|e| anyhow!(e))?;
+    ensure_all(
+        &plan,
+        &[
+            "motifs (9.2.1 b) : L'identification de items[0] donne BEL comme pays de \
+             fabrication (ISACS 05.31 9.1 c). L'identification de items[1] désigne aussi BEL.",
+            "- purpose (9.2.1 e): la finalité des informations recherchées",
+        ],
+    )?;
+    let show = ["case", "show", trace.as_str()];
+    let case = f.itictl_in_locale("GHA", None, &french, &show).await;
+    let case = case.map_err(|e| anyhow!(e))?;
+    ensure_all(
+        &case,
+        &[
+            "; 120 × munitions 7.62x51mm NATO lot FN-08-114 (FN Herstal)",
+            "motifs (9.2.1 b) : L'identification de items[0] donne BEL",
+        ],
+    )?;
+    let report = f.itictl_in_locale("GHA", None, &french, &["report"]).await;
+    let report = report.map_err(|e| anyhow!(e))?;
+    ensure_all(
+        &report,
+        &[
+            "Rapport ITI Exchange pour GHA (ISACS 05.31 clause 12)",
+            "répondues : 1, refusées : 0",
+            "1 réponse(s) écartée(s)",
+        ],
+    )?;
+    let whoami = f.itictl_in_locale("GHA", None, &french, &["whoami"]).await;
+    let whoami = whoami.map_err(|e| anyhow!(e))?;
+    ensure_all(&whoami, &["sur le nœud d'État de GHA"])?;
+    for (text, english) in [
+        (&whoami, "on the state node"),
+        (&plan, "gives BEL as the country"),
+        (&plan, "the purpose of the information sought"),
+        (&case, "ammunition 7.62x51mm"),
+        (&report, "ITI Exchange report"),
+    ] {
+        ensure!(!text.contains(english), "{english:?} in:\n{text}");
+    }
+    f.shutdown().await;
+    Ok(())
+}

@@ -193,3 +193,19 @@ record-domain-dealers = dealers
 record-domain-civilians = civilians
 record-domain-military = military
 record-domain-transfer-licensing = transfer licensing
+
+## Administration (itictl whoami, peer, directory, register)
+text-whoami = { $officer } ({ $role }) on the { $kind } node of { $participant }
+text-node-of-hub = hub
+text-node-of-state = state
+text-peer-pinned = pinned the CA of { $participant } ({ $subject }, SHA-256 { $fingerprint }) for { $participant } only; endpoint { $endpoint }
+text-no-peers = no peers
+text-peer-serves = serves { $list }
+text-published = published; the node now holds:
+text-published-entry = { $participant } serial { $serial } ({ $trust })
+text-none = none
+text-accepted = accepted: { $list }
+text-refused = refused: { $what }
+text-unreachable = unreachable: { $what }
+text-register-added = { $accepted } record(s) added to the register, { $rejected } rejected
+text-rejected-line = line { $line }: { $reason }

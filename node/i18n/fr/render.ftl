@@ -192,3 +192,19 @@ record-domain-dealers = négociants
 record-domain-civilians = civils
 record-domain-military = armée
 record-domain-transfer-licensing = autorisations de transfert
+
+## Administration (itictl whoami, peer, directory, register)
+text-whoami = { $officer } ({ $role }) sur le nœud { $kind } de { $participant }
+text-node-of-hub = hub
+text-node-of-state = d'État
+text-peer-pinned = AC de { $participant } épinglée ({ $subject }, SHA-256 { $fingerprint }) pour { $participant } seulement ; point d'accès { $endpoint }
+text-no-peers = aucun pair
+text-peer-serves = dessert { $list }
+text-published = publiée ; le nœud détient maintenant :
+text-published-entry = { $participant } numéro { $serial } ({ $trust })
+text-none = aucun
+text-accepted = acceptés : { $list }
+text-refused = refusé : { $what }
+text-unreachable = injoignable : { $what }
+text-register-added = { $accepted } enregistrement(s) ajouté(s) au registre, { $rejected } rejeté(s)
+text-rejected-line = ligne { $line } : { $reason }

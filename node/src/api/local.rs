@@ -275,7 +275,7 @@ impl Local for LocalApi {
     ) -> Result<Response<pb::ReportReply>, Status> {
         let o = officer(&req, self.node.participant())?;
         let r = req.into_inner();
-        let (text, json) = self
+        let report = self
             .node
             .report(
                 &o,
@@ -284,6 +284,9 @@ impl Local for LocalApi {
             )
             .await
             .map_err(to_status)?;
+        // The text in English; itictl words the JSON's facts in its reader's language.
+        let text = crate::report::text(&crate::i18n::english(), &report);
+        let json = serde_json::to_string(&report).map_err(|e| Status::internal(e.to_string()))?;
         Ok(Response::new(pb::ReportReply { text, json }))
     }
 

@@ -8,7 +8,9 @@
 //! not this module's concern: a present value is not missing.
 //!
 //! Fields are named by their protobuf JSON path ("items[0].weapon.serialNumber"),
-//! which is what officers write and what the requester's form highlights.
+//! which is what officers write and what the requester's form highlights;
+//! each is described by a catalog message (`message_id`), in English in
+//! what is sent and in the reader's language on screens.
 
 use iti_proto::v1 as pb;
 use pb::recovered_item::Item;
@@ -26,37 +28,20 @@ pub fn check(request: &pb::TraceRequest) -> Vec<pb::MissingElement> {
     // 9.2.1 a: contextual information and legal justification.
     let context = request.context.as_ref();
     if context.is_none_or(|c| blank(&c.illicit_nature)) {
-        missing.push(element(
-            "9.2.1 a",
-            "context.illicitNature",
-            "the illicit nature of the items",
-        ));
+        missing.push(element("9.2.1 a", "context.illicitNature"));
     }
     if context.is_none_or(|c| blank(&c.legal_basis)) {
-        missing.push(element(
-            "9.2.1 a",
-            "context.legalBasis",
-            "the legal justification for the request",
-        ));
+        missing.push(element("9.2.1 a", "context.legalBasis"));
     }
 
     // 9.2.1 b: grounds for believing the requested state held the most
     // recent legal authority over the items.
     let grounds = request.grounds.as_ref();
     if grounds.is_none_or(|g| blank(&g.requested_state)) {
-        missing.push(element(
-            "9.2.1 b",
-            "grounds.requestedState",
-            "the requested state",
-        ));
+        missing.push(element("9.2.1 b", "grounds.requestedState"));
     }
     if grounds.is_none_or(|g| blank(&g.explanation)) {
-        missing.push(element(
-            "9.2.1 b",
-            "grounds.explanation",
-            "the grounds for believing the requested state held the most recent legal \
-             authority over the items",
-        ));
+        missing.push(element("9.2.1 b", "grounds.explanation"));
     }
 
     // 9.2.1 c
@@ -64,28 +49,15 @@ pub fn check(request: &pb::TraceRequest) -> Vec<pb::MissingElement> {
 
     // 9.2.1 d
     if blank(&request.information_sought) {
-        missing.push(element(
-            "9.2.1 d",
-            "informationSought",
-            "the information sought on the items' history under the requested state's \
-             jurisdiction",
-        ));
+        missing.push(element("9.2.1 d", "informationSought"));
     }
 
     // 9.2.1 e
     if blank(&request.purpose) {
-        missing.push(element(
-            "9.2.1 e",
-            "purpose",
-            "the purpose of the information sought",
-        ));
+        missing.push(element("9.2.1 e", "purpose"));
     }
     if blank(&request.intended_use) {
-        missing.push(element(
-            "9.2.1 e",
-            "intendedUse",
-            "the intended use of the information sought",
-        ));
+        missing.push(element("9.2.1 e", "intendedUse"));
     }
 
     missing
@@ -97,22 +69,14 @@ pub fn check(request: &pb::TraceRequest) -> Vec<pb::MissingElement> {
 pub fn identification_gaps(request: &pb::TraceRequest) -> Vec<pb::MissingElement> {
     let mut missing = Vec::new();
     if request.items.is_empty() {
-        missing.push(element(
-            "9.2.1 c",
-            "items",
-            "at least one recovered item (weapon, ammunition, or part or component)",
-        ));
+        missing.push(element("9.2.1 c", "items"));
     }
     for (i, item) in request.items.iter().enumerate() {
         match &item.item {
             Some(Item::Weapon(weapon)) => weapon_gaps(i, weapon, &mut missing),
             Some(Item::Ammunition(ammunition)) => ammunition_gaps(i, ammunition, &mut missing),
             Some(Item::Part(part)) => part_gaps(i, part, &mut missing),
-            None => missing.push(element(
-                "9.2.1 c",
-                &format!("items[{i}]"),
-                "the identification of the item as a weapon, ammunition, or a part or component",
-            )),
+            None => missing.push(element("9.2.1 c", &format!("items[{i}]"))),
         }
     }
     missing
@@ -122,24 +86,14 @@ pub fn identification_gaps(request: &pb::TraceRequest) -> Vec<pb::MissingElement
 fn weapon_gaps(i: usize, weapon: &pb::WeaponIdentification, missing: &mut Vec<pb::MissingElement>) {
     let path = |field: &str| format!("items[{i}].weapon.{field}");
     let essentials = [
-        ("6.1 a", "make", &weapon.make, "the make of the weapon"),
-        ("6.1 b", "model", &weapon.model, "the model of the weapon"),
-        (
-            "6.1 c",
-            "calibre",
-            &weapon.calibre,
-            "the calibre of the weapon",
-        ),
-        (
-            "6.1 d",
-            "serialNumber",
-            &weapon.serial_number,
-            "the serial number of the weapon",
-        ),
+        ("6.1 a", "make", &weapon.make),
+        ("6.1 b", "model", &weapon.model),
+        ("6.1 c", "calibre", &weapon.calibre),
+        ("6.1 d", "serialNumber", &weapon.serial_number),
     ];
-    for (clause, field, value, description) in essentials {
+    for (clause, field, value) in essentials {
         if blank(value) {
-            missing.push(element(clause, &path(field), description));
+            missing.push(element(clause, &path(field)));
         }
     }
     // 6.1 e: a manufacture or import marking names the country as well as a
@@ -152,12 +106,7 @@ fn weapon_gaps(i: usize, weapon: &pb::WeaponIdentification, missing: &mut Vec<pb
         && blank(&weapon.country_of_last_import)
         && !marked_country
     {
-        missing.push(element(
-            "6.1 e",
-            &path("countryOfManufacture"),
-            "the country of manufacture or of most recent import of the weapon \
-             (a field, or the country of a manufacture or import marking)",
-        ));
+        missing.push(element("6.1 e", &path("countryOfManufacture")));
     }
 }
 
@@ -172,15 +121,10 @@ fn ammunition_gaps(
         missing.push(element(
             "13 a",
             &format!("items[{i}].ammunition.manufacturer"),
-            "the manufacturer of the ammunition, or the manufacturer's code",
         ));
     }
     if blank(&ammunition.calibre) {
-        missing.push(element(
-            "13 e",
-            &format!("items[{i}].ammunition.calibre"),
-            "the calibre of the ammunition",
-        ));
+        missing.push(element("13 e", &format!("items[{i}].ammunition.calibre")));
     }
 }
 
@@ -189,11 +133,7 @@ fn ammunition_gaps(
 fn part_gaps(i: usize, part: &pb::PartIdentification, missing: &mut Vec<pb::MissingElement>) {
     let marked = part.marks.iter().any(|m| !blank(&m.value));
     if blank(&part.serial_number) && !marked {
-        missing.push(element(
-            "13",
-            &format!("items[{i}].part.serialNumber"),
-            "the serial number of the part or component, or at least one of its marks",
-        ));
+        missing.push(element("13", &format!("items[{i}].part.serialNumber")));
     }
 }
 
@@ -201,12 +141,31 @@ fn blank(s: &str) -> bool {
     s.trim().is_empty()
 }
 
-fn element(clause: &str, field: &str, description: &str) -> pb::MissingElement {
+/// A missing field, described in the English the wire carries (10.2);
+/// screens describe it in their reader's language from the same catalog
+/// message (`message_id`).
+fn element(clause: &str, field: &str) -> pb::MissingElement {
     pb::MissingElement {
         clause: clause.to_string(),
         field: field.to_string(),
-        description: description.to_string(),
+        description: crate::i18n::english().t(&message_id(field)),
     }
+}
+
+/// The catalog message describing a missing field, from its JSON path with
+/// each index as `item`: "items[0].weapon.serialNumber" →
+/// `missing-items-item-weapon-serialnumber`.
+pub fn message_id(field: &str) -> String {
+    let mut id = String::from("missing");
+    for part in field.split(['.', '[']) {
+        let part = match part.strip_suffix(']') {
+            Some(_) => "item",
+            None => part,
+        };
+        id.push('-');
+        id.push_str(&part.to_ascii_lowercase());
+    }
+    id
 }
 
 #[cfg(test)]

@@ -73,16 +73,6 @@ impl Awaiting {
         }
     }
 
-    /// How an officer reads it ("" for nothing).
-    pub fn describe(self) -> &'static str {
-        match self {
-            Awaiting::Nothing => "",
-            Awaiting::ConsentAsked => "consent asked of us (10.3)",
-            Awaiting::InformationToRead => "information passed on to us, to read",
-            Awaiting::Consent => "waiting for the provider's consent before it is sent",
-        }
-    }
-
     /// Whether it puts the trace in the inbox.
     pub fn owed_by_us(self) -> bool {
         matches!(self, Awaiting::ConsentAsked | Awaiting::InformationToRead)

@@ -90,47 +90,6 @@ pub fn figures(
     f
 }
 
-impl Figures {
-    /// The figures as report lines.
-    pub fn text(&self) -> String {
-        let mut s = format!(
-            "national tracing system (clauses 7.5, 8):\n  domestic traces: {}\n",
-            self.domestic_traces
-        );
-        for (outcome, n) in &self.outcomes {
-            s.push_str(&format!("    {outcome}: {n}\n"));
-        }
-        if !self.points_of_diversion.is_empty() {
-            s.push_str("  points of diversion by category:\n");
-            for (c, n) in &self.points_of_diversion {
-                s.push_str(&format!("    {c}: {n}\n"));
-            }
-        }
-        s.push_str(&format!(
-            "  incoming requests answered: {} (from records {}, by hand {}); median time to answer: {}\n",
-            self.answered,
-            self.answered_from_records,
-            self.answered_by_hand,
-            self.median_time_to_answer
-                .map(|d| format!("{:.1} days", d.as_seconds_f64() / 86_400.0))
-                .unwrap_or_else(|| "none answered".into())
-        ));
-        s
-    }
-
-    pub fn json(&self) -> serde_json::Value {
-        serde_json::json!({
-            "domestic_traces": self.domestic_traces,
-            "outcomes": self.outcomes,
-            "points_of_diversion": self.points_of_diversion,
-            "answered": self.answered,
-            "answered_from_records": self.answered_from_records,
-            "answered_by_hand": self.answered_by_hand,
-            "median_seconds_to_answer": self.median_time_to_answer.map(|d| d.as_seconds_f64()),
-        })
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -181,6 +140,12 @@ mod tests {
         assert_eq!(f.answered_from_records, 1);
         assert_eq!(f.answered_by_hand, 1);
         assert_eq!(f.median_time_to_answer, Some(Duration::days(6)));
-        assert!(f.text().contains("from records 1, by hand 1"));
+        let national = crate::report::National::from(&f);
+        let report = crate::report::Report {
+            national_tracing_system: national,
+            ..Default::default()
+        };
+        let text = crate::report::text(&crate::i18n::english(), &report);
+        assert!(text.contains("from records 1, by hand 1"), "{text}");
     }
 }

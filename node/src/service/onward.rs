@@ -18,6 +18,7 @@ use crate::ids::{EnvelopeId, ParticipantId, TraceId};
 use crate::policy::consent::Consents;
 use crate::policy::gate::{Audience, Refusal, Released, Whole, release};
 use crate::policy::marking::Marking;
+use crate::report::{Report, Reported};
 use crate::store::envelopes::{self, Direction, StoredEnvelope};
 use crate::store::traces::{self, TraceRow};
 use crate::store::{audit, boxed};
@@ -171,7 +172,7 @@ impl Node {
         officer: &Officer,
         from: Option<OffsetDateTime>,
         to: Option<OffsetDateTime>,
-    ) -> ServiceResult<(String, String)> {
+    ) -> ServiceResult<Report> {
         require(officer, Operation::UseInformation)?;
         let all = traces::all(self.store.pool()).await?;
         let in_range = |t: &&TraceRow| {
@@ -182,31 +183,17 @@ impl Node {
         let counts = TraceCounts::of(&traces, now);
         let (details, withheld) = self.reportable_responses(&traces).await?;
         let national = self.registry().figures(from, to).await?;
-        let mut text = counts.text(self.participant());
-        if !details.is_empty() {
-            text.push_str("responses that may be reported:\n");
-            for d in &details {
-                text.push_str(&format!("  - {d}\n"));
-            }
-        }
-        if withheld > 0 {
-            text.push_str(&format!(
-                "{withheld} response(s) left out: their markings do not allow inclusion in a report\n"
-            ));
-        }
-        text.push_str(&national.text());
-        let json = serde_json::json!({
-            "national_tracing_system": national.json(),
-            "participant": self.participant().to_string(),
-            "requests_sent": counts.sent,
-            "requests_received": counts.received,
-            "answered": counts.answered,
-            "refused": counts.refused,
-            "overdue": counts.overdue,
-            "reportable_responses": details,
-            "responses_withheld_by_marking": withheld,
-        })
-        .to_string();
+        let report = Report {
+            participant: self.participant().to_string(),
+            requests_sent: counts.sent,
+            requests_received: counts.received,
+            answered: counts.answered,
+            refused: counts.refused,
+            overdue: counts.overdue,
+            reportable_responses: details,
+            responses_withheld_by_marking: withheld,
+            national_tracing_system: (&national).into(),
+        };
         let who = Actor::Officer(officer.clone()).to_string();
         let detail = format!("{withheld} response(s) withheld by marking");
         self.store
@@ -217,7 +204,7 @@ impl Node {
                 })
             })
             .await?;
-        Ok((text, json))
+        Ok(report)
     }
 
     /// One line per response the gate lets into a report, and how many it
@@ -225,7 +212,7 @@ impl Node {
     async fn reportable_responses(
         &self,
         traces: &[&TraceRow],
-    ) -> ServiceResult<(Vec<String>, usize)> {
+    ) -> ServiceResult<(Vec<Reported>, usize)> {
         let mut details = Vec::new();
         let mut withheld = 0usize;
         for t in traces {
@@ -235,11 +222,10 @@ impl Node {
                     continue;
                 };
                 match release(payload, &Audience::Report, &consents, Whole::Required) {
-                    Ok(released) => details.push(format!(
-                        "trace {}: {} answered ({})",
-                        t.trace_id,
-                        stored.header.origin,
-                        report_line(released.value())
+                    Ok(released) => details.push(Reported::of(
+                        t.trace_id.to_string(),
+                        stored.header.origin.to_string(),
+                        released.value(),
                     )),
                     Err(_) => withheld += 1,
                 }
@@ -276,16 +262,6 @@ impl TraceCounts {
                     || t.due.response.is_some_and(|d| d <= now)
             }),
         }
-    }
-
-    fn text(&self, participant: &crate::ids::ParticipantId) -> String {
-        format!(
-            "ITI Exchange report for {participant} (ISACS 05.31 clause 12)\n\
-             international tracing requests sent: {}\n\
-             requests received: {}\n\
-             answered: {}, refused: {}, overdue now: {}\n",
-            self.sent, self.received, self.answered, self.refused, self.overdue
-        )
     }
 }
 
@@ -577,21 +553,4 @@ fn response_rows(from: &str, r: &pb::TraceResponse, payload: &pb::Payload) -> Ve
         ));
     }
     rows
-}
-
-/// What a reported response says, in a few words (it went through the gate
-/// for a report).
-fn report_line(payload: &pb::Payload) -> String {
-    let Some(pb::payload::Body::Response(r)) = &payload.body else {
-        return crate::case::kinds::facts(payload);
-    };
-    match r.finding.as_ref().and_then(|f| f.case.as_ref()) {
-        _ if r.restricted => crate::case::kinds::facts(payload),
-        Some(pb::finding::Case::ManufactureOrImport(_)) => "10.4.1 manufacture or import".into(),
-        Some(pb::finding::Case::InternalTransfer(_)) => "10.4.2 internal transfer".into(),
-        Some(pb::finding::Case::Export(_)) => "10.4.3 export".into(),
-        Some(pb::finding::Case::InternalDiversion(_)) => "10.4.4 internal diversion".into(),
-        Some(pb::finding::Case::NoRecord(_)) => "no record found".into(),
-        None => "response, no finding".into(),
-    }
 }

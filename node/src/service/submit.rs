@@ -40,8 +40,9 @@ pub struct Plan {
     pub possibly_missing: Vec<pb::MissingElement>,
     /// Fields accepted but flagged (`bounds`: mixed scripts, confusables).
     pub flags: Vec<pb::InputFlag>,
-    /// Why the requested state cannot be reached, when it cannot.
-    pub not_reachable: Option<String>,
+    /// The requested state when it cannot be reached because it is not in
+    /// the directory.
+    pub not_in_directory: Option<ParticipantId>,
 }
 
 impl Plan {
@@ -52,9 +53,29 @@ impl Plan {
             path: self.path.iter().map(|p| p.to_string()).collect(),
             possibly_missing: self.possibly_missing.clone(),
             flags: self.flags.clone(),
-            not_reachable: self.not_reachable.clone().unwrap_or_default(),
+            not_reachable: self
+                .not_in_directory
+                .as_ref()
+                .map(|p| not_in_directory(&crate::i18n::english(), p))
+                .unwrap_or_default(),
+            not_in_directory: self
+                .not_in_directory
+                .as_ref()
+                .map(ToString::to_string)
+                .unwrap_or_default(),
+            request: Some(self.request.clone()),
         }
     }
+}
+
+/// Why `participant` cannot be reached: nothing names it (a route, a hub
+/// or the default route, may exist, but nothing can be sealed for it or
+/// verified from it).
+pub fn not_in_directory(t: &crate::i18n::Texts, participant: &ParticipantId) -> String {
+    t.t_with(
+        "routing-not-in-directory",
+        &[("state", participant.to_string())],
+    )
 }
 
 pub(crate) fn require_poc(officer: &Officer, what: &str) -> ServiceResult<()> {
@@ -214,7 +235,7 @@ impl Node {
         }
         request.requested_state = requested_state.to_string();
         request.grounds = Some(grounds);
-        let (path, not_reachable) = match on_behalf_hub(submission.on_behalf_via.as_deref())? {
+        let (path, not_in_directory) = match on_behalf_hub(submission.on_behalf_via.as_deref())? {
             Some(hub) => {
                 self.check_route(&hub)?;
                 (vec![hub], None)
@@ -231,21 +252,13 @@ impl Node {
             path,
             possibly_missing,
             flags,
-            not_reachable,
+            not_in_directory,
         })
     }
 
-    /// Why `state` cannot be reached, when it is not in the directory: a
-    /// route (a hub, the default route) may exist, but no peer card or
-    /// directory entry names the state, so nothing can be sealed for it or
-    /// verified from it.
-    fn not_in_directory(&self, state: &ParticipantId) -> Option<String> {
-        self.trust.ca_of(state).is_none().then(|| {
-            format!(
-                "{state} is not in the directory (no peer card or \
-                 directory entry names it): a request sent now would not reach it"
-            )
-        })
+    /// `state`, when no peer card or directory entry names it.
+    fn not_in_directory(&self, state: &ParticipantId) -> Option<ParticipantId> {
+        self.trust.ca_of(state).is_none().then(|| state.clone())
     }
 
     /// Routes, signs and queues a new trace request, opening a new case.

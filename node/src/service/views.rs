@@ -30,35 +30,7 @@ use crate::store::{audit, boxed};
 
 /// A short description of the items of a request (already released).
 pub fn items_summary(request: &pb::TraceRequest) -> String {
-    use pb::recovered_item::Item;
-    let parts: Vec<String> = request
-        .items
-        .iter()
-        .map(|i| {
-            let q = if i.quantity > 1 {
-                format!("{} × ", i.quantity)
-            } else {
-                String::new()
-            };
-            match &i.item {
-                Some(Item::Weapon(w)) => format!(
-                    "{q}{} {} {} s/n {}",
-                    w.make, w.model, w.calibre, w.serial_number
-                ),
-                Some(Item::Ammunition(a)) => format!(
-                    "{q}ammunition {} lot {} ({})",
-                    a.calibre, a.lot_number, a.manufacturer
-                ),
-                Some(Item::Part(p)) => format!("{q}part {} s/n {}", p.description, p.serial_number),
-                None => format!("{q}(unidentified item)"),
-            }
-        })
-        .collect();
-    match parts.len() {
-        0 => "(no items)".into(),
-        1..=2 => parts.join("; "),
-        n => format!("{}; and {} more", parts[..2].join("; "), n - 2),
-    }
+    crate::render::items_summary(&crate::i18n::english(), &request.items)
 }
 
 /// The consents recorded on a case's traces, for the gate.
@@ -121,7 +93,7 @@ impl Node {
             || t.due.response.is_some_and(|d| d <= now);
         // A draft's destination comes from the finding it was drafted from.
         let counterpart = if hidden && t.state == TraceState::Drafted {
-            "[withheld]".to_string()
+            crate::render::WITHHELD.to_string()
         } else {
             t.counterpart.to_string()
         };
@@ -137,7 +109,7 @@ impl Node {
             response_due: t.due.response.map(to_timestamp),
             updated_at: Some(to_timestamp(t.updated_at)),
             items: if hidden {
-                "[withheld]".into()
+                crate::render::WITHHELD.into()
             } else {
                 items_summary(request.value())
             },
@@ -147,10 +119,21 @@ impl Node {
                 .as_ref()
                 .map(|p| p.to_string())
                 .unwrap_or_default(),
+            first_items: if hidden {
+                vec![]
+            } else {
+                request.value().items.iter().take(2).cloned().collect()
+            },
+            item_count: if hidden {
+                0
+            } else {
+                request.value().items.len() as u32
+            },
+            awaiting_code: t.awaiting.as_str().to_string(),
             missing: t.missing.clone(),
             restrictions_cannot_comply: request.value().restrictions_cannot_comply.clone(),
             overdue,
-            awaiting: t.awaiting.describe().to_string(),
+            awaiting: crate::i18n::english().coded("awaiting", t.awaiting.as_str()),
             flags: t.flags.clone(),
         }
     }

@@ -224,7 +224,9 @@ pub async fn return_for_completion(posted: Posted) -> Response {
         .filter(|l| !l.is_empty())
         .map(|field| pb::MissingElement {
             clause: "9.2".into(),
-            description: format!("{field} is missing"),
+            // The wire's English; screens word it in their reader's language.
+            description: crate::i18n::english()
+                .t_with("missing-field", &[("field", field.to_string())]),
             field: field.to_string(),
         })
         .collect();

@@ -65,11 +65,11 @@ fn trace(
         section class="trace" id={ "trace-" (t.trace_id) } {
             h2 { (texts.t_with("case-trace", &[("reference", short(&t.trace_id).to_string())])) }
             dl class="summary" {
-                (field(texts, "case-counterpart", &t.counterpart))
+                (field(texts, "case-counterpart", &crate::render::withheld_or(texts, &t.counterpart)))
                 (field(texts, "case-role", &texts.code(role.as_str_name())))
                 (field(texts, "case-state", &texts.coded("state", &t.state)))
                 (field(texts, "case-on-behalf", &t.on_behalf_of))
-                (field(texts, "case-items", &t.items))
+                (field(texts, "case-items", &crate::render::trace_items(texts, t)))
                 dt { (texts.t("case-marking")) }
                 dd { (marking(texts, t.marking.as_ref())) }
                 @if t.ack_due.is_some() || t.response_due.is_some() {
@@ -79,7 +79,7 @@ fn trace(
             }
             @if !t.missing.is_empty() {
                 h3 { (texts.t("case-missing")) }
-                ul { @for m in &t.missing { li { code { (m.field) } " (" (m.clause) "): " (m.description) } } }
+                ul { @for m in &t.missing { li { code { (m.field) } " (" (m.clause) "): " (crate::render::missing_description(texts, m)) } } }
             }
             (act::forms(texts, officer, t, csrf))
             (draft(texts, tv))

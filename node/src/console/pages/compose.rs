@@ -102,7 +102,7 @@ async fn planned(
 ) -> Result<Outcome, ServiceError> {
     let s = submission(console, form).await?;
     let plan = console.node.plan(&session.officer, &s)?;
-    Ok(Outcome::Plan(plan.view()))
+    Ok(Outcome::Plan(Box::new(plan.view())))
 }
 
 /// What the form asks for: its submission, or the problem naming a field.

@@ -91,10 +91,10 @@ fn row(texts: &Texts, t: &pb::TraceSummary, now: time::OffsetDateTime) -> Markup
     html! {
         tr class=[t.overdue.then_some("overdue")] {
             td { a href={ "/case/" (t.trace_id) } { code { (short(&t.trace_id)) } } }
-            td { (t.counterpart) }
+            td { (crate::render::withheld_or(texts, &t.counterpart)) }
             td { (texts.code(role.as_str_name())) }
             td { (texts.coded("state", &t.state)) }
-            td { (t.items) }
+            td { (crate::render::trace_items(texts, t)) }
             td { (due(texts, t, now)) }
             td { (marking(texts, t.marking.as_ref())) }
         }

@@ -101,7 +101,7 @@ pub fn request(texts: &Texts, r: &pb::TraceRequest) -> Markup {
             (field(texts, "req-illicit-nature", &context.illicit_nature))
             (field(texts, "req-legal-basis", &context.legal_basis))
             (field(texts, "req-circumstances", &context.circumstances))
-            @if let Some(g) = &r.grounds { (field(texts, "req-grounds", &g.explanation)) }
+            @if r.grounds.is_some() { (field(texts, "req-grounds", &crate::render::request_grounds(texts, r))) }
             (field(texts, "req-information-sought", &r.information_sought))
             (field(texts, "req-purpose", &r.purpose))
             (field(texts, "req-intended-use", &r.intended_use))

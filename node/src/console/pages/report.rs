@@ -32,7 +32,8 @@ pub async fn show(
     let made = async {
         let from = date(&period.from, "from")?.and_then(|t| crate::clock::from_timestamp(&t));
         let to = date(&period.to, "to")?.and_then(|t| crate::clock::from_timestamp(&t));
-        ServiceResult::Ok(console.node.report(&session.officer, from, to).await?.0)
+        let report = console.node.report(&session.officer, from, to).await?;
+        ServiceResult::Ok(crate::report::text(texts, &report))
     };
     let text = match made.await {
         Ok(text) => text,

@@ -12,6 +12,7 @@ use super::form::{
 use crate::console::i18n::Texts;
 use crate::console::pages::layout::field;
 use crate::console::security::CSRF_FIELD;
+use crate::render;
 
 /// Blank mark rows offered under each item that carries marks.
 const BLANK_MARKS: usize = 2;
@@ -33,7 +34,7 @@ const RESTRICTIONS: [pb::UseRestriction; 4] = [
 
 /// What a check or a refused send found.
 pub enum Outcome {
-    Plan(pb::RoutingPlan),
+    Plan(Box<pb::RoutingPlan>),
     Problem(String),
 }
 
@@ -281,13 +282,13 @@ fn plan(texts: &Texts, p: &pb::RoutingPlan) -> Markup {
             h2 id="plan-title" { (texts.t("compose-plan-title")) }
             @if !p.not_reachable.is_empty() {
                 p class="error" id="plan-not-reachable" {
-                    strong { (texts.t("compose-not-reachable")) } " " (p.not_reachable)
+                    strong { (texts.t("compose-not-reachable")) } " " (render::not_reachable(texts, p))
                 }
             }
             dl {
                 (field(texts, "compose-requested-state", &grounds.requested_state))
                 (field(texts, "compose-rule", &texts.code(rule.as_str_name())))
-                (field(texts, "req-grounds", &grounds.explanation))
+                (field(texts, "req-grounds", &render::plan_explanation(texts, p)))
                 (field(texts, "compose-path", &path))
             }
             h3 { (texts.t("compose-hints-title")) }
@@ -296,7 +297,7 @@ fn plan(texts: &Texts, p: &pb::RoutingPlan) -> Markup {
             } @else {
                 ul id="hints" {
                     @for m in &p.possibly_missing {
-                        li { code { (m.field) } " (" (m.clause) "): " (m.description) }
+                        li { code { (m.field) } " (" (m.clause) "): " (render::missing_description(texts, m)) }
                     }
                 }
             }
