@@ -563,3 +563,39 @@ async fn an_ask_not_signed_by_the_fetcher_it_names_is_refused() -> anyhow::Resul
     f.shutdown().await;
     Ok(())
 }
+
+/// The hub says so when it cannot reach the origin: BEL's officer reads
+/// that GHA is unreachable from hub:ECOWAS, and the hub audits the failure.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_origin_the_hub_cannot_reach_is_named_unreachable() -> anyhow::Result<()> {
+    let mut f = through_hub().await?;
+    request_with_photo(&mut f).await?;
+    let hash = PhotoHash::of(PHOTO.as_bytes()).to_string();
+    f.sandbox.stop(&p("GHA")).await?;
+
+    let failed = f
+        .poc("BEL")?
+        .get_photo(pb::FetchPhotoRequest {
+            sha256: hash.clone(),
+            ..Default::default()
+        })
+        .await
+        .err()
+        .context("a photograph came from a stopped GHA")?;
+    ensure!(
+        failed.code() == tonic::Code::Unavailable
+            && failed
+                .message()
+                .contains("the origin GHA is unreachable from hub:ECOWAS"),
+        "{failed:?}"
+    );
+    let audit = photo_audit(&f, HUB).await?;
+    ensure!(
+        audit.iter().any(|e| e.starts_with("BEL photo_relay_failed")
+            && e.contains(&hash)
+            && e.contains("unreachable")),
+        "{audit:#?}"
+    );
+    f.shutdown().await;
+    Ok(())
+}
