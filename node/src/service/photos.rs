@@ -256,24 +256,7 @@ impl Node {
         let (ask, fetcher, asked_at) = match envelope::verify_photo_ask(signed, &self.trust, now) {
             Ok(verified) => verified,
             Err(e @ PhotoAskError::NotSignedByFetcher { .. }) => {
-                let (claimed, subject) = match envelope::read_photo_ask(signed) {
-                    Ok((ask, fetcher, _)) => (fetcher.to_string(), ask.sha256),
-                    Err(_) => (String::new(), String::new()),
-                };
-                let hash = hash_of(&subject, "signed.ask.sha256")?;
-                let detail = format!(
-                    "an ask naming {claimed} as the fetcher, handed over by {caller}, is not \
-                     signed by {claimed}'s key: {e}"
-                );
-                self.audit_photo(
-                    &Actor::Participant(caller.clone()),
-                    "photo_refused",
-                    &hash,
-                    &detail,
-                )
-                .await?;
-                tracing::warn!(%caller, fetcher = %claimed, sha256 = %hash, error = %e, "forged photograph ask refused");
-                return Err(ask_refused(e));
+                return Err(self.refuse_forged_ask(caller, signed, e).await?);
             }
             Err(e) => return Err(ask_refused(e)),
         };
@@ -316,6 +299,32 @@ impl Node {
             content: Vec::new(),
             sealed: Some(sealed),
         })
+    }
+
+    /// An ask not signed by the fetcher it names (forged or altered on the
+    /// way): refused, audited in the name of the participant that handed it
+    /// over, and logged.
+    async fn refuse_forged_ask(
+        &self,
+        caller: &ParticipantId,
+        signed: &pb::SignedPhotoAsk,
+        e: PhotoAskError,
+    ) -> ServiceResult<ServiceError> {
+        let (ask, claimed, _) = envelope::read_photo_ask(signed).map_err(ask_refused)?;
+        let hash = hash_of(&ask.sha256, "signed.ask.sha256")?;
+        let detail = format!(
+            "an ask naming {claimed} as the fetcher, handed over by {caller}, is not signed by \
+             {claimed}'s key: {e}"
+        );
+        self.audit_photo(
+            &Actor::Participant(caller.clone()),
+            "photo_refused",
+            &hash,
+            &detail,
+        )
+        .await?;
+        tracing::warn!(%caller, fetcher = %claimed, sha256 = %hash, error = %e, "forged photograph ask refused");
+        Ok(ask_refused(e))
     }
 
     /// The key a photograph is sealed to for `fetcher`: its published key,
