@@ -23,6 +23,7 @@ pub async fn get(
         .max_decoding_message_size(MAX_PHOTO_BYTES as usize + 1024)
         .get_photo(pb::FetchPhotoRequest {
             sha256: hash.trim().to_string(),
+            ..Default::default()
         })
         .await
         .map_err(failed)?

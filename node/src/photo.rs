@@ -1,8 +1,11 @@
 //! Photographs (6.2.3): a request references each by the SHA-256 of its
 //! bytes (`Attachment`); the bytes are stored content-addressed and travel
 //! apart from messages, fetched from the state that sent the reference
-//! (`FetchPhoto`) and released only as `policy::photo` decides. Pure: the
-//! hash, what kind of image the bytes are, and the hashes a message names.
+//! (`FetchPhoto`) and released only as `policy::photo` decides. A fetcher
+//! that reaches that state only through hubs signs its ask, and the bytes
+//! come back sealed to it (`service::photos`). Pure: the hash, what kind of
+//! image the bytes are, the hashes a message names, and how fresh an ask
+//! must be.
 
 use iti_proto::v1 as pb;
 use pb::payload::Body;
@@ -84,6 +87,37 @@ pub fn referenced(payload: &pb::Payload) -> Vec<PhotoHash> {
     hashes
 }
 
+/// How long after the fetcher signed it an ask through hubs is taken: the
+/// time to cross a few hubs, not enough to replay a copy for long (the
+/// answer is sealed to the fetcher anyway).
+pub const ASK_VALID_FOR: time::Duration = time::Duration::minutes(5);
+
+/// How far in the future an ask may be dated (clock skew between nodes).
+pub const ASK_SKEW: time::Duration = time::Duration::minutes(2);
+
+/// Whether an ask signed at `asked_at` is taken at `now` (the injected
+/// clock's time): the reason, naming no field, if not.
+pub fn check_asked_at(
+    asked_at: time::OffsetDateTime,
+    now: time::OffsetDateTime,
+) -> Result<(), String> {
+    if asked_at > now + ASK_SKEW {
+        return Err(format!(
+            "{} is in the future (more than {} minutes ahead of this node's clock)",
+            crate::clock::rfc3339(asked_at),
+            ASK_SKEW.whole_minutes()
+        ));
+    }
+    if asked_at < now - ASK_VALID_FOR {
+        return Err(format!(
+            "{} is more than {} minutes ago: the ask has expired; the fetcher asks again",
+            crate::clock::rfc3339(asked_at),
+            ASK_VALID_FOR.whole_minutes()
+        ));
+    }
+    Ok(())
+}
+
 /// An item's photographs, whatever its kind.
 pub fn photographs(item: &pb::RecoveredItem) -> &[pb::Attachment] {
     match &item.item {
@@ -106,6 +140,18 @@ mod tests {
         assert_eq!(media_type(b"<svg onload=alert(1)>"), None);
         assert_eq!(media_type(b"<html>"), None);
         assert_eq!(media_type(b""), None);
+    }
+
+    #[test]
+    fn an_ask_is_taken_only_within_minutes_of_its_signature() {
+        let now = time::macros::datetime!(2026-10-02 10:00 UTC);
+        assert!(check_asked_at(now, now).is_ok());
+        assert!(check_asked_at(now - time::Duration::minutes(4), now).is_ok());
+        assert!(check_asked_at(now + time::Duration::minutes(1), now).is_ok());
+        let expired = check_asked_at(now - time::Duration::minutes(6), now).unwrap_err();
+        assert!(expired.contains("expired"), "{expired}");
+        let ahead = check_asked_at(now + time::Duration::minutes(3), now).unwrap_err();
+        assert!(ahead.contains("future"), "{ahead}");
     }
 
     #[test]

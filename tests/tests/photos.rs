@@ -3,13 +3,20 @@
 //! fetches the same bytes with `itictl photo get`, BEL's node having
 //! fetched them from GHA over the federation port. GHA releases them only
 //! to a participant it sent a message referencing them.
+//!
+//! Through a hub: states that reach each other only through hub:ECOWAS
+//! fetch photographs with an ask the fetcher signs; GHA decides for the
+//! fetcher the ask names and answers sealed to it, so the hub relays
+//! ciphertext it cannot open, keeps nothing, and cannot ask in a member's
+//! name.
 
 use anyhow::{Context, ensure};
+use iti_node::clock::Clock;
 use iti_node::identity::Role;
 use iti_node::photo::PhotoHash;
 use iti_node::sandbox::MemberOptions;
 use iti_proto::v1 as pb;
-use iti_tests::{Federation, federation_port};
+use iti_tests::{Federation, db_scalar, db_texts, federation_port, p};
 
 /// A GIF as far as the node can tell (it reads the first bytes); ASCII, so
 /// that the test's HTTP client can carry it as text.
@@ -141,6 +148,7 @@ async fn a_participant_sent_no_message_referencing_a_photo_is_refused_it() -> an
     let hash = PhotoHash::of(PHOTO.as_bytes()).to_string();
     let ask = || pb::FetchPhotoRequest {
         sha256: hash.clone(),
+        ..Default::default()
     };
 
     let refused = federation_port(&f, "NGA", "GHA")?
@@ -187,6 +195,407 @@ async fn a_participant_sent_no_message_referencing_a_photo_is_refused_it() -> an
         "{audit}"
     );
     ensure!(!audit.contains("painted inventory"), "{audit}");
+    f.shutdown().await;
+    Ok(())
+}
+
+// ---------------------------------------------------------------- through a hub
+
+const HUB: &str = "hub:ECOWAS";
+
+/// GHA (with its console), BEL and NGA reach each other only through
+/// hub:ECOWAS; the directory is learned (sealing keys included) and the
+/// states' admins confirmed each other's CAs (the hub only introduced them).
+async fn through_hub() -> anyhow::Result<Federation> {
+    let member = |console: bool| MemberOptions {
+        console,
+        routes: vec![("*".into(), HUB.into())],
+        ..MemberOptions::default()
+    };
+    let members = ["GHA", "BEL", "NGA"];
+    let mut f = Federation::empty()?;
+    f.add("GHA", member(true))?;
+    f.add("BEL", member(false))?;
+    f.add("NGA", member(false))?;
+    f.add(
+        HUB,
+        MemberOptions {
+            hub: true,
+            ..MemberOptions::default()
+        },
+    )?;
+    f.sandbox.start_all().await?;
+    for m in members {
+        f.sandbox.pin(&p(m), &p(HUB), &[]).await?;
+        f.sandbox.pin(&p(HUB), &p(m), &[]).await?;
+        f.sandbox.publish_directory_entry(&p(m), &[], 1).await?;
+    }
+    f.sandbox
+        .publish_directory_entry(&p(HUB), &members, 1)
+        .await?;
+    for who in [HUB, "GHA", "BEL", "NGA"] {
+        let r = f.node(who)?.refresh_directory().await?;
+        ensure!(r.rejected.is_empty(), "{who}: {:?}", r.rejected);
+    }
+    f.confirm_each_other(&members).await?;
+    // A relayed delivery that fails once is retried after a backoff: let
+    // time pass while waiting (README, Testing).
+    f.let_time_run(time::Duration::milliseconds(250));
+    for (a, b) in [("BEL", "GHA"), ("NGA", "GHA"), ("GHA", "BEL")] {
+        ensure!(
+            !f.node(a)?.peering.is_peer(&p(b)),
+            "{a} and {b} are peers: the test needs them to meet only through the hub"
+        );
+    }
+    Ok(f)
+}
+
+/// GHA's audit entries about photographs, as `actor action subject: detail`.
+async fn photo_audit(f: &Federation, who: &str) -> anyhow::Result<Vec<String>> {
+    db_texts(
+        f.node(who)?,
+        "SELECT actor || ' ' || action || ' ' || subject || ': ' || detail FROM audit_log \
+         WHERE action LIKE 'photo%' ORDER BY seq",
+    )
+    .await
+}
+
+/// The columns of `who`'s database (table.column) whose value holds
+/// `needle`, in any table, text or bytes.
+async fn columns_holding(f: &Federation, who: &str, needle: &str) -> anyhow::Result<Vec<String>> {
+    let node = f.node(who)?;
+    let postgres = node.store.backend() == iti_tests::iti_node::store::Backend::Postgres;
+    let columns = if postgres {
+        db_texts(
+            node,
+            "SELECT table_name || '.' || column_name || '.' || data_type \
+             FROM information_schema.columns WHERE table_schema = current_schema()",
+        )
+        .await?
+    } else {
+        db_texts(
+            node,
+            "SELECT m.name || '.' || c.name || '.' || c.type FROM sqlite_master m \
+             JOIN pragma_table_info(m.name) c WHERE m.type = 'table'",
+        )
+        .await?
+    };
+    ensure!(
+        columns.iter().any(|c| c.starts_with("photos.content.")),
+        "no photos table in {columns:?}"
+    );
+    let mut holding = Vec::new();
+    for column in columns {
+        let mut parts = column.splitn(3, '.');
+        let (table, name, kind) = (
+            parts.next().unwrap_or_default(),
+            parts.next().unwrap_or_default(),
+            parts.next().unwrap_or_default().to_lowercase(),
+        );
+        let found = match (postgres, kind.as_str()) {
+            (true, "bytea") => format!(
+                "SELECT COUNT(*) FROM {table} WHERE position(convert_to('{needle}', 'UTF8') in \"{name}\") > 0"
+            ),
+            (true, _) => format!(
+                "SELECT COUNT(*) FROM {table} WHERE strpos(CAST(\"{name}\" AS TEXT), '{needle}') > 0"
+            ),
+            (false, _) => format!(
+                "SELECT COUNT(*) FROM \"{table}\" WHERE instr(CAST(\"{name}\" AS BLOB), CAST('{needle}' AS BLOB)) > 0"
+            ),
+        };
+        if db_scalar(node, &found).await? > 0 {
+            holding.push(format!("{table}.{name}"));
+        }
+    }
+    Ok(holding)
+}
+
+/// (1) BEL reaches GHA only through the hub, and its officer gets the
+/// photograph GHA's request references, the same bytes; GHA's audit names
+/// BEL, asking through the hub.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_photo_is_fetched_through_the_hub_with_the_same_bytes() -> anyhow::Result<()> {
+    let mut f = through_hub().await?;
+    request_with_photo(&mut f).await?;
+    let hash = PhotoHash::of(PHOTO.as_bytes()).to_string();
+
+    let photo = f
+        .poc("BEL")?
+        .get_photo(pb::FetchPhotoRequest {
+            sha256: hash.clone(),
+            ..Default::default()
+        })
+        .await?
+        .into_inner();
+    ensure!(photo.content == PHOTO.as_bytes(), "other bytes: {photo:?}");
+    ensure!(photo.media_type == "image/gif", "{photo:?}");
+    ensure!(photo.sealed.is_none(), "the officer got the sealed answer");
+    // Kept at BEL as fetched from GHA: asked again, it is not fetched again.
+    let kept = db_scalar(
+        f.node("BEL")?,
+        &format!("SELECT COUNT(*) FROM photos WHERE sha256 = '{hash}' AND origin = 'GHA'"),
+    )
+    .await?;
+    ensure!(kept == 1, "BEL keeps {kept} copies");
+
+    let audit = photo_audit(&f, "GHA").await?;
+    ensure!(
+        audit.iter().any(|e| e.starts_with("BEL photo_released")
+            && e.contains(&hash)
+            && e.contains("sealed to BEL")
+            && e.contains("asked through hub:ECOWAS")),
+        "{audit:#?}"
+    );
+    f.shutdown().await;
+    Ok(())
+}
+
+/// (2) The hub relays only ciphertext: its database holds the photograph
+/// nowhere (no row in its photos table, the bytes in no column of any
+/// table), its audit names the hash, the fetcher, the origin and the
+/// outcome, never the content; an answer it obtains by replaying BEL's ask
+/// is sealed to BEL and does not open with the hub's key.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_hub_relays_ciphertext_and_keeps_no_photo() -> anyhow::Result<()> {
+    let mut f = through_hub().await?;
+    request_with_photo(&mut f).await?;
+    let hash = PhotoHash::of(PHOTO.as_bytes());
+    let photo = f
+        .poc("BEL")?
+        .get_photo(pb::FetchPhotoRequest {
+            sha256: hash.to_string(),
+            ..Default::default()
+        })
+        .await?
+        .into_inner();
+    ensure!(photo.content == PHOTO.as_bytes(), "other bytes");
+
+    let hub = f.node(HUB)?;
+    ensure!(db_scalar(hub, "SELECT COUNT(*) FROM photos").await? == 0);
+    let content = "painted inventory";
+    let holding = columns_holding(&f, HUB, content).await?;
+    ensure!(holding.is_empty(), "the hub holds the bytes in {holding:?}");
+    // The check finds them where they are.
+    let at_bel = columns_holding(&f, "BEL", content).await?;
+    ensure!(at_bel == ["photos.content"], "{at_bel:?}");
+
+    let audit = photo_audit(&f, HUB).await?;
+    ensure!(
+        audit.iter().any(|e| e.starts_with("BEL photo_relayed")
+            && e.contains(hash.as_str())
+            && e.contains("BEL asked GHA, via GHA: sealed answer relayed")),
+        "{audit:#?}"
+    );
+    ensure!(
+        !audit
+            .iter()
+            .any(|e| e.contains(content) || e.contains("GIF89a")),
+        "{audit:#?}"
+    );
+
+    // What the hub could get for itself with a copy of BEL's ask: sealed
+    // to BEL, which the hub's key does not open.
+    let ask = f.node("BEL")?.photo_ask(&p("GHA"), &hash);
+    let answer = federation_port(&f, HUB, "GHA")?
+        .fetch_photo(ask.clone())
+        .await?
+        .into_inner();
+    ensure!(answer.content.is_empty() && answer.media_type.is_empty());
+    let sealed = answer.sealed.context("no sealed answer")?;
+    ensure!(
+        !String::from_utf8_lossy(&sealed.ciphertext).contains(content),
+        "the answer is in clear"
+    );
+    let signed = ask.signed.context("no signed ask")?;
+    let hub_key = &f.sandbox.member(&p(HUB))?.sealing;
+    ensure!(hub_key.open_photo(&sealed, &signed.ask).is_err());
+    let bel_key = &f.sandbox.member(&p("BEL"))?.sealing;
+    let opened = bel_key.open_photo(&sealed, &signed.ask)?;
+    ensure!(String::from_utf8_lossy(&opened).contains(content));
+    f.shutdown().await;
+    Ok(())
+}
+
+/// (3) NGA, a member GHA sent no message referencing the photograph, asks
+/// through the hub with its own signed ask: GHA's policy refuses NGA (not
+/// the hub), and GHA's audit names NGA.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_member_not_sent_the_reference_is_refused_through_the_hub() -> anyhow::Result<()> {
+    let mut f = through_hub().await?;
+    request_with_photo(&mut f).await?;
+    let hash = PhotoHash::of(PHOTO.as_bytes());
+
+    let ask = f.node("NGA")?.photo_ask(&p("GHA"), &hash);
+    let refused = federation_port(&f, "NGA", HUB)?
+        .fetch_photo(ask)
+        .await
+        .err()
+        .context("GHA released the photograph to NGA through the hub")?;
+    ensure!(
+        refused.code() == tonic::Code::PermissionDenied
+            && refused
+                .message()
+                .contains("no message referencing it was sent to NGA"),
+        "{refused:?}"
+    );
+    let audit = photo_audit(&f, "GHA").await?;
+    ensure!(
+        audit.iter().any(|e| e.starts_with("NGA photo_refused")
+            && e.contains(hash.as_str())
+            && e.contains("no message referencing it was sent to NGA")
+            && e.contains("asked through hub:ECOWAS")),
+        "{audit:#?}"
+    );
+    ensure!(
+        !audit.iter().any(|e| e.contains("photo_released")),
+        "{audit:#?}"
+    );
+    let hub_audit = photo_audit(&f, HUB).await?;
+    ensure!(
+        hub_audit
+            .iter()
+            .any(|e| e.starts_with("NGA photo_relay_failed") && e.contains("NGA asked GHA")),
+        "{hub_audit:#?}"
+    );
+    f.shutdown().await;
+    Ok(())
+}
+
+/// (4) An ask claiming to be BEL's but signed with the hub's key (the hub
+/// forging it), or NGA's signature under an ask altered to name BEL, is
+/// refused, and audited as forged in the name of who handed it over; BEL's
+/// own ask is taken only within minutes of its signature.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_ask_not_signed_by_the_fetcher_it_names_is_refused() -> anyhow::Result<()> {
+    let mut f = through_hub().await?;
+    request_with_photo(&mut f).await?;
+    let hash = PhotoHash::of(PHOTO.as_bytes());
+
+    let as_bel = pb::PhotoAsk {
+        sha256: hash.to_string(),
+        fetcher: "BEL".into(),
+        origin: "GHA".into(),
+        asked_at: Some(iti_tests::iti_node::clock::to_timestamp(f.clock.now())),
+    };
+    let hub = f.node(HUB)?;
+    let forged = pb::FetchPhotoRequest {
+        sha256: hash.to_string(),
+        signed: Some(iti_tests::iti_node::envelope::sign_photo_ask(
+            hub.signer(),
+            &as_bel,
+        )),
+        via: vec![HUB.into()],
+    };
+    let refused = federation_port(&f, HUB, "GHA")?
+        .fetch_photo(forged)
+        .await
+        .err()
+        .context("GHA answered an ask the hub forged in BEL's name")?;
+    ensure!(
+        refused.code() == tonic::Code::PermissionDenied
+            && refused.message().contains("signed.signer_certificate")
+            && refused
+                .message()
+                .contains("names BEL as the fetcher but is signed by hub:ECOWAS"),
+        "{refused:?}"
+    );
+
+    // NGA's signature, under an ask altered to name BEL: the hub does not
+    // take it from NGA, and GHA does not take it from the hub.
+    let mut altered = f.node("NGA")?.photo_ask(&p("GHA"), &hash);
+    if let Some(signed) = altered.signed.as_mut() {
+        use prost::Message;
+        signed.ask = as_bel.encode_to_vec();
+    }
+    let refused = federation_port(&f, "NGA", HUB)?
+        .fetch_photo(altered.clone())
+        .await
+        .err()
+        .context("the hub relayed an ask NGA handed over in BEL's name")?;
+    ensure!(
+        refused.code() == tonic::Code::PermissionDenied
+            && refused
+                .message()
+                .contains("NGA hands over an ask naming BEL"),
+        "{refused:?}"
+    );
+    let refused = federation_port(&f, HUB, "GHA")?
+        .fetch_photo(altered)
+        .await
+        .err()
+        .context("GHA answered NGA's signature under BEL's name")?;
+    ensure!(
+        refused.code() == tonic::Code::PermissionDenied
+            && refused.message().contains("signed by NGA"),
+        "{refused:?}"
+    );
+
+    let audit = photo_audit(&f, "GHA").await?;
+    let forgeries: Vec<_> = audit
+        .iter()
+        .filter(|e| e.contains("photo_refused") && e.contains("not signed by BEL's key"))
+        .collect();
+    ensure!(
+        forgeries.len() == 2
+            && forgeries[0].starts_with("hub:ECOWAS ")
+            && forgeries[1].starts_with("hub:ECOWAS "),
+        "{audit:#?}"
+    );
+    ensure!(
+        !audit.iter().any(|e| e.contains("photo_released")),
+        "{audit:#?}"
+    );
+
+    // BEL's own ask, copied by the hub and replayed later, has expired.
+    let ask = f.node("BEL")?.photo_ask(&p("GHA"), &hash);
+    f.advance(time::Duration::minutes(10));
+    let expired = federation_port(&f, HUB, "GHA")?
+        .fetch_photo(ask)
+        .await
+        .err()
+        .context("GHA answered an expired ask")?;
+    ensure!(
+        expired.code() == tonic::Code::InvalidArgument
+            && expired.message().starts_with("signed.ask.asked_at:")
+            && expired.message().contains("expired"),
+        "{expired:?}"
+    );
+    f.shutdown().await;
+    Ok(())
+}
+
+/// The hub says so when it cannot reach the origin: BEL's officer reads
+/// that GHA is unreachable from hub:ECOWAS, and the hub audits the failure.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_origin_the_hub_cannot_reach_is_named_unreachable() -> anyhow::Result<()> {
+    let mut f = through_hub().await?;
+    request_with_photo(&mut f).await?;
+    let hash = PhotoHash::of(PHOTO.as_bytes()).to_string();
+    f.sandbox.stop(&p("GHA")).await?;
+
+    let failed = f
+        .poc("BEL")?
+        .get_photo(pb::FetchPhotoRequest {
+            sha256: hash.clone(),
+            ..Default::default()
+        })
+        .await
+        .err()
+        .context("a photograph came from a stopped GHA")?;
+    ensure!(
+        failed.code() == tonic::Code::Unavailable
+            && failed
+                .message()
+                .contains("the origin GHA is unreachable from hub:ECOWAS"),
+        "{failed:?}"
+    );
+    let audit = photo_audit(&f, HUB).await?;
+    ensure!(
+        audit.iter().any(|e| e.starts_with("BEL photo_relay_failed")
+            && e.contains(&hash)
+            && e.contains("unreachable")),
+        "{audit:#?}"
+    );
     f.shutdown().await;
     Ok(())
 }

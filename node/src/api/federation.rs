@@ -157,7 +157,7 @@ impl Federation for FederationApi {
             let peer = caller(&req)?;
             let node = calling_node(&peer)?;
             self.node
-                .release_photo_to(node, &req.get_ref().sha256)
+                .answer_fetch_photo(node, req.into_inner())
                 .await
                 .map_err(to_status)
         }

@@ -36,7 +36,7 @@ pub fn to_status(e: ServiceError) -> Status {
                  not have been saved; look (itictl cases, case show) before doing it again",
             )
         }
-        ServiceError::NotYet(m) => Status::unavailable(m),
+        ServiceError::NotYet(m) | ServiceError::Unreachable(m) => Status::unavailable(m),
         ServiceError::UnknownOrigin { ref origin, .. } => {
             let mut status = Status::unavailable(e.to_string());
             if let Ok(value) = origin.to_string().parse() {

@@ -287,7 +287,8 @@ pub fn error_page(texts: &Texts, e: ServiceError) -> Response {
         ServiceError::Refused { refusal, .. } => return pages::refusal::page(texts, &refusal),
         ServiceError::Unavailable(m)
         | ServiceError::OutcomeUnknown(m)
-        | ServiceError::NotYet(m) => {
+        | ServiceError::NotYet(m)
+        | ServiceError::Unreachable(m) => {
             tracing::warn!(error = %m, "console: service unavailable");
             (
                 StatusCode::SERVICE_UNAVAILABLE,

@@ -31,6 +31,7 @@ const ENVELOPE_DOMAIN: &[u8] = b"ITI-ENVELOPE-V1\0";
 const RECEIPT_DOMAIN: &[u8] = b"ITI-RECEIPT-V1\0";
 const DIRECTORY_DOMAIN: &[u8] = b"ITI-DIRECTORY-V1\0";
 const LOG_HEAD_DOMAIN: &[u8] = b"ITI-DIRECTORY-LOG-HEAD-V1\0";
+const PHOTO_ASK_DOMAIN: &[u8] = b"ITI-PHOTO-ASK-V1\0";
 
 /// The gRPC metadata key of a delivery answered "unknown origin": the
 /// receiver has not learned the origin yet, and the sender should retry.
@@ -620,6 +621,95 @@ pub fn verify_log_head(
     )
     .map_err(|_| bad("signature does not verify (forged or altered)"))?;
     Ok((hub, head))
+}
+
+// ---------------------------------------------------------------- photo asks
+
+/// A fetcher signs its ask for a photograph with its node key (as it signs
+/// envelopes and receipts), so that hubs can relay it but not forge it.
+pub fn sign_photo_ask(signer: &Signer, ask: &pb::PhotoAsk) -> pb::SignedPhotoAsk {
+    let bytes = ask.encode_to_vec();
+    let signature = signer.sign(&length_prefixed(PHOTO_ASK_DOMAIN, &[&bytes]));
+    pb::SignedPhotoAsk {
+        ask: bytes,
+        signature,
+        signer_certificate: signer.cert_der.to_vec(),
+    }
+}
+
+/// Why a photograph ask is not taken, naming the field.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PhotoAskError {
+    /// Not well formed.
+    #[error("{field}: {reason}")]
+    Malformed { field: &'static str, reason: String },
+    /// Not signed by the node of the fetcher it names: forged or altered.
+    #[error("{field}: {reason}")]
+    NotSignedByFetcher { field: &'static str, reason: String },
+}
+
+/// What a signed ask says, unverified: for a hub to route and record it
+/// (the origin verifies it, `verify_photo_ask`).
+pub fn read_photo_ask(
+    signed: &pb::SignedPhotoAsk,
+) -> Result<(pb::PhotoAsk, ParticipantId, OffsetDateTime), PhotoAskError> {
+    let bad = |field, reason: String| PhotoAskError::Malformed { field, reason };
+    let ask = pb::PhotoAsk::decode(signed.ask.as_slice())
+        .map_err(|_| bad("signed.ask", "not a valid PhotoAsk".into()))?;
+    let fetcher: ParticipantId = ask
+        .fetcher
+        .parse()
+        .map_err(|e: crate::ids::IdError| bad("signed.ask.fetcher", e.to_string()))?;
+    let asked_at = ask
+        .asked_at
+        .as_ref()
+        .and_then(from_timestamp)
+        .ok_or_else(|| bad("signed.ask.asked_at", "missing or out of range".into()))?;
+    Ok((ask, fetcher, asked_at))
+}
+
+/// The ask and its fetcher, if it is signed by the node of the fetcher it
+/// names, under that participant's pinned CA (valid when it says it
+/// asked, and not after `now`; the fetcher chooses that time, so the
+/// caller checks it for freshness, `photo::check_asked_at`).
+pub fn verify_photo_ask(
+    signed: &pb::SignedPhotoAsk,
+    trust: &TrustStore,
+    now: OffsetDateTime,
+) -> Result<(pb::PhotoAsk, ParticipantId, OffsetDateTime), PhotoAskError> {
+    let (ask, fetcher, asked_at) = read_photo_ask(signed)?;
+    let forged = |field, reason: String| PhotoAskError::NotSignedByFetcher { field, reason };
+    let cert = CertificateDer::from(signed.signer_certificate.clone());
+    let signer = trust
+        .verify(&cert, &[], Usage::Client, asked_at.min(now))
+        .map_err(|e| {
+            forged(
+                "signed.signer_certificate",
+                format!("not a node certificate of {fetcher} this node trusts ({e})"),
+            )
+        })?;
+    if signer != Identity::Node(fetcher.clone()) {
+        let signer = match signer {
+            Identity::Node(p) => p.to_string(),
+            other => other.to_string(),
+        };
+        return Err(forged(
+            "signed.signer_certificate",
+            format!("the ask names {fetcher} as the fetcher but is signed by {signer}"),
+        ));
+    }
+    verify_signature_by(
+        &cert,
+        &length_prefixed(PHOTO_ASK_DOMAIN, &[&signed.ask]),
+        &signed.signature,
+    )
+    .map_err(|_| {
+        forged(
+            "signed.signature",
+            format!("does not verify with {fetcher}'s key: the ask was altered or forged"),
+        )
+    })?;
+    Ok((ask, fetcher, asked_at))
 }
 
 /// Signs arbitrary bytes with a CA or node key in PEM (directory entries are

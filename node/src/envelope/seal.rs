@@ -161,6 +161,47 @@ impl Prepared {
     }
 }
 
+/// The associated data of a photograph sealed in answer to a signed ask:
+/// domain-separated from envelopes, and bound to the ask's bytes.
+fn photo_associated_data(ask: &[u8]) -> Vec<u8> {
+    let mut ad = PHOTO_DOMAIN.to_vec();
+    ad.extend_from_slice(ask);
+    ad
+}
+
+const PHOTO_DOMAIN: &[u8] = b"ITI-PHOTO-V1\0";
+
+/// Seals a photograph (the encoded `Photo`) to the fetcher's key, in answer
+/// to the ask whose signed bytes are `ask`: relays see ciphertext only.
+pub fn seal_photo(
+    recipient: &RecipientKey,
+    ask: &[u8],
+    plaintext: &[u8],
+) -> Result<pb::SealedPhoto, EnvelopeError> {
+    let prepared = prepare(recipient)?;
+    let sealing = prepared.sealing.clone();
+    let ciphertext = prepared.seal(&photo_associated_data(ask), plaintext)?;
+    Ok(pb::SealedPhoto {
+        sealing: Some(sealing),
+        ciphertext,
+    })
+}
+
+impl OpeningKey {
+    /// Opens a photograph sealed to this key in answer to `ask`.
+    pub fn open_photo(
+        &self,
+        sealed: &pb::SealedPhoto,
+        ask: &[u8],
+    ) -> Result<Vec<u8>, EnvelopeError> {
+        let sealing = sealed
+            .sealing
+            .as_ref()
+            .ok_or_else(|| EnvelopeError::Seal("sealed.sealing is missing".into()))?;
+        self.open(sealing, &photo_associated_data(ask), &sealed.ciphertext)
+    }
+}
+
 /// Whether a marking requires the payload to be sealed end to end.
 pub fn must_seal(marking: &pb::Marking) -> bool {
     matches!(

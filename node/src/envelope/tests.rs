@@ -199,3 +199,80 @@ fn an_envelope_backdated_past_the_allowance_is_refused() {
         Err(EnvelopeError::TooOld { .. })
     ));
 }
+
+fn photo_ask(fetcher: &str) -> pb::PhotoAsk {
+    pb::PhotoAsk {
+        sha256: "ab".repeat(32),
+        fetcher: fetcher.into(),
+        origin: "GHA".into(),
+        asked_at: Some(to_timestamp(OffsetDateTime::now_utc())),
+    }
+}
+
+#[test]
+fn a_photo_ask_verifies_only_as_the_fetcher_it_names() {
+    let p = setup();
+    let now = OffsetDateTime::now_utc();
+    let signed = sign_photo_ask(&p.nga, &photo_ask("NGA"));
+    let (ask, fetcher, _) = verify_photo_ask(&signed, &p.trust, now).unwrap();
+    assert_eq!(
+        (ask.origin.as_str(), fetcher.to_string()),
+        ("GHA", "NGA".into())
+    );
+
+    // Signed by GHA, naming NGA as the fetcher.
+    let forged = sign_photo_ask(&p.gha, &photo_ask("NGA"));
+    let e = verify_photo_ask(&forged, &p.trust, now).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            PhotoAskError::NotSignedByFetcher {
+                field: "signed.signer_certificate",
+                ..
+            }
+        ),
+        "{e}"
+    );
+
+    // NGA's signature over other bytes.
+    let mut altered = signed.clone();
+    altered.ask = photo_ask("GHA").encode_to_vec();
+    altered.signer_certificate = p.gha.cert_der().to_vec();
+    let e = verify_photo_ask(&altered, &p.trust, now).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            PhotoAskError::NotSignedByFetcher {
+                field: "signed.signature",
+                ..
+            }
+        ),
+        "{e}"
+    );
+
+    let mut garbled = signed;
+    garbled.ask = vec![0xFF, 0xFF];
+    let e = verify_photo_ask(&garbled, &p.trust, now).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            PhotoAskError::Malformed {
+                field: "signed.ask",
+                ..
+            }
+        ),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_sealed_photo_opens_only_with_the_fetchers_key_for_its_ask() {
+    let fetcher = seal::OpeningKey::generate();
+    let other = seal::OpeningKey::generate();
+    let ask = photo_ask("NGA").encode_to_vec();
+    let sealed = seal::seal_photo(fetcher.public(), &ask, b"GIF89a bytes").unwrap();
+    assert_eq!(fetcher.open_photo(&sealed, &ask).unwrap(), b"GIF89a bytes");
+    assert!(other.open_photo(&sealed, &ask).is_err());
+    let another_ask = photo_ask("BEL").encode_to_vec();
+    assert!(fetcher.open_photo(&sealed, &another_ask).is_err());
+}

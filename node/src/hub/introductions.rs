@@ -17,7 +17,9 @@ use crate::store::{audit, boxed};
 impl Node {
     /// `hub` offers `ca` for an introduced `participant`: it is introduced
     /// (first hub), or one more hub vouches for it. A restored introduction
-    /// keeps the vouches and the confirmation it had.
+    /// keeps the vouches and the confirmation it had, and so does one an
+    /// admin confirmed after `held` was read (the caller read it before
+    /// awaiting the database: its copy may be stale).
     pub(super) fn vouch(
         &self,
         participant: &ParticipantId,
@@ -26,12 +28,14 @@ impl Node {
         held: Option<Introduction>,
     ) {
         let ca_fingerprint = fingerprint(ca);
-        let mut intro = match held {
-            Some(i) if i.ca_fingerprint == ca_fingerprint => i,
-            _ => Introduction::new(ca_fingerprint, hub.clone()),
-        };
-        intro.vouched_by.insert(hub.clone());
-        self.trust.standing.set(participant, intro);
+        self.trust.standing.update(participant, |current| {
+            let mut intro = match current.or(held) {
+                Some(i) if i.ca_fingerprint == ca_fingerprint => i,
+                _ => Introduction::new(ca_fingerprint, hub.clone()),
+            };
+            intro.vouched_by.insert(hub.clone());
+            intro
+        });
     }
 
     /// Writes down the standing of `participant` if it changed from
@@ -193,10 +197,8 @@ impl Node {
         if participant.is_hub() {
             writes.extend(self.settle_equivocation_writes(participant));
         }
-        if let Some(mut intro) = self.trust.standing.introduction(participant) {
-            intro.confirmed_by_admin = true;
+        if let Some(intro) = self.trust.standing.confirm(participant) {
             writes.push(peers::introduction_write(participant, &intro));
-            self.trust.standing.set(participant, intro);
         }
         self.trust.standing.thaw(participant);
         let (who, subject, at) = (actor.to_string(), participant.to_string(), self.now());

@@ -81,6 +81,28 @@ impl Standings {
             .insert(p.clone(), intro);
     }
 
+    /// Changes `p`'s introduction in one step, from the standing held at
+    /// that moment: a change made meanwhile (an admin's confirmation while
+    /// a hub's announcement was being taken) is not lost.
+    pub fn update(
+        &self,
+        p: &ParticipantId,
+        change: impl FnOnce(Option<Introduction>) -> Introduction,
+    ) {
+        let mut introduced = self.introduced.write().unwrap_or_else(|e| e.into_inner());
+        let next = change(introduced.get(p).cloned());
+        introduced.insert(p.clone(), next);
+    }
+
+    /// An admin confirmed `p`'s introduced CA: its introduction as it
+    /// stands now, confirmed (none for a participant not introduced).
+    pub fn confirm(&self, p: &ParticipantId) -> Option<Introduction> {
+        let mut introduced = self.introduced.write().unwrap_or_else(|e| e.into_inner());
+        let intro = introduced.get_mut(p)?;
+        intro.confirmed_by_admin = true;
+        Some(intro.clone())
+    }
+
     /// The participant is pinned now (an admin added its card).
     pub fn forget(&self, p: &ParticipantId) {
         self.introduced
@@ -144,5 +166,23 @@ mod tests {
         intro.confirmed_by_admin = true;
         s.set(&gha, intro);
         assert!(s.may_seal_to(&gha, 2), "confirmed by an admin");
+    }
+
+    #[test]
+    fn a_confirmation_made_while_an_announcement_is_taken_is_kept() {
+        let s = Standings::default();
+        let bel = p("BEL");
+        s.set(&bel, Introduction::new("ab".into(), p("hub:ECOWAS")));
+        // An announcement read the standing (unconfirmed), then awaited...
+        let stale = s.introduction(&bel);
+        // ...while an admin confirmed the CA.
+        assert!(s.confirm(&bel).is_some_and(|i| i.confirmed_by_admin));
+        s.update(&bel, |current| {
+            let mut intro = current.or(stale).expect("introduced");
+            intro.vouched_by.insert(p("hub:ECOWAS"));
+            intro
+        });
+        assert!(s.may_seal_to(&bel, 2), "the confirmation was lost");
+        assert!(s.confirm(&p("GHA")).is_none(), "GHA was never introduced");
     }
 }

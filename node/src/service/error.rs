@@ -30,6 +30,11 @@ pub enum ServiceError {
     /// The database is away or busy (failing over, say): worth trying again.
     #[error("unavailable: {0}")]
     Unavailable(String),
+    /// Another participant this node needed for the answer (the state
+    /// that holds a photograph, or the hub on the way to it) could not be
+    /// reached: worth trying again later. The message says who.
+    #[error("{0}")]
+    Unreachable(String),
     /// The database connection was lost while the change was being
     /// committed: it may or may not have been saved.
     #[error("outcome unknown: {0}")]
