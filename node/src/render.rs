@@ -16,6 +16,8 @@ use crate::ids::StateCode;
 use crate::policy::marking::Marking;
 use crate::routing::Reason;
 
+pub mod sheet;
+
 /// A time as people read it: "2026-11-30 14:05 UTC" (also the console's).
 pub fn time(ts: Option<&pbjson_types::Timestamp>) -> String {
     ts.and_then(from_timestamp)
@@ -202,6 +204,18 @@ fn item_summary(t: &Texts, i: &pb::RecoveredItem) -> String {
 }
 
 /// One line per trace, for `itictl inbox` and `itictl cases`.
+/// How officers name a trace: the requester's file reference, and where
+/// and when the items were recovered ("GPS/CID/2026/1147, Nsawam,
+/// 2026-10-02"); empty when the request is withheld.
+pub fn trace_reference(s: &pb::TraceSummary) -> String {
+    let day = s
+        .recovered_at
+        .as_ref()
+        .map(|at| time(Some(at)).chars().take(10).collect::<String>())
+        .unwrap_or_default();
+    given(&[&s.requester_reference, &s.place_of_recovery, &day], ", ")
+}
+
 pub fn trace_line(t: &Texts, s: &pb::TraceSummary) -> String {
     let due = match (&s.ack_due, &s.response_due) {
         (Some(a), _) => t.t_with("text-ack-due", &[("when", time(Some(a)))]),
@@ -223,8 +237,14 @@ pub fn trace_line(t: &Texts, s: &pb::TraceSummary) -> String {
     if !s.awaiting.is_empty() {
         let _ = write!(notes, "  [{}]", awaiting(t, s));
     }
+    let reference = trace_reference(s);
+    let reference = if reference.is_empty() {
+        String::new()
+    } else {
+        format!("  ({reference})")
+    };
     format!(
-        "{}  {:<10} {:<12} {:<24} {}  {due}{notes}",
+        "{}  {:<10} {:<12} {:<24} {}{reference}  {due}{notes}",
         s.trace_id,
         role(t, s.role),
         withheld_or(t, &s.counterpart),
@@ -634,35 +654,90 @@ fn commercial(t: &Texts, c: &pb::CommercialDetails, out: &mut String, indent: &s
 fn request_lines(t: &Texts, r: &pb::TraceRequest, out: &mut String, indent: &str) {
     let m = marking(t, r.marking.as_ref());
     line(t, out, indent, "text-marking", &[("marking", m)]);
-    let items = items_summary(t, &r.items);
-    line(t, out, indent, "text-items", &[("items", items)]);
-    if let Some(c) = &r.context {
-        let args = [
-            ("nature", c.illicit_nature.clone()),
-            ("basis", c.legal_basis.clone()),
-        ];
-        line(t, out, indent, "text-context", &args);
+    sheet_lines(t, &sheet::request(t, r), out, indent);
+}
+
+/// A request's sheet: every field, then each item with its marks and
+/// photographs, then the individuals named.
+fn sheet_lines(t: &Texts, sheet: &sheet::RequestSheet, out: &mut String, indent: &str) {
+    labelled(t, &sheet.fields, out, indent);
+    for item in &sheet.items {
+        let fields: Vec<String> = item
+            .fields
+            .iter()
+            .map(|f| labelled_value(t, f.label, &f.value))
+            .collect();
+        let _ = writeln!(out, "{indent}{} — {}", t.t(item.heading), fields.join("; "));
+        for m in &item.marks {
+            let at = given(&[&m.value, &m.location, &m.country, &m.year], ", ");
+            let _ = writeln!(out, "{indent}  {}", labelled_value_text(t, &m.kind, &at));
+        }
+        for p in &item.photos {
+            let args = [("hash", p.sha256.clone())];
+            line(t, out, &format!("{indent}  "), "text-photo", &args);
+        }
     }
-    if r.grounds.is_some() {
-        let _ = writeln!(out, "{indent}{}", grounds(t, &request_grounds(t, r)));
-    }
-    let args = [
-        ("purpose", r.purpose.clone()),
-        ("use", r.intended_use.clone()),
-    ];
-    line(t, out, indent, "text-purpose", &args);
-    if r.cannot_provide_all {
-        let args = [("explanation", r.cannot_provide_explanation.clone())];
-        line(t, out, indent, "text-incomplete", &args);
-    }
-    if !r.restrictions_cannot_comply.is_empty() {
-        let args = [(
-            "restrictions",
-            restrictions(t, &r.restrictions_cannot_comply),
-        )];
-        line(t, out, indent, "text-cannot-comply", &args);
+    if !sheet.individuals.is_empty() {
+        let named: Vec<String> = sheet
+            .individuals
+            .iter()
+            .map(|(name, role)| given(&[name, role], " — "))
+            .collect();
+        let _ = writeln!(
+            out,
+            "{indent}{}",
+            labelled_value(t, "req-individuals", &named.join("; "))
+        );
     }
 }
+
+fn labelled(t: &Texts, fields: &[sheet::Field], out: &mut String, indent: &str) {
+    for f in fields {
+        let _ = writeln!(out, "{indent}{}", labelled_value(t, f.label, &f.value));
+    }
+}
+
+/// "Label: value", as the reader's language writes it.
+fn labelled_value(t: &Texts, label: &str, value: &str) -> String {
+    labelled_value_text(t, &t.t(label), value)
+}
+
+fn labelled_value_text(t: &Texts, label: &str, value: &str) -> String {
+    t.t_with(
+        "text-labelled",
+        &[("label", label.to_string()), ("value", value.to_string())],
+    )
+}
+
+/// A request that repeats one shown earlier in the case (a follow-up sends
+/// the same items and context on): only what differs, and where the rest is.
+fn repeated_request_lines(
+    t: &Texts,
+    r: &pb::TraceRequest,
+    earlier: &Shown,
+    out: &mut String,
+    indent: &str,
+) -> bool {
+    let now = sheet::request(t, r);
+    let Some((trace, before)) = earlier.iter().find(|(_, s)| s.items == now.items) else {
+        return false;
+    };
+    let m = marking(t, r.marking.as_ref());
+    line(t, out, indent, "text-marking", &[("marking", m)]);
+    let short = trace[trace.len().saturating_sub(8)..].to_string();
+    line(t, out, indent, "text-same-request", &[("trace", short)]);
+    let differ: Vec<sheet::Field> = now
+        .fields
+        .iter()
+        .filter(|f| !before.fields.contains(f))
+        .cloned()
+        .collect();
+    labelled(t, &differ, out, indent);
+    true
+}
+
+/// The requests shown so far in a case, by trace.
+type Shown = Vec<(String, sheet::RequestSheet)>;
 
 /// What a message says, in a few lines.
 pub fn payload(t: &Texts, p: &pb::Payload, out: &mut String, indent: &str) {
@@ -892,8 +967,9 @@ fn is_marked(m: &pb::Marking) -> bool {
 pub fn case(t: &Texts, c: &pb::CaseView) -> String {
     let mut out = String::new();
     line(t, &mut out, "", "text-case", &[("case", c.case_id.clone())]);
+    let mut shown = Shown::new();
     for tv in &c.traces {
-        trace(t, tv, &mut out);
+        trace(t, tv, &mut out, &mut shown);
     }
     if !c.timeline.is_empty() {
         let _ = writeln!(out);
@@ -915,7 +991,7 @@ pub fn case(t: &Texts, c: &pb::CaseView) -> String {
 }
 
 /// One trace of a case: its summary, draft, messages and history.
-fn trace(t: &Texts, tv: &pb::TraceView, out: &mut String) {
+fn trace(t: &Texts, tv: &pb::TraceView, out: &mut String, shown: &mut Shown) {
     let Some(s) = &tv.summary else { return };
     let _ = writeln!(out);
     trace_summary(t, s, out);
@@ -929,7 +1005,7 @@ fn trace(t: &Texts, tv: &pb::TraceView, out: &mut String) {
     }
     line(t, out, "  ", "text-messages", &[]);
     for m in &tv.messages {
-        message(t, m, out);
+        message(t, m, out, shown, &s.trace_id);
     }
     line(t, out, "  ", "text-history", &[]);
     for e in &tv.events {
@@ -989,7 +1065,7 @@ fn trace_summary(t: &Texts, s: &pb::TraceSummary, out: &mut String) {
 
 /// One message of a trace: when, what, route, delivery, content, and what
 /// was withheld from this officer.
-fn message(t: &Texts, m: &pb::MessageView, out: &mut String) {
+fn message(t: &Texts, m: &pb::MessageView, out: &mut String, shown: &mut Shown, trace: &str) {
     let receipt = m
         .receipt_at
         .as_ref()
@@ -1015,8 +1091,20 @@ fn message(t: &Texts, m: &pb::MessageView, out: &mut String) {
         code(t, m.delivery, pb::DeliveryState::as_str_name),
     );
     let indent = "        ";
-    if let Some(p) = &m.payload {
-        payload(t, p, out, indent);
+    match m.payload.as_ref().and_then(|p| p.body.as_ref()) {
+        Some(pb::payload::Body::Request(r)) => {
+            if !repeated_request_lines(t, r, shown, out, indent) {
+                request_lines(t, r, out, indent);
+                shown.push((trace.to_string(), sheet::request(t, r)));
+            }
+        }
+        Some(_) => payload(
+            t,
+            m.payload.as_ref().unwrap_or(&pb::Payload::default()),
+            out,
+            indent,
+        ),
+        None => {}
     }
     for w in &m.withheld {
         line(t, out, indent, "text-withheld", &[("what", t.withheld(w))]);
@@ -1301,6 +1389,101 @@ mod tests {
         assert_eq!(median_time(&en, 7200.0), "2.0 h");
         assert_eq!(median_time(&en, 259_200.0), "3.0 days");
         assert_eq!(median_time(&Texts::new(Lang::Fr), 259_200.0), "3,0 jours");
+    }
+
+    /// A request with one rifle, its marks and photograph, as a case holds it.
+    fn rifle_request(grounds: &str) -> pb::TraceRequest {
+        pb::TraceRequest {
+            requester_reference: "GPS/CID/2026/1147".into(),
+            context: Some(pb::RecoveryContext {
+                place_of_recovery: "Nsawam, Eastern Region".into(),
+                illicit_nature: "Held without licence".into(),
+                ..Default::default()
+            }),
+            grounds: Some(pb::RoutingGrounds {
+                explanation: grounds.into(),
+                ..Default::default()
+            }),
+            additional_information: "Do not contact the importer".into(),
+            items: vec![pb::RecoveredItem {
+                item: Some(pb::recovered_item::Item::Weapon(pb::WeaponIdentification {
+                    make: "FN Herstal".into(),
+                    serial_number: "1502347".into(),
+                    marks: vec![pb::WeaponMark {
+                        kind: pb::MarkKind::MilitaryPolice as i32,
+                        value: "NPF 4471".into(),
+                        location: "butt stock".into(),
+                        ..Default::default()
+                    }],
+                    photographs: vec![pb::Attachment {
+                        sha256: "ab".repeat(32),
+                        ..Default::default()
+                    }],
+                    ..Default::default()
+                })),
+                ..Default::default()
+            }],
+            ..Default::default()
+        }
+    }
+
+    fn trace_with(id: &str, request: pb::TraceRequest) -> pb::TraceView {
+        pb::TraceView {
+            summary: Some(pb::TraceSummary {
+                trace_id: id.into(),
+                ..Default::default()
+            }),
+            messages: vec![pb::MessageView {
+                kind: pb::PayloadKind::Request as i32,
+                payload: Some(pb::Payload {
+                    body: Some(Body::Request(request)),
+                }),
+                ..Default::default()
+            }],
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn a_case_shows_every_mark_and_photograph_once_and_a_follow_up_only_what_differs() {
+        let view = pb::CaseView {
+            case_id: "case".into(),
+            traces: vec![
+                trace_with(
+                    "01a22fb2-0000-0000-0000-000000000001",
+                    rifle_request("9.1 c"),
+                ),
+                trace_with(
+                    "01a22fb2-0000-0000-0000-000000000002",
+                    rifle_request("9.1 a"),
+                ),
+            ],
+            ..Default::default()
+        };
+        let text = case(&en(), &view);
+        for evidence in [
+            "military or police mark: NPF 4471, butt stock",
+            "Place of recovery: Nsawam, Eastern Region",
+            "Requester's reference: GPS/CID/2026/1147",
+            "Additional information: Do not contact the importer",
+            &format!("itictl photo get {}", "ab".repeat(32)),
+        ] {
+            assert_eq!(
+                text.matches(evidence).count(),
+                1,
+                "{evidence} once:\n{text}"
+            );
+        }
+        assert!(
+            text.contains("as in the request of trace …00000001")
+                && text.contains("Grounds (9.2.1 b): 9.1 a"),
+            "{text}"
+        );
+        let french = case(&Texts::new(Lang::Fr), &view);
+        assert!(
+            french.contains("Lieu de la récupération : Nsawam, Eastern Region"),
+            "{french}"
+        );
     }
 
     fn consent() -> pb::Payload {

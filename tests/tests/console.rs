@@ -101,6 +101,11 @@ async fn an_officer_sees_the_inbox_and_the_case_with_free_text_as_text() -> anyh
     ensure!(inbox.status == 200, "{inbox:?}");
     ensure_locked_down(&inbox)?;
     ensure!(
+        inbox.body.contains("Nsawam, Eastern Region, 2026-10-02"),
+        "the inbox names the case by where and when the rifle was recovered: {}",
+        inbox.body
+    );
+    ensure!(
         inbox.body.contains("href=\"/compose\"") && !inbox.body.contains("href=\"/hub\""),
         "a state's console offers the pages of a state, not a hub's figures: {}",
         inbox.body

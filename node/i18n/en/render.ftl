@@ -32,12 +32,12 @@ text-warning = warning: { $field } ({ $flag }): { $description }
 
 ## Markings
 text-marking = marking: { $marking }
+text-labelled = { $label }: { $value }
+text-photo = photograph: sha256:{ $hash } (itictl photo get { $hash })
+text-same-request = items and context as in the request of trace …{ $trace }; what differs:
 text-marking-unreadable = (unreadable marking)
 
 ## A request (9.2)
-text-items = items: { $items }
-text-context = context (9.2.1 a): { $nature } — { $basis }
-text-purpose = purpose (9.2.1 e): { $purpose } / { $use }
 text-incomplete = declared incomplete (10.2): { $explanation }
 text-cannot-comply = cannot comply with (10.3): { $restrictions }
 

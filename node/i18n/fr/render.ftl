@@ -31,12 +31,12 @@ text-warning = avertissement : { $field } ({ $flag }) : { $description }
 
 ## Marquages
 text-marking = marquage : { $marking }
+text-labelled = { $label } : { $value }
+text-photo = photographie : sha256:{ $hash } (itictl photo get { $hash })
+text-same-request = objets et contexte comme dans la demande de la trace …{ $trace } ; ce qui diffère :
 text-marking-unreadable = (marquage illisible)
 
 ## Une demande (9.2)
-text-items = objets : { $items }
-text-context = contexte (9.2.1 a) : { $nature } — { $basis }
-text-purpose = finalité (9.2.1 e) : { $purpose } / { $use }
 text-incomplete = déclarée incomplète (10.2) : { $explanation }
 text-cannot-comply = ne peut respecter (10.3) : { $restrictions }
 

@@ -92,6 +92,15 @@ impl Node {
         let overdue = t.due.acknowledgement.is_some_and(|d| d <= now)
             || t.due.response.is_some_and(|d| d <= now);
         // A draft's destination comes from the finding it was drafted from.
+        let (reference, context) = if hidden {
+            (String::new(), pb::RecoveryContext::default())
+        } else {
+            let r = request.value();
+            (
+                r.requester_reference.clone(),
+                r.context.clone().unwrap_or_default(),
+            )
+        };
         let counterpart = if hidden && t.state == TraceState::Drafted {
             crate::render::WITHHELD.to_string()
         } else {
@@ -135,6 +144,9 @@ impl Node {
             overdue,
             awaiting: crate::i18n::english().coded("awaiting", t.awaiting.as_str()),
             flags: t.flags.clone(),
+            requester_reference: reference,
+            place_of_recovery: context.place_of_recovery,
+            recovered_at: context.recovered_at,
         }
     }
 

@@ -90,7 +90,11 @@ fn row(texts: &Texts, t: &pb::TraceSummary, now: time::OffsetDateTime) -> Markup
     let role = pb::TraceRole::try_from(t.role).unwrap_or(pb::TraceRole::Unspecified);
     html! {
         tr class=[t.overdue.then_some("overdue")] {
-            td { a href={ "/case/" (t.trace_id) } { code { (short(&t.trace_id)) } } }
+            td {
+                a href={ "/case/" (t.trace_id) } { code { (short(&t.trace_id)) } }
+                @let reference = crate::render::trace_reference(t);
+                @if !reference.is_empty() { br; span class="reference" { (reference) } }
+            }
             td { (crate::render::withheld_or(texts, &t.counterpart)) }
             td { (texts.code(role.as_str_name())) }
             td { (texts.coded("state", &t.state)) }

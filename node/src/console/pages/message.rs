@@ -12,6 +12,7 @@ use pb::payload::Body;
 use crate::console::i18n::Texts;
 use crate::console::pages::layout::{self, field, marking, withheld};
 use crate::photo::PhotoHash;
+use crate::render::sheet;
 
 /// One message of a trace: kind, route, time, delivery, marking, content,
 /// and what was withheld from this officer.
@@ -82,104 +83,36 @@ fn reason(texts: &Texts, r: i32) -> String {
 }
 
 /// A request (9.2): its context, grounds, purpose, and each item with
-/// every mark, its kind and its location.
+/// every mark, its kind and its location (the sheet `itictl` prints too).
 pub fn request(texts: &Texts, r: &pb::TraceRequest) -> Markup {
-    let context = r.context.clone().unwrap_or_default();
-    let restrictions: Vec<String> = r
-        .restrictions_cannot_comply
-        .iter()
-        .filter_map(|x| pb::UseRestriction::try_from(*x).ok())
-        .map(|x| texts.code(x.as_str_name()))
-        .collect();
+    let sheet = sheet::request(texts, r);
     html! {
         dl class="request" {
-            (field(texts, "req-reference", &r.requester_reference))
-            @if context.recovered_at.is_some() {
-                (field(texts, "req-recovered", &layout::time(context.recovered_at.as_ref())))
-            }
-            (field(texts, "req-place", &context.place_of_recovery))
-            (field(texts, "req-illicit-nature", &context.illicit_nature))
-            (field(texts, "req-legal-basis", &context.legal_basis))
-            (field(texts, "req-circumstances", &context.circumstances))
-            @if r.grounds.is_some() { (field(texts, "req-grounds", &crate::render::request_grounds(texts, r))) }
-            (field(texts, "req-information-sought", &r.information_sought))
-            (field(texts, "req-purpose", &r.purpose))
-            (field(texts, "req-intended-use", &r.intended_use))
-            (field(texts, "req-additional", &r.additional_information))
-            @if r.cannot_provide_all { (field(texts, "req-incomplete", &r.cannot_provide_explanation)) }
-            (field(texts, "req-cannot-comply", &restrictions.join(", ")))
+            @for f in &sheet.fields { (field(texts, f.label, &f.value)) }
         }
-        @for item in &r.items { (recovered_item(texts, item)) }
-        @if !r.individuals.is_empty() {
+        @for item in &sheet.items { (recovered_item(texts, item)) }
+        @if !sheet.individuals.is_empty() {
             h4 { (texts.t("req-individuals")) }
-            ul { @for p in &r.individuals { li { (p.name) @if !p.role.is_empty() { " — " (p.role) } } } }
+            ul { @for (name, role) in &sheet.individuals { li { (name) @if !role.is_empty() { " — " (role) } } } }
         }
     }
 }
 
-fn recovered_item(texts: &Texts, item: &pb::RecoveredItem) -> Markup {
-    use pb::recovered_item::Item;
-    let quantity = if item.quantity > 1 {
-        item.quantity.to_string()
-    } else {
-        String::new()
-    };
+fn recovered_item(texts: &Texts, item: &sheet::ItemSheet) -> Markup {
     html! {
         div class="item" {
-            @match &item.item {
-                Some(Item::Weapon(w)) => {
-                    h4 { (texts.t("item-weapon")) }
-                    dl {
-                        (field(texts, "item-ref", &item.item_ref))
-                        (field(texts, "item-quantity", &quantity))
-                        (field(texts, "item-make", &w.make))
-                        (field(texts, "item-model", &w.model))
-                        (field(texts, "item-calibre", &w.calibre))
-                        (field(texts, "item-serial", &w.serial_number))
-                        (field(texts, "item-serial-location", &w.serial_location))
-                        (field(texts, "item-country-manufacture", &w.country_of_manufacture))
-                        (field(texts, "item-country-import", &w.country_of_last_import))
-                        (field(texts, "item-manufacturer", &w.manufacturer))
-                        (field(texts, "item-description", &w.description))
-                        (photos(texts, &w.photographs))
-                    }
-                    (marks(texts, &w.marks))
-                }
-                Some(Item::Ammunition(a)) => {
-                    h4 { (texts.t("item-ammunition")) }
-                    dl {
-                        (field(texts, "item-ref", &item.item_ref))
-                        (field(texts, "item-quantity", &quantity))
-                        (field(texts, "item-calibre", &a.calibre))
-                        (field(texts, "item-lot", &a.lot_number))
-                        (field(texts, "item-manufacturer", &a.manufacturer))
-                        (field(texts, "item-country-manufacture", &a.country_of_manufacture))
-                        (field(texts, "item-headstamp", &a.headstamp))
-                        (field(texts, "item-year", &nonzero(a.year_of_production)))
-                        (photos(texts, &a.photographs))
-                    }
-                }
-                Some(Item::Part(p)) => {
-                    h4 { (texts.t("item-part")) }
-                    dl {
-                        (field(texts, "item-ref", &item.item_ref))
-                        (field(texts, "item-quantity", &quantity))
-                        (field(texts, "item-description", &p.description))
-                        (field(texts, "item-make", &p.make))
-                        (field(texts, "item-serial", &p.serial_number))
-                        (field(texts, "item-country-manufacture", &p.country_of_manufacture))
-                        (photos(texts, &p.photographs))
-                    }
-                    (marks(texts, &p.marks))
-                }
-                None => {}
+            h4 { (texts.t(item.heading)) }
+            dl {
+                @for f in &item.fields { (field(texts, f.label, &f.value)) }
+                (photos(texts, &item.photos))
             }
+            (marks(texts, &item.marks))
         }
     }
 }
 
 /// Every further mark (6.2.2), with its kind and location.
-fn marks(texts: &Texts, marks: &[pb::WeaponMark]) -> Markup {
+fn marks(texts: &Texts, marks: &[sheet::Mark]) -> Markup {
     html! {
         @if !marks.is_empty() {
             table class="marks" {
@@ -193,11 +126,11 @@ fn marks(texts: &Texts, marks: &[pb::WeaponMark]) -> Markup {
                 } }
                 tbody { @for m in marks {
                     tr {
-                        td { (texts.code(pb::MarkKind::try_from(m.kind).unwrap_or(pb::MarkKind::Unspecified).as_str_name())) }
+                        td { (m.kind) }
                         td { (m.value) }
                         td { (m.location) }
                         td { (m.country) }
-                        td { (nonzero(m.year)) }
+                        td { (m.year) }
                     }
                 } }
             }
@@ -226,10 +159,6 @@ fn photos(texts: &Texts, photos: &[pb::Attachment]) -> Markup {
             }
         }
     }
-}
-
-fn nonzero(n: u32) -> String {
-    if n == 0 { String::new() } else { n.to_string() }
 }
 
 /// A response (10.4), section by section, each with its own marking.
