@@ -703,7 +703,7 @@ pub async fn dispatch(cli: Cli, print: &Print, out: &mut dyn Write) -> anyhow::R
         },
         Command::Hub(HubCommand::Stats) => admin::hub_stats(&cli.conn, print, out).await,
         Command::Photo(PhotoCommand::Get { hash, file }) => {
-            photos::get(&cli.conn, &hash, file.as_deref(), out).await
+            photos::get(&cli.conn, &hash, file.as_deref(), &print.texts, out).await
         }
         Command::LostStolen(LostStolenCommand::Import { file }) => {
             admin::lost_stolen_import(&cli.conn, &file, print, out).await

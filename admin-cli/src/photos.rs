@@ -7,6 +7,7 @@ use std::path::Path;
 
 use anyhow::Context;
 use iti_node::bounds::table::MAX_PHOTO_BYTES;
+use iti_node::i18n::Texts;
 use iti_proto::v1 as pb;
 
 use crate::client::{Connection, failed};
@@ -16,6 +17,7 @@ pub async fn get(
     conn: &Connection,
     hash: &str,
     file: Option<&Path>,
+    texts: &Texts,
     out: &mut dyn Write,
 ) -> anyhow::Result<()> {
     let photo = conn
@@ -32,13 +34,12 @@ pub async fn get(
         return Ok(out.write_all(&photo.content)?);
     };
     std::fs::write(path, &photo.content).with_context(|| format!("writing {}", path.display()))?;
-    writeln!(
-        out,
-        "{}: {}, {} bytes, sha256 {}",
-        path.display(),
-        photo.media_type,
-        photo.content.len(),
-        photo.sha256
-    )?;
+    let args = [
+        ("path", path.display().to_string()),
+        ("media", photo.media_type.clone()),
+        ("bytes", photo.content.len().to_string()),
+        ("sha256", photo.sha256.clone()),
+    ];
+    writeln!(out, "{}", texts.t_with("photo-saved", &args))?;
     Ok(())
 }

@@ -398,27 +398,34 @@ pub async fn import(
     if print.json {
         return print_json(out, &reply);
     }
-    writeln!(
-        out,
-        "{}{} record(s) imported ({} updated in place), {} line(s) rejected",
-        if reply.dry_run {
-            "dry run, nothing written: "
-        } else {
-            ""
-        },
-        reply.imported,
-        reply.updated,
-        reply.rejected_count
-    )?;
-    for r in &reply.rejected {
-        writeln!(out, "  line {}: {}", r.line, r.reason)?;
+    imported(&print.texts, &reply, out)
+}
+
+/// What an import did, in the reader's language; each rejected line's
+/// reason as the node gave it.
+fn imported(t: &Texts, reply: &pb::ImportRecordsReply, out: &mut dyn Write) -> anyhow::Result<()> {
+    let mut summary = t.t_with(
+        "records-imported",
+        &[
+            ("imported", reply.imported.to_string()),
+            ("updated", reply.updated.to_string()),
+            ("rejected", reply.rejected_count.to_string()),
+        ],
+    );
+    if reply.dry_run {
+        summary = t.t_with("records-dry-run", &[("summary", summary)]);
     }
-    if reply.rejected_count > reply.rejected.len() as u64 {
-        writeln!(
-            out,
-            "  ... and {} more",
-            reply.rejected_count - reply.rejected.len() as u64
-        )?;
+    writeln!(out, "{summary}")?;
+    for r in &reply.rejected {
+        let args = [("line", r.line.to_string()), ("reason", r.reason.clone())];
+        writeln!(out, "  {}", t.t_with("records-rejected-line", &args))?;
+    }
+    let more = reply
+        .rejected_count
+        .saturating_sub(reply.rejected.len() as u64);
+    if more > 0 {
+        let more = t.t_with("records-rejected-more", &[("count", more.to_string())]);
+        writeln!(out, "  {more}")?;
     }
     Ok(())
 }
@@ -534,15 +541,25 @@ fn record_line(t: &Texts, v: &pb::RecordView) -> String {
         s.push_str(&format!("  {party}"));
     }
     if !r.importing_state.is_empty() {
-        s.push_str(&format!("  to {}", r.importing_state));
+        let to = t.t_with("records-to", &[("state", r.importing_state.clone())]);
+        s.push_str(&format!("  {to}"));
     }
     s.push_str(&format!(
-        "  [{}{}]  key {}",
+        "  [{}{}]  {}",
         render::marking(t, v.marking.as_ref()),
-        if v.personal { ", personal data" } else { "" },
-        r.source_key
+        personal(t, v.personal),
+        t.t_with("records-key", &[("key", r.source_key.clone())])
     ));
     s
+}
+
+/// ", personal data" after a marking, when the record holds some.
+fn personal(t: &Texts, personal: bool) -> String {
+    if personal {
+        format!(", {}", t.t("records-personal"))
+    } else {
+        String::new()
+    }
 }
 
 pub async fn search(
@@ -563,12 +580,11 @@ pub async fn search(
     if print.json {
         return print_json(out, &reply);
     }
-    writeln!(
-        out,
-        "{} record(s) matched, in {}",
-        reply.matches.len(),
-        domains(&print.texts, &reply.domains)
-    )?;
+    let args = [
+        ("count", reply.matches.len().to_string()),
+        ("domains", domains(&print.texts, &reply.domains)),
+    ];
+    writeln!(out, "{}", print.texts.t_with("records-matched", &args))?;
     for m in &reply.matches {
         if let Some(v) = &m.record {
             writeln!(out, "  {:<10} {}", m.quality, record_line(&print.texts, v))?;
@@ -585,13 +601,14 @@ fn step_line(t: &Texts, s: &pb::HistoryStep) -> String {
         .record
         .as_ref()
         .map(|v| {
+            let key = v.record.as_ref().map_or("", |r| r.source_key.as_str());
             format!(
-                "  [{} ({}), key {}; {}{}]",
+                "  [{} ({}), {}; {}{}]",
                 v.source,
                 domain_name(t, v.domain),
-                v.record.as_ref().map_or("", |r| r.source_key.as_str()),
+                t.t_with("records-key", &[("key", key.to_string())]),
                 render::marking(t, v.marking.as_ref()),
-                if v.personal { ", personal data" } else { "" }
+                personal(t, v.personal)
             )
         })
         .unwrap_or_default();
@@ -622,11 +639,8 @@ pub async fn history(
         return print_json(out, &reply);
     }
     if reply.steps.is_empty() {
-        writeln!(
-            out,
-            "no record in {}",
-            domains(&print.texts, &reply.domains)
-        )?;
+        let args = [("domains", domains(&print.texts, &reply.domains))];
+        writeln!(out, "{}", print.texts.t_with("records-none", &args))?;
         return Ok(());
     }
     writeln!(
@@ -645,13 +659,15 @@ pub async fn history(
     for s in &reply.steps {
         writeln!(out, "  {}", step_line(&print.texts, s))?;
     }
-    writeln!(out, "  end: {}", reply.end)?;
+    let t = &print.texts;
+    writeln!(
+        out,
+        "  {}",
+        t.t_with("records-end", &[("end", reply.end.clone())])
+    )?;
     if reply.other_candidates > 0 {
-        writeln!(
-            out,
-            "  {} other weapon(s) matched too: give the make, model and calibre",
-            reply.other_candidates
-        )?;
+        let args = [("count", reply.other_candidates.to_string())];
+        writeln!(out, "  {}", t.t_with("records-others", &args))?;
     }
     Ok(())
 }
@@ -670,17 +686,18 @@ fn value_line(t: &Texts, v: &pb::MarkedValue) -> String {
             )
         })
         .collect();
+    let from = if from.is_empty() {
+        t.t("records-from-node")
+    } else {
+        from.join(", ")
+    };
     format!(
-        "{}: {}  [{}{}]  from {}",
+        "{}: {}  [{}{}]  {}",
         v.field,
         v.value,
         render::marking(t, v.marking.as_ref()),
-        if v.personal { ", personal data" } else { "" },
-        if from.is_empty() {
-            "the node".to_string()
-        } else {
-            from.join(", ")
-        }
+        personal(t, v.personal),
+        t.t_with("records-from", &[("from", from)])
     )
 }
 
@@ -702,29 +719,30 @@ pub async fn trace_domestic(
     if print.json {
         return print_json(out, &reply);
     }
-    writeln!(
-        out,
-        "recorded in the national database of recovered weapons (7.5): {}",
-        reply.recovered_id
-    )?;
-    writeln!(out, "searched: {}", domains(&print.texts, &reply.domains))?;
+    domestic(&print.texts, &reply, out)
+}
+
+/// What a domestic trace found and did, in the reader's language; the
+/// node's summary as it gives it.
+fn domestic(t: &Texts, reply: &pb::TraceDomesticReply, out: &mut dyn Write) -> anyhow::Result<()> {
+    let id = [("id", reply.recovered_id.clone())];
+    writeln!(out, "{}", t.t_with("domestic-recorded", &id))?;
+    let searched = [("domains", domains(t, &reply.domains))];
+    writeln!(out, "{}", t.t_with("domestic-searched", &searched))?;
     writeln!(out, "{}", reply.summary)?;
     for e in &reply.evidence {
-        writeln!(out, "  {}", value_line(&print.texts, e))?;
+        writeln!(out, "  {}", value_line(t, e))?;
     }
     if !reply.investigation_case_id.is_empty() {
-        writeln!(
-            out,
-            "domestic investigation opened: case {}",
-            reply.investigation_case_id
-        )?;
+        let case = [("case", reply.investigation_case_id.clone())];
+        writeln!(out, "{}", t.t_with("domestic-opened", &case))?;
     }
     if !reply.drafted_trace_id.is_empty() {
-        writeln!(
-            out,
-            "request to {} drafted: review it with `itictl case show {}`, send it with `itictl request send {}`",
-            reply.drafted_to, reply.drafted_trace_id, reply.drafted_trace_id
-        )?;
+        let args = [
+            ("to", reply.drafted_to.clone()),
+            ("trace", reply.drafted_trace_id.clone()),
+        ];
+        writeln!(out, "{}", t.t_with("domestic-drafted", &args))?;
     }
     Ok(())
 }

@@ -214,7 +214,7 @@ impl Texts {
 
     /// The message `prefix-value`, the value in lower case with a hyphen
     /// for each run of other characters, if a catalog has it.
-    fn find(&self, prefix: &str, value: &str) -> Option<String> {
+    pub fn find(&self, prefix: &str, value: &str) -> Option<String> {
         let mut id = format!("{prefix}-");
         for c in value.trim().chars() {
             match c.to_ascii_lowercase() {

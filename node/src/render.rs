@@ -938,7 +938,7 @@ pub fn timeline(t: &Texts, steps: &[pb::TimelineStep]) -> String {
             s.state,
             code(t, s.kind, pb::HistoryEventKind::as_str_name),
             s.party,
-            s.description,
+            step_description(t, s),
             t.t_with(
                 "timeline-provided-by",
                 &[("provider", s.provided_by.clone())]
@@ -956,6 +956,71 @@ pub fn timeline(t: &Texts, steps: &[pb::TimelineStep]) -> String {
         }
     }
     out
+}
+
+/// A step's description in `t`'s language when the node wrote it (the
+/// last legal possessor's step, `chain`); an officer's words as written.
+pub fn step_description(t: &Texts, s: &pb::TimelineStep) -> String {
+    let own = s.kind == pb::HistoryEventKind::LastLegalPossession as i32;
+    let text = s.description.as_str();
+    let translated = match text.strip_prefix("Last legal possessor") {
+        Some(".") if own => Some(t.t("step-last-legal-possessor")),
+        Some(rest) if own => rest
+            .strip_prefix(" (")
+            .and_then(|r| r.strip_suffix(")."))
+            .map(|category| {
+                t.t_with(
+                    "step-last-legal-possessor-category",
+                    &[("category", category.to_string())],
+                )
+            }),
+        _ => None,
+    };
+    translated.unwrap_or_else(|| text.to_string())
+}
+
+/// A case's conclusion (`chain::Conclusion::text`, which the view carries
+/// in English) in `t`'s language when it has one of the node's shapes;
+/// anything else as written.
+pub fn conclusion(t: &Texts, text: &str) -> String {
+    let translated = match text {
+        "Open" => Some(t.t("conclusion-open")),
+        "Withheld" => Some(t.t("conclusion-withheld")),
+        _ => conclusion_export(t, text).or_else(|| conclusion_diversion(t, text)),
+    };
+    translated.unwrap_or_else(|| text.to_string())
+}
+
+/// "Exported by BEL to NGA: follow-up with NGA".
+fn conclusion_export(t: &Texts, text: &str) -> Option<String> {
+    let (provider, rest) = text.strip_prefix("Exported by ")?.split_once(" to ")?;
+    let (to, again) = rest.split_once(": follow-up with ")?;
+    let args = [("provider", provider.to_string()), ("to", to.to_string())];
+    (to == again).then(|| t.t_with("conclusion-export", &args))
+}
+
+/// "Point of diversion found: diverted in GHA[ on D][; last legal
+/// possessor: P]." (the date and the possessor as the response gave them).
+fn conclusion_diversion(t: &Texts, text: &str) -> Option<String> {
+    let rest = text.strip_prefix("Point of diversion found: diverted in ")?;
+    let (found, possessor) = match rest.split_once("; last legal possessor: ") {
+        Some((found, p)) => (found, Some(p.strip_suffix('.')?)),
+        None => (rest.strip_suffix('.')?, None),
+    };
+    let summary = match found.split_once(" on ") {
+        Some((state, date)) => t.t_with(
+            "conclusion-diversion-on",
+            &[("state", state.to_string()), ("date", date.to_string())],
+        ),
+        None => t.t_with("conclusion-diversion", &[("state", found.to_string())]),
+    };
+    Some(match possessor {
+        Some(p) => t.t_with(
+            "conclusion-possessor",
+            &[("summary", summary), ("possessor", p.to_string())],
+        ),
+        None => t.t_with("conclusion-end", &[("summary", summary)]),
+    })
 }
 
 /// Worth showing: anything but TLP:CLEAR without restrictions.
@@ -978,7 +1043,7 @@ pub fn case(t: &Texts, c: &pb::CaseView) -> String {
     }
     if !c.conclusion.is_empty() {
         let args = [
-            ("conclusion", c.conclusion.clone()),
+            ("conclusion", conclusion(t, &c.conclusion)),
             ("marking", marking(t, c.conclusion_marking.as_ref())),
         ];
         line(t, &mut out, "", "text-conclusion", &args);

@@ -23,6 +23,11 @@ fn with_console() -> MemberOptions {
 /// Every `wanted` is on the page and none of `english`.
 fn ensure_french(page: &Page, wanted: &[&str], english: &[&str]) -> anyhow::Result<()> {
     ensure!(page.status == 200, "{page:?}");
+    ensure_words(page, wanted, english)
+}
+
+/// Every `wanted` is on the page, whatever its status, and none of `english`.
+fn ensure_words(page: &Page, wanted: &[&str], english: &[&str]) -> anyhow::Result<()> {
     for w in wanted {
         ensure!(page.body.contains(w), "{w:?} missing from:\n{}", page.body);
     }
@@ -160,6 +165,280 @@ async fn the_case_page_and_the_report_read_in_french() -> anyhow::Result<()> {
             "national tracing system",
             "none answered",
         ],
+    )?;
+    f.shutdown().await;
+    Ok(())
+}
+
+/// GHA asks BEL with the demo's request; BEL acknowledges it.
+async fn acknowledged(f: &mut Federation) -> anyhow::Result<String> {
+    let trace = f
+        .poc("GHA")?
+        .submit_request(pb::SubmitRequestRequest {
+            request: Some(fixtures::fal_request()),
+            ..Default::default()
+        })
+        .await?
+        .into_inner()
+        .trace_id;
+    f.until_state("BEL", &trace, "delivered").await?;
+    let ack = pb::act_request::Action::Acknowledge(pb::Acknowledgement::default());
+    iti_tests::act(&mut f.poc("BEL")?, &trace, ack).await?;
+    Ok(trace)
+}
+
+/// The requested state's forms (respond, return, delay, refuse) and the
+/// respond page, in French.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_requested_states_forms_read_in_french() -> anyhow::Result<()> {
+    let mut f = Federation::of_members(&[("GHA", with_console()), ("BEL", with_console())]).await?;
+    let trace = acknowledged(&mut f).await?;
+    let bel = f.browser("BEL", Role::Poc)?;
+    let case = bel.get(&format!("/case/{trace}"), &FRENCH).await?;
+    ensure_french(
+        &case,
+        &[
+            "Répondre (10.4)",
+            "Renvoyer pour complément (10.2)",
+            "Différer la réponse (10.5.2)",
+            "Refuser (10.5.2)",
+            "10.5.2 (c) sécurité nationale",
+            "Langue :",
+            // The node's conclusion, from the catalogs.
+            "Conclusion : </strong>Ouvert",
+        ],
+        &[
+            "Respond (10.4)",
+            "Return for completion",
+            "Delay the response",
+            "Refuse (10.5.2)",
+            "national security",
+            "Language:",
+            "Conclusion:",
+            "</strong>Open",
+        ],
+    )?;
+    let respond = bel.get(&format!("/case/{trace}/respond"), &FRENCH).await?;
+    ensure_french(
+        &respond,
+        &[
+            "Constat (10.4)",
+            "Dernier détenteur légal",
+            "Détails commerciaux",
+        ],
+        &[
+            "Finding (10.4)",
+            "Last legal possessor",
+            "Commercial details",
+        ],
+    )?;
+    f.shutdown().await;
+    Ok(())
+}
+
+/// The requester's forms (clarify, consent, forward, export), the
+/// provider's consent form, a refusal of the gate and a form's error.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_requesters_forms_refusals_and_errors_read_in_french() -> anyhow::Result<()> {
+    let mut f = Federation::of_members(&[("GHA", with_console()), ("BEL", with_console())]).await?;
+    let trace = answered(&mut f).await?;
+    let gha = f.browser("GHA", Role::Poc)?;
+    let case = gha.get(&format!("/case/{trace}"), &FRENCH).await?;
+    ensure_french(
+        &case,
+        &[
+            "Demander une clarification (10.5.2)",
+            "Demander le consentement de la source (10.3)",
+            "Transmettre à (un État, hub:NOM ou panel:NOM)",
+            "Comme preuve dans une procédure judiciaire",
+            "Exportée par BEL vers NGA : suite à donner auprès de NGA",
+            // The node's words for the step, the officer's for the category.
+            "Dernier détenteur légal (manufacturer).",
+        ],
+        &[
+            "Ask for clarification",
+            "Ask the provider",
+            "Forward to",
+            "As evidence",
+            "Exported by BEL",
+            "follow-up with",
+            "Last legal possessor (",
+        ],
+    )?;
+    let token = case.hidden("csrf").unwrap_or_default();
+    let forward = [("csrf", token.as_str()), ("to", "NGA")];
+    let refused = gha
+        .post(&format!("/case/{trace}/forward"), &forward, &FRENCH)
+        .await?;
+    ensure!(refused.status == 403, "{refused:?}");
+    ensure_words(
+        &refused,
+        &[
+            "transmission à un État tiers : refusée (vers NGA)",
+            "information commerciale exclusive",
+        ],
+        &["forwarding to a third state", "refused", "forbids"],
+    )?;
+    let no_use = [("csrf", token.as_str()), ("use", "nothing")];
+    let invalid = gha
+        .post(&format!("/case/{trace}/consent/request"), &no_use, &FRENCH)
+        .await?;
+    ensure!(invalid.status == 400, "{invalid:?}");
+    ensure_words(
+        &invalid,
+        &["consentRequest.use : choisissez l'une des options du formulaire"],
+        &["choose one of the form's choices"],
+    )?;
+    let bel = f.browser("BEL", Role::Poc)?;
+    let provider = bel.get(&format!("/case/{trace}"), &FRENCH).await?;
+    ensure_french(
+        &provider,
+        &["Donner son consentement (10.3)", "Refuser le consentement"],
+        &["Grant consent", "Decline consent"],
+    )?;
+    f.shutdown().await;
+    Ok(())
+}
+
+/// Overdue items, the audit trail and its verification, the admin's page
+/// and the error pages, in French.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_overdue_audit_admin_and_error_pages_read_in_french() -> anyhow::Result<()> {
+    let mut f = Federation::of_members(&[("GHA", with_console()), ("BEL", with_console())]).await?;
+    let trace = f
+        .poc("GHA")?
+        .submit_request(pb::SubmitRequestRequest {
+            request: Some(fixtures::fal_request()),
+            ..Default::default()
+        })
+        .await?
+        .into_inner()
+        .trace_id;
+    f.until_state("BEL", &trace, "delivered").await?;
+    f.advance(time::Duration::days(8));
+    let overdue = f
+        .browser("BEL", Role::Poc)?
+        .get("/overdue", &FRENCH)
+        .await?;
+    ensure_french(
+        &overdue,
+        &["Ce qui est dû", "accusé de réception (10.1)", "Dû par"],
+        &["What is due", "acknowledgement (10.1)", "Owed by"],
+    )?;
+    let auditor = f.browser("BEL", Role::Auditor)?;
+    let audit = auditor.get("/audit", &FRENCH).await?;
+    ensure_french(
+        &audit,
+        &[
+            "<code>request_received</code> (demande reçue)",
+            "<code>peer_added</code> (pair épinglé)",
+            "la plus récente d'abord",
+        ],
+        &["newest first", "Verify the chain"],
+    )?;
+    let verified = auditor.get("/audit?verify=1", &FRENCH).await?;
+    ensure_french(
+        &verified,
+        &["La chaîne de hachage est intacte : 2 entrées.", "cohérente"],
+        &["The hash chain is intact", "consistent"],
+    )?;
+    let admin = f
+        .browser("BEL", Role::Admin)?
+        .get("/admin", &FRENCH)
+        .await?;
+    ensure_french(
+        &admin,
+        &["Pairs épinglés", "Expiration de l'AC", "Annuaire"],
+        &["Pinned peers", "CA expires", "Directory"],
+    )?;
+    let investigator = f.browser("BEL", Role::Investigator)?;
+    let denied = investigator.get("/audit", &FRENCH).await?;
+    ensure!(denied.status == 403, "{denied:?}");
+    ensure_words(
+        &denied,
+        &[
+            "Vous ne pouvez pas faire ceci.",
+            "Détail technique (en anglais) :",
+        ],
+        &["You may not do this", "Technical detail"],
+    )?;
+    let photo = investigator
+        .get(&format!("/photo/{}", "ab".repeat(32)), &FRENCH)
+        .await?;
+    ensure_words(&photo, &["Introuvable."], &["Not found"])?;
+    f.shutdown().await;
+    Ok(())
+}
+
+const HUB: &str = "hub:ECOWAS";
+
+/// GHA and BEL behind hub:ECOWAS, whose operator has the console.
+async fn behind_a_hub() -> anyhow::Result<Federation> {
+    let mut f = Federation::empty()?;
+    for member in ["GHA", "BEL"] {
+        let options = MemberOptions {
+            routes: vec![("*".into(), HUB.into())],
+            ..MemberOptions::default()
+        };
+        f.add(member, options)?;
+    }
+    let hub = MemberOptions {
+        hub: true,
+        ..with_console()
+    };
+    f.add(HUB, hub)?;
+    f.sandbox.start_all().await?;
+    for member in ["GHA", "BEL"] {
+        let (m, h) = (iti_tests::p(member), iti_tests::p(HUB));
+        f.sandbox.pin(&m, &h, &[]).await?;
+        f.sandbox.pin(&h, &m, &[]).await?;
+    }
+    for (who, serves) in [("GHA", vec![]), ("BEL", vec![]), (HUB, vec!["GHA", "BEL"])] {
+        f.sandbox
+            .publish_directory_entry(&iti_tests::p(who), &serves, 1)
+            .await?;
+    }
+    for who in [HUB, "GHA", "BEL"] {
+        f.node(who)?.refresh_directory().await?;
+    }
+    Ok(f)
+}
+
+/// The hub operator's figures, in French.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_hub_figures_read_in_french() -> anyhow::Result<()> {
+    let mut f = behind_a_hub().await?;
+    let trace = f
+        .poc("GHA")?
+        .submit_request(pb::SubmitRequestRequest {
+            request: Some(fixtures::fal_request()),
+            ..Default::default()
+        })
+        .await?
+        .into_inner()
+        .trace_id;
+    f.until_state("BEL", &trace, "delivered").await?;
+    let operator = f.browser(HUB, Role::Admin)?;
+    let page = operator.get("/hub", &FRENCH).await?;
+    ensure_french(
+        &page,
+        &[
+            "Chiffres par membre",
+            "Injoignables en ce moment",
+            "Tous les membres sont joignables.",
+            "Délai médian de réponse",
+        ],
+        &["Figures per member", "Unreachable now", "Median"],
+    )?;
+    // The hub's directory: how it knows each CA, in French.
+    let admin = operator.get("/admin", &FRENCH).await?;
+    ensure_french(
+        &admin,
+        &[
+            "<td>ce nœud</td>",
+            "<td>épinglé par un·e administrateur·rice</td>",
+        ],
+        &["<td>self</td>", "<td>pinned</td>", "pinned by an admin"],
     )?;
     f.shutdown().await;
     Ok(())

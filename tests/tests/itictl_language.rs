@@ -222,3 +222,69 @@ async fn lang_fr_prints_the_plan_the_case_and_the_report_in_french() -> anyhow::
     f.shutdown().await;
     Ok(())
 }
+
+/// `itictl records import|search|history` in French: labels translated,
+/// the records' own words (sources, names, keys) as imported.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lang_fr_prints_records_import_search_and_history_in_french() -> anyhow::Result<()> {
+    let mut f = Federation::of_states(&["BEL"]).await?;
+    let dir = tempfile::tempdir()?;
+    let made = dir.path().join("fn.json");
+    std::fs::write(
+        &made,
+        r#"[{"id": "FN-2008-1502347", "make": "FN Herstal", "model": "FAL 50.00", "serial": "1502347", "made": "2008-11-04", "by": "FN Herstal SA"}]"#,
+    )?;
+    let map = dir.path().join("fn.toml");
+    std::fs::write(
+        &map,
+        "domain = \"manufacturers\"\n[columns]\nsource_key = \"id\"\nmake = \"make\"\n\
+         model = \"model\"\nserial = \"serial\"\ndate = \"made\"\nmanufacturer = \"by\"\n\
+         [markings]\n\"*\" = \"TLP:GREEN\"\n",
+    )?;
+    let (made, map) = (made.display().to_string(), map.display().to_string());
+    let french = [("LANG", "fr_FR.UTF-8")];
+    let import = [
+        "records",
+        "import",
+        "--source",
+        "fn-herstal",
+        "--kind",
+        "manufacture",
+        "--mapping",
+        &map,
+        &made,
+    ];
+    let imported = f.itictl_in_locale("BEL", None, &french, &import).await;
+    let imported = imported.map_err(|e| anyhow!(e))?;
+    ensure_all(
+        &imported,
+        &["1 enregistrement(s) importé(s) (0 mis à jour sur place)"],
+    )?;
+    let weapon = ["--make", "FN Herstal", "--serial", "1502347"];
+    let search = [&["records", "search"][..], &weapon].concat();
+    let found = f.itictl_in_locale("BEL", None, &french, &search).await;
+    let found = found.map_err(|e| anyhow!(e))?;
+    ensure_all(
+        &found,
+        &[
+            "1 enregistrement(s) correspondant(s), dans",
+            "clé FN-2008-1502347",
+            "FN Herstal SA",
+        ],
+    )?;
+    let history = [&["records", "history"][..], &weapon].concat();
+    let history = f.itictl_in_locale("BEL", None, &french, &history).await;
+    let history = history.map_err(|e| anyhow!(e))?;
+    ensure_all(&history, &["clé FN-2008-1502347", "fin : "])?;
+    for (text, english) in [
+        (&imported, "record(s) imported"),
+        (&found, "record(s) matched"),
+        (&found, "key FN-"),
+        (&history, "key FN-"),
+        (&history, "end: "),
+    ] {
+        ensure!(!text.contains(english), "{english:?} in:\n{text}");
+    }
+    f.shutdown().await;
+    Ok(())
+}

@@ -91,3 +91,14 @@ diversion-dealer = dealer
 diversion-civilian = civilian
 diversion-after-export = after export
 diversion-other = other
+
+## A case's conclusion and the node's own timeline steps (chain.rs)
+conclusion-open = Open
+conclusion-withheld = Withheld
+conclusion-export = Exported by { $provider } to { $to }: follow-up with { $to }
+conclusion-diversion = Point of diversion found: diverted in { $state }
+conclusion-diversion-on = Point of diversion found: diverted in { $state } on { $date }
+conclusion-possessor = { $summary }; last legal possessor: { $possessor }.
+conclusion-end = { $summary }.
+step-last-legal-possessor = Last legal possessor.
+step-last-legal-possessor-category = Last legal possessor ({ $category }).

@@ -209,3 +209,23 @@ text-refused = refused: { $what }
 text-unreachable = unreachable: { $what }
 text-register-added = { $accepted } record(s) added to the register, { $rejected } rejected
 text-rejected-line = line { $line }: { $reason }
+
+## itictl records: import, search, history, trace domestic
+records-imported = { $imported } record(s) imported ({ $updated } updated in place), { $rejected } line(s) rejected
+records-dry-run = dry run, nothing written: { $summary }
+records-rejected-line = line { $line }: { $reason }
+records-rejected-more = ... and { $count } more
+records-matched = { $count } record(s) matched, in { $domains }
+records-none = no record in { $domains }
+records-to = to { $state }
+records-key = key { $key }
+records-personal = personal data
+records-end = end: { $end }
+records-others = { $count } other weapon(s) matched too: give the make, model and calibre
+records-from = from { $from }
+records-from-node = the node
+domestic-recorded = recorded in the national database of recovered weapons (7.5): { $id }
+domestic-searched = searched: { $domains }
+domestic-opened = domestic investigation opened: case { $case }
+domestic-drafted = request to { $to } drafted: review it with `itictl case show { $trace }`, send it with `itictl request send { $trace }`
+photo-saved = { $path }: { $media }, { $bytes } bytes, sha256 { $sha256 }

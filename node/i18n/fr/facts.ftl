@@ -91,3 +91,14 @@ diversion-dealer = marchand
 diversion-civilian = civil
 diversion-after-export = après exportation
 diversion-other = autre
+
+## La conclusion d'un dossier et les étapes de la chronologie écrites par le nœud (chain.rs)
+conclusion-open = Ouvert
+conclusion-withheld = Retenue
+conclusion-export = Exportée par { $provider } vers { $to } : suite à donner auprès de { $to }
+conclusion-diversion = Point de détournement trouvé : détournée dans l'État { $state }
+conclusion-diversion-on = Point de détournement trouvé : détournée dans l'État { $state } le { $date }
+conclusion-possessor = { $summary } ; dernier détenteur légal : { $possessor }.
+conclusion-end = { $summary }.
+step-last-legal-possessor = Dernier détenteur légal.
+step-last-legal-possessor-category = Dernier détenteur légal ({ $category }).

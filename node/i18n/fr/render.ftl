@@ -208,3 +208,23 @@ text-refused = refusé : { $what }
 text-unreachable = injoignable : { $what }
 text-register-added = { $accepted } enregistrement(s) ajouté(s) au registre, { $rejected } rejeté(s)
 text-rejected-line = ligne { $line } : { $reason }
+
+## itictl records : import, recherche, historique, traçage national
+records-imported = { $imported } enregistrement(s) importé(s) ({ $updated } mis à jour sur place), { $rejected } ligne(s) rejetée(s)
+records-dry-run = essai à blanc, rien d'écrit : { $summary }
+records-rejected-line = ligne { $line } : { $reason }
+records-rejected-more = ... et { $count } de plus
+records-matched = { $count } enregistrement(s) correspondant(s), dans { $domains }
+records-none = aucun enregistrement dans { $domains }
+records-to = vers { $state }
+records-key = clé { $key }
+records-personal = données personnelles
+records-end = fin : { $end }
+records-others = { $count } autre(s) arme(s) correspondent aussi : donnez la marque, le modèle et le calibre
+records-from = source : { $from }
+records-from-node = le nœud
+domestic-recorded = enregistrée dans la base nationale des armes récupérées (7.5) : { $id }
+domestic-searched = recherché dans : { $domains }
+domestic-opened = enquête nationale ouverte : dossier { $case }
+domestic-drafted = demande à { $to } préparée : relisez-la avec `itictl case show { $trace }`, envoyez-la avec `itictl request send { $trace }`
+photo-saved = { $path } : { $media }, { $bytes } octets, sha256 { $sha256 }

@@ -267,49 +267,71 @@ pub fn page_response(status: StatusCode, texts: &Texts, chosen: bool, body: Stri
     response
 }
 
-/// The one mapping from service errors to pages. Internal errors are
+/// The one mapping from service errors to pages: a sentence of the
+/// catalogs for each kind of error, and the node's English words, when
+/// an officer may read them, as the technical detail. Internal errors are
 /// logged here and shown only as a generic message.
 pub fn error_page(texts: &Texts, e: ServiceError) -> Response {
-    let (status, message) = match e {
-        ServiceError::InvalidArgument { field, reason } => (
-            StatusCode::BAD_REQUEST,
-            texts.t_with("error-invalid", &[("field", field), ("reason", reason)]),
-        ),
-        ServiceError::NotFound(_) => (StatusCode::NOT_FOUND, texts.t("error-not-found")),
-        ServiceError::FailedPrecondition(m) => (
-            StatusCode::CONFLICT,
-            texts.t_with("error-precondition", &[("reason", m)]),
-        ),
-        ServiceError::PermissionDenied(m) => (
-            StatusCode::FORBIDDEN,
-            texts.t_with("error-permission", &[("reason", m)]),
-        ),
+    let (status, message, detail) = match e {
         ServiceError::Refused { refusal, .. } => return pages::refusal::page(texts, &refusal),
-        ServiceError::Unavailable(m)
-        | ServiceError::OutcomeUnknown(m)
-        | ServiceError::NotYet(m)
-        | ServiceError::Unreachable(m) => {
-            tracing::warn!(error = %m, "console: service unavailable");
+        e => explained(texts, e),
+    };
+    let body = pages::layout::error(texts, &message, detail.as_deref());
+    page_response(status, texts, false, body.into_string())
+}
+
+/// An error's status, what it means in the reader's language, and the
+/// technical detail.
+fn explained(texts: &Texts, e: ServiceError) -> (StatusCode, String, Option<String>) {
+    use StatusCode as S;
+    match e {
+        ServiceError::InvalidArgument { field, reason } => invalid(texts, field, reason),
+        ServiceError::NotFound(_) => (S::NOT_FOUND, texts.t("error-not-found"), None),
+        ServiceError::FailedPrecondition(m) => {
+            (S::CONFLICT, texts.t("error-precondition"), Some(m))
+        }
+        ServiceError::PermissionDenied(m) => (S::FORBIDDEN, texts.t("error-permission"), Some(m)),
+        // Another participant, named in the detail: not this node's fault.
+        ServiceError::Unreachable(m) => (
+            S::SERVICE_UNAVAILABLE,
+            texts.t("error-unreachable"),
+            Some(m),
+        ),
+        ServiceError::UnknownOrigin { origin, .. } => (
+            S::SERVICE_UNAVAILABLE,
+            texts.t_with("error-unknown-origin", &[("origin", origin.to_string())]),
+            None,
+        ),
+        // The officer must look before trying again: it may have been saved.
+        ServiceError::OutcomeUnknown(m) => {
+            tracing::warn!(error = %m, "console: outcome unknown");
             (
-                StatusCode::SERVICE_UNAVAILABLE,
-                texts.t("error-unavailable"),
+                S::SERVICE_UNAVAILABLE,
+                texts.t("error-outcome-unknown"),
+                None,
             )
         }
-        ServiceError::UnknownOrigin { .. } => (
-            StatusCode::SERVICE_UNAVAILABLE,
-            texts.t("error-unavailable"),
-        ),
+        ServiceError::Unavailable(m) | ServiceError::NotYet(m) => {
+            tracing::warn!(error = %m, "console: service unavailable");
+            (S::SERVICE_UNAVAILABLE, texts.t("error-unavailable"), None)
+        }
         ServiceError::Internal(m) => {
             tracing::error!(error = %m, "console: internal error");
-            (StatusCode::INTERNAL_SERVER_ERROR, texts.t("error-internal"))
+            (S::INTERNAL_SERVER_ERROR, texts.t("error-internal"), None)
         }
-    };
-    page_response(
-        status,
-        texts,
-        false,
-        pages::layout::error(texts, &message).into_string(),
-    )
+        ServiceError::Refused { .. } => (S::FORBIDDEN, texts.t("error-title"), None),
+    }
+}
+
+/// A field refused: the console's own reasons are in the catalogs
+/// (`invalid-<reason>`); the service's others are the technical detail.
+fn invalid(texts: &Texts, field: String, reason: String) -> (StatusCode, String, Option<String>) {
+    if let Some(translated) = texts.find("invalid", &reason) {
+        let message = texts.t_with("error-invalid", &[("field", field), ("reason", translated)]);
+        return (StatusCode::BAD_REQUEST, message, None);
+    }
+    let message = texts.t_with("error-invalid-value", &[("field", field)]);
+    (StatusCode::BAD_REQUEST, message, Some(reason))
 }
 
 async fn not_found(headers: HeaderMap) -> Response {
@@ -320,4 +342,49 @@ async fn not_found(headers: HeaderMap) -> Response {
             .unwrap_or(""),
     ));
     error_page(&texts, ServiceError::NotFound(String::new()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn body(response: Response) -> String {
+        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .unwrap_or_default();
+        String::from_utf8_lossy(&bytes).into_owned()
+    }
+
+    /// An origin a hub cannot reach gets its own sentence, in French, with
+    /// the node's English words (who, from where) as the technical detail.
+    #[tokio::test]
+    async fn an_unreachable_origin_has_its_own_message_in_the_readers_language() {
+        let fr = Texts::new(Lang::Fr);
+        let detail = "the origin GHA is unreachable from hub:ECOWAS: no answer within 5 s";
+        let page = error_page(&fr, ServiceError::Unreachable(detail.into()));
+        assert_eq!(page.status(), StatusCode::SERVICE_UNAVAILABLE);
+        let html = body(page).await;
+        assert!(html.contains("est injoignable pour l'instant"), "{html}");
+        assert!(html.contains("Détail technique (en anglais) :"), "{html}");
+        assert!(html.contains(detail), "{html}");
+        assert!(!html.contains("ne peut pas répondre maintenant"), "{html}");
+    }
+
+    /// The console's own reasons for refusing a field read in French; the
+    /// service's others stay as the technical detail.
+    #[tokio::test]
+    async fn a_forms_reason_is_translated_and_the_services_kept_as_detail() {
+        let fr = Texts::new(Lang::Fr);
+        let own = ServiceError::invalid("consent.use", "choose one of the form's choices");
+        let html = body(error_page(&fr, own)).await;
+        assert!(html.contains("choisissez l'une des options"), "{html}");
+        assert!(!html.contains("choose one"), "{html}");
+        let other = ServiceError::invalid("to", "NGA is not a participant");
+        let html = body(error_page(&fr, other)).await;
+        assert!(
+            html.contains("cette valeur ne peut pas être acceptée"),
+            "{html}"
+        );
+        assert!(html.contains("<span lang=\"en\">NGA is not a participant</span>"));
+    }
 }

@@ -205,7 +205,7 @@ pub fn refuse_foreign_form(
     }
     tracing::warn!(officer = %session.officer, "console: form refused (origin or CSRF token)");
     let texts = &session.texts;
-    let body = layout::error(texts, &texts.t("error-forbidden"));
+    let body = layout::error(texts, &texts.t("error-forbidden"), None);
     Some(page_response(
         StatusCode::FORBIDDEN,
         texts,

@@ -88,6 +88,15 @@ fn expiry(
     }
 }
 
+/// How this node knows a CA ("self", "pinned", "via hub:X"), translated;
+/// another value as it is.
+fn trust(texts: &Texts, trust: &str) -> String {
+    match trust.strip_prefix("via ") {
+        Some(hub) => texts.t_with("trust-via", &[("hub", hub.to_string())]),
+        None => texts.coded("trust", trust),
+    }
+}
+
 fn directory_table(texts: &Texts, entries: &[pb::DirectoryEntryView]) -> Markup {
     html! {
         table {
@@ -102,9 +111,9 @@ fn directory_table(texts: &Texts, entries: &[pb::DirectoryEntryView]) -> Markup 
                 tr class=[(!e.conflicts.is_empty()).then_some("overdue")] {
                     th scope="row" { (e.entry.as_ref().map(|d| d.participant.as_str()).unwrap_or("")) }
                     td { code class="fingerprint" { (e.ca_fingerprint) } }
-                    td { (e.trust) }
+                    td { (trust(texts, &e.trust)) }
                     td {
-                        (e.standing)
+                        (texts.coded("standing", &e.standing))
                         @if !e.conflicts.is_empty() {
                             " " strong class="flag overdue" { (texts.t("admin-conflict")) }
                         }

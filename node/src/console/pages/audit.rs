@@ -94,6 +94,15 @@ fn verification(texts: &Texts, v: &pb::AuditVerifyReply) -> Markup {
     }
 }
 
+/// What an audited action is, in the reader's language, after its code
+/// (the code stays: auditors search the trail and `itictl audit log` by it).
+fn action_gloss(texts: &Texts, action: &str) -> Markup {
+    let gloss = texts
+        .find("audit-action", action)
+        .or_else(|| Some(texts.event(action)).filter(|e| e != action));
+    html! { @if let Some(g) = gloss { " (" (g) ")" } }
+}
+
 fn entry_table(texts: &Texts, entries: &[pb::AuditEntry]) -> Markup {
     html! {
         table class="audit" {
@@ -111,7 +120,7 @@ fn entry_table(texts: &Texts, entries: &[pb::AuditEntry]) -> Markup {
                     td { (e.seq) }
                     td { (layout::time(e.at.as_ref())) }
                     td { (e.actor) }
-                    td { code { (e.action) } }
+                    td { code { (e.action) } (action_gloss(texts, &e.action)) }
                     td { (e.subject) }
                     td { (e.detail) }
                 }

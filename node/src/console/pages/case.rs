@@ -138,8 +138,8 @@ fn timeline(texts: &Texts, view: &pb::CaseView) -> Markup {
                 }
                 @if !view.conclusion.is_empty() {
                     p {
-                        strong { (texts.t("case-conclusion")) ": " }
-                        (view.conclusion) " " (marking(texts, view.conclusion_marking.as_ref()))
+                        strong { (layout::label(texts, "case-conclusion")) " " }
+                        (crate::render::conclusion(texts, &view.conclusion)) " " (marking(texts, view.conclusion_marking.as_ref()))
                     }
                 }
                 (withheld(texts, &view.conclusion_withheld))
@@ -164,7 +164,7 @@ fn step(texts: &Texts, s: &pb::TimelineStep) -> Markup {
                 }
             } @else {
                 strong { (texts.code(kind.as_str_name())) } " " (s.state) " " (s.party)
-                @if !s.description.is_empty() { " — " (s.description) }
+                @if !s.description.is_empty() { " — " (crate::render::step_description(texts, s)) }
                 " " span class="provider" { "(" (texts.t_with("timeline-provided-by", &[("provider", s.provided_by.clone())])) ")" }
                 " " (marking(texts, s.marking.as_ref()))
             }

@@ -80,14 +80,21 @@ fn refused(console: &Console, session: &Session, form: &ComposeForm, e: ServiceE
 /// are.
 fn problem(texts: &Texts, e: ServiceError) -> Result<(StatusCode, Outcome), ServiceError> {
     let (status, message) = match e {
+        // The form's own reasons are in the catalogs; the service's as given.
         ServiceError::InvalidArgument { field, reason } => (
             StatusCode::BAD_REQUEST,
-            texts.t_with("error-invalid", &[("field", field), ("reason", reason)]),
+            texts.t_with(
+                "error-invalid",
+                &[
+                    ("field", field),
+                    ("reason", texts.find("invalid", &reason).unwrap_or(reason)),
+                ],
+            ),
         ),
         // NotFound: an unroutable destination, which the plan names.
         ServiceError::FailedPrecondition(m) | ServiceError::NotFound(m) => (
             StatusCode::CONFLICT,
-            texts.t_with("error-precondition", &[("reason", m)]),
+            texts.t_with("error-precondition-reason", &[("reason", m)]),
         ),
         other => return Err(other),
     };

@@ -69,7 +69,7 @@ pub fn page(texts: &Texts, officer: Option<&Officer>, title: &str, content: Mark
                             }
                         }
                         span class="langs" {
-                            (texts.t("nav-language")) ": "
+                            (label(texts, "nav-language")) " "
                             @for lang in Lang::ALL {
                                 @if lang == texts.lang {
                                     strong lang=(lang.code()) { (lang.code()) }
@@ -99,13 +99,25 @@ pub fn page(texts: &Texts, officer: Option<&Officer>, title: &str, content: Mark
     }
 }
 
-/// A page that says why something was not done.
-pub fn error(texts: &Texts, message: &str) -> Markup {
+/// "Conclusion:" before what it labels, as the reader's language writes
+/// it ("Conclusion :" in French).
+pub fn label(texts: &Texts, id: &str) -> String {
+    texts.t_with("label", &[("label", texts.t(id))])
+}
+
+/// A page that says why something was not done, in the reader's language,
+/// then the node's own words (English) as the technical detail, if any.
+pub fn error(texts: &Texts, message: &str, detail: Option<&str>) -> Markup {
     page(
         texts,
         None,
         &texts.t("error-title"),
-        html! { p class="error" role="alert" { (message) } },
+        html! {
+            p class="error" role="alert" { (message) }
+            @if let Some(detail) = detail.filter(|d| !d.trim().is_empty()) {
+                p class="detail" { (label(texts, "error-detail")) " " span lang="en" { (detail) } }
+            }
+        },
     )
 }
 
@@ -147,7 +159,7 @@ pub fn withheld(texts: &Texts, parts: &[String]) -> Markup {
     html! {
         @if !parts.is_empty() {
             div class="withheld" role="note" {
-                strong { (texts.t("withheld-title")) ": " }
+                strong { (label(texts, "withheld-title")) " " }
                 ul { @for w in parts { li { (withheld_label(texts, w)) } } }
             }
         }

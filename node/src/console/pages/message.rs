@@ -166,7 +166,7 @@ fn response(texts: &Texts, r: &pb::TraceResponse) -> Markup {
     html! {
         @if r.restricted {
             p class="restricted" {
-                strong { (texts.t("resp-restricted")) ": " }
+                strong { (layout::label(texts, "resp-restricted")) " " }
                 (reason(texts, r.restriction_reason))
                 @if !r.restriction_explanation.is_empty() { " — " (r.restriction_explanation) }
             }
