@@ -154,8 +154,8 @@ async fn case_show_prints_the_drafted_follow_up_before_it_is_sent() -> anyhow::R
         &draft,
         &[
             "export record — from BEL under TLP:GREEN",
-            "grounds (9.2.1 b): Domestic records of BEL show the items were exported to NGA",
-            "s/n 1502347",
+            "Grounds (9.2.1 b): Domestic records of BEL show the items were exported to NGA",
+            "Serial number: 1502347",
         ],
     )?;
     f.shutdown().await;
@@ -194,7 +194,7 @@ async fn lang_fr_prints_the_plan_the_case_and_the_report_in_french() -> anyhow::
         &case,
         &[
             "; 120 × munitions 7.62x51mm NATO lot FN-08-114 (FN Herstal)",
-            "motifs (9.2.1 b) : L'identification de items[0] donne BEL",
+            "Motifs (9.2.1 b) : L'identification de items[0] donne BEL",
         ],
     )?;
     let report = f.itictl_in_locale("GHA", None, &french, &["report"]).await;
