@@ -67,6 +67,11 @@ async fn lang_fr_prints_the_case_in_french_and_what_officers_wrote_as_written() 
             "réception : réponse",
             "suite proposée",
             "réponse BEL → GHA",
+            // The history: the node's facts in French, the officer's role too.
+            "demande envoyée à BEL (9.1 c marquage de fabrication)",
+            "BEL a signé la réception de : demande, le ",
+            "accusé de réception (10.1) de BEL",
+            "(point de contact)",
             // BEL's officer's words, as written.
             "Part of a consignment of 400 rifles",
             "manufactured, proof-marked at Liège",
@@ -77,6 +82,10 @@ async fn lang_fr_prints_the_case_in_french_and_what_officers_wrote_as_written() 
         "finding",
         "timeline of the weapon",
         "messages:\n",
+        "request sent to",
+        "signed receipt of",
+        "acknowledgement of receipt (10.1) from",
+        "(poc)",
     ] {
         ensure!(!french.contains(english), "{english:?} in:\n{french}");
     }
@@ -91,6 +100,8 @@ async fn lang_fr_prints_the_case_in_french_and_what_officers_wrote_as_written() 
             "finding [TLP:GREEN]: 10.4.3 exported on 2009-03-12 to NGA (transit NLD), \
              final consignee Nigeria Police Force, Abuja",
             "timeline of the weapon:",
+            "request sent to BEL (9.1 c manufacture marking)",
+            "acknowledgement of receipt (10.1) from BEL",
         ],
     )?;
     for env in [
@@ -154,8 +165,8 @@ async fn case_show_prints_the_drafted_follow_up_before_it_is_sent() -> anyhow::R
         &draft,
         &[
             "export record — from BEL under TLP:GREEN",
-            "grounds (9.2.1 b): Domestic records of BEL show the items were exported to NGA",
-            "s/n 1502347",
+            "Grounds (9.2.1 b): Domestic records of BEL show the items were exported to NGA",
+            "Serial number: 1502347",
         ],
     )?;
     f.shutdown().await;
@@ -194,7 +205,7 @@ async fn lang_fr_prints_the_plan_the_case_and_the_report_in_french() -> anyhow::
         &case,
         &[
             "; 120 × munitions 7.62x51mm NATO lot FN-08-114 (FN Herstal)",
-            "motifs (9.2.1 b) : L'identification de items[0] donne BEL",
+            "Motifs (9.2.1 b) : L'identification de items[0] donne BEL",
         ],
     )?;
     let report = f.itictl_in_locale("GHA", None, &french, &["report"]).await;
