@@ -1366,7 +1366,8 @@ fn directory_entry(t: &Texts, e: &pb::DirectoryEntryView, out: &mut String) {
     ];
     line(t, out, "", "text-entry", &args);
     line_if(t, out, "  ", "text-ca-fingerprint", &e.ca_fingerprint);
-    line_if(t, out, "  ", "text-standing", &e.standing);
+    let standing = t.detail(e.standing_fact.as_ref(), &e.standing);
+    line_if(t, out, "  ", "text-standing", &standing);
     for c in &e.conflicts {
         let args = [
             ("by", c.offered_by.clone()),

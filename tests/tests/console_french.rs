@@ -381,13 +381,13 @@ async fn the_overdue_audit_admin_and_error_pages_read_in_french() -> anyhow::Res
 
 const HUB: &str = "hub:ECOWAS";
 
-/// GHA and BEL behind hub:ECOWAS, whose operator has the console.
+/// GHA and BEL behind hub:ECOWAS, each with the console.
 async fn behind_a_hub() -> anyhow::Result<Federation> {
     let mut f = Federation::empty()?;
     for member in ["GHA", "BEL"] {
         let options = MemberOptions {
             routes: vec![("*".into(), HUB.into())],
-            ..MemberOptions::default()
+            ..with_console()
         };
         f.add(member, options)?;
     }
@@ -448,6 +448,16 @@ async fn the_hub_figures_read_in_french() -> anyhow::Result<()> {
             "<td>épinglé par un·e administrateur·rice</td>",
         ],
         &["<td>self</td>", "<td>pinned</td>", "pinned by an admin"],
+    )?;
+    // GHA knows BEL only from the hub: its standing, in French.
+    let member = f
+        .browser("GHA", Role::Admin)?
+        .get("/admin", &FRENCH)
+        .await?;
+    ensure_french(
+        &member,
+        &["NON CONFIRMÉE : garantie par hub:ECOWAS (1 hub(s) sur 2)"],
+        &["UNCONFIRMED", "vouched for by"],
     )?;
     f.shutdown().await;
     Ok(())

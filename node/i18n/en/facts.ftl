@@ -203,3 +203,9 @@ history-no-domain = no domain
 history-domestic-trace = domestic trace (8.1) of items[{ $item }] in { $domains }: { $determination }{ $investigation }{ $drafted }
 history-domestic-investigation = ; domestic investigation { $case } opened (8.1 d)
 history-domestic-drafted = ; request { $trace } to { $state } drafted (8.1 e)
+
+## How far a participant's CA is trusted (identity/standing.rs)
+standing-confirmed-by-admin = confirmed by an admin (introduced by { $hubs })
+standing-confirmed = confirmed: vouched for by { $hubs }
+standing-unconfirmed = UNCONFIRMED: vouched for by { $hubs } ({ $count } of { $needed } hubs); nothing marked TLP:RED or TLP:AMBER+STRICT is sealed to it until an admin confirms its CA fingerprint (`itictl peer confirm`)
+standing-frozen = FROZEN by a conflict until an admin decides; { $standing }

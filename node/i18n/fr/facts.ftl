@@ -203,3 +203,9 @@ history-no-domain = aucun domaine
 history-domestic-trace = traçage national (8.1) de items[{ $item }] dans { $domains } : { $determination }{ $investigation }{ $drafted }
 history-domestic-investigation = ; enquête nationale { $case } ouverte (8.1 d)
 history-domestic-drafted = ; demande { $trace } à { $state } préparée (8.1 e)
+
+## Jusqu'où l'AC d'un participant est de confiance (identity/standing.rs)
+standing-confirmed-by-admin = confirmée par un·e administrateur·rice (présentée par { $hubs })
+standing-confirmed = confirmée : garantie par { $hubs }
+standing-unconfirmed = NON CONFIRMÉE : garantie par { $hubs } ({ $count } hub(s) sur { $needed }) ; rien de marqué TLP:RED ou TLP:AMBER+STRICT ne lui est scellé tant qu'un·e administrateur·rice n'a pas confirmé l'empreinte de son AC (`itictl peer confirm`)
+standing-frozen = GELÉE par un conflit jusqu'à la décision d'un·e administrateur·rice ; { $standing }
