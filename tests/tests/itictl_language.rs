@@ -299,3 +299,69 @@ async fn lang_fr_prints_records_import_search_and_history_in_french() -> anyhow:
     f.shutdown().await;
     Ok(())
 }
+
+/// `itictl` without a node, under `LANG`: its output and the locale's
+/// language, as `main` takes it.
+async fn itictl_offline(lang: &str, args: &[&str]) -> anyhow::Result<String> {
+    let locale = iti_node::i18n::Lang::from_posix(|v| (v == "LANG").then(|| lang.to_string()));
+    let mut argv = vec!["itictl".to_string()];
+    argv.extend(args.iter().map(|a| a.to_string()));
+    let mut out = Vec::new();
+    itictl::run(argv, locale, &mut out)
+        .await
+        .map_err(|e| anyhow!("{e}"))?;
+    Ok(String::from_utf8(out)?)
+}
+
+#[tokio::test]
+async fn lang_fr_prints_ca_and_cert_in_french() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let d = |s: &str| dir.path().join(s).display().to_string();
+    let fr = "fr_FR.UTF-8";
+    let ca = itictl_offline(fr, &["ca", "init", "--state", "GHA", "--out", &d("ca")]).await?;
+    ensure_all(
+        &ca,
+        &[
+            "AC de GHA créée dans",
+            "clé privée : ",
+            "(à conserver hors ligne)",
+        ],
+    )?;
+    let issue = [
+        "cert",
+        "issue",
+        "node",
+        "--ca",
+        &d("ca"),
+        "--out",
+        &d("node"),
+    ];
+    let issued = itictl_offline(fr, &issue).await?;
+    ensure_all(
+        &issued,
+        &["délivré : ", "(clé de scellement ; sa moitié publique"],
+    )?;
+    let cert = d("node/cert.pem");
+    let shown = itictl_offline(fr, &["cert", "show", &cert]).await?;
+    ensure_all(
+        &shown,
+        &[
+            "identité : ",
+            "émetteur : ",
+            "authentification du serveur",
+            "empreinte (SHA-256) : ",
+        ],
+    )?;
+    for (text, english) in [
+        (&ca, "created the CA"),
+        (&ca, "keep it offline"),
+        (&issued, "sealing key"),
+        (&shown, "issuer:"),
+        (&shown, "server authentication"),
+    ] {
+        ensure!(!text.contains(english), "{english:?} in:\n{text}");
+    }
+    let english = itictl_offline("C", &["cert", "show", &cert]).await?;
+    ensure_all(&english, &["issuer:   ", "usages:   server authentication"])?;
+    Ok(())
+}
