@@ -642,8 +642,8 @@ fn parse_lang(tag: &str) -> Result<Lang, String> {
 
 pub async fn dispatch(cli: Cli, print: &Print, out: &mut dyn Write) -> anyhow::Result<()> {
     match cli.command {
-        Command::Ca(c) => files::ca(c, out),
-        Command::Cert(c) => files::cert(c, out),
+        Command::Ca(c) => files::ca(c, &print.texts, out),
+        Command::Cert(c) => files::cert(c, &print.texts, out),
         Command::Peer(PeerCommand::Export {
             ca,
             endpoint,

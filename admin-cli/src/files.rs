@@ -6,6 +6,7 @@ use std::path::Path;
 
 use anyhow::{Context, anyhow, bail};
 use iti_node::envelope::seal::OpeningKey;
+use iti_node::i18n::Texts;
 use iti_node::identity::pki::{self, KeyedCert, Validity as PkiValidity};
 use iti_node::identity::{Identity, Role, browser_bundle, tls};
 use iti_node::ids::ParticipantId;
@@ -73,7 +74,23 @@ fn read_ca(dir: &Path) -> anyhow::Result<KeyedCert> {
     )?)
 }
 
-pub fn ca(cmd: CaCommand, out: &mut dyn Write) -> anyhow::Result<()> {
+/// One line of `t`'s message `id` with `args`, indented by `indent`.
+fn say(
+    t: &Texts,
+    out: &mut dyn Write,
+    indent: &str,
+    id: &str,
+    args: &[(&str, String)],
+) -> anyhow::Result<()> {
+    writeln!(out, "{indent}{}", t.t_with(id, args))?;
+    Ok(())
+}
+
+fn shown(path: &Path) -> String {
+    path.display().to_string()
+}
+
+pub fn ca(cmd: CaCommand, t: &Texts, out: &mut dyn Write) -> anyhow::Result<()> {
     match cmd {
         CaCommand::Init {
             state,
@@ -95,15 +112,17 @@ pub fn ca(cmd: CaCommand, out: &mut dyn Write) -> anyhow::Result<()> {
                 PkiValidity::days_from(OffsetDateTime::now_utc(), days),
             )?;
             pki::write_keyed(&dir, &ca)?;
-            writeln!(
-                out,
-                "created the CA of {participant} in {}\n  certificate: {}\n  private key: {} (keep it offline)\n  fingerprint (SHA-256): {}",
-                dir.display(),
-                dir.join("cert.pem").display(),
-                dir.join("key.pem").display(),
-                pki::fingerprint(&ca.cert_der()?)
-            )?;
-            Ok(())
+            let created = [
+                ("participant", participant.to_string()),
+                ("dir", shown(&dir)),
+            ];
+            say(t, out, "", "ca-created", &created)?;
+            let cert = [("path", shown(&dir.join("cert.pem")))];
+            say(t, out, "  ", "ca-certificate", &cert)?;
+            let key = [("path", shown(&dir.join("key.pem")))];
+            say(t, out, "  ", "ca-private-key", &key)?;
+            let fingerprint = [("fingerprint", pki::fingerprint(&ca.cert_der()?))];
+            say(t, out, "  ", "ca-fingerprint", &fingerprint)
         }
     }
 }
@@ -118,7 +137,7 @@ fn role(r: RoleArg) -> Role {
     }
 }
 
-pub fn cert(cmd: CertCommand, out: &mut dyn Write) -> anyhow::Result<()> {
+pub fn cert(cmd: CertCommand, t: &Texts, out: &mut dyn Write) -> anyhow::Result<()> {
     match cmd {
         CertCommand::Issue(what) => {
             let mut p12_password_file = None;
@@ -172,24 +191,25 @@ pub fn cert(cmd: CertCommand, out: &mut dyn Write) -> anyhow::Result<()> {
             let cert = pki::issue_with_names(&ca, &identity, &names, validity(&v)?)?;
             pki::write_keyed(&dir, &cert)?;
             pki::write_public(&dir.join("ca.pem"), &ca.cert_pem)?;
-            writeln!(
+            say(
+                t,
                 out,
-                "issued {identity}\n  {}\n  {}",
-                dir.join("cert.pem").display(),
-                dir.join("key.pem").display()
+                "",
+                "cert-issued",
+                &[("identity", identity.to_string())],
             )?;
+            writeln!(out, "  {}", dir.join("cert.pem").display())?;
+            writeln!(out, "  {}", dir.join("key.pem").display())?;
             if let Some(password) = &p12_password {
                 let path = dir.join("officer.p12");
                 browser_bundle::write(
                     &path,
                     &browser_bundle::browser_bundle(&cert, &ca, password)?,
                 )?;
-                writeln!(out, "  {} (for the officer's browser)", path.display())?;
+                say(t, out, "  ", "cert-p12", &[("path", shown(&path))])?;
                 if matches!(p12_password_file, Some(None)) {
-                    writeln!(
-                        out,
-                        "  its password, shown once (give it to the officer by another channel): {password}"
-                    )?;
+                    let args = [("password", password.clone())];
+                    say(t, out, "  ", "cert-p12-password", &args)?;
                 }
             }
             if officer.is_none() {
@@ -198,12 +218,11 @@ pub fn cert(cmd: CertCommand, out: &mut dyn Write) -> anyhow::Result<()> {
                     &dir.join("seal.key"),
                     &pki::SecretPem::new(seal.secret_hex()),
                 )?;
-                writeln!(
-                    out,
-                    "  {} (sealing key; public half {}, goes in the peer card)",
-                    dir.join("seal.key").display(),
-                    seal.public().to_hex()
-                )?;
+                let args = [
+                    ("path", shown(&dir.join("seal.key"))),
+                    ("key", seal.public().to_hex()),
+                ];
+                say(t, out, "  ", "cert-seal-key", &args)?;
             }
             Ok(())
         }
@@ -239,33 +258,83 @@ pub fn cert(cmd: CertCommand, out: &mut dyn Write) -> anyhow::Result<()> {
             )?;
             pki::write_public(&list_path, &(serials.join("\n") + "\n"))?;
             pki::write_public(&ca_dir.join("crl.pem"), &crl)?;
-            writeln!(
-                out,
-                "revoked serial {hexed}; {} now lists {} certificate(s). Distribute it with the peer card \
-                 (itictl peer export --crl) or the directory.",
-                ca_dir.join("crl.pem").display(),
-                serials.len()
-            )?;
-            Ok(())
+            let args = [
+                ("serial", hexed),
+                ("crl", shown(&ca_dir.join("crl.pem"))),
+                ("count", serials.len().to_string()),
+            ];
+            say(t, out, "", "cert-revoked", &args)
         }
         CertCommand::Show { cert } => {
             let der = pki::read_cert_der(&cert)?;
-            show_cert(&der, out)
+            show_cert(&der, t, out)
         }
     }
 }
 
-fn show_cert(der: &[u8], out: &mut dyn Write) -> anyhow::Result<()> {
+fn show_cert(der: &[u8], t: &Texts, out: &mut dyn Write) -> anyhow::Result<()> {
     let identity = Identity::from_certificate_der(der)
         .map(|i| i.to_string())
-        .unwrap_or_else(|e| format!("(no identity: {e})"));
-    writeln!(out, "identity: {identity}")?;
-    writeln!(out, "subject:  {}", pki::subject_of(der))?;
-    for line in pki::describe(der)? {
-        writeln!(out, "{line}")?;
+        .unwrap_or_else(|e| t.t_with("cert-no-identity", &[("error", e.to_string())]));
+    say(t, out, "", "cert-identity", &[("identity", identity)])?;
+    say(
+        t,
+        out,
+        "",
+        "cert-subject",
+        &[("subject", pki::subject_of(der))],
+    )?;
+    let facts = pki::describe(der)?;
+    say(
+        t,
+        out,
+        "",
+        "cert-issuer",
+        &[("issuer", facts.issuer.clone())],
+    )?;
+    let valid = [
+        ("from", facts.not_before.clone()),
+        ("to", facts.not_after.clone()),
+    ];
+    say(t, out, "", "cert-valid", &valid)?;
+    say(
+        t,
+        out,
+        "",
+        "cert-serial",
+        &[("serial", facts.serial.clone())],
+    )?;
+    if !facts.names.is_empty() {
+        say(
+            t,
+            out,
+            "",
+            "cert-names",
+            &[("names", facts.names.join(", "))],
+        )?;
     }
-    writeln!(out, "fingerprint (SHA-256): {}", pki::fingerprint(der))?;
-    Ok(())
+    if let Some(u) = facts.usages {
+        say(t, out, "", "cert-usages", &[("usages", usages(t, u))])?;
+    }
+    if facts.ca {
+        say(t, out, "", "cert-ca", &[])?;
+    }
+    let fingerprint = [("fingerprint", pki::fingerprint(der))];
+    say(t, out, "", "ca-fingerprint", &fingerprint)
+}
+
+/// The extended key usages a certificate names, in the reader's language.
+fn usages(t: &Texts, u: pki::Usages) -> String {
+    let named = [
+        (u.server_auth, "cert-usage-server"),
+        (u.client_auth, "cert-usage-client"),
+    ];
+    let words: Vec<String> = named
+        .into_iter()
+        .filter(|(yes, _)| *yes)
+        .map(|(_, id)| t.t(id))
+        .collect();
+    words.join(", ")
 }
 
 pub fn peer_export(

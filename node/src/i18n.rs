@@ -17,6 +17,7 @@ use std::sync::{Arc, OnceLock};
 
 use fluent_bundle::concurrent::FluentBundle;
 use fluent_bundle::{FluentArgs, FluentResource, FluentValue};
+use iti_proto::v1 as pb;
 
 /// A language of the console and of `itictl`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -210,6 +211,48 @@ impl Texts {
             .or_else(|| self.find("state", kind))
             .or_else(received)
             .unwrap_or_else(|| kind.to_string())
+    }
+
+    /// A fact of a trace's history (`case::fact`) in this language: each
+    /// argument as written, or its facts worded and joined with ", ".
+    pub fn fact(&self, fact: &pb::Fact) -> String {
+        let args: Vec<(&str, String)> = fact
+            .args
+            .iter()
+            .map(|a| (a.name.as_str(), self.fact_arg(a)))
+            .collect();
+        self.t_with(&fact.id, &args)
+    }
+
+    fn fact_arg(&self, arg: &pb::FactArg) -> String {
+        if arg.facts.is_empty() {
+            return arg.text.clone();
+        }
+        let worded: Vec<String> = arg.facts.iter().map(|f| self.fact(f)).collect();
+        worded.join(", ")
+    }
+
+    /// An event's detail: its fact in this language, or the English the
+    /// node stored when it recorded no fact (events from before facts).
+    pub fn detail(&self, fact: Option<&pb::Fact>, stored: &str) -> String {
+        fact.map(|f| self.fact(f))
+            .unwrap_or_else(|| stored.to_string())
+    }
+
+    /// Who did something, as the node records it ("GHA/poc.officer (poc)",
+    /// "node", "BEL"), with the officer's role and the node itself worded.
+    pub fn actor(&self, actor: &str) -> String {
+        if actor == "node" {
+            return self.t("history-actor-node");
+        }
+        let officer = actor
+            .strip_suffix(')')
+            .and_then(|a| a.rsplit_once(" ("))
+            .filter(|(_, role)| self.has(&format!("role-{role}")));
+        match officer {
+            Some((who, role)) => format!("{who} ({})", self.coded("role", role)),
+            None => actor.to_string(),
+        }
     }
 
     /// The message `prefix-value`, the value in lower case with a hyphen

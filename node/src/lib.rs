@@ -32,7 +32,8 @@
 //! - `reload`: what a running node reads again on SIGHUP (its own CRL).
 //! - `demo`: a small federation on loopback (`iti-node demo`).
 //! - `i18n`: the languages (Fluent catalogs in `node/i18n/`) of the console
-//!   and of `render`, the text `itictl` and the demo print.
+//!   and of `render`, the text `itictl` and the demo print; `fact`: what
+//!   the node records (a trace's history) as facts the catalogs word.
 
 pub mod api;
 pub mod audit;
@@ -44,6 +45,7 @@ pub mod console;
 pub mod deadlines;
 pub mod demo;
 pub mod envelope;
+pub mod fact;
 pub mod fuzzing;
 pub mod hub;
 pub mod i18n;

@@ -1079,8 +1079,8 @@ fn trace(t: &Texts, tv: &pb::TraceView, out: &mut String, shown: &mut Shown) {
             "    {}  {:<26} {}  ({})",
             time(e.at.as_ref()),
             t.event(&e.kind),
-            e.detail,
-            e.actor
+            t.detail(e.fact.as_ref(), &e.detail),
+            t.actor(&e.actor)
         );
     }
 }
@@ -1157,12 +1157,14 @@ fn message(t: &Texts, m: &pb::MessageView, out: &mut String, shown: &mut Shown, 
     );
     let indent = "        ";
     match m.payload.as_ref().and_then(|p| p.body.as_ref()) {
-        Some(pb::payload::Body::Request(r)) => {
-            if !repeated_request_lines(t, r, shown, out, indent) {
-                request_lines(t, r, out, indent);
-                shown.push((trace.to_string(), sheet::request(t, r)));
-            }
+        // A follow-up's request is shown only where it differs.
+        Some(pb::payload::Body::Request(r))
+            if !repeated_request_lines(t, r, shown, out, indent) =>
+        {
+            request_lines(t, r, out, indent);
+            shown.push((trace.to_string(), sheet::request(t, r)));
         }
+        Some(pb::payload::Body::Request(_)) => {}
         Some(_) => payload(
             t,
             m.payload.as_ref().unwrap_or(&pb::Payload::default()),
@@ -1364,7 +1366,8 @@ fn directory_entry(t: &Texts, e: &pb::DirectoryEntryView, out: &mut String) {
     ];
     line(t, out, "", "text-entry", &args);
     line_if(t, out, "  ", "text-ca-fingerprint", &e.ca_fingerprint);
-    line_if(t, out, "  ", "text-standing", &e.standing);
+    let standing = t.detail(e.standing_fact.as_ref(), &e.standing);
+    line_if(t, out, "  ", "text-standing", &standing);
     for c in &e.conflicts {
         let args = [
             ("by", c.offered_by.clone()),

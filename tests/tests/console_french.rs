@@ -1,8 +1,8 @@
 //! The console in French (issue 14): what the node finds, not only the
 //! labels, reads in French — the routing grounds (9.1, 9.2.1 b) and the
 //! completeness hints (10.2) of a checked request, the items' summary and
-//! the grounds on the case page, the clause 12 report — while what
-//! officers typed is shown as written.
+//! the grounds and the history on the case page, the clause 12 report —
+//! while what officers typed is shown as written.
 
 use anyhow::ensure;
 use iti_node::identity::Role;
@@ -139,11 +139,20 @@ async fn the_case_page_and_the_report_read_in_french() -> anyhow::Result<()> {
             "donne BEL comme pays de fabrication (ISACS 05.31 9.1 c)",
             // BEL's officer's words, as written.
             "Nigeria Police Force",
+            // The history: the node's facts in French, the officer's role too.
+            "demande envoyée à BEL (9.1 c marquage de fabrication)",
+            "BEL a signé la réception de : demande, le ",
+            "accusé de réception (10.1) de BEL",
+            "(point de contact)",
         ],
         &[
             "ammunition 7.62x51mm",
             "gives BEL as the country",
             "also points to",
+            "request sent to",
+            "signed receipt of",
+            "acknowledgement of receipt (10.1) from",
+            "(poc)",
         ],
     )?;
 
@@ -372,13 +381,13 @@ async fn the_overdue_audit_admin_and_error_pages_read_in_french() -> anyhow::Res
 
 const HUB: &str = "hub:ECOWAS";
 
-/// GHA and BEL behind hub:ECOWAS, whose operator has the console.
+/// GHA and BEL behind hub:ECOWAS, each with the console.
 async fn behind_a_hub() -> anyhow::Result<Federation> {
     let mut f = Federation::empty()?;
     for member in ["GHA", "BEL"] {
         let options = MemberOptions {
             routes: vec![("*".into(), HUB.into())],
-            ..MemberOptions::default()
+            ..with_console()
         };
         f.add(member, options)?;
     }
@@ -439,6 +448,16 @@ async fn the_hub_figures_read_in_french() -> anyhow::Result<()> {
             "<td>épinglé par un·e administrateur·rice</td>",
         ],
         &["<td>self</td>", "<td>pinned</td>", "pinned by an admin"],
+    )?;
+    // GHA knows BEL only from the hub: its standing, in French.
+    let member = f
+        .browser("GHA", Role::Admin)?
+        .get("/admin", &FRENCH)
+        .await?;
+    ensure_french(
+        &member,
+        &["NON CONFIRMÉE : garantie par hub:ECOWAS (1 hub(s) sur 2)"],
+        &["UNCONFIRMED", "vouched for by"],
     )?;
     f.shutdown().await;
     Ok(())

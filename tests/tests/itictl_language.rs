@@ -67,6 +67,11 @@ async fn lang_fr_prints_the_case_in_french_and_what_officers_wrote_as_written() 
             "réception : réponse",
             "suite proposée",
             "réponse BEL → GHA",
+            // The history: the node's facts in French, the officer's role too.
+            "demande envoyée à BEL (9.1 c marquage de fabrication)",
+            "BEL a signé la réception de : demande, le ",
+            "accusé de réception (10.1) de BEL",
+            "(point de contact)",
             // BEL's officer's words, as written.
             "Part of a consignment of 400 rifles",
             "manufactured, proof-marked at Liège",
@@ -77,6 +82,10 @@ async fn lang_fr_prints_the_case_in_french_and_what_officers_wrote_as_written() 
         "finding",
         "timeline of the weapon",
         "messages:\n",
+        "request sent to",
+        "signed receipt of",
+        "acknowledgement of receipt (10.1) from",
+        "(poc)",
     ] {
         ensure!(!french.contains(english), "{english:?} in:\n{french}");
     }
@@ -91,6 +100,8 @@ async fn lang_fr_prints_the_case_in_french_and_what_officers_wrote_as_written() 
             "finding [TLP:GREEN]: 10.4.3 exported on 2009-03-12 to NGA (transit NLD), \
              final consignee Nigeria Police Force, Abuja",
             "timeline of the weapon:",
+            "request sent to BEL (9.1 c manufacture marking)",
+            "acknowledgement of receipt (10.1) from BEL",
         ],
     )?;
     for env in [
@@ -286,5 +297,71 @@ async fn lang_fr_prints_records_import_search_and_history_in_french() -> anyhow:
         ensure!(!text.contains(english), "{english:?} in:\n{text}");
     }
     f.shutdown().await;
+    Ok(())
+}
+
+/// `itictl` without a node, under `LANG`: its output and the locale's
+/// language, as `main` takes it.
+async fn itictl_offline(lang: &str, args: &[&str]) -> anyhow::Result<String> {
+    let locale = iti_node::i18n::Lang::from_posix(|v| (v == "LANG").then(|| lang.to_string()));
+    let mut argv = vec!["itictl".to_string()];
+    argv.extend(args.iter().map(|a| a.to_string()));
+    let mut out = Vec::new();
+    itictl::run(argv, locale, &mut out)
+        .await
+        .map_err(|e| anyhow!("{e}"))?;
+    Ok(String::from_utf8(out)?)
+}
+
+#[tokio::test]
+async fn lang_fr_prints_ca_and_cert_in_french() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let d = |s: &str| dir.path().join(s).display().to_string();
+    let fr = "fr_FR.UTF-8";
+    let ca = itictl_offline(fr, &["ca", "init", "--state", "GHA", "--out", &d("ca")]).await?;
+    ensure_all(
+        &ca,
+        &[
+            "AC de GHA créée dans",
+            "clé privée : ",
+            "(à conserver hors ligne)",
+        ],
+    )?;
+    let issue = [
+        "cert",
+        "issue",
+        "node",
+        "--ca",
+        &d("ca"),
+        "--out",
+        &d("node"),
+    ];
+    let issued = itictl_offline(fr, &issue).await?;
+    ensure_all(
+        &issued,
+        &["délivré : ", "(clé de scellement ; sa moitié publique"],
+    )?;
+    let cert = d("node/cert.pem");
+    let shown = itictl_offline(fr, &["cert", "show", &cert]).await?;
+    ensure_all(
+        &shown,
+        &[
+            "identité : ",
+            "émetteur : ",
+            "authentification du serveur",
+            "empreinte (SHA-256) : ",
+        ],
+    )?;
+    for (text, english) in [
+        (&ca, "created the CA"),
+        (&ca, "keep it offline"),
+        (&issued, "sealing key"),
+        (&shown, "issuer:"),
+        (&shown, "server authentication"),
+    ] {
+        ensure!(!text.contains(english), "{english:?} in:\n{text}");
+    }
+    let english = itictl_offline("C", &["cert", "show", &cert]).await?;
+    ensure_all(&english, &["issuer:   ", "usages:   server authentication"])?;
     Ok(())
 }

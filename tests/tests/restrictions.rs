@@ -709,7 +709,7 @@ async fn a_consent_lifts_one_restriction_for_one_use() -> anyhow::Result<()> {
             let (_, detail) =
                 entry.with_context(|| format!("{participant}: no {kind} audit entry"))?;
             assert!(
-                detail.contains("NO-ONWARD for forwarding to a third state"),
+                detail.contains("no onward disclosure for forwarding to a third state"),
                 "{participant} {kind}: {detail}"
             );
         }

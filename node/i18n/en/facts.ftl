@@ -102,3 +102,110 @@ conclusion-possessor = { $summary }; last legal possessor: { $possessor }.
 conclusion-end = { $summary }.
 step-last-legal-possessor = Last legal possessor.
 step-last-legal-possessor-category = Last legal possessor ({ $category }).
+
+## A trace's history: what happened, by facts (case/fact.rs). The English
+## is also the detail the node stores and audits.
+history-actor-node = node
+history-none = none
+# The kinds of message, as an officer names them.
+history-kind-unspecified = empty message
+history-kind-request = trace request (9.2)
+history-kind-acknowledgement = acknowledgement of receipt (10.1)
+history-kind-return-for-completion = returned for completion (10.2)
+history-kind-resubmission = completed request resubmitted (10.2)
+history-kind-response = response (10.4)
+history-kind-delay = delay of the response (10.5.2)
+history-kind-refusal = refusal (10.5.2)
+history-kind-clarification-request = clarification requested (10.5.2)
+history-kind-clarification-reply = clarification given
+history-kind-consent = consent of the provider (10.3)
+history-kind-consent-request = consent asked of the provider (10.3)
+history-kind-closure = trace closed
+history-kind-shared-information = information passed on (10.3)
+history-kind-broker-notice = lost/stolen register match (annex A.2)
+history-kind-receipt = end-to-end receipt
+history-kind-on-behalf-request = request to trace on a member's behalf (11.3.1)
+history-kind-delivery-failure = not delivered
+# Uses of information (10.3).
+history-use-display-poc = display to the point of contact
+history-use-display-investigator = display to an investigator
+history-use-display-analyst = display to an analyst
+history-use-display-auditor = display to an auditor
+history-use-display-admin = display to an administrator
+history-use-forward-to-third-state = forwarding to a third state
+history-use-forward-to-hub = forwarding to a hub
+history-use-forward-to-un-panel = forwarding to a UN panel
+history-use-export = export
+history-use-export-as-evidence = export as evidence
+history-use-report = inclusion in a report
+history-use-unnamed = an unnamed use
+# Messages, by what they say.
+history-restricted-response = restricted response: { $reason }
+history-automatically = {" "}automatically
+history-returned = returned for completion (10.2){ $automatic }, missing: { $missing }
+history-delayed = response delayed until { $until }: { $reason }
+history-refusal = refusal: { $reason }
+history-consent-declined = consent declined (10.3)
+# What a consent lifts: $lifts is "restrictions", "tlp" or "both".
+history-lifts =
+    { $lifts ->
+        [both] { $restrictions } and the TLP level
+        [tlp] the TLP level
+       *[restrictions] { $restrictions }
+    } for { $use }{ $destination }
+history-to = {" "}to { $destination }
+history-consent = consent: lifts { $terms }
+history-consent-asked = consent asked: { $terms }
+history-information-from = information provided by { $provider }
+history-broker-match = { $broker }: lost/stolen register match
+history-not-delivered = not delivered: { $reason }
+# Messages received, sent, passed on.
+history-received = { $message } from { $origin }{ $relayed }
+history-relayed-by = {" "}(relayed by { $hub })
+history-sent = request sent to { $state } ({ $rule })
+history-sent-via = request for { $state } sent via { $hub }, which conducts the trace on our behalf (11.3.1)
+history-follow-up-sent = follow-up { $sent }
+history-routing-overridden = routing overridden: { $state } instead of { $overridden } (the reason is in the request)
+history-waiting-for-consent = the draft goes once its providers consent
+history-information-closed = information read and closed
+history-returned-automatically = returned automatically for completion (10.2) by this node's policy
+history-passed-on = passed on to { $to }
+history-follow-up-proposed = { $origin } reported an export to { $state }: follow-up request to { $state } drafted (read it in the case, send it with `itictl request send { $trace }`)
+history-on-behalf = { $member } asked this hub to conduct the trace on its behalf (11.3.1); request sent to { $state } as requester of record
+history-forwarded = response { $envelope } from { $origin } forwarded to { $to } ({ $use }), markings intact
+history-delivered = { $receiver } signed receipt of { $kind } at { $at }
+history-relayed = { $hub } signed for custody and will deliver it
+# Deadlines (10.1, 10.5): $owed is "acknowledgement" or "response".
+history-reminder-we-owe = reminder: we owe { $counterpart } { $owed ->
+        [response] a response (10.5)
+       *[acknowledgement] an acknowledgement of receipt (10.1)
+    } by { $due }
+history-overdue-ours = overdue: our { $owed ->
+        [response] response (10.5)
+       *[acknowledgement] acknowledgement of receipt (10.1)
+    } to { $counterpart } was due { $due }
+history-reminder-they-owe = reminder: { $by } owes us { $owed ->
+        [response] a response (10.5)
+       *[acknowledgement] an acknowledgement of receipt (10.1)
+    } by { $due }
+history-overdue-theirs = overdue: { $by }'s { $owed ->
+        [response] response (10.5)
+       *[acknowledgement] acknowledgement of receipt (10.1)
+    } was due { $due }
+# Answers drafted from the records, domestic traces (8.1).
+history-answer-drafted = answer drafted from records: { $outcome } ({ $domains } domain(s) searched)
+history-outcome-exported = exported
+history-outcome-diverted-internally = diverted internally
+history-outcome-still-held = still held
+history-outcome-destroyed = destroyed
+history-outcome-no-record = no record
+history-no-domain = no domain
+history-domestic-trace = domestic trace (8.1) of items[{ $item }] in { $domains }: { $determination }{ $investigation }{ $drafted }
+history-domestic-investigation = ; domestic investigation { $case } opened (8.1 d)
+history-domestic-drafted = ; request { $trace } to { $state } drafted (8.1 e)
+
+## How far a participant's CA is trusted (identity/standing.rs)
+standing-confirmed-by-admin = confirmed by an admin (introduced by { $hubs })
+standing-confirmed = confirmed: vouched for by { $hubs }
+standing-unconfirmed = UNCONFIRMED: vouched for by { $hubs } ({ $count } of { $needed } hubs); nothing marked TLP:RED or TLP:AMBER+STRICT is sealed to it until an admin confirms its CA fingerprint (`itictl peer confirm`)
+standing-frozen = FROZEN by a conflict until an admin decides; { $standing }

@@ -229,3 +229,25 @@ domestic-searched = searched: { $domains }
 domestic-opened = domestic investigation opened: case { $case }
 domestic-drafted = request to { $to } drafted: review it with `itictl case show { $trace }`, send it with `itictl request send { $trace }`
 photo-saved = { $path }: { $media }, { $bytes } bytes, sha256 { $sha256 }
+
+## itictl ca and cert: the participant's CA and certificates
+ca-created = created the CA of { $participant } in { $dir }
+ca-certificate = certificate: { $path }
+ca-private-key = private key: { $path } (keep it offline)
+ca-fingerprint = fingerprint (SHA-256): { $fingerprint }
+cert-issued = issued { $identity }
+cert-p12 = { $path } (for the officer's browser)
+cert-p12-password = its password, shown once (give it to the officer by another channel): { $password }
+cert-seal-key = { $path } (sealing key; public half { $key }, goes in the peer card)
+cert-revoked = revoked serial { $serial }; { $crl } now lists { $count } certificate(s). Distribute it with the peer card (itictl peer export --crl) or the directory.
+cert-identity = identity: { $identity }
+cert-no-identity = (no identity: { $error })
+cert-subject = subject:  { $subject }
+cert-issuer = issuer:   { $issuer }
+cert-valid = valid:    { $from } to { $to }
+cert-serial = serial:   { $serial }
+cert-names = names:    { $names }
+cert-usages = usages:   { $usages }
+cert-usage-server = server authentication
+cert-usage-client = client authentication
+cert-ca = CA:       yes

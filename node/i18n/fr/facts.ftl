@@ -102,3 +102,110 @@ conclusion-possessor = { $summary } ; dernier détenteur légal : { $possessor }
 conclusion-end = { $summary }.
 step-last-legal-possessor = Dernier détenteur légal.
 step-last-legal-possessor-category = Dernier détenteur légal ({ $category }).
+
+## L'historique d'un traçage : ce qui s'est passé, par des faits
+## (case/fact.rs).
+history-actor-node = le nœud
+history-none = aucun
+# Les types de message, comme un agent les nomme.
+history-kind-unspecified = message vide
+history-kind-request = demande de traçage (9.2)
+history-kind-acknowledgement = accusé de réception (10.1)
+history-kind-return-for-completion = renvoi pour complément (10.2)
+history-kind-resubmission = demande complétée soumise à nouveau (10.2)
+history-kind-response = réponse (10.4)
+history-kind-delay = report de la réponse (10.5.2)
+history-kind-refusal = refus (10.5.2)
+history-kind-clarification-request = demande d'éclaircissements (10.5.2)
+history-kind-clarification-reply = éclaircissements donnés
+history-kind-consent = consentement de la source (10.3)
+history-kind-consent-request = consentement demandé à la source (10.3)
+history-kind-closure = traçage clos
+history-kind-shared-information = information transmise (10.3)
+history-kind-broker-notice = correspondance dans un registre d'armes perdues ou volées (annexe A.2)
+history-kind-receipt = accusé de remise de bout en bout
+history-kind-on-behalf-request = demande de traçage pour le compte d'un membre (11.3.1)
+history-kind-delivery-failure = non remis
+# Usages de l'information (10.3).
+history-use-display-poc = affichage au point de contact
+history-use-display-investigator = affichage à un enquêteur
+history-use-display-analyst = affichage à un analyste
+history-use-display-auditor = affichage à un auditeur
+history-use-display-admin = affichage à un administrateur
+history-use-forward-to-third-state = transmission à un État tiers
+history-use-forward-to-hub = transmission à un hub
+history-use-forward-to-un-panel = transmission à un groupe d'experts de l'ONU
+history-use-export = exportation
+history-use-export-as-evidence = exportation comme preuve
+history-use-report = inclusion dans un rapport
+history-use-unnamed = un usage non nommé
+# Les messages, par ce qu'ils disent.
+history-restricted-response = réponse restreinte : { $reason }
+history-automatically = {" "}automatiquement
+history-returned = renvoyé pour complément (10.2){ $automatic }, manquant : { $missing }
+history-delayed = réponse reportée au { $until } : { $reason }
+history-refusal = refus : { $reason }
+history-consent-declined = consentement refusé (10.3)
+# Ce qu'un consentement lève : $lifts vaut "restrictions", "tlp" ou "both".
+history-lifts =
+    { $lifts ->
+        [both] { $restrictions } et le niveau TLP
+        [tlp] le niveau TLP
+       *[restrictions] { $restrictions }
+    } pour { $use }{ $destination }
+history-to = {" "}vers { $destination }
+history-consent = consentement : lève { $terms }
+history-consent-asked = consentement demandé : { $terms }
+history-information-from = information fournie par { $provider }
+history-broker-match = { $broker } : correspondance dans un registre d'armes perdues ou volées
+history-not-delivered = non remis : { $reason }
+# Messages reçus, envoyés, transmis.
+history-received = { $message } de { $origin }{ $relayed }
+history-relayed-by = {" "}(relayé par { $hub })
+history-sent = demande envoyée à { $state } ({ $rule })
+history-sent-via = demande pour { $state } envoyée par { $hub }, qui conduit le traçage pour notre compte (11.3.1)
+history-follow-up-sent = suite : { $sent }
+history-routing-overridden = acheminement modifié : { $state } au lieu de { $overridden } (le motif figure dans la demande)
+history-waiting-for-consent = le brouillon part dès que ses sources consentent
+history-information-closed = information lue et close
+history-returned-automatically = renvoyé automatiquement pour complément (10.2) selon la politique de ce nœud
+history-passed-on = transmis à { $to }
+history-follow-up-proposed = { $origin } a signalé une exportation vers { $state } : demande de suivi à { $state } préparée (lisez-la dans le dossier, envoyez-la avec `itictl request send { $trace }`)
+history-on-behalf = { $member } a demandé à ce hub de conduire le traçage pour son compte (11.3.1) ; demande envoyée à { $state } en tant que demandeur officiel
+history-forwarded = réponse { $envelope } de { $origin } transmise à { $to } ({ $use }), marquages intacts
+history-delivered = { $receiver } a signé la réception de : { $kind }, le { $at }
+history-relayed = { $hub } a signé la prise en charge et la remettra
+# Délais (10.1, 10.5) : $owed vaut "acknowledgement" ou "response".
+history-reminder-we-owe = rappel : nous devons à { $counterpart } { $owed ->
+        [response] une réponse (10.5)
+       *[acknowledgement] un accusé de réception (10.1)
+    } d'ici le { $due }
+history-overdue-ours = en retard : { $owed ->
+        [response] notre réponse (10.5) à { $counterpart } était due
+       *[acknowledgement] notre accusé de réception (10.1) à { $counterpart } était dû
+    } le { $due }
+history-reminder-they-owe = rappel : { $by } nous doit { $owed ->
+        [response] une réponse (10.5)
+       *[acknowledgement] un accusé de réception (10.1)
+    } d'ici le { $due }
+history-overdue-theirs = en retard : { $owed ->
+        [response] la réponse (10.5) de { $by } était due
+       *[acknowledgement] l'accusé de réception (10.1) de { $by } était dû
+    } le { $due }
+# Réponses préparées à partir des registres, traçages nationaux (8.1).
+history-answer-drafted = réponse préparée à partir des registres : { $outcome } ({ $domains } domaine(s) consulté(s))
+history-outcome-exported = exporté
+history-outcome-diverted-internally = détourné sur le territoire
+history-outcome-still-held = toujours détenu
+history-outcome-destroyed = détruit
+history-outcome-no-record = aucun enregistrement
+history-no-domain = aucun domaine
+history-domestic-trace = traçage national (8.1) de items[{ $item }] dans { $domains } : { $determination }{ $investigation }{ $drafted }
+history-domestic-investigation = ; enquête nationale { $case } ouverte (8.1 d)
+history-domestic-drafted = ; demande { $trace } à { $state } préparée (8.1 e)
+
+## Jusqu'où l'AC d'un participant est de confiance (identity/standing.rs)
+standing-confirmed-by-admin = confirmée par un·e administrateur·rice (présentée par { $hubs })
+standing-confirmed = confirmée : garantie par { $hubs }
+standing-unconfirmed = NON CONFIRMÉE : garantie par { $hubs } ({ $count } hub(s) sur { $needed }) ; rien de marqué TLP:RED ou TLP:AMBER+STRICT ne lui est scellé tant qu'un·e administrateur·rice n'a pas confirmé l'empreinte de son AC (`itictl peer confirm`)
+standing-frozen = GELÉE par un conflit jusqu'à la décision d'un·e administrateur·rice ; { $standing }

@@ -228,3 +228,25 @@ domestic-searched = recherché dans : { $domains }
 domestic-opened = enquête nationale ouverte : dossier { $case }
 domestic-drafted = demande à { $to } préparée : relisez-la avec `itictl case show { $trace }`, envoyez-la avec `itictl request send { $trace }`
 photo-saved = { $path } : { $media }, { $bytes } octets, sha256 { $sha256 }
+
+## itictl ca et cert : l'AC du participant et ses certificats
+ca-created = AC de { $participant } créée dans { $dir }
+ca-certificate = certificat : { $path }
+ca-private-key = clé privée : { $path } (à conserver hors ligne)
+ca-fingerprint = empreinte (SHA-256) : { $fingerprint }
+cert-issued = délivré : { $identity }
+cert-p12 = { $path } (pour le navigateur de l'agent)
+cert-p12-password = son mot de passe, affiché une seule fois (à remettre à l'agent par un autre canal) : { $password }
+cert-seal-key = { $path } (clé de scellement ; sa moitié publique { $key } va dans la carte de pair)
+cert-revoked = numéro de série { $serial } révoqué ; { $crl } liste maintenant { $count } certificat(s). Diffusez-la avec la carte de pair (itictl peer export --crl) ou l'annuaire.
+cert-identity = identité : { $identity }
+cert-no-identity = (aucune identité : { $error })
+cert-subject = sujet :     { $subject }
+cert-issuer = émetteur :  { $issuer }
+cert-valid = validité :  du { $from } au { $to }
+cert-serial = n° de série : { $serial }
+cert-names = noms :      { $names }
+cert-usages = usages :    { $usages }
+cert-usage-server = authentification du serveur
+cert-usage-client = authentification du client
+cert-ca = AC :        oui

@@ -2,13 +2,15 @@
 //! labels, metrics and event kinds), what it is for an officer, and the
 //! lifecycle step it takes when it arrives. `facts` describes a message for
 //! its trace's history with facts alone (kinds, reasons' codes, dates of
-//! deadlines, participants, restriction codes), never its content.
+//! deadlines, participants, restriction codes), never its content; the
+//! catalogs word them (`history-*`, titles `history-kind-*`).
 
 use iti_proto::v1 as pb;
 use pb::PayloadKind as K;
 
 use super::machine::Step;
 use crate::clock::{from_timestamp, rfc3339};
+use crate::fact::{self, code, fact, proto_code, text, word, words};
 
 /// What the node knows of one kind of message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -16,114 +18,53 @@ pub struct KindInfo {
     pub kind: K,
     /// "acknowledgement", "clarification_request".
     pub name: &'static str,
-    /// For an officer: "acknowledgement of receipt (10.1)".
-    pub title: &'static str,
     /// The step its arrival takes on the trace, if any (a response that is
     /// restricted takes `RespondRestricted`: see `step_of`).
     pub step: Option<Step>,
 }
 
-const fn info(kind: K, name: &'static str, title: &'static str, step: Option<Step>) -> KindInfo {
-    KindInfo {
-        kind,
-        name,
-        title,
-        step,
-    }
+const fn info(kind: K, name: &'static str, step: Option<Step>) -> KindInfo {
+    KindInfo { kind, name, step }
 }
 
 /// Every kind, in protocol order.
 pub const KINDS: [KindInfo; 17] = [
-    info(K::Request, "request", "trace request (9.2)", None),
+    info(K::Request, "request", None),
     info(
         K::Acknowledgement,
         "acknowledgement",
-        "acknowledgement of receipt (10.1)",
         Some(Step::Acknowledge),
     ),
     info(
         K::ReturnForCompletion,
         "return_for_completion",
-        "returned for completion (10.2)",
         Some(Step::ReturnForCompletion),
     ),
-    info(
-        K::Resubmission,
-        "resubmission",
-        "completed request resubmitted (10.2)",
-        Some(Step::Resubmit),
-    ),
-    info(
-        K::Response,
-        "response",
-        "response (10.4)",
-        Some(Step::Respond),
-    ),
-    info(
-        K::Delay,
-        "delay",
-        "delay of the response (10.5.2)",
-        Some(Step::Delay),
-    ),
-    info(
-        K::Refusal,
-        "refusal",
-        "refusal (10.5.2)",
-        Some(Step::Refuse),
-    ),
+    info(K::Resubmission, "resubmission", Some(Step::Resubmit)),
+    info(K::Response, "response", Some(Step::Respond)),
+    info(K::Delay, "delay", Some(Step::Delay)),
+    info(K::Refusal, "refusal", Some(Step::Refuse)),
     info(
         K::ClarificationRequest,
         "clarification_request",
-        "clarification requested (10.5.2)",
         Some(Step::RequestClarification),
     ),
     info(
         K::ClarificationReply,
         "clarification_reply",
-        "clarification given",
         Some(Step::AnswerClarification),
     ),
-    info(
-        K::Consent,
-        "consent",
-        "consent of the provider (10.3)",
-        None,
-    ),
-    info(
-        K::ConsentRequest,
-        "consent_request",
-        "consent asked of the provider (10.3)",
-        None,
-    ),
-    info(K::Closure, "closure", "trace closed", Some(Step::Close)),
-    info(
-        K::SharedInformation,
-        "shared_information",
-        "information passed on (10.3)",
-        None,
-    ),
-    info(
-        K::BrokerNotice,
-        "broker_notice",
-        "lost/stolen register match (annex A.2)",
-        None,
-    ),
-    info(K::Receipt, "receipt", "end-to-end receipt", None),
-    info(
-        K::OnBehalfRequest,
-        "on_behalf_request",
-        "request to trace on a member's behalf (11.3.1)",
-        None,
-    ),
-    info(
-        K::DeliveryFailure,
-        "delivery_failure",
-        "not delivered",
-        None,
-    ),
+    info(K::Consent, "consent", None),
+    info(K::ConsentRequest, "consent_request", None),
+    info(K::Closure, "closure", Some(Step::Close)),
+    info(K::SharedInformation, "shared_information", None),
+    info(K::BrokerNotice, "broker_notice", None),
+    info(K::Receipt, "receipt", None),
+    info(K::OnBehalfRequest, "on_behalf_request", None),
+    info(K::DeliveryFailure, "delivery_failure", None),
 ];
 
-const UNSPECIFIED: KindInfo = info(K::Unspecified, "unspecified", "empty message", None);
+const UNSPECIFIED: KindInfo = info(K::Unspecified, "unspecified", None);
 
 /// The table's row for `kind`.
 pub fn of(kind: K) -> &'static KindInfo {
@@ -146,104 +87,123 @@ pub fn received(kind: K) -> String {
     format!("{}_received", of(kind).name)
 }
 
-fn reason(r: i32) -> &'static str {
-    match pb::WithholdingReason::try_from(r).unwrap_or(pb::WithholdingReason::Unspecified) {
-        pb::WithholdingReason::OngoingInvestigationOrLaw => {
-            "10.5.2 (a) ongoing investigation or confidentiality law"
-        }
-        pb::WithholdingReason::ConfidentialityNotGuaranteed => {
-            "10.5.2 (b) confidentiality cannot be guaranteed"
-        }
-        pb::WithholdingReason::NationalSecurity => "10.5.2 (c) national security",
-        pb::WithholdingReason::Unspecified => "no reason given",
-    }
+/// A withholding reason (10.5.2), as a coded value.
+fn reason(r: i32) -> pb::Fact {
+    let reason = pb::WithholdingReason::try_from(r).unwrap_or(pb::WithholdingReason::Unspecified);
+    proto_code(reason.as_str_name())
 }
 
-fn codes(first: i32, more: &[i32]) -> String {
-    let names: Vec<&str> = std::iter::once(first)
+/// The restrictions a consent lifts or asks to lift, as coded values.
+fn codes(first: i32, more: &[i32]) -> Vec<pb::Fact> {
+    std::iter::once(first)
         .chain(more.iter().copied())
         .filter_map(|r| pb::UseRestriction::try_from(r).ok())
-        .filter_map(crate::policy::marking::Restriction::from_proto)
-        .map(|r| r.code())
-        .collect();
-    names.join(", ")
+        .filter(|r| *r != pb::UseRestriction::Unspecified)
+        .map(|r| proto_code(r.as_str_name()))
+        .collect()
 }
 
-fn use_name(u: i32) -> String {
+fn use_name(u: i32) -> pb::Fact {
     pb::OnwardUse::try_from(u)
         .ok()
         .and_then(|u| crate::policy::Use::try_from(u).ok())
-        .map(|u| u.to_string())
-        .unwrap_or_else(|| "an unnamed use".into())
+        .map(fact::use_of)
+        .unwrap_or_else(|| code("history-use-unnamed"))
 }
 
-/// What a message lifts or asks to lift, as facts.
-fn consent_terms(restrictions: &str, tlp: bool, use_: i32, destination: &str) -> String {
-    let mut lifts = Vec::new();
-    if !restrictions.is_empty() {
-        lifts.push(restrictions.to_string());
-    }
-    if tlp {
-        lifts.push("the TLP level".into());
-    }
-    let mut s = format!("{} for {}", lifts.join(" and "), use_name(use_));
-    if !destination.is_empty() {
-        s.push_str(&format!(" to {destination}"));
-    }
-    s
+/// What a message lifts or asks to lift (restrictions, the TLP level or
+/// both), for which use, to whom.
+fn consent_terms(restrictions: Vec<pb::Fact>, tlp: bool, use_: i32, to: &str) -> pb::FactArg {
+    let lifts = match (restrictions.is_empty(), tlp) {
+        (false, true) => "both",
+        (true, true) => "tlp",
+        _ => "restrictions",
+    };
+    let to = match to {
+        "" => text("destination", ""),
+        to => word("destination", fact("history-to", [text("destination", to)])),
+    };
+    let terms = fact(
+        "history-lifts",
+        [
+            words("restrictions", restrictions),
+            text("lifts", lifts),
+            word("use", use_name(use_)),
+            to,
+        ],
+    );
+    word("terms", terms)
+}
+
+/// The kind of a message, as an officer names it.
+pub fn title(kind: K) -> pb::Fact {
+    code(&format!("history-kind-{}", of(kind).name.replace('_', "-")))
 }
 
 /// A message described for the history of its trace, by facts alone.
-pub fn facts(payload: &pb::Payload) -> String {
+pub fn facts(payload: &pb::Payload) -> pb::Fact {
     use pb::payload::Body;
-    let title = of(crate::envelope::kind_of(payload)).title;
+    let title = title(crate::envelope::kind_of(payload));
     match &payload.body {
-        Some(Body::Response(r)) if r.restricted => {
-            format!("restricted response: {}", reason(r.restriction_reason))
+        Some(Body::Response(r)) if r.restricted => fact(
+            "history-restricted-response",
+            [word("reason", reason(r.restriction_reason))],
+        ),
+        Some(Body::ReturnForCompletion(r)) => fact(
+            "history-returned",
+            [automatically(r.automatic), text("missing", missing(r))],
+        ),
+        Some(Body::Delay(d)) => fact(
+            "history-delayed",
+            [text("until", due(d)), word("reason", reason(d.reason))],
+        ),
+        Some(Body::Refusal(r)) => fact("history-refusal", [word("reason", reason(r.reason))]),
+        Some(Body::Consent(c)) if c.declined => code("history-consent-declined"),
+        Some(Body::Consent(c)) => {
+            let lifted = codes(c.restriction, &c.restrictions);
+            let terms = consent_terms(lifted, c.lifts_tlp, c.r#use, &c.destination);
+            fact("history-consent", [terms])
         }
-        Some(Body::ReturnForCompletion(r)) => format!(
-            "{title}{}, missing: {}",
-            if r.automatic { " automatically" } else { "" },
-            r.missing
-                .iter()
-                .map(|m| m.field.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
+        Some(Body::ConsentRequest(c)) => {
+            let asked = codes(c.restriction, &c.restrictions);
+            let terms = consent_terms(asked, c.lift_tlp, c.r#use, &c.destination);
+            fact("history-consent-asked", [terms])
+        }
+        Some(Body::SharedInformation(s)) => fact(
+            "history-information-from",
+            [text("provider", &s.provided_by)],
         ),
-        Some(Body::Delay(d)) => format!(
-            "response delayed until {}: {}",
-            d.new_response_due
-                .as_ref()
-                .and_then(from_timestamp)
-                .map(rfc3339)
-                .unwrap_or_default(),
-            reason(d.reason)
-        ),
-        Some(Body::Refusal(r)) => format!("refusal: {}", reason(r.reason)),
-        Some(Body::Consent(c)) if c.declined => "consent declined (10.3)".into(),
-        Some(Body::Consent(c)) => format!(
-            "consent: lifts {}",
-            consent_terms(
-                &codes(c.restriction, &c.restrictions),
-                c.lifts_tlp,
-                c.r#use,
-                &c.destination
-            )
-        ),
-        Some(Body::ConsentRequest(c)) => format!(
-            "consent asked: {}",
-            consent_terms(
-                &codes(c.restriction, &c.restrictions),
-                c.lift_tlp,
-                c.r#use,
-                &c.destination
-            )
-        ),
-        Some(Body::SharedInformation(s)) => format!("information provided by {}", s.provided_by),
-        Some(Body::BrokerNotice(b)) => format!("{}: lost/stolen register match", b.broker),
-        Some(Body::DeliveryFailure(d)) => format!("not delivered: {}", d.reason),
-        _ => title.to_string(),
+        Some(Body::BrokerNotice(b)) => fact("history-broker-match", [text("broker", &b.broker)]),
+        Some(Body::DeliveryFailure(d)) => not_delivered(&d.reason),
+        _ => title,
     }
+}
+
+/// " automatically" for a return the requested node made by its policy.
+fn automatically(automatic: bool) -> pb::FactArg {
+    match automatic {
+        true => word("automatic", code("history-automatically")),
+        false => text("automatic", ""),
+    }
+}
+
+/// Not delivered, for the reason the refusing node gave (its own words).
+pub fn not_delivered(reason: &str) -> pb::Fact {
+    fact("history-not-delivered", [text("reason", reason)])
+}
+
+/// The fields a return names: their paths, as the protocol writes them.
+fn missing(r: &pb::ReturnForCompletion) -> String {
+    let fields: Vec<&str> = r.missing.iter().map(|m| m.field.as_str()).collect();
+    fields.join(", ")
+}
+
+fn due(d: &pb::DelayNotice) -> String {
+    d.new_response_due
+        .as_ref()
+        .and_then(from_timestamp)
+        .map(rfc3339)
+        .unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -260,6 +220,15 @@ mod tests {
                 "{kind:?}"
             );
             assert_eq!(of(kind).name, crate::metrics::kind_label(kind), "{kind:?}");
+        }
+    }
+
+    #[test]
+    fn every_kind_is_named_in_the_catalogs() {
+        let en = crate::i18n::english();
+        for k in KINDS.iter().chain([&UNSPECIFIED]) {
+            let id = title(k.kind).id;
+            assert!(en.has(&id), "{id}");
         }
     }
 
@@ -287,8 +256,10 @@ mod tests {
             }),
         ];
         for body in payloads {
-            let text = facts(&pb::Payload { body: Some(body) });
+            let fact = facts(&pb::Payload { body: Some(body) });
+            let text = fact::english(&fact);
             assert!(!text.contains(secret), "{text}");
+            assert!(!format!("{fact:?}").contains(secret), "{fact:?}");
         }
     }
 }

@@ -232,17 +232,21 @@ impl Node {
             .unwrap_or_default();
         let intro = self.trust.standing.introduction(participant);
         view.confirmed = self.trust.standing.may_seal_to(participant, needed);
-        view.standing = match (&intro, participant == self.participant()) {
-            (_, true) => "own".into(),
-            (Some(i), _) => i.describe(needed),
-            (None, _) => "pinned by an admin".into(),
+        let mut standing = match (&intro, participant == self.participant()) {
+            (_, true) => crate::fact::code("standing-own"),
+            (Some(i), _) => i.fact(needed),
+            (None, _) => crate::fact::code("standing-pinned-by-an-admin"),
         };
         if self.trust.standing.is_frozen(participant) {
-            view.standing = format!(
-                "FROZEN by a conflict until an admin decides; {}",
-                view.standing
-            );
+            let was = crate::fact::word("standing", standing);
+            standing = crate::fact::fact("standing-frozen", [was]);
         }
+        // "own" stays the API's word for this node itself.
+        view.standing = match participant == self.participant() {
+            true => "own".into(),
+            false => crate::fact::english(&standing),
+        };
+        view.standing_fact = Some(standing);
         view.conflicts = conflicts
             .iter()
             .filter(|c| &c.participant == participant)

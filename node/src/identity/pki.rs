@@ -395,52 +395,60 @@ pub fn subject_of(der: &[u8]) -> String {
         .unwrap_or_else(|_| "<unparseable>".into())
 }
 
-/// Issuer, validity, usages and serial of a certificate, one per line.
-pub fn describe(der: &[u8]) -> Result<Vec<String>, PkiError> {
+/// What `itictl cert show` says of a certificate, worded by the reader's
+/// catalog: facts only.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CertFacts {
+    pub issuer: String,
+    pub not_before: String,
+    pub not_after: String,
+    pub serial: String,
+    /// DNS names and IP addresses (a node's endpoint).
+    pub names: Vec<String>,
+    /// Extended key usages, when the certificate names them.
+    pub usages: Option<Usages>,
+    pub ca: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Usages {
+    pub server_auth: bool,
+    pub client_auth: bool,
+}
+
+/// Issuer, validity, names, usages and serial of a certificate.
+pub fn describe(der: &[u8]) -> Result<CertFacts, PkiError> {
     let (_, cert) = x509_parser::parse_x509_certificate(der)
         .map_err(|e| PkiError::file("certificate", Path::new("<memory>"), e))?;
-    let mut lines = vec![
-        format!("issuer:   {}", cert.issuer()),
-        format!(
-            "valid:    {} to {}",
-            cert.validity().not_before,
-            cert.validity().not_after
-        ),
-        format!(
-            "serial:   {}",
-            hex::encode(cert.tbs_certificate.raw_serial())
-        ),
-    ];
-    if let Ok(Some(san)) = cert.subject_alternative_name() {
-        use x509_parser::extensions::GeneralName;
-        let names: Vec<String> = san
-            .value
-            .general_names
-            .iter()
-            .filter_map(|n| match n {
-                GeneralName::DNSName(d) => Some(d.to_string()),
-                GeneralName::IPAddress(ip) => ip_text(ip),
-                _ => None,
-            })
-            .collect();
-        if !names.is_empty() {
-            lines.push(format!("names:    {}", names.join(", ")));
-        }
-    }
-    if let Ok(Some(eku)) = cert.extended_key_usage() {
-        let mut usages = Vec::new();
-        if eku.value.server_auth {
-            usages.push("server authentication");
-        }
-        if eku.value.client_auth {
-            usages.push("client authentication");
-        }
-        lines.push(format!("usages:   {}", usages.join(", ")));
-    }
-    if cert.is_ca() {
-        lines.push("CA:       yes".into());
-    }
-    Ok(lines)
+    let usages = cert.extended_key_usage().ok().flatten().map(|eku| Usages {
+        server_auth: eku.value.server_auth,
+        client_auth: eku.value.client_auth,
+    });
+    Ok(CertFacts {
+        issuer: cert.issuer().to_string(),
+        not_before: cert.validity().not_before.to_string(),
+        not_after: cert.validity().not_after.to_string(),
+        serial: hex::encode(cert.tbs_certificate.raw_serial()),
+        names: endpoint_names(&cert),
+        usages,
+        ca: cert.is_ca(),
+    })
+}
+
+fn endpoint_names(cert: &x509_parser::certificate::X509Certificate<'_>) -> Vec<String> {
+    use x509_parser::extensions::GeneralName;
+    let Ok(Some(san)) = cert.subject_alternative_name() else {
+        return vec![];
+    };
+    san.value
+        .general_names
+        .iter()
+        .filter_map(|n| match n {
+            GeneralName::DNSName(d) => Some(d.to_string()),
+            GeneralName::IPAddress(ip) => ip_text(ip),
+            _ => None,
+        })
+        .collect()
 }
 
 fn ip_text(bytes: &[u8]) -> Option<String> {
@@ -472,11 +480,8 @@ mod tests {
             Validity::days_from(now, 1),
         )
         .unwrap();
-        let shown = describe(&node.cert_der().unwrap()).unwrap().join("\n");
-        assert!(
-            shown.contains("names:    node.gha.example, 192.0.2.7"),
-            "{shown}"
-        );
+        let shown = describe(&node.cert_der().unwrap()).unwrap();
+        assert_eq!(shown.names, ["node.gha.example", "192.0.2.7"], "{shown:?}");
         let officer = issue(
             &ca,
             &Identity::officer(gha, crate::identity::Role::Poc, "a").unwrap(),
@@ -484,10 +489,10 @@ mod tests {
         )
         .unwrap();
         assert!(
-            !describe(&officer.cert_der().unwrap())
+            describe(&officer.cert_der().unwrap())
                 .unwrap()
-                .join("\n")
-                .contains("names:")
+                .names
+                .is_empty()
         );
         for bad in ["bad name", "*.gha.example", ""] {
             assert!(

@@ -10,6 +10,9 @@
 use std::collections::{BTreeSet, HashMap};
 use std::sync::RwLock;
 
+use iti_proto::v1 as pb;
+
+use crate::fact::{self, fact, text};
 use crate::ids::ParticipantId;
 
 /// A CA a hub introduced, and who vouches for it.
@@ -40,18 +43,22 @@ impl Introduction {
 
     /// What `itictl directory` says of it.
     pub fn describe(&self, needed: usize) -> String {
+        fact::english(&self.fact(needed))
+    }
+
+    /// Its standing as a fact, worded in each reader's language.
+    pub fn fact(&self, needed: usize) -> pb::Fact {
         let hubs: Vec<String> = self.vouched_by.iter().map(|h| h.to_string()).collect();
+        let hubs = text("hubs", hubs.join(", "));
         if self.confirmed_by_admin {
-            format!("confirmed by an admin (introduced by {})", hubs.join(", "))
+            fact("standing-confirmed-by-admin", [hubs])
         } else if self.confirmed(needed) {
-            format!("confirmed: vouched for by {}", hubs.join(", "))
+            fact("standing-confirmed", [hubs])
         } else {
-            format!(
-                "UNCONFIRMED: vouched for by {} ({} of {needed} hubs); nothing marked TLP:RED \
-                 or TLP:AMBER+STRICT is sealed to it until an admin confirms its CA \
-                 fingerprint (`itictl peer confirm`)",
-                hubs.join(", "),
-                self.vouched_by.len()
+            let count = text("count", self.vouched_by.len());
+            fact(
+                "standing-unconfirmed",
+                [hubs, count, text("needed", needed)],
             )
         }
     }

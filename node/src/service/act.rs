@@ -636,7 +636,7 @@ impl Node {
         .event(Event::new(
             "closed",
             Actor::Officer(officer.clone()),
-            "information read and closed",
+            crate::fact::code("history-information-closed"),
         ));
         let updated = self.commit(t).await?;
         Ok((

@@ -11,6 +11,7 @@ use super::receive::{SentEnvelope, record_delivery};
 use super::{Actor, Node, record_event, record_event_after};
 use crate::config::OutboxConfig;
 use crate::envelope::VerifiedReceipt;
+use crate::fact;
 use crate::identity::trust::TrustStore;
 use crate::ids::ParticipantId;
 use crate::metrics::Metrics;
@@ -173,10 +174,7 @@ impl Node {
                         &trace,
                         "relayed",
                         &Actor::Participant(receipt.receiver.clone()),
-                        &format!(
-                            "{} signed for custody and will deliver it",
-                            receipt.receiver
-                        ),
+                        fact::fact("history-relayed", [fact::text("hub", &receipt.receiver)]),
                         Some(id),
                         now,
                     )
@@ -218,7 +216,7 @@ impl Node {
                                 &trace,
                                 "delivery_refused",
                                 &Actor::Node,
-                                &format!("not delivered: {error}"),
+                                crate::case::kinds::not_delivered(&error),
                                 Some(id),
                                 now,
                             )

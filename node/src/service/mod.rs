@@ -448,7 +448,7 @@ pub(crate) async fn record_event(
     trace: &TraceRow,
     kind: &str,
     actor: &Actor,
-    detail: &str,
+    fact: pb::Fact,
     envelope_id: Option<EnvelopeId>,
     at: OffsetDateTime,
 ) -> Result<(), StoreError> {
@@ -458,7 +458,7 @@ pub(crate) async fn record_event(
         trace,
         kind,
         actor,
-        detail,
+        fact,
         envelope_id,
         at,
     )
@@ -473,11 +473,11 @@ pub(crate) async fn record_event_after(
     trace: &TraceRow,
     kind: &str,
     actor: &Actor,
-    detail: &str,
+    fact: pb::Fact,
     envelope_id: Option<EnvelopeId>,
     at: OffsetDateTime,
 ) -> Result<(), StoreError> {
-    let mut event = pipeline::Event::new(kind, actor.clone(), detail);
+    let mut event = pipeline::Event::new(kind, actor.clone(), fact);
     event.envelope = envelope_id;
     pipeline::record_events(conn, before, trace, &[event], at).await
 }

@@ -13,6 +13,7 @@ use super::views::consents_of_case;
 use super::{Actor, Node, ServiceError, ServiceResult, queue_outgoing, record_event};
 use crate::case::machine::TraceState;
 use crate::case::role::TraceRole;
+use crate::fact;
 use crate::identity::Officer;
 use crate::ids::{EnvelopeId, ParticipantId, TraceId};
 use crate::policy::consent::Consents;
@@ -89,11 +90,15 @@ impl Node {
         let (header, env) =
             self.make_envelope(trace.case_id, new_trace, &to, &payload, &marking, None)?;
         let actor = Actor::Officer(officer.clone());
-        let detail = format!(
-            "response {} from {} forwarded to {to} ({}), markings intact",
-            source.header.id,
-            source.header.origin,
-            Audience::Participant(to.clone()).use_()
+        let use_ = fact::use_of(Audience::Participant(to.clone()).use_());
+        let detail = fact::fact(
+            "history-forwarded",
+            [
+                fact::text("envelope", source.header.id),
+                fact::text("origin", &source.header.origin),
+                fact::text("to", &to),
+                fact::word("use", use_),
+            ],
         );
         let envelope_id = header.id;
         let t = trace.clone();
@@ -101,7 +106,7 @@ impl Node {
             .write(move |conn| {
                 boxed(async move {
                     queue_outgoing(conn, &header, &env, &payload, now).await?;
-                    record_event(conn, &t, "forwarded", &actor, &detail, Some(header.id), now)
+                    record_event(conn, &t, "forwarded", &actor, detail, Some(header.id), now)
                         .await?;
                     Ok::<_, ServiceError>(())
                 })

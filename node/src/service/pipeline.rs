@@ -36,17 +36,23 @@ pub(crate) type Outgoing = (Header, pb::Envelope, pb::Payload);
 pub(crate) struct Event {
     pub kind: String,
     pub actor: Actor,
+    /// The fact in English: stored beside it, audited.
     pub detail: String,
+    /// What happened, worded in each reader's language (`case::fact`).
+    pub fact: pb::Fact,
     pub envelope: Option<EnvelopeId>,
     pub derived_from: Option<(Marking, Vec<Source>)>,
 }
 
 impl Event {
-    pub fn new(kind: impl Into<String>, actor: Actor, detail: impl Into<String>) -> Event {
+    /// An event and its fact; the English detail is the fact in the
+    /// English catalog, so the wording lives in the catalogs alone.
+    pub fn new(kind: impl Into<String>, actor: Actor, fact: pb::Fact) -> Event {
         Event {
             kind: kind.into(),
             actor,
-            detail: detail.into(),
+            detail: crate::fact::english(&fact),
+            fact,
             envelope: None,
             derived_from: None,
         }
@@ -261,6 +267,7 @@ async fn record(
         envelope_id: event.envelope.map(|e| e.to_string()),
         state_after: Some(trace.state.as_str().to_string()),
         derived_from: event.derived_from.clone(),
+        fact: Some(event.fact.clone()),
     }));
     let audited = match &event.derived_from {
         None => event.detail.clone(),

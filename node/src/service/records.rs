@@ -20,6 +20,7 @@ use crate::case::machine::TraceState;
 use crate::case::role::TraceRole;
 use crate::clock::{SharedClock, to_timestamp};
 use crate::deadlines::Due;
+use crate::fact::{code, english, fact, proto_code, text, word, words};
 use crate::identity::{Officer, Role};
 use crate::ids::{CaseId, ParticipantId, StateCode, TraceId};
 use crate::matching;
@@ -168,10 +169,16 @@ impl Registry {
             sent_at: None,
             sent_by: None,
         };
-        let detail = format!(
-            "answer drafted from records: {} ({} domain(s) searched)",
-            drafted.outcome.as_str(),
-            domains.len()
+        let outcome = format!(
+            "history-outcome-{}",
+            drafted.outcome.as_str().replace('_', "-")
+        );
+        let detail = fact(
+            "history-answer-drafted",
+            [
+                word("outcome", code(&outcome)),
+                text("domains", domains.len()),
+            ],
         );
         let kept = self
             .store
@@ -191,7 +198,7 @@ impl Registry {
                         &trace,
                         "answer_drafted",
                         &Actor::Node,
-                        &detail,
+                        detail,
                         None,
                         now,
                     )
@@ -766,20 +773,12 @@ impl Node {
             investigation_case: investigation.map(|c| c.to_string()),
             drafted_trace: drafted.as_ref().map(|t| t.trace_id.to_string()),
         };
-        let detail = format!(
-            "domestic trace (8.1) of items[{index}] in {}: {}{}{}",
-            join_domains(&domains),
-            determination.name(),
-            investigation
-                .map(|c| format!("; domestic investigation {c} opened (8.1 d)"))
-                .unwrap_or_default(),
-            drafted
-                .as_ref()
-                .map(|t| format!(
-                    "; request {} to {} drafted (8.1 e)",
-                    t.trace_id, t.counterpart
-                ))
-                .unwrap_or_default(),
+        let detail = domestic_fact(
+            index,
+            &domains,
+            &determination,
+            investigation,
+            drafted.as_ref(),
         );
         let recovered_id = row.id.clone();
         let who = Actor::Officer(officer.clone());
@@ -818,7 +817,7 @@ impl Node {
         who: Actor,
         row: RecoveredRow,
         drafted: Option<traces::TraceRow>,
-        detail: String,
+        detail: pb::Fact,
         now: OffsetDateTime,
     ) -> ServiceResult<()> {
         self.store
@@ -836,14 +835,14 @@ impl Node {
                             &actor,
                             "domestic_trace",
                             &subject,
-                            &detail,
+                            &english(&detail),
                         )
                         .await
                         .map_err(ServiceError::from);
                     };
                     writes.push(traces::insert_write(t));
                     let kind = "drafted_from_domestic_trace";
-                    record_event_after(conn, writes, t, kind, &who, &detail, None, now).await?;
+                    record_event_after(conn, writes, t, kind, &who, detail, None, now).await?;
                     Ok::<_, ServiceError>(())
                 })
             })
@@ -1076,4 +1075,52 @@ fn join_domains(d: &Domains) -> String {
         return "no domain".into();
     }
     d.iter().map(|d| d.as_str()).collect::<Vec<_>>().join(", ")
+}
+
+/// The domains searched, as the history words them.
+fn domains_arg(d: &Domains) -> pb::FactArg {
+    if d.is_empty() {
+        return word("domains", code("history-no-domain"));
+    }
+    let names = d.iter().map(|d| proto_code(d.to_proto().as_str_name()));
+    words("domains", names.collect())
+}
+
+/// The history's fact of a domestic trace (8.1): what it determined, the
+/// investigation it opened (8.1 d), the request it drafted (8.1 e).
+fn domestic_fact(
+    index: usize,
+    domains: &Domains,
+    determination: &Determination,
+    investigation: Option<CaseId>,
+    drafted: Option<&traces::TraceRow>,
+) -> pb::Fact {
+    let investigation = match investigation {
+        Some(c) => word(
+            "investigation",
+            fact("history-domestic-investigation", [text("case", c)]),
+        ),
+        None => text("investigation", ""),
+    };
+    let drafted = match drafted {
+        Some(t) => word(
+            "drafted",
+            fact(
+                "history-domestic-drafted",
+                [text("trace", t.trace_id), text("state", &t.counterpart)],
+            ),
+        ),
+        None => text("drafted", ""),
+    };
+    let name = format!("determination-{}", determination.name().replace('_', "-"));
+    fact(
+        "history-domestic-trace",
+        [
+            text("item", index),
+            domains_arg(domains),
+            word("determination", code(&name)),
+            investigation,
+            drafted,
+        ],
+    )
 }

@@ -11,6 +11,7 @@ use crate::case::draft::Draft;
 use crate::case::machine::{Step, TraceState, transition};
 use crate::case::role::{Awaiting, TraceRole};
 use crate::deadlines::Due;
+use crate::fact::{code, fact, proto_code, text, word};
 use crate::identity::{Officer, Role};
 use crate::ids::{CaseId, ParticipantId, StateCode, TraceId};
 use crate::policy::gate::{Audience, Refusal, Released, Whole, release};
@@ -440,7 +441,10 @@ impl Node {
             Event::new(
                 "sent",
                 actor,
-                format!("follow-up {}", sent_facts(&plan, None)),
+                fact(
+                    "history-follow-up-sent",
+                    [word("sent", sent_facts(&plan, None))],
+                ),
             )
             .about(envelope_id),
         )
@@ -524,7 +528,7 @@ impl Node {
         .event(Event::new(
             "waiting_for_consent",
             Actor::Officer(officer.clone()),
-            "the draft goes once its providers consent",
+            code("history-waiting-for-consent"),
         ));
         self.commit(t).await?;
         Ok(SentDraft {
@@ -644,35 +648,34 @@ fn refusal_with_choices(refusal: Refusal, draft: TraceId) -> ServiceError {
 
 /// The history's note of a routing override: facts only (the reason is in
 /// the request, under its marking).
-fn override_note(plan: &Plan) -> Option<String> {
+fn override_note(plan: &Plan) -> Option<pb::Fact> {
     let g = plan.request.grounds.as_ref()?;
+    let overridden = match g.overridden_state.as_str() {
+        "" => word("overridden", code("history-none")),
+        state => text("overridden", state),
+    };
     (g.rule == pb::RoutingRule::OfficerOverride as i32).then(|| {
-        format!(
-            "routing overridden: {} instead of {} (the reason is in the request)",
-            g.requested_state,
-            if g.overridden_state.is_empty() {
-                "none"
-            } else {
-                &g.overridden_state
-            }
+        fact(
+            "history-routing-overridden",
+            [text("state", &g.requested_state), overridden],
         )
     })
 }
 
 /// "request sent to BEL (9.1 c manufacture marking)": facts of a sending.
-fn sent_facts(plan: &Plan, via: Option<&ParticipantId>) -> String {
+fn sent_facts(plan: &Plan, via: Option<&ParticipantId>) -> pb::Fact {
     let rule = plan
         .request
         .grounds
         .as_ref()
         .and_then(|g| pb::RoutingRule::try_from(g.rule).ok())
-        .map(crate::routing::rule_label)
-        .unwrap_or("no routing rule");
+        .unwrap_or(pb::RoutingRule::Unspecified);
+    let state = text("state", plan.requested_state);
     match via {
-        Some(hub) => format!(
-            "request for {} sent via {hub}, which conducts the trace on our behalf (11.3.1)",
-            plan.requested_state
+        Some(hub) => fact("history-sent-via", [state, text("hub", hub)]),
+        None => fact(
+            "history-sent",
+            [state, word("rule", proto_code(rule.as_str_name()))],
         ),
-        None => format!("request sent to {} ({rule})", plan.requested_state),
     }
 }

@@ -3,11 +3,13 @@
 //! is recorded once, under a unique key, so a restart or a second replica
 //! running the same sweep raises nothing twice.
 
+use iti_proto::v1 as pb;
 use time::OffsetDateTime;
 
 use super::{Actor, Node, ServiceResult, record_event};
 use crate::clock::rfc3339;
 use crate::deadlines::{self, Alert, Owed};
+use crate::fact::{fact, text};
 use crate::ids::{CaseId, ParticipantId, TraceId};
 use crate::store::boxed;
 use crate::store::traces::{self, TraceRow};
@@ -38,24 +40,27 @@ fn describe(
     owed: Owed,
     alert: Alert,
     due: OffsetDateTime,
-) -> String {
-    let what = match owed {
-        Owed::Acknowledgement => "acknowledgement of receipt (10.1)",
-        Owed::Response => "response (10.5)",
-    };
-    let when = rfc3339(due);
+) -> pb::Fact {
     let by = owed_by(me, trace);
-    match (alert, &by == me) {
-        (Alert::Reminder, true) => {
-            format!("reminder: we owe {} an {what} by {when}", trace.counterpart)
-        }
-        (Alert::Overdue, true) => format!(
-            "overdue: our {what} to {} was due {when}",
-            trace.counterpart
-        ),
-        (Alert::Reminder, false) => format!("reminder: {by} owes us an {what} by {when}"),
-        (Alert::Overdue, false) => format!("overdue: {by}'s {what} was due {when}"),
-    }
+    let id = match (alert, &by == me) {
+        (Alert::Reminder, true) => "history-reminder-we-owe",
+        (Alert::Overdue, true) => "history-overdue-ours",
+        (Alert::Reminder, false) => "history-reminder-they-owe",
+        (Alert::Overdue, false) => "history-overdue-theirs",
+    };
+    let owed = match owed {
+        Owed::Acknowledgement => "acknowledgement",
+        Owed::Response => "response",
+    };
+    fact(
+        id,
+        [
+            text("owed", owed),
+            text("counterpart", &trace.counterpart),
+            text("by", by),
+            text("due", rfc3339(due)),
+        ],
+    )
 }
 
 impl Node {
@@ -104,7 +109,7 @@ impl Node {
                             &trace,
                             a.alert.as_str(),
                             &Actor::Node,
-                            &detail,
+                            detail,
                             None,
                             now,
                         )

@@ -573,6 +573,8 @@ fn steps_with_withheld(released: Released<Vec<pb::TimelineStep>>) -> Vec<pb::Tim
 /// An event as an officer may see it: facts, and, for an event derived from
 /// marked content, its detail through the gate.
 fn event_view(e: EventRow, role: Role, consents: &Consents) -> pb::CaseEvent {
+    // The fact says what the detail says: shown only when the detail is.
+    let mut fact = e.fact;
     let detail = match e.derived_from {
         None => e.detail,
         Some((marking, sources)) => {
@@ -584,6 +586,7 @@ fn event_view(e: EventRow, role: Role, consents: &Consents) -> pb::CaseEvent {
             if released.is_whole() {
                 released.into_value().0
             } else {
+                fact = None;
                 format!("[withheld: {}]", released.withheld_labels().join("; "))
             }
         }
@@ -595,6 +598,7 @@ fn event_view(e: EventRow, role: Role, consents: &Consents) -> pb::CaseEvent {
         detail,
         envelope_id: e.envelope_id.unwrap_or_default(),
         state_after: e.state_after.unwrap_or_default(),
+        fact,
     }
 }
 

@@ -74,6 +74,7 @@ both_backends! {
     check_first_write_of_a_job_counts_its_own_rows => sqlite_first_write_of_a_job_counts_its_own_rows, postgres_first_write_of_a_job_counts_its_own_rows;
     check_envelopes => sqlite_envelopes, postgres_envelopes;
     check_traces => sqlite_traces, postgres_traces;
+    check_an_event_from_before_facts_shows_its_english => sqlite_an_event_from_before_facts_shows_its_english, postgres_an_event_from_before_facts_shows_its_english;
     check_outbox_claims => sqlite_outbox_claims, postgres_outbox_claims;
     check_outbox_due => sqlite_outbox_due, postgres_outbox_due;
     check_deadline_alert_once => sqlite_deadline_alert_once, postgres_deadline_alert_once;
@@ -641,6 +642,7 @@ async fn check_traces(store: Store) {
                     )],
                 )
             }),
+            fact: (i != 1).then(|| crate::fact::code("history-information-closed")),
         })
         .collect();
     let rows = events.clone();
@@ -692,6 +694,41 @@ async fn check_traces(store: Store) {
             .await
             .unwrap(),
         vec![consent]
+    );
+}
+
+/// An event recorded before facts were (migration 0012): its row has no
+/// fact, and every reader sees the English the node stored.
+async fn check_an_event_from_before_facts_shows_its_english(store: Store) {
+    let t = trace_row(t0());
+    let trace = t.trace_id;
+    let (trace_id, case_id) = (t.trace_id.to_string(), t.case_id.to_string());
+    store
+        .write(move |conn| {
+            boxed(async move {
+                traces::insert(conn, &t).await?;
+                Write::new(
+                    "INSERT INTO case_events (trace_id, case_id, at, kind, actor, detail) \
+                     VALUES ($1, $2, $3, 'sent', 'GHA/poc.officer (poc)', $4)",
+                )
+                .bind(trace_id)
+                .bind(case_id)
+                .bind(crate::clock::to_millis(t0()))
+                .bind("request sent to BEL (9.1 c manufacture marking)")
+                .execute(conn)
+                .await?;
+                Ok::<_, StoreError>(())
+            })
+        })
+        .await
+        .unwrap();
+    let events = traces::events(store.pool(), trace).await.unwrap();
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].fact, None);
+    let fr = crate::i18n::Texts::new(crate::i18n::Lang::Fr);
+    assert_eq!(
+        fr.detail(events[0].fact.as_ref(), &events[0].detail),
+        "request sent to BEL (9.1 c manufacture marking)"
     );
 }
 

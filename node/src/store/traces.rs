@@ -63,6 +63,9 @@ pub struct EventRow {
     pub envelope_id: Option<String>,
     pub state_after: Option<String>,
     pub derived_from: Option<(Marking, Vec<Source>)>,
+    /// The detail as a fact, worded in the reader's language; `None` for
+    /// events recorded before facts were (their English detail stands).
+    pub fact: Option<pb::Fact>,
 }
 
 const TRACE_COLUMNS: &str = "trace_id, case_id, role, counterpart, state, request, on_behalf_of, \
@@ -424,7 +427,7 @@ pub async fn add_event(conn: &mut AnyConnection, e: &EventRow) -> Result<(), Sto
 pub fn event_write(e: &EventRow) -> Write {
     Write::new(
         "INSERT INTO case_events (trace_id, case_id, at, kind, actor, detail, envelope_id, \
-         state_after, marking) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+         state_after, marking, fact) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
     )
     .bind(e.trace_id.to_string())
     .bind(e.case_id.to_string())
@@ -441,12 +444,13 @@ pub fn event_write(e: &EventRow) -> Write {
         })
         .to_string()
     }))
+    .bind(e.fact.as_ref().and_then(|f| serde_json::to_string(f).ok()))
 }
 
 pub async fn events(pool: &AnyPool, trace: TraceId) -> Result<Vec<EventRow>, StoreError> {
     let rows = sqlx::query(
-        "SELECT trace_id, case_id, at, kind, actor, detail, envelope_id, state_after, marking \
-         FROM case_events WHERE trace_id = $1 ORDER BY id",
+        "SELECT trace_id, case_id, at, kind, actor, detail, envelope_id, state_after, marking, \
+         fact FROM case_events WHERE trace_id = $1 ORDER BY id",
     )
     .bind(trace.to_string())
     .fetch_all(pool)
@@ -466,6 +470,11 @@ pub async fn events(pool: &AnyPool, trace: TraceId) -> Result<Vec<EventRow>, Sto
                     .try_get::<Option<String>, _>("marking")?
                     .map(|text| derived_from(&text))
                     .transpose()?,
+                fact: row
+                    .try_get::<Option<String>, _>("fact")?
+                    .map(|text| serde_json::from_str(&text))
+                    .transpose()
+                    .map_err(|_| StoreError::corrupt("event fact"))?,
             })
         })
         .collect()

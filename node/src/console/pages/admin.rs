@@ -113,7 +113,7 @@ fn directory_table(texts: &Texts, entries: &[pb::DirectoryEntryView]) -> Markup 
                     td { code class="fingerprint" { (e.ca_fingerprint) } }
                     td { (trust(texts, &e.trust)) }
                     td {
-                        (texts.coded("standing", &e.standing))
+                        (texts.detail(e.standing_fact.as_ref(), &e.standing))
                         @if !e.conflicts.is_empty() {
                             " " strong class="flag overdue" { (texts.t("admin-conflict")) }
                         }

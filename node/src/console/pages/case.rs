@@ -111,8 +111,9 @@ fn draft(texts: &Texts, tv: &pb::TraceView) -> Markup {
     }
 }
 
-/// The trace's events, each kind in the officer's language
-/// (`Texts::event`); the details (facts the node wrote) as recorded.
+/// The trace's events in the officer's language: each kind
+/// (`Texts::event`), its fact (the English stored for events recorded
+/// before facts were), who did it.
 fn history(texts: &Texts, events: &[pb::CaseEvent]) -> Markup {
     html! {
         ol class="history" {
@@ -120,8 +121,8 @@ fn history(texts: &Texts, events: &[pb::CaseEvent]) -> Markup {
                 li {
                     time { (layout::time(e.at.as_ref())) }
                     " " strong { (texts.event(&e.kind)) }
-                    @if !e.detail.is_empty() { " — " (e.detail) }
-                    @if !e.actor.is_empty() { " " span class="actor" { "(" (texts.t_with("history-by", &[("actor", e.actor.clone())])) ")" } }
+                    @if !e.detail.is_empty() { " — " (texts.detail(e.fact.as_ref(), &e.detail)) }
+                    @if !e.actor.is_empty() { " " span class="actor" { "(" (texts.t_with("history-by", &[("actor", texts.actor(&e.actor))])) ")" } }
                 }
             }
         }

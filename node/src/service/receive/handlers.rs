@@ -19,6 +19,7 @@ use crate::clock::from_timestamp;
 use crate::config::CompletenessPolicy;
 use crate::deadlines::{self, DeadlinePolicy, Due};
 use crate::envelope::{self, Header};
+use crate::fact;
 use crate::ids::{EnvelopeId, ParticipantId, TraceId};
 use crate::policy::consent::Consent;
 use crate::policy::gate::{Audience, Whole, release};
@@ -144,7 +145,7 @@ async fn failed(
             Event::new(
                 "delivery_refused",
                 Actor::Participant(h.origin.clone()),
-                format!("not delivered: {reason}"),
+                kinds::not_delivered(&reason),
             )
             .about(envelope_id),
         );
@@ -166,12 +167,15 @@ impl Incoming<'_> {
         Actor::Participant(self.h.origin.clone())
     }
 
-    /// " (relayed by hub:X)" when a hub handed it over.
-    fn relayed(&self) -> String {
+    /// " (relayed by hub:X)" when a hub handed it over; nothing otherwise.
+    fn relayed(&self) -> pb::FactArg {
         if self.from != &self.h.origin {
-            format!(" (relayed by {})", self.from)
+            fact::word(
+                "relayed",
+                fact::fact("history-relayed-by", [fact::text("hub", self.from)]),
+            )
         } else {
-            String::new()
+            fact::text("relayed", "")
         }
     }
 
@@ -180,11 +184,13 @@ impl Incoming<'_> {
         Event::new(
             kinds::received(self.h.kind),
             self.sender(),
-            format!(
-                "{} from {}{}",
-                kinds::facts(self.payload),
-                self.h.origin,
-                self.relayed()
+            fact::fact(
+                "history-received",
+                [
+                    fact::word("message", kinds::facts(self.payload)),
+                    fact::text("origin", &self.h.origin),
+                    self.relayed(),
+                ],
             ),
         )
         .about(self.h.id)
@@ -310,7 +316,7 @@ impl Node {
                     Event::new(
                         "returned for completion",
                         Actor::Node,
-                        "returned automatically for completion (10.2) by this node's policy",
+                        fact::code("history-returned-automatically"),
                     )
                     .about(id),
                 )
@@ -377,8 +383,12 @@ impl Node {
             out.push(
                 Transition::new(Change::Note(m.h.trace_id))
                     .event(
-                        Event::new("passed_on", Actor::Node, format!("passed on to {to}"))
-                            .about(id),
+                        Event::new(
+                            "passed_on",
+                            Actor::Node,
+                            fact::fact("history-passed-on", [fact::text("to", &to)]),
+                        )
+                        .about(id),
                     )
                     .send(forward),
             );
@@ -463,10 +473,13 @@ impl Node {
                 Event::new(
                     "follow_up_proposed",
                     Actor::Node,
-                    format!(
-                        "{} reported an export to {importing}: follow-up request to {importing} \
-                         drafted (read it in the case, send it with `itictl request send {trace_id}`)",
-                        m.h.origin
+                    fact::fact(
+                        "history-follow-up-proposed",
+                        [
+                            fact::text("origin", &m.h.origin),
+                            fact::text("state", importing),
+                            fact::text("trace", trace_id),
+                        ],
                     ),
                 )
                 // Where the items went is the finding's content.
@@ -536,9 +549,12 @@ impl Node {
                 Event::new(
                     "on_behalf_request",
                     m.sender(),
-                    format!(
-                        "{} asked this hub to conduct the trace on its behalf (11.3.1); request sent to {requested} as requester of record",
-                        m.h.origin
+                    fact::fact(
+                        "history-on-behalf",
+                        [
+                            fact::text("member", &m.h.origin),
+                            fact::text("state", &requested),
+                        ],
                     ),
                 )
                 .about(id),

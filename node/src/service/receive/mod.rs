@@ -428,14 +428,13 @@ pub(crate) async fn record_delivery(
         &trace,
         "delivered",
         &Actor::Participant(receipt.receiver.clone()),
-        &format!(
-            "{} signed receipt of {} at {}",
-            receipt.receiver,
-            sent.kind
-                .as_str_name()
-                .trim_start_matches("PAYLOAD_KIND_")
-                .to_lowercase(),
-            crate::clock::rfc3339(receipt.received_at)
+        crate::fact::fact(
+            "history-delivered",
+            [
+                crate::fact::text("receiver", &receipt.receiver),
+                crate::fact::word("kind", crate::fact::proto_code(sent.kind.as_str_name())),
+                crate::fact::text("at", crate::clock::rfc3339(receipt.received_at)),
+            ],
         ),
         Some(receipt.envelope_id),
         now,
