@@ -380,6 +380,7 @@ pub async fn import(
         progress,
         sent: 0,
         last: std::time::Instant::now(),
+        texts: print.texts.clone(),
     };
     let stream = requests(header, feed);
     let reply = conn.records_import()?.import_records(stream).await;
@@ -439,17 +440,19 @@ struct Feed {
     progress: bool,
     sent: u64,
     last: std::time::Instant,
+    texts: Texts,
 }
 
 impl Feed {
     fn show(&mut self) {
         if self.progress && self.last.elapsed().as_millis() >= 200 {
             self.last = std::time::Instant::now();
-            eprint!(
-                "\ritictl: {:>3}% read, {} records sent",
-                self.read.load(Ordering::Relaxed) * 100 / self.size.max(1),
-                self.sent
-            );
+            let percent = self.read.load(Ordering::Relaxed) * 100 / self.size.max(1);
+            let args = [
+                ("percent", format!("{percent:>3}")),
+                ("sent", self.sent.to_string()),
+            ];
+            eprint!("\ritictl: {}", self.texts.t_with("records-progress", &args));
         }
     }
 }
@@ -500,9 +503,9 @@ fn query(
     }
 }
 
-fn kind_name(k: i32) -> String {
+fn kind_name(t: &Texts, k: i32) -> String {
     pb::RecordKind::try_from(k)
-        .map(|k| render::enum_name(k.as_str_name(), "RECORD_KIND_"))
+        .map(|k| t.code(k.as_str_name()))
         .unwrap_or_default()
 }
 
@@ -529,7 +532,7 @@ fn record_line(t: &Texts, v: &pb::RecordView) -> String {
         .unwrap_or_default();
     let mut s = format!(
         "{:<11} {} ({}) {:<10} {} {} {}",
-        kind_name(v.kind),
+        kind_name(t, v.kind),
         v.source,
         domain_name(t, v.domain),
         r.date,
@@ -587,7 +590,8 @@ pub async fn search(
     writeln!(out, "{}", print.texts.t_with("records-matched", &args))?;
     for m in &reply.matches {
         if let Some(v) = &m.record {
-            writeln!(out, "  {:<10} {}", m.quality, record_line(&print.texts, v))?;
+            let quality = print.texts.coded("match-quality", &m.quality);
+            writeln!(out, "  {:<10} {}", quality, record_line(&print.texts, v))?;
         }
         for reason in &m.reasons {
             writeln!(out, "             {reason}")?;
@@ -645,16 +649,19 @@ pub async fn history(
     }
     writeln!(
         out,
-        "{} {} ({} match{}), from {}",
+        "{} {} ({}{}), {}",
         reply.make,
         reply.serial,
-        reply.quality,
+        print.texts.coded("match-quality", &reply.quality),
         if reply.reasons.is_empty() {
             String::new()
         } else {
             format!(": {}", reply.reasons.join("; "))
         },
-        domains(&print.texts, &reply.domains)
+        print.texts.t_with(
+            "records-from",
+            &[("domains", domains(&print.texts, &reply.domains))]
+        )
     )?;
     for s in &reply.steps {
         writeln!(out, "  {}", step_line(&print.texts, s))?;
@@ -762,61 +769,48 @@ pub async fn recovered(
         return print_json(out, &reply);
     }
     for w in &reply.weapons {
-        writeln!(
-            out,
-            "{}  {:<22} {}{}",
-            w.recovered_id,
-            w.determination,
-            if w.investigation_case_id.is_empty() {
-                String::new()
-            } else {
-                format!("investigation {} ", w.investigation_case_id)
-            },
-            if w.drafted_trace_id.is_empty() {
-                w.progress.clone()
-            } else {
-                format!("request {} ({})", w.drafted_trace_id, w.progress)
-            }
-        )?;
+        writeln!(out, "{}", recovered_line(&print.texts, w))?;
     }
     Ok(())
 }
 
+/// One recovered weapon: its determination (8.1), the investigation or
+/// the request it led to, and how far that has gone.
+fn recovered_line(t: &Texts, w: &pb::RecoveredWeapon) -> String {
+    let progress = t.coded("state", &w.progress);
+    let investigation = if w.investigation_case_id.is_empty() {
+        String::new()
+    } else {
+        let args = [("case", w.investigation_case_id.clone())];
+        format!("{} ", t.t_with("recovered-investigation", &args))
+    };
+    let request = if w.drafted_trace_id.is_empty() {
+        progress
+    } else {
+        let args = [
+            ("trace", w.drafted_trace_id.clone()),
+            ("progress", progress),
+        ];
+        t.t_with("recovered-request", &args)
+    };
+    format!(
+        "{}  {:<22} {investigation}{request}",
+        w.recovered_id,
+        t.coded("determination", &w.determination)
+    )
+}
+
 fn print_draft(t: &Texts, d: &pb::DraftView, out: &mut dyn Write) -> anyhow::Result<()> {
-    writeln!(
-        out,
-        "answer drafted from records for trace {}: {}",
-        d.trace_id, d.outcome
-    )?;
+    let args = [
+        ("trace", d.trace_id.clone()),
+        ("outcome", d.outcome.clone()),
+    ];
+    writeln!(out, "{}", t.t_with("draft-answer", &args))?;
     for s in &d.searched {
-        writeln!(out, "  searched {s}")?;
+        writeln!(out, "  {}", t.t_with("draft-searched", &[("what", s.clone())]))?;
     }
     for f in &d.findings {
-        let who = if f.officers.is_empty() {
-            String::new()
-        } else {
-            format!(" (points of contact: {})", f.officers.join(", "))
-        };
-        let state = if !f.confirmed_by.is_empty() {
-            format!("confirmed by {}", f.confirmed_by)
-        } else {
-            "to confirm".into()
-        };
-        if f.withheld {
-            writeln!(
-                out,
-                "  {}{who}: findings withheld (you may not search this domain); {state}",
-                domain_name(t, f.domain)
-            )?;
-            continue;
-        }
-        writeln!(
-            out,
-            "  {}{who} from {}: {}; {state}",
-            domain_name(t, f.domain),
-            f.sources.join(", "),
-            f.summary
-        )?;
+        writeln!(out, "  {}", draft_finding(t, f))?;
     }
     match &d.response {
         Some(r) => {
@@ -829,22 +823,47 @@ fn print_draft(t: &Texts, d: &pb::DraftView, out: &mut dyn Write) -> anyhow::Res
                 &mut text,
                 "  ",
             );
-            writeln!(out, "the response as it would be sent:")?;
+            writeln!(out, "{}", t.t("draft-response"))?;
             write!(out, "{text}")?;
-            writeln!(out, "where each value comes from:")?;
+            writeln!(out, "{}", t.t("draft-sources"))?;
             for v in &d.values {
                 writeln!(out, "  {}", value_line(t, v))?;
             }
         }
-        None => writeln!(
-            out,
-            "the combined response holds findings of domains you may not search: it is not shown"
-        )?,
+        None => writeln!(out, "{}", t.t("draft-not-shown"))?,
     }
     if d.sent_at.is_some() {
-        writeln!(out, "sent")?;
+        writeln!(out, "{}", t.t("draft-sent"))?;
     }
     Ok(())
+}
+
+/// What one domain found: its points of contact, sources and summary, and
+/// whether it is confirmed; withheld from an officer who may not search it.
+fn draft_finding(t: &Texts, f: &pb::DomainFinding) -> String {
+    let who = if f.officers.is_empty() {
+        String::new()
+    } else {
+        let args = [("officers", f.officers.join(", "))];
+        format!(" {}", t.t_with("draft-officers", &args))
+    };
+    let state = if f.confirmed_by.is_empty() {
+        t.t("draft-to-confirm")
+    } else {
+        t.t_with("draft-confirmed-by", &[("who", f.confirmed_by.clone())])
+    };
+    let args = [
+        ("domain", format!("{}{who}", domain_name(t, f.domain))),
+        ("sources", f.sources.join(", ")),
+        ("summary", f.summary.clone()),
+        ("state", state),
+    ];
+    let id = if f.withheld {
+        "draft-finding-withheld"
+    } else {
+        "draft-finding"
+    };
+    t.t_with(id, &args)
 }
 
 pub struct DraftArgs<'a> {
@@ -873,23 +892,21 @@ pub async fn respond_draft(
         if print.json {
             return print_json(out, &reply);
         }
-        writeln!(
-            out,
-            "confirmed: {}",
-            domains(&print.texts, &reply.confirmed)
-        )?;
+        let t = &print.texts;
+        let confirmed = [("domains", domains(t, &reply.confirmed))];
+        writeln!(out, "{}", t.t_with("draft-confirmed", &confirmed))?;
         match &reply.sent {
             Some(sent) => {
-                writeln!(out, "response sent (envelope {})", sent.envelope_id)?;
+                let args = [("envelope", sent.envelope_id.clone())];
+                writeln!(out, "{}", t.t_with("draft-response-sent", &args))?;
                 for w in &sent.warnings {
-                    writeln!(out, "warning: {w}")?;
+                    writeln!(out, "{}", t.t_with("draft-warning", &[("warning", w.clone())]))?;
                 }
             }
-            None => writeln!(
-                out,
-                "not sent yet: {} still to be confirmed by their point of contact",
-                domains(&print.texts, &reply.unconfirmed)
-            )?,
+            None => {
+                let args = [("domains", domains(t, &reply.unconfirmed))];
+                writeln!(out, "{}", t.t_with("draft-not-sent", &args))?;
+            }
         }
         return Ok(());
     }
@@ -906,13 +923,11 @@ pub async fn respond_draft(
         })?;
         std::fs::write(path, serde_json::to_string_pretty(&response)?)
             .with_context(|| format!("{}", path.display()))?;
-        writeln!(
-            out,
-            "drafted response written to {}: edit it, then `itictl respond {} --file {}`",
-            path.display(),
-            a.trace,
-            path.display()
-        )?;
+        let args = [
+            ("path", path.display().to_string()),
+            ("trace", a.trace.to_string()),
+        ];
+        writeln!(out, "{}", print.texts.t_with("draft-written", &args))?;
         return Ok(());
     }
     if print.json {
