@@ -234,6 +234,19 @@ pub fn rss_anon_kb(pid: u32) -> Option<u64> {
     status_kb(pid, "RssAnon:")
 }
 
+/// The proportional set size in kB (Linux, /proc/<pid>/smaps_rollup): the
+/// resident memory with each page shared by n processes counted 1/n, so
+/// that the sum over processes is the memory they take together (the
+/// binary's pages, mapped by every node, once).
+pub fn pss_kb(pid: u32) -> Option<u64> {
+    let rollup = std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).ok()?;
+    rollup
+        .lines()
+        .find_map(|l| l.strip_prefix("Pss:"))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+}
+
 /// CPU time a process has used (user + system) so far (Linux, assuming the
 /// usual 100 clock ticks per second).
 pub fn cpu_time(pid: u32) -> Option<std::time::Duration> {

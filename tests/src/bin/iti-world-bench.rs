@@ -96,6 +96,7 @@ async fn main() -> anyhow::Result<()> {
         delivery_limit: Duration::from_secs(args.delivery_limit),
         durability,
         seed: args.seed,
+        settle: Duration::from_secs(2),
     };
     require_binary(&node_binary())?;
     let profile = if cfg!(debug_assertions) {

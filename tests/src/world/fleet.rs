@@ -25,7 +25,7 @@ use tonic::transport::Channel;
 use super::topology::{Kind, Topology};
 use crate::bench::{local_client, pin};
 use crate::p;
-use crate::process::{NodeProcess, keep_ports, node_binary, rss_anon_kb, rss_kb};
+use crate::process::{NodeProcess, keep_ports, node_binary, pss_kb, rss_anon_kb, rss_kb};
 
 /// One participant's node.
 pub struct WorldNode {
@@ -54,6 +54,8 @@ pub struct Memory {
     pub kind: Kind,
     pub rss_kb: u64,
     pub anon_kb: u64,
+    /// Proportional: shared pages split among the processes sharing them.
+    pub pss_kb: u64,
 }
 
 /// When each participant's directory held every participant, from the
@@ -90,17 +92,24 @@ async fn bounded<T: Send + 'static>(parallel: usize, jobs: Vec<Job<T>>) -> Vec<T
     out.into_iter().map(|(_, v)| v).collect()
 }
 
-/// The participants whose entries a node's database holds (read-only, beside
-/// the running node: cheaper than asking each of 200 nodes for its whole
-/// directory every poll).
-async fn directory_in_database(url: &str) -> anyhow::Result<BTreeSet<String>> {
+/// The participants whose entries a node's database holds, read beside the
+/// running node on a read-only connection kept open between polls (cheaper
+/// than asking 200 nodes for their whole directory every poll).
+async fn directory_in_database(
+    conn: &mut Option<sqlx::SqliteConnection>,
+    url: &str,
+) -> anyhow::Result<BTreeSet<String>> {
     use sqlx::Connection;
-    let options = sqlx::sqlite::SqliteConnectOptions::from_str(url)?.read_only(true);
-    let mut conn = sqlx::SqliteConnection::connect_with(&options).await?;
+    if conn.is_none() {
+        let options = sqlx::sqlite::SqliteConnectOptions::from_str(url)?.read_only(true);
+        *conn = Some(sqlx::SqliteConnection::connect_with(&options).await?);
+    }
+    let Some(c) = conn.as_mut() else {
+        unreachable!()
+    };
     let rows: Vec<String> = sqlx::query_scalar("SELECT participant FROM directory")
-        .fetch_all(&mut conn)
+        .fetch_all(c)
         .await?;
-    conn.close().await?;
     Ok(rows.into_iter().collect())
 }
 
@@ -307,36 +316,29 @@ impl World {
             .map(|(id, _)| id)
             .collect();
         let mut result = Convergence::default();
-        let mut waiting: Vec<(String, String)> = self
+        let mut waiting: Vec<(String, String, Option<sqlx::SqliteConnection>)> = self
             .nodes
             .values()
-            .map(|n| (n.id.clone(), n.database_url.clone()))
+            .map(|n| (n.id.clone(), n.database_url.clone(), None))
             .collect();
         loop {
-            let round: Vec<Job<(String, String, Vec<String>)>> = waiting
-                    .iter()
-                    .cloned()
-                    .map(|(id, url)| {
-                        let everyone = everyone.clone();
-                        Box::pin(async move {
-                            let held = directory_in_database(&url).await.unwrap_or_default();
-                            let lacking: Vec<String> =
-                                everyone.difference(&held).cloned().collect();
-                            (id, url, lacking)
-                        }) as Job<_>
-                    })
-                    .collect();
             let mut still = Vec::new();
-            for (id, url, lacking) in bounded(8, round).await {
+            for (id, url, mut conn) in waiting {
+                let held = directory_in_database(&mut conn, &url)
+                    .await
+                    .unwrap_or_default();
+                let lacking: Vec<String> = everyone.difference(&held).cloned().collect();
                 if lacking.is_empty() {
+                    result.lacking.remove(&id);
                     result.at.insert(id, since.elapsed());
+                    if let Some(c) = conn {
+                        use sqlx::Connection;
+                        let _ = c.close().await;
+                    }
                 } else {
                     result.lacking.insert(id.clone(), lacking);
-                    still.push((id, url));
+                    still.push((id, url, conn));
                 }
-            }
-            for id in result.at.keys() {
-                result.lacking.remove(id);
             }
             waiting = still;
             if waiting.is_empty() || since.elapsed() >= limit {
@@ -396,6 +398,7 @@ impl World {
                     kind: n.kind,
                     rss_kb: rss_kb(pid)?,
                     anon_kb: rss_anon_kb(pid).unwrap_or(0),
+                    pss_kb: pss_kb(pid).unwrap_or(0),
                 })
             })
             .collect()

@@ -49,6 +49,9 @@ pub struct Params {
     pub delivery_limit: Duration,
     pub durability: Durability,
     pub seed: u64,
+    /// How long deliveries and allocators are left to go quiet before
+    /// memory is read (0 in tests).
+    pub settle: Duration,
 }
 
 /// One phase's traces and what became of them.
@@ -100,6 +103,8 @@ pub struct Report {
     /// to it (0 when all is well) / more than were sent.
     pub strays: Vec<String>,
     pub node_cpu: Duration,
+    /// The load generator's own CPU (this process: submissions, polls).
+    pub bench_cpu: Duration,
     pub wall: Duration,
     pub load_at_end: String,
 }
@@ -131,6 +136,7 @@ pub async fn run(params: &Params) -> anyhow::Result<Report> {
     );
     let outcome = scenario(&mut world, params, &mut report).await;
     report.node_cpu = world.cpu_total();
+    report.bench_cpu = crate::process::cpu_time(std::process::id()).unwrap_or_default();
     world.stop_all().await;
     report.wall = begin.elapsed();
     report.load_at_end = load_average();
@@ -170,7 +176,7 @@ async fn scenario(world: &mut World, params: &Params, report: &mut Report) -> an
         );
     }
     report.api_lacking = world.directory_lacking().await?;
-    settle().await;
+    settle(params.settle).await;
     report.idle = world.memory();
 
     let mut rng = StdRng::seed_from_u64(params.seed);
@@ -196,7 +202,7 @@ async fn scenario(world: &mut World, params: &Params, report: &mut Report) -> an
         outcomes,
         settled_after: settled,
     };
-    settle().await;
+    settle(params.settle).await;
     report.after_load = world.memory();
 
     if params.offline_fraction > 0.0 {
@@ -310,8 +316,10 @@ async fn offline_phase(
 }
 
 /// Lets deliveries finish and the allocators go quiet before memory is read.
-async fn settle() {
-    tokio::time::sleep(Duration::from_secs(2)).await;
+async fn settle(time: Duration) {
+    if !time.is_zero() {
+        tokio::time::sleep(time).await;
+    }
 }
 
 fn memory_line(label: &str, memory: &[Memory]) -> String {
@@ -325,9 +333,12 @@ fn memory_line(label: &str, memory: &[Memory]) -> String {
         a.sort();
         a
     };
+    let pss: u64 = memory.iter().map(|m| m.pss_kb).sum();
     format!(
-        "{label:<34} total {:>8.1} MB; per node median {:.1} MB, max {:.1} MB ({}); anonymous part median {:.1} MB; over 30 MB: {over} of {}",
+        "{label:<30} RSS total {:>7.1} MB (PSS {:>7.1} MB); per node median {:.1} MB, max {:.1} MB ({}); \
+         anonymous part median {:.1} MB; over 30 MB: {over} of {}",
         mb(total),
+        mb(pss),
         mb(kb.get(kb.len() / 2).copied().unwrap_or(0)),
         mb(kb.last().copied().unwrap_or(0)),
         memory
@@ -474,7 +485,9 @@ impl Report {
             }
         );
         println!();
-        println!("memory (VmRSS of each iti-node process):");
+        println!(
+            "memory (VmRSS of each iti-node process; PSS counts the pages processes share, the binary's, once):"
+        );
         println!("{}", memory_line("  idle, after convergence", &self.idle));
         println!(
             "{}",
@@ -533,8 +546,10 @@ impl Report {
             }
         );
         println!(
-            "cost:        {} s of CPU in all node processes over {} s of wall time; load average at the end {}",
+            "cost:        {} s of CPU in all node processes (those restarted: since their restart), {} s in the load generator, \
+             over {} s of wall time; load average at the end {}",
             secs(self.node_cpu),
+            secs(self.bench_cpu),
             secs(self.wall),
             self.load_at_end
         );
