@@ -609,18 +609,18 @@ impl Sandbox {
 /// The one point of contact a sandbox member's directory entry names.
 pub fn default_points_of_contact(p: &ParticipantId) -> Vec<pb::PointOfContact> {
     vec![pb::PointOfContact {
-            name: format!("{p} national point of contact on tracing"),
-            agency: "national police".into(),
-            email: format!(
-                "iti@{}.example",
-                p.to_string().to_lowercase().replace(':', "-")
-            ),
-            phone: "+000 000 0000".into(),
-            authorised_records: vec![
-                pb::RecordDomain::LawEnforcement as i32,
-                pb::RecordDomain::Dealers as i32,
-            ],
-            languages: vec!["en".into(), "fr".into()],
-            officer: String::new(),
-        }]
+        name: format!("{p} national point of contact on tracing"),
+        agency: "national police".into(),
+        email: format!(
+            "iti@{}.example",
+            p.to_string().to_lowercase().replace(':', "-")
+        ),
+        phone: "+000 000 0000".into(),
+        authorised_records: vec![
+            pb::RecordDomain::LawEnforcement as i32,
+            pb::RecordDomain::Dealers as i32,
+        ],
+        languages: vec!["en".into(), "fr".into()],
+        officer: String::new(),
+    }]
 }

@@ -208,8 +208,8 @@ impl NodeProcess {
 /// configuration, so that a restart comes back where its peers' cards and
 /// its directory entry say it is.
 pub fn keep_ports(config: &Path, federation: SocketAddr, local: SocketAddr) -> anyhow::Result<()> {
-    let text = std::fs::read_to_string(config)
-        .with_context(|| format!("reading {}", config.display()))?;
+    let text =
+        std::fs::read_to_string(config).with_context(|| format!("reading {}", config.display()))?;
     let mut out = String::with_capacity(text.len());
     for line in text.lines() {
         let key = line.split('=').next().unwrap_or("").trim();

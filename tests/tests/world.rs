@@ -34,14 +34,24 @@ async fn a_small_world_converges_and_delivers_every_trace_exactly_once() -> anyh
     assert_eq!(report.convergence.at.len(), 11, "every directory complete");
     assert!(report.api_lacking.is_empty(), "{:?}", report.api_lacking);
     assert_eq!(report.offline_states.len(), 1);
-    assert!(!report.returned.sent.is_empty(), "traces sent to the state offline");
+    assert!(
+        !report.returned.sent.is_empty(),
+        "traces sent to the state offline"
+    );
     let crossed: std::collections::BTreeSet<usize> = report
         .steady
         .outcomes
         .values()
         .map(|o| o.hops.len())
         .collect();
-    assert_eq!(crossed, [0, 1, 2, 3].into_iter().collect(), "direct, one, two and three hubs");
-    assert!(report.all_delivered_once(), "every trace delivered and held exactly once");
+    assert_eq!(
+        crossed,
+        [0, 1, 2, 3].into_iter().collect(),
+        "direct, one, two and three hubs"
+    );
+    assert!(
+        report.all_delivered_once(),
+        "every trace delivered and held exactly once"
+    );
     Ok(())
 }

@@ -86,6 +86,8 @@ pub struct Report {
     pub started: Duration,
     pub peered: Duration,
     pub convergence: Convergence,
+    /// CPU time of all node processes from publication to convergence.
+    pub convergence_cpu: Duration,
     /// Participants lacking entries when asked over the local API after
     /// convergence.
     pub api_lacking: BTreeMap<String, Vec<String>>,
@@ -148,17 +150,27 @@ async fn scenario(world: &mut World, params: &Params, report: &mut Report) -> an
     let t = Instant::now();
     world.start_all(params.parallel).await?;
     report.started = t.elapsed();
-    eprintln!("world: {} processes started in {} s", world.nodes.len(), secs(report.started));
+    eprintln!(
+        "world: {} processes started in {} s",
+        world.nodes.len(),
+        secs(report.started)
+    );
     let t = Instant::now();
     world.peer_all(params.parallel).await?;
     report.peered = t.elapsed();
-    eprintln!("world: {} pins made in {} s", report.peerings, secs(report.peered));
+    eprintln!(
+        "world: {} pins made in {} s",
+        report.peerings,
+        secs(report.peered)
+    );
 
     // Directory convergence: from the first publication until every
     // participant's directory holds every participant.
     let t = Instant::now();
+    let cpu_before = world.cpu_total();
     world.publish_all(params.parallel).await?;
     report.convergence = world.await_convergence(t, params.converge_limit).await;
+    report.convergence_cpu = world.cpu_total().saturating_sub(cpu_before);
     eprintln!(
         "world: {} of {} directories complete after {} s",
         report.convergence.at.len(),
@@ -166,13 +178,23 @@ async fn scenario(world: &mut World, params: &Params, report: &mut Report) -> an
         secs(t.elapsed())
     );
     if !report.convergence.lacking.is_empty() {
-        let (who, lacking) = report.convergence.lacking.iter().next().unwrap_or_else(|| unreachable!());
+        let (who, lacking) = report
+            .convergence
+            .lacking
+            .iter()
+            .next()
+            .unwrap_or_else(|| unreachable!());
         bail!(
             "{} directories still lack entries after {} s (e.g. {who} lacks {} of them: {})",
             report.convergence.lacking.len(),
             secs(params.converge_limit),
             lacking.len(),
-            lacking.iter().take(8).cloned().collect::<Vec<_>>().join(", ")
+            lacking
+                .iter()
+                .take(8)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", ")
         );
     }
     report.api_lacking = world.directory_lacking().await?;
@@ -189,12 +211,13 @@ async fn scenario(world: &mut World, params: &Params, report: &mut Report) -> an
         params.rate,
         secs(params.duration)
     );
-    let (sent, errors) = traffic::send_steadily(world, &mut rng, params.rate, params.duration, |rng, n| {
-        let class = &classes[&class_keys[n % class_keys.len()]];
-        let (a, b) = class[rng.random_range(0..class.len())].clone();
-        Some((a, b, false))
-    })
-    .await;
+    let (sent, errors) =
+        traffic::send_steadily(world, &mut rng, params.rate, params.duration, |rng, n| {
+            let class = &classes[&class_keys[n % class_keys.len()]];
+            let (a, b) = class[rng.random_range(0..class.len())].clone();
+            Some((a, b, false))
+        })
+        .await;
     let (outcomes, settled) = traffic::await_delivery(world, &sent, params.delivery_limit).await;
     report.steady = Phase {
         sent,
@@ -271,25 +294,27 @@ async fn offline_phase(
     let is_off = |s: &str| offline.iter().any(|o| o == s);
     // Every other trace to an offline state, the others between states up;
     // the classes of route in turn.
-    let (sent, errors) = traffic::send_steadily(world, rng, params.rate, params.duration, |rng, n| {
-        let to_offline = n % 2 == 0;
-        for k in 0..class_keys.len() {
-            let class = &classes[&class_keys[(n / 2 + k) % class_keys.len()]];
-            let fitting: Vec<&(String, String)> = class
-                .iter()
-                .filter(|(a, b)| !is_off(a) && is_off(b) == to_offline)
-                .collect();
-            if !fitting.is_empty() {
-                let (a, b) = fitting[rng.random_range(0..fitting.len())].clone();
-                return Some((a, b, to_offline));
+    let (sent, errors) =
+        traffic::send_steadily(world, rng, params.rate, params.duration, |rng, n| {
+            let to_offline = n % 2 == 0;
+            for k in 0..class_keys.len() {
+                let class = &classes[&class_keys[(n / 2 + k) % class_keys.len()]];
+                let fitting: Vec<&(String, String)> = class
+                    .iter()
+                    .filter(|(a, b)| !is_off(a) && is_off(b) == to_offline)
+                    .collect();
+                if !fitting.is_empty() {
+                    let (a, b) = fitting[rng.random_range(0..fitting.len())].clone();
+                    return Some((a, b, to_offline));
+                }
             }
-        }
-        None
-    })
-    .await;
+            None
+        })
+        .await;
     let (to_offline, between_up): (Vec<Sent>, Vec<Sent>) =
         sent.into_iter().partition(|s| s.to_offline);
-    let (outcomes, settled) = traffic::await_delivery(world, &between_up, params.delivery_limit).await;
+    let (outcomes, settled) =
+        traffic::await_delivery(world, &between_up, params.delivery_limit).await;
     report.during = Phase {
         sent: between_up,
         submit_errors: errors,
@@ -305,7 +330,8 @@ async fn offline_phase(
     let t = Instant::now();
     world.restart(&offline, params.parallel).await?;
     report.restart_took = t.elapsed();
-    let (outcomes, settled) = traffic::await_delivery(world, &to_offline, params.delivery_limit).await;
+    let (outcomes, settled) =
+        traffic::await_delivery(world, &to_offline, params.delivery_limit).await;
     report.returned = Phase {
         sent: to_offline,
         submit_errors: vec![],
@@ -403,12 +429,22 @@ fn delivery_line(label: &str, phase: &Phase) -> String {
     let once = phase
         .sent
         .iter()
-        .filter(|s| phase.outcomes.get(&s.envelope_id).is_some_and(|o| o.received == 1))
+        .filter(|s| {
+            phase
+                .outcomes
+                .get(&s.envelope_id)
+                .is_some_and(|o| o.received == 1)
+        })
         .count();
     let twice = phase
         .sent
         .iter()
-        .filter(|s| phase.outcomes.get(&s.envelope_id).is_some_and(|o| o.received > 1))
+        .filter(|s| {
+            phase
+                .outcomes
+                .get(&s.envelope_id)
+                .is_some_and(|o| o.received > 1)
+        })
         .count();
     let refused = phase
         .sent
@@ -459,10 +495,7 @@ impl Report {
         println!();
         println!(
             "participants: {} ({} states, {} regional hubs, 1 broker), {} pins (each peering both ways)",
-            self.participants,
-            states,
-            params.hubs,
-            self.peerings
+            self.participants, states, params.hubs, self.peerings
         );
         println!(
             "set-up:      PKI and configurations {} s; {} processes started in {} s ({} at a time); peered in {} s",
@@ -474,10 +507,11 @@ impl Report {
         );
         println!(
             "directory:   every participant's directory holds all {} participants {} s after the entries were published \
-             (median node {} s); checked over the local API afterwards: {}",
+             (median node {} s; {} s of CPU in all node processes meanwhile); checked over the local API afterwards: {}",
             self.participants,
             secs(conv.last().copied().unwrap_or_default()),
             secs(percentile(&conv, 0.5)),
+            secs(self.convergence_cpu),
             if self.api_lacking.is_empty() {
                 "every state complete".to_string()
             } else {
@@ -501,7 +535,10 @@ impl Report {
             "{}",
             memory_line("    broker", &by_kind(&self.idle, Kind::Broker))
         );
-        println!("{}", memory_line("  idle, after the steady load", &self.after_load));
+        println!(
+            "{}",
+            memory_line("  idle, after the steady load", &self.after_load)
+        );
         println!();
         println!(
             "steady traffic ({} traces/s for {} s; latency: the requester's outbox, request enqueued -> destination's receipt held):",

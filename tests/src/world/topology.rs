@@ -30,6 +30,16 @@ pub struct Topology {
     pub links: Vec<(String, String)>,
     /// Neighbours taking part that peer directly.
     pub neighbours: Vec<(String, String)>,
+    /// Derived once: each participant's peers, what each serves, each
+    /// one's explicit routes (for `path`, asked of every pair).
+    derived: Derived,
+}
+
+#[derive(Debug, Clone, Default)]
+struct Derived {
+    peers: BTreeMap<String, Vec<String>>,
+    serves: BTreeMap<String, BTreeSet<String>>,
+    routes: BTreeMap<String, BTreeMap<String, String>>,
 }
 
 pub fn hub_id(name: &str) -> String {
@@ -79,11 +89,7 @@ impl Topology {
             })
             .collect();
         groups.push(order(
-            STATES
-                .iter()
-                .copied()
-                .filter(|s| !in_a_region(s))
-                .collect(),
+            STATES.iter().copied().filter(|s| !in_a_region(s)).collect(),
         ));
         let mut chosen: Vec<String> = Vec::new();
         let mut cursors = vec![0usize; groups.len()];
@@ -122,18 +128,31 @@ impl Topology {
             .collect();
         let neighbours = NEIGHBOURS
             .iter()
-            .filter(|(a, b)| {
-                chosen.iter().any(|c| c == a) && chosen.iter().any(|c| c == b)
-            })
+            .filter(|(a, b)| chosen.iter().any(|c| c == a) && chosen.iter().any(|c| c == b))
             .map(|(a, b)| (a.to_string(), b.to_string()))
             .collect();
-        Ok(Topology {
+        let mut topology = Topology {
             states: chosen,
             regions,
             membership,
             links,
             neighbours,
-        })
+            derived: Derived::default(),
+        };
+        let mut derived = Derived::default();
+        for (a, b) in topology.peerings() {
+            derived.peers.entry(a).or_default().push(b);
+        }
+        for (id, _) in topology.participants() {
+            derived
+                .serves
+                .insert(id.clone(), topology.serves(&id).into_iter().collect());
+            derived
+                .routes
+                .insert(id.clone(), topology.routes(&id).into_iter().collect());
+        }
+        topology.derived = derived;
+        Ok(topology)
     }
 
     pub fn hubs(&self) -> Vec<String> {
@@ -240,11 +259,11 @@ impl Topology {
 
     /// The peers a participant pins, sorted as a node lists them.
     pub fn peers_of(&self, participant: &str) -> Vec<String> {
-        self.peerings()
-            .into_iter()
-            .filter(|(a, _)| a == participant)
-            .map(|(_, b)| b)
-            .collect()
+        self.derived
+            .peers
+            .get(participant)
+            .cloned()
+            .unwrap_or_default()
     }
 
     /// The `routes` of a participant's configuration. A state: its home
@@ -288,22 +307,16 @@ impl Topology {
         if self.are_neighbours(from, to) {
             return vec![];
         }
+        let d = &self.derived;
+        let serves = |node: &str| d.serves.get(node).is_some_and(|s| s.contains(to));
         let serving = |node: &str| -> Option<String> {
-            self.peers_of(node)
-                .into_iter()
-                .find(|p| self.serves(p).iter().any(|s| s == to))
+            d.peers.get(node)?.iter().find(|p| serves(p)).cloned()
         };
         let mut at = serving(from).unwrap_or_else(|| self.home(from));
         let mut path = vec![at.clone()];
-        while !self.serves(&at).iter().any(|s| s == to) && path.len() <= self.regions.len() + 1 {
-            let explicit = self
-                .routes(&at)
-                .into_iter()
-                .find(|(d, _)| d == to)
-                .map(|(_, via)| via);
-            at = explicit
-                .or_else(|| serving(&at))
-                .unwrap_or_else(|| broker_id());
+        while !serves(&at) && path.len() <= self.regions.len() + 1 {
+            let explicit = d.routes.get(&at).and_then(|r| r.get(to)).cloned();
+            at = explicit.or_else(|| serving(&at)).unwrap_or_else(broker_id);
             path.push(at.clone());
         }
         path
@@ -352,10 +365,11 @@ mod tests {
         assert_eq!(t.path("TZA", "ZAF"), vec!["hub:SADC"]);
         assert_eq!(t.path("TZA", "KEN"), vec!["hub:EAC"]);
         assert_eq!(t.path("ZAF", "KEN"), vec!["hub:SADC", "hub:EAC"]);
-        assert!(t.states.iter().all(|a| t
-            .states
-            .iter()
-            .all(|b| a == b || t.path(a, b).len() <= 3)));
+        assert!(
+            t.states
+                .iter()
+                .all(|a| t.states.iter().all(|b| a == b || t.path(a, b).len() <= 3))
+        );
     }
 
     #[test]

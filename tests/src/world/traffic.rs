@@ -132,8 +132,8 @@ fn duration_between(
     to: Option<&pbjson_types::Timestamp>,
 ) -> Option<Duration> {
     let (from, to) = (from?, to?);
-    let nanos = (to.seconds - from.seconds) as i128 * 1_000_000_000
-        + i128::from(to.nanos - from.nanos);
+    let nanos =
+        (to.seconds - from.seconds) as i128 * 1_000_000_000 + i128::from(to.nanos - from.nanos);
     u64::try_from(nanos).ok().map(Duration::from_nanos)
 }
 
@@ -184,7 +184,10 @@ pub async fn await_delivery(
                         Outcome {
                             latency: delivered
                                 .then(|| {
-                                    duration_between(item.enqueued_at.as_ref(), item.done_at.as_ref())
+                                    duration_between(
+                                        item.enqueued_at.as_ref(),
+                                        item.done_at.as_ref(),
+                                    )
                                 })
                                 .flatten(),
                             refused: refused.then(|| item.last_error.clone()),
@@ -201,7 +204,11 @@ pub async fn await_delivery(
 
 /// Asks each receiver what it holds of each trace: how many times the
 /// request arrived, and the hubs it came through.
-pub async fn receivers_hold(world: &World, sent: &[Sent], outcomes: &mut BTreeMap<String, Outcome>) {
+pub async fn receivers_hold(
+    world: &World,
+    sent: &[Sent],
+    outcomes: &mut BTreeMap<String, Outcome>,
+) {
     let permits = std::sync::Arc::new(tokio::sync::Semaphore::new(8));
     let mut set = JoinSet::new();
     for s in sent {
@@ -221,9 +228,11 @@ pub async fn receivers_hold(world: &World, sent: &[Sent], outcomes: &mut BTreeMa
             let mut received = 0;
             let mut hops = Vec::new();
             if let Ok(view) = view {
-                for trace in view.traces.iter().filter(|t| {
-                    t.summary.as_ref().is_some_and(|x| x.trace_id == s.trace_id)
-                }) {
+                for trace in view
+                    .traces
+                    .iter()
+                    .filter(|t| t.summary.as_ref().is_some_and(|x| x.trace_id == s.trace_id))
+                {
                     for m in &trace.messages {
                         if m.kind == pb::PayloadKind::Request as i32 && m.origin == s.origin {
                             received += 1;
