@@ -431,22 +431,8 @@ impl Sandbox {
         serves: &[&str],
         serial: u64,
     ) -> anyhow::Result<pb::SignedDirectoryEntry> {
-        let pocs = vec![pb::PointOfContact {
-            name: format!("{p} national point of contact on tracing"),
-            agency: "national police".into(),
-            email: format!(
-                "iti@{}.example",
-                p.to_string().to_lowercase().replace(':', "-")
-            ),
-            phone: "+000 000 0000".into(),
-            authorised_records: vec![
-                pb::RecordDomain::LawEnforcement as i32,
-                pb::RecordDomain::Dealers as i32,
-            ],
-            languages: vec!["en".into(), "fr".into()],
-            officer: String::new(),
-        }];
-        self.publish_entry_with(p, serves, serial, pocs).await
+        self.publish_entry_with(p, serves, serial, default_points_of_contact(p))
+            .await
     }
 
     /// [`Sandbox::publish_directory_entry`] with these points of contact
@@ -458,14 +444,42 @@ impl Sandbox {
         serial: u64,
         points_of_contact: Vec<pb::PointOfContact>,
     ) -> anyhow::Result<pb::SignedDirectoryEntry> {
-        let m = self.member(p)?;
-        let running = m
+        let running = self
+            .member(p)?
             .running
             .as_ref()
             .ok_or_else(|| anyhow!("{p} is not running"))?;
+        let signed = self.signed_entry_at(
+            p,
+            &running.federation_addr.to_string(),
+            serves,
+            serial,
+            points_of_contact,
+        )?;
+        running
+            .node
+            .accept_directory_entry(signed.clone(), None)
+            .await
+            .map_err(|e| anyhow!("{p} publishing its entry: {e}"))?;
+        Ok(signed)
+    }
+
+    /// `p`'s directory entry for a node reachable at `endpoint` (one that
+    /// runs elsewhere, e.g. as a separate process), signed with its CA key
+    /// as `itictl directory sign` signs it; published with
+    /// `PublishDirectoryEntry` (`itictl directory publish`).
+    pub fn signed_entry_at(
+        &self,
+        p: &ParticipantId,
+        endpoint: &str,
+        serves: &[&str],
+        serial: u64,
+        points_of_contact: Vec<pb::PointOfContact>,
+    ) -> anyhow::Result<pb::SignedDirectoryEntry> {
+        let m = self.member(p)?;
         let entry = pb::DirectoryEntry {
             participant: p.to_string(),
-            endpoints: vec![running.federation_addr.to_string()],
+            endpoints: vec![endpoint.to_string()],
             points_of_contact,
             languages: vec!["en".into(), "fr".into()],
             ca_certificate: m.ca.cert_der()?.to_vec(),
@@ -484,14 +498,7 @@ impl Sandbox {
             revocation_list: vec![],
             serial,
         };
-        let signed = crate::hub::directory::sign_entry(&entry, m.ca.key_pem.expose())
-            .map_err(|e| anyhow!(e))?;
-        running
-            .node
-            .accept_directory_entry(signed.clone(), None)
-            .await
-            .map_err(|e| anyhow!("{p} publishing its entry: {e}"))?;
-        Ok(signed)
+        crate::hub::directory::sign_entry(&entry, m.ca.key_pem.expose()).map_err(|e| anyhow!(e))
     }
 
     /// An officer certificate of `p` with `role` (issued on first use).
@@ -597,4 +604,23 @@ impl Sandbox {
             tls::officer_channel(&addr, &cert, &member.ca.cert_pem, Duration::from_secs(30))?;
         Ok(LocalClient::new(channel))
     }
+}
+
+/// The one point of contact a sandbox member's directory entry names.
+pub fn default_points_of_contact(p: &ParticipantId) -> Vec<pb::PointOfContact> {
+    vec![pb::PointOfContact {
+        name: format!("{p} national point of contact on tracing"),
+        agency: "national police".into(),
+        email: format!(
+            "iti@{}.example",
+            p.to_string().to_lowercase().replace(':', "-")
+        ),
+        phone: "+000 000 0000".into(),
+        authorised_records: vec![
+            pb::RecordDomain::LawEnforcement as i32,
+            pb::RecordDomain::Dealers as i32,
+        ],
+        languages: vec!["en".into(), "fr".into()],
+        officer: String::new(),
+    }]
 }

@@ -1,9 +1,79 @@
-//! What the benchmarks share: percentiles, and the CPU and memory of this
-//! process (Linux /proc).
+//! What the benchmarks share: the machine they run on, percentiles, the CPU
+//! and memory of this process (Linux /proc), and an officer's local-API
+//! client of a node process.
 
 use std::time::Duration;
 
-use crate::process::rss_kb;
+use anyhow::anyhow;
+use iti_node::identity::{Role, tls};
+use iti_node::sandbox::Sandbox;
+use iti_proto::v1 as pb;
+use iti_proto::v1::local_client::LocalClient;
+use tonic::transport::Channel;
+
+use crate::p;
+use crate::process::{NodeProcess, rss_kb};
+
+/// The machine and its load, as two lines to print beside the figures.
+pub fn machine() -> Vec<String> {
+    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let model = cpuinfo
+        .lines()
+        .find_map(|l| l.strip_prefix("model name"))
+        .and_then(|l| l.split_once(':'))
+        .map(|(_, m)| m.trim().to_string())
+        .unwrap_or_else(|| "unknown".into());
+    let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
+    let mem = meminfo
+        .lines()
+        .find_map(|l| l.strip_prefix("MemTotal:"))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|kb| kb.parse::<f64>().ok())
+        .map(|kb| format!("{:.1} GiB", kb / 1024.0 / 1024.0))
+        .unwrap_or_else(|| "unknown".into());
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get().to_string())
+        .unwrap_or_else(|_| "?".into());
+    vec![
+        format!("machine:     {cores} cores (nproc), {model}, {mem} memory"),
+        format!(
+            "load avg:    {} (1, 5, 15 min) at start; other jobs share these cores",
+            load_average()
+        ),
+    ]
+}
+
+/// The load averages over 1, 5 and 15 minutes (Linux).
+pub fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "?".into())
+}
+
+/// A local-API client of `who`'s node process, as its officer with `role`
+/// (certificate issued by the sandbox member's CA on first use).
+pub fn local_client(
+    sandbox: &mut Sandbox,
+    who: &str,
+    role: Role,
+    node: &NodeProcess,
+) -> anyhow::Result<LocalClient<Channel>> {
+    let cert = sandbox.officer_cert(&p(who), role)?;
+    let ca = sandbox.member(&p(who))?.ca.cert_pem.clone();
+    let channel =
+        tls::officer_channel(&node.local.to_string(), &cert, &ca, Duration::from_secs(60))?;
+    Ok(LocalClient::new(channel).max_decoding_message_size(256 * 1024 * 1024))
+}
+
+/// The node of `admin` pins a peer's card (`itictl peer add`).
+pub async fn pin(admin: &mut LocalClient<Channel>, card: pb::PeerCard) -> anyhow::Result<()> {
+    let who = card.participant.clone();
+    admin
+        .add_peer(card)
+        .await
+        .map_err(|e| anyhow!("pinning {who}: {}", e.message()))?;
+    Ok(())
+}
 
 /// The `q` quantile of sorted durations (nearest rank); zero when empty.
 pub fn percentile(sorted: &[Duration], q: f64) -> Duration {

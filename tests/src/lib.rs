@@ -12,13 +12,15 @@
 //! `scrape_metrics` (a minimal HTTP client for `/metrics`), `logs` (every
 //! tracing event of the process, in memory), `console` (an HTTPS client of
 //! the web console, presenting an officer's certificate, as a browser does),
-//! `bench` (what the benchmarks share).
+//! `bench` (what the benchmarks share), `world` (the whole world on one
+//! machine: 193 states, hubs and a broker as processes).
 
 pub mod bench;
 pub mod console;
 pub mod process;
 pub mod records_gen;
 pub mod replicas;
+pub mod world;
 
 pub use iti_node::demo::fixtures;
 pub mod logs;

@@ -204,6 +204,25 @@ impl NodeProcess {
     }
 }
 
+/// Writes the addresses a node bound at its first start (on port 0) into its
+/// configuration, so that a restart comes back where its peers' cards and
+/// its directory entry say it is.
+pub fn keep_ports(config: &Path, federation: SocketAddr, local: SocketAddr) -> anyhow::Result<()> {
+    let text =
+        std::fs::read_to_string(config).with_context(|| format!("reading {}", config.display()))?;
+    let mut out = String::with_capacity(text.len());
+    for line in text.lines() {
+        let key = line.split('=').next().unwrap_or("").trim();
+        match key {
+            "federation_listen" => out.push_str(&format!("federation_listen = \"{federation}\"")),
+            "local_listen" => out.push_str(&format!("local_listen = \"{local}\"")),
+            _ => out.push_str(line),
+        }
+        out.push('\n');
+    }
+    std::fs::write(config, out).with_context(|| format!("writing {}", config.display()))
+}
+
 /// VmRSS of a process in kB, from /proc/<pid>/status (Linux).
 pub fn rss_kb(pid: u32) -> Option<u64> {
     status_kb(pid, "VmRSS:")
@@ -213,6 +232,19 @@ pub fn rss_kb(pid: u32) -> Option<u64> {
 /// binary or files) in kB (Linux).
 pub fn rss_anon_kb(pid: u32) -> Option<u64> {
     status_kb(pid, "RssAnon:")
+}
+
+/// The proportional set size in kB (Linux, /proc/<pid>/smaps_rollup): the
+/// resident memory with each page shared by n processes counted 1/n, so
+/// that the sum over processes is the memory they take together (the
+/// binary's pages, mapped by every node, once).
+pub fn pss_kb(pid: u32) -> Option<u64> {
+    let rollup = std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).ok()?;
+    rollup
+        .lines()
+        .find_map(|l| l.strip_prefix("Pss:"))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
 }
 
 /// CPU time a process has used (user + system) so far (Linux, assuming the

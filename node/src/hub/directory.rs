@@ -106,10 +106,7 @@ impl Node {
                 .await?);
         }
         let before = self.trust.standing.introduction(&participant);
-        if let Some(cached) = peers::directory(self.store.pool())
-            .await?
-            .into_iter()
-            .find(|r| r.participant == participant)
+        if let Some(cached) = peers::directory_of(self.store.pool(), &participant).await?
             && cached.serial >= entry.serial
         {
             // Not newer than what we hold: nothing changes, but the very
@@ -463,6 +460,19 @@ impl Node {
         directory: pb::Directory,
         reply: &mut pb::RefreshDirectoryReply,
     ) {
+        // A hub answers with every entry it holds, each time: those held
+        // here already, byte for byte, with this hub already among their
+        // vouchers, change nothing and are not taken again (with a
+        // directory of hundreds, taking each again was most of the cost of
+        // a fetch).
+        let held: std::collections::HashMap<String, Vec<u8>> =
+            match peers::directory(self.store.pool()).await {
+                Ok(rows) => rows
+                    .into_iter()
+                    .map(|r| (r.participant.to_string(), r.signed))
+                    .collect(),
+                Err(_) => Default::default(),
+            };
         for signed in directory.entries {
             let Ok(entry) = pb::DirectoryEntry::decode(signed.entry.as_slice()) else {
                 reply
@@ -484,6 +494,19 @@ impl Node {
                 ));
                 continue;
             };
+            if let Some(hub) = &via
+                && held.get(&subject) == Some(&signed.encode_to_vec())
+                && let Ok(participant) = subject.parse::<ParticipantId>()
+                && !self.trust.standing.is_frozen(&participant)
+                && self
+                    .trust
+                    .standing
+                    .introduction(&participant)
+                    .is_none_or(|i| i.vouched_by.contains(hub))
+            {
+                reply.accepted.push(subject);
+                continue;
+            }
             match self.accept_directory_entry(signed, via).await {
                 Ok(_) => reply.accepted.push(subject),
                 Err(e) => {

@@ -112,20 +112,36 @@ pub async fn directory(pool: &AnyPool) -> Result<Vec<DirectoryRow>, StoreError> 
     )
     .fetch_all(pool)
     .await?;
-    rows.iter()
-        .map(|row| {
-            Ok(DirectoryRow {
-                participant: row
-                    .try_get::<String, _>("participant")?
-                    .parse()
-                    .map_err(|_| StoreError::corrupt("directory participant"))?,
-                signed: row.try_get("signed")?,
-                serial: row.try_get::<i64, _>("serial")? as u64,
-                trust: row.try_get("trust")?,
-                cached_at: from_millis(row.try_get("cached_at")?),
-            })
-        })
-        .collect()
+    rows.iter().map(directory_row).collect()
+}
+
+/// The cached entry of one participant: one row, where reading the whole
+/// directory for each entry taken made a hub's directory of n entries cost
+/// n² rows to take.
+pub async fn directory_of(
+    pool: &AnyPool,
+    participant: &ParticipantId,
+) -> Result<Option<DirectoryRow>, StoreError> {
+    let row = sqlx::query(
+        "SELECT participant, signed, serial, trust, cached_at FROM directory WHERE participant = $1",
+    )
+    .bind(participant.to_string())
+    .fetch_optional(pool)
+    .await?;
+    row.as_ref().map(directory_row).transpose()
+}
+
+fn directory_row(row: &sqlx::any::AnyRow) -> Result<DirectoryRow, StoreError> {
+    Ok(DirectoryRow {
+        participant: row
+            .try_get::<String, _>("participant")?
+            .parse()
+            .map_err(|_| StoreError::corrupt("directory participant"))?,
+        signed: row.try_get("signed")?,
+        serial: row.try_get::<i64, _>("serial")? as u64,
+        trust: row.try_get("trust")?,
+        cached_at: from_millis(row.try_get("cached_at")?),
+    })
 }
 
 /// Writes down how far an introduced participant's CA is trusted.

@@ -47,7 +47,7 @@ use iti_node::sandbox::{MemberOptions, Sandbox};
 use iti_node::store::Durability;
 use iti_proto::v1 as pb;
 use iti_proto::v1::local_client::LocalClient;
-use iti_tests::bench::percentile;
+use iti_tests::bench::{local_client, machine, percentile, pin};
 use iti_tests::process::{NodeProcess, cpu_time, node_binary, require_binary, rss_anon_kb, rss_kb};
 use iti_tests::{fixtures, p};
 use rustls::pki_types::CertificateDer;
@@ -123,36 +123,6 @@ fn ms(d: Duration) -> String {
 fn mb(kb: Option<u64>) -> String {
     kb.map(|k| format!("{:.1}", k as f64 / 1024.0))
         .unwrap_or_else(|| "?".into())
-}
-
-// ------------------------------------------------------------ the machine
-
-fn machine() -> Vec<String> {
-    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
-    let model = cpuinfo
-        .lines()
-        .find_map(|l| l.strip_prefix("model name"))
-        .and_then(|l| l.split_once(':'))
-        .map(|(_, m)| m.trim().to_string())
-        .unwrap_or_else(|| "unknown".into());
-    let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
-    let mem = meminfo
-        .lines()
-        .find_map(|l| l.strip_prefix("MemTotal:"))
-        .and_then(|v| v.split_whitespace().next())
-        .and_then(|kb| kb.parse::<f64>().ok())
-        .map(|kb| format!("{:.1} GiB", kb / 1024.0 / 1024.0))
-        .unwrap_or_else(|| "unknown".into());
-    let cores = std::thread::available_parallelism()
-        .map(|n| n.get().to_string())
-        .unwrap_or_else(|_| "?".into());
-    let load = std::fs::read_to_string("/proc/loadavg")
-        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
-        .unwrap_or_else(|_| "?".into());
-    vec![
-        format!("machine:     {cores} cores (nproc), {model}, {mem} memory"),
-        format!("load avg:    {load} (1, 5, 15 min) at start; other jobs share these cores"),
-    ]
 }
 
 // ------------------------------------------------------------ (1) ceiling
@@ -423,28 +393,6 @@ fn submission() -> pb::SubmitRequestRequest {
         // The same request again, on purpose.
         allow_duplicate: true,
     }
-}
-
-fn local_client(
-    sandbox: &mut Sandbox,
-    who: &str,
-    role: Role,
-    node: &NodeProcess,
-) -> anyhow::Result<LocalClient<Channel>> {
-    let cert = sandbox.officer_cert(&p(who), role)?;
-    let ca = sandbox.member(&p(who))?.ca.cert_pem.clone();
-    let channel =
-        tls::officer_channel(&node.local.to_string(), &cert, &ca, Duration::from_secs(60))?;
-    Ok(LocalClient::new(channel).max_decoding_message_size(256 * 1024 * 1024))
-}
-
-async fn pin(admin: &mut LocalClient<Channel>, card: pb::PeerCard) -> anyhow::Result<()> {
-    let who = card.participant.clone();
-    admin
-        .add_peer(card)
-        .await
-        .map_err(|e| anyhow!("pinning {who}: {}", e.message()))?;
-    Ok(())
 }
 
 /// Settles (all deliveries done, allocator quiet) before RSS is read.
