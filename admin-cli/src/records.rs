@@ -619,7 +619,7 @@ fn step_line(t: &Texts, s: &pb::HistoryStep) -> String {
     format!(
         "{:<10} {:<11} {}{src}",
         s.date,
-        kind_name(s.kind),
+        kind_name(t, s.kind),
         s.description
     )
 }
@@ -807,7 +807,11 @@ fn print_draft(t: &Texts, d: &pb::DraftView, out: &mut dyn Write) -> anyhow::Res
     ];
     writeln!(out, "{}", t.t_with("draft-answer", &args))?;
     for s in &d.searched {
-        writeln!(out, "  {}", t.t_with("draft-searched", &[("what", s.clone())]))?;
+        writeln!(
+            out,
+            "  {}",
+            t.t_with("draft-searched", &[("what", s.clone())])
+        )?;
     }
     for f in &d.findings {
         writeln!(out, "  {}", draft_finding(t, f))?;
@@ -900,7 +904,11 @@ pub async fn respond_draft(
                 let args = [("envelope", sent.envelope_id.clone())];
                 writeln!(out, "{}", t.t_with("draft-response-sent", &args))?;
                 for w in &sent.warnings {
-                    writeln!(out, "{}", t.t_with("draft-warning", &[("warning", w.clone())]))?;
+                    writeln!(
+                        out,
+                        "{}",
+                        t.t_with("draft-warning", &[("warning", w.clone())])
+                    )?;
                 }
             }
             None => {

@@ -281,12 +281,18 @@ async fn lang_fr_prints_records_import_search_and_history_in_french() -> anyhow:
             "1 enregistrement(s) correspondant(s), dans",
             "clé FN-2008-1502347",
             "FN Herstal SA",
+            // The match's quality and the record's kind are coded values.
+            "correspondance exacte",
+            "fabrication",
         ],
     )?;
     let history = [&["records", "history"][..], &weapon].concat();
     let history = f.itictl_in_locale("BEL", None, &french, &history).await;
     let history = history.map_err(|e| anyhow!(e))?;
-    ensure_all(&history, &["clé FN-2008-1502347", "fin : "])?;
+    ensure_all(
+        &history,
+        &["clé FN-2008-1502347", "fin : ", "(correspondance exacte)"],
+    )?;
     for (text, english) in [
         (&imported, "record(s) imported"),
         (&found, "record(s) matched"),
