@@ -659,7 +659,7 @@ pub async fn history(
             format!(": {}", reply.reasons.join("; "))
         },
         print.texts.t_with(
-            "records-from",
+            "records-searched-in",
             &[("domains", domains(&print.texts, &reply.domains))]
         )
     )?;
@@ -736,7 +736,11 @@ fn domestic(t: &Texts, reply: &pb::TraceDomesticReply, out: &mut dyn Write) -> a
     writeln!(out, "{}", t.t_with("domestic-recorded", &id))?;
     let searched = [("domains", domains(t, &reply.domains))];
     writeln!(out, "{}", t.t_with("domestic-searched", &searched))?;
-    writeln!(out, "{}", reply.summary)?;
+    writeln!(
+        out,
+        "{}",
+        t.detail(reply.summary_fact.as_ref(), &reply.summary)
+    )?;
     for e in &reply.evidence {
         writeln!(out, "  {}", value_line(t, e))?;
     }

@@ -235,8 +235,16 @@ impl Texts {
     /// An event's detail: its fact in this language, or the English the
     /// node stored when it recorded no fact (events from before facts).
     pub fn detail(&self, fact: Option<&pb::Fact>, stored: &str) -> String {
-        fact.map(|f| self.fact(f))
-            .unwrap_or_else(|| stored.to_string())
+        if let Some(f) = fact {
+            return self.fact(f);
+        }
+        match withheld_labels(stored) {
+            Some(labels) => {
+                let what: Vec<String> = labels.map(|l| self.withheld(l)).collect();
+                self.t_with("history-withheld", &[("what", what.join("; "))])
+            }
+            None => stored.to_string(),
+        }
     }
 
     /// Who did something, as the node records it ("GHA/poc.officer (poc)",
@@ -297,9 +305,38 @@ impl Texts {
     }
 }
 
+/// An event's detail the release gate withheld, as the view model carries
+/// it: what was withheld and by which rules, never the detail itself.
+pub fn withheld_detail(labels: &[String]) -> String {
+    format!("{WITHHELD_PREFIX}{}]", labels.join("; "))
+}
+
+const WITHHELD_PREFIX: &str = "[withheld: ";
+
+/// The labels of a detail made by [`withheld_detail`].
+fn withheld_labels(detail: &str) -> Option<impl Iterator<Item = &str>> {
+    let labels = detail.strip_prefix(WITHHELD_PREFIX)?.strip_suffix(']')?;
+    Some(labels.split("; "))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_event_detail_the_gate_withheld_reads_in_the_readers_language() {
+        let detail = withheld_detail(&["individuals (personal data)".to_string()]);
+        assert_eq!(
+            Texts::new(Lang::En).detail(None, &detail),
+            "[withheld: individuals (personal data)]"
+        );
+        assert_eq!(
+            Texts::new(Lang::Fr).detail(None, &detail),
+            "[non communiqué : personnes (données personnelles)]"
+        );
+        // Any other stored English is shown as written.
+        assert_eq!(Texts::new(Lang::Fr).detail(None, "[withheld"), "[withheld");
+    }
 
     /// The message ids of one catalog file of `lang`, in order.
     fn ids(lang: Lang, file: &str) -> Vec<String> {

@@ -209,3 +209,16 @@ standing-confirmed-by-admin = confirmed by an admin (introduced by { $hubs })
 standing-confirmed = confirmed: vouched for by { $hubs }
 standing-unconfirmed = UNCONFIRMED: vouched for by { $hubs } ({ $count } of { $needed } hubs); nothing marked TLP:RED or TLP:AMBER+STRICT is sealed to it until an admin confirms its CA fingerprint (`itictl peer confirm`)
 standing-frozen = FROZEN by a conflict until an admin decides; { $standing }
+# An event whose detail the release gate withheld from the reader.
+history-withheld = [withheld: { $what }]
+# A domestic trace's determination in words (8.1).
+determination-summary-diverted = Diverted while under national jurisdiction (8.1 b 1): { $how } from a { $category } holder; a domestic investigation is opened (8.1 d).
+determination-summary-left = Left national jurisdiction by export to { $to } (8.1 b 2): an international request to { $to } is drafted, the export record as grounds (8.1 e, 9.1 a).
+determination-summary-illicit-manufacture = No record (8.1 c), and the markings name this state: illicit manufacture here is suspected (8.1 c 2); a domestic investigation is opened (8.1 d).
+determination-summary-no-record = No record in the domestic records (8.1 c): an international request to { $state } is drafted from the markings (8.1 e, 9.1 { $rule }).
+determination-summary-no-route = No record in the domestic records (8.1 c), and no request can be drafted: { $reason }
+determination-summary-ambiguous = { $count } weapons in the records match equally well: no determination; search with the make, model and calibre to choose one.
+diversion-how-theft = theft
+diversion-how-loss = loss
+diversion-how-unreported = unreported
+diversion-how-alleged-destruction = alleged destruction

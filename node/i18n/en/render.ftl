@@ -254,7 +254,7 @@ cert-ca = CA:       yes
 
 # itictl records: import progress, recovered weapons, drafted answers.
 records-progress = { $percent }% read, { $sent } records sent
-records-from = from { $domains }
+records-searched-in = from { $domains }
 match-quality-exact = exact match
 match-quality-misread = misread match
 match-quality-transposed = transposed match

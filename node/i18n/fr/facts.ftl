@@ -209,3 +209,16 @@ standing-confirmed-by-admin = confirmée par un·e administrateur·rice (présen
 standing-confirmed = confirmée : garantie par { $hubs }
 standing-unconfirmed = NON CONFIRMÉE : garantie par { $hubs } ({ $count } hub(s) sur { $needed }) ; rien de marqué TLP:RED ou TLP:AMBER+STRICT ne lui est scellé tant qu'un·e administrateur·rice n'a pas confirmé l'empreinte de son AC (`itictl peer confirm`)
 standing-frozen = GELÉE par un conflit jusqu'à la décision d'un·e administrateur·rice ; { $standing }
+# An event whose detail the release gate withheld from the reader.
+history-withheld = [non communiqué : { $what }]
+# La conclusion d'un traçage national en mots (8.1).
+determination-summary-diverted = Détourné sous la juridiction nationale (8.1 b 1) : { $how } chez un détenteur de la catégorie « { $category } » ; une enquête nationale est ouverte (8.1 d).
+determination-summary-left = Sorti de la juridiction nationale par exportation vers { $to } (8.1 b 2) : une demande internationale à { $to } est préparée, l'enregistrement d'exportation pour motif (8.1 e, 9.1 a).
+determination-summary-illicit-manufacture = Aucun enregistrement (8.1 c), et les marquages désignent cet État : une fabrication illicite ici est soupçonnée (8.1 c 2) ; une enquête nationale est ouverte (8.1 d).
+determination-summary-no-record = Aucun enregistrement dans les registres nationaux (8.1 c) : une demande internationale à { $state } est préparée d'après les marquages (8.1 e, 9.1 { $rule }).
+determination-summary-no-route = Aucun enregistrement dans les registres nationaux (8.1 c), et aucune demande ne peut être préparée : { $reason }
+determination-summary-ambiguous = { $count } armes des registres correspondent également : aucune conclusion ; cherchez avec la marque, le modèle et le calibre pour en choisir une.
+diversion-how-theft = vol
+diversion-how-loss = perte
+diversion-how-unreported = détention non déclarée
+diversion-how-alleged-destruction = destruction prétendue

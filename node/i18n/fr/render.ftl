@@ -253,7 +253,7 @@ cert-ca = AC :        oui
 
 # itictl records : progression d'un import, armes récupérées, réponses préparées.
 records-progress = { $percent } % lus, { $sent } fiches envoyées
-records-from = dans { $domains }
+records-searched-in = dans { $domains }
 match-quality-exact = correspondance exacte
 match-quality-misread = correspondance avec erreur de lecture
 match-quality-transposed = correspondance avec inversion

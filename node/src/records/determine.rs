@@ -165,51 +165,57 @@ impl Determination {
     }
 }
 
-impl fmt::Display for Determination {
-    /// The determination in words, with its clause. Facts only: states,
-    /// kinds, counts (the evidence carries the content, marked).
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl Determination {
+    /// The determination in words, with its clause, as a fact worded in
+    /// each reader's language. Facts only: states, kinds, counts (the
+    /// evidence carries the content, marked).
+    pub fn fact(&self) -> pb::Fact {
+        use crate::fact::{code, fact, text, word};
+        let id = |s: &str| s.replace(' ', "-");
         match self {
-            Determination::DivertedDomestically { how, category, .. } => write!(
-                f,
-                "Diverted while under national jurisdiction (8.1 b 1): {} from a {} \
-                 holder; a domestic investigation is opened (8.1 d).",
-                how.as_str(),
-                category.as_str()
+            Determination::DivertedDomestically { how, category, .. } => fact(
+                "determination-summary-diverted",
+                [
+                    word("how", code(&id(&format!("diversion-how-{}", how.as_str())))),
+                    word(
+                        "category",
+                        code(&id(&format!("diversion-{}", category.as_str()))),
+                    ),
+                ],
             ),
-            Determination::LeftJurisdiction { to, .. } => write!(
-                f,
-                "Left national jurisdiction by export to {to} (8.1 b 2): an international \
-                 request to {to} is drafted, the export record as grounds (8.1 e, 9.1 a)."
-            ),
+            Determination::LeftJurisdiction { to, .. } => {
+                fact("determination-summary-left", [text("to", to)])
+            }
             Determination::NoRecord {
                 illicit_manufacture_suspected: true,
                 ..
-            } => f.write_str(
-                "No record (8.1 c), and the markings name this state: illicit manufacture \
-                 here is suspected (8.1 c 2); a domestic investigation is opened (8.1 d).",
-            ),
-            Determination::NoRecord { route: Ok(d), .. } => write!(
-                f,
-                "No record in the domestic records (8.1 c): an international request to {} \
-                 is drafted from the markings (8.1 e, 9.1 {}).",
-                d.state,
-                if d.rule == pb::RoutingRule::ImportMarking {
+            } => code("determination-summary-illicit-manufacture"),
+            Determination::NoRecord { route: Ok(d), .. } => {
+                let rule = if d.rule == pb::RoutingRule::ImportMarking {
                     "b"
                 } else {
                     "c"
-                }
-            ),
-            Determination::NoRecord { route: Err(e), .. } => write!(
-                f,
-                "No record in the domestic records (8.1 c), and no request can be drafted: {e}"
-            ),
-            Determination::Ambiguous { candidates } => write!(
-                f,
-                "{candidates} weapons in the records match equally well: no determination; \
-                 search with the make, model and calibre to choose one."
+                };
+                fact(
+                    "determination-summary-no-record",
+                    [text("state", d.state), text("rule", rule)],
+                )
+            }
+            Determination::NoRecord { route: Err(e), .. } => {
+                fact("determination-summary-no-route", [text("reason", e)])
+            }
+            Determination::Ambiguous { candidates } => fact(
+                "determination-summary-ambiguous",
+                [text("count", candidates)],
             ),
         }
+    }
+}
+
+impl fmt::Display for Determination {
+    /// The determination in English (the catalogs' wording).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&crate::fact::english(&self.fact()))
     }
 }
 
@@ -358,6 +364,35 @@ mod tests {
     use crate::records::search::tests::stored;
     use crate::records::search::{Query, weapons};
     use crate::records::{Domain, Kind, StoredRecord};
+
+    #[test]
+    fn a_determination_reads_in_the_readers_language_and_in_english_as_before() {
+        use crate::i18n::{Lang, Texts};
+        let stolen = Determination::DivertedDomestically {
+            how: DiversionKind::Theft,
+            category: DiversionCategory::StateArmoury,
+            evidence: vec![],
+        };
+        assert_eq!(
+            stolen.to_string(),
+            "Diverted while under national jurisdiction (8.1 b 1): theft from a state \
+             armoury holder; a domestic investigation is opened (8.1 d)."
+        );
+        let french = Texts::new(Lang::Fr).fact(&stolen.fact());
+        assert!(
+            french.starts_with("Détourné sous la juridiction nationale (8.1 b 1) : vol")
+                && french.contains("arsenal de l'État"),
+            "{french}"
+        );
+        let ambiguous = Determination::Ambiguous { candidates: 3 };
+        assert!(
+            Texts::new(Lang::Fr)
+                .fact(&ambiguous.fact())
+                .starts_with("3 armes des registres"),
+            "{}",
+            ambiguous.to_string()
+        );
+    }
 
     fn nga() -> StateCode {
         "NGA".parse().unwrap()

@@ -788,6 +788,7 @@ impl Node {
             recovered_id,
             determination: determination.name().to_string(),
             summary: determination.to_string(),
+            summary_fact: Some(determination.fact()),
             evidence: determination
                 .evidence()
                 .iter()

@@ -587,7 +587,7 @@ fn event_view(e: EventRow, role: Role, consents: &Consents) -> pb::CaseEvent {
                 released.into_value().0
             } else {
                 fact = None;
-                format!("[withheld: {}]", released.withheld_labels().join("; "))
+                crate::i18n::withheld_detail(&released.withheld_labels())
             }
         }
     };
