@@ -12,10 +12,8 @@ use iti_proto::v1::federation_client::FederationClient;
 
 use crate::ids::ParticipantId;
 use crate::peering::RouteError;
-use crate::photo::PhotoHash;
 use crate::service::photos::{MAX_PHOTO_ANSWER_BYTES, answered, hash_of};
 use crate::service::{Actor, Node, ServiceError, ServiceResult};
-use crate::store::{audit, boxed};
 
 /// The most hubs an ask may pass through (envelopes cross one or two).
 pub const MAX_PHOTO_HOPS: usize = 4;
@@ -57,7 +55,8 @@ impl Node {
             ),
         };
         tracing::info!(%caller, %fetcher, %origin, sha256 = %hash, outcome = action, "photograph ask relayed");
-        self.audit_relay(caller, action, &hash, &detail).await?;
+        self.audit_photo(&Actor::Participant(caller.clone()), action, &hash, &detail)
+            .await?;
         outcome.map(|(_, photo)| photo)
     }
 
@@ -138,28 +137,5 @@ impl Node {
             )));
         }
         Ok((next, photo))
-    }
-
-    async fn audit_relay(
-        &self,
-        caller: &ParticipantId,
-        action: &'static str,
-        hash: &PhotoHash,
-        detail: &str,
-    ) -> ServiceResult<()> {
-        let (who, subject, detail, now) = (
-            Actor::Participant(caller.clone()).to_string(),
-            format!("photo {hash}"),
-            detail.to_string(),
-            self.now(),
-        );
-        self.store
-            .write(move |conn| {
-                boxed(async move {
-                    audit::append(conn, now, &who, action, &subject, &detail).await?;
-                    Ok::<_, ServiceError>(())
-                })
-            })
-            .await
     }
 }

@@ -346,7 +346,8 @@ impl Node {
         })
     }
 
-    async fn audit_photo(
+    /// Writes one photograph decision to the audit trail: facts only.
+    pub(crate) async fn audit_photo(
         &self,
         actor: &Actor,
         action: &'static str,
