@@ -34,7 +34,7 @@ use crate::records::search::{self, Query, WeaponMatch};
 use crate::records::{
     Derived, Domain, Domains, FieldMarkings, Kind, Record, RecordMarking, Source,
 };
-use crate::store::records::{self as rstore, DraftRow, RecoveredRow};
+use crate::store::records::{self as rstore, DraftRow, RecordRow, RecoveredRow};
 use crate::store::{Store, Writes, audit, boxed, peers, traces};
 
 /// Valid records written per write job during an import.
@@ -548,7 +548,10 @@ impl ImportSession {
 
     async fn flush(&mut self) -> ServiceResult<()> {
         self.wait_for_write().await?;
-        let rows: Vec<Record> = std::mem::take(&mut self.batch).into_values().collect();
+        let rows: Vec<RecordRow> = std::mem::take(&mut self.batch)
+            .into_values()
+            .map(RecordRow::from)
+            .collect();
         if rows.is_empty() {
             return Ok(());
         }
@@ -558,12 +561,13 @@ impl ImportSession {
         }
         let store = self.store.clone();
         let source = self.source.clone();
+        let kind = self.kind;
         let now = self.now;
         self.writing = Some(tokio::spawn(async move {
             store
-                .write(move |conn| {
+                .write_bulk(move |conn| {
                     boxed(async move {
-                        let r = rstore::upsert(conn, &source, &rows, now).await?;
+                        let r = rstore::upsert(conn, &source, kind, &rows, now).await?;
                         Ok::<_, ServiceError>(r)
                     })
                 })

@@ -339,6 +339,8 @@ impl Completion {
 struct Job {
     op: Box<dyn JobOp>,
     abandon: Box<dyn FnOnce(Failure) + Send>,
+    /// Runs in a transaction of its own (see [`Store::write_bulk`]).
+    alone: bool,
 }
 
 /// A job's work, which the PostgreSQL writer may run more than once (the
@@ -436,7 +438,35 @@ impl Store {
             + Send
             + 'static,
     {
-        let (job, rx) = job(op);
+        self.submit(op, false).await
+    }
+
+    /// Like [`Store::write`], for a large job (a thousand rows of an
+    /// import): it runs in a transaction of its own, committed before its
+    /// caller is answered. In a shared transaction its savepoint would copy
+    /// every page it touches first, which costs more than the rows' writing.
+    pub async fn write_bulk<T, E, F>(&self, op: F) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+        F: for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, Result<T, E>>
+            + Clone
+            + Send
+            + 'static,
+    {
+        self.submit(op, true).await
+    }
+
+    async fn submit<T, E, F>(&self, op: F, alone: bool) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+        F: for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, Result<T, E>>
+            + Clone
+            + Send
+            + 'static,
+    {
+        let (job, rx) = job(op, alone);
         self.jobs
             .send(job)
             .await
@@ -506,7 +536,7 @@ where
 }
 
 /// Wraps `op` as a job for the writer, and the channel its answer comes on.
-fn job<T, E, F>(op: F) -> (Job, oneshot::Receiver<Result<T, E>>)
+fn job<T, E, F>(op: F, alone: bool) -> (Job, oneshot::Receiver<Result<T, E>>)
 where
     T: Send + 'static,
     E: From<StoreError> + Send + 'static,
@@ -523,6 +553,7 @@ where
         Job {
             op: Box::new(Op { op, slot }),
             abandon,
+            alone,
         },
         rx,
     )
@@ -699,10 +730,13 @@ async fn writer(
     // When to scrub content forgotten by a committed batch (once for every
     // batch committed until then).
     let mut scrub_at: Option<tokio::time::Instant> = None;
+    // A bulk job received while a batch was gathered: it starts the next.
+    let mut held: Option<Job> = None;
     loop {
-        let next = match scrub_at {
-            None => jobs.recv().await,
-            Some(at) => tokio::select! {
+        let next = match (held.take(), scrub_at) {
+            (Some(job), _) => Some(job),
+            (None, None) => jobs.recv().await,
+            (None, Some(at)) => tokio::select! {
                 job = jobs.recv() => job,
                 _ = tokio::time::sleep_until(at) => {
                     scrub_at = (!scrub(&pool).await).then(|| tokio::time::Instant::now() + SCRUB_AFTER);
@@ -711,14 +745,7 @@ async fn writer(
             },
         };
         let Some(first) = next else { break };
-        let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH);
-        batch.push(first);
-        while batch.len() < MAX_BATCH {
-            match jobs.try_recv() {
-                Ok(job) => batch.push(job),
-                Err(_) => break,
-            }
-        }
+        let batch = gather(first, &mut jobs, &mut held);
         match &setup.locator {
             Some(locator) => pg_batch::run_batch(&pool, Some(locator), reruns, batch).await,
             None => run_batch(&pool, batch).await,
@@ -730,6 +757,26 @@ async fn writer(
     if scrub_at.is_some() {
         scrub(&pool).await;
     }
+}
+
+/// The jobs of one transaction: `first` and those waiting, up to
+/// `MAX_BATCH`. A bulk job runs alone: one that comes after others is
+/// `held` to start the next batch.
+fn gather(first: Job, jobs: &mut mpsc::Receiver<Job>, held: &mut Option<Job>) -> Vec<Job> {
+    let mut batch = Vec::with_capacity(if first.alone { 1 } else { MAX_BATCH });
+    let alone = first.alone;
+    batch.push(first);
+    while !alone && batch.len() < MAX_BATCH {
+        match jobs.try_recv() {
+            Ok(job) if job.alone => {
+                *held = Some(job);
+                break;
+            }
+            Ok(job) => batch.push(job),
+            Err(_) => break,
+        }
+    }
+    batch
 }
 
 /// A batch on SQLite, where this process alone writes: one run.

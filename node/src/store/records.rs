@@ -10,15 +10,38 @@ use time::OffsetDateTime;
 
 use iti_proto::v1 as pb;
 
-use super::fused::Value;
-use super::sql::{bind, list, placeholder, placeholders};
+use super::sql::{list, placeholder, placeholders};
 use super::{Backend, StoreError, Write, composed, ensure_savepoint};
 use crate::clock::{from_millis, to_millis};
 use crate::records::{Domain, Domains, FieldMarkings, Kind, Record, Source, StoredRecord};
 
-/// Rows per INSERT: 9 values each, well under both backends' limits of
-/// bound values per statement.
-const ROWS_PER_STATEMENT: usize = 500;
+/// Rows per INSERT: five values each (the source, kind, domain and time
+/// are bound once a statement), well under both backends' limits of bound
+/// values per statement: one statement per write job of an import.
+const ROWS_PER_STATEMENT: usize = 1000;
+
+/// A record as the writer stores it, made beforehand by the import's own
+/// task (the writer is serial for the whole node: it only binds).
+#[derive(Clone, Debug)]
+pub struct RecordRow {
+    source_key: String,
+    make_key: String,
+    serial_key: String,
+    date_key: i64,
+    record: Vec<u8>,
+}
+
+impl From<Record> for RecordRow {
+    fn from(r: Record) -> Self {
+        RecordRow {
+            record: r.fields.encode_to_vec(),
+            source_key: r.fields.source_key,
+            make_key: r.make_key,
+            serial_key: r.serial_key,
+            date_key: r.date.key,
+        }
+    }
+}
 
 fn encode_source(s: &Source) -> Vec<u8> {
     pb::ImportHeader {
@@ -71,62 +94,71 @@ pub async fn sources(pool: &AnyPool) -> Result<BTreeMap<String, Source>, StoreEr
     Ok(out)
 }
 
-/// Upserts records of one source by their source keys, many rows per
-/// statement. Returns (new, updated). The caller gives distinct keys.
+/// Upserts records of one source and kind by their source keys, many rows
+/// per statement. Returns (new, updated). The caller gives distinct keys.
 pub async fn upsert(
     conn: &mut AnyConnection,
     source: &Source,
-    records: &[Record],
+    kind: Kind,
+    rows: &[RecordRow],
     now: OffsetDateTime,
 ) -> Result<(u64, u64), StoreError> {
-    if records.is_empty() {
+    if rows.is_empty() {
         return Ok((0, 0));
     }
     let backend = Backend::of(conn);
-    let mut existing = 0i64;
-    for chunk in records.chunks(ROWS_PER_STATEMENT) {
-        let mut first = String::new();
-        placeholder(backend, 1, &mut first);
-        let sql = format!(
-            "SELECT COUNT(*) FROM records WHERE source = {first} AND source_key IN ({})",
-            list(backend, chunk.len(), 2)
-        );
-        let mut q = sqlx::query_scalar::<_, i64>(composed(sql)).bind(source.name.clone());
-        for r in chunk {
-            q = q.bind(r.fields.source_key.clone());
-        }
-        existing += q.fetch_one(&mut *conn).await?;
-    }
+    // New rows take ids above the largest (SQLite's rowid, PostgreSQL's
+    // sequence): counted afterwards, rather than every key looked up first.
+    let before: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM records")
+        .fetch_one(&mut *conn)
+        .await?;
     ensure_savepoint(conn).await?;
-    for chunk in records.chunks(ROWS_PER_STATEMENT) {
-        let sql = format!(
-            "INSERT INTO records (source, source_key, kind, domain, make_key, serial_key, date_key, \
-             record, updated_at) VALUES {} ON CONFLICT (source, source_key) DO UPDATE SET \
-             kind = excluded.kind, domain = excluded.domain, make_key = excluded.make_key, \
-             serial_key = excluded.serial_key, date_key = excluded.date_key, \
-             record = excluded.record, updated_at = excluded.updated_at",
-            placeholders(backend, chunk.len(), 9, 1)
-        );
-        let mut q = sqlx::query(composed(sql));
+    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+        let mut q = sqlx::query(composed(upsert_sql(backend, chunk.len())))
+            .bind(source.name.as_str())
+            .bind(kind.as_str())
+            .bind(source.domain.as_str())
+            .bind(to_millis(now));
         for r in chunk {
-            for v in [
-                Value::from(source.name.clone()),
-                Value::from(r.fields.source_key.clone()),
-                Value::from(r.kind.as_str()),
-                Value::from(source.domain.as_str()),
-                Value::from(r.make_key.clone()),
-                Value::from(r.serial_key.clone()),
-                Value::from(r.date.key),
-                Value::from(r.fields.encode_to_vec()),
-                Value::from(to_millis(now)),
-            ] {
-                q = bind(q, v);
-            }
+            q = q
+                .bind(r.source_key.as_str())
+                .bind(r.make_key.as_str())
+                .bind(r.serial_key.as_str())
+                .bind(r.date_key)
+                .bind(r.record.as_slice());
         }
         q.execute(&mut *conn).await?;
     }
-    let existing = existing as u64;
-    Ok((records.len() as u64 - existing, existing))
+    let mut after = String::from("SELECT COUNT(*) FROM records WHERE id > ");
+    placeholder(backend, 1, &mut after);
+    let new: i64 = sqlx::query_scalar(composed(after))
+        .bind(before)
+        .fetch_one(&mut *conn)
+        .await?;
+    let new = new as u64;
+    Ok((new, rows.len() as u64 - new))
+}
+
+/// The upsert of `rows` records: the source's values bound once, then five
+/// a row (`VALUES` names its columns column1... on both backends; SQLite
+/// needs the `WHERE` to read `ON CONFLICT` as the upsert's).
+fn upsert_sql(backend: Backend, rows: usize) -> String {
+    let mut first = String::new();
+    for n in 1..=4 {
+        if n > 1 {
+            first.push_str(", ");
+        }
+        placeholder(backend, n, &mut first);
+    }
+    format!(
+        "INSERT INTO records (source, kind, domain, updated_at, source_key, make_key, serial_key, \
+         date_key, record) SELECT {first}, column1, column2, column3, column4, column5 \
+         FROM (VALUES {}) AS v WHERE true ON CONFLICT (source, source_key) DO UPDATE SET \
+         kind = excluded.kind, domain = excluded.domain, make_key = excluded.make_key, \
+         serial_key = excluded.serial_key, date_key = excluded.date_key, \
+         record = excluded.record, updated_at = excluded.updated_at",
+        placeholders(backend, rows, 5, 5)
+    )
 }
 
 fn stored(
@@ -417,28 +449,30 @@ mod tests {
     async fn check(store: Store) {
         let now = OffsetDateTime::from_unix_timestamp(1_760_000_000).unwrap();
         let src = source();
-        let batch: Vec<Record> = (0..1203)
-            .map(|i| record(&format!("K{i}"), &format!("S{i:06}"), "armoury A"))
+        let batch: Vec<RecordRow> = (0..1203)
+            .map(|i| record(&format!("K{i}"), &format!("S{i:06}"), "armoury A").into())
             .collect();
         let s = src.clone();
         let (new, updated) = store
             .write(move |conn| {
                 boxed(async move {
                     upsert_source_write(&s, now).execute(&mut *conn).await?;
-                    upsert(conn, &s, &batch, now).await
+                    upsert(conn, &s, Kind::Holding, &batch, now).await
                 })
             })
             .await
             .unwrap();
         assert_eq!((new, updated), (1203, 0));
         // A re-import of one key updates it in place.
-        let again = vec![
-            record("K7", "S000007", "armoury B"),
-            record("K9999", "X1", "c"),
+        let again: Vec<RecordRow> = vec![
+            record("K7", "S000007", "armoury B").into(),
+            record("K9999", "X1", "c").into(),
         ];
         let s = src.clone();
         let (new, updated) = store
-            .write(move |conn| boxed(async move { upsert(conn, &s, &again, now).await }))
+            .write(move |conn| {
+                boxed(async move { upsert(conn, &s, Kind::Holding, &again, now).await })
+            })
             .await
             .unwrap();
         assert_eq!((new, updated), (1, 1));

@@ -150,29 +150,59 @@ async fn check_a_failed_job_rolls_back_alone(store: Store) {
     );
 }
 
+/// An import's bulk job runs in a transaction of its own: the jobs before
+/// it form one batch, it the next, and those after it the one after.
+#[test]
+fn a_bulk_job_is_batched_alone() {
+    let (tx, mut rx) = mpsc::channel::<Job>(8);
+    let quick = || job(insert_peer("A".into()), false).0;
+    for alone in [false, false, true, false, false] {
+        let j = if alone {
+            job(insert_peer("B".into()), true).0
+        } else {
+            quick()
+        };
+        tx.try_send(j).unwrap();
+    }
+    let mut held = None;
+    let mut sizes = Vec::new();
+    while let Some(first) = held.take().or_else(|| rx.try_recv().ok()) {
+        let batch = gather(first, &mut rx, &mut held);
+        sizes.push((batch.len(), batch[0].alone));
+    }
+    assert_eq!(sizes, [(2, false), (1, true), (2, false)]);
+}
+
 /// One batch of several jobs, run directly so that the savepoint path is
 /// certain to be taken: a job refused by the code and a job refused by the
 /// database (a duplicate key, which on PostgreSQL aborts the transaction
 /// until the savepoint is rolled back) both roll back alone.
 async fn check_batch_savepoints(store: Store) {
-    let (a, a_rx) = job(insert_peer("A".into()));
-    let (refused, refused_rx) = job(|conn: &mut AnyConnection| {
-        boxed(async move {
-            insert_peer("B".into())(&mut *conn).await?;
-            Err::<(), _>(StoreError::corrupt("refused on purpose"))
-        })
-    });
-    let (duplicate, duplicate_rx) = job(|conn: &mut AnyConnection| {
-        boxed(async move {
-            insert_peer("C".into())(&mut *conn).await?;
-            insert_peer("A".into())(&mut *conn).await
-        })
-    });
-    let (d, d_rx) = job(insert_peer("D".into()));
-    let (panics, panics_rx) = job::<(), StoreError, _>(|_conn: &mut AnyConnection| {
-        boxed(async move { panic!("a job that panics") })
-    });
-    let (e, e_rx) = job(insert_peer("E".into()));
+    let (a, a_rx) = job(insert_peer("A".into()), false);
+    let (refused, refused_rx) = job(
+        |conn: &mut AnyConnection| {
+            boxed(async move {
+                insert_peer("B".into())(&mut *conn).await?;
+                Err::<(), _>(StoreError::corrupt("refused on purpose"))
+            })
+        },
+        false,
+    );
+    let (duplicate, duplicate_rx) = job(
+        |conn: &mut AnyConnection| {
+            boxed(async move {
+                insert_peer("C".into())(&mut *conn).await?;
+                insert_peer("A".into())(&mut *conn).await
+            })
+        },
+        false,
+    );
+    let (d, d_rx) = job(insert_peer("D".into()), false);
+    let (panics, panics_rx) = job::<(), StoreError, _>(
+        |_conn: &mut AnyConnection| boxed(async move { panic!("a job that panics") }),
+        false,
+    );
+    let (e, e_rx) = job(insert_peer("E".into()), false);
     run_batch_on(&store, vec![a, refused, duplicate, d, panics, e]).await;
     assert!(a_rx.await.unwrap().is_ok());
     assert!(matches!(
@@ -198,7 +228,7 @@ async fn check_batch_savepoints(store: Store) {
 
     // A batch of one (on SQLite, without a savepoint): a database error
     // rolls it back.
-    let (only, only_rx) = job(insert_peer("A".into()));
+    let (only, only_rx) = job(insert_peer("A".into()), false);
     run_batch_on(&store, vec![only]).await;
     assert!(matches!(
         only_rx.await.unwrap(),
@@ -224,20 +254,32 @@ async fn check_first_write_of_a_job_counts_its_own_rows(store: Store) {
         .bind(name)
         .bind(vec![1u8])
     };
-    let (three, three_rx) = job(|conn: &mut AnyConnection| {
-        boxed(async move {
-            Write::new("UPDATE peers SET endpoint = 'y'")
-                .execute(conn)
-                .await
-        })
-    });
-    let (fails_first, fails_first_rx) = job::<(), StoreError, _>(|_conn: &mut AnyConnection| {
-        boxed(async move { Err(StoreError::corrupt("refused before writing")) })
-    });
+    let (three, three_rx) = job(
+        |conn: &mut AnyConnection| {
+            boxed(async move {
+                Write::new("UPDATE peers SET endpoint = 'y'")
+                    .execute(conn)
+                    .await
+            })
+        },
+        false,
+    );
+    let (fails_first, fails_first_rx) = job::<(), StoreError, _>(
+        |_conn: &mut AnyConnection| {
+            boxed(async move { Err(StoreError::corrupt("refused before writing")) })
+        },
+        false,
+    );
     let new = upsert("D");
-    let (fresh, fresh_rx) = job(move |conn: &mut AnyConnection| boxed(new.execute(conn)));
+    let (fresh, fresh_rx) = job(
+        move |conn: &mut AnyConnection| boxed(new.execute(conn)),
+        false,
+    );
     let again = upsert("D");
-    let (duplicate, duplicate_rx) = job(move |conn: &mut AnyConnection| boxed(again.execute(conn)));
+    let (duplicate, duplicate_rx) = job(
+        move |conn: &mut AnyConnection| boxed(again.execute(conn)),
+        false,
+    );
     run_batch_on(&store, vec![three, fails_first, fresh, duplicate]).await;
     assert_eq!(three_rx.await.unwrap().unwrap(), 3);
     assert!(fails_first_rx.await.unwrap().is_err());
@@ -259,18 +301,21 @@ async fn check_first_write_of_a_job_counts_its_own_rows(store: Store) {
 async fn sqlite_a_write_outside_the_savepoint_is_caught() {
     let (_dir, store) = sqlite_store().await;
     for then_through_write in [false, true] {
-        let (bypass, bypass_rx) = job(move |conn: &mut AnyConnection| {
-            boxed(async move {
-                sqlx::query("UPDATE peers SET endpoint = 'z'")
-                    .execute(&mut *conn)
-                    .await?;
-                if then_through_write {
-                    peer_insert("R".into()).execute(conn).await?;
-                }
-                Ok::<_, StoreError>(())
-            })
-        });
-        let (other, other_rx) = job(insert_peer("Q".into()));
+        let (bypass, bypass_rx) = job(
+            move |conn: &mut AnyConnection| {
+                boxed(async move {
+                    sqlx::query("UPDATE peers SET endpoint = 'z'")
+                        .execute(&mut *conn)
+                        .await?;
+                    if then_through_write {
+                        peer_insert("R".into()).execute(conn).await?;
+                    }
+                    Ok::<_, StoreError>(())
+                })
+            },
+            false,
+        );
+        let (other, other_rx) = job(insert_peer("Q".into()), false);
         run_batch_on(&store, vec![other, bypass]).await;
         let refused = bypass_rx.await.unwrap().unwrap_err().to_string();
         assert!(
@@ -321,9 +366,9 @@ async fn check_an_answer_tells_whether_the_write_was_kept(store: Store) {
     assert_eq!(alone.is_ok(), keeps, "{alone:?}");
 
     // In a batch with others.
-    let (x, x_rx) = job(insert_peer("X".into()));
-    let (b, b_rx) = job(swallowing("B"));
-    let (c, c_rx) = job(insert_peer("C".into()));
+    let (x, x_rx) = job(insert_peer("X".into()), false);
+    let (b, b_rx) = job(swallowing("B"), false);
+    let (c, c_rx) = job(insert_peer("C".into()), false);
     run_batch_on(&store, vec![x, b, c]).await;
     let b = b_rx.await.unwrap();
     assert_eq!(b.is_ok(), has_peer(&store, "B").await);
