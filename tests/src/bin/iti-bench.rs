@@ -7,7 +7,15 @@
 //!    signed, stored durably on both sides, verified, the signed receipt
 //!    returned, verified and stored;
 //! 3. through a hub: the same relayed by a third `iti-node` process, the
-//!    destination's receipt coming back through the hub.
+//!    destination's receipt coming back through the hub;
+//! 4. nats: what a state's IT team might build instead (module `nats`): the
+//!    same request signed (ECDSA P-256) by its sender, carried by NATS
+//!    JetStream over TLS on a file-backed stream with publisher
+//!    acknowledgements, taken by a durable consumer that verifies it and
+//!    acknowledges it (confirmed by the server). It needs `nats-server` on
+//!    the path (Debian: `apt-get install nats-server`), runs it as a child
+//!    process on a free port, and is skipped, saying so, without it. The
+//!    exchange through a hub should be at least as fast.
 //!
 //! Then the floor: the least CPU time an exchange of (2) and (3) needs here
 //! if storage, routing and everything else cost nothing (its RPCs at the
@@ -56,10 +64,13 @@ use time::OffsetDateTime;
 use tokio::sync::oneshot;
 use tonic::transport::Channel;
 
+#[path = "iti_bench/nats.rs"]
+mod nats;
+
 #[derive(Parser, Debug)]
 #[command(
     name = "iti-bench",
-    about = "Throughput and latency of ITI Exchange on this machine: the mTLS gRPC ceiling, a direct exchange and one through a hub"
+    about = "Throughput and latency of ITI Exchange on this machine: the mTLS gRPC ceiling, a direct exchange, one through a hub, and a NATS JetStream pipeline beside them"
 )]
 struct Args {
     /// Operations in flight at once (end to end).
@@ -76,8 +87,8 @@ struct Args {
     /// deployment default) or "normal".
     #[arg(long, default_value = "full")]
     durability: String,
-    /// Cases to run: any of ceiling, direct, hub.
-    #[arg(long, value_delimiter = ',', default_value = "ceiling,direct,hub")]
+    /// Cases to run: any of ceiling, direct, hub, nats.
+    #[arg(long, value_delimiter = ',', default_value = "ceiling,direct,hub,nats")]
     cases: Vec<String>,
     /// Keep the sandbox folders (configurations, databases, node logs).
     #[arg(long)]
@@ -1160,6 +1171,7 @@ fn report(args: &Args, all: &[Figures]) {
             ratio,
             match f.latency_source {
                 "client" => "client, per call",
+                "nats" => "sender: signed -> receiver's ack confirmed",
                 _ => "requester's outbox: enqueued -> receipt held (ms clock)",
             },
             if f.errors > 0 {
@@ -1171,7 +1183,7 @@ fn report(args: &Args, all: &[Figures]) {
     }
     println!();
     println!(
-        "idle RSS of each node process (MB), before load -> after load (anonymous part in brackets):"
+        "idle RSS of each node process (and of nats-server) (MB), before load -> after load (anonymous part in brackets):"
     );
     for f in all.iter().filter(|f| !f.rss.is_empty()) {
         let parts: Vec<String> = f
@@ -1252,7 +1264,11 @@ async fn main() -> anyhow::Result<()> {
     if cases.contains("hub") {
         all.push(through_hub(&args).await?);
     }
+    if cases.contains("nats") {
+        all.extend(nats::run(&args).await?);
+    }
     report(&args, &all);
+    nats::compare(&all);
     if cases.contains("ceiling") {
         let storage = storage_costs(durability(&args)?, 400).await?;
         report_floor(&all, &crypto(2_000)?, &storage);
