@@ -431,6 +431,24 @@ pub async fn act(
         .map(tonic::Response::into_inner)
 }
 
+/// Submits `request` as the officer (duplicates allowed: a scenario may
+/// send one weapon twice) and returns its trace id.
+pub async fn submit(
+    officer: &mut LocalClient<Channel>,
+    request: pb::TraceRequest,
+) -> anyhow::Result<String> {
+    Ok(officer
+        .submit_request(pb::SubmitRequestRequest {
+            request: Some(request),
+            routing_override: None,
+            on_behalf_via: String::new(),
+            allow_duplicate: true,
+        })
+        .await?
+        .into_inner()
+        .trace_id)
+}
+
 /// One trace of a case as the officer sees it in `ShowCase`: its summary,
 /// its event history and its messages.
 pub async fn trace_view(

@@ -321,16 +321,7 @@ async fn submit(
     from: &str,
     request: pb::TraceRequest,
 ) -> anyhow::Result<String> {
-    Ok(f.poc(from)?
-        .submit_request(pb::SubmitRequestRequest {
-            request: Some(request),
-            routing_override: None,
-            on_behalf_via: String::new(),
-            allow_duplicate: true,
-        })
-        .await?
-        .into_inner()
-        .trace_id)
+    iti_tests::submit(f.poc(from)?, request).await
 }
 
 async fn response_of(

@@ -260,25 +260,28 @@ impl Node {
         records: Vec<pb::LostStolenRecord>,
     ) -> ServiceResult<(u64, Vec<pb::RejectedLine>)> {
         let now = self.now();
-        let mut rows = Vec::new();
+        let (mut lines, mut reports) = (Vec::new(), Vec::<LostStolenRow>::new());
         let mut rejected = Vec::new();
         for r in records {
             let line = r.line;
             match check_record(r, now) {
-                Ok(row) => rows.push((line, row)),
+                Ok(row) => {
+                    lines.push(line);
+                    reports.push(row);
+                }
                 Err(reason) => rejected.push(pb::RejectedLine { line, reason }),
             }
         }
         let who = Actor::Officer(officer.clone()).to_string();
         let (accepted, duplicates) = self
             .store
-            .write(move |conn| {
+            .write_bulk(move |conn| {
                 boxed(async move {
-                    let reports: Vec<LostStolenRow> = rows.iter().map(|(_, r)| r.clone()).collect();
                     let added = hub::add_lost_stolen_many(conn, &reports).await?;
                     let accepted = added.iter().filter(|a| **a).count() as u64;
-                    let duplicates: Vec<pb::RejectedLine> = rows
+                    let duplicates: Vec<pb::RejectedLine> = lines
                         .iter()
+                        .zip(&reports)
                         .zip(&added)
                         .filter(|(_, added)| !**added)
                         .map(|((line, row), _)| pb::RejectedLine {

@@ -145,8 +145,7 @@ pub async fn add_lost_stolen_many(
     conn: &mut AnyConnection,
     rows: &[LostStolenRow],
 ) -> Result<Vec<bool>, StoreError> {
-    use super::fused::Value;
-    use super::sql::{bind, placeholders};
+    use super::sql::placeholders;
     let backend = super::Backend::of(conn);
     super::ensure_savepoint(conn).await?;
     let mut added = Vec::with_capacity(rows.len());
@@ -171,7 +170,7 @@ pub async fn add_lost_stolen_many(
                 &r.circumstances,
                 &r.reference,
             ] {
-                q = bind(q, Value::from(v.clone()));
+                q = q.bind(v.as_str());
             }
         }
         let inserted: std::collections::HashSet<(String, String, String)> = q

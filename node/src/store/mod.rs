@@ -387,14 +387,20 @@ impl Store {
         } else {
             return Err(StoreError::UnsupportedUrl(hosts::redact(url)));
         };
-        let setup = Setup {
+        let mut setup = Setup {
             backend,
             durability,
             locator,
+            checkpoints: None,
         };
         let pool = connect(&options, &setup, Role::Readers).await?;
         match backend {
-            Backend::Sqlite => sqlx::migrate!("migrations/sqlite").run(&pool).await?,
+            Backend::Sqlite => {
+                sqlx::migrate!("migrations/sqlite").run(&pool).await?;
+                let (tx, rx) = mpsc::channel(1);
+                tokio::spawn(checkpointer(pool.clone(), rx));
+                setup.checkpoints = Some(tx);
+            }
             Backend::Postgres => sqlx::migrate!("migrations/postgres").run(&pool).await?,
         }
         let (tx, rx) = mpsc::channel::<Job>(4 * MAX_BATCH);
@@ -613,6 +619,25 @@ async fn spawn_writer(
     ready_rx.await.map_err(|_| StoreError::Closed)?
 }
 
+/// The shortest time between two checkpoints: a busy writer's log is
+/// copied into the database a few times a second, a page written many
+/// times in between copied once; a quiet node's after each commit, at most.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(200);
+
+/// Copies SQLite's write-ahead log into the database file, on a reader
+/// connection. SQLite would do it inside the commit that fills the log
+/// (past 4 MiB), on the writer, which serves the whole node; here it runs
+/// beside it. Ends with the writer.
+async fn checkpointer(pool: AnyPool, mut commits: mpsc::Receiver<()>) {
+    while commits.recv().await.is_some() {
+        // PASSIVE: never waits for readers or the writer.
+        if let Err(e) = pool.execute("PRAGMA wal_checkpoint(PASSIVE)").await {
+            tracing::warn!(error = %e, "checkpoint failed; will try after the next commit");
+        }
+        tokio::time::sleep(CHECKPOINT_EVERY).await;
+    }
+}
+
 /// Who uses a pool: the reads of the whole node, or the single writer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Role {
@@ -626,6 +651,8 @@ struct Setup {
     durability: Durability,
     /// PostgreSQL: the servers of the URL and which one is in use.
     locator: Option<Arc<hosts::Locator>>,
+    /// SQLite: told after each commit, for [`checkpointer`].
+    checkpoints: Option<mpsc::Sender<()>>,
 }
 
 /// A pool for `role`, each connection set up for the backend.
@@ -680,6 +707,15 @@ async fn connect(
                         // file written, synced and deleted at every batch:
                         // a tenth of the writer's time under load.
                         conn.execute("PRAGMA temp_store = MEMORY").await?;
+                        if role == Role::Writer {
+                            // The checkpointer copies the log as it grows.
+                            // The log starts over only after a checkpoint
+                            // that copied all of it, which one running
+                            // beside a busy writer never does: the writer
+                            // still checkpoints past 64 MiB of log, by then
+                            // copied but for its tail.
+                            conn.execute("PRAGMA wal_autocheckpoint = 16384").await?;
+                        }
                         Ok(())
                     })
                 })
@@ -748,7 +784,13 @@ async fn writer(
         let batch = gather(first, &mut jobs, &mut held);
         match &setup.locator {
             Some(locator) => pg_batch::run_batch(&pool, Some(locator), reruns, batch).await,
-            None => run_batch(&pool, batch).await,
+            None => {
+                run_batch(&pool, batch).await;
+                if let Some(c) = &setup.checkpoints {
+                    // Full: one is already due.
+                    let _ = c.try_send(());
+                }
+            }
         }
         if take_forgotten_content() && scrub_at.is_none() {
             scrub_at = Some(tokio::time::Instant::now() + SCRUB_AFTER);

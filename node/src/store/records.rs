@@ -108,7 +108,9 @@ pub async fn upsert(
     }
     let backend = Backend::of(conn);
     // New rows take ids above the largest (SQLite's rowid, PostgreSQL's
-    // sequence): counted afterwards, rather than every key looked up first.
+    // sequence): counted among the last ids afterwards (an index read of
+    // as many ids as rows, whatever the plan), rather than every key looked
+    // up first or every id returned.
     let before: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM records")
         .fetch_one(&mut *conn)
         .await?;
@@ -129,12 +131,17 @@ pub async fn upsert(
         }
         q.execute(&mut *conn).await?;
     }
-    let mut after = String::from("SELECT COUNT(*) FROM records WHERE id > ");
-    placeholder(backend, 1, &mut after);
-    let new: i64 = sqlx::query_scalar(composed(after))
-        .bind(before)
-        .fetch_one(&mut *conn)
-        .await?;
+    let (mut newest, mut above) = (String::new(), String::new());
+    placeholder(backend, 1, &mut newest);
+    placeholder(backend, 2, &mut above);
+    let new: i64 = sqlx::query_scalar(composed(format!(
+        "SELECT COUNT(*) FROM (SELECT id FROM records ORDER BY id DESC LIMIT {newest}) AS t \
+         WHERE id > {above}"
+    )))
+    .bind(rows.len() as i64)
+    .bind(before)
+    .fetch_one(&mut *conn)
+    .await?;
     let new = new as u64;
     Ok((new, rows.len() as u64 - new))
 }

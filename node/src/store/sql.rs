@@ -1,18 +1,6 @@
-//! Statements built for many rows: placeholders for either backend, and
-//! binding stored values.
+//! Statements built for many rows: placeholders for either backend.
 
 use super::Backend;
-use super::fused::Value;
-
-pub(super) type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>;
-
-pub(super) fn bind(query: AnyQuery<'_>, value: Value) -> AnyQuery<'_> {
-    match value {
-        Value::Int(v) => query.bind(v),
-        Value::Text(v) => query.bind(v),
-        Value::Blob(v) => query.bind(v),
-    }
-}
 
 /// One placeholder: numbered for PostgreSQL; plain `?` for SQLite, whose
 /// driver looks each numbered one up by name in a list as long as the
