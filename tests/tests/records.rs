@@ -321,7 +321,7 @@ async fn submit(
     from: &str,
     request: pb::TraceRequest,
 ) -> anyhow::Result<String> {
-    iti_tests::submit(f.poc(from)?, request).await
+    iti_tests::submit(&mut f.poc(from)?, request).await
 }
 
 async fn response_of(
