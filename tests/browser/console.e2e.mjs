@@ -1,5 +1,5 @@
 // The console end to end, in a real headless Chromium, as two states'
-// officers use it. Run by tests/tests/console_browser.rs, which starts the
+// officers use it. Run by tests/tests/federation/console_browser.rs, which starts the
 // nodes and passes a JSON file naming the consoles, the officers'
 // certificates and where screenshots go. Every page is screenshotted and
 // checked with axe-core; a serious or critical violation fails the run.

@@ -13,7 +13,7 @@
 //! of load in CI (`ITI_SOAK_SECS`, seconds of load, default 60: the issue's
 //! deadlocks came under a minute of sustained load, not under 20 s); a
 //! larger run:
-//! `ITI_SOAK_SECS=300 cargo test --release -p iti-tests --test soak -- --nocapture`
+//! `ITI_SOAK_SECS=300 cargo test --release -p iti-tests --test federation soak:: -- --nocapture`
 //! (`ITI_SOAK_FAULTS=kill`: kills only, no freezes).
 
 use std::collections::{BTreeMap, HashMap, HashSet};

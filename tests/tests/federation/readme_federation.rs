@@ -89,7 +89,12 @@ fn in_a_namespace(section: &str, test: &str) -> anyhow::Result<()> {
             "--mount-proc",
         ])
         .arg(std::env::current_exe()?)
-        .args([test, "--exact", "--nocapture", "--test-threads=1"])
+        .args([
+            &test_path(test),
+            "--exact",
+            "--nocapture",
+            "--test-threads=1",
+        ])
         .env(INSIDE, section)
         .status()
         .context("running the test again under unshare (util-linux)")?;
@@ -98,6 +103,15 @@ fn in_a_namespace(section: &str, test: &str) -> anyhow::Result<()> {
         "the README's {section:?} failed: {status}"
     );
     Ok(())
+}
+
+/// `test`'s name as the test harness knows it: its module's path below the
+/// crate, then its own name.
+fn test_path(test: &str) -> String {
+    match module_path!().split_once("::") {
+        Some((_, module)) => format!("{module}::{test}"),
+        None => test.to_string(),
+    }
 }
 
 /// The federation, in a folder laid out like the repository.

@@ -4,7 +4,7 @@
 //! comes back, and every audit chain verifies.
 //!
 //! Bounded for CI; a larger run:
-//! `ITI_FAULT_SCALE=200 ITI_FAULT_SEED=7 cargo test -p iti-tests --test crash -- --nocapture`
+//! `ITI_FAULT_SCALE=200 ITI_FAULT_SEED=7 cargo test -p iti-tests --test federation crash:: -- --nocapture`
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

@@ -8,7 +8,7 @@ use iti_tests::proxy::FaultProxy;
 use iti_tests::{Federation, fixtures, outbox_items, p};
 
 /// How many requests each scenario sends: small in CI, larger on demand
-/// (`ITI_FAULT_SCALE=200 cargo test -p iti-tests --test faults`).
+/// (`ITI_FAULT_SCALE=200 cargo test -p iti-tests --test federation faults::`).
 fn scale() -> usize {
     std::env::var("ITI_FAULT_SCALE")
         .ok()
