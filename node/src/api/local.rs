@@ -5,10 +5,10 @@ use std::sync::Arc;
 
 use iti_proto::v1 as pb;
 use iti_proto::v1::local_server::Local;
-use tokio_stream::StreamExt;
 use tonic::{Request, Response, Status, Streaming};
 
 use super::{officer, paging, to_status};
+use crate::hub::register::FeedError;
 use crate::ids::{ParticipantId, TraceId};
 use crate::service::access::{Operation, require};
 use crate::service::act::Action;
@@ -402,32 +402,14 @@ impl Local for LocalApi {
     ) -> Result<Response<pb::ImportLostStolenReply>, Status> {
         let o = officer(&req, self.node.participant())?;
         require(&o, Operation::FeedRegister).map_err(to_status)?;
-        let mut stream = req.into_inner();
-        let mut accepted = 0u64;
-        let mut rejected = Vec::new();
-        let mut batch = Vec::new();
-        while let Some(record) = stream.next().await {
-            let record = record?;
-            batch.push(record);
-            if batch.len() >= crate::hub::register::IMPORT_BATCH {
-                let (a, r) = self
-                    .node
-                    .register_lost_stolen(&o, std::mem::take(&mut batch))
-                    .await
-                    .map_err(to_status)?;
-                accepted += a;
-                rejected.extend(r);
-            }
-        }
-        if !batch.is_empty() {
-            let (a, r) = self
-                .node
-                .register_lost_stolen(&o, batch)
-                .await
-                .map_err(to_status)?;
-            accepted += a;
-            rejected.extend(r);
-        }
+        let (accepted, rejected) = self
+            .node
+            .import_lost_stolen(&o, req.into_inner())
+            .await
+            .map_err(|e| match e {
+                FeedError::Feed(status) => status,
+                FeedError::Register(e) => to_status(e),
+            })?;
         Ok(Response::new(pb::ImportLostStolenReply {
             accepted,
             rejected,

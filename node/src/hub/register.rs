@@ -3,6 +3,7 @@
 //! are compared after normalisation that forgives the usual misreadings of
 //! engraved characters (O/0, I/1/L, S/5, B/8, Z/2) and missing leading zeros.
 
+use futures::{Stream, StreamExt};
 use iti_proto::v1 as pb;
 
 use crate::identity::Officer;
@@ -251,7 +252,57 @@ pub fn parse_file(
     Ok((records, rejected))
 }
 
+/// Why a feed of reports stopped: the feed itself failed, or the register
+/// refused a batch. Batches written before either stay written.
+#[derive(Debug)]
+pub enum FeedError<E> {
+    Feed(E),
+    Register(ServiceError),
+}
+
 impl Node {
+    /// Imports a feed of reports as it arrives, [`IMPORT_BATCH`] at a time.
+    /// The next batch is read and decoded while the one before is written,
+    /// so that the feed and the database do not wait for each other. Every
+    /// full batch read before a failure of the feed is written, as when the
+    /// batches were written one after another; a partial one is not.
+    pub async fn import_lost_stolen<E>(
+        &self,
+        officer: &Officer,
+        mut feed: impl Stream<Item = Result<pb::LostStolenRecord, E>> + Unpin,
+    ) -> Result<(u64, Vec<pb::RejectedLine>), FeedError<E>> {
+        let (batches, mut to_write) = tokio::sync::mpsc::channel(1);
+        let read = async move {
+            let mut batch = Vec::with_capacity(IMPORT_BATCH);
+            while let Some(record) = feed.next().await {
+                batch.push(record?);
+                if batch.len() == IMPORT_BATCH {
+                    let full = std::mem::replace(&mut batch, Vec::with_capacity(IMPORT_BATCH));
+                    if batches.send(full).await.is_err() {
+                        return Ok(()); // the writer stopped, and says why
+                    }
+                }
+            }
+            if !batch.is_empty() {
+                let _ = batches.send(batch).await;
+            }
+            Ok(())
+        };
+        let write = async {
+            let (mut accepted, mut rejected) = (0, Vec::new());
+            while let Some(batch) = to_write.recv().await {
+                let (added, refused) = self.register_lost_stolen(officer, batch).await?;
+                accepted += added;
+                rejected.extend(refused);
+            }
+            Ok::<_, ServiceError>((accepted, rejected))
+        };
+        let (read, written) = tokio::join!(read, write);
+        let written = written.map_err(FeedError::Register)?;
+        read.map_err(FeedError::Feed)?;
+        Ok(written)
+    }
+
     /// Adds lost/stolen reports; every rejected record is returned with its
     /// line number and the reason.
     pub async fn register_lost_stolen(

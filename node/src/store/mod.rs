@@ -439,10 +439,7 @@ impl Store {
     where
         T: Send + 'static,
         E: From<StoreError> + Send + 'static,
-        F: for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, Result<T, E>>
-            + Clone
-            + Send
-            + 'static,
+        F: WriteJob<T, E>,
     {
         self.submit(op, false).await
     }
@@ -455,10 +452,7 @@ impl Store {
     where
         T: Send + 'static,
         E: From<StoreError> + Send + 'static,
-        F: for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, Result<T, E>>
-            + Clone
-            + Send
-            + 'static,
+        F: WriteJob<T, E>,
     {
         self.submit(op, true).await
     }
@@ -467,10 +461,7 @@ impl Store {
     where
         T: Send + 'static,
         E: From<StoreError> + Send + 'static,
-        F: for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, Result<T, E>>
-            + Clone
-            + Send
-            + 'static,
+        F: WriteJob<T, E>,
     {
         let (job, rx) = job(op, alone);
         self.jobs
@@ -479,6 +470,22 @@ impl Store {
             .map_err(|_| E::from(StoreError::Closed))?;
         rx.await.map_err(|_| E::from(StoreError::Closed))?
     }
+}
+
+/// What [`Store::write`] runs: a change made through the writer's
+/// connection, answering `T` or failing with `E`. `Clone` because on
+/// PostgreSQL its batch may be run again.
+pub trait WriteJob<T, E>:
+    for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, Result<T, E>> + Clone + Send + 'static
+{
+}
+
+impl<T, E, F> WriteJob<T, E> for F where
+    F: for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, Result<T, E>>
+        + Clone
+        + Send
+        + 'static
+{
 }
 
 /// Where a job's answer goes: answered once, by the completion of the run
@@ -501,10 +508,7 @@ impl<T, E, F> JobOp for Op<F, T, E>
 where
     T: Send + 'static,
     E: From<StoreError> + Send + 'static,
-    F: for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, Result<T, E>>
-        + Clone
-        + Send
-        + 'static,
+    F: WriteJob<T, E>,
 {
     fn rerunnable(&self) -> RunJob {
         run_op(self.op.clone(), self.slot.clone())
@@ -519,7 +523,7 @@ fn run_op<T, E, F>(op: F, slot: Slot<T, E>) -> RunJob
 where
     T: Send + 'static,
     E: From<StoreError> + Send + 'static,
-    F: for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, Result<T, E>> + Send + 'static,
+    F: WriteJob<T, E>,
 {
     Box::new(move |conn| {
         Box::pin(async move {
@@ -546,10 +550,7 @@ fn job<T, E, F>(op: F, alone: bool) -> (Job, oneshot::Receiver<Result<T, E>>)
 where
     T: Send + 'static,
     E: From<StoreError> + Send + 'static,
-    F: for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, Result<T, E>>
-        + Clone
-        + Send
-        + 'static,
+    F: WriteJob<T, E>,
 {
     let (tx, rx) = oneshot::channel::<Result<T, E>>();
     let slot: Slot<T, E> = Arc::new(std::sync::Mutex::new(Some(tx)));

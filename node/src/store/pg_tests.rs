@@ -76,9 +76,7 @@ async fn pid(c: &mut AnyConnection) -> i32 {
 
 /// A job that updates an outbox row and then appends to the audit chain,
 /// as recording a delivery does.
-fn update_then_audit(
-    id: EnvelopeId,
-) -> impl for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, Result<(), StoreError>> + Clone {
+fn update_then_audit(id: EnvelopeId) -> impl WriteJob<(), StoreError> {
     move |conn| {
         boxed(async move {
             outbox::retry_later(conn, id, "BEL", "slow", t0()).await?;

@@ -100,9 +100,7 @@ async fn count(store: &Store, table: &str) -> i64 {
 }
 
 /// Inserts peer `name` (plain INSERT, so a duplicate is a database error).
-fn insert_peer(
-    name: String,
-) -> impl for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, Result<(), StoreError>> + Clone {
+fn insert_peer(name: String) -> impl WriteJob<(), StoreError> {
     move |conn| {
         boxed(async move {
             peer_insert(name).execute(conn).await?;
@@ -340,9 +338,7 @@ async fn has_peer(store: &Store, name: &str) -> bool {
 }
 
 /// Writes `name`, then tries to write it again and ignores the failure.
-fn swallowing(
-    name: &'static str,
-) -> impl for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, Result<(), StoreError>> + Clone {
+fn swallowing(name: &'static str) -> impl WriteJob<(), StoreError> {
     move |conn| {
         boxed(async move {
             insert_peer(name.into())(&mut *conn).await?;
@@ -1128,11 +1124,7 @@ async fn check_audit_chain(store: Store) {
     // next one chains to the entry before it. (The SQLite writer keeps the
     // head in memory and must forget it on every rollback.) Alone in a
     // batch, then in batches with others.
-    fn append_then(
-        i: i64,
-        fail: bool,
-    ) -> impl for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, Result<(), StoreError>> + Clone
-    {
+    fn append_then(i: i64, fail: bool) -> impl WriteJob<(), StoreError> {
         move |conn| {
             boxed(async move {
                 audit::append(conn, t0(), "node", "case.view", &format!("r-{i}"), "").await?;

@@ -246,6 +246,24 @@ struct LoopResult {
     first_error: Option<String>,
 }
 
+/// Runs `op` a few times per worker before anything is measured
+/// (connections, files, the allocator), and fails if none got through.
+async fn warm_up<F, Fut>(concurrency: usize, op: F) -> anyhow::Result<()>
+where
+    F: Fn() -> Fut + Clone + Send + 'static,
+    Fut: std::future::Future<Output = anyhow::Result<()>> + Send,
+{
+    let warm = run_closed_loop(concurrency, concurrency * 4, Duration::from_secs(60), op).await;
+    if warm.done == 0 {
+        bail!(
+            "nothing got through while warming up: {}",
+            warm.first_error
+                .unwrap_or_else(|| "no error reported".into())
+        );
+    }
+    Ok(())
+}
+
 /// `concurrency` workers run `op` back to back until `total` operations
 /// have started or `limit` has passed; each operation's latency is taken by
 /// the client.
@@ -463,20 +481,9 @@ async fn exchange(
             }
         }
     };
-    let warm = run_closed_loop(
-        args.concurrency,
-        args.concurrency * 4,
-        Duration::from_secs(60),
-        op.clone(),
-    )
-    .await;
-    if warm.done == 0 {
-        bail!(
-            "{label}: no exchange completed while warming up: {}",
-            warm.first_error
-                .unwrap_or_else(|| "no error reported".into())
-        );
-    }
+    warm_up(args.concurrency, op.clone())
+        .await
+        .with_context(|| label.to_string())?;
     submitted.lock().unwrap_or_else(|e| e.into_inner()).clear();
     let cpu = |_: ()| -> Vec<Option<Duration>> {
         nodes

@@ -463,6 +463,45 @@ async fn a_report_keyed_by_older_rules_is_keyed_again_at_start_and_found() -> an
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_feed_of_several_batches_is_imported_whole_with_every_bad_line_named()
+-> anyhow::Result<()> {
+    let mut f = regional(true).await?;
+    // Two full batches and part of a third. The first line of each batch
+    // after the first repeats line 1, the second line of each has no make.
+    let batch = iti_node::hub::register::IMPORT_BATCH as u64;
+    let lines = 2 * batch + 10;
+    let records = (1..=lines).map(move |line| {
+        let repeat = (line - 1) % batch == 0;
+        pb::LostStolenRecord {
+            line,
+            reported_by: "NGA".into(),
+            make: if (line - 1) % batch == 1 {
+                ""
+            } else {
+                "FN Herstal"
+            }
+            .into(),
+            serial_number: format!("SN{:07}", if repeat { 1 } else { line }),
+            ..Default::default()
+        }
+    });
+    let reply = f
+        .officer("hub:INTERPOL", Role::Poc)?
+        .import_lost_stolen(tokio_stream::iter(records))
+        .await?
+        .into_inner();
+    let rejected: Vec<u64> = reply.rejected.iter().map(|r| r.line).collect();
+    let expected = vec![2, batch + 1, batch + 2, 2 * batch + 1, 2 * batch + 2];
+    assert_eq!(rejected, expected, "{:?}", reply.rejected);
+    assert_eq!(reply.accepted, lines - expected.len() as u64);
+    let registered =
+        iti_tests::db_scalar(f.node("hub:INTERPOL")?, "SELECT COUNT(*) FROM lost_stolen").await?;
+    assert_eq!(registered as u64, reply.accepted);
+    f.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_request_causes_at_most_ten_broker_notices() -> anyhow::Result<()> {
     let mut f = regional(true).await?;
     // The same rifle reported by twelve states: twelve register matches.

@@ -29,7 +29,7 @@ use time::OffsetDateTime;
 use tokio::sync::oneshot;
 use tokio_stream::StreamExt;
 
-use super::{Args, Figures, Memory, per_op, run_closed_loop};
+use super::{Args, Figures, Memory, per_op, run_closed_loop, warm_up};
 
 pub(crate) const LABEL: &str = "(4) peer pipeline: NATS JetStream";
 
@@ -436,21 +436,9 @@ async fn measure(args: &Args, server: &NatsServer) -> anyhow::Result<Figures> {
         async move { send(&js, &origin, &waiting, id).await }
     };
     let rss_before = memory(server.pid());
-    // Warm up: connections, stream files, allocator.
-    let warm = run_closed_loop(
-        args.concurrency,
-        args.concurrency * 4,
-        Duration::from_secs(60),
-        op.clone(),
-    )
-    .await;
-    if warm.done == 0 {
+    if let Err(e) = warm_up(args.concurrency, op.clone()).await {
         receiver.abort();
-        bail!(
-            "nats: nothing got through while warming up: {}",
-            warm.first_error
-                .unwrap_or_else(|| "no error reported".into())
-        );
+        return Err(e.context("nats"));
     }
     let cpu = || {
         [
