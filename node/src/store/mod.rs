@@ -60,6 +60,12 @@ pub use pg_batch::FAILOVER_WAIT;
 /// Jobs committed together at most.
 pub const MAX_BATCH: usize = 256;
 
+/// PostgreSQL: bulk jobs run at once beside the writer, each on a connection
+/// of its own. Two keep both of this machine's cores busy with an import
+/// (the server's backends and the node's decoding) where one left a
+/// quarter of them idle.
+const BULK_WRITERS: usize = 2;
+
 /// The savepoint that isolates one job of a batch from the others.
 const SAVEPOINT: &str = "SAVEPOINT job";
 
@@ -361,6 +367,9 @@ pub struct Store {
     pool: AnyPool,
     backend: Backend,
     jobs: mpsc::Sender<Job>,
+    /// Where [`Store::write_bulk`] sends: the writer on SQLite (one writer
+    /// per database), the bulk writers on PostgreSQL.
+    bulk: mpsc::Sender<Job>,
     reruns: Arc<pg_batch::Reruns>,
 }
 
@@ -405,11 +414,16 @@ impl Store {
         }
         let (tx, rx) = mpsc::channel::<Job>(4 * MAX_BATCH);
         let reruns = Arc::new(pg_batch::Reruns::default());
+        let bulk = match backend {
+            Backend::Sqlite => tx.clone(),
+            Backend::Postgres => spawn_bulk_writers(&options, &setup, &reruns).await?,
+        };
         spawn_writer(options, setup, reruns.clone(), rx).await?;
         Ok(Store {
             pool,
             backend,
             jobs: tx,
+            bulk,
             reruns,
         })
     }
@@ -448,6 +462,9 @@ impl Store {
     /// import): it runs in a transaction of its own, committed before its
     /// caller is answered. In a shared transaction its savepoint would copy
     /// every page it touches first, which costs more than the rows' writing.
+    /// On PostgreSQL it runs beside the writer ([`BULK_WRITERS`] at once),
+    /// takes the audit lock only to append, and must write rows in key
+    /// order (see `pg_batch`'s lock order).
     pub async fn write_bulk<T, E, F>(&self, op: F) -> Result<T, E>
     where
         T: Send + 'static,
@@ -464,7 +481,8 @@ impl Store {
         F: WriteJob<T, E>,
     {
         let (job, rx) = job(op, alone);
-        self.jobs
+        let queue = if alone { &self.bulk } else { &self.jobs };
+        queue
             .send(job)
             .await
             .map_err(|_| E::from(StoreError::Closed))?;
@@ -580,9 +598,76 @@ async fn spawn_writer(
     reruns: Arc<pg_batch::Reruns>,
     jobs: mpsc::Receiver<Job>,
 ) -> Result<(), StoreError> {
+    on_writer_thread(
+        "iti-store-writer",
+        options,
+        setup,
+        move |pool, setup| async move {
+            if setup.backend == Backend::Sqlite {
+                audit::cache_head_on_this_thread();
+            }
+            // With several servers listed, a check every second that the pools
+            // are on the one accepting writes (ends with this thread's runtime).
+            if let Some(locator) = setup.locator.clone().filter(|l| l.can_move()) {
+                tokio::spawn(locator.watch());
+            }
+            writer(pool, &setup, &reruns, jobs).await;
+        },
+    )
+    .await
+}
+
+/// PostgreSQL: starts the bulk writers, which take turns at one queue.
+/// Each runs a job at a time, in a transaction of its own.
+async fn spawn_bulk_writers(
+    options: &AnyConnectOptions,
+    setup: &Setup,
+    reruns: &Arc<pg_batch::Reruns>,
+) -> Result<mpsc::Sender<Job>, StoreError> {
+    let (tx, rx) = mpsc::channel::<Job>(BULK_WRITERS);
+    let queue = Arc::new(tokio::sync::Mutex::new(rx));
+    for _ in 0..BULK_WRITERS {
+        let (queue, reruns) = (queue.clone(), reruns.clone());
+        on_writer_thread(
+            "iti-store-bulk",
+            options.clone(),
+            setup.clone(),
+            move |pool, setup| async move {
+                loop {
+                    let next = queue.lock().await.recv().await;
+                    let Some(job) = next else { break };
+                    let locator = setup.locator.as_deref();
+                    pg_batch::run_batch(
+                        &pool,
+                        locator,
+                        &reruns,
+                        vec![job],
+                        pg_batch::AuditLock::WhenAppending,
+                    )
+                    .await;
+                }
+            },
+        )
+        .await?;
+    }
+    Ok(tx)
+}
+
+/// Runs `work` on a thread of its own, on a pool of one connection, until
+/// it returns; answers once the connection is made (or could not be).
+async fn on_writer_thread<F, Fut>(
+    name: &str,
+    options: AnyConnectOptions,
+    setup: Setup,
+    work: F,
+) -> Result<(), StoreError>
+where
+    F: FnOnce(AnyPool, Setup) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = ()>,
+{
     let (ready_tx, ready_rx) = oneshot::channel::<Result<(), StoreError>>();
     std::thread::Builder::new()
-        .name("iti-store-writer".into())
+        .name(name.into())
         .spawn(move || {
             let runtime = match tokio::runtime::Builder::new_current_thread()
                 .enable_all()
@@ -597,17 +682,8 @@ async fn spawn_writer(
             runtime.block_on(async move {
                 match connect(&options, &setup, Role::Writer).await {
                     Ok(pool) => {
-                        if setup.backend == Backend::Sqlite {
-                            audit::cache_head_on_this_thread();
-                        }
-                        // With several servers listed, a check every second
-                        // that the pools are on the one accepting writes
-                        // (ends with this thread's runtime).
-                        if let Some(locator) = setup.locator.clone().filter(|l| l.can_move()) {
-                            tokio::spawn(locator.watch());
-                        }
                         let _ = ready_tx.send(Ok(()));
-                        writer(pool.clone(), &setup, &reruns, jobs).await;
+                        work(pool.clone(), setup).await;
                         pool.close().await;
                     }
                     Err(e) => {
@@ -647,6 +723,7 @@ enum Role {
 }
 
 /// How the store's pools are made.
+#[derive(Clone)]
 struct Setup {
     backend: Backend,
     durability: Durability,
@@ -784,7 +861,10 @@ async fn writer(
         let Some(first) = next else { break };
         let batch = gather(first, &mut jobs, &mut held);
         match &setup.locator {
-            Some(locator) => pg_batch::run_batch(&pool, Some(locator), reruns, batch).await,
+            Some(locator) => {
+                let lock = pg_batch::AuditLock::First;
+                pg_batch::run_batch(&pool, Some(locator), reruns, batch, lock).await
+            }
             None => {
                 run_batch(&pool, batch).await;
                 if let Some(c) = &setup.checkpoints {

@@ -12,6 +12,15 @@
 //! batch appends to the audit chain anyway, and so held that lock until its
 //! commit already; taking it first costs no concurrency.
 //!
+//! Bulk jobs (an import's thousands of rows, `Store::write_bulk`) run beside
+//! the writer, each in a transaction of its own ([`AuditLock::WhenAppending`]):
+//! they write rows of tables only imports write (national records, the
+//! register), in key order, and take the audit lock last, to append their
+//! entry just before committing. A batch holding the audit lock waits for
+//! no such row, and two imports meeting on a key wait for each other in key
+//! order: still no cycle. Should one arise all the same, PostgreSQL breaks
+//! it and the transaction is run again, as below.
+//!
 //! A batch that fails for a passing reason is run again as a whole: a
 //! deadlock or serialization failure PostgreSQL reports anyway (a foreign
 //! transaction, an operator's) a few times; a lost connection or a server
@@ -142,6 +151,16 @@ impl Reruns {
     }
 }
 
+/// When a run takes the audit chain's lock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum AuditLock {
+    /// Before anything else: the writer's batches (see the lock order above).
+    First,
+    /// Only if a job appends to the chain, when it does: a bulk job beside
+    /// the writer, which writes rows no batch of the writer writes.
+    WhenAppending,
+}
+
 /// How one run of a batch ended.
 enum Run {
     Committed(Vec<Completion>),
@@ -163,12 +182,13 @@ pub(super) async fn run_batch(
     locator: Option<&Locator>,
     reruns: &Arc<Reruns>,
     batch: Vec<Job>,
+    lock: AuditLock,
 ) {
     let mut conflicts = 0u32;
     let mut away_since: Option<Instant> = None;
     let mut pause = Duration::from_millis(50);
     loop {
-        match run_once(pool, &batch).await {
+        match run_once(pool, &batch, lock).await {
             Run::Committed(completions) => {
                 for c in completions {
                     (c.finish)(Ok(()));
@@ -233,12 +253,12 @@ pub(super) async fn run_batch(
 }
 
 /// One run of the batch; a connection that failed is not used again.
-async fn run_once(pool: &AnyPool, batch: &[Job]) -> Run {
+async fn run_once(pool: &AnyPool, batch: &[Job], lock: AuditLock) -> Run {
     let mut conn = match pool.acquire().await {
         Ok(c) => c,
         Err(e) => return stop(Vec::new(), 0, e),
     };
-    let run = run_in(&mut conn, batch).await;
+    let run = run_in(&mut conn, batch, lock).await;
     if matches!(
         run,
         Run::Again(Passing::Connection, _) | Run::InDoubt(..) | Run::Failed { .. }
@@ -260,8 +280,8 @@ fn stop(completions: Vec<Completion>, ran: usize, error: sqlx::Error) -> Run {
     }
 }
 
-/// One run of the batch in one transaction: the audit lock first, then
-/// each job in a savepoint of its own.
+/// One run of the batch in one transaction: the audit lock first (unless
+/// `lock` says otherwise), then each job in a savepoint of its own.
 ///
 /// After a failed statement PostgreSQL refuses every later one until the
 /// transaction is rolled back (to a savepoint), and then turns COMMIT into
@@ -270,16 +290,18 @@ fn stop(completions: Vec<Completion>, ran: usize, error: sqlx::Error) -> Run {
 /// batch, and fail every other job of the batch if not. So every job gets a
 /// savepoint, released (open subtransactions are costly here), and one
 /// whose RELEASE fails is rolled back alone and answered with the error.
-async fn run_in(conn: &mut AnyConnection, batch: &[Job]) -> Run {
+async fn run_in(conn: &mut AnyConnection, batch: &[Job], lock: AuditLock) -> Run {
     let mut completions = Vec::with_capacity(batch.len());
     let mut tx = match conn.begin().await {
         Ok(tx) => tx,
         Err(e) => return stop(completions, 0, e),
     };
-    if let Err(e) = tx.execute(AUDIT_LOCK).await {
-        return stop(completions, 0, e);
+    if lock == AuditLock::First {
+        if let Err(e) = tx.execute(AUDIT_LOCK).await {
+            return stop(completions, 0, e);
+        }
+        AUDIT_LOCKED.with(|l| l.set(true));
     }
-    AUDIT_LOCKED.with(|l| l.set(true));
     let _unlocked = Unlocked;
     for (i, job) in batch.iter().enumerate() {
         if let Err(e) = tx.execute(SAVEPOINT).await {

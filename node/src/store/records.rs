@@ -107,29 +107,22 @@ pub async fn upsert(
         return Ok((0, 0));
     }
     let backend = Backend::of(conn);
-    // New rows take ids above the largest (SQLite's rowid, PostgreSQL's
-    // sequence): counted among the last ids afterwards (an index read of
-    // as many ids as rows, whatever the plan), rather than every key looked
-    // up first or every id returned.
+    if backend == Backend::Postgres {
+        return upsert_counted(conn, source, kind, rows, now).await;
+    }
+    // New rows take ids above the largest (SQLite's rowid): counted among
+    // the last ids afterwards (an index read of as many ids as rows), rather
+    // than every key looked up first or every id returned. The writer is
+    // the database's only one, so no other row comes in between.
     let before: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM records")
         .fetch_one(&mut *conn)
         .await?;
     ensure_savepoint(conn).await?;
     for chunk in rows.chunks(ROWS_PER_STATEMENT) {
-        let mut q = sqlx::query(composed(upsert_sql(backend, chunk.len())))
-            .bind(source.name.as_str())
-            .bind(kind.as_str())
-            .bind(source.domain.as_str())
-            .bind(to_millis(now));
-        for r in chunk {
-            q = q
-                .bind(r.source_key.as_str())
-                .bind(r.make_key.as_str())
-                .bind(r.serial_key.as_str())
-                .bind(r.date_key)
-                .bind(r.record.as_slice());
-        }
-        q.execute(&mut *conn).await?;
+        let sql = upsert_sql(backend, chunk.len());
+        bound(sql, source, kind, chunk, now)
+            .execute(&mut *conn)
+            .await?;
     }
     let (mut newest, mut above) = (String::new(), String::new());
     placeholder(backend, 1, &mut newest);
@@ -144,6 +137,55 @@ pub async fn upsert(
     .await?;
     let new = new as u64;
     Ok((new, rows.len() as u64 - new))
+}
+
+/// PostgreSQL, where imports run side by side (`Store::write_bulk`) and
+/// another's new ids may come between: each statement counts its own new
+/// rows (a row just inserted has no `xmax`; one updated has this
+/// transaction's).
+async fn upsert_counted(
+    conn: &mut AnyConnection,
+    source: &Source,
+    kind: Kind,
+    rows: &[RecordRow],
+    now: OffsetDateTime,
+) -> Result<(u64, u64), StoreError> {
+    let mut new = 0i64;
+    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+        let sql = format!(
+            "WITH upserted AS ({} RETURNING xmax = 0 AS inserted) \
+             SELECT COUNT(*) FROM upserted WHERE inserted",
+            upsert_sql(Backend::Postgres, chunk.len())
+        );
+        let counted = bound(sql, source, kind, chunk, now)
+            .fetch_one(&mut *conn)
+            .await?;
+        new += counted.try_get::<i64, _>(0)?;
+    }
+    let new = new as u64;
+    Ok((new, rows.len() as u64 - new))
+}
+
+/// `sql` (an [`upsert_sql`]) with the source's values and `chunk`'s bound.
+fn bound<'q>(
+    sql: String,
+    source: &'q Source,
+    kind: Kind,
+    chunk: &'q [RecordRow],
+    now: OffsetDateTime,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments> {
+    let q = sqlx::query(composed(sql))
+        .bind(source.name.as_str())
+        .bind(kind.as_str())
+        .bind(source.domain.as_str())
+        .bind(to_millis(now));
+    chunk.iter().fold(q, |q, r| {
+        q.bind(r.source_key.as_str())
+            .bind(r.make_key.as_str())
+            .bind(r.serial_key.as_str())
+            .bind(r.date_key)
+            .bind(r.record.as_slice())
+    })
 }
 
 /// The upsert of `rows` records: the source's values bound once, then five
@@ -509,6 +551,130 @@ mod tests {
         .await
         .unwrap();
         assert!(none.is_empty(), "another domain's search does not see it");
+    }
+
+    fn rows(from: usize, to: usize) -> Vec<RecordRow> {
+        (from..to)
+            .map(|i| record(&format!("K{i}"), &format!("S{i:06}"), "armoury A").into())
+            .collect()
+    }
+
+    async fn import(store: &Store, source: &Source, rows: Vec<RecordRow>) -> (u64, u64) {
+        let now = OffsetDateTime::from_unix_timestamp(1_760_000_000).unwrap();
+        let s = source.clone();
+        store
+            .write_bulk(move |conn| {
+                boxed(async move { upsert(conn, &s, Kind::Holding, &rows, now).await })
+            })
+            .await
+            .unwrap()
+    }
+
+    /// Four sources imported at once, each a batch at a time, half of each
+    /// batch keys imported before: every import counts its own rows, whatever
+    /// the others insert meanwhile (on PostgreSQL they run side by side).
+    async fn check_imports_at_once_count_their_own(store: Store) {
+        let imports = (0..4).map(|n| {
+            let store = store.clone();
+            let source = Source {
+                name: format!("source-{n}"),
+                ..source()
+            };
+            tokio::spawn(async move {
+                let mut counted = (0, 0);
+                for b in 0..8 {
+                    let (new, updated) =
+                        import(&store, &source, rows(b * 300, b * 300 + 600)).await;
+                    counted = (counted.0 + new, counted.1 + updated);
+                }
+                counted
+            })
+        });
+        for counted in futures::future::join_all(imports).await {
+            // 2,700 keys in all; each batch's first 300 were in the one before.
+            assert_eq!(counted.unwrap(), (2700, 2100));
+        }
+        assert_eq!(count(store.pool()).await.unwrap(), 4 * 2700);
+    }
+
+    #[tokio::test]
+    async fn sqlite_imports_at_once_count_their_own() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("node.db").display());
+        check_imports_at_once_count_their_own(
+            Store::open(&url, Durability::Normal, "test").await.unwrap(),
+        )
+        .await;
+    }
+
+    #[tokio::test]
+    async fn postgres_imports_at_once_count_their_own() {
+        let Some(db) = fresh_postgres().await else {
+            eprintln!("skipped: {POSTGRES_URL_VAR} is not set");
+            return;
+        };
+        let store = Store::open(db.url(), Durability::Full, "test")
+            .await
+            .unwrap();
+        check_imports_at_once_count_their_own(store).await;
+    }
+
+    /// PostgreSQL: an import's transaction, however long, holds up neither
+    /// the node's other writes (a trace arriving) nor another import.
+    #[tokio::test]
+    async fn postgres_an_import_holds_up_no_other_write() {
+        let Some(db) = fresh_postgres().await else {
+            eprintln!("skipped: {POSTGRES_URL_VAR} is not set");
+            return;
+        };
+        let store = Store::open(db.url(), Durability::Full, "test")
+            .await
+            .unwrap();
+        let now = OffsetDateTime::from_unix_timestamp(1_760_000_000).unwrap();
+        let (started, release) = (
+            std::sync::Arc::new(tokio::sync::Notify::new()),
+            std::sync::Arc::new(tokio::sync::Notify::new()),
+        );
+        let (s, batch) = (source(), rows(0, 500));
+        let (on_start, on_release) = (started.clone(), release.clone());
+        let long = tokio::spawn({
+            let store = store.clone();
+            async move {
+                store
+                    .write_bulk(move |conn| {
+                        boxed(async move {
+                            let r = upsert(conn, &s, Kind::Holding, &batch, now).await?;
+                            on_start.notify_one();
+                            on_release.notified().await;
+                            Ok::<_, StoreError>(r)
+                        })
+                    })
+                    .await
+            }
+        });
+        started.notified().await;
+        let other = Source {
+            name: "army-inventory".into(),
+            ..source()
+        };
+        let guard = std::time::Duration::from_secs(60);
+        let s = other.clone();
+        let write = store.write(move |conn| {
+            boxed(async move { upsert_source_write(&s, now).execute(&mut *conn).await })
+        });
+        tokio::time::timeout(guard, write)
+            .await
+            .expect("a write waited for the import's transaction")
+            .unwrap();
+        let second = import(&store, &other, rows(0, 500));
+        assert_eq!(
+            tokio::time::timeout(guard, second)
+                .await
+                .expect("an import waited for another's transaction"),
+            (500, 0)
+        );
+        release.notify_one();
+        assert_eq!(long.await.unwrap().unwrap(), (500, 0));
     }
 
     #[tokio::test]

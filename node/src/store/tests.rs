@@ -23,7 +23,10 @@ use crate::ids::{CaseId, EnvelopeId, ParticipantId, TraceId};
 async fn run_batch_on(store: &Store, batch: Vec<Job>) {
     match store.backend() {
         Backend::Sqlite => run_batch(store.pool(), batch).await,
-        Backend::Postgres => pg_batch::run_batch(store.pool(), None, &store.reruns, batch).await,
+        Backend::Postgres => {
+            let lock = pg_batch::AuditLock::First;
+            pg_batch::run_batch(store.pool(), None, &store.reruns, batch, lock).await
+        }
     }
 }
 
@@ -1293,6 +1296,7 @@ async fn check_hub_tables(store: Store) {
             .unwrap();
         assert_eq!(added, expected);
     }
+    check_a_large_feed_batch(&store, &report).await;
     let keys = |k: &[&str]| k.iter().map(|s| s.to_string()).collect::<Vec<_>>();
     assert_eq!(
         hub::lost_stolen_candidates(store.pool(), "ACME", &keys(&["SN010", "SN001"]))
@@ -1306,6 +1310,51 @@ async fn check_hub_tables(store: Store) {
                 .await
                 .unwrap()
                 .is_empty()
+        );
+    }
+}
+
+/// A feed's batch as it comes: more reports than one statement takes, out
+/// of key order, with quotes, backslashes and accents, some repeated (in
+/// the batch, or already registered): each answer is in the feed's order
+/// and every value is stored as sent.
+async fn check_a_large_feed_batch(store: &Store, registered: &hub::LostStolenRow) {
+    let reports: Vec<hub::LostStolenRow> = (0..1_203)
+        .rev()
+        .map(|i| hub::LostStolenRow {
+            reported_by: ["GHA", "NGA", "BEL"][i % 3].into(),
+            make: "Česká \"zbrojovka\"".into(),
+            model: format!("vz. {i}"),
+            serial_number: format!("CZ-{i:05}"),
+            calibre: "7.62×39".into(),
+            make_key: "CZ".into(),
+            serial_key: format!("CZ{i:05}"),
+            reported_on: "2025-03-04".into(),
+            circumstances: format!("stolen from \\\\depot\\{i}\n\t{{\"n\": {i}}}"),
+            reference: format!("réf. {i}"),
+        })
+        .collect();
+    let mut batch = reports.clone();
+    batch.insert(700, reports[10].clone());
+    batch.push(registered.clone());
+    let mut expected = vec![true; reports.len()];
+    expected.insert(700, false);
+    expected.push(false);
+    let added = store
+        .write(move |conn| boxed(async move { hub::add_lost_stolen_many(conn, &batch).await }))
+        .await
+        .unwrap();
+    assert_eq!(added, expected);
+    for report in [&reports[0], &reports[10], &reports[1_202]] {
+        assert_eq!(
+            hub::lost_stolen_candidates(
+                store.pool(),
+                "CZ",
+                std::slice::from_ref(&report.serial_key)
+            )
+            .await
+            .unwrap(),
+            vec![report.clone()]
         );
     }
 }

@@ -178,7 +178,12 @@ async fn run(args: &Args, backend: &str) -> anyhow::Result<()> {
     let node = sandbox.node(&broker)?.clone();
     matching(args, &node).await?;
     seized_cache(args, &node).await?;
+    // The broker's store (its connections) goes with the last handle to it,
+    // before its database is dropped.
+    drop(node);
     sandbox.stop_all().await;
+    drop(sandbox);
+    drop(pg);
     Ok(())
 }
 

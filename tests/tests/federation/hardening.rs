@@ -707,23 +707,32 @@ with grpc.secure_channel("127.0.0.1:" + port, creds, options=options) as channel
         print("wrong name refused", e.code().name)
 "#;
 
+/// Why Python grpcio cannot be called here, if it cannot.
+async fn missing_grpcio() -> Option<String> {
+    let probe = tokio::process::Command::new("python3")
+        .args(["-c", "import grpc, grpc_tools"])
+        .output()
+        .await;
+    match probe {
+        Err(_) => Some("python3 is not installed".into()),
+        Ok(out) if !out.status.success() => Some("Python grpcio is not installed".into()),
+        Ok(_) => None,
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stock_grpc_client_verifies_the_node_and_reflection_lists_the_local_port()
 -> anyhow::Result<()> {
-    let python = std::process::Command::new("python3")
-        .arg("--version")
-        .output();
-    if python.is_err() {
-        eprintln!(
-            "SKIPPED: python3 is not installed; this test calls the node with Python grpcio (pip install grpcio grpcio-tools)"
-        );
+    if let Some(missing) = missing_grpcio().await {
+        // As the browser tests: the README's test command passes on a
+        // machine with only the Rust toolchain; `.ci/run` installs grpcio
+        // and requires this test to run.
+        if std::env::var("ITI_STOCK_CLIENT_TESTS").as_deref() == Ok("require") {
+            anyhow::bail!("the stock-client test is required, but {missing}");
+        }
+        eprintln!("SKIPPED: {missing}; pip install grpcio grpcio-tools to run it");
         return Ok(());
     }
-    run(tokio::process::Command::new("python3").args(["-c", "import grpc, grpc_tools"]))
-        .await
-        .map_err(|e| {
-            e.context("Python grpcio is missing: pip install grpcio grpcio-tools (.ci/run does)")
-        })?;
 
     // A state's PKI made with itictl, the node certificate with its names.
     let dir = tempfile::tempdir()?;
