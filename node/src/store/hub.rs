@@ -217,36 +217,24 @@ async fn insert_as_rows(
     collect_keys(q.fetch_all(&mut *conn).await?, inserted)
 }
 
-/// PostgreSQL: the whole batch in one statement, each column bound as one
-/// JSON array of strings and zipped back into rows by the server: ten
-/// parameters however many reports, where a row of ten each cost the
-/// server a parse of 5,000 and a round trip per 500. `ORDER BY n` keeps the
-/// key order the rows were sorted in.
+/// PostgreSQL: the whole batch in one statement, its columns bound as
+/// JSON arrays (`sql::json_columns`), in the key order they were sorted in.
 async fn insert_as_columns(
     conn: &mut AnyConnection,
     sorted: &[&LostStolenRow],
     inserted: &mut std::collections::HashSet<WeaponKey>,
 ) -> Result<(), StoreError> {
-    let mut columns: [Vec<&str>; 10] = Default::default();
-    for r in sorted {
-        for (column, v) in columns.iter_mut().zip(report_values(r)) {
-            column.push(v);
-        }
-    }
-    let arrays = (1..=10)
-        .map(|i| format!("json_array_elements_text(${i}::json)"))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let names: Vec<&str> = REPORT_COLUMNS.split(", ").collect();
     let sql = format!(
-        "INSERT INTO lost_stolen ({REPORT_COLUMNS}) \
-         SELECT {REPORT_COLUMNS} FROM ROWS FROM ({arrays}) WITH ORDINALITY \
-         AS batch ({REPORT_COLUMNS}, n) ORDER BY n \
-         ON CONFLICT DO NOTHING RETURNING make_key, serial_key, reported_by"
+        "INSERT INTO lost_stolen ({REPORT_COLUMNS}) SELECT {REPORT_COLUMNS} FROM {} ORDER BY n \
+         ON CONFLICT DO NOTHING RETURNING make_key, serial_key, reported_by",
+        super::sql::json_columns(1, &names)
     );
     let mut q = sqlx::query(super::composed(sql));
-    for column in &columns {
-        let json = serde_json::to_string(column).expect("a list of strings always serialises");
-        q = q.bind(json);
+    for column in 0..names.len() {
+        q = q.bind(super::sql::json_column(
+            sorted.iter().map(|r| report_values(r)[column]),
+        ));
     }
     collect_keys(q.fetch_all(&mut *conn).await?, inserted)
 }

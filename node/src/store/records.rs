@@ -10,14 +10,15 @@ use time::OffsetDateTime;
 
 use iti_proto::v1 as pb;
 
-use super::sql::{list, placeholder, placeholders};
+use super::sql::{json_column, json_columns, list, placeholder, placeholders};
 use super::{Backend, StoreError, Write, composed, ensure_savepoint};
 use crate::clock::{from_millis, to_millis};
 use crate::records::{Domain, Domains, FieldMarkings, Kind, Record, Source, StoredRecord};
 
-/// Rows per INSERT: five values each (the source, kind, domain and time
-/// are bound once a statement), well under both backends' limits of bound
+/// Rows per INSERT on SQLite: five values each (the source, kind, domain
+/// and time are bound once a statement), well under its limit of bound
 /// values per statement: one statement per write job of an import.
+/// PostgreSQL takes a job's rows in one statement whatever their number.
 const ROWS_PER_STATEMENT: usize = 1000;
 
 /// A record as the writer stores it, made beforehand by the import's own
@@ -140,9 +141,11 @@ pub async fn upsert(
 }
 
 /// PostgreSQL, where imports run side by side (`Store::write_bulk`) and
-/// another's new ids may come between: each statement counts its own new
+/// another's new ids may come between: the statement counts its own new
 /// rows (a row just inserted has no `xmax`; one updated has this
-/// transaction's).
+/// transaction's). The whole batch is one statement, its columns bound as
+/// JSON arrays (`sql::json_columns`) in the caller's order, which is the
+/// key order.
 async fn upsert_counted(
     conn: &mut AnyConnection,
     source: &Source,
@@ -150,23 +153,35 @@ async fn upsert_counted(
     rows: &[RecordRow],
     now: OffsetDateTime,
 ) -> Result<(u64, u64), StoreError> {
-    let mut new = 0i64;
-    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
-        let sql = format!(
-            "WITH upserted AS ({} RETURNING xmax = 0 AS inserted) \
-             SELECT COUNT(*) FROM upserted WHERE inserted",
-            upsert_sql(Backend::Postgres, chunk.len())
-        );
-        let counted = bound(sql, source, kind, chunk, now)
-            .fetch_one(&mut *conn)
-            .await?;
-        new += counted.try_get::<i64, _>(0)?;
-    }
-    let new = new as u64;
+    let columns = json_columns(
+        5,
+        &["source_key", "make_key", "serial_key", "date_key", "record"],
+    );
+    let sql = format!(
+        "WITH upserted AS (INSERT INTO records ({RECORD_COLUMNS}) \
+         SELECT $1, $2, $3, $4, source_key, make_key, serial_key, date_key::bigint, \
+         decode(record, 'hex') FROM {columns} ORDER BY n {UPSERT} RETURNING xmax = 0 AS inserted) \
+         SELECT COUNT(*) FROM upserted WHERE inserted"
+    );
+    let dates: Vec<String> = rows.iter().map(|r| r.date_key.to_string()).collect();
+    let records: Vec<String> = rows.iter().map(|r| hex::encode(&r.record)).collect();
+    let counted = sqlx::query(composed(sql))
+        .bind(source.name.as_str())
+        .bind(kind.as_str())
+        .bind(source.domain.as_str())
+        .bind(to_millis(now))
+        .bind(json_column(rows.iter().map(|r| r.source_key.as_str())))
+        .bind(json_column(rows.iter().map(|r| r.make_key.as_str())))
+        .bind(json_column(rows.iter().map(|r| r.serial_key.as_str())))
+        .bind(json_column(dates.iter().map(String::as_str)))
+        .bind(json_column(records.iter().map(String::as_str)))
+        .fetch_one(&mut *conn)
+        .await?;
+    let new = counted.try_get::<i64, _>(0)? as u64;
     Ok((new, rows.len() as u64 - new))
 }
 
-/// `sql` (an [`upsert_sql`]) with the source's values and `chunk`'s bound.
+/// SQLite: `sql` (an [`upsert_sql`]) with the source's values and `chunk`'s bound.
 fn bound<'q>(
     sql: String,
     source: &'q Source,
@@ -188,8 +203,17 @@ fn bound<'q>(
     })
 }
 
-/// The upsert of `rows` records: the source's values bound once, then five
-/// a row (`VALUES` names its columns column1... on both backends; SQLite
+const RECORD_COLUMNS: &str = "source, kind, domain, updated_at, source_key, make_key, \
+                              serial_key, date_key, record";
+
+/// A record again from its source replaces the one stored, in place.
+const UPSERT: &str = "ON CONFLICT (source, source_key) DO UPDATE SET kind = excluded.kind, \
+                      domain = excluded.domain, make_key = excluded.make_key, \
+                      serial_key = excluded.serial_key, date_key = excluded.date_key, \
+                      record = excluded.record, updated_at = excluded.updated_at";
+
+/// SQLite: the upsert of `rows` records, the source's values bound once,
+/// then five a row (`VALUES` names its columns column1... on both backends; SQLite
 /// needs the `WHERE` to read `ON CONFLICT` as the upsert's).
 fn upsert_sql(backend: Backend, rows: usize) -> String {
     let mut first = String::new();
@@ -200,12 +224,8 @@ fn upsert_sql(backend: Backend, rows: usize) -> String {
         placeholder(backend, n, &mut first);
     }
     format!(
-        "INSERT INTO records (source, kind, domain, updated_at, source_key, make_key, serial_key, \
-         date_key, record) SELECT {first}, column1, column2, column3, column4, column5 \
-         FROM (VALUES {}) AS v WHERE true ON CONFLICT (source, source_key) DO UPDATE SET \
-         kind = excluded.kind, domain = excluded.domain, make_key = excluded.make_key, \
-         serial_key = excluded.serial_key, date_key = excluded.date_key, \
-         record = excluded.record, updated_at = excluded.updated_at",
+        "INSERT INTO records ({RECORD_COLUMNS}) SELECT {first}, column1, column2, column3, \
+         column4, column5 FROM (VALUES {}) AS v WHERE true {UPSERT}",
         placeholders(backend, rows, 5, 5)
     )
 }

@@ -46,3 +46,25 @@ pub(super) fn list(backend: Backend, n: usize, first: usize) -> String {
     }
     s
 }
+
+/// PostgreSQL: the rows of a batch bound as columns, each one JSON array of
+/// strings (parameters `$first`, `$first + 1`...), zipped back into rows by
+/// the server, numbered `n` in the order they were bound. Ten parameters
+/// for ten columns however many rows: a row of placeholders each cost the
+/// server a parse of every one, thousands a statement. Select from it with
+/// `ORDER BY n` to write in the caller's order.
+pub(super) fn json_columns(first: usize, names: &[&str]) -> String {
+    let arrays = (first..first + names.len())
+        .map(|i| format!("json_array_elements_text(${i}::json)"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    format!(
+        "ROWS FROM ({arrays}) WITH ORDINALITY AS batch ({}, n)",
+        names.join(", ")
+    )
+}
+
+/// One column of [`json_columns`]: its values as a JSON array of strings.
+pub(super) fn json_column<'a>(values: impl Iterator<Item = &'a str>) -> String {
+    serde_json::to_string(&values.collect::<Vec<_>>()).expect("a list of strings always serialises")
+}

@@ -110,9 +110,17 @@ async fn drop_database(admin_url: &str, name: &str) {
     };
     let force = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
     if conn.execute(composed(force)).await.is_err() {
-        // FORCE may not end a server process such as autovacuum's (busy
-        // after a large import) without a superuser's right; a plain drop
-        // stops it itself.
+        // FORCE ends nothing unless it may end every process on the
+        // database, and autovacuum's (busy after a large import) needs a
+        // superuser's right. A plain drop stops autovacuum itself, once
+        // this role's own connections (a store still closing) are ended.
+        let _ = sqlx::query(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+             WHERE datname = $1 AND usename = current_user AND pid <> pg_backend_pid()",
+        )
+        .bind(name)
+        .execute(&mut conn)
+        .await;
         let plain = format!("DROP DATABASE IF EXISTS {name}");
         if let Err(e) = conn.execute(composed(plain)).await {
             eprintln!("could not drop test database {name}: {e}");
