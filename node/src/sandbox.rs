@@ -47,6 +47,9 @@ pub struct MemberOptions {
     /// SQLite durability; default `Normal` (the sandbox favours speed; a
     /// deployment's default is `Full`).
     pub durability: Option<crate::store::Durability>,
+    /// `outbox.delivery_timeout_secs`; default 10 (below the default
+    /// `claim_lease_secs`, 120, which it must stay under).
+    pub delivery_timeout_secs: Option<u64>,
 }
 
 pub struct Member {
@@ -120,8 +123,12 @@ fn write_config(
     toml.push_str(
         "\n[tls]\nca_cert = \"ca/cert.pem\"\nnode_cert = \"node/cert.pem\"\n\
          node_key = \"node/key.pem\"\nsealing_key = \"node/seal.key\"\n\
-         \n[outbox]\nretry_base_ms = 50\nretry_cap_secs = 2\ndelivery_timeout_secs = 10\n",
+         \n[outbox]\nretry_base_ms = 50\nretry_cap_secs = 2\n",
     );
+    toml.push_str(&format!(
+        "delivery_timeout_secs = {}\n",
+        opts.delivery_timeout_secs.unwrap_or(10)
+    ));
     if let Some(at) = opts.rotate_at {
         let at = crate::clock::rfc3339(at);
         toml = toml.replace(

@@ -211,42 +211,121 @@ impl Node {
         })
     }
 
-    /// Announces entries to every peer but the one each came from and its
-    /// subject.
-    async fn send_announcements(&self, batch: Vec<Announcement>) {
+    /// Announces `entries` to `p`, waiting at most the delivery timeout.
+    async fn announce_to(&self, p: &ParticipantId, entries: Vec<pb::SignedDirectoryEntry>) {
         use iti_proto::v1::federation_client::FederationClient;
-        use prost::Message;
-        for peer in self.peering.peers() {
-            let p = &peer.participant;
-            let entries: Vec<pb::SignedDirectoryEntry> = batch
-                .iter()
-                .filter(|(_, came_from)| came_from.as_ref() != Some(p))
-                .filter(|(signed, _)| {
-                    pb::DirectoryEntry::decode(signed.entry.as_slice())
-                        .is_ok_and(|e| e.participant != p.to_string())
-                })
-                .map(|(signed, _)| signed.clone())
-                .collect();
+        let Ok(channel) = self.peering.channel(p) else {
+            return;
+        };
+        let mut client = FederationClient::new(channel);
+        let call = client.announce(pb::Directory {
+            entries,
+            ..Default::default()
+        });
+        match tokio::time::timeout(self.config.outbox.delivery_timeout, call).await {
+            Ok(Ok(_)) => {}
+            // The peer learns at its next exchange instead.
+            Ok(Err(status)) => {
+                tracing::debug!(peer = %p, code = ?status.code(), "announcement not taken")
+            }
+            Err(_) => tracing::debug!(peer = %p, "announcement unanswered"),
+        }
+    }
+}
+
+/// The entries of `batch` for `p`: those it did not send, of others.
+fn entries_for(p: &ParticipantId, batch: &[Announcement]) -> Vec<pb::SignedDirectoryEntry> {
+    use prost::Message;
+    batch
+        .iter()
+        .filter(|(_, came_from)| came_from.as_ref() != Some(p))
+        .filter(|(signed, _)| {
+            pb::DirectoryEntry::decode(signed.entry.as_slice())
+                .is_ok_and(|e| e.participant != p.to_string())
+        })
+        .map(|(signed, _)| signed.clone())
+        .collect()
+}
+
+/// Calls announcing at once. Each makes its peer fetch from this node: all
+/// of a broker's ninety peers at once would make it serve ninety fetches
+/// at a time, and their calls time out (entries then wait for the peer's
+/// next exchange).
+const ANNOUNCING_AT_ONCE: usize = 4;
+
+/// Announcements on their way, per peer: one call at a time to each peer,
+/// [`ANNOUNCING_AT_ONCE`] peers at a time. A peer that takes the connection
+/// and never answers (a weak line) holds up only its own announcements,
+/// each for at most the delivery timeout, and what comes for it meanwhile
+/// goes in its next call. Dropped with the learner, which stops the calls.
+struct Announcers {
+    queues: HashMap<ParticipantId, Arc<Mutex<PeerQueue>>>,
+    calls: tokio::task::JoinSet<()>,
+    at_once: Arc<tokio::sync::Semaphore>,
+}
+
+impl Default for Announcers {
+    fn default() -> Self {
+        Announcers {
+            queues: HashMap::new(),
+            calls: tokio::task::JoinSet::new(),
+            at_once: Arc::new(tokio::sync::Semaphore::new(ANNOUNCING_AT_ONCE)),
+        }
+    }
+}
+
+#[derive(Default)]
+struct PeerQueue {
+    waiting: Vec<pb::SignedDirectoryEntry>,
+    calling: bool,
+}
+
+impl Announcers {
+    /// Queues `batch` for every peer but the one each entry came from and
+    /// its subject.
+    fn queue(&mut self, node: &Arc<Node>, batch: &[Announcement]) {
+        while self.calls.try_join_next().is_some() {}
+        for peer in node.peering.peers() {
+            let p = peer.participant;
+            let entries = entries_for(&p, batch);
             if entries.is_empty() {
                 continue;
             }
-            let Ok(channel) = self.peering.channel(p) else {
-                continue;
+            let queue = self.queues.entry(p.clone()).or_default().clone();
+            let idle = {
+                let mut q = queue.lock().unwrap_or_else(|e| e.into_inner());
+                q.waiting.extend(entries);
+                !std::mem::replace(&mut q.calling, true)
             };
-            let mut client = FederationClient::new(channel);
-            let call = client.announce(pb::Directory {
-                entries,
-                ..Default::default()
-            });
-            match tokio::time::timeout(self.config.outbox.delivery_timeout, call).await {
-                Ok(Ok(_)) => {}
-                // The peer learns at its next exchange instead.
-                Ok(Err(status)) => {
-                    tracing::debug!(peer = %p, code = ?status.code(), "announcement not taken")
-                }
-                Err(_) => tracing::debug!(peer = %p, "announcement unanswered"),
+            if idle {
+                let at_once = self.at_once.clone();
+                self.calls
+                    .spawn(announce_queued(node.clone(), p, queue, at_once));
             }
         }
+    }
+}
+
+/// Calls `peer` with what waits for it until nothing does.
+async fn announce_queued(
+    node: Arc<Node>,
+    peer: ParticipantId,
+    queue: Arc<Mutex<PeerQueue>>,
+    at_once: Arc<tokio::sync::Semaphore>,
+) {
+    loop {
+        let Ok(_turn) = at_once.acquire().await else {
+            return;
+        };
+        let entries = {
+            let mut q = queue.lock().unwrap_or_else(|e| e.into_inner());
+            if q.waiting.is_empty() {
+                q.calling = false;
+                return;
+            }
+            std::mem::take(&mut q.waiting)
+        };
+        node.announce_to(&peer, entries).await;
     }
 }
 
@@ -267,10 +346,11 @@ pub async fn run(node: Arc<Node>, mut shutdown: watch::Receiver<bool>) {
     let mut starting = true;
     let mut retry = START_RETRY;
     let mut next_refresh = Some(Instant::now());
+    let mut announcers = Announcers::default();
     loop {
         if next_refresh.is_some_and(|at| at <= Instant::now()) {
             if starting && let Some(own) = own_entry(&node).await {
-                node.send_announcements(vec![(own, None)]).await;
+                announcers.queue(&node, &[(own, None)]);
             }
             let unreachable = refresh(&node).await;
             // At start, until every peer has answered once, ask again soon.
@@ -305,7 +385,7 @@ pub async fn run(node: Arc<Node>, mut shutdown: watch::Receiver<bool>) {
             while let Ok(more) = announcements.try_recv() {
                 batch.push(more);
             }
-            node.send_announcements(batch).await;
+            announcers.queue(&node, &batch);
         }
         if *shutdown.borrow() {
             return;

@@ -274,3 +274,60 @@ async fn a_refusal_beyond_a_hub_the_origin_does_not_know_reaches_its_officer_thr
     f.shutdown().await;
     Ok(())
 }
+
+/// A member on a line that takes connections and never answers (a weak
+/// link, a stalled proxy) does not hold up what its hub announces to the
+/// other members: GHA learns NGA's entry while the hub's call to BEN is
+/// still waiting, well within the hub's delivery timeout (longer than this
+/// test waits).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_member_that_never_answers_does_not_hold_up_its_hubs_announcements_to_the_others()
+-> anyhow::Result<()> {
+    let mut f = Federation::empty()?;
+    for member in ["BEN", "GHA", "NGA"] {
+        f.add(member, member_of("hub:ECOWAS"))?;
+    }
+    f.add(
+        "hub:ECOWAS",
+        MemberOptions {
+            hub: true,
+            delivery_timeout_secs: Some(100),
+            ..Default::default()
+        },
+    )?;
+    f.sandbox.start_all().await?;
+    for member in ["GHA", "NGA"] {
+        f.sandbox.peer(&p(member), &p("hub:ECOWAS")).await?;
+    }
+    // BEN's line, as the hub sees it: connections taken, never answered.
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let mut card = f.sandbox.card(&p("BEN"), &[])?;
+    card.endpoint = silent.local_addr()?.to_string();
+    f.node("hub:ECOWAS")?.add_peer(&Actor::Node, card).await?;
+    let held = tokio::spawn(async move {
+        let mut open = Vec::new();
+        while let Ok((socket, _)) = silent.accept().await {
+            open.push(socket);
+        }
+    });
+
+    let s = &f.sandbox;
+    s.publish_directory_entry(&p("hub:ECOWAS"), &["BEN", "GHA", "NGA"], 1)
+        .await?;
+    s.publish_directory_entry(&p("NGA"), &[], 1).await?;
+    let gha = f.node("GHA")?.clone();
+    f.until("GHA learns NGA's entry through its hub", || {
+        let gha = gha.clone();
+        async move {
+            Ok(
+                iti_node::store::peers::directory_of(gha.store.pool(), &p("NGA"))
+                    .await?
+                    .is_some(),
+            )
+        }
+    })
+    .await?;
+    held.abort();
+    f.shutdown().await;
+    Ok(())
+}
