@@ -88,6 +88,16 @@ pub fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
 
+/// "p50 … ms, p99 … ms, max … ms" of sorted latencies, as the benches print.
+pub fn p50_p99_max(sorted: &[Duration]) -> String {
+    format!(
+        "p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+        ms(percentile(sorted, 0.5)),
+        ms(percentile(sorted, 0.99)),
+        ms(sorted.last().copied().unwrap_or_default())
+    )
+}
+
 /// The calling thread's CPU time.
 pub fn own_thread_cpu() -> Duration {
     let stat = std::fs::read_to_string("/proc/thread-self/stat").unwrap_or_default();

@@ -489,8 +489,8 @@ pub async fn answered(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::testdb::{POSTGRES_URL_VAR, fresh_postgres};
-    use crate::store::{Durability, Store, boxed};
+    use crate::store::tests::{postgres_store, sqlite_store};
+    use crate::store::{Store, boxed};
 
     fn source() -> Source {
         Source {
@@ -619,23 +619,16 @@ mod tests {
 
     #[tokio::test]
     async fn sqlite_imports_at_once_count_their_own() {
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}?mode=rwc", dir.path().join("node.db").display());
-        check_imports_at_once_count_their_own(
-            Store::open(&url, Durability::Normal, "test").await.unwrap(),
-        )
-        .await;
+        let (_dir, store) = sqlite_store().await;
+        check_imports_at_once_count_their_own(store).await;
     }
 
     #[tokio::test]
     async fn postgres_imports_at_once_count_their_own() {
-        let Some(db) = fresh_postgres().await else {
-            eprintln!("skipped: {POSTGRES_URL_VAR} is not set");
+        let Some((_db, store)) = postgres_store("postgres_imports_at_once_count_their_own").await
+        else {
             return;
         };
-        let store = Store::open(db.url(), Durability::Full, "test")
-            .await
-            .unwrap();
         check_imports_at_once_count_their_own(store).await;
     }
 
@@ -643,13 +636,10 @@ mod tests {
     /// the node's other writes (a trace arriving) nor another import.
     #[tokio::test]
     async fn postgres_an_import_holds_up_no_other_write() {
-        let Some(db) = fresh_postgres().await else {
-            eprintln!("skipped: {POSTGRES_URL_VAR} is not set");
+        let Some((_db, store)) = postgres_store("postgres_an_import_holds_up_no_other_write").await
+        else {
             return;
         };
-        let store = Store::open(db.url(), Durability::Full, "test")
-            .await
-            .unwrap();
         let now = OffsetDateTime::from_unix_timestamp(1_760_000_000).unwrap();
         let (started, release) = (
             std::sync::Arc::new(tokio::sync::Notify::new()),
@@ -699,22 +689,16 @@ mod tests {
 
     #[tokio::test]
     async fn sqlite_records_upsert_in_place_and_are_found_by_key() {
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}?mode=rwc", dir.path().join("node.db").display());
-        check(Store::open(&url, Durability::Normal, "test").await.unwrap()).await;
+        let (_dir, store) = sqlite_store().await;
+        check(store).await;
     }
 
     #[tokio::test]
     async fn postgres_records_upsert_in_place_and_are_found_by_key() {
-        let Some(db) = fresh_postgres().await else {
-            eprintln!("skipped: {POSTGRES_URL_VAR} is not set");
+        let test = "postgres_records_upsert_in_place_and_are_found_by_key";
+        let Some((_db, store)) = postgres_store(test).await else {
             return;
         };
-        check(
-            Store::open(db.url(), Durability::Full, "test")
-                .await
-                .unwrap(),
-        )
-        .await;
+        check(store).await;
     }
 }

@@ -30,7 +30,7 @@ async fn run_batch_on(store: &Store, batch: Vec<Job>) {
     }
 }
 
-async fn sqlite_store() -> (tempfile::TempDir, Store) {
+pub(super) async fn sqlite_store() -> (tempfile::TempDir, Store) {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}?mode=rwc", dir.path().join("node.db").display());
     let store = Store::open(&url, Durability::Normal, "test").await.unwrap();
@@ -39,7 +39,7 @@ async fn sqlite_store() -> (tempfile::TempDir, Store) {
 
 /// A fresh PostgreSQL store and its URL, or `None` (with a note) when the
 /// PostgreSQL tests are not enabled.
-async fn postgres_store(test: &str) -> Option<(ThrowawayDatabase, Store)> {
+pub(super) async fn postgres_store(test: &str) -> Option<(ThrowawayDatabase, Store)> {
     let Some(db) = fresh_postgres().await else {
         eprintln!("{test}: skipped, {POSTGRES_URL_VAR} is not set");
         return None;

@@ -34,7 +34,7 @@ use iti_node::sandbox::{MemberOptions, Sandbox};
 use iti_node::store::Durability;
 use iti_proto::v1 as pb;
 use iti_proto::v1::records_client::RecordsClient;
-use iti_tests::bench::{RssSampler, ms, own_thread_cpu, percentile};
+use iti_tests::bench::{RssSampler, ms, own_thread_cpu, p50_p99_max, percentile};
 use iti_tests::records_gen::{self, SOURCES};
 use iti_tests::{fixtures, p, submit};
 
@@ -361,11 +361,9 @@ async fn search(
     }
     lat.sort();
     println!(
-        "search {when} (misread serial, gRPC over mutual TLS, audited, one at a time): {} searches, p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms; {found} found their weapon",
+        "search {when} (misread serial, gRPC over mutual TLS, audited, one at a time): {} searches, {}; {found} found their weapon",
         lat.len(),
-        ms(percentile(&lat, 0.5)),
-        ms(percentile(&lat, 0.99)),
-        ms(*lat.last().unwrap_or(&Duration::ZERO))
+        p50_p99_max(&lat)
     );
 
     Ok(())

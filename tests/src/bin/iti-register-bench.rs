@@ -28,7 +28,7 @@ use iti_node::sandbox::{MemberOptions, Sandbox};
 use iti_node::store::Durability;
 use iti_proto::v1 as pb;
 use iti_proto::v1::local_client::LocalClient;
-use iti_tests::bench::{RssSampler, ms, percentile};
+use iti_tests::bench::{RssSampler, ms, p50_p99_max};
 use iti_tests::{p, records_gen};
 
 #[derive(Parser, Debug)]
@@ -245,11 +245,9 @@ async fn matching(args: &Args, node: &iti_node::service::Node) -> anyhow::Result
     }
     lat.sort();
     println!(
-        "matching (one weapon, serial misread, in process): {} checks, p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms; {hits} matched of {expected} reported",
+        "matching (one weapon, serial misread, in process): {} checks, {}; {hits} matched of {expected} reported",
         lat.len(),
-        ms(percentile(&lat, 0.5)),
-        ms(percentile(&lat, 0.99)),
-        ms(lat.last().copied().unwrap_or_default())
+        p50_p99_max(&lat)
     );
     Ok(())
 }
