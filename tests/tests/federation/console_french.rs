@@ -324,6 +324,9 @@ async fn the_overdue_audit_admin_and_error_pages_read_in_french() -> anyhow::Res
         .into_inner()
         .trace_id;
     f.until_state("BEL", &trace, "delivered").await?;
+    // GHA holds BEL's audit head once it has stored BEL's receipt: only
+    // then can the verification below find GHA consistent.
+    f.until_state("GHA", &trace, "delivered").await?;
     f.advance(time::Duration::days(8));
     let overdue = f
         .browser("BEL", Role::Poc)?
