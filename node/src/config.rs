@@ -114,6 +114,12 @@ pub struct RawConfig {
     /// fingerprint first (`itictl peer confirm`). Default 2.
     #[serde(default = "default_introduction_vouches")]
     pub introduction_vouches: usize,
+    /// For benchmarks only: a file holding whole seconds by which this
+    /// node's clock runs ahead of the wall clock, re-read while it runs
+    /// (`clock::SimulatedClock`). Takes a federation of real processes
+    /// through a simulated week. Never set in production.
+    #[serde(default)]
+    pub simulated_clock_offset_file: Option<PathBuf>,
     #[serde(default)]
     pub transport: RawTransport,
 }
@@ -371,6 +377,8 @@ pub struct NodeConfig {
     /// How long before its arrival an envelope may have been created.
     pub max_envelope_age: time::Duration,
     pub introduction_vouches: usize,
+    /// Benchmarks only: the clock runs ahead by the seconds in this file.
+    pub simulated_clock_offset_file: Option<PathBuf>,
     pub transport: TransportConfig,
 }
 
@@ -499,6 +507,13 @@ pub fn validate(raw: RawConfig, base: &Path) -> Result<NodeConfig, ConfigError> 
         &mut problems,
     );
     let replica = replica_name(&raw, &mut problems);
+    let simulated_clock_offset_file = existing(
+        raw.simulated_clock_offset_file.as_deref(),
+        "simulated_clock_offset_file",
+        Kind::File,
+        &resolve,
+        &mut problems,
+    );
     if !problems.is_empty() {
         return Err(ConfigError { problems });
     }
@@ -551,6 +566,7 @@ pub fn validate(raw: RawConfig, base: &Path) -> Result<NodeConfig, ConfigError> 
             .then(|| std::time::Duration::from_millis(raw.pass_through_ms)),
         max_envelope_age: time::Duration::days(i64::from(raw.max_envelope_age_days)),
         introduction_vouches: raw.introduction_vouches.max(1),
+        simulated_clock_offset_file,
         transport: TransportConfig {
             max_handshakes: raw.transport.max_handshakes,
             handshake_timeout: std::time::Duration::from_millis(raw.transport.handshake_timeout_ms),

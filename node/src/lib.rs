@@ -401,15 +401,37 @@ pub async fn run(
     listeners: Listeners,
     shutdown: impl std::future::Future<Output = ()>,
 ) -> Result<(), StartError> {
-    let running = start(
-        config,
-        listeners,
-        Arc::new(clock::SystemClock),
-        StartOptions { scheduler: true },
-    )
-    .await?;
+    let clock = clock_of(&config)?;
+    let running = start(config, listeners, clock, StartOptions { scheduler: true }).await?;
     shutdown.await;
     tracing::info!("shutting down");
     running.stop().await;
     Ok(())
+}
+
+/// The clock a node process runs on: the wall clock, or, when told to
+/// simulate time (`simulated_clock_offset_file`), the wall clock moved ahead
+/// by its file, re-read every 100 ms for as long as the process runs.
+pub fn clock_of(config: &NodeConfig) -> Result<SharedClock, StartError> {
+    let Some(path) = &config.simulated_clock_offset_file else {
+        return Ok(Arc::new(clock::SystemClock));
+    };
+    let clock = clock::SimulatedClock::open(path)?;
+    tracing::warn!(
+        offset_secs = clock.offset().whole_seconds(),
+        "this node's clock is simulated (simulated_clock_offset_file): for benchmarks only"
+    );
+    let watched = clock.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_millis(100));
+        loop {
+            tick.tick().await;
+            match watched.reload() {
+                Ok(Some(secs)) => tracing::info!(offset_secs = secs, "the simulated clock moved"),
+                Ok(None) => {}
+                Err(e) => tracing::warn!(error = %e, "simulated clock offset not taken"),
+            }
+        }
+    });
+    Ok(clock)
 }

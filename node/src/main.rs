@@ -141,12 +141,16 @@ fn main() -> ExitCode {
                         return ExitCode::FAILURE;
                     }
                 };
-                let running = match iti_node::start(
-                    cfg,
-                    listeners,
-                    std::sync::Arc::new(iti_node::clock::SystemClock),
-                    iti_node::StartOptions { scheduler: true },
-                )
+                let running = match async {
+                    let clock = iti_node::clock_of(&cfg)?;
+                    iti_node::start(
+                        cfg,
+                        listeners,
+                        clock,
+                        iti_node::StartOptions { scheduler: true },
+                    )
+                    .await
+                }
                 .await
                 {
                     Ok(r) => r,

@@ -50,6 +50,9 @@ pub struct MemberOptions {
     /// `outbox.delivery_timeout_secs`; default 10 (below the default
     /// `claim_lease_secs`, 120, which it must stay under).
     pub delivery_timeout_secs: Option<u64>,
+    /// `simulated_clock_offset_file`: the node's clock runs ahead by the
+    /// seconds this file holds (benchmarks only).
+    pub simulated_clock_offset_file: Option<PathBuf>,
 }
 
 pub struct Member {
@@ -119,6 +122,12 @@ fn write_config(
     }
     if let Some(url) = &opts.database_url {
         toml.push_str(&format!("database_url = \"{url}\"\n"));
+    }
+    if let Some(file) = &opts.simulated_clock_offset_file {
+        toml.push_str(&format!(
+            "simulated_clock_offset_file = {:?}\n",
+            file.display().to_string()
+        ));
     }
     toml.push_str(
         "\n[tls]\nca_cert = \"ca/cert.pem\"\nnode_cert = \"node/cert.pem\"\n\

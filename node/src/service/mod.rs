@@ -117,6 +117,8 @@ pub enum StartError {
     },
     #[error("scheduler: {0}")]
     Scheduler(String),
+    #[error("simulated_clock_offset_file: {0}")]
+    Clock(#[from] crate::clock::OffsetError),
 }
 
 impl Node {

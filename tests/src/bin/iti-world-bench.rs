@@ -16,7 +16,7 @@
 //!
 //! ```text
 //! cargo build --release -p iti-node -p iti-tests --bin iti-world-bench
-//! target/release/iti-world-bench [--states 193] [--hubs 6] [--rate 4] [--duration 60] [--offline-fraction 0.1] [--outage 120]
+//! target/release/iti-world-bench [--states 193] [--hubs 6] [--rate 4] [--duration 60] [--offline-fraction 0.1] [--outage 120] [--simulated-days 7]
 //! ```
 //!
 //! It prints figures; it fails (exit status 1) only when the world could
@@ -58,6 +58,11 @@ struct Args {
     /// sending phase).
     #[arg(long, default_value_t = 120)]
     outage: u64,
+    /// Days every node's clock moves ahead while the offline states are
+    /// down: their outage, as the federation sees it, lasts that long
+    /// (0: the nodes keep the wall clock).
+    #[arg(long, default_value_t = 7)]
+    simulated_days: u64,
     /// Node processes started at once.
     #[arg(long, default_value_t = 4)]
     parallel: usize,
@@ -91,6 +96,7 @@ async fn main() -> anyhow::Result<()> {
         duration: Duration::from_secs(args.duration),
         offline_fraction: args.offline_fraction,
         outage: Duration::from_secs(args.outage),
+        simulated_outage: Duration::from_secs(args.simulated_days * 86_400),
         parallel: args.parallel,
         converge_limit: Duration::from_secs(args.converge_limit),
         delivery_limit: Duration::from_secs(args.delivery_limit),

@@ -42,6 +42,9 @@ pub struct WorldNode {
 pub struct World {
     pub topology: Topology,
     pub sandbox: Sandbox,
+    /// The file every node's clock reads its offset from, when the world
+    /// runs on simulated time.
+    clock_offset: Option<PathBuf>,
     pub nodes: BTreeMap<String, WorldNode>,
     admins: BTreeMap<String, LocalClient<Channel>>,
     pocs: BTreeMap<String, LocalClient<Channel>>,
@@ -116,8 +119,19 @@ async fn directory_in_database(
 impl World {
     /// Makes every participant's PKI, configuration and folder (nothing runs
     /// yet).
-    pub fn create(topology: Topology, durability: Durability) -> anyhow::Result<World> {
+    ///
+    /// With `simulated_time`, every node's clock reads one offset file
+    /// ([`World::advance_clock`]).
+    pub fn create(
+        topology: Topology,
+        durability: Durability,
+        simulated_time: bool,
+    ) -> anyhow::Result<World> {
         let mut sandbox = Sandbox::create(Arc::new(SystemClock))?;
+        let clock_offset = simulated_time.then(|| sandbox.root.join("clock-offset"));
+        if let Some(file) = &clock_offset {
+            std::fs::write(file, "0\n")?;
+        }
         for (id, kind) in topology.participants() {
             sandbox.add(
                 &id,
@@ -125,6 +139,7 @@ impl World {
                     hub: kind != Kind::State,
                     routes: topology.routes(&id),
                     durability: Some(durability),
+                    simulated_clock_offset_file: clock_offset.clone(),
                     ..Default::default()
                 },
             )?;
@@ -136,6 +151,7 @@ impl World {
         Ok(World {
             topology,
             sandbox,
+            clock_offset,
             nodes: BTreeMap::new(),
             admins: BTreeMap::new(),
             pocs: BTreeMap::new(),
@@ -426,6 +442,21 @@ impl World {
             self.admins.remove(id);
             self.pocs.remove(id);
         }
+        Ok(())
+    }
+
+    /// Moves every node's clock `by` further ahead (running nodes within a
+    /// tenth of a second; stopped ones as they start). Written whole, then
+    /// renamed, so that no node reads half a number.
+    pub fn advance_clock(&self, by: Duration) -> anyhow::Result<()> {
+        let file = self
+            .clock_offset
+            .as_ref()
+            .ok_or_else(|| anyhow!("this world runs on the wall clock"))?;
+        let now: u64 = std::fs::read_to_string(file)?.trim().parse()?;
+        let next = file.with_extension("next");
+        std::fs::write(&next, format!("{}\n", now + by.as_secs()))?;
+        std::fs::rename(&next, file)?;
         Ok(())
     }
 

@@ -41,6 +41,11 @@ pub struct Params {
     /// How long the offline states stay down, from their kill (at least
     /// the sending phase).
     pub outage: Duration,
+    /// How much further every node's clock moves while the offline states
+    /// are down (ZERO: the nodes keep the wall clock). A week takes the
+    /// outage past every weekly limit: deadlines fall due, retries run at
+    /// their cap, envelopes wait a week before they are taken.
+    pub simulated_outage: Duration,
     /// Processes started at once.
     pub parallel: usize,
     /// How long directories may take to converge before the run gives up.
@@ -115,6 +120,20 @@ fn ms(d: Duration) -> String {
     format!("{:.0}", d.as_secs_f64() * 1000.0)
 }
 
+/// A latency: in ms, or, past a day (a simulated outage), in days and s.
+fn waited(d: Duration) -> String {
+    const DAY: u64 = 86_400;
+    if d.as_secs() < DAY {
+        return format!("{} ms", ms(d));
+    }
+    let rest = d - Duration::from_secs(d.as_secs() / DAY * DAY);
+    format!("{} d {} s", d.as_secs() / DAY, secs(rest))
+}
+
+fn days(d: Duration) -> String {
+    format!("{:.1}", d.as_secs_f64() / 86_400.0)
+}
+
 fn secs(d: Duration) -> String {
     format!("{:.1}", d.as_secs_f64())
 }
@@ -128,7 +147,8 @@ pub async fn run(params: &Params) -> anyhow::Result<Report> {
         ..Default::default()
     };
     let begin = Instant::now();
-    let mut world = World::create(topology, params.durability)?;
+    let simulated_time = !params.simulated_outage.is_zero();
+    let mut world = World::create(topology, params.durability, simulated_time)?;
     report.created = begin.elapsed();
     eprintln!(
         "world: {} participants made in {} s in {}",
@@ -327,6 +347,13 @@ async fn offline_phase(
         tokio::time::sleep(rest).await;
     }
     report.outage = down.elapsed();
+    if !params.simulated_outage.is_zero() {
+        eprintln!(
+            "world: every clock moves {} days ahead",
+            days(params.simulated_outage)
+        );
+        world.advance_clock(params.simulated_outage)?;
+    }
     let t = Instant::now();
     world.restart(&offline, params.parallel).await?;
     report.restart_took = t.elapsed();
@@ -339,6 +366,18 @@ async fn offline_phase(
         settled_after: settled,
     };
     Ok(())
+}
+
+/// How the outage was stretched, for the report.
+fn simulated_note(simulated: Duration) -> String {
+    if simulated.is_zero() {
+        return String::new();
+    }
+    format!(
+        " and {} simulated days (every node's clock moved ahead before their return; \
+         the latencies of the traces to them include those days)",
+        days(simulated)
+    )
 }
 
 /// Lets deliveries finish and the allocators go quiet before memory is read.
@@ -410,11 +449,11 @@ fn latency_table(phase: &Phase) -> Vec<String> {
             n => format!("{n} hubs"),
         };
         lines.push(format!(
-            "  {label:<10} {:>5} traces  p50 {:>7} ms  p99 {:>7} ms  max {:>7} ms",
+            "  {label:<10} {:>5} traces  p50 {:>10}  p99 {:>10}  max {:>10}",
             v.len(),
-            ms(percentile(&v, 0.5)),
-            ms(percentile(&v, 0.99)),
-            ms(v.last().copied().unwrap_or_default())
+            waited(percentile(&v, 0.5)),
+            waited(percentile(&v, 0.99)),
+            waited(v.last().copied().unwrap_or_default())
         ));
     }
     if unexpected > 0 {
@@ -552,11 +591,12 @@ impl Report {
         if !self.offline_states.is_empty() {
             println!();
             println!(
-                "with {} states offline ({:.0} %: {}) for {} s (killed with SIGKILL, restarted on their data):",
+                "with {} states offline ({:.0} %: {}) for {} s{} (killed with SIGKILL, restarted on their data):",
                 self.offline_states.len(),
                 100.0 * self.offline_states.len() as f64 / states as f64,
                 self.offline_states.join(" "),
-                secs(self.outage)
+                secs(self.outage),
+                simulated_note(params.simulated_outage),
             );
             println!("  traces between states that stayed up:");
             for line in latency_table(&self.during) {
