@@ -133,29 +133,42 @@ async fn postgres_a_deadlock_reported_anyway_runs_the_batch_again() {
     else {
         return;
     };
-    let id = pending(&store).await;
-    let mut foreign = session(&db).await;
-    let foreign_pid = pid(&mut foreign).await;
-    sqlx::query("BEGIN").execute(&mut foreign).await.unwrap();
-    sqlx::query("UPDATE outbox SET last_error = 'foreign' WHERE envelope_id = $1")
-        .bind(id.to_string())
-        .execute(&mut foreign)
-        .await
-        .unwrap();
-    let job = {
-        let store = store.clone();
-        tokio::spawn(async move { store.write(update_then_audit(id)).await })
-    };
-    // The writer holds the audit lock and waits for the row; the foreign
-    // transaction now wants the audit lock: a cycle. The writer waited
-    // first, so PostgreSQL's check (after deadlock_timeout) picks it.
-    until_waiting(&db, foreign_pid).await;
-    sqlx::query(pg_batch::AUDIT_LOCK)
-        .execute(&mut foreign)
-        .await
-        .unwrap();
-    sqlx::query("ROLLBACK").execute(&mut foreign).await.unwrap();
-    job.await.unwrap().unwrap();
+    // PostgreSQL checks a waiter for a cycle once, `deadlock_timeout` after
+    // its wait began. On a loaded machine the foreign transaction may ask
+    // for the audit lock only after the writer's check found no cycle; the
+    // foreign one is then the victim, and the case is set up again.
+    let mut id = pending(&store).await;
+    for attempt in 1.. {
+        let mut foreign = session(&db).await;
+        let foreign_pid = pid(&mut foreign).await;
+        sqlx::query("BEGIN").execute(&mut foreign).await.unwrap();
+        sqlx::query("UPDATE outbox SET last_error = 'foreign' WHERE envelope_id = $1")
+            .bind(id.to_string())
+            .execute(&mut foreign)
+            .await
+            .unwrap();
+        let job = {
+            let store = store.clone();
+            tokio::spawn(async move { store.write(update_then_audit(id)).await })
+        };
+        // The writer holds the audit lock and waits for the row; the foreign
+        // transaction now wants the audit lock: a cycle. The writer waited
+        // first, so PostgreSQL's check (after deadlock_timeout) picks it.
+        until_waiting(&db, foreign_pid).await;
+        let foreign_lock = sqlx::query(pg_batch::AUDIT_LOCK)
+            .execute(&mut foreign)
+            .await;
+        sqlx::query("ROLLBACK").execute(&mut foreign).await.unwrap();
+        job.await.unwrap().unwrap();
+        match foreign_lock {
+            Ok(_) => break,
+            Err(e) if attempt < 5 => {
+                eprintln!("attempt {attempt}: the foreign transaction was the victim ({e}); again");
+                id = pending(&store).await;
+            }
+            Err(e) => panic!("the writer was never the deadlock's victim: {e}"),
+        }
+    }
     assert_eq!(store.reruns()[0], ("deadlock", 1));
     let mut c = store.pool().acquire().await.unwrap();
     let row = outbox::get(&mut c, id).await.unwrap().unwrap();
