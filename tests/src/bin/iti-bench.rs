@@ -424,9 +424,10 @@ fn submission() -> pb::SubmitRequestRequest {
     }
 }
 
-/// Settles (all deliveries done, allocator quiet) before RSS is read.
+/// Settles (all deliveries done, the writers' idle shrink run) before RSS
+/// is read.
 async fn idle_rss(nodes: &[(&str, &NodeProcess)]) -> Vec<Memory> {
-    tokio::time::sleep(Duration::from_secs(1)).await;
+    tokio::time::sleep(iti_node::store::SHRINK_WHEN_IDLE_FOR + Duration::from_secs(1)).await;
     nodes
         .iter()
         .map(|(_, n)| Memory {

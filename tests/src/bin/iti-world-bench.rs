@@ -102,7 +102,8 @@ async fn main() -> anyhow::Result<()> {
         delivery_limit: Duration::from_secs(args.delivery_limit),
         durability,
         seed: args.seed,
-        settle: Duration::from_secs(2),
+        // Idle RSS is read once the writers' idle shrink has run.
+        settle: iti_node::store::SHRINK_WHEN_IDLE_FOR + Duration::from_secs(1),
     };
     require_binary(&node_binary())?;
     let profile = if cfg!(debug_assertions) {
