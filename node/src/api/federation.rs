@@ -99,9 +99,8 @@ impl Federation for FederationApi {
         let directory = async {
             let peer = caller(&req)?;
             calling_node(&peer)?;
-            let since = req.get_ref().log_since;
             self.node
-                .directory_for(&peer, since)
+                .directory_for(&peer, req.get_ref())
                 .await
                 .map_err(to_status)
         }

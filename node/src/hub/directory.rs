@@ -358,15 +358,17 @@ impl Node {
     }
 
     /// The signed entries this node distributes: a hub, every entry it
-    /// holds, from its log (`log_since`: the leaves the caller holds); a
-    /// state, only its own.
+    /// holds (or those changed, as `asked` says), from its log; a state,
+    /// only its own.
     pub async fn directory_for(
         &self,
         _peer: &Identity,
-        log_since: u64,
+        asked: &pb::GetDirectoryRequest,
     ) -> ServiceResult<pb::Directory> {
         if self.is_hub() {
-            return self.hub_directory(log_since).await;
+            return self
+                .hub_directory(asked.log_since, asked.changed_only)
+                .await;
         }
         let entries = peers::directory(self.store.pool())
             .await?
@@ -387,7 +389,7 @@ impl Node {
         // All peers at once: one that does not answer delays no other.
         let fetches = self.peering.peers().into_iter().map(|peer| async move {
             let mut reply = pb::RefreshDirectoryReply::default();
-            self.fetch_directory_from(&peer.participant, &mut reply)
+            self.fetch_directory_from(&peer.participant, Fetch::Everything, &mut reply)
                 .await;
             reply
         });
@@ -405,6 +407,7 @@ impl Node {
     pub(crate) async fn fetch_directory_from(
         &self,
         peer: &ParticipantId,
+        fetch: Fetch,
         reply: &mut pb::RefreshDirectoryReply,
     ) {
         use iti_proto::v1::federation_client::FederationClient;
@@ -419,6 +422,7 @@ impl Node {
             self.config.outbox.delivery_timeout,
             FederationClient::new(channel).get_directory(pb::GetDirectoryRequest {
                 log_since: self.log_size_of(peer),
+                changed_only: fetch == Fetch::Changes,
             }),
         )
         .await;
@@ -438,7 +442,7 @@ impl Node {
         // A hub's entries are taken only from a log that extends the one
         // seen before (equivocation).
         if peer.is_hub() {
-            match self.follow_log(peer, &directory).await {
+            match self.follow_log(peer, &directory, fetch).await {
                 Ok(true) => {}
                 // Older than what we hold: a later answer brought it all.
                 Ok(false) => return,
@@ -460,11 +464,11 @@ impl Node {
         directory: pb::Directory,
         reply: &mut pb::RefreshDirectoryReply,
     ) {
-        // A hub answers with every entry it holds, each time: those held
-        // here already, byte for byte, with this hub already among their
-        // vouchers, change nothing and are not taken again (with a
-        // directory of hundreds, taking each again was most of the cost of
-        // a fetch).
+        // A hub asked for everything answers with every entry it holds:
+        // those held here already, byte for byte, with this hub already
+        // among their vouchers, change nothing and are not taken again
+        // (with a directory of hundreds, taking each again was most of the
+        // cost of a fetch).
         let held: std::collections::HashMap<String, Vec<u8>> =
             match peers::directory(self.store.pool()).await {
                 Ok(rows) => rows
@@ -531,6 +535,20 @@ impl Node {
             })
             .collect())
     }
+}
+
+/// What a fetch asks a hub for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Fetch {
+    /// Every entry it holds: at start, at each periodic refresh and when a
+    /// participant must be learned at once. These also take again any entry
+    /// whose taking was cut short (a stop after the log was followed).
+    Everything,
+    /// Only the entries of the log's leaves this node lacks: after a hub
+    /// announced what it learned. A hub's every answer with its whole
+    /// directory made a federation's start cost each node the square of
+    /// its size (README: "The whole world on one machine").
+    Changes,
 }
 
 /// PEM → DER of a CA certificate.

@@ -17,6 +17,7 @@ use prost::Message;
 
 use iti_proto::v1 as pb;
 
+use super::directory::Fetch;
 use super::log::{self, Followed, Fork, Head, Verdict};
 use crate::clock::to_timestamp;
 use crate::envelope;
@@ -109,26 +110,35 @@ fn leaves_of(entries: &[pb::SignedDirectoryEntry]) -> Result<Vec<(String, [u8; 3
 }
 
 impl Node {
-    /// A hub's directory: the newest entry of each participant in its log,
-    /// the leaves after the caller's `since`, and the signed head.
-    pub(crate) async fn hub_directory(&self, since: u64) -> ServiceResult<pb::Directory> {
-        let own = store_log::own(self.store.pool()).await?;
+    /// A hub's directory: the newest entry of each participant in its log
+    /// (`changed_only`: of those whose newest leaf comes after the caller's
+    /// `since`), the leaves after `since`, and the signed head.
+    pub(crate) async fn hub_directory(
+        &self,
+        since: u64,
+        changed_only: bool,
+    ) -> ServiceResult<pb::Directory> {
+        // A participant's newest leaf is after `since` exactly when one of
+        // its leaves is: the leaves after it are all that is read.
+        let start = if changed_only { since } else { 0 };
+        let tail = store_log::own_since(self.store.pool(), start).await?;
         let decode = |signed: &[u8]| pb::SignedDirectoryEntry::decode(signed).ok();
-        let newest: BTreeMap<&str, &[u8]> = own
+        let newest: BTreeMap<&str, &[u8]> = tail
+            .leaves
             .iter()
             .map(|l| (l.participant.as_str(), l.signed.as_slice()))
             .collect();
-        let from = since.min(own.len() as u64);
+        let from = since.min(tail.size);
         let head = pb::DirectoryLogHead {
             hub: self.participant().to_string(),
-            size: own.len() as u64,
-            chain: log::chain_hex(&own.last().map_or(log::EMPTY, |l| l.chain)),
+            size: tail.size,
+            chain: log::chain_hex(&tail.chain),
             signed_at: Some(to_timestamp(self.now())),
         };
         Ok(pb::Directory {
             entries: newest.values().filter_map(|s| decode(s)).collect(),
             log_from: from,
-            log: own[from as usize..]
+            log: tail.leaves[(from - start.min(from)) as usize..]
                 .iter()
                 .filter_map(|l| decode(&l.signed))
                 .collect(),
@@ -142,8 +152,9 @@ impl Node {
     pub(crate) async fn restore_logs(&self) -> Result<(), StoreError> {
         let pool = self.store.pool();
         if self.is_hub() {
-            let logged: BTreeMap<String, Vec<u8>> = store_log::own(pool)
+            let logged: BTreeMap<String, Vec<u8>> = store_log::own_since(pool, 0)
                 .await?
+                .leaves
                 .into_iter()
                 .map(|l| (l.participant, l.signed))
                 .collect();
@@ -195,6 +206,7 @@ impl Node {
         &self,
         hub: &ParticipantId,
         directory: &pb::Directory,
+        fetch: Fetch,
     ) -> Result<bool, String> {
         let _one_at_a_time = self.logs.following.lock().await;
         let follow = self.logs.get(hub);
@@ -223,7 +235,12 @@ impl Node {
         };
         let mut next = follow.log.clone();
         next.leaves.extend(leaves.iter().cloned());
-        log::check_served(&next, &leaves_of(&directory.entries)?)
+        // Changes only: what our copy held was taken when it was fetched.
+        let served_from = match fetch {
+            Fetch::Everything => 0,
+            Fetch::Changes => follow.log.size(),
+        };
+        log::check_served(&next, served_from, &leaves_of(&directory.entries)?)
             .map_err(|e| format!("{hub}: {e}"))?;
         let writes = store_log::follow_writes(
             hub,

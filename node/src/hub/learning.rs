@@ -8,8 +8,9 @@
 //! - **Announcements.** A node that publishes its entry announces it to its
 //!   peers at once (`Federation/Announce`); a hub announces every entry it
 //!   learns to its other peers. A receiver takes what a state announces
-//!   as if it had fetched it; told by a hub, it fetches from the hub, so
-//!   that the hub's entries always come checked against its log.
+//!   as if it had fetched it; told by a hub, it fetches from the hub what
+//!   changed since its last fetch (the log's new leaves and their entries),
+//!   so that the hub's entries always come checked against its log.
 //! - **On demand.** An envelope whose origin is not known yet makes the
 //!   receiver fetch the directory of the hub that relayed it (then of its
 //!   other hubs) before it answers; still unknown, it answers "unknown
@@ -26,6 +27,7 @@ use tokio::time::Instant;
 
 use iti_proto::v1 as pb;
 
+use super::directory::Fetch;
 use crate::identity::Identity;
 use crate::ids::ParticipantId;
 use crate::service::{Node, ServiceError, ServiceResult};
@@ -146,7 +148,7 @@ impl Node {
             }
             *last = Some(Instant::now());
             let mut reply = pb::RefreshDirectoryReply::default();
-            if tokio::time::timeout(FETCH_ON_DEMAND, self.fetch_directory_from(&hub, &mut reply))
+            if tokio::time::timeout(FETCH_ON_DEMAND, self.fetch_directory_from(&hub, Fetch::Everything, &mut reply))
                 .await
                 .is_err()
             {
@@ -201,7 +203,8 @@ impl Node {
         if from.is_hub() {
             // A hub's entries come with its log: fetched, they are checked
             // against the log seen before (equivocation).
-            self.fetch_directory_from(&from, &mut reply).await;
+            self.fetch_directory_from(&from, Fetch::Changes, &mut reply)
+                .await;
         } else {
             self.take_entries_from(&from, directory, &mut reply).await;
         }

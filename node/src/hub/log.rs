@@ -213,17 +213,29 @@ pub enum Served {
     Withheld(String),
 }
 
-/// Checks that `served` (participant, leaf hash of the entry) is exactly
-/// the newest leaf of each participant in `log`.
-pub fn check_served(log: &Followed, served: &[(String, [u8; 32])]) -> Result<(), Served> {
+/// Checks that each of `served` (participant, leaf hash of the entry) is
+/// its participant's newest leaf in `log`, and that every participant with
+/// a leaf after the first `from` is served: with `from` 0, exactly the
+/// newest leaf of each participant; with the size of the log the caller
+/// held before, what changed since (it took the rest then).
+pub fn check_served(
+    log: &Followed,
+    from: u64,
+    served: &[(String, [u8; 32])],
+) -> Result<(), Served> {
     let newest = log.newest();
     for (participant, leaf) in served {
         if newest.get(participant.as_str()) != Some(leaf) {
             return Err(Served::NotNewest(participant.clone()));
         }
     }
-    if let Some(missing) = newest.keys().find(|p| !served.iter().any(|(s, _)| s == *p)) {
-        return Err(Served::Withheld(missing.to_string()));
+    let served: std::collections::BTreeSet<&str> = served.iter().map(|(p, _)| p.as_str()).collect();
+    let start = usize::try_from(from).map_or(log.leaves.len(), |f| f.min(log.leaves.len()));
+    if let Some(missing) = log.leaves[start..]
+        .iter()
+        .find(|l| !served.contains(l.participant.as_str()))
+    {
+        return Err(Served::Withheld(missing.participant.clone()));
     }
     Ok(())
 }
@@ -337,7 +349,7 @@ mod tests {
     fn served_entries_must_be_the_newest_of_the_log() {
         let log = log_of(&["GHA", "NGA"]);
         let served = leaves(&["GHA", "NGA"]);
-        assert_eq!(check_served(&log, &served), Ok(()));
+        assert_eq!(check_served(&log, 0, &served), Ok(()));
         // GHA's newer entry appended: serving the old one is refused.
         let mut newer = log.clone();
         let gha2 = vec![("GHA".to_string(), leaf_hash(b"GHA v2"))];
@@ -345,11 +357,44 @@ mod tests {
             .leaves
             .extend(newer.extension(2, &gha2, &head_of(&newer, &gha2)).unwrap());
         assert_eq!(
-            check_served(&newer, &served),
+            check_served(&newer, 0, &served),
             Err(Served::NotNewest("GHA".into()))
         );
         assert_eq!(
-            check_served(&log, &served[..1]),
+            check_served(&log, 0, &served[..1]),
+            Err(Served::Withheld("NGA".into()))
+        );
+    }
+
+    #[test]
+    fn served_changes_must_hold_every_participant_changed_since() {
+        // The caller held GHA and NGA; the hub then logged BEL and GHA v2.
+        let mut log = log_of(&["GHA", "NGA"]);
+        let added = vec![
+            ("BEL".to_string(), leaf_hash(b"BEL")),
+            ("GHA".to_string(), leaf_hash(b"GHA v2")),
+        ];
+        log.leaves
+            .extend(log.extension(2, &added, &head_of(&log, &added)).unwrap());
+        assert_eq!(check_served(&log, 2, &added), Ok(()));
+        // NGA, unchanged, may be left out; BEL and GHA may not.
+        assert_eq!(
+            check_served(&log, 2, &added[1..]),
+            Err(Served::Withheld("BEL".into()))
+        );
+        assert_eq!(
+            check_served(&log, 2, &added[..1]),
+            Err(Served::Withheld("GHA".into()))
+        );
+        // Nor may a change be served as the entry it replaced.
+        let stale = vec![added[0].clone(), ("GHA".to_string(), leaf_hash(b"GHA"))];
+        assert_eq!(
+            check_served(&log, 2, &stale),
+            Err(Served::NotNewest("GHA".into()))
+        );
+        // Asked for everything, the unchanged NGA is owed too.
+        assert_eq!(
+            check_served(&log, 0, &added),
             Err(Served::Withheld("NGA".into()))
         );
     }

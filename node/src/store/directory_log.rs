@@ -30,11 +30,7 @@ pub async fn append(
         .fetch_optional(&mut *conn)
         .await?;
     let (seq, previous) = match last {
-        Some(row) => (
-            row.try_get::<i64, _>("seq")?,
-            log::chain_from_hex(&row.try_get::<String, _>("chain")?)
-                .ok_or_else(|| StoreError::corrupt("directory log chain"))?,
-        ),
+        Some(row) => (row.try_get::<i64, _>("seq")?, chain_of(&row)?),
         None => (0, log::EMPTY),
     };
     let chain = log::chain(&previous, &log::leaf_hash(signed));
@@ -50,23 +46,57 @@ pub async fn append(
     Ok(())
 }
 
-/// This hub's whole log, in order.
-pub async fn own(pool: &AnyPool) -> Result<Vec<OwnLeaf>, StoreError> {
-    let rows =
-        sqlx::query("SELECT seq, participant, signed, chain FROM directory_log ORDER BY seq")
-            .fetch_all(pool)
-            .await?;
-    rows.iter()
+/// This hub's log after its first `start` leaves, and the log's size and
+/// chain (all of it with `start` 0).
+#[derive(Debug, Clone)]
+pub struct OwnTail {
+    pub size: u64,
+    pub chain: [u8; 32],
+    pub leaves: Vec<OwnLeaf>,
+}
+
+/// The leaves of this hub's log after the first `start`, in order: a peer
+/// that holds those asks only for the rest.
+pub async fn own_since(pool: &AnyPool, start: u64) -> Result<OwnTail, StoreError> {
+    let rows = sqlx::query(
+        "SELECT seq, participant, signed, chain FROM directory_log WHERE seq > $1 ORDER BY seq",
+    )
+    .bind(i64::try_from(start).unwrap_or(i64::MAX))
+    .fetch_all(pool)
+    .await?;
+    let leaves = rows
+        .iter()
         .map(|row| {
             Ok(OwnLeaf {
                 seq: row.try_get::<i64, _>("seq")? as u64,
                 participant: row.try_get("participant")?,
                 signed: row.try_get("signed")?,
-                chain: log::chain_from_hex(&row.try_get::<String, _>("chain")?)
-                    .ok_or_else(|| StoreError::corrupt("directory log chain"))?,
+                chain: chain_of(row)?,
             })
         })
-        .collect()
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    let (size, chain) = match leaves.last() {
+        Some(last) => (last.seq, last.chain),
+        None => {
+            let last = sqlx::query("SELECT seq, chain FROM directory_log ORDER BY seq DESC LIMIT 1")
+                .fetch_optional(pool)
+                .await?;
+            match last {
+                Some(row) => (row.try_get::<i64, _>("seq")? as u64, chain_of(&row)?),
+                None => (0, log::EMPTY),
+            }
+        }
+    };
+    Ok(OwnTail {
+        size,
+        chain,
+        leaves,
+    })
+}
+
+fn chain_of(row: &sqlx::any::AnyRow) -> Result<[u8; 32], StoreError> {
+    log::chain_from_hex(&row.try_get::<String, _>("chain")?)
+        .ok_or_else(|| StoreError::corrupt("directory log chain"))
 }
 
 /// What a node holds of one hub's log: its leaves and the newest head the

@@ -380,7 +380,7 @@ impl World {
             let everyone = everyone.clone();
             jobs.push(Box::pin(async move {
                 let view = admin
-                    .get_directory(pb::GetDirectoryRequest { log_since: 0 })
+                    .get_directory(pb::GetDirectoryRequest::default())
                     .await
                     .map_err(|e| anyhow!("{id}: directory: {}", e.message()))?
                     .into_inner();

@@ -227,3 +227,75 @@ async fn a_hub_that_rewrites_its_log_is_caught_by_a_member_that_saw_it() -> anyh
     f.shutdown().await;
     Ok(())
 }
+
+/// The participants whose entries an answer holds, sorted.
+fn served(directory: &pb::Directory) -> Vec<String> {
+    use prost::Message;
+    let mut names: Vec<String> = directory
+        .entries
+        .iter()
+        .filter_map(|s| pb::DirectoryEntry::decode(s.entry.as_slice()).ok())
+        .map(|e| e.participant)
+        .collect();
+    names.sort();
+    names
+}
+
+/// A member told by its hub of a new entry fetches only what changed: the
+/// hub answers with the entries of the leaves after the member's copy,
+/// not its whole directory (each answer in full made a federation's start
+/// cost every node the square of its size).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hub_asked_for_changes_serves_only_the_entries_of_the_leaves_after_the_callers()
+-> anyhow::Result<()> {
+    use prost::Message;
+    let f = regional(true).await?;
+    let hub = f.node("hub:ECOWAS")?;
+    let caller = iti_node::identity::Identity::Node(p("GHA"));
+    let everything = hub
+        .directory_for(&caller, &pb::GetDirectoryRequest::default())
+        .await?;
+    let head = pb::DirectoryLogHead::decode(everything.log_head.as_ref().unwrap().head.as_slice())?;
+    assert!(head.size >= 3, "{head:?}");
+    assert!(served(&everything).len() >= 3, "{:?}", served(&everything));
+
+    // Holding all but the last leaf: that leaf's entry, and that leaf.
+    let last = pb::DirectoryEntry::decode(everything.log.last().unwrap().entry.as_slice())?;
+    let changes = hub
+        .directory_for(
+            &caller,
+            &pb::GetDirectoryRequest {
+                log_since: head.size - 1,
+                changed_only: true,
+            },
+        )
+        .await?;
+    assert_eq!(served(&changes), vec![last.participant]);
+    assert_eq!((changes.log_from, changes.log.len()), (head.size - 1, 1));
+    assert_eq!(changes.log_head.map(|h| h.head.len()), Some(everything.log_head.unwrap().head.len()));
+
+    // Holding it all: nothing.
+    let none = hub
+        .directory_for(
+            &caller,
+            &pb::GetDirectoryRequest {
+                log_since: head.size,
+                changed_only: true,
+            },
+        )
+        .await?;
+    assert!(none.entries.is_empty() && none.log.is_empty(), "{none:?}");
+
+    // Without `changed_only` the same caller still gets every entry.
+    let again = hub
+        .directory_for(
+            &caller,
+            &pb::GetDirectoryRequest {
+                log_since: head.size,
+                changed_only: false,
+            },
+        )
+        .await?;
+    assert_eq!(served(&again), served(&everything));
+    Ok(())
+}
