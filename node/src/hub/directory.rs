@@ -370,16 +370,18 @@ impl Node {
                 .hub_directory(asked.log_since, asked.changed_only)
                 .await;
         }
-        let entries = peers::directory(self.store.pool())
-            .await?
-            .into_iter()
-            .filter(|r| &r.participant == self.participant())
-            .filter_map(|r| pb::SignedDirectoryEntry::decode(r.signed.as_slice()).ok())
-            .collect();
         Ok(pb::Directory {
-            entries,
+            entries: self.own_entry().await?.into_iter().collect(),
             ..Default::default()
         })
+    }
+
+    /// This node's own signed entry, if it published one.
+    pub(crate) async fn own_entry(
+        &self,
+    ) -> Result<Option<pb::SignedDirectoryEntry>, crate::store::StoreError> {
+        let row = peers::directory_of(self.store.pool(), self.participant()).await?;
+        Ok(row.and_then(|r| pb::SignedDirectoryEntry::decode(r.signed.as_slice()).ok()))
     }
 
     /// Fetches the directory from every peer and accepts what verifies: a
@@ -464,19 +466,6 @@ impl Node {
         directory: pb::Directory,
         reply: &mut pb::RefreshDirectoryReply,
     ) {
-        // A hub asked for everything answers with every entry it holds:
-        // those held here already, byte for byte, with this hub already
-        // among their vouchers, change nothing and are not taken again
-        // (with a directory of hundreds, taking each again was most of the
-        // cost of a fetch).
-        let held: std::collections::HashMap<String, Vec<u8>> =
-            match peers::directory(self.store.pool()).await {
-                Ok(rows) => rows
-                    .into_iter()
-                    .map(|r| (r.participant.to_string(), r.signed))
-                    .collect(),
-                Err(_) => Default::default(),
-            };
         for signed in directory.entries {
             let Ok(entry) = pb::DirectoryEntry::decode(signed.entry.as_slice()) else {
                 reply
@@ -499,14 +488,8 @@ impl Node {
                 continue;
             };
             if let Some(hub) = &via
-                && held.get(&subject) == Some(&signed.encode_to_vec())
                 && let Ok(participant) = subject.parse::<ParticipantId>()
-                && !self.trust.standing.is_frozen(&participant)
-                && self
-                    .trust
-                    .standing
-                    .introduction(&participant)
-                    .is_none_or(|i| i.vouched_by.contains(hub))
+                && self.holds_vouched(&participant, &signed, hub).await
             {
                 reply.accepted.push(subject);
                 continue;
@@ -521,6 +504,34 @@ impl Node {
                 }
             }
         }
+    }
+
+    /// Whether `signed` is held here byte for byte, with `hub` already
+    /// among its vouchers: taken again from `hub`, it would change nothing.
+    /// A hub asked for everything answers with every entry it holds, and
+    /// with a directory of hundreds, taking each again was most of the cost
+    /// of a fetch. One row is read per entry: reading the whole directory
+    /// for each of a broker's ninety peers fetched at once held ninety
+    /// copies of it, the largest peak of its memory, which the allocator
+    /// then kept.
+    async fn holds_vouched(
+        &self,
+        participant: &ParticipantId,
+        signed: &pb::SignedDirectoryEntry,
+        hub: &ParticipantId,
+    ) -> bool {
+        let standing = &self.trust.standing;
+        if standing.is_frozen(participant)
+            || !standing
+                .introduction(participant)
+                .is_none_or(|i| i.vouched_by.contains(hub))
+        {
+            return false;
+        }
+        matches!(
+            peers::directory_of(self.store.pool(), participant).await,
+            Ok(Some(row)) if row.signed == signed.encode_to_vec()
+        )
     }
 
     /// The cached directory, for display.

@@ -148,9 +148,12 @@ impl Node {
             }
             *last = Some(Instant::now());
             let mut reply = pb::RefreshDirectoryReply::default();
-            if tokio::time::timeout(FETCH_ON_DEMAND, self.fetch_directory_from(&hub, Fetch::Everything, &mut reply))
-                .await
-                .is_err()
+            if tokio::time::timeout(
+                FETCH_ON_DEMAND,
+                self.fetch_directory_from(&hub, Fetch::Everything, &mut reply),
+            )
+            .await
+            .is_err()
             {
                 tracing::debug!(%hub, "directory fetch on demand took too long");
             }
@@ -352,7 +355,7 @@ pub async fn run(node: Arc<Node>, mut shutdown: watch::Receiver<bool>) {
     let mut announcers = Announcers::default();
     loop {
         if next_refresh.is_some_and(|at| at <= Instant::now()) {
-            if starting && let Some(own) = own_entry(&node).await {
+            if starting && let Ok(Some(own)) = node.own_entry().await {
                 announcers.queue(&node, &[(own, None)]);
             }
             let unreachable = refresh(&node).await;
@@ -413,16 +416,4 @@ async fn refresh(node: &Node) -> usize {
             1
         }
     }
-}
-
-/// This node's own signed entry, if it published one.
-pub(crate) async fn own_entry(node: &Node) -> Option<pb::SignedDirectoryEntry> {
-    use prost::Message;
-    let rows = crate::store::peers::directory(node.store.pool())
-        .await
-        .ok()?;
-    let row = rows
-        .into_iter()
-        .find(|r| &r.participant == node.participant())?;
-    pb::SignedDirectoryEntry::decode(row.signed.as_slice()).ok()
 }

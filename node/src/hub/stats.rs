@@ -219,7 +219,7 @@ impl Node {
 /// The states the hub's own published entry says it serves.
 async fn declared_members(node: &Node) -> Option<Vec<ParticipantId>> {
     use prost::Message;
-    let signed = crate::hub::learning::own_entry(node).await?;
+    let signed = node.own_entry().await.ok()??;
     let entry = pb::DirectoryEntry::decode(signed.entry.as_slice()).ok()?;
     let served = entry.serves.iter().filter_map(|s| s.parse().ok());
     Some(

@@ -78,9 +78,10 @@ pub async fn own_since(pool: &AnyPool, start: u64) -> Result<OwnTail, StoreError
     let (size, chain) = match leaves.last() {
         Some(last) => (last.seq, last.chain),
         None => {
-            let last = sqlx::query("SELECT seq, chain FROM directory_log ORDER BY seq DESC LIMIT 1")
-                .fetch_optional(pool)
-                .await?;
+            let last =
+                sqlx::query("SELECT seq, chain FROM directory_log ORDER BY seq DESC LIMIT 1")
+                    .fetch_optional(pool)
+                    .await?;
             match last {
                 Some(row) => (row.try_get::<i64, _>("seq")? as u64, chain_of(&row)?),
                 None => (0, log::EMPTY),

@@ -923,7 +923,7 @@ impl WriterCache {
     }
 
     async fn shrink_if_due(&mut self, pool: &AnyPool, now: tokio::time::Instant) {
-        if !self.shrink_at.is_some_and(|t| t <= now) {
+        if self.shrink_at.is_none_or(|t| t > now) {
             return;
         }
         self.shrink_at = None;

@@ -272,7 +272,11 @@ async fn a_hub_asked_for_changes_serves_only_the_entries_of_the_leaves_after_the
         .await?;
     assert_eq!(served(&changes), vec![last.participant]);
     assert_eq!((changes.log_from, changes.log.len()), (head.size - 1, 1));
-    assert_eq!(changes.log_head.map(|h| h.head.len()), Some(everything.log_head.unwrap().head.len()));
+    let changes_head = pb::DirectoryLogHead::decode(changes.log_head.unwrap().head.as_slice())?;
+    assert_eq!(
+        (changes_head.size, changes_head.chain),
+        (head.size, head.chain.clone())
+    );
 
     // Holding it all: nothing.
     let none = hub
