@@ -239,17 +239,41 @@ impl Node {
     }
 }
 
+/// An entry to announce, held once for every peer it goes to (a broker's
+/// ninety queues each holding a copy of a federation's entries at start
+/// was the largest peak of its memory), with its subject read once.
+struct Queued {
+    signed: Arc<pb::SignedDirectoryEntry>,
+    subject: String,
+    came_from: Option<ParticipantId>,
+}
+
+impl Queued {
+    fn batch(batch: Vec<Announcement>) -> Vec<Queued> {
+        use prost::Message;
+        batch
+            .into_iter()
+            .filter_map(|(signed, came_from)| {
+                let subject = pb::DirectoryEntry::decode(signed.entry.as_slice())
+                    .ok()?
+                    .participant;
+                Some(Queued {
+                    signed: Arc::new(signed),
+                    subject,
+                    came_from,
+                })
+            })
+            .collect()
+    }
+}
+
 /// The entries of `batch` for `p`: those it did not send, of others.
-fn entries_for(p: &ParticipantId, batch: &[Announcement]) -> Vec<pb::SignedDirectoryEntry> {
-    use prost::Message;
+fn entries_for(p: &ParticipantId, batch: &[Queued]) -> Vec<Arc<pb::SignedDirectoryEntry>> {
+    let name = p.to_string();
     batch
         .iter()
-        .filter(|(_, came_from)| came_from.as_ref() != Some(p))
-        .filter(|(signed, _)| {
-            pb::DirectoryEntry::decode(signed.entry.as_slice())
-                .is_ok_and(|e| e.participant != p.to_string())
-        })
-        .map(|(signed, _)| signed.clone())
+        .filter(|q| q.came_from.as_ref() != Some(p) && q.subject != name)
+        .map(|q| q.signed.clone())
         .collect()
 }
 
@@ -282,18 +306,19 @@ impl Default for Announcers {
 
 #[derive(Default)]
 struct PeerQueue {
-    waiting: Vec<pb::SignedDirectoryEntry>,
+    waiting: Vec<Arc<pb::SignedDirectoryEntry>>,
     calling: bool,
 }
 
 impl Announcers {
     /// Queues `batch` for every peer but the one each entry came from and
     /// its subject.
-    fn queue(&mut self, node: &Arc<Node>, batch: &[Announcement]) {
+    fn queue(&mut self, node: &Arc<Node>, batch: Vec<Announcement>) {
+        let batch = Queued::batch(batch);
         while self.calls.try_join_next().is_some() {}
         for peer in node.peering.peers() {
             let p = peer.participant;
-            let entries = entries_for(&p, batch);
+            let entries = entries_for(&p, &batch);
             if entries.is_empty() {
                 continue;
             }
@@ -331,6 +356,8 @@ async fn announce_queued(
             }
             std::mem::take(&mut q.waiting)
         };
+        // The call's own copy, made only when its turn comes.
+        let entries = entries.iter().map(|e| e.as_ref().clone()).collect();
         node.announce_to(&peer, entries).await;
     }
 }
@@ -356,7 +383,7 @@ pub async fn run(node: Arc<Node>, mut shutdown: watch::Receiver<bool>) {
     loop {
         if next_refresh.is_some_and(|at| at <= Instant::now()) {
             if starting && let Ok(Some(own)) = node.own_entry().await {
-                announcers.queue(&node, &[(own, None)]);
+                announcers.queue(&node, vec![(own, None)]);
             }
             let unreachable = refresh(&node).await;
             // At start, until every peer has answered once, ask again soon.
@@ -391,7 +418,7 @@ pub async fn run(node: Arc<Node>, mut shutdown: watch::Receiver<bool>) {
             while let Ok(more) = announcements.try_recv() {
                 batch.push(more);
             }
-            announcers.queue(&node, &batch);
+            announcers.queue(&node, batch);
         }
         if *shutdown.borrow() {
             return;
