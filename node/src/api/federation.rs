@@ -12,7 +12,7 @@ use super::{caller, to_status};
 use crate::identity::Identity;
 use crate::identity::tls::PeerInfo;
 use crate::ids::ParticipantId;
-use crate::service::Node;
+use crate::service::{Node, ServiceError};
 
 pub struct FederationApi {
     pub node: Arc<Node>,
@@ -120,9 +120,14 @@ impl Federation for FederationApi {
         let reply = async {
             let peer = caller(&req)?;
             calling_node(&peer)?;
-            self.node
-                .take_announcement(&peer, req.into_inner())
+            // Runs to its end even if the caller stops waiting (its call
+            // timed out, under load): dropped halfway, a fetch from a hub
+            // would leave its log followed and its entries not taken.
+            let node = self.node.clone();
+            let announced = req.into_inner();
+            tokio::spawn(async move { node.take_announcement(&peer, announced).await })
                 .await
+                .unwrap_or_else(|e| Err(ServiceError::Internal(format!("announcement: {e}"))))
                 .map_err(to_status)
         }
         .await;

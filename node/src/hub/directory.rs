@@ -420,11 +420,17 @@ impl Node {
                 return;
             }
         };
+        // Changes since the entries last all taken; everything when that
+        // is not known (or not asked).
+        let changed_since = match fetch {
+            Fetch::Changes => self.entries_taken_of(peer),
+            Fetch::Everything => None,
+        };
         let fetched = tokio::time::timeout(
             self.config.outbox.delivery_timeout,
             FederationClient::new(channel).get_directory(pb::GetDirectoryRequest {
-                log_since: self.log_size_of(peer),
-                changed_only: fetch == Fetch::Changes,
+                log_since: changed_since.unwrap_or_else(|| self.log_size_of(peer)),
+                changed_only: changed_since.is_some(),
             }),
         )
         .await;
@@ -444,7 +450,7 @@ impl Node {
         // A hub's entries are taken only from a log that extends the one
         // seen before (equivocation).
         if peer.is_hub() {
-            match self.follow_log(peer, &directory, fetch).await {
+            match self.follow_log(peer, &directory, changed_since).await {
                 Ok(true) => {}
                 // Older than what we hold: a later answer brought it all.
                 Ok(false) => return,
@@ -455,7 +461,12 @@ impl Node {
                 }
             }
         }
+        let size = directory.log_from + directory.log.len() as u64;
+        let refused = reply.rejected.len();
         self.take_entries_from(peer, directory, reply).await;
+        if peer.is_hub() && reply.rejected.len() == refused {
+            self.entries_taken(peer, size);
+        }
     }
 
     /// Accepts the entries `peer` offers (fetched, or announced by it): its
@@ -552,10 +563,10 @@ impl Node {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Fetch {
     /// Every entry it holds: at start, at each periodic refresh and when a
-    /// participant must be learned at once. These also take again any entry
-    /// whose taking was cut short (a stop after the log was followed).
+    /// participant must be learned at once.
     Everything,
-    /// Only the entries of the log's leaves this node lacks: after a hub
+    /// Only the entries of the leaves after those whose entries were all
+    /// taken here (everything, when that is not known): after a hub
     /// announced what it learned. A hub's every answer with its whole
     /// directory made a federation's start cost each node the square of
     /// its size (README: "The whole world on one machine").

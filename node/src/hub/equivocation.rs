@@ -17,7 +17,6 @@ use prost::Message;
 
 use iti_proto::v1 as pb;
 
-use super::directory::Fetch;
 use super::log::{self, Followed, Fork, Head, Verdict};
 use crate::clock::to_timestamp;
 use crate::envelope;
@@ -42,6 +41,12 @@ struct Follow {
     pending: Vec<(ParticipantId, pb::SignedDirectoryLogHead)>,
     /// Proof of equivocation is open: its entries are refused.
     equivocated: bool,
+    /// The leaves whose entries have all been taken here: a fetch of the
+    /// changes asks from there. Moved only once a fetch's entries were all
+    /// taken, none refused: one cut short (its caller gone, a timeout, a
+    /// stop) leaves it, so the next fetch offers them again. Not stored: a
+    /// restarted node's first fetch asks for everything.
+    taken: Option<u64>,
 }
 
 /// The hub logs a node follows, in memory (receipts carry their heads
@@ -198,6 +203,21 @@ impl Node {
         self.logs.get(hub).log.size()
     }
 
+    /// How many leaves of `hub`'s log have had all their entries taken
+    /// here, if known.
+    pub(crate) fn entries_taken_of(&self, hub: &ParticipantId) -> Option<u64> {
+        self.logs.get(hub).taken
+    }
+
+    /// Notes that every entry of the first `size` leaves of `hub`'s log
+    /// has been taken.
+    pub(crate) fn entries_taken(&self, hub: &ParticipantId, size: u64) {
+        self.logs.with(|m| {
+            let f = m.entry(hub.clone()).or_default();
+            f.taken = Some(f.taken.map_or(size, |t| t.max(size)));
+        });
+    }
+
     /// Checks `hub`'s answer against the log seen before: true when its
     /// entries may be taken, false for an answer older than our copy (two
     /// fetches crossed: nothing to take). A log that does not extend ours is
@@ -206,7 +226,7 @@ impl Node {
         &self,
         hub: &ParticipantId,
         directory: &pb::Directory,
-        fetch: Fetch,
+        changed_since: Option<u64>,
     ) -> Result<bool, String> {
         let _one_at_a_time = self.logs.following.lock().await;
         let follow = self.logs.get(hub);
@@ -235,13 +255,13 @@ impl Node {
         };
         let mut next = follow.log.clone();
         next.leaves.extend(leaves.iter().cloned());
-        // Changes only: what our copy held was taken when it was fetched.
-        let served_from = match fetch {
-            Fetch::Everything => 0,
-            Fetch::Changes => follow.log.size(),
-        };
-        log::check_served(&next, served_from, &leaves_of(&directory.entries)?)
-            .map_err(|e| format!("{hub}: {e}"))?;
+        // Changes only: the entries of the leaves before were taken.
+        log::check_served(
+            &next,
+            changed_since.unwrap_or(0),
+            &leaves_of(&directory.entries)?,
+        )
+        .map_err(|e| format!("{hub}: {e}"))?;
         let writes = store_log::follow_writes(
             hub,
             follow.log.size(),
