@@ -4,6 +4,8 @@
 //! A hub distributes its members' entries; nodes cache them, route with
 //! them, and show them with `itictl directory`.
 
+use std::collections::HashMap;
+
 use prost::Message;
 use rustls::pki_types::CertificateDer;
 use rustls::pki_types::pem::PemObject;
@@ -477,8 +479,14 @@ impl Node {
         directory: pb::Directory,
         reply: &mut pb::RefreshDirectoryReply,
     ) {
-        for signed in directory.entries {
-            let Ok(entry) = pb::DirectoryEntry::decode(signed.entry.as_slice()) else {
+        let offered: Vec<_> = directory
+            .entries
+            .into_iter()
+            .map(|signed| (pb::DirectoryEntry::decode(signed.entry.as_slice()), signed))
+            .collect();
+        let held = self.held_of(peer, &offered).await;
+        for (entry, signed) in offered {
+            let Ok(entry) = entry else {
                 reply
                     .rejected
                     .push(format!("{peer} offered an unreadable entry"));
@@ -500,7 +508,7 @@ impl Node {
             };
             if let Some(hub) = &via
                 && let Ok(participant) = subject.parse::<ParticipantId>()
-                && self.holds_vouched(&participant, &signed, hub).await
+                && self.holds_vouched(&participant, &signed, hub, held.get(&participant))
             {
                 reply.accepted.push(subject);
                 continue;
@@ -517,32 +525,50 @@ impl Node {
         }
     }
 
-    /// Whether `signed` is held here byte for byte, with `hub` already
-    /// among its vouchers: taken again from `hub`, it would change nothing.
-    /// A hub asked for everything answers with every entry it holds, and
-    /// with a directory of hundreds, taking each again was most of the cost
-    /// of a fetch. One row is read per entry: reading the whole directory
-    /// for each of a broker's ninety peers fetched at once held ninety
-    /// copies of it, the largest peak of its memory, which the allocator
-    /// then kept.
-    async fn holds_vouched(
+    /// The rows held of the participants a hub offers, read at once, and
+    /// only those: reading the whole directory for each of a broker's
+    /// ninety peers fetched at once held ninety copies of it, the largest
+    /// peak of its memory, which the allocator then kept. Empty for a
+    /// state (it offers its own entry) or when the read fails (every entry
+    /// is then taken in full).
+    async fn held_of(
+        &self,
+        peer: &ParticipantId,
+        offered: &[(
+            Result<pb::DirectoryEntry, prost::DecodeError>,
+            pb::SignedDirectoryEntry,
+        )],
+    ) -> HashMap<ParticipantId, DirectoryRow> {
+        if !peer.is_hub() {
+            return HashMap::new();
+        }
+        let participants: Vec<ParticipantId> = offered
+            .iter()
+            .filter_map(|(entry, _)| entry.as_ref().ok()?.participant.parse().ok())
+            .collect();
+        peers::directory_of_each(self.store.pool(), &participants)
+            .await
+            .unwrap_or_default()
+    }
+
+    /// Whether `signed` is held here (`held`) byte for byte, with `hub`
+    /// already among its vouchers: taken again from `hub`, it would change
+    /// nothing. A hub asked for everything answers with every entry it
+    /// holds, and with a directory of hundreds, taking each again was most
+    /// of the cost of a fetch.
+    fn holds_vouched(
         &self,
         participant: &ParticipantId,
         signed: &pb::SignedDirectoryEntry,
         hub: &ParticipantId,
+        held: Option<&DirectoryRow>,
     ) -> bool {
         let standing = &self.trust.standing;
-        if standing.is_frozen(participant)
-            || !standing
+        !standing.is_frozen(participant)
+            && standing
                 .introduction(participant)
                 .is_none_or(|i| i.vouched_by.contains(hub))
-        {
-            return false;
-        }
-        matches!(
-            peers::directory_of(self.store.pool(), participant).await,
-            Ok(Some(row)) if row.signed == signed.encode_to_vec()
-        )
+            && held.is_some_and(|row| row.signed == signed.encode_to_vec())
     }
 
     /// The cached directory, for display.

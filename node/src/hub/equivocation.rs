@@ -134,6 +134,9 @@ impl Node {
             .map(|l| (l.participant.as_str(), l.signed.as_slice()))
             .collect();
         let from = since.min(tail.size);
+        // The leaves read start at `start`: all of them for the changes,
+        // those from `from` on otherwise.
+        let skip = (from - start.min(from)) as usize;
         let head = pb::DirectoryLogHead {
             hub: self.participant().to_string(),
             size: tail.size,
@@ -143,7 +146,7 @@ impl Node {
         Ok(pb::Directory {
             entries: newest.values().filter_map(|s| decode(s)).collect(),
             log_from: from,
-            log: tail.leaves[(from - start.min(from)) as usize..]
+            log: tail.leaves[skip..]
                 .iter()
                 .filter_map(|l| decode(&l.signed))
                 .collect(),

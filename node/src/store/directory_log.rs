@@ -26,13 +26,7 @@ pub async fn append(
     participant: &ParticipantId,
     signed: &[u8],
 ) -> Result<(), StoreError> {
-    let last = sqlx::query("SELECT seq, chain FROM directory_log ORDER BY seq DESC LIMIT 1")
-        .fetch_optional(&mut *conn)
-        .await?;
-    let (seq, previous) = match last {
-        Some(row) => (row.try_get::<i64, _>("seq")?, chain_of(&row)?),
-        None => (0, log::EMPTY),
-    };
+    let (seq, previous) = last_leaf(&mut *conn).await?;
     let chain = log::chain(&previous, &log::leaf_hash(signed));
     Write::new(
         "INSERT INTO directory_log (seq, participant, signed, chain) VALUES ($1, $2, $3, $4)",
@@ -78,14 +72,8 @@ pub async fn own_since(pool: &AnyPool, start: u64) -> Result<OwnTail, StoreError
     let (size, chain) = match leaves.last() {
         Some(last) => (last.seq, last.chain),
         None => {
-            let last =
-                sqlx::query("SELECT seq, chain FROM directory_log ORDER BY seq DESC LIMIT 1")
-                    .fetch_optional(pool)
-                    .await?;
-            match last {
-                Some(row) => (row.try_get::<i64, _>("seq")? as u64, chain_of(&row)?),
-                None => (0, log::EMPTY),
-            }
+            let (seq, chain) = last_leaf(pool).await?;
+            (seq as u64, chain)
         }
     };
     Ok(OwnTail {
@@ -93,6 +81,21 @@ pub async fn own_since(pool: &AnyPool, start: u64) -> Result<OwnTail, StoreError
         chain,
         leaves,
     })
+}
+
+/// The last leaf's number and chained hash: 0 and the empty chain for an
+/// empty log.
+async fn last_leaf<'e, E>(db: E) -> Result<(i64, [u8; 32]), StoreError>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    let last = sqlx::query("SELECT seq, chain FROM directory_log ORDER BY seq DESC LIMIT 1")
+        .fetch_optional(db)
+        .await?;
+    match last {
+        Some(row) => Ok((row.try_get::<i64, _>("seq")?, chain_of(&row)?)),
+        None => Ok((0, log::EMPTY)),
+    }
 }
 
 fn chain_of(row: &sqlx::any::AnyRow) -> Result<[u8; 32], StoreError> {

@@ -122,13 +122,38 @@ pub async fn directory_of(
     pool: &AnyPool,
     participant: &ParticipantId,
 ) -> Result<Option<DirectoryRow>, StoreError> {
-    let row = sqlx::query(
-        "SELECT participant, signed, serial, trust, cached_at FROM directory WHERE participant = $1",
-    )
-    .bind(participant.to_string())
-    .fetch_optional(pool)
-    .await?;
-    row.as_ref().map(directory_row).transpose()
+    let mut rows = directory_of_each(pool, std::slice::from_ref(participant)).await?;
+    Ok(rows.remove(participant))
+}
+
+/// Participants looked up by one statement, at most: within the bound on
+/// a statement's parameters of either backend.
+const LOOKUP_CHUNK: usize = 500;
+
+/// The cached entries of those of `participants` held here, by participant:
+/// the entries a hub offers in a statement or a few, not a round trip each.
+pub async fn directory_of_each(
+    pool: &AnyPool,
+    participants: &[ParticipantId],
+) -> Result<std::collections::HashMap<ParticipantId, DirectoryRow>, StoreError> {
+    let mut held = std::collections::HashMap::with_capacity(participants.len());
+    for chunk in participants.chunks(LOOKUP_CHUNK) {
+        let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "SELECT participant, signed, serial, trust, cached_at FROM directory \
+             WHERE participant IN ({})",
+            placeholders.join(", ")
+        );
+        let mut q = sqlx::query(super::composed(sql));
+        for p in chunk {
+            q = q.bind(p.to_string());
+        }
+        for row in q.fetch_all(pool).await? {
+            let row = directory_row(&row)?;
+            held.insert(row.participant.clone(), row);
+        }
+    }
+    Ok(held)
 }
 
 fn directory_row(row: &sqlx::any::AnyRow) -> Result<DirectoryRow, StoreError> {

@@ -8,6 +8,7 @@ use std::time::Duration as StdDuration;
 
 use sqlx::{Connection, Executor};
 use time::{Duration, OffsetDateTime};
+use tokio::task::JoinHandle;
 
 use super::testdb::{POSTGRES_URL_VAR, ThrowawayDatabase, fresh_postgres};
 use super::*;
@@ -74,6 +75,20 @@ async fn pid(c: &mut AnyConnection) -> i32 {
         .unwrap()
 }
 
+/// Another session with a transaction open, and its backend's pid.
+async fn open_transaction(db: &ThrowawayDatabase) -> (AnyConnection, i32) {
+    let mut c = session(db).await;
+    let pid = pid(&mut c).await;
+    sqlx::query("BEGIN").execute(&mut c).await.unwrap();
+    (c, pid)
+}
+
+/// [`update_then_audit`] through the store's writer, running meanwhile.
+fn write_meanwhile(store: &Store, id: EnvelopeId) -> JoinHandle<Result<(), StoreError>> {
+    let store = store.clone();
+    tokio::spawn(async move { store.write(update_then_audit(id)).await })
+}
+
 /// A job that updates an outbox row and then appends to the audit chain,
 /// as recording a delivery does.
 fn update_then_audit(id: EnvelopeId) -> impl WriteJob<(), StoreError> {
@@ -100,17 +115,12 @@ async fn postgres_a_batch_takes_the_audit_lock_before_any_row_so_replicas_cannot
         return;
     };
     let id = pending(&store).await;
-    let mut other = session(&db).await;
-    let other_pid = pid(&mut other).await;
-    sqlx::query("BEGIN").execute(&mut other).await.unwrap();
+    let (mut other, other_pid) = open_transaction(&db).await;
     sqlx::query(pg_batch::AUDIT_LOCK)
         .execute(&mut other)
         .await
         .unwrap();
-    let job = {
-        let store = store.clone();
-        tokio::spawn(async move { store.write(update_then_audit(id)).await })
-    };
+    let job = write_meanwhile(&store, id);
     until_waiting(&db, other_pid).await;
     // The row is free: the writer waits for the audit lock holding nothing.
     let row = sqlx::query("UPDATE outbox SET last_error = 'other' WHERE envelope_id = $1")
@@ -139,18 +149,13 @@ async fn postgres_a_deadlock_reported_anyway_runs_the_batch_again() {
     // foreign one is then the victim, and the case is set up again.
     let mut id = pending(&store).await;
     for attempt in 1.. {
-        let mut foreign = session(&db).await;
-        let foreign_pid = pid(&mut foreign).await;
-        sqlx::query("BEGIN").execute(&mut foreign).await.unwrap();
+        let (mut foreign, foreign_pid) = open_transaction(&db).await;
         sqlx::query("UPDATE outbox SET last_error = 'foreign' WHERE envelope_id = $1")
             .bind(id.to_string())
             .execute(&mut foreign)
             .await
             .unwrap();
-        let job = {
-            let store = store.clone();
-            tokio::spawn(async move { store.write(update_then_audit(id)).await })
-        };
+        let job = write_meanwhile(&store, id);
         // The writer holds the audit lock and waits for the row; the foreign
         // transaction now wants the audit lock: a cycle. The writer waited
         // first, so PostgreSQL's check (after deadlock_timeout) picks it.
@@ -189,8 +194,7 @@ async fn postgres_a_claim_never_waits_for_a_batch() {
     };
     let free = pending(&store).await;
     let busy = pending(&store).await;
-    let mut other = session(&db).await;
-    sqlx::query("BEGIN").execute(&mut other).await.unwrap();
+    let (mut other, _) = open_transaction(&db).await;
     sqlx::query(pg_batch::AUDIT_LOCK)
         .execute(&mut other)
         .await
@@ -201,10 +205,7 @@ async fn postgres_a_claim_never_waits_for_a_batch() {
         .await
         .unwrap();
     // The writer is stuck behind the audit lock meanwhile.
-    let stuck = {
-        let store = store.clone();
-        tokio::spawn(async move { store.write(update_then_audit(free)).await })
-    };
+    let stuck = write_meanwhile(&store, free);
     let now = t0() + Duration::seconds(1);
     let claimed = tokio::time::timeout(
         StdDuration::from_secs(10),
