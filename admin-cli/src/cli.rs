@@ -515,6 +515,10 @@ pub enum PhotoCommand {
         #[arg(short = 'o', long = "out", value_name = "FILE")]
         file: Option<PathBuf>,
     },
+    /// Store a photograph (JPEG, PNG, GIF or WebP, at most 20 MiB) on your
+    /// node for a request to reference: prints the attachment to put in an
+    /// item's "photographs" in the request file.
+    Add { file: PathBuf },
 }
 
 #[derive(Subcommand, Debug)]
@@ -704,6 +708,9 @@ pub async fn dispatch(cli: Cli, print: &Print, out: &mut dyn Write) -> anyhow::R
         Command::Hub(HubCommand::Stats) => admin::hub_stats(&cli.conn, print, out).await,
         Command::Photo(PhotoCommand::Get { hash, file }) => {
             photos::get(&cli.conn, &hash, file.as_deref(), &print.texts, out).await
+        }
+        Command::Photo(PhotoCommand::Add { file }) => {
+            photos::add(&cli.conn, &file, print, out).await
         }
         Command::LostStolen(LostStolenCommand::Import { file }) => {
             admin::lost_stolen_import(&cli.conn, &file, print, out).await

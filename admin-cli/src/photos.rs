@@ -8,9 +8,10 @@ use std::path::Path;
 use anyhow::Context;
 use iti_node::bounds::table::MAX_PHOTO_BYTES;
 use iti_node::i18n::Texts;
+use iti_node::photo::CHUNK_BYTES;
 use iti_proto::v1 as pb;
 
-use crate::client::{Connection, failed};
+use crate::client::{Connection, Print, failed, print_json};
 
 /// `photo get HASH [-o FILE]`: the bytes to FILE, or to standard output.
 pub async fn get(
@@ -42,4 +43,46 @@ pub async fn get(
     ];
     writeln!(out, "{}", texts.t_with("photo-saved", &args))?;
     Ok(())
+}
+
+/// `photo add FILE`: the photograph stored on the node, sent in parts (it
+/// may be larger than one message); prints the attachment a request's item
+/// names it by.
+pub async fn add(
+    conn: &Connection,
+    file: &Path,
+    print: &Print,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
+    let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+    if bytes.len() as u64 > MAX_PHOTO_BYTES {
+        anyhow::bail!(
+            "{}: {} bytes; a photograph has at most {MAX_PHOTO_BYTES} bytes (20 MiB)",
+            file.display(),
+            bytes.len()
+        );
+    }
+    let parts: Vec<pb::PhotoPart> = bytes
+        .chunks(CHUNK_BYTES as usize)
+        .map(|c| pb::PhotoPart {
+            content: c.to_vec(),
+        })
+        .collect();
+    drop(bytes);
+    let attachment = conn
+        .client()?
+        .upload_photo(tokio_stream::iter(parts))
+        .await
+        .map_err(failed)?
+        .into_inner();
+    if !print.json {
+        let args = [
+            ("path", file.display().to_string()),
+            ("media", attachment.media_type.clone()),
+            ("bytes", attachment.size_bytes.to_string()),
+            ("sha256", attachment.sha256.clone()),
+        ];
+        writeln!(out, "{}", print.texts.t_with("photo-added", &args))?;
+    }
+    print_json(out, &attachment)
 }

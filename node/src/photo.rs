@@ -118,6 +118,47 @@ pub fn check_asked_at(
     Ok(())
 }
 
+/// The most bytes of a photograph one `FetchPhoto` answer carries: a
+/// photograph larger than that (up to 20 MiB) comes in several chunks, one
+/// per call, each well under the 4 MiB message limit, and a fetch cut off
+/// on a weak line resumes from the chunks already held instead of starting
+/// again.
+pub const CHUNK_BYTES: u64 = 1 << 20;
+
+/// The bytes `[offset, end)` an answer for `offset` carries, of a
+/// photograph of `size` bytes; the reason, naming no field, when `offset`
+/// is not within it.
+pub fn chunk_range(offset: u64, size: u64) -> Result<std::ops::Range<u64>, String> {
+    if offset >= size {
+        return Err(format!(
+            "{offset} is not within the photograph's {size} bytes"
+        ));
+    }
+    Ok(offset..size.min(offset + CHUNK_BYTES))
+}
+
+/// Whether a chunk the fetcher got, said to start at `offset` of a
+/// photograph of `size` bytes and to carry `len` bytes, is the one it asked
+/// for (starting at `held`) and fits a photograph; the reason if not. The
+/// whole is checked against the hash once assembled: a chunk alone cannot
+/// be.
+pub fn check_chunk(held: u64, offset: u64, len: u64, size: u64, max: u64) -> Result<(), String> {
+    if offset != held {
+        return Err(format!("starts at byte {offset}, not at {held} as asked"));
+    }
+    if size == 0 || size > max {
+        return Err(format!("says the photograph has {size} bytes (1 to {max})"));
+    }
+    match chunk_range(offset, size) {
+        Ok(range) if len == range.end - range.start => Ok(()),
+        Ok(range) => Err(format!(
+            "carries {len} bytes where {} were due",
+            range.end - range.start
+        )),
+        Err(e) => Err(e),
+    }
+}
+
 /// An item's photographs, whatever its kind.
 pub fn photographs(item: &pb::RecoveredItem) -> &[pb::Attachment] {
     match &item.item {
@@ -152,6 +193,31 @@ mod tests {
         assert!(expired.contains("expired"), "{expired}");
         let ahead = check_asked_at(now + time::Duration::minutes(3), now).unwrap_err();
         assert!(ahead.contains("future"), "{ahead}");
+    }
+
+    #[test]
+    fn a_photograph_travels_in_chunks_of_at_most_one_mebibyte() {
+        let size = 2 * CHUNK_BYTES + 5;
+        assert_eq!(chunk_range(0, size), Ok(0..CHUNK_BYTES));
+        assert_eq!(
+            chunk_range(2 * CHUNK_BYTES, size),
+            Ok(2 * CHUNK_BYTES..size)
+        );
+        assert!(chunk_range(size, size).is_err());
+        assert_eq!(chunk_range(0, 10), Ok(0..10));
+    }
+
+    #[test]
+    fn a_chunk_is_taken_only_where_the_fetch_stands() {
+        let (size, max) = (CHUNK_BYTES + 7, 20 << 20);
+        assert!(check_chunk(0, 0, CHUNK_BYTES, size, max).is_ok());
+        assert!(check_chunk(CHUNK_BYTES, CHUNK_BYTES, 7, size, max).is_ok());
+        let elsewhere = check_chunk(CHUNK_BYTES, 0, CHUNK_BYTES, size, max).unwrap_err();
+        assert!(elsewhere.contains("not at 1048576"), "{elsewhere}");
+        let short = check_chunk(0, 0, 10, size, max).unwrap_err();
+        assert!(short.contains("10 bytes"), "{short}");
+        assert!(check_chunk(0, 0, 1, max + 1, max).is_err());
+        assert!(check_chunk(0, 0, 0, 0, max).is_err());
     }
 
     #[test]

@@ -1,64 +1,125 @@
 //! A small TCP fault proxy: forwards a listening port to a target, and can
 //! cut the link (every connection dropped, new ones refused at once) and
-//! heal it. Put it between two nodes by giving one of them a peer card that
-//! names the proxy's address.
+//! heal it, now or once so many bytes have come back from the target (a
+//! cut in the middle of a transfer). Put it between two nodes by giving one
+//! of them a peer card that names the proxy's address.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 
 pub struct FaultProxy {
     pub addr: SocketAddr,
-    cut: Arc<AtomicBool>,
+    link: Arc<Link>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+struct Link {
+    cut: AtomicBool,
     /// Bumped on every cut: connections in flight watch it and close.
     generation: watch::Sender<u64>,
-    task: tokio::task::JoinHandle<()>,
+    /// Bytes the target has sent back through the proxy since the count
+    /// was last reset.
+    answered: AtomicU64,
+    /// Cut once `answered` reaches this (`u64::MAX`: never).
+    cut_at: AtomicU64,
+}
+
+impl Link {
+    fn cut(&self) {
+        self.cut.store(true, Ordering::SeqCst);
+        self.generation.send_modify(|g| *g += 1);
+    }
+
+    /// Counts `n` bytes answered, and cuts if that reaches the mark.
+    fn answered(&self, n: usize) {
+        let total = self.answered.fetch_add(n as u64, Ordering::SeqCst) + n as u64;
+        if total >= self.cut_at.load(Ordering::SeqCst) {
+            self.cut_at.store(u64::MAX, Ordering::SeqCst);
+            self.cut();
+        }
+    }
 }
 
 impl FaultProxy {
     pub async fn start(target: SocketAddr) -> anyhow::Result<FaultProxy> {
         let listener = TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
-        let cut = Arc::new(AtomicBool::new(false));
         let (generation, _) = watch::channel(0u64);
-        let (c, g) = (cut.clone(), generation.clone());
+        let link = Arc::new(Link {
+            cut: AtomicBool::new(false),
+            generation,
+            answered: AtomicU64::new(0),
+            cut_at: AtomicU64::new(u64::MAX),
+        });
+        let shared = link.clone();
         let task = tokio::spawn(async move {
-            while let Ok((mut inbound, _)) = listener.accept().await {
-                if c.load(Ordering::SeqCst) {
+            while let Ok((inbound, _)) = listener.accept().await {
+                if shared.cut.load(Ordering::SeqCst) {
                     drop(inbound);
                     continue;
                 }
-                let mut cuts = g.subscribe();
-                tokio::spawn(async move {
-                    let Ok(mut outbound) = TcpStream::connect(target).await else {
-                        return;
-                    };
-                    tokio::select! {
-                        _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound) => {}
-                        _ = cuts.changed() => {}
-                    }
-                });
+                tokio::spawn(forward(inbound, target, shared.clone()));
             }
         });
-        Ok(FaultProxy {
-            addr,
-            cut,
-            generation,
-            task,
-        })
+        Ok(FaultProxy { addr, link, task })
     }
 
     /// Cuts the link: open connections are dropped, new ones refused.
     pub fn cut(&self) {
-        self.cut.store(true, Ordering::SeqCst);
-        self.generation.send_modify(|g| *g += 1);
+        self.link.cut();
+    }
+
+    /// Cuts the link once `bytes` more have come back from the target.
+    pub fn cut_after(&self, bytes: u64) {
+        self.link.answered.store(0, Ordering::SeqCst);
+        self.link.cut_at.store(bytes, Ordering::SeqCst);
+    }
+
+    /// The bytes the target has sent back since the last `cut_after` (or
+    /// `reset_count`).
+    pub fn answered_bytes(&self) -> u64 {
+        self.link.answered.load(Ordering::SeqCst)
+    }
+
+    pub fn reset_count(&self) {
+        self.link.answered.store(0, Ordering::SeqCst);
     }
 
     pub fn heal(&self) {
-        self.cut.store(false, Ordering::SeqCst);
+        self.link.cut.store(false, Ordering::SeqCst);
+    }
+}
+
+/// One connection through the proxy, until either side closes or the link
+/// is cut.
+async fn forward(mut inbound: TcpStream, target: SocketAddr, link: Arc<Link>) {
+    let mut cuts = link.generation.subscribe();
+    let Ok(mut outbound) = TcpStream::connect(target).await else {
+        return;
+    };
+    let (mut from_caller, mut to_caller) = inbound.split();
+    let (mut from_target, mut to_target) = outbound.split();
+    let asked = tokio::io::copy(&mut from_caller, &mut to_target);
+    let answered = async {
+        let mut buf = vec![0u8; 16 * 1024];
+        loop {
+            let n = from_target.read(&mut buf).await?;
+            if n == 0 {
+                return Ok::<_, std::io::Error>(());
+            }
+            to_caller.write_all(&buf[..n]).await?;
+            link.answered(n);
+        }
+    };
+    tokio::select! {
+        _ = asked => {}
+        _ = answered => {}
+        _ = cuts.changed() => {}
     }
 }
 

@@ -229,6 +229,7 @@ domestic-searched = searched: { $domains }
 domestic-opened = domestic investigation opened: case { $case }
 domestic-drafted = request to { $to } drafted: review it with `itictl case show { $trace }`, send it with `itictl request send { $trace }`
 photo-saved = { $path }: { $media }, { $bytes } bytes, sha256 { $sha256 }
+photo-added = { $path }: stored, { $media }, { $bytes } bytes, sha256 { $sha256 }. Name it in an item's "photographs" in the request file:
 
 ## itictl ca and cert: the participant's CA and certificates
 ca-created = created the CA of { $participant } in { $dir }

@@ -228,6 +228,7 @@ domestic-searched = recherché dans : { $domains }
 domestic-opened = enquête nationale ouverte : dossier { $case }
 domestic-drafted = demande à { $to } préparée : relisez-la avec `itictl case show { $trace }`, envoyez-la avec `itictl request send { $trace }`
 photo-saved = { $path } : { $media }, { $bytes } octets, sha256 { $sha256 }
+photo-added = { $path } : enregistrée, { $media }, { $bytes } octets, sha256 { $sha256 }. Citez-la dans les « photographs » d'un objet du fichier de demande :
 
 ## itictl ca et cert : l'AC du participant et ses certificats
 ca-created = AC de { $participant } créée dans { $dir }

@@ -8,6 +8,7 @@ use iti_proto::v1::local_server::Local;
 use tonic::{Request, Response, Status, Streaming};
 
 use super::{officer, paging, to_status};
+use crate::bounds::table::MAX_PHOTO_BYTES;
 use crate::hub::register::FeedError;
 use crate::ids::{ParticipantId, TraceId};
 use crate::service::access::{Operation, require};
@@ -394,6 +395,30 @@ impl Local for LocalApi {
             .await
             .map_err(to_status)?;
         Ok(Response::new(photo))
+    }
+
+    async fn upload_photo(
+        &self,
+        req: Request<Streaming<pb::PhotoPart>>,
+    ) -> Result<Response<pb::Attachment>, Status> {
+        let o = officer(&req, self.node.participant())?;
+        let mut parts = req.into_inner();
+        let mut content = Vec::new();
+        while let Some(part) = parts.message().await? {
+            if (content.len() + part.content.len()) as u64 > MAX_PHOTO_BYTES {
+                return Err(to_status(ServiceError::invalid(
+                    "content",
+                    format!("over {MAX_PHOTO_BYTES} bytes; a photograph has at most that"),
+                )));
+            }
+            content.extend_from_slice(&part.content);
+        }
+        let attachment = self
+            .node
+            .upload_photo(&o, content, "content")
+            .await
+            .map_err(to_status)?;
+        Ok(Response::new(attachment))
     }
 
     async fn import_lost_stolen(

@@ -206,6 +206,7 @@ fn photo_ask(fetcher: &str) -> pb::PhotoAsk {
         fetcher: fetcher.into(),
         origin: "GHA".into(),
         asked_at: Some(to_timestamp(OffsetDateTime::now_utc())),
+        offset: 0,
     }
 }
 

@@ -30,13 +30,13 @@ impl Node {
         origin: &ParticipantId,
     ) -> ServiceResult<pb::Photo> {
         let me = self.participant().clone();
-        let subject = req
+        let ask = req
             .signed
             .as_ref()
             .and_then(|s| crate::envelope::read_photo_ask(s).ok())
-            .map(|(ask, _, _)| ask.sha256)
+            .map(|(ask, _, _)| ask)
             .unwrap_or_default();
-        let hash = hash_of(&subject, "signed.ask.sha256")?;
+        let hash = hash_of(&ask.sha256, "signed.ask.sha256")?;
         if caller != fetcher && !caller.is_hub() {
             return Err(ServiceError::PermissionDenied(format!(
                 "{caller} hands over an ask naming {fetcher} as the fetcher: a hub relays an \
@@ -47,7 +47,10 @@ impl Node {
         let (action, detail) = match &outcome {
             Ok((next, _)) => (
                 "photo_relayed",
-                format!("{fetcher} asked {origin}, via {next}: sealed answer relayed"),
+                format!(
+                    "{fetcher} asked {origin}, via {next}: sealed answer relayed (from byte {})",
+                    ask.offset
+                ),
             ),
             Err(e) => (
                 "photo_relay_failed",

@@ -11,6 +11,8 @@
 //! Audit entries and logs name the hash, participants and rules, never the
 //! bytes.
 
+use std::ops::Range;
+
 use prost::Message;
 
 use iti_proto::v1 as pb;
@@ -27,7 +29,7 @@ use crate::peering::RouteError;
 use crate::photo::{self, PhotoHash};
 use crate::policy::photo::{Held, PhotoPermit, PhotoRefused, release_photo};
 use crate::store::envelopes::Direction;
-use crate::store::photos::{self, PhotoRow, Reference};
+use crate::store::photos::{self, PhotoFacts, PhotoRow, Reference};
 use crate::store::{audit, boxed};
 
 /// A photograph's hash as given, or the refusal naming `field`.
@@ -53,18 +55,41 @@ fn check_bytes(content: &[u8], field: &str) -> ServiceResult<&'static str> {
         .ok_or_else(|| ServiceError::invalid(field, "not a JPEG, PNG, GIF or WebP image"))
 }
 
+/// A whole photograph, as an officer gets it.
 fn view(hash: &PhotoHash, row: PhotoRow) -> pb::Photo {
     pb::Photo {
         sha256: hash.to_string(),
         media_type: row.media_type,
+        size_bytes: row.content.len() as u64,
         content: row.content,
         sealed: None,
+        offset: 0,
     }
 }
 
-/// The largest answer a photograph fetch may bring: the bytes, and what
-/// wraps them (the hash, the media type, a seal).
-pub const MAX_PHOTO_ANSWER_BYTES: usize = MAX_PHOTO_BYTES as usize + 4096;
+/// The largest answer a photograph fetch may bring: one chunk, and what
+/// wraps it (the hash, the media type, a seal).
+pub const MAX_PHOTO_ANSWER_BYTES: usize = photo::CHUNK_BYTES as usize + 4096;
+
+/// The bytes an answer from `offset` carries, once `policy::photo` has
+/// released the photograph: none when it is not held here.
+fn chunk_released(
+    facts: Option<&PhotoFacts>,
+    offset: u64,
+    field: &str,
+) -> ServiceResult<Option<Range<u64>>> {
+    facts
+        .map(|f| photo::chunk_range(offset, f.size).map_err(|e| ServiceError::invalid(field, e)))
+        .transpose()
+}
+
+/// What an audit entry says of a release: the bytes that went.
+fn released(range: &Option<Range<u64>>, facts: Option<&PhotoFacts>) -> String {
+    match (range, facts) {
+        (Some(r), Some(f)) => format!("released bytes {}-{} of {}", r.start, r.end, f.size),
+        _ => "released".to_string(),
+    }
+}
 
 /// A signed ask that is not taken, as the caller should read it.
 fn ask_refused(e: PhotoAskError) -> ServiceError {
@@ -118,13 +143,13 @@ impl Node {
     /// The attachment of a photograph uploaded here, for a new request; none
     /// for one not held or fetched from another state (not ours to send).
     pub async fn uploaded_photo(&self, hash: &PhotoHash) -> ServiceResult<Option<pb::Attachment>> {
-        let row = photos::get(self.store.pool(), hash).await?;
-        Ok(row
-            .filter(|r| r.held == Held::Uploaded)
-            .map(|r| pb::Attachment {
+        let facts = photos::facts(self.store.pool(), hash).await?;
+        Ok(facts
+            .filter(|f| f.held == Held::Uploaded)
+            .map(|f| pb::Attachment {
                 sha256: hash.to_string(),
-                media_type: r.media_type,
-                size_bytes: r.content.len() as u64,
+                media_type: f.media_type,
+                size_bytes: f.size,
                 ..Default::default()
             }))
     }
@@ -141,6 +166,7 @@ impl Node {
             .write(move |conn| {
                 boxed(async move {
                     photos::put(conn, &hash, &media_type, &held, content, now).await?;
+                    photos::clear_parts(conn, &hash).await?;
                     Ok::<_, ServiceError>(())
                 })
             })
@@ -157,7 +183,7 @@ impl Node {
         req: pb::FetchPhotoRequest,
     ) -> ServiceResult<pb::Photo> {
         let Some(signed) = req.signed.as_ref() else {
-            return self.release_photo_to(caller, &req.sha256).await;
+            return self.release_photo_to(caller, &req.sha256, req.offset).await;
         };
         let (ask, fetcher, _) = envelope::read_photo_ask(signed).map_err(ask_refused)?;
         let origin: ParticipantId = ask.origin.parse().map_err(|e: crate::ids::IdError| {
@@ -178,32 +204,61 @@ impl Node {
         ))
     }
 
-    /// `FetchPhoto` without a signed ask: a photograph's bytes for `caller`,
-    /// if `policy::photo` releases them; the decision is audited either way.
+    /// `FetchPhoto` without a signed ask: the chunk of a photograph from
+    /// `offset`, for `caller`, if `policy::photo` releases it; the decision
+    /// is audited either way.
     pub async fn release_photo_to(
         &self,
         caller: &ParticipantId,
         hash: &str,
+        offset: u64,
     ) -> ServiceResult<pb::Photo> {
         let hash = hash_of(hash, "sha256")?;
-        let (row, decision) = self.photo_decision(caller, &hash).await?;
+        let (facts, decision) = self.photo_decision(caller, &hash).await?;
+        let range = match &decision {
+            Ok(_) => chunk_released(facts.as_ref(), offset, "offset")?,
+            Err(_) => None,
+        };
         let detail = match &decision {
-            Ok(_) => "released".to_string(),
+            Ok(_) => released(&range, facts.as_ref()),
             Err(refused) => refused.rules.join("; "),
         };
         self.audit_decision(caller, &hash, decision.is_ok(), &detail)
             .await?;
         decision.map_err(|refused| ServiceError::PermissionDenied(refused.to_string()))?;
-        let row = row.ok_or_else(|| ServiceError::NotFound(format!("photograph {hash}")))?;
-        Ok(view(&hash, row))
+        self.photo_chunk(&hash, facts, range).await
     }
 
-    /// `policy::photo`'s decision for `to`, with the photograph if held.
+    /// The chunk `range` of a photograph held here, with its facts.
+    async fn photo_chunk(
+        &self,
+        hash: &PhotoHash,
+        facts: Option<PhotoFacts>,
+        range: Option<Range<u64>>,
+    ) -> ServiceResult<pb::Photo> {
+        let missing = || ServiceError::NotFound(format!("photograph {hash}"));
+        let (facts, range) = facts.zip(range).ok_or_else(missing)?;
+        let offset = range.start;
+        let content = photos::chunk(self.store.pool(), hash, range)
+            .await?
+            .ok_or_else(missing)?;
+        Ok(pb::Photo {
+            sha256: hash.to_string(),
+            media_type: facts.media_type,
+            content,
+            sealed: None,
+            offset,
+            size_bytes: facts.size,
+        })
+    }
+
+    /// `policy::photo`'s decision for `to`, with the photograph's facts if
+    /// held.
     async fn photo_decision(
         &self,
         to: &ParticipantId,
         hash: &PhotoHash,
-    ) -> ServiceResult<(Option<PhotoRow>, Result<PhotoPermit, PhotoRefused>)> {
+    ) -> ServiceResult<(Option<PhotoFacts>, Result<PhotoPermit, PhotoRefused>)> {
         let pool = self.store.pool();
         let sent_to: Vec<ParticipantId> = photos::references(pool, hash)
             .await?
@@ -211,13 +266,13 @@ impl Node {
             .filter(|r| r.direction == Direction::Out)
             .map(|r| r.participant)
             .collect();
-        let row = photos::get(pool, hash).await?;
-        let held = row
+        let facts = photos::facts(pool, hash).await?;
+        let held = facts
             .as_ref()
-            .map(|r| r.held.clone())
+            .map(|f| f.held.clone())
             .unwrap_or(Held::Uploaded);
         let decision = release_photo(&held, to, &sent_to);
-        Ok((row, decision))
+        Ok((facts, decision))
     }
 
     /// The audit entry of a release decision, in `to`'s name.
@@ -267,6 +322,12 @@ impl Node {
                 format!("differs from the signed ask's ({})", ask.sha256),
             ));
         }
+        if req.offset != ask.offset {
+            return Err(ServiceError::invalid(
+                "offset",
+                format!("differs from the signed ask's ({})", ask.offset),
+            ));
+        }
         let through = if caller == &fetcher {
             String::new()
         } else {
@@ -277,27 +338,29 @@ impl Node {
                 .await?;
             return Err(ServiceError::invalid("signed.ask.asked_at", reason));
         }
-        let (row, decision) = self.photo_decision(&fetcher, &hash).await?;
+        let (facts, decision) = self.photo_decision(&fetcher, &hash).await?;
         let key = self.sealing_key_of(&fetcher);
+        let range = match (&decision, &key) {
+            (Ok(_), Ok(_)) => chunk_released(facts.as_ref(), ask.offset, "signed.ask.offset")?,
+            _ => None,
+        };
         let detail = match (&decision, &key) {
             (Err(refused), _) => refused.rules.join("; "),
             (Ok(_), Err(why)) => why.clone(),
-            (Ok(_), Ok(_)) => format!("released, sealed to {fetcher}"),
+            (Ok(_), Ok(_)) => format!("{}, sealed to {fetcher}", released(&range, facts.as_ref())),
         };
-        let released = decision.is_ok() && key.is_ok();
-        self.audit_decision(&fetcher, &hash, released, &format!("{detail}{through}"))
+        let is_released = decision.is_ok() && key.is_ok();
+        self.audit_decision(&fetcher, &hash, is_released, &format!("{detail}{through}"))
             .await?;
         decision.map_err(|refused| ServiceError::PermissionDenied(refused.to_string()))?;
         let key = key.map_err(ServiceError::FailedPrecondition)?;
-        let row = row.ok_or_else(|| ServiceError::NotFound(format!("photograph {hash}")))?;
-        let plain = view(&hash, row).encode_to_vec();
+        let plain = self.photo_chunk(&hash, facts, range).await?.encode_to_vec();
         let sealed = seal::seal_photo(&key, &signed.ask, &plain)
             .map_err(|e| ServiceError::Internal(e.to_string()))?;
         Ok(pb::Photo {
             sha256: hash.to_string(),
-            media_type: String::new(),
-            content: Vec::new(),
             sealed: Some(sealed),
+            ..Default::default()
         })
     }
 
@@ -387,10 +450,15 @@ impl Node {
         if let Some(row) = photos::get(self.store.pool(), &hash).await? {
             return Ok(view(&hash, row));
         }
+        let missing = || ServiceError::NotFound(format!("photograph {hash}"));
         if reference.direction != Direction::In {
-            return Err(ServiceError::NotFound(format!("photograph {hash}")));
+            return Err(missing());
         }
-        let row = self.fetch_photo(&reference.participant, &hash).await?;
+        self.fetch_photo(&reference.participant, &hash).await?;
+        // Read back as stored: the bytes fetched were not kept in memory.
+        let row = photos::get(self.store.pool(), &hash)
+            .await?
+            .ok_or_else(missing)?;
         Ok(view(&hash, row))
     }
 
@@ -421,39 +489,88 @@ impl Node {
 
     /// Fetches a photograph from the participant that referenced it
     /// (directly if it is our peer, else through the hub on our route to
-    /// it), checks its bytes against the hash, and keeps it.
-    async fn fetch_photo(&self, from: &ParticipantId, hash: &PhotoHash) -> ServiceResult<PhotoRow> {
+    /// it), one chunk per call, each kept as it comes, so that a fetch cut
+    /// off resumes after the chunks held; then checks the whole against the
+    /// hash, and keeps it.
+    async fn fetch_photo(&self, from: &ParticipantId, hash: &PhotoHash) -> ServiceResult<()> {
         let path = self.peering.path(from).map_err(|e| match e {
             RouteError::Unroutable(_) => ServiceError::Unreachable(format!(
                 "{from}, which holds photograph {hash}, is unreachable: {e}"
             )),
             RouteError::ToSelf(_) => ServiceError::Internal(e.to_string()),
         })?;
-        let content = match path.first() {
-            None => self.fetch_direct(from, hash).await?,
-            Some(hub) => self.fetch_through(hub, from, hash).await?,
-        };
-        let media_type = check_bytes(&content, "photo")
-            .ok()
-            .filter(|_| PhotoHash::of(&content) == *hash)
-            .ok_or_else(|| {
-                ServiceError::Unreachable(format!(
-                    "{from} sent bytes that are not photograph {hash}"
-                ))
-            })?;
-        let held = Held::FetchedFrom(from.clone());
-        self.store_photo(hash, media_type, held.clone(), content.clone())
-            .await?;
-        Ok(PhotoRow {
-            media_type: media_type.into(),
-            held,
-            content,
-        })
+        loop {
+            let held = photos::part_bytes_held(self.store.pool(), hash).await?;
+            let chunk = match path.first() {
+                None => self.fetch_direct(from, hash, held).await?,
+                Some(hub) => self.fetch_through(hub, from, hash, held).await?,
+            };
+            let len = chunk.content.len() as u64;
+            photo::check_chunk(held, chunk.offset, len, chunk.size_bytes, MAX_PHOTO_BYTES)
+                .map_err(|e| {
+                    ServiceError::Unreachable(format!(
+                        "{from} answered for photograph {hash} with a chunk that {e}: not taken"
+                    ))
+                })?;
+            tracing::debug!(sha256 = %hash, %from, offset = held, len, size = chunk.size_bytes, "photograph chunk fetched");
+            self.keep_chunk(hash, held, chunk.content).await?;
+            if held + len == chunk.size_bytes {
+                return self.assemble_photo(from, hash).await;
+            }
+        }
     }
 
-    /// The bytes from `from`, our peer, over the federation port (it knows
-    /// us by our certificate).
-    async fn fetch_direct(&self, from: &ParticipantId, hash: &PhotoHash) -> ServiceResult<Vec<u8>> {
+    async fn keep_chunk(
+        &self,
+        hash: &PhotoHash,
+        offset: u64,
+        content: Vec<u8>,
+    ) -> ServiceResult<()> {
+        let hash = hash.clone();
+        self.store
+            .write(move |conn| {
+                boxed(async move {
+                    photos::put_part(conn, &hash, offset, content).await?;
+                    Ok::<_, ServiceError>(())
+                })
+            })
+            .await
+    }
+
+    /// The chunks fetched, joined and checked against the hash the message
+    /// named (which its signature covers): kept if they are the photograph,
+    /// forgotten if not (asked again, it is fetched anew).
+    async fn assemble_photo(&self, from: &ParticipantId, hash: &PhotoHash) -> ServiceResult<()> {
+        let content = photos::parts(self.store.pool(), hash).await?;
+        let media_type = check_bytes(&content, "photo")
+            .ok()
+            .filter(|_| PhotoHash::of(&content) == *hash);
+        let Some(media_type) = media_type else {
+            let forget = hash.clone();
+            self.store
+                .write(move |conn| {
+                    boxed(async move {
+                        photos::clear_parts(conn, &forget).await?;
+                        Ok::<_, ServiceError>(())
+                    })
+                })
+                .await?;
+            return Err(ServiceError::Unreachable(format!(
+                "{from} sent bytes that are not photograph {hash}"
+            )));
+        };
+        let held = Held::FetchedFrom(from.clone());
+        self.store_photo(hash, media_type, held, content).await
+    }
+
+    /// The chunk from `offset`, from `from`, our peer, over the federation
+    /// port (it knows us by our certificate).
+    async fn fetch_direct(
+        &self,
+        from: &ParticipantId,
+        hash: &PhotoHash,
+        offset: u64,
+    ) -> ServiceResult<pb::Photo> {
         let channel = self
             .peering
             .channel(from)
@@ -464,46 +581,55 @@ impl Node {
             self.config.outbox.delivery_timeout,
             client.fetch_photo(pb::FetchPhotoRequest {
                 sha256: hash.to_string(),
+                offset,
                 ..Default::default()
             }),
         )
         .await
         .map_err(|_| ServiceError::Unreachable(format!("{from} did not answer in time")))?;
         let photo = asked.map_err(|status| fetch_refused(&status, from, hash))?;
-        Ok(photo.into_inner().content)
+        Ok(photo.into_inner())
     }
 
     /// A signed ask for photograph `hash` of `origin`, from this node: what
     /// it hands to the hub on its route to `origin`.
-    pub fn photo_ask(&self, origin: &ParticipantId, hash: &PhotoHash) -> pb::FetchPhotoRequest {
+    pub fn photo_ask(
+        &self,
+        origin: &ParticipantId,
+        hash: &PhotoHash,
+        offset: u64,
+    ) -> pb::FetchPhotoRequest {
         let ask = pb::PhotoAsk {
             sha256: hash.to_string(),
             fetcher: self.participant().to_string(),
             origin: origin.to_string(),
             asked_at: Some(crate::clock::to_timestamp(self.now())),
+            offset,
         };
         pb::FetchPhotoRequest {
             sha256: hash.to_string(),
             signed: Some(envelope::sign_photo_ask(self.signer(), &ask)),
             via: Vec::new(),
+            offset,
         }
     }
 
-    /// The bytes from `origin`, asked through `hub`: our signed ask goes
-    /// out, and the answer comes back sealed to our key.
+    /// The chunk from `offset`, from `origin`, asked through `hub`: our
+    /// signed ask goes out, and the answer comes back sealed to our key.
     async fn fetch_through(
         &self,
         hub: &ParticipantId,
         origin: &ParticipantId,
         hash: &PhotoHash,
-    ) -> ServiceResult<Vec<u8>> {
+        offset: u64,
+    ) -> ServiceResult<pb::Photo> {
         let opening = self.opening_key.as_ref().ok_or_else(|| {
             ServiceError::FailedPrecondition(format!(
                 "{origin} is reached through {hub}, and a photograph asked through a hub comes \
                  sealed to this node's key: configure sealing_key"
             ))
         })?;
-        let req = self.photo_ask(origin, hash);
+        let req = self.photo_ask(origin, hash, offset);
         let ask = req
             .signed
             .as_ref()
@@ -536,12 +662,11 @@ impl Node {
                 "the answer through {hub} does not open with this node's key ({e}): not taken"
             ))
         })?;
-        let inner = pb::Photo::decode(plain.as_slice()).map_err(|_| {
+        pb::Photo::decode(plain.as_slice()).map_err(|_| {
             ServiceError::Unreachable(format!(
                 "the answer through {hub} does not hold a photograph: not taken"
             ))
-        })?;
-        Ok(inner.content)
+        })
     }
 }
 

@@ -1,6 +1,9 @@
 //! Photographs by the SHA-256 of their bytes, and which messages reference
 //! which (who was sent a reference, who sent us one).
 
+use std::ops::Range;
+
+use futures::TryStreamExt;
 use sqlx::{AnyConnection, AnyPool, Row};
 use time::OffsetDateTime;
 
@@ -68,21 +71,122 @@ pub async fn get(pool: &AnyPool, hash: &PhotoHash) -> Result<Option<PhotoRow>, S
     let Some(row) = row else {
         return Ok(None);
     };
-    let origin: String = row.try_get("origin")?;
-    let held = if origin.is_empty() {
-        Held::Uploaded
-    } else {
-        Held::FetchedFrom(
-            origin
-                .parse()
-                .map_err(|_| StoreError::corrupt("photo origin"))?,
-        )
-    };
     Ok(Some(PhotoRow {
         media_type: row.try_get("media_type")?,
-        held,
+        held: held_of(row.try_get("origin")?)?,
         content: row.try_get("content")?,
     }))
+}
+
+/// A stored photograph's facts, without its bytes.
+#[derive(Debug, Clone)]
+pub struct PhotoFacts {
+    pub media_type: String,
+    pub held: Held,
+    pub size: u64,
+}
+
+pub async fn facts(pool: &AnyPool, hash: &PhotoHash) -> Result<Option<PhotoFacts>, StoreError> {
+    let row = sqlx::query("SELECT media_type, origin, size FROM photos WHERE sha256 = $1")
+        .bind(hash.as_str())
+        .fetch_optional(pool)
+        .await?;
+    let Some(row) = row else {
+        return Ok(None);
+    };
+    Ok(Some(PhotoFacts {
+        media_type: row.try_get("media_type")?,
+        held: held_of(row.try_get("origin")?)?,
+        size: row.try_get::<i64, _>("size")? as u64,
+    }))
+}
+
+/// The bytes `range` of a stored photograph, read without the rest (a
+/// chunk of a large one is all a fetch needs in memory).
+pub async fn chunk(
+    pool: &AnyPool,
+    hash: &PhotoHash,
+    range: Range<u64>,
+) -> Result<Option<Vec<u8>>, StoreError> {
+    let row = sqlx::query(
+        "SELECT substr(content, CAST($2 AS INTEGER), CAST($3 AS INTEGER)) AS part \
+         FROM photos WHERE sha256 = $1",
+    )
+    .bind(hash.as_str())
+    .bind(range.start as i64 + 1)
+    .bind((range.end - range.start) as i64)
+    .fetch_optional(pool)
+    .await?;
+    row.map(|r| r.try_get("part"))
+        .transpose()
+        .map_err(Into::into)
+}
+
+fn held_of(origin: String) -> Result<Held, StoreError> {
+    if origin.is_empty() {
+        return Ok(Held::Uploaded);
+    }
+    let from = origin
+        .parse()
+        .map_err(|_| StoreError::corrupt("photo origin"))?;
+    Ok(Held::FetchedFrom(from))
+}
+
+/// How many bytes of a photograph being fetched are held already, from
+/// its first byte on (chunks are kept only in order).
+pub async fn part_bytes_held(pool: &AnyPool, hash: &PhotoHash) -> Result<u64, StoreError> {
+    let held: Option<i64> = sqlx::query_scalar(
+        "SELECT CAST(SUM(length(content)) AS BIGINT) FROM photo_parts WHERE sha256 = $1",
+    )
+    .bind(hash.as_str())
+    .fetch_one(pool)
+    .await?;
+    Ok(held.unwrap_or(0) as u64)
+}
+
+/// Keeps a chunk of a photograph being fetched, so that a fetch cut off
+/// resumes after it. A chunk held already (two fetches of one photograph
+/// at once) is kept once.
+pub async fn put_part(
+    conn: &mut AnyConnection,
+    hash: &PhotoHash,
+    offset: u64,
+    content: Vec<u8>,
+) -> Result<(), StoreError> {
+    Write::new(
+        "INSERT INTO photo_parts (sha256, start, content) VALUES ($1, $2, $3) \
+         ON CONFLICT (sha256, start) DO NOTHING",
+    )
+    .bind(hash.as_str())
+    .bind(offset as i64)
+    .bind(content)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// The chunks held of a photograph being fetched, joined in order.
+pub async fn parts(pool: &AnyPool, hash: &PhotoHash) -> Result<Vec<u8>, StoreError> {
+    let mut chunks = sqlx::query_scalar::<_, Vec<u8>>(
+        "SELECT content FROM photo_parts WHERE sha256 = $1 ORDER BY start",
+    )
+    .bind(hash.as_str())
+    .fetch(pool);
+    let mut whole = Vec::new();
+    while let Some(chunk) = chunks.try_next().await? {
+        whole.extend_from_slice(&chunk);
+    }
+    Ok(whole)
+}
+
+/// Forgets the chunks of a photograph: assembled and stored, or found not
+/// to be the photograph named.
+pub async fn clear_parts(conn: &mut AnyConnection, hash: &PhotoHash) -> Result<(), StoreError> {
+    Write::new("DELETE FROM photo_parts WHERE sha256 = $1")
+        .bind(hash.as_str())
+        .execute(conn)
+        .await?;
+    Ok(())
 }
 
 /// The writes that record the photographs a message sent or received

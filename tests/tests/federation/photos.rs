@@ -16,6 +16,7 @@ use iti_node::identity::Role;
 use iti_node::photo::PhotoHash;
 use iti_node::sandbox::MemberOptions;
 use iti_proto::v1 as pb;
+use iti_tests::proxy::FaultProxy;
 use iti_tests::{Federation, db_scalar, db_texts, federation_port, p};
 
 /// A GIF as far as the node can tell (it reads the first bytes); ASCII, so
@@ -32,6 +33,11 @@ fn with_console() -> MemberOptions {
 /// GHA's request, composed in its console with a photograph of the rifle;
 /// returns the trace id once BEL has it.
 async fn request_with_photo(f: &mut Federation) -> anyhow::Result<String> {
+    request_with_photo_of(f, PHOTO).await
+}
+
+/// The same, with the photograph `photo`.
+async fn request_with_photo_of(f: &mut Federation, photo: &str) -> anyhow::Result<String> {
     let gha = f.browser("GHA", Role::Poc)?;
     let page = gha.get("/compose", &[]).await?;
     ensure!(
@@ -55,7 +61,7 @@ async fn request_with_photo(f: &mut Federation) -> anyhow::Result<String> {
         ("calibre", None, "7.62x51mm NATO"),
         ("serial_number", None, "1502347"),
         ("country_of_manufacture", None, "BEL"),
-        ("photo_file", Some("rifle.gif"), PHOTO),
+        ("photo_file", Some("rifle.gif"), photo),
         ("item", None, "ammunition"),
         ("photo_file", Some(""), ""),
         ("information_sought", None, "History"),
@@ -132,6 +138,55 @@ async fn a_photo_uploaded_at_gha_is_shown_at_bel_and_fetched_with_the_same_bytes
         .err()
         .context("an unreferenced photograph was served")?;
     ensure!(refused.contains("no message you may read"), "{refused}");
+    f.shutdown().await;
+    Ok(())
+}
+
+/// An officer at the command line stores a photograph of 5 MiB, more than
+/// one gRPC message carries, with `itictl photo add`, and gets the
+/// attachment that names it in a request; a file that is not an image is
+/// refused naming the field, and nothing of it is stored.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn itictl_photo_add_stores_a_photograph_larger_than_one_message() -> anyhow::Result<()> {
+    let mut f = Federation::of_members(&[
+        ("GHA", MemberOptions::default()),
+        ("BEL", MemberOptions::default()),
+    ])
+    .await?;
+    let dir = tempfile::tempdir()?;
+    let file = dir.path().join("rifle.jpg");
+    let mut bytes = b"\xFF\xD8\xFF\xE0".to_vec();
+    bytes.resize(5 << 20, 7);
+    std::fs::write(&file, &bytes)?;
+    let said = f
+        .itictl("GHA", None, &["photo", "add", &file.display().to_string()])
+        .await
+        .map_err(anyhow::Error::msg)?;
+    let hash = PhotoHash::of(&bytes);
+    ensure!(
+        said.contains(&format!("\"sha256\": \"{hash}\"")) && said.contains("image/jpeg"),
+        "{said}"
+    );
+    let held = f
+        .node("GHA")?
+        .uploaded_photo(&hash)
+        .await?
+        .context("the photograph is not stored")?;
+    ensure!(held.size_bytes == 5 << 20, "{held:?}");
+
+    let page = dir.path().join("page.jpg");
+    std::fs::write(&page, "<html><script>alert(1)</script>")?;
+    let refused = f
+        .itictl("GHA", None, &["photo", "add", &page.display().to_string()])
+        .await
+        .err()
+        .context("a page was stored as a photograph")?;
+    ensure!(
+        refused.contains("content") && refused.contains("not a JPEG"),
+        "{refused}"
+    );
+    let stored = db_scalar(f.node("GHA")?, "SELECT COUNT(*) FROM photos").await?;
+    ensure!(stored == 1, "{stored} photographs stored");
     f.shutdown().await;
     Ok(())
 }
@@ -350,6 +405,99 @@ async fn a_photo_is_fetched_through_the_hub_with_the_same_bytes() -> anyhow::Res
     Ok(())
 }
 
+/// A photograph of 20 MB (the most a photograph may be) travels from GHA
+/// to BEL through the hub in chunks of 1 MiB, each sealed to BEL. The link
+/// from BEL to the hub is cut in the middle of the transfer: BEL's officer
+/// is told, BEL keeps the chunks it had, and asked again it fetches only
+/// the rest (the bytes that cross the link after the cut are fewer than
+/// the photograph's), then holds the same bytes as GHA, checked against
+/// the hash the signed request names.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_large_photo_cut_off_in_the_middle_resumes_where_it_stopped() -> anyhow::Result<()> {
+    let mut f = through_hub().await?;
+    let large = format!("GIF89a{}", "rifle seen from the left; ".repeat(769_000));
+    let size = large.len() as u64;
+    ensure!(size == 19_994_006, "{size}");
+    request_with_photo_of(&mut f, &large).await?;
+    let hash = PhotoHash::of(large.as_bytes()).to_string();
+
+    let hub_addr = f
+        .sandbox
+        .member(&p(HUB))?
+        .running
+        .as_ref()
+        .context("the hub is not running")?
+        .federation_addr;
+    let to_hub = FaultProxy::start(hub_addr).await?;
+    let mut card = f.sandbox.card(&p(HUB), &[])?;
+    card.endpoint = to_hub.addr.to_string();
+    f.node("BEL")?
+        .add_peer(&iti_node::service::Actor::Node, card)
+        .await?;
+    let ask = || pb::FetchPhotoRequest {
+        sha256: hash.clone(),
+        ..Default::default()
+    };
+
+    to_hub.cut_after(8 << 20);
+    let cut = f.poc("BEL")?.get_photo(ask()).await;
+    let said = cut.err().context("the fetch went through the cut")?;
+    ensure!(said.message().contains("unreachable"), "{said:?}");
+    let held_sql = format!(
+        "SELECT CAST(COALESCE(SUM(length(content)), 0) AS BIGINT) FROM photo_parts \
+         WHERE sha256 = '{hash}'"
+    );
+    let held = db_scalar(f.node("BEL")?, &held_sql).await? as u64;
+    ensure!(
+        (4 << 20..size).contains(&held),
+        "BEL holds {held} bytes of the photograph after the cut"
+    );
+
+    to_hub.heal();
+    to_hub.reset_count();
+    // The officer gets the photograph whole, as `itictl photo get` does.
+    let bel = f.poc("BEL")?.max_decoding_message_size(32 << 20);
+    let got = std::sync::Mutex::new(None);
+    // Asked again until the channel to the hub has reconnected.
+    f.until("BEL fetches the rest of the photograph", || {
+        let (mut bel, ask, got) = (bel.clone(), ask(), &got);
+        async move {
+            match bel.get_photo(ask).await {
+                Ok(photo) => {
+                    *got.lock().unwrap() = Some(photo.into_inner());
+                    Ok(true)
+                }
+                Err(e) if e.message().contains("unreachable") => Ok(false),
+                Err(e) => Err(e.into()),
+            }
+        }
+    })
+    .await?;
+    let photo = got.into_inner().unwrap().context("no photograph")?;
+    ensure!(photo.content == large.as_bytes(), "other bytes");
+    let resumed = to_hub.answered_bytes();
+    ensure!(
+        resumed < size - held + (1 << 20),
+        "{resumed} bytes crossed the link after the cut, for the {} BEL lacked",
+        size - held
+    );
+    ensure!(
+        db_scalar(f.node("BEL")?, &held_sql).await? == 0,
+        "chunks left behind"
+    );
+
+    let audit = photo_audit(&f, "GHA").await?;
+    let from = format!("BEL photo_released photo {hash}: released bytes {held}-");
+    ensure!(
+        audit
+            .iter()
+            .any(|e| e.starts_with(&from) && e.contains("sealed to BEL")),
+        "no release from byte {held}: {audit:#?}"
+    );
+    f.shutdown().await;
+    Ok(())
+}
+
 /// (2) The hub relays only ciphertext: its database holds the photograph
 /// nowhere (no row in its photos table, the bytes in no column of any
 /// table), its audit names the hash, the fetcher, the origin and the
@@ -395,7 +543,7 @@ async fn the_hub_relays_ciphertext_and_keeps_no_photo() -> anyhow::Result<()> {
 
     // What the hub could get for itself with a copy of BEL's ask: sealed
     // to BEL, which the hub's key does not open.
-    let ask = f.node("BEL")?.photo_ask(&p("GHA"), &hash);
+    let ask = f.node("BEL")?.photo_ask(&p("GHA"), &hash, 0);
     let answer = federation_port(&f, HUB, "GHA")?
         .fetch_photo(ask.clone())
         .await?
@@ -425,7 +573,7 @@ async fn a_member_not_sent_the_reference_is_refused_through_the_hub() -> anyhow:
     request_with_photo(&mut f).await?;
     let hash = PhotoHash::of(PHOTO.as_bytes());
 
-    let ask = f.node("NGA")?.photo_ask(&p("GHA"), &hash);
+    let ask = f.node("NGA")?.photo_ask(&p("GHA"), &hash, 0);
     let refused = federation_port(&f, "NGA", HUB)?
         .fetch_photo(ask)
         .await
@@ -476,6 +624,7 @@ async fn an_ask_not_signed_by_the_fetcher_it_names_is_refused() -> anyhow::Resul
         fetcher: "BEL".into(),
         origin: "GHA".into(),
         asked_at: Some(iti_tests::iti_node::clock::to_timestamp(f.clock.now())),
+        offset: 0,
     };
     let hub = f.node(HUB)?;
     let forged = pb::FetchPhotoRequest {
@@ -485,6 +634,7 @@ async fn an_ask_not_signed_by_the_fetcher_it_names_is_refused() -> anyhow::Resul
             &as_bel,
         )),
         via: vec![HUB.into()],
+        offset: 0,
     };
     let refused = federation_port(&f, HUB, "GHA")?
         .fetch_photo(forged)
@@ -502,7 +652,7 @@ async fn an_ask_not_signed_by_the_fetcher_it_names_is_refused() -> anyhow::Resul
 
     // NGA's signature, under an ask altered to name BEL: the hub does not
     // take it from NGA, and GHA does not take it from the hub.
-    let mut altered = f.node("NGA")?.photo_ask(&p("GHA"), &hash);
+    let mut altered = f.node("NGA")?.photo_ask(&p("GHA"), &hash, 0);
     if let Some(signed) = altered.signed.as_mut() {
         use prost::Message;
         signed.ask = as_bel.encode_to_vec();
@@ -547,7 +697,7 @@ async fn an_ask_not_signed_by_the_fetcher_it_names_is_refused() -> anyhow::Resul
     );
 
     // BEL's own ask, copied by the hub and replayed later, has expired.
-    let ask = f.node("BEL")?.photo_ask(&p("GHA"), &hash);
+    let ask = f.node("BEL")?.photo_ask(&p("GHA"), &hash, 0);
     f.advance(time::Duration::minutes(10));
     let expired = federation_port(&f, HUB, "GHA")?
         .fetch_photo(ask)
