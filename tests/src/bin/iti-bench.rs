@@ -66,6 +66,8 @@ use tonic::transport::Channel;
 
 #[path = "iti_bench/nats.rs"]
 mod nats;
+#[path = "iti_bench/photos.rs"]
+mod photos;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -87,9 +89,19 @@ struct Args {
     /// deployment default) or "normal".
     #[arg(long, default_value = "full")]
     durability: String,
-    /// Cases to run: any of ceiling, direct, hub, nats.
+    /// Cases to run: any of ceiling, direct, hub, nats, photos (not run
+    /// unless named).
     #[arg(long, value_delimiter = ',', default_value = "ceiling,direct,hub,nats")]
     cases: Vec<String>,
+    /// The photos case: how many photographs GHA sends BEL through the hub.
+    #[arg(long, default_value_t = 1_000)]
+    photos: usize,
+    /// The photos case: each photograph's size, in MB (10^6 bytes).
+    #[arg(long, default_value_t = 2.0)]
+    photo_mb: f64,
+    /// The photos case: photographs BEL's officers fetch at once.
+    #[arg(long, default_value_t = 4)]
+    photo_concurrency: usize,
     /// Keep the sandbox folders (configurations, databases, node logs).
     #[arg(long)]
     keep: bool,
@@ -696,15 +708,25 @@ async fn direct(args: &Args) -> anyhow::Result<Figures> {
 /// the hub (their configured route).
 const UNREACHABLE: &str = "127.0.0.1:9";
 
-async fn through_hub(args: &Args) -> anyhow::Result<Figures> {
+/// GHA and BEL, reaching each other only through hub:ECOWAS: three
+/// `iti-node` processes, pinned as `itictl peer add` would.
+struct HubCase {
+    sandbox: Sandbox,
+    gha: NodeProcess,
+    bel: NodeProcess,
+    hub: NodeProcess,
+}
+
+const HUB: &str = "hub:ECOWAS";
+
+async fn start_hub_case(args: &Args) -> anyhow::Result<HubCase> {
     let mut sandbox = Sandbox::create(Arc::new(SystemClock))?;
     let d = Some(durability(args)?);
-    let hub = "hub:ECOWAS";
     sandbox.add(
         "GHA",
         MemberOptions {
             durability: d,
-            routes: vec![("BEL".into(), hub.into())],
+            routes: vec![("BEL".into(), HUB.into())],
             ..Default::default()
         },
     )?;
@@ -712,37 +734,31 @@ async fn through_hub(args: &Args) -> anyhow::Result<Figures> {
         "BEL",
         MemberOptions {
             durability: d,
-            routes: vec![("GHA".into(), hub.into())],
+            routes: vec![("GHA".into(), HUB.into())],
             ..Default::default()
         },
     )?;
     sandbox.add(
-        hub,
+        HUB,
         MemberOptions {
             durability: d,
             hub: true,
             ..Default::default()
         },
     )?;
-    let mut gha = spawn(&sandbox, "GHA").await?;
-    let mut bel = spawn(&sandbox, "BEL").await?;
-    let mut ecowas = spawn(&sandbox, hub).await?;
+    let gha = spawn(&sandbox, "GHA").await?;
+    let bel = spawn(&sandbox, "BEL").await?;
+    let hub = spawn(&sandbox, HUB).await?;
     let mut gha_admin = local_client(&mut sandbox, "GHA", Role::Admin, &gha)?;
     let mut bel_admin = local_client(&mut sandbox, "BEL", Role::Admin, &bel)?;
-    let mut hub_admin = local_client(&mut sandbox, hub, Role::Admin, &ecowas)?;
-    let hub_card = sandbox.card_at(&p(hub), &ecowas.federation.to_string(), &["GHA", "BEL"])?;
+    let mut hub_admin = local_client(&mut sandbox, HUB, Role::Admin, &hub)?;
+    let hub_card = sandbox.card_at(&p(HUB), &hub.federation.to_string(), &["GHA", "BEL"])?;
     pin(&mut gha_admin, hub_card.clone()).await?;
     pin(&mut bel_admin, hub_card).await?;
-    pin(
-        &mut hub_admin,
-        sandbox.card_at(&p("GHA"), &gha.federation.to_string(), &[])?,
-    )
-    .await?;
-    pin(
-        &mut hub_admin,
-        sandbox.card_at(&p("BEL"), &bel.federation.to_string(), &[])?,
-    )
-    .await?;
+    for (who, node) in [("GHA", &gha), ("BEL", &bel)] {
+        let card = sandbox.card_at(&p(who), &node.federation.to_string(), &[])?;
+        pin(&mut hub_admin, card).await?;
+    }
     pin(
         &mut gha_admin,
         sandbox.card_at(&p("BEL"), UNREACHABLE, &[])?,
@@ -753,16 +769,36 @@ async fn through_hub(args: &Args) -> anyhow::Result<Figures> {
         sandbox.card_at(&p("GHA"), UNREACHABLE, &[])?,
     )
     .await?;
-    let poc = local_client(&mut sandbox, "GHA", Role::Poc, &gha)?;
+    Ok(HubCase {
+        sandbox,
+        gha,
+        bel,
+        hub,
+    })
+}
+
+impl HubCase {
+    async fn stop(mut self, keep: bool) -> anyhow::Result<()> {
+        self.gha.stop().await?;
+        self.bel.stop().await?;
+        self.hub.stop().await?;
+        finish_sandbox(self.sandbox, keep);
+        Ok(())
+    }
+}
+
+async fn through_hub(args: &Args) -> anyhow::Result<Figures> {
+    let mut case = start_hub_case(args).await?;
+    let poc = local_client(&mut case.sandbox, "GHA", Role::Poc, &case.gha)?;
     let plan = poc
         .clone()
         .plan_request(submission())
         .await
         .map_err(|e| anyhow!("planning: {}", e.message()))?
         .into_inner();
-    if plan.path != vec![hub.to_string()] {
+    if plan.path != vec![HUB.to_string()] {
         bail!(
-            "the request would not go through {hub}: path {:?}",
+            "the request would not go through {HUB}: path {:?}",
             plan.path
         );
     }
@@ -771,16 +807,13 @@ async fn through_hub(args: &Args) -> anyhow::Result<Figures> {
         "(3) via hub: GHA -> hub -> BEL",
         poc,
         &[
-            ("GHA", &gha, database_of(&sandbox, "GHA")?),
-            ("hub", &ecowas, database_of(&sandbox, hub)?),
-            ("BEL", &bel, database_of(&sandbox, "BEL")?),
+            ("GHA", &case.gha, database_of(&case.sandbox, "GHA")?),
+            ("hub", &case.hub, database_of(&case.sandbox, HUB)?),
+            ("BEL", &case.bel, database_of(&case.sandbox, "BEL")?),
         ],
     )
     .await;
-    gha.stop().await?;
-    bel.stop().await?;
-    ecowas.stop().await?;
-    finish_sandbox(sandbox, args.keep);
+    case.stop(args.keep).await?;
     figures
 }
 
@@ -1259,7 +1292,7 @@ async fn main() -> anyhow::Result<()> {
          load generator in this process, nodes as separate iti-node processes ({})",
         node_binary().display()
     );
-    if cases.contains("direct") || cases.contains("hub") {
+    if cases.contains("direct") || cases.contains("hub") || cases.contains("photos") {
         require_binary(&node_binary())?;
     }
     let mut all = Vec::new();
@@ -1274,6 +1307,9 @@ async fn main() -> anyhow::Result<()> {
     }
     if cases.contains("nats") {
         all.extend(nats::run(&args).await?);
+    }
+    if cases.contains("photos") {
+        photos::run(&args).await?;
     }
     report(&args, &all);
     nats::compare(&all);

@@ -290,3 +290,32 @@ async fn itictl_lists_traces_and_the_outbox_page_by_page() -> anyhow::Result<()>
     assert!(gha.stop().await?.success());
     Ok(())
 }
+
+/// A node process runs with glibc's threshold for large allocations fixed,
+/// which the node sets itself at start (executing itself again, same
+/// process): otherwise, once a photograph's chunks have passed through, the
+/// buffers of every later burst stay resident after they are freed.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_process_runs_with_a_fixed_threshold_for_large_allocations() -> anyhow::Result<()> {
+    require_binary(&node_binary())?;
+    let mut sandbox = Sandbox::create(Arc::new(SystemClock))?;
+    sandbox.add("GHA", MemberOptions::default())?;
+    let config = sandbox.member(&p("GHA"))?.config_path.clone();
+    let mut gha = NodeProcess::spawn(&node_binary(), &config).await?;
+    let pid = gha.pid().context("no process id")?;
+    let environ = std::fs::read(format!("/proc/{pid}/environ"))?;
+    let tunables: Vec<String> = environ
+        .split(|b| *b == 0)
+        .map(|v| String::from_utf8_lossy(v).into_owned())
+        .filter(|v| v.starts_with("GLIBC_TUNABLES="))
+        .collect();
+    assert!(
+        tunables
+            .iter()
+            .any(|v| v.contains("glibc.malloc.mmap_threshold=131072")),
+        "{tunables:?}"
+    );
+    assert!(gha.stop().await?.success());
+    Ok(())
+}
