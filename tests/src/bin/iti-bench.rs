@@ -17,6 +17,11 @@
 //!    process on a free port, and is skipped, saying so, without it. The
 //!    exchange through a hub should be at least as fast.
 //!
+//! 5. photos (only when named; module `photos`): photographs through the
+//!    hub, with each node's memory during the transfer;
+//! 6. two-hubs (only when named; module `two_hubs`): GHA -> ECOWAS -> EU ->
+//!    BEL, at its maximum rate and then paced at a tenth of it.
+//!
 //! Then the floor: the least CPU time an exchange of (2) and (3) needs here
 //! if storage, routing and everything else cost nothing (its RPCs at the
 //! CPU cost per call measured in (1), its signatures timed with the node's
@@ -68,6 +73,8 @@ use tonic::transport::Channel;
 mod nats;
 #[path = "iti_bench/photos.rs"]
 mod photos;
+#[path = "iti_bench/two_hubs.rs"]
+mod two_hubs;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -89,8 +96,8 @@ struct Args {
     /// deployment default) or "normal".
     #[arg(long, default_value = "full")]
     durability: String,
-    /// Cases to run: any of ceiling, direct, hub, nats, photos (not run
-    /// unless named).
+    /// Cases to run: any of ceiling, direct, hub, nats, and, only when
+    /// named, two-hubs and photos.
     #[arg(long, value_delimiter = ',', default_value = "ceiling,direct,hub,nats")]
     cases: Vec<String>,
     /// The photos case: how many photographs GHA sends BEL through the hub.
@@ -539,27 +546,7 @@ async fn exchange(
         .iter()
         .cloned()
         .collect();
-    let mut outbox = requester.clone();
-    let items = outbox
-        .outbox(pb::OutboxRequest {
-            include_delivered: true,
-            page: None,
-        })
-        .await
-        .map_err(|e| anyhow!("reading the outbox: {}", e.message()))?
-        .into_inner()
-        .items;
-    let latencies: Vec<Duration> = items
-        .iter()
-        .filter(|i| ids.contains(&i.envelope_id) && i.state == pb::DeliveryState::Delivered as i32)
-        .filter_map(|i| {
-            let enqueued = i.enqueued_at.as_ref()?;
-            let done = i.done_at.as_ref()?;
-            let nanos = (done.seconds - enqueued.seconds) as i128 * 1_000_000_000
-                + i128::from(done.nanos - enqueued.nanos);
-            u64::try_from(nanos).ok().map(Duration::from_nanos)
-        })
-        .collect();
+    let latencies = outbox_latencies(&requester, &ids).await?;
     eprintln!(
         "{label}: {} exchanges in {:.1} s ({} outbox polls by the benchmark), client-observed p50 {} ms",
         measured.done,
@@ -589,6 +576,44 @@ async fn exchange(
             })
             .collect(),
     })
+}
+
+/// The requester's own record of each envelope in `ids` delivered: from
+/// enqueueing the signed request to holding the destination's receipt.
+async fn outbox_latencies(
+    requester: &LocalClient<Channel>,
+    ids: &HashSet<String>,
+) -> anyhow::Result<Vec<Duration>> {
+    // Every page: the first holds only the oldest 1,000 (warm-up included).
+    let mut items = Vec::new();
+    let mut token = String::new();
+    loop {
+        let page = requester
+            .clone()
+            .outbox(pb::OutboxRequest {
+                include_delivered: true,
+                page: Some(pb::PageRequest { size: 1000, token }),
+            })
+            .await
+            .map_err(|e| anyhow!("reading the outbox: {}", e.message()))?
+            .into_inner();
+        items.extend(page.items);
+        if page.next_page_token.is_empty() {
+            break;
+        }
+        token = page.next_page_token;
+    }
+    Ok(items
+        .iter()
+        .filter(|i| ids.contains(&i.envelope_id) && i.state == pb::DeliveryState::Delivered as i32)
+        .filter_map(|i| {
+            let enqueued = i.enqueued_at.as_ref()?;
+            let done = i.done_at.as_ref()?;
+            let nanos = (done.seconds - enqueued.seconds) as i128 * 1_000_000_000
+                + i128::from(done.nanos - enqueued.nanos);
+            u64::try_from(nanos).ok().map(Duration::from_nanos)
+        })
+        .collect())
 }
 
 /// Rows in each node's database (every table), read from a read-only
@@ -1292,7 +1317,10 @@ async fn main() -> anyhow::Result<()> {
          load generator in this process, nodes as separate iti-node processes ({})",
         node_binary().display()
     );
-    if cases.contains("direct") || cases.contains("hub") || cases.contains("photos") {
+    if ["direct", "hub", "two-hubs", "photos"]
+        .iter()
+        .any(|c| cases.contains(c))
+    {
         require_binary(&node_binary())?;
     }
     let mut all = Vec::new();
@@ -1307,6 +1335,9 @@ async fn main() -> anyhow::Result<()> {
     }
     if cases.contains("nats") {
         all.extend(nats::run(&args).await?);
+    }
+    if cases.contains("two-hubs") {
+        all.extend(two_hubs::run(&args).await?);
     }
     if cases.contains("photos") {
         photos::run(&args).await?;
