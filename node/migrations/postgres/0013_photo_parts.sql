@@ -5,6 +5,8 @@
 CREATE TABLE photo_parts (
     sha256  TEXT NOT NULL,
     start   BIGINT NOT NULL,
+    -- The whole photograph's size, as its origin said with the chunk.
+    size    BIGINT NOT NULL,
     content BYTEA NOT NULL,
     PRIMARY KEY (sha256, start)
 );

@@ -500,7 +500,16 @@ impl Node {
             RouteError::ToSelf(_) => ServiceError::Internal(e.to_string()),
         })?;
         loop {
-            let held = photos::part_bytes_held(self.store.pool(), hash).await?;
+            // Another fetch of it (a second officer, the same photograph
+            // shown twice on a page) may have finished it meanwhile.
+            if photos::facts(self.store.pool(), hash).await?.is_some() {
+                return Ok(());
+            }
+            let (held, size) = photos::parts_held(self.store.pool(), hash).await?;
+            if size == Some(held) {
+                // Every chunk is held (another fetch took the last one).
+                return self.assemble_photo(from, hash).await;
+            }
             let chunk = match path.first() {
                 None => self.fetch_direct(from, hash, held).await?,
                 Some(hub) => self.fetch_through(hub, from, hash, held).await?,
@@ -513,7 +522,8 @@ impl Node {
                     ))
                 })?;
             tracing::debug!(sha256 = %hash, %from, offset = held, len, size = chunk.size_bytes, "photograph chunk fetched");
-            self.keep_chunk(hash, held, chunk.content).await?;
+            self.keep_chunk(hash, held, chunk.size_bytes, chunk.content)
+                .await?;
             if held + len == chunk.size_bytes {
                 return self.assemble_photo(from, hash).await;
             }
@@ -524,13 +534,14 @@ impl Node {
         &self,
         hash: &PhotoHash,
         offset: u64,
+        size: u64,
         content: Vec<u8>,
     ) -> ServiceResult<()> {
         let hash = hash.clone();
         self.store
             .write(move |conn| {
                 boxed(async move {
-                    photos::put_part(conn, &hash, offset, content).await?;
+                    photos::put_part(conn, &hash, offset, size, content).await?;
                     Ok::<_, ServiceError>(())
                 })
             })
@@ -546,6 +557,10 @@ impl Node {
             .ok()
             .filter(|_| PhotoHash::of(&content) == *hash);
         let Some(media_type) = media_type else {
+            if photos::facts(self.store.pool(), hash).await?.is_some() {
+                // Joined and stored by another fetch, which took the chunks.
+                return Ok(());
+            }
             let forget = hash.clone();
             self.store
                 .write(move |conn| {

@@ -133,32 +133,43 @@ fn held_of(origin: String) -> Result<Held, StoreError> {
 }
 
 /// How many bytes of a photograph being fetched are held already, from
-/// its first byte on (chunks are kept only in order).
-pub async fn part_bytes_held(pool: &AnyPool, hash: &PhotoHash) -> Result<u64, StoreError> {
-    let held: Option<i64> = sqlx::query_scalar(
-        "SELECT CAST(SUM(length(content)) AS BIGINT) FROM photo_parts WHERE sha256 = $1",
+/// its first byte on (chunks are kept only in order), and the whole size
+/// its origin gave (none before the first chunk).
+pub async fn parts_held(
+    pool: &AnyPool,
+    hash: &PhotoHash,
+) -> Result<(u64, Option<u64>), StoreError> {
+    let row = sqlx::query(
+        "SELECT CAST(SUM(length(content)) AS BIGINT) AS held, MAX(size) AS size \
+         FROM photo_parts WHERE sha256 = $1",
     )
     .bind(hash.as_str())
     .fetch_one(pool)
     .await?;
-    Ok(held.unwrap_or(0) as u64)
+    let held: Option<i64> = row.try_get("held")?;
+    let size: Option<i64> = row.try_get("size")?;
+    Ok((held.unwrap_or(0) as u64, size.map(|s| s as u64)))
 }
 
-/// Keeps a chunk of a photograph being fetched, so that a fetch cut off
-/// resumes after it. A chunk held already (two fetches of one photograph
-/// at once) is kept once.
+/// Keeps a chunk of a photograph of `size` bytes being fetched, so that a
+/// fetch cut off resumes after it. A chunk held already (two fetches of
+/// one photograph at once) is kept once, and none once the photograph is
+/// stored (another fetch joined it and took its chunks).
 pub async fn put_part(
     conn: &mut AnyConnection,
     hash: &PhotoHash,
     offset: u64,
+    size: u64,
     content: Vec<u8>,
 ) -> Result<(), StoreError> {
     Write::new(
-        "INSERT INTO photo_parts (sha256, start, content) VALUES ($1, $2, $3) \
+        "INSERT INTO photo_parts (sha256, start, size, content) SELECT $1, $2, $3, $4 \
+         WHERE NOT EXISTS (SELECT 1 FROM photos WHERE sha256 = $1) \
          ON CONFLICT (sha256, start) DO NOTHING",
     )
     .bind(hash.as_str())
     .bind(offset as i64)
+    .bind(size as i64)
     .bind(content)
     .execute(conn)
     .await?;

@@ -498,6 +498,37 @@ async fn a_large_photo_cut_off_in_the_middle_resumes_where_it_stopped() -> anyho
     Ok(())
 }
 
+/// Officers at BEL open the same photograph of 5 MB at once (a page may
+/// show one photograph twice): each gets the bytes, though the fetches of
+/// its chunks race, and BEL keeps one copy and no chunks.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_photo_opened_several_times_at_once_is_fetched_for_each() -> anyhow::Result<()> {
+    let mut f = Federation::of_members(&[("GHA", with_console()), ("BEL", with_console())]).await?;
+    let photo = format!("GIF89a{}", "stock, left side; ".repeat(290_000));
+    request_with_photo_of(&mut f, &photo).await?;
+    let hash = PhotoHash::of(photo.as_bytes()).to_string();
+    let bel = f.poc("BEL")?.max_decoding_message_size(32 << 20);
+    let opened = (0..4).map(|_| {
+        let (mut bel, hash) = (bel.clone(), hash.clone());
+        async move {
+            bel.get_photo(pb::FetchPhotoRequest {
+                sha256: hash,
+                ..Default::default()
+            })
+            .await
+        }
+    });
+    for got in futures::future::join_all(opened).await {
+        let got = got.map_err(|e| anyhow::anyhow!("{e:?}"))?.into_inner();
+        ensure!(got.content == photo.as_bytes(), "other bytes");
+    }
+    let node = f.node("BEL")?;
+    ensure!(db_scalar(node, "SELECT COUNT(*) FROM photos").await? == 1);
+    ensure!(db_scalar(node, "SELECT COUNT(*) FROM photo_parts").await? == 0);
+    f.shutdown().await;
+    Ok(())
+}
+
 /// (2) The hub relays only ciphertext: its database holds the photograph
 /// nowhere (no row in its photos table, the bytes in no column of any
 /// table), its audit names the hash, the fetcher, the origin and the
