@@ -507,7 +507,7 @@ impl Node {
             }
             let (held, size) = photos::parts_held(self.store.pool(), hash).await?;
             if size == Some(held) {
-                // Every chunk is held (another fetch took the last one).
+                // Every chunk is held (this fetch or another took the last).
                 return self.assemble_photo(from, hash).await;
             }
             let chunk = match path.first() {
@@ -524,9 +524,6 @@ impl Node {
             tracing::debug!(sha256 = %hash, %from, offset = held, len, size = chunk.size_bytes, "photograph chunk fetched");
             self.keep_chunk(hash, held, chunk.size_bytes, chunk.content)
                 .await?;
-            if held + len == chunk.size_bytes {
-                return self.assemble_photo(from, hash).await;
-            }
         }
     }
 
