@@ -172,6 +172,17 @@ impl Federation {
         self.sandbox.node(&p(participant))
     }
 
+    /// Where `participant`'s federation port listens.
+    pub fn federation_addr(&self, participant: &str) -> anyhow::Result<std::net::SocketAddr> {
+        Ok(self
+            .sandbox
+            .member(&p(participant))?
+            .running
+            .as_ref()
+            .ok_or_else(|| anyhow!("{participant} is not running"))?
+            .federation_addr)
+    }
+
     /// The national records service as `participant`'s point of contact.
     pub fn records(&mut self, participant: &str) -> anyhow::Result<RecordsClient<Channel>> {
         let dir = self.sandbox.officer_dir(&p(participant), Role::Poc)?;
@@ -607,13 +618,7 @@ pub fn federation_port(
     to: &str,
 ) -> anyhow::Result<iti_proto::v1::federation_client::FederationClient<Channel>> {
     let caller = f.sandbox.member(&p(as_))?;
-    let endpoint = f
-        .sandbox
-        .member(&p(to))?
-        .running
-        .as_ref()
-        .ok_or_else(|| anyhow!("{to} is not running"))?
-        .federation_addr;
+    let endpoint = f.federation_addr(to)?;
     let config = iti_node::identity::tls::client_config(
         &iti_node::identity::Credentials::single(caller.node_cert.clone()),
         caller.node()?.trust.clone(),

@@ -358,7 +358,36 @@ struct DeliveryWatch {
     waiting: Mutex<HashMap<String, oneshot::Sender<Result<(), String>>>>,
 }
 
+/// A running watch: its poller, and how to stop it.
+struct Watching {
+    watch: Arc<DeliveryWatch>,
+    stop: tokio::sync::watch::Sender<bool>,
+    poller: tokio::task::JoinHandle<u64>,
+}
+
+impl Watching {
+    /// Stops polling; how many polls there were.
+    async fn stop(self) -> u64 {
+        let _ = self.stop.send(true);
+        self.poller.await.unwrap_or(0)
+    }
+}
+
 impl DeliveryWatch {
+    /// A watch of `requester`'s outbox, polling until stopped.
+    fn start(requester: &LocalClient<Channel>) -> Watching {
+        let watch = Arc::new(DeliveryWatch {
+            waiting: Mutex::new(HashMap::new()),
+        });
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let poller = tokio::spawn(watch.clone().run(requester.clone(), stopped));
+        Watching {
+            watch,
+            stop,
+            poller,
+        }
+    }
+
     fn wait_for(&self, envelope_id: String) -> oneshot::Receiver<Result<(), String>> {
         let (tx, rx) = oneshot::channel();
         self.waiting
@@ -469,11 +498,8 @@ async fn exchange(
     let nodes: Vec<(&str, &NodeProcess)> = nodes.iter().map(|(n, p, _)| (*n, *p)).collect();
     let nodes = nodes.as_slice();
     let rss_before = idle_rss(nodes).await;
-    let watch = Arc::new(DeliveryWatch {
-        waiting: Mutex::new(HashMap::new()),
-    });
-    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let poller = tokio::spawn(watch.clone().run(requester.clone(), stop_rx));
+    let watching = DeliveryWatch::start(&requester);
+    let watch = watching.watch.clone();
     let submitted = Arc::new(Mutex::new(Vec::<String>::new()));
     let op = {
         let requester = requester.clone();
@@ -523,8 +549,7 @@ async fn exchange(
     .await;
     let cpu_after = cpu(());
     let rows_after = rows_of(&databases).await?;
-    let _ = stop_tx.send(true);
-    let polls = poller.await.unwrap_or(0);
+    let polls = watching.stop().await;
     let names = nodes
         .iter()
         .map(|(name, _)| name.to_string())

@@ -138,22 +138,8 @@ async fn a_network_cut_heals_and_every_message_arrives_once_and_in_order() -> an
     .await?;
     // GHA reaches BEL through a proxy we can cut; BEL reaches GHA through
     // another.
-    let bel_addr = f
-        .sandbox
-        .member(&p("BEL"))?
-        .running
-        .as_ref()
-        .unwrap()
-        .federation_addr;
-    let gha_addr = f
-        .sandbox
-        .member(&p("GHA"))?
-        .running
-        .as_ref()
-        .unwrap()
-        .federation_addr;
-    let to_bel = FaultProxy::start(bel_addr).await?;
-    let to_gha = FaultProxy::start(gha_addr).await?;
+    let to_bel = FaultProxy::start(f.federation_addr("BEL")?).await?;
+    let to_gha = FaultProxy::start(f.federation_addr("GHA")?).await?;
     let mut card = f.sandbox.card(&p("BEL"), &[])?;
     card.endpoint = to_bel.addr.to_string();
     f.node("GHA")?

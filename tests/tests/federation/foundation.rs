@@ -296,14 +296,7 @@ fn federation_client(
     expect: &str,
 ) -> anyhow::Result<FederationClient<tonic::transport::Channel>> {
     let node = f.node(who)?;
-    let addr = f
-        .sandbox
-        .member(&p(who))?
-        .running
-        .as_ref()
-        .unwrap()
-        .federation_addr
-        .to_string();
+    let addr = f.federation_addr(who)?.to_string();
     let trust = iti_node::identity::trust::TrustStore::new();
     trust.pin(&p(expect), node.trust.ca_of(&p(expect)).unwrap(), None)?;
     let config = tls::client_config(

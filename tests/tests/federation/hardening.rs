@@ -24,14 +24,7 @@ fn federation_client(
     cert: &pki::KeyedCert,
 ) -> anyhow::Result<FederationClient<tonic::transport::Channel>> {
     let node = f.node(who)?;
-    let addr = f
-        .sandbox
-        .member(&p(who))?
-        .running
-        .as_ref()
-        .ok_or_else(|| anyhow::anyhow!("{who} is not running"))?
-        .federation_addr
-        .to_string();
+    let addr = f.federation_addr(who)?.to_string();
     let trust = iti_node::identity::trust::TrustStore::new();
     trust.pin(&p(who), node.trust.ca_of(&p(who)).unwrap(), None)?;
     let config = tls::client_config(
@@ -515,13 +508,7 @@ async fn tls_handshakes_in_progress_are_limited_in_number_and_time() -> anyhow::
     std::fs::write(&config, text)?;
     f.sandbox.start_all().await?;
     f.sandbox.peer(&p("GHA"), &p("BEL")).await?;
-    let addr = f
-        .sandbox
-        .member(&p("GHA"))?
-        .running
-        .as_ref()
-        .unwrap()
-        .federation_addr;
+    let addr = f.federation_addr("GHA")?;
     let refused_before = f.node("GHA")?.federation_refusals.total();
 
     // Two clients that connect and never say a word hold both slots...

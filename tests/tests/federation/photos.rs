@@ -421,14 +421,7 @@ async fn a_large_photo_cut_off_in_the_middle_resumes_where_it_stopped() -> anyho
     request_with_photo_of(&mut f, &large).await?;
     let hash = PhotoHash::of(large.as_bytes()).to_string();
 
-    let hub_addr = f
-        .sandbox
-        .member(&p(HUB))?
-        .running
-        .as_ref()
-        .context("the hub is not running")?
-        .federation_addr;
-    let to_hub = FaultProxy::start(hub_addr).await?;
+    let to_hub = FaultProxy::start(f.federation_addr(HUB)?).await?;
     let mut card = f.sandbox.card(&p(HUB), &[])?;
     card.endpoint = to_hub.addr.to_string();
     f.node("BEL")?

@@ -9,10 +9,9 @@
 //! target (issue #16): within 50 MB of idle at every node during the
 //! transfer, and back to idle after it.
 
-use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, anyhow};
+use anyhow::anyhow;
 use futures::StreamExt;
 use iti_node::identity::Role;
 use iti_node::photo::{CHUNK_BYTES, PhotoHash};
@@ -20,11 +19,11 @@ use iti_proto::v1 as pb;
 use iti_proto::v1::local_client::LocalClient;
 use iti_tests::bench::{local_client, p50_p99_max};
 use iti_tests::fixtures;
-use iti_tests::process::{rss_anon_kb, rss_kb};
+use iti_tests::process::{NodeProcess, rss_kb};
 use pb::recovered_item::Item;
 use tonic::transport::Channel;
 
-use super::{Args, HubCase, start_hub_case};
+use super::{Args, HubCase, idle_rss, start_hub_case};
 
 /// The most photographs one item holds (bounds: `photographs` ≤ 32).
 const PER_REQUEST: usize = 32;
@@ -45,11 +44,8 @@ async fn measure(args: &Args, case: &mut HubCase) -> anyhow::Result<()> {
     );
     let gha = local_client(&mut case.sandbox, "GHA", Role::Poc, &case.gha)?;
     let bel = local_client(&mut case.sandbox, "BEL", Role::Poc, &case.bel)?;
-    let pids: Vec<(&str, u32)> = [("GHA", &case.gha), ("hub", &case.hub), ("BEL", &case.bel)]
-        .into_iter()
-        .filter_map(|(who, n)| n.pid().map(|pid| (who, pid)))
-        .collect();
-    let before = settled_rss(&pids).await;
+    let nodes = [("GHA", &case.gha), ("hub", &case.hub), ("BEL", &case.bel)];
+    let before = idle_rss(&nodes).await;
 
     let started = Instant::now();
     let mut attachments = Vec::with_capacity(args.photos);
@@ -75,8 +71,8 @@ async fn measure(args: &Args, case: &mut HubCase) -> anyhow::Result<()> {
         started.elapsed().as_secs_f64() * 1e3
     );
 
-    let after_upload = settled_rss(&pids).await;
-    let sampler = PeakSampler::start(&pids);
+    let after_upload = idle_rss(&nodes).await;
+    let sampler = PeakSampler::start(&nodes);
     let started = Instant::now();
     let hashes: Vec<String> = attachments.iter().map(|a| a.sha256.clone()).collect();
     let mut latencies = futures::stream::iter(hashes)
@@ -97,21 +93,20 @@ async fn measure(args: &Args, case: &mut HubCase) -> anyhow::Result<()> {
         total_mb / fetched.as_secs_f64(),
         p50_p99_max(&latencies)
     );
-    let after = settled_rss(&pids).await;
+    let after = idle_rss(&nodes).await;
     println!(
         "  memory (RSS, MB): idle at start | idle before the fetches | peak during them (over \
          that idle) | idle after [its anonymous part]"
     );
-    for (who, pid) in &pids {
-        let mb = |m: &HashMap<u32, u64>| m.get(pid).map(|kb| *kb as f64 / 1024.0).unwrap_or(0.0);
+    let mb = |kb: Option<u64>| kb.unwrap_or(0) as f64 / 1024.0;
+    for (i, (who, _)) in nodes.iter().enumerate() {
+        let (idle, peak) = (mb(after_upload[i].rss), mb(peaks.get(i).copied()));
         println!(
-            "    {who:<4} {:>6.1} | {:>6.1} | {:>6.1} ({:+.1}) | {:>6.1} [{:.1}]",
-            mb(&before),
-            mb(&after_upload),
-            mb(&peaks),
-            mb(&peaks) - mb(&after_upload),
-            mb(&after),
-            rss_anon_kb(*pid).unwrap_or(0) as f64 / 1024.0
+            "    {who:<4} {:>6.1} | {idle:>6.1} | {peak:>6.1} ({:+.1}) | {:>6.1} [{:.1}]",
+            mb(before[i].rss),
+            peak - idle,
+            mb(after[i].rss),
+            mb(after[i].anon)
         );
     }
     Ok(())
@@ -203,31 +198,22 @@ async fn open(mut bel: LocalClient<Channel>, hash: String) -> anyhow::Result<Dur
     Ok(took)
 }
 
-/// RSS of each process, in kB, once the writers' idle shrink has run.
-async fn settled_rss(pids: &[(&str, u32)]) -> HashMap<u32, u64> {
-    tokio::time::sleep(iti_node::store::SHRINK_WHEN_IDLE_FOR + Duration::from_secs(1)).await;
-    pids.iter()
-        .filter_map(|(_, pid)| rss_kb(*pid).map(|kb| (*pid, kb)))
-        .collect()
-}
-
-/// The highest RSS of each process, sampled every 50 ms.
+/// The highest RSS of each process (kB, in the order given), sampled
+/// every 50 ms.
 struct PeakSampler {
     stop: tokio::sync::oneshot::Sender<()>,
-    task: tokio::task::JoinHandle<HashMap<u32, u64>>,
+    task: tokio::task::JoinHandle<Vec<u64>>,
 }
 
 impl PeakSampler {
-    fn start(pids: &[(&str, u32)]) -> PeakSampler {
-        let pids: Vec<u32> = pids.iter().map(|(_, pid)| *pid).collect();
+    fn start(nodes: &[(&str, &NodeProcess)]) -> PeakSampler {
+        let pids: Vec<Option<u32>> = nodes.iter().map(|(_, n)| n.pid()).collect();
         let (stop, mut stopped) = tokio::sync::oneshot::channel();
         let task = tokio::spawn(async move {
-            let mut peaks = HashMap::new();
+            let mut peaks = vec![0; pids.len()];
             loop {
-                for pid in &pids {
-                    let kb = rss_kb(*pid).unwrap_or(0);
-                    let peak = peaks.entry(*pid).or_insert(0);
-                    *peak = kb.max(*peak);
+                for (peak, pid) in peaks.iter_mut().zip(&pids) {
+                    *peak = pid.and_then(rss_kb).unwrap_or(0).max(*peak);
                 }
                 tokio::select! {
                     _ = &mut stopped => return peaks,
@@ -238,11 +224,8 @@ impl PeakSampler {
         PeakSampler { stop, task }
     }
 
-    async fn finish(self) -> HashMap<u32, u64> {
+    async fn finish(self) -> Vec<u64> {
         let _ = self.stop.send(());
-        self.task
-            .await
-            .context("the sampler failed")
-            .unwrap_or_default()
+        self.task.await.unwrap_or_default()
     }
 }

@@ -6,7 +6,7 @@
 //! (issue #16): p99 under 20 ms on loopback at that pace.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::anyhow;
@@ -27,31 +27,26 @@ const ECOWAS: &str = "hub:ECOWAS";
 const EU: &str = "hub:EU";
 
 pub async fn run(args: &Args) -> anyhow::Result<Vec<Figures>> {
-    let (sandbox, nodes) = start(args).await?;
-    let outcome = measure(args, sandbox, &nodes).await;
-    let mut stopped = Ok(());
-    for (_, mut node) in nodes {
-        if let Err(e) = node.stop().await {
-            stopped = Err(e);
-        }
+    let (mut sandbox, mut nodes) = start(args).await?;
+    let figures = measure(args, &mut sandbox, &nodes).await;
+    for (_, node) in &mut nodes {
+        node.stop().await?;
     }
-    let (sandbox, figures) = outcome?;
     finish_sandbox(sandbox, args.keep);
-    stopped?;
-    Ok(figures)
+    figures
 }
 
 async fn measure(
     args: &Args,
-    mut sandbox: Sandbox,
+    sandbox: &mut Sandbox,
     nodes: &[(&str, NodeProcess)],
-) -> anyhow::Result<(Sandbox, Vec<Figures>)> {
+) -> anyhow::Result<Vec<Figures>> {
     let node = |who: &str| nodes.iter().find(|(n, _)| *n == who).map(|(_, p)| p);
     let gha = node("GHA").ok_or_else(|| anyhow!("GHA is not running"))?;
-    let poc = local_client(&mut sandbox, "GHA", Role::Poc, gha)?;
+    let poc = local_client(sandbox, "GHA", Role::Poc, gha)?;
     let measured: Vec<(&str, &NodeProcess, String)> = nodes
         .iter()
-        .map(|(who, process)| Ok((*who, process, database_of(&sandbox, who)?)))
+        .map(|(who, process)| Ok((*who, process, database_of(sandbox, who)?)))
         .collect::<anyhow::Result<_>>()?;
     let saturated = exchange(
         args,
@@ -62,7 +57,7 @@ async fn measure(
     .await?;
     let rate = saturated.throughput() / 10.0;
     let calm = paced(args, poc, rate).await?;
-    Ok((sandbox, vec![saturated, calm]))
+    Ok(vec![saturated, calm])
 }
 
 /// GHA and BEL, each pinning the other's CA (to verify end to end) but
@@ -125,11 +120,7 @@ async fn start(args: &Args) -> anyhow::Result<(Sandbox, Vec<(&'static str, NodeP
 /// followed until GHA holds BEL's receipt.
 async fn paced(args: &Args, requester: LocalClient<Channel>, rate: f64) -> anyhow::Result<Figures> {
     let label = format!("(6') two hubs, paced at {rate:.0}/s");
-    let watch = Arc::new(DeliveryWatch {
-        waiting: Mutex::new(HashMap::new()),
-    });
-    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let poller = tokio::spawn(watch.clone().run(requester.clone(), stop_rx));
+    let watching = DeliveryWatch::start(&requester);
     let mut tick = tokio::time::interval(Duration::from_secs_f64(1.0 / rate.max(1.0)));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let begin = Instant::now();
@@ -143,7 +134,7 @@ async fn paced(args: &Args, requester: LocalClient<Channel>, rate: f64) -> anyho
             .await
             .map_err(|e| anyhow!("submit: {}", e.message()))?
             .into_inner();
-        followed.spawn(watch.wait_for(reply.envelope_id.clone()));
+        followed.spawn(watching.watch.wait_for(reply.envelope_id.clone()));
         ids.insert(reply.envelope_id);
     }
     let elapsed = begin.elapsed();
@@ -153,8 +144,7 @@ async fn paced(args: &Args, requester: LocalClient<Channel>, rate: f64) -> anyho
             errors += 1;
         }
     }
-    let _ = stop_tx.send(true);
-    let _ = poller.await;
+    watching.stop().await;
     Ok(Figures {
         label,
         done: ids.len() - errors,
