@@ -10,7 +10,7 @@ use crate::identity::Officer;
 use crate::ids::StateCode;
 use crate::matching::{make_key, match_serial, search_keys, serial_key};
 use crate::service::{Actor, Node, ServiceError, ServiceResult};
-use crate::store::hub::{self, LostStolenRow};
+use crate::store::register::{self, FeedLine, LostStolenRow};
 use crate::store::{audit, boxed};
 
 /// The most notices one request can cause (each match is a notice to the
@@ -43,7 +43,9 @@ pub async fn check_request(
             continue;
         }
         let keys = search_keys(serial);
-        for entry in hub::lost_stolen_candidates(node.store.pool(), &make_key(make), &keys).await? {
+        for entry in
+            register::lost_stolen_candidates(node.store.pool(), &make_key(make), &keys).await?
+        {
             // The reasons are taken from the registered serial itself.
             let Some(found) = match_serial(serial, &entry.serial_number) else {
                 continue;
@@ -104,6 +106,13 @@ pub fn check_record(
 /// shares (at 500, each report cost about two index pages of the WAL).
 pub const IMPORT_BATCH: usize = 5_000;
 
+/// Reports a feed stages before they are merged into the register. A
+/// merge writes the register's index in key order, so the more reports it
+/// adds, the more of them share each index page written; it also holds
+/// the writer while it runs (other writes wait), and its reports are not
+/// found by matching until it has run.
+pub const MERGE_EVERY: usize = 1_000_000;
+
 /// Reports whose keys are computed again in one write, at start.
 const REKEY_PAGE: i64 = 5_000;
 
@@ -113,15 +122,15 @@ impl Node {
     /// report. Done once per change of the rules.
     pub(crate) async fn rekey_register(&self) -> Result<(), crate::store::StoreError> {
         let pool = self.store.pool();
-        if hub::register_key_rules(pool).await? >= crate::matching::KEY_RULES {
+        if register::register_key_rules(pool).await? >= crate::matching::KEY_RULES {
             return Ok(());
         }
         let (mut after, mut changed) = (0, 0usize);
         loop {
-            let page = hub::reports_after(pool, after, REKEY_PAGE).await?;
+            let page = register::reports_after(pool, after, REKEY_PAGE).await?;
             let Some(last) = page.last() else { break };
             after = last.id;
-            let stale: Vec<hub::KeyedReport> = page
+            let stale: Vec<register::KeyedReport> = page
                 .into_iter()
                 .filter_map(|mut r| {
                     let (m, s) = (make_key(&r.make), serial_key(&r.serial_number));
@@ -135,7 +144,8 @@ impl Node {
                 self.store
                     .write(move |conn| {
                         boxed(async move {
-                            let writes: Vec<_> = stale.iter().flat_map(hub::rekey_writes).collect();
+                            let writes: Vec<_> =
+                                stale.iter().flat_map(register::rekey_writes).collect();
                             crate::store::Writes::from(writes).execute(conn).await
                         })
                     })
@@ -145,7 +155,7 @@ impl Node {
         let rules = crate::matching::KEY_RULES;
         self.store
             .write(move |conn| {
-                boxed(async move { hub::key_rules_write(rules).execute(conn).await })
+                boxed(async move { register::key_rules_write(rules).execute(conn).await })
             })
             .await?;
         if changed > 0 {
@@ -262,10 +272,11 @@ pub enum FeedError<E> {
 
 impl Node {
     /// Imports a feed of reports as it arrives, [`IMPORT_BATCH`] at a time.
-    /// The next batch is read and decoded while the one before is written,
-    /// so that the feed and the database do not wait for each other. Every
-    /// full batch read before a failure of the feed is written, as when the
-    /// batches were written one after another; a partial one is not.
+    /// The next batch is read and decoded while the one before is staged,
+    /// so that the feed and the database do not wait for each other. The
+    /// staged reports are merged into the register every [`MERGE_EVERY`]
+    /// and at the end of the feed, also when the feed fails: every full
+    /// batch read before a failure is added; a partial one is not.
     pub async fn import_lost_stolen<E>(
         &self,
         officer: &Officer,
@@ -289,76 +300,155 @@ impl Node {
             Ok(())
         };
         let write = async {
-            let (mut accepted, mut rejected) = (0, Vec::new());
-            while let Some(batch) = to_write.recv().await {
-                let (added, refused) = self.register_lost_stolen(officer, batch).await?;
-                accepted += added;
-                rejected.extend(refused);
+            let mut import = Import::start(self, officer);
+            let outcome = async {
+                while let Some(batch) = to_write.recv().await {
+                    import.stage(batch).await?;
+                }
+                import.merge().await
             }
-            Ok::<_, ServiceError>((accepted, rejected))
+            .await;
+            match outcome {
+                Ok(()) => Ok(import.answer()),
+                Err(e) => {
+                    import.abandon().await;
+                    Err(e)
+                }
+            }
         };
         let (read, written) = tokio::join!(read, write);
         let written = written.map_err(FeedError::Register)?;
         read.map_err(FeedError::Feed)?;
         Ok(written)
     }
+}
 
-    /// Adds lost/stolen reports; every rejected record is returned with its
-    /// line number and the reason.
-    pub async fn register_lost_stolen(
-        &self,
-        officer: &Officer,
-        records: Vec<pb::LostStolenRecord>,
-    ) -> ServiceResult<(u64, Vec<pb::RejectedLine>)> {
-        let now = self.now();
-        let (mut lines, mut reports) = (Vec::new(), Vec::<LostStolenRow>::new());
-        let mut rejected = Vec::new();
+/// The audit log's entry for reports added to the register (none when a
+/// write added none).
+async fn audit_added(
+    conn: &mut sqlx::AnyConnection,
+    now: time::OffsetDateTime,
+    who: &str,
+    merged: &register::Merged,
+) -> Result<(), crate::store::StoreError> {
+    if merged.added > 0 {
+        let added = format!("{} added", merged.added);
+        audit::append(conn, now, who, "lost_stolen_import", "register", &added).await?;
+    }
+    Ok(())
+}
+
+/// One feed being imported: its reports are staged (appended, unchecked
+/// against the register), then merged into the register in key order.
+struct Import<'a> {
+    node: &'a Node,
+    who: String,
+    /// Names this feed's staged reports; random, since PostgreSQL replicas
+    /// of a node share the staging.
+    feed: i64,
+    staged: usize,
+    accepted: u64,
+    rejected: Vec<pb::RejectedLine>,
+}
+
+impl<'a> Import<'a> {
+    fn start(node: &'a Node, officer: &Officer) -> Import<'a> {
+        Import {
+            node,
+            who: Actor::Officer(officer.clone()).to_string(),
+            feed: rand::random(),
+            staged: 0,
+            accepted: 0,
+            rejected: Vec::new(),
+        }
+    }
+
+    /// Checks a batch's records and stages those that pass; each one that
+    /// does not is kept with its line and the reason.
+    async fn stage(&mut self, records: Vec<pb::LostStolenRecord>) -> ServiceResult<()> {
+        let now = self.node.now();
+        let mut lines = Vec::with_capacity(records.len());
         for r in records {
             let line = r.line;
             match check_record(r, now) {
-                Ok(row) => {
-                    lines.push(line);
-                    reports.push(row);
-                }
-                Err(reason) => rejected.push(pb::RejectedLine { line, reason }),
+                Ok(report) => lines.push(FeedLine { line, report }),
+                Err(reason) => self.rejected.push(pb::RejectedLine { line, reason }),
             }
         }
-        let who = Actor::Officer(officer.clone()).to_string();
-        let (accepted, duplicates) = self
+        self.staged += lines.len();
+        let (feed, who) = (self.feed, self.who.clone());
+        let merged = self
+            .node
             .store
             .write_bulk(move |conn| {
                 boxed(async move {
-                    let added = hub::add_lost_stolen_many(conn, &reports).await?;
-                    let accepted = added.iter().filter(|a| **a).count() as u64;
-                    let duplicates: Vec<pb::RejectedLine> = lines
-                        .iter()
-                        .zip(&reports)
-                        .zip(&added)
-                        .filter(|(_, added)| !**added)
-                        .map(|((line, row), _)| pb::RejectedLine {
-                            line: *line,
-                            reason: format!(
-                                "already registered: {} {} reported by {}",
-                                row.make, row.serial_number, row.reported_by
-                            ),
-                        })
-                        .collect();
-                    audit::append(
-                        conn,
-                        now,
-                        &who,
-                        "lost_stolen_import",
-                        "register",
-                        &format!("{accepted} added"),
-                    )
-                    .await?;
-                    Ok::<_, ServiceError>((accepted, duplicates))
+                    let merged = register::stage(conn, feed, &lines).await?;
+                    audit_added(conn, now, &who, &merged).await?;
+                    Ok::<_, ServiceError>(merged)
                 })
             })
             .await?;
-        rejected.extend(duplicates);
-        rejected.sort_by_key(|r| r.line);
-        Ok((accepted, rejected))
+        self.absorb(merged);
+        if self.staged >= MERGE_EVERY {
+            self.merge().await?;
+        }
+        Ok(())
+    }
+
+    /// Adds what is staged to the register; a line the register already
+    /// held, or that repeats an earlier line, is kept as rejected.
+    async fn merge(&mut self) -> ServiceResult<()> {
+        if self.staged == 0 {
+            return Ok(());
+        }
+        let (feed, now, who) = (self.feed, self.node.now(), self.who.clone());
+        let merged = self
+            .node
+            .store
+            .write_bulk(move |conn| {
+                boxed(async move {
+                    let merged = register::merge_staged(conn, feed).await?;
+                    audit_added(conn, now, &who, &merged).await?;
+                    Ok::<_, ServiceError>(merged)
+                })
+            })
+            .await?;
+        self.staged = 0;
+        self.absorb(merged);
+        Ok(())
+    }
+
+    fn absorb(&mut self, merged: register::Merged) {
+        self.accepted += merged.added;
+        self.rejected
+            .extend(merged.repeated.into_iter().map(|r| pb::RejectedLine {
+                line: r.line,
+                reason: format!(
+                    "already registered: {} {} reported by {}",
+                    r.make, r.serial_number, r.reported_by
+                ),
+            }));
+    }
+
+    /// After a failure: what this feed staged and did not merge is
+    /// forgotten now (or, if that fails too, at the node's next start).
+    async fn abandon(&self) {
+        let feed = self.feed;
+        let forgotten = self
+            .node
+            .store
+            .write(move |conn| {
+                boxed(async move { register::forget_feed(feed).execute(conn).await })
+            })
+            .await;
+        if let Err(e) = forgotten {
+            tracing::warn!(error = %e, "an abandoned import's staged reports stay until a restart");
+        }
+    }
+
+    fn answer(mut self) -> (u64, Vec<pb::RejectedLine>) {
+        self.rejected.sort_by_key(|r| r.line);
+        (self.accepted, self.rejected)
     }
 }
 

@@ -39,6 +39,7 @@ mod pg_batch;
 pub mod photos;
 pub(crate) mod provenance;
 pub mod records;
+pub mod register;
 mod sql;
 pub mod testdb;
 pub mod traces;
@@ -726,6 +727,14 @@ const SMALL_CACHE: &str = "PRAGMA cache_size = -2048";
 /// and with the small cache each was read back from the OS again and again.
 const BULK_CACHE: &str = "PRAGMA cache_size = -65536";
 
+/// Where SQLite keeps temporary data: in memory for the writer's batches
+/// (their savepoints' page copies; on disk that was a tenth of the
+/// writer's time), on disk for bulk jobs, whose sorts and sorted copies
+/// are as large as the import merged (hundreds of MB for a million
+/// reports), so that the process's memory stays flat.
+const TEMP_IN_MEMORY: &str = "PRAGMA temp_store = MEMORY";
+const TEMP_ON_DISK: &str = "PRAGMA temp_store = FILE";
+
 /// How long the SQLite writer waits idle before it goes back to the small
 /// cache and gives its cache's memory back to the allocator.
 pub const SHRINK_WHEN_IDLE_FOR: Duration = Duration::from_secs(2);
@@ -789,8 +798,9 @@ async fn connect(
                         // a job changes into a sub-journal per savepoint. On
                         // disk (the default, past 64 KiB) that was a temp
                         // file written, synced and deleted at every batch:
-                        // a tenth of the writer's time under load.
-                        conn.execute("PRAGMA temp_store = MEMORY").await?;
+                        // a tenth of the writer's time under load. (Bulk
+                        // jobs put it on disk again: `TEMP_ON_DISK`.)
+                        conn.execute(TEMP_IN_MEMORY).await?;
                         if role == Role::Writer {
                             // The checkpointer copies the log as it grows.
                             // The log starts over only after a checkpoint
@@ -904,6 +914,7 @@ async fn writer(
 #[derive(Default)]
 struct WriterCache {
     grown: bool,
+    temp_on_disk: bool,
     /// When to shrink, unless another batch comes first.
     shrink_at: Option<tokio::time::Instant>,
 }
@@ -914,6 +925,12 @@ impl WriterCache {
         self.shrink_at = None;
         if alone && !self.grown {
             self.grown = pragma(pool, BULK_CACHE).await;
+        }
+        if alone != self.temp_on_disk {
+            let setting = if alone { TEMP_ON_DISK } else { TEMP_IN_MEMORY };
+            if pragma(pool, setting).await {
+                self.temp_on_disk = alone;
+            }
         }
     }
 

@@ -1274,89 +1274,144 @@ async fn check_hub_tables(store: Store) {
         "a hub knows who handed it each envelope it relayed"
     );
 
-    let report = hub::LostStolenRow {
-        reported_by: "FRA".into(),
-        make: "Acme".into(),
-        model: "M1".into(),
-        serial_number: "SN-001".into(),
-        calibre: "9mm".into(),
-        make_key: "ACME".into(),
-        serial_key: "SN001".into(),
-        reported_on: "2025-01-02".into(),
-        circumstances: "burglary".into(),
-        reference: "FR-123".into(),
-    };
-    // Added once: the same report again, in the same batch or a later
-    // one, is not.
-    for expected in [vec![true, false], vec![false]] {
-        let rows = vec![report.clone(); expected.len()];
-        let added = store
-            .write(move |conn| boxed(async move { hub::add_lost_stolen_many(conn, &rows).await }))
-            .await
-            .unwrap();
-        assert_eq!(added, expected);
-    }
-    check_a_large_feed_batch(&store, &report).await;
-    let keys = |k: &[&str]| k.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-    assert_eq!(
-        hub::lost_stolen_candidates(store.pool(), "ACME", &keys(&["SN010", "SN001"]))
-            .await
-            .unwrap(),
-        vec![report]
-    );
-    for (make, serials) in [("OTHER", ["SN001"]), ("ACME", ["SN002"])] {
-        assert!(
-            hub::lost_stolen_candidates(store.pool(), make, &keys(&serials))
-                .await
-                .unwrap()
-                .is_empty()
-        );
+    check_register(&store).await;
+}
+
+fn lost_stolen_row(i: usize) -> register::LostStolenRow {
+    register::LostStolenRow {
+        reported_by: ["GHA", "NGA", "BEL"][i % 3].into(),
+        make: "Česká \"zbrojovka\"".into(),
+        model: format!("vz. {i}"),
+        serial_number: format!("CZ-{i:05}"),
+        calibre: "7.62×39".into(),
+        make_key: "CZ".into(),
+        serial_key: format!("CZ{i:05}"),
+        reported_on: "2025-03-04".into(),
+        circumstances: format!("stolen from \\\\depot\\{i}\n\t{{\"n\": {i}}}"),
+        reference: format!("réf. {i}"),
     }
 }
 
-/// A feed's batch as it comes: more reports than one statement takes, out
-/// of key order, with quotes, backslashes and accents, some repeated (in
-/// the batch, or already registered): each answer is in the feed's order
-/// and every value is stored as sent.
-async fn check_a_large_feed_batch(store: &Store, registered: &hub::LostStolenRow) {
-    let reports: Vec<hub::LostStolenRow> = (0..1_203)
-        .rev()
-        .map(|i| hub::LostStolenRow {
-            reported_by: ["GHA", "NGA", "BEL"][i % 3].into(),
-            make: "Česká \"zbrojovka\"".into(),
-            model: format!("vz. {i}"),
-            serial_number: format!("CZ-{i:05}"),
-            calibre: "7.62×39".into(),
-            make_key: "CZ".into(),
-            serial_key: format!("CZ{i:05}"),
-            reported_on: "2025-03-04".into(),
-            circumstances: format!("stolen from \\\\depot\\{i}\n\t{{\"n\": {i}}}"),
-            reference: format!("réf. {i}"),
+/// A feed's reports, numbered as lines from 1.
+fn feed_lines(reports: &[register::LostStolenRow]) -> Vec<register::FeedLine> {
+    (1..)
+        .zip(reports)
+        .map(|(line, report)| register::FeedLine {
+            line,
+            report: report.clone(),
         })
-        .collect();
-    let mut batch = reports.clone();
-    batch.insert(700, reports[10].clone());
-    batch.push(registered.clone());
-    let mut expected = vec![true; reports.len()];
-    expected.insert(700, false);
-    expected.push(false);
-    let added = store
-        .write(move |conn| boxed(async move { hub::add_lost_stolen_many(conn, &batch).await }))
+        .collect()
+}
+
+/// Stages `lines` of `feed`: what PostgreSQL added at once (SQLite adds at
+/// the merge).
+async fn stage(store: &Store, feed: i64, lines: Vec<register::FeedLine>) -> register::Merged {
+    store
+        .write_bulk(move |conn| boxed(async move { register::stage(conn, feed, &lines).await }))
         .await
-        .unwrap();
-    assert_eq!(added, expected);
-    for report in [&reports[0], &reports[10], &reports[1_202]] {
+        .unwrap()
+}
+
+async fn merge(store: &Store, feed: i64) -> register::Merged {
+    store
+        .write_bulk(move |conn| boxed(async move { register::merge_staged(conn, feed).await }))
+        .await
+        .unwrap()
+}
+
+/// Stages every batch of a feed, then merges it: what was added and
+/// repeated, in line order, whichever step did it.
+async fn import(
+    store: &Store,
+    feed: i64,
+    batches: Vec<Vec<register::FeedLine>>,
+) -> register::Merged {
+    let mut all = register::Merged::default();
+    for batch in batches {
+        let merged = stage(store, feed, batch).await;
+        all.added += merged.added;
+        all.repeated.extend(merged.repeated);
+    }
+    let merged = merge(store, feed).await;
+    all.added += merged.added;
+    all.repeated.extend(merged.repeated);
+    all.repeated.sort_by_key(|r| r.line);
+    all
+}
+
+fn repeated(line: u64, r: &register::LostStolenRow) -> register::Repeated {
+    register::Repeated {
+        line,
+        make: r.make.clone(),
+        serial_number: r.serial_number.clone(),
+        reported_by: r.reported_by.clone(),
+    }
+}
+
+async fn candidates(store: &Store, r: &register::LostStolenRow) -> Vec<register::LostStolenRow> {
+    register::lost_stolen_candidates(
+        store.pool(),
+        &r.make_key,
+        std::slice::from_ref(&r.serial_key),
+    )
+    .await
+    .unwrap()
+}
+
+/// An import's reports reach the register each weapon once per state,
+/// whatever the feed repeats, every value as sent. On SQLite they are
+/// staged and reach it only through their feed's merge; two feeds staged
+/// at once stay apart.
+async fn check_register(store: &Store) {
+    // More reports than one statement takes, out of key order, with
+    // quotes, backslashes and accents; line 701 repeats line 11.
+    let reports: Vec<_> = (0..1_203).rev().map(lost_stolen_row).collect();
+    let mut first = reports.clone();
+    first.insert(700, reports[10].clone());
+    let mut rest = feed_lines(&first[600..]);
+    rest.iter_mut().for_each(|l| l.line += 600);
+    let other = lost_stolen_row(5_000);
+    let sqlite = store.backend() == Backend::Sqlite;
+    stage(store, 12, feed_lines(std::slice::from_ref(&other))).await;
+    assert_eq!(
+        import(store, 11, vec![feed_lines(&first[..600]), rest]).await,
+        register::Merged {
+            added: reports.len() as u64,
+            repeated: vec![repeated(701, &reports[10])],
+        }
+    );
+    for r in [&reports[0], &reports[10], &reports[1_202]] {
+        assert_eq!(candidates(store, r).await, vec![r.clone()]);
+    }
+    if sqlite {
+        assert!(
+            candidates(store, &other).await.is_empty(),
+            "another feed's merge leaves it staged"
+        );
+        assert_eq!(count(store, "lost_stolen_staged").await, 1);
+    }
+    // A later feed: what the register holds is not added again, and the
+    // other feed, merged now, is added.
+    let again = vec![lost_stolen_row(9_000), reports[5].clone()];
+    let staged = stage(store, 11, feed_lines(&again)).await;
+    if sqlite {
         assert_eq!(
-            hub::lost_stolen_candidates(
-                store.pool(),
-                "CZ",
-                std::slice::from_ref(&report.serial_key)
-            )
-            .await
-            .unwrap(),
-            vec![report.clone()]
+            candidates(store, &again[0]).await,
+            vec![],
+            "staged is not yet registered"
         );
     }
+    let merged = merge(store, 11).await;
+    assert_eq!(staged.added + merged.added, 1, "{staged:?} {merged:?}");
+    assert_eq!(
+        [staged.repeated, merged.repeated].concat(),
+        vec![repeated(2, &reports[5])]
+    );
+    if sqlite {
+        assert_eq!(merge(store, 12).await.added, 1);
+    }
+    assert_eq!(candidates(store, &other).await, vec![other.clone()]);
+    assert_eq!(count(store, "lost_stolen_staged").await, 0);
 }
 
 // PostgreSQL only: several replicas sharing one database.

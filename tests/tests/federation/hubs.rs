@@ -501,6 +501,76 @@ async fn a_feed_of_several_batches_is_imported_whole_with_every_bad_line_named()
     Ok(())
 }
 
+/// A feed that breaks off (the officer's line drops) still adds every full
+/// batch read before it broke, and leaves nothing staged.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_feed_that_breaks_off_keeps_every_full_batch_read_before() -> anyhow::Result<()> {
+    let f = regional(true).await?;
+    let batch = iti_node::hub::register::IMPORT_BATCH as u64;
+    let good = (1..=2 * batch + 10).map(|line| {
+        Ok(pb::LostStolenRecord {
+            line,
+            reported_by: "NGA".into(),
+            make: "FN Herstal".into(),
+            serial_number: format!("SN{line:07}"),
+            ..Default::default()
+        })
+    });
+    let feed = good.chain(std::iter::once(Err("the line dropped")));
+    let officer = iti_node::identity::Officer {
+        participant: p("hub:INTERPOL"),
+        role: Role::Poc,
+        name: "registrar".into(),
+    };
+    let broker = f.node("hub:INTERPOL")?;
+    let outcome = broker
+        .import_lost_stolen(&officer, tokio_stream::iter(feed))
+        .await;
+    assert!(
+        matches!(
+            outcome,
+            Err(iti_node::hub::register::FeedError::Feed("the line dropped"))
+        ),
+        "{outcome:?}"
+    );
+    let registered = iti_tests::db_scalar(broker, "SELECT COUNT(*) FROM lost_stolen").await?;
+    assert_eq!(registered as u64, 2 * batch);
+    let staged = iti_tests::db_scalar(broker, "SELECT COUNT(*) FROM lost_stolen_staged").await?;
+    assert_eq!(staged, 0);
+    f.shutdown().await;
+    Ok(())
+}
+
+/// Reports staged by an import the broker stopped during (its officer was
+/// never answered, and imports the file again) are forgotten when it
+/// starts. SQLite: PostgreSQL adds each batch at once and stages nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reports_staged_by_an_import_cut_short_by_a_stop_are_forgotten_at_start()
+-> anyhow::Result<()> {
+    use sqlx::Connection;
+    let mut f = regional(true).await?;
+    if f.database_url("hub:INTERPOL").is_some() {
+        f.shutdown().await;
+        return Ok(());
+    }
+    f.sandbox.stop(&p("hub:INTERPOL")).await?;
+    let mut db = f.open_database("hub:INTERPOL").await?;
+    sqlx::query(
+        "INSERT INTO lost_stolen_staged (feed, line, reported_by, make, model, serial_number, \
+         calibre, make_key, serial_key, reported_on, circumstances, reference) \
+         VALUES (7, 1, 'NGA', 'FN Herstal', '', 'SN1', '', 'FNHERSTAL', 'SN1', '', '', '')",
+    )
+    .execute(&mut db)
+    .await?;
+    db.close().await?;
+    f.start("hub:INTERPOL").await?;
+    let broker = f.node("hub:INTERPOL")?;
+    let staged = iti_tests::db_scalar(broker, "SELECT COUNT(*) FROM lost_stolen_staged").await?;
+    assert_eq!(staged, 0);
+    f.shutdown().await;
+    Ok(())
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_request_causes_at_most_ten_broker_notices() -> anyhow::Result<()> {
     let mut f = regional(true).await?;
