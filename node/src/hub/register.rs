@@ -117,6 +117,20 @@ pub const MERGE_EVERY: usize = 1_000_000;
 const REKEY_PAGE: i64 = 5_000;
 
 impl Node {
+    /// At start, on SQLite (this process its only writer): what imports the
+    /// node stopped during had staged is forgotten. Their officers were
+    /// never answered, and import the file again.
+    pub(crate) async fn forget_unfinished_imports(&self) -> Result<(), crate::store::StoreError> {
+        let forgotten = self
+            .store
+            .write(|conn| boxed(async move { register::forget_all_staged().execute(conn).await }))
+            .await?;
+        if forgotten > 0 {
+            tracing::info!(forgotten, "forgot the staged reports of unfinished imports");
+        }
+        Ok(())
+    }
+
     /// At start: keys stored by older rules (`matching::KEY_RULES`) are
     /// computed again, page by page, so that a lookup by key misses no
     /// report. Done once per change of the rules.

@@ -190,21 +190,7 @@ impl Node {
             if released > 0 {
                 tracing::info!(released, "released the outbox claims of a previous run");
             }
-            // Left by imports this process stopped during: each one's
-            // officer was never answered, and runs it again.
-            let forgotten = node
-                .store
-                .write(|conn| {
-                    crate::store::boxed(async move {
-                        crate::store::register::forget_all_staged()
-                            .execute(conn)
-                            .await
-                    })
-                })
-                .await?;
-            if forgotten > 0 {
-                tracing::info!(forgotten, "forgot the staged reports of unfinished imports");
-            }
+            node.forget_unfinished_imports().await?;
         }
         for row in peers::all(node.store.pool()).await? {
             node.install_peer(&row).map_err(|e| StartError::PeerCard {
