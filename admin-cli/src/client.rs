@@ -82,17 +82,18 @@ impl Connection {
     }
 }
 
-/// The gRPC message limit, the node's and ours.
-pub use iti_node::bounds::MAX_MESSAGE_BYTES;
+/// The local port's gRPC message limit, the node's and ours.
+pub use iti_node::bounds::MAX_LOCAL_MESSAGE_BYTES as MAX_MESSAGE_BYTES;
 
 /// What to do about a message over the gRPC limit: which limit, and how
 /// to stay under it.
 pub fn too_large(bytes: usize) -> String {
     format!(
         "a message of {bytes} bytes is over the gRPC message limit of {} MiB ({MAX_MESSAGE_BYTES} \
-         bytes) that nodes and itictl keep (max_decoding_message_size). A request: send at most \
-         {} items per request, shorten free text, and refer to photographs by hash (they never \
-         travel in the request). A reply: ask for less at a time (audit log --limit).",
+         bytes) that nodes and itictl keep on the local port (max_decoding_message_size). A \
+         request: send at most {} items per request, shorten free text, and refer to \
+         photographs by hash (they never travel in the request). A reply: ask for less at a \
+         time (audit log --limit).",
         MAX_MESSAGE_BYTES >> 20,
         iti_node::bounds::table::MAX_ITEMS
     )
@@ -177,11 +178,11 @@ mod tests {
     #[test]
     fn a_message_over_the_grpc_limit_is_explained() {
         let status = tonic::Status::out_of_range(
-            "Error, decoded message length too large: found 5000000 bytes, the limit is: 4194304 bytes",
+            "Error, decoded message length too large: found 70000000 bytes, the limit is: 67174400 bytes",
         );
         let e = failed(status).to_string();
         assert!(
-            e.contains("5000000 bytes") && e.contains("gRPC message limit of 4 MiB"),
+            e.contains("70000000 bytes") && e.contains("gRPC message limit of 64 MiB"),
             "{e}"
         );
     }

@@ -53,6 +53,7 @@ pub mod identity;
 pub mod ids;
 pub mod json;
 pub mod matching;
+pub mod memory;
 pub mod metrics;
 pub mod outbox;
 pub mod peering;
@@ -66,6 +67,7 @@ pub mod routing;
 pub mod sandbox;
 pub mod service;
 pub mod store;
+pub mod transfer;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -319,7 +321,7 @@ impl Ports {
         let local_server = tonic::transport::Server::builder()
             .add_service(
                 LocalServer::new(LocalApi { node: node.clone() })
-                    .max_decoding_message_size(bounds::MAX_MESSAGE_BYTES),
+                    .max_decoding_message_size(bounds::MAX_LOCAL_MESSAGE_BYTES),
             )
             .add_service(
                 RecordsServer::new(RecordsApi { node: node.clone() })

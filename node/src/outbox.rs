@@ -23,6 +23,7 @@ use std::time::Duration;
 
 use iti_proto::v1 as pb;
 use iti_proto::v1::federation_client::FederationClient;
+use prost::Message;
 use time::OffsetDateTime;
 use tokio::sync::{Semaphore, mpsc, watch};
 
@@ -35,6 +36,7 @@ use crate::peering::Peering;
 use crate::store::envelopes::{self, Direction as Stored, StoredEnvelope};
 use crate::store::outbox::{self as ob, OutboxRow};
 use crate::store::{Backend, Store, StoreError};
+use crate::transfer::{self, PartsError};
 
 /// What the delivery loop needs of its node, and nothing more.
 pub trait Deliveries: Send + Sync + 'static {
@@ -498,11 +500,18 @@ async fn attempt<D: Deliveries>(
         Ok(c) => c,
         Err(e) => return Outcome::Retry(e),
     };
-    let mut client = FederationClient::new(channel);
-    let call = client.deliver(env.clone());
-    let reply = match tokio::time::timeout(node.settings().delivery_timeout, call).await {
-        Err(_) => return Outcome::Retry(format!("{hop} did not answer in time")),
-        Ok(Err(status)) => {
+    let reply = match send(
+        FederationClient::new(channel),
+        env,
+        node.settings().delivery_timeout,
+    )
+    .await
+    {
+        Err(PartsError::TimedOut) => {
+            return Outcome::Retry(format!("{hop} did not answer in time"));
+        }
+        Err(PartsError::Confused(why)) => return Outcome::Retry(format!("{hop} {why}")),
+        Err(PartsError::Status(status)) => {
             let text = crate::identity::tls::explain_transport_error(&status)
                 .unwrap_or_else(|| format!("{:?}: {}", status.code(), status.message()));
             if status
@@ -517,7 +526,7 @@ async fn attempt<D: Deliveries>(
                 Outcome::Retry(format!("{hop}: {text}"))
             };
         }
-        Ok(Ok(reply)) => reply.into_inner(),
+        Ok(reply) => reply,
     };
     // A hub that passed the envelope straight through adds the destination's
     // receipt: delivered end to end. If that one does not verify here (its
@@ -538,6 +547,23 @@ async fn attempt<D: Deliveries>(
         Ok(r) if &r.receiver == hop && hop.is_hub() => Outcome::Relayed(r),
         Ok(r) => Outcome::Retry(format!("receipt signed by {}, expected {hop}", r.receiver)),
         Err(e) => Outcome::Retry(format!("{hop} returned an invalid receipt: {e}")),
+    }
+}
+
+/// Delivers `env` in one call, or in parts if it is larger than one
+/// message; `wait` bounds each call.
+async fn send(
+    mut client: FederationClient<tonic::transport::Channel>,
+    env: &pb::Envelope,
+    wait: Duration,
+) -> Result<pb::DeliverReply, PartsError> {
+    if !transfer::fits_one_message(env.encoded_len()) {
+        return transfer::deliver_in_parts(&mut client, env, wait).await;
+    }
+    match tokio::time::timeout(wait, client.deliver(env.clone())).await {
+        Err(_) => Err(PartsError::TimedOut),
+        Ok(Err(status)) => Err(PartsError::Status(status)),
+        Ok(Ok(reply)) => Ok(reply.into_inner()),
     }
 }
 

@@ -416,16 +416,61 @@ fn marking_args(
 
 /// "The identifications of items[0], items[2] and items[3] also point to GHA."
 fn also_point_to(t: &Texts, items: &[usize], state: StateCode) -> String {
-    let paths: Vec<String> = items.iter().map(|i| format!("items[{i}]")).collect();
     let state = ("state", state.to_string());
+    let runs = runs_of(items);
+    if runs.len() > MOST_RUNS_NAMED {
+        return t.t_with(
+            "routing-also-count",
+            &[("count", items.len().to_string()), state],
+        );
+    }
+    let paths: Vec<String> = runs
+        .iter()
+        .map(|&(first, last)| match first == last {
+            true => format!("items[{first}]"),
+            false => t.t_with(
+                "routing-item-range",
+                &[
+                    ("first", format!("items[{first}]")),
+                    ("last", format!("items[{last}]")),
+                ],
+            ),
+        })
+        .collect();
     match paths.split_last() {
-        Some((last, [])) => t.t_with("routing-also-one", &[("items", last.clone()), state]),
+        Some((only, [])) if items.len() == 1 => {
+            t.t_with("routing-also-one", &[("items", only.clone()), state])
+        }
+        Some((only, [])) => t.t_with("routing-also-range", &[("items", only.clone()), state]),
         Some((last, rest)) => {
             let args = [("items", rest.join(", ")), ("last", last.clone()), state];
             t.t_with("routing-also-many", &args)
         }
         None => String::new(),
     }
+}
+
+/// Beyond this many runs of items, the grounds give only their count: a
+/// seized cache of thousands of items keeps its grounds short (9.2.1 b is
+/// bounded like any text).
+const MOST_RUNS_NAMED: usize = 12;
+
+/// Ascending item numbers as runs (first, last); two in a row stay apart,
+/// as the eye reads them ("items[2], items[3]").
+fn runs_of(items: &[usize]) -> Vec<(usize, usize)> {
+    let mut runs: Vec<(usize, usize)> = Vec::new();
+    for &i in items {
+        match runs.last_mut() {
+            Some((_, last)) if *last + 1 == i => *last = i,
+            _ => runs.push((i, i)),
+        }
+    }
+    runs.into_iter()
+        .flat_map(|(first, last)| match last - first {
+            1 => vec![(first, first), (last, last)],
+            _ => vec![(first, last)],
+        })
+        .collect()
 }
 
 /// The grounds a request gives (9.2.1 b) in `t`'s language when they are
@@ -1601,6 +1646,25 @@ mod tests {
         let out = timeline(&en(), &steps);
         assert!(!out.contains("EX-1"), "{out}");
         assert!(out.contains("withheld from you: TLP:RED"), "{out}");
+    }
+
+    #[test]
+    fn the_grounds_of_a_large_cache_name_runs_of_items_and_stay_short() {
+        let gha = "GHA".parse().unwrap();
+        let also = |items: Vec<usize>| {
+            routing_reasons(&en(), &[Reason::AlsoPointTo { items, state: gha }])
+        };
+        assert_eq!(
+            also((1..5000).collect()),
+            "The identifications of items[1] to items[4999] also point to GHA."
+        );
+        assert_eq!(
+            also(vec![0, 2, 3, 5, 6, 7]),
+            "The identifications of items[0], items[2], items[3] and items[5] to items[7] \
+             also point to GHA."
+        );
+        let scattered: Vec<usize> = (0..5000).step_by(2).collect();
+        assert_eq!(also(scattered), "2500 other items also point to GHA.");
     }
 
     #[test]

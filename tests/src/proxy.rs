@@ -1,7 +1,7 @@
 //! A small TCP fault proxy: forwards a listening port to a target, and can
 //! cut the link (every connection dropped, new ones refused at once) and
-//! heal it, now or once so many bytes have come back from the target (a
-//! cut in the middle of a transfer). Put it between two nodes by giving one
+//! heal it, now or once so many bytes have come back from the target or
+//! gone to it (a cut in the middle of a transfer). Put it between two nodes by giving one
 //! of them a peer card that names the proxy's address.
 
 use std::net::SocketAddr;
@@ -27,6 +27,11 @@ struct Link {
     answered: AtomicU64,
     /// Cut once `answered` reaches this (`u64::MAX`: never).
     cut_at: AtomicU64,
+    /// Bytes the callers have sent to the target through the proxy since
+    /// the count was last reset.
+    asked: AtomicU64,
+    /// Cut once `asked` reaches this (`u64::MAX`: never).
+    cut_asked_at: AtomicU64,
 }
 
 impl Link {
@@ -43,6 +48,18 @@ impl Link {
             self.cut();
         }
     }
+
+    /// Counts `n` bytes sent to the target, and cuts if that reaches the
+    /// mark; false once cut (the bytes are then not passed on).
+    fn asked(&self, n: usize) -> bool {
+        let total = self.asked.fetch_add(n as u64, Ordering::SeqCst) + n as u64;
+        if total >= self.cut_asked_at.load(Ordering::SeqCst) {
+            self.cut_asked_at.store(u64::MAX, Ordering::SeqCst);
+            self.cut();
+            return false;
+        }
+        true
+    }
 }
 
 impl FaultProxy {
@@ -55,6 +72,8 @@ impl FaultProxy {
             generation,
             answered: AtomicU64::new(0),
             cut_at: AtomicU64::new(u64::MAX),
+            asked: AtomicU64::new(0),
+            cut_asked_at: AtomicU64::new(u64::MAX),
         });
         let shared = link.clone();
         let task = tokio::spawn(async move {
@@ -80,6 +99,19 @@ impl FaultProxy {
         self.link.cut_at.store(bytes, Ordering::SeqCst);
     }
 
+    /// Cuts the link once `bytes` more have gone to the target (a cut in
+    /// the middle of an upload).
+    pub fn cut_after_sent(&self, bytes: u64) {
+        self.link.asked.store(0, Ordering::SeqCst);
+        self.link.cut_asked_at.store(bytes, Ordering::SeqCst);
+    }
+
+    /// The bytes sent to the target since the last `cut_after_sent` (or
+    /// `reset_count`).
+    pub fn sent_bytes(&self) -> u64 {
+        self.link.asked.load(Ordering::SeqCst)
+    }
+
     /// The bytes the target has sent back since the last `cut_after` (or
     /// `reset_count`).
     pub fn answered_bytes(&self) -> u64 {
@@ -88,6 +120,12 @@ impl FaultProxy {
 
     pub fn reset_count(&self) {
         self.link.answered.store(0, Ordering::SeqCst);
+        self.link.asked.store(0, Ordering::SeqCst);
+    }
+
+    /// Whether the link is cut now.
+    pub fn is_cut(&self) -> bool {
+        self.link.cut.load(Ordering::SeqCst)
     }
 
     pub fn heal(&self) {
@@ -104,7 +142,16 @@ async fn forward(mut inbound: TcpStream, target: SocketAddr, link: Arc<Link>) {
     };
     let (mut from_caller, mut to_caller) = inbound.split();
     let (mut from_target, mut to_target) = outbound.split();
-    let asked = tokio::io::copy(&mut from_caller, &mut to_target);
+    let asked = async {
+        let mut buf = vec![0u8; 16 * 1024];
+        loop {
+            let n = from_caller.read(&mut buf).await?;
+            if n == 0 || !link.asked(n) {
+                return Ok::<_, std::io::Error>(());
+            }
+            to_target.write_all(&buf[..n]).await?;
+        }
+    };
     let answered = async {
         let mut buf = vec![0u8; 16 * 1024];
         loop {

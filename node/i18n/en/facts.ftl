@@ -16,6 +16,9 @@ routing-latest-of = It is the most recent of { $count } import markings.
 routing-manufacture-marking = Manufacture marking '{ $value }' on items[{ $item }]{ $location } names { $state } as the state of manufacture (ISACS 05.31 9.1 c).
 routing-also-one = The identification of { $items } also points to { $state }.
 routing-also-many = The identifications of { $items } and { $last } also point to { $state }.
+routing-item-range = { $first } to { $last }
+routing-also-range = The identifications of { $items } also point to { $state }.
+routing-also-count = { $count } other items also point to { $state }.
 # A plan to a state no peer card or directory entry names.
 routing-not-in-directory = { $state } is not in the directory (no peer card or directory entry names it): a request sent now would not reach it
 

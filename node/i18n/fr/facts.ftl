@@ -16,6 +16,9 @@ routing-latest-of = C'est le plus récent de { $count } marquages d'importation.
 routing-manufacture-marking = Le marquage de fabrication « { $value } » sur items[{ $item }]{ $location } désigne { $state } comme l'État de fabrication (ISACS 05.31 9.1 c).
 routing-also-one = L'identification de { $items } désigne aussi { $state }.
 routing-also-many = Les identifications de { $items } et { $last } désignent aussi { $state }.
+routing-item-range = { $first } à { $last }
+routing-also-range = Les identifications de { $items } désignent aussi { $state }.
+routing-also-count = { $count } autres objets désignent aussi { $state }.
 # Un plan vers un État qu'aucune carte de pair ni entrée d'annuaire ne nomme.
 routing-not-in-directory = { $state } n'est pas dans l'annuaire (aucune carte de pair ni entrée d'annuaire ne le nomme) : une demande envoyée maintenant ne lui parviendrait pas
 

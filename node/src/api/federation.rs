@@ -168,4 +168,20 @@ impl Federation for FederationApi {
         .await;
         Ok(Response::new(self.logged("FetchPhoto", remote, reply)?))
     }
+
+    async fn deliver_part(
+        &self,
+        req: Request<pb::EnvelopePart>,
+    ) -> Result<Response<pb::DeliverPartReply>, Status> {
+        let remote = remote_of(&req);
+        let reply = async {
+            let peer = caller(&req)?;
+            self.node
+                .receive_part(&peer, req.into_inner())
+                .await
+                .map_err(to_status)
+        }
+        .await;
+        Ok(Response::new(self.logged("DeliverPart", remote, reply)?))
+    }
 }

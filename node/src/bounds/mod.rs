@@ -26,15 +26,21 @@ use time::OffsetDateTime;
 
 use table::{Count, Rule};
 
-/// The gRPC message size every port accepts (tonic's default, set
-/// explicitly: `max_decoding_message_size`). Larger messages are refused
-/// before they are read.
+/// The gRPC message size the federation port accepts (tonic's default,
+/// set explicitly: `max_decoding_message_size`). Larger messages are
+/// refused before they are read; an envelope larger than this travels in
+/// parts (`transfer`).
 pub const MAX_MESSAGE_BYTES: usize = 4 * 1024 * 1024;
 
-/// What one payload may weigh encoded: the message limit less room for the
-/// envelope's header, signature, certificate and hops, so that anything a
-/// node accepts from its officer can travel.
-pub const MAX_PAYLOAD_BYTES: usize = MAX_MESSAGE_BYTES - 64 * 1024;
+/// What one payload may weigh encoded: a seized cache of up to
+/// `table::MAX_ITEMS` items in one request. Larger than one message, it
+/// travels between nodes in parts (`transfer`).
+pub const MAX_PAYLOAD_BYTES: usize = 64 * 1024 * 1024;
+
+/// The gRPC message size the local port accepts: an officer's largest
+/// request, and room for the call around it. The officer's node is near
+/// (the same ministry), so one message carries it whole.
+pub const MAX_LOCAL_MESSAGE_BYTES: usize = MAX_PAYLOAD_BYTES + 64 * 1024;
 
 /// The first field out of bounds.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -69,10 +75,9 @@ pub fn check<T: Bounded + prost::Message>(
         return Err(BoundsError {
             field: lower_first(T::MESSAGE),
             reason: format!(
-                "{size} bytes encoded, more than the {MAX_PAYLOAD_BYTES} one message may carry \
-                 (the federation's gRPC message limit of {} MiB, less room for the envelope); \
-                 split the items over several requests or shorten the free text",
-                MAX_MESSAGE_BYTES >> 20
+                "{size} bytes encoded, more than the {MAX_PAYLOAD_BYTES} ({} MiB) one payload \
+                 may weigh; split the items over several requests or shorten the free text",
+                MAX_PAYLOAD_BYTES >> 20
             ),
         });
     }

@@ -270,9 +270,9 @@ fn a_year_on_a_mark_is_a_plausible_year() {
 }
 
 #[test]
-fn a_message_too_large_to_travel_is_refused_naming_the_limit() {
-    // Every field within its own bound, in four-byte characters: the whole
-    // is over what one gRPC message carries.
+fn a_payload_over_its_limit_is_refused_naming_the_limit() {
+    // Every field within its own bound, in four-byte characters, and fewer
+    // items than the bound: the whole is over what one payload may weigh.
     let wide = |n: usize| "\u{1F52B}".repeat(n);
     let e = refused(|r| {
         let mut item = r.items[0].clone();
@@ -295,10 +295,12 @@ fn a_message_too_large_to_travel_is_refused_naming_the_limit() {
                 32
             ];
         }
-        r.items = vec![item; table::MAX_ITEMS];
+        let enough = super::MAX_PAYLOAD_BYTES / prost::Message::encoded_len(&item) + 1;
+        assert!(enough < table::MAX_ITEMS);
+        r.items = vec![item; enough];
     });
     assert!(e.starts_with("traceRequest: "), "{e}");
-    assert!(e.contains("gRPC message limit of 4 MiB"), "{e}");
+    assert!(e.contains("(64 MiB) one payload may weigh"), "{e}");
 }
 
 #[test]

@@ -299,8 +299,9 @@ impl Node {
     /// sender with its custody receipt and the destination's. `None` when
     /// the envelope must be kept and forwarded instead: passing through is
     /// off, the hub already holds this envelope or an earlier one of its
-    /// conversation, or the destination did not sign for it in time (if it
-    /// did get it, the forwarded copy is answered as a duplicate).
+    /// conversation, the envelope is larger than one message, or the
+    /// destination did not sign for it in time (if it did get it, the
+    /// forwarded copy is answered as a duplicate).
     async fn pass_through(
         &self,
         from: &ParticipantId,
@@ -313,6 +314,10 @@ impl Node {
             return Ok(None);
         };
         if hub::holds_envelope_or_conversation(self.store.pool(), h.id, h.trace_id).await? {
+            return Ok(None);
+        }
+        // One larger than a message goes on in parts, from custody.
+        if !crate::transfer::fits_one_message(prost::Message::encoded_len(env)) {
             return Ok(None);
         }
         let Ok(channel) = self.peering.channel(&h.destination) else {

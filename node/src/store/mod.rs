@@ -29,6 +29,7 @@
 
 pub mod audit;
 pub mod directory_log;
+pub mod envelope_parts;
 pub mod envelopes;
 pub mod fused;
 pub mod hosts;
@@ -948,6 +949,7 @@ impl WriterCache {
             self.grown = !pragma(pool, SMALL_CACHE).await;
         }
         pragma(pool, "PRAGMA shrink_memory").await;
+        crate::memory::give_back_freed();
     }
 }
 

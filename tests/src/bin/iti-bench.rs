@@ -20,7 +20,9 @@
 //! 5. photos (only when named; module `photos`): photographs through the
 //!    hub, with each node's memory during the transfer;
 //! 6. two-hubs (only when named; module `two_hubs`): GHA -> ECOWAS -> EU ->
-//!    BEL, at its maximum rate and then paced at a tenth of it.
+//!    BEL, at its maximum rate and then paced at a tenth of it;
+//! 7. large (only when named; module `large`): one request larger than one
+//!    message through the hub, in parts, with each node's memory.
 //!
 //! Then the floor: the least CPU time an exchange of (2) and (3) needs here
 //! if storage, routing and everything else cost nothing (its RPCs at the
@@ -69,6 +71,8 @@ use time::OffsetDateTime;
 use tokio::sync::oneshot;
 use tonic::transport::Channel;
 
+#[path = "iti_bench/large.rs"]
+mod large;
 #[path = "iti_bench/nats.rs"]
 mod nats;
 #[path = "iti_bench/photos.rs"]
@@ -97,7 +101,7 @@ struct Args {
     #[arg(long, default_value = "full")]
     durability: String,
     /// Cases to run: any of ceiling, direct, hub, nats, and, only when
-    /// named, two-hubs and photos.
+    /// named, two-hubs, photos and large.
     #[arg(long, value_delimiter = ',', default_value = "ceiling,direct,hub,nats")]
     cases: Vec<String>,
     /// The photos case: how many photographs GHA sends BEL through the hub.
@@ -109,6 +113,9 @@ struct Args {
     /// The photos case: photographs BEL's officers fetch at once.
     #[arg(long, default_value_t = 4)]
     photo_concurrency: usize,
+    /// The large case: the items of the one request GHA sends BEL.
+    #[arg(long, default_value_t = 100_000)]
+    large_items: usize,
     /// Keep the sandbox folders (configurations, databases, node logs).
     #[arg(long)]
     keep: bool,
@@ -1342,7 +1349,7 @@ async fn main() -> anyhow::Result<()> {
          load generator in this process, nodes as separate iti-node processes ({})",
         node_binary().display()
     );
-    if ["direct", "hub", "two-hubs", "photos"]
+    if ["direct", "hub", "two-hubs", "photos", "large"]
         .iter()
         .any(|c| cases.contains(c))
     {
@@ -1366,6 +1373,9 @@ async fn main() -> anyhow::Result<()> {
     }
     if cases.contains("photos") {
         photos::run(&args).await?;
+    }
+    if cases.contains("large") {
+        large::run(&args).await?;
     }
     report(&args, &all);
     nats::compare(&all);

@@ -254,7 +254,7 @@ async fn matching(args: &Args, node: &iti_node::service::Node) -> anyhow::Result
 
 /// A seized cache of 1,000 weapons: ten requests of 100 items.
 async fn seized_cache(args: &Args, node: &iti_node::service::Node) -> anyhow::Result<()> {
-    let items = iti_node::bounds::table::MAX_ITEMS;
+    let items = 100;
     let started = Instant::now();
     let mut matches = 0;
     for request in 0..1_000 / items as u64 {

@@ -364,7 +364,8 @@ async fn a_weapon_whose_only_country_is_a_usa_manufacture_mark_is_sent_to_the_us
 async fn a_request_over_the_message_limit_is_refused_naming_the_limit() -> anyhow::Result<()> {
     let mut f = Federation::of_states(&["GHA", "BEL"]).await?;
     let mut request = fixtures::fal_request();
-    // 100 items within every bound of their own, 46 KiB each: 4.6 MiB.
+    // Items within every bound of their own, 46 KiB each, fewer than the
+    // most a request holds: over 64 MiB together.
     weapon(&mut request).description = "\u{1F52B}".repeat(2000);
     weapon(&mut request).photographs = vec![
         pb::Attachment {
@@ -373,12 +374,14 @@ async fn a_request_over_the_message_limit_is_refused_naming_the_limit() -> anyho
         };
         20
     ];
-    request.items = vec![request.items[0].clone(); 100];
+    let item = request.items[0].clone();
+    let enough = iti_node::bounds::MAX_LOCAL_MESSAGE_BYTES / prost::Message::encoded_len(&item) + 1;
+    request.items = vec![item; enough];
     let status = f
         .poc("GHA")?
         .submit_request(submission(request, false))
         .await
-        .expect_err("a request over 4 MiB was taken");
+        .expect_err("a request over 64 MiB was taken");
     assert_eq!(status.code(), Code::OutOfRange, "{status:?}");
     assert!(
         status
@@ -390,7 +393,7 @@ async fn a_request_over_the_message_limit_is_refused_naming_the_limit() -> anyho
     // itictl says which limit, and what to do.
     let explained = itictl::failed(status).to_string();
     assert!(
-        explained.contains("gRPC message limit of 4 MiB")
+        explained.contains("gRPC message limit of 64 MiB")
             && explained.contains("items per request"),
         "{explained}"
     );

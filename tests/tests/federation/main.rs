@@ -27,6 +27,7 @@ mod hub_trust;
 mod hubs;
 mod integrity;
 mod itictl_language;
+mod large_requests;
 mod lifecycle;
 mod listings;
 mod operations;

@@ -8,6 +8,7 @@
 //! receipt and applied once.
 
 mod handlers;
+mod parts;
 
 use iti_proto::v1 as pb;
 use sqlx::AnyConnection;
@@ -58,25 +59,7 @@ fn refusal_status(e: &EnvelopeError) -> ServiceError {
 impl Node {
     /// Handles one envelope delivered by the authenticated `peer`.
     pub async fn receive(&self, peer: &Identity, env: pb::Envelope) -> ServiceResult<Delivered> {
-        let from = match peer {
-            Identity::Node(p) => p.clone(),
-            Identity::Officer(o) => {
-                return Err(ServiceError::PermissionDenied(format!(
-                    "officer certificates ({o}) are not accepted on the federation port; \
-                     officers use their own node's local port"
-                )));
-            }
-        };
-        if &from == self.participant() {
-            return Err(ServiceError::PermissionDenied(
-                "a node does not deliver to itself".into(),
-            ));
-        }
-        if !self.peering.is_peer(&from) {
-            return Err(ServiceError::PermissionDenied(format!(
-                "{from} is not a peer of this node"
-            )));
-        }
+        let from = self.delivering_peer(peer)?;
         let now = self.now();
         let max_age = self.config.max_envelope_age;
         let verified = match envelope::verify(&env, &self.trust, now, max_age) {
@@ -112,6 +95,30 @@ impl Node {
             )));
         }
         self.deliver_locally(&from, verified, now).await
+    }
+
+    /// Who delivers: a node peered with this one, never itself.
+    fn delivering_peer(&self, peer: &Identity) -> ServiceResult<ParticipantId> {
+        let from = match peer {
+            Identity::Node(p) => p.clone(),
+            Identity::Officer(o) => {
+                return Err(ServiceError::PermissionDenied(format!(
+                    "officer certificates ({o}) are not accepted on the federation port; \
+                     officers use their own node's local port"
+                )));
+            }
+        };
+        if &from == self.participant() {
+            return Err(ServiceError::PermissionDenied(
+                "a node does not deliver to itself".into(),
+            ));
+        }
+        if !self.peering.is_peer(&from) {
+            return Err(ServiceError::PermissionDenied(format!(
+                "{from} is not a peer of this node"
+            )));
+        }
+        Ok(from)
     }
 
     /// An envelope from an origin this node has not learned yet: "not known

@@ -200,13 +200,13 @@ async fn open(mut bel: LocalClient<Channel>, hash: String) -> anyhow::Result<Dur
 
 /// The highest RSS of each process (kB, in the order given), sampled
 /// every 50 ms.
-struct PeakSampler {
+pub struct PeakSampler {
     stop: tokio::sync::oneshot::Sender<()>,
     task: tokio::task::JoinHandle<Vec<u64>>,
 }
 
 impl PeakSampler {
-    fn start(nodes: &[(&str, &NodeProcess)]) -> PeakSampler {
+    pub fn start(nodes: &[(&str, &NodeProcess)]) -> PeakSampler {
         let pids: Vec<Option<u32>> = nodes.iter().map(|(_, n)| n.pid()).collect();
         let (stop, mut stopped) = tokio::sync::oneshot::channel();
         let task = tokio::spawn(async move {
@@ -224,7 +224,7 @@ impl PeakSampler {
         PeakSampler { stop, task }
     }
 
-    async fn finish(self) -> Vec<u64> {
+    pub async fn finish(self) -> Vec<u64> {
         let _ = self.stop.send(());
         self.task.await.unwrap_or_default()
     }

@@ -1,0 +1,211 @@
+//! Envelopes larger than one message (a request of thousands of items):
+//! delivered in parts, hop by hop, with `Federation/DeliverPart`.
+//!
+//! The sender encodes the envelope once and names it by the SHA-256 of
+//! that encoding; each call carries one part of at most `PART_BYTES`, in
+//! order. The receiver keeps the parts durably (`store::envelope_parts`),
+//! so a delivery cut off on a weak line resumes from the bytes it holds
+//! instead of starting again. Once it holds them all it checks them
+//! against the hash and receives the envelope as `Deliver` would: the
+//! origin's signature covers the envelope whole, so nothing about the
+//! parts needs trusting. A hub does the same towards the next hop.
+//!
+//! The checks here are pure; the store and the calls are the caller's.
+
+use std::time::Duration;
+
+use iti_proto::v1 as pb;
+use iti_proto::v1::federation_client::FederationClient;
+use prost::Message;
+use sha2::{Digest, Sha256};
+use tonic::transport::Channel;
+
+use crate::bounds::{MAX_MESSAGE_BYTES, MAX_PAYLOAD_BYTES};
+
+/// The most one part carries: well under the message limit, and small
+/// enough that a part lost on a weak line costs little to send again.
+pub const PART_BYTES: usize = 1024 * 1024;
+
+/// The largest encoded envelope a node takes: the largest payload, and
+/// room for the header, signature, certificate and hops.
+pub const MAX_ENVELOPE_BYTES: u64 = (MAX_PAYLOAD_BYTES + 64 * 1024) as u64;
+
+/// Unfinished parts are forgotten once this old (a sender that never came
+/// back), when the same sender starts another envelope.
+pub const FORGET_UNFINISHED_AFTER: time::Duration = time::Duration::days(7);
+
+/// Whether an envelope this size goes in one `Deliver` call.
+pub fn fits_one_message(encoded_len: usize) -> bool {
+    encoded_len <= MAX_MESSAGE_BYTES - 1024
+}
+
+/// Lower-case hex SHA-256: the name of an encoded envelope.
+pub fn name_of(encoded: &[u8]) -> String {
+    hex::encode(Sha256::digest(encoded))
+}
+
+/// What a receiver does with a part that passed `check_part`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    /// Keep it: it is the next part.
+    Keep,
+    /// Keep nothing and say how much is held: the sender asked, or is
+    /// behind or ahead of what is held (a reply it did not get).
+    Answer,
+}
+
+/// A part's fields against the bounds and the bytes already `held` of an
+/// envelope whose parts said `size_held` (none before the first); the
+/// first field out of bounds, named, otherwise what to do with it.
+pub fn check_part(
+    part: &pb::EnvelopePart,
+    held: u64,
+    size_held: Option<u64>,
+) -> Result<Step, (&'static str, String)> {
+    let hex = |c: u8| c.is_ascii_digit() || (b'a'..=b'f').contains(&c);
+    if part.sha256.len() != 64 || !part.sha256.bytes().all(hex) {
+        return Err(("sha256", "not a lower-case hex SHA-256".into()));
+    }
+    if part.size_bytes > MAX_ENVELOPE_BYTES {
+        return Err((
+            "sizeBytes",
+            format!("more than the {MAX_ENVELOPE_BYTES} bytes an envelope may weigh"),
+        ));
+    }
+    if fits_one_message(part.size_bytes as usize) {
+        return Err((
+            "sizeBytes",
+            "an envelope this small travels in one Deliver call".into(),
+        ));
+    }
+    if size_held.is_some_and(|s| s != part.size_bytes) {
+        return Err((
+            "sizeBytes",
+            "differs from the size its earlier parts gave".into(),
+        ));
+    }
+    if part.content.len() > PART_BYTES {
+        return Err(("content", format!("more than {PART_BYTES} bytes")));
+    }
+    if part.content.is_empty() || part.offset != held {
+        return Ok(Step::Answer);
+    }
+    let due = (part.size_bytes - held).min(PART_BYTES as u64);
+    if part.content.len() as u64 != due {
+        return Err((
+            "content",
+            format!(
+                "{} bytes; the part from byte {held} must hold {due}",
+                part.content.len()
+            ),
+        ));
+    }
+    Ok(Step::Keep)
+}
+
+/// Why a delivery in parts stopped: the receiver's status, or no answer.
+#[derive(Debug)]
+pub enum PartsError {
+    Status(tonic::Status),
+    TimedOut,
+    /// The receiver answered with a place no part can start from.
+    Confused(String),
+}
+
+/// Delivers `env` to the node behind `client` in parts, from the first
+/// byte the receiver lacks; `wait` bounds each call. The receiver's reply
+/// to the call that completed the envelope.
+pub async fn deliver_in_parts(
+    client: &mut FederationClient<Channel>,
+    env: &pb::Envelope,
+    wait: Duration,
+) -> Result<pb::DeliverReply, PartsError> {
+    let encoded = env.encode_to_vec();
+    let sha256 = name_of(&encoded);
+    let size = encoded.len() as u64;
+    // First ask what is held: after a cut, only the rest is sent.
+    let mut offset = None;
+    loop {
+        let content = match offset {
+            None => Vec::new(),
+            Some(o) => {
+                let end = (o as usize + PART_BYTES).min(encoded.len());
+                encoded[o as usize..end].to_vec()
+            }
+        };
+        let part = pb::EnvelopePart {
+            sha256: sha256.clone(),
+            size_bytes: size,
+            offset: offset.unwrap_or(0),
+            content,
+        };
+        let reply = match tokio::time::timeout(wait, client.deliver_part(part)).await {
+            Err(_) => return Err(PartsError::TimedOut),
+            Ok(Err(status)) => return Err(PartsError::Status(status)),
+            Ok(Ok(reply)) => reply.into_inner(),
+        };
+        if let Some(delivered) = reply.delivered {
+            return Ok(delivered);
+        }
+        if reply.held >= size {
+            return Err(PartsError::Confused(format!(
+                "holds all {size} bytes but did not answer for the envelope"
+            )));
+        }
+        offset = Some(reply.held);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SIZE: u64 = 5 * 1024 * 1024 + 17;
+
+    fn part(offset: u64, len: usize) -> pb::EnvelopePart {
+        pb::EnvelopePart {
+            sha256: "ab".repeat(32),
+            size_bytes: SIZE,
+            offset,
+            content: vec![7; len],
+        }
+    }
+
+    #[test]
+    fn the_next_part_is_kept_and_any_other_only_answered() {
+        assert_eq!(check_part(&part(0, PART_BYTES), 0, None), Ok(Step::Keep));
+        let last = SIZE - 5 * PART_BYTES as u64;
+        let at = SIZE - last;
+        assert_eq!(
+            check_part(&part(at, last as usize), at, Some(SIZE)),
+            Ok(Step::Keep)
+        );
+        // Behind (sent again after a lost reply), ahead, or a question.
+        assert_eq!(
+            check_part(&part(0, PART_BYTES), 2 << 20, Some(SIZE)),
+            Ok(Step::Answer)
+        );
+        assert_eq!(
+            check_part(&part(3 << 20, PART_BYTES), 2 << 20, Some(SIZE)),
+            Ok(Step::Answer)
+        );
+        assert_eq!(check_part(&part(0, 0), 0, None), Ok(Step::Answer));
+    }
+
+    #[test]
+    fn a_part_out_of_bounds_is_refused_naming_its_field() {
+        let field = |p: pb::EnvelopePart, held, size| check_part(&p, held, size).unwrap_err().0;
+        let mut bad_name = part(0, PART_BYTES);
+        bad_name.sha256 = "AB".repeat(32);
+        assert_eq!(field(bad_name, 0, None), "sha256");
+        let mut huge = part(0, PART_BYTES);
+        huge.size_bytes = MAX_ENVELOPE_BYTES + 1;
+        assert_eq!(field(huge, 0, None), "sizeBytes");
+        let mut small = part(0, 10);
+        small.size_bytes = 10;
+        assert_eq!(field(small, 0, None), "sizeBytes");
+        assert_eq!(field(part(0, PART_BYTES), 0, Some(SIZE + 1)), "sizeBytes");
+        assert_eq!(field(part(0, PART_BYTES + 1), 0, None), "content");
+        assert_eq!(field(part(0, PART_BYTES - 1), 0, None), "content");
+    }
+}

@@ -1,0 +1,171 @@
+//! Requests larger than one message (issue 16): a seized cache of
+//! thousands of items, 20 MB encoded, travels from node to node in parts of
+//! 1 MiB (`transfer`), each hop keeping the parts durably, so that a
+//! delivery cut off on a weak line resumes from the bytes the next hop
+//! holds; the origin's signature covers the envelope whole.
+
+use anyhow::{Context, ensure};
+use iti_node::demo::fixtures;
+use iti_node::sandbox::MemberOptions;
+use iti_proto::v1 as pb;
+use iti_proto::v1::recovered_item::Item;
+use iti_tests::proxy::FaultProxy;
+use iti_tests::{Federation, db_scalar, p};
+
+const HUB: &str = "hub:ECOWAS";
+
+/// GHA and BEL reach each other only through hub:ECOWAS.
+async fn through_hub() -> anyhow::Result<Federation> {
+    let member = || MemberOptions {
+        routes: vec![("*".into(), HUB.into())],
+        ..MemberOptions::default()
+    };
+    let members = ["GHA", "BEL"];
+    let mut f = Federation::empty()?;
+    f.add("GHA", member())?;
+    f.add("BEL", member())?;
+    f.add(
+        HUB,
+        MemberOptions {
+            hub: true,
+            ..MemberOptions::default()
+        },
+    )?;
+    f.sandbox.start_all().await?;
+    for m in members {
+        f.sandbox.pin(&p(m), &p(HUB), &[]).await?;
+        f.sandbox.pin(&p(HUB), &p(m), &[]).await?;
+        f.sandbox.publish_directory_entry(&p(m), &[], 1).await?;
+    }
+    f.sandbox
+        .publish_directory_entry(&p(HUB), &members, 1)
+        .await?;
+    for who in [HUB, "GHA", "BEL"] {
+        let r = f.node(who)?.refresh_directory().await?;
+        ensure!(r.rejected.is_empty(), "{who}: {:?}", r.rejected);
+    }
+    f.confirm_each_other(&members).await?;
+    // A delivery cut off is retried after a backoff: let time pass while
+    // waiting (README, Testing).
+    f.let_time_run(time::Duration::milliseconds(250));
+    ensure!(
+        !f.node("GHA")?.peering.is_peer(&p("BEL")),
+        "GHA and BEL are peers: the test needs them to meet only through the hub"
+    );
+    Ok(f)
+}
+
+/// GHA's FAL request with `n` rifles of the same batch, each described
+/// at length with its marks: about 4 KB an item.
+fn seized_cache(n: usize) -> pb::TraceRequest {
+    let mut request = fixtures::fal_request();
+    let Some(Item::Weapon(rifle)) = request.items[0].item.clone() else {
+        unreachable!("the fixture's first item is a weapon")
+    };
+    let mark = |i: usize, k: usize| pb::WeaponMark {
+        kind: pb::MarkKind::Other as i32,
+        value: format!("{:0>120}", i * 10 + k),
+        location: format!("{:-<120}", "left side of the receiver"),
+        country: String::new(),
+        year: 0,
+    };
+    request.items = (0..n)
+        .map(|i| pb::RecoveredItem {
+            item_ref: format!("exhibit {}", 1000 + i),
+            quantity: 1,
+            item: Some(Item::Weapon(pb::WeaponIdentification {
+                serial_number: format!("{}", 1_500_000 + i),
+                description: format!("{i}: {}", "worn finish, cut sling swivel; ".repeat(60)),
+                marks: (0..8).map(|k| mark(i, k)).collect(),
+                ..rifle.clone()
+            })),
+        })
+        .collect();
+    request
+}
+
+fn parts_held_sql() -> &'static str {
+    "SELECT CAST(COALESCE(SUM(length(content)), 0) AS BIGINT) FROM envelope_parts"
+}
+
+/// A request of 20 MB goes from GHA to BEL through the hub, in parts. The
+/// link from GHA to the hub is cut in the middle of the transfer: the hub
+/// keeps the parts it had, and once the link is back GHA sends only the
+/// rest (the bytes that cross the link after the cut are fewer than the
+/// request's). BEL holds every item as GHA sent it, and no node keeps parts
+/// once the envelope is received.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_of_20_mb_cut_off_on_its_way_resumes_and_arrives_whole() -> anyhow::Result<()> {
+    let mut f = through_hub().await?;
+    let request = seized_cache(5_000);
+    let size = prost::Message::encoded_len(&request) as u64;
+    ensure!(size > 20_000_000, "the request is only {size} bytes");
+
+    let to_hub = FaultProxy::start(f.federation_addr(HUB)?).await?;
+    let mut card = f.sandbox.card(&p(HUB), &[])?;
+    card.endpoint = to_hub.addr.to_string();
+    f.node("GHA")?
+        .add_peer(&iti_node::service::Actor::Node, card)
+        .await?;
+    to_hub.cut_after_sent(8 << 20);
+
+    // The reply carries the request as routed, as itictl reads it.
+    let limit = iti_node::bounds::MAX_LOCAL_MESSAGE_BYTES;
+    let sent = f
+        .poc("GHA")?
+        .max_decoding_message_size(limit)
+        .submit_request(pb::SubmitRequestRequest {
+            request: Some(request.clone()),
+            ..Default::default()
+        })
+        .await?
+        .into_inner();
+    f.until("the link to the hub is cut", || async {
+        Ok(to_hub.is_cut())
+    })
+    .await?;
+    let held = db_scalar(f.node(HUB)?, parts_held_sql()).await? as u64;
+    ensure!(
+        (4 << 20..size).contains(&held),
+        "the hub holds {held} bytes of the request after the cut"
+    );
+
+    to_hub.reset_count();
+    to_hub.heal();
+    f.until_state("BEL", &sent.trace_id, "delivered").await?;
+    let resumed = to_hub.sent_bytes();
+    ensure!(
+        resumed < size - held + (2 << 20),
+        "{resumed} bytes crossed the link after the cut, for the {} the hub lacked",
+        size - held
+    );
+
+    let mut bel = f.poc("BEL")?.max_decoding_message_size(limit);
+    let case = bel
+        .show_case(pb::ShowCaseRequest {
+            id: sent.trace_id.clone(),
+        })
+        .await?
+        .into_inner();
+    let received = case
+        .traces
+        .iter()
+        .flat_map(|t| &t.messages)
+        .find_map(|m| match m.payload.as_ref()?.body.as_ref()? {
+            pb::payload::Body::Request(r) => Some(r.clone()),
+            _ => None,
+        })
+        .context("BEL shows no request")?;
+    ensure!(
+        received.items == request.items,
+        "BEL holds {} items, not the {} sent",
+        received.items.len(),
+        request.items.len()
+    );
+    for who in [HUB, "BEL", "GHA"] {
+        let left = db_scalar(f.node(who)?, parts_held_sql()).await?;
+        ensure!(left == 0, "{who} keeps {left} bytes of parts");
+    }
+    f.shutdown().await;
+    Ok(())
+}
