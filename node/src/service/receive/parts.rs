@@ -26,17 +26,18 @@ impl Node {
         let (mut held, size_held) = envelope_parts::held(pool, &sender, &part.sha256).await?;
         let step = transfer::check_part(&part, held, size_held)
             .map_err(|(field, reason)| ServiceError::invalid(field, reason))?;
+        let (sha256, size) = (part.sha256.clone(), part.size_bytes);
         if step == Step::Keep {
             held += part.content.len() as u64;
-            self.keep_part(&sender, part.clone()).await?;
+            self.keep_part(&sender, part).await?;
         }
-        if held < part.size_bytes {
+        if held < size {
             return Ok(pb::DeliverPartReply {
                 held,
                 delivered: None,
             });
         }
-        let delivered = self.receive_whole(peer, &sender, &part.sha256).await?;
+        let delivered = self.receive_whole(peer, &sender, &sha256, size).await?;
         Ok(pb::DeliverPartReply {
             held,
             delivered: Some(pb::DeliverReply {
@@ -66,8 +67,8 @@ impl Node {
             .await
     }
 
-    /// Every part is held: the envelope, checked against its name and
-    /// received. Its parts are forgotten unless receiving it is worth
+    /// Every part is held (`size` bytes): the envelope, checked against
+    /// its name and received. Its parts are forgotten unless receiving it is worth
     /// trying again (the receiver's store away, its origin not learned
     /// yet): then the sender's next call completes it without resending.
     async fn receive_whole(
@@ -75,8 +76,17 @@ impl Node {
         peer: &Identity,
         sender: &ParticipantId,
         sha256: &str,
+        size: u64,
     ) -> ServiceResult<Delivered> {
         let whole = envelope_parts::joined(self.store.pool(), sender, sha256).await?;
+        if whole.len() as u64 != size {
+            // Another call of the same sender's completed it meanwhile and
+            // forgot the parts: asked again, it is sent again and answered
+            // as a duplicate.
+            return Err(ServiceError::NotYet(
+                "the envelope's parts were just taken by another call; send it again".into(),
+            ));
+        }
         let env = if transfer::name_of(&whole) != sha256 {
             Err(ServiceError::invalid(
                 "content",

@@ -2,10 +2,11 @@
 //! `--large-items` items (issue 16: 100,000), from GHA to BEL through the
 //! hub, each an `iti-node` process. It travels in parts of 1 MiB
 //! (`transfer`), each hop keeping the parts durably. It prints the
-//! request's size, the time from the officer's submit until BEL holds it,
-//! and each process's memory: idle before, its peak during the transfer
-//! (sampled every 50 ms), and idle after. The target (issue #16): within
-//! 50 MB of idle at every node during the transfer, back to idle after.
+//! request's size, the time from the officer's submit until BEL holds it
+//! and until GHA holds BEL's receipt, and each process's memory: idle
+//! before, its peak during the transfer (sampled every 50 ms), and idle
+//! after. The target (issue #16): within 50 MB of idle at every node
+//! during the transfer, back to idle after.
 
 use std::time::{Duration, Instant};
 
@@ -48,16 +49,20 @@ async fn measure(args: &Args, case: &mut HubCase) -> anyhow::Result<()> {
 
     let sampler = PeakSampler::start(&nodes);
     let started = Instant::now();
-    let trace = submit(gha, request).await?;
+    let trace = submit(gha.clone(), request).await?;
     let submitted = started.elapsed();
-    until_held(bel, &trace).await?;
+    until_listed(bel, &trace, None).await?;
     let held = started.elapsed();
+    until_listed(gha, &trace, Some("delivered")).await?;
+    let receipted = started.elapsed();
     let peaks = sampler.finish().await;
     println!(
-        "  submitted at GHA in {:.2} s; held by BEL {:.2} s after the submit ({:.1} MB/s end to end)",
+        "  submitted at GHA in {:.2} s; held by BEL {:.2} s after the submit ({:.1} MB/s end to \
+         end); BEL's receipt at GHA after {:.2} s",
         submitted.as_secs_f64(),
         held.as_secs_f64(),
-        size as f64 / 1e6 / held.as_secs_f64()
+        size as f64 / 1e6 / held.as_secs_f64(),
+        receipted.as_secs_f64()
     );
     let after = idle_rss(&nodes).await;
     println!(
@@ -113,19 +118,28 @@ async fn submit(
         .trace_id)
 }
 
-/// Until BEL lists the trace (its summary, not the request itself).
-async fn until_held(mut bel: LocalClient<Channel>, trace: &str) -> anyhow::Result<()> {
+/// Until the node lists the trace (its summary, not the request itself),
+/// in `state` if one is named.
+async fn until_listed(
+    mut node: LocalClient<Channel>,
+    trace: &str,
+    state: Option<&str>,
+) -> anyhow::Result<()> {
     let deadline = Instant::now() + Duration::from_secs(600);
     loop {
-        let listed = bel
+        let listed = node
             .list_traces(pb::ListTracesRequest::default())
             .await
-            .map_err(|e| anyhow!("listing BEL's traces: {}", e.message()))?
+            .map_err(|e| anyhow!("listing traces: {}", e.message()))?
             .into_inner();
-        if listed.traces.iter().any(|t| t.trace_id == trace) {
+        let found = listed.traces.iter().find(|t| t.trace_id == trace);
+        if found.is_some_and(|t| state.is_none_or(|s| t.state == s)) {
             return Ok(());
         }
-        anyhow::ensure!(Instant::now() < deadline, "BEL never held trace {trace}");
+        anyhow::ensure!(
+            Instant::now() < deadline,
+            "trace {trace} never listed as {state:?}"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
