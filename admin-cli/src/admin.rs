@@ -3,6 +3,8 @@
 
 use std::io::Write;
 use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
 
 use anyhow::{Context, anyhow};
 
@@ -225,44 +227,74 @@ pub async fn hub_stats(
     Ok(())
 }
 
-/// Reads lost/stolen reports from CSV (with a header row) or JSON (an array
-/// of objects with the same field names). Rows that cannot be read are
-/// reported with their line numbers and not sent.
-pub fn read_lost_stolen(
-    path: &Path,
-) -> anyhow::Result<(Vec<pb::LostStolenRecord>, Vec<pb::RejectedLine>)> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("lost/stolen file {}", path.display()))?;
-    let is_json = path
+/// Whether a lost/stolen file is JSON: by its extension, or by its first
+/// character that is not white space.
+fn is_json(path: &Path) -> anyhow::Result<bool> {
+    use std::io::Read;
+    if path
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("json"))
-        || text.trim_start().starts_with('[');
-    iti_node::hub::register::parse_file(&text, is_json)
-        .map_err(|e| anyhow!("lost/stolen file {}: {e}", path.display()))
+    {
+        return Ok(true);
+    }
+    let mut start = [0u8; 1024];
+    let file = std::fs::File::open(path);
+    let n = file.and_then(|mut f| f.read(&mut start))?;
+    Ok(start[..n]
+        .iter()
+        .find(|b| !b.is_ascii_whitespace())
+        .is_some_and(|b| *b == b'['))
 }
 
+/// Sends a lost/stolen file to the node's register as it is read, on a
+/// thread of its own (`hub::reports_file`), so that memory stays flat
+/// whatever the file's size. Rows that cannot be read are reported with
+/// their line numbers and not sent.
 pub async fn lost_stolen_import(
     conn: &Connection,
     file: &Path,
     print: &Print,
     out: &mut dyn Write,
 ) -> anyhow::Result<()> {
-    let (records, mut rejected) = read_lost_stolen(file)?;
-    let total = records.len();
-    let mut client = conn.client()?;
-    // Progress for large files: on stderr, so output stays parseable.
-    let show_progress = total >= 5_000;
-    let stream = tokio_stream::iter(records.into_iter().enumerate().map(move |(i, r)| {
-        if show_progress && (i + 1) % 5_000 == 0 {
-            eprintln!("itictl: sent {}/{total} records", i + 1);
+    use iti_node::hub::reports_file::{self, Row};
+    let named = || format!("lost/stolen file {}", file.display());
+    let json = is_json(file).with_context(named)?;
+    let opened = std::fs::File::open(file).with_context(named)?;
+    let size = opened.metadata().map(|m| m.len()).unwrap_or(0);
+    let read = Arc::new(AtomicU64::new(0));
+    let reader = crate::records::Counting::new(opened, read.clone());
+    let (tx, rx) = tokio::sync::mpsc::channel::<Row>(5_000);
+    let reading = std::thread::spawn(move || {
+        reports_file::read(reader, json, &mut |row| {
+            tx.blocking_send(row)
+                .map_err(|_| "the import stopped (see the node's answer)".to_string())
+        })
+    });
+    let unreadable = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let progress = crate::records::Progress::new(read, size, print.texts.clone());
+    let shown = progress.shown;
+    let feed = (rx, unreadable.clone(), progress);
+    let stream = futures::stream::unfold(feed, |(mut rx, kept, mut progress)| async move {
+        loop {
+            match rx.recv().await? {
+                Row::Report(r) => {
+                    progress.sent(1);
+                    return Some((r, (rx, kept, progress)));
+                }
+                Row::Unreadable(u) => kept.lock().unwrap_or_else(|e| e.into_inner()).push(u),
+            }
         }
-        r
-    }));
-    let reply = client
-        .import_lost_stolen(stream)
-        .await
-        .map_err(failed)?
-        .into_inner();
+    });
+    let reply = conn.client()?.import_lost_stolen(stream).await;
+    if shown {
+        eprintln!();
+    }
+    let finished = reading
+        .join()
+        .map_err(|_| anyhow!("reading {} failed", named()))?;
+    let reply = reply.map_err(failed)?.into_inner();
+    finished.map_err(|e| anyhow!("{}: {e}", named()))?;
+    let mut rejected = std::mem::take(&mut *unreadable.lock().unwrap_or_else(|e| e.into_inner()));
     rejected.extend(reply.rejected);
     rejected.sort_by_key(|r| r.line);
     if print.json {

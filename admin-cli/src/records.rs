@@ -102,9 +102,15 @@ enum Read_ {
 }
 
 /// Counts the bytes read, for the progress line.
-struct Counting<R> {
+pub(crate) struct Counting<R> {
     inner: R,
     read: Arc<AtomicU64>,
+}
+
+impl<R> Counting<R> {
+    pub(crate) fn new(inner: R, read: Arc<AtomicU64>) -> Counting<R> {
+        Counting { inner, read }
+    }
 }
 
 impl<R: Read> Read for Counting<R> {
@@ -371,20 +377,16 @@ pub async fn import(
         _ => read_csv(&path, &mapping, reader, &tx),
     });
     let unreadable = Arc::new(std::sync::Mutex::new(Vec::new()));
-    let progress = std::io::stderr().is_terminal() && size > 0;
+    let progress = Progress::new(read, size, print.texts.clone());
+    let shown = progress.shown;
     let feed = Feed {
         rx,
         unreadable: unreadable.clone(),
-        read,
-        size,
         progress,
-        sent: 0,
-        last: std::time::Instant::now(),
-        texts: print.texts.clone(),
     };
     let stream = requests(header, feed);
     let reply = conn.records_import()?.import_records(stream).await;
-    if progress {
+    if shown {
         eprintln!();
     }
     let finished = reading
@@ -431,21 +433,41 @@ fn imported(t: &Texts, reply: &pb::ImportRecordsReply, out: &mut dyn Write) -> a
     Ok(())
 }
 
-/// What the reading thread hands over, and the progress line's figures.
+/// What the reading thread hands over.
 struct Feed {
     rx: tokio::sync::mpsc::Receiver<Read_>,
     unreadable: Arc<std::sync::Mutex<Vec<pb::RejectedLine>>>,
+    progress: Progress,
+}
+
+/// The progress line of an import, on a terminal: how far into the file
+/// the reading is, and how many were sent.
+pub(crate) struct Progress {
     read: Arc<AtomicU64>,
     size: u64,
-    progress: bool,
+    /// Whether it is shown (stderr is a terminal and the file has a size).
+    pub(crate) shown: bool,
     sent: u64,
     last: std::time::Instant,
     texts: Texts,
 }
 
-impl Feed {
-    fn show(&mut self) {
-        if self.progress && self.last.elapsed().as_millis() >= 200 {
+impl Progress {
+    pub(crate) fn new(read: Arc<AtomicU64>, size: u64, texts: Texts) -> Progress {
+        Progress {
+            read,
+            size,
+            shown: std::io::stderr().is_terminal() && size > 0,
+            sent: 0,
+            last: std::time::Instant::now(),
+            texts,
+        }
+    }
+
+    /// `n` more sent; the line is redrawn at most every 200 ms.
+    pub(crate) fn sent(&mut self, n: u64) {
+        self.sent += n;
+        if self.shown && self.last.elapsed().as_millis() >= 200 {
             self.last = std::time::Instant::now();
             let percent = self.read.load(Ordering::Relaxed) * 100 / self.size.max(1);
             let args = [
@@ -471,8 +493,7 @@ fn requests(
         loop {
             match f.rx.recv().await? {
                 Read_::Batch(records) => {
-                    f.sent += records.len() as u64;
-                    f.show();
+                    f.progress.sent(records.len() as u64);
                     let message = pb::ImportRecordsMessage {
                         part: Some(Part::Batch(pb::RecordBatch { records })),
                     };

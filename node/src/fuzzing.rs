@@ -258,7 +258,7 @@ pub fn lost_stolen(data: &[u8]) {
     let Ok(text) = std::str::from_utf8(rest) else {
         return;
     };
-    let Ok((records, _rejected)) = crate::hub::register::parse_file(text, m % 2 == 0) else {
+    let Ok((records, _rejected)) = crate::hub::reports_file::parse(text, m % 2 == 0) else {
         return;
     };
     for r in records {

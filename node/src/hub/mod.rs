@@ -12,4 +12,5 @@ pub mod log;
 pub mod photos;
 pub mod register;
 pub mod relay;
+pub mod reports_file;
 pub mod stats;

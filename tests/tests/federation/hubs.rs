@@ -370,6 +370,47 @@ async fn until_broker_notice(f: &mut Federation, who: &str, trace: &str) -> anyh
     .await
 }
 
+/// The broker's officer imports a CSV file with `itictl lost-stolen
+/// import`, read and sent as it is read: the reports are added, and every
+/// line that was not is named with why, whether itictl could not read it
+/// or the register refused it. The rifle then matches as any report does.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn itictl_imports_a_lost_stolen_file_and_names_each_line_not_added() -> anyhow::Result<()> {
+    let mut f = regional(true).await?;
+    let dir = tempfile::tempdir()?;
+    let file = dir.path().join("interpol-feed.csv");
+    std::fs::write(
+        &file,
+        "reported_by,make,model,serial_number,calibre,reported_on,circumstances,reference\n\
+         NGA,FN HERSTAL,FAL,15O2347,7.62,2015-06-03,armoury break-in,NGA-LS-2015-0098\n\
+         NGA,FN HERSTAL,FAL\n\
+         XXX,FN,FAL,77,,,,\n\
+         BEL,Beretta,92FS,B12345Z,9mm,2019-01-10,burglary,BEL-2019-7\n",
+    )?;
+    let out = f
+        .itictl(
+            "hub:INTERPOL",
+            None,
+            &["lost-stolen", "import", &file.display().to_string()],
+        )
+        .await
+        .map_err(anyhow::Error::msg)?;
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(
+        lines[0], "2 record(s) added to the register, 2 rejected",
+        "{out}"
+    );
+    assert!(
+        lines[1].starts_with("  line 3: ") && lines[1].contains("fields"),
+        "{out}"
+    );
+    assert!(lines[2].starts_with("  line 4: reportedBy: "), "{out}");
+    let sent = submit(&mut f, "GHA", fixtures::fal_request(), "").await?;
+    until_broker_notice(&mut f, "GHA", &sent.trace_id).await?;
+    f.shutdown().await;
+    Ok(())
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_broker_finds_a_lost_weapon_despite_a_misread_serial() -> anyhow::Result<()> {
     let mut f = regional(true).await?;
