@@ -380,34 +380,45 @@ pub async fn run(node: Arc<Node>, mut shutdown: watch::Receiver<bool>) {
     let mut retry = START_RETRY;
     let mut next_refresh = Some(Instant::now());
     let mut announcers = Announcers::default();
+    // A refresh runs beside the loop: a peer that takes the connection and
+    // never answers holds it up to the delivery timeout, and announcements
+    // must not wait for it. Dropped with the loop, which stops it.
+    let mut refreshing = tokio::task::JoinSet::new();
     loop {
-        if next_refresh.is_some_and(|at| at <= Instant::now()) {
+        if refreshing.is_empty() && next_refresh.is_some_and(|at| at <= Instant::now()) {
             if starting && let Ok(Some(own)) = node.own_entry().await {
                 announcers.queue(&node, vec![(own, None)]);
             }
-            let unreachable = refresh(&node).await;
-            // At start, until every peer has answered once, ask again soon.
-            starting &= unreachable > 0;
-            next_refresh = if starting {
-                let at = Instant::now() + retry;
-                retry = (retry * 2).min(START_RETRY_CAP);
-                Some(at)
-            } else {
-                every.map(|e| Instant::now() + e)
-            };
+            let fetching = node.clone();
+            refreshing.spawn(async move { refresh(&fetching).await });
+            // Set again by a refresh asked for meanwhile, or when it ends.
+            next_refresh = None;
         }
+        let due_at = next_refresh.filter(|_| refreshing.is_empty());
         let due = async {
-            match next_refresh {
+            match due_at {
                 Some(at) => tokio::time::sleep_until(at).await,
                 None => std::future::pending().await,
             }
         };
         let announce = tokio::select! {
+            Some(unreachable) = refreshing.join_next() => {
+                // At start, until every peer has answered once, ask again soon.
+                starting &= unreachable.map_or(true, |n| n > 0);
+                let after = if starting {
+                    let at = Instant::now() + retry;
+                    retry = (retry * 2).min(START_RETRY_CAP);
+                    Some(at)
+                } else {
+                    every.map(|e| Instant::now() + e)
+                };
+                next_refresh = earliest(next_refresh, after);
+                None
+            }
             _ = due => None,
             // Soon, not at once: one refresh for a burst of asks.
             _ = node.learning.soon.notified() => {
-                let soon = Instant::now() + SOON;
-                next_refresh = Some(next_refresh.map_or(soon, |at| at.min(soon)));
+                next_refresh = earliest(next_refresh, Some(Instant::now() + SOON));
                 None
             }
             Some(first) = announcements.recv() => Some(first),
@@ -423,6 +434,13 @@ pub async fn run(node: Arc<Node>, mut shutdown: watch::Receiver<bool>) {
         if *shutdown.borrow() {
             return;
         }
+    }
+}
+
+fn earliest(a: Option<Instant>, b: Option<Instant>) -> Option<Instant> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
     }
 }
 

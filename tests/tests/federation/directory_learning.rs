@@ -9,6 +9,8 @@
 //! BEL of the broker hub:INTERPOL, and the two hubs are peered; hub:ECOWAS
 //! sends what it cannot route itself to hub:INTERPOL.
 
+use std::sync::Arc;
+
 use iti_node::identity::pki::{self, Validity};
 use iti_node::sandbox::MemberOptions;
 use iti_node::service::Actor;
@@ -279,7 +281,9 @@ async fn a_refusal_beyond_a_hub_the_origin_does_not_know_reaches_its_officer_thr
 /// link, a stalled proxy) does not hold up what its hub announces to the
 /// other members: GHA learns NGA's entry while the hub's call to BEN is
 /// still waiting, well within the hub's delivery timeout (longer than this
-/// test waits).
+/// test waits). The hub is first made to refresh its directory, so that
+/// its fetch from BEN hangs while NGA publishes: a refresh must not hold up
+/// announcements either.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_member_that_never_answers_does_not_hold_up_its_hubs_announcements_to_the_others()
 -> anyhow::Result<()> {
@@ -304,12 +308,20 @@ async fn a_member_that_never_answers_does_not_hold_up_its_hubs_announcements_to_
     let mut card = f.sandbox.card(&p("BEN"), &[])?;
     card.endpoint = silent.local_addr()?.to_string();
     f.node("hub:ECOWAS")?.add_peer(&Actor::Node, card).await?;
+    let called = Arc::new(tokio::sync::Notify::new());
+    let calling = called.clone();
     let held = tokio::spawn(async move {
         let mut open = Vec::new();
         while let Ok((socket, _)) = silent.accept().await {
             open.push(socket);
+            calling.notify_one();
         }
     });
+    // The hub's only call to BEN so far: the refresh's fetch, which hangs.
+    f.node("hub:ECOWAS")?.learning.refresh_soon();
+    tokio::time::timeout(std::time::Duration::from_secs(60), called.notified())
+        .await
+        .map_err(|_| anyhow::anyhow!("the hub never called BEN"))?;
 
     let s = &f.sandbox;
     s.publish_directory_entry(&p("hub:ECOWAS"), &["BEN", "GHA", "NGA"], 1)
