@@ -94,12 +94,41 @@ pub enum RoutingError {
     OverrideWithoutReason,
 }
 
+/// Beyond this many runs of items, the rest are counted: the error of a
+/// seized cache of thousands of items stays short (a gRPC status travels
+/// in a header, which has a size limit).
+const MOST_RUNS_DESCRIBED: usize = 12;
+
+/// "items[0] to items[2499]: BEL by manufacture marking, items[2500]: ...":
+/// consecutive items that point to one state by one rule, as one run.
 fn describe_disagreement(items: &[(usize, StateCode, pb::RoutingRule)]) -> String {
-    items
+    let mut runs: Vec<(usize, usize, StateCode, pb::RoutingRule)> = Vec::new();
+    for &(i, state, rule) in items {
+        match runs.last_mut() {
+            Some((_, last, s, r)) if *last + 1 == i && *s == state && *r == rule => *last = i,
+            _ => runs.push((i, i, state, rule)),
+        }
+    }
+    let mut parts: Vec<String> = runs
         .iter()
-        .map(|(i, state, rule)| format!("items[{i}]: {state} by {}", rule_name(*rule)))
-        .collect::<Vec<_>>()
-        .join(", ")
+        .take(MOST_RUNS_DESCRIBED)
+        .map(|&(first, last, state, rule)| {
+            let which = match first == last {
+                true => format!("items[{first}]"),
+                false => format!("items[{first}] to items[{last}]"),
+            };
+            format!("{which}: {state} by {}", rule_name(rule))
+        })
+        .collect();
+    let rest: usize = runs
+        .iter()
+        .skip(MOST_RUNS_DESCRIBED)
+        .map(|(first, last, ..)| last - first + 1)
+        .sum();
+    if rest > 0 {
+        parts.push(format!("and {rest} more items"));
+    }
+    parts.join(", ")
 }
 
 fn rule_name(rule: pb::RoutingRule) -> &'static str {
@@ -697,6 +726,29 @@ mod tests {
         );
         assert!(message.contains("split the request"), "{message}");
         assert!(message.contains("override"), "{message}");
+    }
+
+    #[test]
+    fn a_large_cache_that_disagrees_is_described_in_runs_and_stays_short() {
+        let (bel, usa) = (state("BEL"), state("USA"));
+        let (m, i) = (
+            pb::RoutingRule::ManufactureMarking,
+            pb::RoutingRule::ImportMarking,
+        );
+        let halves: Vec<_> = (0..5000)
+            .map(|n| if n < 2500 { (n, bel, m) } else { (n, usa, i) })
+            .collect();
+        assert_eq!(
+            describe_disagreement(&halves),
+            "items[0] to items[2499]: BEL by manufacture marking, items[2500] to items[4999]: \
+             USA by import marking"
+        );
+        let alternating: Vec<_> = (0..100_000)
+            .map(|n| if n % 2 == 0 { (n, bel, m) } else { (n, usa, i) })
+            .collect();
+        let described = describe_disagreement(&alternating);
+        assert!(described.ends_with(", and 99988 more items"), "{described}");
+        assert!(described.len() < 500, "{} characters", described.len());
     }
 
     #[test]
