@@ -590,6 +590,54 @@ pub async fn regional(with_broker_route: bool) -> anyhow::Result<Federation> {
     Ok(f)
 }
 
+/// `members` reach each other only through hub:ECOWAS (those named in
+/// `with_console` have a console): the directory is learned, sealing keys
+/// included, and the states' admins confirmed each other's CAs (the hub
+/// only introduced them). Time runs while the test waits, so that a
+/// delivery retried after a backoff goes (README, Testing).
+pub async fn one_hub(members: &[&str], with_console: &[&str]) -> anyhow::Result<Federation> {
+    const HUB: &str = "hub:ECOWAS";
+    let mut f = Federation::empty()?;
+    for m in members {
+        let options = MemberOptions {
+            console: with_console.contains(m),
+            ..via(HUB)
+        };
+        f.add(m, options)?;
+    }
+    f.add(
+        HUB,
+        MemberOptions {
+            hub: true,
+            ..MemberOptions::default()
+        },
+    )?;
+    f.sandbox.start_all().await?;
+    for m in members {
+        f.sandbox.pin(&p(m), &p(HUB), &[]).await?;
+        f.sandbox.pin(&p(HUB), &p(m), &[]).await?;
+        f.sandbox.publish_directory_entry(&p(m), &[], 1).await?;
+    }
+    f.sandbox
+        .publish_directory_entry(&p(HUB), members, 1)
+        .await?;
+    for who in std::iter::once(HUB).chain(members.iter().copied()) {
+        let r = f.node(who)?.refresh_directory().await?;
+        anyhow::ensure!(r.rejected.is_empty(), "{who}: {:?}", r.rejected);
+    }
+    f.confirm_each_other(members).await?;
+    f.let_time_run(time::Duration::milliseconds(250));
+    for a in members {
+        for b in members.iter().filter(|b| *b != a) {
+            anyhow::ensure!(
+                !f.node(a)?.peering.is_peer(&p(b)),
+                "{a} and {b} are peers: the test needs them to meet only through the hub"
+            );
+        }
+    }
+    Ok(f)
+}
+
 fn via(hub: &str) -> MemberOptions {
     MemberOptions {
         routes: vec![("*".into(), hub.into())],

@@ -6,7 +6,6 @@
 
 use anyhow::{Context, ensure};
 use iti_node::demo::fixtures;
-use iti_node::sandbox::MemberOptions;
 use iti_proto::v1 as pb;
 use iti_proto::v1::recovered_item::Item;
 use iti_tests::proxy::FaultProxy;
@@ -16,43 +15,7 @@ const HUB: &str = "hub:ECOWAS";
 
 /// GHA and BEL reach each other only through hub:ECOWAS.
 async fn through_hub() -> anyhow::Result<Federation> {
-    let member = || MemberOptions {
-        routes: vec![("*".into(), HUB.into())],
-        ..MemberOptions::default()
-    };
-    let members = ["GHA", "BEL"];
-    let mut f = Federation::empty()?;
-    f.add("GHA", member())?;
-    f.add("BEL", member())?;
-    f.add(
-        HUB,
-        MemberOptions {
-            hub: true,
-            ..MemberOptions::default()
-        },
-    )?;
-    f.sandbox.start_all().await?;
-    for m in members {
-        f.sandbox.pin(&p(m), &p(HUB), &[]).await?;
-        f.sandbox.pin(&p(HUB), &p(m), &[]).await?;
-        f.sandbox.publish_directory_entry(&p(m), &[], 1).await?;
-    }
-    f.sandbox
-        .publish_directory_entry(&p(HUB), &members, 1)
-        .await?;
-    for who in [HUB, "GHA", "BEL"] {
-        let r = f.node(who)?.refresh_directory().await?;
-        ensure!(r.rejected.is_empty(), "{who}: {:?}", r.rejected);
-    }
-    f.confirm_each_other(&members).await?;
-    // A delivery cut off is retried after a backoff: let time pass while
-    // waiting (README, Testing).
-    f.let_time_run(time::Duration::milliseconds(250));
-    ensure!(
-        !f.node("GHA")?.peering.is_peer(&p("BEL")),
-        "GHA and BEL are peers: the test needs them to meet only through the hub"
-    );
-    Ok(f)
+    iti_tests::one_hub(&["GHA", "BEL"], &[]).await
 }
 
 /// GHA's FAL request with `n` rifles of the same batch, each described

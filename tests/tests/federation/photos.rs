@@ -259,50 +259,9 @@ async fn a_participant_sent_no_message_referencing_a_photo_is_refused_it() -> an
 const HUB: &str = "hub:ECOWAS";
 
 /// GHA (with its console), BEL and NGA reach each other only through
-/// hub:ECOWAS; the directory is learned (sealing keys included) and the
-/// states' admins confirmed each other's CAs (the hub only introduced them).
+/// hub:ECOWAS.
 async fn through_hub() -> anyhow::Result<Federation> {
-    let member = |console: bool| MemberOptions {
-        console,
-        routes: vec![("*".into(), HUB.into())],
-        ..MemberOptions::default()
-    };
-    let members = ["GHA", "BEL", "NGA"];
-    let mut f = Federation::empty()?;
-    f.add("GHA", member(true))?;
-    f.add("BEL", member(false))?;
-    f.add("NGA", member(false))?;
-    f.add(
-        HUB,
-        MemberOptions {
-            hub: true,
-            ..MemberOptions::default()
-        },
-    )?;
-    f.sandbox.start_all().await?;
-    for m in members {
-        f.sandbox.pin(&p(m), &p(HUB), &[]).await?;
-        f.sandbox.pin(&p(HUB), &p(m), &[]).await?;
-        f.sandbox.publish_directory_entry(&p(m), &[], 1).await?;
-    }
-    f.sandbox
-        .publish_directory_entry(&p(HUB), &members, 1)
-        .await?;
-    for who in [HUB, "GHA", "BEL", "NGA"] {
-        let r = f.node(who)?.refresh_directory().await?;
-        ensure!(r.rejected.is_empty(), "{who}: {:?}", r.rejected);
-    }
-    f.confirm_each_other(&members).await?;
-    // A relayed delivery that fails once is retried after a backoff: let
-    // time pass while waiting (README, Testing).
-    f.let_time_run(time::Duration::milliseconds(250));
-    for (a, b) in [("BEL", "GHA"), ("NGA", "GHA"), ("GHA", "BEL")] {
-        ensure!(
-            !f.node(a)?.peering.is_peer(&p(b)),
-            "{a} and {b} are peers: the test needs them to meet only through the hub"
-        );
-    }
-    Ok(f)
+    iti_tests::one_hub(&["GHA", "BEL", "NGA"], &["GHA"]).await
 }
 
 /// GHA's audit entries about photographs, as `actor action subject: detail`.
