@@ -51,6 +51,8 @@ pub trait Deliveries: Send + Sync + 'static {
     /// Woken when there may be something (more) to send.
     fn wake(&self) -> &tokio::sync::Notify;
     fn handover(&self) -> &Handover;
+    /// What each next hop carried last (parts are sized to it).
+    fn lines(&self) -> &transfer::Lines;
     /// Before checking a receipt a hub passed on from a signer not learned
     /// yet: learn it from that hub. Whether it is known now.
     fn learn_signer(
@@ -500,13 +502,7 @@ async fn attempt<D: Deliveries>(
         Ok(c) => c,
         Err(e) => return Outcome::Retry(e),
     };
-    let reply = match send(
-        FederationClient::new(channel),
-        env,
-        node.settings().delivery_timeout,
-    )
-    .await
-    {
+    let reply = match send(node, hop, FederationClient::new(channel), env).await {
         Err(PartsError::TimedOut) => {
             return Outcome::Retry(format!("{hop} did not answer in time"));
         }
@@ -550,15 +546,19 @@ async fn attempt<D: Deliveries>(
     }
 }
 
-/// Delivers `env` in one call, or in parts if it is larger than one
-/// message; `wait` bounds each call.
-async fn send(
+/// Delivers `env` to `hop` in one call, or in parts sized to the line if
+/// it is larger than `transfer::WHOLE_AT_MOST`; the delivery timeout
+/// bounds each call.
+async fn send<D: Deliveries>(
+    node: &D,
+    hop: &ParticipantId,
     mut client: FederationClient<tonic::transport::Channel>,
     env: &pb::Envelope,
-    wait: Duration,
 ) -> Result<pb::DeliverReply, PartsError> {
-    if !transfer::fits_one_message(env.encoded_len()) {
-        return transfer::deliver_in_parts(&mut client, env, wait).await;
+    let wait = node.settings().delivery_timeout;
+    if !transfer::travels_whole(env.encoded_len()) {
+        let line = (hop, node.lines());
+        return transfer::deliver_in_parts(&mut client, env, wait, line).await;
     }
     match tokio::time::timeout(wait, client.deliver(env.clone())).await {
         Err(_) => Err(PartsError::TimedOut),

@@ -122,34 +122,60 @@ pub fn check_asked_at(
 /// photograph larger than that (up to 20 MiB) comes in several chunks, one
 /// per call, each well under the 4 MiB message limit, and a fetch cut off
 /// on a weak line resumes from the chunks already held instead of starting
-/// again.
+/// again. The fetcher asks for less on a slow line (`length`, sized as an
+/// envelope's parts are: `transfer::Lines`).
 pub const CHUNK_BYTES: u64 = 1 << 20;
 
-/// The bytes `[offset, end)` an answer for `offset` carries, of a
-/// photograph of `size` bytes; the reason, naming no field, when `offset`
-/// is not within it.
-pub fn chunk_range(offset: u64, size: u64) -> Result<std::ops::Range<u64>, String> {
+/// The least a fetcher may ask for in one chunk (`length`), but 0 for the
+/// most: bounds the calls one photograph takes.
+pub const MIN_CHUNK_BYTES: u64 = crate::transfer::MIN_PART_BYTES as u64;
+
+/// The bytes one answer carries when `length` were asked (0: the most);
+/// the reason, naming no field, when that is out of bounds.
+pub fn chunk_length(length: u64) -> Result<u64, String> {
+    match length {
+        0 => Ok(CHUNK_BYTES),
+        MIN_CHUNK_BYTES..=CHUNK_BYTES => Ok(length),
+        _ => Err(format!(
+            "{length} bytes: a chunk is from {MIN_CHUNK_BYTES} to {CHUNK_BYTES} bytes, or 0 \
+             for the most"
+        )),
+    }
+}
+
+/// The bytes `[offset, end)` an answer for `offset` carries, chunks of
+/// `length` bytes (from `chunk_length`), of a photograph of `size` bytes;
+/// the reason, naming no field, when `offset` is not within it.
+pub fn chunk_range(offset: u64, length: u64, size: u64) -> Result<std::ops::Range<u64>, String> {
     if offset >= size {
         return Err(format!(
             "{offset} is not within the photograph's {size} bytes"
         ));
     }
-    Ok(offset..size.min(offset + CHUNK_BYTES))
+    Ok(offset..size.min(offset + length))
+}
+
+/// What the fetcher asked for: the chunk from `held`, of `length` bytes
+/// (0: the most).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Asked {
+    pub held: u64,
+    pub length: u64,
 }
 
 /// Whether a chunk the fetcher got, said to start at `offset` of a
-/// photograph of `size` bytes and to carry `len` bytes, is the one it asked
-/// for (starting at `held`) and fits a photograph; the reason if not. The
-/// whole is checked against the hash once assembled: a chunk alone cannot
-/// be.
-pub fn check_chunk(held: u64, offset: u64, len: u64, size: u64, max: u64) -> Result<(), String> {
+/// photograph of `size` bytes and to carry `len` bytes, is the one it
+/// `asked` for and fits a photograph; the reason if not. The whole is
+/// checked against the hash once assembled: a chunk alone cannot be.
+pub fn check_chunk(asked: Asked, offset: u64, len: u64, size: u64, max: u64) -> Result<(), String> {
+    let held = asked.held;
     if offset != held {
         return Err(format!("starts at byte {offset}, not at {held} as asked"));
     }
     if size == 0 || size > max {
         return Err(format!("says the photograph has {size} bytes (1 to {max})"));
     }
-    match chunk_range(offset, size) {
+    match chunk_range(offset, asked.length, size) {
         Ok(range) if len == range.end - range.start => Ok(()),
         Ok(range) => Err(format!(
             "carries {len} bytes where {} were due",
@@ -198,26 +224,47 @@ mod tests {
     #[test]
     fn a_photograph_travels_in_chunks_of_at_most_one_mebibyte() {
         let size = 2 * CHUNK_BYTES + 5;
-        assert_eq!(chunk_range(0, size), Ok(0..CHUNK_BYTES));
+        assert_eq!(chunk_range(0, CHUNK_BYTES, size), Ok(0..CHUNK_BYTES));
         assert_eq!(
-            chunk_range(2 * CHUNK_BYTES, size),
+            chunk_range(2 * CHUNK_BYTES, CHUNK_BYTES, size),
             Ok(2 * CHUNK_BYTES..size)
         );
-        assert!(chunk_range(size, size).is_err());
-        assert_eq!(chunk_range(0, 10), Ok(0..10));
+        assert!(chunk_range(size, CHUNK_BYTES, size).is_err());
+        assert_eq!(chunk_range(0, CHUNK_BYTES, 10), Ok(0..10));
+        assert_eq!(chunk_range(5, 100_000, size), Ok(5..100_005));
+    }
+
+    #[test]
+    fn a_fetcher_asks_for_up_to_one_mebibyte_a_chunk_and_zero_for_the_most() {
+        assert_eq!(chunk_length(0), Ok(CHUNK_BYTES));
+        assert_eq!(chunk_length(MIN_CHUNK_BYTES), Ok(MIN_CHUNK_BYTES));
+        assert_eq!(chunk_length(CHUNK_BYTES), Ok(CHUNK_BYTES));
+        assert!(chunk_length(MIN_CHUNK_BYTES - 1).is_err());
+        assert!(chunk_length(CHUNK_BYTES + 1).is_err());
     }
 
     #[test]
     fn a_chunk_is_taken_only_where_the_fetch_stands() {
         let (size, max) = (CHUNK_BYTES + 7, 20 << 20);
-        assert!(check_chunk(0, 0, CHUNK_BYTES, size, max).is_ok());
-        assert!(check_chunk(CHUNK_BYTES, CHUNK_BYTES, 7, size, max).is_ok());
-        let elsewhere = check_chunk(CHUNK_BYTES, 0, CHUNK_BYTES, size, max).unwrap_err();
+        let at = |held| Asked {
+            held,
+            length: CHUNK_BYTES,
+        };
+        assert!(check_chunk(at(0), 0, CHUNK_BYTES, size, max).is_ok());
+        assert!(check_chunk(at(CHUNK_BYTES), CHUNK_BYTES, 7, size, max).is_ok());
+        let elsewhere = check_chunk(at(CHUNK_BYTES), 0, CHUNK_BYTES, size, max).unwrap_err();
         assert!(elsewhere.contains("not at 1048576"), "{elsewhere}");
-        let short = check_chunk(0, 0, 10, size, max).unwrap_err();
+        let short = check_chunk(at(0), 0, 10, size, max).unwrap_err();
         assert!(short.contains("10 bytes"), "{short}");
-        assert!(check_chunk(0, 0, 1, max + 1, max).is_err());
-        assert!(check_chunk(0, 0, 0, 0, max).is_err());
+        assert!(check_chunk(at(0), 0, 1, max + 1, max).is_err());
+        assert!(check_chunk(at(0), 0, 0, 0, max).is_err());
+        // Asked for less on a slow line: that much, and no more.
+        let small = Asked {
+            held: 0,
+            length: MIN_CHUNK_BYTES,
+        };
+        assert!(check_chunk(small, 0, MIN_CHUNK_BYTES, size, max).is_ok());
+        assert!(check_chunk(small, 0, CHUNK_BYTES, size, max).is_err());
     }
 
     #[test]

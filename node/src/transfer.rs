@@ -1,17 +1,29 @@
-//! Envelopes larger than one message (a request of thousands of items):
-//! delivered in parts, hop by hop, with `Federation/DeliverPart`.
+//! Envelopes larger than a small message (a request of hundreds or
+//! thousands of items): delivered in parts, hop by hop, with
+//! `Federation/DeliverPart`.
 //!
 //! The sender encodes the envelope once and names it by the SHA-256 of
-//! that encoding; each call carries one part of at most `PART_BYTES`, in
-//! order. The receiver keeps the parts durably (`store::envelope_parts`),
-//! so a delivery cut off on a weak line resumes from the bytes it holds
-//! instead of starting again. Once it holds them all it checks them
-//! against the hash and receives the envelope as `Deliver` would: the
-//! origin's signature covers the envelope whole, so nothing about the
-//! parts needs trusting. A hub does the same towards the next hop.
+//! that encoding; each call carries one part, in order. The receiver keeps
+//! the parts durably (`store::envelope_parts`), so a delivery cut off on a
+//! weak line resumes from the bytes it holds instead of starting again.
+//! Once it holds them all it checks them against the hash and receives the
+//! envelope as `Deliver` would: the origin's signature covers the envelope
+//! whole, so nothing about the parts needs trusting. A hub does the same
+//! towards the next hop.
 //!
-//! The checks here are pure; the store and the calls are the caller's.
+//! Parts are sized to the line (`next_part_len`, `Lines`): each call is
+//! bounded by the delivery timeout, so a part, or an envelope sent whole,
+//! that the line cannot carry in that time would be sent again and again
+//! and never arrive. The first part on a line is small, and the next ones
+//! take about a quarter of the timeout at the rate the last one crossed; a
+//! part that timed out is followed by one a quarter its size. Photographs
+//! are fetched in chunks sized the same way.
+//!
+//! The checks and the sizing here are pure; the store and the calls are
+//! the caller's.
 
+use std::collections::HashMap;
+use std::sync::Mutex;
 use std::time::Duration;
 
 use iti_proto::v1 as pb;
@@ -20,11 +32,25 @@ use prost::Message;
 use sha2::{Digest, Sha256};
 use tonic::transport::Channel;
 
-use crate::bounds::{MAX_MESSAGE_BYTES, MAX_PAYLOAD_BYTES};
+use crate::bounds::MAX_PAYLOAD_BYTES;
+use crate::ids::ParticipantId;
 
 /// The most one part carries: well under the message limit, and small
 /// enough that a part lost on a weak line costs little to send again.
 pub const PART_BYTES: usize = 1024 * 1024;
+
+/// The least a part carries, but for the last one: bounds the parts (and
+/// rows) of one envelope.
+pub const MIN_PART_BYTES: usize = 16 * 1024;
+
+/// The first part of an envelope, before the line's rate is known: 2.6 s
+/// at 200 kbit/s.
+pub const FIRST_PART_BYTES: usize = 64 * 1024;
+
+/// The largest envelope sent whole, in one `Deliver` call: 10 s at 200
+/// kbit/s, under the default delivery timeout. An ordinary request (a few
+/// items) is a few kilobytes.
+pub const WHOLE_AT_MOST: usize = 256 * 1024;
 
 /// The largest encoded envelope a node takes: the largest payload, and
 /// room for the header, signature, certificate and hops.
@@ -35,8 +61,49 @@ pub const MAX_ENVELOPE_BYTES: u64 = (MAX_PAYLOAD_BYTES + 64 * 1024) as u64;
 pub const FORGET_UNFINISHED_AFTER: time::Duration = time::Duration::days(7);
 
 /// Whether an envelope this size goes in one `Deliver` call.
-pub fn fits_one_message(encoded_len: usize) -> bool {
-    encoded_len <= MAX_MESSAGE_BYTES - 1024
+pub fn travels_whole(encoded_len: usize) -> bool {
+    encoded_len <= WHOLE_AT_MOST
+}
+
+/// The length of the next part, after one of `last` bytes crossed in
+/// `took`, for calls bounded by `wait`: about a quarter of `wait` at that
+/// rate, at most twice the last (a rate read on one small part is rough),
+/// and within `MIN_PART_BYTES..=PART_BYTES`.
+pub fn next_part_len(last: usize, took: Duration, wait: Duration) -> usize {
+    let rate = last as f64 / took.as_secs_f64().max(1e-3);
+    let fits = (rate * wait.as_secs_f64() / 4.0) as usize;
+    fits.min(last.saturating_mul(2))
+        .clamp(MIN_PART_BYTES, PART_BYTES)
+}
+
+/// What each line (the next hop) carried last: the length of the next
+/// part on it, so that a transfer starts where the last one ended rather
+/// than small again. Envelopes and photographs share it.
+#[derive(Debug, Default)]
+pub struct Lines(Mutex<HashMap<ParticipantId, usize>>);
+
+impl Lines {
+    /// The length of the next part to or from `hop`.
+    pub fn part_len(&self, hop: &ParticipantId) -> usize {
+        let lines = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        lines.get(hop).copied().unwrap_or(FIRST_PART_BYTES)
+    }
+
+    /// A part of `len` bytes crossed in `took`, with calls bounded by `wait`.
+    pub fn crossed(&self, hop: &ParticipantId, len: usize, took: Duration, wait: Duration) {
+        self.set(hop, next_part_len(len, took, wait));
+    }
+
+    /// A part of `len` bytes did not cross within the wait: a quarter of it
+    /// next time.
+    pub fn timed_out(&self, hop: &ParticipantId, len: usize) {
+        self.set(hop, (len / 4).max(MIN_PART_BYTES));
+    }
+
+    fn set(&self, hop: &ParticipantId, len: usize) {
+        let mut lines = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        lines.insert(hop.clone(), len);
+    }
 }
 
 /// Lower-case hex SHA-256: the name of an encoded envelope.
@@ -72,7 +139,7 @@ pub fn check_part(
             format!("more than the {MAX_ENVELOPE_BYTES} bytes an envelope may weigh"),
         ));
     }
-    if fits_one_message(part.size_bytes as usize) {
+    if part.size_bytes <= MIN_PART_BYTES as u64 {
         return Err((
             "sizeBytes",
             "an envelope this small travels in one Deliver call".into(),
@@ -90,13 +157,13 @@ pub fn check_part(
     if part.content.is_empty() || part.offset != held {
         return Ok(Step::Answer);
     }
-    let due = (part.size_bytes - held).min(PART_BYTES as u64);
-    if part.content.len() as u64 != due {
+    let (len, rest) = (part.content.len() as u64, part.size_bytes - held);
+    if len > rest || (len < rest && len < MIN_PART_BYTES as u64) {
         return Err((
             "content",
             format!(
-                "{} bytes; the part from byte {held} must hold {due}",
-                part.content.len()
+                "{len} bytes; the part from byte {held} must hold the {rest} left, \
+                 or from {MIN_PART_BYTES} to {PART_BYTES} of them"
             ),
         ));
     }
@@ -112,13 +179,14 @@ pub enum PartsError {
     Confused(String),
 }
 
-/// Delivers `env` to the node behind `client` in parts, from the first
-/// byte the receiver lacks; `wait` bounds each call. The receiver's reply
-/// to the call that completed the envelope.
+/// Delivers `env` to `hop`, the node behind `client`, in parts sized to
+/// the line, from the first byte the receiver lacks; `wait` bounds each
+/// call. The receiver's reply to the call that completed the envelope.
 pub async fn deliver_in_parts(
     client: &mut FederationClient<Channel>,
     env: &pb::Envelope,
     wait: Duration,
+    (hop, lines): (&ParticipantId, &Lines),
 ) -> Result<pb::DeliverReply, PartsError> {
     let encoded = env.encode_to_vec();
     let sha256 = name_of(&encoded);
@@ -129,10 +197,11 @@ pub async fn deliver_in_parts(
         let content = match offset {
             None => Vec::new(),
             Some(o) => {
-                let end = (o as usize + PART_BYTES).min(encoded.len());
+                let end = (o as usize + lines.part_len(hop)).min(encoded.len());
                 encoded[o as usize..end].to_vec()
             }
         };
+        let (sent, started) = (content.len(), tokio::time::Instant::now());
         let part = pb::EnvelopePart {
             sha256: sha256.clone(),
             size_bytes: size,
@@ -140,12 +209,18 @@ pub async fn deliver_in_parts(
             content,
         };
         let reply = match tokio::time::timeout(wait, client.deliver_part(part)).await {
-            Err(_) => return Err(PartsError::TimedOut),
+            Err(_) => {
+                lines.timed_out(hop, sent);
+                return Err(PartsError::TimedOut);
+            }
             Ok(Err(status)) => return Err(PartsError::Status(status)),
             Ok(Ok(reply)) => reply.into_inner(),
         };
         if let Some(delivered) = reply.delivered {
             return Ok(delivered);
+        }
+        if sent > 0 {
+            lines.crossed(hop, sent, started.elapsed(), wait);
         }
         if reply.held >= size {
             return Err(PartsError::Confused(format!(
@@ -206,6 +281,41 @@ mod tests {
         assert_eq!(field(small, 0, None), "sizeBytes");
         assert_eq!(field(part(0, PART_BYTES), 0, Some(SIZE + 1)), "sizeBytes");
         assert_eq!(field(part(0, PART_BYTES + 1), 0, None), "content");
-        assert_eq!(field(part(0, PART_BYTES - 1), 0, None), "content");
+        assert_eq!(field(part(0, MIN_PART_BYTES - 1), 0, None), "content");
+        // Past the end of the envelope.
+        let near_end = SIZE - 1000;
+        assert_eq!(
+            field(part(near_end, MIN_PART_BYTES), near_end, Some(SIZE)),
+            "content"
+        );
+    }
+
+    #[test]
+    fn parts_of_any_size_from_the_least_are_kept_and_the_last_may_be_shorter() {
+        assert_eq!(
+            check_part(&part(0, MIN_PART_BYTES), 0, None),
+            Ok(Step::Keep)
+        );
+        assert_eq!(check_part(&part(0, 300_000), 0, None), Ok(Step::Keep));
+        let at = SIZE - 10;
+        assert_eq!(check_part(&part(at, 10), at, Some(SIZE)), Ok(Step::Keep));
+    }
+
+    #[test]
+    fn parts_are_sized_to_a_quarter_of_the_wait_at_the_rate_the_last_crossed() {
+        let wait = Duration::from_secs(20);
+        // 32 KB/s (256 kbit/s): 5 s of it, 160 kB.
+        let slow = next_part_len(128_000, Duration::from_secs(4), wait);
+        assert_eq!(slow, 160_000);
+        // A fast line doubles the part up to the most one carries.
+        let fast = Duration::from_millis(5);
+        assert_eq!(
+            next_part_len(FIRST_PART_BYTES, fast, wait),
+            2 * FIRST_PART_BYTES
+        );
+        assert_eq!(next_part_len(PART_BYTES, fast, wait), PART_BYTES);
+        // A line that can hardly carry anything still gets the least part.
+        let crawl = next_part_len(FIRST_PART_BYTES, Duration::from_secs(40), wait);
+        assert_eq!(crawl, MIN_PART_BYTES);
     }
 }

@@ -596,12 +596,24 @@ pub async fn regional(with_broker_route: bool) -> anyhow::Result<Federation> {
 /// only introduced them). Time runs while the test waits, so that a
 /// delivery retried after a backoff goes (README, Testing).
 pub async fn one_hub(members: &[&str], with_console: &[&str]) -> anyhow::Result<Federation> {
+    one_hub_with(members, |m| MemberOptions {
+        console: with_console.contains(&m),
+        ..MemberOptions::default()
+    })
+    .await
+}
+
+/// `one_hub`, each member started with `options(member)`, routed to the hub.
+pub async fn one_hub_with(
+    members: &[&str],
+    options: impl Fn(&str) -> MemberOptions,
+) -> anyhow::Result<Federation> {
     const HUB: &str = "hub:ECOWAS";
     let mut f = Federation::empty()?;
     for m in members {
         let options = MemberOptions {
-            console: with_console.contains(m),
-            ..via(HUB)
+            routes: via(HUB).routes,
+            ..options(m)
         };
         f.add(m, options)?;
     }

@@ -1,16 +1,19 @@
 //! A small TCP fault proxy: forwards a listening port to a target, and can
 //! cut the link (every connection dropped, new ones refused at once) and
 //! heal it, now or once so many bytes have come back from the target or
-//! gone to it (a cut in the middle of a transfer). Put it between two nodes by giving one
-//! of them a peer card that names the proxy's address.
+//! gone to it (a cut in the middle of a transfer). It can also carry the
+//! bytes each way at the pace of a slow line. Put it between two nodes by
+//! giving one of them a peer card that names the proxy's address.
 
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
+use tokio::time::Instant;
 
 pub struct FaultProxy {
     pub addr: SocketAddr,
@@ -32,6 +35,12 @@ struct Link {
     asked: AtomicU64,
     /// Cut once `asked` reaches this (`u64::MAX`: never).
     cut_asked_at: AtomicU64,
+    /// The pace of the line each way, in bytes a second (0: as fast as
+    /// loopback), shared by every connection as one line is.
+    pace: AtomicU64,
+    /// When the line is free again, each way (to the target, back): bytes
+    /// wait their turn.
+    free_at: [Mutex<Instant>; 2],
 }
 
 impl Link {
@@ -60,6 +69,19 @@ impl Link {
         }
         true
     }
+
+    /// When `n` bytes sent now one `way` (0: to the target, 1: back) have
+    /// crossed the line at its pace.
+    fn crossed_at(&self, way: usize, n: usize) -> Option<Instant> {
+        let pace = self.pace.load(Ordering::SeqCst);
+        if pace == 0 {
+            return None;
+        }
+        let mut free_at = self.free_at[way].lock().unwrap_or_else(|e| e.into_inner());
+        let start = (*free_at).max(Instant::now());
+        *free_at = start + Duration::from_secs_f64(n as f64 / pace as f64);
+        Some(*free_at)
+    }
 }
 
 impl FaultProxy {
@@ -74,6 +96,8 @@ impl FaultProxy {
             cut_at: AtomicU64::new(u64::MAX),
             asked: AtomicU64::new(0),
             cut_asked_at: AtomicU64::new(u64::MAX),
+            pace: AtomicU64::new(0),
+            free_at: [Mutex::new(Instant::now()), Mutex::new(Instant::now())],
         });
         let shared = link.clone();
         let task = tokio::spawn(async move {
@@ -104,6 +128,12 @@ impl FaultProxy {
     pub fn cut_after_sent(&self, bytes: u64) {
         self.link.asked.store(0, Ordering::SeqCst);
         self.link.cut_asked_at.store(bytes, Ordering::SeqCst);
+    }
+
+    /// Carries the bytes each way at `bytes_per_second`, as a slow line
+    /// would.
+    pub fn slow_to(&self, bytes_per_second: u64) {
+        self.link.pace.store(bytes_per_second, Ordering::SeqCst);
     }
 
     /// The bytes sent to the target since the last `cut_after_sent` (or
@@ -149,6 +179,9 @@ async fn forward(mut inbound: TcpStream, target: SocketAddr, link: Arc<Link>) {
             if n == 0 || !link.asked(n) {
                 return Ok::<_, std::io::Error>(());
             }
+            if let Some(at) = link.crossed_at(0, n) {
+                tokio::time::sleep_until(at).await;
+            }
             to_target.write_all(&buf[..n]).await?;
         }
     };
@@ -158,6 +191,9 @@ async fn forward(mut inbound: TcpStream, target: SocketAddr, link: Arc<Link>) {
             let n = from_target.read(&mut buf).await?;
             if n == 0 {
                 return Ok::<_, std::io::Error>(());
+            }
+            if let Some(at) = link.crossed_at(1, n) {
+                tokio::time::sleep_until(at).await;
             }
             to_caller.write_all(&buf[..n]).await?;
             link.answered(n);

@@ -207,6 +207,7 @@ fn photo_ask(fetcher: &str) -> pb::PhotoAsk {
         origin: "GHA".into(),
         asked_at: Some(to_timestamp(OffsetDateTime::now_utc())),
         offset: 0,
+        length: 0,
     }
 }
 

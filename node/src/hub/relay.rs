@@ -316,8 +316,8 @@ impl Node {
         if hub::holds_envelope_or_conversation(self.store.pool(), h.id, h.trace_id).await? {
             return Ok(None);
         }
-        // One larger than a message goes on in parts, from custody.
-        if !crate::transfer::fits_one_message(prost::Message::encoded_len(env)) {
+        // One sent in parts goes on in parts, from custody.
+        if !crate::transfer::travels_whole(prost::Message::encoded_len(env)) {
             return Ok(None);
         }
         let Ok(channel) = self.peering.channel(&h.destination) else {

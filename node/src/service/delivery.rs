@@ -58,6 +58,10 @@ impl Deliveries for Node {
         &self.handover
     }
 
+    fn lines(&self) -> &crate::transfer::Lines {
+        &self.lines
+    }
+
     async fn learn_signer(&self, receipt: &pb::SignedReceipt, via: &ParticipantId) -> bool {
         self.learn_receipt_signer(receipt, via).await
     }

@@ -78,6 +78,9 @@ pub struct Node {
     pub outbox_wake: Notify,
     /// New traces' first envelopes, handed to the delivery loop as committed.
     pub(crate) handover: crate::outbox::Handover,
+    /// What each next hop carried last: envelopes' parts and photographs'
+    /// chunks are sized to it.
+    pub(crate) lines: crate::transfer::Lines,
     pub federation_refusals: Arc<Refusals>,
     pub local_refusals: Arc<Refusals>,
     pub metrics: crate::metrics::Metrics,
@@ -172,6 +175,7 @@ impl Node {
             peering,
             outbox_wake: Notify::new(),
             handover,
+            lines: Default::default(),
             federation_refusals: Arc::default(),
             local_refusals: Arc::default(),
             metrics: crate::metrics::Metrics::new(),

@@ -12,6 +12,7 @@
 //! bytes.
 
 use std::ops::Range;
+use std::time::Duration;
 
 use prost::Message;
 
@@ -71,15 +72,20 @@ fn view(hash: &PhotoHash, row: PhotoRow) -> pb::Photo {
 /// wraps it (the hash, the media type, a seal).
 pub const MAX_PHOTO_ANSWER_BYTES: usize = photo::CHUNK_BYTES as usize + 4096;
 
-/// The bytes an answer from `offset` carries, once `policy::photo` has
-/// released the photograph: none when it is not held here.
+/// The bytes an answer from `offset` carries, chunks of `length` asked,
+/// once `policy::photo` has released the photograph: none when it is not
+/// held here. `fields` name the offset and the length for an error.
 fn chunk_released(
     facts: Option<&PhotoFacts>,
-    offset: u64,
-    field: &str,
+    (offset, length): (u64, u64),
+    fields: [&str; 2],
 ) -> ServiceResult<Option<Range<u64>>> {
+    let length = photo::chunk_length(length).map_err(|e| ServiceError::invalid(fields[1], e))?;
     facts
-        .map(|f| photo::chunk_range(offset, f.size).map_err(|e| ServiceError::invalid(field, e)))
+        .map(|f| {
+            photo::chunk_range(offset, length, f.size)
+                .map_err(|e| ServiceError::invalid(fields[0], e))
+        })
         .transpose()
 }
 
@@ -183,7 +189,8 @@ impl Node {
         req: pb::FetchPhotoRequest,
     ) -> ServiceResult<pb::Photo> {
         let Some(signed) = req.signed.as_ref() else {
-            return self.release_photo_to(caller, &req.sha256, req.offset).await;
+            let asked = (req.offset, req.length);
+            return self.release_photo_to(caller, &req.sha256, asked).await;
         };
         let (ask, fetcher, _) = envelope::read_photo_ask(signed).map_err(ask_refused)?;
         let origin: ParticipantId = ask.origin.parse().map_err(|e: crate::ids::IdError| {
@@ -211,12 +218,12 @@ impl Node {
         &self,
         caller: &ParticipantId,
         hash: &str,
-        offset: u64,
+        asked: (u64, u64),
     ) -> ServiceResult<pb::Photo> {
         let hash = hash_of(hash, "sha256")?;
         let (facts, decision) = self.photo_decision(caller, &hash).await?;
         let range = match &decision {
-            Ok(_) => chunk_released(facts.as_ref(), offset, "offset")?,
+            Ok(_) => chunk_released(facts.as_ref(), asked, ["offset", "length"])?,
             Err(_) => None,
         };
         let detail = match &decision {
@@ -328,6 +335,12 @@ impl Node {
                 format!("differs from the signed ask's ({})", ask.offset),
             ));
         }
+        if req.length != ask.length {
+            return Err(ServiceError::invalid(
+                "length",
+                format!("differs from the signed ask's ({})", ask.length),
+            ));
+        }
         let through = if caller == &fetcher {
             String::new()
         } else {
@@ -341,7 +354,11 @@ impl Node {
         let (facts, decision) = self.photo_decision(&fetcher, &hash).await?;
         let key = self.sealing_key_of(&fetcher);
         let range = match (&decision, &key) {
-            (Ok(_), Ok(_)) => chunk_released(facts.as_ref(), ask.offset, "signed.ask.offset")?,
+            (Ok(_), Ok(_)) => chunk_released(
+                facts.as_ref(),
+                (ask.offset, ask.length),
+                ["signed.ask.offset", "signed.ask.length"],
+            )?,
             _ => None,
         };
         let detail = match (&decision, &key) {
@@ -489,9 +506,10 @@ impl Node {
 
     /// Fetches a photograph from the participant that referenced it
     /// (directly if it is our peer, else through the hub on our route to
-    /// it), one chunk per call, each kept as it comes, so that a fetch cut
-    /// off resumes after the chunks held; then checks the whole against the
-    /// hash, and keeps it.
+    /// it), one chunk per call, each sized to the line and kept as it
+    /// comes, so that a fetch cut off resumes after the chunks held (a
+    /// chunk that timed out is asked again smaller); then checks the whole
+    /// against the hash, and keeps it.
     async fn fetch_photo(&self, from: &ParticipantId, hash: &PhotoHash) -> ServiceResult<()> {
         let path = self.peering.path(from).map_err(|e| match e {
             RouteError::Unroutable(_) => ServiceError::Unreachable(format!(
@@ -499,6 +517,10 @@ impl Node {
             )),
             RouteError::ToSelf(_) => ServiceError::Internal(e.to_string()),
         })?;
+        // Chunks are sized to the line to the next hop; through a hub, the
+        // hub waits for the origin up to the delivery timeout, and we twice that.
+        let line = path.first().unwrap_or(from);
+        let wait = self.config.outbox.delivery_timeout * (1 + path.len().min(1) as u32);
         loop {
             // Another fetch of it (a second officer, the same photograph
             // shown twice on a page) may have finished it meanwhile.
@@ -510,12 +532,17 @@ impl Node {
                 // Every chunk is held (this fetch or another took the last).
                 return self.assemble_photo(from, hash).await;
             }
+            let length = self.lines.part_len(line) as u64;
+            let asked = photo::Asked { held, length };
+            let started = tokio::time::Instant::now();
             let chunk = match path.first() {
-                None => self.fetch_direct(from, hash, held).await?,
-                Some(hub) => self.fetch_through(hub, from, hash, held).await?,
+                None => self.fetch_direct(from, hash, asked, wait).await?,
+                Some(hub) => self.fetch_through(hub, from, hash, asked, wait).await?,
             };
             let len = chunk.content.len() as u64;
-            photo::check_chunk(held, chunk.offset, len, chunk.size_bytes, MAX_PHOTO_BYTES)
+            self.lines
+                .crossed(line, len as usize, started.elapsed(), wait);
+            photo::check_chunk(asked, chunk.offset, len, chunk.size_bytes, MAX_PHOTO_BYTES)
                 .map_err(|e| {
                     ServiceError::Unreachable(format!(
                         "{from} answered for photograph {hash} with a chunk that {e}: not taken"
@@ -581,7 +608,8 @@ impl Node {
         &self,
         from: &ParticipantId,
         hash: &PhotoHash,
-        offset: u64,
+        asked: photo::Asked,
+        wait: Duration,
     ) -> ServiceResult<pb::Photo> {
         let channel = self
             .peering
@@ -590,15 +618,19 @@ impl Node {
         let mut client =
             FederationClient::new(channel).max_decoding_message_size(MAX_PHOTO_ANSWER_BYTES);
         let asked = tokio::time::timeout(
-            self.config.outbox.delivery_timeout,
+            wait,
             client.fetch_photo(pb::FetchPhotoRequest {
                 sha256: hash.to_string(),
-                offset,
+                offset: asked.held,
+                length: asked.length,
                 ..Default::default()
             }),
         )
         .await
-        .map_err(|_| ServiceError::Unreachable(format!("{from} did not answer in time")))?;
+        .map_err(|_| {
+            self.lines.timed_out(from, asked.length as usize);
+            ServiceError::Unreachable(format!("{from} did not answer in time"))
+        })?;
         let photo = asked.map_err(|status| fetch_refused(&status, from, hash))?;
         Ok(photo.into_inner())
     }
@@ -609,20 +641,22 @@ impl Node {
         &self,
         origin: &ParticipantId,
         hash: &PhotoHash,
-        offset: u64,
+        asked: photo::Asked,
     ) -> pb::FetchPhotoRequest {
         let ask = pb::PhotoAsk {
             sha256: hash.to_string(),
             fetcher: self.participant().to_string(),
             origin: origin.to_string(),
             asked_at: Some(crate::clock::to_timestamp(self.now())),
-            offset,
+            offset: asked.held,
+            length: asked.length,
         };
         pb::FetchPhotoRequest {
             sha256: hash.to_string(),
             signed: Some(envelope::sign_photo_ask(self.signer(), &ask)),
             via: Vec::new(),
-            offset,
+            offset: asked.held,
+            length: asked.length,
         }
     }
 
@@ -633,7 +667,8 @@ impl Node {
         hub: &ParticipantId,
         origin: &ParticipantId,
         hash: &PhotoHash,
-        offset: u64,
+        asked: photo::Asked,
+        wait: Duration,
     ) -> ServiceResult<pb::Photo> {
         let opening = self.opening_key.as_ref().ok_or_else(|| {
             ServiceError::FailedPrecondition(format!(
@@ -641,7 +676,7 @@ impl Node {
                  sealed to this node's key: configure sealing_key"
             ))
         })?;
-        let req = self.photo_ask(origin, hash, offset);
+        let req = self.photo_ask(origin, hash, asked);
         let ask = req
             .signed
             .as_ref()
@@ -654,11 +689,10 @@ impl Node {
         })?;
         let mut client =
             FederationClient::new(channel).max_decoding_message_size(MAX_PHOTO_ANSWER_BYTES);
-        // The hub waits for the origin up to the same timeout.
-        let wait = self.config.outbox.delivery_timeout * 2;
         let asked = tokio::time::timeout(wait, client.fetch_photo(req))
             .await
             .map_err(|_| {
+                self.lines.timed_out(hub, asked.length as usize);
                 ServiceError::Unreachable(format!("{origin} did not answer through {hub} in time"))
             })?;
         let photo = asked

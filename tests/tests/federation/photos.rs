@@ -450,6 +450,45 @@ async fn a_large_photo_cut_off_in_the_middle_resumes_where_it_stopped() -> anyho
     Ok(())
 }
 
+/// BEL on a slow line: its link to the hub carries 256 kB a second each
+/// way, and BEL waits 2 s for a chunk through the hub. A chunk of 1 MiB
+/// would take 4 s, and the officer would be told GHA did not answer in
+/// time, again and again; asked in chunks sized to the line, the
+/// photograph of 1.2 MB arrives, the same bytes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_photo_fetched_over_a_slow_line_comes_in_chunks_sized_to_it() -> anyhow::Result<()> {
+    let mut f = iti_tests::one_hub_with(&["GHA", "BEL"], |m| MemberOptions {
+        console: m == "GHA",
+        delivery_timeout_secs: (m == "BEL").then_some(1),
+        ..MemberOptions::default()
+    })
+    .await?;
+    let photo = format!("GIF89a{}", "rifle seen from the right; ".repeat(46_000));
+    ensure!(photo.len() > 1_200_000, "{}", photo.len());
+    request_with_photo_of(&mut f, &photo).await?;
+
+    let to_hub = FaultProxy::start(f.federation_addr(HUB)?).await?;
+    let mut card = f.sandbox.card(&p(HUB), &[])?;
+    card.endpoint = to_hub.addr.to_string();
+    f.node("BEL")?
+        .add_peer(&iti_node::service::Actor::Node, card)
+        .await?;
+    to_hub.slow_to(256_000);
+
+    let got = f
+        .poc("BEL")?
+        .max_decoding_message_size(32 << 20)
+        .get_photo(pb::FetchPhotoRequest {
+            sha256: PhotoHash::of(photo.as_bytes()).to_string(),
+            ..Default::default()
+        })
+        .await?
+        .into_inner();
+    ensure!(got.content == photo.as_bytes(), "other bytes");
+    f.shutdown().await;
+    Ok(())
+}
+
 /// Officers at BEL open the same photograph of 5 MB at once (a page may
 /// show one photograph twice): each gets the bytes, though the fetches of
 /// its chunks race, and BEL keeps one copy and no chunks.
@@ -526,7 +565,9 @@ async fn the_hub_relays_ciphertext_and_keeps_no_photo() -> anyhow::Result<()> {
 
     // What the hub could get for itself with a copy of BEL's ask: sealed
     // to BEL, which the hub's key does not open.
-    let ask = f.node("BEL")?.photo_ask(&p("GHA"), &hash, 0);
+    let ask = f
+        .node("BEL")?
+        .photo_ask(&p("GHA"), &hash, Default::default());
     let answer = federation_port(&f, HUB, "GHA")?
         .fetch_photo(ask.clone())
         .await?
@@ -556,7 +597,9 @@ async fn a_member_not_sent_the_reference_is_refused_through_the_hub() -> anyhow:
     request_with_photo(&mut f).await?;
     let hash = PhotoHash::of(PHOTO.as_bytes());
 
-    let ask = f.node("NGA")?.photo_ask(&p("GHA"), &hash, 0);
+    let ask = f
+        .node("NGA")?
+        .photo_ask(&p("GHA"), &hash, Default::default());
     let refused = federation_port(&f, "NGA", HUB)?
         .fetch_photo(ask)
         .await
@@ -608,6 +651,7 @@ async fn an_ask_not_signed_by_the_fetcher_it_names_is_refused() -> anyhow::Resul
         origin: "GHA".into(),
         asked_at: Some(iti_tests::iti_node::clock::to_timestamp(f.clock.now())),
         offset: 0,
+        length: 0,
     };
     let hub = f.node(HUB)?;
     let forged = pb::FetchPhotoRequest {
@@ -618,6 +662,7 @@ async fn an_ask_not_signed_by_the_fetcher_it_names_is_refused() -> anyhow::Resul
         )),
         via: vec![HUB.into()],
         offset: 0,
+        length: 0,
     };
     let refused = federation_port(&f, HUB, "GHA")?
         .fetch_photo(forged)
@@ -635,7 +680,9 @@ async fn an_ask_not_signed_by_the_fetcher_it_names_is_refused() -> anyhow::Resul
 
     // NGA's signature, under an ask altered to name BEL: the hub does not
     // take it from NGA, and GHA does not take it from the hub.
-    let mut altered = f.node("NGA")?.photo_ask(&p("GHA"), &hash, 0);
+    let mut altered = f
+        .node("NGA")?
+        .photo_ask(&p("GHA"), &hash, Default::default());
     if let Some(signed) = altered.signed.as_mut() {
         use prost::Message;
         signed.ask = as_bel.encode_to_vec();
@@ -680,7 +727,9 @@ async fn an_ask_not_signed_by_the_fetcher_it_names_is_refused() -> anyhow::Resul
     );
 
     // BEL's own ask, copied by the hub and replayed later, has expired.
-    let ask = f.node("BEL")?.photo_ask(&p("GHA"), &hash, 0);
+    let ask = f
+        .node("BEL")?
+        .photo_ask(&p("GHA"), &hash, Default::default());
     f.advance(time::Duration::minutes(10));
     let expired = federation_port(&f, HUB, "GHA")?
         .fetch_photo(ask)

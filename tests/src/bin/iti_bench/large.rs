@@ -35,7 +35,7 @@ async fn measure(args: &Args, case: &mut HubCase) -> anyhow::Result<()> {
     let request = seized_cache(args.large_items);
     let size = prost::Message::encoded_len(&request);
     println!(
-        "(7) one large request through the hub: {} items, {:.1} MB encoded, in parts of {} KiB, \
+        "(7) one large request through the hub: {} items, {:.1} MB encoded, in parts of up to {} KiB, \
          GHA -> hub -> BEL",
         args.large_items,
         size as f64 / 1e6,
