@@ -428,7 +428,13 @@ pub enum RequestCommand {
 #[derive(Subcommand, Debug)]
 pub enum CaseCommand {
     /// The whole case: traces, messages, history and the weapon's timeline.
-    Show { id: String },
+    /// Of a request of more than 100 items, 100 are shown at a time.
+    Show {
+        id: String,
+        /// Show each request's items from this one on (the first is 1).
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+        items: u32,
+    },
 }
 
 #[derive(Subcommand, Debug)]

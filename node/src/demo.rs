@@ -366,7 +366,10 @@ async fn first_request(d: &mut Demo, o: &mut Officers) -> anyhow::Result<String>
     let t = wait_for_state(&mut o.gha, &first, &["delivered"]).await?;
     let case = o
         .bel
-        .show_case(pb::ShowCaseRequest { id: first.clone() })
+        .show_case(pb::ShowCaseRequest {
+            id: first.clone(),
+            ..Default::default()
+        })
         .await?
         .into_inner();
     if let Some(m) = case
@@ -400,7 +403,10 @@ async fn first_request(d: &mut Demo, o: &mut Officers) -> anyhow::Result<String>
     for _ in 0..300 {
         let case = o
             .gha
-            .show_case(pb::ShowCaseRequest { id: first.clone() })
+            .show_case(pb::ShowCaseRequest {
+                id: first.clone(),
+                ..Default::default()
+            })
             .await?
             .into_inner();
         notice = case
@@ -466,7 +472,10 @@ async fn follow_up_drafted(
     d.step("Ghana's node proposes the follow-up request to the importing state");
     let case = o
         .gha
-        .show_case(pb::ShowCaseRequest { id: first.clone() })
+        .show_case(pb::ShowCaseRequest {
+            id: first.clone(),
+            ..Default::default()
+        })
         .await?
         .into_inner();
     let proposal = case
@@ -484,6 +493,7 @@ async fn follow_up_drafted(
         .gha
         .show_case(pb::ShowCaseRequest {
             id: proposal.trace_id.clone(),
+            ..Default::default()
         })
         .await?
         .into_inner();
@@ -592,7 +602,10 @@ async fn nigeria_answers(d: &mut Demo, o: &mut Officers, second: String) -> anyh
     wait_for_state(&mut o.gha, &second, &["responded"]).await?;
     let case = o
         .gha
-        .show_case(pb::ShowCaseRequest { id: second.clone() })
+        .show_case(pb::ShowCaseRequest {
+            id: second.clone(),
+            ..Default::default()
+        })
         .await?
         .into_inner();
     let response = case
@@ -630,7 +643,10 @@ async fn case_closed(
     d.step("Ghana's point of contact reads the whole case");
     let case = o
         .gha
-        .show_case(pb::ShowCaseRequest { id: second.clone() })
+        .show_case(pb::ShowCaseRequest {
+            id: second.clone(),
+            ..Default::default()
+        })
         .await?
         .into_inner();
     print!("{}", indent(&render::case(&Texts::new(Lang::En), &case)));
@@ -638,7 +654,10 @@ async fn case_closed(
     d.step("What a Ghanaian policy analyst may see of the same case (markings enforced)");
     let mut analyst = d.sandbox.officer(&p("GHA"), Role::Analyst)?;
     let case = analyst
-        .show_case(pb::ShowCaseRequest { id: second.clone() })
+        .show_case(pb::ShowCaseRequest {
+            id: second.clone(),
+            ..Default::default()
+        })
         .await?
         .into_inner();
     for tv in &case.traces {

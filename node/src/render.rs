@@ -695,11 +695,38 @@ fn commercial(t: &Texts, c: &pb::CommercialDetails, out: &mut String, indent: &s
     line(t, out, indent, "text-commercial", &args);
 }
 
-/// A request (9.2): marking, items, context, grounds, purpose.
-fn request_lines(t: &Texts, r: &pb::TraceRequest, out: &mut String, indent: &str) {
+/// A request (9.2): marking, items, context, grounds, purpose; and which
+/// items are shown, when only some (`shown`).
+fn request_lines(
+    t: &Texts,
+    r: &pb::TraceRequest,
+    shown: Option<&pb::ItemsShown>,
+    out: &mut String,
+    indent: &str,
+) {
     let m = marking(t, r.marking.as_ref());
     line(t, out, indent, "text-marking", &[("marking", m)]);
     sheet_lines(t, &sheet::request(t, r), out, indent);
+    if let Some(shown) = shown {
+        items_page_line(t, &sheet::items_page(shown), out, indent);
+    }
+}
+
+/// "Items 101 to 200 of 100000 are shown; --items 201 shows the next."
+fn items_page_line(t: &Texts, page: &sheet::ItemsPage, out: &mut String, indent: &str) {
+    let mut args = vec![
+        ("first", page.first.to_string()),
+        ("last", page.last.to_string()),
+        ("total", page.total.to_string()),
+    ];
+    let key = match page.next {
+        Some(next) => {
+            args.push(("next", next.to_string()));
+            "text-items-shown"
+        }
+        None => "text-items-shown-last",
+    };
+    line(t, out, indent, key, &args);
 }
 
 /// A request's sheet: every field, then each item with its marks and
@@ -789,7 +816,7 @@ pub fn payload(t: &Texts, p: &pb::Payload, out: &mut String, indent: &str) {
     use pb::payload::Body;
     let Some(body) = &p.body else { return };
     match body {
-        Body::Request(r) => request_lines(t, r, out, indent),
+        Body::Request(r) => request_lines(t, r, None, out, indent),
         Body::Response(r) => response_lines(t, r, out, indent),
         Body::Consent(_) | Body::ConsentRequest(_) => consent_lines(t, body, out, indent),
         Body::SharedInformation(s) => {
@@ -1206,7 +1233,7 @@ fn message(t: &Texts, m: &pb::MessageView, out: &mut String, shown: &mut Shown, 
         Some(pb::payload::Body::Request(r))
             if !repeated_request_lines(t, r, shown, out, indent) =>
         {
-            request_lines(t, r, out, indent);
+            request_lines(t, r, m.items_shown.as_ref(), out, indent);
             shown.push((trace.to_string(), sheet::request(t, r)));
         }
         Some(pb::payload::Body::Request(_)) => {}
@@ -1244,7 +1271,7 @@ fn draft(t: &Texts, tv: &pb::TraceView, out: &mut String) {
     }
     // The request itself, as it would go: read before it is sent.
     if let Some(request) = &tv.draft {
-        request_lines(t, request, out, "    ");
+        request_lines(t, request, tv.draft_items_shown.as_ref(), out, "    ");
     }
 }
 

@@ -60,6 +60,16 @@ pub const MAX_ENVELOPE_BYTES: u64 = (MAX_PAYLOAD_BYTES + 64 * 1024) as u64;
 /// back), when the same sender starts another envelope.
 pub const FORGET_UNFINISHED_AFTER: time::Duration = time::Duration::days(7);
 
+/// How long a receiver may take to receive an envelope of `size` bytes
+/// once it holds every part (join, hash, verify, check, store), on a slow
+/// machine: 1 s a megabyte. The call that completes the envelope waits
+/// that beyond the delivery timeout; otherwise a large envelope received
+/// in more than the timeout would be sent again, whole, to be answered as
+/// a duplicate.
+pub fn receiving_time(size: u64) -> Duration {
+    Duration::from_secs_f64(size as f64 / 1e6)
+}
+
 /// Whether an envelope this size goes in one `Deliver` call.
 pub fn travels_whole(encoded_len: usize) -> bool {
     encoded_len <= WHOLE_AT_MOST
@@ -202,15 +212,24 @@ pub async fn deliver_in_parts(
             }
         };
         let (sent, started) = (content.len(), tokio::time::Instant::now());
+        // A call that may complete the envelope (the last part, or the
+        // question once all is held) also waits while it is received.
+        let completes = offset.is_none_or(|o| o + sent as u64 == size);
+        let call_wait = match completes {
+            true => wait + receiving_time(size),
+            false => wait,
+        };
         let part = pb::EnvelopePart {
             sha256: sha256.clone(),
             size_bytes: size,
             offset: offset.unwrap_or(0),
             content,
         };
-        let reply = match tokio::time::timeout(wait, client.deliver_part(part)).await {
+        let reply = match tokio::time::timeout(call_wait, client.deliver_part(part)).await {
             Err(_) => {
-                lines.timed_out(hop, sent);
+                if !completes {
+                    lines.timed_out(hop, sent);
+                }
                 return Err(PartsError::TimedOut);
             }
             Ok(Err(status)) => return Err(PartsError::Status(status)),

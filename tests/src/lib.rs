@@ -469,6 +469,7 @@ pub async fn trace_view(
     let case = officer
         .show_case(pb::ShowCaseRequest {
             id: trace_id.to_string(),
+            ..Default::default()
         })
         .await?
         .into_inner();

@@ -1246,7 +1246,10 @@ impl Canary {
     async fn show_case(&mut self, node: &str, role: Role, id: &str) {
         let reply = self
             .client(node, role)
-            .show_case(pb::ShowCaseRequest { id: id.to_string() })
+            .show_case(pb::ShowCaseRequest {
+                id: id.to_string(),
+                ..Default::default()
+            })
             .await;
         let case = match reply {
             Ok(case) => case.into_inner(),

@@ -96,7 +96,10 @@ async fn a_full_exchange_logs_none_of_the_red_content_it_carried() -> anyhow::Re
     for role in Role::ALL {
         let case = f
             .officer("GHA", role)?
-            .show_case(pb::ShowCaseRequest { id: trace.clone() })
+            .show_case(pb::ShowCaseRequest {
+                id: trace.clone(),
+                ..Default::default()
+            })
             .await?
             .into_inner();
         if role == Role::Poc {

@@ -26,7 +26,9 @@ pub(super) async fn run(
         Command::Cases { all, page_size } => {
             listing::traces(client, false, all, page_size, print, out).await
         }
-        Command::Case(CaseCommand::Show { id }) => show_case(client, id, print, out).await,
+        Command::Case(CaseCommand::Show { id, items }) => {
+            show_case(client, id, items, print, out).await
+        }
         Command::Export {
             trace,
             format,
@@ -49,14 +51,16 @@ pub(super) async fn run(
 async fn show_case(
     client: &mut LocalClient<Channel>,
     id: String,
+    items: u32,
     print: &Print,
     out: &mut dyn Write,
 ) -> anyhow::Result<()> {
-    let view = client
-        .show_case(pb::ShowCaseRequest { id })
-        .await
-        .map_err(failed)?
-        .into_inner();
+    let asked = pb::ShowCaseRequest {
+        id,
+        items_from: items - 1,
+        items_limit: iti_node::case::items::ItemWindow::PAGE as u32,
+    };
+    let view = client.show_case(asked).await.map_err(failed)?.into_inner();
     if print.json {
         return print_json(out, &view);
     }

@@ -34,6 +34,8 @@ text-warning = warning: { $field } ({ $flag }): { $description }
 text-marking = marking: { $marking }
 text-labelled = { $label }: { $value }
 text-photo = photograph: sha256:{ $hash } (itictl photo get { $hash })
+text-items-shown = Items { $first } to { $last } of { $total } are shown; --items { $next } shows the next.
+text-items-shown-last = Items { $first } to { $last } of { $total } are shown.
 text-same-request = items and context as in the request of trace …{ $trace }; what differs:
 text-marking-unreadable = (unreadable marking)
 

@@ -33,6 +33,8 @@ text-warning = avertissement : { $field } ({ $flag }) : { $description }
 text-marking = marquage : { $marking }
 text-labelled = { $label } : { $value }
 text-photo = photographie : sha256:{ $hash } (itictl photo get { $hash })
+text-items-shown = Objets { $first } à { $last } sur { $total } affichés ; --items { $next } affiche les suivants.
+text-items-shown-last = Objets { $first } à { $last } sur { $total } affichés.
 text-same-request = objets et contexte comme dans la demande de la trace …{ $trace } ; ce qui diffère :
 text-marking-unreadable = (marquage illisible)
 

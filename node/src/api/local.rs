@@ -9,6 +9,7 @@ use tonic::{Request, Response, Status, Streaming};
 
 use super::{officer, paging, to_status};
 use crate::bounds::table::MAX_PHOTO_BYTES;
+use crate::case::items::ItemWindow;
 use crate::hub::register::FeedError;
 use crate::ids::{ParticipantId, TraceId};
 use crate::service::access::{Operation, require};
@@ -59,7 +60,7 @@ impl Local for LocalApi {
             on_behalf_via: Some(r.on_behalf_via).filter(|s| !s.is_empty()),
             allow_duplicate: r.allow_duplicate,
         };
-        let plan = self.node.plan(&o, &submission).map_err(to_status)?;
+        let plan = self.node.plan(&o, submission).map_err(to_status)?;
         Ok(Response::new(plan.view()))
     }
 
@@ -105,7 +106,7 @@ impl Local for LocalApi {
             case_id: sent.case_id.to_string(),
             trace_id: sent.trace_id.to_string(),
             envelope_id: sent.envelope_id.map(|e| e.to_string()).unwrap_or_default(),
-            plan: sent.plan.as_ref().map(Plan::view),
+            plan: sent.plan.map(Plan::view),
             notes: sent.notes,
         }))
     }
@@ -133,10 +134,11 @@ impl Local for LocalApi {
         req: Request<pb::ShowCaseRequest>,
     ) -> Result<Response<pb::CaseView>, Status> {
         let o = officer(&req, self.node.participant())?;
-        let id = req.into_inner().id;
+        let asked = req.into_inner();
+        let items = ItemWindow::asked(asked.items_from, asked.items_limit);
         let view = self
             .node
-            .case_view(&o, id.trim())
+            .case_view(&o, asked.id.trim(), items)
             .await
             .map_err(to_status)?;
         Ok(Response::new(view))

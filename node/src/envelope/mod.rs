@@ -191,8 +191,16 @@ pub fn signing_input(header: &[u8], payload: &[u8]) -> Vec<u8> {
 }
 
 /// SHA-256 of an envelope's signing input: what a receipt acknowledges.
+/// Hashed part by part, as `length_prefixed` lays them out: the payload of
+/// a large request is tens of megabytes, and is not copied.
 pub fn digest(envelope: &pb::Envelope) -> [u8; 32] {
-    Sha256::digest(signing_input(&envelope.header, &envelope.payload)).into()
+    let mut hash = Sha256::new();
+    hash.update(ENVELOPE_DOMAIN);
+    for part in [&envelope.header, &envelope.payload] {
+        hash.update((part.len() as u64).to_be_bytes());
+        hash.update(part);
+    }
+    hash.finalize().into()
 }
 
 fn verify_signature_by(
@@ -401,6 +409,21 @@ pub fn verify(
     now: OffsetDateTime,
     max_age: time::Duration,
 ) -> Result<Verified, EnvelopeError> {
+    let header = check(envelope, trust, now, max_age)?;
+    Ok(Verified {
+        header,
+        envelope: envelope.clone(),
+    })
+}
+
+/// What `verify` checks, without keeping a copy of the envelope (a large
+/// request's is tens of megabytes): its header once it holds.
+pub fn check(
+    envelope: &pb::Envelope,
+    trust: &TrustStore,
+    now: OffsetDateTime,
+    max_age: time::Duration,
+) -> Result<Header, EnvelopeError> {
     let header = Header::decode(&envelope.header)?;
     check_created_at(header.created_at, now, max_age)?;
     let cert = CertificateDer::from(envelope.signer_certificate.clone());
@@ -422,10 +445,7 @@ pub fn verify(
         &signing_input(&envelope.header, &envelope.payload),
         &envelope.signature,
     )?;
-    Ok(Verified {
-        header,
-        envelope: envelope.clone(),
-    })
+    Ok(header)
 }
 
 /// An envelope's creation time, which its signer chose, against the time it

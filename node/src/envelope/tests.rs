@@ -278,3 +278,14 @@ fn a_sealed_photo_opens_only_with_the_fetchers_key_for_its_ask() {
     let another_ask = photo_ask("BEL").encode_to_vec();
     assert!(fetcher.open_photo(&sealed, &another_ask).is_err());
 }
+
+#[test]
+fn the_digest_a_receipt_acknowledges_is_the_sha256_of_the_signing_input() {
+    let env = pb::Envelope {
+        header: b"a header".to_vec(),
+        payload: vec![7; 70_000],
+        ..Default::default()
+    };
+    let whole: [u8; 32] = Sha256::digest(signing_input(&env.header, &env.payload)).into();
+    assert_eq!(digest(&env), whole);
+}

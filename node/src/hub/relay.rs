@@ -129,6 +129,11 @@ impl Node {
         if h.kind != pb::PayloadKind::Request || h.sealing.is_some() {
             return Ok(Vec::new());
         }
+        // A hub without a register is no broker: the request (tens of
+        // megabytes decoded, for a large cache) is not read.
+        if !crate::store::register::holds_reports(self.store.pool()).await? {
+            return Ok(Vec::new());
+        }
         let Ok(pb::Payload {
             body: Some(pb::payload::Body::Request(request)),
         }) = verified.plain_payload()
@@ -203,9 +208,14 @@ impl Node {
         now: OffsetDateTime,
     ) -> ServiceResult<Delivered> {
         let me = self.participant().clone();
-        let h = verified.header.clone();
-        let mut env = verified.envelope.clone();
-        let next = self.relay_hop(from, &h, &env)?;
+        let next = self.relay_hop(from, &verified.header, &verified.envelope)?;
+        let notices = self.broker_notices(&verified).await?;
+        let relayed_receipt = relayed_receipt_of(&verified);
+        // Kept as it came, with our hop: a large request is not copied.
+        let Verified {
+            header: h,
+            envelope: mut env,
+        } = verified;
         env.hops.push(pb::Hop {
             participant: me.to_string(),
             received_at: Some(to_timestamp(now)),
@@ -220,15 +230,14 @@ impl Node {
             head.as_ref(),
             self.logs.heads(),
         );
-        let notices = self.broker_notices(&verified).await?;
         if notices.is_empty()
             && next == h.destination
-            && relayed_receipt_of(&verified).is_none()
+            && relayed_receipt.is_none()
             && let Some(delivered) = self.pass_through(from, &h, &env, &receipt, now).await?
         {
             return Ok(delivered);
         }
-        let confirmed = match relayed_receipt_of(&verified) {
+        let confirmed = match relayed_receipt {
             Some(signed) => self.delivered_by(&signed, now).await?,
             None => None,
         };

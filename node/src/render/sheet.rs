@@ -47,6 +47,32 @@ pub struct RequestSheet {
     pub individuals: Vec<(String, String)>,
 }
 
+/// Which items of a large request a page shows, as officers count them
+/// (from 1), and where the pages before and after it start: the console
+/// links to them, `itictl case show` names its `--items`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ItemsPage {
+    pub first: usize,
+    pub last: usize,
+    pub total: usize,
+    pub previous: Option<usize>,
+    pub next: Option<usize>,
+}
+
+/// The page a view shows when it says `shown`.
+pub fn items_page(shown: &pb::ItemsShown) -> ItemsPage {
+    let (from, total) = (shown.from as usize, shown.total as usize);
+    let last = (from + shown.count as usize).min(total);
+    let page = crate::case::items::ItemWindow::PAGE;
+    ItemsPage {
+        first: (from + 1).min(last.max(1)),
+        last,
+        total,
+        previous: (from > 0).then(|| from.saturating_sub(page) + 1),
+        next: (last < total).then_some(last + 1),
+    }
+}
+
 fn fields(pairs: Vec<(&'static str, String)>) -> Vec<Field> {
     pairs
         .into_iter()

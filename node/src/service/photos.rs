@@ -23,6 +23,7 @@ use super::access::{Operation, require};
 use super::submit::require_poc;
 use super::{Actor, Node, ServiceError, ServiceResult};
 use crate::bounds::table::MAX_PHOTO_BYTES;
+use crate::case::items::ItemWindow;
 use crate::envelope::{self, PhotoAskError, seal};
 use crate::identity::Officer;
 use crate::ids::ParticipantId;
@@ -488,7 +489,7 @@ impl Node {
     ) -> ServiceResult<Option<Reference>> {
         for reference in photos::references(self.store.pool(), hash).await? {
             let case = self
-                .case_view(officer, &reference.trace_id.to_string())
+                .case_view(officer, &reference.trace_id.to_string(), ItemWindow::ALL)
                 .await?;
             let shown = case
                 .traces

@@ -47,13 +47,14 @@ pub struct Plan {
 }
 
 impl Plan {
-    /// What an officer is shown of the plan (`itictl request plan`, the console).
-    pub fn view(&self) -> pb::RoutingPlan {
+    /// What an officer is shown of the plan (`itictl request plan`, the
+    /// console). It takes the plan: its request may be tens of megabytes.
+    pub fn view(self) -> pb::RoutingPlan {
         pb::RoutingPlan {
             grounds: self.request.grounds.clone(),
             path: self.path.iter().map(|p| p.to_string()).collect(),
-            possibly_missing: self.possibly_missing.clone(),
-            flags: self.flags.clone(),
+            possibly_missing: self.possibly_missing,
+            flags: self.flags,
             not_reachable: self
                 .not_in_directory
                 .as_ref()
@@ -64,7 +65,7 @@ impl Plan {
                 .as_ref()
                 .map(ToString::to_string)
                 .unwrap_or_default(),
-            request: Some(self.request.clone()),
+            request: Some(self.request),
         }
     }
 }
@@ -214,14 +215,16 @@ fn on_behalf_hub(via: Option<&str>) -> ServiceResult<Option<ParticipantId>> {
 
 impl Node {
     /// Checks and routes a draft without sending anything.
-    pub fn plan(&self, officer: &Officer, submission: &Submission) -> ServiceResult<Plan> {
+    pub fn plan(&self, officer: &Officer, submission: Submission) -> ServiceResult<Plan> {
         require_poc(officer, "prepare trace requests")?;
         self.plan_request(submission)
     }
 
-    /// Checks and routes a request (9.1); nothing is sent.
-    fn plan_request(&self, submission: &Submission) -> ServiceResult<Plan> {
-        let mut request = submission.request.clone();
+    /// Checks and routes a request (9.1); nothing is sent. It takes the
+    /// submission whole: a seized cache may be tens of megabytes, and is
+    /// not copied.
+    fn plan_request(&self, submission: Submission) -> ServiceResult<Plan> {
+        let mut request = submission.request;
         let flags = check_request(&mut request, self.now())?;
         let grounds = grounds_for(&request, submission.routing_override.as_ref())?;
         let requested_state: StateCode = grounds
@@ -268,14 +271,15 @@ impl Node {
         officer: &Officer,
         submission: Submission,
     ) -> ServiceResult<(CaseId, TraceId, crate::ids::EnvelopeId, Plan)> {
-        let plan = self.plan(officer, &submission)?;
-        if !submission.allow_duplicate {
+        let (allow_duplicate, via) = (submission.allow_duplicate, submission.on_behalf_via.clone());
+        let plan = self.plan(officer, submission)?;
+        let on_behalf_hub = on_behalf_hub(via.as_deref())?;
+        if !allow_duplicate {
             self.refuse_duplicate(&plan.request).await?;
         }
         let now = self.now();
         let case_id = CaseId::new_v7(now);
         let trace_id = TraceId::new_v7(now);
-        let on_behalf_hub = on_behalf_hub(submission.on_behalf_via.as_deref())?;
         let payload = match &on_behalf_hub {
             Some(_) => pb::payload::Body::OnBehalfRequest(pb::OnBehalfRequest {
                 request: Some(plan.request.clone()),
@@ -314,17 +318,17 @@ impl Node {
         if let Some(note) = override_note(&plan) {
             t = t.event(Event::new("routing_override", actor.clone(), note));
         }
-        let t = t
-            .event(
-                Event::new("sent", actor, sent_facts(&plan, on_behalf_hub.as_ref()))
-                    .about(envelope_id),
-            )
-            .send((header.clone(), env.clone(), payload.clone()));
         // The first envelope of a new trace: the delivery loop may take it
         // as committed, without reading it back.
         let handed = (!crate::envelope::is_waiting_for_key(&env))
             .then(|| self.handover.reserve(&header, &env, now))
             .flatten();
+        let t = t
+            .event(
+                Event::new("sent", actor, sent_facts(&plan, on_behalf_hub.as_ref()))
+                    .about(envelope_id),
+            )
+            .send((header, env, payload));
         let written = self.commit(t).await;
         match handed {
             Some(reserved) => self.handover.complete(reserved, written.is_ok()),
@@ -398,7 +402,7 @@ impl Node {
         let draft = released.into_value();
         let mut request = draft.request.clone();
         request.marking = Some(marking.to_proto());
-        let plan = self.plan_request(&Submission {
+        let plan = self.plan_request(Submission {
             request,
             routing_override,
             on_behalf_via: None,

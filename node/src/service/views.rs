@@ -14,6 +14,7 @@ use iti_proto::v1 as pb;
 use super::{Node, ServiceError, ServiceResult};
 use crate::case::chain::{self, Conclusion};
 use crate::case::draft::Draft;
+use crate::case::items::ItemWindow;
 use crate::case::machine::TraceState;
 use crate::case::role::TraceRole;
 use crate::clock::to_timestamp;
@@ -193,8 +194,14 @@ impl Node {
 
     /// The whole case as `officer` may see it: every trace of the chain, its
     /// events, messages and draft, and the weapon's timeline across states
-    /// with the conclusion, each part marked.
-    pub async fn case_view(&self, officer: &Officer, id: &str) -> ServiceResult<pb::CaseView> {
+    /// with the conclusion, each part marked; of each request, the items in
+    /// `items`.
+    pub async fn case_view(
+        &self,
+        officer: &Officer,
+        id: &str,
+        items: ItemWindow,
+    ) -> ServiceResult<pb::CaseView> {
         let case_id = self.resolve_case(id).await?;
         let pool = self.store.pool();
         let consents = consents_of_case(self, case_id).await?;
@@ -207,16 +214,17 @@ impl Node {
                 if let Some(response) = response_of(&stored) {
                     responses.push(response);
                 }
-                messages.push(
-                    self.message_view(&stored, officer.role, &consents, &mut accessed)
-                        .await?,
-                );
+                let mut view = self
+                    .message_view(&stored, officer.role, &consents, &mut accessed)
+                    .await?;
+                view.items_shown = items.keep_in(view.payload.as_mut());
+                messages.push(view);
             }
             let request = shown(&trace.request, officer.role, &consents);
             if request.is_whole() && is_marked(trace.request.marking()) {
                 accessed.push(format!("request of trace {}", trace.trace_id));
             }
-            views.push(pb::TraceView {
+            let mut view = pb::TraceView {
                 summary: Some(self.summary(officer.role, &trace, &consents)),
                 events: traces::events(pool, trace.trace_id)
                     .await?
@@ -225,7 +233,9 @@ impl Node {
                     .collect(),
                 messages,
                 ..draft_view(&trace, officer.role, &consents)
-            });
+            };
+            view.draft_items_shown = view.draft.as_mut().and_then(|d| items.keep(&mut d.items));
+            views.push(view);
         }
         let responses = Marked::gather(responses);
         let timeline = shown(&responses.derive(timeline_of), officer.role, &consents);
@@ -313,6 +323,7 @@ impl Node {
                 .map(|h| h.participant.clone())
                 .collect(),
             marking,
+            items_shown: None,
         })
     }
 

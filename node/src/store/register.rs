@@ -296,6 +296,15 @@ pub async fn lost_stolen_candidates(
         .collect()
 }
 
+/// Whether the register holds any report: a hub that holds none (not a
+/// broker) need not read the requests it relays.
+pub async fn holds_reports(pool: &AnyPool) -> Result<bool, StoreError> {
+    let one: Option<i64> = sqlx::query_scalar("SELECT CAST(1 AS BIGINT) FROM lost_stolen LIMIT 1")
+        .fetch_optional(pool)
+        .await?;
+    Ok(one.is_some())
+}
+
 /// The rules the register's keys were computed by.
 pub async fn register_key_rules(pool: &AnyPool) -> Result<i64, StoreError> {
     Ok(sqlx::query_scalar("SELECT rules FROM register_key_rules")

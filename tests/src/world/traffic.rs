@@ -222,6 +222,7 @@ pub async fn receivers_hold(
             let view = poc
                 .show_case(pb::ShowCaseRequest {
                     id: s.trace_id.clone(),
+                    ..Default::default()
                 })
                 .await
                 .map(|r| r.into_inner());

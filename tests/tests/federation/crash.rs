@@ -215,7 +215,10 @@ async fn nodes_killed_at_random_under_load_lose_nothing_and_do_nothing_twice() -
     assert_eq!(got, want, "BEL has exactly the requests GHA committed");
     for id in &sent {
         let case = bel_poc
-            .show_case(pb::ShowCaseRequest { id: id.clone() })
+            .show_case(pb::ShowCaseRequest {
+                id: id.clone(),
+                ..Default::default()
+            })
             .await?
             .into_inner();
         let requests = case

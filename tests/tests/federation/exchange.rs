@@ -40,7 +40,10 @@ async fn a_request_is_acknowledged_and_answered_between_two_states() -> anyhow::
     .await?;
     f.until_state("GHA", &trace, "responded").await?;
     let case = gha
-        .show_case(pb::ShowCaseRequest { id: trace.clone() })
+        .show_case(pb::ShowCaseRequest {
+            id: trace.clone(),
+            ..Default::default()
+        })
         .await?
         .into_inner();
     assert_eq!(

@@ -77,7 +77,10 @@ async fn case_messages(
 ) -> anyhow::Result<Vec<pb::MessageView>> {
     let case = f
         .poc(who)?
-        .show_case(pb::ShowCaseRequest { id: trace.into() })
+        .show_case(pb::ShowCaseRequest {
+            id: trace.into(),
+            ..Default::default()
+        })
         .await?
         .into_inner();
     Ok(case
@@ -359,7 +362,13 @@ async fn until_broker_notice(f: &mut Federation, who: &str, trace: &str) -> anyh
         let mut c = client.clone();
         let id = trace.to_string();
         async move {
-            let case = c.show_case(pb::ShowCaseRequest { id }).await?.into_inner();
+            let case = c
+                .show_case(pb::ShowCaseRequest {
+                    id,
+                    ..Default::default()
+                })
+                .await?
+                .into_inner();
             Ok(case
                 .traces
                 .iter()

@@ -57,6 +57,7 @@ async fn request_at_bel(f: &mut Federation, trace_id: &str) -> anyhow::Result<pb
     let case = bel
         .show_case(pb::ShowCaseRequest {
             id: trace_id.to_string(),
+            ..Default::default()
         })
         .await?
         .into_inner();
@@ -182,6 +183,78 @@ async fn a_request_larger_than_a_slow_line_carries_within_the_timeout_arrives_in
         received.items.len(),
         request.items.len()
     );
+    f.shutdown().await;
+    Ok(())
+}
+
+/// BEL's officer reads a request of 250 items a page of 100 at a time, in
+/// `itictl case show` (`--items N`) and in the console (`?items=N`), each
+/// page saying which items it shows and where the next starts; the page
+/// of a cache of 100,000 items is a page, not 100 MB.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_officer_reads_a_large_request_a_page_of_100_items_at_a_time() -> anyhow::Result<()> {
+    let mut f = iti_tests::one_hub_with(&["GHA", "BEL"], |m| MemberOptions {
+        console: m == "BEL",
+        ..MemberOptions::default()
+    })
+    .await?;
+    let sent = f
+        .poc("GHA")?
+        .max_decoding_message_size(iti_node::bounds::MAX_LOCAL_MESSAGE_BYTES)
+        .submit_request(pb::SubmitRequestRequest {
+            request: Some(seized_cache(250)),
+            ..Default::default()
+        })
+        .await?
+        .into_inner();
+    f.until_state("BEL", &sent.trace_id, "delivered").await?;
+    let shows = |text: &str, exhibit: usize| text.contains(&format!("exhibit {exhibit}"));
+
+    let show = ["case", "show", sent.trace_id.as_str()];
+    let first = f
+        .itictl("BEL", None, &show)
+        .await
+        .map_err(anyhow::Error::msg)?;
+    ensure!(
+        shows(&first, 1050) && !shows(&first, 1150),
+        "page 1 of itictl: {first}"
+    );
+    ensure!(
+        first.contains("Items 1 to 100 of 250 are shown; --items 101 shows the next."),
+        "{first}"
+    );
+    let last = [&show[..], &["--items", "201"]].concat();
+    let last = f
+        .itictl("BEL", None, &last)
+        .await
+        .map_err(anyhow::Error::msg)?;
+    ensure!(
+        shows(&last, 1210) && !shows(&last, 1150),
+        "page 3 of itictl: {last}"
+    );
+    ensure!(
+        last.contains("Items 201 to 250 of 250 are shown."),
+        "{last}"
+    );
+
+    let bel = f.browser("BEL", iti_node::identity::Role::Poc)?;
+    let case = format!("/case/{}", sent.trace_id);
+    let page = bel.get(&format!("{case}?items=101"), &[]).await?.body;
+    ensure!(
+        shows(&page, 1150) && !shows(&page, 1050) && !shows(&page, 1210),
+        "the console's page 2 shows other items"
+    );
+    ensure!(
+        page.contains("Items 101 to 200 of 250")
+            && page.contains("href=\"?items=1\"")
+            && page.contains("href=\"?items=201\""),
+        "no pages in the console: {page}"
+    );
+    let french = bel
+        .get(&format!("{case}?items=201&lang=fr"), &[])
+        .await?
+        .body;
+    ensure!(french.contains("Objets 201 à 250 sur 250"), "{french}");
     f.shutdown().await;
     Ok(())
 }

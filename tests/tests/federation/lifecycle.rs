@@ -426,6 +426,7 @@ async fn a_chained_trace_across_three_states_ends_at_the_point_of_diversion() ->
     let case = gha
         .show_case(pb::ShowCaseRequest {
             id: answered.case_id.clone(),
+            ..Default::default()
         })
         .await?
         .into_inner();

@@ -183,7 +183,10 @@ async fn answered(
 
 async fn show(f: &mut Federation, who: &str, role: Role, id: &str) -> anyhow::Result<pb::CaseView> {
     Ok(f.officer(who, role)?
-        .show_case(pb::ShowCaseRequest { id: id.into() })
+        .show_case(pb::ShowCaseRequest {
+            id: id.into(),
+            ..Default::default()
+        })
         .await?
         .into_inner())
 }

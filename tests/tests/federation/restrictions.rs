@@ -133,7 +133,10 @@ async fn show_case(
     id: &str,
 ) -> anyhow::Result<pb::CaseView> {
     Ok(f.officer(participant, role)?
-        .show_case(pb::ShowCaseRequest { id: id.to_string() })
+        .show_case(pb::ShowCaseRequest {
+            id: id.to_string(),
+            ..Default::default()
+        })
         .await?
         .into_inner())
 }
@@ -608,7 +611,10 @@ async fn consent_to_forward_to_a_third_state(
         let asked = asked.clone();
         async move {
             let case = bel
-                .show_case(pb::ShowCaseRequest { id: asked.clone() })
+                .show_case(pb::ShowCaseRequest {
+                    id: asked.clone(),
+                    ..Default::default()
+                })
                 .await?
                 .into_inner();
             Ok(has_event(&case, &asked, "consent_request_received"))
@@ -633,6 +639,7 @@ async fn consent_to_forward_to_a_third_state(
             let case = gha
                 .show_case(pb::ShowCaseRequest {
                     id: granted.clone(),
+                    ..Default::default()
                 })
                 .await?
                 .into_inner();

@@ -12,6 +12,7 @@ use axum::response::Response;
 use iti_proto::v1 as pb;
 use maud::{Markup, html};
 
+use crate::case::items::ItemWindow;
 use crate::console::i18n::Texts;
 use crate::console::pages::layout::{self, field, marking, short, withheld};
 use crate::console::pages::{act, inbox, message};
@@ -25,7 +26,12 @@ pub async fn show(
     uri: Uri,
 ) -> Response {
     let texts = &session.texts;
-    let view = match console.node.case_view(&session.officer, id.trim()).await {
+    let items = ItemWindow::page(items_from(uri.query()));
+    let view = match console
+        .node
+        .case_view(&session.officer, id.trim(), items)
+        .await
+    {
         Ok(view) => view,
         Err(e) => return error_page(texts, e),
     };
@@ -48,6 +54,17 @@ pub async fn show(
         chosen_language(uri.query()).is_some(),
         body.into_string(),
     )
+}
+
+/// The first item shown of each request (`?items=N`, from item N, as
+/// officers count): a large cache is read a page at a time.
+fn items_from(query: Option<&str>) -> usize {
+    query
+        .unwrap_or("")
+        .split('&')
+        .find_map(|kv| kv.strip_prefix("items="))
+        .and_then(|n| n.parse::<usize>().ok())
+        .map_or(0, |n| n.saturating_sub(1))
 }
 
 fn trace(
@@ -105,6 +122,7 @@ fn draft(texts: &Texts, tv: &pb::TraceView) -> Markup {
                     }
                 }
                 @if let Some(r) = &tv.draft { (message::request(texts, r)) }
+                (message::items_pages(texts, tv.draft_items_shown.as_ref()))
                 (withheld(texts, &tv.draft_withheld))
             }
         }

@@ -108,7 +108,7 @@ async fn planned(
     form: &ComposeForm,
 ) -> Result<Outcome, ServiceError> {
     let s = submission(console, form).await?;
-    let plan = console.node.plan(&session.officer, &s)?;
+    let plan = console.node.plan(&session.officer, s)?;
     Ok(Outcome::Plan(Box::new(plan.view())))
 }
 

@@ -9,6 +9,7 @@ use iti_proto::v1 as pb;
 use maud::{Markup, html};
 use pb::payload::Body;
 
+use crate::case::items::ItemWindow;
 use crate::console::i18n::Texts;
 use crate::console::pages::layout::{self, field, marking, withheld};
 use crate::photo::PhotoHash;
@@ -37,7 +38,34 @@ pub fn view(texts: &Texts, m: &pb::MessageView) -> Markup {
                 Some(body) => (content(texts, body)),
                 None => @if m.withheld.is_empty() { p { (texts.t("message-no-content")) } },
             }
+            (items_pages(texts, m.items_shown.as_ref()))
             (withheld(texts, &m.withheld))
+        }
+    }
+}
+
+/// Which items of a large request are shown, with links to the pages
+/// before and after it (`?items=N`: from item N).
+pub fn items_pages(texts: &Texts, shown: Option<&pb::ItemsShown>) -> Markup {
+    let Some(shown) = shown else {
+        return html! {};
+    };
+    let page = sheet::items_page(shown);
+    let count = [("count", ItemWindow::PAGE.to_string())];
+    let range = [
+        ("first", page.first.to_string()),
+        ("last", page.last.to_string()),
+        ("total", page.total.to_string()),
+    ];
+    html! {
+        nav class="items-pages" {
+            (texts.t_with("items-shown", &range))
+            @if let Some(previous) = page.previous {
+                " · " a href={ "?items=" (previous) } { (texts.t_with("items-previous", &count)) }
+            }
+            @if let Some(next) = page.next {
+                " · " a href={ "?items=" (next) } { (texts.t_with("items-next", &count)) }
+            }
         }
     }
 }

@@ -62,11 +62,15 @@ impl Node {
         let from = self.delivering_peer(peer)?;
         let now = self.now();
         let max_age = self.config.max_envelope_age;
-        let verified = match envelope::verify(&env, &self.trust, now, max_age) {
+        // Checked, then kept as it came: a large request is not copied.
+        let verified = match envelope::check(&env, &self.trust, now, max_age) {
             Err(e) if unknown_origin(&env, &e).is_some() => {
-                self.verify_after_learning(&from, &env, now).await?
+                self.verify_after_learning(&from, env, now).await?
             }
-            Ok(v) => v,
+            Ok(header) => Verified {
+                header,
+                envelope: env,
+            },
             Err(e) => {
                 self.record_refused_envelope(&from, &env, &e, now).await?;
                 return Err(refusal_status(&e));
@@ -128,16 +132,19 @@ impl Node {
     async fn verify_after_learning(
         &self,
         from: &ParticipantId,
-        env: &pb::Envelope,
+        env: pb::Envelope,
         now: OffsetDateTime,
     ) -> ServiceResult<Verified> {
         let header = Header::decode(&env.header)?;
         let origin = header.origin;
         tracing::info!(%origin, via = %from, envelope = %header.id, "envelope from an origin not learned yet");
         let asked = self.learn_participant(&origin, from).await;
-        match envelope::verify(env, &self.trust, now, self.config.max_envelope_age) {
-            Ok(v) => Ok(v),
-            Err(e) if unknown_origin(env, &e).is_some() => {
+        match envelope::check(&env, &self.trust, now, self.config.max_envelope_age) {
+            Ok(header) => Ok(Verified {
+                header,
+                envelope: env,
+            }),
+            Err(e) if unknown_origin(&env, &e).is_some() => {
                 self.metrics.count_unknown_origin();
                 Err(ServiceError::UnknownOrigin {
                     origin,
@@ -153,7 +160,7 @@ impl Node {
                 })
             }
             Err(e) => {
-                self.record_refused_envelope(from, env, &e, now).await?;
+                self.record_refused_envelope(from, &env, &e, now).await?;
                 Err(refusal_status(&e))
             }
         }

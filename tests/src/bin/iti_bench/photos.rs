@@ -171,7 +171,10 @@ async fn send(
 async fn until_held(mut bel: LocalClient<Channel>, trace: &str) -> anyhow::Result<()> {
     let deadline = Instant::now() + Duration::from_secs(120);
     while bel
-        .show_case(pb::ShowCaseRequest { id: trace.into() })
+        .show_case(pb::ShowCaseRequest {
+            id: trace.into(),
+            ..Default::default()
+        })
         .await
         .is_err()
     {
