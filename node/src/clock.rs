@@ -51,6 +51,14 @@ impl Clock for ManualClock {
 }
 
 /// Milliseconds since the Unix epoch: how times are stored.
+/// The earlier of two moments, either of which may be unset.
+pub fn earliest<T: Ord>(a: Option<T>, b: Option<T>) -> Option<T> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
 pub fn to_millis(t: OffsetDateTime) -> i64 {
     (t.unix_timestamp_nanos() / 1_000_000) as i64
 }

@@ -84,7 +84,7 @@ impl Local for LocalApi {
             case_id: case_id.to_string(),
             trace_id: trace_id.to_string(),
             envelope_id: envelope_id.to_string(),
-            plan: Some(plan.view()),
+            plan: Some(plan),
             notes: vec![],
         }))
     }

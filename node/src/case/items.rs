@@ -4,6 +4,8 @@
 //! the next. The window is applied after the release gate, to what it
 //! released: it only ever removes.
 
+use std::ops::Range;
+
 use iti_proto::v1 as pb;
 use pb::payload::Body;
 
@@ -43,18 +45,35 @@ impl ItemWindow {
 
     /// Keeps the window of `items`; which were kept, unless all.
     pub fn keep(&self, items: &mut Vec<pb::RecoveredItem>) -> Option<pb::ItemsShown> {
-        let (total, limit) = (items.len(), self.limit?);
+        let range = self.range(items.len())?;
+        let shown = shown(&range, items.len());
+        items.truncate(range.end);
+        items.drain(..range.start);
+        Some(shown)
+    }
+
+    /// A copy of the window of `items`; which were copied, unless all.
+    pub fn copy(
+        &self,
+        items: &[pb::RecoveredItem],
+    ) -> (Vec<pb::RecoveredItem>, Option<pb::ItemsShown>) {
+        match self.range(items.len()) {
+            Some(range) => (
+                items[range.clone()].to_vec(),
+                Some(shown(&range, items.len())),
+            ),
+            None => (items.to_vec(), None),
+        }
+    }
+
+    /// Which of `total` items the window holds, unless all.
+    fn range(&self, total: usize) -> Option<Range<usize>> {
+        let limit = self.limit?;
         if self.from == 0 && total <= limit {
             return None;
         }
         let from = self.from.min(total);
-        items.truncate(from.saturating_add(limit).min(total));
-        items.drain(..from);
-        Some(pb::ItemsShown {
-            from: from as u32,
-            total: total as u32,
-            count: items.len() as u32,
-        })
+        Some(from..from.saturating_add(limit).min(total))
     }
 
     /// Keeps the window of the items of the request `payload` carries, if
@@ -67,6 +86,14 @@ impl ItemWindow {
             _ => return None,
         };
         self.keep(&mut request.items)
+    }
+}
+
+fn shown(range: &Range<usize>, total: usize) -> pb::ItemsShown {
+    pb::ItemsShown {
+        from: range.start as u32,
+        total: total as u32,
+        count: range.len() as u32,
     }
 }
 

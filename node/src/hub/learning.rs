@@ -412,13 +412,13 @@ pub async fn run(node: Arc<Node>, mut shutdown: watch::Receiver<bool>) {
                 } else {
                     every.map(|e| Instant::now() + e)
                 };
-                next_refresh = earliest(next_refresh, after);
+                next_refresh = crate::clock::earliest(next_refresh, after);
                 None
             }
             _ = due => None,
             // Soon, not at once: one refresh for a burst of asks.
             _ = node.learning.soon.notified() => {
-                next_refresh = earliest(next_refresh, Some(Instant::now() + SOON));
+                next_refresh = crate::clock::earliest(next_refresh, Some(Instant::now() + SOON));
                 None
             }
             Some(first) = announcements.recv() => Some(first),
@@ -434,13 +434,6 @@ pub async fn run(node: Arc<Node>, mut shutdown: watch::Receiver<bool>) {
         if *shutdown.borrow() {
             return;
         }
-    }
-}
-
-fn earliest(a: Option<Instant>, b: Option<Instant>) -> Option<Instant> {
-    match (a, b) {
-        (Some(a), Some(b)) => Some(a.min(b)),
-        (a, b) => a.or(b),
     }
 }
 

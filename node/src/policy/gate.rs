@@ -274,11 +274,57 @@ pub fn release<T: Releasable>(
     consents: &Consents,
     whole: Whole,
 ) -> Result<Released<T>, Refusal> {
-    let mut value = content.open().clone();
+    let judged = judge_parts(content, audience, consents, whole)?;
+    Ok(judged.applied_to(content.open().clone(), content.marking()))
+}
+
+/// The gate, for content its holder no longer needs: as [`release`], but
+/// without a copy of what may be tens of megabytes (a cache's request).
+pub fn release_owned<T: Releasable>(
+    content: Marked<T>,
+    audience: &Audience,
+    consents: &Consents,
+    whole: Whole,
+) -> Result<Released<T>, Refusal> {
+    let judged = judge_parts(&content, audience, consents, whole)?;
+    let (value, marking) = content.into_open();
+    Ok(judged.applied_to(value, &marking))
+}
+
+/// What the gate decided of each part of some content.
+struct Judged {
+    withheld: Vec<Withheld>,
+    under_consent: Vec<String>,
+    marking: Option<Marking>,
+}
+
+impl Judged {
+    /// The content as released: without the parts withheld.
+    fn applied_to<T: Releasable>(self, mut value: T, default: &Marking) -> Released<T> {
+        for w in &self.withheld {
+            value.withhold(&w.part);
+        }
+        Released {
+            value,
+            withheld: self.withheld,
+            marking: self.marking.unwrap_or_else(|| default.clone()),
+            under_consent: self.under_consent,
+        }
+    }
+}
+
+/// Judges every part of `content` for `audience`; with `Whole::Required`,
+/// refuses unless every part may go.
+fn judge_parts<T: Releasable>(
+    content: &Marked<T>,
+    audience: &Audience,
+    consents: &Consents,
+    whole: Whole,
+) -> Result<Judged, Refusal> {
     let mut withheld = Vec::new();
     let mut under_consent = Vec::new();
     let mut marking: Option<Marking> = None;
-    for part in value.parts() {
+    for part in content.open().parts() {
         let sources = part.sources.clone().unwrap_or_else(|| {
             let all: Vec<Source> = content.sources().cloned().collect();
             let rest: Vec<Source> = all
@@ -310,14 +356,10 @@ pub fn release<T: Releasable>(
             withheld,
         });
     }
-    for w in &withheld {
-        value.withhold(&w.part);
-    }
-    Ok(Released {
-        value,
+    Ok(Judged {
         withheld,
-        marking: marking.unwrap_or_else(|| content.marking().clone()),
         under_consent,
+        marking,
     })
 }
 

@@ -240,6 +240,12 @@ impl<T> Marked<T> {
         &self.value
     }
 
+    /// The raw value taken out, with its marking, for the release gate
+    /// (`policy::gate`) only.
+    pub(super) fn into_open(self) -> (T, Marking) {
+        (self.value, self.marking)
+    }
+
     /// Whether every piece of the content was provided by `provider`.
     pub fn only_from(&self, provider: &Provider) -> bool {
         self.sources.iter().all(|s| &s.provider == provider)

@@ -18,7 +18,7 @@ use crate::identity::Officer;
 use crate::ids::{EnvelopeId, ParticipantId, TraceId};
 use crate::policy::Use;
 use crate::policy::consent::Consent;
-use crate::policy::gate::{Audience, Whole, release};
+use crate::policy::gate::{Audience, Whole, release_owned};
 use crate::policy::marked::{Marked, Source};
 use crate::policy::marking::{Marking, Restriction};
 use crate::policy::redact::conflicts_with_declared;
@@ -680,8 +680,8 @@ impl Node {
             _ => trace.counterpart.clone(),
         };
         let ours = Marked::new(payload, marking, Source::us());
-        let released = release(
-            &ours,
+        let released = release_owned(
+            ours,
             &Audience::Participant(destination.clone()),
             &Default::default(),
             Whole::Required,

@@ -8,6 +8,7 @@ use super::pipeline::{Change, Event, Transition};
 use super::{Actor, Node, ServiceError, ServiceResult};
 use crate::case::completeness;
 use crate::case::draft::Draft;
+use crate::case::items::ItemWindow;
 use crate::case::machine::{Step, TraceState, transition};
 use crate::case::role::{Awaiting, TraceRole};
 use crate::deadlines::Due;
@@ -48,10 +49,34 @@ pub struct Plan {
 
 impl Plan {
     /// What an officer is shown of the plan (`itictl request plan`, the
-    /// console). It takes the plan: its request may be tens of megabytes.
-    pub fn view(self) -> pb::RoutingPlan {
+    /// console). It takes the plan: its request may be tens of megabytes,
+    /// of which the view keeps the first page of items.
+    pub fn view(mut self) -> pb::RoutingPlan {
+        let mut request = std::mem::take(&mut self.request);
+        let shown = ItemWindow::page(0).keep(&mut request.items);
+        self.shown_with(request, shown)
+    }
+
+    /// The request whole, and the view of the plan (with a page of it).
+    pub fn split(mut self) -> (pb::TraceRequest, pb::RoutingPlan) {
+        let mut request = std::mem::take(&mut self.request);
+        let items = std::mem::take(&mut request.items);
+        let (page, shown) = ItemWindow::page(0).copy(&items);
+        let shown_request = pb::TraceRequest {
+            items: page,
+            ..request.clone()
+        };
+        request.items = items;
+        (request, self.shown_with(shown_request, shown))
+    }
+
+    fn shown_with(
+        self,
+        request: pb::TraceRequest,
+        items_shown: Option<pb::ItemsShown>,
+    ) -> pb::RoutingPlan {
         pb::RoutingPlan {
-            grounds: self.request.grounds.clone(),
+            grounds: request.grounds.clone(),
             path: self.path.iter().map(|p| p.to_string()).collect(),
             possibly_missing: self.possibly_missing,
             flags: self.flags,
@@ -65,7 +90,8 @@ impl Plan {
                 .as_ref()
                 .map(ToString::to_string)
                 .unwrap_or_default(),
-            request: Some(self.request),
+            request: Some(request),
+            items_shown,
         }
     }
 }
@@ -270,7 +296,7 @@ impl Node {
         &self,
         officer: &Officer,
         submission: Submission,
-    ) -> ServiceResult<(CaseId, TraceId, crate::ids::EnvelopeId, Plan)> {
+    ) -> ServiceResult<(CaseId, TraceId, crate::ids::EnvelopeId, pb::RoutingPlan)> {
         let (allow_duplicate, via) = (submission.allow_duplicate, submission.on_behalf_via.clone());
         let plan = self.plan(officer, submission)?;
         let on_behalf_hub = on_behalf_hub(via.as_deref())?;
@@ -280,21 +306,26 @@ impl Node {
         let now = self.now();
         let case_id = CaseId::new_v7(now);
         let trace_id = TraceId::new_v7(now);
-        let payload = match &on_behalf_hub {
-            Some(_) => pb::payload::Body::OnBehalfRequest(pb::OnBehalfRequest {
-                request: Some(plan.request.clone()),
-                note: String::new(),
-            }),
-            None => pb::payload::Body::Request(plan.request.clone()),
-        };
         let marking = held_under(plan.request.marking.as_ref());
+        let (override_note, sent) = (
+            override_note(&plan),
+            sent_facts(&plan, on_behalf_hub.as_ref()),
+        );
+        let (state, missing, flags) = (
+            plan.requested_state,
+            plan.possibly_missing.clone(),
+            plan.flags.clone(),
+        );
+        // The request may be tens of megabytes: the trace keeps one copy,
+        // the message takes the other, the reply shows a page of it.
+        let (request, view) = plan.split();
         let trace = TraceRow {
             trace_id,
             case_id,
             role: TraceRole::Requester,
-            counterpart: ParticipantId::State(plan.requested_state),
+            counterpart: ParticipantId::State(state),
             state: transition(TraceState::Drafted, Step::Send)?,
-            request: Marked::new(plan.request.clone(), marking.clone(), Source::us()),
+            request: Marked::new(request.clone(), marking.clone(), Source::us()),
             draft: None,
             awaiting: Awaiting::Nothing,
             on_behalf_of: on_behalf_hub.clone(),
@@ -302,8 +333,15 @@ impl Node {
             received_at: None,
             due: Due::default(),
             updated_at: now,
-            missing: plan.possibly_missing.clone(),
-            flags: plan.flags.clone(),
+            missing,
+            flags,
+        };
+        let payload = match &on_behalf_hub {
+            Some(_) => pb::payload::Body::OnBehalfRequest(pb::OnBehalfRequest {
+                request: Some(request),
+                note: String::new(),
+            }),
+            None => pb::payload::Body::Request(request),
         };
         let (header, env, payload) = self.own_message(
             &trace,
@@ -315,7 +353,7 @@ impl Node {
         let actor = Actor::Officer(officer.clone());
         let envelope_id = header.id;
         let mut t = Transition::new(Change::Open(Box::new(trace)));
-        if let Some(note) = override_note(&plan) {
+        if let Some(note) = override_note {
             t = t.event(Event::new("routing_override", actor.clone(), note));
         }
         // The first envelope of a new trace: the delivery loop may take it
@@ -324,10 +362,7 @@ impl Node {
             .then(|| self.handover.reserve(&header, &env, now))
             .flatten();
         let t = t
-            .event(
-                Event::new("sent", actor, sent_facts(&plan, on_behalf_hub.as_ref()))
-                    .about(envelope_id),
-            )
+            .event(Event::new("sent", actor, sent).about(envelope_id))
             .send((header, env, payload));
         let written = self.commit(t).await;
         match handed {
@@ -335,7 +370,7 @@ impl Node {
             None => self.wake_outbox(),
         }
         written?;
-        Ok((case_id, trace_id, envelope_id, plan))
+        Ok((case_id, trace_id, envelope_id, view))
     }
 
     /// Sends a drafted trace (a proposed follow-up of a chained trace). Its

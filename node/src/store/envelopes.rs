@@ -102,7 +102,41 @@ pub fn insert_write(
     .bind(to_millis(header.created_at))
     .bind(to_millis(stored_at))
     .bind(envelope.encode_to_vec())
-    .bind(payload.map(|p| p.encode_to_vec()))
+    .bind(payload.and_then(|p| beside(header, direction, envelope, p)))
+}
+
+/// The payload to store beside its envelope: none when the envelope carries
+/// it in clear, byte for byte (a request of a large cache is then stored
+/// once, not twice); else the payload as this node holds it (opened from
+/// a sealed envelope, or normalised on receipt).
+fn beside(
+    header: &Header,
+    direction: Direction,
+    envelope: &pb::Envelope,
+    payload: &pb::Payload,
+) -> Option<Vec<u8>> {
+    let encoded = payload.encode_to_vec();
+    let carried =
+        direction != Direction::Relay && header.sealing.is_none() && encoded == envelope.payload;
+    (!carried).then_some(encoded)
+}
+
+/// The payload as this node holds it: stored beside the envelope, or, for
+/// one it sent or received in clear, the envelope's own (see [`beside`]).
+fn held_payload(
+    header: &Header,
+    direction: Direction,
+    envelope: &pb::Envelope,
+    beside: Option<Vec<u8>>,
+) -> Result<Option<pb::Payload>, StoreError> {
+    let bytes = match (&beside, direction) {
+        (Some(bytes), _) => bytes.as_slice(),
+        (None, Direction::In | Direction::Out) if header.sealing.is_none() => &envelope.payload,
+        (None, _) => return Ok(None),
+    };
+    pb::Payload::decode(bytes)
+        .map(Some)
+        .map_err(|e| StoreError::corrupt(format!("stored payload: {e}")))
 }
 
 /// Updates the stored copy of an envelope (a relay appends hops).
@@ -143,16 +177,11 @@ fn from_row(row: &sqlx::any::AnyRow) -> Result<StoredEnvelope, StoreError> {
         .map_err(|e| StoreError::corrupt(format!("stored envelope: {e}")))?;
     let header = Header::decode(&envelope.header)
         .map_err(|e| StoreError::corrupt(format!("stored envelope header: {e}")))?;
-    let payload: Option<Vec<u8>> = row.try_get("payload")?;
-    let payload = payload
-        .map(|p| {
-            pb::Payload::decode(p.as_slice())
-                .map_err(|e| StoreError::corrupt(format!("stored payload: {e}")))
-        })
-        .transpose()?;
+    let direction = Direction::parse(&row.try_get::<String, _>("direction")?)?;
+    let payload = held_payload(&header, direction, &envelope, row.try_get("payload")?)?;
     let mut stored = StoredEnvelope {
         header,
-        direction: Direction::parse(&row.try_get::<String, _>("direction")?)?,
+        direction,
         stored_at: from_millis(row.try_get("stored_at")?),
         envelope,
         payload: None,

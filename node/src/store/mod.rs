@@ -865,7 +865,10 @@ async fn writer(
     let mut held: Option<Job> = None;
     let mut cache = WriterCache::default();
     loop {
-        let next = match (held.take(), earliest(scrub_at, cache.shrink_at)) {
+        let next = match (
+            held.take(),
+            crate::clock::earliest(scrub_at, cache.shrink_at),
+        ) {
             (Some(job), _) => Some(job),
             (None, None) => jobs.recv().await,
             (None, Some(at)) => tokio::select! {
@@ -962,16 +965,6 @@ async fn pragma(pool: &AnyPool, statement: &'static str) -> bool {
             tracing::warn!(error = %e, statement, "writer cache setting failed");
             false
         }
-    }
-}
-
-fn earliest(
-    a: Option<tokio::time::Instant>,
-    b: Option<tokio::time::Instant>,
-) -> Option<tokio::time::Instant> {
-    match (a, b) {
-        (Some(a), Some(b)) => Some(a.min(b)),
-        (a, b) => a.or(b),
     }
 }
 

@@ -472,6 +472,46 @@ async fn check_envelopes(store: Store) {
             .unwrap()
             .is_none()
     );
+    // In clear and as it came, the payload is stored once: in its envelope.
+    let beside = "SELECT payload FROM envelopes WHERE id = $1";
+    let stored_beside: Option<Vec<u8>> = sqlx::query_scalar(beside)
+        .bind(h.id.to_string())
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    assert_eq!(stored_beside, None, "the payload was stored twice");
+    // As this node holds it (normalised on receipt), it differs from the
+    // envelope's: that is the payload read back.
+    let other_trace = TraceId::new_v7(at);
+    let normalised = header(other_trace, case, at + Duration::milliseconds(500));
+    let (held, sent) = (ack("Cafe\u{301}"), ack("Café"));
+    let (n, held_copy) = (normalised.clone(), held.clone());
+    let env = envelope_of(&normalised, &sent);
+    store
+        .write(move |conn| {
+            boxed(async move {
+                envelopes::insert(
+                    conn,
+                    &n,
+                    envelopes::Direction::In,
+                    &env,
+                    Some(&held_copy),
+                    at,
+                )
+                .await
+            })
+        })
+        .await
+        .unwrap();
+    let got = envelopes::get_from_pool(store.pool(), normalised.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        got.payload
+            .map(|p| p.for_store(&super::provenance::key()).clone()),
+        Some(held)
+    );
 
     // A relayed envelope without a clear payload; it does not show in the
     // trace's own history, and its content can be forgotten.

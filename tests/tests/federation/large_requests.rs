@@ -207,6 +207,14 @@ async fn an_officer_reads_a_large_request_a_page_of_100_items_at_a_time() -> any
         })
         .await?
         .into_inner();
+    // The reply shows the plan with a page of the request, not all of it.
+    let plan = sent.plan.clone().unwrap_or_default();
+    let shown = plan.items_shown.unwrap_or_default();
+    ensure!(
+        plan.request.map(|r| r.items.len()) == Some(100)
+            && (shown.from, shown.count, shown.total) == (0, 100, 250),
+        "the reply to the submit: {shown:?}"
+    );
     f.until_state("BEL", &sent.trace_id, "delivered").await?;
     let shows = |text: &str, exhibit: usize| text.contains(&format!("exhibit {exhibit}"));
 
@@ -235,6 +243,15 @@ async fn an_officer_reads_a_large_request_a_page_of_100_items_at_a_time() -> any
     ensure!(
         last.contains("Items 201 to 250 of 250 are shown."),
         "{last}"
+    );
+    let own = [&show[..], &["--items", "201"]].concat();
+    let own = f
+        .itictl("GHA", None, &own)
+        .await
+        .map_err(anyhow::Error::msg)?;
+    ensure!(
+        shows(&own, 1210),
+        "the requester's own case lost items: {own}"
     );
 
     let bel = f.browser("BEL", iti_node::identity::Role::Poc)?;
