@@ -87,8 +87,14 @@ pub fn check<T: Bounded + prost::Message>(
 /// The flags of a message already checked (a stored request), without
 /// changing it.
 pub fn flags_of<T: Bounded + Clone>(value: &T) -> Vec<pb::InputFlag> {
+    flags_in(&mut value.clone())
+}
+
+/// [`flags_of`], walking a checked message in place rather than a copy
+/// (checked, it is normalised already: the walk leaves it as it is).
+pub fn flags_in<T: Bounded>(value: &mut T) -> Vec<pb::InputFlag> {
     let mut w = Walker::new(None);
-    w.root(&mut value.clone());
+    w.root(value);
     w.flags
 }
 

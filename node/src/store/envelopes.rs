@@ -72,7 +72,21 @@ pub async fn insert(
     payload: Option<&pb::Payload>,
     stored_at: OffsetDateTime,
 ) -> Result<bool, StoreError> {
-    let inserted = insert_write(header, direction, envelope, payload, stored_at)
+    let held = HeldPayload::of(header, direction, envelope, payload);
+    insert_held(conn, header, direction, envelope, held, stored_at).await
+}
+
+/// [`insert`], with the payload as already prepared for storage (so that
+/// the payload itself can be handed on before the write).
+pub async fn insert_held(
+    conn: &mut AnyConnection,
+    header: &Header,
+    direction: Direction,
+    envelope: &pb::Envelope,
+    held: HeldPayload,
+    stored_at: OffsetDateTime,
+) -> Result<bool, StoreError> {
+    let inserted = held_write(header, direction, envelope, held, stored_at)
         .execute(conn)
         .await?;
     Ok(inserted == 1)
@@ -85,6 +99,17 @@ pub fn insert_write(
     direction: Direction,
     envelope: &pb::Envelope,
     payload: Option<&pb::Payload>,
+    stored_at: OffsetDateTime,
+) -> Write {
+    let held = HeldPayload::of(header, direction, envelope, payload);
+    held_write(header, direction, envelope, held, stored_at)
+}
+
+fn held_write(
+    header: &Header,
+    direction: Direction,
+    envelope: &pb::Envelope,
+    held: HeldPayload,
     stored_at: OffsetDateTime,
 ) -> Write {
     Write::new(
@@ -102,27 +127,37 @@ pub fn insert_write(
     .bind(to_millis(header.created_at))
     .bind(to_millis(stored_at))
     .bind(envelope.encode_to_vec())
-    .bind(payload.and_then(|p| beside(header, direction, envelope, p)))
+    .bind(held.0)
 }
 
-/// The payload to store beside its envelope: none when the envelope carries
-/// it in clear, byte for byte (a request of a large cache is then stored
-/// once, not twice); else the payload as this node holds it (opened from
-/// a sealed envelope, or normalised on receipt).
-fn beside(
-    header: &Header,
-    direction: Direction,
-    envelope: &pb::Envelope,
-    payload: &pb::Payload,
-) -> Option<Vec<u8>> {
-    let encoded = payload.encode_to_vec();
-    let carried =
-        direction != Direction::Relay && header.sealing.is_none() && encoded == envelope.payload;
-    (!carried).then_some(encoded)
+/// A payload as it is stored beside its envelope: nothing when the envelope
+/// carries it in clear, byte for byte (a request of a large cache is then
+/// stored once, not twice); else encoded, as this node holds it (opened
+/// from a sealed envelope, or normalised on receipt).
+/// `Clone`: a write job may run again.
+#[derive(Debug, Clone)]
+pub struct HeldPayload(Option<Vec<u8>>);
+
+impl HeldPayload {
+    pub fn of(
+        header: &Header,
+        direction: Direction,
+        envelope: &pb::Envelope,
+        payload: Option<&pb::Payload>,
+    ) -> HeldPayload {
+        HeldPayload(payload.and_then(|p| {
+            let encoded = p.encode_to_vec();
+            let carried = direction != Direction::Relay
+                && header.sealing.is_none()
+                && encoded == envelope.payload;
+            (!carried).then_some(encoded)
+        }))
+    }
 }
 
 /// The payload as this node holds it: stored beside the envelope, or, for
-/// one it sent or received in clear, the envelope's own (see [`beside`]).
+/// one it sent or received in clear, the envelope's own (see
+/// [`HeldPayload`]).
 fn held_payload(
     header: &Header,
     direction: Direction,

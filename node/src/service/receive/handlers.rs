@@ -162,6 +162,20 @@ struct Incoming<'a> {
     now: OffsetDateTime,
 }
 
+fn incoming<'a>(
+    from: &'a ParticipantId,
+    h: &'a Header,
+    payload: &'a pb::Payload,
+    now: OffsetDateTime,
+) -> Incoming<'a> {
+    Incoming {
+        from,
+        h,
+        payload,
+        now,
+    }
+}
+
 impl Incoming<'_> {
     fn sender(&self) -> Actor {
         Actor::Participant(self.h.origin.clone())
@@ -207,18 +221,20 @@ impl Node {
         &self,
         from: &ParticipantId,
         h: &Header,
-        payload: &pb::Payload,
+        mut payload: pb::Payload,
         now: OffsetDateTime,
     ) -> ServiceResult<Effect> {
         use pb::payload::Body as B;
-        let m = Incoming {
-            from,
-            h,
-            payload,
-            now,
-        };
+        if matches!(payload.body, Some(B::Request(_))) {
+            // A request goes whole into its trace: taken, not copied.
+            let received = incoming(from, h, &payload, now).received();
+            if let Some(B::Request(request)) = payload.body.take() {
+                let m = incoming(from, h, &payload, now);
+                return Ok(Effect::of(self.request_received(&m, received, request)?));
+            }
+        }
+        let m = incoming(from, h, &payload, now);
         match payload.body.as_ref() {
-            Some(B::Request(request)) => Ok(Effect::of(self.request_received(&m, request)?)),
             Some(B::SharedInformation(shared)) => {
                 Ok(Effect::of(vec![information_received(&m, shared)]))
             }
@@ -238,23 +254,25 @@ impl Node {
 
     /// A new request: a trace where we are the requested state, returned
     /// at once if incomplete and our policy says so (10.2).
+    /// `m` no longer holds the request: `received` is the event of its
+    /// arrival, made before it was taken.
     fn request_received(
         &self,
         m: &Incoming<'_>,
-        request: &pb::TraceRequest,
+        mut received: Event,
+        mut request: pb::TraceRequest,
     ) -> ServiceResult<Vec<Transition>> {
-        let missing = completeness::check(request);
+        let missing = completeness::check(&request);
+        let flags = crate::bounds::flags_in(&mut request);
+        let cannot_provide_all = request.cannot_provide_all;
+        let marking = held_under(request.marking.as_ref());
         let trace = TraceRow {
             trace_id: m.h.trace_id,
             case_id: m.h.case_id,
             role: TraceRole::Requested,
             counterpart: m.h.origin.clone(),
             state: TraceState::Delivered,
-            request: Marked::new(
-                request.clone(),
-                held_under(request.marking.as_ref()),
-                m.source(),
-            ),
+            request: Marked::new(request, marking, m.source()),
             draft: None,
             awaiting: Awaiting::Nothing,
             on_behalf_of: m.h.on_behalf_of.clone(),
@@ -263,9 +281,8 @@ impl Node {
             due: deadlines::on_receipt(&self.config.deadlines, m.now),
             updated_at: m.now,
             missing: missing.clone(),
-            flags: crate::bounds::flags_of(request),
+            flags,
         };
-        let mut received = m.received();
         received.kind = "request_received".into();
         if !missing.is_empty() {
             received.detail.push_str(&format!(
@@ -277,7 +294,7 @@ impl Node {
                     .join(", ")
             ));
         }
-        let returned = self.auto_return(&trace, request, &missing)?;
+        let returned = self.auto_return(&trace, cannot_provide_all, &missing)?;
         let mut out = vec![Transition::new(Change::Open(Box::new(trace))).event(received)];
         out.extend(returned);
         Ok(out)
@@ -288,11 +305,11 @@ impl Node {
     fn auto_return(
         &self,
         trace: &TraceRow,
-        request: &pb::TraceRequest,
+        cannot_provide_all: bool,
         missing: &[pb::MissingElement],
     ) -> ServiceResult<Option<Transition>> {
         if missing.is_empty()
-            || request.cannot_provide_all
+            || cannot_provide_all
             || self.config.completeness == CompletenessPolicy::Queue
         {
             return Ok(None);
@@ -396,7 +413,8 @@ impl Node {
         }
         if let Some(request) = new_request {
             let trace = self.trace_here(m.h.trace_id).await?;
-            out.extend(self.auto_return(&trace, &request, &completeness::check(&request))?);
+            let missing = completeness::check(&request);
+            out.extend(self.auto_return(&trace, request.cannot_provide_all, &missing)?);
         }
         if let Some(B::Response(r)) = m.payload.body.as_ref() {
             out.extend(self.follow_up_of(m, r).await?);

@@ -20,9 +20,9 @@ use crate::deadlines;
 use crate::envelope::{self, EnvelopeError, Header, Verified};
 use crate::identity::Identity;
 use crate::ids::{ParticipantId, TraceId};
-use crate::store::envelopes::{self, Direction, ReceiptRow};
+use crate::store::envelopes::{self, Direction, HeldPayload, ReceiptRow};
 use crate::store::traces;
-use crate::store::{StoreError, Writes, audit, boxed, outbox, photos};
+use crate::store::{StoreError, Write, Writes, audit, boxed, outbox, photos};
 
 /// The answer to a delivery: the receiver's signed receipt.
 #[derive(Debug, Clone)]
@@ -253,9 +253,16 @@ impl Node {
                 .await?;
             return Err(e.into());
         }
-        let effect = self
-            .effect_of(from, &verified.header, &payload, now)
-            .await?;
+        // What is stored of the payload is settled now: the effect takes
+        // the payload itself (a request goes whole into its trace).
+        let held = HeldPayload::of(
+            &verified.header,
+            Direction::In,
+            &verified.envelope,
+            Some(&payload),
+        );
+        let photo_refs = photos::reference_writes(&verified.header, Direction::In, &payload);
+        let effect = self.effect_of(from, &verified.header, payload, now).await?;
         // Our audit head goes in the receipt: the sender witnesses our chain.
         let head = audit::head(self.store.pool()).await?;
         let receipt = envelope::sign_receipt(
@@ -269,7 +276,7 @@ impl Node {
         let header = verified.header.clone();
         let consented = effect.consent_arrived();
         let outcome = self
-            .commit_delivery(verified, payload, effect, receipt, now)
+            .commit_delivery(verified, (held, photo_refs), effect, receipt, now)
             .await?;
         if outcome.duplicate {
             self.metrics.count_duplicate();
@@ -286,7 +293,7 @@ impl Node {
     async fn commit_delivery(
         &self,
         verified: Verified,
-        payload: pb::Payload,
+        (held, photo_refs): (HeldPayload, Vec<Write>),
         effect: handlers::Effect,
         receipt: pb::SignedReceipt,
         now: OffsetDateTime,
@@ -297,12 +304,12 @@ impl Node {
             .write(move |conn| {
                 boxed(async move {
                     let h = &verified.header;
-                    let fresh = envelopes::insert(
+                    let fresh = envelopes::insert_held(
                         conn,
                         h,
                         Direction::In,
                         &verified.envelope,
-                        Some(&payload),
+                        held,
                         now,
                     )
                     .await?;
@@ -320,9 +327,7 @@ impl Node {
                             destination_receipt: None,
                         });
                     }
-                    Writes::from(photos::reference_writes(h, Direction::In, &payload))
-                        .execute(conn)
-                        .await?;
+                    Writes::from(photo_refs).execute(conn).await?;
                     // Our receipt goes to the database with the first writes
                     // of the effect that take it along, or else on its own.
                     let mut pending = Writes::new();
