@@ -132,7 +132,13 @@ pub const WITHHELD: &str = "[withheld]";
 /// A short description of a request's items: the first two and how many
 /// more ("FN FAL 7.62x51mm s/n 1234; and 3 more").
 pub fn items_summary(t: &Texts, items: &[pb::RecoveredItem]) -> String {
-    summary_of(t, &items[..items.len().min(2)], items.len())
+    items_summary_of(t, items, items.len())
+}
+
+/// [`items_summary`] of a request of `count` items, of which `first` holds
+/// at least the first two (or all).
+pub fn items_summary_of(t: &Texts, first: &[pb::RecoveredItem], count: usize) -> String {
+    summary_of(t, &first[..first.len().min(2)], count)
 }
 
 /// A trace's items as its summary gives them, or that they are withheld.

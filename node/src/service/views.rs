@@ -87,6 +87,18 @@ impl Releasable for Detail {
 impl Node {
     /// A trace's summary line, as `role` may see it.
     pub fn summary(&self, role: Role, t: &TraceRow, consents: &Consents) -> pb::TraceSummary {
+        self.summary_counting(role, t, None, consents)
+    }
+
+    /// [`Node::summary`]; `items_total`: of a trace read with its first
+    /// items only (`traces::TraceHead`), how many its request has.
+    fn summary_counting(
+        &self,
+        role: Role,
+        t: &TraceRow,
+        items_total: Option<usize>,
+        consents: &Consents,
+    ) -> pb::TraceSummary {
         let now = self.now();
         let request = shown(&t.request, role, consents);
         let hidden = request.withheld.iter().any(|w| w.part == "request");
@@ -121,7 +133,9 @@ impl Node {
             items: if hidden {
                 crate::render::WITHHELD.into()
             } else {
-                items_summary(request.value())
+                let items = &request.value().items;
+                let total = items_total.unwrap_or(items.len());
+                crate::render::items_summary_of(&crate::i18n::english(), items, total)
             },
             marking: Some(t.request.marking().to_proto()),
             on_behalf_of: t
@@ -137,7 +151,7 @@ impl Node {
             item_count: if hidden {
                 0
             } else {
-                request.value().items.len() as u32
+                items_total.unwrap_or(request.value().items.len()) as u32
             },
             awaiting_code: t.awaiting.as_str().to_string(),
             missing: t.missing.clone(),
@@ -168,7 +182,10 @@ impl Node {
         let (rows, next) = traces::page_matching(self.store.pool(), after, size, keep).await?;
         let summaries = rows
             .iter()
-            .map(|t| self.summary(officer.role, t, &Consents::none()))
+            .map(|t| {
+                let total = Some(t.items_total());
+                self.summary_counting(officer.role, t.row(), total, &Consents::none())
+            })
             .collect();
         Ok((summaries, next))
     }

@@ -129,7 +129,70 @@ fn parse<T: std::str::FromStr>(what: &str, s: &str) -> Result<T, StoreError> {
 }
 
 fn trace_from_row(row: &sqlx::any::AnyRow) -> Result<TraceRow, StoreError> {
-    let request: Vec<u8> = row.try_get("request")?;
+    let bytes: Vec<u8> = row.try_get("request")?;
+    let request = pb::TraceRequest::decode(bytes.as_slice())
+        .map_err(|e| StoreError::corrupt(format!("stored request: {e}")))?;
+    row_with(row, request)
+}
+
+/// A trace as a list shows it: its request with its first `HEAD_ITEMS`
+/// items only, and how many it has. A list of a node holding requests of
+/// 100,000 items used to decode every one of them whole (some 150 MB a
+/// request). Not a [`TraceRow`], so that it cannot be written back.
+#[derive(Debug)]
+pub struct TraceHead {
+    row: TraceRow,
+    items_total: usize,
+}
+
+impl TraceHead {
+    /// The items a list shows of each request.
+    pub const HEAD_ITEMS: usize = 2;
+
+    /// The row, whose request holds its first items only: for reading.
+    pub fn row(&self) -> &TraceRow {
+        &self.row
+    }
+
+    pub fn items_total(&self) -> usize {
+        self.items_total
+    }
+}
+
+fn head_from_row(row: &sqlx::any::AnyRow) -> Result<TraceHead, StoreError> {
+    let bytes: Vec<u8> = row.try_get("request")?;
+    let (request, items_total) = decode_head(&bytes, TraceHead::HEAD_ITEMS)
+        .map_err(|e| StoreError::corrupt(format!("stored request: {e}")))?;
+    Ok(TraceHead {
+        row: row_with(row, request)?,
+        items_total,
+    })
+}
+
+/// Decodes a request keeping its first `keep` items, and counts them all:
+/// the others are skipped, not decoded.
+fn decode_head(
+    mut bytes: &[u8],
+    keep: usize,
+) -> Result<(pb::TraceRequest, usize), prost::DecodeError> {
+    use prost::encoding::{DecodeContext, decode_key, skip_field};
+    const ITEMS: u32 = 3;
+    let mut request = pb::TraceRequest::default();
+    let mut total = 0;
+    while !bytes.is_empty() {
+        let (tag, wire_type) = decode_key(&mut bytes)?;
+        if tag == ITEMS && total >= keep {
+            skip_field(wire_type, tag, &mut bytes, DecodeContext::default())?;
+        } else {
+            request.merge_field(tag, wire_type, &mut bytes, DecodeContext::default())?;
+        }
+        total += usize::from(tag == ITEMS);
+    }
+    Ok((request, total))
+}
+
+/// A trace row of `row`, with its request as decoded.
+fn row_with(row: &sqlx::any::AnyRow, request: pb::TraceRequest) -> Result<TraceRow, StoreError> {
     let missing: String = row.try_get("missing")?;
     let flags: String = row.try_get("flags")?;
     let on_behalf: Option<String> = row.try_get("on_behalf_of")?;
@@ -145,8 +208,6 @@ fn trace_from_row(row: &sqlx::any::AnyRow) -> Result<TraceRow, StoreError> {
         sources = sources_by_role(role, &counterpart, on_behalf_of.as_ref());
     }
     let draft = provenance::draft_from(&row.try_get::<String, _>("draft_fields")?)?;
-    let request = pb::TraceRequest::decode(request.as_slice())
-        .map_err(|e| StoreError::corrupt(format!("stored request: {e}")))?;
     Ok(TraceRow {
         trace_id: parse("trace id", &row.try_get::<String, _>("trace_id")?)?,
         case_id: parse("case id", &row.try_get::<String, _>("case_id")?)?,
@@ -308,7 +369,7 @@ pub async fn page_matching(
     after: Option<TraceId>,
     size: usize,
     keep: impl Fn(&TraceRow) -> bool,
-) -> Result<(Vec<TraceRow>, Option<TraceId>), StoreError> {
+) -> Result<(Vec<TraceHead>, Option<TraceId>), StoreError> {
     let size = size.max(1);
     let mut page = Vec::with_capacity(size);
     let mut cursor = after;
@@ -335,9 +396,9 @@ pub async fn page_matching(
         };
         let exhausted = rows.len() < size;
         for row in &rows {
-            let trace = trace_from_row(row)?;
-            cursor = Some(trace.trace_id);
-            if keep(&trace) {
+            let trace = head_from_row(row)?;
+            cursor = Some(trace.row.trace_id);
+            if keep(&trace.row) {
                 page.push(trace);
                 if page.len() == size {
                     return Ok((page, cursor));
@@ -611,4 +672,35 @@ fn consent_from_row(row: &sqlx::any::AnyRow) -> Result<ConsentRow, StoreError> {
         },
         granted_at: from_millis(row.try_get("granted_at")?),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_head_keeps_the_first_items_counts_all_and_every_other_field() {
+        let item = |n: usize| pb::RecoveredItem {
+            item_ref: format!("exhibit {n}"),
+            ..Default::default()
+        };
+        let request = pb::TraceRequest {
+            items: (0..5).map(item).collect(),
+            purpose: "tracing".into(),
+            requester_reference: "GHA-2026-1".into(),
+            individuals: vec![pb::Individual {
+                name: "A. Person".into(),
+                ..Default::default()
+            }],
+            ..Default::default()
+        };
+        let (head, total) = decode_head(&request.encode_to_vec(), 2).unwrap();
+        assert_eq!(total, 5);
+        let whole_but_items = pb::TraceRequest {
+            items: vec![item(0), item(1)],
+            ..request
+        };
+        assert_eq!(head, whole_but_items);
+        assert!(decode_head(&[0x1a, 0x05, 0x0a], 2).is_err(), "a cut item");
+    }
 }

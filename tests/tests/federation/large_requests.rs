@@ -218,6 +218,26 @@ async fn an_officer_reads_a_large_request_a_page_of_100_items_at_a_time() -> any
     f.until_state("BEL", &sent.trace_id, "delivered").await?;
     let shows = |text: &str, exhibit: usize| text.contains(&format!("exhibit {exhibit}"));
 
+    // The list reads each request's first items only, and counts them all.
+    let listed = f
+        .poc("BEL")?
+        .list_traces(pb::ListTracesRequest::default())
+        .await?
+        .into_inner();
+    let summary = listed
+        .traces
+        .iter()
+        .find(|s| s.trace_id == sent.trace_id)
+        .ok_or_else(|| anyhow::anyhow!("the trace is not listed at BEL"))?;
+    ensure!(
+        summary.item_count == 250
+            && summary.first_items.len() == 2
+            && summary.items.ends_with("and 248 more"),
+        "the list's summary: {} items, {:?}",
+        summary.item_count,
+        summary.items
+    );
+
     let show = ["case", "show", sent.trace_id.as_str()];
     let first = f
         .itictl("BEL", None, &show)
