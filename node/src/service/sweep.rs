@@ -12,7 +12,7 @@ use crate::deadlines::{self, Alert, Owed};
 use crate::fact::{fact, text};
 use crate::ids::{CaseId, ParticipantId, TraceId};
 use crate::store::boxed;
-use crate::store::traces::{self, TraceRow};
+use crate::store::traces::{self, TraceHead, TraceRow};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RaisedAlert {
@@ -72,7 +72,7 @@ impl Node {
             traces::with_deadline_before(self.store.pool(), now + policy.remind_before).await?;
         let mut planned = Vec::new();
         for trace in candidates {
-            for a in deadlines::alerts_at(&policy, &trace.due, now) {
+            for a in deadlines::alerts_at(&policy, &trace.row().due, now) {
                 planned.push((trace.clone(), a));
             }
         }
@@ -90,7 +90,8 @@ impl Node {
                         return Ok::<_, super::ServiceError>(Vec::new());
                     }
                     let mut raised = Vec::new();
-                    for (trace, a) in planned {
+                    for (head, a) in planned {
+                        let trace = head.row();
                         let fresh = traces::raise_alert(
                             conn,
                             trace.trace_id,
@@ -103,10 +104,10 @@ impl Node {
                         if !fresh {
                             continue;
                         }
-                        let detail = describe(&me, &trace, a.owed, a.alert, a.due);
+                        let detail = describe(&me, trace, a.owed, a.alert, a.due);
                         record_event(
                             conn,
-                            &trace,
+                            trace,
                             a.alert.as_str(),
                             &Actor::Node,
                             detail,
@@ -120,7 +121,7 @@ impl Node {
                             owed: a.owed,
                             alert: a.alert,
                             due: a.due,
-                            owed_by: owed_by(&me, &trace),
+                            owed_by: owed_by(&me, trace),
                         });
                     }
                     Ok(raised)
@@ -137,14 +138,15 @@ impl Node {
     pub async fn overdue(
         &self,
         now: OffsetDateTime,
-    ) -> ServiceResult<Vec<(TraceRow, Owed, OffsetDateTime)>> {
+    ) -> ServiceResult<Vec<(TraceHead, Owed, OffsetDateTime)>> {
         let mut out = Vec::new();
         for trace in traces::with_deadline_before(self.store.pool(), now).await? {
-            if let Some(due) = trace.due.acknowledgement.filter(|d| *d <= now) {
+            let due = trace.row().due;
+            if let Some(due) = due.acknowledgement.filter(|d| *d <= now) {
                 out.push((trace.clone(), Owed::Acknowledgement, due));
             }
-            if let Some(due) = trace.due.response.filter(|d| *d <= now) {
-                out.push((trace.clone(), Owed::Response, due));
+            if let Some(due) = due.response.filter(|d| *d <= now) {
+                out.push((trace, Owed::Response, due));
             }
         }
         Ok(out)

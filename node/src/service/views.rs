@@ -405,14 +405,17 @@ impl Node {
             .overdue(now)
             .await?
             .into_iter()
-            .map(|(t, owed, due)| pb::OverdueItem {
-                trace_id: t.trace_id.to_string(),
-                case_id: t.case_id.to_string(),
-                role: role_to_proto(t.role) as i32,
-                counterpart: t.counterpart.to_string(),
-                what: owed.as_str().to_string(),
-                due: Some(to_timestamp(due)),
-                owed_by: super::sweep::owed_by(self.participant(), &t).to_string(),
+            .map(|(head, owed, due)| {
+                let t = head.row();
+                pb::OverdueItem {
+                    trace_id: t.trace_id.to_string(),
+                    case_id: t.case_id.to_string(),
+                    role: role_to_proto(t.role) as i32,
+                    counterpart: t.counterpart.to_string(),
+                    what: owed.as_str().to_string(),
+                    due: Some(to_timestamp(due)),
+                    owed_by: super::sweep::owed_by(self.participant(), t).to_string(),
+                }
             })
             .collect())
     }

@@ -139,7 +139,7 @@ fn trace_from_row(row: &sqlx::any::AnyRow) -> Result<TraceRow, StoreError> {
 /// items only, and how many it has. A list of a node holding requests of
 /// 100,000 items used to decode every one of them whole (some 150 MB a
 /// request). Not a [`TraceRow`], so that it cannot be written back.
-#[derive(Debug)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct TraceHead {
     row: TraceRow,
     items_total: usize,
@@ -411,11 +411,12 @@ pub async fn page_matching(
     }
 }
 
-/// Traces with a deadline at or before `horizon`.
+/// Traces with a deadline at or before `horizon`: read every minute by the
+/// sweep, so as heads (a deadline needs no items).
 pub async fn with_deadline_before(
     pool: &AnyPool,
     horizon: OffsetDateTime,
-) -> Result<Vec<TraceRow>, StoreError> {
+) -> Result<Vec<TraceHead>, StoreError> {
     let h = to_millis(horizon);
     let rows = sqlx::query(composed(format!(
         "SELECT {TRACE_COLUMNS} FROM traces \
@@ -426,7 +427,7 @@ pub async fn with_deadline_before(
     .bind(h)
     .fetch_all(pool)
     .await?;
-    rows.iter().map(trace_from_row).collect()
+    rows.iter().map(head_from_row).collect()
 }
 
 /// Open deadlines of the traces of one role, as of `now`: pending (set, not
