@@ -71,9 +71,7 @@ async fn record_relay(
     .await
 }
 
-/// An envelope with its header, its content and its payload: what the outbox
-/// queues.
-pub(crate) type Outgoing = (envelope::Header, pb::Envelope, pb::Payload);
+pub(crate) use crate::service::pipeline::Outgoing;
 
 impl Node {
     /// A refusal, further on, of an envelope this hub relayed: a delivery
@@ -115,16 +113,15 @@ impl Node {
             &clear,
             None,
         )?;
-        Ok(Some((header, env, payload)))
+        Ok(Some(crate::service::pipeline::outgoing(
+            header, env, &payload,
+        )))
     }
 
     /// Annex A.2: a request passing through the broker is checked against the
     /// lost/stolen register; each match becomes a notice to both sides. A
     /// sealed request cannot be checked (the hub cannot read it).
-    async fn broker_notices(
-        &self,
-        verified: &Verified,
-    ) -> ServiceResult<Vec<(crate::envelope::Header, pb::Envelope, pb::Payload)>> {
+    async fn broker_notices(&self, verified: &Verified) -> ServiceResult<Vec<Outgoing>> {
         let h = &verified.header;
         if h.kind != pb::PayloadKind::Request || h.sealing.is_some() {
             return Ok(Vec::new());
@@ -157,7 +154,7 @@ impl Node {
             for to in [&h.origin, &h.destination] {
                 let (nh, nenv) =
                     self.make_envelope(h.case_id, h.trace_id, to, &payload, &h.marking, None)?;
-                out.push((nh, nenv, payload.clone()));
+                out.push(crate::service::pipeline::outgoing(nh, nenv, &payload));
             }
         }
         Ok(out)
@@ -414,7 +411,7 @@ struct RelayCommit {
     /// An envelope relayed earlier that a receipt riding on this one proves
     /// delivered end to end (verified).
     confirmed: Option<crate::ids::EnvelopeId>,
-    notices: Vec<(Header, pb::Envelope, pb::Payload)>,
+    notices: Vec<Outgoing>,
     now: OffsetDateTime,
 }
 
@@ -442,8 +439,9 @@ impl RelayCommit {
             // notice behind the request at the destination.
             std::mem::take(&mut writes).execute(conn).await?;
         }
-        for (nh, nenv, npayload) in &self.notices {
-            crate::service::queue_outgoing(conn, nh, nenv, npayload, now).await?;
+        for notice in &self.notices {
+            let nh = &notice.0;
+            crate::service::queue_outgoing(conn, notice.clone(), now).await?;
             audit::append(
                 conn,
                 now,

@@ -569,9 +569,9 @@ impl Node {
         let flags = crate::bounds::check(&mut payload, ctx.now)?;
         let mut warnings = checked.warnings;
         warnings.extend(flags.iter().map(crate::bounds::warning));
+        let detail = crate::case::kinds::facts(&payload);
         let outgoing = self.own_message(&trace, payload, marking)?;
         let envelope_id = outgoing.0.id;
-        let detail = crate::case::kinds::facts(&outgoing.2);
         let mut t = Transition::new(Change::Step {
             trace_id,
             step,
@@ -697,7 +697,7 @@ impl Node {
             &marking,
             None,
         )?;
-        Ok((header, env, payload))
+        Ok(pipeline::outgoing(header, env, &payload))
     }
 
     /// Writes a transition in one job; the trace as it now stands.

@@ -138,7 +138,7 @@ impl Node {
                     if let Some((h, env, payload)) = back {
                         // A hub keeps a payload only until it is delivered.
                         writes.push(envelopes::forget_payload_write(id));
-                        pipeline::outgoing_writes(&mut writes, &h, &env, &payload, now);
+                        pipeline::outgoing_writes(&mut writes, (h, env, payload), now);
                     }
                     record_delivery(conn, writes, &receipt, &sent, &policy, now).await
                 })
@@ -209,9 +209,9 @@ impl Node {
             .write(move |conn| {
                 boxed(async move {
                     ob::finish(conn, id, OutboxState::Rejected, &hop, Some(&error), now).await?;
-                    if let Some((h, env, payload)) = tell {
+                    if let Some(tell) = tell {
                         envelopes::forget_payload(conn, id).await?;
-                        super::queue_outgoing(conn, &h, &env, &payload, now).await?;
+                        super::queue_outgoing(conn, tell, now).await?;
                     }
                     match traces::get(conn, trace_id).await? {
                         Some(trace) => {
@@ -279,7 +279,7 @@ impl Node {
             )
             .map_err(|e| tracing::error!(error = %e, "cannot build the receipt envelope"))
             .ok()?;
-        Some((header, env, payload))
+        Some(pipeline::outgoing(header, env, &payload))
     }
 }
 

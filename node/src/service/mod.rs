@@ -438,13 +438,11 @@ enum Sealing {
 /// Inside a write job: store an outgoing envelope and queue it.
 pub(crate) async fn queue_outgoing(
     conn: &mut AnyConnection,
-    header: &Header,
-    env: &pb::Envelope,
-    payload: &pb::Payload,
+    outgoing: pipeline::Outgoing,
     now: OffsetDateTime,
 ) -> Result<(), StoreError> {
     let mut writes = Writes::new();
-    pipeline::outgoing_writes(&mut writes, header, env, payload, now);
+    pipeline::outgoing_writes(&mut writes, outgoing, now);
     writes.execute(conn).await
 }
 

@@ -89,6 +89,7 @@ impl Node {
         crate::bounds::check(&mut payload, now)?;
         let (header, env) =
             self.make_envelope(trace.case_id, new_trace, &to, &payload, &marking, None)?;
+        let outgoing = super::pipeline::outgoing(header.clone(), env, &payload);
         let actor = Actor::Officer(officer.clone());
         let use_ = fact::use_of(Audience::Participant(to.clone()).use_());
         let detail = fact::fact(
@@ -105,7 +106,7 @@ impl Node {
         self.store
             .write(move |conn| {
                 boxed(async move {
-                    queue_outgoing(conn, &header, &env, &payload, now).await?;
+                    queue_outgoing(conn, outgoing, now).await?;
                     record_event(conn, &t, "forwarded", &actor, detail, Some(header.id), now)
                         .await?;
                     Ok::<_, ServiceError>(())

@@ -27,7 +27,28 @@ use crate::store::{StoreError, Write, Writes, audit, envelopes, outbox, photos};
 
 /// An envelope built and signed before the write: its header, the envelope
 /// and the payload in clear (ours to keep).
-pub(crate) type Outgoing = (Header, pb::Envelope, pb::Payload);
+/// An envelope this node sends: its header, the envelope, and what is
+/// stored of its payload.
+pub(crate) type Outgoing = (Header, pb::Envelope, OutgoingPayload);
+
+/// What is stored of an outgoing envelope's payload, settled when the
+/// envelope is made: the payload itself (tens of megabytes decoded, for a
+/// large cache's request) need not wait for the write.
+#[derive(Debug, Clone)]
+pub(crate) struct OutgoingPayload {
+    held: envelopes::HeldPayload,
+    photo_refs: Vec<crate::store::Write>,
+}
+
+/// An envelope to send, made of `payload`.
+pub(crate) fn outgoing(header: Header, env: pb::Envelope, payload: &pb::Payload) -> Outgoing {
+    let direction = envelopes::Direction::Out;
+    let prepared = OutgoingPayload {
+        held: envelopes::HeldPayload::of(&header, direction, &env, Some(payload)),
+        photo_refs: photos::reference_writes(&header, direction, payload),
+    };
+    (header, env, prepared)
+}
 
 /// One entry of a trace's history: facts only (ids, kinds, participants,
 /// rules, markings). An event whose detail derives from marked content
@@ -196,8 +217,8 @@ pub(crate) async fn apply(
     for w in t.writes {
         writes.push(w);
     }
-    for (header, env, payload) in &t.outgoing {
-        outgoing_writes(&mut writes, header, env, payload, now);
+    for outgoing in t.outgoing {
+        outgoing_writes(&mut writes, outgoing, now);
     }
     for event in &t.events {
         record(conn, &mut writes, &trace, event, now).await?;
@@ -207,21 +228,17 @@ pub(crate) async fn apply(
 }
 
 /// The writes that store an outgoing envelope and queue it.
-pub(crate) fn outgoing_writes(
-    writes: &mut Writes,
-    header: &Header,
-    env: &pb::Envelope,
-    payload: &pb::Payload,
-    now: OffsetDateTime,
-) {
-    writes.push(envelopes::insert_write(
+pub(crate) fn outgoing_writes(writes: &mut Writes, outgoing: Outgoing, now: OffsetDateTime) {
+    let (header, env, prepared) = outgoing;
+    let header = &header;
+    writes.push(envelopes::held_write(
         header,
         envelopes::Direction::Out,
-        env,
-        Some(payload),
+        &env,
+        prepared.held,
         now,
     ));
-    for w in photos::reference_writes(header, envelopes::Direction::Out, payload) {
+    for w in prepared.photo_refs {
         writes.push(w);
     }
     writes.push(outbox::enqueue_write(

@@ -105,7 +105,8 @@ pub fn insert_write(
     held_write(header, direction, envelope, held, stored_at)
 }
 
-fn held_write(
+/// [`insert_held`], to run with other writes.
+pub fn held_write(
     header: &Header,
     direction: Direction,
     envelope: &pb::Envelope,

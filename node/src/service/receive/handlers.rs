@@ -126,9 +126,9 @@ async fn failed(
     }
     outbox::reject_relayed(conn, envelope_id, &h.origin.to_string(), &reason, now).await?;
     if let Some(onward) = onward {
-        let (fh, fenv, fpayload) = *onward;
+        let destination = onward.0.destination.clone();
         let mut writes = std::mem::take(pending);
-        pipeline::outgoing_writes(&mut writes, &fh, &fenv, &fpayload, now);
+        pipeline::outgoing_writes(&mut writes, *onward, now);
         audit::append_after(
             conn,
             writes,
@@ -136,7 +136,7 @@ async fn failed(
             &h.origin.to_string(),
             "delivery_refused",
             &format!("envelope {envelope_id}"),
-            &format!("reported back to {}", fh.destination),
+            &format!("reported back to {destination}"),
         )
         .await?;
     }
@@ -577,7 +577,7 @@ impl Node {
                 )
                 .about(id),
             )
-            .send((rh, renv, payload)))
+            .send(pipeline::outgoing(rh, renv, &payload)))
     }
 
     /// On a trace this hub conducts for a member, the message passed on to
@@ -616,7 +616,7 @@ impl Node {
             &m.h.marking,
             on_behalf_of,
         )?;
-        Ok(Some((fh, fenv, payload)))
+        Ok(Some(pipeline::outgoing(fh, fenv, &payload)))
     }
 
     /// A provider's consent (10.3): taken only from the participant that
