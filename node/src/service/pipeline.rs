@@ -25,10 +25,8 @@ use crate::policy::marking::Marking;
 use crate::store::traces::{self, EventRow, TraceRow};
 use crate::store::{StoreError, Write, Writes, audit, envelopes, outbox, photos};
 
-/// An envelope built and signed before the write: its header, the envelope
-/// and the payload in clear (ours to keep).
-/// An envelope this node sends: its header, the envelope, and what is
-/// stored of its payload.
+/// An envelope built and signed before the write: its header, the
+/// envelope, and what is stored of its payload.
 pub(crate) type Outgoing = (Header, pb::Envelope, OutgoingPayload);
 
 /// What is stored of an outgoing envelope's payload, settled when the
