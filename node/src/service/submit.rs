@@ -51,10 +51,8 @@ impl Plan {
     /// What an officer is shown of the plan (`itictl request plan`, the
     /// console). It takes the plan: its request may be tens of megabytes,
     /// of which the view keeps the first page of items.
-    pub fn view(mut self) -> pb::RoutingPlan {
-        let mut request = std::mem::take(&mut self.request);
-        let shown = ItemWindow::page(0).keep(&mut request.items);
-        self.shown_with(request, shown)
+    pub fn view(self) -> pb::RoutingPlan {
+        self.split().1
     }
 
     /// The request whole, and the view of the plan (with a page of it).

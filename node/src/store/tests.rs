@@ -411,6 +411,26 @@ fn envelope_of(h: &Header, payload: &pb::Payload) -> pb::Envelope {
     }
 }
 
+/// Stores an envelope as received or relayed; whether it was new.
+async fn insert_envelope(
+    store: &Store,
+    h: &Header,
+    direction: envelopes::Direction,
+    env: pb::Envelope,
+    payload: Option<pb::Payload>,
+    at: OffsetDateTime,
+) -> bool {
+    let h = h.clone();
+    store
+        .write(move |conn| {
+            boxed(async move {
+                envelopes::insert(conn, &h, direction, &env, payload.as_ref(), at).await
+            })
+        })
+        .await
+        .unwrap()
+}
+
 async fn check_envelopes(store: Store) {
     let at = t0();
     let (trace, case) = (TraceId::new_v7(at), CaseId::new_v7(at));
@@ -418,24 +438,11 @@ async fn check_envelopes(store: Store) {
     let payload = ack("first");
     let env = envelope_of(&h, &payload);
     let insert = |env: pb::Envelope, payload: Option<pb::Payload>| {
-        let h = h.clone();
-        store.write(move |conn| {
-            boxed(async move {
-                envelopes::insert(
-                    conn,
-                    &h,
-                    envelopes::Direction::In,
-                    &env,
-                    payload.as_ref(),
-                    at,
-                )
-                .await
-            })
-        })
+        insert_envelope(&store, &h, envelopes::Direction::In, env, payload, at)
     };
-    assert!(insert(env.clone(), Some(payload.clone())).await.unwrap());
+    assert!(insert(env.clone(), Some(payload.clone())).await);
     assert!(
-        !insert(env.clone(), Some(payload.clone())).await.unwrap(),
+        !insert(env.clone(), Some(payload.clone())).await,
         "the second insert of the same id is a duplicate"
     );
     assert_eq!(
@@ -485,24 +492,9 @@ async fn check_envelopes(store: Store) {
     let other_trace = TraceId::new_v7(at);
     let normalised = header(other_trace, case, at + Duration::milliseconds(500));
     let (held, sent) = (ack("Cafe\u{301}"), ack("Café"));
-    let (n, held_copy) = (normalised.clone(), held.clone());
     let env = envelope_of(&normalised, &sent);
-    store
-        .write(move |conn| {
-            boxed(async move {
-                envelopes::insert(
-                    conn,
-                    &n,
-                    envelopes::Direction::In,
-                    &env,
-                    Some(&held_copy),
-                    at,
-                )
-                .await
-            })
-        })
-        .await
-        .unwrap();
+    let in_ = envelopes::Direction::In;
+    insert_envelope(&store, &normalised, in_, env, Some(held.clone()), at).await;
     let got = envelopes::get_from_pool(store.pool(), normalised.id)
         .await
         .unwrap()
@@ -517,23 +509,9 @@ async fn check_envelopes(store: Store) {
     // trace's own history, and its content can be forgotten.
     let relayed_header = header(trace, case, at + Duration::seconds(1));
     let relayed = envelope_of(&relayed_header, &ack("relayed"));
-    let rh = relayed_header.clone();
-    let fresh = store
-        .write(move |conn| {
-            boxed(async move {
-                envelopes::insert(
-                    conn,
-                    &rh,
-                    envelopes::Direction::Relay,
-                    &relayed,
-                    None,
-                    at + Duration::seconds(1),
-                )
-                .await
-            })
-        })
-        .await
-        .unwrap();
+    let relay = envelopes::Direction::Relay;
+    let later = at + Duration::seconds(1);
+    let fresh = insert_envelope(&store, &relayed_header, relay, relayed, None, later).await;
     assert!(fresh);
     let history = envelopes::for_trace(store.pool(), trace).await.unwrap();
     assert_eq!(history.len(), 1);
