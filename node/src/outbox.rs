@@ -459,7 +459,7 @@ async fn deliver<D: Deliveries>(
     };
     let stored = match stored {
         Some(s) => Ok(Some(s)),
-        None => envelopes::get_from_pool(node.store().pool(), row.envelope_id).await,
+        None => envelopes::to_send(node.store().pool(), row.envelope_id).await,
     };
     let stored = match stored {
         Ok(Some(s)) => s,

@@ -191,7 +191,8 @@ impl Node {
         let mut members = self.members().await;
         members.sort();
         let mut on_behalf = HashMap::new();
-        for t in traces::all(self.store.pool()).await? {
+        for head in traces::all(self.store.pool()).await? {
+            let t = head.row();
             if let (crate::case::role::TraceRole::OnBehalf, Some(member)) =
                 (t.role, &t.on_behalf_of)
             {

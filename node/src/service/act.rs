@@ -24,7 +24,7 @@ use crate::policy::marking::{Marking, Restriction};
 use crate::policy::redact::conflicts_with_declared;
 use crate::store::boxed;
 use crate::store::envelopes::{self, Direction};
-use crate::store::traces::{self, ConsentRow, TraceRow};
+use crate::store::traces::{self, ConsentRow, TraceHead, TraceRow};
 
 /// One officer action, with its message.
 #[derive(Debug, Clone)]
@@ -541,20 +541,23 @@ impl Node {
         confirm_despite_declared: bool,
     ) -> ServiceResult<(Option<EnvelopeId>, pb::TraceSummary, Vec<String>)> {
         require_poc(officer, "act on traces")?;
-        let trace = traces::get_from_pool(self.store.pool(), trace_id)
+        // An action reads the request's marking and where it went, never
+        // its items: the trace is read as a head.
+        let head = traces::head_from_pool(self.store.pool(), trace_id)
             .await?
             .ok_or_else(|| ServiceError::NotFound(format!("no trace {trace_id}")))?;
+        let trace = head.row();
         if trace.role == TraceRole::Informed {
             return self.close_information(officer, trace, action).await;
         }
-        check_side(&action, &trace)?;
+        check_side(&action, trace)?;
         let ctx = Context {
             us: self.participant().clone(),
             now: self.now(),
             responses: self.responses_of(trace_id).await?,
         };
-        let checked = action.check(&trace, &ctx, confirm_despite_declared)?;
-        let marking = message_marking(&action, &trace, &ctx)?;
+        let checked = action.check(trace, &ctx, confirm_despite_declared)?;
+        let marking = message_marking(&action, trace, &ctx)?;
         let step = action.step();
         let name = action.name();
         let awaiting = match &action {
@@ -565,12 +568,18 @@ impl Node {
             Action::Resubmit(r) => r.request.clone(),
             _ => None,
         };
+        let resubmitted = new_request.as_ref().map(|r| {
+            (
+                crate::case::completeness::check(r),
+                crate::bounds::flags_of(r),
+            )
+        });
         let mut payload = action.into_payload();
         let flags = crate::bounds::check(&mut payload, ctx.now)?;
         let mut warnings = checked.warnings;
         warnings.extend(flags.iter().map(crate::bounds::warning));
         let detail = crate::case::kinds::facts(&payload);
-        let outgoing = self.own_message(&trace, payload, marking)?;
+        let outgoing = self.own_message(trace, payload, marking)?;
         let envelope_id = outgoing.0.id;
         let mut t = Transition::new(Change::Step {
             trace_id,
@@ -578,15 +587,17 @@ impl Node {
             delay_until: checked.delay_until,
             check: Arc::new(|_| Ok(())),
             update: Arc::new(move |t| {
-                if let Some(request) = new_request.clone() {
-                    t.missing = crate::case::completeness::check(&request);
-                    t.flags = crate::bounds::flags_of(&request);
-                    let marking = crate::store::provenance::held_under(request.marking.as_ref());
-                    t.request = Marked::new(request, marking, Source::us());
+                if let Some((missing, flags)) = resubmitted.clone() {
+                    t.missing = missing;
+                    t.flags = flags;
                 }
                 if let Some(a) = awaiting {
                     t.awaiting = a;
                 }
+            }),
+            request: new_request.map(|request| {
+                let marking = crate::store::provenance::held_under(request.marking.as_ref());
+                Box::new(Marked::new(request, marking, Source::us()))
             }),
         })
         .event(Event::new(name, Actor::Officer(officer.clone()), detail).about(envelope_id))
@@ -601,10 +612,10 @@ impl Node {
         }
         let updated = self.commit(t).await?;
         self.wake_outbox();
-        let consents = super::views::consents_of_case(self, updated.case_id).await?;
+        let consents = super::views::consents_of_case(self, updated.row().case_id).await?;
         Ok((
             Some(envelope_id),
-            self.summary(officer.role, &updated, &consents),
+            self.head_summary(officer.role, &updated, &consents),
             warnings,
         ))
     }
@@ -614,7 +625,7 @@ impl Node {
     async fn close_information(
         &self,
         officer: &Officer,
-        trace: TraceRow,
+        trace: &TraceRow,
         action: Action,
     ) -> ServiceResult<(Option<EnvelopeId>, pb::TraceSummary, Vec<String>)> {
         if !matches!(action, Action::Close(_)) {
@@ -632,6 +643,7 @@ impl Node {
                 t.state = TraceState::Closed;
                 t.awaiting = Awaiting::Nothing;
             }),
+            request: None,
         })
         .event(Event::new(
             "closed",
@@ -641,7 +653,7 @@ impl Node {
         let updated = self.commit(t).await?;
         Ok((
             None,
-            self.summary(officer.role, &updated, &Default::default()),
+            self.head_summary(officer.role, &updated, &Default::default()),
             vec![],
         ))
     }
@@ -674,6 +686,17 @@ impl Node {
         payload: pb::Payload,
         marking: Marking,
     ) -> ServiceResult<pipeline::Outgoing> {
+        Ok(self.own_message_keeping(trace, payload, marking)?.0)
+    }
+
+    /// [`Node::own_message`], and the payload as sent, for a caller that
+    /// keeps it (a new trace keeps its request) rather than copy it first.
+    pub(crate) fn own_message_keeping(
+        &self,
+        trace: &TraceRow,
+        payload: pb::Payload,
+        marking: Marking,
+    ) -> ServiceResult<(pipeline::Outgoing, pb::Payload)> {
         // An on-behalf trace is conducted by the hub: messages go to it.
         let destination: ParticipantId = match &trace.on_behalf_of {
             Some(hub) if trace.role.is_requesting() && hub.is_hub() => hub.clone(),
@@ -697,11 +720,11 @@ impl Node {
             &marking,
             None,
         )?;
-        Ok(pipeline::outgoing(header, env, &payload))
+        Ok((pipeline::outgoing(header, env, &payload), payload))
     }
 
     /// Writes a transition in one job; the trace as it now stands.
-    pub(crate) async fn commit(&self, t: Transition) -> ServiceResult<TraceRow> {
+    pub(crate) async fn commit(&self, t: Transition) -> ServiceResult<TraceHead> {
         let policy = self.config.deadlines;
         let now = self.now();
         self.store

@@ -169,13 +169,13 @@ impl Node {
                         received_at: receipt.received_at,
                         signed: receipt.signed.clone(),
                     }));
-                    let Some(trace) = traces::get(conn, trace_id).await? else {
+                    let Some(trace) = traces::head(conn, trace_id).await? else {
                         return writes.execute(conn).await;
                     };
                     record_event_after(
                         conn,
                         writes,
-                        &trace,
+                        trace.row(),
                         "relayed",
                         &Actor::Participant(receipt.receiver.clone()),
                         fact::fact("history-relayed", [fact::text("hub", &receipt.receiver)]),
@@ -213,11 +213,11 @@ impl Node {
                         envelopes::forget_payload(conn, id).await?;
                         super::queue_outgoing(conn, tell, now).await?;
                     }
-                    match traces::get(conn, trace_id).await? {
+                    match traces::head(conn, trace_id).await? {
                         Some(trace) => {
                             record_event(
                                 conn,
-                                &trace,
+                                trace.row(),
                                 "delivery_refused",
                                 &Actor::Node,
                                 crate::case::kinds::not_delivered(&error),

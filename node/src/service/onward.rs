@@ -21,7 +21,7 @@ use crate::policy::gate::{Audience, Refusal, Released, Whole, release};
 use crate::policy::marking::Marking;
 use crate::report::{Report, Reported};
 use crate::store::envelopes::{self, Direction, StoredEnvelope};
-use crate::store::traces::{self, TraceRow};
+use crate::store::traces::{self, TraceHead, TraceRow};
 use crate::store::{audit, boxed};
 
 pub(crate) fn refused(r: Refusal) -> ServiceError {
@@ -184,7 +184,7 @@ impl Node {
         let in_range = |t: &&TraceRow| {
             from.is_none_or(|f| t.opened_at >= f) && to.is_none_or(|e| t.opened_at <= e)
         };
-        let traces: Vec<&TraceRow> = all.iter().filter(in_range).collect();
+        let traces: Vec<&TraceRow> = all.iter().map(TraceHead::row).filter(in_range).collect();
         let now = self.now();
         let counts = TraceCounts::of(&traces, now);
         let (details, withheld) = self.reportable_responses(&traces).await?;

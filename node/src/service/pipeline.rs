@@ -20,9 +20,9 @@ use crate::case::machine::{Step, transition};
 use crate::deadlines::{self, DeadlinePolicy};
 use crate::envelope::Header;
 use crate::ids::{EnvelopeId, TraceId};
-use crate::policy::marked::Source;
+use crate::policy::marked::{Marked, Source};
 use crate::policy::marking::Marking;
-use crate::store::traces::{self, EventRow, TraceRow};
+use crate::store::traces::{self, EventRow, TraceHead, TraceRow};
 use crate::store::{StoreError, Write, Writes, audit, envelopes, outbox, photos};
 
 /// An envelope built and signed before the write: its header, the
@@ -93,14 +93,15 @@ impl Event {
 /// an `Arc`, like [`Update`], so that a transition can be cloned: on
 /// PostgreSQL its write job may run again (`store::Store::write`).
 pub(crate) type Check = Arc<dyn Fn(&TraceRow) -> ServiceResult<()> + Send + Sync>;
-/// A change of the trace as stored, after its step.
+/// A change of the trace as stored (its request a head: see
+/// `Change::Step::request`), after its step.
 pub(crate) type Update = Arc<dyn Fn(&mut TraceRow) + Send + Sync>;
 
 /// What a transition does to its trace.
 #[derive(Clone)]
 pub(crate) enum Change {
-    /// A new trace (no trace of that id may exist yet).
-    Open(Box<TraceRow>),
+    /// A new trace (no trace of that id may exist yet): see [`Change::open`].
+    Open(Box<NewTrace>),
     /// A step of the lifecycle (or none), then `update`, on the trace as
     /// stored.
     Step {
@@ -112,12 +113,36 @@ pub(crate) enum Change {
         /// sender is a party to it, on the right side...).
         check: Check,
         update: Update,
+        /// The request this step puts in place of the trace's (a
+        /// resubmission, a draft sent). Every other step reads and writes
+        /// its trace without the request, which can be tens of megabytes:
+        /// `update` sees the request's first items only, and what it
+        /// changes of it is not written.
+        request: Option<Box<Marked<pb::TraceRequest>>>,
     },
     /// Nothing changes on the trace; events are recorded on it.
     Note(TraceId),
 }
 
+/// A new trace as it will be written, settled when the transition is made:
+/// its row's write, its request encoded, and its head. The request itself
+/// (150 MB decoded, for a request of 100,000 items) need not wait for the
+/// write.
+#[derive(Clone)]
+pub(crate) struct NewTrace {
+    insert: Write,
+    head: TraceHead,
+}
+
 impl Change {
+    /// Opens `trace`.
+    pub fn open(trace: TraceRow) -> Change {
+        Change::Open(Box::new(NewTrace {
+            insert: traces::insert_write(&trace),
+            head: TraceHead::of(trace),
+        }))
+    }
+
     /// A step with no extra checks or updates.
     pub fn step(trace_id: TraceId, step: Step) -> Change {
         Change::Step {
@@ -126,6 +151,7 @@ impl Change {
             delay_until: None,
             check: Arc::new(|_| Ok(())),
             update: Arc::new(|_| {}),
+            request: None,
         }
     }
 }
@@ -168,25 +194,26 @@ impl Transition {
 
 /// Writes `t` inside a write job, after `pending` (writes of the caller's,
 /// sent to the database with the first of these). Returns the trace as it
-/// now stands.
+/// now stands, its request as a head.
 pub(crate) async fn apply(
     conn: &mut AnyConnection,
     pending: &mut Writes,
     t: Transition,
     policy: &DeadlinePolicy,
     now: OffsetDateTime,
-) -> ServiceResult<TraceRow> {
+) -> ServiceResult<TraceHead> {
     let mut writes = std::mem::take(pending);
     let trace = match t.change {
-        Change::Open(trace) => {
-            if traces::get(conn, trace.trace_id).await?.is_some() {
+        Change::Open(new) => {
+            let NewTrace { insert, head } = *new;
+            let trace_id = head.row().trace_id;
+            if traces::exists(conn, trace_id).await? {
                 return Err(ServiceError::FailedPrecondition(format!(
-                    "trace {} already exists here",
-                    trace.trace_id
+                    "trace {trace_id} already exists here"
                 )));
             }
-            writes.push(traces::insert_write(&trace));
-            *trace
+            writes.push(insert);
+            head
         }
         Change::Step {
             trace_id,
@@ -194,23 +221,21 @@ pub(crate) async fn apply(
             delay_until,
             check,
             update,
+            request,
         } => {
-            let mut trace = traces::get(conn, trace_id).await?.ok_or_else(|| {
-                ServiceError::FailedPrecondition(format!("no trace {trace_id} here"))
-            })?;
-            check(&trace)?;
-            if let Some(step) = step {
-                trace.state = transition(trace.state, step)?;
-                trace.due = deadlines::after_step(policy, trace.due, step, now, delay_until);
-            }
-            update(&mut trace);
-            trace.updated_at = now;
-            writes.push(traces::update_write(&trace));
-            trace
+            let head = stored_head(conn, trace_id).await?;
+            check(head.row())?;
+            step_writes(
+                &mut writes,
+                head,
+                (step, delay_until),
+                &update,
+                request,
+                policy,
+                now,
+            )?
         }
-        Change::Note(trace_id) => traces::get(conn, trace_id)
-            .await?
-            .ok_or_else(|| ServiceError::FailedPrecondition(format!("no trace {trace_id} here")))?,
+        Change::Note(trace_id) => stored_head(conn, trace_id).await?,
     };
     for w in t.writes {
         writes.push(w);
@@ -219,10 +244,54 @@ pub(crate) async fn apply(
         outgoing_writes(&mut writes, outgoing, now);
     }
     for event in &t.events {
-        record(conn, &mut writes, &trace, event, now).await?;
+        record(conn, &mut writes, trace.row(), event, now).await?;
     }
     writes.execute(conn).await?;
     Ok(trace)
+}
+
+async fn stored_head(conn: &mut AnyConnection, trace_id: TraceId) -> ServiceResult<TraceHead> {
+    traces::head(conn, trace_id)
+        .await?
+        .ok_or_else(|| ServiceError::FailedPrecondition(format!("no trace {trace_id} here")))
+}
+
+/// Takes `step` on the trace, updates it, and writes it back: without its
+/// request, unless the step puts a new one in its place.
+fn step_writes(
+    writes: &mut Writes,
+    mut head: TraceHead,
+    (step, delay_until): (Option<Step>, Option<OffsetDateTime>),
+    update: &Update,
+    request: Option<Box<Marked<pb::TraceRequest>>>,
+    policy: &DeadlinePolicy,
+    now: OffsetDateTime,
+) -> ServiceResult<TraceHead> {
+    let trace = head.row_mut();
+    if let Some(step) = step {
+        trace.state = transition(trace.state, step)?;
+        trace.due = deadlines::after_step(policy, trace.due, step, now, delay_until);
+    }
+    // Before `update`, which may date something by it (a resubmission's
+    // arrival): it used to see the trace's previous change.
+    trace.updated_at = now;
+    let before = trace.request.clone();
+    update(trace);
+    debug_assert!(
+        trace.request == before,
+        "a step's update changed the request: put it in Change::Step::request"
+    );
+    match request {
+        None => {
+            writes.push(traces::progress_write(&head));
+            Ok(head)
+        }
+        Some(request) => {
+            let whole = head.with_request(*request);
+            writes.push(traces::update_write(&whole));
+            Ok(TraceHead::of(whole))
+        }
+    }
 }
 
 /// The writes that store an outgoing envelope and queue it.

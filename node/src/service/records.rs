@@ -126,14 +126,16 @@ impl Registry {
         trace_id: TraceId,
     ) -> ServiceResult<Option<pb::DraftView>> {
         let own = self.own_state()?;
+        // Asked first: a node without records need not read the request,
+        // which can be tens of megabytes.
+        let (with_records, sources) = self.domains_with_records().await?;
+        if with_records.is_empty() {
+            return Ok(None);
+        }
         let Some(trace) = traces::get_from_pool(self.store.pool(), trace_id).await? else {
             return Ok(None);
         };
         if trace.role != TraceRole::Requested {
-            return Ok(None);
-        }
-        let (with_records, sources) = self.domains_with_records().await?;
-        if with_records.is_empty() {
             return Ok(None);
         }
         let designation = self.designation().await?;
@@ -923,9 +925,9 @@ impl Node {
         let mut weapons = Vec::new();
         for r in rstore::recovered(pool).await? {
             let progress = match r.drafted_trace.as_deref().and_then(|t| t.parse().ok()) {
-                Some(t) => traces::get_from_pool(pool, t)
+                Some(t) => traces::head_from_pool(pool, t)
                     .await?
-                    .map(|t| t.state.as_str().to_string())
+                    .map(|t| t.row().state.as_str().to_string())
                     .unwrap_or_default(),
                 None if r.investigation_case.is_some() => "domestic investigation".into(),
                 None => String::new(),

@@ -314,16 +314,18 @@ impl Node {
             plan.possibly_missing.clone(),
             plan.flags.clone(),
         );
-        // The request may be tens of megabytes: the trace keeps one copy,
-        // the message takes the other, the reply shows a page of it.
+        // The request may be tens of megabytes and is held once: the
+        // message is made of it, then the trace takes it; the reply shows a
+        // page of it.
         let (request, view) = plan.split();
-        let trace = TraceRow {
+        let mut trace = TraceRow {
             trace_id,
             case_id,
             role: TraceRole::Requester,
             counterpart: ParticipantId::State(state),
             state: transition(TraceState::Drafted, Step::Send)?,
-            request: Marked::new(request.clone(), marking.clone(), Source::us()),
+            // Until the message is made.
+            request: Marked::new(pb::TraceRequest::default(), marking.clone(), Source::us()),
             draft: None,
             awaiting: Awaiting::Nothing,
             on_behalf_of: on_behalf_hub.clone(),
@@ -341,16 +343,25 @@ impl Node {
             }),
             None => pb::payload::Body::Request(request),
         };
-        let (header, env, payload) = self.own_message(
+        let ((header, env, payload), as_sent) = self.own_message_keeping(
             &trace,
             pb::Payload {
                 body: Some(payload),
             },
-            marking,
+            marking.clone(),
         )?;
+        let request = match as_sent.body {
+            Some(pb::payload::Body::Request(r)) => Some(r),
+            Some(pb::payload::Body::OnBehalfRequest(r)) => r.request,
+            _ => None,
+        }
+        .ok_or_else(|| {
+            ServiceError::Internal("the request went missing from its message".into())
+        })?;
+        trace.request = Marked::new(request, marking, Source::us());
         let actor = Actor::Officer(officer.clone());
         let envelope_id = header.id;
-        let mut t = Transition::new(Change::Open(Box::new(trace)));
+        let mut t = Transition::new(Change::open(trace));
         if let Some(note) = override_note {
             t = t.event(Event::new("routing_override", actor.clone(), note));
         }
@@ -467,12 +478,12 @@ impl Node {
             check: Arc::new(|_| Ok(())),
             update: Arc::new(move |t| {
                 t.counterpart = counterpart.clone();
-                t.request = request.clone();
                 t.draft = provenance.clone();
                 t.missing = missing.clone();
                 t.flags = flags.clone();
                 t.awaiting = Awaiting::Nothing;
             }),
+            request: Some(Box::new(request)),
         })
         .event(
             Event::new(
@@ -561,6 +572,7 @@ impl Node {
             delay_until: None,
             check: Arc::new(|_| Ok(())),
             update: Arc::new(|t| t.awaiting = Awaiting::Consent),
+            request: None,
         })
         .event(Event::new(
             "waiting_for_consent",

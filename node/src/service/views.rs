@@ -26,7 +26,7 @@ use crate::policy::marked::Marked;
 use crate::policy::marking::{Marking, Tlp};
 use crate::store::envelopes::{self, Direction, StoredEnvelope};
 use crate::store::outbox::{self, OutboxRow, OutboxState};
-use crate::store::traces::{self, EventRow, TraceRow};
+use crate::store::traces::{self, EventRow, TraceHead, TraceRow};
 use crate::store::{audit, boxed};
 
 /// A short description of the items of a request (already released).
@@ -88,6 +88,11 @@ impl Node {
     /// A trace's summary line, as `role` may see it.
     pub fn summary(&self, role: Role, t: &TraceRow, consents: &Consents) -> pb::TraceSummary {
         self.summary_counting(role, t, None, consents)
+    }
+
+    /// [`Node::summary`] of a trace read with its first items only.
+    pub fn head_summary(&self, role: Role, t: &TraceHead, consents: &Consents) -> pb::TraceSummary {
+        self.summary_counting(role, t.row(), Some(t.items_total()), consents)
     }
 
     /// [`Node::summary`]; `items_total`: of a trace read with its first
@@ -182,10 +187,7 @@ impl Node {
         let (rows, next) = traces::page_matching(self.store.pool(), after, size, keep).await?;
         let summaries = rows
             .iter()
-            .map(|t| {
-                let total = Some(t.items_total());
-                self.summary_counting(officer.role, t.row(), total, &Consents::none())
-            })
+            .map(|t| self.head_summary(officer.role, t, &Consents::none()))
             .collect();
         Ok((summaries, next))
     }
@@ -193,17 +195,14 @@ impl Node {
     /// Resolves a case id or a trace id to a case.
     async fn resolve_case(&self, id: &str) -> ServiceResult<CaseId> {
         if let Ok(trace_id) = id.parse::<TraceId>()
-            && let Some(t) = traces::get_from_pool(self.store.pool(), trace_id).await?
+            && let Some(t) = traces::head_from_pool(self.store.pool(), trace_id).await?
         {
-            return Ok(t.case_id);
+            return Ok(t.row().case_id);
         }
         let case_id: CaseId = id
             .parse()
             .map_err(|e: crate::ids::IdError| ServiceError::invalid("id", e.to_string()))?;
-        if traces::for_case(self.store.pool(), case_id)
-            .await?
-            .is_empty()
-        {
+        if !traces::case_exists(self.store.pool(), case_id).await? {
             return Err(ServiceError::NotFound(format!("no case or trace {id}")));
         }
         Ok(case_id)
@@ -487,7 +486,7 @@ impl Node {
         &self,
         id: crate::ids::EnvelopeId,
     ) -> ServiceResult<Option<Option<usize>>> {
-        Ok(envelopes::get_from_pool(self.store.pool(), id)
+        Ok(envelopes::signed(self.store.pool(), id)
             .await?
             .map(|e| e.header.sealing.map(|_| e.envelope.payload.len())))
     }

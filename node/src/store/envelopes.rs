@@ -207,13 +207,26 @@ pub fn forget_payload_write(id: EnvelopeId) -> Write {
     .forgetting_content()
 }
 
-fn from_row(row: &sqlx::any::AnyRow) -> Result<StoredEnvelope, StoreError> {
+/// The envelope and its header, of a row's `envelope` and `direction`.
+fn signed_from_row(row: &sqlx::any::AnyRow) -> Result<SignedEnvelope, StoreError> {
     let bytes: Vec<u8> = row.try_get("envelope")?;
     let envelope = pb::Envelope::decode(bytes.as_slice())
         .map_err(|e| StoreError::corrupt(format!("stored envelope: {e}")))?;
     let header = Header::decode(&envelope.header)
         .map_err(|e| StoreError::corrupt(format!("stored envelope header: {e}")))?;
-    let direction = Direction::parse(&row.try_get::<String, _>("direction")?)?;
+    Ok(SignedEnvelope {
+        header,
+        direction: Direction::parse(&row.try_get::<String, _>("direction")?)?,
+        envelope,
+    })
+}
+
+fn from_row(row: &sqlx::any::AnyRow) -> Result<StoredEnvelope, StoreError> {
+    let SignedEnvelope {
+        header,
+        direction,
+        envelope,
+    } = signed_from_row(row)?;
     let payload = held_payload(&header, direction, &envelope, row.try_get("payload")?)?;
     let mut stored = StoredEnvelope {
         header,
@@ -250,6 +263,53 @@ pub async fn get_from_pool(
 ) -> Result<Option<StoredEnvelope>, StoreError> {
     let mut conn = pool.acquire().await?;
     get(&mut conn, id).await
+}
+
+/// An envelope as signed, its payload not decoded: what a receipt is
+/// checked against, and what says who sent it where. A request's payload
+/// can be tens of megabytes, and 150 MB decoded.
+#[derive(Debug, Clone)]
+pub struct SignedEnvelope {
+    pub header: Header,
+    pub direction: Direction,
+    pub envelope: pb::Envelope,
+}
+
+/// An envelope to send. The delivery loop sends it as signed and never
+/// reads its content, so its payload is decoded only when it still waits
+/// for its destination's sealing key (it is built from the payload then):
+/// a hub decoded a 36 MB request it relayed at every attempt.
+pub async fn to_send(pool: &AnyPool, id: EnvelopeId) -> Result<Option<StoredEnvelope>, StoreError> {
+    let row = sqlx::query("SELECT direction, stored_at, envelope FROM envelopes WHERE id = $1")
+        .bind(id.to_string())
+        .fetch_optional(pool)
+        .await?;
+    let Some(row) = row else {
+        return Ok(None);
+    };
+    let SignedEnvelope {
+        header,
+        direction,
+        envelope,
+    } = signed_from_row(&row)?;
+    if crate::envelope::is_waiting_for_key(&envelope) {
+        return get_from_pool(pool, id).await;
+    }
+    Ok(Some(StoredEnvelope {
+        header,
+        direction,
+        stored_at: from_millis(row.try_get("stored_at")?),
+        envelope,
+        payload: None,
+    }))
+}
+
+pub async fn signed(pool: &AnyPool, id: EnvelopeId) -> Result<Option<SignedEnvelope>, StoreError> {
+    let row = sqlx::query("SELECT direction, envelope FROM envelopes WHERE id = $1")
+        .bind(id.to_string())
+        .fetch_optional(pool)
+        .await?;
+    row.as_ref().map(signed_from_row).transpose()
 }
 
 /// Every envelope of a trace, in the order stored.

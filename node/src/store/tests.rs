@@ -77,6 +77,7 @@ both_backends! {
     check_first_write_of_a_job_counts_its_own_rows => sqlite_first_write_of_a_job_counts_its_own_rows, postgres_first_write_of_a_job_counts_its_own_rows;
     check_envelopes => sqlite_envelopes, postgres_envelopes;
     check_traces => sqlite_traces, postgres_traces;
+    check_a_step_on_a_head_keeps_the_request_whole => sqlite_a_step_on_a_head_keeps_the_request_whole, postgres_a_step_on_a_head_keeps_the_request_whole;
     check_an_event_from_before_facts_shows_its_english => sqlite_an_event_from_before_facts_shows_its_english, postgres_an_event_from_before_facts_shows_its_english;
     check_outbox_claims => sqlite_outbox_claims, postgres_outbox_claims;
     check_outbox_due => sqlite_outbox_due, postgres_outbox_due;
@@ -672,7 +673,12 @@ async fn check_traces(store: Store) {
     assert_eq!(in_case, vec![u.clone(), other.clone()]);
     let all = traces::all(store.pool()).await.unwrap();
     assert_eq!(all.len(), 2);
-    assert_eq!(all[0], u, "most recently updated first");
+    assert_eq!(
+        all[0].row().trace_id,
+        u.trace_id,
+        "most recently updated first"
+    );
+    assert_eq!(all[0].row().state, u.state);
     let due = traces::with_deadline_before(store.pool(), at + Duration::days(3))
         .await
         .unwrap();
@@ -758,6 +764,60 @@ async fn check_traces(store: Store) {
             .await
             .unwrap(),
         vec![consent]
+    );
+}
+
+/// A step that reads its trace as a head (the request's first items only)
+/// writes back what it changed, never the cut request.
+async fn check_a_step_on_a_head_keeps_the_request_whole(store: Store) {
+    let at = t0();
+    let mut whole = trace_row(at);
+    whole.request = whole.request.map(|mut r| {
+        r.items = (0..5)
+            .map(|i| pb::RecoveredItem {
+                item_ref: format!("exhibit {i}"),
+                quantity: 1,
+                ..Default::default()
+            })
+            .collect();
+        r
+    });
+    let row = whole.clone();
+    store
+        .write(move |conn| boxed(async move { traces::insert(conn, &row).await }))
+        .await
+        .unwrap();
+
+    let mut head = traces::head_from_pool(store.pool(), whole.trace_id)
+        .await
+        .unwrap()
+        .expect("the trace's head");
+    assert_eq!(head.items_total(), 5);
+    let shown = head.row().request.within_node(|r| r.items.len());
+    assert_eq!(shown, traces::TraceHead::HEAD_ITEMS);
+    let step = head.row_mut();
+    step.state = TraceState::Acknowledged;
+    step.awaiting = crate::case::role::Awaiting::ConsentAsked;
+    step.received_at = Some(at + Duration::seconds(3));
+    step.updated_at = at + Duration::seconds(4);
+    let write = traces::progress_write(&head);
+    store
+        .write(move |conn| boxed(async move { write.execute(conn).await }))
+        .await
+        .unwrap();
+
+    let mut expected = whole.clone();
+    expected.state = TraceState::Acknowledged;
+    expected.awaiting = crate::case::role::Awaiting::ConsentAsked;
+    expected.received_at = Some(at + Duration::seconds(3));
+    expected.updated_at = at + Duration::seconds(4);
+    let got = traces::get_from_pool(store.pool(), whole.trace_id)
+        .await
+        .unwrap();
+    assert_eq!(
+        got,
+        Some(expected),
+        "the step is written and the request kept whole"
     );
 }
 

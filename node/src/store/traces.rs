@@ -157,6 +157,34 @@ impl TraceHead {
     pub fn items_total(&self) -> usize {
         self.items_total
     }
+
+    /// The head of a row held whole: its request cut to its first items.
+    pub fn of(row: TraceRow) -> TraceHead {
+        let items_total = row.request.within_node(|r| r.items.len());
+        let row = TraceRow {
+            request: row.request.map(|mut r| {
+                r.items.truncate(Self::HEAD_ITEMS);
+                r
+            }),
+            ..row
+        };
+        TraceHead { row, items_total }
+    }
+
+    /// The row, for a step to change: [`progress_write`] writes it back,
+    /// its request aside.
+    pub fn row_mut(&mut self) -> &mut TraceRow {
+        &mut self.row
+    }
+
+    /// The head with `request` in place of its own (a resubmission, a draft
+    /// sent): a whole row again, for [`update_write`].
+    pub fn with_request(self, request: Marked<pb::TraceRequest>) -> TraceRow {
+        TraceRow {
+            request,
+            ..self.row
+        }
+    }
 }
 
 fn head_from_row(row: &sqlx::any::AnyRow) -> Result<TraceHead, StoreError> {
@@ -311,6 +339,54 @@ pub fn update_write(t: &TraceRow) -> Write {
     .bind(t.trace_id.to_string())
 }
 
+/// Writes back what a step changes of a trace read as a head: everything
+/// but its request and what goes with it (its sources, its draft's fields,
+/// its duplicate key), which a head does not hold whole.
+pub fn progress_write(head: &TraceHead) -> Write {
+    let t = &head.row;
+    Write::new(
+        "UPDATE traces SET state = $1, received_at = $2, ack_due = $3, response_due = $4, \
+         updated_at = $5, missing = $6, counterpart = $7, awaiting = $8, flags = $9 \
+         WHERE trace_id = $10",
+    )
+    .bind(t.state.as_str())
+    .bind(opt_ms(t.received_at))
+    .bind(opt_ms(t.due.acknowledgement))
+    .bind(opt_ms(t.due.response))
+    .bind(to_millis(t.updated_at))
+    .bind(missing_json(&t.missing))
+    .bind(t.counterpart.to_string())
+    .bind(t.awaiting.as_str())
+    .bind(flags_json(&t.flags))
+    .bind(t.trace_id.to_string())
+}
+
+/// The trace `id`, its request read as a head: what a step that leaves the
+/// request as it is needs. A step on a trace of a 100,000-item request
+/// used to decode it whole (some 150 MB) and write it back unchanged.
+pub async fn head(conn: &mut AnyConnection, id: TraceId) -> Result<Option<TraceHead>, StoreError> {
+    let row = sqlx::query(composed(format!(
+        "SELECT {TRACE_COLUMNS} FROM traces WHERE trace_id = $1"
+    )))
+    .bind(id.to_string())
+    .fetch_optional(conn)
+    .await?;
+    row.as_ref().map(head_from_row).transpose()
+}
+
+pub async fn head_from_pool(pool: &AnyPool, id: TraceId) -> Result<Option<TraceHead>, StoreError> {
+    let mut conn = pool.acquire().await?;
+    head(&mut conn, id).await
+}
+
+pub async fn exists(conn: &mut AnyConnection, id: TraceId) -> Result<bool, StoreError> {
+    let row = sqlx::query("SELECT 1 AS one FROM traces WHERE trace_id = $1")
+        .bind(id.to_string())
+        .fetch_optional(conn)
+        .await?;
+    Ok(row.is_some())
+}
+
 pub async fn get(conn: &mut AnyConnection, id: TraceId) -> Result<Option<TraceRow>, StoreError> {
     let row = sqlx::query(composed(format!(
         "SELECT {TRACE_COLUMNS} FROM traces WHERE trace_id = $1"
@@ -340,6 +416,14 @@ pub async fn sent_with_key(pool: &AnyPool, key: &str) -> Result<Option<TraceRow>
     row.as_ref().map(trace_from_row).transpose()
 }
 
+pub async fn case_exists(pool: &AnyPool, case: CaseId) -> Result<bool, StoreError> {
+    let row = sqlx::query("SELECT 1 AS one FROM traces WHERE case_id = $1 LIMIT 1")
+        .bind(case.to_string())
+        .fetch_optional(pool)
+        .await?;
+    Ok(row.is_some())
+}
+
 pub async fn for_case(pool: &AnyPool, case: CaseId) -> Result<Vec<TraceRow>, StoreError> {
     let rows = sqlx::query(composed(format!(
         "SELECT {TRACE_COLUMNS} FROM traces WHERE case_id = $1 ORDER BY opened_at, trace_id"
@@ -350,13 +434,15 @@ pub async fn for_case(pool: &AnyPool, case: CaseId) -> Result<Vec<TraceRow>, Sto
     rows.iter().map(trace_from_row).collect()
 }
 
-pub async fn all(pool: &AnyPool) -> Result<Vec<TraceRow>, StoreError> {
+/// Every trace, most recently updated first, as heads: for figures (the
+/// clause 12 report, a hub's statistics), which need no items.
+pub async fn all(pool: &AnyPool) -> Result<Vec<TraceHead>, StoreError> {
     let rows = sqlx::query(composed(format!(
         "SELECT {TRACE_COLUMNS} FROM traces ORDER BY updated_at DESC, trace_id"
     )))
     .fetch_all(pool)
     .await?;
-    rows.iter().map(trace_from_row).collect()
+    rows.iter().map(head_from_row).collect()
 }
 
 /// A page of the traces `keep` accepts, newest first (trace ids are

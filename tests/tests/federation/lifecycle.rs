@@ -529,18 +529,30 @@ async fn an_incomplete_request_is_returned_unless_declared_incomplete_or_queued(
     assert!(returned.automatic);
 
     // Resubmitted complete: both sides agree, and BEL can acknowledge it.
+    // The completed request takes the place of the first on both sides,
+    // and BEL's deadlines count from its arrival (10.1).
+    let mut completed = fixtures::fal_request();
+    completed.requester_reference = "GHA-NCB-2026-0042 (completed)".into();
+    f.advance(time::Duration::hours(2));
     act(
         &mut gha,
         &trace,
         Action::Resubmit(pb::Resubmission {
-            request: Some(fixtures::fal_request()),
+            request: Some(completed),
             note: "Purpose and intended use added".into(),
         }),
     )
     .await?;
     let at_bel = f.until_state("BEL", &trace, "resubmitted").await?;
     assert!(at_bel.missing.is_empty(), "{:?}", at_bel.missing);
-    f.until_state("GHA", &trace, "resubmitted").await?;
+    assert_eq!(at_bel.requester_reference, "GHA-NCB-2026-0042 (completed)");
+    assert_ne!(at_bel.received_at, at_bel.opened_at);
+    assert_eq!(
+        at_bel.received_at, at_bel.updated_at,
+        "BEL received the completed request when it took it"
+    );
+    let at_gha = f.until_state("GHA", &trace, "resubmitted").await?;
+    assert_eq!(at_gha.requester_reference, "GHA-NCB-2026-0042 (completed)");
     acknowledge(&mut f, &trace).await?;
 
     // A request that declares it cannot provide everything is kept for the

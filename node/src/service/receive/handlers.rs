@@ -27,7 +27,7 @@ use crate::policy::marked::{Marked, Provider, Source};
 use crate::policy::marking::Restriction;
 use crate::store::envelopes::{self, Direction};
 use crate::store::provenance::held_under;
-use crate::store::traces::{self, ConsentRow, TraceRow};
+use crate::store::traces::{self, ConsentRow, TraceHead, TraceRow};
 use crate::store::{Writes, audit, outbox};
 
 /// What an incoming envelope does. `Clone`: its write job may run again.
@@ -140,7 +140,7 @@ async fn failed(
         )
         .await?;
     }
-    if traces::get(conn, row.trace_id).await?.is_some() {
+    if traces::exists(conn, row.trace_id).await? {
         let t = Transition::new(Change::Note(row.trace_id)).event(
             Event::new(
                 "delivery_refused",
@@ -295,7 +295,7 @@ impl Node {
             ));
         }
         let returned = self.auto_return(&trace, cannot_provide_all, &missing)?;
-        let mut out = vec![Transition::new(Change::Open(Box::new(trace))).event(received)];
+        let mut out = vec![Transition::new(Change::open(trace)).event(received)];
         out.extend(returned);
         Ok(out)
     }
@@ -370,7 +370,13 @@ impl Node {
         let forward = self.pass_on(m).await?;
         let h = m.h.clone();
         let source = m.source();
-        let resubmitted = new_request.clone();
+        let resubmitted = new_request
+            .as_ref()
+            .map(|r| (completeness::check(r), crate::bounds::flags_of(r)));
+        let completion = new_request
+            .as_ref()
+            .zip(resubmitted.as_ref())
+            .map(|(r, (missing, _))| (r.cannot_provide_all, missing.clone()));
         let mut out = vec![
             Transition::new(Change::Step {
                 trace_id: m.h.trace_id,
@@ -381,13 +387,15 @@ impl Node {
                     check_sender_side(t, &h, step)
                 }),
                 update: Arc::new(move |t| {
-                    if let Some(request) = resubmitted.clone() {
-                        t.missing = completeness::check(&request);
-                        t.flags = crate::bounds::flags_of(&request);
-                        let marking = held_under(request.marking.as_ref());
-                        t.request = Marked::new(request, marking, source.clone());
+                    if let Some((missing, flags)) = resubmitted.clone() {
+                        t.missing = missing;
+                        t.flags = flags;
                         t.received_at = Some(t.updated_at);
                     }
+                }),
+                request: new_request.map(|request| {
+                    let marking = held_under(request.marking.as_ref());
+                    Box::new(Marked::new(request, marking, source))
                 }),
             })
             .event(m.received()),
@@ -411,10 +419,9 @@ impl Node {
             );
             return Ok(out);
         }
-        if let Some(request) = new_request {
+        if let Some((cannot_provide_all, missing)) = completion {
             let trace = self.trace_here(m.h.trace_id).await?;
-            let missing = completeness::check(&request);
-            out.extend(self.auto_return(&trace, request.cannot_provide_all, &missing)?);
+            out.extend(self.auto_return(trace.row(), cannot_provide_all, &missing)?);
         }
         if let Some(B::Response(r)) = m.payload.body.as_ref() {
             out.extend(self.follow_up_of(m, r).await?);
@@ -422,8 +429,9 @@ impl Node {
         Ok(out)
     }
 
-    async fn trace_here(&self, id: TraceId) -> ServiceResult<TraceRow> {
-        traces::get_from_pool(self.store.pool(), id)
+    /// The trace `id`, its request as a head.
+    async fn trace_here(&self, id: TraceId) -> ServiceResult<TraceHead> {
+        traces::head_from_pool(self.store.pool(), id)
             .await?
             .ok_or_else(|| ServiceError::FailedPrecondition(format!("no trace {id} here")))
     }
@@ -487,7 +495,7 @@ impl Node {
             updated_at: m.now,
         };
         Ok(Some(
-            Transition::new(Change::Open(Box::new(proposal))).event(
+            Transition::new(Change::open(proposal)).event(
                 Event::new(
                     "follow_up_proposed",
                     Actor::Node,
@@ -562,7 +570,7 @@ impl Node {
             Some(m.h.origin.clone()),
         )?;
         let id = rh.id;
-        Ok(Transition::new(Change::Open(Box::new(trace)))
+        Ok(Transition::new(Change::open(trace))
             .event(
                 Event::new(
                     "on_behalf_request",
@@ -584,9 +592,10 @@ impl Node {
     /// the other party, unchanged (markings intact): the hub is a conduit
     /// between the parties of the trace.
     async fn pass_on(&self, m: &Incoming<'_>) -> ServiceResult<Option<Outgoing>> {
-        let Some(trace) = traces::get_from_pool(self.store.pool(), m.h.trace_id).await? else {
+        let Some(head) = traces::head_from_pool(self.store.pool(), m.h.trace_id).await? else {
             return Ok(None);
         };
+        let trace = head.row();
         let (TraceRole::OnBehalf, Some(member)) = (trace.role, &trace.on_behalf_of) else {
             return Ok(None);
         };
@@ -624,7 +633,7 @@ impl Node {
     /// it may then go.
     async fn consent_received(&self, m: &Incoming<'_>, c: &pb::Consent) -> ServiceResult<Effect> {
         let trace = self.trace_here(m.h.trace_id).await?;
-        let provider = self.provider_of(&trace, &c.regarding).await?;
+        let provider = self.provider_of(trace.row(), &c.regarding).await?;
         if provider != m.h.origin {
             return Err(ServiceError::PermissionDenied(format!(
                 "{} did not provide the information it consents to the use of; only {provider} may",
@@ -661,7 +670,7 @@ impl Node {
             .trim()
             .parse()
             .map_err(|_| ServiceError::invalid("consent.regarding", "not an envelope id"))?;
-        match envelopes::get_from_pool(self.store.pool(), id).await? {
+        match envelopes::signed(self.store.pool(), id).await? {
             Some(e) if e.header.trace_id == trace.trace_id && e.direction == Direction::In => {
                 Ok(e.header.origin)
             }
@@ -687,6 +696,7 @@ impl Node {
                     t.awaiting = Awaiting::ConsentAsked;
                 }
             }),
+            request: None,
         })
         .event(m.received());
         if let Some(forward) = forward {
@@ -759,7 +769,7 @@ fn information_received(m: &Incoming<'_>, shared: &pb::SharedInformation) -> Tra
     };
     let mut event = m.received();
     event.kind = "information_received".into();
-    Transition::new(Change::Open(Box::new(trace))).event(event)
+    Transition::new(Change::open(trace)).event(event)
 }
 
 /// A broker's notice: recorded on the trace it concerns (the broker is not

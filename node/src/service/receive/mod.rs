@@ -219,7 +219,7 @@ impl Node {
             .envelope_id
             .parse()
             .map_err(|_| ServiceError::invalid("receipt.envelopeId", "not an id"))?;
-        let ours = envelopes::get_from_pool(self.store.pool(), id)
+        let ours = envelopes::signed(self.store.pool(), id)
             .await?
             .ok_or_else(|| ServiceError::NotFound(format!("receipt for unknown envelope {id}")))?;
         let verified = envelope::verify_receipt(signed, &ours.envelope, &self.trust, now)
@@ -419,9 +419,11 @@ pub(crate) async fn record_delivery(
         sent.kind,
         pb::PayloadKind::Request | pb::PayloadKind::Resubmission | pb::PayloadKind::OnBehalfRequest
     );
-    let Some(mut trace) = traces::get(conn, sent.trace_id).await? else {
+    // A receipt changes no request: the trace is read and written without it.
+    let Some(mut head) = traces::head(conn, sent.trace_id).await? else {
         return before.execute(conn).await;
     };
+    let trace = head.row_mut();
     if !first && trace.received_at.is_some() {
         return before.execute(conn).await;
     }
@@ -439,12 +441,12 @@ pub(crate) async fn record_delivery(
             trace.due,
         );
         trace.updated_at = now;
-        before.push(traces::update_write(&trace));
+        before.push(traces::progress_write(&head));
     }
     record_event_after(
         conn,
         before,
-        &trace,
+        head.row(),
         "delivered",
         &Actor::Participant(receipt.receiver.clone()),
         crate::fact::fact(
