@@ -362,6 +362,8 @@ impl Node {
         let actor = Actor::Officer(officer.clone());
         let envelope_id = header.id;
         let mut t = Transition::new(Change::open(trace));
+        // The trace holds its request encoded now: the decoded one is gone.
+        crate::memory::give_back_after(env.payload.len());
         if let Some(note) = override_note {
             t = t.event(Event::new("routing_override", actor.clone(), note));
         }

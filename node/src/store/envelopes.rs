@@ -163,10 +163,10 @@ fn held_payload(
     header: &Header,
     direction: Direction,
     envelope: &pb::Envelope,
-    beside: Option<Vec<u8>>,
+    beside: Option<&[u8]>,
 ) -> Result<Option<pb::Payload>, StoreError> {
-    let bytes = match (&beside, direction) {
-        (Some(bytes), _) => bytes.as_slice(),
+    let bytes = match (beside, direction) {
+        (Some(bytes), _) => bytes,
         (None, Direction::In | Direction::Out) if header.sealing.is_none() => &envelope.payload,
         (None, _) => return Ok(None),
     };
@@ -209,8 +209,9 @@ pub fn forget_payload_write(id: EnvelopeId) -> Write {
 
 /// The envelope and its header, of a row's `envelope` and `direction`.
 fn signed_from_row(row: &sqlx::any::AnyRow) -> Result<SignedEnvelope, StoreError> {
-    let bytes: Vec<u8> = row.try_get("envelope")?;
-    let envelope = pb::Envelope::decode(bytes.as_slice())
+    // Borrowed from the row: an envelope can be tens of megabytes.
+    let bytes: &[u8] = row.try_get("envelope")?;
+    let envelope = pb::Envelope::decode(bytes)
         .map_err(|e| StoreError::corrupt(format!("stored envelope: {e}")))?;
     let header = Header::decode(&envelope.header)
         .map_err(|e| StoreError::corrupt(format!("stored envelope header: {e}")))?;

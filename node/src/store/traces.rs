@@ -129,8 +129,9 @@ fn parse<T: std::str::FromStr>(what: &str, s: &str) -> Result<T, StoreError> {
 }
 
 fn trace_from_row(row: &sqlx::any::AnyRow) -> Result<TraceRow, StoreError> {
-    let bytes: Vec<u8> = row.try_get("request")?;
-    let request = pb::TraceRequest::decode(bytes.as_slice())
+    // Borrowed from the row: a request can be tens of megabytes.
+    let bytes: &[u8] = row.try_get("request")?;
+    let request = pb::TraceRequest::decode(bytes)
         .map_err(|e| StoreError::corrupt(format!("stored request: {e}")))?;
     row_with(row, request)
 }
@@ -164,6 +165,9 @@ impl TraceHead {
         let row = TraceRow {
             request: row.request.map(|mut r| {
                 r.items.truncate(Self::HEAD_ITEMS);
+                // Or the head keeps the whole list's buffer (40 MB for
+                // 100,000 items).
+                r.items.shrink_to_fit();
                 r
             }),
             ..row
@@ -188,8 +192,9 @@ impl TraceHead {
 }
 
 fn head_from_row(row: &sqlx::any::AnyRow) -> Result<TraceHead, StoreError> {
-    let bytes: Vec<u8> = row.try_get("request")?;
-    let (request, items_total) = decode_head(&bytes, TraceHead::HEAD_ITEMS)
+    // Borrowed from the row: a request can be tens of megabytes.
+    let bytes: &[u8] = row.try_get("request")?;
+    let (request, items_total) = decode_head(bytes, TraceHead::HEAD_ITEMS)
         .map_err(|e| StoreError::corrupt(format!("stored request: {e}")))?;
     Ok(TraceHead {
         row: row_with(row, request)?,

@@ -263,6 +263,8 @@ impl Node {
         );
         let photo_refs = photos::reference_writes(&verified.header, Direction::In, &payload);
         let effect = self.effect_of(from, &verified.header, payload, now).await?;
+        // The effect holds what it writes, encoded: the decoded payload is gone.
+        crate::memory::give_back_after(verified.envelope.payload.len());
         // Our audit head goes in the receipt: the sender witnesses our chain.
         let head = audit::head(self.store.pool()).await?;
         let receipt = envelope::sign_receipt(
