@@ -8,7 +8,7 @@ use time::OffsetDateTime;
 
 use super::pipeline::{self, Outgoing};
 use super::receive::{SentEnvelope, record_delivery};
-use super::{Actor, Node, record_event, record_event_after};
+use super::{Actor, Node, ServiceError, record_event, record_event_after};
 use crate::config::OutboxConfig;
 use crate::envelope::VerifiedReceipt;
 use crate::fact;
@@ -109,6 +109,17 @@ impl Deliveries for Node {
     }
 }
 
+/// The outbox records how an attempt ended and logs only store errors: a
+/// delivery's write fails for no other reason (its change of the trace
+/// takes no step that can be refused), and the envelope stays pending.
+fn as_store_error(e: ServiceError) -> StoreError {
+    match e {
+        ServiceError::Unavailable(m) => StoreError::Unavailable(m),
+        ServiceError::OutcomeUnknown(m) => StoreError::OutcomeUnknown(m),
+        other => StoreError::corrupt(other.to_string()),
+    }
+}
+
 impl Node {
     /// The destination signed for it: the outbox entry is done and the
     /// receipt recorded (deadlines start from it); a hub passes the receipt
@@ -144,6 +155,7 @@ impl Node {
                 })
             })
             .await
+            .map_err(as_store_error)
     }
 
     /// A hub signed for custody: the content is in its hands now.

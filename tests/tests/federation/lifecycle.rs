@@ -612,6 +612,8 @@ async fn deadlines_raise_reminders_and_overdue_alerts_once_on_both_sides() -> an
     let ack_due = time_of(at_bel.ack_due.as_ref()).expect("ack_due");
     assert_eq!(ack_due, received + Duration::days(7));
     assert_eq!(time_of(at_gha.ack_due.as_ref()), Some(ack_due));
+    // GHA shows when BEL received it, as BEL's signed receipt says.
+    assert_eq!(time_of(at_gha.received_at.as_ref()), Some(received));
 
     // Within two days of the due date: a reminder, nothing overdue yet.
     advance_to(&f, ack_due - Duration::days(2) + Duration::hours(1));

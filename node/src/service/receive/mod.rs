@@ -10,11 +10,14 @@
 mod handlers;
 mod parts;
 
+use std::sync::Arc;
+
 use iti_proto::v1 as pb;
 use sqlx::AnyConnection;
 use time::OffsetDateTime;
 
-use super::{Actor, Node, ServiceError, ServiceResult, record_event_after};
+use super::pipeline::{self, Change, Event, Transition};
+use super::{Actor, Node, ServiceError, ServiceResult};
 use crate::case::machine::{Step, TraceState, transition};
 use crate::deadlines;
 use crate::envelope::{self, EnvelopeError, Header, Verified};
@@ -22,7 +25,7 @@ use crate::identity::Identity;
 use crate::ids::{ParticipantId, TraceId};
 use crate::store::envelopes::{self, Direction, HeldPayload, ReceiptRow};
 use crate::store::traces;
-use crate::store::{StoreError, Write, Writes, audit, boxed, outbox, photos};
+use crate::store::{Write, Writes, audit, boxed, outbox, photos};
 
 /// The answer to a delivery: the receiver's signed receipt.
 #[derive(Debug, Clone)]
@@ -399,7 +402,7 @@ pub(crate) struct SentEnvelope {
 
 /// Records a destination's receipt for one of our envelopes: the outbox
 /// entry is delivered, and for a request the deadlines start (10.1, 10.5
-/// count from receipt).
+/// count from receipt). The trace changes through the one pipeline.
 ///
 /// `before` are writes of the caller's, sent to the database with these.
 pub(crate) async fn record_delivery(
@@ -409,7 +412,7 @@ pub(crate) async fn record_delivery(
     sent: &SentEnvelope,
     policy: &crate::deadlines::DeadlinePolicy,
     now: OffsetDateTime,
-) -> Result<(), StoreError> {
+) -> ServiceResult<()> {
     before.push(envelopes::receipt_write(&ReceiptRow {
         envelope_id: receipt.envelope_id,
         receiver: receipt.receiver.to_string(),
@@ -417,52 +420,59 @@ pub(crate) async fn record_delivery(
         signed: receipt.signed.clone(),
     }));
     let first = !sent.outbox_done && outbox::mark_delivered(conn, receipt.envelope_id, now).await?;
+    // A receipt changes no request: the trace is read without it.
+    let Some(head) = traces::head(conn, sent.trace_id).await? else {
+        return Ok(before.execute(conn).await?);
+    };
+    if !first && head.row().received_at.is_some() {
+        return Ok(before.execute(conn).await?);
+    }
     let is_request = matches!(
         sent.kind,
         pb::PayloadKind::Request | pb::PayloadKind::Resubmission | pb::PayloadKind::OnBehalfRequest
     );
-    // A receipt changes no request: the trace is read and written without it.
-    let Some(mut head) = traces::head(conn, sent.trace_id).await? else {
-        return before.execute(conn).await;
-    };
-    let trace = head.row_mut();
-    if !first && trace.received_at.is_some() {
-        return before.execute(conn).await;
-    }
-    if is_request {
-        if trace.state == TraceState::Sent {
-            trace.state = transition(trace.state, Step::Deliver).unwrap_or(trace.state);
+    let change = if is_request {
+        let (policy, received_at) = (*policy, receipt.received_at);
+        Change::Step {
+            trace_id: sent.trace_id,
+            // Not a step of its own: the partner may have acknowledged or
+            // answered already (a retried delivery, a hub's slower path).
+            step: None,
+            delay_until: None,
+            check: Arc::new(|_| Ok(())),
+            update: Arc::new(move |t| delivered(t, &policy, received_at)),
+            request: None,
         }
-        trace.received_at = Some(receipt.received_at);
-        // Deadlines count from the receipt (10.1, 10.5). A receipt can come
-        // after the partner already acknowledged or answered (a retried
-        // delivery, a hub's slower path): nothing already given is owed.
-        trace.due = deadlines::still_owed(
-            deadlines::on_receipt(policy, receipt.received_at),
-            trace.state,
-            trace.due,
-        );
-        trace.updated_at = now;
-        before.push(traces::progress_write(&head));
+    } else {
+        Change::Note(sent.trace_id)
+    };
+    let fact = crate::fact::fact(
+        "history-delivered",
+        [
+            crate::fact::text("receiver", &receipt.receiver),
+            crate::fact::word("kind", crate::fact::proto_code(sent.kind.as_str_name())),
+            crate::fact::text("at", crate::clock::rfc3339(receipt.received_at)),
+        ],
+    );
+    let actor = Actor::Participant(receipt.receiver.clone());
+    let t = Transition::new(change)
+        .event(Event::new("delivered", actor, fact).about(receipt.envelope_id));
+    pipeline::apply(conn, &mut before, t, policy, now).await?;
+    Ok(())
+}
+
+/// A request the requested state signed for: delivered, and its deadlines
+/// count from the receipt (10.1, 10.5). Nothing already given is owed.
+fn delivered(
+    t: &mut traces::TraceRow,
+    policy: &crate::deadlines::DeadlinePolicy,
+    received_at: OffsetDateTime,
+) {
+    if t.state == TraceState::Sent {
+        t.state = transition(t.state, Step::Deliver).unwrap_or(t.state);
     }
-    record_event_after(
-        conn,
-        before,
-        head.row(),
-        "delivered",
-        &Actor::Participant(receipt.receiver.clone()),
-        crate::fact::fact(
-            "history-delivered",
-            [
-                crate::fact::text("receiver", &receipt.receiver),
-                crate::fact::word("kind", crate::fact::proto_code(sent.kind.as_str_name())),
-                crate::fact::text("at", crate::clock::rfc3339(receipt.received_at)),
-            ],
-        ),
-        Some(receipt.envelope_id),
-        now,
-    )
-    .await
+    t.received_at = Some(received_at);
+    t.due = deadlines::still_owed(deadlines::on_receipt(policy, received_at), t.state, t.due);
 }
 
 impl From<EnvelopeError> for ServiceError {
