@@ -202,9 +202,28 @@ pub(crate) async fn apply(
     policy: &DeadlinePolicy,
     now: OffsetDateTime,
 ) -> ServiceResult<TraceHead> {
+    let read = match &t.change {
+        Change::Open(_) => None,
+        Change::Step { trace_id, .. } | Change::Note(trace_id) => {
+            Some(stored_head(conn, *trace_id).await?)
+        }
+    };
+    apply_read(conn, pending, read, t, policy, now).await
+}
+
+/// [`apply`], on the trace as its caller read it in the same write job
+/// (`None` for a new trace), rather than reading it again.
+pub(crate) async fn apply_read(
+    conn: &mut AnyConnection,
+    pending: &mut Writes,
+    read: Option<TraceHead>,
+    t: Transition,
+    policy: &DeadlinePolicy,
+    now: OffsetDateTime,
+) -> ServiceResult<TraceHead> {
     let mut writes = std::mem::take(pending);
-    let trace = match t.change {
-        Change::Open(new) => {
+    let trace = match (t.change, read) {
+        (Change::Open(new), _) => {
             let NewTrace { insert, head } = *new;
             let trace_id = head.row().trace_id;
             if traces::exists(conn, trace_id).await? {
@@ -215,15 +234,17 @@ pub(crate) async fn apply(
             writes.push(insert);
             head
         }
-        Change::Step {
-            trace_id,
-            step,
-            delay_until,
-            check,
-            update,
-            request,
-        } => {
-            let head = stored_head(conn, trace_id).await?;
+        (
+            Change::Step {
+                trace_id,
+                step,
+                delay_until,
+                check,
+                update,
+                request,
+            },
+            Some(head),
+        ) if head.row().trace_id == trace_id => {
             check(head.row())?;
             step_writes(
                 &mut writes,
@@ -235,7 +256,12 @@ pub(crate) async fn apply(
                 now,
             )?
         }
-        Change::Note(trace_id) => stored_head(conn, trace_id).await?,
+        (Change::Note(trace_id), Some(head)) if head.row().trace_id == trace_id => head,
+        _ => {
+            return Err(ServiceError::Internal(
+                "a change of a trace other than the one read".into(),
+            ));
+        }
     };
     for w in t.writes {
         writes.push(w);

@@ -457,7 +457,7 @@ pub(crate) async fn record_delivery(
     let actor = Actor::Participant(receipt.receiver.clone());
     let t = Transition::new(change)
         .event(Event::new("delivered", actor, fact).about(receipt.envelope_id));
-    pipeline::apply(conn, &mut before, t, policy, now).await?;
+    pipeline::apply_read(conn, &mut before, Some(head), t, policy, now).await?;
     Ok(())
 }
 
