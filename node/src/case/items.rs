@@ -1,8 +1,9 @@
 //! A request of a large cache (thousands of items) is read a page at a
 //! time: a view keeps a window of each request's items, and says which it
 //! kept, so that the console and `itictl case show` show a page and offer
-//! the next. The window is applied after the release gate, to what it
-//! released: it only ever removes.
+//! the next. The window only ever removes: a message's is applied before
+//! the release gate (which then judges and copies a page, not 100,000
+//! items), a draft's after it, to what it released.
 
 use std::ops::Range;
 

@@ -21,7 +21,7 @@ use crate::clock::to_timestamp;
 use crate::identity::{Officer, Role};
 use crate::ids::{CaseId, TraceId};
 use crate::policy::consent::Consents;
-use crate::policy::gate::{Audience, Part, Releasable, Released, Whole, release};
+use crate::policy::gate::{Audience, Part, Releasable, Released, Whole, release, release_owned};
 use crate::policy::marked::Marked;
 use crate::policy::marking::{Marking, Tlp};
 use crate::store::envelopes::{self, Direction, StoredEnvelope};
@@ -45,12 +45,26 @@ pub(crate) async fn consents_of_case(node: &Node, case: CaseId) -> ServiceResult
 
 /// Releases content for an officer to see: never refused, parts withheld.
 fn shown<T: Releasable>(content: &Marked<T>, role: Role, consents: &Consents) -> Released<T> {
-    match release(
+    viewed(release(
         content,
         &Audience::Officer(role),
         consents,
         Whole::PartsMayBeWithheld,
-    ) {
+    ))
+}
+
+/// [`shown`], of content its holder has no further use for.
+fn shown_owned<T: Releasable>(content: Marked<T>, role: Role, consents: &Consents) -> Released<T> {
+    viewed(release_owned(
+        content,
+        &Audience::Officer(role),
+        consents,
+        Whole::PartsMayBeWithheld,
+    ))
+}
+
+fn viewed<T>(judged: Result<Released<T>, crate::policy::gate::Refusal>) -> Released<T> {
+    match judged {
         Ok(released) => released,
         // A view withholds; it is never refused as a whole.
         Err(refusal) => unreachable!("a view was refused: {refusal}"),
@@ -224,31 +238,40 @@ impl Node {
         let mut views = Vec::new();
         let mut responses = Vec::new();
         let mut accessed = Vec::new();
-        for trace in traces::for_case(pool, case_id).await? {
+        // Heads: a request of 100,000 items was decoded whole at every page
+        // of the case an officer turned (its messages show the page).
+        for head in traces::heads_for_case(pool, case_id).await? {
+            let trace = head.row();
             let mut messages = Vec::new();
             for stored in envelopes::for_trace(pool, trace.trace_id).await? {
                 if let Some(response) = response_of(&stored) {
                     responses.push(response);
                 }
-                let mut view = self
-                    .message_view(&stored, officer.role, &consents, &mut accessed)
+                let view = self
+                    .message_view(stored, items, officer.role, &consents, &mut accessed)
                     .await?;
-                view.items_shown = items.keep_in(view.payload.as_mut());
                 messages.push(view);
             }
             let request = shown(&trace.request, officer.role, &consents);
             if request.is_whole() && is_marked(trace.request.marking()) {
                 accessed.push(format!("request of trace {}", trace.trace_id));
             }
+            let draft = match trace.state {
+                TraceState::Drafted => match traces::get_from_pool(pool, trace.trace_id).await? {
+                    Some(whole) => draft_view(&whole, officer.role, &consents),
+                    None => pb::TraceView::default(),
+                },
+                _ => pb::TraceView::default(),
+            };
             let mut view = pb::TraceView {
-                summary: Some(self.summary(officer.role, &trace, &consents)),
+                summary: Some(self.head_summary(officer.role, &head, &consents)),
                 events: traces::events(pool, trace.trace_id)
                     .await?
                     .into_iter()
                     .map(|e| event_view(e, officer.role, &consents))
                     .collect(),
                 messages,
-                ..draft_view(&trace, officer.role, &consents)
+                ..draft
             };
             view.draft_items_shown = view.draft.as_mut().and_then(|d| items.keep(&mut d.items));
             views.push(view);
@@ -277,21 +300,31 @@ impl Node {
     /// One message as an officer may see it.
     async fn message_view(
         &self,
-        stored: &StoredEnvelope,
+        mut stored: StoredEnvelope,
+        items: ItemWindow,
         role: Role,
         consents: &Consents,
         accessed: &mut Vec<String>,
     ) -> ServiceResult<pb::MessageView> {
         let kind = crate::metrics::kind_label(stored.header.kind);
-        let (payload, withheld, marking) = match &stored.payload {
+        // The page of a request's items is kept before the gate, and the
+        // rest dropped: it only removes, and the gate copied a request of
+        // 100,000 items whole for the 100 a page shows.
+        let mut items_shown = None;
+        let (payload, withheld, marking) = match stored.payload.take() {
             None => (
                 None,
                 vec!["payload (sealed, not addressed to us)".to_string()],
                 None,
             ),
             Some(content) => {
-                let released = shown(content, role, consents);
-                if released.is_whole() && is_marked(content.marking()) {
+                let content = content.map(|mut p| {
+                    items_shown = items.keep_in(Some(&mut p));
+                    p
+                });
+                let marked = is_marked(content.marking());
+                let released = shown_owned(content, role, consents);
+                if released.is_whole() && marked {
                     accessed.push(format!("{kind} {}", stored.header.id));
                 }
                 let withheld = released.withheld_labels();
@@ -339,7 +372,7 @@ impl Node {
                 .map(|h| h.participant.clone())
                 .collect(),
             marking,
-            items_shown: None,
+            items_shown,
         })
     }
 

@@ -429,6 +429,18 @@ pub async fn case_exists(pool: &AnyPool, case: CaseId) -> Result<bool, StoreErro
     Ok(row.is_some())
 }
 
+/// The traces of a case as heads: what a case's view needs of any trace
+/// but a draft (whose request it shows).
+pub async fn heads_for_case(pool: &AnyPool, case: CaseId) -> Result<Vec<TraceHead>, StoreError> {
+    let rows = sqlx::query(composed(format!(
+        "SELECT {TRACE_COLUMNS} FROM traces WHERE case_id = $1 ORDER BY opened_at, trace_id"
+    )))
+    .bind(case.to_string())
+    .fetch_all(pool)
+    .await?;
+    rows.iter().map(head_from_row).collect()
+}
+
 pub async fn for_case(pool: &AnyPool, case: CaseId) -> Result<Vec<TraceRow>, StoreError> {
     let rows = sqlx::query(composed(format!(
         "SELECT {TRACE_COLUMNS} FROM traces WHERE case_id = $1 ORDER BY opened_at, trace_id"

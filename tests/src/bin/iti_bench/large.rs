@@ -23,6 +23,7 @@ use tonic::transport::Channel;
 
 use super::photos::PeakSampler;
 use super::{Args, HubCase, idle_rss, start_hub_case};
+use iti_tests::process::NodeProcess;
 
 pub async fn run(args: &Args) -> anyhow::Result<()> {
     let mut case = start_hub_case(args).await?;
@@ -51,7 +52,7 @@ async fn measure(args: &Args, case: &mut HubCase) -> anyhow::Result<()> {
     let started = Instant::now();
     let trace = submit(gha.clone(), request).await?;
     let submitted = started.elapsed();
-    until_listed(bel, &trace, None).await?;
+    until_listed(bel.clone(), &trace, None).await?;
     let held = started.elapsed();
     until_listed(gha, &trace, Some("delivered")).await?;
     let receipted = started.elapsed();
@@ -79,8 +80,44 @@ async fn measure(args: &Args, case: &mut HubCase) -> anyhow::Result<()> {
             mb(after[i].anon)
         );
     }
+    read_pages(args, bel, &trace, &nodes[2..]).await
+}
+
+/// BEL's officer opens the case at its first page of items, then its last:
+/// the time, and BEL's peak memory meanwhile.
+async fn read_pages(
+    args: &Args,
+    mut bel: LocalClient<Channel>,
+    trace: &str,
+    bel_node: &[(&str, &NodeProcess)],
+) -> anyhow::Result<()> {
+    let idle = idle_rss(bel_node).await;
+    let sampler = PeakSampler::start(bel_node);
+    let started = Instant::now();
+    let last = args.large_items.saturating_sub(PAGE);
+    for from in [0, last] {
+        bel.show_case(pb::ShowCaseRequest {
+            id: trace.to_string(),
+            items_from: from as u32,
+            items_limit: PAGE as u32,
+        })
+        .await
+        .map_err(|e| anyhow!("showing the case: {}", e.message()))?;
+    }
+    let took = started.elapsed();
+    let peak = sampler.finish().await.first().copied().unwrap_or(0) as f64 / 1024.0;
+    let idle = idle.first().and_then(|m| m.rss).unwrap_or(0) as f64 / 1024.0;
+    println!(
+        "  BEL's officer reads the case's first and last page of {PAGE} items: {:.2} s; BEL's \
+         peak {peak:.1} MB ({:+.1} over idle)",
+        took.as_secs_f64(),
+        peak - idle
+    );
     Ok(())
 }
+
+/// The items an officer's page shows (`case::items::ItemWindow::PAGE`).
+const PAGE: usize = iti_node::case::items::ItemWindow::PAGE;
 
 /// GHA's FAL request with `n` rifles of one batch, each its own serial
 /// number and exhibit reference.
