@@ -327,6 +327,10 @@ impl Node {
                 if released.is_whole() && marked {
                     accessed.push(format!("{kind} {}", stored.header.id));
                 }
+                // How many items a withheld request has is not shown either.
+                if released.withheld.iter().any(|w| w.part == "request") {
+                    items_shown = None;
+                }
                 let withheld = released.withheld_labels();
                 let marking = released.marking.to_proto();
                 let payload = released.into_value();

@@ -274,6 +274,30 @@ async fn an_officer_reads_a_large_request_a_page_of_100_items_at_a_time() -> any
         "the requester's own case lost items: {own}"
     );
 
+    // An auditor, who sees TLP:CLEAR only, is not told how many items the
+    // request it may not read has.
+    let audited = f
+        .officer("BEL", iti_node::identity::Role::Auditor)?
+        .show_case(pb::ShowCaseRequest {
+            id: sent.trace_id.clone(),
+            items_from: 0,
+            items_limit: 100,
+        })
+        .await?
+        .into_inner();
+    let request = audited
+        .traces
+        .iter()
+        .flat_map(|t| &t.messages)
+        .find(|m| m.kind == pb::PayloadKind::Request as i32)
+        .ok_or_else(|| anyhow::anyhow!("the auditor sees no request message"))?;
+    ensure!(
+        !request.withheld.is_empty() && request.items_shown.is_none(),
+        "the auditor's view of the request: {:?}, {:?}",
+        request.withheld,
+        request.items_shown
+    );
+
     let bel = f.browser("BEL", iti_node::identity::Role::Poc)?;
     let case = format!("/case/{}", sent.trace_id);
     let page = bel.get(&format!("{case}?items=101"), &[]).await?.body;
