@@ -1,14 +1,14 @@
 //! A request of a large cache (thousands of items) is read a page at a
 //! time: a view keeps a window of each request's items, and says which it
 //! kept, so that the console and `itictl case show` show a page and offer
-//! the next. The window only ever removes: a message's is applied before
-//! the release gate (which then judges and copies a page, not 100,000
-//! items), a draft's after it, to what it released.
+//! the next. The window only ever removes: a message's payload is read
+//! from the store with its page of items only (`store::partial`), before
+//! the release gate, which then judges and copies a page, not 100,000
+//! items; a draft's is applied after the gate, to what it released.
 
 use std::ops::Range;
 
 use iti_proto::v1 as pb;
-use pb::payload::Body;
 
 /// Which of each request's items a view shows: `limit` of them from item
 /// `from` (0-based), or every one.
@@ -67,6 +67,17 @@ impl ItemWindow {
         }
     }
 
+    /// Whether the window holds the item at `index`.
+    pub fn holds(&self, index: usize) -> bool {
+        self.limit
+            .is_none_or(|limit| index >= self.from && index - self.from < limit)
+    }
+
+    /// Which of `total` items the window shows, unless all.
+    pub fn shown_of(&self, total: usize) -> Option<pb::ItemsShown> {
+        self.range(total).map(|range| shown(&range, total))
+    }
+
     /// Which of `total` items the window holds, unless all.
     fn range(&self, total: usize) -> Option<Range<usize>> {
         let limit = self.limit?;
@@ -75,18 +86,6 @@ impl ItemWindow {
         }
         let from = self.from.min(total);
         Some(from..from.saturating_add(limit).min(total))
-    }
-
-    /// Keeps the window of the items of the request `payload` carries, if
-    /// it carries one.
-    pub fn keep_in(&self, payload: Option<&mut pb::Payload>) -> Option<pb::ItemsShown> {
-        let request = match payload?.body.as_mut()? {
-            Body::Request(r) => r,
-            Body::OnBehalfRequest(o) => o.request.as_mut()?,
-            Body::Resubmission(r) => r.request.as_mut()?,
-            _ => return None,
-        };
-        self.keep(&mut request.items)
     }
 }
 

@@ -243,12 +243,12 @@ impl Node {
         for head in traces::heads_for_case(pool, case_id).await? {
             let trace = head.row();
             let mut messages = Vec::new();
-            for stored in envelopes::for_trace(pool, trace.trace_id).await? {
+            for (stored, page) in envelopes::for_trace_paged(pool, trace.trace_id, items).await? {
                 if let Some(response) = response_of(&stored) {
                     responses.push(response);
                 }
                 let view = self
-                    .message_view(stored, items, officer.role, &consents, &mut accessed)
+                    .message_view(stored, page, officer.role, &consents, &mut accessed)
                     .await?;
                 messages.push(view);
             }
@@ -301,16 +301,15 @@ impl Node {
     async fn message_view(
         &self,
         mut stored: StoredEnvelope,
-        items: ItemWindow,
+        mut items_shown: Option<pb::ItemsShown>,
         role: Role,
         consents: &Consents,
         accessed: &mut Vec<String>,
     ) -> ServiceResult<pb::MessageView> {
         let kind = crate::metrics::kind_label(stored.header.kind);
-        // The page of a request's items is kept before the gate, and the
-        // rest dropped: it only removes, and the gate copied a request of
-        // 100,000 items whole for the 100 a page shows.
-        let mut items_shown = None;
+        // The payload holds a page of a request's items (`items_shown`),
+        // read so: a request of 100,000 items was decoded and released
+        // whole for the 100 a page shows.
         let (payload, withheld, marking) = match stored.payload.take() {
             None => (
                 None,
@@ -318,10 +317,6 @@ impl Node {
                 None,
             ),
             Some(content) => {
-                let content = content.map(|mut p| {
-                    items_shown = items.keep_in(Some(&mut p));
-                    p
-                });
                 let marked = is_marked(content.marking());
                 let released = shown_owned(content, role, consents);
                 if released.is_whole() && marked {

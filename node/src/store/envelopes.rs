@@ -8,6 +8,7 @@ use iti_proto::v1 as pb;
 
 use super::provenance;
 use super::{StoreError, Write};
+use crate::case::items::ItemWindow;
 use crate::clock::{from_millis, to_millis};
 use crate::envelope::Header;
 use crate::ids::{EnvelopeId, TraceId};
@@ -158,21 +159,25 @@ impl HeldPayload {
 
 /// The payload as this node holds it: stored beside the envelope, or, for
 /// one it sent or received in clear, the envelope's own (see
-/// [`HeldPayload`]).
+/// [`HeldPayload`]). With a window, only that page of a request's items is
+/// decoded, and which it is said.
 fn held_payload(
     header: &Header,
     direction: Direction,
     envelope: &pb::Envelope,
     beside: Option<&[u8]>,
-) -> Result<Option<pb::Payload>, StoreError> {
+    window: Option<ItemWindow>,
+) -> Result<(Option<pb::Payload>, Option<pb::ItemsShown>), StoreError> {
     let bytes = match (beside, direction) {
         (Some(bytes), _) => bytes,
         (None, Direction::In | Direction::Out) if header.sealing.is_none() => &envelope.payload,
-        (None, _) => return Ok(None),
+        (None, _) => return Ok((None, None)),
     };
-    pb::Payload::decode(bytes)
-        .map(Some)
-        .map_err(|e| StoreError::corrupt(format!("stored payload: {e}")))
+    match window {
+        None => pb::Payload::decode(bytes).map(|p| (Some(p), None)),
+        Some(window) => super::partial::payload_paged(bytes, window).map(|(p, s)| (Some(p), s)),
+    }
+    .map_err(|e| StoreError::corrupt(format!("stored payload: {e}")))
 }
 
 /// Updates the stored copy of an envelope (a relay appends hops).
@@ -223,12 +228,26 @@ fn signed_from_row(row: &sqlx::any::AnyRow) -> Result<SignedEnvelope, StoreError
 }
 
 fn from_row(row: &sqlx::any::AnyRow) -> Result<StoredEnvelope, StoreError> {
+    Ok(paged_from_row(row, None)?.0)
+}
+
+/// [`from_row`], with a request's items decoded only in `window`.
+fn paged_from_row(
+    row: &sqlx::any::AnyRow,
+    window: Option<ItemWindow>,
+) -> Result<(StoredEnvelope, Option<pb::ItemsShown>), StoreError> {
     let SignedEnvelope {
         header,
         direction,
         envelope,
     } = signed_from_row(row)?;
-    let payload = held_payload(&header, direction, &envelope, row.try_get("payload")?)?;
+    let (payload, shown) = held_payload(
+        &header,
+        direction,
+        &envelope,
+        row.try_get("payload")?,
+        window,
+    )?;
     let mut stored = StoredEnvelope {
         header,
         direction,
@@ -243,7 +262,7 @@ fn from_row(row: &sqlx::any::AnyRow) -> Result<StoredEnvelope, StoreError> {
             stored.source(),
         )
     });
-    Ok(stored)
+    Ok((stored, shown))
 }
 
 pub async fn get(
@@ -315,14 +334,32 @@ pub async fn signed(pool: &AnyPool, id: EnvelopeId) -> Result<Option<SignedEnvel
 
 /// Every envelope of a trace, in the order stored.
 pub async fn for_trace(pool: &AnyPool, trace: TraceId) -> Result<Vec<StoredEnvelope>, StoreError> {
-    let rows = sqlx::query(
+    let rows = trace_rows(pool, trace).await?;
+    rows.iter().map(from_row).collect()
+}
+
+/// [`for_trace`], a request's items decoded only in `window` (a case's
+/// page: a request of 100,000 items was decoded whole to show 100), and
+/// which were kept, unless all.
+pub async fn for_trace_paged(
+    pool: &AnyPool,
+    trace: TraceId,
+    window: ItemWindow,
+) -> Result<Vec<(StoredEnvelope, Option<pb::ItemsShown>)>, StoreError> {
+    let rows = trace_rows(pool, trace).await?;
+    rows.iter()
+        .map(|r| paged_from_row(r, Some(window)))
+        .collect()
+}
+
+async fn trace_rows(pool: &AnyPool, trace: TraceId) -> Result<Vec<sqlx::any::AnyRow>, StoreError> {
+    Ok(sqlx::query(
         "SELECT direction, stored_at, envelope, payload FROM envelopes WHERE trace_id = $1 \
          AND direction <> 'relay' ORDER BY stored_at, id",
     )
     .bind(trace.to_string())
     .fetch_all(pool)
-    .await?;
-    rows.iter().map(from_row).collect()
+    .await?)
 }
 
 pub async fn count(pool: &AnyPool, direction: Direction) -> Result<i64, StoreError> {

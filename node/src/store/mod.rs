@@ -35,6 +35,7 @@ pub mod fused;
 pub mod hosts;
 pub mod hub;
 pub mod outbox;
+mod partial;
 pub mod peers;
 mod pg_batch;
 pub mod photos;

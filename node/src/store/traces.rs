@@ -204,24 +204,8 @@ fn head_from_row(row: &sqlx::any::AnyRow) -> Result<TraceHead, StoreError> {
 
 /// Decodes a request keeping its first `keep` items, and counts them all:
 /// the others are skipped, not decoded.
-fn decode_head(
-    mut bytes: &[u8],
-    keep: usize,
-) -> Result<(pb::TraceRequest, usize), prost::DecodeError> {
-    use prost::encoding::{DecodeContext, decode_key, skip_field};
-    const ITEMS: u32 = 3;
-    let mut request = pb::TraceRequest::default();
-    let mut total = 0;
-    while !bytes.is_empty() {
-        let (tag, wire_type) = decode_key(&mut bytes)?;
-        if tag == ITEMS && total >= keep {
-            skip_field(wire_type, tag, &mut bytes, DecodeContext::default())?;
-        } else {
-            request.merge_field(tag, wire_type, &mut bytes, DecodeContext::default())?;
-        }
-        total += usize::from(tag == ITEMS);
-    }
-    Ok((request, total))
+fn decode_head(bytes: &[u8], keep: usize) -> Result<(pb::TraceRequest, usize), prost::DecodeError> {
+    super::partial::request_keeping(bytes, |i| i < keep)
 }
 
 /// A trace row of `row`, with its request as decoded.
