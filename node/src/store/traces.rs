@@ -354,13 +354,24 @@ pub fn progress_write(head: &TraceHead) -> Write {
 /// request as it is needs. A step on a trace of a 100,000-item request
 /// used to decode it whole (some 150 MB) and write it back unchanged.
 pub async fn head(conn: &mut AnyConnection, id: TraceId) -> Result<Option<TraceHead>, StoreError> {
-    let row = sqlx::query(composed(format!(
+    row_of(conn, id)
+        .await?
+        .as_ref()
+        .map(head_from_row)
+        .transpose()
+}
+
+/// The row of trace `id`, to read whole or as a head.
+async fn row_of(
+    conn: &mut AnyConnection,
+    id: TraceId,
+) -> Result<Option<sqlx::any::AnyRow>, StoreError> {
+    Ok(sqlx::query(composed(format!(
         "SELECT {TRACE_COLUMNS} FROM traces WHERE trace_id = $1"
     )))
     .bind(id.to_string())
     .fetch_optional(conn)
-    .await?;
-    row.as_ref().map(head_from_row).transpose()
+    .await?)
 }
 
 pub async fn head_from_pool(pool: &AnyPool, id: TraceId) -> Result<Option<TraceHead>, StoreError> {
@@ -377,13 +388,11 @@ pub async fn exists(conn: &mut AnyConnection, id: TraceId) -> Result<bool, Store
 }
 
 pub async fn get(conn: &mut AnyConnection, id: TraceId) -> Result<Option<TraceRow>, StoreError> {
-    let row = sqlx::query(composed(format!(
-        "SELECT {TRACE_COLUMNS} FROM traces WHERE trace_id = $1"
-    )))
-    .bind(id.to_string())
-    .fetch_optional(conn)
-    .await?;
-    row.as_ref().map(trace_from_row).transpose()
+    row_of(conn, id)
+        .await?
+        .as_ref()
+        .map(trace_from_row)
+        .transpose()
 }
 
 pub async fn get_from_pool(pool: &AnyPool, id: TraceId) -> Result<Option<TraceRow>, StoreError> {
@@ -416,23 +425,29 @@ pub async fn case_exists(pool: &AnyPool, case: CaseId) -> Result<bool, StoreErro
 /// The traces of a case as heads: what a case's view needs of any trace
 /// but a draft (whose request it shows).
 pub async fn heads_for_case(pool: &AnyPool, case: CaseId) -> Result<Vec<TraceHead>, StoreError> {
-    let rows = sqlx::query(composed(format!(
-        "SELECT {TRACE_COLUMNS} FROM traces WHERE case_id = $1 ORDER BY opened_at, trace_id"
-    )))
-    .bind(case.to_string())
-    .fetch_all(pool)
-    .await?;
-    rows.iter().map(head_from_row).collect()
+    case_rows(pool, case)
+        .await?
+        .iter()
+        .map(head_from_row)
+        .collect()
 }
 
 pub async fn for_case(pool: &AnyPool, case: CaseId) -> Result<Vec<TraceRow>, StoreError> {
-    let rows = sqlx::query(composed(format!(
+    case_rows(pool, case)
+        .await?
+        .iter()
+        .map(trace_from_row)
+        .collect()
+}
+
+/// The rows of a case's traces, oldest first.
+async fn case_rows(pool: &AnyPool, case: CaseId) -> Result<Vec<sqlx::any::AnyRow>, StoreError> {
+    Ok(sqlx::query(composed(format!(
         "SELECT {TRACE_COLUMNS} FROM traces WHERE case_id = $1 ORDER BY opened_at, trace_id"
     )))
     .bind(case.to_string())
     .fetch_all(pool)
-    .await?;
-    rows.iter().map(trace_from_row).collect()
+    .await?)
 }
 
 /// Every trace, most recently updated first, as heads: for figures (the
