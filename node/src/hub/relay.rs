@@ -218,7 +218,7 @@ impl Node {
             received_at: Some(to_timestamp(now)),
         });
         // Our audit head goes in the receipt: the sender witnesses our chain.
-        let head = crate::store::audit::head(self.store.pool()).await?;
+        let head = self.store.audit_head().await?;
         let receipt = envelope::sign_receipt(
             self.signer(),
             &env,

@@ -85,6 +85,9 @@ impl From<StoreError> for ServiceError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::OutcomeUnknown(_) => ServiceError::OutcomeUnknown(e.to_string()),
+            e if e.is_duplicate_trace() => {
+                ServiceError::FailedPrecondition("this trace already exists here".into())
+            }
             e if e.is_transient() => ServiceError::Unavailable(e.to_string()),
             e => ServiceError::Internal(e.to_string()),
         }

@@ -224,13 +224,10 @@ pub(crate) async fn apply_read(
     let mut writes = std::mem::take(pending);
     let trace = match (t.change, read) {
         (Change::Open(new), _) => {
+            // A trace id taken already is refused by the traces' primary
+            // key, with the job's other writes (`StoreError::is_duplicate_trace`):
+            // no trip to ask first.
             let NewTrace { insert, head } = *new;
-            let trace_id = head.row().trace_id;
-            if traces::exists(conn, trace_id).await? {
-                return Err(ServiceError::FailedPrecondition(format!(
-                    "trace {trace_id} already exists here"
-                )));
-            }
             writes.push(insert);
             head
         }

@@ -476,7 +476,7 @@ impl Node {
     /// Recomputes the audit chain and reports the first entry that breaks it.
     /// The sequence number of the newest audit entry (0: none yet).
     pub async fn audit_head_seq(&self) -> ServiceResult<u64> {
-        Ok(audit::head(self.store.pool()).await?.map_or(0, |h| h.seq))
+        Ok(self.store.audit_head().await?.map_or(0, |h| h.seq))
     }
 
     pub async fn verify_audit(&self) -> ServiceResult<pb::AuditVerifyReply> {

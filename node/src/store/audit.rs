@@ -2,6 +2,7 @@
 //! transaction of the action they record.
 
 use std::cell::{Cell, RefCell};
+use std::sync::{Arc, Mutex};
 
 use sqlx::{AnyConnection, AnyPool, Row};
 use time::OffsetDateTime;
@@ -31,6 +32,61 @@ pub(super) fn cache_head_on_this_thread() {
 /// be an entry that no longer exists.
 pub(super) fn forget_cached_head() {
     HEAD.with(|h| h.borrow_mut().take());
+}
+
+/// The chain's head as a SQLite store's writer last committed it, read
+/// without a trip to the database: a receiver puts its head in every
+/// receipt it signs. Only the writer sets it, after each commit, so it is
+/// never ahead of what is committed. (PostgreSQL replicas share one chain:
+/// there the head is read.)
+#[derive(Clone, Debug)]
+pub(super) struct CommittedHead(Arc<Mutex<Option<Head>>>);
+
+impl CommittedHead {
+    /// As committed when the store opens.
+    pub(super) async fn read(pool: &AnyPool) -> Result<CommittedHead, StoreError> {
+        Ok(CommittedHead(Arc::new(Mutex::new(head(pool).await?))))
+    }
+
+    pub(super) fn get(&self) -> Option<Head> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// On the writer, just after a commit: the head it appended last, or,
+    /// when a rollback made it forget that, the head read back (and
+    /// remembered again). A failed read keeps the head before, which is
+    /// committed too: the batch's commit stands either way.
+    pub(super) async fn publish(&self, conn: &mut AnyConnection) {
+        let caching = CACHING.with(Cell::get);
+        let remembered = caching.then(|| HEAD.with(|h| h.borrow().clone())).flatten();
+        let head = match remembered {
+            Some(head) => head,
+            None => match read_head(conn).await {
+                Ok(Some(head)) => {
+                    if caching {
+                        HEAD.with(|h| *h.borrow_mut() = Some(head.clone()));
+                    }
+                    head
+                }
+                Ok(None) => return,
+                Err(e) => {
+                    tracing::warn!(error = %e, "the audit head could not be read after a commit");
+                    return;
+                }
+            },
+        };
+        let (seq, hash) = head;
+        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = Some(Head { seq, hash });
+    }
+}
+
+/// The newest entry's (seq, hash), read through `conn`.
+async fn read_head(conn: &mut AnyConnection) -> Result<Option<(u64, String)>, StoreError> {
+    let row = sqlx::query("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
+        .fetch_optional(&mut *conn)
+        .await?;
+    row.map(|row| Ok((row.try_get::<i64, _>("seq")? as u64, row.try_get("hash")?)))
+        .transpose()
 }
 
 /// Appends one entry, chained to the previous one.
@@ -71,18 +127,10 @@ pub async fn append_after(
     };
     let (seq, prev_hash) = match cached {
         Some((seq, hash)) => (seq + 1, hash),
-        None => {
-            let head = sqlx::query("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
-                .fetch_optional(&mut *conn)
-                .await?;
-            match head {
-                Some(row) => (
-                    row.try_get::<i64, _>("seq")? as u64 + 1,
-                    row.try_get::<String, _>("hash")?,
-                ),
-                None => (1, GENESIS.to_string()),
-            }
-        }
+        None => match read_head(conn).await? {
+            Some((seq, hash)) => (seq + 1, hash),
+            None => (1, GENESIS.to_string()),
+        },
     };
     let record = AuditRecord {
         seq,
@@ -116,16 +164,10 @@ pub async fn append_after(
 
 /// The chain's newest entry (`None`: empty), as committed.
 pub async fn head(pool: &AnyPool) -> Result<Option<Head>, StoreError> {
-    let row = sqlx::query("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
-        .fetch_optional(pool)
-        .await?;
-    row.map(|row| {
-        Ok(Head {
-            seq: row.try_get::<i64, _>("seq")? as u64,
-            hash: row.try_get("hash")?,
-        })
-    })
-    .transpose()
+    let mut conn = pool.acquire().await?;
+    Ok(read_head(&mut conn)
+        .await?
+        .map(|(seq, hash)| Head { seq, hash }))
 }
 
 /// Entries after `after_seq`, in order; `limit` 0 means all.

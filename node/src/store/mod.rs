@@ -218,6 +218,16 @@ impl StoreError {
         StoreError::Corrupt(what.to_string())
     }
 
+    /// A new trace whose id is taken here: the traces' primary key refused
+    /// it (SQLite names the column, PostgreSQL the constraint).
+    pub fn is_duplicate_trace(&self) -> bool {
+        let StoreError::Database(sqlx::Error::Database(e)) = self else {
+            return false;
+        };
+        e.is_unique_violation()
+            && (e.constraint() == Some("traces_pkey") || e.message().contains("traces.trace_id"))
+    }
+
     /// The database is away or busy, not wrong: the same request may
     /// succeed later.
     pub fn is_transient(&self) -> bool {
@@ -374,6 +384,8 @@ pub struct Store {
     /// per database), the bulk writers on PostgreSQL.
     bulk: mpsc::Sender<Job>,
     reruns: Arc<pg_batch::Reruns>,
+    /// SQLite: the audit chain's head as last committed ([`Store::audit_head`]).
+    committed: Option<audit::CommittedHead>,
 }
 
 impl std::fmt::Debug for Store {
@@ -404,6 +416,7 @@ impl Store {
             durability,
             locator,
             checkpoints: None,
+            committed: None,
         };
         let pool = connect(&options, &setup, Role::Readers).await?;
         match backend {
@@ -412,6 +425,7 @@ impl Store {
                 let (tx, rx) = mpsc::channel(1);
                 tokio::spawn(checkpointer(pool.clone(), rx));
                 setup.checkpoints = Some(tx);
+                setup.committed = Some(audit::CommittedHead::read(&pool).await?);
             }
             Backend::Postgres => sqlx::migrate!("migrations/postgres").run(&pool).await?,
         }
@@ -421,9 +435,11 @@ impl Store {
             Backend::Sqlite => tx.clone(),
             Backend::Postgres => spawn_bulk_writers(&options, &setup, &reruns).await?,
         };
+        let committed = setup.committed.clone();
         spawn_writer(options, setup, reruns.clone(), rx).await?;
         Ok(Store {
             pool,
+            committed,
             backend,
             jobs: tx,
             bulk,
@@ -444,6 +460,16 @@ impl Store {
     /// The pool, for reads. Reads see every write whose caller has returned.
     pub fn pool(&self) -> &AnyPool {
         &self.pool
+    }
+
+    /// The audit chain's newest committed entry (`None`: empty), as a read
+    /// would see it. On SQLite the writer keeps it as it commits, which
+    /// saves a receipt's signer a trip to the database.
+    pub async fn audit_head(&self) -> Result<Option<crate::audit::Head>, StoreError> {
+        match &self.committed {
+            Some(committed) => Ok(committed.get()),
+            None => audit::head(&self.pool).await,
+        }
     }
 
     /// Runs `op` inside the group-commit writer: in a transaction shared
@@ -757,6 +783,8 @@ struct Setup {
     locator: Option<Arc<hosts::Locator>>,
     /// SQLite: told after each commit, for [`checkpointer`].
     checkpoints: Option<mpsc::Sender<()>>,
+    /// SQLite: the audit chain's head, set by the writer as it commits.
+    committed: Option<audit::CommittedHead>,
 }
 
 /// A pool for `role`, each connection set up for the backend.
@@ -897,7 +925,7 @@ async fn writer(
                 pg_batch::run_batch(&pool, Some(locator), reruns, batch, lock).await
             }
             None => {
-                run_batch(&pool, batch).await;
+                run_batch(&pool, batch, setup.committed.as_ref()).await;
                 cache.after();
                 if let Some(c) = &setup.checkpoints {
                     // Full: one is already due.
@@ -990,7 +1018,7 @@ fn gather(first: Job, jobs: &mut mpsc::Receiver<Job>, held: &mut Option<Job>) ->
 }
 
 /// A batch on SQLite, where this process alone writes: one run.
-async fn run_batch(pool: &AnyPool, batch: Vec<Job>) {
+async fn run_batch(pool: &AnyPool, batch: Vec<Job>, committed: Option<&audit::CommittedHead>) {
     let jobs = batch.len();
     let mut finishes = Vec::with_capacity(jobs);
     // What a failure leaves here never ran: it is answered with the failure.
@@ -1056,6 +1084,10 @@ async fn run_batch(pool: &AnyPool, batch: Vec<Job>) {
             finishes.push(completion.finish);
         }
         tx.commit().await?;
+        // Before the jobs are answered: a caller then reads its own entries.
+        if let Some(committed) = committed {
+            committed.publish(&mut conn).await;
+        }
         Ok(())
     }
     .await;

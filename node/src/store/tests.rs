@@ -22,7 +22,7 @@ use crate::ids::{CaseId, EnvelopeId, ParticipantId, TraceId};
 /// Runs `batch` as the store's writer would, on its backend.
 async fn run_batch_on(store: &Store, batch: Vec<Job>) {
     match store.backend() {
-        Backend::Sqlite => run_batch(store.pool(), batch).await,
+        Backend::Sqlite => run_batch(store.pool(), batch, store.committed.as_ref()).await,
         Backend::Postgres => {
             let lock = pg_batch::AuditLock::First;
             pg_batch::run_batch(store.pool(), None, &store.reruns, batch, lock).await
@@ -1154,6 +1154,17 @@ async fn check_deadline_alert_once(store: Store) {
 
 async fn check_audit_chain(store: Store) {
     let at = t0();
+    // What a receipt's signer puts in it: the head as committed, whichever
+    // way the store keeps it.
+    async fn committed_head_is_the_last_entry(store: &Store) {
+        let entries = audit::entries(store.pool(), 0, 0).await.unwrap();
+        let last = entries.last().map(|e| crate::audit::Head {
+            seq: e.record.seq,
+            hash: e.hash.clone(),
+        });
+        assert_eq!(store.audit_head().await.unwrap(), last);
+    }
+    committed_head_is_the_last_entry(&store).await;
     for i in 0..3i64 {
         store
             .write(move |conn| {
@@ -1183,6 +1194,8 @@ async fn check_audit_chain(store: Store) {
     assert_eq!(crate::audit::verify_chain(&entries), Ok(3));
     let page = audit::entries(store.pool(), 1, 1).await.unwrap();
     assert_eq!(page, entries[1..2]);
+    assert_eq!(store.audit_head().await.unwrap().map(|h| h.seq), Some(3));
+    committed_head_is_the_last_entry(&store).await;
 
     // Appends from concurrent writers (one batch, or several) stay chained.
     let mut handles = Vec::new();
@@ -1219,6 +1232,8 @@ async fn check_audit_chain(store: Store) {
         }
     }
     assert!(store.write(append_then(0, true)).await.is_err());
+    assert_eq!(store.audit_head().await.unwrap().map(|h| h.seq), Some(13));
+    committed_head_is_the_last_entry(&store).await;
     store.write(append_then(1, false)).await.unwrap();
     let mut handles = Vec::new();
     for i in 2..14i64 {
@@ -1236,6 +1251,17 @@ async fn check_audit_chain(store: Store) {
     let entries = audit::entries(store.pool(), 0, 0).await.unwrap();
     assert_eq!(crate::audit::verify_chain(&entries), Ok(13 + 1 + 8));
     assert!(entries.iter().all(|e| e.record.subject != "r-0"));
+    committed_head_is_the_last_entry(&store).await;
+    // Batches whose last job failed: the head is the last one kept.
+    let mut handles = Vec::new();
+    for i in 14..20i64 {
+        let s = store.clone();
+        handles.push(tokio::spawn(async move {
+            s.write(append_then(i, i >= 17)).await
+        }));
+    }
+    futures::future::join_all(handles).await;
+    committed_head_is_the_last_entry(&store).await;
 }
 
 fn peer(name: &str, at: OffsetDateTime) -> peers::PeerRow {

@@ -225,6 +225,63 @@ async fn an_envelope_backdated_into_an_expired_keys_validity_is_refused() -> any
     Ok(())
 }
 
+/// A second envelope that opens a trace the receiver holds already (a new
+/// envelope id, the same trace id) is refused as a whole: a definite
+/// refusal the sender dead-letters, and nothing of it is stored.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_envelope_that_opens_a_trace_held_already_is_refused_and_changes_nothing()
+-> anyhow::Result<()> {
+    let f = Federation::of_states(&["GHA", "BEL"]).await?;
+    let now = f.clock.now();
+    let bel = f.sandbox.member(&p("BEL"))?;
+    let signer = iti_node::envelope::Signer::from_keyed(&bel.node_cert)?;
+    let first = request_signed_by(&signer, "BEL", "GHA", now)?;
+    let mut again = iti_node::envelope::Header::decode(&first.header)?;
+    again.id = iti_node::ids::EnvelopeId::new_v7(now);
+    let payload = pb::Payload {
+        body: Some(pb::payload::Body::Request(fixtures::fal_request())),
+    };
+    let again = iti_node::envelope::build(&signer, again, &payload, None)?;
+    let again_id = iti_node::envelope::Header::decode(&again.header)?
+        .id
+        .to_string();
+    let gha = f.node("GHA")?;
+    let from = Identity::Node(p("BEL"));
+    gha.receive(&from, first.clone()).await?;
+    let err = gha.receive(&from, again).await.unwrap_err();
+    assert!(
+        matches!(&err, iti_node::service::ServiceError::FailedPrecondition(m)
+            if m.contains("already exists")),
+        "{err:?}"
+    );
+    // Nothing of it is stored: no envelope, receipt, event or audit entry
+    // names it, and the trace is the first envelope's alone. (GHA's own
+    // activity on that trace goes on meanwhile: rows are not counted.)
+    for (table, column) in [
+        ("envelopes", "id"),
+        ("receipts", "envelope_id"),
+        ("case_events", "envelope_id"),
+        ("audit_log", "subject"),
+        ("audit_log", "detail"),
+    ] {
+        let sql = format!("SELECT COUNT(*) FROM {table} WHERE {column} LIKE '%{again_id}%'");
+        assert_eq!(
+            iti_tests::db_scalar(gha, &sql).await?,
+            0,
+            "{table}.{column}"
+        );
+    }
+    assert_eq!(
+        iti_tests::db_scalar(gha, "SELECT COUNT(*) FROM traces").await?,
+        1
+    );
+    // The first envelope, delivered again, is still answered with its receipt.
+    let repeated = gha.receive(&from, first).await?;
+    assert!(repeated.duplicate);
+    f.shutdown().await;
+    Ok(())
+}
+
 #[tokio::test]
 async fn a_switch_over_beyond_the_certificates_life_is_refused_when_the_config_is_loaded()
 -> anyhow::Result<()> {

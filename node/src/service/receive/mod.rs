@@ -269,7 +269,7 @@ impl Node {
         // The effect holds what it writes, encoded: the decoded payload is gone.
         crate::memory::give_back_after(verified.envelope.payload.len());
         // Our audit head goes in the receipt: the sender witnesses our chain.
-        let head = audit::head(self.store.pool()).await?;
+        let head = self.store.audit_head().await?;
         let receipt = envelope::sign_receipt(
             self.signer(),
             &verified.envelope,
@@ -332,10 +332,10 @@ impl Node {
                             destination_receipt: None,
                         });
                     }
-                    Writes::from(photo_refs).execute(conn).await?;
-                    // Our receipt goes to the database with the first writes
-                    // of the effect that take it along, or else on its own.
-                    let mut pending = Writes::new();
+                    // The photographs' references and our receipt go to the
+                    // database with the first writes of the effect that take
+                    // them along, or else on their own: one trip, not two.
+                    let mut pending = Writes::from(photo_refs);
                     pending.push(envelopes::receipt_write(&ReceiptRow {
                         envelope_id: h.id,
                         receiver: me.clone(),
