@@ -304,26 +304,21 @@ pub async fn update(conn: &mut AnyConnection, t: &TraceRow) -> Result<(), StoreE
     Ok(())
 }
 
-/// [`update`], to run with other writes.
+/// [`update`], to run with other writes: what a step changes, and the
+/// request with what goes with it.
 pub fn update_write(t: &TraceRow) -> Write {
-    Write::new(
-        "UPDATE traces SET state = $1, request = $2, received_at = $3, ack_due = $4, \
-         response_due = $5, updated_at = $6, missing = $7, counterpart = $8, sources = $9, \
-         draft_fields = $10, awaiting = $11, flags = $12, request_key = $13 \
-         WHERE trace_id = $14",
+    bind_progress(
+        Write::new(
+            "UPDATE traces SET state = $1, received_at = $2, ack_due = $3, response_due = $4, \
+             updated_at = $5, missing = $6, counterpart = $7, awaiting = $8, flags = $9, \
+             request = $10, sources = $11, draft_fields = $12, request_key = $13 \
+             WHERE trace_id = $14",
+        ),
+        t,
     )
-    .bind(t.state.as_str())
     .bind(t.request.for_store(&key()).encode_to_vec())
-    .bind(opt_ms(t.received_at))
-    .bind(opt_ms(t.due.acknowledgement))
-    .bind(opt_ms(t.due.response))
-    .bind(to_millis(t.updated_at))
-    .bind(missing_json(&t.missing))
-    .bind(t.counterpart.to_string())
     .bind(own_sources(t))
     .bind(provenance::draft_json(t.draft.as_ref()))
-    .bind(t.awaiting.as_str())
-    .bind(flags_json(&t.flags))
     .bind(request_key(t))
     .bind(t.trace_id.to_string())
 }
@@ -333,21 +328,28 @@ pub fn update_write(t: &TraceRow) -> Write {
 /// its duplicate key), which a head does not hold whole.
 pub fn progress_write(head: &TraceHead) -> Write {
     let t = &head.row;
-    Write::new(
-        "UPDATE traces SET state = $1, received_at = $2, ack_due = $3, response_due = $4, \
-         updated_at = $5, missing = $6, counterpart = $7, awaiting = $8, flags = $9 \
-         WHERE trace_id = $10",
+    bind_progress(
+        Write::new(
+            "UPDATE traces SET state = $1, received_at = $2, ack_due = $3, response_due = $4, \
+             updated_at = $5, missing = $6, counterpart = $7, awaiting = $8, flags = $9 \
+             WHERE trace_id = $10",
+        ),
+        t,
     )
-    .bind(t.state.as_str())
-    .bind(opt_ms(t.received_at))
-    .bind(opt_ms(t.due.acknowledgement))
-    .bind(opt_ms(t.due.response))
-    .bind(to_millis(t.updated_at))
-    .bind(missing_json(&t.missing))
-    .bind(t.counterpart.to_string())
-    .bind(t.awaiting.as_str())
-    .bind(flags_json(&t.flags))
     .bind(t.trace_id.to_string())
+}
+
+/// Binds $1 to $9 of both updates: the columns a step changes.
+fn bind_progress(w: Write, t: &TraceRow) -> Write {
+    w.bind(t.state.as_str())
+        .bind(opt_ms(t.received_at))
+        .bind(opt_ms(t.due.acknowledgement))
+        .bind(opt_ms(t.due.response))
+        .bind(to_millis(t.updated_at))
+        .bind(missing_json(&t.missing))
+        .bind(t.counterpart.to_string())
+        .bind(t.awaiting.as_str())
+        .bind(flags_json(&t.flags))
 }
 
 /// The trace `id`, its request read as a head: what a step that leaves the
