@@ -37,6 +37,7 @@
 
 pub mod api;
 pub mod audit;
+pub mod batch;
 pub mod bounds;
 pub mod case;
 pub mod clock;

@@ -87,6 +87,31 @@ struct ReasonLabels {
     reason: &'static str,
 }
 
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RpcLabels {
+    rpc: &'static str,
+}
+
+/// The calls that delivered envelopes to next hops, and the envelopes they
+/// carried, by RPC (`Deliver` alone, `DeliverBatch` several): how much the
+/// batching per peer (`batch`) saves.
+#[derive(Debug, Clone, Default)]
+pub struct DeliveryCalls {
+    calls: Family<RpcLabels, Counter>,
+    envelopes: Family<RpcLabels, Counter>,
+}
+
+impl DeliveryCalls {
+    /// Counts one call of `rpc` carrying `envelopes`.
+    pub fn count(&self, rpc: &'static str, envelopes: usize) {
+        let labels = RpcLabels { rpc };
+        self.calls.get_or_create(&labels).inc();
+        self.envelopes
+            .get_or_create(&labels)
+            .inc_by(envelopes as u64);
+    }
+}
+
 /// "request", "response", "acknowledgement": the payload kind as a label.
 pub fn kind_label(kind: pb::PayloadKind) -> String {
     kind.as_str_name()
@@ -111,6 +136,7 @@ pub struct Metrics {
     unknown_origins: Counter,
     directory_conflicts: Counter,
     directory_equivocations: Counter,
+    delivery_calls: DeliveryCalls,
     /// Scrapes are serialised: the gauges and the refusal counters are
     /// brought up to date and encoded as one snapshot.
     scrape: tokio::sync::Mutex<()>,
@@ -225,8 +251,21 @@ impl Metrics {
              means a transaction outside the node's lock order",
             batches_rerun.clone(),
         );
+        let delivery_calls = DeliveryCalls::default();
+        registry.register(
+            "iti_delivery_calls",
+            "Calls that delivered envelopes to a next hop, by RPC: Deliver (one envelope) or \
+             DeliverBatch (the envelopes queued for that hop while its earlier calls were in flight)",
+            delivery_calls.calls.clone(),
+        );
+        registry.register(
+            "iti_delivery_call_envelopes",
+            "Envelopes those calls carried, by RPC",
+            delivery_calls.envelopes.clone(),
+        );
         Metrics {
             registry,
+            delivery_calls,
             replica_info,
             batches_rerun,
             duplicates_received,
@@ -253,6 +292,11 @@ impl Metrics {
                 kind: kind_label(kind),
             })
             .inc();
+    }
+
+    /// The counters of delivery calls, for the batches (`batch`).
+    pub fn delivery_calls(&self) -> DeliveryCalls {
+        self.delivery_calls.clone()
     }
 
     /// Counts an envelope received again.

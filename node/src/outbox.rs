@@ -53,6 +53,8 @@ pub trait Deliveries: Send + Sync + 'static {
     fn handover(&self) -> &Handover;
     /// What each next hop carried last (parts are sized to it).
     fn lines(&self) -> &transfer::Lines;
+    /// Envelopes queued per next hop, sent together when they queue.
+    fn batches(&self) -> &crate::batch::Batches;
     /// Before checking a receipt a hub passed on from a signer not learned
     /// yet: learn it from that hub. Whether it is known now.
     fn learn_signer(
@@ -502,7 +504,7 @@ async fn attempt<D: Deliveries>(
         Ok(c) => c,
         Err(e) => return Outcome::Retry(e),
     };
-    let reply = match send(node, hop, FederationClient::new(channel), env).await {
+    let reply = match send(node, hop, channel, env).await {
         Err(PartsError::TimedOut) => {
             return Outcome::Retry(format!("{hop} did not answer in time"));
         }
@@ -546,25 +548,25 @@ async fn attempt<D: Deliveries>(
     }
 }
 
-/// Delivers `env` to `hop` in one call, or in parts sized to the line if
-/// it is larger than `transfer::WHOLE_AT_MOST`; the delivery timeout
-/// bounds each call.
+/// Delivers `env` to `hop` whole, alone or batched with others for that
+/// hop (`batch`), or in parts sized to the line if it is larger than
+/// `transfer::WHOLE_AT_MOST`; the delivery timeout bounds each call.
 async fn send<D: Deliveries>(
     node: &D,
     hop: &ParticipantId,
-    mut client: FederationClient<tonic::transport::Channel>,
+    channel: tonic::transport::Channel,
     env: &pb::Envelope,
 ) -> Result<pb::DeliverReply, PartsError> {
     let wait = node.settings().delivery_timeout;
-    if !transfer::travels_whole(env.encoded_len()) {
+    let size = env.encoded_len();
+    if !transfer::travels_whole(size) {
         let line = (hop, node.lines());
+        let mut client = FederationClient::new(channel);
         return transfer::deliver_in_parts(&mut client, env, wait, line).await;
     }
-    match tokio::time::timeout(wait, client.deliver(env.clone())).await {
-        Err(_) => Err(PartsError::TimedOut),
-        Ok(Err(status)) => Err(PartsError::Status(status)),
-        Ok(Ok(reply)) => Ok(reply.into_inner()),
-    }
+    node.batches()
+        .deliver(hop, channel, env.clone(), size, wait)
+        .await
 }
 
 /// Records the outcome of one attempt; false if the store refused it.

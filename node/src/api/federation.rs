@@ -9,9 +9,11 @@ use iti_proto::v1::federation_server::Federation;
 use tonic::{Request, Response, Status};
 
 use super::{caller, to_status};
+use crate::batch;
 use crate::identity::Identity;
 use crate::identity::tls::PeerInfo;
 use crate::ids::ParticipantId;
+use crate::service::receive::Delivered;
 use crate::service::{Node, ServiceError};
 
 pub struct FederationApi {
@@ -64,6 +66,15 @@ impl FederationApi {
     }
 }
 
+/// What `Deliver` answers for an envelope received.
+fn reply_of(delivered: Delivered) -> pb::DeliverReply {
+    pb::DeliverReply {
+        receipt: Some(delivered.receipt),
+        duplicate: delivered.duplicate,
+        destination_receipt: delivered.destination_receipt,
+    }
+}
+
 fn remote_of<T>(req: &Request<T>) -> Option<std::net::SocketAddr> {
     req.extensions().get::<PeerInfo>().and_then(|p| p.remote)
 }
@@ -84,11 +95,36 @@ impl Federation for FederationApi {
         }
         .await;
         let delivered = self.logged("Deliver", remote, delivered)?;
-        Ok(Response::new(pb::DeliverReply {
-            receipt: Some(delivered.receipt),
-            duplicate: delivered.duplicate,
-            destination_receipt: delivered.destination_receipt,
-        }))
+        Ok(Response::new(reply_of(delivered)))
+    }
+
+    async fn deliver_batch(
+        &self,
+        req: Request<pb::DeliverBatchRequest>,
+    ) -> Result<Response<pb::DeliverBatchReply>, Status> {
+        let remote = remote_of(&req);
+        let peer = self.logged("DeliverBatch", remote, caller(&req))?;
+        let envelopes = req.into_inner().envelopes;
+        if let Some(reason) = batch::refuse_count(envelopes.len()) {
+            let refused = ServiceError::invalid("envelopes", reason);
+            return self.logged("DeliverBatch", remote, Err(to_status(refused)));
+        }
+        // Each envelope is received on its own task, as if it came alone:
+        // in parallel, and to its end even if the caller stops waiting.
+        let received = envelopes.into_iter().map(|env| {
+            let (node, peer) = (self.node.clone(), peer.clone());
+            tokio::spawn(async move { node.receive(&peer, env).await })
+        });
+        let mut results = Vec::new();
+        for joined in futures::future::join_all(received).await {
+            let delivered = joined
+                .unwrap_or_else(|e| Err(ServiceError::Internal(format!("receiving: {e}"))))
+                .map(reply_of)
+                .map_err(to_status);
+            let delivered = self.logged("DeliverBatch", remote, delivered);
+            results.push(batch::result_of(delivered));
+        }
+        Ok(Response::new(pb::DeliverBatchReply { results }))
     }
 
     async fn get_directory(

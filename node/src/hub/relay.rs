@@ -6,7 +6,6 @@
 //! until delivery and forwards it from its outbox.
 
 use iti_proto::v1 as pb;
-use iti_proto::v1::federation_client::FederationClient;
 use time::OffsetDateTime;
 
 use crate::clock::to_timestamp;
@@ -323,16 +322,20 @@ impl Node {
             return Ok(None);
         }
         // One sent in parts goes on in parts, from custody.
-        if !crate::transfer::travels_whole(prost::Message::encoded_len(env)) {
+        let size = prost::Message::encoded_len(env);
+        if !crate::transfer::travels_whole(size) {
             return Ok(None);
         }
         let Ok(channel) = self.peering.channel(&h.destination) else {
             return Ok(None);
         };
-        let mut client = FederationClient::new(channel);
-        let signed = match tokio::time::timeout(wait, client.deliver(env.clone())).await {
-            Ok(Ok(reply)) => reply.into_inner().receipt,
-            Ok(Err(status)) => {
+        let answer = self
+            .batches
+            .deliver(&h.destination, channel, env.clone(), size, wait)
+            .await;
+        let signed = match answer {
+            Ok(reply) => reply.receipt,
+            Err(crate::transfer::PartsError::Status(status)) => {
                 tracing::debug!(envelope = %h.id, code = ?status.code(), "pass-through declined; keeping it");
                 None
             }

@@ -62,6 +62,10 @@ impl Deliveries for Node {
         &self.lines
     }
 
+    fn batches(&self) -> &crate::batch::Batches {
+        &self.batches
+    }
+
     async fn learn_signer(&self, receipt: &pb::SignedReceipt, via: &ParticipantId) -> bool {
         self.learn_receipt_signer(receipt, via).await
     }

@@ -81,6 +81,8 @@ pub struct Node {
     /// What each next hop carried last: envelopes' parts and photographs'
     /// chunks are sized to it.
     pub(crate) lines: crate::transfer::Lines,
+    /// Envelopes queued per next hop, sent together when they queue.
+    pub(crate) batches: crate::batch::Batches,
     pub federation_refusals: Arc<Refusals>,
     pub local_refusals: Arc<Refusals>,
     pub metrics: crate::metrics::Metrics,
@@ -164,6 +166,7 @@ impl Node {
             config.default_route.clone(),
         );
         let handover = crate::outbox::Handover::new(store.backend());
+        let metrics = crate::metrics::Metrics::new();
         let node = Arc::new(Node {
             config,
             store,
@@ -176,9 +179,10 @@ impl Node {
             outbox_wake: Notify::new(),
             handover,
             lines: Default::default(),
+            batches: crate::batch::Batches::new(metrics.delivery_calls()),
             federation_refusals: Arc::default(),
             local_refusals: Arc::default(),
-            metrics: crate::metrics::Metrics::new(),
+            metrics,
             learning: Default::default(),
             logs: Default::default(),
         });

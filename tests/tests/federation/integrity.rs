@@ -4,7 +4,7 @@
 //! shows any edit, deletion or reordering of its stored entries.
 //!
 //! Layout: talking to a node's federation port as a peer would; tampered
-//! and misattributed envelopes; receipts; the audit log on disk.
+//! and misattributed envelopes; receipts; batches; the audit log on disk.
 
 use anyhow::{Context, anyhow, bail};
 use iti_node::envelope::{self, Header};
@@ -225,6 +225,100 @@ async fn a_receipt_proves_one_envelope_received_by_one_node() -> anyhow::Result<
         .err()
         .context("a receipt acknowledged another envelope")?;
     assert!(err.to_string().contains("different content"), "{err}");
+    f.shutdown().await;
+    Ok(())
+}
+
+// ---------------------------------------------------------------- batches
+
+/// The receipt a batch result carries, or the refusal's code and message.
+fn outcome_of(result: &pb::DeliverResult) -> Result<pb::SignedReceipt, (Code, String)> {
+    match &result.outcome {
+        Some(pb::deliver_result::Outcome::Delivered(reply)) => reply
+            .receipt
+            .clone()
+            .ok_or((Code::Unknown, "no receipt".into())),
+        Some(pb::deliver_result::Outcome::Refused(r)) => {
+            Err((Code::from(r.code), r.message.clone()))
+        }
+        None => Err((Code::Unknown, "no outcome".into())),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_is_received_envelope_by_envelope_and_one_refused_changes_nothing_else()
+-> anyhow::Result<()> {
+    let mut f = Federation::of_states(&["GHA", "BEL", "NGA"]).await?;
+    let mut from_bel = federation_port(&f, "BEL", "GHA")?;
+    let before = trace_ids(&mut f, "GHA").await?;
+    let (first, first_env) = signed_request(&f, "BEL", "GHA")?;
+    let (altered, mut altered_env) = signed_request(&f, "BEL", "GHA")?;
+    let middle = altered_env.payload.len() / 2;
+    altered_env.payload[middle] ^= 0x01;
+    let (last, last_env) = signed_request(&f, "BEL", "GHA")?;
+    let batch = vec![first_env.clone(), altered_env, last_env.clone()];
+
+    let results = from_bel
+        .deliver_batch(pb::DeliverBatchRequest {
+            envelopes: batch.clone(),
+        })
+        .await?
+        .into_inner()
+        .results;
+    assert_eq!(results.len(), 3, "one result per envelope, in order");
+    let bel = f.node("BEL")?;
+    let now = f.sandbox.clock.now();
+    for (result, (header, env)) in [&results[0], &results[2]]
+        .into_iter()
+        .zip([(&first, &first_env), (&last, &last_env)])
+    {
+        let receipt = outcome_of(result).map_err(|e| anyhow!("{e:?}"))?;
+        let verified = envelope::verify_receipt(&receipt, env, &bel.trust, now)?;
+        assert_eq!(verified.receiver, p("GHA"));
+        assert_eq!(verified.envelope_id, header.id);
+    }
+    let (code, message) = outcome_of(&results[1])
+        .err()
+        .context("the altered envelope was accepted")?;
+    assert_eq!(code, Code::PermissionDenied, "{message}");
+    assert!(message.contains("signature"), "{message}");
+
+    let after = trace_ids(&mut f, "GHA").await?;
+    assert!(after.contains(&first.trace_id.to_string()));
+    assert!(after.contains(&last.trace_id.to_string()));
+    assert!(
+        !after.contains(&altered.trace_id.to_string()),
+        "the altered envelope was stored"
+    );
+    assert_eq!(after.len(), before.len() + 2);
+
+    // Sent again (the sender never saw the answer): the same receipts, and
+    // nothing applied twice.
+    let again = from_bel
+        .deliver_batch(pb::DeliverBatchRequest { envelopes: batch })
+        .await?
+        .into_inner()
+        .results;
+    assert_eq!(outcome_of(&again[0]), outcome_of(&results[0]));
+    assert_eq!(outcome_of(&again[2]), outcome_of(&results[2]));
+    assert_eq!(trace_ids(&mut f, "GHA").await?.len(), after.len());
+
+    // Empty, or more than one call may carry: refused whole, naming the field.
+    for envelopes in [vec![], vec![first_env; iti_node::batch::MAX_ENVELOPES + 1]] {
+        let refused = match from_bel
+            .deliver_batch(pb::DeliverBatchRequest { envelopes })
+            .await
+        {
+            Err(status) => status,
+            Ok(reply) => bail!("an out-of-bounds batch was taken: {reply:?}"),
+        };
+        assert_eq!(refused.code(), Code::InvalidArgument, "{refused:?}");
+        assert!(
+            refused.message().starts_with("envelopes: "),
+            "{}",
+            refused.message()
+        );
+    }
     f.shutdown().await;
     Ok(())
 }

@@ -60,6 +60,16 @@ async fn metrics_count_an_exchange_and_show_an_empty_outbox() -> anyhow::Result<
     .await?;
     let (_, gha_text) = scrape_metrics(gha_metrics).await?;
     assert_eq!(metric_value(&gha_text, "iti_outbox_depth"), Some(0.0));
+    // One envelope, to an idle hop: sent at once, alone.
+    let calls = metric_value(&gha_text, "iti_delivery_calls_total{rpc=\"Deliver\"}");
+    assert!(calls >= Some(1.0), "{calls:?}");
+    assert_eq!(
+        metric_value(
+            &gha_text,
+            "iti_delivery_call_envelopes_total{rpc=\"Deliver\"}"
+        ),
+        calls
+    );
     assert_eq!(
         metric_value(&gha_text, "iti_outbox_oldest_age_seconds"),
         Some(0.0)
