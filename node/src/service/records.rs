@@ -91,8 +91,10 @@ impl Registry {
     }
 
     /// The domains that hold records at all.
-    async fn domains_with_records(&self) -> ServiceResult<(Domains, BTreeMap<String, Source>)> {
-        let sources = rstore::sources(self.store.pool()).await?;
+    async fn domains_with_records(
+        &self,
+    ) -> ServiceResult<(Domains, std::sync::Arc<rstore::Sources>)> {
+        let sources = self.store.record_sources().await?;
         Ok((sources.values().map(|s| s.domain).collect(), sources))
     }
 
@@ -102,7 +104,7 @@ impl Registry {
         query: &Query,
         domains: &Domains,
     ) -> ServiceResult<Vec<WeaponMatch>> {
-        let sources = rstore::sources(self.store.pool()).await?;
+        let sources = self.store.record_sources().await?;
         self.search_with(query, domains, &sources).await
     }
 
@@ -480,7 +482,7 @@ impl Node {
         })?;
         let markings = FieldMarkings::try_from_proto(&header.markings)
             .map_err(|e| ServiceError::invalid(format!("header.{}", e.field), e.reason))?;
-        let existing = rstore::sources(self.store.pool()).await?;
+        let existing = self.store.record_sources().await?;
         if let Some(s) = existing.get(name)
             && s.domain != domain
         {
@@ -594,7 +596,8 @@ impl ImportSession {
                 self.updated,
                 self.rejected_count
             );
-            self.store
+            let recorded = self
+                .store
                 .write(move |conn| {
                     boxed(async move {
                         let mut writes = Writes::new();
@@ -612,7 +615,10 @@ impl ImportSession {
                         Ok::<_, ServiceError>(())
                     })
                 })
-                .await?;
+                .await;
+            // Committed, or perhaps (an unknown outcome): read them again.
+            self.store.record_sources_changed();
+            recorded?;
         }
         self.rejected.sort_by_key(|r| r.line);
         Ok(pb::ImportRecordsReply {

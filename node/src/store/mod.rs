@@ -386,6 +386,8 @@ pub struct Store {
     reruns: Arc<pg_batch::Reruns>,
     /// SQLite: the audit chain's head as last committed ([`Store::audit_head`]).
     committed: Option<audit::CommittedHead>,
+    /// SQLite: the record sources as last read ([`Store::record_sources`]).
+    sources: Option<Arc<records::SourcesCache>>,
 }
 
 impl std::fmt::Debug for Store {
@@ -440,6 +442,7 @@ impl Store {
         Ok(Store {
             pool,
             committed,
+            sources: (backend == Backend::Sqlite).then(Arc::default),
             backend,
             jobs: tx,
             bulk,

@@ -3,6 +3,8 @@
 //! recovered weapons, and answers drafted from the records.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 use prost::Message;
 use sqlx::{AnyConnection, AnyPool, Row};
@@ -11,7 +13,7 @@ use time::OffsetDateTime;
 use iti_proto::v1 as pb;
 
 use super::sql::{json_column, json_columns, list, placeholder, placeholders};
-use super::{Backend, StoreError, Write, composed, ensure_savepoint};
+use super::{Backend, Store, StoreError, Write, composed, ensure_savepoint};
 use crate::clock::{from_millis, to_millis};
 use crate::records::{Domain, Domains, FieldMarkings, Kind, Record, Source, StoredRecord};
 
@@ -93,6 +95,51 @@ pub async fn sources(pool: &AnyPool) -> Result<BTreeMap<String, Source>, StoreEr
         out.insert(s.name.clone(), s);
     }
     Ok(out)
+}
+
+/// The record sources as last read, kept where this process alone writes
+/// them (SQLite): every request received asks which domains have records,
+/// and sources change only when an import ends. Each change bumps the
+/// generation once committed ([`Store::record_sources_changed`]); a read
+/// is kept only if no change was committed while it ran.
+#[derive(Default)]
+pub struct SourcesCache {
+    generation: AtomicU64,
+    kept: Mutex<Option<(u64, Arc<Sources>)>>,
+}
+
+/// Record sources by name.
+pub type Sources = BTreeMap<String, Source>;
+
+impl Store {
+    /// The record sources (from memory on SQLite, once read).
+    pub async fn record_sources(&self) -> Result<Arc<Sources>, StoreError> {
+        let Some(cache) = &self.sources else {
+            return Ok(Arc::new(sources(&self.pool).await?));
+        };
+        let generation = cache.generation.load(Ordering::Acquire);
+        if let Some((kept_at, kept)) = &*cache.kept.lock().unwrap_or_else(|e| e.into_inner())
+            && *kept_at == generation
+        {
+            return Ok(kept.clone());
+        }
+        let read = Arc::new(sources(&self.pool).await?);
+        let mut kept = cache.kept.lock().unwrap_or_else(|e| e.into_inner());
+        if cache.generation.load(Ordering::Acquire) == generation {
+            *kept = Some((generation, read.clone()));
+        }
+        Ok(read)
+    }
+
+    /// After a write of [`upsert_source_write`] returned (committed or
+    /// not): the sources are read again next time.
+    pub fn record_sources_changed(&self) {
+        if let Some(cache) = &self.sources {
+            let mut kept = cache.kept.lock().unwrap_or_else(|e| e.into_inner());
+            cache.generation.fetch_add(1, Ordering::AcqRel);
+            *kept = None;
+        }
+    }
 }
 
 /// Upserts records of one source and kind by their source keys, many rows

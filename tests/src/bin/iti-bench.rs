@@ -546,6 +546,7 @@ async fn exchange(
             .collect()
     };
     let rows_before = rows_of(&databases).await?;
+    let calls_before = delivery_calls(nodes).await;
     let cpu_before = cpu(());
     let measured = run_closed_loop(
         args.concurrency,
@@ -555,8 +556,10 @@ async fn exchange(
     )
     .await;
     let cpu_after = cpu(());
+    let calls_after = delivery_calls(nodes).await;
     let rows_after = rows_of(&databases).await?;
     let polls = watching.stop().await;
+    report_delivery_calls(label, nodes, &calls_before, &calls_after);
     let names = nodes
         .iter()
         .map(|(name, _)| name.to_string())
@@ -608,6 +611,62 @@ async fn exchange(
             })
             .collect(),
     })
+}
+
+/// Per node, when it serves metrics: its delivery calls and the envelopes
+/// they carried, by RPC (`Deliver`, `DeliverBatch`).
+async fn delivery_calls(nodes: &[(&str, &NodeProcess)]) -> Vec<Option<[f64; 4]>> {
+    let mut all = Vec::new();
+    for (_, node) in nodes {
+        let text = match node.metrics {
+            Some(addr) => iti_tests::scrape_metrics(addr).await.ok().map(|(_, t)| t),
+            None => None,
+        };
+        all.push(text.map(|t| {
+            let value = |series: &str, rpc: &str| {
+                iti_tests::metric_value(&t, &format!("{series}{{rpc=\"{rpc}\"}}")).unwrap_or(0.0)
+            };
+            [
+                value("iti_delivery_calls_total", "Deliver"),
+                value("iti_delivery_call_envelopes_total", "Deliver"),
+                value("iti_delivery_calls_total", "DeliverBatch"),
+                value("iti_delivery_call_envelopes_total", "DeliverBatch"),
+            ]
+        }));
+    }
+    all
+}
+
+/// How the nodes' deliveries went in the measured phase: alone or batched.
+fn report_delivery_calls(
+    label: &str,
+    nodes: &[(&str, &NodeProcess)],
+    before: &[Option<[f64; 4]>],
+    after: &[Option<[f64; 4]>],
+) {
+    let mut parts = Vec::new();
+    for (((name, _), before), after) in nodes.iter().zip(before).zip(after) {
+        let (Some(b), Some(a)) = (before, after) else {
+            continue;
+        };
+        let d: Vec<f64> = a.iter().zip(b).map(|(a, b)| a - b).collect();
+        let (calls, envelopes) = (d[0] + d[2], d[1] + d[3]);
+        if envelopes == 0.0 {
+            continue;
+        }
+        parts.push(format!(
+            "{name} {envelopes:.0} envelopes in {calls:.0} calls ({:.0} alone, {:.0} batches of {:.1} on average)",
+            d[0],
+            d[2],
+            d[3] / d[2].max(1.0)
+        ));
+    }
+    if !parts.is_empty() {
+        eprintln!(
+            "{label}: deliveries in the measured phase: {}",
+            parts.join("; ")
+        );
+    }
 }
 
 /// The requester's own record of each envelope in `ids` delivered: from
@@ -725,6 +784,7 @@ async fn direct(args: &Args) -> anyhow::Result<Figures> {
     let mut sandbox = Sandbox::create(Arc::new(SystemClock))?;
     let options = MemberOptions {
         durability: Some(durability(args)?),
+        metrics: true,
         ..Default::default()
     };
     sandbox.add("GHA", options.clone())?;
@@ -783,6 +843,7 @@ async fn start_hub_case(args: &Args) -> anyhow::Result<HubCase> {
         "GHA",
         MemberOptions {
             durability: d,
+            metrics: true,
             routes: vec![("BEL".into(), HUB.into())],
             ..Default::default()
         },
@@ -791,6 +852,7 @@ async fn start_hub_case(args: &Args) -> anyhow::Result<HubCase> {
         "BEL",
         MemberOptions {
             durability: d,
+            metrics: true,
             routes: vec![("GHA".into(), HUB.into())],
             ..Default::default()
         },
@@ -799,6 +861,7 @@ async fn start_hub_case(args: &Args) -> anyhow::Result<HubCase> {
         HUB,
         MemberOptions {
             durability: d,
+            metrics: true,
             hub: true,
             ..Default::default()
         },

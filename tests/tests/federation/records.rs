@@ -348,6 +348,17 @@ async fn incoming_requests_are_answered_from_records_export_diversion_and_no_rec
 -> anyhow::Result<()> {
     let mut f = Federation::of_states(&["GHA", "NGA", "BEL"]).await?;
     let dir = tempfile::tempdir()?;
+    // Searched before any import: a node that keeps its sources in memory
+    // must see the import's.
+    let search = f
+        .itictl(
+            "BEL",
+            None,
+            &["records", "search", "--serial", "FN-2009-0412"],
+        )
+        .await
+        .map_err(anyhow::Error::msg)?;
+    assert!(search.starts_with("0 record(s) matched"), "{search}");
     import_bel_records(&mut f, dir.path()).await?;
     import_nga_police(&mut f, dir.path()).await?;
 

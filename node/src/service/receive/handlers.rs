@@ -62,6 +62,18 @@ impl Effect {
         matches!(self, Effect::Transitions { consent: true, .. })
     }
 
+    /// Whether applying it may give the outbox something to send: an
+    /// envelope it queues, or an entry of ours it settles (the next
+    /// envelope of that conversation may then go).
+    pub(crate) fn may_send(&self) -> bool {
+        match self {
+            Effect::Transitions { transitions, .. } => {
+                transitions.iter().any(|t| !t.outgoing.is_empty())
+            }
+            Effect::Receipt(_) | Effect::Failure { .. } => true,
+        }
+    }
+
     /// Writes the effect inside the delivery's job, after `pending`.
     pub(crate) async fn apply(
         self,

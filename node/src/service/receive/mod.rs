@@ -280,6 +280,7 @@ impl Node {
         );
         let header = verified.header.clone();
         let consented = effect.consent_arrived();
+        let may_send = effect.may_send();
         let outcome = self
             .commit_delivery(verified, (held, photo_refs), effect, receipt, now)
             .await?;
@@ -288,7 +289,11 @@ impl Node {
         } else {
             self.after_delivery(&header, consented).await;
         }
-        self.wake_outbox();
+        // Woken only when there may be something to send: a wake costs the
+        // outbox a read of what is due.
+        if may_send {
+            self.wake_outbox();
+        }
         Ok(outcome)
     }
 

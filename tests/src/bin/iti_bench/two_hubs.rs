@@ -68,6 +68,7 @@ async fn start(args: &Args) -> anyhow::Result<(Sandbox, Vec<(&'static str, NodeP
     let d = Some(durability(args)?);
     let member = |hub: bool, to: &str, via: &str| MemberOptions {
         durability: d,
+        metrics: true,
         hub,
         routes: vec![(to.into(), via.into())],
         ..Default::default()
