@@ -92,7 +92,7 @@ struct RpcLabels {
     rpc: &'static str,
 }
 
-/// The calls that delivered envelopes to next hops, and the envelopes they
+/// The calls made to deliver envelopes to next hops, and the envelopes they
 /// carried, by RPC (`Deliver` alone, `DeliverBatch` several): how much the
 /// batching per peer (`batch`) saves.
 #[derive(Debug, Clone, Default)]
@@ -254,7 +254,7 @@ impl Metrics {
         let delivery_calls = DeliveryCalls::default();
         registry.register(
             "iti_delivery_calls",
-            "Calls that delivered envelopes to a next hop, by RPC: Deliver (one envelope) or \
+            "Calls made to deliver envelopes to a next hop, by RPC: Deliver (one envelope) or \
              DeliverBatch (the envelopes queued for that hop while its earlier calls were in flight)",
             delivery_calls.calls.clone(),
         );
