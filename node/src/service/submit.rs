@@ -336,29 +336,12 @@ impl Node {
             missing,
             flags,
         };
-        let payload = match &on_behalf_hub {
-            Some(_) => pb::payload::Body::OnBehalfRequest(pb::OnBehalfRequest {
-                request: Some(request),
-                note: String::new(),
-            }),
-            None => pb::payload::Body::Request(request),
-        };
         let ((header, env, payload), as_sent) = self.own_message_keeping(
             &trace,
-            pb::Payload {
-                body: Some(payload),
-            },
+            request_payload(request, on_behalf_hub.is_some()),
             marking.clone(),
         )?;
-        let request = match as_sent.body {
-            Some(pb::payload::Body::Request(r)) => Some(r),
-            Some(pb::payload::Body::OnBehalfRequest(r)) => r.request,
-            _ => None,
-        }
-        .ok_or_else(|| {
-            ServiceError::Internal("the request went missing from its message".into())
-        })?;
-        trace.request = Marked::new(request, marking, Source::us());
+        trace.request = Marked::new(request_in(as_sent)?, marking, Source::us());
         let actor = Actor::Officer(officer.clone());
         let envelope_id = header.id;
         let mut t = Transition::new(Change::open(trace));
@@ -367,21 +350,30 @@ impl Node {
         if let Some(note) = override_note {
             t = t.event(Event::new("routing_override", actor.clone(), note));
         }
-        // The first envelope of a new trace: the delivery loop may take it
-        // as committed, without reading it back.
+        let t = t.event(Event::new("sent", actor, sent).about(envelope_id));
+        self.commit_first_message(t, (header, env, payload), now)
+            .await?;
+        Ok((case_id, trace_id, envelope_id, view))
+    }
+
+    /// Commits a new trace with its first message, and hands the message
+    /// to the delivery loop as committed, without a read back (unless it
+    /// waits for its destination's sealing key).
+    async fn commit_first_message(
+        &self,
+        t: Transition,
+        (header, env, payload): super::pipeline::Outgoing,
+        now: time::OffsetDateTime,
+    ) -> ServiceResult<()> {
         let handed = (!crate::envelope::is_waiting_for_key(&env))
             .then(|| self.handover.reserve(&header, &env, now))
             .flatten();
-        let t = t
-            .event(Event::new("sent", actor, sent).about(envelope_id))
-            .send((header, env, payload));
-        let written = self.commit(t).await;
+        let written = self.commit(t.send((header, env, payload))).await;
         match handed {
             Some(reserved) => self.handover.complete(reserved, written.is_ok()),
             None => self.wake_outbox(),
         }
-        written?;
-        Ok((case_id, trace_id, envelope_id, view))
+        written.map(|_| ())
     }
 
     /// Sends a drafted trace (a proposed follow-up of a chained trace). Its
@@ -695,6 +687,30 @@ fn refusal_with_choices(refusal: Refusal, draft: TraceId) -> ServiceError {
         refusal: Box::new(refusal),
         draft: Some(draft),
     }
+}
+
+/// The payload of a new request: the request itself, or, asked of a hub,
+/// the request to conduct on this state's behalf (11.3).
+fn request_payload(request: pb::TraceRequest, on_behalf: bool) -> pb::Payload {
+    let body = if on_behalf {
+        pb::payload::Body::OnBehalfRequest(pb::OnBehalfRequest {
+            request: Some(request),
+            note: String::new(),
+        })
+    } else {
+        pb::payload::Body::Request(request)
+    };
+    pb::Payload { body: Some(body) }
+}
+
+/// The request back out of the payload it was sent in.
+fn request_in(payload: pb::Payload) -> ServiceResult<pb::TraceRequest> {
+    match payload.body {
+        Some(pb::payload::Body::Request(r)) => Some(r),
+        Some(pb::payload::Body::OnBehalfRequest(r)) => r.request,
+        _ => None,
+    }
+    .ok_or_else(|| ServiceError::Internal("the request went missing from its message".into()))
 }
 
 /// The history's note of a routing override: facts only (the reason is in
