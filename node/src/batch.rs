@@ -19,11 +19,12 @@
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use iti_proto::v1 as pb;
 use iti_proto::v1::federation_client::FederationClient;
 use tokio::sync::{Semaphore, mpsc, oneshot};
+use tokio::time::Instant;
 use tonic::transport::Channel;
 
 use crate::ids::ParticipantId;
@@ -263,7 +264,8 @@ async fn run_hop<C: Carrier>(
     }
 }
 
-/// Makes one call for `batch` and answers each envelope's sender.
+/// Makes one call for `batch` (one per envelope if it is alone, or the hop
+/// does not take batches) and answers each envelope's sender.
 async fn call<C: Carrier>(
     batch: Vec<Item<C>>,
     single_until: &Mutex<Option<Instant>>,
@@ -274,47 +276,56 @@ async fn call<C: Carrier>(
         .unwrap_or_else(|e| e.into_inner())
         .is_some_and(|until| Instant::now() < until);
     if batch.len() == 1 || single {
-        let calls = batch.into_iter().map(|item| async move {
-            counted.count("Deliver", 1);
-            let answer =
-                match tokio::time::timeout(item.wait, item.carrier.one(item.envelope)).await {
-                    Err(_) => Err(PartsError::TimedOut),
-                    Ok(answer) => answer.map_err(PartsError::Status),
-                };
-            let _ = item.answer.send(answer);
-        });
+        let calls = batch.into_iter().map(|item| call_alone(item, counted));
         futures::future::join_all(calls).await;
         return;
     }
     counted.count("DeliverBatch", batch.len());
     let wait = batch.iter().map(|i| i.wait).max().unwrap_or_default();
     let carrier = batch[0].carrier.clone();
-    let (envelopes, answers): (Vec<_>, Vec<_>) =
+    let (envelopes, senders): (Vec<_>, Vec<_>) =
         batch.into_iter().map(|i| (i.envelope, i.answer)).unzip();
     let sent = envelopes.len();
-    let answered: Vec<Answer> = match tokio::time::timeout(wait, carrier.many(envelopes)).await {
-        Err(_) => (0..sent).map(|_| Err(PartsError::TimedOut)).collect(),
+    let answered = tokio::time::timeout(wait, carrier.many(envelopes)).await;
+    let answers = answers_of(answered, sent, single_until);
+    for (answer, to) in answers.into_iter().zip(senders) {
+        let _ = to.send(answer);
+    }
+}
+
+/// One envelope in a `Deliver` call of its own.
+async fn call_alone<C: Carrier>(item: Item<C>, counted: &DeliveryCalls) {
+    counted.count("Deliver", 1);
+    let answer = match tokio::time::timeout(item.wait, item.carrier.one(item.envelope)).await {
+        Err(_) => Err(PartsError::TimedOut),
+        Ok(answer) => answer.map_err(PartsError::Status),
+    };
+    let _ = item.answer.send(answer);
+}
+
+/// Each of `sent` envelopes' answer from how their batch's call went; a
+/// hop that does not take batches gets envelopes one by one for a while.
+fn answers_of(
+    answered: Result<Result<Vec<pb::DeliverResult>, tonic::Status>, tokio::time::error::Elapsed>,
+    sent: usize,
+    single_until: &Mutex<Option<Instant>>,
+) -> Vec<Answer> {
+    let every = |e: PartsError| (0..sent).map(|_| Err(e.clone())).collect();
+    match answered {
+        Err(_) => every(PartsError::TimedOut),
         Ok(Err(status)) if status.code() == tonic::Code::Unimplemented => {
             *single_until.lock().unwrap_or_else(|e| e.into_inner()) =
                 Some(Instant::now() + SINGLE_AFTER_UNIMPLEMENTED);
-            let why = "does not take batches yet; its envelopes go one by one";
-            (0..sent)
-                .map(|_| Err(PartsError::Confused(why.into())))
-                .collect()
+            every(PartsError::Confused(
+                "does not take batches yet; its envelopes go one by one".into(),
+            ))
         }
-        Ok(Err(status)) => (0..sent)
-            .map(|_| Err(PartsError::Status(status.clone())))
-            .collect(),
-        Ok(Ok(results)) if results.len() != sent => {
-            let why = format!("answered {} results for {sent} envelopes", results.len());
-            (0..sent)
-                .map(|_| Err(PartsError::Confused(why.clone())))
-                .collect()
-        }
+        Ok(Err(status)) => every(PartsError::Status(status)),
+        Ok(Ok(results)) if results.len() != sent => every(PartsError::Confused(format!(
+            "answered {} results for {sent} envelopes",
+            results.len()
+        ))),
         Ok(Ok(results)) => results.into_iter().map(answer_of).collect(),
-    };
-    for (answer, to) in answered.into_iter().zip(answers) {
-        let _ = to.send(answer);
     }
 }
 

@@ -180,8 +180,9 @@ pub fn check_part(
     Ok(Step::Keep)
 }
 
-/// Why a delivery in parts stopped: the receiver's status, or no answer.
-#[derive(Debug)]
+/// Why a delivery (in parts, or batched: `batch`) got no reply: the
+/// receiver's status, or no answer.
+#[derive(Debug, Clone)]
 pub enum PartsError {
     Status(tonic::Status),
     TimedOut,

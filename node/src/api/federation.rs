@@ -104,26 +104,19 @@ impl Federation for FederationApi {
     ) -> Result<Response<pb::DeliverBatchReply>, Status> {
         let remote = remote_of(&req);
         let peer = self.logged("DeliverBatch", remote, caller(&req))?;
-        let envelopes = req.into_inner().envelopes;
-        if let Some(reason) = batch::refuse_count(envelopes.len()) {
-            let refused = ServiceError::invalid("envelopes", reason);
-            return self.logged("DeliverBatch", remote, Err(to_status(refused)));
-        }
-        // Each envelope is received on its own task, as if it came alone:
-        // in parallel, and to its end even if the caller stops waiting.
-        let received = envelopes.into_iter().map(|env| {
-            let (node, peer) = (self.node.clone(), peer.clone());
-            tokio::spawn(async move { node.receive(&peer, env).await })
-        });
-        let mut results = Vec::new();
-        for joined in futures::future::join_all(received).await {
-            let delivered = joined
-                .unwrap_or_else(|e| Err(ServiceError::Internal(format!("receiving: {e}"))))
-                .map(reply_of)
-                .map_err(to_status);
-            let delivered = self.logged("DeliverBatch", remote, delivered);
-            results.push(batch::result_of(delivered));
-        }
+        let received = self
+            .node
+            .receive_batch(&peer, req.into_inner().envelopes)
+            .await
+            .map_err(to_status);
+        let results = self
+            .logged("DeliverBatch", remote, received)?
+            .into_iter()
+            .map(|delivered| {
+                let delivered = delivered.map(reply_of).map_err(to_status);
+                batch::result_of(self.logged("DeliverBatch", remote, delivered))
+            })
+            .collect();
         Ok(Response::new(pb::DeliverBatchReply { results }))
     }
 

@@ -104,6 +104,32 @@ impl Node {
         self.deliver_locally(&from, verified, now).await
     }
 
+    /// Handles a batch of envelopes delivered by `peer` in one call: each
+    /// received on its own task, as if it came alone (in parallel, and to
+    /// its end even if the caller stops waiting). The results are in the
+    /// envelopes' order. A batch empty or larger than one call may carry
+    /// is refused whole, before anything is received.
+    pub async fn receive_batch(
+        self: &Arc<Self>,
+        peer: &Identity,
+        envelopes: Vec<pb::Envelope>,
+    ) -> ServiceResult<Vec<ServiceResult<Delivered>>> {
+        if let Some(reason) = crate::batch::refuse_count(envelopes.len()) {
+            return Err(ServiceError::invalid("envelopes", reason));
+        }
+        let received = envelopes.into_iter().map(|env| {
+            let (node, peer) = (self.clone(), peer.clone());
+            tokio::spawn(async move { node.receive(&peer, env).await })
+        });
+        Ok(futures::future::join_all(received)
+            .await
+            .into_iter()
+            .map(|joined| {
+                joined.unwrap_or_else(|e| Err(ServiceError::Internal(format!("receiving: {e}"))))
+            })
+            .collect())
+    }
+
     /// Who delivers: a node peered with this one, never itself.
     fn delivering_peer(&self, peer: &Identity) -> ServiceResult<ParticipantId> {
         let from = match peer {
