@@ -137,6 +137,8 @@ pub struct Metrics {
     directory_conflicts: Counter,
     directory_equivocations: Counter,
     delivery_calls: DeliveryCalls,
+    receipts_signed: Counter,
+    receipt_signatures: Counter,
     /// Scrapes are serialised: the gauges and the refusal counters are
     /// brought up to date and encoded as one snapshot.
     scrape: tokio::sync::Mutex<()>,
@@ -263,9 +265,24 @@ impl Metrics {
             "Envelopes those calls carried, by RPC",
             delivery_calls.envelopes.clone(),
         );
+        let receipts_signed = Counter::default();
+        registry.register(
+            "iti_receipts_signed",
+            "Receipts this node signed for envelopes it received (as destination, or as a hub \
+             taking custody)",
+            receipts_signed.clone(),
+        );
+        let receipt_signatures = Counter::default();
+        registry.register(
+            "iti_receipt_signatures",
+            "Signatures those receipts took: one covers the receipts of a batch received together",
+            receipt_signatures.clone(),
+        );
         Metrics {
             registry,
             delivery_calls,
+            receipts_signed,
+            receipt_signatures,
             replica_info,
             batches_rerun,
             duplicates_received,
@@ -297,6 +314,18 @@ impl Metrics {
     /// The counters of delivery calls, for the batches (`batch`).
     pub fn delivery_calls(&self) -> DeliveryCalls {
         self.delivery_calls.clone()
+    }
+
+    /// Counts a receipt signed; the first of a batch counts its signature.
+    pub fn count_receipt_signed(&self, receipt: &pb::SignedReceipt) {
+        self.receipts_signed.inc();
+        if receipt
+            .batch
+            .as_ref()
+            .is_none_or(|place| place.leaf_index == 0)
+        {
+            self.receipt_signatures.inc();
+        }
     }
 
     /// Counts an envelope received again.

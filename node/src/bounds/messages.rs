@@ -573,10 +573,23 @@ bounded!(SignedReceipt, |s, w| {
         receipt,
         signature,
         signer_certificate,
+        batch,
     } = s;
     w.bytes("receipt", receipt);
     w.bytes("signature", signature);
     w.bytes("signerCertificate", signer_certificate);
+    w.optional("batch", batch);
+});
+
+bounded!(ReceiptInBatch, |s, w| {
+    let pb::ReceiptInBatch {
+        leaf_index,
+        tree_size,
+        audit_path,
+    } = s;
+    w.number("leafIndex", *leaf_index);
+    w.number("treeSize", *tree_size);
+    w.bytes("auditPath", audit_path);
 });
 
 bounded!(OnBehalfRequest, |s, w| {

@@ -6,6 +6,10 @@
 /// message travels between nodes in parts (`transfer`).
 pub const MAX_ITEMS: usize = 100_000;
 
+/// Receipts one signature may cover (a batch received in one call holds at
+/// most 64 envelopes).
+pub const RECEIPTS_SIGNED_TOGETHER: u64 = 4096;
+
 /// A photograph's declared size (6.2.3): 20 MiB.
 pub const MAX_PHOTO_BYTES: u64 = 20 * 1024 * 1024;
 
@@ -316,6 +320,25 @@ pub const FIELDS: &[Field] = &[
     one("SignedReceipt", "receipt", Bytes(4096)),
     one("SignedReceipt", "signature", Bytes(512)),
     one("SignedReceipt", "signerCertificate", CERT),
+    one("SignedReceipt", "batch", Message),
+    one(
+        "ReceiptInBatch",
+        "leafIndex",
+        Number {
+            max: RECEIPTS_SIGNED_TOGETHER - 1,
+            unit: "",
+        },
+    ),
+    one(
+        "ReceiptInBatch",
+        "treeSize",
+        Number {
+            max: RECEIPTS_SIGNED_TOGETHER,
+            unit: " receipts",
+        },
+    ),
+    // A path of at most 12 hashes: a tree of at most 4096 leaves.
+    one("ReceiptInBatch", "auditPath", Bytes(12 * 32)),
     one("OnBehalfRequest", "request", Message),
     one("OnBehalfRequest", "note", NOTE),
     one("DeliveryFailure", "envelopeId", Id),

@@ -9,7 +9,10 @@
 //! The header and payload travel as bytes: nobody re-encodes before verifying,
 //! so the signature does not depend on protobuf's encoding being canonical.
 
+pub mod merkle;
 pub mod seal;
+
+use std::sync::Arc;
 
 use prost::Message;
 use ring::rand::SystemRandom;
@@ -29,6 +32,7 @@ use crate::ids::{CaseId, EnvelopeId, ParticipantId, TraceId};
 
 const ENVELOPE_DOMAIN: &[u8] = b"ITI-ENVELOPE-V1\0";
 const RECEIPT_DOMAIN: &[u8] = b"ITI-RECEIPT-V1\0";
+const RECEIPT_BATCH_DOMAIN: &[u8] = b"ITI-RECEIPT-BATCH-V1\0";
 const DIRECTORY_DOMAIN: &[u8] = b"ITI-DIRECTORY-V1\0";
 const LOG_HEAD_DOMAIN: &[u8] = b"ITI-DIRECTORY-LOG-HEAD-V1\0";
 const PHOTO_ASK_DOMAIN: &[u8] = b"ITI-PHOTO-ASK-V1\0";
@@ -151,23 +155,23 @@ impl Signer {
 /// the next (matching `identity::Credentials`).
 #[derive(Debug)]
 pub struct Signers {
-    current: Signer,
-    next: Option<(Signer, OffsetDateTime)>,
+    current: Arc<Signer>,
+    next: Option<(Arc<Signer>, OffsetDateTime)>,
 }
 
 impl Signers {
     pub fn from_credentials(c: &crate::identity::Credentials) -> Result<Self, SignerError> {
         Ok(Signers {
-            current: Signer::from_keyed(&c.current)?,
+            current: Arc::new(Signer::from_keyed(&c.current)?),
             next: match &c.next {
-                Some((k, from)) => Some((Signer::from_keyed(k)?, *from)),
+                Some((k, from)) => Some((Arc::new(Signer::from_keyed(k)?), *from)),
                 None => None,
             },
         })
     }
 
     /// The signer in use at `now`.
-    pub fn at(&self, now: OffsetDateTime) -> &Signer {
+    pub fn at(&self, now: OffsetDateTime) -> &Arc<Signer> {
         match &self.next {
             Some((next, from)) if now >= *from => next,
             _ => &self.current,
@@ -473,6 +477,28 @@ pub fn check_created_at(
 
 // ---------------------------------------------------------------- receipts
 
+/// What a receipt for a verified envelope says, before it is signed.
+pub fn receipt_for(
+    receiver: &ParticipantId,
+    envelope: &pb::Envelope,
+    header: &Header,
+    received_at: OffsetDateTime,
+    audit_head: Option<&crate::audit::Head>,
+    hub_log_heads: Vec<pb::SignedDirectoryLogHead>,
+) -> pb::Receipt {
+    pb::Receipt {
+        envelope_id: header.id.to_string(),
+        envelope_digest: digest(envelope).to_vec(),
+        origin: header.origin.to_string(),
+        destination: header.destination.to_string(),
+        receiver: receiver.to_string(),
+        received_at: Some(to_timestamp(received_at)),
+        audit_seq: audit_head.map_or(0, |h| h.seq),
+        audit_head: audit_head.map(|h| h.hash.clone()).unwrap_or_default(),
+        hub_log_heads,
+    }
+}
+
 /// Signs a receipt for a verified envelope.
 pub fn sign_receipt(
     signer: &Signer,
@@ -482,24 +508,108 @@ pub fn sign_receipt(
     audit_head: Option<&crate::audit::Head>,
     hub_log_heads: Vec<pb::SignedDirectoryLogHead>,
 ) -> pb::SignedReceipt {
-    let receipt = pb::Receipt {
-        envelope_id: header.id.to_string(),
-        envelope_digest: digest(envelope).to_vec(),
-        origin: header.origin.to_string(),
-        destination: header.destination.to_string(),
-        receiver: signer.participant.to_string(),
-        received_at: Some(to_timestamp(received_at)),
-        audit_seq: audit_head.map_or(0, |h| h.seq),
-        audit_head: audit_head.map(|h| h.hash.clone()).unwrap_or_default(),
+    let receipt = receipt_for(
+        &signer.participant,
+        envelope,
+        header,
+        received_at,
+        audit_head,
         hub_log_heads,
-    };
-    let bytes = receipt.encode_to_vec();
-    let signature = signer.sign(&length_prefixed(RECEIPT_DOMAIN, &[&bytes]));
+    );
+    sign_receipt_alone(signer, receipt.encode_to_vec())
+}
+
+fn sign_receipt_alone(signer: &Signer, receipt: Vec<u8>) -> pb::SignedReceipt {
+    let signature = signer.sign(&length_prefixed(RECEIPT_DOMAIN, &[&receipt]));
     pb::SignedReceipt {
-        receipt: bytes,
+        receipt,
         signature,
         signer_certificate: signer.cert_der.to_vec(),
+        batch: None,
     }
+}
+
+/// What a batch's one signature is over: its size and its tree's root.
+fn batch_statement(tree_size: u64, root: &merkle::Hash) -> Vec<u8> {
+    length_prefixed(RECEIPT_BATCH_DOMAIN, &[&tree_size.to_be_bytes(), root])
+}
+
+/// Signs `receipts` in their order: one alone as [`sign_receipt`] does (as
+/// every node reads it), several with one signature over their tree's root,
+/// each receipt with its place in the tree, so that each is proven alone.
+pub fn sign_receipts(signer: &Signer, receipts: Vec<pb::Receipt>) -> Vec<pb::SignedReceipt> {
+    let encoded: Vec<Vec<u8>> = receipts.iter().map(Message::encode_to_vec).collect();
+    if encoded.len() <= 1 {
+        return encoded
+            .into_iter()
+            .map(|r| sign_receipt_alone(signer, r))
+            .collect();
+    }
+    let leaves: Vec<merkle::Hash> = encoded.iter().map(|r| merkle::leaf_hash(r)).collect();
+    let (root, paths) = merkle::tree(&leaves);
+    let tree_size = encoded.len() as u64;
+    let signature = signer.sign(&batch_statement(tree_size, &root));
+    encoded
+        .into_iter()
+        .zip(paths)
+        .enumerate()
+        .map(|(index, (receipt, path))| pb::SignedReceipt {
+            receipt,
+            signature: signature.clone(),
+            signer_certificate: signer.cert_der.to_vec(),
+            batch: Some(pb::ReceiptInBatch {
+                leaf_index: index as u64,
+                tree_size,
+                audit_path: path.concat(),
+            }),
+        })
+        .collect()
+}
+
+/// What a receipt's signature is over: the receipt, or the root its place
+/// in a batch proves (`None`: that place cannot hold).
+fn receipt_statement(signed: &pb::SignedReceipt) -> Option<Vec<u8>> {
+    let Some(batch) = &signed.batch else {
+        return Some(length_prefixed(RECEIPT_DOMAIN, &[&signed.receipt]));
+    };
+    if batch.audit_path.len() % 32 != 0 {
+        return None;
+    }
+    let path: Vec<merkle::Hash> = batch
+        .audit_path
+        .chunks_exact(32)
+        .map(|h| h.try_into().expect("chunks of 32 bytes"))
+        .collect();
+    let leaf = merkle::leaf_hash(&signed.receipt);
+    let root = merkle::root_from_path(leaf, batch.leaf_index, batch.tree_size, &path)?;
+    Some(batch_statement(batch.tree_size, &root))
+}
+
+/// Checks a receipt's signature. A batch's signature, the same over each of
+/// its receipts, is checked once: the verifications that held are
+/// remembered (by certificate, statement and signature, a fact that no
+/// time or trust changes).
+fn verify_receipt_statement(
+    signed: &pb::SignedReceipt,
+    cert: &CertificateDer<'_>,
+    trust: &TrustStore,
+) -> Result<(), EnvelopeError> {
+    let bad = || EnvelopeError::Receipt("signature does not verify (forged or altered)".into());
+    let statement = receipt_statement(signed).ok_or_else(bad)?;
+    if signed.batch.is_none() {
+        return verify_signature_by(cert, &statement, &signed.signature).map_err(|_| bad());
+    }
+    let fact: [u8; 32] = Sha256::digest(length_prefixed(
+        RECEIPT_BATCH_DOMAIN,
+        &[cert.as_ref(), &statement, &signed.signature],
+    ))
+    .into();
+    if trust.signature_verified_before(&fact) {
+        return Ok(());
+    }
+    verify_signature_by(cert, &statement, &signed.signature).map_err(|_| bad())?;
+    trust.remember_verified_signature(fact);
+    Ok(())
 }
 
 /// A receipt whose signature has been verified.
@@ -570,12 +680,7 @@ fn verify_receipt_signature(
     if signer != Identity::Node(receiver.clone()) {
         return Err(bad("not signed by the receiver it names"));
     }
-    verify_signature_by(
-        &cert,
-        &length_prefixed(RECEIPT_DOMAIN, &[&signed.receipt]),
-        &signed.signature,
-    )
-    .map_err(|_| bad("signature does not verify (forged or altered)"))?;
+    verify_receipt_statement(signed, &cert, trust)?;
     Ok((receipt, receiver, received_at))
 }
 

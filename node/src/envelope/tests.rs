@@ -112,6 +112,73 @@ fn a_receipt_proves_receipt_of_exactly_that_envelope() {
 }
 
 #[test]
+fn receipts_signed_once_for_a_batch_are_each_proven_alone() {
+    let p = setup();
+    let now = OffsetDateTime::now_utc();
+    let envelopes: Vec<pb::Envelope> = (0..5)
+        .map(|_| build(&p.gha, header("GHA", "NGA"), &ack_payload(), None).unwrap())
+        .collect();
+    let receipts = envelopes
+        .iter()
+        .map(|env| {
+            let h = verify(env, &p.trust, now, MAX_AGE).unwrap().header;
+            receipt_for(p.nga.participant(), env, &h, now, None, vec![])
+        })
+        .collect();
+    let signed = sign_receipts(&p.nga, receipts);
+    assert!(signed.iter().all(|s| s.signature == signed[0].signature));
+    for (i, (receipt, env)) in signed.iter().zip(&envelopes).enumerate() {
+        let batch = receipt.batch.as_ref().expect("a place in the batch");
+        assert_eq!((batch.leaf_index, batch.tree_size), (i as u64, 5));
+        let r = verify_receipt(receipt, env, &p.trust, now).unwrap();
+        assert_eq!(r.receiver.to_string(), "NGA");
+        // Checked alone: a verifier that never saw the batch agrees.
+        let fresh = TrustStore::new();
+        let ca = p.trust.ca_of(&"NGA".parse().unwrap()).unwrap();
+        fresh.pin(&"NGA".parse().unwrap(), ca, None).unwrap();
+        verify_receipt(receipt, env, &fresh, now).unwrap();
+    }
+    // Another envelope's receipt, or this one's place given to another
+    // receipt, proves nothing.
+    assert!(verify_receipt(&signed[1], &envelopes[2], &p.trust, now).is_err());
+    let mut moved = signed[1].clone();
+    moved.batch = signed[2].batch.clone();
+    assert!(verify_receipt(&moved, &envelopes[1], &p.trust, now).is_err());
+    let mut resized = signed[4].clone();
+    resized.batch.as_mut().unwrap().tree_size = 6;
+    assert!(verify_receipt(&resized, &envelopes[4], &p.trust, now).is_err());
+    let mut altered = signed[3].clone();
+    altered.receipt[3] ^= 0x20;
+    assert!(verify_receipt(&altered, &envelopes[3], &p.trust, now).is_err());
+    let mut cut = signed[3].clone();
+    cut.batch.as_mut().unwrap().audit_path.truncate(40);
+    assert!(verify_receipt(&cut, &envelopes[3], &p.trust, now).is_err());
+    let mut alone = signed[0].clone();
+    alone.batch = None;
+    assert!(verify_receipt(&alone, &envelopes[0], &p.trust, now).is_err());
+    // The same batch's signature under another node's certificate.
+    let mut claimed = signed[0].clone();
+    claimed.signer_certificate = p.gha.cert_der().to_vec();
+    assert!(verify_receipt(&claimed, &envelopes[0], &p.trust, now).is_err());
+    // One receipt alone is signed as before batches, and read by every node.
+    let one = sign_receipts(
+        &p.nga,
+        vec![receipt_for(
+            p.nga.participant(),
+            &envelopes[0],
+            &verify(&envelopes[0], &p.trust, now, MAX_AGE)
+                .unwrap()
+                .header,
+            now,
+            None,
+            vec![],
+        )],
+    );
+    assert!(one[0].batch.is_none());
+    verify_receipt(&one[0], &envelopes[0], &p.trust, now).unwrap();
+}
+
+#[test]
 fn a_sealed_payload_opens_only_for_its_recipient() {
     let p = setup();
     let key = seal::OpeningKey::generate();

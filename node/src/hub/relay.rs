@@ -13,7 +13,7 @@ use crate::envelope::Header;
 use crate::envelope::{self, Verified};
 use crate::ids::ParticipantId;
 use crate::peering::RouteError;
-use crate::service::receive::Delivered;
+use crate::service::receive::{Delivered, ReceiptSlot};
 use crate::service::{Node, ServiceError, ServiceResult};
 use crate::store::envelopes::{self, Direction, ReceiptRow};
 use crate::store::{Writes, audit, boxed, hub, outbox};
@@ -202,6 +202,7 @@ impl Node {
         from: &ParticipantId,
         verified: Verified,
         now: OffsetDateTime,
+        slot: ReceiptSlot,
     ) -> ServiceResult<Delivered> {
         let me = self.participant().clone();
         let next = self.relay_hop(from, &verified.header, &verified.envelope)?;
@@ -218,14 +219,9 @@ impl Node {
         });
         // Our audit head goes in the receipt: the sender witnesses our chain.
         let head = self.store.audit_head().await?;
-        let receipt = envelope::sign_receipt(
-            self.signer(),
-            &env,
-            &h,
-            now,
-            head.as_ref(),
-            self.logs.heads(),
-        );
+        let receipt = envelope::receipt_for(&me, &env, &h, now, head.as_ref(), self.logs.heads());
+        let receipt = slot.sign(self.signer(), receipt).await;
+        self.metrics.count_receipt_signed(&receipt);
         if notices.is_empty()
             && next == h.destination
             && relayed_receipt.is_none()

@@ -171,6 +171,10 @@ pub struct TrustStore {
     /// over and over, and building the chain (an ECDSA verification) for
     /// each was a visible share of a node's CPU under load.
     verified: Mutex<[HashMap<Vec<u8>, VerifiedChain>; 2]>,
+    /// Signatures already verified, by a digest of (certificate, message,
+    /// signature): one signature covers a batch of receipts, and each
+    /// receipt of the batch is verified on its own.
+    verified_signatures: Mutex<SignatureMemo>,
     /// How far each CA a hub introduced is trusted (`standing`).
     pub standing: super::standing::Standings,
 }
@@ -188,6 +192,16 @@ struct VerifiedChain {
 
 /// Verified chains kept at most; the cache starts afresh when full.
 const VERIFIED_CHAINS: usize = 1024;
+
+/// Verified signatures remembered at most: the newest, as a batch's
+/// receipts are verified close together.
+const VERIFIED_SIGNATURES: usize = 256;
+
+#[derive(Default)]
+struct SignatureMemo {
+    held: std::collections::HashSet<[u8; 32]>,
+    order: std::collections::VecDeque<[u8; 32]>,
+}
 
 impl std::fmt::Debug for TrustStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -355,6 +369,34 @@ impl TrustStore {
             return Err(TrustError::NotAnnounced(p.clone()));
         }
         Ok(identity)
+    }
+
+    /// Whether the signature `fact` digests was verified here before. A
+    /// signature's validity is a fact about its bytes alone: whether its
+    /// signer is trusted, and when, is checked apart, each time.
+    pub fn signature_verified_before(&self, fact: &[u8; 32]) -> bool {
+        self.verified_signatures
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .held
+            .contains(fact)
+    }
+
+    /// Remembers a signature verified (see `signature_verified_before`).
+    pub fn remember_verified_signature(&self, fact: [u8; 32]) {
+        let mut memo = self
+            .verified_signatures
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        if !memo.held.insert(fact) {
+            return;
+        }
+        memo.order.push_back(fact);
+        if memo.order.len() > VERIFIED_SIGNATURES
+            && let Some(oldest) = memo.order.pop_front()
+        {
+            memo.held.remove(&oldest);
+        }
     }
 
     fn pinned_for(&self, participant: &ParticipantId) -> Option<Arc<Pinned>> {

@@ -231,6 +231,11 @@ impl Node {
         self.signers.at(self.now())
     }
 
+    /// The signing key in use now, to be held beyond this call.
+    pub(crate) fn shared_signer(&self) -> Arc<Signer> {
+        self.signers.at(self.now()).clone()
+    }
+
     pub fn participant(&self) -> &ParticipantId {
         &self.config.participant
     }

@@ -614,8 +614,9 @@ async fn exchange(
 }
 
 /// Per node, when it serves metrics: its delivery calls and the envelopes
-/// they carried, by RPC (`Deliver`, `DeliverBatch`).
-async fn delivery_calls(nodes: &[(&str, &NodeProcess)]) -> Vec<Option<[f64; 4]>> {
+/// they carried, by RPC (`Deliver`, `DeliverBatch`); then the receipts it
+/// signed, and the signatures they took.
+async fn delivery_calls(nodes: &[(&str, &NodeProcess)]) -> Vec<Option<[f64; 6]>> {
     let mut all = Vec::new();
     for (_, node) in nodes {
         let text = match node.metrics {
@@ -631,6 +632,8 @@ async fn delivery_calls(nodes: &[(&str, &NodeProcess)]) -> Vec<Option<[f64; 4]>>
                 value("iti_delivery_call_envelopes_total", "Deliver"),
                 value("iti_delivery_calls_total", "DeliverBatch"),
                 value("iti_delivery_call_envelopes_total", "DeliverBatch"),
+                iti_tests::metric_value(&t, "iti_receipts_signed_total").unwrap_or(0.0),
+                iti_tests::metric_value(&t, "iti_receipt_signatures_total").unwrap_or(0.0),
             ]
         }));
     }
@@ -641,8 +644,8 @@ async fn delivery_calls(nodes: &[(&str, &NodeProcess)]) -> Vec<Option<[f64; 4]>>
 fn report_delivery_calls(
     label: &str,
     nodes: &[(&str, &NodeProcess)],
-    before: &[Option<[f64; 4]>],
-    after: &[Option<[f64; 4]>],
+    before: &[Option<[f64; 6]>],
+    after: &[Option<[f64; 6]>],
 ) {
     let mut parts = Vec::new();
     for (((name, _), before), after) in nodes.iter().zip(before).zip(after) {
@@ -651,15 +654,20 @@ fn report_delivery_calls(
         };
         let d: Vec<f64> = a.iter().zip(b).map(|(a, b)| a - b).collect();
         let (calls, envelopes) = (d[0] + d[2], d[1] + d[3]);
-        if envelopes == 0.0 {
-            continue;
+        if envelopes > 0.0 {
+            parts.push(format!(
+                "{name} sent {envelopes:.0} envelopes in {calls:.0} calls ({:.0} alone, {:.0} batches of {:.1} on average)",
+                d[0],
+                d[2],
+                d[3] / d[2].max(1.0)
+            ));
         }
-        parts.push(format!(
-            "{name} {envelopes:.0} envelopes in {calls:.0} calls ({:.0} alone, {:.0} batches of {:.1} on average)",
-            d[0],
-            d[2],
-            d[3] / d[2].max(1.0)
-        ));
+        if d[4] > 0.0 {
+            parts.push(format!(
+                "{name} signed {:.0} receipts with {:.0} signatures",
+                d[4], d[5]
+            ));
+        }
     }
     if !parts.is_empty() {
         eprintln!(

@@ -204,6 +204,7 @@ async fn a_receipt_proves_one_envelope_received_by_one_node() -> anyhow::Result<
         receipt: receipt.receipt.clone(),
         signature: nga_receipt.signature.clone(),
         signer_certificate: nga_receipt.signer_certificate.clone(),
+        batch: None,
     };
     let err = envelope::verify_receipt(&forged, &env, &bel.trust, now)
         .err()
@@ -277,6 +278,19 @@ async fn a_batch_is_received_envelope_by_envelope_and_one_refused_changes_nothin
         assert_eq!(verified.receiver, p("GHA"));
         assert_eq!(verified.envelope_id, header.id);
     }
+    // One signature covers the batch's receipts: the refused envelope gave
+    // its place up, and each receipt above was proven alone.
+    let (a, b) = (outcome_of(&results[0]), outcome_of(&results[2]));
+    let (a, b) = (
+        a.map_err(|e| anyhow!("{e:?}"))?,
+        b.map_err(|e| anyhow!("{e:?}"))?,
+    );
+    assert_eq!(a.signature, b.signature, "one signature for the batch");
+    let places = [&a, &b].map(|r| r.batch.as_ref().map(|p| (p.leaf_index, p.tree_size)));
+    assert!(
+        places == [Some((0, 2)), Some((1, 2))] || places == [Some((1, 2)), Some((0, 2))],
+        "{places:?}"
+    );
     let (code, message) = outcome_of(&results[1])
         .err()
         .context("the altered envelope was accepted")?;

@@ -120,6 +120,13 @@ async fn metrics_count_an_exchange_and_show_an_empty_outbox() -> anyhow::Result<
         ),
         Some(1.0)
     );
+    // The request came alone: its receipt took a signature of its own.
+    let signed = metric_value(&bel_text, "iti_receipts_signed_total");
+    assert!(signed >= Some(1.0), "{signed:?}");
+    assert_eq!(
+        metric_value(&bel_text, "iti_receipt_signatures_total"),
+        signed
+    );
     assert_eq!(
         metric_value(
             &bel_text,

@@ -9,6 +9,9 @@
 
 mod handlers;
 mod parts;
+mod signing;
+
+pub(crate) use signing::ReceiptSlot;
 
 use std::sync::Arc;
 
@@ -62,12 +65,25 @@ fn refusal_status(e: &EnvelopeError) -> ServiceError {
 impl Node {
     /// Handles one envelope delivered by the authenticated `peer`.
     pub async fn receive(&self, peer: &Identity, env: pb::Envelope) -> ServiceResult<Delivered> {
+        self.receive_in(peer, env, ReceiptSlot::alone()).await
+    }
+
+    /// [`Node::receive`], with the receipt signed in `slot`: alone, or with
+    /// the rest of its batch.
+    async fn receive_in(
+        &self,
+        peer: &Identity,
+        env: pb::Envelope,
+        mut slot: ReceiptSlot,
+    ) -> ServiceResult<Delivered> {
         let from = self.delivering_peer(peer)?;
         let now = self.now();
         let max_age = self.config.max_envelope_age;
         // Checked, then kept as it came: a large request is not copied.
         let verified = match envelope::check(&env, &self.trust, now, max_age) {
             Err(e) if unknown_origin(&env, &e).is_some() => {
+                // Learning takes a call to a hub: the batch does not wait.
+                slot.step_aside();
                 self.verify_after_learning(&from, env, now).await?
             }
             Ok(header) => Verified {
@@ -75,6 +91,8 @@ impl Node {
                 envelope: env,
             },
             Err(e) => {
+                // Refused: the rest of the batch does not wait for the record.
+                slot.step_aside();
                 self.record_refused_envelope(&from, &env, &e, now).await?;
                 return Err(refusal_status(&e));
             }
@@ -87,13 +105,14 @@ impl Node {
                 "envelope origin {} differs from the authenticated peer {from}",
                 h.origin
             );
+            slot.step_aside();
             self.record_refused_envelope(&from, &verified.envelope, &reason, now)
                 .await?;
             return Err(ServiceError::PermissionDenied(reason));
         }
         if &h.destination != self.participant() {
             if self.is_hub() {
-                return self.relay(&from, verified, now).await;
+                return self.relay(&from, verified, now, slot).await;
             }
             return Err(ServiceError::FailedPrecondition(format!(
                 "misaddressed: this node is {}, the envelope is for {}",
@@ -101,14 +120,15 @@ impl Node {
                 h.destination
             )));
         }
-        self.deliver_locally(&from, verified, now).await
+        self.deliver_locally(&from, verified, now, slot).await
     }
 
     /// Handles a batch of envelopes delivered by `peer` in one call: each
     /// received on its own task, as if it came alone (in parallel, and to
-    /// its end even if the caller stops waiting). The results are in the
-    /// envelopes' order. A batch empty or larger than one call may carry
-    /// is refused whole, before anything is received.
+    /// its end even if the caller stops waiting), but with one signature
+    /// over the batch's receipts. The results are in the envelopes' order.
+    /// A batch empty or larger than one call may carry is refused whole,
+    /// before anything is received.
     pub async fn receive_batch(
         self: &Arc<Self>,
         peer: &Identity,
@@ -117,9 +137,10 @@ impl Node {
         if let Some(reason) = crate::batch::refuse_count(envelopes.len()) {
             return Err(ServiceError::invalid("envelopes", reason));
         }
-        let received = envelopes.into_iter().map(|env| {
+        let slots = ReceiptSlot::batch(envelopes.len(), self.shared_signer());
+        let received = envelopes.into_iter().zip(slots).map(|(env, slot)| {
             let (node, peer) = (self.clone(), peer.clone());
-            tokio::spawn(async move { node.receive(&peer, env).await })
+            tokio::spawn(async move { node.receive_in(&peer, env, slot).await })
         });
         Ok(futures::future::join_all(received)
             .await
@@ -273,11 +294,13 @@ impl Node {
         from: &ParticipantId,
         verified: Verified,
         now: OffsetDateTime,
+        mut slot: ReceiptSlot,
     ) -> ServiceResult<Delivered> {
         let mut payload = self.open_payload(&verified)?;
         // Bounds on what a peer sends: out of bounds is refused, naming the
         // field, and nothing but the refusal's audit entry is stored.
         if let Err(e) = crate::bounds::check(&mut payload, now) {
+            slot.step_aside();
             self.record_refused_envelope(from, &verified.envelope, &e, now)
                 .await?;
             return Err(e.into());
@@ -296,14 +319,16 @@ impl Node {
         crate::memory::give_back_after(verified.envelope.payload.len());
         // Our audit head goes in the receipt: the sender witnesses our chain.
         let head = self.store.audit_head().await?;
-        let receipt = envelope::sign_receipt(
-            self.signer(),
+        let receipt = envelope::receipt_for(
+            self.participant(),
             &verified.envelope,
             &verified.header,
             now,
             head.as_ref(),
             self.logs.heads(),
         );
+        let receipt = slot.sign(self.signer(), receipt).await;
+        self.metrics.count_receipt_signed(&receipt);
         let header = verified.header.clone();
         let consented = effect.consent_arrived();
         let may_send = effect.may_send();
