@@ -333,7 +333,10 @@ impl<'a> Import<'a> {
                     Ok::<_, ServiceError>(merged)
                 })
             })
-            .await?;
+            .await;
+        // Committed, or perhaps (an unknown outcome): asked again.
+        self.node.store.register_changed();
+        let merged = merged?;
         self.staged = 0;
         self.absorb(merged);
         Ok(())

@@ -127,7 +127,7 @@ impl Node {
         }
         // A hub without a register is no broker: the request (tens of
         // megabytes decoded, for a large cache) is not read.
-        if !crate::store::register::holds_reports(self.store.pool()).await? {
+        if !self.store.register_holds_reports().await? {
             return Ok(Vec::new());
         }
         let Ok(pb::Payload {

@@ -34,6 +34,7 @@ pub mod envelopes;
 pub mod fused;
 pub mod hosts;
 pub mod hub;
+mod kept;
 pub mod outbox;
 mod partial;
 pub mod peers;
@@ -386,8 +387,18 @@ pub struct Store {
     reruns: Arc<pg_batch::Reruns>,
     /// SQLite: the audit chain's head as last committed ([`Store::audit_head`]).
     committed: Option<audit::CommittedHead>,
-    /// SQLite: the record sources as last read ([`Store::record_sources`]).
-    sources: Option<Arc<records::SourcesCache>>,
+    /// SQLite: what is read on every delivery and changed rarely.
+    kept: Option<Arc<KeptReads>>,
+}
+
+/// Reads kept in memory (SQLite, where this process alone writes).
+#[derive(Default)]
+struct KeptReads {
+    /// The record sources ([`Store::record_sources`]).
+    sources: kept::Kept<records::Sources>,
+    /// Whether the broker's register holds any report
+    /// ([`Store::register_holds_reports`]).
+    register_holds_reports: kept::Kept<bool>,
 }
 
 impl std::fmt::Debug for Store {
@@ -442,7 +453,7 @@ impl Store {
         Ok(Store {
             pool,
             committed,
-            sources: (backend == Backend::Sqlite).then(Arc::default),
+            kept: (backend == Backend::Sqlite).then(Arc::default),
             backend,
             jobs: tx,
             bulk,

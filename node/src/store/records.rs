@@ -3,8 +3,7 @@
 //! recovered weapons, and answers drafted from the records.
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use prost::Message;
 use sqlx::{AnyConnection, AnyPool, Row};
@@ -97,47 +96,25 @@ pub async fn sources(pool: &AnyPool) -> Result<BTreeMap<String, Source>, StoreEr
     Ok(out)
 }
 
-/// The record sources as last read, kept where this process alone writes
-/// them (SQLite): every request received asks which domains have records,
-/// and sources change only when an import ends. Each change bumps the
-/// generation once committed ([`Store::record_sources_changed`]); a read
-/// is kept only if no change was committed while it ran.
-#[derive(Default)]
-pub struct SourcesCache {
-    generation: AtomicU64,
-    kept: Mutex<Option<(u64, Arc<Sources>)>>,
-}
-
 /// Record sources by name.
 pub type Sources = BTreeMap<String, Source>;
 
 impl Store {
-    /// The record sources (from memory on SQLite, once read).
+    /// The record sources: every request received asks which domains have
+    /// records, and sources change only when an import ends (kept in
+    /// memory on SQLite, once read).
     pub async fn record_sources(&self) -> Result<Arc<Sources>, StoreError> {
-        let Some(cache) = &self.sources else {
-            return Ok(Arc::new(sources(&self.pool).await?));
-        };
-        let generation = cache.generation.load(Ordering::Acquire);
-        if let Some((kept_at, kept)) = &*cache.kept.lock().unwrap_or_else(|e| e.into_inner())
-            && *kept_at == generation
-        {
-            return Ok(kept.clone());
+        match &self.kept {
+            Some(kept) => kept.sources.get(sources(&self.pool)).await,
+            None => Ok(Arc::new(sources(&self.pool).await?)),
         }
-        let read = Arc::new(sources(&self.pool).await?);
-        let mut kept = cache.kept.lock().unwrap_or_else(|e| e.into_inner());
-        if cache.generation.load(Ordering::Acquire) == generation {
-            *kept = Some((generation, read.clone()));
-        }
-        Ok(read)
     }
 
     /// After a write of [`upsert_source_write`] returned (committed or
     /// not): the sources are read again next time.
     pub fn record_sources_changed(&self) {
-        if let Some(cache) = &self.sources {
-            let mut kept = cache.kept.lock().unwrap_or_else(|e| e.into_inner());
-            cache.generation.fetch_add(1, Ordering::AcqRel);
-            *kept = None;
+        if let Some(kept) = &self.kept {
+            kept.sources.changed();
         }
     }
 }

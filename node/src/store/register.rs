@@ -3,7 +3,7 @@
 
 use sqlx::{AnyConnection, AnyPool, Executor, Row};
 
-use super::{StoreError, Write};
+use super::{Store, StoreError, Write};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LostStolenRow {
@@ -296,13 +296,35 @@ pub async fn lost_stolen_candidates(
         .collect()
 }
 
-/// Whether the register holds any report: a hub that holds none (not a
-/// broker) need not read the requests it relays.
-pub async fn holds_reports(pool: &AnyPool) -> Result<bool, StoreError> {
+async fn holds_reports(pool: &AnyPool) -> Result<bool, StoreError> {
     let one: Option<i64> = sqlx::query_scalar("SELECT CAST(1 AS BIGINT) FROM lost_stolen LIMIT 1")
         .fetch_optional(pool)
         .await?;
     Ok(one.is_some())
+}
+
+impl Store {
+    /// Whether the register holds any report: a hub that holds none (not a
+    /// broker) need not read the requests it relays. Asked for each
+    /// request relayed, changed only by an import (kept in memory on
+    /// SQLite, once read).
+    pub async fn register_holds_reports(&self) -> Result<bool, StoreError> {
+        match &self.kept {
+            Some(kept) => Ok(*kept
+                .register_holds_reports
+                .get(holds_reports(&self.pool))
+                .await?),
+            None => holds_reports(&self.pool).await,
+        }
+    }
+
+    /// After an import's merge returned (committed or not): the register
+    /// is asked again next time.
+    pub fn register_changed(&self) {
+        if let Some(kept) = &self.kept {
+            kept.register_holds_reports.changed();
+        }
+    }
 }
 
 /// The rules the register's keys were computed by.

@@ -423,6 +423,10 @@ async fn itictl_imports_a_lost_stolen_file_and_names_each_line_not_added() -> an
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_broker_finds_a_lost_weapon_despite_a_misread_serial() -> anyhow::Result<()> {
     let mut f = regional(true).await?;
+    // A request relayed while the register is empty: the broker asked its
+    // register, found it empty, and must ask again after the import.
+    let before = submit(&mut f, "GHA", fixtures::fal_request(), "").await?;
+    f.until_state("GHA", &before.trace_id, "delivered").await?;
     // NGA reported the rifle stolen to the broker; the serial was entered
     // with a letter O and without its leading zero.
     let mut broker = f.officer("hub:INTERPOL", Role::Poc)?;
