@@ -6,7 +6,8 @@
 //! Targets: `envelope` (decoding, verification, sealing), `request_json`
 //! (a request file through the bounds and the clause 6 checks),
 //! `directory_entry` (signed entries, as JSON or protobuf), `peer_card`,
-//! `lost_stolen` (the register's CSV and JSON import).
+//! `lost_stolen` (the register's CSV and JSON import), `receipt` (receipts
+//! signed alone or together, and their places in a batch).
 
 use std::sync::{Arc, OnceLock};
 
@@ -33,6 +34,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("directory_entry", directory_entry),
     ("peer_card", peer_card),
     ("lost_stolen", lost_stolen),
+    ("receipt", receipt),
 ];
 
 /// A participant with a CA and a node certificate, made once per process.
@@ -145,6 +147,54 @@ pub fn envelope(data: &[u8]) {
                 && let Some(s) = h.sealing
             {
                 let _ = f.opening.open(&s, &env.header, &env.payload);
+            }
+        }
+    }
+}
+
+/// Receipts: 0, a receipt off the wire (decoded, bounded, and verified for
+/// the envelope digest it names); 1, the input cut into the digests of up
+/// to 16 envelopes, whose receipts are signed together: each must verify
+/// alone, for its own digest and for no other.
+pub fn receipt(data: &[u8]) {
+    let f = fixture();
+    let Some((m, rest)) = mode(data) else { return };
+    if m % 2 == 0 {
+        let Ok(mut signed) = pb::SignedReceipt::decode(rest) else {
+            return;
+        };
+        let _ = crate::bounds::check(&mut signed.clone(), f.now);
+        let digest = pb::Receipt::decode(signed.receipt.as_slice())
+            .map(|r| r.envelope_digest)
+            .unwrap_or_default();
+        let _ = envelope::verify_receipt_of_digest(&signed, &digest, &f.trust, f.now);
+        signed.batch = None;
+        let _ = envelope::verify_receipt_of_digest(&signed, &digest, &f.trust, f.now);
+        return;
+    }
+    if rest.is_empty() {
+        return;
+    }
+    let count = usize::from(m / 2 % 16 + 1).min(rest.len());
+    let digests: Vec<&[u8]> = rest.chunks(rest.len().div_ceil(count)).collect();
+    let receipts = digests
+        .iter()
+        .map(|d| pb::Receipt {
+            envelope_id: EnvelopeId::new_v7(f.now).to_string(),
+            envelope_digest: d.to_vec(),
+            receiver: f.origin.to_string(),
+            received_at: Some(crate::clock::to_timestamp(f.now)),
+            ..Default::default()
+        })
+        .collect();
+    let signed = envelope::sign_receipts(&f.signer, receipts);
+    for (i, receipt) in signed.iter().enumerate() {
+        for (j, digest) in digests.iter().enumerate() {
+            let verified = envelope::verify_receipt_of_digest(receipt, digest, &f.trust, f.now);
+            if i == j || digests[i] == *digest {
+                verified.expect("a receipt signed in a batch verifies alone");
+            } else {
+                assert!(verified.is_err(), "a receipt verified for another envelope");
             }
         }
     }
@@ -333,7 +383,21 @@ pub fn generated_seeds() -> Vec<(&'static str, String, Vec<u8>)> {
         encryption_key_hex: f.opening.public().to_hex(),
     };
     let json = |v: &dyn erased::Json| v.to_json();
+    let receipts: Vec<pb::Receipt> = (0..3u8)
+        .map(|i| pb::Receipt {
+            envelope_id: EnvelopeId::new_v7(f.now).to_string(),
+            envelope_digest: vec![i; 32],
+            receiver: f.origin.to_string(),
+            received_at: Some(crate::clock::to_timestamp(f.now)),
+            ..Default::default()
+        })
+        .collect();
+    let together = envelope::sign_receipts(&f.signer, receipts.clone());
+    let alone = envelope::sign_receipts(&f.signer, receipts[..1].to_vec());
     vec![
+        ("receipt", "in-a-batch".into(), with_mode(0, together[2].encode_to_vec())),
+        ("receipt", "alone".into(), with_mode(0, alone[0].encode_to_vec())),
+        ("receipt", "five-signed-together".into(), with_mode(9, [7u8; 160].to_vec())),
         ("envelope", "signed-request".into(), with_mode(0, env.encode_to_vec())),
         ("envelope", "sealed-request".into(), with_mode(0, sealed.encode_to_vec())),
         ("envelope", "request-payload".into(), with_mode(1, payload.encode_to_vec())),
